@@ -1,0 +1,151 @@
+/* synack: the stack object.
+ *
+ * A sans-IO TCP/IPv4 stack: the caller hands it frames and the current time, it hands frames
+ * back through a callback and tells when it next wants to be called. It never reads a clock,
+ * sleeps, starts threads or makes system calls. Memory comes only from the allocator in the
+ * configuration and is bounded by the limits there.
+ *
+ * Thread-safety: a stack and everything hanging off it (connections, listeners) belong to one
+ * thread at a time. Several stacks in one process are independent.
+ */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SK_API __attribute__((visibility("default")))
+#else
+#define SK_API
+#endif
+
+/* Monotonic time in microseconds. The origin is the caller's; only differences matter. */
+typedef uint64_t sk_time_us;
+#define SK_TIME_NEVER UINT64_MAX
+
+struct sk_stack;
+struct sk_trace_event;
+
+/* How frames are framed on the link the stack is attached to. */
+enum sk_link_type {
+    SK_LINK_IP = 0,       /* bare IPv4 datagrams (TUN, packetdrill, the simulator) */
+    SK_LINK_ETHERNET = 1, /* Ethernet II frames (TAP) */
+};
+
+/* Order of the options in a SYN. Visible to peers and to conformance scripts. */
+enum sk_syn_opt_layout {
+    SK_SYN_OPTS_LINUX = 0,   /* mss, sackOK, TS, nop, wscale */
+    SK_SYN_OPTS_FREEBSD = 1, /* mss, nop, wscale, sackOK, TS */
+};
+
+struct sk_config {
+    /* Link and addressing. Addresses are in host byte order. */
+    enum sk_link_type link_type;
+    uint8_t mac[6];
+    uint32_t addr;       /* our IPv4 address */
+    uint8_t prefix_len;  /* length of the connected network's prefix */
+    uint32_t gateway;    /* 0: none */
+    uint16_t mtu;        /* link MTU in bytes (IP datagram size); default 1500 */
+
+    /* Memory limits, all enforced. Running out is counted (see sk_stack_counters). */
+    uint32_t max_connections;  /* TCBs of every state, listeners included */
+    uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
+    uint32_t sndbuf_bytes;     /* default send buffer per connection */
+    uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
+    uint64_t max_buffer_bytes; /* sum of all connection buffers */
+
+    /* TCP behaviour. */
+    uint32_t rto_initial_us;   /* RFC 6298 §2.1: 1 s */
+    uint32_t rto_min_us;       /* RFC 6298 §2.4: 1 s; many stacks use 200 ms */
+    uint32_t rto_max_us;       /* RFC 6298 §2.5: at least 60 s */
+    uint8_t syn_retries;       /* SYN retransmissions before ETIMEDOUT */
+    uint8_t synack_retries;    /* SYN-ACK retransmissions before the half-open TCB is dropped */
+    uint8_t data_retries;      /* retransmissions of data/FIN before ETIMEDOUT */
+    uint32_t msl_us;           /* maximum segment lifetime; TIME-WAIT lasts 2*MSL */
+    uint32_t user_timeout_us;  /* RFC 9293 §3.8.3 USER TIMEOUT; 0: only the retry limits apply */
+    uint32_t delack_us;        /* delayed-ACK timer; 0: ACK every segment at once */
+    uint16_t mss;              /* MSS to announce; 0: from the MTU */
+    uint16_t rcv_wnd_max;      /* cap on the unscaled advertised window (65535 max) */
+    bool opt_wscale;           /* offer window scaling (RFC 7323) */
+    bool opt_sack;             /* offer SACK-permitted (RFC 2018) */
+    bool opt_timestamps;       /* offer timestamps (RFC 7323) */
+    uint8_t wscale;            /* shift we announce; 0..14 */
+    enum sk_syn_opt_layout syn_opt_layout;
+    uint16_t ephemeral_lo, ephemeral_hi; /* local port range for connect() */
+
+    /* Randomness: ISN key, ephemeral ports, simulated faults. If random is NULL the stack uses
+     * its own generator seeded from random_seed (deterministic: tests rely on it). */
+    uint64_t (*random)(void *ctx);
+    void *random_ctx;
+    uint64_t random_seed;
+
+    /* Frames out. Called from inside sk_stack_input, sk_stack_poll and the connection calls.
+     * The frame is valid only during the call. Must not call back into the stack. */
+    void (*output)(void *ctx, const uint8_t *frame, size_t len);
+    void *output_ctx;
+
+    /* Optional trace of every segment, state change, timer and drop. Same rules as output. */
+    void (*trace)(void *ctx, const struct sk_trace_event *ev);
+    void *trace_ctx;
+
+    /* Optional allocator (default: malloc/realloc/free). All core memory goes through it. */
+    void *(*alloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    void *alloc_ctx;
+};
+
+/* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. */
+SK_API void sk_config_default(struct sk_config *cfg);
+
+/* Creates a stack; `now` is its starting time. Returns NULL if the configuration is invalid
+ * (*err = -EINVAL) or memory is short (*err = -ENOMEM). err may be NULL. */
+SK_API struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *err);
+
+/* Frees the stack and every connection and listener still in it, without sending anything.
+ * Handles into it become invalid. */
+SK_API void sk_stack_free(struct sk_stack *st);
+
+/* Hands the stack one frame received at time `now` (which must not go backwards). Malformed
+ * frames are dropped and counted. The frame is not kept after the call. */
+SK_API void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_time_us now);
+
+/* Advances the stack's time to `now`, runs every timer due and returns the next deadline
+ * (SK_TIME_NEVER if none). Call it at or after the returned deadline. */
+SK_API sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now);
+
+/* The earliest pending deadline, without running anything. */
+SK_API sk_time_us sk_stack_next_deadline(const struct sk_stack *st);
+
+/* The time the stack last saw (connection calls act at this time). */
+SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
+
+SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
+
+/* Counters. Each drop reason has its own counter (see enum sk_drop_reason in trace.h). */
+#define SK_DROP_REASON_MAX 48
+struct sk_stack_counters {
+    uint64_t frames_in, frames_out, bytes_in, bytes_out;
+    uint64_t ip_in, ip_out;
+    uint64_t tcp_segs_in, tcp_segs_out, tcp_retransmits, tcp_rst_out, tcp_challenge_acks;
+    uint64_t tcp_active_opens, tcp_passive_opens, tcp_established, tcp_conn_failed;
+    uint64_t tcp_timewait_reused;
+    uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
+    uint64_t drops_total;
+    uint64_t drops[SK_DROP_REASON_MAX];
+    uint32_t connections;     /* TCBs alive now */
+    uint64_t buffer_bytes;    /* connection buffer bytes in use now */
+};
+SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out);
+
+/* Writes the non-zero counters, one "name value" pair per line, into buf (snprintf rules). */
+SK_API int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,10 @@
+/* synack: a user-space TCP/IPv4 stack. Include this for everything. */
+#ifndef SYNACK_SYNACK_H
+#define SYNACK_SYNACK_H
+#include "synack/stack.h"
+#include "synack/tcp.h"
+#include "synack/trace.h"
+#include "synack/pcap.h"
+#include "synack/memlink.h"
+#include "synack/sim.h"
+#endif

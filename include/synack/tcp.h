@@ -1,0 +1,139 @@
+/* synack: TCP connections (RFC 9293), the low-level interface.
+ *
+ * A `struct sk_tcp` is either a listener or a connection. It belongs to the application from
+ * the call that returns it until sk_tcp_close() or sk_tcp_abort(); after that the stack owns
+ * the TCB (it may live on through FIN-WAIT and TIME-WAIT) and the handle must not be used.
+ * A connection that fails or is reset stays valid, in CLOSED, with its error, until closed.
+ *
+ * Every call acts at the stack's current time (the last `now` handed to sk_stack_input or
+ * sk_stack_poll) and may send segments through the output callback before returning.
+ * Errors are negative errno values (<errno.h>).
+ */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include <sys/types.h>
+#include "synack/stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sk_tcp;
+
+/* RFC 9293 §3.3.2: the eleven states. */
+enum sk_tcp_state {
+    SK_TCP_CLOSED = 0,
+    SK_TCP_LISTEN,
+    SK_TCP_SYN_SENT,
+    SK_TCP_SYN_RECEIVED,
+    SK_TCP_ESTABLISHED,
+    SK_TCP_FIN_WAIT_1,
+    SK_TCP_FIN_WAIT_2,
+    SK_TCP_CLOSE_WAIT,
+    SK_TCP_CLOSING,
+    SK_TCP_LAST_ACK,
+    SK_TCP_TIME_WAIT,
+};
+#define SK_TCP_STATE_COUNT 11
+
+/* "SYN-RECEIVED", "TIME-WAIT", ... as RFC 9293 spells them. */
+SK_API const char *sk_tcp_state_name(enum sk_tcp_state s);
+
+/* Readiness events, for sk_tcp_set_callback and sk_tcp_events. */
+#define SK_EV_READABLE 0x01   /* data to read, or the peer's FIN (recv returns 0) */
+#define SK_EV_WRITABLE 0x02   /* room in the send buffer */
+#define SK_EV_CONNECTED 0x04  /* handshake complete (ESTABLISHED reached) */
+#define SK_EV_ACCEPTABLE 0x08 /* a listener has a connection to accept */
+#define SK_EV_ERROR 0x10      /* sk_tcp_error() is non-zero */
+#define SK_EV_CLOSED 0x20     /* the connection reached CLOSED or TIME-WAIT */
+
+typedef void (*sk_tcp_callback)(struct sk_tcp *c, unsigned events, void *ctx);
+
+/* Active open (RFC 9293 §3.10.1): sends a SYN and enters SYN-SENT. local_port 0 picks an
+ * ephemeral port. Errors: -EADDRINUSE (4-tuple taken), -ENOMEM (connection limit),
+ * -EADDRNOTAVAIL (no ephemeral port free), -EINVAL (bad address or port). */
+SK_API int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
+                          struct sk_tcp **out);
+
+/* Passive open: a listener on port with room for `backlog` half-open and as many accept-ready
+ * connections (clamped to max_syn_backlog). Errors: -EADDRINUSE, -ENOMEM, -EINVAL. */
+SK_API int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out);
+
+/* Takes one established connection off a listener's accept queue. -EAGAIN if none,
+ * -EINVAL if l is not a listener. */
+SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
+
+/* Queues data for sending. Returns the number of bytes taken (possibly fewer than len),
+ * -EAGAIN when the send buffer is full, -ENOTCONN before the handshake has started
+ * (data queued in SYN-SENT/SYN-RECEIVED is sent once ESTABLISHED), -EPIPE after
+ * shutdown or once the connection can no longer send, or the connection's error. */
+SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
+
+/* Reads received, in-order data. Returns bytes read, 0 at end of stream (the peer's FIN was
+ * read), -EAGAIN if nothing yet, or the connection's error (-ECONNRESET, ...). */
+SK_API ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len);
+
+/* Bytes readable now / room in the send buffer now. */
+SK_API size_t sk_tcp_readable(const struct sk_tcp *c);
+SK_API size_t sk_tcp_writable(const struct sk_tcp *c);
+
+/* Half-close (RFC 9293 §3.10.4 CLOSE, "no more sends"): a FIN follows the queued data.
+ * The connection can still receive. -ENOTCONN in LISTEN/CLOSED. Idempotent. */
+SK_API int sk_tcp_shutdown(struct sk_tcp *c);
+
+/* Releases the handle. A connection that can still send gets a FIN after its queued data;
+ * one with unread received data is reset (RFC 2525 §2.17). A listener resets its half-open
+ * connections and those never accepted. */
+SK_API void sk_tcp_close(struct sk_tcp *c);
+
+/* RFC 9293 §3.10.5 ABORT: sends RST in synchronized states, frees the TCB and the handle. */
+SK_API void sk_tcp_abort(struct sk_tcp *c);
+
+SK_API enum sk_tcp_state sk_tcp_get_state(const struct sk_tcp *c);
+
+/* The connection's error, 0 if none: -ECONNREFUSED (RST in SYN-SENT), -ECONNRESET (RST in a
+ * synchronized state), -ETIMEDOUT (retries or user timeout exhausted), -ECONNABORTED. */
+SK_API int sk_tcp_error(const struct sk_tcp *c);
+
+/* Current readiness (SK_EV_* bits). */
+SK_API unsigned sk_tcp_events(const struct sk_tcp *c);
+
+/* Called on every change of readiness, from inside the stack's entry points. The callback may
+ * call sk_tcp_recv/send/accept/shutdown on this connection but must not close or abort it
+ * (do that after the stack call returns). A listener's callback is inherited by accepted
+ * connections. */
+SK_API void sk_tcp_set_callback(struct sk_tcp *c, sk_tcp_callback cb, void *ctx);
+SK_API void *sk_tcp_get_context(const struct sk_tcp *c);
+
+/* Turns Nagle's algorithm off (true) or on. */
+SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
+/* RFC 9293 §3.8.3 user timeout for this connection; 0 restores the stack's default. */
+SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us);
+
+/* A snapshot of the TCB, for tests, tools and the curious. */
+struct sk_tcp_info {
+    enum sk_tcp_state state;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t iss, irs;
+    uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t rcv_nxt, rcv_wnd;
+    uint16_t snd_mss, rcv_mss;
+    uint8_t snd_wscale, rcv_wscale;
+    bool sack_ok, ts_ok;
+    uint32_t rto_us, srtt_us, rttvar_us;
+    uint32_t cwnd, ssthresh;
+    uint32_t retransmits;       /* consecutive, for the current timer backoff */
+    uint64_t total_retransmits;
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint32_t sndbuf_used, rcvbuf_used;
+    int error;
+    uint64_t conn_id;
+};
+SK_API void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

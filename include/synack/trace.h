@@ -1,0 +1,140 @@
+/* synack: trace events.
+ *
+ * Every segment sent or received, every state change, every timer that fires and every drop
+ * (with its reason) is reported through sk_config.trace. The CLI draws its ladder diagram from
+ * these events; tests assert on them. Event data is valid only during the callback.
+ */
+#ifndef SYNACK_TRACE_H
+#define SYNACK_TRACE_H
+
+#include "synack/stack.h"
+#include "synack/tcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sk_trace_kind {
+    SK_TRACE_SEG_OUT = 1, /* a TCP segment left the stack */
+    SK_TRACE_SEG_IN,      /* a TCP segment arrived and passed the checksum */
+    SK_TRACE_STATE,       /* a connection changed state */
+    SK_TRACE_TIMER,       /* a timer fired */
+    SK_TRACE_DROP,        /* a frame or segment was dropped */
+    SK_TRACE_ERROR,       /* a connection failed with an error the application will see */
+};
+
+/* Why something was dropped. Stable numbering: counters are indexed by it. */
+enum sk_drop_reason {
+    SK_DROP_NONE = 0,
+    SK_DROP_LINK_TRUNCATED,    /* shorter than a link header */
+    SK_DROP_LINK_NOT_FOR_US,   /* Ethernet destination is someone else */
+    SK_DROP_LINK_ETHERTYPE,    /* neither IPv4 nor ARP */
+    SK_DROP_IP_TRUNCATED,
+    SK_DROP_IP_VERSION,
+    SK_DROP_IP_HDRLEN,
+    SK_DROP_IP_TOTLEN,
+    SK_DROP_IP_CHECKSUM,
+    SK_DROP_IP_NOT_FOR_US,
+    SK_DROP_IP_FRAGMENT,       /* fragments not reassembled yet */
+    SK_DROP_IP_PROTO,          /* no handler for the protocol */
+    SK_DROP_IP_BAD_SRC,        /* broadcast/multicast/loopback source */
+    SK_DROP_TCP_TRUNCATED,
+    SK_DROP_TCP_HDRLEN,
+    SK_DROP_TCP_CHECKSUM,
+    SK_DROP_TCP_OPTIONS,       /* malformed option lengths */
+    SK_DROP_TCP_BAD_FLAGS,     /* e.g. SYN+RST, SYN+FIN */
+    SK_DROP_TCP_NO_SOCKET,     /* nobody listening; answered with RST unless it was a RST */
+    SK_DROP_TCP_SEQ,           /* not acceptable (RFC 9293 §3.10.7.4 first check) */
+    SK_DROP_TCP_RST_INVALID,   /* RST out of window or inexact (challenge ACK sent) */
+    SK_DROP_TCP_SYN_INVALID,   /* SYN in a synchronized state (challenge ACK sent) */
+    SK_DROP_TCP_ACK_INVALID,   /* unacceptable ACK */
+    SK_DROP_TCP_NO_ACK,        /* neither SYN nor RST nor ACK in a synchronized state */
+    SK_DROP_TCP_BACKLOG_FULL,  /* SYN to a listener whose half-open queue is full */
+    SK_DROP_TCP_ACCEPT_FULL,   /* handshake done but accept queue full */
+    SK_DROP_TCP_NO_MEMORY,     /* connection or buffer limit reached */
+    SK_DROP_TCP_RCV_WINDOW,    /* data beyond the receive window, trimmed or dropped */
+    SK_DROP_TCP_OUT_OF_ORDER,  /* out-of-order data not queued */
+    SK_DROP_TCP_PAWS,          /* RFC 7323 §5: timestamp older than TS.Recent */
+    SK_DROP_TCP_AFTER_CLOSE,   /* data after the application closed: RST sent */
+    SK_DROP_LINK_FAULT,        /* the simulated link lost or corrupted it (simulator only) */
+    SK_DROP_ICMP_TRUNCATED,
+    SK_DROP_ICMP_CHECKSUM,
+    SK_DROP_ICMP_TYPE,
+    SK_DROP_UDP_TRUNCATED,
+    SK_DROP_UDP_CHECKSUM,
+    SK_DROP_UDP_NO_SOCKET,
+    SK_DROP_ARP_MALFORMED,
+    SK_DROP_OUT_NO_ROUTE,      /* outgoing: no route / no link address */
+    SK_DROP_REASON_COUNT
+};
+
+/* Short name of a drop reason, e.g. "tcp-checksum". */
+SK_API const char *sk_drop_reason_name(enum sk_drop_reason r);
+
+enum sk_timer_kind {
+    SK_TIMER_RETRANSMIT = 0, /* RFC 6298 retransmission (SYN, data, FIN) */
+    SK_TIMER_PERSIST,        /* zero-window probe */
+    SK_TIMER_DELACK,         /* delayed ACK */
+    SK_TIMER_KEEPALIVE,
+    SK_TIMER_TIME_WAIT,      /* 2*MSL expired */
+    SK_TIMER_USER_TIMEOUT,   /* RFC 9293 §3.8.3 */
+    SK_TIMER_COUNT
+};
+SK_API const char *sk_timer_name(enum sk_timer_kind k);
+
+/* TCP header flags, as on the wire. */
+#define SK_TCP_FIN 0x01
+#define SK_TCP_SYN 0x02
+#define SK_TCP_RST 0x04
+#define SK_TCP_PSH 0x08
+#define SK_TCP_ACK 0x10
+#define SK_TCP_URG 0x20
+#define SK_TCP_ECE 0x40
+#define SK_TCP_CWR 0x80
+
+/* A TCP segment as seen in a trace: header fields in host order, window unscaled as on the wire. */
+struct sk_trace_segment {
+    uint32_t saddr, daddr;
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    uint16_t wnd;
+    uint32_t len;           /* payload bytes */
+    /* Options present (bit set) and their values. */
+#define SK_OPT_MSS 0x01
+#define SK_OPT_WSCALE 0x02
+#define SK_OPT_SACK_PERM 0x04
+#define SK_OPT_TIMESTAMP 0x08
+#define SK_OPT_SACK 0x10
+    uint8_t opts;
+    uint16_t mss;
+    uint8_t wscale;
+    uint32_t ts_val, ts_ecr;
+    uint8_t nsack;
+    struct { uint32_t left, right; } sack[4];
+};
+
+struct sk_trace_event {
+    enum sk_trace_kind kind;
+    sk_time_us time;
+    const struct sk_tcp *conn;  /* the connection concerned, or NULL */
+    uint64_t conn_id;           /* stable id of that connection within the stack, 0 if none */
+    union {
+        struct sk_trace_segment seg;                         /* SEG_OUT, SEG_IN */
+        struct { enum sk_tcp_state from, to; } state;        /* STATE */
+        struct { enum sk_timer_kind timer; } timer;          /* TIMER */
+        struct { enum sk_drop_reason reason; } drop;         /* DROP */
+        struct { int err; } error;                           /* ERROR: negative errno */
+    } u;
+    /* The whole frame for SEG_OUT, SEG_IN and DROP (as handed in or out), else NULL. */
+    const uint8_t *frame;
+    size_t frame_len;
+};
+
+/* Formats flags like "SYN|ACK" into buf; returns buf. */
+SK_API const char *sk_tcp_flags_str(uint8_t flags, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
