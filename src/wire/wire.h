@@ -155,4 +155,24 @@ size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int
 size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_tcp_hdr *h,
                    int syn_layout);
 
+/* ---- Big-endian field access (network byte order, RFC 1700 "Data Notations") ----
+ * Byte loads and stores only: fields in packets are not aligned, so no pointer casts. */
+static inline uint16_t sk_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t sk_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void sk_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void sk_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
 #endif

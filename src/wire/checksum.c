@@ -1,0 +1,96 @@
+/* The Internet checksum: RFC 1071 (computation), RFC 9293 §3.1 and RFC 768 (pseudo-header).
+ *
+ * The sum is defined over big-endian 16-bit words, but RFC 1071 §2(B) shows it is byte-order
+ * independent: summing the same bytes as native-order words gives the byte-swapped result. So
+ * the loop sums native 64-bit loads with end-around carry (RFC 1071 §2(C): "deferred carries",
+ * wider words), folds to 16 bits, and converts to network order once at the end.
+ */
+#include <string.h>
+
+#include "wire/wire.h"
+
+/* a + b in one's complement arithmetic on 64 bits (end-around carry). */
+static inline uint64_t add64(uint64_t a, uint64_t b)
+{
+    a += b;
+    return a + (a < b);
+}
+
+/* Folds a 64-bit one's complement sum to 16 bits without losing carries. */
+static inline uint16_t fold64(uint64_t s)
+{
+    s = (s & 0xffffffffu) + (s >> 32);
+    s = (s & 0xffffffffu) + (s >> 32);
+    s = (s & 0xffffu) + (s >> 16);
+    s = (s & 0xffffu) + (s >> 16);
+    return (uint16_t)s;
+}
+
+uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint64_t acc = 0, w;
+
+    /* Four independent loads per round keep the adds from waiting on each other. */
+    while (len >= 32) {
+        uint64_t w0, w1, w2, w3;
+        memcpy(&w0, b, 8);
+        memcpy(&w1, b + 8, 8);
+        memcpy(&w2, b + 16, 8);
+        memcpy(&w3, b + 24, 8);
+        acc = add64(add64(acc, w0), w1);
+        acc = add64(add64(acc, w2), w3);
+        b += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        memcpy(&w, b, 8);
+        acc = add64(acc, w);
+        b += 8;
+        len -= 8;
+    }
+    if (len >= 4) {
+        uint32_t w32;
+        memcpy(&w32, b, 4);
+        acc = add64(acc, w32);
+        b += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w16;
+        memcpy(&w16, b, 2);
+        acc = add64(acc, w16);
+        b += 2;
+        len -= 2;
+    }
+    if (len) {
+        /* An odd last byte is the high-order byte of a word whose low byte is zero. */
+        uint8_t last[2] = {b[0], 0};
+        uint16_t w16;
+        memcpy(&w16, last, 2);
+        acc = add64(acc, w16);
+    }
+
+    /* Read the native 16-bit sum back as network order: on a little-endian host this swaps. */
+    uint16_t native = fold64(acc);
+    uint8_t be[2];
+    memcpy(be, &native, 2);
+    uint32_t part = (uint32_t)be[0] << 8 | be[1];
+
+    uint32_t r = sum + part;
+    return r + (r < part);
+}
+
+uint16_t sk_csum_fold(uint32_t sum)
+{
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+uint32_t sk_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
+{
+    /* RFC 9293 §3.1: source address, destination address, zero, PTCL, TCP length. */
+    uint64_t s = (uint64_t)(src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + len;
+    return fold64(s);
+}
