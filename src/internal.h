@@ -1,0 +1,200 @@
+/* The stack object and the TCB: private structures shared by src/, src/ip/ and src/tcp/.
+ *
+ * Nothing here is exported: every non-static symbol still starts with sk_ so that a static
+ * link never collides with an application's names.
+ */
+#ifndef SK_INTERNAL_H
+#define SK_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "synack/stack.h"
+#include "synack/tcp.h"
+#include "synack/trace.h"
+#include "wire/wire.h"
+
+/* ---- Sequence arithmetic (RFC 9293 §3.4): modulo 2^32, compare only through these. ---- */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+/* lo <= x <= hi */
+static inline bool seq_between(uint32_t lo, uint32_t x, uint32_t hi)
+{
+    return seq_le(lo, x) && seq_le(x, hi);
+}
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+/* ---- Byte ring used for the send and receive buffers. ---- */
+struct sk_ring {
+    uint8_t *buf;
+    uint32_t size;  /* capacity in bytes; 0 until allocated */
+    uint32_t head;  /* offset of the first byte */
+    uint32_t len;   /* bytes held from head */
+};
+
+/* ---- Out-of-order ranges held in the receive ring (RFC 9293 §3.10.7.4 "text"). ---- */
+#define SK_OOO_MAX 16
+struct sk_ooo {
+    uint8_t n;
+    struct { uint32_t left, right; } r[SK_OOO_MAX]; /* sorted, disjoint, seq space */
+};
+
+enum tcb_flag {
+    TF_USER = 1u << 0,        /* the application holds the handle */
+    TF_FIN_QUEUED = 1u << 1,  /* CLOSE/shutdown: FIN follows the queued data */
+    TF_ACK_NOW = 1u << 2,     /* send an ACK at the end of this input */
+    TF_ACK_DELAYED = 1u << 3, /* an ACK is owed, the delayed-ACK timer runs */
+    TF_NODELAY = 1u << 4,     /* Nagle off */
+    TF_FIN_RCVD = 1u << 5,    /* the peer's FIN has been accepted (RCV.NXT is past it) */
+    TF_OOO_FIN = 1u << 6,     /* a FIN arrived out of order: ooo_fin_seq */
+    TF_RTT_TIMING = 1u << 7,  /* rtt_seq is being timed (Karn: not a retransmission) */
+    TF_PASSIVE = 1u << 8,     /* opened from a listener (SYN-RECEIVED returns to LISTEN) */
+    TF_WSCALE = 1u << 9,      /* window scaling agreed */
+    TF_SACK = 1u << 10,       /* SACK permitted both ways */
+    TF_TS = 1u << 11,         /* timestamps agreed */
+    TF_RCV_SHUT = 1u << 12,   /* the application closed its receiving side */
+    TF_DEAD = 1u << 13,       /* on the reap list, to be freed */
+    TF_IN_ACCEPTQ = 1u << 14, /* established, waiting in the listener's accept queue */
+    TF_RECOVERY = 1u << 15,   /* fast recovery (RFC 6582) */
+    TF_MAX_SND_WND_SEEN = 1u << 16,
+};
+
+/* The TCB (RFC 9293 §3.3.1) or a listener. */
+struct sk_tcp {
+    struct sk_stack *st;
+    enum sk_tcp_state state;
+    uint32_t flags;
+    uint64_t conn_id;
+
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+
+    /* Send sequence space. */
+    uint32_t iss;
+    uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence number sent + 1 */
+    uint32_t snd_wnd;                   /* peer's window, scaled */
+    uint32_t max_snd_wnd;               /* largest window seen (RFC 5961 §5.2) */
+    uint32_t snd_wl1, snd_wl2;
+    uint32_t sndbuf_seq;                /* sequence number of the send ring's first byte */
+    struct sk_ring snd;
+
+    /* Receive sequence space. */
+    uint32_t irs;
+    uint32_t rcv_nxt;
+    uint32_t rcv_adv;                   /* right edge last advertised: never moves left */
+    uint32_t last_ack_sent;
+    uint32_t ooo_fin_seq;
+    struct sk_ring rcv;
+    struct sk_ooo ooo;
+    uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
+
+    /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
+    uint16_t snd_mss;                   /* largest payload we send */
+    uint16_t rcv_mss;                   /* MSS we announced */
+    uint8_t snd_wscale, rcv_wscale;
+    uint32_t ts_recent;
+    uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
+
+    /* RFC 6298 retransmission timer state, microseconds. */
+    uint32_t srtt_us, rttvar_us, rto_us;
+    uint32_t rtt_seq;
+    sk_time_us rtt_start;
+    uint8_t retries;                    /* consecutive timeouts of the current timer */
+    uint32_t user_timeout_us;
+
+    /* Congestion control (RFC 5681, RFC 6582). */
+    uint32_t cwnd, ssthresh;
+    uint32_t dupacks;
+    uint32_t recover;
+    uint32_t unacked_segs;              /* full segments received since our last ACK */
+
+    /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap. */
+    sk_time_us timer[SK_TIMER_COUNT];
+    sk_time_us deadline;
+    uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
+
+    /* Error the application will see (negative errno), 0 if none. */
+    int error;
+    /* Stats. */
+    uint64_t total_retransmits, bytes_sent, bytes_acked, bytes_received;
+
+    /* Listener side. */
+    struct sk_tcp *listener;            /* parent, for passive children */
+    int backlog;
+    uint32_t syn_queued;                /* children in SYN-RECEIVED */
+    uint32_t accept_queued;
+    struct sk_tcp *acceptq_head, *acceptq_tail, *acceptq_next;
+
+    /* Application. */
+    sk_tcp_callback cb;
+    void *cb_ctx;
+    unsigned last_events;
+
+    /* Table links. */
+    struct sk_tcp *hash_next;
+    struct sk_tcp *reap_next;
+    struct sk_tcp *all_prev, *all_next;
+};
+
+/* ---- The stack ---- */
+struct sk_stack {
+    struct sk_config cfg;
+    sk_time_us now;
+    uint64_t rng;
+    uint64_t isn_key[2];
+    uint64_t next_conn_id;
+
+    /* Connections by 4-tuple and listeners by port: chained hash tables. */
+    struct sk_tcp **conn_tab;
+    uint32_t conn_tab_mask;
+    struct sk_tcp **listen_tab;
+    uint32_t listen_tab_mask;
+
+    /* Timers: a binary min-heap of TCBs keyed by their earliest deadline. */
+    struct sk_tcp **heap;
+    uint32_t heap_len, heap_cap;
+
+    struct sk_tcp *all;                /* every TCB, for sk_stack_free */
+    struct sk_tcp *reap;               /* TCBs to free when the current entry point returns */
+    uint32_t depth;                    /* entry-point nesting (callbacks may re-enter) */
+
+    struct sk_stack_counters ctr;
+
+    /* Scratch for building one outgoing frame. */
+    uint8_t *tx;
+    size_t tx_cap;
+};
+
+/* stack.c */
+void *sk_mem_alloc(struct sk_stack *st, size_t size);
+void sk_mem_free(struct sk_stack *st, void *p, size_t size);
+uint64_t sk_random(struct sk_stack *st);
+void sk_drop(struct sk_stack *st, enum sk_drop_reason r, const struct sk_tcp *c,
+             const uint8_t *frame, size_t len);
+void sk_trace_emit(struct sk_stack *st, struct sk_trace_event *ev);
+void sk_enter(struct sk_stack *st);
+void sk_leave(struct sk_stack *st);
+
+/* ip/ipv4.c */
+void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint8_t *frame,
+                 size_t frame_len);
+/* Room before the transport header in st->tx for link and IP headers. */
+size_t sk_ip_headroom(const struct sk_stack *st);
+/* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom(). */
+void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len);
+
+/* tcp/ */
+void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,
+                  size_t frame_len);
+void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k);
+void sk_tcp_free_all(struct sk_stack *st);
+
+#endif

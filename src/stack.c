@@ -1,0 +1,464 @@
+/* The stack object: configuration, memory accounting, the timer heap, counters, tracing and
+ * the two entry points that move time forward (sk_stack_input, sk_stack_poll).
+ *
+ * Sans-IO: nothing here reads a clock or touches the OS. Time comes in as an argument.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "tcp/tcp_int.h"
+#include "util/rand.h"
+
+static void *default_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    (void)old_size;
+    if (new_size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, new_size);
+}
+
+void sk_config_default(struct sk_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->link_type = SK_LINK_IP;
+    cfg->prefix_len = 24;
+    cfg->mtu = 1500;
+    cfg->max_connections = 4096;
+    cfg->max_syn_backlog = 256;
+    cfg->sndbuf_bytes = 64 * 1024;
+    cfg->rcvbuf_bytes = 64 * 1024;
+    cfg->max_buffer_bytes = 256ull * 1024 * 1024;
+    cfg->rto_initial_us = 1000000;  /* RFC 6298 §2.1 */
+    cfg->rto_min_us = 1000000;      /* RFC 6298 §2.4 */
+    cfg->rto_max_us = 60000000;     /* RFC 6298 §2.5 */
+    cfg->syn_retries = 6;
+    cfg->synack_retries = 5;
+    cfg->data_retries = 15;
+    cfg->msl_us = 30000000;         /* TIME-WAIT 60 s, as Linux; RFC 9293 suggests MSL = 2 min */
+    cfg->delack_us = 40000;
+    cfg->rcv_wnd_max = 65535;
+    cfg->opt_wscale = true;
+    cfg->opt_sack = true;
+    cfg->opt_timestamps = true;
+    cfg->wscale = 7;
+    cfg->syn_opt_layout = SK_SYN_OPTS_LINUX;
+    cfg->ephemeral_lo = 49152;      /* RFC 6335 §6 dynamic ports */
+    cfg->ephemeral_hi = 65535;
+    cfg->random_seed = 1;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 16;
+    while (p < n && p < (1u << 24))
+        p <<= 1;
+    return p;
+}
+
+static bool config_valid(const struct sk_config *c)
+{
+    if (c->link_type != SK_LINK_IP && c->link_type != SK_LINK_ETHERNET)
+        return false;
+    if (c->mtu < 68 || c->prefix_len > 32 || c->output == NULL)
+        return false;
+    if (c->max_connections == 0 || c->sndbuf_bytes < 1024 || c->rcvbuf_bytes < 1024)
+        return false;
+    if (c->rto_min_us == 0 || c->rto_min_us > c->rto_max_us || c->rto_initial_us == 0)
+        return false;
+    if (c->wscale > 14 || c->ephemeral_lo == 0 || c->ephemeral_lo > c->ephemeral_hi)
+        return false;
+    return true;
+}
+
+struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *err)
+{
+    int e = 0;
+    if (err == NULL)
+        err = &e;
+    if (cfg == NULL || !config_valid(cfg)) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    /* Ethernet framing needs ARP, which arrives with the real-wire work. */
+    if (cfg->link_type == SK_LINK_ETHERNET) {
+        *err = -ENOTSUP;
+        return NULL;
+    }
+    void *(*alloc)(void *, void *, size_t, size_t) = cfg->alloc ? cfg->alloc : default_alloc;
+    struct sk_stack *st = alloc(cfg->alloc_ctx, NULL, 0, sizeof(*st));
+    if (st == NULL) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    memset(st, 0, sizeof(*st));
+    st->cfg = *cfg;
+    st->cfg.alloc = alloc;
+    st->now = now;
+    st->rng = cfg->random_seed;
+    st->isn_key[0] = sk_random(st);
+    st->isn_key[1] = sk_random(st);
+    st->next_conn_id = 1;
+
+    st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
+    st->listen_tab_mask = 63;
+    st->tx_cap = (size_t)cfg->mtu + 64;
+    st->conn_tab = sk_mem_alloc(st, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
+    st->listen_tab = sk_mem_alloc(st, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
+    st->tx = sk_mem_alloc(st, st->tx_cap);
+    if (!st->conn_tab || !st->listen_tab || !st->tx) {
+        sk_stack_free(st);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    memset(st->conn_tab, 0, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
+    memset(st->listen_tab, 0, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
+    *err = 0;
+    return st;
+}
+
+void sk_stack_free(struct sk_stack *st)
+{
+    if (st == NULL)
+        return;
+    sk_tcp_free_all(st);
+    if (st->conn_tab)
+        sk_mem_free(st, st->conn_tab, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
+    if (st->listen_tab)
+        sk_mem_free(st, st->listen_tab, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
+    sk_mem_free(st, st->tx, st->tx_cap);
+    sk_mem_free(st, st->heap, sizeof(*st->heap) * st->heap_cap);
+    st->cfg.alloc(st->cfg.alloc_ctx, st, sizeof(*st), 0);
+}
+
+void *sk_mem_alloc(struct sk_stack *st, size_t size)
+{
+    void *p = st->cfg.alloc(st->cfg.alloc_ctx, NULL, 0, size);
+    if (p == NULL)
+        st->ctr.alloc_failures++;
+    return p;
+}
+
+void sk_mem_free(struct sk_stack *st, void *p, size_t size)
+{
+    if (p != NULL)
+        st->cfg.alloc(st->cfg.alloc_ctx, p, size, 0);
+}
+
+uint64_t sk_random(struct sk_stack *st)
+{
+    if (st->cfg.random)
+        return st->cfg.random(st->cfg.random_ctx);
+    return sk_splitmix64(&st->rng);
+}
+
+/* Entry points nest when an application callback calls back into the stack; TCBs that die
+ * are freed only when the outermost call returns, so no caller holds a dangling pointer. */
+void sk_enter(struct sk_stack *st)
+{
+    st->depth++;
+}
+
+void sk_leave(struct sk_stack *st)
+{
+    if (--st->depth > 0)
+        return;
+    while (st->reap) {
+        struct sk_tcp *c = st->reap;
+        st->reap = c->reap_next;
+        sk_tcb_destroy(c);
+    }
+}
+
+void sk_trace_emit(struct sk_stack *st, struct sk_trace_event *ev)
+{
+    if (st->cfg.trace == NULL)
+        return;
+    ev->time = st->now;
+    st->cfg.trace(st->cfg.trace_ctx, ev);
+}
+
+void sk_drop(struct sk_stack *st, enum sk_drop_reason r, const struct sk_tcp *c,
+             const uint8_t *frame, size_t len)
+{
+    if ((unsigned)r < SK_DROP_REASON_MAX)
+        st->ctr.drops[r]++;
+    st->ctr.drops_total++;
+    struct sk_trace_event ev = {.kind = SK_TRACE_DROP, .conn = c, .conn_id = c ? c->conn_id : 0};
+    ev.u.drop.reason = r;
+    ev.frame = frame;
+    ev.frame_len = len;
+    sk_trace_emit(st, &ev);
+}
+
+/* ---- Timer heap: O(log n) per change, never a scan of all connections. ---- */
+
+static void heap_swap(struct sk_stack *st, uint32_t i, uint32_t j)
+{
+    struct sk_tcp *t = st->heap[i];
+    st->heap[i] = st->heap[j];
+    st->heap[j] = t;
+    st->heap[i]->heap_idx = i;
+    st->heap[j]->heap_idx = j;
+}
+
+static void heap_up(struct sk_stack *st, uint32_t i)
+{
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (st->heap[p]->deadline <= st->heap[i]->deadline)
+            break;
+        heap_swap(st, i, p);
+        i = p;
+    }
+}
+
+static void heap_down(struct sk_stack *st, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < st->heap_len && st->heap[l]->deadline < st->heap[m]->deadline)
+            m = l;
+        if (r < st->heap_len && st->heap[r]->deadline < st->heap[m]->deadline)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(st, i, m);
+        i = m;
+    }
+}
+
+static void heap_remove(struct sk_stack *st, struct sk_tcp *c)
+{
+    uint32_t i = c->heap_idx;
+    c->heap_idx = UINT32_MAX;
+    st->heap_len--;
+    if (i == st->heap_len)
+        return;
+    st->heap[i] = st->heap[st->heap_len];
+    st->heap[i]->heap_idx = i;
+    heap_up(st, i);
+    heap_down(st, i);
+}
+
+/* Recomputes c's earliest deadline and its place in the heap. Returns -ENOMEM only if the heap
+ * cannot grow; the heap never holds more than max_connections entries. */
+int sk_timer_update(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    sk_time_us d = SK_TIME_NEVER;
+    for (int k = 0; k < SK_TIMER_COUNT; k++)
+        if (c->timer[k] < d)
+            d = c->timer[k];
+    c->deadline = d;
+    if (d == SK_TIME_NEVER) {
+        if (c->heap_idx != UINT32_MAX)
+            heap_remove(st, c);
+        return 0;
+    }
+    if (c->heap_idx == UINT32_MAX) {
+        if (st->heap_len == st->heap_cap) {
+            uint32_t ncap = st->heap_cap ? st->heap_cap * 2 : 64;
+            struct sk_tcp **nh = st->cfg.alloc(st->cfg.alloc_ctx, st->heap,
+                                               sizeof(*nh) * st->heap_cap, sizeof(*nh) * ncap);
+            if (nh == NULL) {
+                st->ctr.alloc_failures++;
+                return -ENOMEM;
+            }
+            st->heap = nh;
+            st->heap_cap = ncap;
+        }
+        c->heap_idx = st->heap_len;
+        st->heap[st->heap_len++] = c;
+        heap_up(st, c->heap_idx);
+        return 0;
+    }
+    heap_up(st, c->heap_idx);
+    heap_down(st, c->heap_idx);
+    return 0;
+}
+
+void sk_timer_remove(struct sk_tcp *c)
+{
+    for (int k = 0; k < SK_TIMER_COUNT; k++)
+        c->timer[k] = SK_TIME_NEVER;
+    sk_timer_update(c);
+}
+
+sk_time_us sk_stack_next_deadline(const struct sk_stack *st)
+{
+    return st->heap_len ? st->heap[0]->deadline : SK_TIME_NEVER;
+}
+
+sk_time_us sk_stack_now(const struct sk_stack *st)
+{
+    return st->now;
+}
+
+const struct sk_config *sk_stack_config(const struct sk_stack *st)
+{
+    return &st->cfg;
+}
+
+static void advance(struct sk_stack *st, sk_time_us now)
+{
+    if (now > st->now)
+        st->now = now;
+}
+
+sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
+{
+    sk_enter(st);
+    advance(st, now);
+    while (st->heap_len && st->heap[0]->deadline <= st->now) {
+        struct sk_tcp *c = st->heap[0];
+        enum sk_timer_kind k = SK_TIMER_RETRANSMIT;
+        for (int i = 0; i < SK_TIMER_COUNT; i++)
+            if (c->timer[i] == c->deadline) {
+                k = (enum sk_timer_kind)i;
+                break;
+            }
+        c->timer[k] = SK_TIME_NEVER;
+        sk_timer_update(c);
+        sk_tcp_timer_fire(c, k);
+    }
+    sk_leave(st);
+    return sk_stack_next_deadline(st);
+}
+
+void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_time_us now)
+{
+    sk_enter(st);
+    advance(st, now);
+    st->ctr.frames_in++;
+    st->ctr.bytes_in += len;
+    sk_ip_input(st, frame, len, frame, len);
+    sk_leave(st);
+}
+
+void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out)
+{
+    *out = st->ctr;
+}
+
+int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
+{
+    const struct sk_stack_counters *c = &st->ctr;
+    static const char *const names[] = {
+        "frames_in", "frames_out", "bytes_in", "bytes_out", "ip_in", "ip_out",
+        "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
+        "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
+        "tcp_timewait_reused", "alloc_failures", "limit_connections", "limit_backlog",
+        "limit_buffers"};
+    const uint64_t vals[] = {
+        c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
+        c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
+        c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
+        c->tcp_conn_failed, c->tcp_timewait_reused, c->alloc_failures, c->limit_connections,
+        c->limit_backlog, c->limit_buffers};
+    size_t off = 0;
+    int total = 0;
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        if (vals[i] == 0)
+            continue;
+        int n = snprintf(buf + off, off < size ? size - off : 0, "%s %llu\n", names[i],
+                         (unsigned long long)vals[i]);
+        total += n;
+        off += (size_t)n;
+    }
+    for (int r = 1; r < SK_DROP_REASON_COUNT; r++) {
+        if (c->drops[r] == 0)
+            continue;
+        int n = snprintf(buf + off, off < size ? size - off : 0, "drop.%s %llu\n",
+                         sk_drop_reason_name((enum sk_drop_reason)r),
+                         (unsigned long long)c->drops[r]);
+        total += n;
+        off += (size_t)n;
+    }
+    return total;
+}
+
+const char *sk_drop_reason_name(enum sk_drop_reason r)
+{
+    static const char *const names[SK_DROP_REASON_COUNT] = {
+        [SK_DROP_NONE] = "none",
+        [SK_DROP_LINK_TRUNCATED] = "link-truncated",
+        [SK_DROP_LINK_NOT_FOR_US] = "link-not-for-us",
+        [SK_DROP_LINK_ETHERTYPE] = "link-ethertype",
+        [SK_DROP_IP_TRUNCATED] = "ip-truncated",
+        [SK_DROP_IP_VERSION] = "ip-version",
+        [SK_DROP_IP_HDRLEN] = "ip-header-length",
+        [SK_DROP_IP_TOTLEN] = "ip-total-length",
+        [SK_DROP_IP_CHECKSUM] = "ip-checksum",
+        [SK_DROP_IP_NOT_FOR_US] = "ip-not-for-us",
+        [SK_DROP_IP_FRAGMENT] = "ip-fragment",
+        [SK_DROP_IP_PROTO] = "ip-protocol",
+        [SK_DROP_IP_BAD_SRC] = "ip-bad-source",
+        [SK_DROP_TCP_TRUNCATED] = "tcp-truncated",
+        [SK_DROP_TCP_HDRLEN] = "tcp-header-length",
+        [SK_DROP_TCP_CHECKSUM] = "tcp-checksum",
+        [SK_DROP_TCP_OPTIONS] = "tcp-options",
+        [SK_DROP_TCP_BAD_FLAGS] = "tcp-bad-flags",
+        [SK_DROP_TCP_NO_SOCKET] = "tcp-no-socket",
+        [SK_DROP_TCP_SEQ] = "tcp-unacceptable-seq",
+        [SK_DROP_TCP_RST_INVALID] = "tcp-rst-not-exact",
+        [SK_DROP_TCP_SYN_INVALID] = "tcp-syn-in-window",
+        [SK_DROP_TCP_ACK_INVALID] = "tcp-unacceptable-ack",
+        [SK_DROP_TCP_NO_ACK] = "tcp-no-ack",
+        [SK_DROP_TCP_BACKLOG_FULL] = "tcp-backlog-full",
+        [SK_DROP_TCP_ACCEPT_FULL] = "tcp-accept-queue-full",
+        [SK_DROP_TCP_NO_MEMORY] = "tcp-no-memory",
+        [SK_DROP_TCP_RCV_WINDOW] = "tcp-beyond-window",
+        [SK_DROP_TCP_OUT_OF_ORDER] = "tcp-out-of-order-full",
+        [SK_DROP_TCP_PAWS] = "tcp-paws",
+        [SK_DROP_TCP_AFTER_CLOSE] = "tcp-data-after-close",
+        [SK_DROP_LINK_FAULT] = "link-fault",
+        [SK_DROP_ICMP_TRUNCATED] = "icmp-truncated",
+        [SK_DROP_ICMP_CHECKSUM] = "icmp-checksum",
+        [SK_DROP_ICMP_TYPE] = "icmp-type",
+        [SK_DROP_UDP_TRUNCATED] = "udp-truncated",
+        [SK_DROP_UDP_CHECKSUM] = "udp-checksum",
+        [SK_DROP_UDP_NO_SOCKET] = "udp-no-socket",
+        [SK_DROP_ARP_MALFORMED] = "arp-malformed",
+        [SK_DROP_OUT_NO_ROUTE] = "out-no-route",
+    };
+    if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)
+        return "unknown";
+    return names[r];
+}
+
+const char *sk_timer_name(enum sk_timer_kind k)
+{
+    static const char *const names[SK_TIMER_COUNT] = {
+        [SK_TIMER_RETRANSMIT] = "retransmit", [SK_TIMER_PERSIST] = "persist",
+        [SK_TIMER_DELACK] = "delayed-ack",    [SK_TIMER_KEEPALIVE] = "keepalive",
+        [SK_TIMER_TIME_WAIT] = "2msl",        [SK_TIMER_USER_TIMEOUT] = "user-timeout",
+    };
+    return (unsigned)k < SK_TIMER_COUNT ? names[k] : "unknown";
+}
+
+const char *sk_tcp_flags_str(uint8_t flags, char *buf, size_t size)
+{
+    static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    /* Print in the order people say them: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR. */
+    static const int order[8] = {1, 0, 2, 3, 4, 5, 6, 7};
+    size_t off = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    for (int i = 0; i < 8; i++) {
+        int b = order[i];
+        if (!(flags & (1u << b)))
+            continue;
+        int n = snprintf(buf + off, size - off, "%s%s", off ? "|" : "", names[b]);
+        if (n < 0 || (size_t)n >= size - off)
+            break;
+        off += (size_t)n;
+    }
+    if (off == 0)
+        snprintf(buf, size, "none");
+    return buf;
+}

@@ -1,0 +1,675 @@
+/* TCBs, their tables, and the user calls of RFC 9293 §3.10.1-3.10.6 (OPEN, SEND, RECEIVE,
+ * CLOSE, ABORT, STATUS) in their non-blocking form.
+ *
+ * Lifetimes: the application owns a handle (TF_USER) until close/abort. The protocol owns the
+ * TCB until it reaches CLOSED. A TCB is freed when neither holds it, at the end of the current
+ * stack entry point (the reap list), so no pointer on the call stack dangles.
+ */
+#include "tcp/tcp_int.h"
+#include "util/rand.h"
+
+const char *sk_tcp_state_name(enum sk_tcp_state s)
+{
+    static const char *const names[SK_TCP_STATE_COUNT] = {
+        "CLOSED",      "LISTEN",     "SYN-SENT",   "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+        "FIN-WAIT-2",  "CLOSE-WAIT", "CLOSING",    "LAST-ACK",     "TIME-WAIT"};
+    return (unsigned)s < SK_TCP_STATE_COUNT ? names[s] : "?";
+}
+
+/* ---- Tables ---- */
+
+static uint32_t tuple_hash(const struct sk_stack *st, uint32_t laddr, uint16_t lport,
+                           uint32_t raddr, uint16_t rport)
+{
+    /* Keyed so that a peer cannot aim many connections at one bucket. */
+    uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
+    return (uint32_t)sk_siphash(st->isn_key[1], st->isn_key[0], t, sizeof(t));
+}
+
+int sk_tcb_hash_insert(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    if (c->state == SK_TCP_LISTEN) {
+        struct sk_tcp **b = &st->listen_tab[c->lport & st->listen_tab_mask];
+        c->hash_next = *b;
+        *b = c;
+        return 0;
+    }
+    uint32_t h = tuple_hash(st, c->laddr, c->lport, c->raddr, c->rport) & st->conn_tab_mask;
+    c->hash_next = st->conn_tab[h];
+    st->conn_tab[h] = c;
+    return 0;
+}
+
+static struct sk_tcp **find_slot(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    struct sk_tcp **p;
+    if (c->state == SK_TCP_LISTEN)
+        p = &st->listen_tab[c->lport & st->listen_tab_mask];
+    else
+        p = &st->conn_tab[tuple_hash(st, c->laddr, c->lport, c->raddr, c->rport) &
+                          st->conn_tab_mask];
+    for (; *p; p = &(*p)->hash_next)
+        if (*p == c)
+            return p;
+    return NULL;
+}
+
+void sk_tcb_hash_remove(struct sk_tcp *c)
+{
+    struct sk_tcp **p = find_slot(c);
+    if (p)
+        *p = c->hash_next;
+    c->hash_next = NULL;
+}
+
+struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                             uint16_t rport)
+{
+    uint32_t h = tuple_hash(st, laddr, lport, raddr, rport) & st->conn_tab_mask;
+    for (struct sk_tcp *c = st->conn_tab[h]; c; c = c->hash_next)
+        if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+            return c;
+    return NULL;
+}
+
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport)
+{
+    for (struct sk_tcp *c = st->listen_tab[lport & st->listen_tab_mask]; c; c = c->hash_next)
+        if (c->lport == lport)
+            return c;
+    return NULL;
+}
+
+/* ---- TCB life ---- */
+
+struct sk_tcp *sk_tcb_new(struct sk_stack *st)
+{
+    if (st->ctr.connections >= st->cfg.max_connections) {
+        st->ctr.limit_connections++;
+        return NULL;
+    }
+    struct sk_tcp *c = sk_mem_alloc(st, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    memset(c, 0, sizeof(*c));
+    c->st = st;
+    c->conn_id = st->next_conn_id++;
+    c->heap_idx = UINT32_MAX;
+    for (int k = 0; k < SK_TIMER_COUNT; k++)
+        c->timer[k] = SK_TIME_NEVER;
+    c->deadline = SK_TIME_NEVER;
+    c->sndbuf_size = st->cfg.sndbuf_bytes;
+    c->rcvbuf_size = st->cfg.rcvbuf_bytes;
+    c->rto_us = st->cfg.rto_initial_us;
+    c->user_timeout_us = st->cfg.user_timeout_us;
+    c->laddr = st->cfg.addr;
+    c->all_next = st->all;
+    if (st->all)
+        st->all->all_prev = c;
+    st->all = c;
+    st->ctr.connections++;
+    return c;
+}
+
+static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
+{
+    struct sk_tcp **p = &l->acceptq_head, *prev = NULL;
+    for (; *p; prev = *p, p = &(*p)->acceptq_next) {
+        if (*p != c)
+            continue;
+        *p = c->acceptq_next;
+        if (l->acceptq_tail == c)
+            l->acceptq_tail = prev;
+        l->accept_queued--;
+        break;
+    }
+    c->acceptq_next = NULL;
+    c->flags &= ~TF_IN_ACCEPTQ;
+}
+
+/* Detaches a passive child from its listener's counts and queues. */
+static void detach_from_listener(struct sk_tcp *c)
+{
+    struct sk_tcp *l = c->listener;
+    if (l == NULL)
+        return;
+    if (c->flags & TF_IN_ACCEPTQ)
+        acceptq_remove(l, c);
+    else if (c->state == SK_TCP_SYN_RECEIVED && l->syn_queued > 0)
+        l->syn_queued--;
+    c->listener = NULL;
+}
+
+void sk_tcb_destroy(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    sk_timer_remove(c);
+    sk_ring_free(st, &c->snd);
+    sk_ring_free(st, &c->rcv);
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        st->all = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    st->ctr.connections--;
+    sk_mem_free(st, c, sizeof(*c));
+}
+
+static void reap(struct sk_tcp *c)
+{
+    if (c->flags & TF_DEAD)
+        return;
+    c->flags |= TF_DEAD;
+    c->reap_next = c->st->reap;
+    c->st->reap = c;
+}
+
+void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s)
+{
+    if (c->state == s)
+        return;
+    struct sk_trace_event ev = {.kind = SK_TRACE_STATE, .conn = c, .conn_id = c->conn_id};
+    ev.u.state.from = c->state;
+    ev.u.state.to = s;
+    c->state = s;
+    if (s == SK_TCP_ESTABLISHED)
+        c->st->ctr.tcp_established++;
+    sk_trace_emit(c->st, &ev);
+}
+
+void sk_tcp_terminate(struct sk_tcp *c, int err)
+{
+    if (err != 0 && c->error == 0) {
+        c->error = err;
+        c->st->ctr.tcp_conn_failed++;
+        struct sk_trace_event ev = {.kind = SK_TRACE_ERROR, .conn = c, .conn_id = c->conn_id};
+        ev.u.error.err = err;
+        sk_trace_emit(c->st, &ev);
+    }
+    detach_from_listener(c);
+    sk_tcb_hash_remove(c);
+    sk_timer_remove(c);
+    sk_tcp_set_state(c, SK_TCP_CLOSED);
+    if (c->flags & TF_USER)
+        sk_tcp_notify(c);
+    else
+        reap(c);
+}
+
+unsigned sk_tcp_events(const struct sk_tcp *c)
+{
+    unsigned ev = 0;
+    switch (c->state) {
+    case SK_TCP_LISTEN:
+        return c->acceptq_head ? SK_EV_ACCEPTABLE : 0;
+    case SK_TCP_CLOSED:
+        ev |= SK_EV_CLOSED;
+        if (c->error)
+            ev |= SK_EV_ERROR | SK_EV_READABLE | SK_EV_WRITABLE;
+        if (c->rcv.len || (c->flags & TF_FIN_RCVD))
+            ev |= SK_EV_READABLE;
+        return ev;
+    case SK_TCP_TIME_WAIT:
+        ev |= SK_EV_CLOSED;
+        break;
+    default:
+        break;
+    }
+    if (c->state >= SK_TCP_ESTABLISHED)
+        ev |= SK_EV_CONNECTED;
+    if (c->rcv.len || (c->flags & TF_FIN_RCVD))
+        ev |= SK_EV_READABLE;
+    if ((c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT) &&
+        !(c->flags & TF_FIN_QUEUED) && (c->snd.buf == NULL || sk_ring_free_space(&c->snd) > 0))
+        ev |= SK_EV_WRITABLE;
+    return ev;
+}
+
+void sk_tcp_notify(struct sk_tcp *c)
+{
+    unsigned ev = sk_tcp_events(c);
+    if (ev == c->last_events)
+        return;
+    c->last_events = ev;
+    if (c->cb && (c->flags & TF_USER))
+        c->cb(c, ev, c->cb_ctx);
+}
+
+/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs
+ * clock, F SipHash-2-4 under a key drawn from the stack's random source. */
+uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                    uint16_t rport)
+{
+    uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
+    uint32_t f = (uint32_t)sk_siphash(st->isn_key[0], st->isn_key[1], t, sizeof(t));
+    return f + (uint32_t)(st->now / 4);
+}
+
+int sk_tcb_buffers(struct sk_tcp *c)
+{
+    if (sk_ring_alloc(c->st, &c->snd, c->sndbuf_size) != 0 ||
+        sk_ring_alloc(c->st, &c->rcv, c->rcvbuf_size) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+void sk_tcp_child_established(struct sk_tcp *c)
+{
+    struct sk_tcp *l = c->listener;
+    if (l == NULL)
+        return;
+    if (l->syn_queued > 0)
+        l->syn_queued--;
+    c->flags |= TF_IN_ACCEPTQ;
+    c->acceptq_next = NULL;
+    if (l->acceptq_tail)
+        l->acceptq_tail->acceptq_next = c;
+    else
+        l->acceptq_head = c;
+    l->acceptq_tail = c;
+    l->accept_queued++;
+    sk_tcp_notify(l);
+}
+
+/* ---- User calls ---- */
+
+static bool port_in_use(struct sk_stack *st, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    return sk_tcb_lookup(st, st->cfg.addr, lport, raddr, rport) != NULL;
+}
+
+/* RFC 6056 §3.3.1 (Algorithm 1): a random start in the ephemeral range, then the next free. */
+static uint16_t pick_ephemeral(struct sk_stack *st, uint32_t raddr, uint16_t rport)
+{
+    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+    uint32_t start = (uint32_t)(sk_random(st) % n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t p = (uint16_t)(lo + (start + i) % n);
+        if (!port_in_use(st, p, raddr, rport) && sk_listener_lookup(st, p) == NULL)
+            return p;
+    }
+    return 0;
+}
+
+/* The MSS we announce: the MTU less the IPv4 and TCP headers (RFC 9293 §3.7.1). */
+static uint16_t our_mss(const struct sk_stack *st)
+{
+    uint16_t m = (uint16_t)(st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN);
+    return st->cfg.mss && st->cfg.mss < m ? st->cfg.mss : m;
+}
+
+void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
+{
+    c->iss = iss;
+    c->snd_una = iss;
+    c->snd_nxt = iss;
+    c->snd_max = iss;
+    c->sndbuf_seq = iss + 1;
+    c->recover = iss;
+    c->rcv_mss = our_mss(c->st);
+    c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
+    c->ts_offset = (uint32_t)sk_random(c->st);
+}
+
+int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
+                   struct sk_tcp **out)
+{
+    if (out == NULL || raddr == 0 || rport == 0 || raddr == st->cfg.addr)
+        return -EINVAL;
+    sk_enter(st);
+    int err = 0;
+    if (local_port == 0) {
+        local_port = pick_ephemeral(st, raddr, rport);
+        if (local_port == 0) {
+            err = -EADDRNOTAVAIL;
+            goto out;
+        }
+    } else if (port_in_use(st, local_port, raddr, rport)) {
+        err = -EADDRINUSE;
+        goto out;
+    }
+    struct sk_tcp *c = sk_tcb_new(st);
+    if (c == NULL) {
+        err = -ENOMEM;
+        goto out;
+    }
+    c->flags |= TF_USER;
+    c->lport = local_port;
+    c->raddr = raddr;
+    c->rport = rport;
+    if (sk_tcb_buffers(c) != 0) {
+        sk_tcb_destroy(c);
+        err = -ENOMEM;
+        goto out;
+    }
+    sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
+    /* The shift we offer in the SYN; the SYN-ACK decides whether it holds (RFC 7323 §2.2). */
+    c->rcv_wscale = st->cfg.opt_wscale ? st->cfg.wscale : 0;
+    sk_tcb_hash_insert(c);
+    st->ctr.tcp_active_opens++;
+    /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. */
+    sk_tcp_set_state(c, SK_TCP_SYN_SENT);
+    sk_tcp_output(c);
+    *out = c;
+out:
+    sk_leave(st);
+    return err;
+}
+
+int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out)
+{
+    if (out == NULL || port == 0)
+        return -EINVAL;
+    if (sk_listener_lookup(st, port))
+        return -EADDRINUSE;
+    struct sk_tcp *l = sk_tcb_new(st);
+    if (l == NULL)
+        return -ENOMEM;
+    l->flags |= TF_USER;
+    l->lport = port;
+    if (backlog < 1)
+        backlog = 1;
+    l->backlog = backlog > (int)st->cfg.max_syn_backlog ? (int)st->cfg.max_syn_backlog : backlog;
+    l->state = SK_TCP_LISTEN; /* set directly: a listener's birth is not a transition to trace */
+    sk_tcb_hash_insert(l);
+    *out = l;
+    return 0;
+}
+
+int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
+{
+    if (l->state != SK_TCP_LISTEN || out == NULL)
+        return -EINVAL;
+    struct sk_tcp *c = l->acceptq_head;
+    if (c == NULL)
+        return -EAGAIN;
+    acceptq_remove(l, c);
+    c->listener = NULL;
+    c->flags |= TF_USER;
+    c->cb = l->cb;
+    c->cb_ctx = l->cb_ctx;
+    c->last_events = sk_tcp_events(c);
+    *out = c;
+    sk_tcp_notify(l);
+    return 0;
+}
+
+ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
+{
+    switch (c->state) {
+    case SK_TCP_CLOSED:
+        return c->error ? c->error : -ENOTCONN;
+    case SK_TCP_LISTEN:
+        return -ENOTCONN;
+    case SK_TCP_SYN_SENT:
+    case SK_TCP_SYN_RECEIVED:
+    case SK_TCP_ESTABLISHED:
+    case SK_TCP_CLOSE_WAIT:
+        break;
+    default:
+        return -EPIPE; /* RFC 9293 §3.10.2: "connection closing" */
+    }
+    if (c->flags & TF_FIN_QUEUED)
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    uint32_t n = sk_ring_append(&c->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    if (n == 0)
+        return -EAGAIN;
+    sk_enter(c->st);
+    sk_tcp_output(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return n;
+}
+
+ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
+{
+    if (c->state == SK_TCP_LISTEN)
+        return -ENOTCONN;
+    if (c->rcv.len == 0) {
+        if (c->flags & TF_FIN_RCVD)
+            return 0;
+        if (c->error)
+            return c->error;
+        if (c->state == SK_TCP_CLOSED)
+            return -ENOTCONN;
+        return -EAGAIN;
+    }
+    uint32_t n = len < c->rcv.len ? (uint32_t)len : c->rcv.len;
+    if (n == 0)
+        return 0;
+    sk_enter(c->st);
+    uint32_t wnd_before = sk_tcp_rcv_window(c);
+    sk_ring_peek(&c->rcv, 0, buf, n);
+    sk_ring_consume(&c->rcv, n);
+    /* RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it has grown by at
+     * least one MSS or half the buffer, whichever is smaller (receiver-side SWS avoidance). */
+    uint32_t wnd_after = sk_tcp_rcv_window(c);
+    uint32_t thresh = min_u32(c->rcv_mss, c->rcv.size / 2);
+    if (c->state != SK_TCP_CLOSED && wnd_after - wnd_before >= thresh &&
+        seq_lt(c->rcv_adv, c->rcv_nxt + wnd_after) &&
+        (c->rcv_adv - c->rcv_nxt) < thresh)
+        sk_tcp_send_ack(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return n;
+}
+
+size_t sk_tcp_readable(const struct sk_tcp *c)
+{
+    return c->rcv.len;
+}
+
+size_t sk_tcp_writable(const struct sk_tcp *c)
+{
+    if (c->snd.buf == NULL || (c->flags & TF_FIN_QUEUED))
+        return 0;
+    return sk_ring_free_space(&c->snd);
+}
+
+/* RFC 9293 §3.10.4 CLOSE: the sending side ends after the queued data. */
+static int close_send_side(struct sk_tcp *c)
+{
+    switch (c->state) {
+    case SK_TCP_SYN_SENT:
+        /* Not yet synchronized: the FIN goes out after the handshake. */
+        c->flags |= TF_FIN_QUEUED;
+        return 0;
+    case SK_TCP_SYN_RECEIVED:
+    case SK_TCP_ESTABLISHED:
+        c->flags |= TF_FIN_QUEUED;
+        sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
+        break;
+    case SK_TCP_CLOSE_WAIT:
+        c->flags |= TF_FIN_QUEUED;
+        sk_tcp_set_state(c, SK_TCP_LAST_ACK);
+        break;
+    case SK_TCP_LISTEN:
+    case SK_TCP_CLOSED:
+        return -ENOTCONN;
+    default:
+        return 0; /* already closing */
+    }
+    sk_tcp_output(c);
+    return 0;
+}
+
+int sk_tcp_shutdown(struct sk_tcp *c)
+{
+    sk_enter(c->st);
+    int r = close_send_side(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return r;
+}
+
+/* Sends RST if synchronized (RFC 9293 §3.10.5) and ends the connection. */
+static void abort_conn(struct sk_tcp *c, int err)
+{
+    if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
+        sk_tcp_send_ctl(c, c->snd_nxt, 0, SK_TCP_RST);
+    sk_tcp_terminate(c, err);
+}
+
+static void close_listener(struct sk_tcp *l)
+{
+    struct sk_stack *st = l->st;
+    /* Never-accepted connections and half-open ones are reset: nobody will read them. */
+    while (l->acceptq_head) {
+        struct sk_tcp *c = l->acceptq_head;
+        abort_conn(c, -ECONNABORTED);
+    }
+    for (uint32_t b = 0; b <= st->conn_tab_mask && l->syn_queued > 0; b++) {
+        for (struct sk_tcp *c = st->conn_tab[b], *next; c; c = next) {
+            next = c->hash_next;
+            if (c->listener == l)
+                abort_conn(c, -ECONNABORTED);
+        }
+    }
+    sk_tcb_hash_remove(l);
+    l->flags &= ~TF_USER;
+    reap(l);
+}
+
+void sk_tcp_close(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    sk_enter(st);
+    if (c->state == SK_TCP_LISTEN) {
+        close_listener(c);
+        sk_leave(st);
+        return;
+    }
+    c->flags &= ~TF_USER;
+    c->flags |= TF_RCV_SHUT;
+    c->cb = NULL;
+    switch (c->state) {
+    case SK_TCP_CLOSED:
+        reap(c);
+        break;
+    case SK_TCP_SYN_SENT:
+        /* RFC 9293 §3.10.4: delete the TCB. */
+        sk_tcp_terminate(c, 0);
+        break;
+    default:
+        /* RFC 2525 §2.17: closing with unread data resets the connection. */
+        if (c->rcv.len > 0) {
+            abort_conn(c, 0);
+            break;
+        }
+        close_send_side(c);
+        /* An orphan in FIN-WAIT-2 waits 2*MSL for the peer's FIN, no longer. */
+        if (c->state == SK_TCP_FIN_WAIT_2)
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+        break;
+    }
+    sk_leave(st);
+}
+
+void sk_tcp_abort(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    sk_enter(st);
+    if (c->state == SK_TCP_LISTEN) {
+        close_listener(c);
+    } else {
+        c->flags &= ~TF_USER;
+        c->cb = NULL;
+        if (c->state == SK_TCP_CLOSED)
+            reap(c);
+        else
+            abort_conn(c, 0);
+    }
+    sk_leave(st);
+}
+
+enum sk_tcp_state sk_tcp_get_state(const struct sk_tcp *c)
+{
+    return c->state;
+}
+
+int sk_tcp_error(const struct sk_tcp *c)
+{
+    return c->error;
+}
+
+void sk_tcp_set_callback(struct sk_tcp *c, sk_tcp_callback cb, void *ctx)
+{
+    c->cb = cb;
+    c->cb_ctx = ctx;
+    c->last_events = sk_tcp_events(c);
+}
+
+void *sk_tcp_get_context(const struct sk_tcp *c)
+{
+    return c->cb_ctx;
+}
+
+void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay)
+{
+    if (nodelay)
+        c->flags |= TF_NODELAY;
+    else
+        c->flags &= ~TF_NODELAY;
+    if (nodelay && c->state >= SK_TCP_ESTABLISHED) {
+        sk_enter(c->st);
+        sk_tcp_output(c);
+        sk_leave(c->st);
+    }
+}
+
+void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us)
+{
+    c->user_timeout_us = timeout_us ? timeout_us : c->st->cfg.user_timeout_us;
+}
+
+void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->state = c->state;
+    o->laddr = c->laddr;
+    o->raddr = c->raddr;
+    o->lport = c->lport;
+    o->rport = c->rport;
+    o->iss = c->iss;
+    o->irs = c->irs;
+    o->snd_una = c->snd_una;
+    o->snd_nxt = c->snd_nxt;
+    o->snd_wnd = c->snd_wnd;
+    o->snd_wl1 = c->snd_wl1;
+    o->snd_wl2 = c->snd_wl2;
+    o->rcv_nxt = c->rcv_nxt;
+    o->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+    o->snd_mss = c->snd_mss;
+    o->rcv_mss = c->rcv_mss;
+    o->snd_wscale = c->snd_wscale;
+    o->rcv_wscale = c->rcv_wscale;
+    o->sack_ok = (c->flags & TF_SACK) != 0;
+    o->ts_ok = (c->flags & TF_TS) != 0;
+    o->rto_us = c->rto_us;
+    o->srtt_us = c->srtt_us;
+    o->rttvar_us = c->rttvar_us;
+    o->cwnd = c->cwnd;
+    o->ssthresh = c->ssthresh;
+    o->retransmits = c->retries;
+    o->total_retransmits = c->total_retransmits;
+    o->bytes_sent = c->bytes_sent;
+    o->bytes_acked = c->bytes_acked;
+    o->bytes_received = c->bytes_received;
+    o->sndbuf_used = c->snd.len;
+    o->rcvbuf_used = c->rcv.len;
+    o->error = c->error;
+    o->conn_id = c->conn_id;
+}
+
+void sk_tcp_free_all(struct sk_stack *st)
+{
+    /* Every TCB, whoever holds it, is on the stack's list of all TCBs. */
+    st->reap = NULL;
+    while (st->all)
+        sk_tcb_destroy(st->all);
+}

@@ -1,0 +1,667 @@
+/* TCP input: segment arrival, RFC 9293 §3.10.7, in the RFC's order.
+ *
+ * CLOSED (no TCB) §3.10.7.1, LISTEN §3.10.7.2, SYN-SENT §3.10.7.3, then for every other state
+ * §3.10.7.4: sequence check, RST, security (nothing to do), SYN, ACK, URG, text, FIN.
+ * RFC 5961 hardens the RST, SYN and ACK checks with challenge ACKs; RFC 7323 adds PAWS and the
+ * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple.
+ */
+#include "tcp/tcp_int.h"
+
+/* One arriving segment, trimmed to the window as processing goes. */
+struct seg {
+    const struct sk_tcp_hdr *h;
+    uint32_t seq;
+    const uint8_t *data;
+    uint32_t len;       /* payload bytes */
+    bool syn, fin;
+    const uint8_t *frame;
+    size_t frame_len;
+};
+
+static void drop(struct sk_stack *st, struct sk_tcp *c, const struct seg *s,
+                 enum sk_drop_reason r)
+{
+    sk_drop(st, r, c, s->frame, s->frame_len);
+}
+
+static void challenge_ack(struct sk_tcp *c)
+{
+    /* RFC 5961 §3.2, §4.2, §5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+    c->st->ctr.tcp_challenge_acks++;
+    sk_tcp_send_ack(c);
+}
+
+/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
+static void init_cwnd(struct sk_tcp *c)
+{
+    uint32_t mss = c->snd_mss;
+    c->cwnd = min_u32(10 * mss, max_u32(2 * mss, 14600));
+    c->ssthresh = UINT32_MAX / 2;
+}
+
+/* The options of a SYN or SYN-ACK decide what this connection uses (RFC 9293 §3.7.1,
+ * RFC 7323 §2.2 and §3.2, RFC 2018 §2). What we did not offer on an active open is ignored. */
+static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    const struct sk_tcp_opts *o = &h->opts;
+    if ((o->present & SK_OPT_WSCALE) && cfg->opt_wscale) {
+        c->flags |= TF_WSCALE;
+        /* RFC 7323 §2.3: a shift above 14 is used as 14. */
+        c->snd_wscale = o->wscale > 14 ? 14 : o->wscale;
+        c->rcv_wscale = cfg->wscale;
+    } else {
+        c->flags &= ~TF_WSCALE;
+        c->snd_wscale = 0;
+        c->rcv_wscale = 0;
+    }
+    if ((o->present & SK_OPT_SACK_PERM) && cfg->opt_sack)
+        c->flags |= TF_SACK;
+    if ((o->present & SK_OPT_TIMESTAMP) && cfg->opt_timestamps) {
+        c->flags |= TF_TS;
+        c->ts_recent = o->ts_val;
+    }
+    uint32_t peer_mss = (o->present & SK_OPT_MSS) ? o->mss : 536;
+    uint32_t mss = min_u32(peer_mss, c->rcv_mss);
+    /* RFC 6691: the MSS does not count options, so the timestamps come out of each segment. */
+    if (c->flags & TF_TS)
+        mss -= 12;
+    c->snd_mss = (uint16_t)max_u32(mss, 64);
+}
+
+static void enter_time_wait(struct sk_tcp *c)
+{
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+    sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
+    sk_tcp_set_state(c, SK_TCP_TIME_WAIT);
+    sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * c->st->cfg.msl_us);
+}
+
+/* ---- §3.10.7.1 CLOSED ---- */
+static void closed_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct seg *s)
+{
+    drop(st, NULL, s, SK_DROP_TCP_NO_SOCKET);
+    /* An incoming RST is discarded; anything else gets a RST. */
+    if (!(s->h->flags & SK_TCP_RST))
+        sk_tcp_send_rst_for(st, ip, s->h);
+}
+
+/* ---- §3.10.7.2 LISTEN ---- */
+static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const struct seg *s)
+{
+    struct sk_stack *st = l->st;
+    const struct sk_tcp_hdr *h = s->h;
+    /* First, an incoming RST is ignored. */
+    if (h->flags & SK_TCP_RST) {
+        drop(st, l, s, SK_DROP_TCP_RST_INVALID);
+        return;
+    }
+    /* Second, any ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>. */
+    if (h->flags & SK_TCP_ACK) {
+        drop(st, l, s, SK_DROP_TCP_ACK_INVALID);
+        sk_tcp_send_rst_for(st, ip, h);
+        return;
+    }
+    /* Third, a SYN opens a half-open connection; anything else is dropped. */
+    if (!(h->flags & SK_TCP_SYN)) {
+        drop(st, l, s, SK_DROP_TCP_NO_ACK);
+        return;
+    }
+    if (l->syn_queued >= (uint32_t)l->backlog || l->accept_queued >= (uint32_t)l->backlog) {
+        st->ctr.limit_backlog++;
+        drop(st, l, s, SK_DROP_TCP_BACKLOG_FULL);
+        return;
+    }
+    struct sk_tcp *c = sk_tcb_new(st);
+    if (c == NULL) {
+        drop(st, l, s, SK_DROP_TCP_NO_MEMORY);
+        return;
+    }
+    c->laddr = ip->dst;
+    c->lport = h->dport;
+    c->raddr = ip->src;
+    c->rport = h->sport;
+    c->flags |= TF_PASSIVE;
+    c->listener = l;
+    c->state = SK_TCP_LISTEN; /* the child starts as a copy of the listener */
+    l->syn_queued++;
+    sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
+    c->irs = h->seq;
+    c->rcv_nxt = h->seq + 1;
+    syn_options(c, h);
+    /* RFC 7323 §2.2: the window of a SYN is not scaled. */
+    c->snd_wnd = h->wnd;
+    c->max_snd_wnd = h->wnd;
+    c->snd_wl1 = h->seq;
+    c->snd_wl2 = h->ack;
+    st->ctr.tcp_passive_opens++;
+    /* Data or FIN on the SYN is not acknowledged: the peer sends it again once we are
+     * synchronized (RFC 9293 §3.10.7.2 allows queueing it; we keep no memory for it). */
+    sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
+    sk_tcb_hash_insert(c);
+    sk_tcp_output(c);
+}
+
+/* ---- §3.10.7.3 SYN-SENT ---- */
+static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    const struct sk_tcp_hdr *h = s->h;
+    bool ack = (h->flags & SK_TCP_ACK) != 0;
+    /* First, the ACK: it must acknowledge our SYN and nothing beyond. */
+    if (ack && (seq_le(h->ack, c->iss) || seq_gt(h->ack, c->snd_max))) {
+        drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
+        if (!(h->flags & SK_TCP_RST))
+            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+        return;
+    }
+    /* Second, a RST: only with an acceptable ACK does it refuse the connection. */
+    if (h->flags & SK_TCP_RST) {
+        if (ack)
+            sk_tcp_terminate(c, -ECONNREFUSED);
+        else
+            drop(st, c, s, SK_DROP_TCP_RST_INVALID);
+        return;
+    }
+    /* Fourth, the SYN. */
+    if (!(h->flags & SK_TCP_SYN)) {
+        drop(st, c, s, SK_DROP_TCP_NO_ACK);
+        return;
+    }
+    c->irs = h->seq;
+    c->rcv_nxt = h->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+    syn_options(c, h);
+    c->snd_wnd = h->wnd;
+    c->max_snd_wnd = h->wnd;
+    c->snd_wl1 = h->seq;
+    c->snd_wl2 = h->ack;
+    if (ack) {
+        c->snd_una = h->ack;
+        c->retries = 0;
+        if ((c->flags & TF_RTT_TIMING) && c->rtt_seq == c->iss) {
+            c->flags &= ~TF_RTT_TIMING;
+            sk_tcp_rtt_sample(c, (uint32_t)(st->now - c->rtt_start));
+        } else if (c->total_retransmits) {
+            /* RFC 6298 §5.7: the SYN was retransmitted and nothing was measured: RTO 3 s. */
+            c->rto_us = min_u32(max_u32(3000000, st->cfg.rto_min_us), st->cfg.rto_max_us);
+        }
+        sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+        sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
+        init_cwnd(c);
+        sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
+        /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or data that was queued meanwhile. */
+        c->flags |= TF_ACK_NOW;
+        if (c->flags & TF_FIN_QUEUED)
+            sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
+        return;
+    }
+    /* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SYN-RECEIVED. */
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    c->snd_nxt = c->iss;
+    c->flags &= ~TF_RTT_TIMING;
+    sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
+}
+
+/* RFC 9293 §3.10.7.4 first check: is any of the segment inside the receive window? */
+static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, uint32_t wnd)
+{
+    uint32_t nxt = c->rcv_nxt;
+    if (seg_len == 0)
+        return wnd == 0 ? seq == nxt : seq_le(nxt, seq) && seq_lt(seq, nxt + wnd);
+    if (wnd == 0)
+        return false;
+    uint32_t last = seq + seg_len - 1;
+    return (seq_le(nxt, seq) && seq_lt(seq, nxt + wnd)) ||
+           (seq_le(nxt, last) && seq_lt(last, nxt + wnd));
+}
+
+/* RFC 6191 §2 (with RFC 1122 §4.2.2.13 when there are no timestamps): a SYN may reopen a
+ * 4-tuple in TIME-WAIT if it cannot be an old duplicate. */
+static bool time_wait_reusable(const struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    if ((h->flags & (SK_TCP_SYN | SK_TCP_ACK | SK_TCP_RST)) != SK_TCP_SYN)
+        return false;
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP))
+        return seq_gt(h->opts.ts_val, c->ts_recent);
+    return seq_gt(h->seq, c->rcv_nxt);
+}
+
+static bool fin_acked(const struct sk_tcp *c)
+{
+    return (c->flags & TF_FIN_QUEUED) && c->snd.len == 0 && c->snd_una == c->sndbuf_seq + 1;
+}
+
+/* RFC 5681 §3.2 fast retransmit and RFC 6582 NewReno fast recovery. */
+static void on_dupack(struct sk_tcp *c)
+{
+    c->dupacks++;
+    if (c->dupacks == 3 && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->recover)) {
+        uint32_t flight = c->snd_max - c->snd_una;
+        c->ssthresh = max_u32(flight / 2, 2u * c->snd_mss);
+        c->recover = c->snd_max;
+        c->flags |= TF_RECOVERY;
+        c->flags &= ~TF_RTT_TIMING;
+        c->st->ctr.tcp_retransmits++;
+        c->total_retransmits++;
+        uint32_t nxt = c->snd_nxt;
+        c->cwnd = c->snd_mss;
+        c->snd_nxt = c->snd_una;
+        sk_tcp_output(c);
+        c->snd_nxt = seq_max(nxt, c->snd_nxt);
+        c->cwnd = c->ssthresh + 3u * c->snd_mss;
+    } else if (c->flags & TF_RECOVERY) {
+        c->cwnd += c->snd_mss;
+    }
+}
+
+/* A new cumulative ACK: SND.UNA advances (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5, RFC 5681). */
+static void on_new_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    struct sk_stack *st = c->st;
+    uint32_t acked = 0; /* data bytes: SYN and FIN do not grow cwnd */
+    if (seq_gt(h->ack, c->sndbuf_seq)) {
+        uint32_t data = min_u32(h->ack - c->sndbuf_seq, c->snd.len);
+        acked = data;
+        sk_ring_consume(&c->snd, data);
+        c->sndbuf_seq += data;
+        c->bytes_acked += data;
+    }
+    c->snd_una = h->ack;
+    if (seq_lt(c->snd_nxt, c->snd_una))
+        c->snd_nxt = c->snd_una;
+    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn). */
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr) {
+        uint32_t ms = sk_tcp_ts_now(c) - h->opts.ts_ecr;
+        if (ms < 3600000)
+            sk_tcp_rtt_sample(c, ms * 1000 + 500);
+    } else if ((c->flags & TF_RTT_TIMING) && seq_gt(h->ack, c->rtt_seq)) {
+        c->flags &= ~TF_RTT_TIMING;
+        sk_tcp_rtt_sample(c, (uint32_t)(st->now - c->rtt_start));
+    }
+    c->retries = 0;
+    /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
+    if (c->snd_una != c->snd_max) {
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
+        if (c->user_timeout_us)
+            sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+    }
+    if (c->flags & TF_RECOVERY) {
+        if (seq_ge(h->ack, c->recover)) {
+            /* RFC 6582 §3.2 step 3: full acknowledgment ends recovery. */
+            c->flags &= ~TF_RECOVERY;
+            c->cwnd = min_u32(c->ssthresh, (c->snd_max - c->snd_una) + c->snd_mss);
+        } else {
+            /* Partial acknowledgment: retransmit the next hole, deflate by what was acked. */
+            uint32_t nxt = c->snd_nxt, cw = c->cwnd;
+            c->snd_nxt = c->snd_una;
+            c->cwnd = c->snd_mss;
+            sk_tcp_output(c);
+            c->snd_nxt = seq_max(nxt, c->snd_nxt);
+            c->cwnd = cw > acked ? cw - acked + c->snd_mss : c->snd_mss;
+        }
+    } else if (acked == 0) {
+        /* Only the SYN or FIN was acknowledged. */
+    } else if (c->cwnd < c->ssthresh) {
+        /* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS. */
+        c->cwnd += min_u32(acked, 2u * c->snd_mss);
+    } else {
+        c->cwnd += max_u32(1, (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd));
+    }
+    c->dupacks = 0;
+}
+
+/* Writes in-window text into the receive ring and advances RCV.NXT over what is contiguous.
+ * Returns false if the segment could not be kept. */
+static bool receive_text(struct sk_tcp *c, const struct seg *s)
+{
+    uint32_t off = c->rcv.len + (s->seq - c->rcv_nxt);
+    uint32_t len = s->len;
+    if (off >= c->rcv.size)
+        return false;
+    if (len > c->rcv.size - off)
+        len = c->rcv.size - off;
+    if (s->seq != c->rcv_nxt) {
+        /* Out of order: remember the range, merging with its neighbours. */
+        struct sk_ooo *q = &c->ooo;
+        uint32_t left = s->seq, right = s->seq + len;
+        uint8_t i = 0;
+        while (i < q->n && seq_lt(q->r[i].right, left))
+            i++;
+        uint8_t j = i;
+        while (j < q->n && seq_le(q->r[j].left, right)) {
+            left = seq_min(left, q->r[j].left);
+            right = seq_max(right, q->r[j].right);
+            j++;
+        }
+        if (j == i && q->n == SK_OOO_MAX)
+            return false;
+        sk_ring_write_at(&c->rcv, off, s->data, len);
+        /* Replace ranges i..j-1 with [left, right). */
+        uint8_t removed = (uint8_t)(j - i);
+        if (removed == 0) {
+            memmove(&q->r[i + 1], &q->r[i], (size_t)(q->n - i) * sizeof(q->r[0]));
+            q->n++;
+        } else if (removed > 1) {
+            memmove(&q->r[i + 1], &q->r[j], (size_t)(q->n - j) * sizeof(q->r[0]));
+            q->n = (uint8_t)(q->n - removed + 1);
+        }
+        q->r[i].left = left;
+        q->r[i].right = right;
+        return true;
+    }
+    sk_ring_write_at(&c->rcv, off, s->data, len);
+    c->rcv.len += len;
+    c->rcv_nxt += len;
+    c->bytes_received += len;
+    /* Pull in out-of-order ranges the new data reaches. */
+    struct sk_ooo *q = &c->ooo;
+    while (q->n > 0 && seq_le(q->r[0].left, c->rcv_nxt)) {
+        if (seq_gt(q->r[0].right, c->rcv_nxt)) {
+            uint32_t more = q->r[0].right - c->rcv_nxt;
+            c->rcv.len += more;
+            c->rcv_nxt += more;
+            c->bytes_received += more;
+        }
+        memmove(&q->r[0], &q->r[1], (size_t)(q->n - 1) * sizeof(q->r[0]));
+        q->n--;
+    }
+    return true;
+}
+
+/* The peer's FIN is accepted when RCV.NXT reaches it (RFC 9293 §3.10.7.4 eighth). */
+static void accept_fin(struct sk_tcp *c)
+{
+    c->rcv_nxt++;
+    c->flags |= TF_FIN_RCVD | TF_ACK_NOW;
+    c->flags &= ~TF_OOO_FIN;
+    switch (c->state) {
+    case SK_TCP_SYN_RECEIVED:
+    case SK_TCP_ESTABLISHED:
+        sk_tcp_set_state(c, SK_TCP_CLOSE_WAIT);
+        break;
+    case SK_TCP_FIN_WAIT_1:
+        /* Our FIN acknowledged too (FIN+ACK): straight to TIME-WAIT; else CLOSING. */
+        if (fin_acked(c))
+            enter_time_wait(c);
+        else
+            sk_tcp_set_state(c, SK_TCP_CLOSING);
+        break;
+    case SK_TCP_FIN_WAIT_2:
+        enter_time_wait(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- §3.10.7.4: SYN-RECEIVED and the synchronized states ---- */
+static void sync_input(struct sk_tcp *c, struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    const struct sk_tcp_hdr *h = s->h;
+    uint32_t seg_len = s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
+    uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    bool rst = (h->flags & SK_TCP_RST) != 0;
+
+    /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate. */
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
+        seq_lt(h->opts.ts_val, c->ts_recent)) {
+        drop(st, c, s, SK_DROP_TCP_PAWS);
+        sk_tcp_send_ack(c);
+        return;
+    }
+
+    /* First: the sequence number. A zero window still lets ACK and RST through when
+     * SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4, "special allowance"). */
+    bool text_blocked = false;
+    if (!acceptable(c, s->seq, seg_len, wnd)) {
+        if (wnd == 0 && s->seq == c->rcv_nxt) {
+            text_blocked = true;
+        } else {
+            drop(st, c, s, SK_DROP_TCP_SEQ);
+            if (rst)
+                return;
+            if (c->state == SK_TCP_SYN_RECEIVED && !seq_gt(c->snd_una, c->iss)) {
+                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. */
+                sk_tcp_retransmit(c);
+                return;
+            }
+            if (c->state == SK_TCP_TIME_WAIT && s->fin)
+                sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+            sk_tcp_send_ack(c);
+            return;
+        }
+    }
+    /* Trim what lies before RCV.NXT (a SYN there is an old one) and beyond the window. */
+    if (seq_lt(s->seq, c->rcv_nxt)) {
+        if (s->syn) {
+            s->syn = false;
+            s->seq++;
+        }
+        uint32_t cut = min_u32(c->rcv_nxt - s->seq, s->len);
+        s->data += cut;
+        s->len -= cut;
+        s->seq += cut;
+    }
+    if (s->len > 0 && seq_gt(s->seq + s->len, c->rcv_nxt + wnd)) {
+        uint32_t keep = seq_gt(c->rcv_nxt + wnd, s->seq) ? c->rcv_nxt + wnd - s->seq : 0;
+        s->len = keep;
+        s->fin = false;
+        sk_drop(st, SK_DROP_TCP_RCV_WINDOW, c, NULL, 0);
+    }
+
+    /* Second: RST (RFC 5961 §3.2: only an exact RCV.NXT resets; else a challenge ACK). */
+    if (rst) {
+        if (s->seq != c->rcv_nxt) {
+            drop(st, c, s, SK_DROP_TCP_RST_INVALID);
+            challenge_ack(c);
+            return;
+        }
+        switch (c->state) {
+        case SK_TCP_SYN_RECEIVED:
+            /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. */
+            sk_tcp_terminate(c, (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+            break;
+        case SK_TCP_ESTABLISHED:
+        case SK_TCP_FIN_WAIT_1:
+        case SK_TCP_FIN_WAIT_2:
+        case SK_TCP_CLOSE_WAIT:
+            sk_tcp_terminate(c, -ECONNRESET);
+            break;
+        default: /* CLOSING, LAST-ACK, TIME-WAIT */
+            sk_tcp_terminate(c, 0);
+            break;
+        }
+        return;
+    }
+
+    /* Fourth: SYN. RFC 5961 §4.2: challenge ACK in synchronized states. */
+    if (s->syn) {
+        if (c->state == SK_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE)) {
+            drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
+            sk_tcp_terminate(c, 0); /* RFC 9293: return to LISTEN */
+            return;
+        }
+        drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
+        challenge_ack(c);
+        return;
+    }
+
+    /* Fifth: ACK. */
+    if (!(h->flags & SK_TCP_ACK)) {
+        drop(st, c, s, SK_DROP_TCP_NO_ACK);
+        return;
+    }
+    if (c->state == SK_TCP_SYN_RECEIVED) {
+        if (!(seq_lt(c->snd_una, h->ack) && seq_le(h->ack, c->snd_max))) {
+            drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
+            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+            return;
+        }
+        if (c->listener && c->listener->accept_queued >= (uint32_t)c->listener->backlog) {
+            /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
+            drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
+            return;
+        }
+        if (sk_tcb_buffers(c) != 0) {
+            drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
+            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+            sk_tcp_terminate(c, -ENOMEM);
+            return;
+        }
+        init_cwnd(c);
+        c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
+        c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = h->ack;
+        sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
+        sk_tcp_child_established(c);
+    }
+    /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    if (seq_gt(h->ack, c->snd_max) || seq_lt(h->ack, c->snd_una - c->max_snd_wnd)) {
+        drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
+        challenge_ack(c);
+        return;
+    }
+    bool fin_was_acked = fin_acked(c);
+    uint32_t old_wnd = c->snd_wnd;
+    if (seq_gt(h->ack, c->snd_una))
+        on_new_ack(c, h);
+    else if (h->ack == c->snd_una && s->len == 0 && !s->fin && c->snd_una != c->snd_max &&
+             ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd)
+        on_dupack(c);
+    /* Window update, only from a segment newer than the last one that updated it. */
+    if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, h->ack))) {
+        c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
+        c->max_snd_wnd = max_u32(c->max_snd_wnd, c->snd_wnd);
+        c->snd_wl1 = s->seq;
+        c->snd_wl2 = h->ack;
+        if (c->snd_wnd > 0 && old_wnd == 0) {
+            sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+            if (c->snd_una == c->snd_max)
+                c->snd_nxt = c->snd_una; /* take back the probe byte's place */
+        }
+    }
+    /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
+        seq_le(s->seq, c->last_ack_sent) && seq_ge(h->opts.ts_val, c->ts_recent))
+        c->ts_recent = h->opts.ts_val;
+    if (!fin_was_acked && fin_acked(c)) {
+        switch (c->state) {
+        case SK_TCP_FIN_WAIT_1:
+            sk_tcp_set_state(c, SK_TCP_FIN_WAIT_2);
+            if (!(c->flags & TF_USER))
+                sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+            break;
+        case SK_TCP_CLOSING:
+            enter_time_wait(c);
+            break;
+        case SK_TCP_LAST_ACK:
+            sk_tcp_terminate(c, 0);
+            return;
+        default:
+            break;
+        }
+    }
+
+    /* Sixth: URG. The urgent pointer is not acted on; urgent bytes arrive inline
+     * (as with SO_OOBINLINE), which RFC 6093 §4 recommends for new applications. */
+
+    /* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. */
+    if (s->len > 0) {
+        switch (c->state) {
+        case SK_TCP_ESTABLISHED:
+        case SK_TCP_FIN_WAIT_1:
+        case SK_TCP_FIN_WAIT_2:
+            break;
+        default:
+            s->len = 0; /* the peer's FIN came before: nothing more can be text */
+            break;
+        }
+    }
+    if (s->len > 0) {
+        if (c->flags & TF_RCV_SHUT) {
+            /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. */
+            drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
+            sk_tcp_send_ctl(c, c->snd_nxt, 0, SK_TCP_RST);
+            sk_tcp_terminate(c, -ECONNRESET);
+            return;
+        }
+        bool filled_hole = c->ooo.n > 0;
+        if (text_blocked || sk_tcb_buffers(c) != 0) {
+            drop(st, c, s, text_blocked ? SK_DROP_TCP_RCV_WINDOW : SK_DROP_TCP_NO_MEMORY);
+            c->flags |= TF_ACK_NOW;
+        } else if (!receive_text(c, s)) {
+            drop(st, c, s, SK_DROP_TCP_OUT_OF_ORDER);
+            c->flags |= TF_ACK_NOW;
+        } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
+            /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
+            c->flags |= TF_ACK_NOW;
+        } else if (++c->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+            c->flags |= TF_ACK_NOW; /* at least every second segment */
+        } else {
+            c->flags |= TF_ACK_DELAYED;
+            if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
+                sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
+        }
+    }
+
+    /* Eighth: FIN. */
+    if ((c->flags & TF_OOO_FIN) && c->ooo_fin_seq == c->rcv_nxt && c->ooo.n == 0)
+        accept_fin(c);
+    if (s->fin && !text_blocked) {
+        uint32_t fin_seq = s->seq + s->len;
+        if (c->state == SK_TCP_TIME_WAIT) {
+            c->flags |= TF_ACK_NOW;
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+        } else if (c->flags & TF_FIN_RCVD) {
+            c->flags |= TF_ACK_NOW;
+        } else if (fin_seq == c->rcv_nxt) {
+            accept_fin(c);
+        } else {
+            c->flags |= TF_OOO_FIN | TF_ACK_NOW;
+            c->ooo_fin_seq = fin_seq;
+        }
+    }
+}
+
+void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,
+                  size_t frame_len)
+{
+    struct sk_tcp_hdr h;
+    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, true, &h);
+    if (r != 0) {
+        sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
+        return;
+    }
+    st->ctr.tcp_segs_in++;
+    struct seg s = {.h = &h, .seq = h.seq, .data = h.payload, .len = (uint32_t)h.payload_len,
+                    .syn = (h.flags & SK_TCP_SYN) != 0, .fin = (h.flags & SK_TCP_FIN) != 0,
+                    .frame = frame, .frame_len = frame_len};
+    struct sk_tcp *c = sk_tcb_lookup(st, ip->dst, h.dport, ip->src, h.sport);
+    if (c && c->state == SK_TCP_TIME_WAIT && time_wait_reusable(c, &h)) {
+        st->ctr.tcp_timewait_reused++;
+        sk_tcp_terminate(c, 0);
+        c = NULL;
+    }
+    struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport);
+    sk_tcp_trace_seg(st, SK_TRACE_SEG_IN, c ? c : l, ip->src, ip->dst, &h, frame, frame_len);
+    if (c == NULL) {
+        if (l)
+            listen_input(l, ip, &s);
+        else
+            closed_input(st, ip, &s);
+        return;
+    }
+    if (c->state == SK_TCP_SYN_SENT)
+        syn_sent_input(c, &s);
+    else
+        sync_input(c, &s);
+    if (c->state != SK_TCP_CLOSED)
+        sk_tcp_output(c);
+    sk_tcp_notify(c);
+}

@@ -1,0 +1,75 @@
+/* Private interface between the TCP files: tcp_conn.c (TCBs, tables, user calls),
+ * tcp_input.c (segment arrival), tcp_output.c (segment departure), tcp_timer.c (timers, RTO),
+ * tcp_ring.c (buffers). */
+#ifndef SK_TCP_INT_H
+#define SK_TCP_INT_H
+
+#include "internal.h"
+
+/* tcp_conn.c */
+struct sk_tcp *sk_tcb_new(struct sk_stack *st);
+void sk_tcb_destroy(struct sk_tcp *c);
+int sk_tcb_hash_insert(struct sk_tcp *c);
+void sk_tcb_hash_remove(struct sk_tcp *c);
+struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
+                             uint32_t raddr, uint16_t rport);
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport);
+/* The one place a state changes (traced, counted, notified). */
+void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s);
+/* The connection ends: error (negative errno or 0) recorded, CLOSED, off the tables; freed once
+ * the application no longer holds it. */
+void sk_tcp_terminate(struct sk_tcp *c, int err);
+/* Tells the application what changed. */
+void sk_tcp_notify(struct sk_tcp *c);
+uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                    uint16_t rport);
+/* Allocates the send and receive rings on first need. 0 or -ENOMEM. */
+int sk_tcb_buffers(struct sk_tcp *c);
+/* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
+void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
+/* A passive child reached ESTABLISHED: queue it for accept(). */
+void sk_tcp_child_established(struct sk_tcp *c);
+
+/* tcp_output.c */
+void sk_tcp_output(struct sk_tcp *c);
+void sk_tcp_send_ack(struct sk_tcp *c);
+/* <SEQ=seq><CTL=flags> on this connection's 4-tuple, no data. */
+void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags);
+/* RST for a segment that found no TCB (RFC 9293 §3.10.7.1). */
+void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+                         const struct sk_tcp_hdr *seg);
+/* Retransmits from SND.UNA after a timeout or fast retransmit. */
+void sk_tcp_retransmit(struct sk_tcp *c);
+/* The receive window we can offer now, in bytes (unscaled). */
+uint32_t sk_tcp_rcv_window(const struct sk_tcp *c);
+uint32_t sk_tcp_ts_now(const struct sk_tcp *c);
+/* Reports a segment sent or received to the trace callback. */
+void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
+                      uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
+                      const uint8_t *frame, size_t frame_len);
+
+/* tcp_timer.c */
+void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us);
+void sk_tcp_timer_stop(struct sk_tcp *c, enum sk_timer_kind k);
+static inline bool sk_tcp_timer_on(const struct sk_tcp *c, enum sk_timer_kind k)
+{
+    return c->timer[k] != SK_TIME_NEVER;
+}
+/* RFC 6298 §2: a new RTT measurement. */
+void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
+int sk_timer_update(struct sk_tcp *c);
+void sk_timer_remove(struct sk_tcp *c);
+
+/* tcp_ring.c */
+int sk_ring_alloc(struct sk_stack *st, struct sk_ring *r, uint32_t size);
+void sk_ring_free(struct sk_stack *st, struct sk_ring *r);
+/* Appends up to len bytes; returns bytes taken. */
+uint32_t sk_ring_append(struct sk_ring *r, const uint8_t *p, uint32_t len);
+/* Copies len bytes starting off bytes after head (off+len <= size) into dst. */
+void sk_ring_peek(const struct sk_ring *r, uint32_t off, uint8_t *dst, uint32_t len);
+/* Writes len bytes at off bytes after head without changing len (out-of-order data). */
+void sk_ring_write_at(struct sk_ring *r, uint32_t off, const uint8_t *p, uint32_t len);
+void sk_ring_consume(struct sk_ring *r, uint32_t len);
+static inline uint32_t sk_ring_free_space(const struct sk_ring *r) { return r->size - r->len; }
+
+#endif

@@ -1,0 +1,318 @@
+/* TCP output: which segment to send now, and building it.
+ *
+ * The send sequence space is laid out as RFC 9293 §3.4 draws it: ISS carries the SYN, the send
+ * ring holds the bytes from sndbuf_seq on, and a queued FIN takes the number after the last
+ * byte. Every transmission, first or repeated, is "send from SND.NXT what the windows allow",
+ * so SYN, data and FIN retransmission share one path.
+ *
+ * Follows RFC 9293 §3.8.6 (windows, sender SWS avoidance), RFC 896 (Nagle), RFC 7323 (window
+ * scale, timestamps), RFC 2018 (SACK blocks), RFC 6298 §5 (the retransmission timer).
+ */
+#include "tcp/tcp_int.h"
+
+uint32_t sk_tcp_ts_now(const struct sk_tcp *c)
+{
+    /* RFC 7323 §5.4: a 1 ms clock with a random per-connection offset. */
+    return (uint32_t)(c->st->now / 1000) + c->ts_offset;
+}
+
+uint32_t sk_tcp_rcv_window(const struct sk_tcp *c)
+{
+    uint32_t space = c->rcv.buf ? sk_ring_free_space(&c->rcv) : c->rcvbuf_size;
+    uint32_t max = (uint32_t)c->st->cfg.rcv_wnd_max << c->rcv_wscale;
+    return space < max ? space : max;
+}
+
+void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
+                      uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
+                      const uint8_t *frame, size_t frame_len)
+{
+    if (st->cfg.trace == NULL)
+        return;
+    struct sk_trace_event ev = {.kind = kind, .conn = c, .conn_id = c ? c->conn_id : 0};
+    struct sk_trace_segment *s = &ev.u.seg;
+    s->saddr = saddr;
+    s->daddr = daddr;
+    s->sport = h->sport;
+    s->dport = h->dport;
+    s->seq = h->seq;
+    s->ack = h->ack;
+    s->flags = h->flags;
+    s->wnd = h->wnd;
+    s->len = (uint32_t)h->payload_len;
+    s->opts = h->opts.present;
+    s->mss = h->opts.mss;
+    s->wscale = h->opts.wscale;
+    s->ts_val = h->opts.ts_val;
+    s->ts_ecr = h->opts.ts_ecr;
+    s->nsack = h->opts.nsack;
+    for (int i = 0; i < h->opts.nsack && i < 4; i++) {
+        s->sack[i].left = h->opts.sack[i].left;
+        s->sack[i].right = h->opts.sack[i].right;
+    }
+    ev.frame = frame;
+    ev.frame_len = frame_len;
+    sk_trace_emit(st, &ev);
+}
+
+/* Builds and sends one segment. c may be NULL (a RST for a segment that found no TCB);
+ * then laddr/lport/raddr/rport come from h and `raddr`. Payload comes from c's send ring at
+ * `snd_off`. */
+static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct sk_tcp_hdr *h,
+                 uint32_t snd_off)
+{
+    size_t room = sk_ip_headroom(st);
+    uint8_t *seg = st->tx + room;
+    size_t cap = st->tx_cap - room;
+    int layout = (h->flags & SK_TCP_SYN) ? (int)st->cfg.syn_opt_layout : -1;
+    if (h->payload_len) {
+        uint8_t optbuf[40];
+        size_t optlen = sk_tcp_opts_emit(optbuf, sizeof(optbuf), &h->opts, layout);
+        uint8_t *dst = seg + SK_TCP_HLEN + optlen;
+        if (SK_TCP_HLEN + optlen + h->payload_len > cap)
+            h->payload_len = cap - SK_TCP_HLEN - optlen; /* never: the MSS fits the MTU */
+        sk_ring_peek(&c->snd, snd_off, dst, (uint32_t)h->payload_len);
+        h->payload = dst;
+    }
+    size_t n = sk_tcp_emit(seg, cap, st->cfg.addr, raddr, h, layout);
+    if (n == 0) {
+        sk_drop(st, SK_DROP_OUT_NO_ROUTE, c, NULL, 0);
+        return;
+    }
+    st->ctr.tcp_segs_out++;
+    if (h->flags & SK_TCP_RST)
+        st->ctr.tcp_rst_out++;
+    sk_ip_output(st, raddr, SK_IPPROTO_TCP, n);
+    sk_tcp_trace_seg(st, SK_TRACE_SEG_OUT, c, st->cfg.addr, raddr, h, st->tx, room + n);
+}
+
+/* Options for a segment of connection c (RFC 7323 §3.2: TS on every segment once agreed;
+ * RFC 2018 §4: SACK blocks while out-of-order data is held). */
+static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    memset(&h->opts, 0, sizeof(h->opts));
+    if (h->flags & SK_TCP_SYN) {
+        bool active = c->state == SK_TCP_SYN_SENT;
+        h->opts.present = SK_OPT_MSS;
+        h->opts.mss = c->rcv_mss;
+        /* On a SYN-ACK, only what the peer offered (RFC 7323 §2.2, RFC 2018 §2). */
+        if (active ? cfg->opt_wscale : (c->flags & TF_WSCALE) != 0) {
+            h->opts.present |= SK_OPT_WSCALE;
+            h->opts.wscale = c->rcv_wscale;
+        }
+        if (active ? cfg->opt_sack : (c->flags & TF_SACK) != 0)
+            h->opts.present |= SK_OPT_SACK_PERM;
+        if (active ? cfg->opt_timestamps : (c->flags & TF_TS) != 0) {
+            h->opts.present |= SK_OPT_TIMESTAMP;
+            h->opts.ts_val = sk_tcp_ts_now(c);
+            h->opts.ts_ecr = active ? 0 : c->ts_recent;
+        }
+        return;
+    }
+    if (c->flags & TF_TS) {
+        h->opts.present |= SK_OPT_TIMESTAMP;
+        h->opts.ts_val = sk_tcp_ts_now(c);
+        h->opts.ts_ecr = c->ts_recent;
+    }
+    if ((c->flags & TF_SACK) && c->ooo.n > 0 && !(h->flags & SK_TCP_RST)) {
+        h->opts.present |= SK_OPT_SACK;
+        uint8_t n = c->ooo.n < SK_TCP_MAX_SACK ? c->ooo.n : SK_TCP_MAX_SACK;
+        for (uint8_t i = 0; i < n; i++) {
+            h->opts.sack[i].left = c->ooo.r[i].left;
+            h->opts.sack[i].right = c->ooo.r[i].right;
+        }
+        h->opts.nsack = n;
+    }
+}
+
+/* Sends a segment on connection c and does the receive-side bookkeeping every ACK implies. */
+static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len)
+{
+    struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .flags = flags};
+    if (flags & SK_TCP_ACK)
+        h.ack = c->rcv_nxt;
+    if (!(flags & SK_TCP_RST)) {
+        /* RFC 9293 §3.8.6.2.2: never shrink the window we offered. */
+        uint32_t wnd = sk_tcp_rcv_window(c);
+        if (c->state != SK_TCP_SYN_SENT && seq_lt(c->rcv_nxt + wnd, c->rcv_adv))
+            wnd = c->rcv_adv - c->rcv_nxt;
+        /* RFC 7323 §2.2: the window in a SYN is never scaled. */
+        uint8_t shift = (flags & SK_TCP_SYN) ? 0 : c->rcv_wscale;
+        uint32_t field = wnd >> shift;
+        h.wnd = field > 65535 ? 65535 : (uint16_t)field;
+        if (flags & SK_TCP_ACK) {
+            uint32_t adv = c->rcv_nxt + ((uint32_t)h.wnd << shift);
+            if (seq_gt(adv, c->rcv_adv) || c->state == SK_TCP_SYN_SENT)
+                c->rcv_adv = adv;
+        }
+    }
+    segment_options(c, &h);
+    h.payload_len = len;
+    emit(c->st, c, c->raddr, &h, seq - c->sndbuf_seq);
+    if (flags & SK_TCP_ACK) {
+        c->last_ack_sent = c->rcv_nxt;
+        c->flags &= ~(TF_ACK_NOW | TF_ACK_DELAYED);
+        c->unacked_segs = 0;
+        sk_tcp_timer_stop(c, SK_TIMER_DELACK);
+    }
+}
+
+void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    if (flags & SK_TCP_ACK) {
+        send_segment(c, seq, flags, 0);
+        return;
+    }
+    struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .ack = ack,
+                           .flags = flags};
+    emit(c->st, c, c->raddr, &h, 0);
+}
+
+void sk_tcp_send_ack(struct sk_tcp *c)
+{
+    send_segment(c, c->snd_nxt, SK_TCP_ACK, 0);
+}
+
+void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+                         const struct sk_tcp_hdr *seg)
+{
+    /* RFC 9293 §3.10.7.1: if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
+     * if it is on, <SEQ=SEG.ACK><CTL=RST>. SYN and FIN count in SEG.LEN. */
+    struct sk_tcp_hdr h = {.sport = seg->dport, .dport = seg->sport};
+    if (seg->flags & SK_TCP_ACK) {
+        h.seq = seg->ack;
+        h.flags = SK_TCP_RST;
+    } else {
+        uint32_t seg_len = (uint32_t)seg->payload_len + ((seg->flags & SK_TCP_SYN) ? 1 : 0) +
+                           ((seg->flags & SK_TCP_FIN) ? 1 : 0);
+        h.seq = 0;
+        h.ack = seg->seq + seg_len;
+        h.flags = SK_TCP_RST | SK_TCP_ACK;
+    }
+    emit(st, NULL, ip->src, &h, 0);
+}
+
+static void arm_retransmit(struct sk_tcp *c)
+{
+    if (!sk_tcp_timer_on(c, SK_TIMER_RETRANSMIT))
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
+    if (c->user_timeout_us && !sk_tcp_timer_on(c, SK_TIMER_USER_TIMEOUT))
+        sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+}
+
+/* SYN in SYN-SENT; SYN,ACK once the peer's SYN is known (RFC 9293 §3.10.7.2-3). */
+static void send_syn(struct sk_tcp *c)
+{
+    uint8_t flags = SK_TCP_SYN | (c->state == SK_TCP_SYN_SENT ? 0 : SK_TCP_ACK);
+    if (c->retries == 0 && !(c->flags & TF_RTT_TIMING)) {
+        c->flags |= TF_RTT_TIMING;
+        c->rtt_seq = c->iss;
+        c->rtt_start = c->st->now;
+    }
+    send_segment(c, c->iss, flags, 0);
+    c->snd_nxt = c->iss + 1;
+    if (seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    arm_retransmit(c);
+}
+
+static bool fin_may_go(const struct sk_tcp *c)
+{
+    return (c->flags & TF_FIN_QUEUED) &&
+           (c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_LAST_ACK ||
+            c->state == SK_TCP_CLOSING);
+}
+
+void sk_tcp_output(struct sk_tcp *c)
+{
+    switch (c->state) {
+    case SK_TCP_CLOSED:
+    case SK_TCP_LISTEN:
+        return;
+    case SK_TCP_TIME_WAIT:
+        if (c->flags & TF_ACK_NOW)
+            sk_tcp_send_ack(c);
+        return;
+    default:
+        break;
+    }
+    if (!seq_gt(c->snd_una, c->iss)) {
+        /* Our SYN is not acknowledged yet: it is the only thing we may send. */
+        if (c->snd_nxt == c->iss)
+            send_syn(c);
+        else if (c->flags & TF_ACK_NOW)
+            c->flags &= ~TF_ACK_NOW;
+        return;
+    }
+    bool sent = false;
+    for (;;) {
+        uint32_t data_end = c->sndbuf_seq + c->snd.len;
+        if (seq_gt(c->snd_nxt, data_end))
+            break; /* the FIN is out and nothing follows it */
+        uint32_t avail = data_end - c->snd_nxt;
+        uint32_t win_end = c->snd_una + min_u32(c->snd_wnd, c->cwnd);
+        uint32_t room = seq_lt(c->snd_nxt, win_end) ? win_end - c->snd_nxt : 0;
+        uint32_t len = min_u32(avail, min_u32(room, c->snd_mss));
+        bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
+        if (len == 0 && !fin)
+            break;
+        if (len > 0 && len < c->snd_mss && !fin) {
+            bool new_data = c->snd_nxt == c->snd_max;
+            if (len < avail) {
+                /* RFC 9293 §3.8.6.2.1: window-limited; wait for a useful window. */
+                if (len < c->max_snd_wnd / 2)
+                    break;
+            } else if (new_data && !(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
+                /* RFC 896 (Nagle): one small segment in flight at a time. */
+                break;
+            }
+        }
+        uint8_t flags = SK_TCP_ACK;
+        if (len > 0 && c->snd_nxt + len == data_end)
+            flags |= SK_TCP_PSH;
+        if (fin)
+            flags |= SK_TCP_FIN;
+        /* RFC 6298 §3 with Karn: time one new segment per RTT when timestamps are off. */
+        if (!(c->flags & (TF_RTT_TIMING | TF_TS)) && c->snd_nxt == c->snd_max) {
+            c->flags |= TF_RTT_TIMING;
+            c->rtt_seq = c->snd_nxt;
+            c->rtt_start = c->st->now;
+        }
+        send_segment(c, c->snd_nxt, flags, len);
+        if (c->snd_nxt == c->snd_max)
+            c->bytes_sent += len;
+        c->snd_nxt += len + (fin ? 1 : 0);
+        if (seq_gt(c->snd_nxt, c->snd_max))
+            c->snd_max = c->snd_nxt;
+        arm_retransmit(c);
+        sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+        sent = true;
+        if (fin)
+            break;
+    }
+    if (!sent && (c->flags & TF_ACK_NOW))
+        sk_tcp_send_ack(c);
+    /* RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to bring
+     * a window update: probe. */
+    if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->snd.len > 0 &&
+        seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len) &&
+        !sk_tcp_timer_on(c, SK_TIMER_PERSIST)) {
+        sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+        sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
+    }
+}
+
+void sk_tcp_retransmit(struct sk_tcp *c)
+{
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    if (!seq_gt(c->snd_una, c->iss)) {
+        send_syn(c);
+        return;
+    }
+    /* Go back to the oldest unacknowledged byte; cwnd decides how much follows. */
+    c->snd_nxt = c->snd_una;
+    sk_tcp_output(c);
+    if (!sk_tcp_timer_on(c, SK_TIMER_RETRANSMIT) && c->snd_una != c->snd_max)
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
+}

@@ -1,0 +1,133 @@
+/* TCP timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1), delayed ACK
+ * (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2), TIME-WAIT's 2*MSL (RFC 9293 §3.10.7.4), and the
+ * user timeout (RFC 9293 §3.8.3, RFC 5482).
+ *
+ * Each TCB keeps one deadline per timer; the stack's heap orders TCBs by their earliest one.
+ */
+#include "tcp/tcp_int.h"
+
+void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us)
+{
+    c->timer[k] = c->st->now + delay_us;
+    sk_timer_update(c);
+}
+
+void sk_tcp_timer_stop(struct sk_tcp *c, enum sk_timer_kind k)
+{
+    if (c->timer[k] == SK_TIME_NEVER)
+        return;
+    c->timer[k] = SK_TIME_NEVER;
+    sk_timer_update(c);
+}
+
+static uint32_t clamp_rto(const struct sk_tcp *c, uint64_t rto)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    if (rto < cfg->rto_min_us)
+        rto = cfg->rto_min_us;
+    if (rto > cfg->rto_max_us)
+        rto = cfg->rto_max_us;
+    return (uint32_t)rto;
+}
+
+/* RFC 6298 §2.2-2.3, alpha = 1/8, beta = 1/4, K = 4, clock granularity G = 1 ms. */
+void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us)
+{
+    static const uint32_t granularity_us = 1000;
+    if (rtt_us == 0)
+        rtt_us = 1;
+    if (c->srtt_us == 0) {
+        c->srtt_us = rtt_us;
+        c->rttvar_us = rtt_us / 2;
+    } else {
+        uint32_t delta = c->srtt_us > rtt_us ? c->srtt_us - rtt_us : rtt_us - c->srtt_us;
+        c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + delta / 4;
+        c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;
+    }
+    uint64_t var = 4ull * c->rttvar_us;
+    c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (var > granularity_us ? var : granularity_us));
+}
+
+/* RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment, back the timer off.
+ * RFC 5681 §3.1 (4): after a timeout cwnd is one segment, ssthresh half the flight. */
+static void on_retransmit_timeout(struct sk_tcp *c)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    bool syn_phase = c->state == SK_TCP_SYN_SENT || c->state == SK_TCP_SYN_RECEIVED;
+    uint8_t limit = c->state == SK_TCP_SYN_SENT       ? cfg->syn_retries
+                    : (c->flags & TF_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED
+                        ? cfg->synack_retries
+                        : cfg->data_retries;
+    if (c->snd_una == c->snd_max)
+        return; /* everything was acknowledged meanwhile */
+    if (c->retries >= limit) {
+        sk_tcp_terminate(c, -ETIMEDOUT);
+        return;
+    }
+    c->retries++;
+    c->rto_us = clamp_rto(c, 2ull * c->rto_us);
+    c->flags &= ~TF_RTT_TIMING; /* Karn: no RTT sample from a retransmitted segment */
+    if (!syn_phase) {
+        uint32_t flight = c->snd_max - c->snd_una;
+        c->ssthresh = max_u32(flight / 2, 2u * c->snd_mss);
+        c->cwnd = c->snd_mss;
+        c->dupacks = 0;
+        c->flags &= ~TF_RECOVERY;
+        c->recover = c->snd_max;
+    }
+    c->st->ctr.tcp_retransmits++;
+    c->total_retransmits++;
+    sk_tcp_retransmit(c);
+}
+
+/* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off like the RTO. */
+static void on_persist(struct sk_tcp *c)
+{
+    if (c->snd_wnd != 0 || c->snd.len == 0)
+        return;
+    uint32_t off = c->snd_nxt - c->sndbuf_seq;
+    if (off < c->snd.len) {
+        /* Send one new byte past the window; the ACK tells us the window. */
+        uint32_t saved = c->snd_wnd;
+        c->snd_wnd = c->snd_nxt - c->snd_una + 1;
+        sk_tcp_output(c);
+        c->snd_wnd = saved;
+    } else {
+        sk_tcp_send_ctl(c, c->snd_una - 1, c->rcv_nxt, SK_TCP_ACK);
+    }
+    c->rto_us = clamp_rto(c, 2ull * c->rto_us);
+    sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
+}
+
+void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
+{
+    struct sk_trace_event ev = {.kind = SK_TRACE_TIMER, .conn = c, .conn_id = c->conn_id};
+    ev.u.timer.timer = k;
+    sk_trace_emit(c->st, &ev);
+    switch (k) {
+    case SK_TIMER_RETRANSMIT:
+        on_retransmit_timeout(c);
+        break;
+    case SK_TIMER_PERSIST:
+        on_persist(c);
+        break;
+    case SK_TIMER_DELACK:
+        if (c->flags & TF_ACK_DELAYED)
+            sk_tcp_send_ack(c);
+        break;
+    case SK_TIMER_KEEPALIVE:
+        break;
+    case SK_TIMER_TIME_WAIT:
+        /* TIME-WAIT's 2*MSL ran out, or an orphaned FIN-WAIT-2 waited as long (a peer that never
+         * sends its FIN must not hold the TCB forever, RFC 9293 §3.10.7.4 leaves this open). */
+        sk_tcp_terminate(c, c->state == SK_TCP_TIME_WAIT ? 0 : -ETIMEDOUT);
+        break;
+    case SK_TIMER_USER_TIMEOUT:
+        /* RFC 9293 §3.8.3: data unacknowledged for the user timeout ends the connection. */
+        if (c->snd_una != c->snd_max)
+            sk_tcp_terminate(c, -ETIMEDOUT);
+        break;
+    case SK_TIMER_COUNT:
+        break;
+    }
+}
