@@ -1,0 +1,120 @@
+/* synack CLI: number parsing for the command line (see args.h). */
+#include "args.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* strtoull and strtod skip leading spaces and accept a sign; the command line should not. */
+static const char *reject_prefix(const char *text) {
+    if (text == NULL || *text == '\0')
+        return "is empty";
+    if (isspace((unsigned char)*text))
+        return "starts with a space";
+    if (*text == '-')
+        return "must not be negative";
+    if (*text == '+')
+        return "must be written without a sign";
+    return NULL;
+}
+
+const char *args_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
+    const char *why = reject_prefix(text);
+    if (why)
+        return why;
+    if (!isdigit((unsigned char)*text))
+        return "is not a whole number";
+    /* Base 10, or 16 after 0x; never base 8 (strtoull's base 0 would read "010" as 8). */
+    int base = 10;
+    const char *digits = text;
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        base = 16;
+        digits = text + 2;
+        if (!isxdigit((unsigned char)*digits))
+            return "is not a whole number";
+    }
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(digits, &end, base);
+    if (end == digits)
+        return "is not a whole number";
+    if (errno == ERANGE)
+        return "is too large";
+    uint64_t mult = 1;
+    if (*end == 'k')
+        mult = 1000u, end++;
+    else if (*end == 'M')
+        mult = 1000000u, end++;
+    else if (*end == 'G')
+        mult = 1000000000u, end++;
+    if (*end != '\0')
+        return "is not a whole number (digits, optionally followed by k, M or G)";
+    if (v > UINT64_MAX / mult)
+        return "is too large";
+    uint64_t value = (uint64_t)v * mult;
+    if (value < min)
+        return "is too small";
+    if (value > max)
+        return "is too large";
+    *out = value;
+    return NULL;
+}
+
+/* Parses a finite double with nothing after it except, if percent is non-NULL, one '%'. */
+static const char *parse_real(const char *text, double *out, int *percent) {
+    const char *why = reject_prefix(text);
+    if (why)
+        return why;
+    if (!isdigit((unsigned char)*text) && *text != '.')
+        return "is not a number";
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (end == text)
+        return "is not a number";
+    if (errno == ERANGE || !isfinite(v))
+        return "is out of range";
+    if (percent) {
+        *percent = 0;
+        if (*end == '%') {
+            *percent = 1;
+            end++;
+        }
+    }
+    if (*end != '\0')
+        return "is not a number";
+    *out = v;
+    return NULL;
+}
+
+const char *args_double(const char *text, double min, double max, double *out) {
+    double v;
+    const char *why = parse_real(text, &v, NULL);
+    if (why)
+        return why;
+    if (v < min)
+        return "is too small";
+    if (v > max)
+        return "is too large";
+    *out = v;
+    return NULL;
+}
+
+const char *args_probability(const char *text, double *out) {
+    double v;
+    int percent;
+    const char *why = parse_real(text, &v, &percent);
+    if (why)
+        return why;
+    if (percent) {
+        if (v > 100.0)
+            return "must be at most 100%";
+        v /= 100.0;
+    } else if (v > 1.0) {
+        return "must be between 0 and 1 (or a percentage like 5%)";
+    }
+    *out = v;
+    return NULL;
+}

@@ -1,0 +1,23 @@
+/* synack CLI: parsing numbers from the command line, with full validation.
+ *
+ * Shared by every subcommand (`sim` today, `serve` and `connect` later). Each parser takes the
+ * text of one argument and either fills *out and returns NULL, or leaves *out alone and returns
+ * a short English reason ("not a number", "must be at most 1") for the caller to print after
+ * the option's name. Nothing here prints or exits, so the parsers are easy to test.
+ */
+#ifndef SYNACK_TOOLS_ARGS_H
+#define SYNACK_TOOLS_ARGS_H
+
+#include <stdint.h>
+
+/* A whole number in [min, max]: decimal digits (or 0x and hex digits), optionally followed by one of the
+ * decimal multipliers k (1e3), M (1e6), G (1e9). No sign, no spaces, nothing after it. */
+const char *args_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A finite real number in [min, max] (strtod syntax, no trailing text). */
+const char *args_double(const char *text, double min, double max, double *out);
+
+/* A probability: a real in [0, 1] ("0.05") or a percentage in [0%, 100%] ("5%"). */
+const char *args_probability(const char *text, double *out);
+
+#endif

@@ -1,0 +1,780 @@
+/* synack CLI: the ladder diagram (see ladder.h).
+ *
+ * Recording keeps one small record per trace event. Segments are matched sender to receiver
+ * by a hash of the frame (or of the header fields when the trace carries no frame): the first
+ * arrival marks a segment delivered, later ones count as duplicates. A frame the receiver drops
+ * that differs from an undelivered segment in at most one bit is that segment, corrupted on
+ * the link. Whatever is still undelivered when the run ends was lost.
+ *
+ * Drawing is a second pass: initial sequence numbers per endpoint (for the relative numbers),
+ * retransmissions per flow (a segment starting below the highest sequence number already sent),
+ * and, unless verbose, which rows of a long transfer to sum up.
+ */
+#include "ladder.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define LANE 40          /* display columns between the time and the segment fields */
+#define KEEP_DATA 3      /* data segments shown at each end of a long transfer */
+#define MAX_ENDPOINTS 32 /* endpoints remembered for ISNs and retransmission tracking */
+
+static const struct ladder_glyphs utf8_glyphs = {
+    .line = "\u2500", .right = "\u25b6", .left = "\u25c0", .lost = "\u2715",
+    .to = " \u2192 ", .vdots = "\u22ee", .yes = "\u2713", .no = "\u2717",
+};
+static const struct ladder_glyphs ascii_glyphs = {
+    .line = "-", .right = ">", .left = "<", .lost = "x",
+    .to = " -> ", .vdots = ":", .yes = "ok", .no = "FAILED",
+};
+
+const struct ladder_glyphs *ladder_glyphs(bool ascii) {
+    return ascii ? &ascii_glyphs : &utf8_glyphs;
+}
+
+enum rec_kind { REC_SEG, REC_STATE, REC_TIMER, REC_DROP, REC_ERROR, REC_NOTE };
+enum seg_fate { FATE_IN_FLIGHT, FATE_ARRIVED, FATE_CORRUPTED };
+
+struct rec {
+    uint8_t kind, side;
+    uint8_t fate;        /* REC_SEG */
+    uint8_t arrivals;    /* REC_SEG, saturating at 255 */
+    uint8_t reason;      /* REC_DROP; REC_SEG corrupted: why the receiver dropped it */
+    sk_time_us t;
+    union {
+        struct sk_trace_segment seg;
+        struct { uint8_t from, to; } st;
+        uint8_t timer;
+        int err;
+        char *note;
+    } u;
+    /* REC_SEG matching. */
+    uint64_t hash;
+    uint8_t *frame;      /* copy kept while in flight, to recognise it corrupted */
+    uint32_t frame_len;
+    uint32_t chain;      /* next record in the same hash bucket */
+    uint32_t prev, next; /* list of in-flight segments of the same direction */
+};
+
+struct ladder {
+    struct ladder_options opt;
+    const struct ladder_glyphs *g;
+    struct rec *recs;
+    uint32_t n, cap;
+    uint32_t *bucket; /* hash heads */
+    uint32_t nbucket, nseg;
+    uint32_t head[2], tail[2]; /* in-flight list per sending side */
+    bool oom;
+};
+
+struct ladder *ladder_new(const struct ladder_options *opt) {
+    struct ladder *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->opt = *opt;
+    l->g = ladder_glyphs(opt->ascii);
+    for (int s = 0; s < 2; s++)
+        l->head[s] = l->tail[s] = NONE;
+    return l;
+}
+
+void ladder_free(struct ladder *l) {
+    if (!l)
+        return;
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (l->recs[i].kind == REC_SEG)
+            free(l->recs[i].frame);
+        else if (l->recs[i].kind == REC_NOTE)
+            free(l->recs[i].u.note);
+    }
+    free(l->recs);
+    free(l->bucket);
+    free(l);
+}
+
+bool ladder_incomplete(const struct ladder *l) {
+    return l->oom;
+}
+
+static struct rec *push(struct ladder *l, int kind, int side, sk_time_us t) {
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 256;
+        struct rec *r = realloc(l->recs, (size_t)cap * sizeof(*r));
+        if (!r) {
+            l->oom = true;
+            return NULL;
+        }
+        l->recs = r;
+        l->cap = cap;
+    }
+    struct rec *r = &l->recs[l->n++];
+    memset(r, 0, sizeof(*r));
+    r->kind = (uint8_t)kind;
+    r->side = (uint8_t)side;
+    r->t = t;
+    r->chain = r->prev = r->next = NONE;
+    return r;
+}
+
+/* ---- matching a segment's departure with its arrival ---- */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t segment_hash(const struct sk_trace_event *ev) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    if (ev->frame && ev->frame_len)
+        return fnv1a(h, ev->frame, ev->frame_len);
+    const struct sk_trace_segment *s = &ev->u.seg;
+    uint32_t f[] = {s->saddr, s->daddr, s->sport, s->dport, s->seq, s->ack, s->flags, s->wnd,
+                    s->len, s->ts_val, s->ts_ecr};
+    return fnv1a(h, f, sizeof(f));
+}
+
+static bool grow_buckets(struct ladder *l) {
+    uint32_t n = l->nbucket ? l->nbucket * 2 : 1024;
+    uint32_t *b = malloc((size_t)n * sizeof(*b));
+    if (!b)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        b[i] = NONE;
+    free(l->bucket);
+    l->bucket = b;
+    l->nbucket = n;
+    for (uint32_t i = 0; i < l->n; i++) {
+        struct rec *r = &l->recs[i];
+        if (r->kind != REC_SEG)
+            continue;
+        uint32_t *head = &l->bucket[r->hash & (n - 1)];
+        r->chain = *head;
+        *head = i;
+    }
+    return true;
+}
+
+static void unlink_in_flight(struct ladder *l, uint32_t i) {
+    struct rec *r = &l->recs[i];
+    int s = r->side;
+    if (r->prev != NONE)
+        l->recs[r->prev].next = r->next;
+    else
+        l->head[s] = r->next;
+    if (r->next != NONE)
+        l->recs[r->next].prev = r->prev;
+    else
+        l->tail[s] = r->prev;
+    r->prev = r->next = NONE;
+    free(r->frame);
+    r->frame = NULL;
+}
+
+static void record_departure(struct ladder *l, int side, const struct sk_trace_event *ev) {
+    if (l->nseg + 1 > l->nbucket && !grow_buckets(l)) {
+        l->oom = true;
+        return;
+    }
+    struct rec *r = push(l, REC_SEG, side, ev->time);
+    if (!r)
+        return;
+    uint32_t i = (uint32_t)(r - l->recs);
+    r->u.seg = ev->u.seg;
+    r->fate = FATE_IN_FLIGHT;
+    r->hash = segment_hash(ev);
+    if (ev->frame && ev->frame_len) {
+        r->frame = malloc(ev->frame_len);
+        if (r->frame) {
+            memcpy(r->frame, ev->frame, ev->frame_len);
+            r->frame_len = (uint32_t)ev->frame_len;
+        }
+    }
+    uint32_t *head = &l->bucket[r->hash & (l->nbucket - 1)];
+    r->chain = *head;
+    *head = i;
+    l->nseg++;
+    r->prev = l->tail[side];
+    if (r->prev != NONE)
+        l->recs[r->prev].next = i;
+    else
+        l->head[side] = i;
+    l->tail[side] = i;
+}
+
+static bool same_header(const struct sk_trace_segment *a, const struct sk_trace_segment *b) {
+    return a->seq == b->seq && a->ack == b->ack && a->flags == b->flags && a->len == b->len &&
+           a->sport == b->sport && a->dport == b->dport;
+}
+
+/* The record of the segment `ev` (seen at the receiver) as its sender sent it: the oldest one
+ * still in flight if any, else one already delivered (then this is a duplicate). */
+static uint32_t find_sent(const struct ladder *l, int sender, const struct sk_trace_event *ev) {
+    if (!l->nbucket)
+        return NONE;
+    uint64_t h = segment_hash(ev);
+    uint32_t in_flight = NONE, delivered = NONE;
+    for (uint32_t i = l->bucket[h & (l->nbucket - 1)]; i != NONE; i = l->recs[i].chain) {
+        const struct rec *r = &l->recs[i];
+        if (r->side != sender || r->hash != h || !same_header(&r->u.seg, &ev->u.seg))
+            continue;
+        if (r->fate == FATE_IN_FLIGHT)
+            in_flight = i; /* the chain runs newest first: keep going for the oldest */
+        else if (delivered == NONE)
+            delivered = i;
+    }
+    return in_flight != NONE ? in_flight : delivered;
+}
+
+static void record_arrival(struct ladder *l, int side, const struct sk_trace_event *ev) {
+    uint32_t i = find_sent(l, 1 - side, ev);
+    if (i == NONE)
+        return;
+    struct rec *r = &l->recs[i];
+    if (r->arrivals < 255)
+        r->arrivals++;
+    if (r->fate == FATE_IN_FLIGHT) {
+        r->fate = FATE_ARRIVED;
+        unlink_in_flight(l, i);
+    }
+}
+
+/* Differs from b in at most one bit? */
+static bool one_bit_apart(const uint8_t *a, const uint8_t *b, size_t n) {
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t x = a[i] ^ b[i];
+        if (x) {
+            if (x & (x - 1))
+                return false;
+            if (++bits > 1)
+                return false;
+        }
+    }
+    return true;
+}
+
+static void record_drop(struct ladder *l, int side, const struct sk_trace_event *ev) {
+    uint8_t reason = (uint8_t)ev->u.drop.reason;
+    if (ev->frame && ev->frame_len) {
+        /* A frame the receiver saw intact (SEG_IN came first) and then refused is a drop by
+         * TCP, drawn on the receiver's side. One that never passed the checksums and is a bit
+         * away from a segment in flight is that segment, corrupted on the wire. */
+        uint64_t h = fnv1a(0xcbf29ce484222325ull, ev->frame, ev->frame_len);
+        bool seen_intact = false;
+        for (uint32_t i = l->nbucket ? l->bucket[h & (l->nbucket - 1)] : NONE; i != NONE;
+             i = l->recs[i].chain)
+            if (l->recs[i].side == 1 - side && l->recs[i].hash == h)
+                seen_intact = true;
+        if (!seen_intact) {
+            for (uint32_t i = l->head[1 - side]; i != NONE; i = l->recs[i].next) {
+                struct rec *r = &l->recs[i];
+                if (r->frame && r->frame_len == ev->frame_len &&
+                    one_bit_apart(r->frame, ev->frame, ev->frame_len)) {
+                    r->fate = FATE_CORRUPTED;
+                    r->reason = reason;
+                    unlink_in_flight(l, i);
+                    return;
+                }
+            }
+        }
+    }
+    struct rec *r = push(l, REC_DROP, side, ev->time);
+    if (r)
+        r->reason = reason;
+}
+
+void ladder_trace(struct ladder *l, int side, const struct sk_trace_event *ev) {
+    if (!l || side < 0 || side > 1)
+        return;
+    struct rec *r;
+    switch (ev->kind) {
+    case SK_TRACE_SEG_OUT:
+        record_departure(l, side, ev);
+        break;
+    case SK_TRACE_SEG_IN:
+        record_arrival(l, side, ev);
+        break;
+    case SK_TRACE_DROP:
+        record_drop(l, side, ev);
+        break;
+    case SK_TRACE_STATE:
+        if ((r = push(l, REC_STATE, side, ev->time))) {
+            r->u.st.from = (uint8_t)ev->u.state.from;
+            r->u.st.to = (uint8_t)ev->u.state.to;
+        }
+        break;
+    case SK_TRACE_TIMER:
+        if ((r = push(l, REC_TIMER, side, ev->time)))
+            r->u.timer = (uint8_t)ev->u.timer.timer;
+        break;
+    case SK_TRACE_ERROR:
+        if ((r = push(l, REC_ERROR, side, ev->time)))
+            r->u.err = ev->u.error.err;
+        break;
+    }
+}
+
+void ladder_note(struct ladder *l, int side, sk_time_us t, const char *fmt, ...) {
+    if (!l)
+        return;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    char *copy = strdup(buf);
+    struct rec *r = copy ? push(l, REC_NOTE, side, t) : NULL;
+    if (!r) {
+        free(copy);
+        l->oom = true;
+        return;
+    }
+    r->u.note = copy;
+}
+
+/* ---- names ---- */
+
+const char *ladder_errno_name(int err) {
+    switch (-err) {
+    case 0: return "no error";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ECONNRESET: return "ECONNRESET";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECONNABORTED: return "ECONNABORTED";
+    case EPIPE: return "EPIPE";
+    case ENOTCONN: return "ENOTCONN";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ENOMEM: return "ENOMEM";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EINVAL: return "EINVAL";
+    default: return "error";
+    }
+}
+
+static const char *state_name(int s) {
+    const char *n = sk_tcp_state_name((enum sk_tcp_state)s);
+    return n ? n : "?";
+}
+
+static const char *timer_name(int t) {
+    static const char *const names[SK_TIMER_COUNT] = {
+        [SK_TIMER_RETRANSMIT] = "retransmit",   [SK_TIMER_PERSIST] = "persist",
+        [SK_TIMER_DELACK] = "delayed-ACK",      [SK_TIMER_KEEPALIVE] = "keepalive",
+        [SK_TIMER_TIME_WAIT] = "TIME-WAIT",     [SK_TIMER_USER_TIMEOUT] = "user-timeout",
+    };
+    return t >= 0 && t < SK_TIMER_COUNT && names[t] ? names[t] : "unknown";
+}
+
+static const char *drop_name(int r) {
+    const char *n = sk_drop_reason_name((enum sk_drop_reason)r);
+    return n ? n : "unknown";
+}
+
+/* "SYN|ACK", in the order people say them. */
+static void flags_label(uint8_t f, char *buf, size_t size) {
+    static const struct { uint8_t bit; const char *name; } order[] = {
+        {SK_TCP_SYN, "SYN"}, {SK_TCP_FIN, "FIN"}, {SK_TCP_RST, "RST"}, {SK_TCP_PSH, "PSH"},
+        {SK_TCP_ACK, "ACK"}, {SK_TCP_URG, "URG"}, {SK_TCP_ECE, "ECE"}, {SK_TCP_CWR, "CWR"},
+    };
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if (f & order[i].bit)
+            n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "|" : "",
+                                  order[i].name);
+    if (n == 0)
+        snprintf(buf, size, "none");
+}
+
+/* ---- a line under construction ---- */
+
+struct out {
+    char buf[1024];
+    size_t n;
+    int cols; /* display columns written so far */
+};
+
+static void put(struct out *o, const char *s) {
+    for (; *s && o->n + 1 < sizeof(o->buf); s++) {
+        o->buf[o->n++] = *s;
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            o->cols++;
+    }
+    o->buf[o->n] = '\0';
+}
+
+static void putn(struct out *o, const char *s, int times) {
+    for (int i = 0; i < times; i++)
+        put(o, s);
+}
+
+static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct out *o, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    put(o, tmp);
+}
+
+static void pad_to(struct out *o, int col) {
+    while (o->cols < col && o->n + 1 < sizeof(o->buf))
+        put(o, " ");
+}
+
+static int display_width(const char *s) {
+    int w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+/* ---- drawing ---- */
+
+struct endpoint {
+    uint32_t addr;
+    uint16_t port;
+    bool isn_known, max_known;
+    uint32_t isn;     /* sequence number of its first SYN */
+    uint32_t snd_max; /* highest sequence number sent so far, for spotting retransmissions */
+};
+
+struct drawing {
+    const struct ladder *l;
+    const struct ladder_glyphs *g;
+    FILE *out;
+    struct endpoint ep[MAX_ENDPOINTS];
+    int nep;
+    sk_time_us last_t;
+    bool have_last_t;
+    int time_col, lane_col, fields_col;
+};
+
+static struct endpoint *endpoint(struct drawing *d, uint32_t addr, uint16_t port) {
+    for (int i = 0; i < d->nep; i++)
+        if (d->ep[i].addr == addr && d->ep[i].port == port)
+            return &d->ep[i];
+    if (d->nep == MAX_ENDPOINTS)
+        return NULL;
+    struct endpoint *e = &d->ep[d->nep++];
+    memset(e, 0, sizeof(*e));
+    e->addr = addr;
+    e->port = port;
+    return e;
+}
+
+static bool seq_lt(uint32_t a, uint32_t b) {
+    return (int32_t)(a - b) < 0;
+}
+
+/* Advances the per-endpoint view through segment r; true if r resends sequence space. */
+static bool note_segment(struct drawing *d, const struct sk_trace_segment *s) {
+    struct endpoint *e = endpoint(d, s->saddr, s->sport);
+    if (!e)
+        return false;
+    if ((s->flags & SK_TCP_SYN) && !e->isn_known) {
+        e->isn_known = true;
+        e->isn = s->seq;
+    }
+    uint32_t span = s->len + !!(s->flags & SK_TCP_SYN) + !!(s->flags & SK_TCP_FIN);
+    if (span == 0 || (s->flags & SK_TCP_RST))
+        return false;
+    bool resent = e->max_known && seq_lt(s->seq, e->snd_max);
+    if (!e->max_known || seq_lt(e->snd_max, s->seq + span)) {
+        e->snd_max = s->seq + span;
+        e->max_known = true;
+    }
+    return resent;
+}
+
+static void time_column(struct drawing *d, struct out *o, sk_time_us t) {
+    if (!d->have_last_t || t != d->last_t)
+        putf(o, "%11.3f", (double)t / 1000.0);
+    d->last_t = t;
+    d->have_last_t = true;
+    pad_to(o, d->lane_col);
+}
+
+static void emit(struct drawing *d, struct out *o) {
+    /* No trailing spaces. */
+    while (o->n > 0 && o->buf[o->n - 1] == ' ')
+        o->buf[--o->n] = '\0';
+    fprintf(d->out, "%s\n", o->buf);
+}
+
+/* Text written on one side of the lane: the left side starts at the left column, the right
+ * side ends at the right column. */
+static void side_text(struct out *o, int side, const char *text) {
+    if (side == 1) {
+        int w = display_width(text);
+        if (w < LANE)
+            putn(o, " ", LANE - w);
+    }
+    put(o, text);
+}
+
+static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
+    const struct ladder_glyphs *g = d->g;
+    char label[64];
+    flags_label(r->u.seg.flags, label, sizeof(label));
+    int lw = display_width(label) + 2; /* with a space each side */
+    int shaft = LANE - 1 - lw;         /* columns of line, the head takes one */
+    if (shaft < 2)
+        shaft = 2;
+    int a = shaft / 2, b = shaft - a;
+    bool lost = r->fate != FATE_ARRIVED;
+    int gap = lost ? 6 : 0; /* a lost segment stops short of the other column */
+    if (r->side == 0) {
+        putn(o, g->line, a);
+        putf(o, " %s ", label);
+        int tail = b - gap > 1 ? b - gap : 1;
+        putn(o, g->line, tail);
+        put(o, lost ? g->lost : g->right);
+    } else {
+        if (lost) {
+            int lead = a - gap > 1 ? gap : 0;
+            putn(o, " ", lead);
+            put(o, g->lost);
+            putn(o, g->line, a - lead);
+        } else {
+            put(o, g->left);
+            putn(o, g->line, a);
+        }
+        putf(o, " %s ", label);
+        putn(o, g->line, b);
+    }
+}
+
+static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, bool resent) {
+    const struct sk_trace_segment *s = &r->u.seg;
+    struct endpoint *src = endpoint(d, s->saddr, s->sport);
+    struct endpoint *dst = endpoint(d, s->daddr, s->dport);
+    if (src && src->isn_known)
+        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->seq, s->seq - src->isn);
+    else
+        putf(o, "%" PRIu32, s->seq);
+    pad_to(o, d->fields_col + 24);
+    if (!(s->flags & SK_TCP_ACK))
+        put(o, "-");
+    else if (dst && dst->isn_known)
+        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->ack, s->ack - dst->isn);
+    else
+        putf(o, "%" PRIu32, s->ack);
+    pad_to(o, d->fields_col + 48);
+    putf(o, "%5u %6" PRIu32 "  ", s->wnd, s->len);
+
+    bool first = true;
+#define SEP() (first ? (first = false, "") : ", ")
+    if (s->opts & SK_OPT_MSS)
+        putf(o, "%smss %u", SEP(), s->mss);
+    if (s->opts & SK_OPT_SACK_PERM)
+        putf(o, "%ssackOK", SEP());
+    if (s->opts & SK_OPT_TIMESTAMP)
+        putf(o, "%sTS val %" PRIu32 " ecr %" PRIu32, SEP(), s->ts_val, s->ts_ecr);
+    if (s->opts & SK_OPT_WSCALE)
+        putf(o, "%swscale %u", SEP(), s->wscale);
+    if ((s->opts & SK_OPT_SACK) && s->nsack) {
+        /* SACK blocks name the receiver's sequence space: shown relative to its ISN. */
+        putf(o, "%ssack", SEP());
+        for (int i = 0; i < s->nsack && i < 4; i++) {
+            if (dst && dst->isn_known)
+                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left - dst->isn,
+                     s->sack[i].right - dst->isn);
+            else
+                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left, s->sack[i].right);
+        }
+    }
+    /* What became of it, after the options. */
+    const char *gap = first ? "" : "  ";
+    if (resent)
+        putf(o, "%s[retransmission]", gap), gap = "  ";
+    if (r->fate == FATE_IN_FLIGHT)
+        putf(o, "%s[lost on the link]", gap), gap = "  ";
+    else if (r->fate == FATE_CORRUPTED)
+        putf(o, "%s[corrupted on the link, dropped: %s]", gap, drop_name(r->reason)), gap = "  ";
+    if (r->arrivals > 1)
+        putf(o, "%s[duplicated: arrived %u times]", gap, r->arrivals);
+#undef SEP
+}
+
+static bool always_shown(const struct rec *r) {
+    if (r->kind == REC_SEG)
+        return (r->u.seg.flags & (SK_TCP_SYN | SK_TCP_FIN | SK_TCP_RST)) != 0;
+    if (r->kind == REC_DROP)
+        return false;
+    if (r->kind == REC_TIMER)
+        return r->u.timer != SK_TIMER_DELACK;
+    return true;
+}
+
+/* What a run of rows left out held, for the line that stands for them. */
+struct gap {
+    uint32_t rows, segs[2], data_segs[2], lost, resent, drops, timers;
+    uint64_t bytes[2];
+    sk_time_us from, to;
+};
+
+static void human_bytes(char *buf, size_t size, uint64_t b) {
+    if (b < 10000)
+        snprintf(buf, size, "%" PRIu64 " bytes", b);
+    else if (b < 10000000)
+        snprintf(buf, size, "%.1f kB", (double)b / 1e3);
+    else
+        snprintf(buf, size, "%.1f MB", (double)b / 1e6);
+}
+
+static void flush_gap(struct drawing *d, struct gap *gp) {
+    if (!gp->rows)
+        return;
+    const char *n0 = d->l->opt.names[0], *n1 = d->l->opt.names[1];
+    struct out o = {0};
+    time_column(d, &o, gp->from);
+    pad_to(&o, d->lane_col + LANE / 2);
+    put(&o, d->g->vdots);
+    fprintf(d->out, "%s\n", o.buf);
+
+    char b0[32], b1[32];
+    human_bytes(b0, sizeof(b0), gp->bytes[0]);
+    human_bytes(b1, sizeof(b1), gp->bytes[1]);
+    struct out t = {0};
+    pad_to(&t, d->lane_col);
+    putf(&t, "%" PRIu32 " rows not shown (%.3f to %.3f ms): %s sent %" PRIu32 " segments "
+             "(%" PRIu32 " with data, %s), %s sent %" PRIu32 " (%" PRIu32 " with data, %s)",
+         gp->rows, (double)gp->from / 1000.0, (double)gp->to / 1000.0, n0, gp->segs[0],
+         gp->data_segs[0], b0, n1, gp->segs[1], gp->data_segs[1], b1);
+    fprintf(d->out, "%s\n", t.buf);
+    struct out u = {0};
+    pad_to(&u, d->lane_col);
+    putf(&u, "%" PRIu32 " lost or corrupted, %" PRIu32 " retransmissions, %" PRIu32
+             " drops, %" PRIu32 " delayed-ACK timers; --verbose shows every row",
+         gp->lost, gp->resent, gp->drops, gp->timers);
+    fprintf(d->out, "%s\n", u.buf);
+    struct out v = {0};
+    pad_to(&v, d->lane_col + LANE / 2);
+    put(&v, d->g->vdots);
+    fprintf(d->out, "%s\n", v.buf);
+    memset(gp, 0, sizeof(*gp));
+    d->have_last_t = false;
+}
+
+void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
+    struct drawing *d = calloc(1, sizeof(*d));
+    if (!d)
+        return;
+    d->l = l;
+    d->g = l->g;
+    d->out = out;
+    d->lane_col = 13;
+    d->fields_col = d->lane_col + LANE + 3;
+
+    /* Which rows to sum up: everything between the first and the last KEEP_DATA data segments
+     * except SYN/FIN/RST, state changes, errors, notes and timers other than delayed ACKs. */
+    uint32_t ndata = 0, elide_from = NONE, elide_to = NONE;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->recs[i].kind == REC_SEG && l->recs[i].u.seg.len > 0)
+            ndata++;
+    if (!l->opt.verbose && ndata > 2 * KEEP_DATA + 4) {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < l->n; i++) {
+            if (l->recs[i].kind != REC_SEG || l->recs[i].u.seg.len == 0)
+                continue;
+            k++;
+            if (k == KEEP_DATA)
+                elide_from = i + 1;
+            if (k == ndata - KEEP_DATA + 1)
+                elide_to = i; /* exclusive */
+        }
+    }
+
+    /* Column header. */
+    struct out h = {0};
+    put(&h, "    time ms");
+    pad_to(&h, d->lane_col);
+    put(&h, titles[0]);
+    pad_to(&h, d->lane_col + LANE - display_width(titles[1]));
+    put(&h, titles[1]);
+    pad_to(&h, d->fields_col);
+    put(&h, "seq (relative)");
+    pad_to(&h, d->fields_col + 24);
+    put(&h, "ack (relative)");
+    pad_to(&h, d->fields_col + 48);
+    put(&h, "  win    len  options");
+    fprintf(out, "%s\n", h.buf);
+    struct out rule = {0};
+    putn(&rule, d->g->line, d->fields_col + 48 + 21);
+    fprintf(out, "%s\n", rule.buf);
+
+    struct gap gp = {0};
+    for (uint32_t i = 0; i < l->n; i++) {
+        const struct rec *r = &l->recs[i];
+        bool resent = r->kind == REC_SEG && note_segment(d, &r->u.seg);
+        if (elide_from != NONE && i >= elide_from && i < elide_to && !always_shown(r)) {
+            if (!gp.rows)
+                gp.from = r->t;
+            gp.to = r->t;
+            gp.rows++;
+            if (r->kind == REC_SEG) {
+                gp.segs[r->side]++;
+                if (r->u.seg.len) {
+                    gp.data_segs[r->side]++;
+                    gp.bytes[r->side] += r->u.seg.len;
+                }
+                if (r->fate != FATE_ARRIVED)
+                    gp.lost++;
+                if (resent)
+                    gp.resent++;
+            } else if (r->kind == REC_DROP) {
+                gp.drops++;
+            } else if (r->kind == REC_TIMER) {
+                gp.timers++;
+            }
+            continue;
+        }
+        flush_gap(d, &gp);
+
+        struct out o = {0};
+        time_column(d, &o, r->t);
+        char text[320];
+        const char *who = l->opt.names[r->side];
+        switch (r->kind) {
+        case REC_SEG:
+            draw_arrow(d, &o, r);
+            pad_to(&o, d->fields_col);
+            draw_numbers(d, &o, r, resent);
+            break;
+        case REC_STATE:
+            snprintf(text, sizeof(text), "%s: %s%s%s", who, state_name(r->u.st.from), d->g->to,
+                     state_name(r->u.st.to));
+            side_text(&o, r->side, text);
+            break;
+        case REC_TIMER:
+            snprintf(text, sizeof(text), "%s: %s timer fired", who, timer_name(r->u.timer));
+            side_text(&o, r->side, text);
+            break;
+        case REC_DROP:
+            snprintf(text, sizeof(text), "%s: dropped (%s)", who, drop_name(r->reason));
+            side_text(&o, r->side, text);
+            break;
+        case REC_ERROR:
+            snprintf(text, sizeof(text), "%s: error %s", who, ladder_errno_name(r->u.err));
+            side_text(&o, r->side, text);
+            break;
+        case REC_NOTE:
+            snprintf(text, sizeof(text), "%s: %s", who, r->u.note);
+            side_text(&o, r->side, text);
+            break;
+        }
+        emit(d, &o);
+    }
+    flush_gap(d, &gp);
+    free(d);
+}

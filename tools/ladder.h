@@ -1,0 +1,59 @@
+/* synack CLI: the ladder diagram, drawn from trace events.
+ *
+ * One line per segment, at the time it was sent, with an arrow between a left column (side 0,
+ * "client") and a right column (side 1, "server"); each side's state changes, timers, errors,
+ * drops and application calls are written on that side. The ladder records everything while
+ * the simulation runs and draws after it, because only then is it known which segments never
+ * arrived: a segment sent by one side and never seen by the other (SEG_OUT without a matching
+ * SEG_IN) was lost on the link and ends in a cross, one the receiver dropped with a checksum
+ * error a bit away from what was sent was corrupted on the link.
+ */
+#ifndef SYNACK_TOOLS_LADDER_H
+#define SYNACK_TOOLS_LADDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "synack/synack.h"
+
+/* The characters the diagram and the summary are drawn with: UTF-8 or plain ASCII. */
+struct ladder_glyphs {
+    const char *line;   /* shaft of an arrow, and horizontal rules */
+    const char *right;  /* arrow head pointing right */
+    const char *left;   /* arrow head pointing left */
+    const char *lost;   /* where a lost segment ends */
+    const char *to;     /* between two states: "SYN-SENT → ESTABLISHED" */
+    const char *vdots;  /* rows left out */
+    const char *yes, *no;
+};
+const struct ladder_glyphs *ladder_glyphs(bool ascii);
+
+struct ladder_options {
+    bool ascii;           /* plain ASCII instead of UTF-8 arrows */
+    bool verbose;         /* every segment; otherwise the middle of a long transfer is summed up */
+    const char *names[2]; /* "client", "server" */
+};
+
+struct ladder;
+
+/* NULL when out of memory. */
+struct ladder *ladder_new(const struct ladder_options *opt);
+void ladder_free(struct ladder *l);
+
+/* Records one trace event of side 0 or 1 (an sk_sim trace callback can forward here). */
+void ladder_trace(struct ladder *l, int side, const struct sk_trace_event *ev);
+
+/* Records a note on one side at time t, e.g. an application call: "close(): FIN follows". */
+void ladder_note(struct ladder *l, int side, sk_time_us t, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* True if some allocation failed while recording (the diagram then has gaps). */
+bool ladder_incomplete(const struct ladder *l);
+
+/* Draws the column header and every recorded line. titles[side] heads each column. */
+void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]);
+
+/* "ECONNREFUSED" for -ECONNREFUSED (and other errors a connection reports). */
+const char *ladder_errno_name(int err);
+
+#endif

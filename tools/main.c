@@ -1,0 +1,75 @@
+/* synack CLI: the `synack` program, dispatching to its subcommands.
+ *
+ *   synack sim [options]     two stacks on a simulated link, drawn as a ladder diagram
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error (unknown command, option or bad value).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#ifndef SYNACK_VERSION
+#define SYNACK_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out) {
+    fprintf(out,
+        "usage: synack <command> [options]\n"
+        "\n"
+        "synack is a user-space TCP/IPv4 stack. This program puts it to work.\n"
+        "\n"
+        "commands:\n"
+        "  sim        run a client and a server stack over a simulated link on a virtual\n"
+        "             clock and draw every segment as a ladder diagram; scenarios show the\n"
+        "             handshake, simultaneous open and close, half-close, refused and reset\n"
+        "             connections and a lost SYN\n"
+        "  help       show this help, or a command's: synack help sim\n"
+        "\n"
+        "options:\n"
+        "  -h, --help     show this help\n"
+        "  --version      print the version\n"
+        "\n"
+        "Every command explains itself with --help (synack sim --help).\n"
+        "\n"
+        "examples:\n"
+        "  synack sim\n"
+        "  synack sim --scenario simultaneous-open --ascii\n"
+        "  synack sim --bytes 100000 --loss 5%% --seed 7 --pcap run.pcap\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("synack %s\n", SYNACK_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[2], "sim") == 0) {
+            cmd_sim_usage(stdout);
+            return 0;
+        }
+        fprintf(stderr, "synack: no help for unknown command '%s' (see 'synack --help')\n",
+                argv[2]);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "sim") == 0)
+        return cmd_sim(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        fprintf(stderr, "synack: unknown option '%s' (see 'synack --help')\n", cmd);
+    else
+        fprintf(stderr, "synack: unknown command '%s' (see 'synack --help')\n", cmd);
+    return EXIT_USAGE;
+}
