@@ -511,7 +511,7 @@ int sk_tcp_shutdown(struct sk_tcp *c)
 static void abort_conn(struct sk_tcp *c, int err)
 {
     if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
-        sk_tcp_send_ctl(c, c->snd_nxt, 0, SK_TCP_RST);
+        sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
     sk_tcp_terminate(c, err);
 }
 

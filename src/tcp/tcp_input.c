@@ -587,7 +587,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         if (c->flags & TF_RCV_SHUT) {
             /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. */
             drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
-            sk_tcp_send_ctl(c, c->snd_nxt, 0, SK_TCP_RST);
+            sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
             sk_tcp_terminate(c, -ECONNRESET);
             return;
         }

@@ -171,7 +171,10 @@ void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags
 
 void sk_tcp_send_ack(struct sk_tcp *c)
 {
-    send_segment(c, c->snd_nxt, SK_TCP_ACK, 0);
+    /* <SEQ=SND.NXT> in the RFC's sense: the next new number. Our snd_nxt goes back to SND.UNA
+     * while retransmitting; an ACK carrying that old number would fail the peer's acceptability
+     * test and be thrown away with the acknowledgment in it. */
+    send_segment(c, c->snd_max, SK_TCP_ACK, 0);
 }
 
 void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
