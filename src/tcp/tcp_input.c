@@ -407,6 +407,15 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     bool rst = (h->flags & SK_TCP_RST) != 0;
 
+    /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED the peer's SYN,ACK repeats the
+     * SYN we already hold (SEG.SEQ = IRS); only its ACK is new. Take the old SYN off it. */
+    if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_PASSIVE) && s->syn && !rst &&
+        (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
+        s->syn = false;
+        s->seq++;
+        seg_len--;
+    }
+
     /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate. */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
         seq_lt(h->opts.ts_val, c->ts_recent)) {
