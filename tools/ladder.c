@@ -19,17 +19,19 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define LANE 40          /* display columns between the time and the segment fields */
+#define LANE 46          /* display columns between the time and the segment fields */
 #define KEEP_DATA 3      /* data segments shown at each end of a long transfer */
+#define MIN_GAP 10       /* fewer hidden rows than this are shown after all */
+#define MAX_ROWS 200     /* beyond this (unless verbose) the middle rows are summed up */
 #define MAX_ENDPOINTS 32 /* endpoints remembered for ISNs and retransmission tracking */
 
 static const struct ladder_glyphs utf8_glyphs = {
     .line = "\u2500", .right = "\u25b6", .left = "\u25c0", .lost = "\u2715",
-    .to = " \u2192 ", .vdots = "\u22ee", .yes = "\u2713", .no = "\u2717",
+    .to = " \u2192 ", .vdots = "\u22ee", .yes = "\u2713 ", .no = "\u2717 ",
 };
 static const struct ladder_glyphs ascii_glyphs = {
     .line = "-", .right = ">", .left = "<", .lost = "x",
-    .to = " -> ", .vdots = ":", .yes = "ok", .no = "FAILED",
+    .to = " -> ", .vdots = ":", .yes = "", .no = "",
 };
 
 const struct ladder_glyphs *ladder_glyphs(bool ascii) {
@@ -444,6 +446,7 @@ struct endpoint {
     uint32_t addr;
     uint16_t port;
     bool isn_known, max_known;
+    bool sent_syn, sent_synack;
     uint32_t isn;     /* sequence number of its first SYN */
     uint32_t snd_max; /* highest sequence number sent so far, for spotting retransmissions */
 };
@@ -457,6 +460,7 @@ struct drawing {
     sk_time_us last_t;
     bool have_last_t;
     int time_col, lane_col, fields_col;
+    bool settled; /* false: segments still in flight were not lost, the run was stopped */
 };
 
 static struct endpoint *endpoint(struct drawing *d, uint32_t addr, uint16_t port) {
@@ -485,8 +489,22 @@ static bool note_segment(struct drawing *d, const struct sk_trace_segment *s) {
         e->isn_known = true;
         e->isn = s->seq;
     }
-    uint32_t span = s->len + !!(s->flags & SK_TCP_SYN) + !!(s->flags & SK_TCP_FIN);
-    if (span == 0 || (s->flags & SK_TCP_RST))
+    if (s->flags & SK_TCP_RST)
+        return false;
+    /* A SYN is resent when the same kind (SYN, or SYN|ACK) went before: the SYN|ACK of a
+     * simultaneous open repeats the SYN's sequence number but is no retransmission. */
+    if (s->flags & SK_TCP_SYN) {
+        bool *sent = (s->flags & SK_TCP_ACK) ? &e->sent_synack : &e->sent_syn;
+        bool again = *sent;
+        *sent = true;
+        if (!e->max_known || seq_lt(e->snd_max, s->seq + 1 + s->len)) {
+            e->snd_max = s->seq + 1 + s->len;
+            e->max_known = true;
+        }
+        return again;
+    }
+    uint32_t span = s->len + !!(s->flags & SK_TCP_FIN);
+    if (span == 0)
         return false;
     bool resent = e->max_known && seq_lt(s->seq, e->snd_max);
     if (!e->max_known || seq_lt(e->snd_max, s->seq + span)) {
@@ -512,12 +530,15 @@ static void emit(struct drawing *d, struct out *o) {
 }
 
 /* Text written on one side of the lane: the left side starts at the left column, the right
- * side ends at the right column. */
+ * side ends at the right column, or if too long for that, starts a third of the way in (and
+ * runs on past the lane) so that it still reads as the right side's. */
 static void side_text(struct out *o, int side, const char *text) {
     if (side == 1) {
         int w = display_width(text);
-        if (w < LANE)
-            putn(o, " ", LANE - w);
+        int indent = w < LANE ? LANE - w : 0;
+        if (indent < LANE / 3)
+            indent = LANE / 3;
+        putn(o, " ", indent);
     }
     put(o, text);
 }
@@ -526,12 +547,16 @@ static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
     const struct ladder_glyphs *g = d->g;
     char label[64];
     flags_label(r->u.seg.flags, label, sizeof(label));
+    if (r->u.seg.len) { /* so that data stands out from pure ACKs */
+        size_t n = strlen(label);
+        snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " bytes", r->u.seg.len);
+    }
     int lw = display_width(label) + 2; /* with a space each side */
     int shaft = LANE - 1 - lw;         /* columns of line, the head takes one */
     if (shaft < 2)
         shaft = 2;
     int a = shaft / 2, b = shaft - a;
-    bool lost = r->fate != FATE_ARRIVED;
+    bool lost = r->fate == FATE_CORRUPTED || (r->fate == FATE_IN_FLIGHT && d->settled);
     int gap = lost ? 6 : 0; /* a lost segment stops short of the other column */
     if (r->side == 0) {
         putn(o, g->line, a);
@@ -597,8 +622,10 @@ static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, 
     const char *gap = first ? "" : "  ";
     if (resent)
         putf(o, "%s[retransmission]", gap), gap = "  ";
-    if (r->fate == FATE_IN_FLIGHT)
+    if (r->fate == FATE_IN_FLIGHT && d->settled)
         putf(o, "%s[lost on the link]", gap), gap = "  ";
+    else if (r->fate == FATE_IN_FLIGHT)
+        putf(o, "%s[in flight when the run stopped]", gap), gap = "  ";
     else if (r->fate == FATE_CORRUPTED)
         putf(o, "%s[corrupted on the link, dropped: %s]", gap, drop_name(r->reason)), gap = "  ";
     if (r->arrivals > 1)
@@ -618,7 +645,7 @@ static bool always_shown(const struct rec *r) {
 
 /* What a run of rows left out held, for the line that stands for them. */
 struct gap {
-    uint32_t rows, segs[2], data_segs[2], lost, resent, drops, timers;
+    uint32_t rows, segs[2], data_segs[2], lost, resent, drops, timers, states;
     uint64_t bytes[2];
     sk_time_us from, to;
 };
@@ -655,8 +682,8 @@ static void flush_gap(struct drawing *d, struct gap *gp) {
     struct out u = {0};
     pad_to(&u, d->lane_col);
     putf(&u, "%" PRIu32 " lost or corrupted, %" PRIu32 " retransmissions, %" PRIu32
-             " drops, %" PRIu32 " delayed-ACK timers; --verbose shows every row",
-         gp->lost, gp->resent, gp->drops, gp->timers);
+             " drops, %" PRIu32 " timers, %" PRIu32 " state changes; --verbose shows every row",
+         gp->lost, gp->resent, gp->drops, gp->timers, gp->states);
     fprintf(d->out, "%s\n", u.buf);
     struct out v = {0};
     pad_to(&v, d->lane_col + LANE / 2);
@@ -666,32 +693,68 @@ static void flush_gap(struct drawing *d, struct gap *gp) {
     d->have_last_t = false;
 }
 
-void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
+void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool settled) {
     struct drawing *d = calloc(1, sizeof(*d));
     if (!d)
         return;
     d->l = l;
     d->g = l->g;
     d->out = out;
+    d->settled = settled;
     d->lane_col = 13;
     d->fields_col = d->lane_col + LANE + 3;
 
-    /* Which rows to sum up: everything between the first and the last KEEP_DATA data segments
-     * except SYN/FIN/RST, state changes, errors, notes and timers other than delayed ACKs. */
-    uint32_t ndata = 0, elide_from = NONE, elide_to = NONE;
+    /* Which rows to sum up. First, between the first and the last KEEP_DATA data segments,
+     * everything except SYN/FIN/RST, state changes, errors, notes and timers other than
+     * delayed ACKs. Then, if that still leaves too many rows (a loop, a long fight with the
+     * link), the middle of what is left. */
+    bool *hide = calloc(l->n ? l->n : 1, sizeof(*hide));
+    if (!hide) {
+        free(d);
+        return;
+    }
+    uint32_t ndata = 0;
     for (uint32_t i = 0; i < l->n; i++)
         if (l->recs[i].kind == REC_SEG && l->recs[i].u.seg.len > 0)
             ndata++;
     if (!l->opt.verbose && ndata > 2 * KEEP_DATA + 4) {
-        uint32_t k = 0;
+        uint32_t k = 0, from = NONE, to = NONE;
         for (uint32_t i = 0; i < l->n; i++) {
             if (l->recs[i].kind != REC_SEG || l->recs[i].u.seg.len == 0)
                 continue;
             k++;
             if (k == KEEP_DATA)
-                elide_from = i + 1;
+                from = i + 1;
             if (k == ndata - KEEP_DATA + 1)
-                elide_to = i; /* exclusive */
+                to = i; /* exclusive */
+        }
+        for (uint32_t i = from; i < to; i++)
+            hide[i] = !always_shown(&l->recs[i]);
+    }
+    /* A short run of hidden rows is not worth its summary: show it. */
+    for (uint32_t i = 0; i < l->n;) {
+        if (!hide[i]) {
+            i++;
+            continue;
+        }
+        uint32_t j = i;
+        while (j < l->n && hide[j])
+            j++;
+        if (j - i < MIN_GAP)
+            memset(hide + i, 0, (j - i) * sizeof(*hide));
+        i = j;
+    }
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        shown += !hide[i];
+    if (!l->opt.verbose && shown > MAX_ROWS) {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < l->n; i++) {
+            if (hide[i])
+                continue;
+            k++;
+            if (k > MAX_ROWS / 2 && k <= shown - MAX_ROWS / 4)
+                hide[i] = true;
         }
     }
 
@@ -700,8 +763,10 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
     put(&h, "    time ms");
     pad_to(&h, d->lane_col);
     put(&h, titles[0]);
+    put(&h, "  ");
     pad_to(&h, d->lane_col + LANE - display_width(titles[1]));
     put(&h, titles[1]);
+    put(&h, "  ");
     pad_to(&h, d->fields_col);
     put(&h, "seq (relative)");
     pad_to(&h, d->fields_col + 24);
@@ -717,7 +782,7 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
     for (uint32_t i = 0; i < l->n; i++) {
         const struct rec *r = &l->recs[i];
         bool resent = r->kind == REC_SEG && note_segment(d, &r->u.seg);
-        if (elide_from != NONE && i >= elide_from && i < elide_to && !always_shown(r)) {
+        if (hide[i]) {
             if (!gp.rows)
                 gp.from = r->t;
             gp.to = r->t;
@@ -728,7 +793,7 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
                     gp.data_segs[r->side]++;
                     gp.bytes[r->side] += r->u.seg.len;
                 }
-                if (r->fate != FATE_ARRIVED)
+                if (r->fate == FATE_CORRUPTED || (r->fate == FATE_IN_FLIGHT && d->settled))
                     gp.lost++;
                 if (resent)
                     gp.resent++;
@@ -736,6 +801,8 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
                 gp.drops++;
             } else if (r->kind == REC_TIMER) {
                 gp.timers++;
+            } else if (r->kind == REC_STATE) {
+                gp.states++;
             }
             continue;
         }
@@ -776,5 +843,6 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]) {
         emit(d, &o);
     }
     flush_gap(d, &gp);
+    free(hide);
     free(d);
 }

@@ -24,7 +24,7 @@ struct ladder_glyphs {
     const char *lost;   /* where a lost segment ends */
     const char *to;     /* between two states: "SYN-SENT → ESTABLISHED" */
     const char *vdots;  /* rows left out */
-    const char *yes, *no;
+    const char *yes, *no; /* before PASS / FAIL: a mark and a space, or nothing */
 };
 const struct ladder_glyphs *ladder_glyphs(bool ascii);
 
@@ -50,8 +50,10 @@ void ladder_note(struct ladder *l, int side, sk_time_us t, const char *fmt, ...)
 /* True if some allocation failed while recording (the diagram then has gaps). */
 bool ladder_incomplete(const struct ladder *l);
 
-/* Draws the column header and every recorded line. titles[side] heads each column. */
-void ladder_print(const struct ladder *l, FILE *out, const char *titles[2]);
+/* Draws the column header and every recorded line. titles[side] heads each column. settled:
+ * the run ended with nothing in flight, so a segment that never arrived was lost (if the run
+ * was stopped, it may just have been on its way). */
+void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool settled);
 
 /* "ECONNREFUSED" for -ECONNREFUSED (and other errors a connection reports). */
 const char *ladder_errno_name(int err);

@@ -249,6 +249,8 @@ struct run {
     struct observed obs[2];
     uint8_t *buf;
     bool aborted_by_client;
+    uint64_t seg_cap;      /* a run sending more segments than this is stuck in a loop */
+    char stopped[160];     /* why the run was stopped before it settled, "" if it settled */
 };
 
 static void on_trace(void *ctx, int side, const struct sk_trace_event *ev) {
@@ -363,7 +365,7 @@ static void app_read(struct run *r, struct app *a, bool keep) {
             if (!a->eof) {
                 a->eof = true;
                 ladder_note(r->lad, a->side, now_of(r),
-                            "recv() = 0: end of stream (%" PRIu64 " bytes read)", a->rcvd);
+                            "recv() = 0: EOF after %" PRIu64 " bytes", a->rcvd);
             }
             return;
         }
@@ -383,8 +385,8 @@ static bool app_check_error(struct run *r, struct app *a) {
         return false;
     if (!a->err) {
         a->err = err;
-        ladder_note(r->lad, a->side, now_of(r), "%s fails: %s",
-                    a->opened ? "the connection" : "connect()", ladder_errno_name(err));
+        ladder_note(r->lad, a->side, now_of(r), "%s %s", a->opened ? "the application sees"
+                    : "connect() fails:", ladder_errno_name(err));
     }
     app_close(r, a, "");
     return true;
@@ -471,7 +473,7 @@ static void server_drive(struct run *r) {
         if (sk_tcp_accept(v->listener, &c) == 0) {
             struct sk_tcp_info info;
             sk_tcp_get_info(c, &info);
-            ladder_note(r->lad, 1, now_of(r), "accept(): connection from 10.0.0.1:%u",
+            ladder_note(r->lad, 1, now_of(r), "accept(): 10.0.0.1:%u",
                         info.rport);
             v->conn = c;
             v->t_start = now_of(r);
@@ -494,7 +496,7 @@ static void server_drive(struct run *r) {
     bool may_send = r->sc->close != CLOSE_HALF || v->eof;
     if (may_send && v->pend_off < v->pend_len && can_send(sk_tcp_get_state(v->conn))) {
         if (r->sc->close == CLOSE_HALF && v->sent == 0)
-            ladder_note(r->lad, 1, now_of(r), "send() %zu bytes back, in CLOSE-WAIT",
+            ladder_note(r->lad, 1, now_of(r), "send() %zu bytes in CLOSE-WAIT",
                         v->pend_len - v->pend_off);
         while (v->pend_off < v->pend_len) {
             ssize_t w = sk_tcp_send(v->conn, v->pend + v->pend_off, v->pend_len - v->pend_off);
@@ -516,7 +518,7 @@ static void server_drive(struct run *r) {
     case CLOSE_CLIENT_FIRST:
     case CLOSE_HALF:
         if (v->eof && drained)
-            app_close(r, v, ": everything echoed, FIN follows");
+            app_close(r, v, ": FIN follows the echo");
         break;
     case CLOSE_SIMULTANEOUS:
         if (v->shut && v->eof)
@@ -537,7 +539,7 @@ static void simultaneous_close(struct run *r) {
         v->rcvd < r->bytes || v->pend_off != v->pend_len)
         return;
     for (int side = 0; side < 2; side++)
-        ladder_note(r->lad, side, now_of(r), "shutdown() at the same instant as the %s",
+        ladder_note(r->lad, side, now_of(r), "shutdown(), same instant as the %s",
                     side ? "client" : "server");
     c->shut = v->shut = true;
     sk_tcp_shutdown(c->conn);
@@ -559,7 +561,7 @@ static int apps_start(struct run *r) {
     const char *what;
     switch (r->sc->open) {
     case OPEN_SIMULTANEOUS:
-        ladder_note(r->lad, 0, now_of(r), "connect(10.0.0.2:%u) from port %u",
+        ladder_note(r->lad, 0, now_of(r), "connect(10.0.0.2:%u) from %u",
                     SIMOPEN_PORT_SERVER, SIMOPEN_PORT_CLIENT);
         err = sk_tcp_connect(c->st, SIMOPEN_PORT_CLIENT, ADDR_SERVER, SIMOPEN_PORT_SERVER,
                              &c->conn);
@@ -567,7 +569,7 @@ static int apps_start(struct run *r) {
             what = "client connect";
             break;
         }
-        ladder_note(r->lad, 1, now_of(r), "connect(10.0.0.1:%u) from port %u, same instant",
+        ladder_note(r->lad, 1, now_of(r), "connect(10.0.0.1:%u) from %u",
                     SIMOPEN_PORT_CLIENT, SIMOPEN_PORT_SERVER);
         err = sk_tcp_connect(v->st, SIMOPEN_PORT_SERVER, ADDR_CLIENT, SIMOPEN_PORT_CLIENT,
                              &v->conn);
@@ -629,8 +631,7 @@ static void check_outcome(const struct run *r, bool finished, struct verdict *vd
     const struct scenario *sc = r->sc;
     const char *names[2] = {"client", "server"};
     if (!finished)
-        fail(vd, "the run did not settle within %llu s of virtual time",
-             (unsigned long long)(RUN_LIMIT_US / 1000000));
+        fail(vd, "%s", r->stopped[0] ? r->stopped : "the run did not settle");
     for (int side = 0; side < 2; side++) {
         const struct observed *ob = &r->obs[side];
         const struct app *a = &r->app[side];
@@ -755,13 +756,14 @@ static void print_summary(const struct run *r, const struct verdict *vd, bool fi
     const struct ladder_glyphs *g = ladder_glyphs(r->o->ascii);
     const struct app *c = &r->app[0], *v = &r->app[1];
     const char *names[2] = {"client", "server"};
+    const char *pad = r->o->ascii ? "   " : "    "; /* " -> " is one column wider than " → " */
     printf("summary\n");
     if (r->sc->data) {
-        printf("  client -> server   %" PRIu64 " bytes sent, %" PRIu64 " received, %s\n",
-               c->sent, v->rcvd,
+        printf("  client%sserver%s%" PRIu64 " bytes sent, %" PRIu64 " received, %s\n", g->to,
+               pad, c->sent, v->rcvd,
                v->bad ? "CORRUPTED" : v->rcvd == r->bytes ? "verified" : "incomplete");
-        printf("  server -> client   %" PRIu64 " bytes echoed, %" PRIu64 " received, %s\n",
-               v->sent, c->rcvd,
+        printf("  server%sclient%s%" PRIu64 " bytes echoed, %" PRIu64 " received, %s\n", g->to,
+               pad, v->sent, c->rcvd,
                c->bad ? "CORRUPTED" : c->rcvd == r->bytes ? "verified" : "incomplete");
         char g0[32] = "-", g1[32] = "-";
         if (v->rcvd && v->t_last_read > c->t_start)
@@ -770,8 +772,8 @@ static void print_summary(const struct run *r, const struct verdict *vd, bool fi
         if (c->rcvd && c->t_last_read > c->t_start)
             human_rate(g1, sizeof(g1),
                        (double)c->rcvd * 8e6 / (double)(c->t_last_read - c->t_start));
-        printf("  goodput            client -> server %s, server -> client %s (virtual time, "
-               "from connect to the last byte read)\n", g0, g1);
+        printf("  goodput            client%sserver %s, server%sclient %s (virtual time, "
+               "from connect to the last byte read)\n", g->to, g0, g->to, g1);
     } else {
         printf("  data               none in this scenario\n");
     }
@@ -815,12 +817,12 @@ static void print_summary(const struct run *r, const struct verdict *vd, bool fi
     }
     sk_time_us last = r->obs[0].last_event > r->obs[1].last_event ? r->obs[0].last_event
                                                                    : r->obs[1].last_event;
-    printf("  virtual time       %.3f ms to the last event%s\n", last / 1000.0,
-           finished ? "" : " (stopped: limit reached)");
+    printf("  virtual time       %.3f ms to the last event%s%s\n", last / 1000.0,
+           finished ? "" : "; ", finished ? "" : r->stopped);
     if (vd->nfail == 0)
-        printf("  result             %s PASS: %s\n", g->yes, r->sc->expect);
+        printf("  result             %sPASS: %s\n", g->yes, r->sc->expect);
     else
-        printf("  result             %s FAIL: %s%s\n", g->no, vd->first,
+        printf("  result             %sFAIL: %s%s\n", g->no, vd->first,
                vd->nfail > 1 ? " (and more)" : "");
 }
 
@@ -1017,14 +1019,33 @@ static void set_link(struct run *r) {
     }
 }
 
-/* Steps the simulation until nothing is left to happen. False if it had to be stopped. */
+/* Steps the simulation until nothing is left to happen. False (with r->stopped set) if it
+ * had to be stopped: the virtual time limit, or far more segments than the data needs. */
 static bool run_to_idle(struct run *r) {
     apps_drive(r);
     for (uint64_t steps = 0; steps < MAX_STEPS; steps++) {
-        if (!sk_sim_step(&r->sim, RUN_LIMIT_US))
-            return r->sim.now < RUN_LIMIT_US;
+        if (!sk_sim_step(&r->sim, RUN_LIMIT_US)) {
+            /* Nothing before the limit: settled if nothing is pending at all. */
+            if (sk_memlink_next_deadline(r->sim.link) == SK_TIME_NEVER &&
+                sk_stack_next_deadline(r->sim.stack[0]) == SK_TIME_NEVER &&
+                sk_stack_next_deadline(r->sim.stack[1]) == SK_TIME_NEVER)
+                return true;
+            snprintf(r->stopped, sizeof(r->stopped),
+                     "still busy after %llu s of virtual time",
+                     (unsigned long long)(RUN_LIMIT_US / 1000000));
+            return false;
+        }
         apps_drive(r);
+        uint64_t segs = (uint64_t)r->obs[0].segs + r->obs[1].segs;
+        if (segs > r->seg_cap) {
+            snprintf(r->stopped, sizeof(r->stopped),
+                     "stopped at %.3f ms after %" PRIu64 " segments without settling "
+                     "(a loop? see the ladder)", r->sim.now / 1000.0, segs);
+            return false;
+        }
     }
+    snprintf(r->stopped, sizeof(r->stopped), "stopped after %llu simulation steps",
+             (unsigned long long)MAX_STEPS);
     return false;
 }
 
@@ -1046,6 +1067,8 @@ int cmd_sim(int argc, char **argv) {
     r->sc = o.sc;
     r->bytes = o.sc->data ? o.bytes : 0;
     r->data_seed = derive_seed(o.seed, 4);
+    /* Even at 1-byte segments with every one lost a few times, far fewer than this. */
+    r->seg_cap = 20000 + 40 * (r->bytes / 500);
     r->buf = buf;
     r->app[0] = (struct app){.side = 0, .name = "client"};
     r->app[1] = (struct app){.side = 1, .name = "server"};
@@ -1102,7 +1125,7 @@ int cmd_sim(int argc, char **argv) {
             snprintf(t0, sizeof(t0), "client 10.0.0.1:%u", r->app[0].lport);
             snprintf(t1, sizeof(t1), "server 10.0.0.2:%u", r->app[1].lport);
             const char *titles[2] = {t0, t1};
-            ladder_print(r->lad, stdout, titles);
+            ladder_print(r->lad, stdout, titles, finished);
             if (ladder_incomplete(r->lad))
                 printf("(out of memory while recording: some rows are missing)\n");
             printf("\n");
