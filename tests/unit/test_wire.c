@@ -96,6 +96,20 @@ static void test_csum_all_ones(void **state)
         assert_int_equal(sk_csum_fold(sk_csum_add(0xffffffffu, buf, n)), ref_csum(0xffffffffu, buf, n));
 }
 
+/* Past 32 MiB the bulk loop folds its accumulators between blocks: no carry may be lost there. */
+static void test_csum_beyond_one_block(void **state)
+{
+    (void)state;
+    size_t n = ((size_t)32 << 20) + 45;
+    uint8_t *buf = malloc(n + 1);
+    assert_non_null(buf);
+    memset(buf, 0xff, n + 1);
+    buf[n / 2] = 0x12;
+    for (size_t off = 0; off < 2; off++)
+        assert_int_equal(sk_csum_fold(sk_csum_add(7, buf + off, n)), ref_csum(7, buf + off, n));
+    free(buf);
+}
+
 /* A sum can be built in pieces, as long as each piece but the last has even length. */
 static void test_csum_chained(void **state)
 {
@@ -557,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_csum_fold_edges),
         cmocka_unit_test(test_csum_matches_reference),
         cmocka_unit_test(test_csum_all_ones),
+        cmocka_unit_test(test_csum_beyond_one_block),
         cmocka_unit_test(test_csum_chained),
         cmocka_unit_test(test_csum_pseudo),
         cmocka_unit_test(test_eth_known_bytes),
