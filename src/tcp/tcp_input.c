@@ -407,9 +407,10 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     bool rst = (h->flags & SK_TCP_RST) != 0;
 
-    /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED the peer's SYN,ACK repeats the
-     * SYN we already hold (SEG.SEQ = IRS); only its ACK is new. Take the old SYN off it. */
-    if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_PASSIVE) && s->syn && !rst &&
+    /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
+     * there) the peer's SYN,ACK repeats the SYN we already hold (SEG.SEQ = IRS); only its ACK
+     * is new. Take the old SYN off it. */
+    if (!(c->flags & TF_PASSIVE) && c->snd_una == c->iss && s->syn && !rst &&
         (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
         s->syn = false;
         s->seq++;
