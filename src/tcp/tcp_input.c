@@ -563,6 +563,9 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     if (!fin_was_acked && fin_acked(c)) {
         switch (c->state) {
         case SK_TCP_FIN_WAIT_1:
+            /* A FIN+ACK goes straight to TIME-WAIT when its FIN is taken below (eighth). */
+            if (s->fin && !text_blocked && s->seq == c->rcv_nxt)
+                break;
             sk_tcp_set_state(c, SK_TCP_FIN_WAIT_2);
             if (!(c->flags & TF_USER))
                 sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
