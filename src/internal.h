@@ -42,6 +42,15 @@ struct sk_ring {
 
 /* ---- Out-of-order ranges held in the receive ring (RFC 9293 §3.10.7.4 "text"). ---- */
 #define SK_OOO_MAX 16
+/* SACK scoreboard of the sender (RFC 6675 §3): ranges the peer SACKed above SND.UNA. */
+#define SK_SB_MAX 32
+struct sk_scoreboard {
+    uint8_t n;
+    struct { uint32_t left, right; } r[SK_SB_MAX]; /* sorted, disjoint, seq space */
+};
+
+struct sk_cc_ops;
+
 struct sk_ooo {
     uint8_t n;
     struct { uint32_t left, right; } r[SK_OOO_MAX]; /* sorted, disjoint, seq space */
@@ -102,18 +111,31 @@ struct sk_tcp {
     uint8_t snd_wscale, rcv_wscale;
     uint32_t ts_recent;
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
+    uint32_t ts_last_rtx;               /* our TSval when we last retransmitted */
 
     /* RFC 6298 retransmission timer state, microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;
     uint32_t rtt_seq;
     sk_time_us rtt_start;
     uint8_t retries;                    /* consecutive timeouts of the current timer */
+    uint8_t persist_shift;              /* zero-window probe backoff */
     uint32_t user_timeout_us;
 
-    /* Congestion control (RFC 5681, RFC 6582). */
+    /* Congestion control (tcp_cc.h) and loss recovery (RFC 6675, RFC 6582). */
+    const struct sk_cc_ops *cc;
     uint32_t cwnd, ssthresh;
+    uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
+    struct {
+        double w_max, w_last_max, w_est, k;
+        sk_time_us epoch_start;
+    } cubic;
     uint32_t dupacks;
-    uint32_t recover;
+    uint32_t recover;                   /* RecoveryPoint */
+    uint32_t high_rxt;                  /* HighRxt */
+    struct sk_scoreboard sb;
+    sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
+    uint32_t sack_recent;               /* left edge of the newest out-of-order range */
+    uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
 
     /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap. */

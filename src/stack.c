@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 #include "util/rand.h"
 
@@ -49,6 +50,7 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ephemeral_lo = 49152;      /* RFC 6335 §6 dynamic ports */
     cfg->ephemeral_hi = 65535;
     cfg->random_seed = 1;
+    cfg->congestion_control = "cubic";
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -70,6 +72,8 @@ static bool config_valid(const struct sk_config *c)
     if (c->rto_min_us == 0 || c->rto_min_us > c->rto_max_us || c->rto_initial_us == 0)
         return false;
     if (c->wscale > 14 || c->ephemeral_lo == 0 || c->ephemeral_lo > c->ephemeral_hi)
+        return false;
+    if (c->congestion_control && sk_cc_find(c->congestion_control) == NULL)
         return false;
     return true;
 }

@@ -97,6 +97,10 @@ struct sk_config {
     /* Optional allocator (default: malloc/realloc/free). All core memory goes through it. */
     void *(*alloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
     void *alloc_ctx;
+
+    /* Congestion control for new connections: "cubic" (RFC 9438, the default) or "newreno"
+     * (RFC 5681 + RFC 6582). */
+    const char *congestion_control;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. */

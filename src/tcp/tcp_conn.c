@@ -5,6 +5,7 @@
  * TCB until it reaches CLOSED. A TCB is freed when neither holds it, at the end of the current
  * stack entry point (the reap list), so no pointer on the call stack dangles.
  */
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 #include "util/rand.h"
 
@@ -105,6 +106,7 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->rto_us = st->cfg.rto_initial_us;
     c->user_timeout_us = st->cfg.user_timeout_us;
     c->laddr = st->cfg.addr;
+    c->cc = st->cfg.congestion_control ? sk_cc_find(st->cfg.congestion_control) : &sk_cc_cubic;
     c->all_next = st->all;
     if (st->all)
         st->all->all_prev = c;
@@ -312,6 +314,7 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->rcv_mss = our_mss(c->st);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
     c->ts_offset = (uint32_t)sk_random(c->st);
+    c->ts_last_rtx = sk_tcp_ts_now(c) - 1;
 }
 
 int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,

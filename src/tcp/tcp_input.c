@@ -5,6 +5,7 @@
  * RFC 5961 hardens the RST, SYN and ACK checks with challenge ACKs; RFC 7323 adds PAWS and the
  * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple.
  */
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 
 /* One arriving segment, trimmed to the window as processing goes. */
@@ -31,12 +32,9 @@ static void challenge_ack(struct sk_tcp *c)
     sk_tcp_send_ack(c);
 }
 
-/* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
 static void init_cwnd(struct sk_tcp *c)
 {
-    uint32_t mss = c->snd_mss;
-    c->cwnd = min_u32(10 * mss, max_u32(2 * mss, 14600));
-    c->ssthresh = UINT32_MAX / 2;
+    c->cc->init(c);
 }
 
 /* The options of a SYN or SYN-ACK decide what this connection uses (RFC 9293 §3.7.1,
@@ -129,6 +127,7 @@ static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const s
     sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
     c->irs = h->seq;
     c->rcv_nxt = h->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
     syn_options(c, h);
     /* RFC 7323 §2.2: the window of a SYN is not scaled. */
     c->snd_wnd = h->wnd;
@@ -233,87 +232,6 @@ static bool fin_acked(const struct sk_tcp *c)
     return (c->flags & TF_FIN_QUEUED) && c->snd.len == 0 && c->snd_una == c->sndbuf_seq + 1;
 }
 
-/* RFC 5681 §3.2 fast retransmit and RFC 6582 NewReno fast recovery. */
-static void on_dupack(struct sk_tcp *c)
-{
-    c->dupacks++;
-    if (c->dupacks == 3 && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->recover)) {
-        uint32_t flight = c->snd_max - c->snd_una;
-        c->ssthresh = max_u32(flight / 2, 2u * c->snd_mss);
-        c->recover = c->snd_max;
-        c->flags |= TF_RECOVERY;
-        c->flags &= ~TF_RTT_TIMING;
-        c->st->ctr.tcp_retransmits++;
-        c->total_retransmits++;
-        uint32_t nxt = c->snd_nxt;
-        c->cwnd = c->snd_mss;
-        c->snd_nxt = c->snd_una;
-        sk_tcp_output(c);
-        c->snd_nxt = seq_max(nxt, c->snd_nxt);
-        c->cwnd = c->ssthresh + 3u * c->snd_mss;
-    } else if (c->flags & TF_RECOVERY) {
-        c->cwnd += c->snd_mss;
-    }
-}
-
-/* A new cumulative ACK: SND.UNA advances (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5, RFC 5681). */
-static void on_new_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
-{
-    struct sk_stack *st = c->st;
-    uint32_t acked = 0; /* data bytes: SYN and FIN do not grow cwnd */
-    if (seq_gt(h->ack, c->sndbuf_seq)) {
-        uint32_t data = min_u32(h->ack - c->sndbuf_seq, c->snd.len);
-        acked = data;
-        sk_ring_consume(&c->snd, data);
-        c->sndbuf_seq += data;
-        c->bytes_acked += data;
-    }
-    c->snd_una = h->ack;
-    if (seq_lt(c->snd_nxt, c->snd_una))
-        c->snd_nxt = c->snd_una;
-    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn). */
-    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr) {
-        uint32_t ms = sk_tcp_ts_now(c) - h->opts.ts_ecr;
-        if (ms < 3600000)
-            sk_tcp_rtt_sample(c, ms * 1000 + 500);
-    } else if ((c->flags & TF_RTT_TIMING) && seq_gt(h->ack, c->rtt_seq)) {
-        c->flags &= ~TF_RTT_TIMING;
-        sk_tcp_rtt_sample(c, (uint32_t)(st->now - c->rtt_start));
-    }
-    c->retries = 0;
-    /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
-    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
-    sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
-    if (c->snd_una != c->snd_max) {
-        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
-        if (c->user_timeout_us)
-            sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
-    }
-    if (c->flags & TF_RECOVERY) {
-        if (seq_ge(h->ack, c->recover)) {
-            /* RFC 6582 §3.2 step 3: full acknowledgment ends recovery. */
-            c->flags &= ~TF_RECOVERY;
-            c->cwnd = min_u32(c->ssthresh, (c->snd_max - c->snd_una) + c->snd_mss);
-        } else {
-            /* Partial acknowledgment: retransmit the next hole, deflate by what was acked. */
-            uint32_t nxt = c->snd_nxt, cw = c->cwnd;
-            c->snd_nxt = c->snd_una;
-            c->cwnd = c->snd_mss;
-            sk_tcp_output(c);
-            c->snd_nxt = seq_max(nxt, c->snd_nxt);
-            c->cwnd = cw > acked ? cw - acked + c->snd_mss : c->snd_mss;
-        }
-    } else if (acked == 0) {
-        /* Only the SYN or FIN was acknowledged. */
-    } else if (c->cwnd < c->ssthresh) {
-        /* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS. */
-        c->cwnd += min_u32(acked, 2u * c->snd_mss);
-    } else {
-        c->cwnd += max_u32(1, (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd));
-    }
-    c->dupacks = 0;
-}
-
 /* Writes in-window text into the receive ring and advances RCV.NXT over what is contiguous.
  * Returns false if the segment could not be kept. */
 static bool receive_text(struct sk_tcp *c, const struct seg *s)
@@ -403,6 +321,12 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
 {
     struct sk_stack *st = c->st;
     const struct sk_tcp_hdr *h = s->h;
+    if (c->state == SK_TCP_SYN_RECEIVED && s->syn && (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
+        /* Simultaneous open (RFC 9293 §3.5, figure 7): the peer's SYN,ACK repeats the SYN we
+         * already have; the SYN is trimmed as old, the ACK in it is what is new. */
+        s->syn = false;
+        s->seq++;
+    }
     uint32_t seg_len = s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
     uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     bool rst = (h->flags & SK_TCP_RST) != 0;
@@ -539,11 +463,8 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     }
     bool fin_was_acked = fin_acked(c);
     uint32_t old_wnd = c->snd_wnd;
-    if (seq_gt(h->ack, c->snd_una))
-        on_new_ack(c, h);
-    else if (h->ack == c->snd_una && s->len == 0 && !s->fin && c->snd_una != c->snd_max &&
-             ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd)
-        on_dupack(c);
+    sk_tcp_ack_process(c, h, s->len == 0 && !s->fin,
+                       ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd);
     /* Window update, only from a segment newer than the last one that updated it. */
     if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, h->ack))) {
         c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
@@ -551,9 +472,11 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         c->snd_wl1 = s->seq;
         c->snd_wl2 = h->ack;
         if (c->snd_wnd > 0 && old_wnd == 0) {
+            /* The window opened: stop probing and send from SND.UNA again, the probe byte
+             * included if the peer did not keep it. */
             sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
-            if (c->snd_una == c->snd_max)
-                c->snd_nxt = c->snd_una; /* take back the probe byte's place */
+            c->persist_shift = 0;
+            c->snd_nxt = c->snd_una;
         }
     }
     /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */

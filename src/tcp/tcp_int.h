@@ -48,6 +48,17 @@ void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct
                       uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
                       const uint8_t *frame, size_t frame_len);
 
+/* Sends one segment at seq: up to max_len bytes of queued data and, at the end of the
+ * queue, the FIN. Returns the sequence space used (0: nothing to send there). */
+uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len);
+
+/* tcp_recovery.c */
+void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same);
+void sk_tcp_on_timeout_recovery(struct sk_tcp *c);
+uint32_t sk_tcp_pipe(const struct sk_tcp *c);
+/* The first sequence number at or above seq that the peer has not SACKed. */
+uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq);
+
 /* tcp_timer.c */
 void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us);
 void sk_tcp_timer_stop(struct sk_tcp *c, enum sk_timer_kind k);

@@ -227,6 +227,53 @@ static bool fin_may_go(const struct sk_tcp *c)
             c->state == SK_TCP_CLOSING);
 }
 
+/* RFC 5681 §4.1: after an idle period longer than the RTO, start again from the initial
+ * window rather than bursting a stale cwnd into the network. */
+static void restart_after_idle(struct sk_tcp *c)
+{
+    if (c->snd_una != c->snd_max || c->last_send == 0 || c->st->now - c->last_send <= c->rto_us)
+        return;
+    uint32_t iw = min_u32(10u * c->snd_mss, max_u32(2u * c->snd_mss, 14600));
+    c->cwnd = min_u32(c->cwnd, iw);
+}
+
+/* Room the congestion window leaves at SND.NXT. In SACK recovery it is cwnd - pipe
+ * (RFC 6675 §5), otherwise the classic SND.UNA + cwnd. */
+static uint32_t cwnd_room(const struct sk_tcp *c)
+{
+    if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK)) {
+        uint32_t pipe = sk_tcp_pipe(c);
+        return c->cwnd > pipe ? c->cwnd - pipe : 0;
+    }
+    uint32_t end = c->snd_una + c->cwnd;
+    return seq_gt(end, c->snd_nxt) ? end - c->snd_nxt : 0;
+}
+
+uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
+{
+    uint32_t data_end = c->sndbuf_seq + c->snd.len;
+    uint32_t avail = seq_lt(seq, data_end) ? data_end - seq : 0;
+    uint32_t len = min_u32(avail, min_u32(max_len, c->snd_mss));
+    bool fin = fin_may_go(c) && seq + len == data_end;
+    if (len == 0 && !fin)
+        return 0;
+    uint8_t flags = SK_TCP_ACK;
+    if (len > 0 && seq + len == data_end)
+        flags |= SK_TCP_PSH;
+    if (fin)
+        flags |= SK_TCP_FIN;
+    send_segment(c, seq, flags, len);
+    uint32_t used = len + (fin ? 1 : 0);
+    if (seq_gt(seq + used, c->snd_max)) {
+        c->bytes_sent += seq + used - c->snd_max;
+        c->snd_max = seq + used;
+    }
+    c->last_send = c->st->now;
+    arm_retransmit(c);
+    sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+    return used;
+}
+
 void sk_tcp_output(struct sk_tcp *c)
 {
     switch (c->state) {
@@ -248,58 +295,53 @@ void sk_tcp_output(struct sk_tcp *c)
             c->flags &= ~TF_ACK_NOW;
         return;
     }
+    restart_after_idle(c);
     bool sent = false;
     for (;;) {
+        /* Going back over sent data (after a timeout), skip what the peer SACKed
+         * (RFC 6675 §5.1). */
+        if (seq_lt(c->snd_nxt, c->snd_max))
+            c->snd_nxt = seq_min(sk_tcp_sack_skip(c, c->snd_nxt), c->snd_max);
         uint32_t data_end = c->sndbuf_seq + c->snd.len;
         if (seq_gt(c->snd_nxt, data_end))
             break; /* the FIN is out and nothing follows it */
         uint32_t avail = data_end - c->snd_nxt;
-        uint32_t win_end = c->snd_una + min_u32(c->snd_wnd, c->cwnd);
+        uint32_t win_end = c->snd_una + c->snd_wnd;
         uint32_t room = seq_lt(c->snd_nxt, win_end) ? win_end - c->snd_nxt : 0;
+        room = min_u32(room, cwnd_room(c));
         uint32_t len = min_u32(avail, min_u32(room, c->snd_mss));
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)
             break;
-        if (len > 0 && len < c->snd_mss && !fin) {
-            bool new_data = c->snd_nxt == c->snd_max;
+        /* Both rules hold back new data only: what was sent before goes again as it can. */
+        if (len > 0 && len < c->snd_mss && !fin && c->snd_nxt == c->snd_max) {
             if (len < avail) {
                 /* RFC 9293 §3.8.6.2.1: window-limited; wait for a useful window. */
                 if (len < c->max_snd_wnd / 2)
                     break;
-            } else if (new_data && !(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
+            } else if (!(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
                 /* RFC 896 (Nagle): one small segment in flight at a time. */
                 break;
             }
         }
-        uint8_t flags = SK_TCP_ACK;
-        if (len > 0 && c->snd_nxt + len == data_end)
-            flags |= SK_TCP_PSH;
-        if (fin)
-            flags |= SK_TCP_FIN;
         /* RFC 6298 §3 with Karn: time one new segment per RTT when timestamps are off. */
         if (!(c->flags & (TF_RTT_TIMING | TF_TS)) && c->snd_nxt == c->snd_max) {
             c->flags |= TF_RTT_TIMING;
             c->rtt_seq = c->snd_nxt;
             c->rtt_start = c->st->now;
         }
-        send_segment(c, c->snd_nxt, flags, len);
-        if (c->snd_nxt == c->snd_max)
-            c->bytes_sent += len;
-        c->snd_nxt += len + (fin ? 1 : 0);
-        if (seq_gt(c->snd_nxt, c->snd_max))
-            c->snd_max = c->snd_nxt;
-        arm_retransmit(c);
-        sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+        uint32_t used = sk_tcp_send_at(c, c->snd_nxt, len);
+        c->snd_nxt += used;
         sent = true;
         if (fin)
             break;
     }
     if (!sent && (c->flags & TF_ACK_NOW))
         sk_tcp_send_ack(c);
-    /* RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to bring
-     * a window update: probe. */
-    if (c->snd_wnd == 0 && c->snd_una == c->snd_max && c->snd.len > 0 &&
-        seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len) &&
+    /* Data waits behind a zero window (RFC 9293 §3.8.6.1), or behind a window too small to be
+     * worth a segment (§3.8.6.2.1), and nothing is in flight whose ACK could open it: the
+     * persist timer probes, or sends what fits when it expires (the SWS override timeout). */
+    if (c->snd_una == c->snd_max && seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len) &&
         !sk_tcp_timer_on(c, SK_TIMER_PERSIST)) {
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);

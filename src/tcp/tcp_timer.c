@@ -67,36 +67,32 @@ static void on_retransmit_timeout(struct sk_tcp *c)
     c->retries++;
     c->rto_us = clamp_rto(c, 2ull * c->rto_us);
     c->flags &= ~TF_RTT_TIMING; /* Karn: no RTT sample from a retransmitted segment */
-    if (!syn_phase) {
-        uint32_t flight = c->snd_max - c->snd_una;
-        c->ssthresh = max_u32(flight / 2, 2u * c->snd_mss);
-        c->cwnd = c->snd_mss;
-        c->dupacks = 0;
-        c->flags &= ~TF_RECOVERY;
-        c->recover = c->snd_max;
-    }
+    if (!syn_phase)
+        sk_tcp_on_timeout_recovery(c);
     c->st->ctr.tcp_retransmits++;
     c->total_retransmits++;
+    c->ts_last_rtx = sk_tcp_ts_now(c);
     sk_tcp_retransmit(c);
 }
 
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off like the RTO. */
 static void on_persist(struct sk_tcp *c)
 {
-    if (c->snd_wnd != 0 || c->snd.len == 0)
+    if (c->snd_una != c->snd_max || !seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len))
+        return; /* something is in flight: the retransmission timer covers it */
+    /* A small window: send what fits. A zero window: one byte beyond it, whose ACK tells the
+     * window; the probe repeats with backoff for as long as the peer answers. */
+    uint32_t usable = c->snd_wnd ? c->snd_wnd : 1;
+    c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, usable);
+    if (c->snd_wnd != 0) {
+        c->persist_shift = 0;
         return;
-    uint32_t off = c->snd_nxt - c->sndbuf_seq;
-    if (off < c->snd.len) {
-        /* Send one new byte past the window; the ACK tells us the window. */
-        uint32_t saved = c->snd_wnd;
-        c->snd_wnd = c->snd_nxt - c->snd_una + 1;
-        sk_tcp_output(c);
-        c->snd_wnd = saved;
-    } else {
-        sk_tcp_send_ctl(c, c->snd_una - 1, c->rcv_nxt, SK_TCP_ACK);
     }
-    c->rto_us = clamp_rto(c, 2ull * c->rto_us);
-    sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
+    if (c->persist_shift < 16)
+        c->persist_shift++;
+    sk_tcp_timer_set(c, SK_TIMER_PERSIST, clamp_rto(c, (uint64_t)c->rto_us << c->persist_shift));
 }
 
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)

@@ -246,6 +246,15 @@ static const char *run_one(uint64_t seed, const struct schedule *s)
         }
     }
     if (!(ep[0].closed && ep[1].closed)) {
+        for (int i = 0; i < 2; i++) {
+            struct sk_tcp_info in;
+            if (ep[i].c == NULL || ep[i].closed)
+                continue;
+            sk_tcp_get_info(ep[i].c, &in);
+            fprintf(stderr, "  side %d: una %u nxt %u wnd %u rcv_nxt %u rcv_wnd %u sndbuf %u "
+                            "rcvbuf %u cwnd %u rto %u\n", i, in.snd_una, in.snd_nxt, in.snd_wnd,
+                    in.rcv_nxt, in.rcv_wnd, in.sndbuf_used, in.rcvbuf_used, in.cwnd, in.rto_us);
+        }
         snprintf(why, sizeof(why), "stalled at %.3f s: a %s sent %zu/%zu got %zu/%zu, b %s sent "
                  "%zu/%zu got %zu/%zu", sim.now / 1e6,
                  ep[0].c ? sk_tcp_state_name(sk_tcp_get_state(ep[0].c)) : "-", ep[0].sent,

@@ -1,0 +1,71 @@
+/* NewReno congestion control: RFC 5681 slow start and congestion avoidance, with the RFC 3465
+ * byte counting that RFC 5681 permits. The fast-recovery half of NewReno (RFC 6582) lives in
+ * tcp_recovery.c, shared with the SACK-based recovery. */
+#include "tcp/tcp_cc.h"
+
+void sk_cc_initial_window(struct sk_tcp *c)
+{
+    /* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
+    uint32_t mss = c->snd_mss;
+    c->cwnd = min_u32(10 * mss, max_u32(2 * mss, 14600));
+    c->ssthresh = UINT32_MAX / 2;
+}
+
+void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked)
+{
+    c->cwnd += min_u32(acked, 2u * c->snd_mss);
+}
+
+uint32_t sk_cc_half_flight(const struct sk_tcp *c)
+{
+    return max_u32((c->snd_max - c->snd_una) / 2, 2u * c->snd_mss);
+}
+
+static void reno_init(struct sk_tcp *c)
+{
+    sk_cc_initial_window(c);
+    c->cc_acked = 0;
+}
+
+static void reno_on_ack(struct sk_tcp *c, uint32_t acked)
+{
+    if (c->cwnd < c->ssthresh) {
+        sk_cc_slow_start(c, acked);
+        return;
+    }
+    /* RFC 5681 §3.1 with byte counting: one SMSS per cwnd of acknowledged bytes. */
+    c->cc_acked += acked;
+    if (c->cc_acked >= c->cwnd) {
+        c->cc_acked -= c->cwnd;
+        c->cwnd += c->snd_mss;
+    }
+}
+
+static void reno_on_loss(struct sk_tcp *c)
+{
+    c->ssthresh = sk_cc_half_flight(c);
+    c->cc_acked = 0;
+}
+
+static void reno_on_recovery_end(struct sk_tcp *c)
+{
+    (void)c;
+}
+
+const struct sk_cc_ops sk_cc_newreno = {
+    .name = "newreno",
+    .init = reno_init,
+    .on_ack = reno_on_ack,
+    .on_loss = reno_on_loss,
+    .on_rto = reno_on_loss,
+    .on_recovery_end = reno_on_recovery_end,
+};
+
+const struct sk_cc_ops *sk_cc_find(const char *name)
+{
+    static const struct sk_cc_ops *const all[] = {&sk_cc_cubic, &sk_cc_newreno};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (name && strcmp(name, all[i]->name) == 0)
+            return all[i];
+    return NULL;
+}

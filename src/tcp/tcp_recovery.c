@@ -1,0 +1,306 @@
+/* What an acknowledgment means for the sender: SND.UNA advancing (RFC 9293 §3.10.7.4 fifth),
+ * RTT samples (RFC 6298, RFC 7323 §4), the SACK scoreboard (RFC 2018), loss detection and
+ * recovery — SACK-based per RFC 6675, NewReno per RFC 6582 for peers without SACK, with early
+ * retransmit (RFC 5827) for short flights — and the congestion-control hooks (tcp_cc.h).
+ */
+#include "tcp/tcp_cc.h"
+#include "tcp/tcp_int.h"
+
+#define DUP_THRESH 3 /* RFC 5681 §3.2, RFC 6675 §2 DupThresh */
+
+/* ---- Scoreboard: SACKed ranges within [SND.UNA, SND.MAX), sorted and disjoint. ---- */
+
+static uint32_t sacked_in(const struct sk_tcp *c, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (uint8_t i = 0; i < c->sb.n; i++) {
+        uint32_t l = seq_max(c->sb.r[i].left, from), r = seq_min(c->sb.r[i].right, to);
+        if (seq_lt(l, r))
+            n += r - l;
+    }
+    return n;
+}
+
+/* Adds [left, right); returns true if it covered bytes not SACKed before. */
+static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
+{
+    struct sk_scoreboard *sb = &c->sb;
+    uint32_t before = sacked_in(c, left, right);
+    if (before == right - left)
+        return false;
+    uint8_t i = 0;
+    while (i < sb->n && seq_lt(sb->r[i].right, left))
+        i++;
+    uint8_t j = i;
+    while (j < sb->n && seq_le(sb->r[j].left, right)) {
+        left = seq_min(left, sb->r[j].left);
+        right = seq_max(right, sb->r[j].right);
+        j++;
+    }
+    if (j == i) {
+        if (sb->n == SK_SB_MAX)
+            return false; /* full: forget it; the cumulative ACK will cover it */
+        memmove(&sb->r[i + 1], &sb->r[i], (size_t)(sb->n - i) * sizeof(sb->r[0]));
+        sb->n++;
+    } else if (j - i > 1) {
+        memmove(&sb->r[i + 1], &sb->r[j], (size_t)(sb->n - j) * sizeof(sb->r[0]));
+        sb->n = (uint8_t)(sb->n - (j - i) + 1);
+    }
+    sb->r[i].left = left;
+    sb->r[i].right = right;
+    return true;
+}
+
+static void sb_trim(struct sk_tcp *c)
+{
+    struct sk_scoreboard *sb = &c->sb;
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < sb->n; i++) {
+        if (seq_le(sb->r[i].right, c->snd_una))
+            continue;
+        sb->r[k] = sb->r[i];
+        if (seq_lt(sb->r[k].left, c->snd_una))
+            sb->r[k].left = c->snd_una;
+        k++;
+    }
+    sb->n = k;
+}
+
+/* RFC 2018 §4 / RFC 6675 §2: take the SACK blocks that lie within [SND.UNA, SND.MAX];
+ * D-SACK blocks (RFC 2883) and nonsense are ignored. */
+static bool sb_update(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    bool news = false;
+    for (uint8_t i = 0; i < h->opts.nsack; i++) {
+        uint32_t l = h->opts.sack[i].left, r = h->opts.sack[i].right;
+        if (!seq_lt(l, r) || seq_lt(l, c->snd_una) || seq_lt(l, h->ack) || seq_gt(r, c->snd_max))
+            continue;
+        news |= sb_add(c, l, r);
+    }
+    return news;
+}
+
+/* RFC 6675 §4 IsLost: a byte is lost once more than (DupThresh - 1) * SMSS bytes, or DupThresh
+ * discontiguous ranges, are SACKed above it. Everything unSACKed below the returned point is
+ * lost. */
+static uint32_t lost_below(const struct sk_tcp *c, uint32_t thresh)
+{
+    uint32_t bytes = 0;
+    for (int i = c->sb.n - 1; i >= 0; i--) {
+        bytes += c->sb.r[i].right - c->sb.r[i].left;
+        if (bytes > (thresh - 1) * (uint32_t)c->snd_mss || (uint32_t)(c->sb.n - i) >= thresh)
+            return c->sb.r[i].left;
+    }
+    return c->snd_una;
+}
+
+static uint32_t unsacked(const struct sk_tcp *c, uint32_t from, uint32_t to)
+{
+    if (!seq_lt(from, to))
+        return 0;
+    return (to - from) - sacked_in(c, from, to);
+}
+
+/* RFC 6675 §4 SetPipe: bytes thought to be in the network. */
+uint32_t sk_tcp_pipe(const struct sk_tcp *c)
+{
+    uint32_t lost = lost_below(c, DUP_THRESH);
+    uint32_t rxt_end = seq_min(seq_max(c->high_rxt, c->snd_una), lost);
+    return unsacked(c, lost, c->snd_max) + unsacked(c, c->snd_una, rxt_end);
+}
+
+uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq)
+{
+    for (uint8_t i = 0; i < c->sb.n; i++)
+        if (seq_le(c->sb.r[i].left, seq) && seq_lt(seq, c->sb.r[i].right))
+            return c->sb.r[i].right;
+    return seq;
+}
+
+/* RFC 6675 §4 NextSeg rule 1: the first lost, unSACKed byte above HighRxt. */
+static bool next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
+{
+    uint32_t lost = lost_below(c, DUP_THRESH);
+    uint32_t s = seq_max(c->high_rxt, c->snd_una);
+    while (seq_lt(s, lost)) {
+        uint32_t skip = sk_tcp_sack_skip(c, s);
+        if (skip != s) {
+            s = skip;
+            continue;
+        }
+        uint32_t end = lost;
+        for (uint8_t i = 0; i < c->sb.n; i++)
+            if (seq_gt(c->sb.r[i].left, s)) {
+                end = seq_min(end, c->sb.r[i].left);
+                break;
+            }
+        *seq = s;
+        *len = min_u32(end - s, c->snd_mss);
+        return true;
+    }
+    return false;
+}
+
+static void count_retransmit(struct sk_tcp *c)
+{
+    c->st->ctr.tcp_retransmits++;
+    c->total_retransmits++;
+    c->flags &= ~TF_RTT_TIMING; /* Karn */
+    c->ts_last_rtx = sk_tcp_ts_now(c);
+}
+
+/* RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg. */
+static void sack_recovery_send(struct sk_tcp *c)
+{
+    for (int guard = 0; guard < 1024; guard++) {
+        uint32_t pipe = sk_tcp_pipe(c);
+        if (c->cwnd < pipe + c->snd_mss)
+            return;
+        uint32_t seq, len;
+        if (next_lost(c, &seq, &len)) {
+            uint32_t used = sk_tcp_send_at(c, seq, len);
+            if (used == 0)
+                return;
+            c->high_rxt = seq + used;
+            count_retransmit(c);
+            continue;
+        }
+        /* Rule 2: new data, as far as cwnd - pipe and the peer's window allow. */
+        sk_tcp_output(c);
+        return;
+    }
+}
+
+static void enter_recovery(struct sk_tcp *c)
+{
+    c->flags |= TF_RECOVERY;
+    c->recover = c->snd_max;
+    c->high_rxt = c->snd_una;
+    c->cc->on_loss(c);
+    if (c->flags & TF_SACK) {
+        /* RFC 6675 §5 (4.2-4.3): cwnd = ssthresh; the first lost segment goes regardless. */
+        c->cwnd = c->ssthresh;
+        uint32_t seq = c->snd_una, len = c->snd_mss;
+        if (!next_lost(c, &seq, &len)) {
+            seq = c->snd_una;
+            len = c->snd_mss;
+        }
+        uint32_t used = sk_tcp_send_at(c, seq, len);
+        c->high_rxt = seq + used;
+        count_retransmit(c);
+        sack_recovery_send(c);
+        return;
+    }
+    /* RFC 6582 §3.2 step 2-3: retransmit, cwnd = ssthresh + 3*SMSS. */
+    sk_tcp_send_at(c, c->snd_una, c->snd_mss);
+    count_retransmit(c);
+    c->cwnd = c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss;
+    sk_tcp_output(c);
+}
+
+/* RFC 5827 §3.1: with fewer than four segments outstanding and nothing new to send, fewer
+ * duplicate ACKs (oseg - 1) are enough to call a loss. */
+static uint32_t loss_threshold(const struct sk_tcp *c)
+{
+    uint32_t flight = c->snd_max - c->snd_una;
+    uint32_t oseg = (flight + c->snd_mss - 1) / c->snd_mss;
+    bool unsent = seq_lt(c->snd_max, c->sndbuf_seq + c->snd.len) && c->snd_wnd > flight;
+    if (oseg >= 2 && oseg < 4 && !unsent)
+        return oseg - 1;
+    return DUP_THRESH;
+}
+
+static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    uint32_t acked = 0; /* data bytes: SYN and FIN do not grow cwnd */
+    if (seq_gt(h->ack, c->sndbuf_seq)) {
+        acked = min_u32(h->ack - c->sndbuf_seq, c->snd.len);
+        sk_ring_consume(&c->snd, acked);
+        c->sndbuf_seq += acked;
+        c->bytes_acked += acked;
+    }
+    c->snd_una = h->ack;
+    if (seq_lt(c->snd_nxt, c->snd_una))
+        c->snd_nxt = c->snd_una;
+    sb_trim(c);
+    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
+     * An echo older than our last retransmission is ambiguous: the peer may be answering an
+     * earlier copy whose ACK was lost (an out-of-window duplicate does not update TS.Recent,
+     * §4.3), and one such sample of many RTOs would hold the RTO at its maximum for minutes.
+     * Karn's rule, applied to echoes. */
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr &&
+        seq_ge(h->opts.ts_ecr, c->ts_last_rtx)) {
+        uint32_t ms = sk_tcp_ts_now(c) - h->opts.ts_ecr;
+        if (ms < 3600000)
+            sk_tcp_rtt_sample(c, ms * 1000 + 500);
+    } else if ((c->flags & TF_RTT_TIMING) && seq_gt(h->ack, c->rtt_seq)) {
+        c->flags &= ~TF_RTT_TIMING;
+        sk_tcp_rtt_sample(c, (uint32_t)(c->st->now - c->rtt_start));
+    }
+    c->retries = 0;
+    /* RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it. */
+    sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
+    sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
+    if (c->snd_una != c->snd_max) {
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
+        if (c->user_timeout_us)
+            sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+    }
+    return acked;
+}
+
+void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same)
+{
+    bool new_ack = seq_gt(h->ack, c->snd_una);
+    bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
+    uint32_t acked = new_ack ? advance_una(c, h) : 0;
+    /* A duplicate ACK: RFC 5681 §2 (same ACK, no data, same window, data outstanding), or an
+     * ACK that SACKs new data (RFC 6675 §2). */
+    bool outstanding = c->snd_una != c->snd_max;
+    bool dup = !new_ack && h->ack == c->snd_una && outstanding && ((pure && wnd_same) || new_sack);
+    if (dup)
+        c->dupacks++;
+    else if (new_ack)
+        c->dupacks = 0;
+
+    if (c->flags & TF_RECOVERY) {
+        if (new_ack && seq_ge(c->snd_una, c->recover)) {
+            /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */
+            c->flags &= ~TF_RECOVERY;
+            c->cwnd = min_u32(c->ssthresh, (c->snd_max - c->snd_una) + c->snd_mss);
+            c->cc->on_recovery_end(c);
+        } else if (c->flags & TF_SACK) {
+            if (new_ack || dup)
+                sack_recovery_send(c);
+        } else if (new_ack) {
+            /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
+            sk_tcp_send_at(c, c->snd_una, c->snd_mss);
+            count_retransmit(c);
+            c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
+        } else if (dup) {
+            c->cwnd += c->snd_mss; /* step 4: inflate for each segment that left */
+        }
+        return;
+    }
+    if (acked)
+        c->cc->on_ack(c, acked);
+    /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
+    if (!outstanding || !seq_gt(c->snd_una, c->recover - 1) || (!dup && !new_ack))
+        return;
+    uint32_t thresh = loss_threshold(c);
+    bool sack_lost = (c->flags & TF_SACK) && seq_gt(lost_below(c, thresh), c->snd_una);
+    if (c->dupacks >= thresh || sack_lost)
+        enter_recovery(c);
+}
+
+void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
+{
+    /* RFC 6298 §5.5-5.6 with RFC 5681 §3.1 (4): a timeout ends any recovery, cwnd is one
+     * segment. RFC 6675 §5.1: the scoreboard is kept so SACKed data is not sent again. */
+    c->cc->on_rto(c);
+    c->cwnd = c->snd_mss;
+    c->dupacks = 0;
+    c->flags &= ~TF_RECOVERY;
+    c->recover = c->snd_max;
+    c->high_rxt = c->snd_una;
+}
