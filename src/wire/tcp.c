@@ -110,7 +110,8 @@ int sk_tcp_opts_parse(const uint8_t *p, size_t len, struct sk_tcp_opts *o)
  * SK_SYN_OPTS_FREEBSD (tcp_addoptions order: mss, wscale, sackOK, TS, SACK):
  *   mss,nop,ws,sackOK,TS      02 04 mm mm | 01 03 03 ws | 04 02 08 0a ts(8)            20 bytes
  *   mss,nop,ws,nop,nop,TS     02 04 mm mm | 01 03 03 ws | 01 01 08 0a ts(8)            20 bytes
- *   mss,nop,ws,nop,nop,sackOK 02 04 mm mm | 01 03 03 ws | 01 01 04 02                  12 bytes
+ *   mss,nop,ws,sackOK,eol,eol 02 04 mm mm | 01 03 03 ws | 04 02 00 00                  12 bytes
+ *   (sackOK without TS: FreeBSD pads the end of the list with EOL, not NOPs before sackOK)
  * Any other combination of o->present comes out in the same order with the same rule. Only SACK
  * blocks can run out of room (the others take at most 20 bytes); those that do not fit in 40 bytes
  * are left out, and a SACK option with no block is not sent.
@@ -189,12 +190,18 @@ size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int
     }
     if (freebsd && (o->present & SK_OPT_WSCALE))
         put_ws(&w, o);
-    if (o->present & (SK_OPT_SACK_PERM | SK_OPT_TIMESTAMP))
+    if (freebsd && (o->present & SK_OPT_SACK_PERM) && !(o->present & SK_OPT_TIMESTAMP))
+        put_kind_len(&w, OPT_SACK_PERM, OPTLEN_SACK_PERM); /* FreeBSD: 16-bit aligned is enough */
+    else if (o->present & (SK_OPT_SACK_PERM | SK_OPT_TIMESTAMP))
         put_sackperm_ts(&w, o);
     if (!freebsd && (o->present & SK_OPT_WSCALE))
         put_ws(&w, o);
     if (o->present & SK_OPT_SACK)
         put_sack(&w, o);
+    /* FreeBSD's tcp_addoptions closes an unaligned list with EOL padding (mss,sackOK,eol,eol);
+     * the other layouts are always aligned. */
+    while (w.len % 4)
+        w.buf[w.len++] = OPT_EOL;
 
     if (w.len > cap)
         return 0;
