@@ -1,0 +1,1328 @@
+/* The packetdrill adapter: one synack stack per script behind packetdrill's shared-object
+ * interface (include/synack/packetdrill.h).
+ *
+ * - Packets: netdev_send hands the stack a raw IPv4 datagram (SK_LINK_IP); every datagram the
+ *   stack sends is copied, stamped with the virtual time, into a queue that netdev_receive pops.
+ * - Time: a virtual clock. gettimeofday advances it by 1 µs, usleep by the amount asked, and
+ *   netdev_receive, when nothing is queued, jumps it to the stack's next deadline so that
+ *   retransmissions and other timers appear at their exact virtual time. A stack that stays
+ *   silent for `giveup` virtual seconds makes netdev_receive return an empty packet, which fails
+ *   the script instead of hanging packetdrill.
+ * - Sockets: each is backed by a host eventfd so its number is a real descriptor (packetdrill
+ *   closes every one with the host's close() at the end). Calls map to sk_tcp_*; errno values,
+ *   constants and sockaddrs are Linux's (the adapter is built on Linux).
+ * - Threads: packetdrill runs blocking calls on a second thread and decides they are blocked
+ *   from /proc, so they wait on a condition variable, woken whenever the stack may have changed
+ *   (netdev_send, time passing, other socket calls). One mutex guards everything.
+ * - All state hangs off the userdata: packetdrill dlopens the object once per script and its
+ *   globals survive between scripts.
+ *
+ * Options (--so_flags, see docs/conformance.md) are key=value pairs separated by commas or
+ * spaces; `profile=freebsd` presets FreeBSD's visible defaults through ordinary sk_config fields.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+
+#include "synack/packetdrill.h"
+#include "synack/stack.h"
+#include "synack/tcp.h"
+#include "synack/trace.h"
+
+#define PD_EXPORT __attribute__((visibility("default")))
+
+/* Virtual time starts here (any origin works; a round one reads well in traces). */
+#define PD_TIME_ORIGIN_US 1000000000000ull
+#define PD_EPHEMERAL_BIND_LO 33000
+
+struct pd_frame {
+    struct pd_frame *next;
+    sk_time_us time;
+    size_t len;
+    uint8_t data[];
+};
+
+struct pd_sock {
+    struct pd_sock *next;
+    int fd;                 /* the host eventfd standing for this socket */
+    bool nonblock;
+    bool bound;
+    uint16_t lport;         /* host order */
+    struct sk_tcp *tcp;     /* listener or connection, NULL before listen/connect */
+    bool listening;
+    bool err_reported;      /* the connection's error was returned once (Linux clears sk_err) */
+    bool shut_rd, shut_wr;
+    /* Socket options: applied to the stack where it has a knob, else remembered for getsockopt. */
+    bool reuseaddr, keepalive, nodelay;
+    bool linger_on;
+    int linger_secs;
+    int rcvbuf_set, sndbuf_set; /* 0: never set */
+    int maxseg_set;
+    unsigned user_timeout_ms;
+};
+
+struct pd {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;       /* broadcast whenever the stack may have changed */
+    struct sk_config cfg;
+    struct sk_stack *st;     /* created on first need, once the local address is known */
+    bool addr_known;
+    sk_time_us now;
+    sk_time_us giveup_us;
+    bool freebsd_sockbuf;    /* FreeBSD socket layer: SO_RCVBUF rounded up to the MSS */
+    bool linux_sockbuf;      /* Linux socket layer: SO_RCVBUF/SO_SNDBUF report twice the set value */
+    bool trace;
+    uint16_t next_bind_port;
+    struct pd_frame *q_head, *q_tail;
+    struct pd_sock *socks;
+};
+
+/* ---- Errors ---- */
+
+static int fail(int err)
+{
+    errno = err;
+    return -1;
+}
+
+/* ---- The stack, its output and the virtual clock ---- */
+
+static void on_output(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct pd *pd = ctx;
+    struct pd_frame *f = malloc(sizeof(*f) + len);
+    if (f == NULL)
+        return; /* lost, as on a real link */
+    f->next = NULL;
+    f->time = pd->now;
+    f->len = len;
+    memcpy(f->data, frame, len);
+    if (pd->q_tail)
+        pd->q_tail->next = f;
+    else
+        pd->q_head = f;
+    pd->q_tail = f;
+}
+
+static void on_trace(void *ctx, const struct sk_trace_event *ev)
+{
+    struct pd *pd = ctx;
+    double t = (double)(ev->time - PD_TIME_ORIGIN_US) / 1e6;
+    char fl[40];
+    switch (ev->kind) {
+    case SK_TRACE_SEG_OUT:
+    case SK_TRACE_SEG_IN: {
+        const struct sk_trace_segment *s = &ev->u.seg;
+        fprintf(stderr, "synack %.6f %s %u>%u %s seq %u ack %u win %u len %u\n", t,
+                ev->kind == SK_TRACE_SEG_OUT ? "out" : "in ", s->sport, s->dport,
+                sk_tcp_flags_str(s->flags, fl, sizeof(fl)), s->seq, s->ack, s->wnd, s->len);
+        break;
+    }
+    case SK_TRACE_STATE:
+        fprintf(stderr, "synack %.6f conn %llu %s -> %s\n", t, (unsigned long long)ev->conn_id,
+                sk_tcp_state_name(ev->u.state.from), sk_tcp_state_name(ev->u.state.to));
+        break;
+    case SK_TRACE_TIMER:
+        fprintf(stderr, "synack %.6f conn %llu timer %s\n", t, (unsigned long long)ev->conn_id,
+                sk_timer_name(ev->u.timer.timer));
+        break;
+    case SK_TRACE_DROP:
+        fprintf(stderr, "synack %.6f drop %s\n", t, sk_drop_reason_name(ev->u.drop.reason));
+        break;
+    case SK_TRACE_ERROR:
+        fprintf(stderr, "synack %.6f conn %llu error %d\n", t, (unsigned long long)ev->conn_id,
+                ev->u.error.err);
+        break;
+    }
+    (void)pd;
+}
+
+/* The stack exists from the first call that needs it; its address is the --so_flags local_ip,
+ * else the first bound address, else the destination of the first datagram injected. */
+static int ensure_stack(struct pd *pd)
+{
+    if (pd->st)
+        return 0;
+    int err = 0;
+    pd->st = sk_stack_new(&pd->cfg, pd->now, &err);
+    return pd->st ? 0 : (err ? -err : ENOMEM);
+}
+
+/* Runs every timer due up to time t, each at its own deadline so that what it sends carries
+ * that time, then leaves the clock at t. Wakes blocked callers. */
+static void advance_to(struct pd *pd, sk_time_us t)
+{
+    if (pd->st) {
+        for (int guard = 0; guard < 1000000; guard++) {
+            sk_time_us d = sk_stack_next_deadline(pd->st);
+            if (d == SK_TIME_NEVER || d > t || d <= pd->now)
+                break;
+            pd->now = d;
+            sk_stack_poll(pd->st, pd->now);
+        }
+    }
+    if (t > pd->now)
+        pd->now = t;
+    if (pd->st)
+        sk_stack_poll(pd->st, pd->now);
+    pthread_cond_broadcast(&pd->cv);
+}
+
+/* A blocked caller waits here until something may have changed. */
+static void wait_change(struct pd *pd)
+{
+    pthread_cond_wait(&pd->cv, &pd->mu);
+}
+
+/* ---- Options ---- */
+
+static bool parse_ip(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+    char buf[64];
+    size_t n = strcspn(s, "/");
+    if (n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET, buf, &a) != 1)
+        return false;
+    *out = ntohl(a.s_addr);
+    return true;
+}
+
+/* FreeBSD's visible defaults (sys/netinet: tcp_timer.h, tcp_var.h, tcp_subr.c, 14.x). */
+static void profile_freebsd(struct pd *pd)
+{
+    struct sk_config *c = &pd->cfg;
+    c->syn_opt_layout = SK_SYN_OPTS_FREEBSD; /* mss, nop, wscale, sackOK, TS */
+    c->wscale = 6;                /* smallest shift that covers sb_max (2 MB) */
+    c->rcvbuf_bytes = 65536;      /* net.inet.tcp.recvspace */
+    c->sndbuf_bytes = 32768;      /* net.inet.tcp.sendspace */
+    c->rcv_wnd_max = 65535;
+    c->delack_us = 100000;        /* net.inet.tcp.delacktime: 100 ms */
+    c->rto_initial_us = 1000000;  /* TCPTV_RTOBASE: 1 s */
+    c->rto_min_us = 30000;        /* TCPTV_MIN (net.inet.tcp.rexmit_min): 30 ms */
+    c->rto_max_us = 64000000;     /* TCPTV_REXMTMAX: 64 s */
+    c->msl_us = 30000000;         /* net.inet.tcp.msl: 30 s, TIME-WAIT 60 s */
+    c->syn_retries = 6;
+    c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
+    pd->freebsd_sockbuf = true;
+    pd->linux_sockbuf = false;
+}
+
+static void apply_option(struct pd *pd, const char *key, const char *val, bool profile_pass)
+{
+    struct sk_config *c = &pd->cfg;
+    long v = strtol(val, NULL, 0);
+    if (profile_pass) {
+        if (strcmp(key, "profile") == 0) {
+            if (strcmp(val, "freebsd") == 0)
+                profile_freebsd(pd);
+            else if (strcmp(val, "linux") != 0 && strcmp(val, "default") != 0)
+                fprintf(stderr, "synack-packetdrill: unknown profile '%s'\n", val);
+        }
+        return;
+    }
+    if (strcmp(key, "profile") == 0) {
+        /* done in the first pass */
+    } else if (strcmp(key, "local_ip") == 0) {
+        if (parse_ip(val, &c->addr))
+            pd->addr_known = true;
+    } else if (strcmp(key, "remote_ip") == 0 || strcmp(key, "gateway_ip") == 0) {
+        uint32_t a;
+        if (strcmp(key, "gateway_ip") == 0 && parse_ip(val, &a))
+            c->gateway = a;
+    } else if (strcmp(key, "prefix_len") == 0) {
+        c->prefix_len = (uint8_t)v;
+    } else if (strcmp(key, "mtu") == 0) {
+        c->mtu = (uint16_t)(v > 65535 ? 65535 : v);
+    } else if (strcmp(key, "mss") == 0) {
+        c->mss = (uint16_t)v;
+    } else if (strcmp(key, "wscale") == 0) {
+        c->wscale = (uint8_t)v;
+    } else if (strcmp(key, "sack") == 0) {
+        c->opt_sack = v != 0;
+    } else if (strcmp(key, "ts") == 0) {
+        c->opt_timestamps = v != 0;
+    } else if (strcmp(key, "ws") == 0) {
+        c->opt_wscale = v != 0;
+    } else if (strcmp(key, "rcvbuf") == 0) {
+        c->rcvbuf_bytes = (uint32_t)v;
+    } else if (strcmp(key, "sndbuf") == 0) {
+        c->sndbuf_bytes = (uint32_t)v;
+    } else if (strcmp(key, "rcv_wnd_max") == 0) {
+        c->rcv_wnd_max = (uint16_t)v;
+    } else if (strcmp(key, "delack_ms") == 0) {
+        c->delack_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "rto_initial_ms") == 0) {
+        c->rto_initial_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "rto_min_ms") == 0) {
+        c->rto_min_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "rto_max_ms") == 0) {
+        c->rto_max_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "msl_ms") == 0) {
+        c->msl_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "syn_retries") == 0) {
+        c->syn_retries = (uint8_t)v;
+    } else if (strcmp(key, "synack_retries") == 0) {
+        c->synack_retries = (uint8_t)v;
+    } else if (strcmp(key, "data_retries") == 0) {
+        c->data_retries = (uint8_t)v;
+    } else if (strcmp(key, "seed") == 0) {
+        c->random_seed = (uint64_t)strtoull(val, NULL, 0);
+    } else if (strcmp(key, "giveup") == 0) {
+        pd->giveup_us = (sk_time_us)(strtod(val, NULL) * 1e6);
+    } else if (strcmp(key, "trace") == 0) {
+        pd->trace = v != 0;
+    } else {
+        fprintf(stderr, "synack-packetdrill: unknown option '%s'\n", key);
+    }
+}
+
+static void parse_flags(struct pd *pd, const char *flags)
+{
+    if (flags == NULL)
+        return;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = flags;
+        while (*p) {
+            p += strspn(p, ", \t");
+            size_t n = strcspn(p, ", \t");
+            if (n == 0)
+                break;
+            char item[256];
+            size_t m = n < sizeof(item) - 1 ? n : sizeof(item) - 1;
+            memcpy(item, p, m);
+            item[m] = '\0';
+            char *eq = strchr(item, '=');
+            const char *val = "1";
+            if (eq) {
+                *eq = '\0';
+                val = eq + 1;
+            }
+            apply_option(pd, item, val, pass == 0);
+            p += n;
+        }
+    }
+}
+
+/* ---- Sockets ---- */
+
+static struct pd_sock *sock_find(struct pd *pd, int fd)
+{
+    for (struct pd_sock *s = pd->socks; s; s = s->next)
+        if (s->fd == fd)
+            return s;
+    return NULL;
+}
+
+static struct pd_sock *sock_new(struct pd *pd)
+{
+    struct pd_sock *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->fd = eventfd(0, EFD_CLOEXEC);
+    if (s->fd < 0) {
+        free(s);
+        return NULL;
+    }
+    s->next = pd->socks;
+    pd->socks = s;
+    return s;
+}
+
+static void sock_unlink(struct pd *pd, struct pd_sock *s)
+{
+    for (struct pd_sock **pp = &pd->socks; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+    }
+}
+
+/* Every hook starts here: the lock, and the socket behind fd (EBADF if none). */
+#define LOCKED_SOCK(pd, fd, s)                                                                   \
+    struct pd *pd = u;                                                                           \
+    pthread_mutex_lock(&pd->mu);                                                                 \
+    struct pd_sock *s = sock_find(pd, fd);                                                       \
+    if (s == NULL) {                                                                             \
+        pthread_mutex_unlock(&pd->mu);                                                           \
+        return fail(EBADF);                                                                      \
+    }
+
+static int unlock_ret(struct pd *pd, int r)
+{
+    int e = errno;
+    pthread_cond_broadcast(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+    errno = e;
+    return r;
+}
+
+static ssize_t unlock_ret_sz(struct pd *pd, ssize_t r)
+{
+    int e = errno;
+    pthread_cond_broadcast(&pd->cv);
+    pthread_mutex_unlock(&pd->mu);
+    errno = e;
+    return r;
+}
+
+/* The connection's error, reported once, as Linux clears sk_err when it is returned. */
+static int take_error(struct pd_sock *s)
+{
+    if (s->tcp == NULL || s->listening || s->err_reported)
+        return 0;
+    int e = sk_tcp_error(s->tcp);
+    if (e == 0)
+        return 0;
+    s->err_reported = true;
+    return -e;
+}
+
+static bool is_connecting(const struct pd_sock *s)
+{
+    enum sk_tcp_state st = sk_tcp_get_state(s->tcp);
+    return st == SK_TCP_SYN_SENT || st == SK_TCP_SYN_RECEIVED;
+}
+
+static int hook_socket(void *u, int domain, int type, int protocol)
+{
+    struct pd *pd = u;
+    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (domain != AF_INET)
+        return fail(EAFNOSUPPORT);
+    if (base != SOCK_STREAM)
+        return fail(ESOCKTNOSUPPORT);
+    if (protocol != 0 && protocol != IPPROTO_TCP)
+        return fail(EPROTONOSUPPORT);
+    pthread_mutex_lock(&pd->mu);
+    struct pd_sock *s = sock_new(pd);
+    if (s == NULL) {
+        pthread_mutex_unlock(&pd->mu);
+        return fail(EMFILE);
+    }
+    s->nonblock = (type & SOCK_NONBLOCK) != 0;
+    return unlock_ret(pd, s->fd);
+}
+
+static int read_sockaddr(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+{
+    if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
+        return EINVAL;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    if (sin->sin_family != AF_INET)
+        return EAFNOSUPPORT;
+    *ip = ntohl(sin->sin_addr.s_addr);
+    *port = ntohs(sin->sin_port);
+    return 0;
+}
+
+static void write_sockaddr(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+    if (addr == NULL || len == NULL)
+        return;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(ip);
+    sin.sin_port = htons(port);
+    size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
+    memcpy(addr, &sin, n);
+    *len = sizeof(sin);
+}
+
+static bool port_bound(struct pd *pd, uint16_t port, const struct pd_sock *except)
+{
+    for (struct pd_sock *s = pd->socks; s; s = s->next)
+        if (s != except && s->bound && s->lport == port)
+            return true;
+    return false;
+}
+
+static uint16_t pick_bind_port(struct pd *pd)
+{
+    for (int i = 0; i < 20000; i++) {
+        uint16_t p = pd->next_bind_port++;
+        if (pd->next_bind_port < PD_EPHEMERAL_BIND_LO || pd->next_bind_port >= 49152)
+            pd->next_bind_port = PD_EPHEMERAL_BIND_LO;
+        if (!port_bound(pd, p, NULL))
+            return p;
+    }
+    return 0;
+}
+
+static int hook_bind(void *u, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    LOCKED_SOCK(pd, fd, s);
+    uint32_t ip;
+    uint16_t port;
+    int e = read_sockaddr(addr, len, &ip, &port);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    if (s->bound || s->tcp)
+        return unlock_ret(pd, fail(EINVAL));
+    if (ip != INADDR_ANY) {
+        if (pd->st == NULL && !pd->addr_known) {
+            pd->cfg.addr = ip;
+            pd->addr_known = true;
+        } else if (ip != pd->cfg.addr) {
+            return unlock_ret(pd, fail(EADDRNOTAVAIL));
+        }
+    }
+    if (port == 0)
+        port = pick_bind_port(pd);
+    else if (port_bound(pd, port, s) && !s->reuseaddr)
+        return unlock_ret(pd, fail(EADDRINUSE));
+    s->bound = true;
+    s->lport = port;
+    return unlock_ret(pd, 0);
+}
+
+static int hook_listen(void *u, int fd, int backlog)
+{
+    LOCKED_SOCK(pd, fd, s);
+    if (s->listening)
+        return unlock_ret(pd, 0);
+    if (s->tcp)
+        return unlock_ret(pd, fail(EINVAL));
+    int e = ensure_stack(pd);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    if (!s->bound) {
+        s->lport = pick_bind_port(pd);
+        s->bound = true;
+    }
+    int r = sk_tcp_listen(pd->st, s->lport, backlog < 1 ? 1 : backlog, &s->tcp);
+    if (r < 0)
+        return unlock_ret(pd, fail(-r));
+    s->listening = true;
+    return unlock_ret(pd, 0);
+}
+
+static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    LOCKED_SOCK(pd, fd, s);
+    if (!s->listening)
+        return unlock_ret(pd, fail(EINVAL));
+    struct sk_tcp *c = NULL;
+    for (;;) {
+        int r = sk_tcp_accept(s->tcp, &c);
+        if (r == 0)
+            break;
+        if (r != -EAGAIN)
+            return unlock_ret(pd, fail(-r));
+        if (s->nonblock)
+            return unlock_ret(pd, fail(EAGAIN));
+        wait_change(pd);
+        s = sock_find(pd, fd);
+        if (s == NULL || !s->listening)
+            return unlock_ret(pd, fail(EBADF));
+    }
+    struct pd_sock *n = sock_new(pd);
+    if (n == NULL) {
+        sk_tcp_abort(c);
+        return unlock_ret(pd, fail(EMFILE));
+    }
+    n->tcp = c;
+    n->bound = true;
+    n->lport = s->lport;
+    n->nodelay = s->nodelay;
+    n->keepalive = s->keepalive;
+    n->linger_on = s->linger_on;
+    n->linger_secs = s->linger_secs;
+    n->rcvbuf_set = s->rcvbuf_set;
+    n->sndbuf_set = s->sndbuf_set;
+    if (n->nodelay)
+        sk_tcp_set_nodelay(c, true);
+    struct sk_tcp_info info;
+    sk_tcp_get_info(c, &info);
+    write_sockaddr(addr, len, info.raddr, info.rport);
+    return unlock_ret(pd, n->fd);
+}
+
+static int errno_of_connect(int r)
+{
+    /* -EINVAL from the stack means a bad peer address (0, our own). */
+    return r == -EINVAL ? EADDRNOTAVAIL : -r;
+}
+
+static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    LOCKED_SOCK(pd, fd, s);
+    if (s->listening)
+        return unlock_ret(pd, fail(EISCONN));
+    if (s->tcp) {
+        /* A second connect(): Linux reports progress, the pending error, or EISCONN. */
+        if (is_connecting(s))
+            return unlock_ret(pd, fail(EALREADY));
+        int e = take_error(s);
+        if (e)
+            return unlock_ret(pd, fail(e));
+        return unlock_ret(pd, fail(EISCONN));
+    }
+    uint32_t ip;
+    uint16_t port;
+    int e = read_sockaddr(addr, len, &ip, &port);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    e = ensure_stack(pd);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    int r = sk_tcp_connect(pd->st, s->bound ? s->lport : 0, ip, port, &s->tcp);
+    if (r < 0) {
+        s->tcp = NULL;
+        return unlock_ret(pd, fail(errno_of_connect(r)));
+    }
+    if (s->nodelay)
+        sk_tcp_set_nodelay(s->tcp, true);
+    if (s->user_timeout_ms)
+        sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+    if (!s->bound) {
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        s->lport = info.lport;
+        s->bound = true;
+    }
+    if (s->nonblock)
+        return unlock_ret(pd, fail(EINPROGRESS));
+    while (is_connecting(s)) {
+        wait_change(pd);
+        s = sock_find(pd, fd);
+        if (s == NULL)
+            return unlock_ret(pd, fail(EBADF));
+    }
+    e = take_error(s);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    return unlock_ret(pd, 0);
+}
+
+/* recv() on socket s into one buffer. */
+static ssize_t do_recv(struct pd *pd, int fd, void *buf, size_t len, int flags)
+{
+    struct pd_sock *s = sock_find(pd, fd);
+    if (s == NULL)
+        return fail(EBADF);
+    if (s->listening || s->tcp == NULL)
+        return fail(ENOTCONN);
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL))
+        return fail(EOPNOTSUPP); /* MSG_PEEK, MSG_OOB, ...: not offered by sk_tcp_recv */
+    for (;;) {
+        if (s->shut_rd && sk_tcp_readable(s->tcp) == 0)
+            return 0;
+        ssize_t n = sk_tcp_recv(s->tcp, buf, len);
+        if (n >= 0)
+            return n;
+        if (n == -EAGAIN) {
+            if (s->nonblock || (flags & MSG_DONTWAIT))
+                return fail(EAGAIN);
+            wait_change(pd);
+            s = sock_find(pd, fd);
+            if (s == NULL)
+                return fail(EBADF);
+            continue;
+        }
+        if (n == -ENOTCONN)
+            return fail(ENOTCONN);
+        /* The connection's error: once, then end of stream, as Linux does. */
+        if (s->err_reported)
+            return 0;
+        s->err_reported = true;
+        return fail((int)-n);
+    }
+}
+
+static ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
+{
+    struct pd_sock *s = sock_find(pd, fd);
+    if (s == NULL)
+        return fail(EBADF);
+    if (s->listening || s->tcp == NULL)
+        return fail(ENOTCONN);
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR))
+        return fail(EOPNOTSUPP);
+    if (s->shut_wr)
+        return fail(EPIPE);
+    size_t done = 0;
+    for (;;) {
+        int e = take_error(s);
+        if (e)
+            return fail(e);
+        ssize_t n = sk_tcp_send(s->tcp, (const uint8_t *)buf + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+            if (done == len || s->nonblock || (flags & MSG_DONTWAIT))
+                return (ssize_t)done;
+            continue;
+        }
+        if (n == 0)
+            return (ssize_t)done;
+        if (n == -EAGAIN || (n == -ENOTCONN && is_connecting(s))) {
+            if (done > 0 && (s->nonblock || (flags & MSG_DONTWAIT)))
+                return (ssize_t)done;
+            if (s->nonblock || (flags & MSG_DONTWAIT))
+                return fail(EAGAIN);
+            wait_change(pd);
+            s = sock_find(pd, fd);
+            if (s == NULL)
+                return fail(EBADF);
+            continue;
+        }
+        if (done > 0)
+            return (ssize_t)done;
+        if (n == -EPIPE || n == -ENOTCONN)
+            return fail((int)-n);
+        if (s->err_reported)
+            return fail(EPIPE);
+        s->err_reported = true;
+        return fail((int)-n);
+    }
+}
+
+static ssize_t hook_recv(void *u, int fd, void *buf, size_t len, int flags)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    return unlock_ret_sz(pd, do_recv(pd, fd, buf, len, flags));
+}
+
+static ssize_t hook_read(void *u, int fd, void *buf, size_t len)
+{
+    return hook_recv(u, fd, buf, len, 0);
+}
+
+static ssize_t hook_recvfrom(void *u, int fd, void *buf, size_t len, int flags,
+                             struct sockaddr *addr, socklen_t *alen)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    ssize_t n = do_recv(pd, fd, buf, len, flags);
+    if (n >= 0 && addr && alen) {
+        struct pd_sock *s = sock_find(pd, fd);
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        write_sockaddr(addr, alen, info.raddr, info.rport);
+    }
+    return unlock_ret_sz(pd, n);
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+    size_t t = 0;
+    for (int i = 0; i < cnt; i++)
+        t += iov[i].iov_len;
+    return t;
+}
+
+static ssize_t recv_iov(void *u, int fd, const struct iovec *iov, int cnt, int flags)
+{
+    struct pd *pd = u;
+    if (cnt < 0)
+        return fail(EINVAL);
+    size_t total = iov_total(iov, cnt);
+    uint8_t *tmp = malloc(total ? total : 1);
+    if (tmp == NULL)
+        return fail(ENOMEM);
+    pthread_mutex_lock(&pd->mu);
+    ssize_t n = do_recv(pd, fd, tmp, total, flags);
+    int e = errno;
+    pthread_mutex_unlock(&pd->mu);
+    size_t off = 0;
+    for (int i = 0; n > 0 && i < cnt && off < (size_t)n; i++) {
+        size_t k = iov[i].iov_len < (size_t)n - off ? iov[i].iov_len : (size_t)n - off;
+        memcpy(iov[i].iov_base, tmp + off, k);
+        off += k;
+    }
+    free(tmp);
+    errno = e;
+    return n;
+}
+
+static ssize_t send_iov(void *u, int fd, const struct iovec *iov, int cnt, int flags)
+{
+    struct pd *pd = u;
+    if (cnt < 0)
+        return fail(EINVAL);
+    size_t total = iov_total(iov, cnt);
+    uint8_t *tmp = malloc(total ? total : 1);
+    if (tmp == NULL)
+        return fail(ENOMEM);
+    size_t off = 0;
+    for (int i = 0; i < cnt; i++) {
+        if (iov[i].iov_base)
+            memcpy(tmp + off, iov[i].iov_base, iov[i].iov_len);
+        else
+            memset(tmp + off, 0, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    pthread_mutex_lock(&pd->mu);
+    ssize_t n = do_send(pd, fd, tmp, total, flags);
+    free(tmp);
+    return unlock_ret_sz(pd, n);
+}
+
+static ssize_t hook_readv(void *u, int fd, const struct iovec *iov, int cnt)
+{
+    return recv_iov(u, fd, iov, cnt, 0);
+}
+
+static ssize_t hook_recvmsg(void *u, int fd, struct msghdr *msg, int flags)
+{
+    if (msg == NULL)
+        return fail(EFAULT);
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+    return recv_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+}
+
+static ssize_t hook_send(void *u, int fd, const void *buf, size_t len, int flags)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    return unlock_ret_sz(pd, do_send(pd, fd, buf, len, flags));
+}
+
+static ssize_t hook_write(void *u, int fd, const void *buf, size_t len)
+{
+    return hook_send(u, fd, buf, len, 0);
+}
+
+static ssize_t hook_sendto(void *u, int fd, const void *buf, size_t len, int flags,
+                           const struct sockaddr *addr, socklen_t alen)
+{
+    (void)alen;
+    if (addr != NULL)
+        return fail(EISCONN);
+    return hook_send(u, fd, buf, len, flags);
+}
+
+static ssize_t hook_writev(void *u, int fd, const struct iovec *iov, int cnt)
+{
+    return send_iov(u, fd, iov, cnt, 0);
+}
+
+static ssize_t hook_sendmsg(void *u, int fd, const struct msghdr *msg, int flags)
+{
+    if (msg == NULL)
+        return fail(EFAULT);
+    return send_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+}
+
+static int hook_fcntl(void *u, int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    LOCKED_SOCK(pd, fd, s);
+    switch (cmd) {
+    case F_GETFL:
+        return unlock_ret(pd, O_RDWR | (s->nonblock ? O_NONBLOCK : 0));
+    case F_SETFL:
+        s->nonblock = (arg & O_NONBLOCK) != 0;
+        return unlock_ret(pd, 0);
+    case F_GETFD:
+        return unlock_ret(pd, FD_CLOEXEC);
+    case F_SETFD:
+        return unlock_ret(pd, 0);
+    default:
+        return unlock_ret(pd, fail(EINVAL));
+    }
+}
+
+static int hook_ioctl(void *u, int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    int *arg = va_arg(ap, int *);
+    va_end(ap);
+    LOCKED_SOCK(pd, fd, s);
+    if (arg == NULL)
+        return unlock_ret(pd, fail(EFAULT));
+    switch (req) {
+    case FIONBIO:
+        s->nonblock = *arg != 0;
+        return unlock_ret(pd, 0);
+    case SIOCINQ:
+        if (s->listening)
+            return unlock_ret(pd, fail(EINVAL));
+        *arg = s->tcp ? (int)sk_tcp_readable(s->tcp) : 0;
+        return unlock_ret(pd, 0);
+    case SIOCOUTQ: {
+        if (s->listening)
+            return unlock_ret(pd, fail(EINVAL));
+        struct sk_tcp_info info = {0};
+        if (s->tcp)
+            sk_tcp_get_info(s->tcp, &info);
+        *arg = (int)info.sndbuf_used;
+        return unlock_ret(pd, 0);
+    }
+    default:
+        return unlock_ret(pd, fail(ENOTTY));
+    }
+}
+
+static void sock_release(struct pd *pd, struct pd_sock *s, bool host_close)
+{
+    if (s->tcp) {
+        if (s->linger_on && s->linger_secs == 0 && !s->listening)
+            sk_tcp_abort(s->tcp); /* SO_LINGER 0: RFC 9293 §3.10.5 ABORT, a RST */
+        else
+            sk_tcp_close(s->tcp);
+        s->tcp = NULL;
+    }
+    if (host_close)
+        close(s->fd);
+    sock_unlink(pd, s);
+    free(s);
+}
+
+static int hook_close(void *u, int fd)
+{
+    LOCKED_SOCK(pd, fd, s);
+    sock_release(pd, s, true);
+    return unlock_ret(pd, 0);
+}
+
+static int hook_shutdown(void *u, int fd, int how)
+{
+    LOCKED_SOCK(pd, fd, s);
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        return unlock_ret(pd, fail(EINVAL));
+    if (s->tcp == NULL || s->listening)
+        return unlock_ret(pd, fail(ENOTCONN));
+    enum sk_tcp_state st = sk_tcp_get_state(s->tcp);
+    if (st == SK_TCP_CLOSED || st == SK_TCP_SYN_SENT)
+        return unlock_ret(pd, fail(ENOTCONN));
+    if (how != SHUT_WR)
+        s->shut_rd = true;
+    if (how != SHUT_RD) {
+        s->shut_wr = true;
+        int r = sk_tcp_shutdown(s->tcp);
+        if (r < 0 && r != -ENOTCONN)
+            return unlock_ret(pd, fail(-r));
+    }
+    return unlock_ret(pd, 0);
+}
+
+/* ---- Socket options ---- */
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+    if (val == NULL || len < (socklen_t)sizeof(int))
+        return EINVAL;
+    memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+    if (val == NULL || len == NULL)
+        return EFAULT;
+    socklen_t n = *len < (socklen_t)sizeof(int) ? *len : (socklen_t)sizeof(int);
+    memcpy(val, &v, (size_t)n);
+    *len = n;
+    return 0;
+}
+
+static uint32_t roundup_u32(uint32_t v, uint32_t m)
+{
+    return m ? (v + m - 1) / m * m : v;
+}
+
+static int sockbuf_value(struct pd *pd, struct pd_sock *s, bool rcv)
+{
+    int set = rcv ? s->rcvbuf_set : s->sndbuf_set;
+    uint32_t v = set ? (uint32_t)set : (rcv ? pd->cfg.rcvbuf_bytes : pd->cfg.sndbuf_bytes);
+    if (set && pd->linux_sockbuf)
+        v *= 2; /* Linux doubles what was set, for bookkeeping overhead (socket(7)) */
+    if (rcv && pd->freebsd_sockbuf && s->tcp && !s->listening) {
+        /* FreeBSD's tcp_mss() rounds the receive buffer up to a multiple of the MSS once the
+         * connection knows it. */
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        if (info.state >= SK_TCP_ESTABLISHED || info.state == SK_TCP_CLOSED)
+            v = roundup_u32(v, info.snd_mss);
+    }
+    return (int)v;
+}
+
+static int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len)
+{
+    LOCKED_SOCK(pd, fd, s);
+    int v = 0;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_ERROR:
+            v = take_error(s);
+            break;
+        case SO_RCVBUF:
+            v = sockbuf_value(pd, s, true);
+            break;
+        case SO_SNDBUF:
+            v = sockbuf_value(pd, s, false);
+            break;
+        case SO_REUSEADDR:
+            v = s->reuseaddr;
+            break;
+        case SO_KEEPALIVE:
+            v = s->keepalive;
+            break;
+        case SO_TYPE:
+            v = SOCK_STREAM;
+            break;
+        case SO_ACCEPTCONN:
+            v = s->listening;
+            break;
+        case SO_LINGER: {
+            if (val == NULL || len == NULL || *len < (socklen_t)sizeof(struct linger))
+                return unlock_ret(pd, fail(EINVAL));
+            struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_secs};
+            memcpy(val, &l, sizeof(l));
+            *len = sizeof(l);
+            return unlock_ret(pd, 0);
+        }
+        default:
+            return unlock_ret(pd, fail(ENOPROTOOPT));
+        }
+    } else if (level == IPPROTO_TCP) {
+        switch (name) {
+        case TCP_NODELAY:
+            v = s->nodelay;
+            break;
+        case TCP_MAXSEG: {
+            struct sk_tcp_info info;
+            if (s->tcp && !s->listening) {
+                sk_tcp_get_info(s->tcp, &info);
+                v = info.snd_mss;
+            } else {
+                v = s->maxseg_set ? s->maxseg_set : 536; /* Linux: TCP_MSS_DEFAULT */
+            }
+            break;
+        }
+        case TCP_USER_TIMEOUT:
+            v = (int)s->user_timeout_ms;
+            break;
+        case TCP_INFO:
+            return unlock_ret(pd, fail(ENOPROTOOPT));
+        default:
+            return unlock_ret(pd, fail(ENOPROTOOPT));
+        }
+    } else {
+        return unlock_ret(pd, fail(ENOPROTOOPT));
+    }
+    int e = put_int(val, len, v);
+    return unlock_ret(pd, e ? fail(e) : 0);
+}
+
+static int hook_setsockopt(void *u, int fd, int level, int name, const void *val, socklen_t len)
+{
+    LOCKED_SOCK(pd, fd, s);
+    int v = 0;
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        if (val == NULL || len < (socklen_t)sizeof(struct linger))
+            return unlock_ret(pd, fail(EINVAL));
+        struct linger l;
+        memcpy(&l, val, sizeof(l));
+        s->linger_on = l.l_onoff != 0;
+        s->linger_secs = l.l_linger;
+        return unlock_ret(pd, 0);
+    }
+    int e = get_int(val, len, &v);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_REUSEADDR:
+        case SO_REUSEPORT:
+            s->reuseaddr = v != 0;
+            break;
+        case SO_KEEPALIVE:
+            s->keepalive = v != 0; /* remembered; keepalive probes are not in the core yet */
+            break;
+        case SO_RCVBUF:
+            s->rcvbuf_set = v; /* remembered; per-connection buffer sizes are not in the API */
+            break;
+        case SO_SNDBUF:
+            s->sndbuf_set = v;
+            break;
+        default:
+            return unlock_ret(pd, fail(ENOPROTOOPT));
+        }
+    } else if (level == IPPROTO_TCP) {
+        switch (name) {
+        case TCP_NODELAY:
+            s->nodelay = v != 0;
+            if (s->tcp && !s->listening)
+                sk_tcp_set_nodelay(s->tcp, s->nodelay);
+            break;
+        case TCP_MAXSEG:
+            if (v < 0)
+                return unlock_ret(pd, fail(EINVAL));
+            s->maxseg_set = v; /* remembered; the MSS is per stack (sk_config.mss) */
+            break;
+        case TCP_USER_TIMEOUT:
+            if (v < 0)
+                return unlock_ret(pd, fail(EINVAL));
+            s->user_timeout_ms = (unsigned)v;
+            if (s->tcp && !s->listening)
+                sk_tcp_set_user_timeout(s->tcp, (uint32_t)v * 1000u);
+            break;
+        case TCP_KEEPIDLE:
+        case TCP_KEEPINTVL:
+        case TCP_KEEPCNT:
+            if (v < 1)
+                return unlock_ret(pd, fail(EINVAL));
+            break; /* accepted; keepalive probes are not in the core yet */
+        default:
+            return unlock_ret(pd, fail(ENOPROTOOPT));
+        }
+    } else {
+        return unlock_ret(pd, fail(ENOPROTOOPT));
+    }
+    return unlock_ret(pd, 0);
+}
+
+/* ---- poll ---- */
+
+static short sock_revents(struct pd_sock *s, short events)
+{
+    short r = 0;
+    if (s->tcp == NULL)
+        return POLLOUT & events ? (short)(POLLOUT | POLLHUP) : POLLHUP;
+    unsigned ev = sk_tcp_events(s->tcp);
+    if (s->listening) {
+        if (ev & SK_EV_ACCEPTABLE)
+            r |= POLLIN;
+        return (short)(r & (events | POLLERR | POLLHUP));
+    }
+    enum sk_tcp_state st = sk_tcp_get_state(s->tcp);
+    if (ev & (SK_EV_READABLE))
+        r |= POLLIN | POLLRDNORM;
+    if (!is_connecting(s) && st != SK_TCP_CLOSED && (ev & SK_EV_WRITABLE))
+        r |= POLLOUT | POLLWRNORM;
+    if (sk_tcp_error(s->tcp) && !s->err_reported)
+        r |= POLLERR;
+    if (st == SK_TCP_CLOSED || st == SK_TCP_TIME_WAIT) {
+        r |= POLLHUP | POLLIN | POLLRDHUP;
+        if (st == SK_TCP_CLOSED && sk_tcp_error(s->tcp))
+            r |= POLLOUT;
+    } else if (ev & SK_EV_READABLE && sk_tcp_readable(s->tcp) == 0) {
+        r |= POLLRDHUP;
+    }
+    return (short)(r & (events | POLLERR | POLLHUP));
+}
+
+static int hook_poll(void *u, struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    sk_time_us deadline = timeout < 0 ? SK_TIME_NEVER : pd->now + (sk_time_us)timeout * 1000;
+    for (;;) {
+        int ready = 0;
+        for (nfds_t i = 0; i < nfds; i++) {
+            fds[i].revents = 0;
+            if (fds[i].fd < 0)
+                continue;
+            struct pd_sock *s = sock_find(pd, fds[i].fd);
+            fds[i].revents = s ? sock_revents(s, fds[i].events) : POLLNVAL;
+            if (fds[i].revents)
+                ready++;
+        }
+        if (ready || pd->now >= deadline)
+            return unlock_ret(pd, ready);
+        wait_change(pd);
+    }
+}
+
+/* ---- epoll, pipe, splice: not offered ---- */
+
+static int hook_epoll_create(void *u, int size)
+{
+    (void)u;
+    (void)size;
+    return fail(ENOSYS);
+}
+
+static int hook_epoll_ctl(void *u, int epfd, int op, int fd, struct epoll_event *ev)
+{
+    (void)u, (void)epfd, (void)op, (void)fd, (void)ev;
+    return fail(ENOSYS);
+}
+
+static int hook_epoll_wait(void *u, int epfd, struct epoll_event *evs, int max, int timeout)
+{
+    (void)u, (void)epfd, (void)evs, (void)max, (void)timeout;
+    return fail(ENOSYS);
+}
+
+static int hook_pipe(void *u, int fds[2])
+{
+    (void)u, (void)fds;
+    return fail(ENOSYS);
+}
+
+static int hook_splice(void *u, int in, loff_t *offin, int out, loff_t *offout, size_t len,
+                       unsigned int flags)
+{
+    (void)u, (void)in, (void)offin, (void)out, (void)offout, (void)len, (void)flags;
+    return fail(ENOSYS);
+}
+
+/* ---- The device and the clock ---- */
+
+static int hook_netdev_send(void *u, const void *buf, size_t count)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    if (pd->st == NULL && !pd->addr_known && count >= 20) {
+        const uint8_t *p = buf;
+        pd->cfg.addr = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
+        pd->addr_known = true;
+    }
+    int e = ensure_stack(pd);
+    if (e)
+        return unlock_ret(pd, fail(e));
+    sk_stack_input(pd->st, buf, count, pd->now);
+    return unlock_ret(pd, 0);
+}
+
+static int hook_netdev_receive(void *u, void *buf, size_t *count, long long *time_usecs)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    sk_time_us start = pd->now;
+    while (pd->q_head == NULL) {
+        sk_time_us d = pd->st ? sk_stack_next_deadline(pd->st) : SK_TIME_NEVER;
+        if (d == SK_TIME_NEVER || d - start > pd->giveup_us) {
+            /* Silent past the give-up time: an empty packet fails the script. */
+            *count = 0;
+            *time_usecs = (long long)pd->now;
+            return unlock_ret(pd, 0);
+        }
+        advance_to(pd, d > pd->now ? d : pd->now + 1);
+    }
+    struct pd_frame *f = pd->q_head;
+    pd->q_head = f->next;
+    if (pd->q_head == NULL)
+        pd->q_tail = NULL;
+    size_t n = f->len < *count ? f->len : *count;
+    memcpy(buf, f->data, n);
+    *count = n;
+    *time_usecs = (long long)f->time;
+    free(f);
+    return unlock_ret(pd, 0);
+}
+
+static int hook_usleep(void *u, useconds_t usec)
+{
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    advance_to(pd, pd->now + usec);
+    return unlock_ret(pd, 0);
+}
+
+static int hook_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
+{
+    struct pd *pd = u;
+    (void)tz;
+    pthread_mutex_lock(&pd->mu);
+    advance_to(pd, pd->now + 1);
+    if (tv) {
+        tv->tv_sec = (time_t)(pd->now / 1000000);
+        tv->tv_usec = (suseconds_t)(pd->now % 1000000);
+    }
+    return unlock_ret(pd, 0);
+}
+
+static void hook_free(void *u)
+{
+    struct pd *pd = u;
+    if (pd == NULL)
+        return;
+    pthread_mutex_lock(&pd->mu);
+    while (pd->socks)
+        sock_release(pd, pd->socks, true);
+    sk_stack_free(pd->st);
+    while (pd->q_head) {
+        struct pd_frame *f = pd->q_head;
+        pd->q_head = f->next;
+        free(f);
+    }
+    pthread_mutex_unlock(&pd->mu);
+    pthread_cond_destroy(&pd->cv);
+    pthread_mutex_destroy(&pd->mu);
+    free(pd);
+}
+
+PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_interface *ifc)
+{
+    struct pd *pd = calloc(1, sizeof(*pd));
+    memset(ifc, 0, sizeof(*ifc));
+    if (pd == NULL)
+        return;
+    pthread_mutex_init(&pd->mu, NULL);
+    pthread_cond_init(&pd->cv, NULL);
+    sk_config_default(&pd->cfg);
+    pd->cfg.link_type = SK_LINK_IP;
+    pd->cfg.prefix_len = 16;
+    pd->cfg.addr = 0xc0a80002; /* 192.168.0.2 until local_ip=, bind() or a datagram says */
+    pd->linux_sockbuf = true;
+    pd->giveup_us = 600ull * 1000000; /* longer than any RTO backoff or 2*MSL a script awaits */
+    pd->next_bind_port = PD_EPHEMERAL_BIND_LO;
+    pd->now = PD_TIME_ORIGIN_US;
+    parse_flags(pd, flags);
+    pd->cfg.output = on_output;
+    pd->cfg.output_ctx = pd;
+    if (pd->trace) {
+        pd->cfg.trace = on_trace;
+        pd->cfg.trace_ctx = pd;
+    }
+
+    ifc->userdata = pd;
+    ifc->free = hook_free;
+    ifc->socket = hook_socket;
+    ifc->bind = hook_bind;
+    ifc->listen = hook_listen;
+    ifc->accept = hook_accept;
+    ifc->connect = hook_connect;
+    ifc->read = hook_read;
+    ifc->readv = hook_readv;
+    ifc->recv = hook_recv;
+    ifc->recvfrom = hook_recvfrom;
+    ifc->recvmsg = hook_recvmsg;
+    ifc->write = hook_write;
+    ifc->writev = hook_writev;
+    ifc->send = hook_send;
+    ifc->sendto = hook_sendto;
+    ifc->sendmsg = hook_sendmsg;
+    ifc->fcntl = hook_fcntl;
+    ifc->ioctl = hook_ioctl;
+    ifc->close = hook_close;
+    ifc->shutdown = hook_shutdown;
+    ifc->getsockopt = hook_getsockopt;
+    ifc->setsockopt = hook_setsockopt;
+    ifc->poll = hook_poll;
+    ifc->netdev_send = hook_netdev_send;
+    ifc->netdev_receive = hook_netdev_receive;
+    ifc->usleep = hook_usleep;
+    ifc->gettimeofday = hook_gettimeofday;
+    ifc->epoll_create = hook_epoll_create;
+    ifc->epoll_ctl = hook_epoll_ctl;
+    ifc->epoll_wait = hook_epoll_wait;
+    ifc->pipe = hook_pipe;
+    ifc->splice = hook_splice;
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs packetdrill scripts against synack through libsynack-packetdrill.so.
+#
+#   tests/packetdrill/run-packetdrill.sh PACKETDRILL_BIN DIR [SO_FLAGS]
+#
+# Every *.pkt under DIR runs in its own packetdrill process, in parallel (JOBS, default nproc),
+# under `timeout` (TIMEOUT seconds, default 60). Prints the failing scripts and
+# "N passed, N failed"; exits 1 if any failed. A script's `--mtu=N` line is passed on to the
+# adapter as mtu=N (packetdrill does not tell the shared object). The adapter is
+# $SK_PACKETDRILL_SO, default build/packetdrill/libsynack-packetdrill.so. Logs go to $LOGDIR
+# (default: a fresh temporary folder), one NAME.log per script.
+set -u
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 PACKETDRILL_BIN DIR [SO_FLAGS]" >&2
+    exit 2
+fi
+PD_BIN=$(realpath "$1")
+DIR=$2
+SO_FLAGS=${3:-}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SO=$(realpath "${SK_PACKETDRILL_SO:-$ROOT/build/packetdrill/libsynack-packetdrill.so}")
+JOBS=${JOBS:-$(nproc)}
+TIMEOUT=${TIMEOUT:-60}
+LOGDIR=${LOGDIR:-$(mktemp -d /tmp/synack-packetdrill.XXXXXX)}
+LOCAL_IP=192.168.0.2
+REMOTE_IP=192.0.2.1
+mkdir -p "$LOGDIR"
+
+[ -x "$PD_BIN" ] || { echo "no packetdrill binary at $PD_BIN" >&2; exit 2; }
+[ -f "$SO" ] || { echo "no adapter at $SO (run make)" >&2; exit 2; }
+
+# packetdrill mlockall()s its memory; as a non-root user that makes thread creation fail, so a
+# tiny preloaded object turns mlockall into a no-op.
+PRELOAD=
+if [ "$(id -u)" != 0 ]; then
+    printf 'int mlockall(int f) { (void)f; return 0; }\n' > "$LOGDIR/nomlock.c"
+    cc -shared -fPIC -o "$LOGDIR/nomlock.so" "$LOGDIR/nomlock.c" && PRELOAD="$LOGDIR/nomlock.so"
+fi
+
+run_one() {
+    script=$1
+    name=${script#"$DIR"/}
+    log="$LOGDIR/$(echo "$name" | tr '/' '_').log"
+    flags="local_ip=$LOCAL_IP"
+    [ -n "$SO_FLAGS" ] && flags="$flags,$SO_FLAGS"
+    mtu=$(sed -n 's/^--mtu=\([0-9]*\).*/\1/p' "$script" | head -1)
+    [ -n "$mtu" ] && flags="$flags,mtu=$mtu"
+    ( cd "$(dirname "$script")" &&
+      LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
+        --so_filename="$SO" --so_flags="$flags" --ip_version=ipv4 \
+        --local_ip=$LOCAL_IP --remote_ip=$REMOTE_IP --gateway_ip=192.168.0.1 \
+        --netmask_ip=255.255.0.0 "$(basename "$script")" ) >"$log" 2>&1
+    rc=$?
+    if [ $rc = 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; fi
+}
+export -f run_one
+export PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP
+
+results=$(find "$DIR" -name '*.pkt' | sort | xargs -P "$JOBS" -I{} bash -c 'run_one "$1"' _ {} | sort -k2)
+pass=$(printf '%s\n' "$results" | grep -c '^PASS ')
+fail=$(printf '%s\n' "$results" | grep -c '^FAIL ')
+printf '%s\n' "$results" | grep '^FAIL ' || true
+echo "$pass passed, $fail failed (logs in $LOGDIR)"
+[ "$fail" = 0 ]

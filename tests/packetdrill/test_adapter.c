@@ -1,0 +1,436 @@
+/* The packetdrill adapter's contract, checked without packetdrill: load libsynack-packetdrill.so
+ * the way packetdrill does (dlopen + packetdrill_interface_init), then drive its hooks as a
+ * script would: socket/bind/listen, a SYN in through netdev_send, the SYN-ACK out through
+ * netdev_receive, the handshake's ACK, accept, data, errno conventions, virtual time, a blocking
+ * accept on a second thread, and the give-up when the stack stays silent.
+ *
+ * Usage: test_packetdrill_adapter PATH/libsynack-packetdrill.so
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "synack/packetdrill.h"
+
+#define LOCAL_IP 0xc0a80002u  /* 192.168.0.2 */
+#define REMOTE_IP 0xc0000201u /* 192.0.2.1 */
+#define LOCAL_PORT 8080
+#define REMOTE_PORT 40000
+#define PEER_ISN 1000u
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+
+static const char *so_path;
+
+struct fixture {
+    void *handle;
+    struct packetdrill_interface ifc;
+};
+
+/* ---- Building and reading datagrams ---- */
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        acc += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        acc += (uint32_t)p[n - 1] << 8;
+    return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return (uint16_t)~acc;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
+
+/* An IPv4 datagram from the remote peer carrying one TCP segment; returns its length. */
+static size_t build_segment(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
+                            const char *payload)
+{
+    size_t plen = payload ? strlen(payload) : 0;
+    size_t optlen = (flags & TH_SYN) ? 4 : 0;
+    size_t tcplen = 20 + optlen + plen;
+    size_t total = 20 + tcplen;
+    memset(buf, 0, total);
+    uint8_t *ip = buf, *tcp = buf + 20;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)total);
+    ip[8] = 64;
+    ip[9] = IPPROTO_TCP;
+    put32(ip + 12, REMOTE_IP);
+    put32(ip + 16, LOCAL_IP);
+    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    put16(tcp, REMOTE_PORT);
+    put16(tcp + 2, LOCAL_PORT);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    if (optlen) {
+        tcp[20] = 2; /* MSS 1460 */
+        tcp[21] = 4;
+        put16(tcp + 22, 1460);
+    }
+    if (plen)
+        memcpy(tcp + 20 + optlen, payload, plen);
+    uint8_t pseudo[12];
+    put32(pseudo, REMOTE_IP);
+    put32(pseudo + 4, LOCAL_IP);
+    pseudo[8] = 0;
+    pseudo[9] = IPPROTO_TCP;
+    put16(pseudo + 10, (uint16_t)tcplen);
+    put16(tcp + 16, fold(sum16(tcp, tcplen, sum16(pseudo, 12, 0))));
+    return total;
+}
+
+struct seg {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags;
+    size_t payload_len;
+    long long time;
+};
+
+/* Pops the next datagram the stack sent and checks it is a well-formed TCP segment to the
+ * peer, checksums included (packetdrill does not verify outbound TCP checksums). */
+static struct seg receive_segment(struct fixture *f)
+{
+    uint8_t buf[2048];
+    size_t n = sizeof(buf);
+    long long t = -1;
+    assert_int_equal(f->ifc.netdev_receive(f->ifc.userdata, buf, &n, &t), 0);
+    assert_true(n >= 40);
+    assert_int_equal(buf[0] >> 4, 4);
+    size_t ihl = (size_t)(buf[0] & 15) * 4;
+    assert_int_equal(get16(buf + 2), n);
+    assert_int_equal(buf[9], IPPROTO_TCP);
+    assert_int_equal(get32(buf + 12), LOCAL_IP);
+    assert_int_equal(get32(buf + 16), REMOTE_IP);
+    assert_int_equal(fold(sum16(buf, ihl, 0)), 0);
+    const uint8_t *tcp = buf + ihl;
+    size_t tcplen = n - ihl;
+    uint8_t pseudo[12];
+    memcpy(pseudo, buf + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = IPPROTO_TCP;
+    put16(pseudo + 10, (uint16_t)tcplen);
+    assert_int_equal(fold(sum16(tcp, tcplen, sum16(pseudo, 12, 0))), 0);
+    struct seg s = {
+        .sport = get16(tcp), .dport = get16(tcp + 2), .seq = get32(tcp + 4),
+        .ack = get32(tcp + 8), .flags = tcp[13],
+        .payload_len = tcplen - (size_t)(tcp[12] >> 4) * 4, .time = t,
+    };
+    return s;
+}
+
+static void inject(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+    uint8_t buf[256];
+    size_t n = build_segment(buf, seq, ack, flags, data);
+    assert_int_equal(f->ifc.netdev_send(f->ifc.userdata, buf, n), 0);
+}
+
+static long long now_us(struct fixture *f)
+{
+    struct timeval tv;
+    assert_int_equal(f->ifc.gettimeofday(f->ifc.userdata, &tv, NULL), 0);
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(ip);
+    a.sin_port = htons(port);
+    return a;
+}
+
+/* socket + bind(192.168.0.2:8080) + listen, as packetdrill passes them. */
+static int listener(struct fixture *f)
+{
+    void *u = f->ifc.userdata;
+    int fd = f->ifc.socket(u, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(fd >= 0);
+    assert_true(fcntl(fd, F_GETFD) >= 0); /* a real host descriptor */
+    int one = 1;
+    assert_int_equal(f->ifc.setsockopt(u, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+    struct sockaddr_in a = sin_of(LOCAL_IP, LOCAL_PORT);
+    assert_int_equal(f->ifc.bind(u, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(f->ifc.listen(u, fd, 1), 0);
+    return fd;
+}
+
+/* SYN in, SYN-ACK out; returns the stack's ISS. */
+static uint32_t syn_synack(struct fixture *f)
+{
+    inject(f, PEER_ISN, 0, TH_SYN, NULL);
+    struct seg s = receive_segment(f);
+    assert_int_equal(s.flags, TH_SYN | TH_ACK);
+    assert_int_equal(s.ack, PEER_ISN + 1);
+    assert_int_equal(s.sport, LOCAL_PORT);
+    assert_int_equal(s.dport, REMOTE_PORT);
+    return s.seq;
+}
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof(f));
+    f.handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (f.handle == NULL) {
+        fprintf(stderr, "%s\n", dlerror());
+        return -1;
+    }
+    packetdrill_interface_init_t init =
+        (packetdrill_interface_init_t)dlsym(f.handle, "packetdrill_interface_init");
+    if (init == NULL)
+        return -1;
+    init("local_ip=192.168.0.2,giveup=30", &f.ifc);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    f->ifc.free(f->ifc.userdata);
+    dlclose(f->handle);
+    return 0;
+}
+
+/* Every member is filled: packetdrill calls them without checking. */
+static void test_interface_complete(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(sizeof(struct packetdrill_interface), 33 * sizeof(void *));
+    void *members[33];
+    memcpy(members, &f->ifc, sizeof(members));
+    for (int i = 0; i < 33; i++)
+        assert_non_null(members[i]);
+}
+
+/* Only the init function is exported. */
+static void test_exports_only_init(void **state)
+{
+    struct fixture *f = *state;
+    assert_non_null(dlsym(f->handle, "packetdrill_interface_init"));
+    assert_null(dlsym(f->handle, "sk_stack_new"));
+    assert_null(dlsym(f->handle, "sk_tcp_connect"));
+}
+
+/* The passive handshake through the device hooks, then accept, data and errno conventions. */
+static void test_handshake_accept_data(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd = listener(f);
+    uint32_t iss = syn_synack(f);
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof(peer);
+    int cfd = f->ifc.accept(u, lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(cfd >= 0);
+    assert_int_equal(plen, sizeof(peer));
+    assert_int_equal(ntohl(peer.sin_addr.s_addr), REMOTE_IP);
+    assert_int_equal(ntohs(peer.sin_port), REMOTE_PORT);
+
+    /* accept() on a socket that is not listening: EINVAL (Linux). */
+    errno = 0;
+    assert_int_equal(f->ifc.accept(u, cfd, NULL, NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    /* A descriptor that is no socket of ours: EBADF. */
+    errno = 0;
+    assert_int_equal(f->ifc.close(u, 100000), -1);
+    assert_int_equal(errno, EBADF);
+
+    /* Non-blocking read with nothing to read: EAGAIN. */
+    assert_int_equal(f->ifc.fcntl(u, cfd, F_GETFL), O_RDWR);
+    assert_int_equal(f->ifc.fcntl(u, cfd, F_SETFL, O_RDWR | O_NONBLOCK), 0);
+    assert_int_equal(f->ifc.fcntl(u, cfd, F_GETFL), O_RDWR | O_NONBLOCK);
+    char buf[64];
+    errno = 0;
+    assert_int_equal(f->ifc.read(u, cfd, buf, sizeof(buf)), -1);
+    assert_int_equal(errno, EAGAIN);
+
+    /* Data in, read out; the ACK for it comes out at the latest after the delayed-ACK time. */
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK | TH_PSH, "hello");
+    assert_int_equal(f->ifc.recv(u, cfd, buf, sizeof(buf), 0), 5);
+    assert_memory_equal(buf, "hello", 5);
+    struct seg a = receive_segment(f);
+    assert_true(a.flags & TH_ACK);
+    assert_int_equal(a.ack, PEER_ISN + 6);
+
+    /* Data out. */
+    assert_int_equal(f->ifc.write(u, cfd, "world!", 6), 6);
+    struct seg d = receive_segment(f);
+    assert_int_equal(d.seq, iss + 1);
+    assert_int_equal(d.payload_len, 6);
+
+    int v = -1;
+    socklen_t vl = sizeof(v);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
+    assert_int_equal(v, 1460);
+
+    /* The peer resets: read reports ECONNRESET once, SO_ERROR has been consumed by it. */
+    inject(f, PEER_ISN + 6, iss + 7, TH_RST, NULL);
+    errno = 0;
+    assert_int_equal(f->ifc.read(u, cfd, buf, sizeof(buf)), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+    assert_int_equal(v, 0);
+
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
+/* Virtual time: every clock read moves it on; usleep moves it by the amount asked. */
+static void test_virtual_clock(void **state)
+{
+    struct fixture *f = *state;
+    long long t0 = now_us(f);
+    long long t1 = now_us(f);
+    assert_true(t1 > t0);
+    assert_int_equal(f->ifc.usleep(f->ifc.userdata, 65 * 1000000), 0);
+    long long t2 = now_us(f);
+    assert_true(t2 - t1 >= 65 * 1000000LL);
+    assert_true(t2 - t1 < 65 * 1000000LL + 1000);
+}
+
+/* With nothing queued, netdev_receive runs the clock to the next timer: an unanswered SYN-ACK
+ * is retransmitted one initial RTO (1 s) later, stamped with that virtual time. */
+static void test_retransmission_at_virtual_time(void **state)
+{
+    struct fixture *f = *state;
+    int lfd = listener(f);
+    inject(f, PEER_ISN, 0, TH_SYN, NULL);
+    struct seg s1 = receive_segment(f);
+    struct seg s2 = receive_segment(f);
+    assert_int_equal(s2.flags, TH_SYN | TH_ACK);
+    assert_int_equal(s2.seq, s1.seq);
+    assert_int_equal(s2.time - s1.time, 1000000);
+    assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
+}
+
+/* A stack with nothing to say: netdev_receive gives up with an empty packet, not a hang. */
+static void test_gives_up_when_silent(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t buf[2048];
+    size_t n = sizeof(buf);
+    long long t = 0;
+    assert_int_equal(f->ifc.netdev_receive(f->ifc.userdata, buf, &n, &t), 0);
+    assert_int_equal(n, 0);
+}
+
+struct accept_call {
+    struct fixture *f;
+    int fd;
+    int result;
+};
+
+static void *blocking_accept(void *arg)
+{
+    struct accept_call *c = arg;
+    c->result = c->f->ifc.accept(c->f->ifc.userdata, c->fd, NULL, NULL);
+    return NULL;
+}
+
+/* A blocking accept() on a second thread really waits, and the handshake's ACK, arriving
+ * through netdev_send on the main thread, wakes it. */
+static void test_blocking_accept_woken_by_netdev_send(void **state)
+{
+    struct fixture *f = *state;
+    int lfd = listener(f);
+    struct accept_call call = {.f = f, .fd = lfd, .result = -2};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocking_accept, &call), 0);
+    uint32_t iss = syn_synack(f);
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(call.result >= 0);
+    assert_int_equal(f->ifc.close(f->ifc.userdata, call.result), 0);
+    assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
+}
+
+/* An active open: connect() on a non-blocking socket is EINPROGRESS, the SYN goes out. */
+static void test_nonblocking_connect(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int fd = f->ifc.socket(u, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = sin_of(REMOTE_IP, 8080);
+    errno = 0;
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    uint8_t buf[2048];
+    size_t n = sizeof(buf);
+    long long t;
+    assert_int_equal(f->ifc.netdev_receive(u, buf, &n, &t), 0);
+    assert_true(n >= 40);
+    assert_int_equal(buf[20 + 13], TH_SYN);
+    errno = 0;
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    assert_int_equal(errno, EALREADY);
+    assert_int_equal(f->ifc.close(u, fd), 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s libsynack-packetdrill.so\n", argv[0]);
+        return 2;
+    }
+    so_path = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_interface_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exports_only_init, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_accept_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retransmission_at_virtual_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gives_up_when_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocking_accept_woken_by_netdev_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonblocking_connect, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
