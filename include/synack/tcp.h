@@ -74,6 +74,11 @@ SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
  * read), -EAGAIN if nothing yet, or the connection's error (-ECONNRESET, ...). */
 SK_API ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len);
 
+/* Copies up to len bytes of received, in-order data without consuming them (MSG_PEEK):
+ * the window and the stack's state do not change. Returns what sk_tcp_recv would, short of
+ * reading. */
+SK_API ssize_t sk_tcp_peek(const struct sk_tcp *c, void *buf, size_t len);
+
 /* Bytes readable now / room in the send buffer now. */
 SK_API size_t sk_tcp_readable(const struct sk_tcp *c);
 SK_API size_t sk_tcp_writable(const struct sk_tcp *c);

@@ -462,6 +462,22 @@ ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
     return n;
 }
 
+ssize_t sk_tcp_peek(const struct sk_tcp *c, void *buf, size_t len)
+{
+    if (c->state == SK_TCP_LISTEN)
+        return -ENOTCONN;
+    if (c->rcv.len == 0) {
+        if (c->flags & TF_FIN_RCVD)
+            return 0;
+        if (c->error)
+            return c->error;
+        return c->state == SK_TCP_CLOSED ? -ENOTCONN : -EAGAIN;
+    }
+    uint32_t n = len < c->rcv.len ? (uint32_t)len : c->rcv.len;
+    sk_ring_peek(&c->rcv, 0, buf, n);
+    return n;
+}
+
 size_t sk_tcp_readable(const struct sk_tcp *c)
 {
     return c->rcv.len;
