@@ -23,6 +23,7 @@
 #define KEEP_DATA 3      /* data segments shown at each end of a long transfer */
 #define MIN_GAP 10       /* fewer hidden rows than this are shown after all */
 #define MAX_ROWS 200     /* beyond this (unless verbose) the middle rows are summed up */
+#define HASH_BYTES 96    /* IPv4 and TCP headers with options fit */
 #define MAX_ENDPOINTS 32 /* endpoints remembered for ISNs and retransmission tracking */
 
 static const struct ladder_glyphs utf8_glyphs = {
@@ -133,8 +134,9 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
 
 static uint64_t segment_hash(const struct sk_trace_event *ev) {
     uint64_t h = 0xcbf29ce484222325ull;
-    if (ev->frame && ev->frame_len)
-        return fnv1a(h, ev->frame, ev->frame_len);
+    if (ev->frame && ev->frame_len) /* the headers and the length tell frames apart */
+        return fnv1a(fnv1a(h, &ev->frame_len, sizeof(ev->frame_len)), ev->frame,
+                     ev->frame_len < HASH_BYTES ? ev->frame_len : HASH_BYTES);
     const struct sk_trace_segment *s = &ev->u.seg;
     uint32_t f[] = {s->saddr, s->daddr, s->sport, s->dport, s->seq, s->ack, s->flags, s->wnd,
                     s->len, s->ts_val, s->ts_ecr};
@@ -267,7 +269,7 @@ static void record_drop(struct ladder *l, int side, const struct sk_trace_event 
         /* A frame the receiver saw intact (SEG_IN came first) and then refused is a drop by
          * TCP, drawn on the receiver's side. One that never passed the checksums and is a bit
          * away from a segment in flight is that segment, corrupted on the wire. */
-        uint64_t h = fnv1a(0xcbf29ce484222325ull, ev->frame, ev->frame_len);
+        uint64_t h = segment_hash(ev);
         bool seen_intact = false;
         for (uint32_t i = l->nbucket ? l->bucket[h & (l->nbucket - 1)] : NONE; i != NONE;
              i = l->recs[i].chain)

@@ -179,15 +179,17 @@ static uint64_t mix64(uint64_t z) {
 }
 
 static void data_fill(uint64_t seed, uint64_t offset, uint8_t *buf, size_t len) {
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         uint64_t pos = offset + i;
-        buf[i] = (uint8_t)(mix64(seed ^ mix64(pos >> 3)) >> ((pos & 7) * 8));
+        uint64_t word = mix64(seed ^ mix64(pos >> 3)); /* bytes 8k..8k+7 of the stream */
+        for (unsigned k = pos & 7; k < 8 && i < len; k++, i++)
+            buf[i] = (uint8_t)(word >> (k * 8));
     }
 }
 
 /* Offset of the first byte of buf that differs from the stream at offset, or -1. */
 static int64_t data_check(uint64_t seed, uint64_t offset, const uint8_t *buf, size_t len) {
-    uint8_t want[512];
+    uint8_t want[4096];
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof(want) ? len - done : sizeof(want);
         data_fill(seed, offset + done, want, n);
@@ -607,19 +609,22 @@ static int apps_start(struct run *r) {
 
 /* ---- checking the outcome ---- */
 
+#define MAX_FAILS 8
+
 struct verdict {
     int nfail;
-    char first[256];
+    char why[MAX_FAILS][200]; /* the first MAX_FAILS failed expectations, most telling first */
 };
 
 static void fail(struct verdict *vd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct verdict *vd, const char *fmt, ...) {
-    if (vd->nfail++ == 0) {
+    if (vd->nfail < MAX_FAILS) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(vd->first, sizeof(vd->first), fmt, ap);
+        vsnprintf(vd->why[vd->nfail], sizeof(vd->why[0]), fmt, ap);
         va_end(ap);
     }
+    vd->nfail++;
 }
 
 static const char *state_str(enum sk_tcp_state s) {
@@ -632,15 +637,9 @@ static void check_outcome(const struct run *r, bool finished, struct verdict *vd
     const char *names[2] = {"client", "server"};
     if (!finished)
         fail(vd, "%s", r->stopped[0] ? r->stopped : "the run did not settle");
+    /* Most telling first: an error, then the data, then the states. */
     for (int side = 0; side < 2; side++) {
-        const struct observed *ob = &r->obs[side];
         const struct app *a = &r->app[side];
-        for (int s = 0; s < SK_TCP_STATE_COUNT; s++)
-            if ((sc->need[side] & (1u << s)) && !(ob->reached & (1u << s)))
-                fail(vd, "%s never reached %s", names[side], state_str((enum sk_tcp_state)s));
-        if (sc->end_closed[side] && (!ob->have_conn || ob->state != SK_TCP_CLOSED))
-            fail(vd, "%s's connection ended in %s, not CLOSED", names[side],
-                 ob->have_conn ? state_str(ob->state) : "no state");
         if (a->err != sc->want_err[side]) {
             if (sc->want_err[side] && !a->err)
                 fail(vd, "%s saw no error, expected %s", names[side],
@@ -649,15 +648,6 @@ static void check_outcome(const struct run *r, bool finished, struct verdict *vd
                 fail(vd, "%s saw %s%s%s", names[side], ladder_errno_name(a->err),
                      sc->want_err[side] ? ", expected " : " (no error expected)",
                      sc->want_err[side] ? ladder_errno_name(sc->want_err[side]) : "");
-        }
-    }
-    /* The handshake's acks: each side acknowledges the other's ISN + 1 (RFC 9293 §3.4). */
-    if (sc->need[0] & STATE_BIT(ESTABLISHED)) {
-        for (int side = 0; side < 2; side++) {
-            const struct observed *me = &r->obs[side], *peer = &r->obs[1 - side];
-            if (me->ack_known && peer->isn_known && me->first_ack != peer->isn + 1)
-                fail(vd, "%s's first ACK acks %" PRIu32 ", not the %s's ISN+1 %" PRIu32,
-                     names[side], me->first_ack, names[1 - side], peer->isn + 1);
         }
     }
     if (sc->data) {
@@ -673,6 +663,24 @@ static void check_outcome(const struct run *r, bool finished, struct verdict *vd
         if (c->rcvd != r->bytes)
             fail(vd, "client received %" PRIu64 " of %" PRIu64 " echoed bytes", c->rcvd,
                  r->bytes);
+    }
+    /* The handshake's acks: each side acknowledges the other's ISN + 1 (RFC 9293 §3.4). */
+    if (sc->need[0] & STATE_BIT(ESTABLISHED)) {
+        for (int side = 0; side < 2; side++) {
+            const struct observed *me = &r->obs[side], *peer = &r->obs[1 - side];
+            if (me->ack_known && peer->isn_known && me->first_ack != peer->isn + 1)
+                fail(vd, "%s's first ACK acks %" PRIu32 ", not the %s's ISN+1 %" PRIu32,
+                     names[side], me->first_ack, names[1 - side], peer->isn + 1);
+        }
+    }
+    for (int side = 0; side < 2; side++) {
+        const struct observed *ob = &r->obs[side];
+        for (int s = 0; s < SK_TCP_STATE_COUNT; s++)
+            if ((sc->need[side] & (1u << s)) && !(ob->reached & (1u << s)))
+                fail(vd, "%s never reached %s", names[side], state_str((enum sk_tcp_state)s));
+        if (sc->end_closed[side] && (!ob->have_conn || ob->state != SK_TCP_CLOSED))
+            fail(vd, "%s's connection ended in %s, not CLOSED", names[side],
+                 ob->have_conn ? state_str(ob->state) : "no state");
     }
     struct sk_memlink_stats ls;
     switch (sc->close) {
@@ -821,9 +829,13 @@ static void print_summary(const struct run *r, const struct verdict *vd, bool fi
            finished ? "" : "; ", finished ? "" : r->stopped);
     if (vd->nfail == 0)
         printf("  result             %sPASS: %s\n", g->yes, r->sc->expect);
-    else
-        printf("  result             %sFAIL: %s%s\n", g->no, vd->first,
-               vd->nfail > 1 ? " (and more)" : "");
+    else {
+        printf("  result             %sFAIL: %s\n", g->no, vd->why[0]);
+        for (int i = 1; i < vd->nfail && i < MAX_FAILS; i++)
+            printf("                     also: %s\n", vd->why[i]);
+        if (vd->nfail > MAX_FAILS)
+            printf("                     and %d more\n", vd->nfail - MAX_FAILS);
+    }
 }
 
 /* ---- option parsing ---- */
@@ -1133,7 +1145,7 @@ int cmd_sim(int argc, char **argv) {
         print_summary(r, &vd, finished);
         fflush(stdout);
         if (vd.nfail) {
-            fprintf(stderr, "synack sim: scenario %s failed: %s\n", r->sc->name, vd.first);
+            fprintf(stderr, "synack sim: scenario %s failed: %s\n", r->sc->name, vd.why[0]);
             rc = 1;
         }
     }
