@@ -635,6 +635,34 @@ static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, 
 #undef SEP
 }
 
+/* "client: SYN-SENT → ESTABLISHED", "server: dropped (tcp-no-socket)", ...: what a row
+ * other than a segment says, on its side. */
+static void side_event_text(const struct drawing *d, const struct rec *r, char *buf,
+                            size_t size) {
+    int n = snprintf(buf, size, "%s: ", d->l->opt.names[r->side]);
+    char *p = buf + n;
+    size_t left = size - (size_t)n;
+    switch (r->kind) {
+    case REC_STATE:
+        snprintf(p, left, "%s%s%s", state_name(r->u.st.from), d->g->to, state_name(r->u.st.to));
+        break;
+    case REC_TIMER:
+        snprintf(p, left, "%s timer fired", timer_name(r->u.timer));
+        break;
+    case REC_DROP:
+        snprintf(p, left, "dropped (%s)", drop_name(r->reason));
+        break;
+    case REC_ERROR:
+        snprintf(p, left, "error %s", ladder_errno_name(r->u.err));
+        break;
+    case REC_NOTE:
+        snprintf(p, left, "%s", r->u.note);
+        break;
+    default:
+        break;
+    }
+}
+
 static bool always_shown(const struct rec *r) {
     if (r->kind == REC_SEG)
         return (r->u.seg.flags & (SK_TCP_SYN | SK_TCP_FIN | SK_TCP_RST)) != 0;
@@ -812,35 +840,14 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
 
         struct out o = {0};
         time_column(d, &o, r->t);
-        char text[320];
-        const char *who = l->opt.names[r->side];
-        switch (r->kind) {
-        case REC_SEG:
+        if (r->kind == REC_SEG) {
             draw_arrow(d, &o, r);
             pad_to(&o, d->fields_col);
             draw_numbers(d, &o, r, resent);
-            break;
-        case REC_STATE:
-            snprintf(text, sizeof(text), "%s: %s%s%s", who, state_name(r->u.st.from), d->g->to,
-                     state_name(r->u.st.to));
+        } else {
+            char text[320];
+            side_event_text(d, r, text, sizeof(text));
             side_text(&o, r->side, text);
-            break;
-        case REC_TIMER:
-            snprintf(text, sizeof(text), "%s: %s timer fired", who, timer_name(r->u.timer));
-            side_text(&o, r->side, text);
-            break;
-        case REC_DROP:
-            snprintf(text, sizeof(text), "%s: dropped (%s)", who, drop_name(r->reason));
-            side_text(&o, r->side, text);
-            break;
-        case REC_ERROR:
-            snprintf(text, sizeof(text), "%s: error %s", who, ladder_errno_name(r->u.err));
-            side_text(&o, r->side, text);
-            break;
-        case REC_NOTE:
-            snprintf(text, sizeof(text), "%s: %s", who, r->u.note);
-            side_text(&o, r->side, text);
-            break;
         }
         emit(d, &o);
     }
