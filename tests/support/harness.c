@@ -407,6 +407,11 @@ static void raw_trace(void *ctx, const struct sk_trace_event *ev)
 
 struct raw *raw_new(const struct sk_config *cfg)
 {
+    return raw_new_at(cfg, T0);
+}
+
+struct raw *raw_new_at(const struct sk_config *cfg, sk_time_us start)
+{
     struct raw *r = calloc(1, sizeof(*r));
     assert_non_null(r);
     struct sk_config c;
@@ -418,9 +423,9 @@ struct raw *raw_new(const struct sk_config *cfg)
     c.output_ctx = r;
     c.trace = raw_trace;
     c.trace_ctx = r;
-    r->now = T0;
+    r->now = start;
     int err = 0;
-    r->st = sk_stack_new(&c, T0, &err);
+    r->st = sk_stack_new(&c, start, &err);
     assert_non_null(r->st);
     live_add(r, false);
     return r;

@@ -132,6 +132,8 @@ struct rseg {
 
 /* NULL config: harness_config(side 0). Time starts at T0. */
 struct raw *raw_new(const struct sk_config *cfg);
+/* Same, starting the clock at `start` (the ISN's clock component follows it, RFC 6528). */
+struct raw *raw_new_at(const struct sk_config *cfg, sk_time_us start);
 void raw_free(struct raw *r);
 /* Hands the stack one segment at the current time. */
 void raw_inject(struct raw *r, const struct rseg *s);
