@@ -119,6 +119,11 @@ struct sk_tcp {
     sk_time_us rtt_start;
     uint8_t retries;                    /* consecutive timeouts of the current timer */
     uint8_t persist_shift;              /* zero-window probe backoff */
+    bool keepalive;
+    uint8_t ka_cnt, ka_probes;
+    uint32_t ka_intvl_us;
+    uint64_t ka_idle_us;
+    sk_time_us last_rcv;                /* when the peer last sent us a segment */
     uint32_t user_timeout_us;
 
     /* Congestion control (tcp_cc.h) and loss recovery (RFC 6675, RFC 6582). */

@@ -51,6 +51,9 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ephemeral_hi = 65535;
     cfg->random_seed = 1;
     cfg->congestion_control = "cubic";
+    cfg->keepalive_idle_us = 2ull * 3600 * 1000000; /* RFC 1122 §4.2.3.6: >= 2 hours */
+    cfg->keepalive_intvl_us = 75000000;
+    cfg->keepalive_cnt = 9;
 }
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -101,6 +101,20 @@ struct sk_config {
     /* Congestion control for new connections: "cubic" (RFC 9438, the default) or "newreno"
      * (RFC 5681 + RFC 6582). */
     const char *congestion_control;
+
+    /* Round each connection's receive buffer up to a whole number of segments once the MSS is
+     * known, as FreeBSD's tcp_mss() does (65536 becomes 65700 for an MSS of 1460); visible in
+     * the advertised window. Default false: the buffer is rcvbuf_bytes exactly. */
+    bool rcvbuf_round_to_mss;
+
+    /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
+     * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
+     * a probe every keepalive_intvl_us (75 s); keepalive_cnt (9) unanswered probes end the
+     * connection with -ETIMEDOUT. */
+    bool keepalive;
+    uint64_t keepalive_idle_us;
+    uint32_t keepalive_intvl_us;
+    uint8_t keepalive_cnt;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. */

@@ -113,6 +113,10 @@ SK_API void *sk_tcp_get_context(const struct sk_tcp *c);
 
 /* Turns Nagle's algorithm off (true) or on. */
 SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
+/* Keep-alives for this connection (RFC 9293 §3.8.4): on/off, and idle time, interval and
+ * count (0 keeps the stack's value for that parameter). */
+SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
+                                 uint8_t cnt);
 /* RFC 9293 §3.8.3 user timeout for this connection; 0 restores the stack's default. */
 SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us);
 

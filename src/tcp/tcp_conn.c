@@ -105,6 +105,10 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->rcvbuf_size = st->cfg.rcvbuf_bytes;
     c->rto_us = st->cfg.rto_initial_us;
     c->user_timeout_us = st->cfg.user_timeout_us;
+    c->keepalive = st->cfg.keepalive;
+    c->ka_idle_us = st->cfg.keepalive_idle_us;
+    c->ka_intvl_us = st->cfg.keepalive_intvl_us;
+    c->ka_cnt = st->cfg.keepalive_cnt;
     c->laddr = st->cfg.addr;
     c->cc = st->cfg.congestion_control ? sk_cc_find(st->cfg.congestion_control) : &sk_cc_cubic;
     c->all_next = st->all;
@@ -639,6 +643,20 @@ void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay)
         sk_tcp_output(c);
         sk_leave(c->st);
     }
+}
+
+void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
+                          uint8_t cnt)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    c->keepalive = on;
+    c->ka_idle_us = idle_us ? idle_us : cfg->keepalive_idle_us;
+    c->ka_intvl_us = intvl_us ? intvl_us : cfg->keepalive_intvl_us;
+    c->ka_cnt = cnt ? cnt : cfg->keepalive_cnt;
+    c->ka_probes = 0;
+    if (c->last_rcv == 0)
+        c->last_rcv = c->st->now;
+    sk_tcp_keepalive_arm(c);
 }
 
 void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us)

@@ -61,6 +61,19 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     }
     uint32_t peer_mss = (o->present & SK_OPT_MSS) ? o->mss : 536;
     uint32_t mss = min_u32(peer_mss, c->rcv_mss);
+    if (cfg->rcvbuf_round_to_mss && c->rcv.len == 0 && mss > 0) {
+        /* FreeBSD's tcp_mss(): a whole number of segments; an empty ring is sized afresh
+         * (kept as it is if memory is short). */
+        uint32_t want = (c->rcvbuf_size + mss - 1) / mss * mss;
+        struct sk_ring r = {0};
+        if (c->rcv.buf == NULL) {
+            c->rcvbuf_size = want;
+        } else if (want != c->rcv.size && sk_ring_alloc(c->st, &r, want) == 0) {
+            sk_ring_free(c->st, &c->rcv);
+            c->rcv = r;
+            c->rcvbuf_size = want;
+        }
+    }
     /* RFC 6691: the MSS does not count options, so the timestamps come out of each segment. */
     if (c->flags & TF_TS)
         mss -= 12;
@@ -232,6 +245,16 @@ static bool fin_acked(const struct sk_tcp *c)
     return (c->flags & TF_FIN_QUEUED) && c->snd.len == 0 && c->snd_una == c->sndbuf_seq + 1;
 }
 
+/* RFC 2883 §4: the next ACK reports [left, right) as a duplicate in its first SACK block. */
+static void report_dsack(struct sk_tcp *c, uint32_t left, uint32_t right)
+{
+    if (!(c->flags & TF_SACK))
+        return;
+    c->dsack_left = left;
+    c->dsack_right = right;
+    c->flags |= TF_ACK_NOW;
+}
+
 /* Writes in-window text into the receive ring and advances RCV.NXT over what is contiguous.
  * Returns false if the segment could not be kept. */
 static bool receive_text(struct sk_tcp *c, const struct seg *s)
@@ -257,6 +280,9 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
         }
         if (j == i && q->n == SK_OOO_MAX)
             return false;
+        if (j == i + 1 && seq_le(q->r[i].left, s->seq) && seq_ge(q->r[i].right, s->seq + len))
+            report_dsack(c, s->seq, s->seq + len); /* all of it was already here */
+        c->sack_recent = left;
         sk_ring_write_at(&c->rcv, off, s->data, len);
         /* Replace ranges i..j-1 with [left, right). */
         uint8_t removed = (uint8_t)(j - i);
@@ -366,6 +392,9 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             }
             if (c->state == SK_TCP_TIME_WAIT && s->fin)
                 sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+            /* RFC 2883: tell the sender this data arrived twice. */
+            if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
+                report_dsack(c, s->seq, s->seq + s->len);
             sk_tcp_send_ack(c);
             return;
         }
@@ -377,6 +406,8 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             s->seq++;
         }
         uint32_t cut = min_u32(c->rcv_nxt - s->seq, s->len);
+        if (cut > 0)
+            report_dsack(c, s->seq, s->seq + cut);
         s->data += cut;
         s->len -= cut;
         s->seq += cut;
@@ -593,11 +624,16 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
             closed_input(st, ip, &s);
         return;
     }
+    c->last_rcv = st->now;
+    c->ka_probes = 0;
     if (c->state == SK_TCP_SYN_SENT)
         syn_sent_input(c, &s);
     else
         sync_input(c, &s);
-    if (c->state != SK_TCP_CLOSED)
+    if (c->state != SK_TCP_CLOSED) {
         sk_tcp_output(c);
+        if (c->keepalive && !sk_tcp_timer_on(c, SK_TIMER_KEEPALIVE))
+            sk_tcp_keepalive_arm(c);
+    }
     sk_tcp_notify(c);
 }

@@ -66,6 +66,8 @@ static inline bool sk_tcp_timer_on(const struct sk_tcp *c, enum sk_timer_kind k)
 {
     return c->timer[k] != SK_TIME_NEVER;
 }
+/* (Re)arms the keep-alive timer from the last segment received, if keep-alives are on. */
+void sk_tcp_keepalive_arm(struct sk_tcp *c);
 /* RFC 6298 §2: a new RTT measurement. */
 void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
 int sk_timer_update(struct sk_tcp *c);

@@ -115,13 +115,35 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
         h->opts.ts_val = sk_tcp_ts_now(c);
         h->opts.ts_ecr = c->ts_recent;
     }
-    if ((c->flags & TF_SACK) && c->ooo.n > 0 && !(h->flags & SK_TCP_RST)) {
+    if (!(c->flags & TF_SACK) || (h->flags & SK_TCP_RST))
+        return;
+    /* RFC 2883 §4: a D-SACK block goes first. RFC 2018 §4: then the block holding the most
+     * recently received segment, then the others (highest first, as a stand-in for recency).
+     * Blocks that do not fit in 40 bytes are left out by the emitter. */
+    uint8_t n = 0;
+    if (c->dsack_left != c->dsack_right) {
+        h->opts.sack[n].left = c->dsack_left;
+        h->opts.sack[n].right = c->dsack_right;
+        n++;
+    }
+    int recent = -1;
+    for (int i = 0; i < c->ooo.n; i++)
+        if (seq_le(c->ooo.r[i].left, c->sack_recent) && seq_lt(c->sack_recent, c->ooo.r[i].right))
+            recent = i;
+    if (recent >= 0) {
+        h->opts.sack[n].left = c->ooo.r[recent].left;
+        h->opts.sack[n].right = c->ooo.r[recent].right;
+        n++;
+    }
+    for (int i = c->ooo.n - 1; i >= 0 && n < SK_TCP_MAX_SACK; i--) {
+        if (i == recent)
+            continue;
+        h->opts.sack[n].left = c->ooo.r[i].left;
+        h->opts.sack[n].right = c->ooo.r[i].right;
+        n++;
+    }
+    if (n > 0) {
         h->opts.present |= SK_OPT_SACK;
-        uint8_t n = c->ooo.n < SK_TCP_MAX_SACK ? c->ooo.n : SK_TCP_MAX_SACK;
-        for (uint8_t i = 0; i < n; i++) {
-            h->opts.sack[i].left = c->ooo.r[i].left;
-            h->opts.sack[i].right = c->ooo.r[i].right;
-        }
         h->opts.nsack = n;
     }
 }
@@ -152,6 +174,7 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
     emit(c->st, c, c->raddr, &h, seq - c->sndbuf_seq);
     if (flags & SK_TCP_ACK) {
         c->last_ack_sent = c->rcv_nxt;
+        c->dsack_left = c->dsack_right = 0;
         c->flags &= ~(TF_ACK_NOW | TF_ACK_DELAYED);
         c->unacked_segs = 0;
         sk_tcp_timer_stop(c, SK_TIMER_DELACK);

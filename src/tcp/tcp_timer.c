@@ -60,6 +60,12 @@ static void on_retransmit_timeout(struct sk_tcp *c)
                         : cfg->data_retries;
     if (c->snd_una == c->snd_max)
         return; /* everything was acknowledged meanwhile */
+    if (!syn_phase && c->snd_wnd == 0) {
+        /* Nothing is lost: the peer's window is shut. Probe it instead (RFC 9293 §3.8.6.1),
+         * without spending retries: a peer that answers probes is alive. */
+        sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
+        return;
+    }
     if (c->retries >= limit) {
         sk_tcp_terminate(c, -ETIMEDOUT);
         return;
@@ -78,21 +84,66 @@ static void on_retransmit_timeout(struct sk_tcp *c)
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off like the RTO. */
 static void on_persist(struct sk_tcp *c)
 {
-    if (c->snd_una != c->snd_max || !seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len))
-        return; /* something is in flight: the retransmission timer covers it */
-    /* A small window: send what fits. A zero window: one byte beyond it, whose ACK tells the
-     * window; the probe repeats with backoff for as long as the peer answers. */
-    uint32_t usable = c->snd_wnd ? c->snd_wnd : 1;
-    c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, usable);
     if (c->snd_wnd != 0) {
+        /* A window too small to be worth a segment and nothing in flight: send what fits
+         * (RFC 9293 §3.8.6.2.1 override timeout). */
+        if (c->snd_una != c->snd_max || !seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len))
+            return;
         c->persist_shift = 0;
+        c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, c->snd_wnd);
         return;
     }
+    /* A zero window: the probe is the first unacknowledged byte (or the FIN), sent again each
+     * time with backoff for as long as the peer keeps answering (RFC 9293 §3.8.6.1). */
+    uint32_t used = sk_tcp_send_at(c, c->snd_una, 1);
+    if (used == 0)
+        return;
+    if (seq_lt(c->snd_nxt, c->snd_una + used))
+        c->snd_nxt = c->snd_una + used;
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
     sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
     if (c->persist_shift < 16)
         c->persist_shift++;
     sk_tcp_timer_set(c, SK_TIMER_PERSIST, clamp_rto(c, (uint64_t)c->rto_us << c->persist_shift));
+}
+
+static bool keepalive_state(const struct sk_tcp *c)
+{
+    return c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT ||
+           c->state == SK_TCP_FIN_WAIT_2;
+}
+
+void sk_tcp_keepalive_arm(struct sk_tcp *c)
+{
+    if (!c->keepalive || !keepalive_state(c)) {
+        sk_tcp_timer_stop(c, SK_TIMER_KEEPALIVE);
+        return;
+    }
+    sk_time_us due = c->last_rcv + c->ka_idle_us +
+                     (uint64_t)c->ka_probes * c->ka_intvl_us;
+    c->timer[SK_TIMER_KEEPALIVE] = due > c->st->now ? due : c->st->now;
+    sk_timer_update(c);
+}
+
+/* RFC 9293 §3.8.4, RFC 1122 §4.2.3.6: an idle connection is probed with <SEQ=SND.UNA-1>,
+ * which the peer must answer with an ACK; keepalive_cnt probes unanswered end it. */
+static void on_keepalive(struct sk_tcp *c)
+{
+    if (!c->keepalive || !keepalive_state(c))
+        return;
+    sk_time_us idle_end = c->last_rcv + c->ka_idle_us;
+    if (c->st->now < idle_end) {
+        c->ka_probes = 0;
+        sk_tcp_keepalive_arm(c);
+        return;
+    }
+    if (c->ka_probes >= c->ka_cnt) {
+        sk_tcp_terminate(c, -ETIMEDOUT);
+        return;
+    }
+    c->ka_probes++;
+    sk_tcp_send_ctl(c, c->snd_una - 1, c->rcv_nxt, SK_TCP_ACK);
+    sk_tcp_keepalive_arm(c);
 }
 
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
@@ -112,6 +163,7 @@ void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
             sk_tcp_send_ack(c);
         break;
     case SK_TIMER_KEEPALIVE:
+        on_keepalive(c);
         break;
     case SK_TIMER_TIME_WAIT:
         /* TIME-WAIT's 2*MSL ran out, or an orphaned FIN-WAIT-2 waited as long (a peer that never
