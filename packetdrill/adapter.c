@@ -217,6 +217,7 @@ static void profile_freebsd(struct pd *pd)
     c->msl_us = 30000000;         /* net.inet.tcp.msl: 30 s, TIME-WAIT 60 s */
     c->syn_retries = 6;
     c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
+    c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }
@@ -618,12 +619,13 @@ static ssize_t do_recv(struct pd *pd, int fd, void *buf, size_t len, int flags)
         return fail(EBADF);
     if (s->listening || s->tcp == NULL)
         return fail(ENOTCONN);
-    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL))
-        return fail(EOPNOTSUPP); /* MSG_PEEK, MSG_OOB, ...: not offered by sk_tcp_recv */
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | MSG_PEEK))
+        return fail(EOPNOTSUPP); /* MSG_OOB, MSG_TRUNC, ...: not offered */
     for (;;) {
         if (s->shut_rd && sk_tcp_readable(s->tcp) == 0)
             return 0;
-        ssize_t n = sk_tcp_recv(s->tcp, buf, len);
+        ssize_t n = (flags & MSG_PEEK) ? sk_tcp_peek(s->tcp, buf, len)
+                                       : sk_tcp_recv(s->tcp, buf, len);
         if (n >= 0)
             return n;
         if (n == -EAGAIN) {
