@@ -107,6 +107,17 @@ struct sk_config {
      * the advertised window. Default false: the buffer is rcvbuf_bytes exactly. */
     bool rcvbuf_round_to_mss;
 
+    /* Visible quirks of other stacks, for conformance profiles (packetdrill's freebsd profile).
+     * Both default off/0, which is RFC 9293's behaviour.
+     * ack_repeats_fin: while our FIN is unacknowledged, every ACK we send repeats it, with
+     *   <SEQ=the FIN's number> (FreeBSD's tcp_output: tcp_outflags[] of FIN-WAIT-1, CLOSING and
+     *   LAST-ACK carry FIN, and "if resending a FIN, be sure not to use a new sequence number").
+     * rto_slop_us: added to every retransmission timeout computed from an RTT sample or a
+     *   back-off, not to the initial one (FreeBSD's TCPT_RANGESET adds tcp_rexmit_slop, 200 ms),
+     *   so that SYN retransmissions come 1 s, then 2.2 s, then 4.2 s apart. */
+    bool ack_repeats_fin;
+    uint32_t rto_slop_us;
+
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
      * a probe every keepalive_intvl_us (75 s); keepalive_cnt (9) unanswered probes end the

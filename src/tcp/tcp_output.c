@@ -197,6 +197,13 @@ void sk_tcp_send_ack(struct sk_tcp *c)
     /* <SEQ=SND.NXT> in the RFC's sense: the next new number. Our snd_nxt goes back to SND.UNA
      * while retransmitting; an ACK carrying that old number would fail the peer's acceptability
      * test and be thrown away with the acknowledgment in it. */
+    if (c->st->cfg.ack_repeats_fin && (c->flags & TF_FIN_QUEUED) &&
+        (c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_CLOSING ||
+         c->state == SK_TCP_LAST_ACK) &&
+        c->snd_max == c->sndbuf_seq + c->snd.len + 1 && seq_lt(c->snd_una, c->snd_max)) {
+        send_segment(c, c->snd_max - 1, SK_TCP_ACK | SK_TCP_FIN, 0); /* see sk_config */
+        return;
+    }
     send_segment(c, c->snd_max, SK_TCP_ACK, 0);
 }
 

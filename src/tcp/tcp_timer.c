@@ -8,6 +8,9 @@
 
 void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us)
 {
+    /* sk_config.rto_slop_us: on every RTO but the initial one. */
+    if (k == SK_TIMER_RETRANSMIT && (c->retries > 0 || c->srtt_us != 0))
+        delay_us += c->st->cfg.rto_slop_us;
     c->timer[k] = c->st->now + delay_us;
     sk_timer_update(c);
 }
