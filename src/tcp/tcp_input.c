@@ -235,6 +235,11 @@ static bool time_wait_reusable(const struct sk_tcp *c, const struct sk_tcp_hdr *
 {
     if ((h->flags & (SK_TCP_SYN | SK_TCP_ACK | SK_TCP_RST)) != SK_TCP_SYN)
         return false;
+    /* Only a TIME-WAIT the application has let go of: one that still holds the handle (it
+     * shut down, both FINs crossed) would see its connection replaced under it. The SYN then
+     * gets RFC 5961's challenge ACK like in any synchronized state. */
+    if (c->flags & TF_USER)
+        return false;
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP))
         return seq_gt(h->opts.ts_val, c->ts_recent);
     return seq_gt(h->seq, c->rcv_nxt);
