@@ -210,7 +210,7 @@ static void profile_freebsd(struct pd *pd)
     c->rcvbuf_bytes = 65536;      /* net.inet.tcp.recvspace */
     c->sndbuf_bytes = 32768;      /* net.inet.tcp.sendspace */
     c->rcv_wnd_max = 65535;
-    c->delack_us = 100000;        /* net.inet.tcp.delacktime: 100 ms */
+    c->delack_us = 40000;         /* TCPTV_DELACK, hz/25: 40 ms (the suite waits 0.04 s) */
     c->rto_initial_us = 1000000;  /* TCPTV_RTOBASE: 1 s */
     c->rto_min_us = 30000;        /* TCPTV_MIN (net.inet.tcp.rexmit_min): 30 ms */
     c->rto_max_us = 64000000;     /* TCPTV_REXMTMAX: 64 s */
@@ -218,6 +218,8 @@ static void profile_freebsd(struct pd *pd)
     c->syn_retries = 6;
     c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
     c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
+    c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
+    c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }
@@ -1198,6 +1200,11 @@ static int hook_netdev_send(void *u, const void *buf, size_t count)
     int e = ensure_stack(pd);
     if (e)
         return unlock_ret(pd, fail(e));
+    if (pd->trace && count >= 20) {
+        const uint8_t *p = buf;
+        fprintf(stderr, "synack netdev_send %zu bytes %u.%u.%u.%u > %u.%u.%u.%u\n", count, p[12],
+                p[13], p[14], p[15], p[16], p[17], p[18], p[19]);
+    }
     sk_stack_input(pd->st, buf, count, pd->now);
     return unlock_ret(pd, 0);
 }
