@@ -29,7 +29,8 @@ static void challenge_ack(struct sk_tcp *c)
 {
     /* RFC 5961 §3.2, §4.2, §5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
     c->st->ctr.tcp_challenge_acks++;
-    sk_tcp_send_ack(c);
+    /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
+    sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
 }
 
 static void init_cwnd(struct sk_tcp *c)
