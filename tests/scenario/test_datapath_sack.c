@@ -1,0 +1,124 @@
+/* Data path: the receiver's SACK blocks (RFC 2018 §4) and D-SACK (RFC 2883 §4).
+ *
+ * The scripted peer sends 100-byte segments out of order; every ACK they trigger is checked
+ * for its exact blocks and their order: the block holding the segment that triggered the ACK
+ * first, a duplicate (D-SACK) before everything. D = IRS + 1 is the first data byte. */
+#include "test_datapath.h"
+
+#define D (IRS + 1)
+
+static struct sk_tcp *sack_conn(struct raw *r, uint32_t *iss)
+{
+    struct peer_opts po = {.sack = true};
+    struct sk_tcp *c = dp_connect(r, MS(10), &po, iss);
+    assert_true(info(c).sack_ok);
+    return c;
+}
+
+/* The peer sends stream bytes [off, off + len). */
+static void peer_data(struct raw *r, uint32_t iss, uint32_t off, uint32_t len)
+{
+    uint8_t buf[1500];
+    dp_fill(buf, off, len);
+    raw_send(r, .flags = ACK | PSH, .seq = D + off, .ack = iss + 1, .data = buf, .len = len);
+}
+
+/* The stack answers at once with ACK = D + ack; returns its index for dp_expect_sack. */
+static size_t expect_ack(struct raw *r, uint32_t iss, uint32_t ack)
+{
+    raw_expect(r, ACK, iss + 1, D + ack);
+    return r->cursor - 1;
+}
+
+static void test_sack_blocks_and_dsack(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = sack_conn(r, &iss);
+    /* A hole at [0, 100): the first out-of-order segment is reported alone. */
+    peer_data(r, iss, 100, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200});
+    /* A second island: the newest block first. */
+    peer_data(r, iss, 400, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 400, D + 500}, {D + 100, D + 200});
+    /* [200, 300) joins the first island: the merged block is the newest. */
+    peer_data(r, iss, 200, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 300}, {D + 400, D + 500});
+    /* RFC 2883 §4: [100, 200) again: the duplicate first, then the block that holds it
+     * (§4.2 example), then the others. */
+    peer_data(r, iss, 100, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 100, D + 300},
+                   {D + 400, D + 500});
+    /* The D-SACK is reported once: the next ACK no longer carries it. */
+    peer_data(r, iss, 600, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 600, D + 700}, {D + 400, D + 500},
+                   {D + 100, D + 300});
+    /* The hole fills: the cumulative ACK moves to 300, the islands above stay. */
+    peer_data(r, iss, 0, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 300), {D + 600, D + 700}, {D + 400, D + 500});
+    /* RFC 2883 §4.1: a duplicate below the cumulative ACK is reported as D-SACK alone in front
+     * of the remaining blocks. */
+    peer_data(r, iss, 0, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 300), {D + 0, D + 100}, {D + 600, D + 700},
+                   {D + 400, D + 500});
+    /* Everything in order: no SACK blocks any more. */
+    peer_data(r, iss, 300, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 500), {D + 600, D + 700});
+    peer_data(r, iss, 500, 100);
+    dp_expect_no_sack(r, expect_ack(r, iss, 700));
+    /* The application reads exactly the stream. */
+    uint8_t got[800], want[700];
+    assert_int_equal(sk_tcp_recv(c, got, sizeof(got)), 700);
+    dp_fill(want, 0, 700);
+    assert_memory_equal(got, want, 700);
+    raw_free(r);
+}
+
+/* RFC 2018 §4: after the first block (the newest), the SACK option SHOULD repeat the most
+ * recently reported first blocks. Arrivals [500,600), [100,200), [300,400): the ACK of the last
+ * carries [300,400), [100,200), [500,600). */
+static void test_sack_blocks_in_recency_order(void **state)
+{
+    (void)state;
+    /* DEVIATION (src/tcp/tcp_output.c, segment_options): after the newest block the others
+     * are listed highest sequence first ("a stand-in for recency"), so this ACK carries
+     * [300,400), [500,600), [100,200). RFC 2018 §4 (SHOULD) orders them by how recently they
+     * were reported, which matters when more islands exist than fit in the option: the sender
+     * then keeps learning about the newest ones. Skipped until the owner of src/tcp decides. */
+    skip();
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    sack_conn(r, &iss);
+    peer_data(r, iss, 500, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 500, D + 600});
+    peer_data(r, iss, 100, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 500, D + 600});
+    peer_data(r, iss, 300, 100);
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 300, D + 400}, {D + 100, D + 200},
+                   {D + 500, D + 600});
+    raw_free(r);
+}
+
+/* Without SACK agreed, out-of-order data is still ACKed at once, with no SACK option. */
+static void test_no_sack_blocks_without_sack_permitted(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = dp_connect(r, MS(10), NULL, &iss);
+    assert_false(info(c).sack_ok);
+    peer_data(r, iss, 100, 100);
+    dp_expect_no_sack(r, expect_ack(r, iss, 0));
+    raw_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TEST(test_sack_blocks_and_dsack),
+        TEST(test_sack_blocks_in_recency_order),
+        TEST(test_no_sack_blocks_without_sack_permitted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
