@@ -401,7 +401,10 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             /* RFC 2883: tell the sender this data arrived twice. */
             if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
                 report_dsack(c, s->seq, s->seq + s->len);
-            sk_tcp_send_ack(c);
+            if (s->syn)
+                challenge_ack(c); /* RFC 5961 §4.2: any SYN in a synchronized state */
+            else
+                sk_tcp_send_ack(c);
             return;
         }
     }
