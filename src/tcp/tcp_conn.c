@@ -450,16 +450,17 @@ ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
     if (n == 0)
         return 0;
     sk_enter(c->st);
-    uint32_t wnd_before = sk_tcp_rcv_window(c);
     sk_ring_peek(&c->rcv, 0, buf, n);
     sk_ring_consume(&c->rcv, n);
-    /* RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it has grown by at
-     * least one MSS or half the buffer, whichever is smaller (receiver-side SWS avoidance). */
-    uint32_t wnd_after = sk_tcp_rcv_window(c);
+    /* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): announce the reopened window once its
+     * right edge can move by min(MSS, half the buffer); and only while what the peer may
+     * still send is under half the buffer, since until then it is not held back. */
+    uint32_t edge = c->rcv_nxt + sk_tcp_rcv_window(c);
     uint32_t thresh = min_u32(c->rcv_mss, c->rcv.size / 2);
-    if (c->state != SK_TCP_CLOSED && wnd_after - wnd_before >= thresh &&
-        seq_lt(c->rcv_adv, c->rcv_nxt + wnd_after) &&
-        (c->rcv_adv - c->rcv_nxt) < thresh)
+    bool open = c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_FIN_WAIT_1 ||
+                c->state == SK_TCP_FIN_WAIT_2;
+    if (open && seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= thresh &&
+        c->rcv_adv - c->rcv_nxt < c->rcv.size / 2)
         sk_tcp_send_ack(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
