@@ -150,6 +150,8 @@ struct sk_tcp {
 
     /* Error the application will see (negative errno), 0 if none. */
     int error;
+    /* RFC 1122 §4.2.3.9: the last soft ICMP error (negative errno), kept for diagnosis. */
+    int soft_error;
     /* Stats. */
     uint64_t total_retransmits, bytes_sent, bytes_acked, bytes_received;
 
@@ -195,9 +197,14 @@ struct sk_stack {
 
     struct sk_stack_counters ctr;
 
-    /* Scratch for building one outgoing frame. */
+    /* Scratch for building one outgoing frame: link header, IPv4 header, transport. */
     uint8_t *tx;
     size_t tx_cap;
+
+    /* ARP cache and queue, reassembly, ICMP rate limit, UDP sockets (src/ip/ip_int.h), and
+     * the earliest deadline among them, folded into sk_stack_next_deadline. */
+    struct sk_ipstate *ip;
+    sk_time_us ip_deadline;
 };
 
 /* stack.c */
@@ -210,6 +217,11 @@ void sk_trace_emit(struct sk_stack *st, struct sk_trace_event *ev);
 void sk_enter(struct sk_stack *st);
 void sk_leave(struct sk_stack *st);
 
+/* ip/link.c: the link layer (bare IP or Ethernet) */
+void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);
+/* Bytes of link header before the IPv4 header in st->tx (0 or 14). */
+size_t sk_link_hlen(const struct sk_stack *st);
+
 /* ip/ipv4.c */
 void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint8_t *frame,
                  size_t frame_len);
@@ -217,6 +229,11 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
 size_t sk_ip_headroom(const struct sk_stack *st);
 /* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom(). */
 void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len);
+/* ip/ip_state.c: the IP layer's state in the stack, its timers. */
+int sk_ip_init(struct sk_stack *st);
+void sk_ip_free(struct sk_stack *st);
+/* Runs ARP retries and reassembly expiry due at st->now; recomputes st->ip_deadline. */
+void sk_ip_timer(struct sk_stack *st);
 
 /* tcp/ */
 void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,

@@ -54,6 +54,16 @@ void sk_config_default(struct sk_config *cfg)
     cfg->keepalive_idle_us = 2ull * 3600 * 1000000; /* RFC 1122 §4.2.3.6: >= 2 hours */
     cfg->keepalive_intvl_us = 75000000;
     cfg->keepalive_cnt = 9;
+    cfg->arp_timeout_us = 60000000;
+    cfg->arp_retry_us = 1000000;
+    cfg->arp_retries = 3;
+    cfg->arp_queue_bytes = 64 * 1024;
+    cfg->ipfrag_timeout_us = 30000000; /* RFC 1122 §3.3.2: 60 s to 120 s; Linux uses 30 s */
+    cfg->ipfrag_max_datagrams = 64;
+    cfg->ipfrag_max_bytes = 1024 * 1024;
+    cfg->icmp_rate_per_s = 1000;
+    cfg->icmp_burst = 50;
+    cfg->udp_rcvq_datagrams = 64;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -90,11 +100,6 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
         *err = -EINVAL;
         return NULL;
     }
-    /* Ethernet framing needs ARP, which arrives with the real-wire work. */
-    if (cfg->link_type == SK_LINK_ETHERNET) {
-        *err = -ENOTSUP;
-        return NULL;
-    }
     void *(*alloc)(void *, void *, size_t, size_t) = cfg->alloc ? cfg->alloc : default_alloc;
     struct sk_stack *st = alloc(cfg->alloc_ctx, NULL, 0, sizeof(*st));
     if (st == NULL) {
@@ -112,11 +117,11 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
     st->listen_tab_mask = 63;
-    st->tx_cap = (size_t)cfg->mtu + 64;
+    st->tx_cap = (cfg->link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0) + (size_t)cfg->mtu + 64;
     st->conn_tab = sk_mem_alloc(st, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     st->listen_tab = sk_mem_alloc(st, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
     st->tx = sk_mem_alloc(st, st->tx_cap);
-    if (!st->conn_tab || !st->listen_tab || !st->tx) {
+    if (!st->conn_tab || !st->listen_tab || !st->tx || sk_ip_init(st) != 0) {
         sk_stack_free(st);
         *err = -ENOMEM;
         return NULL;
@@ -132,6 +137,7 @@ void sk_stack_free(struct sk_stack *st)
     if (st == NULL)
         return;
     sk_tcp_free_all(st);
+    sk_ip_free(st);
     if (st->conn_tab)
         sk_mem_free(st, st->conn_tab, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     if (st->listen_tab)
@@ -297,7 +303,8 @@ void sk_timer_remove(struct sk_tcp *c)
 
 sk_time_us sk_stack_next_deadline(const struct sk_stack *st)
 {
-    return st->heap_len ? st->heap[0]->deadline : SK_TIME_NEVER;
+    sk_time_us d = st->heap_len ? st->heap[0]->deadline : SK_TIME_NEVER;
+    return st->ip_deadline < d ? st->ip_deadline : d;
 }
 
 sk_time_us sk_stack_now(const struct sk_stack *st)
@@ -332,6 +339,8 @@ sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
         sk_timer_update(c);
         sk_tcp_timer_fire(c, k);
     }
+    if (st->ip_deadline <= st->now)
+        sk_ip_timer(st);
     sk_leave(st);
     return sk_stack_next_deadline(st);
 }
@@ -342,7 +351,7 @@ void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_ti
     advance(st, now);
     st->ctr.frames_in++;
     st->ctr.bytes_in += len;
-    sk_ip_input(st, frame, len, frame, len);
+    sk_link_input(st, frame, len);
     sk_leave(st);
 }
 
@@ -359,13 +368,15 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
         "tcp_timewait_reused", "alloc_failures", "limit_connections", "limit_backlog",
-        "limit_buffers"};
+        "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
+        "icmp_out", "udp_in", "udp_out"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
         c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
         c->tcp_conn_failed, c->tcp_timewait_reused, c->alloc_failures, c->limit_connections,
-        c->limit_backlog, c->limit_buffers};
+        c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
+        c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -431,6 +442,18 @@ const char *sk_drop_reason_name(enum sk_drop_reason r)
         [SK_DROP_UDP_NO_SOCKET] = "udp-no-socket",
         [SK_DROP_ARP_MALFORMED] = "arp-malformed",
         [SK_DROP_OUT_NO_ROUTE] = "out-no-route",
+        [SK_DROP_LINK_OVERSIZE] = "link-oversize",
+        [SK_DROP_IP_FRAG_OVERLAP] = "ip-fragment-overlap",
+        [SK_DROP_IP_FRAG_DUP] = "ip-fragment-duplicate",
+        [SK_DROP_IP_FRAG_INVALID] = "ip-fragment-invalid",
+        [SK_DROP_IP_REASM_TIMEOUT] = "ip-reassembly-timeout",
+        [SK_DROP_IP_REASM_LIMIT] = "ip-reassembly-limit",
+        [SK_DROP_ARP_NOT_FOR_US] = "arp-not-for-us",
+        [SK_DROP_ARP_QUEUE_FULL] = "arp-queue-full",
+        [SK_DROP_ARP_UNRESOLVED] = "arp-unresolved",
+        [SK_DROP_ICMP_UNMATCHED] = "icmp-unmatched",
+        [SK_DROP_ICMP_RATELIMIT] = "icmp-rate-limited",
+        [SK_DROP_UDP_QUEUE_FULL] = "udp-queue-full",
     };
     if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)
         return "unknown";

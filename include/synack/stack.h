@@ -126,6 +126,27 @@ struct sk_config {
     uint64_t keepalive_idle_us;
     uint32_t keepalive_intvl_us;
     uint8_t keepalive_cnt;
+
+    /* The real wire (src/ip/). ARP (RFC 826, Ethernet links only): an answer is trusted for
+     * arp_timeout_us (default 60 s, then re-probed while in use); a request is repeated every
+     * arp_retry_us (1 s) up to arp_retries times (3); packets waiting for an answer are copied
+     * into a per-stack queue of at most arp_queue_bytes (64 KiB). */
+    uint32_t arp_timeout_us;
+    uint32_t arp_retry_us;
+    uint8_t arp_retries;
+    uint32_t arp_queue_bytes;
+    /* IPv4 reassembly (RFC 791, RFC 815): an incomplete datagram lives ipfrag_timeout_us
+     * (30 s); at most ipfrag_max_datagrams (64) at once holding ipfrag_max_bytes (1 MiB) in
+     * all. ipfrag_max_bytes = 0 turns reassembly off (fragments are dropped). */
+    uint32_t ipfrag_timeout_us;
+    uint32_t ipfrag_max_datagrams;
+    uint32_t ipfrag_max_bytes;
+    /* ICMP errors we send (RFC 1812 §4.3.2.8): a token bucket of icmp_burst (50) refilled at
+     * icmp_rate_per_s (1000) tokens a second. Echo replies are not limited. */
+    uint32_t icmp_rate_per_s;
+    uint32_t icmp_burst;
+    /* UDP: datagrams held per socket until read (64); more are dropped and counted. */
+    uint32_t udp_rcvq_datagrams;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. */
@@ -147,6 +168,11 @@ SK_API void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len
  * (SK_TIME_NEVER if none). Call it at or after the returned deadline. */
 SK_API sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now);
 
+/* Gratuitous ARP (RFC 5227 §3 announcement: a request with our address as sender and
+ * target) so that neighbours learn our link address at start. Ethernet links only; a no-op
+ * on SK_LINK_IP. Drivers call it once the link is up. */
+SK_API void sk_stack_announce(struct sk_stack *st);
+
 /* The earliest pending deadline, without running anything. */
 SK_API sk_time_us sk_stack_next_deadline(const struct sk_stack *st);
 
@@ -156,13 +182,14 @@ SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
 SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
 
 /* Counters. Each drop reason has its own counter (see enum sk_drop_reason in trace.h). */
-#define SK_DROP_REASON_MAX 48
+#define SK_DROP_REASON_MAX 64
 struct sk_stack_counters {
     uint64_t frames_in, frames_out, bytes_in, bytes_out;
     uint64_t ip_in, ip_out;
     uint64_t tcp_segs_in, tcp_segs_out, tcp_retransmits, tcp_rst_out, tcp_challenge_acks;
     uint64_t tcp_active_opens, tcp_passive_opens, tcp_established, tcp_conn_failed;
     uint64_t tcp_timewait_reused;
+    uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     uint64_t drops_total;
     uint64_t drops[SK_DROP_REASON_MAX];

@@ -65,6 +65,19 @@ enum sk_drop_reason {
     SK_DROP_UDP_NO_SOCKET,
     SK_DROP_ARP_MALFORMED,
     SK_DROP_OUT_NO_ROUTE,      /* outgoing: no route / no link address */
+    /* The real wire: Ethernet, ARP, fragments, ICMP and UDP (src/ip/). */
+    SK_DROP_LINK_OVERSIZE,     /* frame longer than the link MTU allows */
+    SK_DROP_IP_FRAG_OVERLAP,   /* overlapping fragments: the whole datagram (RFC 5722 style) */
+    SK_DROP_IP_FRAG_DUP,       /* a fragment repeating bytes already held, unchanged */
+    SK_DROP_IP_FRAG_INVALID,   /* beyond 65535 bytes, not a multiple of 8, or a second end */
+    SK_DROP_IP_REASM_TIMEOUT,  /* incomplete datagram expired (RFC 791: 30 s here) */
+    SK_DROP_IP_REASM_LIMIT,    /* reassembly memory, datagram or hole limit reached */
+    SK_DROP_ARP_NOT_FOR_US,    /* a request for somebody else's address */
+    SK_DROP_ARP_QUEUE_FULL,    /* outgoing packet waiting for ARP: queue full */
+    SK_DROP_ARP_UNRESOLVED,    /* outgoing packet: ARP got no answer after its retries */
+    SK_DROP_ICMP_UNMATCHED,    /* ICMP error quoting nothing of ours (or out of window) */
+    SK_DROP_ICMP_RATELIMIT,    /* an ICMP error we owed was not sent: rate limit */
+    SK_DROP_UDP_QUEUE_FULL,    /* the socket's receive queue is full */
     SK_DROP_REASON_COUNT
 };
 

@@ -1,75 +1,191 @@
-/* IPv4 input and output (RFC 791, RFC 1122 §3.2.1 and §3.3).
+/* IPv4 input, routing and output (RFC 791, RFC 1122 §3.2.1, §3.3).
  *
- * Input validates the header (version, lengths, checksum: RFC 1122 §3.2.1.1-2), checks the
- * destination and hands the payload to the transport. Fragments are dropped and counted until
- * reassembly lands with the real-wire work. Output writes a 20-byte header with DF set (TCP
- * segments are sized to the path MTU, RFC 1191) and a per-stack incrementing ID.
+ * Input validates the header (version, lengths, checksum: RFC 1122 §3.2.1.1-2; the parser in
+ * wire/ipv4.c), checks the destination (ours, or a broadcast address for UDP) and the source
+ * (§3.2.1.3), hands fragments to reassembly (ip_frag.c) and the payload to TCP, UDP or ICMP;
+ * any other protocol gets an ICMP protocol unreachable (§3.2.2.1).
+ *
+ * Routing (§3.3.1.1): a destination on the connected network (addr/prefix_len) is its own
+ * next hop; any other goes to the default gateway; without one the datagram is dropped and
+ * counted (a bare-IP link is point to point: everything leaves through it). Output writes a 20-byte header: TCP segments are sized to the path MTU and sent
+ * with DF (RFC 1191); UDP and ICMP datagrams larger than the MTU are fragmented (RFC 791 §3.2
+ * "Fragmentation"), each fragment but the last carrying a multiple of 8 bytes. IDs come from
+ * a per-stack counter with a random start (RFC 6864 §4.1).
  */
-#include "internal.h"
+#include "ip/ip_int.h"
+
+#define IP_TTL 64 /* RFC 1700 default TTL, as Linux and FreeBSD */
 
 size_t sk_ip_headroom(const struct sk_stack *st)
 {
-    (void)st;
-    return SK_IPV4_HLEN;
+    return sk_link_hlen(st) + SK_IPV4_HLEN;
 }
 
-static bool is_bad_source(uint32_t a)
+static uint32_t prefix_mask(const struct sk_stack *st)
 {
-    /* RFC 1122 §3.2.1.3: never accept a broadcast, multicast or loopback source. */
-    return a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127;
+    return st->cfg.prefix_len == 0 ? 0 : 0xffffffffu << (32 - st->cfg.prefix_len);
+}
+
+/* The limited broadcast, or the connected network's directed broadcast (RFC 1122 §3.2.1.3). */
+static bool is_broadcast(const struct sk_stack *st, uint32_t a)
+{
+    uint32_t m = prefix_mask(st);
+    if (a == 0xffffffffu)
+        return true;
+    return st->cfg.prefix_len <= 30 && (a & m) == (st->cfg.addr & m) && (a & ~m) == ~m;
+}
+
+uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast)
+{
+    uint32_t m = prefix_mask(st);
+    *bcast = is_broadcast(st, dst);
+    if (*bcast || (dst & m) == (st->cfg.addr & m))
+        return dst;
+    if (st->cfg.gateway != 0)
+        return st->cfg.gateway;
+    /* A bare-IP link (TUN, the simulator, packetdrill) is point to point: whatever is not
+     * on the connected network still leaves through it, and there is no next hop to name. */
+    return st->cfg.link_type == SK_LINK_IP ? dst : 0;
+}
+
+static bool is_bad_source(const struct sk_stack *st, uint32_t a)
+{
+    /* RFC 1122 §3.2.1.3: never accept a broadcast, multicast or loopback source, nor (a
+     * martian on a link) our own address. */
+    return a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127 || a == st->cfg.addr ||
+           is_broadcast(st, a);
+}
+
+static void deliver(struct sk_stack *st, const struct ip_pkt *p)
+{
+    switch (p->h.proto) {
+    case SK_IPPROTO_TCP:
+        if (p->broadcast) {
+            sk_drop(st, SK_DROP_IP_NOT_FOR_US, NULL, p->frame, p->frame_len);
+            return;
+        }
+        sk_tcp_input(st, &p->h, p->frame, p->frame_len);
+        break;
+    case SK_IPPROTO_UDP:
+        sk_udp_input(st, p);
+        break;
+    case SK_IPPROTO_ICMP:
+        sk_icmp_input(st, p);
+        break;
+    default:
+        /* RFC 1122 §3.2.2.1: a host SHOULD answer an unknown protocol with code 2. */
+        sk_icmp_send_unreach(st, p, 2);
+        sk_drop(st, SK_DROP_IP_PROTO, NULL, p->frame, p->frame_len);
+        break;
+    }
 }
 
 void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint8_t *frame,
                  size_t frame_len)
 {
-    struct sk_ipv4_hdr ip;
-    int r = sk_ipv4_parse(pkt, len, &ip);
+    struct ip_pkt p = {.raw = pkt, .frame = frame, .frame_len = frame_len};
+    int r = sk_ipv4_parse(pkt, len, &p.h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
         return;
     }
     st->ctr.ip_in++;
-    if (ip.dst != st->cfg.addr) {
+    p.raw_len = p.h.total_len;
+    /* RFC 1122 §3.2.1.7: a host does not discard a datagram for its TTL; nothing to check. */
+    p.broadcast = p.h.dst != st->cfg.addr && is_broadcast(st, p.h.dst);
+    if (p.h.dst != st->cfg.addr && !p.broadcast) {
         sk_drop(st, SK_DROP_IP_NOT_FOR_US, NULL, frame, frame_len);
         return;
     }
-    if (is_bad_source(ip.src)) {
+    if (is_bad_source(st, p.h.src)) {
         sk_drop(st, SK_DROP_IP_BAD_SRC, NULL, frame, frame_len);
         return;
     }
-    if (ip.mf || ip.frag_off != 0) {
-        sk_drop(st, SK_DROP_IP_FRAGMENT, NULL, frame, frame_len);
+    if (p.h.mf || p.h.frag_off != 0) {
+        struct ip_pkt whole;
+        struct frag_dgram *d = NULL;
+        if (sk_ipfrag_input(st, &p, &whole, &d)) {
+            deliver(st, &whole);
+            sk_ipfrag_release(st, d);
+        }
         return;
     }
-    switch (ip.proto) {
-    case SK_IPPROTO_TCP:
-        sk_tcp_input(st, &ip, frame, frame_len);
-        break;
-    default:
-        sk_drop(st, SK_DROP_IP_PROTO, NULL, frame, frame_len);
-        break;
-    }
+    deliver(st, &p);
+}
+
+static void write_header(struct sk_stack *st, uint8_t *at, uint32_t dst, uint8_t proto,
+                         uint16_t id, bool df, bool mf, uint16_t frag_off, size_t len)
+{
+    struct sk_ipv4_hdr ip = {
+        .hdr_len = SK_IPV4_HLEN, .id = id, .df = df, .mf = mf, .frag_off = frag_off,
+        .ttl = IP_TTL, .proto = proto, .src = st->cfg.addr, .dst = dst,
+    };
+    sk_ipv4_emit(at, SK_IPV4_HLEN, &ip, len);
 }
 
 void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len)
 {
-    static const uint8_t ttl = 64; /* RFC 1700 default TTL, as Linux and FreeBSD */
-    struct sk_ipv4_hdr ip = {
-        .hdr_len = SK_IPV4_HLEN,
-        .id = (uint16_t)st->ctr.ip_out,
-        .df = true,
-        .ttl = ttl,
-        .proto = proto,
-        .src = st->cfg.addr,
-        .dst = dst,
-    };
-    size_t n = sk_ipv4_emit(st->tx, st->tx_cap, &ip, len);
-    if (n == 0) {
+    bool bcast;
+    uint32_t nexthop = sk_ip_route(st, dst, &bcast);
+    size_t lh = sk_link_hlen(st);
+    /* Callers size what they build to the MTU (TCP: the MSS); anything else is a bug kept
+     * visible as a counted drop rather than a truncated datagram. */
+    if (nexthop == 0 || SK_IPV4_HLEN + len > st->cfg.mtu) {
         sk_drop(st, SK_DROP_OUT_NO_ROUTE, NULL, NULL, 0);
         return;
     }
+    /* RFC 1191 §3: TCP probes the path MTU with DF; the others may be fragmented. */
+    write_header(st, st->tx + lh, dst, proto, st->ip->next_id++, proto == SK_IPPROTO_TCP, false,
+                 0, len);
     st->ctr.ip_out++;
-    st->ctr.frames_out++;
-    st->ctr.bytes_out += n + len;
-    st->cfg.output(st->cfg.output_ctx, st->tx, n + len);
+    sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len);
+}
+
+/* Copies bytes [off, off+n) of the concatenation head|body to dst. */
+static void copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint8_t *body,
+                      size_t off, size_t n)
+{
+    if (off < hlen) {
+        size_t k = hlen - off < n ? hlen - off : n;
+        memmove(dst, head + off, k);
+        dst += k;
+        n -= k;
+        off = hlen;
+    }
+    if (n)
+        memmove(dst, body + (off - hlen), n);
+}
+
+int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
+               size_t hlen, const uint8_t *body, size_t blen)
+{
+    size_t total = hlen + blen;
+    if (total > UINT16_MAX - SK_IPV4_HLEN)
+        return -EMSGSIZE;
+    bool bcast;
+    uint32_t nexthop = sk_ip_route(st, dst, &bcast);
+    if (nexthop == 0) {
+        sk_drop(st, SK_DROP_OUT_NO_ROUTE, NULL, NULL, 0);
+        return -EHOSTUNREACH;
+    }
+    size_t lh = sk_link_hlen(st);
+    uint8_t *payload = st->tx + lh + SK_IPV4_HLEN;
+    uint16_t id = st->ip->next_id++;
+    /* RFC 791 §3.2: every fragment but the last carries a multiple of 8 bytes of data. */
+    size_t per = SK_IPV4_HLEN + total <= st->cfg.mtu ? total
+                                                      : (size_t)(st->cfg.mtu - SK_IPV4_HLEN) / 8 * 8;
+    for (size_t off = 0; off < total || total == 0;) {
+        size_t n = total - off < per ? total - off : per;
+        bool mf = off + n < total;
+        copy_span(payload, head, hlen, body, off, n);
+        write_header(st, st->tx + lh, dst, proto, id, false, mf, (uint16_t)off, n);
+        st->ctr.ip_out++;
+        if (per < total)
+            st->ctr.ip_frags_out++;
+        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n);
+        off += n;
+        if (total == 0)
+            break;
+    }
+    return 0;
 }

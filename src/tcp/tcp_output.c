@@ -68,6 +68,15 @@ static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct s
     if (h->payload_len) {
         uint8_t optbuf[40];
         size_t optlen = sk_tcp_opts_emit(optbuf, sizeof(optbuf), &h->opts, layout);
+        /* The datagram must fit the MTU (RFC 1191: it goes with DF). The payload was sized to
+         * the MSS less the timestamps; SACK blocks that do not fit beside it are left out
+         * (RFC 2018 §3 lets a receiver send fewer; pure ACKs still carry them all). */
+        size_t fit = st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN;
+        while ((h->opts.present & SK_OPT_SACK) && optlen + h->payload_len > fit) {
+            if (--h->opts.nsack == 0)
+                h->opts.present &= (uint8_t)~SK_OPT_SACK;
+            optlen = sk_tcp_opts_emit(optbuf, sizeof(optbuf), &h->opts, layout);
+        }
         uint8_t *dst = seg + SK_TCP_HLEN + optlen;
         if (SK_TCP_HLEN + optlen + h->payload_len > cap)
             h->payload_len = cap - SK_TCP_HLEN - optlen; /* never: the MSS fits the MTU */

@@ -1,0 +1,159 @@
+/* Private interface between the files of the IP layer: link.c (Ethernet framing), arp.c
+ * (RFC 826 cache and queue), ipv4.c (input, routing, output, fragmentation), ip_frag.c
+ * (RFC 815 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the state and its
+ * timer), and tcp/tcp_icmp.c (ICMP errors acted on by TCP).
+ *
+ * All of it hangs off the stack (st->ip); nothing is global. Memory comes from sk_mem_alloc
+ * and is bounded by the limits in sk_config.
+ */
+#ifndef SK_IP_INT_H
+#define SK_IP_INT_H
+
+#include "internal.h"
+
+struct sk_udp;
+
+/* ---- ARP (arp.c) ---- */
+#define SK_ARP_CACHE_SIZE 64
+enum arp_state {
+    ARP_FREE = 0,
+    ARP_INCOMPLETE, /* request sent, no answer yet; packets may wait in the queue */
+    ARP_REACHABLE,  /* answer younger than arp_timeout_us */
+    ARP_PROBING,    /* answer too old: still used, a request is out to confirm it */
+};
+struct arp_entry {
+    uint32_t ip;
+    uint8_t mac[6];
+    uint8_t state;     /* enum arp_state */
+    uint8_t tries;     /* requests sent in the current round */
+    sk_time_us expires; /* REACHABLE: when the answer gets old; otherwise the next retry */
+    sk_time_us used;   /* last lookup, to pick a victim when the cache is full */
+};
+/* A packet (IPv4 header onwards) waiting for its next hop's link address. */
+struct arp_pending {
+    struct arp_pending *next;
+    uint32_t nexthop;
+    size_t len;
+    uint8_t data[];
+};
+
+/* ---- Reassembly (ip_frag.c) ---- */
+#define SK_FRAG_MAX_HOLES 16
+#define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header, kept in front of the data */
+struct frag_hole {
+    uint32_t first, last; /* bytes of the payload, inclusive (RFC 815 §3) */
+};
+struct frag_dgram {
+    struct frag_dgram *next;  /* in arrival order: the head expires first */
+    uint32_t src, dst;
+    uint16_t id;
+    uint8_t proto;
+    bool have_first, have_last;
+    sk_time_us expires;
+    uint32_t total;           /* payload length, known once the last fragment came */
+    uint8_t nholes;
+    struct frag_hole holes[SK_FRAG_MAX_HOLES];
+    uint8_t hdr[SK_FRAG_HDR_ROOM]; /* header of the fragment at offset 0 */
+    uint8_t hdr_len;
+    uint8_t *buf;             /* SK_FRAG_HDR_ROOM + cap bytes: payload at buf + HDR_ROOM */
+    uint32_t cap;
+};
+
+/* ---- The state ---- */
+struct sk_ipstate {
+    uint16_t next_id;         /* RFC 6864 §4.1: IDs of fragmentable datagrams */
+
+    struct arp_entry arp[SK_ARP_CACHE_SIZE];
+    uint32_t arp_last;        /* index of the last hit: most traffic goes to one neighbour */
+    struct arp_pending *pend_head, *pend_tail;
+    size_t pend_bytes;
+
+    struct frag_dgram *frag_head, *frag_tail;
+    uint32_t frag_count;
+    size_t frag_bytes;
+
+    /* ICMP error token bucket (RFC 1812 §4.3.2.8), tokens scaled by 1e6 for integer math. */
+    uint64_t icmp_tokens;
+    sk_time_us icmp_refill;
+
+    /* UDP sockets by port: chained hash. */
+#define SK_UDP_TAB 64
+    struct sk_udp *udp_tab[SK_UDP_TAB];
+    uint16_t udp_next_port;
+};
+
+/* The datagram as handed to the transports: parsed header (payload pointing into the frame
+ * or the reassembly buffer), the raw bytes from the IPv4 header on (for ICMP quotes), the
+ * frame for traces, and whether it was addressed to a broadcast address. */
+struct ip_pkt {
+    struct sk_ipv4_hdr h;
+    const uint8_t *raw;
+    size_t raw_len;
+    const uint8_t *frame;
+    size_t frame_len;
+    bool broadcast;
+};
+
+/* ip_state.c */
+/* Asks for sk_ip_timer at time t (the earliest request wins until the timer runs). */
+void sk_ip_deadline_at(struct sk_stack *st, sk_time_us t);
+
+/* link.c */
+/* Sends the IPv4 packet at frame + sk_link_hlen() (frame has that headroom; len counts it)
+ * towards nexthop: frames it, or queues a copy until ARP answers. */
+void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len);
+/* Puts a finished link frame on the wire, counting it. */
+void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len);
+
+/* arp.c */
+void sk_arp_input(struct sk_stack *st, const uint8_t *p, size_t len, const uint8_t *frame,
+                  size_t frame_len);
+/* True with *mac filled if ip's link address is known; otherwise starts (or continues)
+ * resolution and returns false. */
+bool sk_arp_lookup(struct sk_stack *st, uint32_t ip, uint8_t mac[6]);
+/* Queues a copy of the IPv4 packet pkt for nexthop (counted drop if the queue is full). */
+void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len);
+/* Retries due at st->now; returns the earliest next ARP deadline. */
+sk_time_us sk_arp_timer(struct sk_stack *st);
+void sk_arp_free(struct sk_stack *st);
+
+/* ipv4.c */
+/* Next hop for dst (RFC 1122 §3.3.1.1: on the connected network, else the gateway); 0 if none.
+ * *bcast is set for the limited and the directed broadcast address. */
+uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast);
+/* Sends a datagram whose transport part is head (hlen bytes) then body (blen), fragmenting
+ * it when it exceeds the MTU (RFC 791 §3.2 "Fragmentation"). -EMSGSIZE if it cannot be
+ * described (over 65515 bytes), -EHOSTUNREACH without a route, else 0. */
+int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
+               size_t hlen, const uint8_t *body, size_t blen);
+
+/* ip_frag.c */
+/* Takes one fragment. Returns true and fills *out when it completes a datagram; the datagram
+ * is valid until sk_ipfrag_release. */
+bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *frag, struct ip_pkt *out,
+                     struct frag_dgram **done);
+void sk_ipfrag_release(struct sk_stack *st, struct frag_dgram *d);
+/* Expires datagrams due at st->now; returns the earliest next expiry. */
+sk_time_us sk_ipfrag_timer(struct sk_stack *st);
+void sk_ipfrag_free(struct sk_stack *st);
+
+/* icmp.c */
+void sk_icmp_input(struct sk_stack *st, const struct ip_pkt *pkt);
+/* RFC 792 Destination Unreachable about the datagram pkt (rate limited, and never about an
+ * ICMP error, a broadcast, a non-initial fragment: RFC 1122 §3.2.2). */
+void sk_icmp_send_unreach(struct sk_stack *st, const struct ip_pkt *pkt, uint8_t code);
+
+/* udp.c */
+void sk_udp_input(struct sk_stack *st, const struct ip_pkt *pkt);
+void sk_udp_free_all(struct sk_stack *st);
+/* An ICMP error about a datagram a socket sent: recorded on it (RFC 1122 §4.1.3.3). False if
+ * no socket of ours sent it. */
+bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
+                       const struct sk_ipv4_hdr *quoted);
+
+/* tcp/tcp_icmp.c: an ICMP error (type, code, the "rest of header" word) quoting a TCP segment:
+ * quoted is the quoted IPv4 header, l4 the quoted bytes after it (at least 8). */
+void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t rest,
+                       const struct sk_ipv4_hdr *quoted, const uint8_t *l4, size_t l4_len);
+
+#endif

@@ -1,0 +1,50 @@
+/* The IP layer's state in the stack (struct sk_ipstate) and its one housekeeping deadline.
+ *
+ * ARP retries and reassembly expiry share st->ip_deadline, which sk_stack_poll and
+ * sk_stack_next_deadline fold in beside the TCB heap. Nothing is scanned on an ordinary poll:
+ * the ARP cache (64 entries at most) and the head of the reassembly list are looked at only
+ * when that deadline has come.
+ */
+#include "ip/ip_int.h"
+
+int sk_ip_init(struct sk_stack *st)
+{
+    struct sk_ipstate *ip = sk_mem_alloc(st, sizeof(*ip));
+    if (ip == NULL)
+        return -ENOMEM;
+    memset(ip, 0, sizeof(*ip));
+    /* RFC 6864 §4.1 only asks IDs of fragmentable datagrams not to repeat too soon; a random
+     * start keeps two runs (and two stacks) from using the same sequence. */
+    ip->next_id = (uint16_t)sk_random(st);
+    ip->icmp_tokens = (uint64_t)st->cfg.icmp_burst * 1000000u;
+    ip->icmp_refill = st->now;
+    ip->udp_next_port = 0;
+    st->ip = ip;
+    st->ip_deadline = SK_TIME_NEVER;
+    return 0;
+}
+
+void sk_ip_free(struct sk_stack *st)
+{
+    if (st->ip == NULL)
+        return;
+    sk_udp_free_all(st);
+    sk_arp_free(st);
+    sk_ipfrag_free(st);
+    sk_mem_free(st, st->ip, sizeof(*st->ip));
+    st->ip = NULL;
+}
+
+void sk_ip_deadline_at(struct sk_stack *st, sk_time_us t)
+{
+    if (t < st->ip_deadline)
+        st->ip_deadline = t;
+}
+
+void sk_ip_timer(struct sk_stack *st)
+{
+    st->ip_deadline = SK_TIME_NEVER;
+    sk_time_us a = sk_arp_timer(st);
+    sk_time_us f = sk_ipfrag_timer(st);
+    sk_ip_deadline_at(st, a < f ? a : f);
+}

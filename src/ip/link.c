@@ -1,0 +1,81 @@
+/* The link layer inside the core: bare IPv4 (SK_LINK_IP) or Ethernet II (SK_LINK_ETHERNET,
+ * RFC 894 for IPv4 over Ethernet, RFC 826 for ARP).
+ *
+ * Input: an Ethernet frame is ours if its destination is our address or the broadcast
+ * address; anything else (another host's unicast, multicast we never joined) is dropped and
+ * counted, as is a frame longer than the MTU allows or of another EtherType (802.1Q tags
+ * included). Output: the IPv4 packet already sits in st->tx after room for the link header;
+ * the next hop's address comes from the ARP cache, or the packet waits (copied) in the ARP
+ * queue until the answer comes.
+ */
+#include "ip/ip_int.h"
+
+static const uint8_t eth_broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+size_t sk_link_hlen(const struct sk_stack *st)
+{
+    return st->cfg.link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0;
+}
+
+void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
+{
+    if (st->cfg.link_type == SK_LINK_IP) {
+        sk_ip_input(st, frame, len, frame, len);
+        return;
+    }
+    struct sk_eth_hdr eth;
+    int r = sk_eth_parse(frame, len, &eth);
+    if (r != 0) {
+        sk_drop(st, (enum sk_drop_reason)r, NULL, frame, len);
+        return;
+    }
+    if (memcmp(eth.dst, st->cfg.mac, 6) != 0 && memcmp(eth.dst, eth_broadcast, 6) != 0) {
+        sk_drop(st, SK_DROP_LINK_NOT_FOR_US, NULL, frame, len);
+        return;
+    }
+    /* The link carries at most MTU bytes of payload (RFC 894); TAP strips the FCS. */
+    if (len > SK_ETH_HLEN + (size_t)st->cfg.mtu) {
+        sk_drop(st, SK_DROP_LINK_OVERSIZE, NULL, frame, len);
+        return;
+    }
+    const uint8_t *p = frame + SK_ETH_HLEN;
+    size_t n = len - SK_ETH_HLEN;
+    switch (eth.ethertype) {
+    case SK_ETHERTYPE_IPV4:
+        sk_ip_input(st, p, n, frame, len);
+        break;
+    case SK_ETHERTYPE_ARP:
+        sk_arp_input(st, p, n, frame, len);
+        break;
+    default:
+        sk_drop(st, SK_DROP_LINK_ETHERTYPE, NULL, frame, len);
+        break;
+    }
+}
+
+void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len)
+{
+    st->ctr.frames_out++;
+    st->ctr.bytes_out += len;
+    st->cfg.output(st->cfg.output_ctx, frame, len);
+}
+
+void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len)
+{
+    if (st->cfg.link_type == SK_LINK_IP) {
+        sk_link_emit(st, frame, len);
+        return;
+    }
+    struct sk_eth_hdr eth = {.ethertype = SK_ETHERTYPE_IPV4};
+    memcpy(eth.src, st->cfg.mac, 6);
+    bool bcast = false;
+    (void)sk_ip_route(st, nexthop, &bcast);
+    if (bcast) {
+        memcpy(eth.dst, eth_broadcast, 6);
+    } else if (!sk_arp_lookup(st, nexthop, eth.dst)) {
+        sk_arp_enqueue(st, nexthop, frame + SK_ETH_HLEN, len - SK_ETH_HLEN);
+        return;
+    }
+    sk_eth_emit(frame, SK_ETH_HLEN, &eth);
+    sk_link_emit(st, frame, len);
+}

@@ -1,0 +1,244 @@
+/* UDP (RFC 768) with the host requirements of RFC 1122 §4.1.
+ *
+ * Input: the checksum is verified when present (§4.1.3.4; wire/udp.c), the datagram goes to
+ * the socket bound to its destination port, into a bounded queue; no socket means ICMP port
+ * unreachable (§4.1.3.1). Output: header, checksum over the pseudo-header (always sent,
+ * §4.1.3.4), and IPv4 fragments the datagram if it exceeds the MTU. ICMP errors about a
+ * datagram we sent are recorded on its socket (§4.1.3.3).
+ */
+#include "synack/udp.h"
+
+#include "ip/ip_int.h"
+
+struct udp_dgram {
+    struct udp_dgram *next;
+    uint32_t addr;
+    uint16_t port;
+    size_t len;
+    uint8_t data[];
+};
+
+struct sk_udp {
+    struct sk_stack *st;
+    uint16_t port;
+    struct sk_udp *next;          /* hash chain */
+    struct udp_dgram *head, *tail;
+    uint32_t queued;
+    int error;
+    sk_udp_callback cb;
+    void *cb_ctx;
+};
+
+static struct sk_udp **slot(struct sk_stack *st, uint16_t port)
+{
+    return &st->ip->udp_tab[port % SK_UDP_TAB];
+}
+
+static struct sk_udp *lookup(struct sk_stack *st, uint16_t port)
+{
+    for (struct sk_udp *u = *slot(st, port); u; u = u->next)
+        if (u->port == port)
+            return u;
+    return NULL;
+}
+
+static uint16_t pick_port(struct sk_stack *st)
+{
+    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+    uint32_t start = (uint32_t)(sk_random(st) % n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t p = (uint16_t)(lo + (start + i) % n);
+        if (lookup(st, p) == NULL)
+            return p;
+    }
+    return 0;
+}
+
+int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out)
+{
+    if (out == NULL)
+        return -EINVAL;
+    if (port == 0 && (port = pick_port(st)) == 0)
+        return -EADDRINUSE;
+    if (lookup(st, port))
+        return -EADDRINUSE;
+    struct sk_udp *u = sk_mem_alloc(st, sizeof(*u));
+    if (u == NULL)
+        return -ENOMEM;
+    memset(u, 0, sizeof(*u));
+    u->st = st;
+    u->port = port;
+    u->next = *slot(st, port);
+    *slot(st, port) = u;
+    *out = u;
+    return 0;
+}
+
+static void notify(struct sk_udp *u, unsigned ev)
+{
+    if (u->cb)
+        u->cb(u, ev, u->cb_ctx);
+}
+
+ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t addr,
+                      uint16_t port)
+{
+    struct sk_stack *st = u->st;
+    if (addr == 0 || port == 0 || (buf == NULL && len > 0))
+        return -EINVAL;
+    if (len > UINT16_MAX - SK_IPV4_HLEN - SK_UDP_HLEN)
+        return -EMSGSIZE;
+    uint8_t h[SK_UDP_HLEN];
+    uint16_t ulen = (uint16_t)(SK_UDP_HLEN + len);
+    sk_put16(h, u->port);
+    sk_put16(h + 2, port);
+    sk_put16(h + 4, ulen);
+    sk_put16(h + 6, 0);
+    /* RFC 768: checksum over pseudo-header, header and data; a result of 0 is sent as all
+     * ones (0 means "no checksum"). */
+    uint32_t sum = sk_csum_pseudo(st->cfg.addr, addr, SK_IPPROTO_UDP, ulen);
+    sum = sk_csum_add(sk_csum_add(sum, h, sizeof(h)), buf, len);
+    uint16_t c = sk_csum_fold(sum);
+    sk_put16(h + 6, c ? c : 0xffff);
+    sk_enter(st);
+    int r = sk_ip_send(st, addr, SK_IPPROTO_UDP, h, sizeof(h), buf, len);
+    if (r == 0)
+        st->ctr.udp_out++;
+    sk_leave(st);
+    return r < 0 ? r : (ssize_t)len;
+}
+
+ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr, uint16_t *port)
+{
+    struct udp_dgram *d = u->head;
+    if (d == NULL)
+        return -EAGAIN;
+    u->head = d->next;
+    if (u->head == NULL)
+        u->tail = NULL;
+    u->queued--;
+    memcpy(buf, d->data, d->len < len ? d->len : len);
+    if (addr)
+        *addr = d->addr;
+    if (port)
+        *port = d->port;
+    ssize_t n = (ssize_t)d->len;
+    sk_mem_free(u->st, d, sizeof(*d) + d->len);
+    return n;
+}
+
+size_t sk_udp_pending(const struct sk_udp *u)
+{
+    return u->queued;
+}
+
+uint16_t sk_udp_port(const struct sk_udp *u)
+{
+    return u->port;
+}
+
+int sk_udp_error(struct sk_udp *u)
+{
+    int e = u->error;
+    u->error = 0;
+    return e;
+}
+
+void sk_udp_set_callback(struct sk_udp *u, sk_udp_callback cb, void *ctx)
+{
+    u->cb = cb;
+    u->cb_ctx = ctx;
+}
+
+void *sk_udp_get_context(const struct sk_udp *u)
+{
+    return u->cb_ctx;
+}
+
+static void free_socket(struct sk_udp *u)
+{
+    while (u->head) {
+        struct udp_dgram *d = u->head;
+        u->head = d->next;
+        sk_mem_free(u->st, d, sizeof(*d) + d->len);
+    }
+    sk_mem_free(u->st, u, sizeof(*u));
+}
+
+void sk_udp_close(struct sk_udp *u)
+{
+    if (u == NULL)
+        return;
+    struct sk_udp **pp = slot(u->st, u->port);
+    while (*pp && *pp != u)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = u->next;
+    free_socket(u);
+}
+
+void sk_udp_free_all(struct sk_stack *st)
+{
+    for (int i = 0; i < SK_UDP_TAB; i++) {
+        while (st->ip->udp_tab[i]) {
+            struct sk_udp *u = st->ip->udp_tab[i];
+            st->ip->udp_tab[i] = u->next;
+            free_socket(u);
+        }
+    }
+}
+
+void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
+{
+    struct sk_udp_hdr h;
+    int r = sk_udp_parse(p->h.payload, p->h.payload_len, p->h.src, p->h.dst, &h);
+    if (r != 0) {
+        sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
+        return;
+    }
+    st->ctr.udp_in++;
+    struct sk_udp *u = lookup(st, h.dport);
+    if (u == NULL) {
+        /* RFC 1122 §4.1.3.1: SHOULD send ICMP Port Unreachable. */
+        sk_icmp_send_unreach(st, p, 3);
+        sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
+        return;
+    }
+    if (u->queued >= st->cfg.udp_rcvq_datagrams) {
+        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
+        return;
+    }
+    struct udp_dgram *d = sk_mem_alloc(st, sizeof(*d) + h.payload_len);
+    if (d == NULL) {
+        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
+        return;
+    }
+    d->next = NULL;
+    d->addr = p->h.src;
+    d->port = h.sport;
+    d->len = h.payload_len;
+    memcpy(d->data, h.payload, h.payload_len);
+    if (u->tail)
+        u->tail->next = d;
+    else
+        u->head = d;
+    u->tail = d;
+    u->queued++;
+    notify(u, SK_EV_READABLE | SK_EV_WRITABLE);
+}
+
+bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
+                       const struct sk_ipv4_hdr *quoted)
+{
+    struct sk_udp *u = lookup(st, sk_get16(quoted->payload));
+    if (u == NULL)
+        return false;
+    if (type == SK_ICMP_DEST_UNREACH && (code == 2 || code == 3))
+        u->error = -ECONNREFUSED;
+    else if (type == SK_ICMP_DEST_UNREACH && code == 4)
+        u->error = -EMSGSIZE;
+    else
+        u->error = -EHOSTUNREACH;
+    notify(u, SK_EV_ERROR | SK_EV_WRITABLE | (u->queued ? SK_EV_READABLE : 0));
+    return true;
+}

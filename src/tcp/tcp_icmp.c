@@ -1,0 +1,83 @@
+/* ICMP errors that concern a TCP connection (RFC 1122 §4.2.3.9, RFC 5461, RFC 5927, RFC 1191).
+ *
+ * The quoted datagram names the connection (our address and port, the peer's) and a sequence
+ * number; RFC 5927 §4.1 asks that the number lie within SND.UNA..SND.MAX, so that a blind
+ * attacker cannot guess an error into a connection. Then:
+ *   - fragmentation needed (type 3, code 4): RFC 1191 §6.1 path MTU discovery. The segments
+ *     we send shrink to the next-hop MTU less the headers (an MTU below 68, RFC 791's minimum,
+ *     is raised to 68; a router that reports no MTU, RFC 1191 §5, gets the next plateau below
+ *     the quoted datagram's length), and what is in flight is sent again at the new size;
+ *   - hard errors (protocol or port unreachable, codes 2 and 3; administratively prohibited,
+ *     codes 9, 10 and 13, RFC 1812 §5.2.7.1) abort a connection in SYN-SENT with
+ *     -ECONNREFUSED or -EHOSTUNREACH (RFC 1122 §4.2.3.9; RFC 5461 §4 keeps them soft in
+ *     synchronized states, where a stale error must not kill a working connection);
+ *   - everything else is soft: recorded in the TCB, the retransmission timer decides.
+ */
+#include "ip/ip_int.h"
+#include "tcp/tcp_int.h"
+
+#define ICMP_CODE_FRAG_NEEDED 4
+#define MIN_MTU 68 /* RFC 791 §3.2: every module must forward a 68-byte datagram */
+
+/* RFC 1191 §7: the table of plateaus, for routers that do not report the next-hop MTU. */
+static uint32_t plateau_below(uint32_t len)
+{
+    static const uint16_t plateaus[] = {32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296,
+                                        68};
+    for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+        if (plateaus[i] < len)
+            return plateaus[i];
+    return MIN_MTU;
+}
+
+static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr *quoted)
+{
+    if (mtu == 0)
+        mtu = plateau_below(quoted->total_len);
+    if (mtu < MIN_MTU)
+        mtu = MIN_MTU;
+    /* RFC 6691: the MSS counts neither IP nor TCP options; our segments carry timestamps. */
+    uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
+    uint32_t hdrs = SK_IPV4_HLEN + SK_TCP_HLEN + opts;
+    uint32_t mss = mtu > hdrs + 8 ? mtu - hdrs : 8;
+    if (mss >= c->snd_mss)
+        return; /* RFC 1191 §6.1: never raise the estimate from an ICMP message */
+    c->snd_mss = (uint16_t)mss;
+    c->soft_error = -EMSGSIZE;
+    /* RFC 1191 §6.1: the datagram was dropped; send it again at once at the new size. */
+    if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
+        sk_tcp_retransmit(c);
+}
+
+void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t rest,
+                       const struct sk_ipv4_hdr *quoted, const uint8_t *l4, size_t l4_len)
+{
+    if (l4_len < 8) {
+        sk_drop(st, SK_DROP_ICMP_TRUNCATED, NULL, NULL, 0);
+        return;
+    }
+    uint16_t sport = sk_get16(l4), dport = sk_get16(l4 + 2);
+    uint32_t seq = sk_get32(l4 + 4);
+    struct sk_tcp *c = sk_tcb_lookup(st, quoted->src, sport, quoted->dst, dport);
+    /* RFC 5927 §4.1: only an error quoting a sequence number we have in flight counts. */
+    if (c == NULL || c->state == SK_TCP_LISTEN || !seq_between(c->snd_una, seq, c->snd_max)) {
+        sk_drop(st, SK_DROP_ICMP_UNMATCHED, c, NULL, 0);
+        return;
+    }
+    sk_enter(st);
+    if (type == SK_ICMP_DEST_UNREACH && code == ICMP_CODE_FRAG_NEEDED) {
+        frag_needed(c, rest & 0xffff, quoted);
+    } else if (type == SK_ICMP_DEST_UNREACH &&
+               (code == 2 || code == 3 || code == 9 || code == 10 || code == 13)) {
+        int err = (code == 2 || code == 3) ? -ECONNREFUSED : -EHOSTUNREACH;
+        if (c->state == SK_TCP_SYN_SENT)
+            sk_tcp_terminate(c, err);
+        else
+            c->soft_error = err;
+    } else if (type == SK_ICMP_DEST_UNREACH) {
+        c->soft_error = code == 0 || code == 6 || code == 11 ? -ENETUNREACH : -EHOSTUNREACH;
+    } else {
+        c->soft_error = -EHOSTUNREACH; /* time exceeded, parameter problem */
+    }
+    sk_leave(st);
+}
