@@ -401,8 +401,8 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             /* RFC 2883: tell the sender this data arrived twice. */
             if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
                 report_dsack(c, s->seq, s->seq + s->len);
-            if (s->syn)
-                challenge_ack(c); /* RFC 5961 §4.2: any SYN in a synchronized state */
+            if (s->syn) /* a plain ACK, like the challenge ACK an in-window SYN gets */
+                sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
             else
                 sk_tcp_send_ack(c);
             return;
