@@ -8,7 +8,9 @@
 # "N passed, N failed"; exits 1 if any failed. A script's `--mtu=N` line is passed on to the
 # adapter as mtu=N (packetdrill does not tell the shared object). The adapter is
 # $SK_PACKETDRILL_SO, default build/packetdrill/libsynack-packetdrill.so. Logs go to $LOGDIR
-# (default: a fresh temporary folder), one NAME.log per script.
+# (default: a fresh temporary folder), one NAME.log per script. Flags for single scripts (the
+# sysctls a suite's scripts assume) come from $FLAGS_FILE, by default
+# tests/packetdrill/<folder name>.flags: lines "path/in/folder.pkt key=value,...".
 set -u
 
 if [ $# -lt 2 ]; then
@@ -24,6 +26,8 @@ JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-60}
 LOGDIR=${LOGDIR:-$(mktemp -d /tmp/synack-packetdrill.XXXXXX)}
 LOCAL_IP=192.168.0.2
+# Per-script flags: $FLAGS_FILE, default tests/packetdrill/<folder name>.flags if present.
+FLAGS_FILE=${FLAGS_FILE:-$ROOT/tests/packetdrill/$(basename "$(realpath "$DIR")").flags}
 REMOTE_IP=192.0.2.1
 mkdir -p "$LOGDIR"
 
@@ -46,6 +50,10 @@ run_one() {
     [ -n "$SO_FLAGS" ] && flags="$flags,$SO_FLAGS"
     mtu=$(sed -n 's/^--mtu=\([0-9]*\).*/\1/p' "$script" | head -1)
     [ -n "$mtu" ] && flags="$flags,mtu=$mtu"
+    if [ -f "$FLAGS_FILE" ]; then
+        extra=$(awk -v n="$name" '$1 == n { print $2 }' "$FLAGS_FILE")
+        [ -n "$extra" ] && flags="$flags,$extra"
+    fi
     ( cd "$(dirname "$script")" &&
       LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
         --so_filename="$SO" --so_flags="$flags" --ip_version=ipv4 \
@@ -55,7 +63,7 @@ run_one() {
     if [ $rc = 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; fi
 }
 export -f run_one
-export PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP
+export PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP FLAGS_FILE
 
 results=$(find "$DIR" -name '*.pkt' | sort | xargs -P "$JOBS" -I{} bash -c 'run_one "$1"' _ {} | sort -k2)
 pass=$(printf '%s\n' "$results" | grep -c '^PASS ')
