@@ -127,6 +127,11 @@ struct sk_config {
     uint32_t keepalive_intvl_us;
     uint8_t keepalive_cnt;
 
+    /* The link vouches for the integrity of TCP segments both ways (an in-memory link, as
+     * Linux's loopback does): TCP checksums are neither computed on output (the field is 0)
+     * nor verified on input. Off by default; never for a real wire. */
+    bool csum_offload;
+
     /* The real wire (src/ip/). ARP (RFC 826, Ethernet links only): an answer is trusted for
      * arp_timeout_us (default 60 s, then re-probed while in use); a request is repeated every
      * arp_retry_us (1 s) up to arp_retries times (3); packets waiting for an answer are copied

@@ -89,12 +89,15 @@ static uint64_t rng_below(struct rng *r, uint64_t n) {
 
 /* ---- frames in flight: a min-heap on (arrival time, sequence number) ---- */
 
+#define MEMLINK_POOL 64
+
 struct flight {
     sk_time_us at;
     uint64_t seq;      /* send order; breaks ties so equal times stay FIFO */
     int from_side;
     size_t len;
-    uint8_t *data;     /* owned, freed after delivery */
+    uint8_t *data;     /* owned, back to the pool after delivery */
+    size_t cap;        /* bytes allocated at data */
 };
 
 static bool flight_before(const struct flight *a, const struct flight *b) {
@@ -136,7 +139,30 @@ struct sk_memlink {
     size_t heap_len, heap_cap;
     uint64_t next_seq;
     struct sk_pcap *pcap;
+    /* Frame buffers are reused, all of one capacity (the largest frame seen): a malloc and
+     * free per frame, with the page faults that follow, cost more than the copy itself. */
+    uint8_t *pool[MEMLINK_POOL];
+    size_t pool_n, pool_cap;
 };
+
+static uint8_t *frame_alloc(struct sk_memlink *l, size_t len, size_t *cap) {
+    if (len > l->pool_cap) {
+        while (l->pool_n > 0)
+            free(l->pool[--l->pool_n]);
+        l->pool_cap = len < 2048 ? 2048 : len;
+    }
+    *cap = l->pool_cap;
+    if (l->pool_n > 0)
+        return l->pool[--l->pool_n];
+    return malloc(l->pool_cap);
+}
+
+static void frame_free(struct sk_memlink *l, uint8_t *data, size_t cap) {
+    if (cap == l->pool_cap && l->pool_n < MEMLINK_POOL)
+        l->pool[l->pool_n++] = data;
+    else
+        free(data);
+}
 
 static bool side_ok(int side) {
     return side == 0 || side == 1;
@@ -211,6 +237,8 @@ void sk_memlink_free(struct sk_memlink *l) {
         return;
     for (size_t i = 0; i < l->heap_len; i++)
         free(l->heap[i].data);
+    while (l->pool_n > 0)
+        free(l->pool[--l->pool_n]);
     free(l->heap);
     for (int side = 0; side < 2; side++)
         free(l->dir[side].q);
@@ -382,10 +410,10 @@ static uint64_t propagation_us(struct direction *d) {
 }
 
 /* Queues one copy for arrival. The heap takes ownership of data on success. */
-static bool put_in_flight(struct sk_memlink *l, int from_side, uint8_t *data, size_t len,
-                          sk_time_us at) {
+static bool put_in_flight(struct sk_memlink *l, int from_side, uint8_t *data, size_t cap,
+                          size_t len, sk_time_us at) {
     struct flight f = {.at = at, .seq = l->next_seq++, .from_side = from_side, .len = len,
-                       .data = data};
+                       .data = data, .cap = cap};
     return heap_push(l, &f);
 }
 
@@ -423,7 +451,8 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
         return;
     }
 
-    uint8_t *copy = malloc(len ? len : 1);
+    size_t copy_cap, dup_cap = 0;
+    uint8_t *copy = frame_alloc(l, len, &copy_cap);
     if (!copy) {
         d->stats.queue_drops++; /* out of memory: the frame never makes it onto the wire */
         return;
@@ -450,13 +479,14 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
     bool dup = v.dup || rng_chance(&d->rng, f->dup);
     uint8_t *dup_copy = NULL;
     if (dup) {
-        dup_copy = malloc(len ? len : 1);
+        dup_copy = frame_alloc(l, len, &dup_cap);
         if (dup_copy && len > 0)
             memcpy(dup_copy, copy, len);
     }
-    if (!put_in_flight(l, from_side, copy, len, at)) {
-        free(copy);
-        free(dup_copy);
+    if (!put_in_flight(l, from_side, copy, copy_cap, len, at)) {
+        frame_free(l, copy, copy_cap);
+        if (dup_copy)
+            frame_free(l, dup_copy, dup_cap);
         d->stats.queue_drops++;
         return;
     }
@@ -465,10 +495,10 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
         sk_time_us dup_at = f->jitter_us > 0
                                 ? time_add(departure, propagation_us(d) + hold_us)
                                 : at;
-        if (put_in_flight(l, from_side, dup_copy, len, dup_at))
+        if (put_in_flight(l, from_side, dup_copy, dup_cap, len, dup_at))
             d->stats.duplicated++;
         else
-            free(dup_copy);
+            frame_free(l, dup_copy, dup_cap);
     }
 }
 
@@ -494,7 +524,7 @@ size_t sk_memlink_deliver(struct sk_memlink *l, sk_time_us now, sk_memlink_deliv
         l->dir[f.from_side].stats.delivered++;
         if (fn)
             fn(ctx, 1 - f.from_side, f.data, f.len, now);
-        free(f.data);
+        frame_free(l, f.data, f.cap);
         n++;
     }
     return n;

@@ -609,7 +609,8 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
                   size_t frame_len)
 {
     struct sk_tcp_hdr h;
-    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, true, &h);
+    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, !st->cfg.csum_offload,
+                         &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
         return;

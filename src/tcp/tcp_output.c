@@ -83,6 +83,7 @@ static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct s
         sk_ring_peek(&c->snd, snd_off, dst, (uint32_t)h->payload_len);
         h->payload = dst;
     }
+    h->csum_offload = st->cfg.csum_offload;
     size_t n = sk_tcp_emit(seg, cap, st->cfg.addr, raddr, h, layout);
     if (n == 0) {
         sk_drop(st, SK_DROP_OUT_NO_ROUTE, c, NULL, 0);

@@ -269,6 +269,7 @@ size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const str
     sk_put16(p + 16, 0);
     sk_put16(p + 18, h->urg);
     memcpy(p + SK_TCP_HLEN, opts, opts_len);
-    sk_put16(p + 16, sk_csum_fold(sk_csum_add(tcp_pseudo(src, dst, len), p, len)));
+    if (!h->csum_offload)
+        sk_put16(p + 16, sk_csum_fold(sk_csum_add(tcp_pseudo(src, dst, len), p, len)));
     return len;
 }

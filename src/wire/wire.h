@@ -135,6 +135,7 @@ struct sk_tcp_hdr {
     struct sk_tcp_opts opts;
     const uint8_t *payload;
     size_t payload_len;
+    bool csum_offload;      /* emit only: leave the checksum field 0 for the link to fill */
 };
 /* Parses a TCP segment of len bytes (the IP payload). Checks len >= 20 (TCP_TRUNCATED),
  * 20 <= data offset*4 <= len (TCP_HDRLEN), the checksum with the pseudo-header when
