@@ -9,5 +9,9 @@
 
 int cmd_sim(int argc, char **argv);
 void cmd_sim_usage(FILE *out);
+int cmd_serve(int argc, char **argv);
+void cmd_serve_usage(FILE *out);
+int cmd_connect(int argc, char **argv);
+void cmd_connect_usage(FILE *out);
 
 #endif

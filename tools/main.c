@@ -1,6 +1,8 @@
 /* synack CLI: the `synack` program, dispatching to its subcommands.
  *
  *   synack sim [options]     two stacks on a simulated link, drawn as a ladder diagram
+ *   synack serve [options]   serve TCP/UDP on a TAP interface (echo, discard, chargen)
+ *   synack connect [options] one TCP connection over a TAP interface: send, half-close, receive
  *
  * Exit status: 0 success, 1 failure, 2 usage error (unknown command, option or bad value).
  */
@@ -24,6 +26,10 @@ static void usage(FILE *out) {
         "             clock and draw every segment as a ladder diagram; scenarios show the\n"
         "             handshake, simultaneous open and close, half-close, refused and reset\n"
         "             connections and a lost SYN\n"
+        "  serve      put synack on a TAP interface: answer ARP and ping, serve TCP and UDP\n"
+        "             (echo, discard, chargen) to the Linux kernel or anyone on the link\n"
+        "  connect    put synack on a TAP interface and open one TCP connection: send a\n"
+        "             file, half-close, write what comes back\n"
         "  help       show this help, or a command's: synack help sim\n"
         "\n"
         "options:\n"
@@ -61,12 +67,24 @@ int main(int argc, char **argv) {
             cmd_sim_usage(stdout);
             return 0;
         }
+        if (strcmp(argv[2], "serve") == 0) {
+            cmd_serve_usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[2], "connect") == 0) {
+            cmd_connect_usage(stdout);
+            return 0;
+        }
         fprintf(stderr, "synack: no help for unknown command '%s' (see 'synack --help')\n",
                 argv[2]);
         return EXIT_USAGE;
     }
     if (strcmp(cmd, "sim") == 0)
         return cmd_sim(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "connect") == 0)
+        return cmd_connect(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "synack: unknown option '%s' (see 'synack --help')\n", cmd);
     else

@@ -7,4 +7,7 @@
 #include "synack/pcap.h"
 #include "synack/memlink.h"
 #include "synack/sim.h"
+#include "synack/udp.h"
+#include "synack/tap.h"
+#include "synack/loop.h"
 #endif

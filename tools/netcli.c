@@ -1,0 +1,270 @@
+/* synack CLI: the TAP set-up shared by `serve` and `connect` (see netcli.h). */
+#include "netcli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+
+volatile sig_atomic_t net_stop_signal, net_dump_request;
+static struct sk_loop *signal_loop;
+
+#define REORDER_HOLD_US 5000u /* as in `synack sim` */
+
+void net_opts_init(struct net_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->seed = 1;
+}
+
+static const char *parse_ipv4(const char *text, uint32_t *out)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, text, &a) != 1)
+        return "is not an IPv4 address (A.B.C.D)";
+    *out = ntohl(a.s_addr);
+    return NULL;
+}
+
+static const char *parse_cidr(const char *text, uint32_t *addr, uint8_t *len)
+{
+    char buf[64];
+    const char *slash = strchr(text, '/');
+    if (slash == NULL || (size_t)(slash - text) >= sizeof(buf))
+        return "is not ADDRESS/PREFIX (for example 10.77.0.2/24)";
+    memcpy(buf, text, (size_t)(slash - text));
+    buf[slash - text] = '\0';
+    if (parse_ipv4(buf, addr))
+        return "is not ADDRESS/PREFIX (for example 10.77.0.2/24)";
+    uint64_t p;
+    if (args_u64(slash + 1, 0, 32, &p))
+        return "has a prefix length that is not 0..32";
+    *len = (uint8_t)p;
+    return NULL;
+}
+
+static const char *parse_mac(const char *text, uint8_t mac[6])
+{
+    unsigned v[6];
+    char end;
+    if (sscanf(text, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+        return "is not a MAC address (xx:xx:xx:xx:xx:xx)";
+    for (int i = 0; i < 6; i++) {
+        if (v[i] > 255)
+            return "is not a MAC address (xx:xx:xx:xx:xx:xx)";
+        mac[i] = (uint8_t)v[i];
+    }
+    if (mac[0] & 1)
+        return "is a group (multicast) address";
+    return NULL;
+}
+
+bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
+{
+    *why = NULL;
+    switch (ch) {
+    case NET_OPT_TAP:
+        if (!*arg || strlen(arg) > 15)
+            *why = "must be 1 to 15 characters";
+        o->tap = arg;
+        return true;
+    case NET_OPT_ADDR:
+        *why = parse_cidr(arg, &o->addr, &o->prefix_len);
+        o->have_addr = *why == NULL;
+        return true;
+    case NET_OPT_GATEWAY: *why = parse_ipv4(arg, &o->gateway); return true;
+    case NET_OPT_MAC:
+        *why = parse_mac(arg, o->mac);
+        o->have_mac = *why == NULL;
+        return true;
+    case NET_OPT_PCAP:
+        if (!*arg)
+            *why = "is empty";
+        o->pcap = arg;
+        return true;
+    case NET_OPT_STATS: o->stats = true; return true;
+    case NET_OPT_LOSS: *why = args_probability(arg, &o->loss); return true;
+    case NET_OPT_DUP: *why = args_probability(arg, &o->dup); return true;
+    case NET_OPT_REORDER: *why = args_probability(arg, &o->reorder); return true;
+    case NET_OPT_CORRUPT: *why = args_probability(arg, &o->corrupt); return true;
+    case NET_OPT_DELAY: *why = args_double(arg, 0, 60000, &o->delay_ms); return true;
+    case NET_OPT_RATE: *why = args_double(arg, 0.001, 1e6, &o->rate_mbit); return true;
+    case NET_OPT_SEED: *why = args_u64(arg, 0, UINT64_MAX, &o->seed); return true;
+    default: return false;
+    }
+}
+
+const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port)
+{
+    char buf[64];
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || (size_t)(colon - text) >= sizeof(buf))
+        return "is not IP:PORT (for example 10.77.0.1:7)";
+    memcpy(buf, text, (size_t)(colon - text));
+    buf[colon - text] = '\0';
+    uint64_t p;
+    if (parse_ipv4(buf, addr) || args_u64(colon + 1, 1, 65535, &p))
+        return "is not IP:PORT (for example 10.77.0.1:7)";
+    *port = (uint16_t)p;
+    return NULL;
+}
+
+void net_addr_str(uint32_t a, char *buf, size_t size)
+{
+    snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    net_stop_signal = 1;
+    if (signal_loop)
+        sk_loop_wake(signal_loop);
+}
+
+static void on_dump(int sig)
+{
+    (void)sig;
+    net_dump_request = 1;
+    if (signal_loop)
+        sk_loop_wake(signal_loop);
+}
+
+static void install_signals(struct sk_loop *l)
+{
+    signal_loop = l;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_dump;
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static bool faults_on(const struct net_opts *o)
+{
+    return o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0 || o->delay_ms > 0 ||
+           o->rate_mbit > 0;
+}
+
+int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
+              struct net_env *env)
+{
+    memset(env, 0, sizeof(*env));
+    if (!o->tap) {
+        fprintf(stderr, "synack %s: --tap IFNAME is required (see 'synack %s --help')\n", cmd, cmd);
+        return EXIT_USAGE;
+    }
+    if (!o->have_addr) {
+        fprintf(stderr, "synack %s: --addr A.B.C.D/PREFIX is required (see 'synack %s --help')\n",
+                cmd, cmd);
+        return EXIT_USAGE;
+    }
+    cfg->link_type = SK_LINK_ETHERNET;
+    cfg->addr = o->addr;
+    cfg->prefix_len = o->prefix_len;
+    cfg->gateway = o->gateway;
+    if (o->have_mac) {
+        memcpy(cfg->mac, o->mac, 6);
+    } else {
+        /* A random unicast, locally administered address (IEEE 802: bit 1 set, bit 0 clear). */
+        if (getrandom(cfg->mac, 6, 0) != 6)
+            memcpy(cfg->mac, "\x02\x00\x5e\x10\x00\x02", 6);
+        cfg->mac[0] = (uint8_t)((cfg->mac[0] & 0xfc) | 0x02);
+    }
+    uint64_t seed;
+    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+        seed = sk_loop_clock();
+    cfg->random_seed = seed;
+
+    int err = sk_tap_open(o->tap, &env->tap);
+    if (err) {
+        fprintf(stderr, "synack %s: cannot open TAP interface %s: %s%s\n", cmd, o->tap,
+                strerror(-err), err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+        return 1;
+    }
+    if ((err = sk_tap_set_up(env->tap)) != 0)
+        fprintf(stderr, "synack %s: warning: cannot bring %s up: %s\n", cmd, o->tap,
+                strerror(-err));
+    env->loop = sk_loop_new(env->tap, &err);
+    if (!env->loop) {
+        fprintf(stderr, "synack %s: cannot set up the event loop: %s\n", cmd, strerror(-err));
+        net_teardown(cmd, env);
+        return 1;
+    }
+    if (faults_on(o)) {
+        struct sk_memlink_faults f = {0};
+        f.loss = o->loss;
+        f.dup = o->dup;
+        f.reorder = o->reorder;
+        f.reorder_us = REORDER_HOLD_US;
+        f.corrupt = o->corrupt;
+        f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
+        f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
+        if (sk_loop_set_faults(env->loop, &f, &f, o->seed) != 0) {
+            fprintf(stderr, "synack %s: out of memory\n", cmd);
+            net_teardown(cmd, env);
+            return 1;
+        }
+    }
+    if (o->pcap) {
+        env->pcap = sk_pcap_open(o->pcap, SK_LINK_ETHERNET);
+        if (!env->pcap) {
+            fprintf(stderr, "synack %s: cannot write %s: %s\n", cmd, o->pcap, strerror(errno));
+            net_teardown(cmd, env);
+            return 1;
+        }
+        sk_loop_set_pcap(env->loop, env->pcap);
+    }
+    cfg->output = sk_loop_output;
+    cfg->output_ctx = env->loop;
+    env->st = sk_stack_new(cfg, sk_loop_clock(), &err);
+    if (!env->st) {
+        fprintf(stderr, "synack %s: cannot create the stack: %s\n", cmd, strerror(-err));
+        net_teardown(cmd, env);
+        return 1;
+    }
+    sk_loop_set_stack(env->loop, env->st);
+    install_signals(env->loop);
+    sk_stack_announce(env->st);
+    return 0;
+}
+
+void net_teardown(const char *cmd, struct net_env *env)
+{
+    signal_loop = NULL;
+    if (env->loop)
+        sk_loop_set_stack(env->loop, NULL);
+    sk_stack_free(env->st);
+    sk_loop_free(env->loop);
+    sk_tap_close(env->tap);
+    if (env->pcap) {
+        int e = sk_pcap_close(env->pcap);
+        if (e)
+            fprintf(stderr, "synack %s: writing the capture failed: %s\n", cmd, strerror(-e));
+    }
+    memset(env, 0, sizeof(*env));
+}
+
+void net_print_stats(FILE *out, const struct net_env *env)
+{
+    char buf[8192];
+    int n = sk_stack_counters_format(env->st, buf, sizeof(buf));
+    if (n > 0)
+        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
+    struct sk_loop_stats ls;
+    sk_loop_get_stats(env->loop, &ls);
+    fprintf(out, "tap.frames_read %llu\ntap.frames_written %llu\ntap.write_errors %llu\n",
+            (unsigned long long)ls.frames_read, (unsigned long long)ls.frames_written,
+            (unsigned long long)ls.write_errors);
+    fflush(out);
+}

@@ -1,0 +1,88 @@
+/* synack CLI: what `serve` and `connect` share: the options that put a stack on a TAP device
+ * (--tap, --addr, --gateway, --mac, --pcap, --stats and the fault options of `sim`), setting
+ * up the device, the event loop and the stack, and the signals (SIGINT/SIGTERM stop, SIGUSR1
+ * prints the counters).
+ */
+#ifndef SYNACK_TOOLS_NETCLI_H
+#define SYNACK_TOOLS_NETCLI_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "synack/synack.h"
+
+enum {
+    NET_OPT_TAP = 1000, NET_OPT_ADDR, NET_OPT_GATEWAY, NET_OPT_MAC, NET_OPT_PCAP, NET_OPT_STATS,
+    NET_OPT_LOSS, NET_OPT_DUP, NET_OPT_REORDER, NET_OPT_CORRUPT, NET_OPT_DELAY, NET_OPT_RATE,
+    NET_OPT_SEED,
+};
+
+#define NET_LONGOPTS                                                                         \
+    {"tap", required_argument, NULL, NET_OPT_TAP},                                           \
+        {"addr", required_argument, NULL, NET_OPT_ADDR},                                     \
+        {"gateway", required_argument, NULL, NET_OPT_GATEWAY},                               \
+        {"mac", required_argument, NULL, NET_OPT_MAC},                                       \
+        {"pcap", required_argument, NULL, NET_OPT_PCAP},                                     \
+        {"stats", no_argument, NULL, NET_OPT_STATS},                                         \
+        {"loss", required_argument, NULL, NET_OPT_LOSS},                                     \
+        {"dup", required_argument, NULL, NET_OPT_DUP},                                       \
+        {"reorder", required_argument, NULL, NET_OPT_REORDER},                               \
+        {"corrupt", required_argument, NULL, NET_OPT_CORRUPT},                               \
+        {"delay", required_argument, NULL, NET_OPT_DELAY},                                   \
+        {"rate", required_argument, NULL, NET_OPT_RATE},                                     \
+        {"seed", required_argument, NULL, NET_OPT_SEED}
+
+/* Help text for the shared options. */
+#define NET_OPTIONS_HELP                                                                     \
+    "  --tap IFNAME         the TAP interface (attached if it exists, else created)\n"      \
+    "  --addr A.B.C.D/LEN   synack's address and the connected network's prefix length\n"   \
+    "  --gateway A.B.C.D    default gateway (default: none, only the connected network)\n"  \
+    "  --mac MAC            synack's Ethernet address (default: random, locally administered)\n" \
+    "  --pcap FILE          capture every frame on the TAP (Wireshark, tshark)\n"            \
+    "  --stats              print the stack's counters at exit (SIGUSR1: at any time)\n"     \
+    "\n"                                                                                     \
+    "faults on the wire (both directions, seeded, as in `synack sim`):\n"                    \
+    "  --loss P  --dup P  --reorder P  --corrupt P   probabilities (0.01 or 1%%)\n"           \
+    "  --delay MS  --rate MBIT                       one-way delay and a rate limit\n"        \
+    "  --seed N                                      the fault schedule's seed (default 1)\n"
+
+struct net_opts {
+    const char *tap;
+    bool have_addr, have_mac, stats;
+    uint32_t addr, gateway;
+    uint8_t prefix_len;
+    uint8_t mac[6];
+    const char *pcap;
+    double loss, dup, reorder, corrupt, delay_ms, rate_mbit;
+    uint64_t seed;
+};
+
+struct net_env {
+    struct sk_tap *tap;
+    struct sk_loop *loop;
+    struct sk_stack *st;
+    struct sk_pcap *pcap;
+};
+
+/* Signals: set by the handlers, read by the loops. */
+extern volatile sig_atomic_t net_stop_signal, net_dump_request;
+
+void net_opts_init(struct net_opts *o);
+/* Handles a shared option (ch); returns true if ch was one, with *why set on a bad value. */
+bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why);
+/* "10.0.0.1:80" into host-order address and port; NULL or a reason. */
+const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port);
+/* "10.0.0.1" as text (static buffer per call site is the caller's). */
+void net_addr_str(uint32_t a, char *buf, size_t size);
+/* Checks --tap/--addr, opens the TAP, the loop, the pcap and the stack from cfg (link,
+ * addresses and output are filled in here), installs the signal handlers and announces the
+ * address (gratuitous ARP). Prints what failed, prefixed by cmd; returns 0, 1 or EXIT_USAGE. */
+int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
+              struct net_env *env);
+void net_teardown(const char *cmd, struct net_env *env);
+/* Prints the counters (and the loop's) to out. */
+void net_print_stats(FILE *out, const struct net_env *env);
+
+#endif

@@ -1,0 +1,356 @@
+/* synack CLI: `synack serve`, a server on a real wire.
+ *
+ * The stack sits on a TAP interface (netcli.c), answers ARP and ping, and serves one TCP port
+ * with a small application, many connections at once, until SIGINT or SIGTERM:
+ *   echo     every byte back (RFC 862), then closes when the client has closed its side;
+ *   discard  reads and forgets (RFC 863);
+ *   chargen  sends the rotating 72-character lines of RFC 864 until the client closes.
+ * UDP on the same port: echo answers each datagram with itself, discard drops it, chargen
+ * answers with one line. When a connection ends, one line says who it was, the bytes each
+ * way and how it ended.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "netcli.h"
+
+#define IO_CHUNK 65536
+#define CHARGEN_LINE 74 /* 72 printable characters, CR, LF */
+
+enum app { APP_ECHO, APP_DISCARD, APP_CHARGEN };
+static const char *const app_names[] = {"echo", "discard", "chargen"};
+
+struct serve;
+struct conn {
+    struct serve *s;
+    struct sk_tcp *c;
+    uint32_t raddr;
+    uint16_t rport;
+    uint64_t in, out;
+    uint64_t chargen_pos;
+    bool eof, shut, done;
+    struct conn *next_done;
+    struct conn *prev, *next; /* every connection not yet reaped */
+};
+
+struct serve {
+    enum app app;
+    struct net_env env;
+    struct sk_tcp *listener;
+    struct sk_udp *udp;
+    struct conn *done;
+    struct conn *all;
+    uint64_t served;
+    uint8_t buf[IO_CHUNK];
+};
+
+/* RFC 864: line i is the 72 characters starting at printable character i mod 95. */
+static void chargen_fill(uint64_t pos, uint8_t *buf, size_t len)
+{
+    for (size_t k = 0; k < len; k++, pos++) {
+        uint64_t line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
+        if (col == 72)
+            buf[k] = '\r';
+        else if (col == 73)
+            buf[k] = '\n';
+        else
+            buf[k] = (uint8_t)(' ' + (line + col) % 95);
+    }
+}
+
+static void conn_pump(struct conn *k)
+{
+    struct serve *s = k->s;
+    struct sk_tcp *c = k->c;
+    for (;;) {
+        size_t room = sizeof(s->buf);
+        if (s->app == APP_ECHO) {
+            /* Read only what can be sent back: the rest waits in the receive buffer and the
+             * window closes, so a client that does not read slows down instead of filling us. */
+            room = sk_tcp_writable(c);
+            if (room > sizeof(s->buf))
+                room = sizeof(s->buf);
+            if (room == 0)
+                break;
+        }
+        ssize_t n = sk_tcp_recv(c, s->buf, room);
+        if (n == 0) {
+            k->eof = true;
+            break;
+        }
+        if (n < 0)
+            break;
+        k->in += (uint64_t)n;
+        if (s->app == APP_ECHO) {
+            ssize_t w = sk_tcp_send(c, s->buf, (size_t)n);
+            if (w > 0)
+                k->out += (uint64_t)w;
+        }
+    }
+    if (s->app == APP_CHARGEN && !k->eof) {
+        size_t room;
+        while ((room = sk_tcp_writable(c)) > 0) {
+            if (room > sizeof(s->buf))
+                room = sizeof(s->buf);
+            chargen_fill(k->chargen_pos, s->buf, room);
+            ssize_t w = sk_tcp_send(c, s->buf, room);
+            if (w <= 0)
+                break;
+            k->chargen_pos += (uint64_t)w;
+            k->out += (uint64_t)w;
+        }
+    }
+    /* The client closed its side and everything owed is queued: our FIN follows it. */
+    if (k->eof && !k->shut) {
+        k->shut = true;
+        sk_tcp_shutdown(c);
+    }
+}
+
+static void on_conn(struct sk_tcp *c, unsigned ev, void *ctx)
+{
+    struct conn *k = ctx;
+    (void)ev;
+    if (!k->done)
+        conn_pump(k);
+    enum sk_tcp_state state = sk_tcp_get_state(c);
+    if (!k->done && (state == SK_TCP_CLOSED || state == SK_TCP_TIME_WAIT)) {
+        k->done = true;
+        k->next_done = k->s->done;
+        k->s->done = k;
+    }
+}
+
+static void on_listen(struct sk_tcp *l, unsigned ev, void *ctx)
+{
+    struct serve *s = ctx;
+    if (!(ev & SK_EV_ACCEPTABLE))
+        return;
+    struct sk_tcp *c;
+    while (sk_tcp_accept(l, &c) == 0) {
+        struct conn *k = calloc(1, sizeof(*k));
+        if (!k) {
+            sk_tcp_abort(c);
+            continue;
+        }
+        struct sk_tcp_info info;
+        sk_tcp_get_info(c, &info);
+        k->s = s;
+        k->c = c;
+        k->raddr = info.raddr;
+        k->rport = info.rport;
+        k->next = s->all;
+        if (s->all)
+            s->all->prev = k;
+        s->all = k;
+        sk_tcp_set_callback(c, on_conn, k);
+        on_conn(c, sk_tcp_events(c), k);
+    }
+}
+
+static void on_udp(struct sk_udp *u, unsigned ev, void *ctx)
+{
+    struct serve *s = ctx;
+    if (!(ev & SK_EV_READABLE))
+        return;
+    uint32_t addr;
+    uint16_t port;
+    ssize_t n;
+    while ((n = sk_udp_recvfrom(u, s->buf, sizeof(s->buf), &addr, &port)) >= 0) {
+        if (s->app == APP_ECHO) {
+            sk_udp_sendto(u, s->buf, (size_t)n, addr, port);
+        } else if (s->app == APP_CHARGEN) {
+            chargen_fill(0, s->buf, CHARGEN_LINE);
+            sk_udp_sendto(u, s->buf, CHARGEN_LINE, addr, port);
+        }
+    }
+}
+
+static const char *how_it_ended(const struct sk_tcp *c)
+{
+    switch (sk_tcp_error(c)) {
+    case 0: return "closed";
+    case -ECONNRESET: return "reset by peer";
+    case -ETIMEDOUT: return "timed out";
+    case -ECONNABORTED: return "aborted";
+    default: return strerror(-sk_tcp_error(c));
+    }
+}
+
+static void reap_done(struct serve *s)
+{
+    while (s->done) {
+        struct conn *k = s->done;
+        s->done = k->next_done;
+        char a[32];
+        net_addr_str(k->raddr, a, sizeof(a));
+        printf("%s:%u in %" PRIu64 " out %" PRIu64 " bytes, %s\n", a, k->rport, k->in, k->out,
+               how_it_ended(k->c));
+        fflush(stdout);
+        s->served++;
+        sk_tcp_close(k->c);
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            s->all = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        free(k);
+    }
+}
+
+void cmd_serve_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: synack serve --tap IFNAME --addr A.B.C.D/PREFIX --port N --app APP [options]\n"
+        "\n"
+        "Puts synack on a TAP interface and serves until SIGINT or SIGTERM: it answers ARP and\n"
+        "ping, serves TCP on port N with APP (many connections at once) and UDP on the same\n"
+        "port. Each connection that ends prints one line: the peer, the bytes each way and how\n"
+        "it ended (closed, reset by peer, timed out).\n"
+        "\n"
+        "apps (--app):\n"
+        "  echo      send every byte back (RFC 862); UDP: each datagram back\n"
+        "  discard   read and forget (RFC 863)\n"
+        "  chargen   send RFC 864 character lines until the client closes\n"
+        "\n"
+        "options:\n"
+        "  --port N             the TCP and UDP port (1-65535)\n"
+        "  --app APP            echo, discard or chargen (default echo)\n"
+        NET_OPTIONS_HELP
+        "  -h, --help           show this help\n"
+        "\n"
+        "example (as root; see README for the whole walkthrough):\n"
+        "  ip tuntap add dev tap0 mode tap && ip addr add 10.77.0.1/24 dev tap0 && ip link set tap0 up\n"
+        "  synack serve --tap tap0 --addr 10.77.0.2/24 --port 7 --app echo\n"
+        "  ping 10.77.0.2;  echo hello | nc -N 10.77.0.2 7\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "synack serve: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'synack serve --help')\n");
+    return EXIT_USAGE;
+}
+
+enum { OPT_PORT = 2000, OPT_APP };
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        NET_LONGOPTS, {"port", required_argument, NULL, OPT_PORT},
+        {"app", required_argument, NULL, OPT_APP}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct net_opts no;
+    net_opts_init(&no);
+    uint64_t port = 0;
+    enum app app = APP_ECHO;
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        const char *why = NULL;
+        if (net_opt(&no, ch, optarg, &why)) {
+        } else if (ch == OPT_PORT) {
+            why = args_u64(optarg, 1, 65535, &port);
+        } else if (ch == OPT_APP) {
+            bool found = false;
+            for (int i = 0; i < 3; i++)
+                if (strcmp(optarg, app_names[i]) == 0) {
+                    app = (enum app)i;
+                    found = true;
+                }
+            if (!found)
+                return usage_error("unknown app '%s': echo, discard or chargen", optarg);
+        } else if (ch == 'h') {
+            cmd_serve_usage(stdout);
+            return 0;
+        } else if (ch == ':') {
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        } else {
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+        if (why)
+            return usage_error("%s '%s' %s", argv[optind - 1], optarg, why);
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (port == 0)
+        return usage_error("--port N is required");
+
+    struct serve *s = calloc(1, sizeof(*s));
+    if (!s) {
+        fprintf(stderr, "synack serve: out of memory\n");
+        return 1;
+    }
+    s->app = app;
+    struct sk_config cfg;
+    sk_config_default(&cfg);
+    cfg.sndbuf_bytes = 128 * 1024;
+    cfg.rcvbuf_bytes = 128 * 1024;
+    cfg.rto_min_us = 200000; /* as Linux: recovers from loss on a LAN in good time */
+    int rc = net_setup("serve", &no, &cfg, &s->env);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    struct sk_stack *st = s->env.st;
+    int err = sk_tcp_listen(st, (uint16_t)port, 128, &s->listener);
+    if (!err)
+        err = sk_udp_bind(st, (uint16_t)port, &s->udp);
+    if (err) {
+        fprintf(stderr, "synack serve: cannot listen on port %u: %s\n", (unsigned)port,
+                strerror(-err));
+        net_teardown("serve", &s->env);
+        free(s);
+        return 1;
+    }
+    sk_tcp_set_callback(s->listener, on_listen, s);
+    sk_udp_set_callback(s->udp, on_udp, s);
+    char a[32];
+    net_addr_str(no.addr, a, sizeof(a));
+    const uint8_t *m = sk_stack_config(st)->mac;
+    printf("synack serve: %s on %s:%u (tcp and udp), interface %s, mac "
+           "%02x:%02x:%02x:%02x:%02x:%02x\n",
+           app_names[app], a, (unsigned)port, sk_tap_name(s->env.tap), m[0], m[1], m[2], m[3],
+           m[4], m[5]);
+    fflush(stdout);
+
+    rc = 0;
+    while (!net_stop_signal) {
+        int r = sk_loop_run_once(s->env.loop, SK_TIME_NEVER);
+        if (r < 0) {
+            fprintf(stderr, "synack serve: %s: %s\n", sk_tap_name(s->env.tap), strerror(-r));
+            rc = 1;
+            break;
+        }
+        reap_done(s);
+        if (net_dump_request) {
+            net_dump_request = 0;
+            net_print_stats(stderr, &s->env);
+        }
+    }
+    fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s\n", s->served,
+            s->served == 1 ? "" : "s");
+    if (no.stats)
+        net_print_stats(stderr, &s->env);
+    net_teardown("serve", &s->env); /* frees the connections' TCBs */
+    while (s->all) {
+        struct conn *k = s->all;
+        s->all = k->next;
+        free(k);
+    }
+    free(s);
+    return rc;
+}
