@@ -120,6 +120,35 @@ SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, ui
 /* RFC 9293 §3.8.3 user timeout for this connection; 0 restores the stack's default. */
 SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us);
 
+/* Settings a connection needs before its first segment: the receive buffer decides the window
+ * in the SYN, the MSS is announced in it. Zero (NULL) fields keep the stack's value. */
+struct sk_tcp_params {
+    uint32_t sndbuf_bytes;          /* send buffer; 0: sk_config.sndbuf_bytes */
+    uint32_t rcvbuf_bytes;          /* receive buffer; 0: sk_config.rcvbuf_bytes */
+    uint16_t mss;                   /* cap on the MSS we announce (and so send); 0: the MTU's */
+    const char *congestion_control; /* "cubic", "newreno"; NULL: sk_config's */
+};
+/* sk_tcp_connect and sk_tcp_listen with params (NULL: the defaults). A listener's params pass
+ * to every connection it accepts. Extra error: -ENOENT for an unknown congestion control. */
+SK_API int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr,
+                               uint16_t rport, const struct sk_tcp_params *p,
+                               struct sk_tcp **out);
+SK_API int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
+                              const struct sk_tcp_params *p, struct sk_tcp **out);
+/* Changes the buffer sizes (0 keeps one). On a listener: for connections it accepts from now
+ * on. On a connection the buffers are resized, never below what they hold, and the receive
+ * buffer never below the window already offered (RFC 9293 §3.8.6.2.1: the window does not
+ * shrink). Returns 0, -ENOMEM (buffer limit; nothing changes). */
+SK_API int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes);
+/* Switches this connection's (or listener's) congestion control module; cwnd and ssthresh
+ * are kept, the new module starts a new epoch. -ENOENT for an unknown name. */
+SK_API int sk_tcp_set_congestion(struct sk_tcp *c, const char *name);
+/* The name of the connection's congestion control module. */
+SK_API const char *sk_tcp_get_congestion(const struct sk_tcp *c);
+/* The buffer sizes in effect (or that a listener passes on). */
+SK_API void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes,
+                               uint32_t *rcvbuf_bytes);
+
 /* A snapshot of the TCB, for tests, tools and the curious. */
 struct sk_tcp_info {
     enum sk_tcp_state state;

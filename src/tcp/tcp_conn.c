@@ -321,9 +321,53 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->ts_last_rtx = sk_tcp_ts_now(c) - 1;
 }
 
+/* Applies params to a new TCB, before its buffers exist and before its first segment. The MSS
+ * cap is applied by the caller once sk_tcp_init_send has set the MSS from the MTU. */
+static int apply_params(struct sk_tcp *c, const struct sk_tcp_params *p)
+{
+    if (p == NULL)
+        return 0;
+    if (p->congestion_control) {
+        const struct sk_cc_ops *cc = sk_cc_find(p->congestion_control);
+        if (cc == NULL)
+            return -ENOENT;
+        c->cc = cc;
+    }
+    if (p->sndbuf_bytes)
+        c->sndbuf_size = p->sndbuf_bytes;
+    if (p->rcvbuf_bytes)
+        c->rcvbuf_size = p->rcvbuf_bytes;
+    return 0;
+}
+
+static uint16_t capped_mss(uint16_t mss, uint16_t cap)
+{
+    if (cap == 0)
+        return mss;
+    if (cap < 64)
+        cap = 64;
+    return cap < mss ? cap : mss;
+}
+
+void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l)
+{
+    c->sndbuf_size = l->sndbuf_size;
+    c->rcvbuf_size = l->rcvbuf_size;
+    c->cc = l->cc;
+    c->rcv_mss = capped_mss(c->rcv_mss, l->rcv_mss); /* a listener keeps its cap in rcv_mss */
+}
+
 int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
                    struct sk_tcp **out)
 {
+    return sk_tcp_connect_with(st, local_port, raddr, rport, NULL, out);
+}
+
+int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
+                        const struct sk_tcp_params *p, struct sk_tcp **out)
+{
+    if (p && p->congestion_control && sk_cc_find(p->congestion_control) == NULL)
+        return -ENOENT;
     if (out == NULL || raddr == 0 || rport == 0 || raddr == st->cfg.addr)
         return -EINVAL;
     sk_enter(st);
@@ -347,12 +391,14 @@ int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uin
     c->lport = local_port;
     c->raddr = raddr;
     c->rport = rport;
+    apply_params(c, p);
     if (sk_tcb_buffers(c) != 0) {
         sk_tcb_destroy(c);
         err = -ENOMEM;
         goto out;
     }
     sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
+    c->rcv_mss = capped_mss(c->rcv_mss, p ? p->mss : 0);
     /* The shift we offer in the SYN; the SYN-ACK decides whether it holds (RFC 7323 §2.2). */
     c->rcv_wscale = st->cfg.opt_wscale ? st->cfg.wscale : 0;
     sk_tcb_hash_insert(c);
@@ -368,8 +414,16 @@ out:
 
 int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out)
 {
+    return sk_tcp_listen_with(st, port, backlog, NULL, out);
+}
+
+int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
+                       const struct sk_tcp_params *p, struct sk_tcp **out)
+{
     if (out == NULL || port == 0)
         return -EINVAL;
+    if (p && p->congestion_control && sk_cc_find(p->congestion_control) == NULL)
+        return -ENOENT;
     if (sk_listener_lookup(st, port))
         return -EADDRINUSE;
     struct sk_tcp *l = sk_tcb_new(st);
@@ -377,6 +431,8 @@ int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp
         return -ENOMEM;
     l->flags |= TF_USER;
     l->lport = port;
+    apply_params(l, p);
+    l->rcv_mss = p ? p->mss : 0; /* the cap its connections get (sk_tcb_inherit) */
     if (backlog < 1)
         backlog = 1;
     l->backlog = backlog > (int)st->cfg.max_syn_backlog ? (int)st->cfg.max_syn_backlog : backlog;
@@ -663,6 +719,68 @@ void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t 
 void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us)
 {
     c->user_timeout_us = timeout_us ? timeout_us : c->st->cfg.user_timeout_us;
+}
+
+int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes)
+{
+    struct sk_stack *st = c->st;
+    uint32_t snd = sndbuf_bytes ? max_u32(sndbuf_bytes, c->snd.len) : c->sndbuf_size;
+    uint32_t rcv = rcvbuf_bytes ? rcvbuf_bytes : c->rcvbuf_size;
+    /* Received bytes held, then the window offered beyond RCV.NXT (out-of-order data lies in
+     * it): the ring keeps all of that. */
+    uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t rcv_keep = c->rcv.len + offered;
+    rcv = max_u32(rcv, rcv_keep);
+    struct sk_ring nsnd = {0}, nrcv = {0};
+    bool snd_new = c->snd.buf && snd != c->snd.size;
+    bool rcv_new = c->rcv.buf && rcv != c->rcv.size;
+    if ((snd_new && sk_ring_alloc(st, &nsnd, snd) != 0) ||
+        (rcv_new && sk_ring_alloc(st, &nrcv, rcv) != 0)) {
+        sk_ring_free(st, &nsnd);
+        return -ENOMEM;
+    }
+    if (snd_new)
+        sk_ring_move(st, &c->snd, &nsnd, c->snd.len);
+    if (rcv_new)
+        sk_ring_move(st, &c->rcv, &nrcv, rcv_keep);
+    c->sndbuf_size = snd;
+    c->rcvbuf_size = rcv;
+    if (rcv_new && c->state != SK_TCP_LISTEN) {
+        sk_enter(st);
+        sk_tcp_notify(c);
+        sk_leave(st);
+    }
+    return 0;
+}
+
+void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes, uint32_t *rcvbuf_bytes)
+{
+    if (sndbuf_bytes)
+        *sndbuf_bytes = c->snd.buf ? c->snd.size : c->sndbuf_size;
+    if (rcvbuf_bytes)
+        *rcvbuf_bytes = c->rcv.buf ? c->rcv.size : c->rcvbuf_size;
+}
+
+int sk_tcp_set_congestion(struct sk_tcp *c, const char *name)
+{
+    const struct sk_cc_ops *cc = sk_cc_find(name);
+    if (cc == NULL)
+        return -ENOENT;
+    if (cc == c->cc)
+        return 0;
+    /* cwnd and ssthresh stay; the new module starts from them (CUBIC a new epoch, RFC 9438
+     * §4.2, with W_max unknown). Before ESTABLISHED the module's init runs as usual. */
+    c->cc = cc;
+    c->cc_acked = 0;
+    c->cubic.w_max = 0;
+    c->cubic.w_last_max = 0;
+    c->cubic.epoch_start = SK_TIME_NEVER;
+    return 0;
+}
+
+const char *sk_tcp_get_congestion(const struct sk_tcp *c)
+{
+    return c->cc ? c->cc->name : "";
 }
 
 void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)

@@ -27,6 +27,8 @@ uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_
 int sk_tcb_buffers(struct sk_tcp *c);
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
+/* A passive child takes its listener's buffer sizes, congestion control and MSS cap. */
+void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l);
 /* A passive child reached ESTABLISHED: queue it for accept(). */
 void sk_tcp_child_established(struct sk_tcp *c);
 
@@ -83,6 +85,9 @@ void sk_ring_peek(const struct sk_ring *r, uint32_t off, uint8_t *dst, uint32_t 
 /* Writes len bytes at off bytes after head without changing len (out-of-order data). */
 void sk_ring_write_at(struct sk_ring *r, uint32_t off, const uint8_t *p, uint32_t len);
 void sk_ring_consume(struct sk_ring *r, uint32_t len);
+/* Moves the first `keep` bytes after from's head (held and out-of-order) into the empty ring
+ * `to`, frees from's memory and makes `from` the new ring. */
+void sk_ring_move(struct sk_stack *st, struct sk_ring *from, struct sk_ring *to, uint32_t keep);
 static inline uint32_t sk_ring_free_space(const struct sk_ring *r) { return r->size - r->len; }
 
 #endif

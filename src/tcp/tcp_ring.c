@@ -65,3 +65,15 @@ void sk_ring_consume(struct sk_ring *r, uint32_t len)
     r->head = (r->head + len) % r->size;
     r->len -= len;
 }
+
+void sk_ring_move(struct sk_stack *st, struct sk_ring *from, struct sk_ring *to, uint32_t keep)
+{
+    if (keep > to->size)
+        keep = to->size;
+    if (keep)
+        sk_ring_peek(from, 0, to->buf, keep);
+    to->len = from->len < to->size ? from->len : to->size;
+    sk_ring_free(st, from);
+    *from = *to;
+    memset(to, 0, sizeof(*to));
+}
