@@ -292,13 +292,6 @@ static void test_zero_window_probe_is_acked(void **state)
 static void test_receiver_updates_window_after_small_reads_add_up(void **state)
 {
     (void)state;
-    /* BUG (src/tcp/tcp_conn.c, sk_tcp_recv): the update is sent only when a single read grows
-     * the window by the threshold (wnd_after - wnd_before >= min(MSS, RCV.BUFF/2)); an
-     * application reading 100 bytes at a time never triggers it, and the peer waits for its
-     * persist timer (1 s or more) per window. The test should compare the window it could
-     * offer now with the one last advertised (rcv_adv - rcv_nxt), as RFC 9293 §3.8.6.2.2
-     * does. Skipped until the owner of src/tcp fixes it. */
-    skip();
     struct raw *r = raw_small_rcvbuf();
     uint32_t iss;
     struct sk_tcp *c = full_receiver(r, &iss);
