@@ -1,0 +1,103 @@
+# Shared by the interop tests: each test runs as `bash test_X.sh path/to/synack`, as root.
+#
+# It makes its own network namespace sk-NAME-PID with a TAP interface skt0 in it, the kernel
+# side addressed 10.77.0.1/24, synack 10.77.0.2/24 (addresses exist only in the namespace).
+# The trap removes the namespace and kills the processes the test started (their PIDs only),
+# whether it passes or fails. Exit 77 (ctest SKIP_RETURN_CODE) only when not root.
+set -u
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: interop tests need root (network namespaces and TAP devices)"
+  exit 77
+fi
+BIN=$(readlink -f "$1")
+TEST_NAME=$(basename "$0" .sh)
+NS="sk-${TEST_NAME#test_}-$$"
+TAP=skt0
+KADDR=10.77.0.1
+SADDR=10.77.0.2
+SMAC=02:00:00:77:00:02
+TMP=$(mktemp -d "/tmp/${TEST_NAME}.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    kill -TERM "$p" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do
+    wait "$p" 2>/dev/null
+  done
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+nsx() { ip netns exec "$NS" "$@"; }
+# Like nsx, but execs the command itself (ip netns exec forks and would stand between a
+# signal and synack): the PID of `nsrun CMD &` is CMD's.
+nsrun() { exec nsenter --net="/var/run/netns/$NS" "$@"; }
+
+fail() {
+  echo "FAIL ($TEST_NAME): $*"
+  local f
+  for f in "$TMP"/*.out "$TMP"/*.err; do
+    [ -s "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+  done
+  exit 1
+}
+
+# Waits up to $2 seconds (default 5) for the shell condition $1.
+wait_for() {
+  local i n=$(( ${2:-5} * 20 ))
+  for ((i = 0; i < n; i++)); do
+    eval "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+setup_ns() {
+  ip netns add "$NS" || fail "cannot create namespace $NS"
+  nsx ip link set lo up
+  nsx ip tuntap add dev "$TAP" mode tap || fail "cannot create $TAP"
+  nsx ip addr add "$KADDR/24" dev "$TAP"
+  nsx ip link set "$TAP" up
+}
+
+# start_serve ARGS...: synack serve on the TAP (its stdout in $TMP/serve.out, stderr in
+# $TMP/serve.err), waits until it is ready.
+start_serve() {
+  (nsrun "$BIN" serve --tap "$TAP" --addr "$SADDR/24" --mac "$SMAC" "$@" \
+    >"$TMP/serve.out" 2>"$TMP/serve.err") &
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
+  wait_for "grep -q '^synack serve:' '$TMP/serve.out'" 5 || fail "synack serve did not start"
+}
+
+# Asks serve for its counters (SIGUSR1) and prints them.
+serve_stats() {
+  local before
+  before=$(grep -c '^frames_in' "$TMP/serve.err")
+  kill -USR1 "$SERVE_PID"
+  wait_for "[ \$(grep -c '^frames_in' '$TMP/serve.err') -gt $before ]" 5 || fail "no stats"
+  sleep 0.1
+  awk -v n=$((before + 1)) '/^frames_in/ {k++} k == n' "$TMP/serve.err"
+}
+
+# counter NAME: the last value of counter NAME in serve's stats dump (0 if absent).
+counter() {
+  serve_stats >"$TMP/stats.txt"
+  awk -v k="$1" '$1 == k {v = $2} END {print v + 0}' "$TMP/stats.txt"
+}
+
+stop_serve() {
+  kill -TERM "$SERVE_PID" 2>/dev/null
+  wait "$SERVE_PID"
+  local rc=$?
+  [ $rc -eq 0 ] || fail "synack serve exited with status $rc"
+}
+
+# random_file PATH BYTES
+random_file() { head -c "$2" /dev/urandom >"$1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
