@@ -89,7 +89,9 @@ static uint64_t rng_below(struct rng *r, uint64_t n) {
 
 /* ---- frames in flight: a min-heap on (arrival time, sequence number) ---- */
 
-#define MEMLINK_POOL 64
+/* Up to this many spare frame buffers, and no more than MEMLINK_POOL_BYTES in all. */
+#define MEMLINK_POOL 1024
+#define MEMLINK_POOL_BYTES (8u << 20)
 
 struct flight {
     sk_time_us at;
@@ -158,7 +160,8 @@ static uint8_t *frame_alloc(struct sk_memlink *l, size_t len, size_t *cap) {
 }
 
 static void frame_free(struct sk_memlink *l, uint8_t *data, size_t cap) {
-    if (cap == l->pool_cap && l->pool_n < MEMLINK_POOL)
+    if (cap == l->pool_cap && l->pool_n < MEMLINK_POOL &&
+        (l->pool_n + 1) * l->pool_cap <= MEMLINK_POOL_BYTES)
         l->pool[l->pool_n++] = data;
     else
         free(data);
