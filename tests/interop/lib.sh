@@ -51,7 +51,7 @@ fail() {
 wait_for() {
   local i n=$(( ${2:-5} * 20 ))
   for ((i = 0; i < n; i++)); do
-    eval "$1" && return 0
+    eval "$1" 2>/dev/null && return 0
     sleep 0.05
   done
   return 1
