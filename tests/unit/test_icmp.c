@@ -1,0 +1,196 @@
+/* ICMPv4 (RFC 792, RFC 1122 §3.2.2): echo replies, port and protocol unreachable with their
+ * rate limit, and TCP acting on received errors: fragmentation needed shrinks the segments
+ * (RFC 1191), a hard error aborts SYN-SENT (RFC 1122 §4.2.3.9, RFC 5461), an error quoting a
+ * sequence number out of flight is ignored (RFC 5927). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "ipframes.h"
+#include "synack/synack.h"
+#include "wire/wire.h"
+
+#define PEER ETH_B_ADDR
+
+static struct sk_icmp_hdr icmp_of(const struct cap_frame *f, struct sk_ipv4_hdr *ip)
+{
+    struct sk_icmp_hdr m;
+    assert_int_equal(sk_ipv4_parse(f->data + 14, f->len - 14, ip), 0);
+    assert_int_equal(ip->proto, SK_IPPROTO_ICMP);
+    assert_int_equal(sk_icmp_parse(ip->payload, ip->payload_len, &m), 0);
+    return m;
+}
+
+/* A stack that already knows PEER's MAC (it answered PEER's ARP request). */
+static struct ethstack *stack_knowing_peer(void)
+{
+    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
+    uint8_t p[64];
+    size_t n = fr_arp(p, SK_ARP_REQUEST, MAC_B, PEER, (const uint8_t[6]){0}, ETH_A_ADDR);
+    ethstack_input(e, SK_ETHERTYPE_ARP, p, n);
+    e->nout = 0;
+    return e;
+}
+
+/* RFC 1122 §3.2.2.6: the reply carries the request's identifier, sequence number and data. */
+static void test_echo_reply(void **state)
+{
+    (void)state;
+    struct ethstack *e = stack_knowing_peer();
+    uint8_t m[100], p[200];
+    size_t n = fr_icmp(m, SK_ICMP_ECHO_REQUEST, 0, 0x12340007, "abcdefgh", 8);
+    n = fr_ip(p, PEER, ETH_A_ADDR, SK_IPPROTO_ICMP, 1, 0, 0, m, n);
+    ethstack_input(e, SK_ETHERTYPE_IPV4, p, n);
+    assert_int_equal(e->nout, 1);
+    struct sk_ipv4_hdr ip;
+    struct sk_icmp_hdr r = icmp_of(&e->out[0], &ip);
+    assert_int_equal(ip.dst, PEER);
+    assert_int_equal(r.type, SK_ICMP_ECHO_REPLY);
+    assert_int_equal(r.rest, 0x12340007);
+    assert_int_equal(r.payload_len, 8);
+    assert_memory_equal(r.payload, "abcdefgh", 8);
+    ethstack_free(e);
+}
+
+/* UDP to a closed port: port unreachable quoting the datagram; at most icmp_burst (50) in a
+ * burst, the rest counted as rate limited; a second later the bucket has refilled. */
+static void test_port_unreachable_rate_limited(void **state)
+{
+    (void)state;
+    struct ethstack *e = stack_knowing_peer();
+    uint8_t u[100], p[200];
+    size_t un = fr_udp(u, PEER, ETH_A_ADDR, 5555, 9, "x", 1);
+    size_t n = fr_ip(p, PEER, ETH_A_ADDR, SK_IPPROTO_UDP, 1, 0, 0, u, un);
+    for (int i = 0; i < 60; i++)
+        ethstack_input(e, SK_ETHERTYPE_IPV4, p, n);
+    assert_int_equal(e->nout, 50);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ICMP_RATELIMIT), 10);
+    assert_int_equal(ethstack_drops(e, SK_DROP_UDP_NO_SOCKET), 60);
+    struct sk_ipv4_hdr ip;
+    struct sk_icmp_hdr r = icmp_of(&e->out[0], &ip);
+    assert_int_equal(r.type, SK_ICMP_DEST_UNREACH);
+    assert_int_equal(r.code, 3);
+    assert_int_equal(r.payload_len, n); /* the whole datagram fits the quote */
+    assert_memory_equal(r.payload, p, n);
+    ethstack_run_until(e, e->now + 1000000);
+    ethstack_input(e, SK_ETHERTYPE_IPV4, p, n);
+    assert_int_equal(e->nout, 51);
+    ethstack_free(e);
+}
+
+/* RFC 1122 §3.2.2.1: an unknown protocol gets code 2; an ICMP error never gets an error. */
+static void test_protocol_unreachable(void **state)
+{
+    (void)state;
+    struct ethstack *e = stack_knowing_peer();
+    uint8_t p[200];
+    size_t n = fr_ip(p, PEER, ETH_A_ADDR, 253, 1, 0, 0, "data", 4);
+    ethstack_input(e, SK_ETHERTYPE_IPV4, p, n);
+    assert_int_equal(e->nout, 1);
+    struct sk_ipv4_hdr ip;
+    struct sk_icmp_hdr r = icmp_of(&e->out[0], &ip);
+    assert_int_equal(r.code, 2);
+    assert_int_equal(ethstack_drops(e, SK_DROP_IP_PROTO), 1);
+    /* An unreachable about something we never sent: no answer, counted. */
+    uint8_t m[100];
+    size_t mn = fr_icmp(m, SK_ICMP_DEST_UNREACH, 1, 0, p, 28);
+    n = fr_ip(p, PEER, ETH_A_ADDR, SK_IPPROTO_ICMP, 2, 0, 0, m, mn);
+    ethstack_input(e, SK_ETHERTYPE_IPV4, p, n);
+    assert_int_equal(e->nout, 1);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ICMP_UNMATCHED), 1);
+    ethstack_free(e);
+}
+
+/* An ICMP error from the peer about a segment (quoted IP header + first 8 TCP bytes). */
+static void icmp_about(struct raw *r, uint8_t type, uint8_t code, uint32_t rest, uint16_t sport,
+                       uint16_t dport, uint32_t seq)
+{
+    uint8_t q[28] = {0}, m[64], p[128];
+    uint8_t tcp8[8];
+    sk_put16(tcp8, sport);
+    sk_put16(tcp8 + 2, dport);
+    sk_put32(tcp8 + 4, seq);
+    fr_ip(q, ADDR_A, ADDR_B, SK_IPPROTO_TCP, 1, 0x4000, 0, tcp8, 8);
+    sk_put16(q + 2, 1500); /* the quoted datagram's length, as it was */
+    size_t n = fr_icmp(m, type, code, rest, q, sizeof(q));
+    n = fr_ip(p, ADDR_B, ADDR_A, SK_IPPROTO_ICMP, 9, 0, 0, m, n);
+    sk_stack_input(r->st, p, n, r->now);
+}
+
+/* RFC 1191: fragmentation needed with a next-hop MTU of 576 makes the connection send
+ * segments of at most 576 - 40 bytes (less the timestamps), retransmitting what was lost. */
+static void test_frag_needed_lowers_mss(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = raw_connect(r, 1000, &iss);
+    static uint8_t data[3000];
+    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
+    uint32_t first_len = o->len;
+    assert_true(first_len > 536);
+    while (r->cursor < r->nout)
+        r->cursor++;
+    icmp_about(r, SK_ICMP_DEST_UNREACH, 4, 576, o->sport, o->dport, iss + 1);
+    assert_true(info(c).snd_mss <= 536);
+    o = raw_expect(r, ACK, iss + 1, 1001); /* the retransmission, smaller */
+    assert_true(o->len > 0 && o->len <= 536);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
+/* RFC 1122 §4.2.3.9: port unreachable in SYN-SENT ends the attempt with ECONNREFUSED; admin
+ * prohibited (code 13) with EHOSTUNREACH. */
+static void test_hard_error_aborts_syn_sent(void **state)
+{
+    (void)state;
+    for (int code = 3; code <= 13; code += 10) {
+        struct raw *r = raw_new(NULL);
+        struct sk_tcp *c;
+        assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, RAW_PEER_PORT, &c), 0);
+        const struct raw_out *syn = raw_expect(r, SYN, info(c).iss, 0);
+        /* Out of flight: ignored (RFC 5927 §4.1). */
+        icmp_about(r, SK_ICMP_DEST_UNREACH, (uint8_t)code, 0, syn->sport, syn->dport, 12345);
+        expect_state(c, SK_TCP_SYN_SENT);
+        icmp_about(r, SK_ICMP_DEST_UNREACH, (uint8_t)code, 0, syn->sport, syn->dport, syn->seq);
+        expect_state(c, SK_TCP_CLOSED);
+        assert_int_equal(sk_tcp_error(c), code == 3 ? -ECONNREFUSED : -EHOSTUNREACH);
+        sk_tcp_close(c);
+        raw_free(r);
+    }
+}
+
+/* RFC 5461 §4: in ESTABLISHED the same error is soft: the connection lives on. */
+static void test_hard_error_soft_when_established(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = raw_connect(r, 1000, &iss);
+    struct sk_tcp_info i = info(c);
+    icmp_about(r, SK_ICMP_DEST_UNREACH, 3, 0, i.lport, i.rport, iss + 1);
+    expect_state(c, SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_tcp_error(c), 0);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_echo_reply),
+        cmocka_unit_test(test_port_unreachable_rate_limited),
+        cmocka_unit_test(test_protocol_unreachable),
+        cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_hard_error_aborts_syn_sent),
+        cmocka_unit_test(test_hard_error_soft_when_established),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
