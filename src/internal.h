@@ -139,7 +139,8 @@ struct sk_tcp {
     uint32_t high_rxt;                  /* HighRxt */
     struct sk_scoreboard sb;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
-    uint32_t sack_recent;               /* left edge of the newest out-of-order range */
+    uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
+    uint8_t sack_hist_n;
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
 
@@ -205,6 +206,9 @@ struct sk_stack {
      * the earliest deadline among them, folded into sk_stack_next_deadline. */
     struct sk_ipstate *ip;
     sk_time_us ip_deadline;
+
+    /* The socket layer's descriptor table (src/socket/), created by the first sk_socket. */
+    struct sk_socktab *socks;
 };
 
 /* stack.c */
@@ -234,6 +238,8 @@ int sk_ip_init(struct sk_stack *st);
 void sk_ip_free(struct sk_stack *st);
 /* Runs ARP retries and reassembly expiry due at st->now; recomputes st->ip_deadline. */
 void sk_ip_timer(struct sk_stack *st);
+/* socket/socket.c: frees the descriptor table (the connections go with the stack). */
+void sk_socket_free_all(struct sk_stack *st);
 
 /* tcp/ */
 void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,

@@ -136,6 +136,7 @@ void sk_stack_free(struct sk_stack *st)
 {
     if (st == NULL)
         return;
+    sk_socket_free_all(st);
     sk_tcp_free_all(st);
     sk_ip_free(st);
     if (st->conn_tab)

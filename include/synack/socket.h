@@ -1,0 +1,195 @@
+/* synack: BSD-style sockets over one stack.
+ *
+ * Descriptors are small integers local to one sk_stack (they are not kernel descriptors and
+ * mean nothing to another stack). Every socket is non-blocking: a call that would have to
+ * wait returns -EAGAIN (-EINPROGRESS for connect) and readiness is learnt from sk_poll or a
+ * per-socket callback. For calls that block, see synack/blocking.h.
+ *
+ * Return convention: like the rest of synack, every call returns 0 (or a count, or a
+ * descriptor) on success and a negative errno value (<errno.h>) on failure; errno is never
+ * touched. The errno values and the moment they appear follow POSIX (and Linux where POSIX
+ * leaves a choice):
+ *   - a connection's failure (-ECONNREFUSED, -ECONNRESET, -ETIMEDOUT) is reported once: by
+ *     SO_ERROR (read-and-clear) or by the next sk_connect/sk_send/sk_recv, whichever comes
+ *     first; afterwards sk_recv returns 0 (end of stream) and sk_send -EPIPE;
+ *   - a non-blocking connect returns -EINPROGRESS; completion shows as SK_POLLOUT (failure
+ *     also as SK_POLLERR) and is read with SO_ERROR; a second sk_connect returns -EALREADY
+ *     while the handshake runs, 0 once when it has completed, then -EISCONN.
+ * Addresses are struct sockaddr_in with address and port in network byte order, as POSIX.
+ *
+ * Ownership: a descriptor belongs to the application from sk_socket/sk_accept until
+ * sk_close; the connection behind it may live on in the stack (FIN-WAIT, TIME-WAIT) after
+ * that. sk_stack_free frees every socket still open.
+ *
+ * Thread-safety: as for the stack (synack/stack.h): one thread at a time per stack, and
+ * callbacks run on that thread, inside the stack's entry points.
+ */
+#ifndef SYNACK_SOCKET_H
+#define SYNACK_SOCKET_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "synack/stack.h"
+#include "synack/tcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Socket types. */
+#define SK_SOCK_STREAM 1 /* TCP */
+#define SK_SOCK_DGRAM 2  /* UDP */
+
+/* Option levels and names. The values are Linux's, so code written for Linux sockets reads
+ * the same; only these are understood (others: -ENOPROTOOPT). */
+#define SK_SOL_SOCKET 1
+#define SK_IPPROTO_TCP 6
+#define SK_SO_REUSEADDR 2   /* int: bind while connections (TIME-WAIT) still use the port */
+#define SK_SO_TYPE 3        /* int, get only: SK_SOCK_STREAM or SK_SOCK_DGRAM */
+#define SK_SO_ERROR 4       /* int, get only: the pending error as a positive errno, cleared */
+#define SK_SO_SNDBUF 7      /* int: send buffer bytes */
+#define SK_SO_RCVBUF 8      /* int: receive buffer bytes (the window the SYN offers) */
+#define SK_SO_KEEPALIVE 9   /* int: keep-alive probes on/off (RFC 9293 §3.8.4) */
+#define SK_SO_LINGER 13     /* struct linger: {1, 0} makes sk_close send RST */
+#define SK_SO_ACCEPTCONN 30 /* int, get only: 1 on a listening socket */
+#define SK_TCP_NODELAY 1       /* int: Nagle's algorithm off */
+#define SK_TCP_MAXSEG 2        /* int: cap on the MSS (88..65535); get: the MSS in use */
+#define SK_TCP_KEEPIDLE 4      /* int seconds before the first probe (1..32767) */
+#define SK_TCP_KEEPINTVL 5     /* int seconds between probes (1..32767) */
+#define SK_TCP_KEEPCNT 6       /* int unanswered probes before -ETIMEDOUT (1..127) */
+#define SK_TCP_CONGESTION 13   /* char[]: "cubic" or "newreno" */
+#define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3); 0: the stack's */
+
+/* sk_shutdown's `how`. */
+#define SK_SHUT_RD 0
+#define SK_SHUT_WR 1
+#define SK_SHUT_RDWR 2
+
+/* Flags of sk_send/sk_recv/sk_sendto/sk_recvfrom. Every call is non-blocking. */
+#define SK_MSG_PEEK 0x02     /* recv: read without consuming */
+#define SK_MSG_TRUNC 0x20    /* recv on UDP: return the datagram's full length */
+#define SK_MSG_DONTWAIT 0x40 /* accepted and ignored: every call is non-blocking */
+#define SK_MSG_NOSIGNAL 0x4000 /* accepted and ignored: there are no signals */
+
+/* sk_poll events (the values of <poll.h> on Linux). */
+#define SK_POLLIN 0x001
+#define SK_POLLOUT 0x004
+#define SK_POLLERR 0x008   /* always reported: an error is pending (see SO_ERROR) */
+#define SK_POLLHUP 0x010   /* always reported: no more data either way, or never connected */
+#define SK_POLLNVAL 0x020  /* always reported: fd is not an open socket */
+#define SK_POLLRDHUP 0x2000 /* the peer sent FIN (or we shut reading) */
+
+struct sk_pollfd {
+    int fd;
+    short events;  /* what the caller asks for */
+    short revents; /* what is ready; filled by sk_poll */
+};
+
+/* Creates a socket: type SK_SOCK_STREAM or SK_SOCK_DGRAM. Returns a descriptor >= 0,
+ * -EINVAL for another type, -EMFILE when sk_config.max_connections sockets are open,
+ * -ENOMEM. */
+SK_API int sk_socket(struct sk_stack *st, int type);
+
+/* Binds the local address (0.0.0.0 or the stack's address) and port (0: an ephemeral one).
+ * -EINVAL already bound (or connected/listening) or addrlen short, -EAFNOSUPPORT not
+ * AF_INET, -EADDRNOTAVAIL another address, -EADDRINUSE the port is taken (a listener, a
+ * socket bound to it, or without SO_REUSEADDR any connection using it), -EBADF. */
+SK_API int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/* Listens (an unbound socket gets an ephemeral port). backlog bounds the half-open and the
+ * accept queues (at most sk_config.max_syn_backlog). 0 on a socket already listening.
+ * -EOPNOTSUPP on UDP, -EINVAL when connected or connecting, -EADDRINUSE, -ENOBUFS. */
+SK_API int sk_listen(struct sk_stack *st, int fd, int backlog);
+
+/* Takes one established connection: a new descriptor, the peer's address in addr (may be
+ * NULL; *addrlen in: room, out: sizeof(struct sockaddr_in)). The new socket inherits the
+ * listener's options. -EAGAIN none waiting, -EINVAL not listening, -EOPNOTSUPP on UDP,
+ * -EMFILE, -ENOMEM. */
+SK_API int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/* TCP: starts the handshake and returns -EINPROGRESS (see the top of this file for what
+ * follows). -EALREADY (handshake under way), -EISCONN, -EOPNOTSUPP (listening),
+ * -EADDRNOTAVAIL (0.0.0.0, our own address, or no ephemeral port free), -EADDRINUSE
+ * (4-tuple taken), -EINVAL (port 0 or addrlen short), -EAFNOSUPPORT, -ENOBUFS (limits).
+ * UDP: sets the default destination and the only source accepted; returns 0. */
+SK_API int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr,
+                      socklen_t addrlen);
+
+/* Sends up to len bytes: returns how many were queued (maybe fewer), -EAGAIN when the send
+ * buffer is full or the handshake has not completed, -ENOTCONN never connected (or
+ * listening), -EPIPE after sk_shutdown(SK_SHUT_WR) or once the connection is gone, or its
+ * pending error. UDP: one datagram to the connected peer (-EDESTADDRREQ if none),
+ * -EMSGSIZE above 65507 bytes. */
+SK_API ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags);
+/* Reads up to len bytes: the count, 0 at end of stream (or after sk_shutdown(SK_SHUT_RD)),
+ * -EAGAIN nothing yet (also while connecting), -ENOTCONN never connected, or the pending
+ * error. UDP: one datagram, cut to len unless SK_MSG_TRUNC. */
+SK_API ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags);
+/* Vectored forms: as sk_send/sk_recv over the buffers in order (a UDP datagram is one
+ * gather or scatter). At most 1024 buffers (-EINVAL). */
+SK_API ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
+SK_API ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
+/* UDP: one datagram to addr (NULL: the connected peer); an unbound socket is bound to an
+ * ephemeral port first. On TCP addr is ignored and this is sk_send. -EHOSTUNREACH without
+ * a route, -EINVAL (port or address 0). */
+SK_API ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
+                         const struct sockaddr *addr, socklen_t addrlen);
+/* UDP: one datagram and its sender in addr (may be NULL). On TCP this is sk_recv with the
+ * peer's address. */
+SK_API ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flags,
+                           struct sockaddr *addr, socklen_t *addrlen);
+
+/* SK_SHUT_RD: sk_recv returns 0 from now on. SK_SHUT_WR: a FIN follows the queued data (after
+ * the handshake if it is still under way); sk_send returns -EPIPE. SK_SHUT_RDWR: both.
+ * -EINVAL bad how, -ENOTCONN not connected (or listening, or the connection is gone). */
+SK_API int sk_shutdown(struct sk_stack *st, int fd, int how);
+
+/* Releases the descriptor. A TCP connection closes gracefully in the background (FIN after
+ * the queued data; RST instead if received data was left unread, RFC 2525 §2.17) unless
+ * SO_LINGER is {1, 0}: then RST at once (RFC 9293 §3.10.5 ABORT). A listener resets the
+ * connections never accepted. Must not be called from a callback of the same stack.
+ * 0 or -EBADF. */
+SK_API int sk_close(struct sk_stack *st, int fd);
+
+/* Options, see SK_SO_* and SK_TCP_* above. Options set before sk_connect/sk_listen take
+ * effect at the handshake (buffer sizes set the SYN's window; TCP_MAXSEG the announced MSS);
+ * a listener passes its options to the connections it accepts. -ENOPROTOOPT unknown option
+ * or level (TCP options on UDP), -EINVAL bad length or value, -ENOENT unknown congestion
+ * control, -ENOBUFS buffer limit. getsockopt writes at most *optlen bytes and sets *optlen. */
+SK_API int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const void *val,
+                         socklen_t len);
+SK_API int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val,
+                         socklen_t *len);
+
+/* Local / peer address. sk_getpeername: -ENOTCONN unless connected (not while SYN-SENT, not
+ * once CLOSED). */
+SK_API int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr,
+                          socklen_t *addrlen);
+SK_API int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr,
+                          socklen_t *addrlen);
+
+/* Readiness now, without waiting: fills revents of each entry (SK_POLLERR, SK_POLLHUP and
+ * SK_POLLNVAL whether asked or not) and returns how many have revents != 0. To wait, sleep
+ * in your own loop until a frame arrives or sk_stack_next_deadline, feed the stack, poll
+ * again. */
+SK_API int sk_poll(struct sk_stack *st, struct sk_pollfd *fds, size_t nfds);
+
+/* Called when a socket's readiness (its sk_poll revents) changes, on the stack's thread from
+ * inside sk_stack_input/sk_stack_poll and the socket calls. It may call any socket function
+ * except sk_close of a socket of this stack (close after the stack call returns). NULL
+ * removes it. -EBADF. */
+typedef void (*sk_socket_callback)(struct sk_stack *st, int fd, unsigned revents, void *ctx);
+SK_API int sk_socket_set_callback(struct sk_stack *st, int fd, sk_socket_callback cb,
+                                  void *ctx);
+
+/* The low-level connection behind a TCP socket (for sk_tcp_get_info, sk_tcp_get_state), NULL
+ * if none (UDP, not yet connected or listening). Valid until the next call on fd. */
+SK_API struct sk_tcp *sk_socket_tcp(struct sk_stack *st, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,773 @@
+/* The socket layer: BSD-style descriptors over one stack's TCP connections and UDP sockets.
+ *
+ * Each descriptor is a slot in the stack's table (struct sk_socktab), reused through a free
+ * list. The socket keeps what POSIX makes visible before and around a connection: the bound
+ * port, options set before connect/listen, shutdown flags, and whether the connection's
+ * error has been reported (POSIX reports it once: SO_ERROR or the next call).
+ */
+#include <string.h>
+
+#include "socket/sock_int.h"
+#include "tcp/tcp_int.h"
+
+#define IOV_MAX_SK 1024
+#define UDP_MAX_PAYLOAD 65507
+
+/* ---- The table ---- */
+
+static struct sk_socktab *tab(struct sk_stack *st)
+{
+    if (st->socks == NULL) {
+        struct sk_socktab *t = sk_mem_alloc(st, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        memset(t, 0, sizeof(*t));
+        t->free_head = -1;
+        t->port_cursor = st->cfg.ephemeral_lo;
+        st->socks = t;
+    }
+    return st->socks;
+}
+
+void sk_socket_free_all(struct sk_stack *st)
+{
+    struct sk_socktab *t = st->socks;
+    if (t == NULL)
+        return;
+    /* The connections and UDP sockets belong to the stack's tables and go with them. */
+    for (int i = 0; i < t->cap; i++)
+        sk_mem_free(st, t->v[i].udp_ref, sizeof(*t->v[i].udp_ref));
+    sk_mem_free(st, t->v, sizeof(*t->v) * (size_t)t->cap);
+    sk_mem_free(st, t, sizeof(*t));
+    st->socks = NULL;
+}
+
+struct sk_sock *sk_sock_get(struct sk_stack *st, int fd)
+{
+    struct sk_socktab *t = st->socks;
+    if (t == NULL || fd < 0 || fd >= t->cap || t->v[fd].type == 0)
+        return NULL;
+    return &t->v[fd];
+}
+
+static int grow(struct sk_stack *st, struct sk_socktab *t)
+{
+    int ncap = t->cap ? t->cap * 2 : 16;
+    struct sk_sock *v = sk_mem_alloc(st, sizeof(*v) * (size_t)ncap);
+    if (v == NULL)
+        return -ENOMEM;
+    memset(v, 0, sizeof(*v) * (size_t)ncap);
+    if (t->cap)
+        memcpy(v, t->v, sizeof(*v) * (size_t)t->cap);
+    /* New slots join the free list lowest first. */
+    for (int i = ncap - 1; i >= t->cap; i--) {
+        v[i].next_free = t->free_head;
+        t->free_head = i;
+    }
+    sk_mem_free(st, t->v, sizeof(*t->v) * (size_t)t->cap);
+    t->v = v;
+    t->cap = ncap;
+    return 0;
+}
+
+static int alloc_fd(struct sk_stack *st, int type)
+{
+    struct sk_socktab *t = tab(st);
+    if (t == NULL)
+        return -ENOMEM;
+    if ((uint32_t)t->open >= st->cfg.max_connections)
+        return -EMFILE;
+    if (t->free_head < 0 && grow(st, t) != 0)
+        return -ENOMEM;
+    int fd = t->free_head;
+    struct sk_sock *s = &t->v[fd];
+    t->free_head = s->next_free;
+    memset(s, 0, sizeof(*s));
+    s->type = (uint8_t)type;
+    s->state = SS_OPEN;
+    t->open++;
+    return fd;
+}
+
+static void free_fd(struct sk_stack *st, int fd)
+{
+    struct sk_socktab *t = st->socks;
+    struct sk_sock *s = &t->v[fd];
+    memset(s, 0, sizeof(*s));
+    s->next_free = t->free_head;
+    t->free_head = fd;
+    t->open--;
+}
+
+/* ---- Errors ---- */
+
+int sk_sock_pending_error(const struct sk_sock *s)
+{
+    if (s->so_error)
+        return s->so_error;
+    if (s->tcp && !s->err_seen)
+        return sk_tcp_error(s->tcp);
+    return 0;
+}
+
+int sk_sock_take_error(struct sk_sock *s)
+{
+    int e = sk_sock_pending_error(s);
+    if (s->so_error)
+        s->so_error = 0;
+    else if (e)
+        s->err_seen = true;
+    return e;
+}
+
+void sk_sock_udp_sync(struct sk_sock *s)
+{
+    if (s->udp == NULL)
+        return;
+    int e = sk_udp_error(s->udp);
+    /* Linux and the BSDs report ICMP errors only on connected UDP sockets. */
+    if (e && s->state == SS_CONNECTED)
+        s->so_error = e;
+}
+
+/* ---- Addresses ---- */
+
+static int addr_in(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+{
+    if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
+        return -EINVAL;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    if (sin->sin_family != AF_INET)
+        return -EAFNOSUPPORT;
+    *ip = ntohl(sin->sin_addr.s_addr);
+    *port = ntohs(sin->sin_port);
+    return 0;
+}
+
+static void addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+    if (addr == NULL || len == NULL)
+        return;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(ip);
+    sin.sin_port = htons(port);
+    size_t n = (size_t)*len < sizeof(sin) ? (size_t)*len : sizeof(sin);
+    memcpy(addr, &sin, n);
+    *len = sizeof(sin);
+}
+
+/* ---- Ports ---- */
+
+/* Is a TCP port taken for a socket binding it (reuse: SO_REUSEADDR set on it)? Bind is rare,
+ * so this walks every TCB: a listener always conflicts, any other connection using the port
+ * (TIME-WAIT included) only without SO_REUSEADDR. */
+static bool tcp_port_busy(struct sk_stack *st, const struct sk_sock *self, uint16_t port,
+                          bool reuse)
+{
+    for (const struct sk_tcp *c = st->all; c; c = c->all_next) {
+        if (c->lport != port || (c->flags & TF_DEAD))
+            continue;
+        if (c->state == SK_TCP_LISTEN || !reuse)
+            return true;
+    }
+    struct sk_socktab *t = st->socks;
+    for (int i = 0; i < t->cap; i++) {
+        const struct sk_sock *o = &t->v[i];
+        if (o == self || o->type != SK_SOCK_STREAM || !o->bound || o->lport != port)
+            continue;
+        if (o->state == SS_LISTENING || !(reuse && o->reuseaddr))
+            return true;
+    }
+    return false;
+}
+
+static uint16_t pick_port(struct sk_stack *st, const struct sk_sock *self)
+{
+    struct sk_socktab *t = st->socks;
+    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t p = (uint16_t)(lo + ((uint32_t)t->port_cursor - lo + i) % n);
+        if (!tcp_port_busy(st, self, p, false)) {
+            t->port_cursor = (uint16_t)(lo + ((uint32_t)p - lo + 1) % n);
+            return p;
+        }
+    }
+    return 0;
+}
+
+/* ---- Lifecycle ---- */
+
+int sk_socket(struct sk_stack *st, int type)
+{
+    if (type != SK_SOCK_STREAM && type != SK_SOCK_DGRAM)
+        return -EINVAL;
+    return alloc_fd(st, type);
+}
+
+static int udp_bind(struct sk_stack *st, int fd, struct sk_sock *s, uint16_t port)
+{
+    struct sk_udp *u;
+    int r = sk_udp_bind(st, port, &u);
+    if (r != 0)
+        return r == -ENOMEM ? -ENOBUFS : r;
+    s->udp = u;
+    s->bound = true;
+    s->lport = sk_udp_port(u);
+    sk_sock_hook(st, fd);
+    return 0;
+}
+
+int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    uint32_t ip;
+    uint16_t port;
+    int r = addr_in(addr, addrlen, &ip, &port);
+    if (r != 0)
+        return r;
+    if (s->bound || s->state != SS_OPEN)
+        return -EINVAL;
+    if (ip != 0 && ip != st->cfg.addr)
+        return -EADDRNOTAVAIL;
+    if (s->type == SK_SOCK_DGRAM) {
+        r = udp_bind(st, fd, s, port);
+        if (r == 0)
+            s->laddr = ip;
+        return r;
+    }
+    if (port == 0)
+        port = pick_port(st, s);
+    if (port == 0)
+        return -EADDRINUSE;
+    if (tcp_port_busy(st, s, port, s->reuseaddr))
+        return -EADDRINUSE;
+    s->bound = true;
+    s->laddr = ip;
+    s->lport = port;
+    return 0;
+}
+
+int sk_listen(struct sk_stack *st, int fd, int backlog)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (s->type != SK_SOCK_STREAM)
+        return -EOPNOTSUPP;
+    if (s->state == SS_LISTENING)
+        return 0;
+    if (s->state != SS_OPEN)
+        return -EINVAL;
+    if (!s->bound) {
+        uint16_t p = pick_port(st, s);
+        if (p == 0)
+            return -EADDRINUSE;
+        s->lport = p;
+        s->bound = true;
+    }
+    /* Only one listener per port, whatever SO_REUSEADDR says. */
+    if (sk_listener_lookup(st, s->lport))
+        return -EADDRINUSE;
+    struct sk_tcp *l;
+    int r = sk_tcp_listen_with(st, s->lport, backlog, &s->params, &l);
+    if (r != 0)
+        return r == -ENOMEM ? -ENOBUFS : r;
+    s->tcp = l;
+    s->state = SS_LISTENING;
+    sk_sock_hook(st, fd);
+    return 0;
+}
+
+int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (s->type != SK_SOCK_STREAM)
+        return -EOPNOTSUPP;
+    if (s->state != SS_LISTENING)
+        return -EINVAL;
+    if (!(sk_tcp_events(s->tcp) & SK_EV_ACCEPTABLE))
+        return -EAGAIN;
+    int nfd = alloc_fd(st, SK_SOCK_STREAM);
+    if (nfd < 0)
+        return nfd;
+    s = sk_sock_get(st, fd); /* the table may have moved */
+    struct sk_tcp *c;
+    int r = sk_tcp_accept(s->tcp, &c);
+    if (r != 0) {
+        free_fd(st, nfd);
+        return r;
+    }
+    struct sk_sock *n = &st->socks->v[nfd];
+    /* The connection inherits what the listener was given (POSIX leaves it open; Linux and
+     * the BSDs pass these on). */
+    n->reuseaddr = s->reuseaddr;
+    n->keepalive = s->keepalive;
+    n->nodelay = s->nodelay;
+    n->linger_on = s->linger_on;
+    n->linger_s = s->linger_s;
+    n->params = s->params;
+    n->ka_idle_s = s->ka_idle_s;
+    n->ka_intvl_s = s->ka_intvl_s;
+    n->ka_cnt = s->ka_cnt;
+    n->user_timeout_ms = s->user_timeout_ms;
+    n->tcp = c;
+    n->bound = true;
+    n->lport = s->lport;
+    n->laddr = s->laddr;
+    n->state = SS_CONNECTED;
+    sk_sock_apply_conn_opts(n);
+    sk_sock_hook(st, nfd);
+    struct sk_tcp_info info;
+    sk_tcp_get_info(c, &info);
+    addr_out(addr, addrlen, info.raddr, info.rport);
+    return nfd;
+}
+
+void sk_sock_apply_conn_opts(struct sk_sock *s)
+{
+    if (s->tcp == NULL)
+        return;
+    if (s->nodelay)
+        sk_tcp_set_nodelay(s->tcp, true);
+    if (s->keepalive || s->ka_idle_s || s->ka_intvl_s || s->ka_cnt)
+        sk_tcp_set_keepalive(s->tcp, s->keepalive, (uint64_t)s->ka_idle_s * 1000000u,
+                             s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
+    if (s->user_timeout_ms)
+        sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+}
+
+/* Notes a finished handshake: SS_CONNECTING becomes SS_CONNECTED once the TCB is
+ * synchronized. */
+static void observe_connect(struct sk_sock *s)
+{
+    if (s->state != SS_CONNECTING || s->tcp == NULL)
+        return;
+    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    if (t >= SK_TCP_ESTABLISHED)
+        s->state = SS_CONNECTED;
+}
+
+static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t ip,
+                       uint16_t port)
+{
+    switch (s->state) {
+    case SS_LISTENING:
+        return -EOPNOTSUPP;
+    case SS_CONNECTED:
+        return -EISCONN;
+    case SS_CONNECTING: {
+        enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+        if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
+            return -EALREADY;
+        if (t != SK_TCP_CLOSED) {
+            /* Linux: the first connect after completion returns 0, later ones -EISCONN. */
+            s->state = SS_CONNECTED;
+            return 0;
+        }
+        /* The attempt failed: its error (unless SO_ERROR took it), then the socket may
+         * connect again. */
+        int e = sk_sock_take_error(s);
+        if (e == 0)
+            e = -ECONNABORTED;
+        sk_tcp_close(s->tcp);
+        s->tcp = NULL;
+        s->err_seen = false;
+        s->state = SS_OPEN;
+        return e;
+    }
+    default:
+        break;
+    }
+    if (port == 0)
+        return -EINVAL;
+    if (ip == 0 || ip == st->cfg.addr)
+        return -EADDRNOTAVAIL; /* no loopback in this stack */
+    struct sk_tcp *c;
+    int r = sk_tcp_connect_with(st, s->bound ? s->lport : 0, ip, port, &s->params, &c);
+    if (r != 0)
+        return r == -ENOMEM ? -ENOBUFS : r;
+    s = sk_sock_get(st, fd);
+    s->tcp = c;
+    s->state = SS_CONNECTING;
+    s->err_seen = false;
+    s->rd_shut = s->wr_shut = false;
+    sk_sock_apply_conn_opts(s);
+    sk_sock_hook(st, fd);
+    return -EINPROGRESS;
+}
+
+int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    if (s->type == SK_SOCK_STREAM && s->state == SS_CONNECTING)
+        return tcp_connect(st, fd, s, 0, 0); /* the address does not matter any more */
+    int r = addr_in(addr, addrlen, &ip, &port);
+    if (r != 0)
+        return r;
+    if (s->type == SK_SOCK_STREAM)
+        return tcp_connect(st, fd, s, ip, port);
+    /* UDP: a default peer; the socket gets a port now if it has none. */
+    if (ip == 0 || port == 0)
+        return -EINVAL;
+    if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
+        return r;
+    s->raddr = ip;
+    s->rport = port;
+    s->state = SS_CONNECTED;
+    return 0;
+}
+
+int sk_close(struct sk_stack *st, int fd)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    struct sk_tcp *c = s->tcp;
+    struct sk_udp *u = s->udp;
+    sk_mem_free(st, s->udp_ref, sizeof(*s->udp_ref));
+    bool abort = s->linger_on && s->linger_s == 0 && s->state != SS_LISTENING;
+    free_fd(st, fd);
+    if (c) {
+        sk_tcp_set_callback(c, NULL, NULL);
+        if (abort)
+            sk_tcp_abort(c); /* SO_LINGER {1, 0}: RST, RFC 9293 §3.10.5 */
+        else
+            sk_tcp_close(c);
+    }
+    if (u)
+        sk_udp_close(u);
+    return 0;
+}
+
+int sk_shutdown(struct sk_stack *st, int fd, int how)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (how != SK_SHUT_RD && how != SK_SHUT_WR && how != SK_SHUT_RDWR)
+        return -EINVAL;
+    if (s->type == SK_SOCK_DGRAM) {
+        if (s->state != SS_CONNECTED)
+            return -ENOTCONN;
+    } else {
+        observe_connect(s);
+        if ((s->state != SS_CONNECTED && s->state != SS_CONNECTING) ||
+            sk_tcp_get_state(s->tcp) == SK_TCP_CLOSED)
+            return -ENOTCONN;
+        if (how != SK_SHUT_RD && !s->wr_shut) {
+            int r = sk_tcp_shutdown(s->tcp);
+            if (r != 0)
+                return r;
+        }
+    }
+    if (how != SK_SHUT_WR)
+        s->rd_shut = true;
+    if (how != SK_SHUT_RD)
+        s->wr_shut = true;
+    sk_sock_notify(st, fd);
+    return 0;
+}
+
+/* ---- Data ---- */
+
+/* After the core's send/recv said `r` (<0), what the application sees: the connection's
+ * error once, then end of stream / -EPIPE. */
+static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
+{
+    if (r == -EAGAIN)
+        return r;
+    int e = sk_sock_take_error(s);
+    if (e)
+        return e;
+    return sending ? -EPIPE : 0;
+}
+
+static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const void *buf,
+                        size_t len)
+{
+    observe_connect(s);
+    if (s->state == SS_OPEN || s->state == SS_LISTENING)
+        return -ENOTCONN;
+    int e = sk_sock_take_error(s);
+    if (e)
+        return e;
+    if (s->wr_shut)
+        return -EPIPE;
+    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
+        return -EAGAIN; /* not writable until the handshake completes (as Linux) */
+    ssize_t r = sk_tcp_send(s->tcp, buf, len);
+    if (r < 0)
+        r = conn_error(s, r, true);
+    sk_sock_notify(st, fd);
+    return r;
+}
+
+static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, void *buf, size_t len,
+                        int flags)
+{
+    observe_connect(s);
+    if (s->state == SS_OPEN || s->state == SS_LISTENING)
+        return -ENOTCONN;
+    if (s->rd_shut)
+        return 0;
+    ssize_t r;
+    if (flags & SK_MSG_PEEK)
+        r = sk_tcp_peek(s->tcp, buf, len);
+    else
+        r = sk_tcp_recv(s->tcp, buf, len);
+    if (r < 0)
+        r = conn_error(s, r, false);
+    sk_sock_notify(st, fd);
+    return r;
+}
+
+static bool udp_from_peer(const struct sk_sock *s, uint32_t ip, uint16_t port)
+{
+    return s->state != SS_CONNECTED || (ip == s->raddr && port == s->rport);
+}
+
+static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void *buf,
+                            size_t len, int flags, uint32_t *ip, uint16_t *port)
+{
+    sk_sock_udp_sync(s);
+    if (s->so_error)
+        return sk_sock_take_error(s);
+    if (s->rd_shut)
+        return 0;
+    if (s->udp == NULL)
+        return -EAGAIN;
+    if (flags & SK_MSG_PEEK)
+        return -EOPNOTSUPP; /* the UDP layer has no peek */
+    for (;;) {
+        ssize_t r = sk_udp_recvfrom(s->udp, buf, len, ip, port);
+        if (r < 0) {
+            sk_sock_notify(st, fd);
+            return r;
+        }
+        /* A connected socket takes datagrams only from its peer. */
+        if (!udp_from_peer(s, *ip, *port))
+            continue;
+        sk_sock_notify(st, fd);
+        if (!(flags & SK_MSG_TRUNC) && (size_t)r > len)
+            r = (ssize_t)len;
+        return r;
+    }
+}
+
+static ssize_t udp_sendto(struct sk_stack *st, int fd, struct sk_sock *s, const void *buf,
+                          size_t len, uint32_t ip, uint16_t port, bool have_addr)
+{
+    sk_sock_udp_sync(s);
+    if (s->so_error)
+        return sk_sock_take_error(s);
+    if (s->wr_shut)
+        return -EPIPE;
+    if (!have_addr) {
+        if (s->state != SS_CONNECTED)
+            return -EDESTADDRREQ;
+        ip = s->raddr;
+        port = s->rport;
+    }
+    if (len > UDP_MAX_PAYLOAD)
+        return -EMSGSIZE;
+    int r;
+    if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
+        return r;
+    s = sk_sock_get(st, fd);
+    return sk_udp_sendto(s->udp, buf, len, ip, port);
+}
+
+ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+    return sk_sendto(st, fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
+{
+    return sk_recvfrom(st, fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
+                  const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)flags;
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (s->type == SK_SOCK_STREAM)
+        return tcp_send(st, fd, s, buf, len);
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    if (addr) {
+        int r = addr_in(addr, addrlen, &ip, &port);
+        if (r != 0)
+            return r;
+    }
+    return udp_sendto(st, fd, s, buf, len, ip, port, addr != NULL);
+}
+
+ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flags,
+                    struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    ssize_t r;
+    if (s->type == SK_SOCK_STREAM) {
+        r = tcp_recv(st, fd, s, buf, len, flags);
+        if (r >= 0 && addr && s->tcp) {
+            struct sk_tcp_info info;
+            sk_tcp_get_info(s->tcp, &info);
+            addr_out(addr, addrlen, info.raddr, info.rport);
+        }
+        return r;
+    }
+    r = udp_recvfrom(st, fd, s, buf, len, flags, &ip, &port);
+    if (r >= 0)
+        addr_out(addr, addrlen, ip, port);
+    return r;
+}
+
+static size_t iov_total(const struct iovec *iov, int n)
+{
+    size_t t = 0;
+    for (int i = 0; i < n; i++)
+        t += iov[i].iov_len;
+    return t;
+}
+
+/* A UDP datagram is one gather or one scatter: through a buffer of the stack's allocator. */
+static ssize_t udp_vectored(struct sk_stack *st, int fd, const struct iovec *iov, int n,
+                            bool sending)
+{
+    size_t total = iov_total(iov, n);
+    size_t cap = sending ? total : UDP_MAX_PAYLOAD;
+    if (sending && total > UDP_MAX_PAYLOAD)
+        return -EMSGSIZE;
+    uint8_t *tmp = sk_mem_alloc(st, cap ? cap : 1);
+    if (tmp == NULL)
+        return -ENOBUFS;
+    ssize_t r;
+    if (sending) {
+        size_t off = 0;
+        for (int i = 0; i < n; i++) {
+            memcpy(tmp + off, iov[i].iov_base, iov[i].iov_len);
+            off += iov[i].iov_len;
+        }
+        r = sk_send(st, fd, tmp, total, 0);
+    } else {
+        r = sk_recv(st, fd, tmp, cap, 0);
+        size_t left = r > 0 ? ((size_t)r < total ? (size_t)r : total) : 0, off = 0;
+        if (r > 0)
+            r = (ssize_t)left;
+        for (int i = 0; i < n && left; i++) {
+            size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+            memcpy(iov[i].iov_base, tmp + off, k);
+            off += k;
+            left -= k;
+        }
+    }
+    sk_mem_free(st, tmp, cap ? cap : 1);
+    return r;
+}
+
+static ssize_t vectored(struct sk_stack *st, int fd, const struct iovec *iov, int n,
+                        bool sending)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (n < 0 || n > IOV_MAX_SK || (n > 0 && iov == NULL))
+        return -EINVAL;
+    if (s->type == SK_SOCK_DGRAM)
+        return udp_vectored(st, fd, iov, n, sending);
+    ssize_t done = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len == 0)
+            continue;
+        ssize_t r = sending ? sk_send(st, fd, iov[i].iov_base, iov[i].iov_len, 0)
+                            : sk_recv(st, fd, iov[i].iov_base, iov[i].iov_len, 0);
+        if (r < 0)
+            return done > 0 ? done : r;
+        done += r;
+        if ((size_t)r < iov[i].iov_len)
+            break;
+    }
+    if (done == 0 && iov_total(iov, n) == 0)
+        return sending ? sk_send(st, fd, NULL, 0, 0) : sk_recv(st, fd, NULL, 0, 0);
+    return done;
+}
+
+ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt)
+{
+    return vectored(st, fd, iov, iovcnt, true);
+}
+
+ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt)
+{
+    return vectored(st, fd, iov, iovcnt, false);
+}
+
+/* ---- Names ---- */
+
+int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (addr == NULL || addrlen == NULL)
+        return -EINVAL;
+    uint32_t ip = s->laddr;
+    uint16_t port = s->lport;
+    if (s->tcp && s->state != SS_LISTENING) {
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        ip = info.laddr;
+        port = info.lport;
+    }
+    addr_out(addr, addrlen, ip, port);
+    return 0;
+}
+
+int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (addr == NULL || addrlen == NULL)
+        return -EINVAL;
+    if (s->type == SK_SOCK_DGRAM) {
+        if (s->state != SS_CONNECTED)
+            return -ENOTCONN;
+        addr_out(addr, addrlen, s->raddr, s->rport);
+        return 0;
+    }
+    if (s->tcp == NULL || s->state == SS_LISTENING)
+        return -ENOTCONN;
+    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    if (t == SK_TCP_CLOSED || t == SK_TCP_SYN_SENT)
+        return -ENOTCONN;
+    struct sk_tcp_info info;
+    sk_tcp_get_info(s->tcp, &info);
+    addr_out(addr, addrlen, info.raddr, info.rport);
+    return 0;
+}
+
+struct sk_tcp *sk_socket_tcp(struct sk_stack *st, int fd)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    return s ? s->tcp : NULL;
+}

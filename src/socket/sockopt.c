@@ -1,0 +1,288 @@
+/* Socket options: SOL_SOCKET (buffers, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_ERROR) and
+ * IPPROTO_TCP (TCP_NODELAY, TCP_MAXSEG, keep-alive timing, TCP_USER_TIMEOUT,
+ * TCP_CONGESTION).
+ *
+ * An option is kept in the socket and applied to its connection when there is one, so what is
+ * set before connect/listen takes effect at the handshake and passes from a listener to the
+ * connections it accepts.
+ */
+#include <string.h>
+
+#include "socket/sock_int.h"
+#include "tcp/tcp_cc.h"
+
+#define SOCK_BUF_MIN 2048u
+#define TCP_MIN_MSS 88       /* Linux's lower bound for TCP_MAXSEG */
+#define TCP_DEFAULT_MSS 536  /* RFC 9293 §3.7.1: before the peer's MSS is known */
+#define CC_NAME_MAX 16
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+    if (val == NULL || len < (socklen_t)sizeof(int))
+        return -EINVAL;
+    memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+    if (val == NULL || len == NULL || *len < (socklen_t)sizeof(int))
+        return -EINVAL;
+    memcpy(val, &v, sizeof(int));
+    *len = sizeof(int);
+    return 0;
+}
+
+static void apply_keepalive(struct sk_sock *s)
+{
+    if (s->tcp && s->state != SS_LISTENING)
+        sk_tcp_set_keepalive(s->tcp, s->keepalive, (uint64_t)s->ka_idle_s * 1000000u,
+                             s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
+}
+
+static int set_buffer(struct sk_stack *st, struct sk_sock *s, int name, int v)
+{
+    uint32_t max = (uint32_t)(st->cfg.max_buffer_bytes < UINT32_MAX / 2
+                                  ? st->cfg.max_buffer_bytes
+                                  : UINT32_MAX / 2);
+    uint32_t bytes = v < (int)SOCK_BUF_MIN ? SOCK_BUF_MIN : (uint32_t)v;
+    if (bytes > max)
+        bytes = max;
+    uint32_t snd = name == SK_SO_SNDBUF ? bytes : 0, rcv = name == SK_SO_RCVBUF ? bytes : 0;
+    if (s->tcp && sk_tcp_set_buffers(s->tcp, snd, rcv) != 0)
+        return -ENOBUFS;
+    if (snd)
+        s->params.sndbuf_bytes = snd;
+    if (rcv)
+        s->params.rcvbuf_bytes = rcv;
+    return 0;
+}
+
+static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, const void *val,
+                            socklen_t len)
+{
+    int v, r;
+    if (name == SK_SO_LINGER) {
+        struct linger lg;
+        if (val == NULL || len < (socklen_t)sizeof(lg))
+            return -EINVAL;
+        memcpy(&lg, val, sizeof(lg));
+        s->linger_on = lg.l_onoff != 0;
+        s->linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+        return 0;
+    }
+    switch (name) {
+    case SK_SO_SNDBUF:
+    case SK_SO_RCVBUF:
+    case SK_SO_REUSEADDR:
+    case SK_SO_KEEPALIVE:
+        if ((r = get_int(val, len, &v)) != 0)
+            return r;
+        break;
+    default:
+        return -ENOPROTOOPT; /* SO_ERROR, SO_TYPE, SO_ACCEPTCONN are read-only */
+    }
+    switch (name) {
+    case SK_SO_SNDBUF:
+    case SK_SO_RCVBUF:
+        return set_buffer(st, s, name, v);
+    case SK_SO_REUSEADDR:
+        s->reuseaddr = v != 0;
+        return 0;
+    default: /* SK_SO_KEEPALIVE */
+        s->keepalive = v != 0;
+        if (s->type == SK_SOCK_STREAM)
+            apply_keepalive(s);
+        return 0;
+    }
+}
+
+static int set_congestion(struct sk_sock *s, const void *val, socklen_t len)
+{
+    char name[CC_NAME_MAX];
+    if (val == NULL || len == 0)
+        return -EINVAL;
+    size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
+    memcpy(name, val, n);
+    name[n] = '\0';
+    const struct sk_cc_ops *cc = sk_cc_find(name);
+    if (cc == NULL)
+        return -ENOENT;
+    if (s->tcp) {
+        int r = sk_tcp_set_congestion(s->tcp, cc->name);
+        if (r != 0)
+            return r;
+    }
+    s->params.congestion_control = cc->name; /* a static string */
+    return 0;
+}
+
+static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t len)
+{
+    if (name == SK_TCP_CONGESTION)
+        return set_congestion(s, val, len);
+    int v, r;
+    if ((r = get_int(val, len, &v)) != 0)
+        return r;
+    switch (name) {
+    case SK_TCP_NODELAY:
+        s->nodelay = v != 0;
+        if (s->tcp && s->state != SS_LISTENING)
+            sk_tcp_set_nodelay(s->tcp, s->nodelay);
+        return 0;
+    case SK_TCP_MAXSEG:
+        /* Announced in the SYN: takes effect at the next connect/listen (as Linux). */
+        if (v != 0 && (v < TCP_MIN_MSS || v > 65535))
+            return -EINVAL;
+        s->params.mss = (uint16_t)v;
+        return 0;
+    case SK_TCP_KEEPIDLE:
+    case SK_TCP_KEEPINTVL:
+        if (v < 1 || v > 32767)
+            return -EINVAL;
+        if (name == SK_TCP_KEEPIDLE)
+            s->ka_idle_s = (uint32_t)v;
+        else
+            s->ka_intvl_s = (uint32_t)v;
+        apply_keepalive(s);
+        return 0;
+    case SK_TCP_KEEPCNT:
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        s->ka_cnt = (uint32_t)v;
+        apply_keepalive(s);
+        return 0;
+    case SK_TCP_USER_TIMEOUT:
+        if (v < 0)
+            return -EINVAL;
+        /* Microseconds in 32 bits: at most about 71 minutes. */
+        s->user_timeout_ms = (uint32_t)v > UINT32_MAX / 1000u ? UINT32_MAX / 1000u : (uint32_t)v;
+        if (s->tcp && s->state != SS_LISTENING)
+            sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const void *val,
+                  socklen_t len)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (level == SK_SOL_SOCKET)
+        return set_socket_level(st, s, name, val, len);
+    if (level == SK_IPPROTO_TCP && s->type == SK_SOCK_STREAM)
+        return set_tcp_level(s, name, val, len);
+    return -ENOPROTOOPT;
+}
+
+static int get_buffer(struct sk_stack *st, const struct sk_sock *s, int name)
+{
+    uint32_t snd, rcv;
+    if (s->tcp) {
+        sk_tcp_get_buffers(s->tcp, &snd, &rcv);
+    } else {
+        snd = s->params.sndbuf_bytes ? s->params.sndbuf_bytes : st->cfg.sndbuf_bytes;
+        rcv = s->params.rcvbuf_bytes ? s->params.rcvbuf_bytes : st->cfg.rcvbuf_bytes;
+    }
+    uint32_t v = name == SK_SO_SNDBUF ? snd : rcv;
+    return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+static int get_maxseg(const struct sk_sock *s)
+{
+    if (s->tcp && s->state != SS_LISTENING) {
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        if (info.state >= SK_TCP_ESTABLISHED || info.state == SK_TCP_CLOSED)
+            return info.snd_mss;
+    }
+    return s->params.mss ? s->params.mss : TCP_DEFAULT_MSS;
+}
+
+static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, void *val,
+                            socklen_t *len)
+{
+    switch (name) {
+    case SK_SO_LINGER: {
+        struct linger lg = {.l_onoff = s->linger_on, .l_linger = s->linger_s};
+        if (val == NULL || len == NULL || *len < (socklen_t)sizeof(lg))
+            return -EINVAL;
+        memcpy(val, &lg, sizeof(lg));
+        *len = sizeof(lg);
+        return 0;
+    }
+    case SK_SO_ERROR: {
+        if (s->type == SK_SOCK_DGRAM)
+            sk_sock_udp_sync(s);
+        /* POSIX: the pending error as a positive errno value, and it is cleared. */
+        if (val == NULL || len == NULL || *len < (socklen_t)sizeof(int))
+            return -EINVAL;
+        return put_int(val, len, -sk_sock_take_error(s));
+    }
+    case SK_SO_TYPE:
+        return put_int(val, len, s->type);
+    case SK_SO_ACCEPTCONN:
+        return put_int(val, len, s->state == SS_LISTENING);
+    case SK_SO_SNDBUF:
+    case SK_SO_RCVBUF:
+        return put_int(val, len, get_buffer(st, s, name));
+    case SK_SO_REUSEADDR:
+        return put_int(val, len, s->reuseaddr);
+    case SK_SO_KEEPALIVE:
+        return put_int(val, len, s->keepalive);
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+static int get_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, void *val,
+                         socklen_t *len)
+{
+    const struct sk_config *cfg = &st->cfg;
+    switch (name) {
+    case SK_TCP_CONGESTION: {
+        const char *cc = s->tcp ? sk_tcp_get_congestion(s->tcp) : s->params.congestion_control;
+        if (cc == NULL)
+            cc = cfg->congestion_control ? cfg->congestion_control : "cubic";
+        if (val == NULL || len == NULL)
+            return -EINVAL;
+        size_t n = strlen(cc) + 1;
+        if ((size_t)*len < n)
+            n = (size_t)*len;
+        memcpy(val, cc, n);
+        *len = (socklen_t)n;
+        return 0;
+    }
+    case SK_TCP_NODELAY:
+        return put_int(val, len, s->nodelay);
+    case SK_TCP_MAXSEG:
+        return put_int(val, len, get_maxseg(s));
+    case SK_TCP_KEEPIDLE:
+        return put_int(val, len,
+                       (int)(s->ka_idle_s ? s->ka_idle_s : cfg->keepalive_idle_us / 1000000u));
+    case SK_TCP_KEEPINTVL:
+        return put_int(val, len,
+                       (int)(s->ka_intvl_s ? s->ka_intvl_s : cfg->keepalive_intvl_us / 1000000u));
+    case SK_TCP_KEEPCNT:
+        return put_int(val, len, (int)(s->ka_cnt ? s->ka_cnt : cfg->keepalive_cnt));
+    case SK_TCP_USER_TIMEOUT:
+        return put_int(val, len, (int)s->user_timeout_ms);
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val, socklen_t *len)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    if (level == SK_SOL_SOCKET)
+        return get_socket_level(st, s, name, val, len);
+    if (level == SK_IPPROTO_TCP && s->type == SK_SOCK_STREAM)
+        return get_tcp_level(st, s, name, val, len);
+    return -ENOPROTOOPT;
+}

@@ -1,0 +1,718 @@
+/* The socket layer over two stacks on the virtual clock: each call's success and error paths
+ * and the errno a POSIX application sees in each TCP state, at the moment it expects it. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "harness.h"
+#include "synack/socket.h"
+
+#define PORT 80
+
+static struct sockaddr_in sa(uint32_t ip, uint16_t port)
+{
+    struct sockaddr_in s;
+    memset(&s, 0, sizeof(s));
+    s.sin_family = AF_INET;
+    s.sin_addr.s_addr = htonl(ip);
+    s.sin_port = htons(port);
+    return s;
+}
+
+static int bind_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
+{
+    struct sockaddr_in s = sa(ip, port);
+    return sk_bind(st, fd, (struct sockaddr *)&s, sizeof(s));
+}
+
+static int connect_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
+{
+    struct sockaddr_in s = sa(ip, port);
+    return sk_connect(st, fd, (struct sockaddr *)&s, sizeof(s));
+}
+
+static short revents(struct sk_stack *st, int fd, short events)
+{
+    struct sk_pollfd p = {.fd = fd, .events = events};
+    sk_poll(st, &p, 1);
+    return p.revents;
+}
+
+static int so_error(struct sk_stack *st, int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    assert_int_equal(sk_getsockopt(st, fd, SK_SOL_SOCKET, SK_SO_ERROR, &v, &len), 0);
+    return v;
+}
+
+static int getint(struct sk_stack *st, int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    assert_int_equal(sk_getsockopt(st, fd, level, name, &v, &len), 0);
+    assert_int_equal(len, sizeof(int));
+    return v;
+}
+
+static int setint(struct sk_stack *st, int fd, int level, int name, int v)
+{
+    return sk_setsockopt(st, fd, level, name, &v, sizeof(v));
+}
+
+/* A listener on b:80 and a connection from a, accepted: *ca on a, *cb on b, *lb the listener. */
+static struct pair *connected(int *ca, int *lb, int *cb)
+{
+    struct pair *p = pair_new(NULL, NULL);
+    *lb = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_true(*lb >= 0);
+    assert_int_equal(bind_to(p->b, *lb, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, *lb, 8), 0);
+    *ca = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, *ca, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    *cb = sk_accept(p->b, *lb, NULL, NULL);
+    assert_true(*cb >= 0);
+    assert_int_equal(sk_connect(p->a, *ca, NULL, 0), 0); /* completion observed */
+    return p;
+}
+
+static void test_socket_create_and_bad_descriptors(void **state)
+{
+    (void)state;
+    struct sk_config c;
+    harness_config(&c, 0);
+    c.max_connections = 3;
+    struct pair *p = pair_new(&c, NULL);
+    char buf[4];
+    assert_int_equal(sk_socket(p->a, 3), -EINVAL);
+    int a = sk_socket(p->a, SK_SOCK_STREAM), b = sk_socket(p->a, SK_SOCK_DGRAM);
+    int d = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 1);
+    assert_int_equal(d, 2);
+    assert_int_equal(sk_socket(p->a, SK_SOCK_STREAM), -EMFILE);
+    assert_int_equal(sk_close(p->a, b), 0);
+    assert_int_equal(sk_socket(p->a, SK_SOCK_STREAM), b); /* the slot is reused */
+    assert_int_equal(sk_close(p->a, 7), -EBADF);
+    assert_int_equal(sk_close(p->a, -1), -EBADF);
+    assert_int_equal(sk_send(p->a, 9, "x", 1, 0), -EBADF);
+    assert_int_equal(sk_recv(p->a, 9, buf, 1, 0), -EBADF);
+    assert_int_equal(sk_listen(p->a, 9, 1), -EBADF);
+    assert_int_equal(sk_accept(p->a, 9, NULL, NULL), -EBADF);
+    assert_int_equal(connect_to(p->a, 9, ADDR_B, 1), -EBADF);
+    assert_int_equal(bind_to(p->a, 9, 0, 1), -EBADF);
+    assert_int_equal(sk_shutdown(p->a, 9, SK_SHUT_WR), -EBADF);
+    assert_int_equal(setint(p->a, 9, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), -EBADF);
+    assert_int_equal(sk_socket_set_callback(p->a, 9, NULL, NULL), -EBADF);
+    struct sk_pollfd pf[2] = {{.fd = 9, .events = SK_POLLIN}, {.fd = a, .events = SK_POLLIN}};
+    assert_int_equal(sk_poll(p->a, pf, 2), 2);
+    assert_int_equal(pf[0].revents, SK_POLLNVAL);
+    assert_int_equal(pf[1].revents, SK_POLLHUP); /* never connected: hung up, not readable */
+    assert_int_equal(getint(p->a, a, SK_SOL_SOCKET, SK_SO_TYPE), SK_SOCK_STREAM);
+    pair_free(p);
+}
+
+static void test_bind_errors_and_names(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int a = sk_socket(p->a, SK_SOCK_STREAM), b = sk_socket(p->a, SK_SOCK_STREAM);
+    struct sockaddr_in s = sa(0, 5000);
+    struct sockaddr_in out;
+    socklen_t len = sizeof(out);
+    assert_int_equal(sk_getsockname(p->a, a, (struct sockaddr *)&out, &len), 0);
+    assert_int_equal(out.sin_port, 0); /* unbound: 0.0.0.0:0 */
+    assert_int_equal(sk_bind(p->a, a, (struct sockaddr *)&s, sizeof(s) - 1), -EINVAL);
+    s.sin_family = AF_INET6;
+    assert_int_equal(sk_bind(p->a, a, (struct sockaddr *)&s, sizeof(s)), -EAFNOSUPPORT);
+    assert_int_equal(bind_to(p->a, a, 0x0a000063, 5000), -EADDRNOTAVAIL);
+    assert_int_equal(bind_to(p->a, a, ADDR_A, 5000), 0);
+    assert_int_equal(bind_to(p->a, a, ADDR_A, 5001), -EINVAL); /* already bound */
+    assert_int_equal(bind_to(p->a, b, 0, 5000), -EADDRINUSE);
+    len = sizeof(out);
+    assert_int_equal(sk_getsockname(p->a, a, (struct sockaddr *)&out, &len), 0);
+    assert_int_equal(len, sizeof(out));
+    assert_int_equal(out.sin_family, AF_INET);
+    assert_int_equal(ntohs(out.sin_port), 5000);
+    assert_int_equal(ntohl(out.sin_addr.s_addr), ADDR_A);
+    assert_int_equal(sk_getpeername(p->a, a, (struct sockaddr *)&out, &len), -ENOTCONN);
+    /* Port 0: an ephemeral port. */
+    assert_int_equal(bind_to(p->a, b, 0, 0), 0);
+    len = sizeof(out);
+    assert_int_equal(sk_getsockname(p->a, b, (struct sockaddr *)&out, &len), 0);
+    assert_true(ntohs(out.sin_port) >= sk_stack_config(p->a)->ephemeral_lo);
+    pair_free(p);
+}
+
+/* SO_REUSEADDR: two sockets may share a port while neither listens; a listener's port and,
+ * without the option, a port still used by a connection in TIME-WAIT are refused. */
+static void test_reuseaddr_and_time_wait(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    int x = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(setint(p->b, x, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(bind_to(p->b, x, 0, PORT), -EADDRINUSE); /* a listener has it */
+    /* The server closes first: its connection goes to TIME-WAIT on port 80. */
+    assert_int_equal(sk_close(p->b, lb), 0);
+    assert_int_equal(sk_close(p->b, cb), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_close(p->a, ca), 0);
+    pair_run_for(p, MS(50));
+    int y = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, y, 0, PORT), -EADDRINUSE);
+    assert_int_equal(bind_to(p->b, x, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, x, 4), 0);
+    assert_int_equal(getint(p->b, x, SK_SOL_SOCKET, SK_SO_ACCEPTCONN), 1);
+    assert_int_equal(getint(p->b, x, SK_SOL_SOCKET, SK_SO_REUSEADDR), 1);
+    /* Two unbound-yet sockets with SO_REUSEADDR share a port until one listens. */
+    int u = sk_socket(p->a, SK_SOCK_STREAM), v = sk_socket(p->a, SK_SOCK_STREAM);
+    setint(p->a, u, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1);
+    setint(p->a, v, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1);
+    assert_int_equal(bind_to(p->a, u, 0, 7000), 0);
+    assert_int_equal(bind_to(p->a, v, 0, 7000), 0);
+    assert_int_equal(sk_listen(p->a, u, 1), 0);
+    assert_int_equal(sk_listen(p->a, v, 1), -EADDRINUSE);
+    pair_free(p);
+}
+
+/* Non-blocking connect: -EINPROGRESS, nothing ready while the handshake runs, -EALREADY,
+ * then writable with SO_ERROR 0; the next connect returns 0 once, then -EISCONN. */
+static void test_connect_accept_readiness(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EINVAL); /* not listening */
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    assert_int_equal(sk_listen(p->b, l, 8), 0); /* again: fine */
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EAGAIN);
+    assert_int_equal(revents(p->b, l, SK_POLLIN), 0);
+    assert_int_equal(connect_to(p->b, l, ADDR_A, 1), -EOPNOTSUPP);
+    assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_RDWR), -ENOTCONN);
+
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    char buf[8];
+    assert_int_equal(sk_send(p->a, c, "x", 1, 0), -ENOTCONN);
+    assert_int_equal(sk_recv(p->a, c, buf, 1, 0), -ENOTCONN);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), -ENOTCONN);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 0), -EINVAL);
+    assert_int_equal(connect_to(p->a, c, 0, PORT), -EADDRNOTAVAIL);
+    assert_int_equal(connect_to(p->a, c, ADDR_A, PORT), -EADDRNOTAVAIL);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EALREADY);
+    assert_int_equal(revents(p->a, c, SK_POLLIN | SK_POLLOUT), 0);
+    assert_int_equal(sk_send(p->a, c, "x", 1, 0), -EAGAIN);
+    assert_int_equal(sk_recv(p->a, c, buf, 1, 0), -EAGAIN);
+    assert_int_equal(sk_listen(p->a, c, 1), -EINVAL);
+    struct sockaddr_in out;
+    socklen_t len = sizeof(out);
+    assert_int_equal(sk_getpeername(p->a, c, (struct sockaddr *)&out, &len), -ENOTCONN);
+
+    pair_run_for(p, MS(50));
+    assert_int_equal(revents(p->a, c, SK_POLLIN | SK_POLLOUT), SK_POLLOUT);
+    assert_int_equal(so_error(p->a, c), 0);
+    assert_int_equal(revents(p->b, l, SK_POLLIN), SK_POLLIN);
+    len = sizeof(out);
+    int s = sk_accept(p->b, l, (struct sockaddr *)&out, &len);
+    assert_true(s >= 0);
+    assert_int_equal(ntohl(out.sin_addr.s_addr), ADDR_A);
+    struct sockaddr_in name;
+    socklen_t nlen = sizeof(name);
+    assert_int_equal(sk_getsockname(p->a, c, (struct sockaddr *)&name, &nlen), 0);
+    assert_int_equal(out.sin_port, name.sin_port);
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EAGAIN);
+    len = sizeof(out);
+    assert_int_equal(sk_getpeername(p->a, c, (struct sockaddr *)&out, &len), 0);
+    assert_int_equal(ntohs(out.sin_port), PORT);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), 0);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EISCONN);
+    assert_int_equal(connect_to(p->b, s, ADDR_A, 1), -EISCONN);
+    assert_int_equal(bind_to(p->a, c, 0, 1234), -EINVAL);
+    pair_free(p);
+}
+
+/* Data both ways, vectored forms, MSG_PEEK, partial sends into a small buffer. */
+static void test_send_recv_vectored_and_peek(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    char buf[64];
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_send(p->a, ca, "hello", 5, 0), 5);
+    assert_int_equal(sk_send(p->a, ca, "", 0, 0), 0);
+    struct iovec iv[3] = {{(void *)" big", 4}, {(void *)"", 0}, {(void *)" world", 6}};
+    assert_int_equal(sk_sendv(p->a, ca, iv, 3), 10);
+    pair_run_for(p, MS(500)); /* Nagle holds the rest until "hello" is acknowledged */
+    assert_int_equal(revents(p->b, cb, SK_POLLIN), SK_POLLIN);
+    assert_int_equal(sk_recv(p->b, cb, buf, 5, SK_MSG_PEEK), 5);
+    assert_memory_equal(buf, "hello", 5);
+    char x[3], y[20];
+    struct iovec ov[2] = {{x, sizeof(x)}, {y, sizeof(y)}};
+    assert_int_equal(sk_recvv(p->b, cb, ov, 2), 15);
+    assert_memory_equal(x, "hel", 3);
+    assert_memory_equal(y, "lo big world", 12);
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_sendv(p->a, ca, iv, -1), -EINVAL);
+    /* recvfrom on TCP gives the peer's address. */
+    assert_int_equal(sk_send(p->b, cb, "ok", 2, 0), 2);
+    pair_run_for(p, MS(50));
+    struct sockaddr_in from;
+    socklen_t flen = sizeof(from);
+    assert_int_equal(sk_recvfrom(p->a, ca, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen),
+                     2);
+    assert_int_equal(ntohl(from.sin_addr.s_addr), ADDR_B);
+    /* A small send buffer takes part of a write, then -EAGAIN until acknowledged. */
+    assert_int_equal(setint(p->a, ca, SK_SOL_SOCKET, SK_SO_SNDBUF, 4096), 0);
+    assert_int_equal(getint(p->a, ca, SK_SOL_SOCKET, SK_SO_SNDBUF), 4096);
+    static char big[10000];
+    assert_int_equal(sk_send(p->a, ca, big, sizeof(big), 0), 4096);
+    assert_int_equal(sk_send(p->a, ca, big, sizeof(big), 0), -EAGAIN);
+    assert_int_equal(revents(p->a, ca, SK_POLLOUT), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(revents(p->a, ca, SK_POLLOUT), SK_POLLOUT);
+    pair_free(p);
+}
+
+/* RST in SYN-SENT: the failure shows as POLLOUT|POLLERR|POLLHUP, SO_ERROR gives
+ * ECONNREFUSED once; then recv reads end of stream and send fails with EPIPE. */
+static void test_connect_refused_via_so_error(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    char buf[4];
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    short r = revents(p->a, c, SK_POLLIN | SK_POLLOUT);
+    assert_true(r & SK_POLLOUT);
+    assert_true(r & SK_POLLERR);
+    assert_true(r & SK_POLLHUP);
+    assert_int_equal(so_error(p->a, c), ECONNREFUSED);
+    assert_int_equal(so_error(p->a, c), 0);
+    assert_false(revents(p->a, c, 0) & SK_POLLERR);
+    assert_int_equal(sk_recv(p->a, c, buf, sizeof(buf), 0), 0);
+    assert_int_equal(sk_send(p->a, c, "x", 1, 0), -EPIPE);
+    /* connect again after the error was read: -ECONNABORTED, then a fresh attempt. */
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -ECONNABORTED);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -EINPROGRESS);
+    pair_free(p);
+}
+
+/* Without SO_ERROR the next connect call reports the refusal, and the socket can retry. */
+static void test_connect_refused_via_next_call(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -ECONNREFUSED);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, 81), 0);
+    assert_int_equal(sk_listen(p->b, l, 1), 0);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(so_error(p->a, c), 0);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 81), 0);
+    /* And a refused connection's first send reports it too. */
+    int d = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, d, ADDR_B, 82), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_send(p->a, d, "x", 1, 0), -ECONNREFUSED);
+    assert_int_equal(sk_send(p->a, d, "x", 1, 0), -EPIPE);
+    pair_free(p);
+}
+
+/* SYNs that never arrive: ETIMEDOUT through SO_ERROR after the retries. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    struct sk_config c;
+    harness_config(&c, 0);
+    c.syn_retries = 1;
+    struct pair *p = pair_new(&c, NULL);
+    pair_drop(p, SIDE_A, SYN, SYN, 0);
+    int s = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, s, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, SEC(2));
+    assert_int_equal(revents(p->a, s, SK_POLLOUT), 0);
+    pair_run_for(p, SEC(10));
+    assert_true(revents(p->a, s, SK_POLLOUT) & SK_POLLERR);
+    assert_int_equal(so_error(p->a, s), ETIMEDOUT);
+    pair_free(p);
+}
+
+/* SO_LINGER {1, 0}: close sends RST; the peer reads ECONNRESET once, then end of stream, and
+ * its sends fail with EPIPE. */
+static void test_linger_zero_resets_peer_sees_econnreset_then_epipe(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0}, got;
+    assert_int_equal(sk_setsockopt(p->b, cb, SK_SOL_SOCKET, SK_SO_LINGER, &lg, 2), -EINVAL);
+    assert_int_equal(sk_setsockopt(p->b, cb, SK_SOL_SOCKET, SK_SO_LINGER, &lg, sizeof(lg)), 0);
+    socklen_t len = sizeof(got);
+    assert_int_equal(sk_getsockopt(p->b, cb, SK_SOL_SOCKET, SK_SO_LINGER, &got, &len), 0);
+    assert_int_equal(got.l_onoff, 1);
+    assert_int_equal(sk_close(p->b, cb), 0);
+    pair_run_for(p, MS(50));
+    char buf[4];
+    short r = revents(p->a, ca, SK_POLLIN | SK_POLLOUT);
+    assert_true(r & SK_POLLERR);
+    assert_true(r & SK_POLLHUP);
+    assert_true(r & SK_POLLIN);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), -ECONNRESET);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), 0);
+    assert_int_equal(sk_send(p->a, ca, "x", 1, 0), -EPIPE);
+    assert_int_equal(so_error(p->a, ca), 0);
+    struct sockaddr_in out;
+    len = sizeof(out);
+    assert_int_equal(sk_getpeername(p->a, ca, (struct sockaddr *)&out, &len), -ENOTCONN);
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_WR), -ENOTCONN);
+    pair_free(p);
+}
+
+/* The errno of send, recv and shutdown in each state of both close paths. */
+static void test_errno_in_each_close_state(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    char buf[8];
+    struct sk_tcp *ta = sk_socket_tcp(p->a, ca), *tb = sk_socket_tcp(p->b, cb);
+    expect_state(ta, SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_shutdown(p->a, ca, 7), -EINVAL);
+    /* a: shutdown(WR) -> FIN-WAIT-1: send -EPIPE, recv still waits for data. */
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_WR), 0);
+    expect_state(ta, SK_TCP_FIN_WAIT_1);
+    assert_int_equal(sk_send(p->a, ca, "x", 1, 0), -EPIPE);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(revents(p->a, ca, SK_POLLOUT | SK_POLLIN), SK_POLLOUT);
+    pair_run_for(p, MS(50));
+    /* a in FIN-WAIT-2, b in CLOSE-WAIT: b reads end of stream and may still send. */
+    expect_state(ta, SK_TCP_FIN_WAIT_2);
+    expect_state(tb, SK_TCP_CLOSE_WAIT);
+    assert_int_equal(revents(p->b, cb, SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP),
+                     SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP);
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), 0);
+    assert_int_equal(sk_send(p->b, cb, "late", 4, 0), 4);
+    assert_int_equal(sk_send(p->a, ca, "x", 1, 0), -EPIPE);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), 4);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), -EAGAIN);
+    /* b: shutdown(WR) -> LAST-ACK: send -EPIPE, recv 0, hung up. */
+    assert_int_equal(sk_shutdown(p->b, cb, SK_SHUT_WR), 0);
+    expect_state(tb, SK_TCP_LAST_ACK);
+    assert_int_equal(sk_send(p->b, cb, "x", 1, 0), -EPIPE);
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), 0);
+    assert_true(revents(p->b, cb, 0) & SK_POLLHUP);
+    pair_run_for(p, MS(50));
+    /* a in TIME-WAIT: end of stream, hung up; b CLOSED without error: recv 0, send EPIPE. */
+    expect_state(ta, SK_TCP_TIME_WAIT);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), 0);
+    assert_true(revents(p->a, ca, 0) & SK_POLLHUP);
+    expect_state(tb, SK_TCP_CLOSED);
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), 0);
+    assert_int_equal(sk_send(p->b, cb, "x", 1, 0), -EPIPE);
+    assert_int_equal(so_error(p->b, cb), 0);
+    assert_int_equal(sk_shutdown(p->b, cb, SK_SHUT_RD), -ENOTCONN);
+    assert_int_equal(sk_close(p->a, ca), 0);
+    assert_int_equal(sk_close(p->b, cb), 0);
+    assert_int_equal(sk_close(p->b, cb), -EBADF);
+    pair_free(p);
+}
+
+/* shutdown(SHUT_RD): recv returns 0 at once; readable and RDHUP. */
+static void test_shutdown_read(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    char buf[8];
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_RD), 0);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), 0);
+    assert_int_equal(revents(p->a, ca, SK_POLLIN | SK_POLLRDHUP), SK_POLLIN | SK_POLLRDHUP);
+    assert_int_equal(sk_send(p->a, ca, "x", 1, 0), 1); /* writing still works */
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_RDWR), 0);
+    assert_int_equal(sk_send(p->a, ca, "x", 1, 0), -EPIPE);
+    pair_free(p);
+}
+
+/* Options set before connect/listen reach the handshake; a listener passes them on. */
+static void test_options_before_connect_and_inherited(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(setint(p->b, l, SK_SOL_SOCKET, SK_SO_RCVBUF, 8192), 0);
+    assert_int_equal(setint(p->b, l, SK_IPPROTO_TCP, SK_TCP_NODELAY, 1), 0);
+    assert_int_equal(sk_setsockopt(p->b, l, SK_IPPROTO_TCP, SK_TCP_CONGESTION, "newreno", 7), 0);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 4), 0);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(setint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF, 4096), 0);
+    assert_int_equal(getint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF), 4096);
+    assert_int_equal(setint(p->a, c, SK_IPPROTO_TCP, SK_TCP_MAXSEG, 87), -EINVAL);
+    assert_int_equal(setint(p->a, c, SK_IPPROTO_TCP, SK_TCP_MAXSEG, 1000), 0);
+    assert_int_equal(getint(p->a, c, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 1000);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    const struct rec_ev *syn = expect_seg(p, A_TO_B, SYN, info(sk_socket_tcp(p->a, c)).iss, 0);
+    /* The SYN offers the buffer set (less at most 2^wscale - 1 bytes kept back for
+     * rounding the scaled windows that follow). */
+    assert_true(syn->ev.u.seg.wnd <= 4096 && syn->ev.u.seg.wnd > 4096 - 128);
+    assert_int_equal(syn->ev.u.seg.mss, 1000);
+    pair_run_for(p, MS(50));
+    int s = sk_accept(p->b, l, NULL, NULL);
+    assert_true(s >= 0);
+    assert_int_equal(getint(p->b, s, SK_SOL_SOCKET, SK_SO_RCVBUF), 8192);
+    assert_int_equal(getint(p->b, s, SK_IPPROTO_TCP, SK_TCP_NODELAY), 1);
+    char cc[16];
+    socklen_t len = sizeof(cc);
+    assert_int_equal(sk_getsockopt(p->b, s, SK_IPPROTO_TCP, SK_TCP_CONGESTION, cc, &len), 0);
+    assert_string_equal(cc, "newreno");
+    /* The peer sends segments no larger than the MSS we announced. */
+    assert_int_equal(getint(p->b, s, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 1000 - 12);
+    len = sizeof(cc);
+    assert_int_equal(sk_getsockopt(p->a, c, SK_IPPROTO_TCP, SK_TCP_CONGESTION, cc, &len), 0);
+    assert_string_equal(cc, "cubic");
+    assert_int_equal(sk_setsockopt(p->a, c, SK_IPPROTO_TCP, SK_TCP_CONGESTION, "vegas", 5),
+                     -ENOENT);
+    assert_int_equal(sk_setsockopt(p->a, c, SK_IPPROTO_TCP, SK_TCP_CONGESTION, "newreno", 8), 0);
+    assert_string_equal(sk_tcp_get_congestion(sk_socket_tcp(p->a, c)), "newreno");
+    /* SO_RCVBUF on a live connection grows the buffer. */
+    assert_int_equal(setint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF, 32768), 0);
+    assert_int_equal(getint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF), 32768);
+    pair_free(p);
+}
+
+static void test_option_errors(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int t = sk_socket(p->a, SK_SOCK_STREAM), u = sk_socket(p->a, SK_SOCK_DGRAM);
+    int v = 1;
+    socklen_t len = 1;
+    assert_int_equal(sk_setsockopt(p->a, t, SK_SOL_SOCKET, SK_SO_KEEPALIVE, &v, 2), -EINVAL);
+    assert_int_equal(sk_getsockopt(p->a, t, SK_SOL_SOCKET, SK_SO_KEEPALIVE, &v, &len), -EINVAL);
+    assert_int_equal(setint(p->a, t, SK_SOL_SOCKET, SK_SO_ERROR, 0), -ENOPROTOOPT);
+    assert_int_equal(setint(p->a, t, SK_SOL_SOCKET, 999, 0), -ENOPROTOOPT);
+    assert_int_equal(setint(p->a, t, 17, SK_TCP_NODELAY, 1), -ENOPROTOOPT);
+    assert_int_equal(setint(p->a, u, SK_IPPROTO_TCP, SK_TCP_NODELAY, 1), -ENOPROTOOPT);
+    assert_int_equal(setint(p->a, t, SK_IPPROTO_TCP, SK_TCP_KEEPIDLE, 0), -EINVAL);
+    assert_int_equal(setint(p->a, t, SK_IPPROTO_TCP, SK_TCP_KEEPINTVL, 40000), -EINVAL);
+    assert_int_equal(setint(p->a, t, SK_IPPROTO_TCP, SK_TCP_KEEPCNT, 128), -EINVAL);
+    assert_int_equal(setint(p->a, t, SK_IPPROTO_TCP, SK_TCP_USER_TIMEOUT, -1), -EINVAL);
+    assert_int_equal(setint(p->a, t, SK_IPPROTO_TCP, SK_TCP_USER_TIMEOUT, 5000), 0);
+    assert_int_equal(getint(p->a, t, SK_IPPROTO_TCP, SK_TCP_USER_TIMEOUT), 5000);
+    assert_int_equal(getint(p->a, t, SK_IPPROTO_TCP, SK_TCP_KEEPIDLE), 7200);
+    assert_int_equal(getint(p->a, t, SK_IPPROTO_TCP, SK_TCP_KEEPCNT), 9);
+    assert_int_equal(getint(p->a, t, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 536);
+    assert_int_equal(setint(p->a, t, SK_SOL_SOCKET, SK_SO_RCVBUF, 1), 0);
+    assert_int_equal(getint(p->a, t, SK_SOL_SOCKET, SK_SO_RCVBUF), 2048); /* the minimum */
+    pair_free(p);
+}
+
+/* Keep-alive through the socket options: the peer vanishes, probes go unanswered, the
+ * connection fails with ETIMEDOUT after idle + cnt * intvl. */
+static void test_keepalive_options_time_out_a_silent_peer(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(setint(p->a, ca, SK_IPPROTO_TCP, SK_TCP_KEEPIDLE, 10), 0);
+    assert_int_equal(setint(p->a, ca, SK_IPPROTO_TCP, SK_TCP_KEEPINTVL, 2), 0);
+    assert_int_equal(setint(p->a, ca, SK_IPPROTO_TCP, SK_TCP_KEEPCNT, 3), 0);
+    assert_int_equal(setint(p->a, ca, SK_SOL_SOCKET, SK_SO_KEEPALIVE, 1), 0);
+    assert_int_equal(getint(p->a, ca, SK_SOL_SOCKET, SK_SO_KEEPALIVE), 1);
+    pair_drop(p, SIDE_B, 0, 0, 0); /* b goes silent */
+    pair_run_for(p, SEC(15));
+    assert_int_equal(so_error(p->a, ca), 0);
+    pair_run_for(p, SEC(5));
+    assert_int_equal(so_error(p->a, ca), ETIMEDOUT);
+    pair_free(p);
+}
+
+/* TCP_USER_TIMEOUT: unacknowledged data for longer than the limit ends the connection. */
+static void test_user_timeout_option(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(setint(p->a, ca, SK_IPPROTO_TCP, SK_TCP_USER_TIMEOUT, 3000), 0);
+    pair_drop(p, SIDE_B, 0, 0, 0);
+    assert_int_equal(sk_send(p->a, ca, "data", 4, 0), 4);
+    pair_run_for(p, SEC(5));
+    char buf[4];
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), -ETIMEDOUT);
+    assert_int_equal(sk_recv(p->a, ca, buf, sizeof(buf), 0), 0);
+    pair_free(p);
+}
+
+struct cb_log {
+    int calls;
+    unsigned last;
+    int fd;
+};
+
+static void on_ready(struct sk_stack *st, int fd, unsigned revents, void *ctx)
+{
+    (void)st;
+    struct cb_log *log = ctx;
+    log->calls++;
+    log->last = revents;
+    log->fd = fd;
+}
+
+/* Callbacks fire on changes of readiness: the listener when a connection is ready, the
+ * client when it becomes writable, the server when data arrives. */
+static void test_callbacks(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    struct cb_log ll = {0}, cl = {0}, sl = {0};
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 4), 0);
+    assert_int_equal(sk_socket_set_callback(p->b, l, on_ready, &ll), 0);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    assert_int_equal(sk_socket_set_callback(p->a, c, on_ready, &cl), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(ll.calls, 1);
+    assert_int_equal(ll.last, SK_POLLIN);
+    assert_int_equal(ll.fd, l);
+    assert_true(cl.calls >= 1);
+    assert_int_equal(cl.last, SK_POLLOUT);
+    int s = sk_accept(p->b, l, NULL, NULL);
+    assert_int_equal(ll.calls, 2); /* the queue emptied: readiness changed */
+    assert_int_equal(ll.last, 0);
+    assert_int_equal(sk_socket_set_callback(p->b, s, on_ready, &sl), 0);
+    assert_int_equal(sk_send(p->a, c, "hi", 2, 0), 2);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sl.calls, 1);
+    assert_int_equal(sl.last, SK_POLLIN | SK_POLLOUT);
+    assert_int_equal(sk_socket_set_callback(p->b, s, NULL, NULL), 0);
+    pair_free(p);
+}
+
+/* Closing the listener resets connections never accepted; sk_stack_free frees open sockets. */
+static void test_close_listener_resets_unaccepted(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 4), 0);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_close(p->b, l), 0);
+    pair_run_for(p, MS(50));
+    char buf[4];
+    assert_int_equal(sk_recv(p->a, c, buf, sizeof(buf), 0), -ECONNRESET);
+    (void)sk_socket(p->a, SK_SOCK_DGRAM); /* left open: freed with the stack */
+    pair_free(p);
+}
+
+/* UDP: sendto/recvfrom with addresses, connect as a default peer and a source filter,
+ * the errors of a datagram socket. */
+static void test_udp(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int a = sk_socket(p->a, SK_SOCK_DGRAM), b = sk_socket(p->b, SK_SOCK_DGRAM);
+    char buf[32];
+    assert_int_equal(sk_listen(p->a, a, 1), -EOPNOTSUPP);
+    assert_int_equal(sk_accept(p->a, a, NULL, NULL), -EOPNOTSUPP);
+    assert_int_equal(sk_send(p->a, a, "x", 1, 0), -EDESTADDRREQ);
+    assert_int_equal(sk_recv(p->b, b, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(bind_to(p->b, b, 0, 5353), 0);
+    assert_int_equal(revents(p->b, b, SK_POLLIN | SK_POLLOUT), SK_POLLOUT);
+    struct sockaddr_in to = sa(ADDR_B, 5353), from;
+    static char huge[70000];
+    assert_int_equal(sk_sendto(p->a, a, huge, sizeof(huge), 0, (struct sockaddr *)&to,
+                               sizeof(to)),
+                     -EMSGSIZE);
+    assert_int_equal(sk_sendto(p->a, a, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+    struct iovec iv[2] = {{(void *)"pi", 2}, {(void *)"ng2", 3}};
+    assert_int_equal(connect_to(p->a, a, ADDR_B, 5353), 0);
+    assert_int_equal(sk_sendv(p->a, a, iv, 2), 5);
+    pair_run_for(p, MS(50));
+    assert_int_equal(revents(p->b, b, SK_POLLIN), SK_POLLIN);
+    socklen_t len = sizeof(from);
+    assert_int_equal(sk_recvfrom(p->b, b, buf, 2, 0, (struct sockaddr *)&from, &len), 2);
+    assert_memory_equal(buf, "pi", 2); /* cut to the buffer */
+    assert_int_equal(ntohl(from.sin_addr.s_addr), ADDR_A);
+    char x[3], y[3];
+    struct iovec ov[2] = {{x, 3}, {y, 3}};
+    assert_int_equal(sk_recvv(p->b, b, ov, 2), 5);
+    assert_memory_equal(x, "pin", 3);
+    assert_memory_equal(y, "g2", 2);
+    struct sockaddr_in name;
+    len = sizeof(name);
+    assert_int_equal(sk_getsockname(p->a, a, (struct sockaddr *)&name, &len), 0);
+    assert_true(ntohs(name.sin_port) != 0); /* bound on first send */
+    len = sizeof(name);
+    assert_int_equal(sk_getpeername(p->a, a, (struct sockaddr *)&name, &len), 0);
+    assert_int_equal(ntohs(name.sin_port), 5353);
+    len = sizeof(name);
+    assert_int_equal(sk_getpeername(p->b, b, (struct sockaddr *)&name, &len), -ENOTCONN);
+    /* b connected to some other port of a: a's datagrams from its port are filtered out. */
+    assert_int_equal(connect_to(p->b, b, ADDR_A, 9), 0);
+    assert_int_equal(sk_send(p->a, a, "zz", 2, 0), 2);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->b, b, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(getint(p->b, b, SK_SOL_SOCKET, SK_SO_TYPE), SK_SOCK_DGRAM);
+    assert_int_equal(sk_close(p->b, b), 0);
+    pair_free(p);
+}
+
+/* A connected UDP socket learns of ICMP port unreachable: SO_ERROR / the next call. */
+static void test_udp_port_unreachable(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int a = sk_socket(p->a, SK_SOCK_DGRAM);
+    assert_int_equal(connect_to(p->a, a, ADDR_B, 4444), 0);
+    assert_int_equal(sk_send(p->a, a, "x", 1, 0), 1);
+    pair_run_for(p, MS(50));
+    char buf[4];
+    assert_true(revents(p->a, a, SK_POLLIN) & SK_POLLERR);
+    assert_int_equal(sk_recv(p->a, a, buf, sizeof(buf), 0), -ECONNREFUSED);
+    assert_int_equal(sk_recv(p->a, a, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_send(p->a, a, "x", 1, 0), 1);
+    pair_run_for(p, MS(50));
+    assert_int_equal(so_error(p->a, a), ECONNREFUSED);
+    pair_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_socket_create_and_bad_descriptors),
+        cmocka_unit_test(test_bind_errors_and_names),
+        cmocka_unit_test(test_reuseaddr_and_time_wait),
+        cmocka_unit_test(test_connect_accept_readiness),
+        cmocka_unit_test(test_send_recv_vectored_and_peek),
+        cmocka_unit_test(test_connect_refused_via_so_error),
+        cmocka_unit_test(test_connect_refused_via_next_call),
+        cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_linger_zero_resets_peer_sees_econnreset_then_epipe),
+        cmocka_unit_test(test_errno_in_each_close_state),
+        cmocka_unit_test(test_shutdown_read),
+        cmocka_unit_test(test_options_before_connect_and_inherited),
+        cmocka_unit_test(test_option_errors),
+        cmocka_unit_test(test_keepalive_options_time_out_a_silent_peer),
+        cmocka_unit_test(test_user_timeout_option),
+        cmocka_unit_test(test_callbacks),
+        cmocka_unit_test(test_close_listener_resets_unaccepted),
+        cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_udp_port_unreachable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
