@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan test-fuzz clean bench soak
+.PHONY: all deps build run test test-unit test-asan test-fuzz clean bench soak install
 
 all: build
 
@@ -48,6 +48,13 @@ SOAK_SCHEDULES ?= 20000
 soak: build
 	@cmake --build $(BUILD) -j $(JOBS) --target test_property_faults
 	SK_PROPERTY_SCHEDULES=$(SOAK_SCHEDULES) ./$(BUILD)/tests/test_property_faults
+
+# The static and shared library, headers, synack.pc and the CMake package under $(PREFIX).
+PREFIX ?= /usr/local
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -27,6 +27,7 @@
 #ifndef SYNACK_SOCKET_H
 #define SYNACK_SOCKET_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>

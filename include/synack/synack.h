@@ -10,4 +10,6 @@
 #include "synack/udp.h"
 #include "synack/tap.h"
 #include "synack/loop.h"
+#include "synack/socket.h"
+#include "synack/blocking.h"
 #endif

@@ -1,0 +1,359 @@
+/* The blocking layer: a thread that drives stacks in real time, and socket calls that wait.
+ *
+ * Outside the sans-IO core (it reads CLOCK_MONOTONIC and starts a thread), but shipped in the
+ * library. One mutex guards every stack of a runner. The runner's thread holds it only while
+ * it feeds frames and runs timers (driver->run), then broadcasts `changed` so that waiting
+ * callers look again, and sleeps without it. A caller takes the mutex, brings the stacks up to
+ * the present (driver->run), tries the non-blocking call, and waits on `changed` while it
+ * would have to wait; after a call it wakes the runner, whose deadlines may have moved.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "synack/blocking.h"
+
+struct sk_runner {
+    struct sk_runner_driver drv;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;   /* broadcast after every run of the driver */
+    bool stop;
+    /* The sleep of drivers without wait/wake. */
+    pthread_mutex_t sleep_lock;
+    pthread_cond_t sleep_cv;
+    bool woken;
+};
+
+sk_time_us sk_runner_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (sk_time_us)ts.tv_sec * 1000000u + (sk_time_us)ts.tv_nsec / 1000u;
+}
+
+static void abs_timespec(sk_time_us t, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)(t / 1000000u);
+    ts->tv_nsec = (long)(t % 1000000u) * 1000;
+}
+
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+/* Waits on cv (holding m) until t; false if t has passed. */
+static bool cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, sk_time_us t)
+{
+    if (t == SK_TIME_NEVER) {
+        pthread_cond_wait(cv, m);
+        return true;
+    }
+    if (sk_runner_clock() >= t)
+        return false;
+    struct timespec ts;
+    abs_timespec(t, &ts);
+    pthread_cond_timedwait(cv, m, &ts);
+    return true;
+}
+
+static void default_wait(struct sk_runner *r, sk_time_us deadline)
+{
+    pthread_mutex_lock(&r->sleep_lock);
+    while (!r->woken && cond_wait_until(&r->sleep_cv, &r->sleep_lock, deadline))
+        ;
+    r->woken = false;
+    pthread_mutex_unlock(&r->sleep_lock);
+}
+
+void sk_runner_wake(struct sk_runner *r)
+{
+    if (r->drv.wake) {
+        r->drv.wake(r->drv.ctx);
+        return;
+    }
+    pthread_mutex_lock(&r->sleep_lock);
+    r->woken = true;
+    pthread_cond_signal(&r->sleep_cv);
+    pthread_mutex_unlock(&r->sleep_lock);
+}
+
+static void *runner_main(void *arg)
+{
+    struct sk_runner *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        sk_time_us next = r->drv.run(r->drv.ctx, sk_runner_clock());
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        if (r->drv.wait)
+            r->drv.wait(r->drv.ctx, next);
+        else
+            default_wait(r, next);
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int sk_runner_start(const struct sk_runner_driver *d, struct sk_runner **out)
+{
+    if (d == NULL || d->run == NULL || out == NULL || (d->wait == NULL) != (d->wake == NULL))
+        return -EINVAL;
+    struct sk_runner *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    r->drv = *d;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_init(&r->sleep_lock, NULL);
+    cond_init_monotonic(&r->changed);
+    cond_init_monotonic(&r->sleep_cv);
+    int e = pthread_create(&r->thread, NULL, runner_main, r);
+    if (e != 0) {
+        free(r);
+        return -e;
+    }
+    *out = r;
+    return 0;
+}
+
+void sk_runner_stop(struct sk_runner *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_mutex_unlock(&r->lock);
+    sk_runner_wake(r);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->changed);
+    pthread_cond_destroy(&r->sleep_cv);
+    pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->sleep_lock);
+    free(r);
+}
+
+void sk_runner_lock(struct sk_runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+}
+
+void sk_runner_unlock(struct sk_runner *r)
+{
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- The blocking calls ---- */
+
+/* Takes the lock and brings the stacks to the present, so the call acts at the right time. */
+static void begin(struct sk_runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->drv.run(r->drv.ctx, sk_runner_clock());
+}
+
+static void end(struct sk_runner *r)
+{
+    pthread_mutex_unlock(&r->lock);
+    sk_runner_wake(r);
+}
+
+static sk_time_us deadline_of(sk_time_us timeout_us)
+{
+    if (timeout_us == SK_TIME_NEVER)
+        return SK_TIME_NEVER;
+    return sk_runner_clock() + timeout_us;
+}
+
+/* Waits (lock held) for the runner's next round; false once the deadline has passed. With
+ * kick the runner is woken first: what the caller just did (frames sent, timers armed) needs
+ * it; a call that only found nothing to do (-EAGAIN) does not, and must not wake it, or the
+ * two threads would spin. */
+static bool await_kick(struct sk_runner *r, sk_time_us deadline, bool kick)
+{
+    if (deadline != SK_TIME_NEVER && sk_runner_clock() >= deadline)
+        return false;
+    if (kick)
+        sk_runner_wake(r);
+    cond_wait_until(&r->changed, &r->lock, deadline);
+    return !r->stop;
+}
+
+/* The first wait of a call follows its first attempt, which may have sent something. */
+#define await(r, dl) await_kick((r), (dl), first_ ? (first_ = false, true) : false)
+#define AWAIT_STATE bool first_ = true
+
+int sk_runner_call(struct sk_runner *r, struct sk_stack *st,
+                   int (*fn)(struct sk_stack *st, void *arg), void *arg)
+{
+    begin(r);
+    int rc = fn(st, arg);
+    end(r);
+    return rc;
+}
+
+int sk_bsocket(struct sk_runner *r, struct sk_stack *st, int type)
+{
+    begin(r);
+    int rc = sk_socket(st, type);
+    end(r);
+    return rc;
+}
+
+int sk_bbind(struct sk_runner *r, struct sk_stack *st, int fd, const struct sockaddr *addr,
+             socklen_t addrlen)
+{
+    begin(r);
+    int rc = sk_bind(st, fd, addr, addrlen);
+    end(r);
+    return rc;
+}
+
+int sk_blisten(struct sk_runner *r, struct sk_stack *st, int fd, int backlog)
+{
+    begin(r);
+    int rc = sk_listen(st, fd, backlog);
+    end(r);
+    return rc;
+}
+
+int sk_baccept(struct sk_runner *r, struct sk_stack *st, int fd, struct sockaddr *addr,
+               socklen_t *addrlen, sk_time_us timeout_us)
+{
+    AWAIT_STATE;
+    sk_time_us dl = deadline_of(timeout_us);
+    begin(r);
+    int rc;
+    while ((rc = sk_accept(st, fd, addr, addrlen)) == -EAGAIN && await(r, dl))
+        ;
+    end(r);
+    return rc;
+}
+
+int sk_bconnect(struct sk_runner *r, struct sk_stack *st, int fd, const struct sockaddr *addr,
+                socklen_t addrlen, sk_time_us timeout_us)
+{
+    AWAIT_STATE;
+    sk_time_us dl = deadline_of(timeout_us);
+    begin(r);
+    int rc = sk_connect(st, fd, addr, addrlen);
+    while (rc == -EINPROGRESS || rc == -EALREADY) {
+        if (!await(r, dl)) {
+            rc = -EINPROGRESS;
+            break;
+        }
+        /* Again on a connecting socket: -EALREADY, 0 once done, or the failure. */
+        rc = sk_connect(st, fd, addr, addrlen);
+    }
+    end(r);
+    return rc;
+}
+
+ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf, size_t len,
+                 sk_time_us timeout_us)
+{
+    sk_time_us dl = deadline_of(timeout_us);
+    const uint8_t *p = buf;
+    size_t done = 0;
+    ssize_t err = 0;
+    begin(r);
+    bool progress;
+    do {
+        ssize_t n = sk_send(st, fd, p + done, len - done, 0);
+        progress = n > 0;
+        if (n >= 0) {
+            done += (size_t)n;
+        } else if (n != -EAGAIN) {
+            err = n;
+            break;
+        }
+        if (done == len)
+            break;
+        err = -EAGAIN;
+    } while (await_kick(r, dl, progress));
+    end(r);
+    return done > 0 || len == 0 ? (ssize_t)done : err;
+}
+
+ssize_t sk_brecv(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,
+                 sk_time_us timeout_us)
+{
+    return sk_brecvfrom(r, st, fd, buf, len, NULL, NULL, timeout_us);
+}
+
+ssize_t sk_bsendto(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf, size_t len,
+                   const struct sockaddr *addr, socklen_t addrlen)
+{
+    begin(r);
+    ssize_t rc = sk_sendto(st, fd, buf, len, 0, addr, addrlen);
+    end(r);
+    return rc;
+}
+
+ssize_t sk_brecvfrom(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,
+                     struct sockaddr *addr, socklen_t *addrlen, sk_time_us timeout_us)
+{
+    AWAIT_STATE;
+    sk_time_us dl = deadline_of(timeout_us);
+    begin(r);
+    ssize_t rc;
+    while ((rc = sk_recvfrom(st, fd, buf, len, 0, addr, addrlen)) == -EAGAIN && await(r, dl))
+        ;
+    end(r);
+    return rc;
+}
+
+int sk_bshutdown(struct sk_runner *r, struct sk_stack *st, int fd, int how)
+{
+    begin(r);
+    int rc = sk_shutdown(st, fd, how);
+    end(r);
+    return rc;
+}
+
+int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd)
+{
+    begin(r);
+    int rc = sk_close(st, fd);
+    end(r);
+    return rc;
+}
+
+int sk_bsetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int level, int name,
+                   const void *val, socklen_t len)
+{
+    begin(r);
+    int rc = sk_setsockopt(st, fd, level, name, val, len);
+    end(r);
+    return rc;
+}
+
+int sk_bgetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int level, int name,
+                   void *val, socklen_t *len)
+{
+    begin(r);
+    int rc = sk_getsockopt(st, fd, level, name, val, len);
+    end(r);
+    return rc;
+}
+
+int sk_bpoll(struct sk_runner *r, struct sk_stack *st, struct sk_pollfd *fds, size_t n,
+             sk_time_us timeout_us)
+{
+    AWAIT_STATE;
+    sk_time_us dl = deadline_of(timeout_us);
+    begin(r);
+    int rc;
+    while ((rc = sk_poll(st, fds, n)) == 0 && await(r, dl))
+        ;
+    end(r);
+    return rc;
+}
