@@ -220,6 +220,7 @@ static void profile_freebsd(struct pd *pd)
     c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
     c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
     c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
+    c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }

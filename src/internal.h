@@ -139,7 +139,8 @@ struct sk_tcp {
     uint32_t high_rxt;                  /* HighRxt */
     struct sk_scoreboard sb;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
-    uint32_t sack_recent;               /* left edge of the newest out-of-order range */
+    uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
+    uint8_t sack_hist_n;
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
 

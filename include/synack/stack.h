@@ -117,6 +117,11 @@ struct sk_config {
      *   so that SYN retransmissions come 1 s, then 2.2 s, then 4.2 s apart. */
     bool ack_repeats_fin;
     uint32_t rto_slop_us;
+    /* Receiver silly-window avoidance. false (default): RFC 9293 §3.8.6.2.2, the offered right
+     * edge stays put until it can move by min(MSS, half the buffer). true: FreeBSD's
+     * tcp_output, every ACK offers the free space as it is (never shrinking the window), and
+     * 0 when that is under min(MSS, a quarter of the buffer). */
+    bool bsd_receive_window;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),

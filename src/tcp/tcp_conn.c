@@ -257,7 +257,7 @@ uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_
 int sk_tcb_buffers(struct sk_tcp *c)
 {
     if (sk_ring_alloc(c->st, &c->snd, c->sndbuf_size) != 0 ||
-        sk_ring_alloc(c->st, &c->rcv, c->rcvbuf_size) != 0)
+        sk_ring_alloc(c->st, &c->rcv, sk_rcv_ring_bytes(c, c->rcvbuf_size)) != 0)
         return -ENOMEM;
     return 0;
 }
@@ -512,11 +512,11 @@ ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
      * right edge can move by min(MSS, half the buffer); and only while what the peer may
      * still send is under half the buffer, since until then it is not held back. */
     uint32_t edge = c->rcv_nxt + sk_tcp_rcv_window(c);
-    uint32_t thresh = min_u32(c->rcv_mss, c->rcv.size / 2);
+    uint32_t thresh = min_u32(c->rcv_mss, c->rcvbuf_size / 2);
     bool open = c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_FIN_WAIT_1 ||
                 c->state == SK_TCP_FIN_WAIT_2;
     if (open && seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= thresh &&
-        c->rcv_adv - c->rcv_nxt < c->rcv.size / 2)
+        c->rcv_adv - c->rcv_nxt < c->rcvbuf_size / 2)
         sk_tcp_send_ack(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
@@ -758,7 +758,7 @@ void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes, uint32_t
     if (sndbuf_bytes)
         *sndbuf_bytes = c->snd.buf ? c->snd.size : c->sndbuf_size;
     if (rcvbuf_bytes)
-        *rcvbuf_bytes = c->rcv.buf ? c->rcv.size : c->rcvbuf_size;
+        *rcvbuf_bytes = c->rcvbuf_size;
 }
 
 int sk_tcp_set_congestion(struct sk_tcp *c, const char *name)

@@ -69,7 +69,8 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         struct sk_ring r = {0};
         if (c->rcv.buf == NULL) {
             c->rcvbuf_size = want;
-        } else if (want != c->rcv.size && sk_ring_alloc(c->st, &r, want) == 0) {
+        } else if (want != c->rcvbuf_size &&
+                   sk_ring_alloc(c->st, &r, sk_rcv_ring_bytes(c, want)) == 0) {
             sk_ring_free(c->st, &c->rcv);
             c->rcv = r;
             c->rcvbuf_size = want;
@@ -262,6 +263,21 @@ static void report_dsack(struct sk_tcp *c, uint32_t left, uint32_t right)
     c->flags |= TF_ACK_NOW;
 }
 
+/* RFC 2018 §4: the first SACK block reports the newest segment, the next ones the blocks
+ * reported most recently before. sack_hist keeps the left edges of those ranges, newest
+ * first; ranges merge, so an edge is looked up as "the range holding it" when sending. */
+static void sack_note_recent(struct sk_tcp *c, uint32_t left, uint32_t right)
+{
+    uint8_t k = 0;
+    uint32_t keep[SK_TCP_MAX_SACK];
+    keep[k++] = left;
+    for (uint8_t i = 0; i < c->sack_hist_n && k < SK_TCP_MAX_SACK; i++)
+        if (!(seq_le(left, c->sack_hist[i]) && seq_lt(c->sack_hist[i], right)))
+            keep[k++] = c->sack_hist[i];
+    memcpy(c->sack_hist, keep, k * sizeof(keep[0]));
+    c->sack_hist_n = k;
+}
+
 /* Writes in-window text into the receive ring and advances RCV.NXT over what is contiguous.
  * Returns false if the segment could not be kept. */
 static bool receive_text(struct sk_tcp *c, const struct seg *s)
@@ -272,6 +288,17 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
         return false;
     if (len > c->rcv.size - off)
         len = c->rcv.size - off;
+    /* RFC 2883 §4: the part of this segment already held out of order arrived twice. */
+    if (c->dsack_left == c->dsack_right) {
+        for (uint8_t i = 0; i < c->ooo.n; i++) {
+            uint32_t l = seq_max(s->seq, c->ooo.r[i].left);
+            uint32_t r = seq_min(s->seq + len, c->ooo.r[i].right);
+            if (seq_lt(l, r)) {
+                report_dsack(c, l, r);
+                break;
+            }
+        }
+    }
     if (s->seq != c->rcv_nxt) {
         /* Out of order: remember the range, merging with its neighbours. */
         struct sk_ooo *q = &c->ooo;
@@ -287,9 +314,7 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
         }
         if (j == i && q->n == SK_OOO_MAX)
             return false;
-        if (j == i + 1 && seq_le(q->r[i].left, s->seq) && seq_ge(q->r[i].right, s->seq + len))
-            report_dsack(c, s->seq, s->seq + len); /* all of it was already here */
-        c->sack_recent = left;
+        sack_note_recent(c, left, right);
         sk_ring_write_at(&c->rcv, off, s->data, len);
         /* Replace ranges i..j-1 with [left, right). */
         uint8_t removed = (uint8_t)(j - i);
@@ -427,6 +452,9 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         s->len = keep;
         s->fin = false;
         sk_drop(st, SK_DROP_TCP_RCV_WINDOW, c, NULL, 0);
+        /* RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.17: answer with our window, which is also how
+         * a zero-window probe learns that the window is still shut. */
+        c->flags |= TF_ACK_NOW;
     }
 
     /* Second: RST (RFC 5961 §3.2: only an exact RCV.NXT resets; else a challenge ACK). */

@@ -23,6 +23,12 @@ void sk_tcp_terminate(struct sk_tcp *c, int err);
 void sk_tcp_notify(struct sk_tcp *c);
 uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                     uint16_t rport);
+/* Bytes to allocate for the receive ring: the buffer plus room for the bytes a rounded-up
+ * scaled window may promise beyond it (sk_tcp_rcv_window). */
+static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf)
+{
+    return rcvbuf + (c->st->cfg.opt_wscale ? (1u << c->st->cfg.wscale) : 0);
+}
 /* Allocates the send and receive rings on first need. 0 or -ENOMEM. */
 int sk_tcb_buffers(struct sk_tcp *c);
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */

@@ -18,7 +18,11 @@ uint32_t sk_tcp_ts_now(const struct sk_tcp *c)
 
 uint32_t sk_tcp_rcv_window(const struct sk_tcp *c)
 {
-    uint32_t space = c->rcv.buf ? sk_ring_free_space(&c->rcv) : c->rcvbuf_size;
+    /* The window comes from the configured buffer size; the ring is a little larger
+     * (sk_rcv_ring_bytes), because a scaled window is rounded up where rounding down would pull
+     * its right edge back (send_segment), promising up to 2^shift - 1 bytes beyond it. */
+    uint32_t used = c->rcv.buf ? c->rcv.len : 0;
+    uint32_t space = c->rcvbuf_size > used ? c->rcvbuf_size - used : 0;
     uint32_t max = (uint32_t)c->st->cfg.rcv_wnd_max << c->rcv_wscale;
     return space < max ? space : max;
 }
@@ -128,7 +132,7 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
     if (!(c->flags & TF_SACK) || (h->flags & SK_TCP_RST))
         return;
     /* RFC 2883 §4: a D-SACK block goes first. RFC 2018 §4: then the block holding the most
-     * recently received segment, then the others (highest first, as a stand-in for recency).
+     * recently received segment, then those reported most recently, then any others.
      * Blocks that do not fit in 40 bytes are left out by the emitter. */
     uint8_t n = 0;
     if (c->dsack_left != c->dsack_right) {
@@ -136,17 +140,21 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
         h->opts.sack[n].right = c->dsack_right;
         n++;
     }
-    int recent = -1;
-    for (int i = 0; i < c->ooo.n; i++)
-        if (seq_le(c->ooo.r[i].left, c->sack_recent) && seq_lt(c->sack_recent, c->ooo.r[i].right))
-            recent = i;
-    if (recent >= 0) {
-        h->opts.sack[n].left = c->ooo.r[recent].left;
-        h->opts.sack[n].right = c->ooo.r[recent].right;
-        n++;
+    uint32_t used = 0; /* bit i: ooo range i already listed */
+    for (uint8_t k = 0; k < c->sack_hist_n && n < SK_TCP_MAX_SACK; k++) {
+        for (int i = 0; i < c->ooo.n; i++) {
+            if ((used >> i) & 1 || !seq_le(c->ooo.r[i].left, c->sack_hist[k]) ||
+                !seq_lt(c->sack_hist[k], c->ooo.r[i].right))
+                continue;
+            used |= 1u << i;
+            h->opts.sack[n].left = c->ooo.r[i].left;
+            h->opts.sack[n].right = c->ooo.r[i].right;
+            n++;
+            break;
+        }
     }
     for (int i = c->ooo.n - 1; i >= 0 && n < SK_TCP_MAX_SACK; i--) {
-        if (i == recent)
+        if ((used >> i) & 1)
             continue;
         h->opts.sack[n].left = c->ooo.r[i].left;
         h->opts.sack[n].right = c->ooo.r[i].right;
@@ -167,11 +175,26 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
     if (!(flags & SK_TCP_RST)) {
         /* RFC 9293 §3.8.6.2.2: never shrink the window we offered. */
         uint32_t wnd = sk_tcp_rcv_window(c);
-        if (c->state != SK_TCP_SYN_SENT && seq_lt(c->rcv_nxt + wnd, c->rcv_adv))
-            wnd = c->rcv_adv - c->rcv_nxt;
+        if (c->state != SK_TCP_SYN_SENT) {
+            /* RFC 9293 §3.8.6.2.2: never shrink the window we offered, and move its right
+             * edge only by at least min(MSS, half the buffer): no silly small windows. */
+            uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+            uint32_t buf = c->rcvbuf_size;
+            if (c->st->cfg.bsd_receive_window) {
+                if (wnd < min_u32(c->rcv_mss, buf / 4))
+                    wnd = 0;
+                wnd = max_u32(wnd, offered);
+            } else if (wnd < offered || wnd - offered < min_u32(c->rcv_mss, buf / 2)) {
+                wnd = offered;
+            }
+        }
         /* RFC 7323 §2.2: the window in a SYN is never scaled. */
         uint8_t shift = (flags & SK_TCP_SYN) ? 0 : c->rcv_wscale;
         uint32_t field = wnd >> shift;
+        /* Scaling rounds down; round up instead where that would pull the edge back
+         * (RFC 7323 §2.4 leaves the rounding to us, RFC 1122 §4.2.2.16 forbids shrinking). */
+        if (!(flags & SK_TCP_SYN) && seq_lt(c->rcv_nxt + (field << shift), c->rcv_adv))
+            field++;
         h.wnd = field > 65535 ? 65535 : (uint16_t)field;
         if (flags & SK_TCP_ACK) {
             uint32_t adv = c->rcv_nxt + ((uint32_t)h.wnd << shift);

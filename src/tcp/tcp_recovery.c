@@ -255,9 +255,11 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
     uint32_t acked = new_ack ? advance_una(c, h) : 0;
     /* A duplicate ACK: RFC 5681 §2 (same ACK, no data, same window, data outstanding), or an
-     * ACK that SACKs new data (RFC 6675 §2). */
+     * ACK that SACKs new data (RFC 6675 §2). Answers to zero-window probes look the same but
+     * say nothing about loss: a shut window never counts. */
     bool outstanding = c->snd_una != c->snd_max;
-    bool dup = !new_ack && h->ack == c->snd_una && outstanding && ((pure && wnd_same) || new_sack);
+    bool dup = !new_ack && h->ack == c->snd_una && outstanding && c->snd_wnd != 0 &&
+               ((pure && wnd_same) || new_sack);
     if (dup)
         c->dupacks++;
     else if (new_ack)
@@ -267,7 +269,8 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         if (new_ack && seq_ge(c->snd_una, c->recover)) {
             /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */
             c->flags &= ~TF_RECOVERY;
-            c->cwnd = min_u32(c->ssthresh, (c->snd_max - c->snd_una) + c->snd_mss);
+            uint32_t flight = c->snd_max - c->snd_una;
+            c->cwnd = min_u32(c->ssthresh, max_u32(flight, c->snd_mss) + c->snd_mss);
             c->cc->on_recovery_end(c);
         } else if (c->flags & TF_SACK) {
             if (new_ack || dup)

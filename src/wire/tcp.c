@@ -232,6 +232,7 @@ int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool 
     int err = sk_tcp_opts_parse(p + SK_TCP_HLEN, hdr_len - SK_TCP_HLEN, &h->opts);
     if (err)
         return err;
+    h->csum_offload = false;
     h->sport = sk_get16(p);
     h->dport = sk_get16(p + 2);
     h->seq = sk_get32(p + 4);

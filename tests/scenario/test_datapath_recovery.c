@@ -102,12 +102,6 @@ static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 static void test_newreno_full_ack_deflates_to_flight_plus_one(void **state)
 {
     (void)state;
-    /* BUG (src/tcp/tcp_recovery.c, sk_tcp_ack_process, end of recovery): cwnd is set to
-     * min(ssthresh, FlightSize + SMSS) = 1 SMSS when the full ACK leaves nothing in flight;
-     * RFC 6582 §3.2 step 3 says min(ssthresh, max(FlightSize, SMSS) + SMSS) = 2 SMSS. With
-     * one segment of cwnd and delayed ACKs at the peer, the next write waits a delayed-ACK
-     * time per RTT. Skipped until the owner of src/tcp fixes it. */
-    skip();
     struct raw *r = raw_cc("newreno");
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
