@@ -221,6 +221,7 @@ static void profile_freebsd(struct pd *pd)
     c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
     c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
     c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
+    c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }

@@ -74,6 +74,7 @@ enum tcb_flag {
     TF_IN_ACCEPTQ = 1u << 14, /* established, waiting in the listener's accept queue */
     TF_RECOVERY = 1u << 15,   /* fast recovery (RFC 6582) */
     TF_MAX_SND_WND_SEEN = 1u << 16,
+    TF_SYN_PLAIN = 1u << 17,  /* our SYN went out with MSS only (syn_rtx_plain_after) */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener. */

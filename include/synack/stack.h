@@ -122,6 +122,9 @@ struct sk_config {
      * tcp_output, every ACK offers the free space as it is (never shrinking the window), and
      * 0 when that is under min(MSS, a quarter of the buffer). */
     bool bsd_receive_window;
+    /* After this many SYN retransmissions, SYNs carry the MSS option only (FreeBSD does so
+     * from the third, for middleboxes that drop SYNs with unknown options). 0: never. */
+    uint8_t syn_rtx_plain_after;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),

@@ -59,8 +59,10 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
     uint16_t sport = sk_get16(l4), dport = sk_get16(l4 + 2);
     uint32_t seq = sk_get32(l4 + 4);
     struct sk_tcp *c = sk_tcb_lookup(st, quoted->src, sport, quoted->dst, dport);
-    /* RFC 5927 §4.1: only an error quoting a sequence number we have in flight counts. */
-    if (c == NULL || c->state == SK_TCP_LISTEN || !seq_between(c->snd_una, seq, c->snd_max)) {
+    /* RFC 5927 §4.1: only an error quoting a sequence number we have in flight,
+     * SND.UNA <= SEG.SEQ < SND.NXT, counts. */
+    if (c == NULL || c->state == SK_TCP_LISTEN || !seq_le(c->snd_una, seq) ||
+        !seq_lt(seq, c->snd_max)) {
         sk_drop(st, SK_DROP_ICMP_UNMATCHED, c, NULL, 0);
         return;
     }

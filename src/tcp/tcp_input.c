@@ -44,7 +44,8 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     const struct sk_config *cfg = &c->st->cfg;
     const struct sk_tcp_opts *o = &h->opts;
-    if ((o->present & SK_OPT_WSCALE) && cfg->opt_wscale) {
+    bool offered = !(c->flags & TF_SYN_PLAIN); /* a plain SYN offered nothing but the MSS */
+    if ((o->present & SK_OPT_WSCALE) && cfg->opt_wscale && offered) {
         c->flags |= TF_WSCALE;
         /* RFC 7323 §2.3: a shift above 14 is used as 14. */
         c->snd_wscale = o->wscale > 14 ? 14 : o->wscale;
@@ -54,9 +55,9 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->snd_wscale = 0;
         c->rcv_wscale = 0;
     }
-    if ((o->present & SK_OPT_SACK_PERM) && cfg->opt_sack)
+    if ((o->present & SK_OPT_SACK_PERM) && cfg->opt_sack && offered)
         c->flags |= TF_SACK;
-    if ((o->present & SK_OPT_TIMESTAMP) && cfg->opt_timestamps) {
+    if ((o->present & SK_OPT_TIMESTAMP) && cfg->opt_timestamps && offered) {
         c->flags |= TF_TS;
         c->ts_recent = o->ts_val;
     }

@@ -110,6 +110,11 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
         bool active = c->state == SK_TCP_SYN_SENT;
         h->opts.present = SK_OPT_MSS;
         h->opts.mss = c->rcv_mss;
+        /* After enough lost SYNs, try one a middlebox cannot object to (profile knob). */
+        if (active && cfg->syn_rtx_plain_after && c->retries >= cfg->syn_rtx_plain_after)
+            c->flags |= TF_SYN_PLAIN;
+        if (active && (c->flags & TF_SYN_PLAIN))
+            return;
         /* On a SYN-ACK, only what the peer offered (RFC 7323 §2.2, RFC 2018 §2). */
         if (active ? cfg->opt_wscale : (c->flags & TF_WSCALE) != 0) {
             h->opts.present |= SK_OPT_WSCALE;
