@@ -222,6 +222,7 @@ static void profile_freebsd(struct pd *pd)
     c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
     c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
     c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
+    c->bsd_time_wait = true;       /* tcp_twcheck's answers in TIME-WAIT */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }
@@ -284,6 +285,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->synack_retries = (uint8_t)v;
     } else if (strcmp(key, "data_retries") == 0) {
         c->data_retries = (uint8_t)v;
+    } else if (strcmp(key, "rfc793_syn") == 0) {
+        c->rfc793_syn = v != 0;
+    } else if (strcmp(key, "bsd_time_wait") == 0) {
+        c->bsd_time_wait = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         c->random_seed = (uint64_t)strtoull(val, NULL, 0);
     } else if (strcmp(key, "giveup") == 0) {

@@ -125,6 +125,14 @@ struct sk_config {
     /* After this many SYN retransmissions, SYNs carry the MSS option only (FreeBSD does so
      * from the third, for middleboxes that drop SYNs with unknown options). 0: never. */
     uint8_t syn_rtx_plain_after;
+    /* rfc793_syn: a SYN inside the window of a synchronized connection resets it
+     *   (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>, ECONNRESET) as RFC 793 said, instead of the
+     *   RFC 5961 §4 challenge ACK (FreeBSD's net.inet.tcp.insecure_syn).
+     * bsd_time_wait: in TIME-WAIT, a segment without ACK is dropped silently and every other
+     *   segment that is not an in-sequence bare ACK is answered with an ACK (FreeBSD's
+     *   tcp_twcheck), instead of RFC 9293's "ACK what is unacceptable". */
+    bool rfc793_syn;
+    bool bsd_time_wait;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),

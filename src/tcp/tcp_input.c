@@ -387,7 +387,12 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         s->seq++;
     }
     uint32_t seg_len = s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
+    /* RCV.WND: the window offered, or the free buffer if that is larger (a 16-bit field
+     * without scaling cannot offer all of a buffer over 64 KiB, but the room is there). */
+    uint32_t used = c->rcv.buf ? c->rcv.len : 0;
+    uint32_t space = c->rcvbuf_size > used ? c->rcvbuf_size - used : 0;
     uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    wnd = max_u32(wnd, space);
     bool rst = (h->flags & SK_TCP_RST) != 0;
 
     /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
@@ -398,6 +403,18 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         s->syn = false;
         s->seq++;
         seg_len--;
+    }
+
+    if (c->state == SK_TCP_TIME_WAIT && st->cfg.bsd_time_wait && !rst && !s->syn) {
+        if (!(h->flags & SK_TCP_ACK)) {
+            drop(st, c, s, SK_DROP_TCP_NO_ACK);
+            return;
+        }
+        if (s->fin && s->seq + s->len + 1 == c->rcv_nxt)
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+        if (s->fin || s->len || s->seq != c->rcv_nxt || h->ack != c->snd_max)
+            sk_tcp_send_ack(c);
+        return;
     }
 
     /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate. */
@@ -491,6 +508,11 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             return;
         }
         drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
+        if (st->cfg.rfc793_syn) {
+            sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_RST | SK_TCP_ACK);
+            sk_tcp_terminate(c, -ECONNRESET);
+            return;
+        }
         challenge_ack(c);
         return;
     }
