@@ -8,6 +8,9 @@
  *       two stacks over the simulator: CLIENTS concurrent clients (default 8) fetch every
  *       regular file in DIR with GET, HEAD and keep-alive, and a missing one for 404; every
  *       byte is checked against the file. Exit status 0 only if all went right.
+ *
+ * The server itself is httpd_core.c (`synack serve --app http:DIR` runs it too); this file
+ * puts it on a TAP device or under test.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,213 +20,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <synack/synack.h>
-
-#define MAX_CONNS 1024
-#define REQ_MAX 8192
-
-struct conn {
-    int fd;
-    char req[REQ_MAX];
-    size_t req_len;
-    char head[512];         /* response header being sent */
-    size_t head_len, head_off;
-    FILE *body;             /* file being sent, NULL if none */
-    uint64_t body_left;
-    bool close_after;       /* Connection: close or HTTP/1.0 */
-};
-
-struct httpd {
-    struct sk_stack *st;
-    int lfd;
-    const char *root;
-    struct conn conns[MAX_CONNS];
-    uint64_t requests, not_found;
-};
-
-static void conn_close(struct httpd *h, struct conn *c)
-{
-    if (c->body)
-        fclose(c->body);
-    sk_close(h->st, c->fd);
-    memset(c, 0, sizeof(*c));
-    c->fd = -1;
-}
-
-/* Maps a request path to a file under root; false for anything that could leave it. */
-static bool file_path(const struct httpd *h, const char *path, char *out, size_t cap)
-{
-    if (path[0] != '/' || strstr(path, "..") || strchr(path, '\\'))
-        return false;
-    const char *q = strchr(path, '?');
-    size_t n = q ? (size_t)(q - path) : strlen(path);
-    int w = snprintf(out, cap, "%s%.*s%s", h->root, (int)n, path,
-                     path[n - 1] == '/' ? "index.html" : "");
-    return w > 0 && (size_t)w < cap;
-}
-
-/* Parses one complete request (header ending in CRLF CRLF) and sets up the response. */
-static void start_response(struct httpd *h, struct conn *c, size_t req_end)
-{
-    char method[8] = "", path[1024] = "", version[16] = "";
-    c->req[req_end - 1] = '\0';
-    int k = sscanf(c->req, "%7s %1023s %15s", method, path, version);
-    bool http11 = strcmp(version, "HTTP/1.1") == 0;
-    c->close_after = !http11;
-    for (char *line = strstr(c->req, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-        if (strncasecmp(line + 2, "Connection:", 11) == 0) {
-            const char *v = line + 13;
-            while (*v == ' ')
-                v++;
-            if (strncasecmp(v, "close", 5) == 0)
-                c->close_after = true;
-            else if (strncasecmp(v, "keep-alive", 10) == 0)
-                c->close_after = false;
-        }
-    }
-    bool head_only = strcmp(method, "HEAD") == 0;
-    char file[2048];
-    struct stat sb;
-    const char *status = "200 OK";
-    uint64_t len = 0;
-    h->requests++;
-    if (k != 3 || (!head_only && strcmp(method, "GET") != 0)) {
-        status = "405 Method Not Allowed";
-        c->close_after = true;
-    } else if (!file_path(h, path, file, sizeof(file)) || stat(file, &sb) != 0 ||
-               !S_ISREG(sb.st_mode) || (c->body = fopen(file, "rb")) == NULL) {
-        status = "404 Not Found";
-        h->not_found++;
-    } else {
-        len = (uint64_t)sb.st_size;
-    }
-    const char *msg = status[0] == '2' ? "" : status;
-    if (status[0] != '2')
-        len = strlen(msg);
-    c->head_len = (size_t)snprintf(c->head, sizeof(c->head),
-                                   "HTTP/1.1 %s\r\nServer: synack-httpd\r\n"
-                                   "Content-Length: %llu\r\nConnection: %s\r\n%s\r\n%s",
-                                   status, (unsigned long long)len,
-                                   c->close_after ? "close" : "keep-alive",
-                                   status[0] == '2' ? "" : "Content-Type: text/plain\r\n",
-                                   head_only ? "" : msg);
-    c->head_off = 0;
-    c->body_left = head_only || c->body == NULL ? 0 : len;
-    if (head_only && c->body) {
-        fclose(c->body);
-        c->body = NULL;
-    }
-    /* Pipelined requests after this one stay in the buffer. */
-    memmove(c->req, c->req + req_end, c->req_len - req_end);
-    c->req_len -= req_end;
-}
-
-/* Sends what the socket takes; true while the response is not complete. */
-static bool pump(struct httpd *h, struct conn *c)
-{
-    while (c->head_off < c->head_len) {
-        ssize_t n = sk_send(h->st, c->fd, c->head + c->head_off, c->head_len - c->head_off, 0);
-        if (n < 0)
-            return n == -EAGAIN;
-        c->head_off += (size_t)n;
-    }
-    char buf[16384];
-    while (c->body_left > 0) {
-        size_t room = sk_tcp_writable(sk_socket_tcp(h->st, c->fd));
-        if (room == 0)
-            return true;
-        size_t want = room < sizeof(buf) ? room : sizeof(buf);
-        if (want > c->body_left)
-            want = (size_t)c->body_left;
-        size_t got = fread(buf, 1, want, c->body);
-        if (got == 0) {
-            c->close_after = true; /* the file shrank: nothing honest left to send */
-            c->body_left = 0;
-            break;
-        }
-        ssize_t n = sk_send(h->st, c->fd, buf, got, 0);
-        if (n < 0)
-            return false;
-        if ((size_t)n < got)
-            fseek(c->body, (long)n - (long)got, SEEK_CUR);
-        c->body_left -= (uint64_t)n;
-    }
-    if (c->body) {
-        fclose(c->body);
-        c->body = NULL;
-    }
-    c->head_len = c->head_off = 0;
-    return false;
-}
-
-/* One pass over every socket: accept, read requests, write responses. */
-static void httpd_poll(struct httpd *h)
-{
-    int fd;
-    while ((fd = sk_accept(h->st, h->lfd, NULL, NULL)) >= 0) {
-        int nodelay = 1;
-        sk_setsockopt(h->st, fd, SK_IPPROTO_TCP, SK_TCP_NODELAY, &nodelay, sizeof(nodelay));
-        struct conn *slot = NULL;
-        for (int i = 0; i < MAX_CONNS && !slot; i++)
-            if (h->conns[i].fd < 0)
-                slot = &h->conns[i];
-        if (slot == NULL) {
-            sk_close(h->st, fd);
-            continue;
-        }
-        memset(slot, 0, sizeof(*slot));
-        slot->fd = fd;
-    }
-    for (int i = 0; i < MAX_CONNS; i++) {
-        struct conn *c = &h->conns[i];
-        if (c->fd < 0)
-            continue;
-        for (;;) {
-            bool busy = c->head_len > 0;
-            if (busy && pump(h, c))
-                break; /* waits for room */
-            if (busy && c->close_after) {
-                sk_shutdown(h->st, c->fd, SK_SHUT_WR);
-                c->close_after = false;
-                c->req_len = 0;
-            }
-            char *end = c->req_len ? memmem(c->req, c->req_len, "\r\n\r\n", 4) : NULL;
-            if (end) {
-                start_response(h, c, (size_t)(end - c->req) + 4);
-                continue;
-            }
-            if (c->req_len == sizeof(c->req)) { /* a header larger than we take */
-                conn_close(h, c);
-                break;
-            }
-            ssize_t n = sk_recv(h->st, c->fd, c->req + c->req_len, sizeof(c->req) - c->req_len, 0);
-            if (n == -EAGAIN)
-                break;
-            if (n <= 0) {
-                conn_close(h, c);
-                break;
-            }
-            c->req_len += (size_t)n;
-        }
-    }
-}
-
-static int httpd_init(struct httpd *h, struct sk_stack *st, uint16_t port, const char *root)
-{
-    memset(h, 0, sizeof(*h));
-    h->st = st;
-    h->root = root;
-    for (int i = 0; i < MAX_CONNS; i++)
-        h->conns[i].fd = -1;
-    h->lfd = sk_socket(st, SK_SOCK_STREAM);
-    int one = 1;
-    sk_setsockopt(st, h->lfd, SK_SOL_SOCKET, SK_SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    int r = sk_bind(st, h->lfd, (struct sockaddr *)&a, sizeof(a));
-    if (r == 0)
-        r = sk_listen(st, h->lfd, 128);
-    return r;
-}
+#include "httpd_core.h"
 
 /* ---------------- --tap: serve on a TAP device ---------------- */
 
@@ -273,8 +70,8 @@ static int serve_tap(const char *name, const char *cidr, uint16_t port, const ch
         return 1;
     sk_loop_set_stack(loop, st);
     sk_stack_announce(st);
-    static struct httpd h;
-    if ((err = httpd_init(&h, st, port, root)) != 0) {
+    struct httpd *h = httpd_new(st, port, root, &err);
+    if (h == NULL) {
         fprintf(stderr, "httpd: listen: %s\n", strerror(-err));
         return 1;
     }
@@ -282,8 +79,9 @@ static int serve_tap(const char *name, const char *cidr, uint16_t port, const ch
     for (;;) {
         if (sk_loop_run_once(loop, SK_TIME_NEVER) < 0)
             break;
-        httpd_poll(&h);
+        httpd_poll(h);
     }
+    httpd_free(h);
     return 0;
 }
 
@@ -379,8 +177,9 @@ static int selftest(const char *root, int nclients)
     struct sk_memlink_faults f = {.delay_us = 500};
     sk_memlink_set_faults(sim.link, 0, &f);
     sk_memlink_set_faults(sim.link, 1, &f);
-    static struct httpd h;
-    if (httpd_init(&h, sim.stack[1], 80, root) != 0)
+    int err;
+    struct httpd *h = httpd_new(sim.stack[1], 80, root, &err);
+    if (h == NULL)
         return 1;
     struct sk_stack *cst = sim.stack[0];
     struct client *cl = calloc((size_t)nclients, sizeof(*cl));
@@ -396,7 +195,7 @@ static int selftest(const char *root, int nclients)
     uint64_t bytes = 0;
     while (done < nclients && sim.now < 300ull * 1000000) {
         sk_sim_step(&sim, sim.now + 1000000);
-        httpd_poll(&h);
+        httpd_poll(h);
         for (int i = 0; i < nclients; i++) {
             struct client *c = &cl[i];
             if (c->done)
@@ -460,7 +259,7 @@ static int selftest(const char *root, int nclients)
     }
     printf("httpd selftest: %d clients, %llu requests served (%llu not found), %llu bytes "
            "received, %d failures, %.3f s virtual time: %s\n",
-           nclients, (unsigned long long)h.requests, (unsigned long long)h.not_found,
+           nclients, (unsigned long long)httpd_requests(h), (unsigned long long)httpd_not_found(h),
            (unsigned long long)bytes, failed + (nclients - done), (double)sim.now / 1e6,
            failed == 0 && done == nclients ? "PASS" : "FAIL");
     for (int i = 0; i < nclients; i++)
@@ -470,9 +269,7 @@ static int selftest(const char *root, int nclients)
         free(names[i]);
         free(bodies[i]);
     }
-    for (int i = 0; i < MAX_CONNS; i++)
-        if (h.conns[i].fd >= 0 && h.conns[i].body)
-            fclose(h.conns[i].body);
+    httpd_free(h);
     sk_sim_destroy(&sim);
     return failed == 0 && done == nclients ? 0 : 1;
 }

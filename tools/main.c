@@ -1,7 +1,7 @@
 /* synack CLI: the `synack` program, dispatching to its subcommands.
  *
  *   synack sim [options]     two stacks on a simulated link, drawn as a ladder diagram
- *   synack serve [options]   serve TCP/UDP on a TAP interface (echo, discard, chargen)
+ *   synack serve [options]   serve TCP/UDP on a TAP interface (echo, discard, chargen, http)
  *   synack connect [options] one TCP connection over a TAP interface: send, half-close, receive
  *
  * Exit status: 0 success, 1 failure, 2 usage error (unknown command, option or bad value).
@@ -27,7 +27,8 @@ static void usage(FILE *out) {
         "             handshake, simultaneous open and close, half-close, refused and reset\n"
         "             connections and a lost SYN\n"
         "  serve      put synack on a TAP interface: answer ARP and ping, serve TCP and UDP\n"
-        "             (echo, discard, chargen) to the Linux kernel or anyone on the link\n"
+        "             (echo, discard, chargen) or static files over HTTP/1.1 (http:DIR) to\n"
+        "             the Linux kernel or anyone on the link\n"
         "  connect    put synack on a TAP interface and open one TCP connection: send a\n"
         "             file, half-close, write what comes back\n"
         "  help       show this help, or a command's: synack help sim\n"

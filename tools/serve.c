@@ -4,26 +4,29 @@
  * with a small application, many connections at once, until SIGINT or SIGTERM:
  *   echo     every byte back (RFC 862), then closes when the client has closed its side;
  *   discard  reads and forgets (RFC 863);
- *   chargen  sends the rotating 72-character lines of RFC 864 until the client closes.
+ *   chargen  sends the rotating 72-character lines of RFC 864 until the client closes;
+ *   http:DIR the HTTP/1.1 static file server of examples/httpd_core.c over DIR.
  * UDP on the same port: echo answers each datagram with itself, discard drops it, chargen
- * answers with one line. When a connection ends, one line says who it was, the bytes each
- * way and how it ended.
+ * answers with one line (http serves TCP only: UDP to its port is a closed port). When a
+ * connection ends, one line says who it was, the bytes each way and how it ended.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
+#include "httpd_core.h"
 #include "netcli.h"
 
 #define IO_CHUNK 65536
 #define CHARGEN_LINE 74 /* 72 printable characters, CR, LF */
 
-enum app { APP_ECHO, APP_DISCARD, APP_CHARGEN };
-static const char *const app_names[] = {"echo", "discard", "chargen"};
+enum app { APP_ECHO, APP_DISCARD, APP_CHARGEN, APP_HTTP };
+static const char *const app_names[] = {"echo", "discard", "chargen", "http"};
 
 struct serve;
 struct conn {
@@ -41,8 +44,9 @@ struct conn {
 struct serve {
     enum app app;
     struct net_env env;
-    struct sk_tcp *listener;
+    struct sk_tcp *listener;   /* echo, discard, chargen */
     struct sk_udp *udp;
+    struct httpd *httpd;       /* http: its own listener and connections */
     struct conn *done;
     struct conn *all;
     uint64_t served;
@@ -171,15 +175,32 @@ static void on_udp(struct sk_udp *u, unsigned ev, void *ctx)
     }
 }
 
-static const char *how_it_ended(const struct sk_tcp *c)
+static const char *how_it_ended(int err)
 {
-    switch (sk_tcp_error(c)) {
+    switch (err) {
     case 0: return "closed";
     case -ECONNRESET: return "reset by peer";
     case -ETIMEDOUT: return "timed out";
     case -ECONNABORTED: return "aborted";
-    default: return strerror(-sk_tcp_error(c));
+    default: return strerror(-err);
     }
+}
+
+/* The line a connection leaves when it ends. */
+static void report_conn(struct serve *s, uint32_t raddr, uint16_t rport, uint64_t in,
+                        uint64_t out, int err)
+{
+    char a[32];
+    net_addr_str(raddr, a, sizeof(a));
+    printf("%s:%u in %" PRIu64 " out %" PRIu64 " bytes, %s\n", a, rport, in, out,
+           how_it_ended(err));
+    fflush(stdout);
+    s->served++;
+}
+
+static void on_http_end(const struct httpd_conn_end *e, void *ctx)
+{
+    report_conn(ctx, e->raddr, e->rport, e->in, e->out, e->err);
 }
 
 static void reap_done(struct serve *s)
@@ -187,12 +208,7 @@ static void reap_done(struct serve *s)
     while (s->done) {
         struct conn *k = s->done;
         s->done = k->next_done;
-        char a[32];
-        net_addr_str(k->raddr, a, sizeof(a));
-        printf("%s:%u in %" PRIu64 " out %" PRIu64 " bytes, %s\n", a, k->rport, k->in, k->out,
-               how_it_ended(k->c));
-        fflush(stdout);
-        s->served++;
+        report_conn(s, k->raddr, k->rport, k->in, k->out, sk_tcp_error(k->c));
         sk_tcp_close(k->c);
         if (k->prev)
             k->prev->next = k->next;
@@ -218,17 +234,21 @@ void cmd_serve_usage(FILE *out)
         "  echo      send every byte back (RFC 862); UDP: each datagram back\n"
         "  discard   read and forget (RFC 863)\n"
         "  chargen   send RFC 864 character lines until the client closes\n"
+        "  http:DIR  HTTP/1.1 static files from directory DIR: GET and HEAD, keep-alive,\n"
+        "            Content-Length, 404 (TCP only; the request count is printed at exit)\n"
         "\n"
         "options:\n"
         "  --port N             the TCP and UDP port (1-65535)\n"
-        "  --app APP            echo, discard or chargen (default echo)\n"
+        "  --app APP            echo, discard, chargen or http:DIR (default echo)\n"
         NET_OPTIONS_HELP
         "  -h, --help           show this help\n"
         "\n"
         "example (as root; see README for the whole walkthrough):\n"
         "  ip tuntap add dev tap0 mode tap && ip addr add 10.77.0.1/24 dev tap0 && ip link set tap0 up\n"
         "  synack serve --tap tap0 --addr 10.77.0.2/24 --port 7 --app echo\n"
-        "  ping 10.77.0.2;  echo hello | nc -N 10.77.0.2 7\n");
+        "  ping 10.77.0.2;  echo hello | nc -N 10.77.0.2 7\n"
+        "  synack serve --tap tap0 --addr 10.77.0.2/24 --port 80 --app http:/var/www\n"
+        "  curl http://10.77.0.2/index.html\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -256,6 +276,7 @@ int cmd_serve(int argc, char **argv)
     net_opts_init(&no);
     uint64_t port = 0;
     enum app app = APP_ECHO;
+    const char *http_root = NULL;
     opterr = 0;
     optind = 1;
     int ch;
@@ -266,13 +287,27 @@ int cmd_serve(int argc, char **argv)
             why = args_u64(optarg, 1, 65535, &port);
         } else if (ch == OPT_APP) {
             bool found = false;
-            for (int i = 0; i < 3; i++)
+            http_root = NULL;
+            for (int i = 0; i < APP_HTTP; i++)
                 if (strcmp(optarg, app_names[i]) == 0) {
                     app = (enum app)i;
                     found = true;
                 }
+            if (strncmp(optarg, "http:", 5) == 0) {
+                struct stat sb;
+                http_root = optarg + 5;
+                if (*http_root == '\0')
+                    return usage_error("--app http:DIR needs a directory");
+                if (stat(http_root, &sb) != 0)
+                    return usage_error("--app http: '%s': %s", http_root, strerror(errno));
+                if (!S_ISDIR(sb.st_mode))
+                    return usage_error("--app http: '%s' is not a directory", http_root);
+                app = APP_HTTP;
+                found = true;
+            }
             if (!found)
-                return usage_error("unknown app '%s': echo, discard or chargen", optarg);
+                return usage_error("unknown app '%s': echo, discard, chargen or http:DIR",
+                                   optarg);
         } else if (ch == 'h') {
             cmd_serve_usage(stdout);
             return 0;
@@ -306,9 +341,16 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     struct sk_stack *st = s->env.st;
-    int err = sk_tcp_listen(st, (uint16_t)port, 128, &s->listener);
-    if (!err)
-        err = sk_udp_bind(st, (uint16_t)port, &s->udp);
+    int err = 0;
+    if (app == APP_HTTP) {
+        s->httpd = httpd_new(st, (uint16_t)port, http_root, &err);
+        if (s->httpd)
+            httpd_set_end_callback(s->httpd, on_http_end, s);
+    } else {
+        err = sk_tcp_listen(st, (uint16_t)port, 128, &s->listener);
+        if (!err)
+            err = sk_udp_bind(st, (uint16_t)port, &s->udp);
+    }
     if (err) {
         fprintf(stderr, "synack serve: cannot listen on port %u: %s\n", (unsigned)port,
                 strerror(-err));
@@ -316,14 +358,17 @@ int cmd_serve(int argc, char **argv)
         free(s);
         return 1;
     }
-    sk_tcp_set_callback(s->listener, on_listen, s);
-    sk_udp_set_callback(s->udp, on_udp, s);
+    if (s->listener) {
+        sk_tcp_set_callback(s->listener, on_listen, s);
+        sk_udp_set_callback(s->udp, on_udp, s);
+    }
     char a[32];
     net_addr_str(no.addr, a, sizeof(a));
     const uint8_t *m = sk_stack_config(st)->mac;
-    printf("synack serve: %s on %s:%u (tcp and udp), interface %s, mac "
+    printf("synack serve: %s%s%s on %s:%u (%s), interface %s, mac "
            "%02x:%02x:%02x:%02x:%02x:%02x\n",
-           app_names[app], a, (unsigned)port, sk_tap_name(s->env.tap), m[0], m[1], m[2], m[3],
+           app_names[app], http_root ? " " : "", http_root ? http_root : "", a, (unsigned)port,
+           s->udp ? "tcp and udp" : "tcp", sk_tap_name(s->env.tap), m[0], m[1], m[2], m[3],
            m[4], m[5]);
     fflush(stdout);
 
@@ -335,16 +380,24 @@ int cmd_serve(int argc, char **argv)
             rc = 1;
             break;
         }
+        if (s->httpd)
+            httpd_poll(s->httpd);
         reap_done(s);
         if (net_dump_request) {
             net_dump_request = 0;
             net_print_stats(stderr, &s->env);
         }
     }
-    fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s\n", s->served,
+    fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s", s->served,
             s->served == 1 ? "" : "s");
+    if (s->httpd)
+        fprintf(stderr, ", %" PRIu64 " HTTP request%s (%" PRIu64 " not found)",
+                httpd_requests(s->httpd), httpd_requests(s->httpd) == 1 ? "" : "s",
+                httpd_not_found(s->httpd));
+    fputc('\n', stderr);
     if (no.stats)
         net_print_stats(stderr, &s->env);
+    httpd_free(s->httpd); /* its sockets before the stack that holds them */
     net_teardown("serve", &s->env); /* frees the connections' TCBs */
     while (s->all) {
         struct conn *k = s->all;

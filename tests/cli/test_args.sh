@@ -96,6 +96,16 @@ usage_error sim --mtu 10
 usage_error sim --mtu 70000
 usage_error sim --pcap ''
 
+# serve's apps: http:DIR needs an existing directory (checked before any TAP is touched).
+: >"$tmp/file"
+usage_error serve --port 80 --app gopher
+usage_error serve --port 80 --app http:
+usage_error serve --port 80 --app http:/nonexistent-dir
+usage_error serve --port 80 --app "http:$tmp/file"
+"$SYNACK" serve --help >"$tmp/out" 2>&1 && grep -q 'http:DIR' "$tmp/out" &&
+    grep -q 'curl http://' "$tmp/out" && ok "synack serve --help shows http:DIR" ||
+    not_ok "synack serve --help lacks http:DIR"
+
 # Good values in their accepted forms.
 accepted '1000 bytes sent' --bytes 1k
 accepted '10 bytes sent' --bytes 010
