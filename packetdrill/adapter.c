@@ -223,6 +223,7 @@ static void profile_freebsd(struct pd *pd)
     c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
     c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
     c->bsd_time_wait = true;       /* tcp_twcheck's answers in TIME-WAIT */
+    c->icmp_admin_refused = true;  /* inetctlerrmap: PRC_UNREACH_ADMIN_PROHIB → ECONNREFUSED */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }
@@ -285,6 +286,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->synack_retries = (uint8_t)v;
     } else if (strcmp(key, "data_retries") == 0) {
         c->data_retries = (uint8_t)v;
+    } else if (strcmp(key, "ecn") == 0) {
+        c->ecn = (uint8_t)v;
+    } else if (strcmp(key, "ecn_syn_retries") == 0) {
+        c->ecn_syn_retries = (uint8_t)v;
     } else if (strcmp(key, "rfc793_syn") == 0) {
         c->rfc793_syn = v != 0;
     } else if (strcmp(key, "bsd_time_wait") == 0) {

@@ -75,6 +75,10 @@ enum tcb_flag {
     TF_RECOVERY = 1u << 15,   /* fast recovery (RFC 6582) */
     TF_MAX_SND_WND_SEEN = 1u << 16,
     TF_SYN_PLAIN = 1u << 17,  /* our SYN went out with MSS only (syn_rtx_plain_after) */
+    TF_ECN = 1u << 18,        /* RFC 3168: ECN agreed on this connection */
+    TF_ECN_REQ = 1u << 19,    /* our last SYN was an ECN-setup SYN */
+    TF_ECN_ECE = 1u << 20,    /* a CE mark arrived: ACKs carry ECE until the peer's CWR */
+    TF_ECN_CWR = 1u << 21,    /* we reacted to ECE: the next new data carries CWR */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener. */
@@ -138,6 +142,7 @@ struct sk_tcp {
     uint32_t dupacks;
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */
+    uint32_t ecn_recover;               /* RFC 3168 §6.1.2: one reduction per window */
     struct sk_scoreboard sb;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
@@ -233,7 +238,7 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
 /* Room before the transport header in st->tx for link and IP headers. */
 size_t sk_ip_headroom(const struct sk_stack *st);
 /* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom(). */
-void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len);
+void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len);
 /* ip/ip_state.c: the IP layer's state in the stack, its timers. */
 int sk_ip_init(struct sk_stack *st);
 void sk_ip_free(struct sk_stack *st);

@@ -54,6 +54,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->keepalive_idle_us = 2ull * 3600 * 1000000; /* RFC 1122 §4.2.3.6: >= 2 hours */
     cfg->keepalive_intvl_us = 75000000;
     cfg->keepalive_cnt = 9;
+    cfg->ecn = 2;
+    cfg->ecn_syn_retries = 1;
     cfg->arp_timeout_us = 60000000;
     cfg->arp_retry_us = 1000000;
     cfg->arp_retries = 3;

@@ -134,6 +134,15 @@ struct sk_config {
     bool rfc793_syn;
     bool bsd_time_wait;
 
+    /* Explicit Congestion Notification (RFC 3168). ecn: 0 off; 1 request it in our SYNs and
+     * accept it; 2 (default, as Linux and FreeBSD) accept it when the peer asks. ecn_syn_retries:
+     * SYN retransmissions that still ask for ECN before falling back (§6.1.1.1; default 1). */
+    uint8_t ecn;
+    uint8_t ecn_syn_retries;
+    /* A connection in SYN-SENT ended by an ICMP "administratively prohibited" (codes 9, 10, 13)
+     * reports ECONNREFUSED (FreeBSD) instead of EHOSTUNREACH (Linux, the default). */
+    bool icmp_admin_refused;
+
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
      * a probe every keepalive_intvl_us (75 s); keepalive_cnt (9) unanswered probes end the

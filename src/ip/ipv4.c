@@ -114,16 +114,17 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
 }
 
 static void write_header(struct sk_stack *st, uint8_t *at, uint32_t dst, uint8_t proto,
-                         uint16_t id, bool df, bool mf, uint16_t frag_off, size_t len)
+                         uint8_t tos, uint16_t id, bool df, bool mf, uint16_t frag_off, size_t len)
 {
     struct sk_ipv4_hdr ip = {
-        .hdr_len = SK_IPV4_HLEN, .id = id, .df = df, .mf = mf, .frag_off = frag_off,
+        .hdr_len = SK_IPV4_HLEN, .tos = tos, .id = id, .df = df, .mf = mf,
+        .frag_off = frag_off,
         .ttl = IP_TTL, .proto = proto, .src = st->cfg.addr, .dst = dst,
     };
     sk_ipv4_emit(at, SK_IPV4_HLEN, &ip, len);
 }
 
-void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len)
+void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len)
 {
     bool bcast;
     uint32_t nexthop = sk_ip_route(st, dst, &bcast);
@@ -135,8 +136,8 @@ void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, size_t len)
         return;
     }
     /* RFC 1191 §3: TCP probes the path MTU with DF; the others may be fragmented. */
-    write_header(st, st->tx + lh, dst, proto, st->ip->next_id++, proto == SK_IPPROTO_TCP, false,
-                 0, len);
+    write_header(st, st->tx + lh, dst, proto, tos, st->ip->next_id++, proto == SK_IPPROTO_TCP,
+                 false, 0, len);
     st->ctr.ip_out++;
     sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len);
 }
@@ -178,7 +179,7 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         size_t n = total - off < per ? total - off : per;
         bool mf = off + n < total;
         copy_span(payload, head, hlen, body, off, n);
-        write_header(st, st->tx + lh, dst, proto, id, false, mf, (uint16_t)off, n);
+        write_header(st, st->tx + lh, dst, proto, 0, id, false, mf, (uint16_t)off, n);
         st->ctr.ip_out++;
         if (per < total)
             st->ctr.ip_frags_out++;

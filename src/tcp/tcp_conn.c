@@ -315,6 +315,7 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->snd_max = iss;
     c->sndbuf_seq = iss + 1;
     c->recover = iss;
+    c->ecn_recover = iss;
     c->rcv_mss = our_mss(c->st);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
     c->ts_offset = (uint32_t)sk_random(c->st);

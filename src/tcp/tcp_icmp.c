@@ -71,7 +71,10 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
         frag_needed(c, rest & 0xffff, quoted);
     } else if (type == SK_ICMP_DEST_UNREACH &&
                (code == 2 || code == 3 || code == 9 || code == 10 || code == 13)) {
-        int err = (code == 2 || code == 3) ? -ECONNREFUSED : -EHOSTUNREACH;
+        /* Administratively prohibited (9, 10, 13): Linux says EHOSTUNREACH, FreeBSD
+         * ECONNREFUSED (icmp_admin_refused). */
+        bool refused = code == 2 || code == 3 || st->cfg.icmp_admin_refused;
+        int err = refused ? -ECONNREFUSED : -EHOSTUNREACH;
         if (c->state == SK_TCP_SYN_SENT)
             sk_tcp_terminate(c, err);
         else

@@ -15,6 +15,7 @@ struct seg {
     const uint8_t *data;
     uint32_t len;       /* payload bytes */
     bool syn, fin;
+    bool ce;            /* the IP header carried Congestion Experienced (RFC 3168 §5) */
     const uint8_t *frame;
     size_t frame_len;
 };
@@ -31,6 +32,16 @@ static void challenge_ack(struct sk_tcp *c)
     c->st->ctr.tcp_challenge_acks++;
     /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
     sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
+}
+
+/* RFC 3168 §6.1.1: a SYN carrying both ECE and CWR asks for ECN; we agree unless ECN is off
+ * (our SYN-ACK then carries ECE). */
+static void ecn_on_syn(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    if (c->st->cfg.ecn != 0 && (h->flags & (SK_TCP_ECE | SK_TCP_CWR)) == (SK_TCP_ECE | SK_TCP_CWR))
+        c->flags |= TF_ECN;
+    else
+        c->flags &= ~TF_ECN;
 }
 
 static void init_cwnd(struct sk_tcp *c)
@@ -146,6 +157,7 @@ static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const s
     c->rcv_nxt = h->seq + 1;
     c->rcv_adv = c->rcv_nxt;
     syn_options(c, h);
+    ecn_on_syn(c, h);
     /* RFC 7323 §2.2: the window of a SYN is not scaled. */
     c->snd_wnd = h->wnd;
     c->max_snd_wnd = h->wnd;
@@ -189,6 +201,13 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
     c->rcv_nxt = h->seq + 1;
     c->rcv_adv = c->rcv_nxt;
     syn_options(c, h);
+    if (ack) {
+        /* §6.1.1: an ECN-setup SYN-ACK (ECE without CWR) answers our ECN-setup SYN. */
+        if ((c->flags & TF_ECN_REQ) && (h->flags & (SK_TCP_ECE | SK_TCP_CWR)) == SK_TCP_ECE)
+            c->flags |= TF_ECN;
+    } else {
+        ecn_on_syn(c, h); /* simultaneous open: the peer's SYN asks */
+    }
     c->snd_wnd = h->wnd;
     c->max_snd_wnd = h->wnd;
     c->snd_wl1 = h->seq;
@@ -517,6 +536,15 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         return;
     }
 
+    /* RFC 3168 §6.1.3: a CE mark is echoed with ECE on every ACK until the peer's CWR says
+     * it has reacted. */
+    if (c->flags & TF_ECN) {
+        if (h->flags & SK_TCP_CWR)
+            c->flags &= ~TF_ECN_ECE;
+        if (s->ce)
+            c->flags |= TF_ECN_ECE | TF_ACK_NOW;
+    }
+
     /* Fifth: ACK. */
     if (!(h->flags & SK_TCP_ACK)) {
         drop(st, c, s, SK_DROP_TCP_NO_ACK);
@@ -670,6 +698,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     st->ctr.tcp_segs_in++;
     struct seg s = {.h = &h, .seq = h.seq, .data = h.payload, .len = (uint32_t)h.payload_len,
                     .syn = (h.flags & SK_TCP_SYN) != 0, .fin = (h.flags & SK_TCP_FIN) != 0,
+                    .ce = (ip->tos & SK_IP_ECN_MASK) == SK_IP_CE,
                     .frame = frame, .frame_len = frame_len};
     struct sk_tcp *c = sk_tcb_lookup(st, ip->dst, h.dport, ip->src, h.sport);
     if (c && c->state == SK_TCP_TIME_WAIT && time_wait_reusable(c, &h)) {

@@ -63,7 +63,7 @@ void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct
  * then laddr/lport/raddr/rport come from h and `raddr`. Payload comes from c's send ring at
  * `snd_off`. */
 static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct sk_tcp_hdr *h,
-                 uint32_t snd_off)
+                 uint32_t snd_off, uint8_t tos)
 {
     size_t room = sk_ip_headroom(st);
     uint8_t *seg = st->tx + room;
@@ -96,7 +96,7 @@ static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct s
     st->ctr.tcp_segs_out++;
     if (h->flags & SK_TCP_RST)
         st->ctr.tcp_rst_out++;
-    sk_ip_output(st, raddr, SK_IPPROTO_TCP, n);
+    sk_ip_output(st, raddr, SK_IPPROTO_TCP, tos, n);
     sk_tcp_trace_seg(st, SK_TRACE_SEG_OUT, c, st->cfg.addr, raddr, h, st->tx, room + n);
 }
 
@@ -209,7 +209,22 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
     }
     segment_options(c, &h);
     h.payload_len = len;
-    emit(c->st, c, c->raddr, &h, seq - c->sndbuf_seq);
+    /* RFC 3168 §6.1.2-6.1.5: new data is sent ECN-capable, ECT(0), with CWR after we
+     * reacted to an ECE; never retransmissions, pure ACKs or window probes. ACKs carry ECE
+     * while a CE mark is unanswered (§6.1.3). */
+    uint8_t tos = 0;
+    if ((c->flags & TF_ECN) && !(flags & (SK_TCP_SYN | SK_TCP_RST))) {
+        if (len > 0 && !seq_lt(seq, c->snd_max) && c->snd_wnd > 0) {
+            tos = SK_IP_ECT0;
+            if (c->flags & TF_ECN_CWR) {
+                h.flags |= SK_TCP_CWR;
+                c->flags &= ~TF_ECN_CWR;
+            }
+        }
+        if (c->flags & TF_ECN_ECE)
+            h.flags |= SK_TCP_ECE;
+    }
+    emit(c->st, c, c->raddr, &h, seq - c->sndbuf_seq, tos);
     if (flags & SK_TCP_ACK) {
         c->last_ack_sent = c->rcv_nxt;
         c->dsack_left = c->dsack_right = 0;
@@ -227,7 +242,7 @@ void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags
     }
     struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .ack = ack,
                            .flags = flags};
-    emit(c->st, c, c->raddr, &h, 0);
+    emit(c->st, c, c->raddr, &h, 0, 0);
 }
 
 void sk_tcp_send_ack(struct sk_tcp *c)
@@ -261,7 +276,7 @@ void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
         h.ack = seg->seq + seg_len;
         h.flags = SK_TCP_RST | SK_TCP_ACK;
     }
-    emit(st, NULL, ip->src, &h, 0);
+    emit(st, NULL, ip->src, &h, 0, 0);
 }
 
 static void arm_retransmit(struct sk_tcp *c)
@@ -276,6 +291,18 @@ static void arm_retransmit(struct sk_tcp *c)
 static void send_syn(struct sk_tcp *c)
 {
     uint8_t flags = SK_TCP_SYN | (c->state == SK_TCP_SYN_SENT ? 0 : SK_TCP_ACK);
+    const struct sk_config *cfg = &c->st->cfg;
+    if (c->state == SK_TCP_SYN_SENT) {
+        /* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; after ecn_syn_retries
+         * unanswered ones, a plain SYN (§6.1.1.1: the network may drop the setup SYN). */
+        c->flags &= ~TF_ECN_REQ;
+        if (cfg->ecn == 1 && c->retries <= cfg->ecn_syn_retries) {
+            flags |= SK_TCP_ECE | SK_TCP_CWR;
+            c->flags |= TF_ECN_REQ;
+        }
+    } else if (c->flags & TF_ECN) {
+        flags |= SK_TCP_ECE; /* §6.1.1: an ECN-setup SYN-ACK carries ECE only */
+    }
     if (c->retries == 0 && !(c->flags & TF_RTT_TIMING)) {
         c->flags |= TF_RTT_TIMING;
         c->rtt_seq = c->iss;

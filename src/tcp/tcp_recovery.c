@@ -265,6 +265,16 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     else if (new_ack)
         c->dupacks = 0;
 
+    /* RFC 3168 §6.1.2: ECE is congestion without loss: reduce as for a fast retransmit, once
+     * per window of data, and tell the peer with CWR on the next new segment. */
+    if ((c->flags & TF_ECN) && (h->flags & SK_TCP_ECE) && !(c->flags & TF_RECOVERY) &&
+        seq_ge(c->snd_una, c->ecn_recover)) {
+        c->cc->on_loss(c);
+        c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        c->ecn_recover = c->snd_max;
+        c->flags |= TF_ECN_CWR;
+    }
+
     if (c->flags & TF_RECOVERY) {
         if (new_ack && seq_ge(c->snd_una, c->recover)) {
             /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */

@@ -58,6 +58,10 @@ size_t sk_arp_emit(uint8_t *p, size_t cap, const struct sk_arp *a);
 #define SK_IPPROTO_ICMP 1
 #define SK_IPPROTO_TCP 6
 #define SK_IPPROTO_UDP 17
+/* RFC 3168 §5: the ECN field, the low two bits of the TOS byte. */
+#define SK_IP_ECN_MASK 0x03
+#define SK_IP_ECT0 0x02
+#define SK_IP_CE 0x03
 struct sk_ipv4_hdr {
     uint8_t hdr_len;        /* bytes, 20..60 */
     uint8_t tos;
