@@ -69,7 +69,16 @@ struct pd_sock {
     int rcvbuf_set, sndbuf_set; /* 0: never set */
     int maxseg_set;
     unsigned user_timeout_ms;
+    int ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEPIDLE/INTVL/CNT; 0: the stack's default */
 };
+
+/* SO_KEEPALIVE and TCP_KEEP* onto the connection (sk_tcp_set_keepalive). */
+static void apply_keepalive(struct pd_sock *s)
+{
+    if (s->tcp && !s->listening)
+        sk_tcp_set_keepalive(s->tcp, s->keepalive, (uint64_t)s->ka_idle_s * 1000000u,
+                             (uint32_t)s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
+}
 
 struct pd {
     pthread_mutex_t mu;
@@ -560,8 +569,13 @@ static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
     n->linger_secs = s->linger_secs;
     n->rcvbuf_set = s->rcvbuf_set;
     n->sndbuf_set = s->sndbuf_set;
+    n->ka_idle_s = s->ka_idle_s;
+    n->ka_intvl_s = s->ka_intvl_s;
+    n->ka_cnt = s->ka_cnt;
     if (n->nodelay)
         sk_tcp_set_nodelay(c, true);
+    if (n->keepalive)
+        apply_keepalive(n);
     struct sk_tcp_info info;
     sk_tcp_get_info(c, &info);
     write_sockaddr(addr, len, info.raddr, info.rport);
@@ -605,6 +619,8 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
         sk_tcp_set_nodelay(s->tcp, true);
     if (s->user_timeout_ms)
         sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+    if (s->keepalive)
+        apply_keepalive(s);
     if (!s->bound) {
         struct sk_tcp_info info;
         sk_tcp_get_info(s->tcp, &info);
@@ -1067,7 +1083,8 @@ static int hook_setsockopt(void *u, int fd, int level, int name, const void *val
             s->reuseaddr = v != 0;
             break;
         case SO_KEEPALIVE:
-            s->keepalive = v != 0; /* remembered; keepalive probes are not in the core yet */
+            s->keepalive = v != 0;
+            apply_keepalive(s);
             break;
         case SO_RCVBUF:
             s->rcvbuf_set = v; /* remembered; per-connection buffer sizes are not in the API */
@@ -1100,9 +1117,16 @@ static int hook_setsockopt(void *u, int fd, int level, int name, const void *val
         case TCP_KEEPIDLE:
         case TCP_KEEPINTVL:
         case TCP_KEEPCNT:
-            if (v < 1)
+            if (v < 1 || (name == TCP_KEEPCNT && v > 255))
                 return unlock_ret(pd, fail(EINVAL));
-            break; /* accepted; keepalive probes are not in the core yet */
+            if (name == TCP_KEEPIDLE)
+                s->ka_idle_s = v;
+            else if (name == TCP_KEEPINTVL)
+                s->ka_intvl_s = v;
+            else
+                s->ka_cnt = v;
+            apply_keepalive(s);
+            break;
         default:
             return unlock_ret(pd, fail(ENOPROTOOPT));
         }
