@@ -397,6 +397,7 @@ static void raw_output(void *ctx, const uint8_t *frame, size_t len)
     o->wscale = h.opts.wscale;
     o->ts_val = h.opts.ts_val;
     o->ts_ecr = h.opts.ts_ecr;
+    o->tos = ip.tos;
 }
 
 static void raw_trace(void *ctx, const struct sk_trace_event *ev)
@@ -477,8 +478,8 @@ size_t raw_build(uint8_t *buf, size_t cap, const struct rseg *s)
         csum ^= 0x5a5a;
     sk_put16(t + 16, csum);
     size_t ip_payload = s->truncate_to ? s->truncate_to : tcp_len;
-    struct sk_ipv4_hdr ip = {.hdr_len = SK_IPV4_HLEN, .ttl = 64, .proto = SK_IPPROTO_TCP,
-                             .src = src, .dst = dst, .df = true};
+    struct sk_ipv4_hdr ip = {.hdr_len = SK_IPV4_HLEN, .tos = s->tos, .ttl = 64,
+                             .proto = SK_IPPROTO_TCP, .src = src, .dst = dst, .df = true};
     sk_ipv4_emit(buf, cap, &ip, ip_payload);
     return SK_IPV4_HLEN + ip_payload;
 }

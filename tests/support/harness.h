@@ -99,6 +99,7 @@ struct raw_out {
     uint16_t mss;
     uint8_t wscale;
     uint32_t ts_val, ts_ecr;
+    uint8_t tos;       /* the IP header's TOS byte (RFC 3168 §5: ECN field in the low 2 bits) */
 };
 
 struct raw {
@@ -123,6 +124,7 @@ struct rseg {
     uint16_t mss;
     uint8_t wscale;
     uint32_t ts_val, ts_ecr;
+    uint8_t tos;            /* the IP header's TOS byte, e.g. SK_IP_CE (default 0) */
     /* Damage: */
     bool bad_csum;          /* flip the TCP checksum */
     size_t truncate_to;     /* IP payload cut to this many bytes (0: no cut) */
