@@ -233,6 +233,7 @@ static void profile_freebsd(struct pd *pd)
     c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
     c->bsd_time_wait = true;       /* tcp_twcheck's answers in TIME-WAIT */
     c->icmp_admin_refused = true;  /* inetctlerrmap: PRC_UNREACH_ADMIN_PROHIB → ECONNREFUSED */
+    c->tlp = false;                /* the default FreeBSD stack has no tail loss probe */
     pd->freebsd_sockbuf = true;
     pd->linux_sockbuf = false;
 }
@@ -299,6 +300,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->ecn = (uint8_t)v;
     } else if (strcmp(key, "ecn_syn_retries") == 0) {
         c->ecn_syn_retries = (uint8_t)v;
+    } else if (strcmp(key, "tlp") == 0) {
+        c->tlp = v != 0;
     } else if (strcmp(key, "rfc793_syn") == 0) {
         c->rfc793_syn = v != 0;
     } else if (strcmp(key, "bsd_time_wait") == 0) {

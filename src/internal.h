@@ -143,6 +143,9 @@ struct sk_tcp {
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */
     uint32_t ecn_recover;               /* RFC 3168 §6.1.2: one reduction per window */
+    uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
+    bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
+    bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
     struct sk_scoreboard sb;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */

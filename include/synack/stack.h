@@ -142,6 +142,8 @@ struct sk_config {
     /* A connection in SYN-SENT ended by an ICMP "administratively prohibited" (codes 9, 10, 13)
      * reports ECONNREFUSED (FreeBSD) instead of EHOSTUNREACH (Linux, the default). */
     bool icmp_admin_refused;
+    /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
+    bool tlp;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
@@ -219,6 +221,7 @@ struct sk_stack_counters {
     uint64_t tcp_segs_in, tcp_segs_out, tcp_retransmits, tcp_rst_out, tcp_challenge_acks;
     uint64_t tcp_active_opens, tcp_passive_opens, tcp_established, tcp_conn_failed;
     uint64_t tcp_timewait_reused;
+    uint64_t tcp_tail_loss_probes, tcp_tlp_recoveries;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     uint64_t drops_total;

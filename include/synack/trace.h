@@ -91,6 +91,7 @@ enum sk_timer_kind {
     SK_TIMER_KEEPALIVE,
     SK_TIMER_TIME_WAIT,      /* 2*MSL expired */
     SK_TIMER_USER_TIMEOUT,   /* RFC 9293 §3.8.3 */
+    SK_TIMER_TLP,            /* RFC 8985 §7 tail loss probe */
     SK_TIMER_COUNT
 };
 SK_API const char *sk_timer_name(enum sk_timer_kind k);

@@ -433,6 +433,7 @@ void sk_tcp_output(struct sk_tcp *c)
     }
     if (!sent && (c->flags & TF_ACK_NOW))
         sk_tcp_send_ack(c);
+    sk_tcp_tlp_arm(c);
     /* Data waits behind a zero window (RFC 9293 §3.8.6.1), or behind a window too small to be
      * worth a segment (§3.8.6.2.1), and nothing is in flight whose ACK could open it: the
      * persist timer probes, or sends what fits when it expires (the SWS override timeout). */

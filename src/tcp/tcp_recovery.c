@@ -1,7 +1,8 @@
 /* What an acknowledgment means for the sender: SND.UNA advancing (RFC 9293 §3.10.7.4 fifth),
  * RTT samples (RFC 6298, RFC 7323 §4), the SACK scoreboard (RFC 2018), loss detection and
  * recovery — SACK-based per RFC 6675, NewReno per RFC 6582 for peers without SACK, with early
- * retransmit (RFC 5827) for short flights — and the congestion-control hooks (tcp_cc.h).
+ * retransmit (RFC 5827) for short flights, and the tail loss probe of RFC 8985 §7 — and the
+ * congestion-control hooks (tcp_cc.h).
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
@@ -176,7 +177,9 @@ static void enter_recovery(struct sk_tcp *c)
     c->flags |= TF_RECOVERY;
     c->recover = c->snd_max;
     c->high_rxt = c->snd_una;
-    c->cc->on_loss(c);
+    /* RFC 3168 §6.1.2: one reduction per window, whether for CE marks or for losses. */
+    if (!seq_lt(c->snd_una, c->ecn_recover))
+        c->cc->on_loss(c);
     if (c->flags & TF_SACK) {
         /* RFC 6675 §5 (4.2-4.3): cwnd = ssthresh; the first lost segment goes regardless. */
         c->cwnd = c->ssthresh;
@@ -249,8 +252,11 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     return acked;
 }
 
+static void tlp_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h);
+
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same)
 {
+    tlp_on_ack(c, h);
     bool new_ack = seq_gt(h->ack, c->snd_una);
     bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
     uint32_t acked = new_ack ? advance_una(c, h) : 0;
@@ -267,8 +273,8 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
 
     /* RFC 3168 §6.1.2: ECE is congestion without loss: reduce as for a fast retransmit, once
      * per window of data, and tell the peer with CWR on the next new segment. */
-    if ((c->flags & TF_ECN) && (h->flags & SK_TCP_ECE) && !(c->flags & TF_RECOVERY) &&
-        seq_ge(c->snd_una, c->ecn_recover)) {
+    bool ece = (c->flags & TF_ECN) && (h->flags & SK_TCP_ECE);
+    if (ece && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->ecn_recover)) {
         c->cc->on_loss(c);
         c->cwnd = max_u32(c->ssthresh, c->snd_mss);
         c->ecn_recover = c->snd_max;
@@ -295,7 +301,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         }
         return;
     }
-    if (acked)
+    if (acked && !ece) /* RFC 3168 §6.1.2: an ECN-Echo ACK never grows cwnd */
         c->cc->on_ack(c, acked);
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
     if (!outstanding || !seq_gt(c->snd_una, c->recover - 1) || (!dup && !new_ack))
@@ -316,4 +322,102 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
     c->flags &= ~TF_RECOVERY;
     c->recover = c->snd_max;
     c->high_rxt = c->snd_una;
+    c->tlp_out = false;
+    sk_tcp_timer_stop(c, SK_TIMER_TLP);
+}
+
+/* ---- Tail loss probe (RFC 8985 §7) ----
+ * When the last segments of a flight are lost no ACK comes back to trigger recovery, and the
+ * sender would wait a whole RTO. A probe after about two round trips draws an ACK whose SACK
+ * information starts the recovery above, or shows that nothing was lost. Used with SACK only:
+ * without it the ACK of a probe cannot tell which segments arrived. */
+
+#define TLP_WCDELACK_US 200000 /* §7.2 WCDelAckT: the peer may delay its ACK this long */
+
+static bool tlp_allowed(const struct sk_tcp *c)
+{
+    return c->st->cfg.tlp && (c->flags & TF_SACK) && !(c->flags & TF_RECOVERY) && !c->tlp_out &&
+           c->snd_una != c->snd_max && c->snd_wnd > 0 && c->retries == 0 &&
+           (c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT ||
+            c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_CLOSING ||
+            c->state == SK_TCP_LAST_ACK);
+}
+
+void sk_tcp_tlp_arm(struct sk_tcp *c)
+{
+    if (!tlp_allowed(c)) {
+        if (c->snd_una == c->snd_max)
+            sk_tcp_timer_stop(c, SK_TIMER_TLP);
+        return;
+    }
+    /* §7.2: PTO = 2*SRTT, plus the worst delayed ACK when one segment is in flight; 1 s
+     * before any RTT sample; never later than the RTO would fire. */
+    uint64_t pto = c->srtt_us ? 2ull * c->srtt_us : 1000000;
+    if (c->snd_max - c->snd_una <= c->snd_mss)
+        pto += TLP_WCDELACK_US;
+    sk_time_us due = c->st->now + pto;
+    if (c->timer[SK_TIMER_RETRANSMIT] != SK_TIME_NEVER && due >= c->timer[SK_TIMER_RETRANSMIT]) {
+        sk_tcp_timer_stop(c, SK_TIMER_TLP);
+        return;
+    }
+    c->timer[SK_TIMER_TLP] = due;
+    sk_timer_update(c);
+}
+
+void sk_tcp_tlp_fire(struct sk_tcp *c)
+{
+    if (!tlp_allowed(c))
+        return;
+    /* §7.3: new data if the windows allow it, else the last segment sent again. */
+    uint32_t data_end = c->sndbuf_seq + c->snd.len;
+    uint32_t rwnd_end = c->snd_una + c->snd_wnd;
+    uint32_t used = 0;
+    bool rxt = false;
+    if (seq_lt(c->snd_max, data_end) && seq_lt(c->snd_max, rwnd_end)) {
+        used = sk_tcp_send_at(c, c->snd_max, min_u32(c->snd_mss, rwnd_end - c->snd_max));
+        c->snd_nxt = seq_max(c->snd_nxt, c->snd_max);
+    }
+    if (used == 0) {
+        uint32_t seq = c->snd_max - min_u32(c->snd_mss, c->snd_max - c->snd_una);
+        used = sk_tcp_send_at(c, seq, c->snd_mss);
+        rxt = true;
+    }
+    if (used == 0)
+        return;
+    c->st->ctr.tcp_tail_loss_probes++;
+    if (rxt) {
+        c->total_retransmits++;
+        c->st->ctr.tcp_retransmits++;
+        c->flags &= ~TF_RTT_TIMING;
+        c->ts_last_rtx = sk_tcp_ts_now(c);
+    }
+    c->tlp_out = true;
+    c->tlp_rxt = rxt;
+    c->tlp_dsacked = false;
+    c->tlp_end_seq = c->snd_max;
+    /* §7.3: the RTO runs afresh from the probe. */
+    sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
+}
+
+/* §7.4: the episode ends with the ACK of TLP.end_seq. If the probe was a retransmission and no
+ * D-SACK said the original had arrived, the probe repaired a loss: congestion was there, so
+ * cwnd is reduced as for a fast retransmit (§7.4.2). */
+static void tlp_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    if (!c->tlp_out)
+        return;
+    for (uint8_t i = 0; i < h->opts.nsack && (h->opts.present & SK_OPT_SACK); i++)
+        if (seq_lt(h->opts.sack[i].left, h->ack) &&
+            seq_le(h->opts.sack[i].right, c->tlp_end_seq) &&
+            seq_gt(h->opts.sack[i].right, c->tlp_end_seq - c->snd_mss))
+            c->tlp_dsacked = true;
+    if (!seq_ge(h->ack, c->tlp_end_seq))
+        return;
+    c->tlp_out = false;
+    if (c->tlp_rxt && !c->tlp_dsacked && !(c->flags & TF_RECOVERY)) {
+        c->st->ctr.tcp_tlp_recoveries++;
+        c->cc->on_loss(c);
+        c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        c->cc->on_recovery_end(c);
+    }
 }

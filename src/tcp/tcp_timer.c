@@ -178,6 +178,9 @@ void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
         if (c->snd_una != c->snd_max)
             sk_tcp_terminate(c, -ETIMEDOUT);
         break;
+    case SK_TIMER_TLP:
+        sk_tcp_tlp_fire(c);
+        break;
     case SK_TIMER_COUNT:
         break;
     }

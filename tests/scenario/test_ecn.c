@@ -401,10 +401,6 @@ static void test_ece_reduces_cwnd_to_ssthresh(void **state)
 static void test_ece_ack_of_new_data_does_not_grow_cwnd(void **state)
 {
     (void)state;
-    /* BUG (src/tcp/tcp_recovery.c, sk_tcp_ack_process): after the ECE reduction sets
-     * cwnd = ssthresh, the same ACK falls through to c->cc->on_ack(c, acked), and CUBIC's
-     * congestion avoidance grows cwnd from 10220 to 10235. */
-    skip();
     struct raw *r = ecn_raw(1);
     uint32_t iss;
     struct sk_tcp *c;
@@ -473,11 +469,6 @@ static void test_ece_reduces_once_per_window(void **state)
 static void test_ece_on_ack_of_last_segment_of_window_does_not_reduce_again(void **state)
 {
     (void)state;
-    /* BUG (src/tcp/tcp_recovery.c, sk_tcp_ack_process): the test is
-     * seq_ge(c->snd_una, c->ecn_recover) with ecn_recover = SND.MAX at the reduction, so the
-     * ACK with SND.UNA == ecn_recover and ECE reduces a second time (ssthresh 10220 -> 7164);
-     * it should take seq_gt, as Linux does. */
-    skip();
     struct raw *r = ecn_raw(1);
     uint32_t iss;
     struct sk_tcp *c;
@@ -497,10 +488,6 @@ static void test_ece_on_ack_of_last_segment_of_window_does_not_reduce_again(void
 static void test_loss_in_same_window_as_ece_does_not_reduce_again(void **state)
 {
     (void)state;
-    /* BUG (src/tcp/tcp_recovery.c, enter_recovery): it calls c->cc->on_loss(c) even when an
-     * ECE reduction happened in this window (SND.UNA < ecn_recover), so ssthresh falls again
-     * (10220 -> 7164). */
-    skip();
     struct raw *r = ecn_raw(1);
     uint32_t iss;
     struct sk_tcp *c;
