@@ -20,4 +20,8 @@ const char *args_double(const char *text, double min, double max, double *out);
 /* A probability: a real in [0, 1] ("0.05") or a percentage in [0%, 100%] ("5%"). */
 const char *args_probability(const char *text, double *out);
 
+/* Prints "synack CMD: <message> (see 'synack CMD --help')" on stderr and returns 2, the exit
+ * status for bad arguments. The one exception to "nothing here prints". */
+int args_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

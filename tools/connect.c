@@ -126,17 +126,7 @@ void cmd_connect_usage(FILE *out)
         "  synack connect --tap tap0 --addr 10.77.0.2/24 --to 10.77.0.1:5000 --send big.bin\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "synack connect: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see 'synack connect --help')\n");
-    return EXIT_USAGE;
-}
+#define usage_error(...) args_usage_error("connect", __VA_ARGS__)
 
 static const char *error_text(int err)
 {

@@ -251,17 +251,7 @@ void cmd_serve_usage(FILE *out)
         "  curl http://10.77.0.2/index.html\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "synack serve: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see 'synack serve --help')\n");
-    return EXIT_USAGE;
-}
+#define usage_error(...) args_usage_error("serve", __VA_ARGS__)
 
 enum { OPT_PORT = 2000, OPT_APP };
 

@@ -3,11 +3,16 @@
  * tcp_recovery.c, shared with the SACK-based recovery. */
 #include "tcp/tcp_cc.h"
 
-void sk_cc_initial_window(struct sk_tcp *c)
+uint32_t sk_cc_iw(const struct sk_tcp *c)
 {
     /* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
     uint32_t mss = c->snd_mss;
-    c->cwnd = min_u32(10 * mss, max_u32(2 * mss, 14600));
+    return min_u32(10 * mss, max_u32(2 * mss, 14600));
+}
+
+void sk_cc_initial_window(struct sk_tcp *c)
+{
+    c->cwnd = sk_cc_iw(c);
     c->ssthresh = UINT32_MAX / 2;
 }
 

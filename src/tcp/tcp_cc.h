@@ -30,6 +30,7 @@ const struct sk_cc_ops *sk_cc_find(const char *name);
 
 /* RFC 6928 §2 initial window, RFC 5681 slow start with RFC 3465 ABC (L = 2*SMSS): shared by
  * every module. */
+uint32_t sk_cc_iw(const struct sk_tcp *c);
 void sk_cc_initial_window(struct sk_tcp *c);
 void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked);
 /* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */

@@ -8,6 +8,7 @@
  * Follows RFC 9293 §3.8.6 (windows, sender SWS avoidance), RFC 896 (Nagle), RFC 7323 (window
  * scale, timestamps), RFC 2018 (SACK blocks), RFC 6298 §5 (the retransmission timer).
  */
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 
 uint32_t sk_tcp_ts_now(const struct sk_tcp *c)
@@ -328,8 +329,7 @@ static void restart_after_idle(struct sk_tcp *c)
 {
     if (c->snd_una != c->snd_max || c->last_send == 0 || c->st->now - c->last_send <= c->rto_us)
         return;
-    uint32_t iw = min_u32(10u * c->snd_mss, max_u32(2u * c->snd_mss, 14600));
-    c->cwnd = min_u32(c->cwnd, iw);
+    c->cwnd = min_u32(c->cwnd, sk_cc_iw(c));
 }
 
 /* Room the congestion window leaves at SND.NXT. In SACK recovery it is cwnd - pipe
