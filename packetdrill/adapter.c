@@ -70,7 +70,24 @@ struct pd_sock {
     int maxseg_set;
     unsigned user_timeout_ms;
     int ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEPIDLE/INTVL/CNT; 0: the stack's default */
+    bool noopt;                        /* FreeBSD TCP_NOOPT */
+    int keepinit_s;                    /* FreeBSD TCP_KEEPINIT; 0: none */
 };
+
+/* FreeBSD's numbers for its TCP-level options that Linux lacks. packetdrill built on Linux does
+ * not know their names; run-packetdrill.sh writes the numbers into a copy of such scripts, and
+ * with profile=freebsd they mean what they mean on FreeBSD (on Linux 8 is TCP_WINDOW_CLAMP,
+ * which no FreeBSD script sets). */
+#define FREEBSD_TCP_NOOPT 8
+#define FREEBSD_TCP_KEEPINIT 128
+
+/* What a socket's options ask of the connection it becomes, fixed before the SYN. */
+static struct sk_tcp_params sock_params(const struct pd_sock *s)
+{
+    struct sk_tcp_params p = {.no_options = s->noopt,
+                              .user_timeout_us = (uint32_t)s->keepinit_s * 1000000u};
+    return p;
+}
 
 /* SO_KEEPALIVE and TCP_KEEP* onto the connection (sk_tcp_set_keepalive). */
 static void apply_keepalive(struct pd_sock *s)
@@ -83,6 +100,17 @@ static void apply_keepalive(struct pd_sock *s)
 struct pd {
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* broadcast whenever the stack may have changed */
+    /* Blocked callers must see a change before virtual time moves on: packetdrill's main
+     * thread spins on gettimeofday, and without this could run the clock (and the script)
+     * past the moment a blocked call was due to return. */
+    pthread_cond_t settle;   /* broadcast when every waiter has looked at the last change */
+    uint64_t gen;            /* bumped by every change */
+    unsigned waiters;        /* callers in wait_change */
+    unsigned stale;          /* waiters that have not woken since the last change */
+    /* A call that blocked is done only once packetdrill's thread has read the clock after it
+     * returned (that reading is the call's end time): until then time does not move on. */
+    bool returning;
+    pthread_t returning_thread;
     struct sk_config cfg;
     struct sk_stack *st;     /* created on first need, once the local address is known */
     bool addr_known;
@@ -167,10 +195,22 @@ static int ensure_stack(struct pd *pd)
     return pd->st ? 0 : (err ? -err : ENOMEM);
 }
 
+static void settle(struct pd *pd);
+
+/* Something may have changed: wake every blocked caller. */
+static void notify(struct pd *pd)
+{
+    pd->gen++;
+    pd->stale = pd->waiters;
+    pthread_cond_broadcast(&pd->cv);
+}
+
 /* Runs every timer due up to time t, each at its own deadline so that what it sends carries
- * that time, then leaves the clock at t. Wakes blocked callers. */
+ * that time, then leaves the clock at t. Wakes blocked callers, after letting those woken by the
+ * last change act at the time it happened. */
 static void advance_to(struct pd *pd, sk_time_us t)
 {
+    settle(pd);
     if (pd->st) {
         for (int guard = 0; guard < 1000000; guard++) {
             sk_time_us d = sk_stack_next_deadline(pd->st);
@@ -178,19 +218,51 @@ static void advance_to(struct pd *pd, sk_time_us t)
                 break;
             pd->now = d;
             sk_stack_poll(pd->st, pd->now);
+            /* A timer may have ended a blocked call (a connect timing out): it returns at d. */
+            notify(pd);
+            settle(pd);
         }
     }
     if (t > pd->now)
         pd->now = t;
     if (pd->st)
         sk_stack_poll(pd->st, pd->now);
-    pthread_cond_broadcast(&pd->cv);
+    notify(pd);
 }
 
 /* A blocked caller waits here until something may have changed. */
 static void wait_change(struct pd *pd)
 {
-    pthread_cond_wait(&pd->cv, &pd->mu);
+    if (pd->returning && pthread_equal(pd->returning_thread, pthread_self()))
+        pd->returning = false;
+    uint64_t g = pd->gen;
+    pd->waiters++;
+    while (pd->gen == g)
+        pthread_cond_wait(&pd->cv, &pd->mu);
+    pd->waiters--;
+    if (pd->stale > 0 && --pd->stale == 0)
+        pthread_cond_broadcast(&pd->settle);
+    pd->returning = true; /* cleared by this thread's next clock reading, or a new wait */
+    pd->returning_thread = pthread_self();
+}
+
+/* Waits (a bounded real time, in case packetdrill never reads the clock) until blocked callers
+ * have seen the last change and a call that blocked has been timed by its own thread. */
+static void settle(struct pd *pd)
+{
+    for (int i = 0; i < 100; i++) {
+        bool other_returning = pd->returning && !pthread_equal(pd->returning_thread, pthread_self());
+        if (pd->stale == 0 && !other_returning)
+            return;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10000000; /* 10 ms */
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&pd->settle, &pd->mu, &ts);
+    }
 }
 
 /* ---- Options ---- */
@@ -224,7 +296,7 @@ static void profile_freebsd(struct pd *pd)
     c->rto_min_us = 30000;        /* TCPTV_MIN (net.inet.tcp.rexmit_min): 30 ms */
     c->rto_max_us = 64000000;     /* TCPTV_REXMTMAX: 64 s */
     c->msl_us = 30000000;         /* net.inet.tcp.msl: 30 s, TIME-WAIT 60 s */
-    c->syn_retries = 6;
+    c->syn_retries = 10;           /* SYNs until TCP_MAXRXTSHIFT ends the handshake (snd-syn-rtx-max-number) */
     c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
     c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
     c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
@@ -392,7 +464,7 @@ static void sock_unlink(struct pd *pd, struct pd_sock *s)
 static int unlock_ret(struct pd *pd, int r)
 {
     int e = errno;
-    pthread_cond_broadcast(&pd->cv);
+    notify(pd);
     pthread_mutex_unlock(&pd->mu);
     errno = e;
     return r;
@@ -401,7 +473,7 @@ static int unlock_ret(struct pd *pd, int r)
 static ssize_t unlock_ret_sz(struct pd *pd, ssize_t r)
 {
     int e = errno;
-    pthread_cond_broadcast(&pd->cv);
+    notify(pd);
     pthread_mutex_unlock(&pd->mu);
     errno = e;
     return r;
@@ -532,7 +604,8 @@ static int hook_listen(void *u, int fd, int backlog)
         s->lport = pick_bind_port(pd);
         s->bound = true;
     }
-    int r = sk_tcp_listen(pd->st, s->lport, backlog < 1 ? 1 : backlog, &s->tcp);
+    struct sk_tcp_params prm = sock_params(s);
+    int r = sk_tcp_listen_with(pd->st, s->lport, backlog < 1 ? 1 : backlog, &prm, &s->tcp);
     if (r < 0)
         return unlock_ret(pd, fail(-r));
     s->listening = true;
@@ -613,7 +686,8 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     e = ensure_stack(pd);
     if (e)
         return unlock_ret(pd, fail(e));
-    int r = sk_tcp_connect(pd->st, s->bound ? s->lport : 0, ip, port, &s->tcp);
+    struct sk_tcp_params prm = sock_params(s);
+    int r = sk_tcp_connect_with(pd->st, s->bound ? s->lport : 0, ip, port, &prm, &s->tcp);
     if (r < 0) {
         s->tcp = NULL;
         return unlock_ret(pd, fail(errno_of_connect(r)));
@@ -1117,6 +1191,17 @@ static int hook_setsockopt(void *u, int fd, int level, int name, const void *val
             if (s->tcp && !s->listening)
                 sk_tcp_set_user_timeout(s->tcp, (uint32_t)v * 1000u);
             break;
+        case FREEBSD_TCP_NOOPT:
+        case FREEBSD_TCP_KEEPINIT:
+            if (!pd->freebsd_sockbuf)
+                return unlock_ret(pd, fail(ENOPROTOOPT));
+            if (name == FREEBSD_TCP_NOOPT)
+                s->noopt = v != 0;
+            else if (v < 0)
+                return unlock_ret(pd, fail(EINVAL));
+            else
+                s->keepinit_s = v;
+            break;
         case TCP_KEEPIDLE:
         case TCP_KEEPINTVL:
         case TCP_KEEPCNT:
@@ -1288,6 +1373,10 @@ static int hook_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
     struct pd *pd = u;
     (void)tz;
     pthread_mutex_lock(&pd->mu);
+    if (pd->returning && pthread_equal(pd->returning_thread, pthread_self())) {
+        pd->returning = false;
+        pthread_cond_broadcast(&pd->settle);
+    }
     advance_to(pd, pd->now + 1);
     if (tv) {
         tv->tv_sec = (time_t)(pd->now / 1000000);
@@ -1312,6 +1401,7 @@ static void hook_free(void *u)
     }
     pthread_mutex_unlock(&pd->mu);
     pthread_cond_destroy(&pd->cv);
+    pthread_cond_destroy(&pd->settle);
     pthread_mutex_destroy(&pd->mu);
     free(pd);
 }
@@ -1324,6 +1414,7 @@ PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_
         return;
     pthread_mutex_init(&pd->mu, NULL);
     pthread_cond_init(&pd->cv, NULL);
+    pthread_cond_init(&pd->settle, NULL);
     sk_config_default(&pd->cfg);
     pd->cfg.link_type = SK_LINK_IP;
     pd->cfg.prefix_len = 16;

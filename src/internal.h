@@ -79,6 +79,7 @@ enum tcb_flag {
     TF_ECN_REQ = 1u << 19,    /* our last SYN was an ECN-setup SYN */
     TF_ECN_ECE = 1u << 20,    /* a CE mark arrived: ACKs carry ECE until the peer's CWR */
     TF_ECN_CWR = 1u << 21,    /* we reacted to ECE: the next new data carries CWR */
+    TF_NOOPT = 1u << 22,      /* no TCP options at all, sent or taken (sk_tcp_params) */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener. */

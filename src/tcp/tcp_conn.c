@@ -334,6 +334,10 @@ static int apply_params(struct sk_tcp *c, const struct sk_tcp_params *p)
             return -ENOENT;
         c->cc = cc;
     }
+    if (p->no_options)
+        c->flags |= TF_NOOPT;
+    if (p->user_timeout_us)
+        c->user_timeout_us = p->user_timeout_us;
     if (p->sndbuf_bytes)
         c->sndbuf_size = p->sndbuf_bytes;
     if (p->rcvbuf_bytes)
@@ -355,6 +359,8 @@ void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l)
     c->sndbuf_size = l->sndbuf_size;
     c->rcvbuf_size = l->rcvbuf_size;
     c->cc = l->cc;
+    c->flags |= l->flags & TF_NOOPT;
+    c->user_timeout_us = l->user_timeout_us;
     c->rcv_mss = capped_mss(c->rcv_mss, l->rcv_mss); /* a listener keeps its cap in rcv_mss */
 }
 

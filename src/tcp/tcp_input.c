@@ -55,7 +55,8 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     const struct sk_config *cfg = &c->st->cfg;
     const struct sk_tcp_opts *o = &h->opts;
-    bool offered = !(c->flags & TF_SYN_PLAIN); /* a plain SYN offered nothing but the MSS */
+    /* A plain SYN offered nothing but the MSS; a connection without options takes none. */
+    bool offered = !(c->flags & (TF_SYN_PLAIN | TF_NOOPT));
     if ((o->present & SK_OPT_WSCALE) && cfg->opt_wscale && offered) {
         c->flags |= TF_WSCALE;
         /* RFC 7323 §2.3: a shift above 14 is used as 14. */
@@ -72,7 +73,7 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->flags |= TF_TS;
         c->ts_recent = o->ts_val;
     }
-    uint32_t peer_mss = (o->present & SK_OPT_MSS) ? o->mss : 536;
+    uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
     uint32_t mss = min_u32(peer_mss, c->rcv_mss);
     if (cfg->rcvbuf_round_to_mss && c->rcv.len == 0 && mss > 0) {
         /* FreeBSD's tcp_mss(): a whole number of segments; an empty ring is sized afresh

@@ -109,6 +109,8 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
     memset(&h->opts, 0, sizeof(h->opts));
     if (h->flags & SK_TCP_SYN) {
         bool active = c->state == SK_TCP_SYN_SENT;
+        if (c->flags & TF_NOOPT)
+            return;
         h->opts.present = SK_OPT_MSS;
         h->opts.mss = c->rcv_mss;
         /* After enough lost SYNs, try one a middlebox cannot object to (profile knob). */
