@@ -80,6 +80,7 @@ enum tcb_flag {
     TF_ECN_ECE = 1u << 20,    /* a CE mark arrived: ACKs carry ECE until the peer's CWR */
     TF_ECN_CWR = 1u << 21,    /* we reacted to ECE: the next new data carries CWR */
     TF_NOOPT = 1u << 22,      /* no TCP options at all, sent or taken (sk_tcp_params) */
+    TF_IN_SYNQ = 1u << 23,    /* half-open, on its listener's list of them */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener. */
@@ -172,6 +173,7 @@ struct sk_tcp {
     uint32_t syn_queued;                /* children in SYN-RECEIVED */
     uint32_t accept_queued;
     struct sk_tcp *acceptq_head, *acceptq_tail, *acceptq_next;
+    struct sk_tcp *synq_head, *synq_prev, *synq_next; /* half-open children, for close */
 
     /* Application. */
     sk_tcp_callback cb;

@@ -135,6 +135,33 @@ static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
     c->flags &= ~TF_IN_ACCEPTQ;
 }
 
+void sk_tcp_synq_add(struct sk_tcp *l, struct sk_tcp *c)
+{
+    c->listener = l;
+    c->flags |= TF_IN_SYNQ;
+    c->synq_prev = NULL;
+    c->synq_next = l->synq_head;
+    if (l->synq_head)
+        l->synq_head->synq_prev = c;
+    l->synq_head = c;
+    l->syn_queued++;
+}
+
+static void synq_remove(struct sk_tcp *l, struct sk_tcp *c)
+{
+    if (!(c->flags & TF_IN_SYNQ))
+        return;
+    if (c->synq_prev)
+        c->synq_prev->synq_next = c->synq_next;
+    else
+        l->synq_head = c->synq_next;
+    if (c->synq_next)
+        c->synq_next->synq_prev = c->synq_prev;
+    c->synq_prev = c->synq_next = NULL;
+    c->flags &= ~TF_IN_SYNQ;
+    l->syn_queued--;
+}
+
 /* Detaches a passive child from its listener's counts and queues. */
 static void detach_from_listener(struct sk_tcp *c)
 {
@@ -143,8 +170,7 @@ static void detach_from_listener(struct sk_tcp *c)
         return;
     if (c->flags & TF_IN_ACCEPTQ)
         acceptq_remove(l, c);
-    else if (c->state == SK_TCP_SYN_RECEIVED && l->syn_queued > 0)
-        l->syn_queued--;
+    synq_remove(l, c);
     c->listener = NULL;
 }
 
@@ -267,8 +293,7 @@ void sk_tcp_child_established(struct sk_tcp *c)
     struct sk_tcp *l = c->listener;
     if (l == NULL)
         return;
-    if (l->syn_queued > 0)
-        l->syn_queued--;
+    synq_remove(l, c);
     c->flags |= TF_IN_ACCEPTQ;
     c->acceptq_next = NULL;
     if (l->acceptq_tail)
@@ -604,19 +629,12 @@ static void abort_conn(struct sk_tcp *c, int err)
 
 static void close_listener(struct sk_tcp *l)
 {
-    struct sk_stack *st = l->st;
-    /* Never-accepted connections and half-open ones are reset: nobody will read them. */
-    while (l->acceptq_head) {
-        struct sk_tcp *c = l->acceptq_head;
-        abort_conn(c, -ECONNABORTED);
-    }
-    for (uint32_t b = 0; b <= st->conn_tab_mask && l->syn_queued > 0; b++) {
-        for (struct sk_tcp *c = st->conn_tab[b], *next; c; c = next) {
-            next = c->hash_next;
-            if (c->listener == l)
-                abort_conn(c, -ECONNABORTED);
-        }
-    }
+    /* Never-accepted connections and half-open ones are reset: nobody will read them. The
+     * listener's own lists find them, so closing it scans no table. */
+    while (l->acceptq_head)
+        abort_conn(l->acceptq_head, -ECONNABORTED);
+    while (l->synq_head)
+        abort_conn(l->synq_head, -ECONNABORTED);
     sk_tcb_hash_remove(l);
     l->flags &= ~TF_USER;
     reap(l);

@@ -149,9 +149,8 @@ static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const s
     c->raddr = ip->src;
     c->rport = h->sport;
     c->flags |= TF_PASSIVE;
-    c->listener = l;
+    sk_tcp_synq_add(l, c);
     c->state = SK_TCP_LISTEN; /* the child starts as a copy of the listener */
-    l->syn_queued++;
     sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
     sk_tcb_inherit(c, l);
     c->irs = h->seq;

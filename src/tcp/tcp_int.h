@@ -35,6 +35,8 @@ int sk_tcb_buffers(struct sk_tcp *c);
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
 /* A passive child takes its listener's buffer sizes, congestion control and MSS cap. */
 void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l);
+/* A new half-open child of listener l. */
+void sk_tcp_synq_add(struct sk_tcp *l, struct sk_tcp *c);
 /* A passive child reached ESTABLISHED: queue it for accept(). */
 void sk_tcp_child_established(struct sk_tcp *c);
 
