@@ -40,9 +40,10 @@ test-fuzz: deps
 BENCH_ARGS ?=
 bench: deps
 	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" -DSK_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD)-release -j $(JOBS) --target bench_goodput bench_kernel_loopback
+	@cmake --build $(BUILD)-release -j $(JOBS) --target bench_goodput bench_kernel_loopback bench_connections
 	./$(BUILD)-release/bench/bench_goodput $(BENCH_ARGS)
 	./$(BUILD)-release/bench/bench_kernel_loopback
+	./$(BUILD)-release/bench/bench_connections
 
 # The property test with many more seeded fault schedules than `make test` runs.
 SOAK_SCHEDULES ?= 20000
