@@ -144,6 +144,10 @@ struct sk_config {
     bool icmp_admin_refused;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;
+    /* RFC 1337 §3: a RST in TIME-WAIT is ignored instead of ending TIME-WAIT early (which RFC
+     * 9293 and Linux's default allow; an old duplicate RST could then let an old segment
+     * through). Off by default. */
+    bool rfc1337;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),

@@ -214,6 +214,10 @@ void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s)
 
 void sk_tcp_terminate(struct sk_tcp *c, int err)
 {
+    /* RFC 1122 §4.2.3.9: a connection that times out after ICMP soft errors reports what the
+     * network said (host or net unreachable), as Linux does; a PMTU update is not an error. */
+    if (err == -ETIMEDOUT && c->soft_error != 0 && c->soft_error != -EMSGSIZE)
+        err = c->soft_error;
     if (err != 0 && c->error == 0) {
         c->error = err;
         c->st->ctr.tcp_conn_failed++;

@@ -512,7 +512,14 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         case SK_TCP_CLOSE_WAIT:
             sk_tcp_terminate(c, -ECONNRESET);
             break;
-        default: /* CLOSING, LAST-ACK, TIME-WAIT */
+        case SK_TCP_TIME_WAIT:
+            if (st->cfg.rfc1337) {
+                drop(st, c, s, SK_DROP_TCP_RST_INVALID);
+                break;
+            }
+            sk_tcp_terminate(c, 0);
+            break;
+        default: /* CLOSING, LAST-ACK */
             sk_tcp_terminate(c, 0);
             break;
         }

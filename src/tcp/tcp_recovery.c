@@ -225,6 +225,7 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     c->snd_una = h->ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
+    c->soft_error = 0; /* the path works: earlier ICMP soft errors are moot */
     sb_trim(c);
     /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
      * An echo older than our last retransmission is ambiguous: the peer may be answering an

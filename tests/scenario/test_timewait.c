@@ -97,9 +97,47 @@ static void test_time_wait_reuse_without_timestamps_by_sequence(void **state)
     raw_free(r);
 }
 
+/* RFC 9293 §3.10.7.4: an exact RST ends TIME-WAIT at once (the default, as Linux). */
+static void test_rst_ends_time_wait_by_default(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    struct sk_tcp *l;
+    into_time_wait(r, &l, false);
+    raw_send(r, .flags = RST, .seq = 1002);
+    raw_expect_none(r);
+    assert_int_equal(counters(r->st).connections, 1); /* the listener alone */
+    raw_free(r);
+}
+
+/* RFC 1337 §3 (sk_config.rfc1337): the same RST is dropped and counted, TIME-WAIT runs its
+ * 2*MSL, and a retransmitted FIN is still answered. */
+static void test_rfc1337_keeps_time_wait_against_rst(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rfc1337 = true;
+    struct raw *r = raw_new(&cfg);
+    struct sk_tcp *l;
+    uint32_t iss = into_time_wait(r, &l, false);
+    uint64_t before = counters(r->st).drops[SK_DROP_TCP_RST_INVALID];
+    raw_send(r, .flags = RST, .seq = 1002);
+    raw_expect_none(r);
+    assert_int_equal(counters(r->st).connections, 2);
+    assert_int_equal(counters(r->st).drops[SK_DROP_TCP_RST_INVALID], before + 1);
+    raw_send(r, .flags = FIN | ACK, .seq = 1001, .ack = iss + 2);
+    raw_expect(r, ACK, iss + 2, 1002);
+    raw_run_for(r, 2 * cfg.msl_us + 1);
+    assert_int_equal(counters(r->st).connections, 1);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        TEST(test_rst_ends_time_wait_by_default),
+        TEST(test_rfc1337_keeps_time_wait_against_rst),
         TEST(test_time_wait_reused_by_syn_with_newer_timestamp),
         TEST(test_time_wait_syn_with_old_timestamp_is_not_accepted),
         TEST(test_time_wait_reuse_without_timestamps_by_sequence),

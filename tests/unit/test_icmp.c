@@ -182,9 +182,32 @@ static void test_hard_error_soft_when_established(void **state)
     raw_free(r);
 }
 
+/* RFC 1122 §4.2.3.9: host unreachable (code 1) in SYN-SENT is soft: the SYN goes on being
+ * retransmitted, and when the retries run out the application learns EHOSTUNREACH, what the
+ * network said, rather than a bare ETIMEDOUT (as Linux reports sk_err_soft). */
+static void test_soft_error_reported_when_connect_times_out(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.syn_retries = 2;
+    struct raw *r = raw_new(&cfg);
+    struct sk_tcp *c;
+    assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, RAW_PEER_PORT, &c), 0);
+    const struct raw_out *syn = raw_expect(r, SYN, info(c).iss, 0);
+    icmp_about(r, SK_ICMP_DEST_UNREACH, 1, 0, syn->sport, syn->dport, syn->seq);
+    expect_state(c, SK_TCP_SYN_SENT);
+    raw_run_for(r, SEC(10));
+    expect_state(c, SK_TCP_CLOSED);
+    assert_int_equal(sk_tcp_error(c), -EHOSTUNREACH);
+    sk_tcp_close(c);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_soft_error_reported_when_connect_times_out),
         cmocka_unit_test(test_echo_reply),
         cmocka_unit_test(test_port_unreachable_rate_limited),
         cmocka_unit_test(test_protocol_unreachable),
