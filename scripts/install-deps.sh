@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages synack needs to build and test, if any is missing.
 set -euo pipefail
-pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config iputils-ping netcat-openbsd)
+pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config
+      iputils-ping netcat-openbsd curl wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

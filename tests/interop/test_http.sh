@@ -6,7 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 HTTPD=$(dirname "$BIN")/examples/synack-httpd
 [ -x "$HTTPD" ] || fail "no $HTTPD"
-command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
+command -v curl >/dev/null || { echo "FAIL: curl missing (scripts/install-deps.sh installs it)"; exit 1; }
+command -v wrk >/dev/null || { echo "FAIL: wrk missing (scripts/install-deps.sh installs it)"; exit 1; }
 
 setup_ns
 mkdir -p "$TMP/www"
@@ -32,15 +33,11 @@ grep -q "Re-using existing connection" "$TMP/keepalive.err" || fail "keep-alive 
 echo "curl: HEAD, 404 and keep-alive OK"
 
 # 2. wrk: 100 connections for 10 s, zero errors.
-if command -v wrk >/dev/null; then
-  nsx wrk -t 2 -c 100 -d 10s "http://$SADDR/index.html" >"$TMP/wrk.out" 2>&1 || fail "wrk failed"
-  cat "$TMP/wrk.out"
-  grep -q "Socket errors" "$TMP/wrk.out" && fail "wrk: socket errors"
-  grep -q "Non-2xx or 3xx" "$TMP/wrk.out" && fail "wrk: non-2xx responses"
-  reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
-  [ "${reqs:-0}" -gt 0 ] || fail "wrk: no requests"
-  echo "wrk: $reqs requests, 100 connections, 10 s, 0 errors"
-else
-  echo "wrk: not installed, skipped"
-fi
+nsx wrk -t 2 -c 100 -d 10s "http://$SADDR/index.html" >"$TMP/wrk.out" 2>&1 || fail "wrk failed"
+cat "$TMP/wrk.out"
+grep -q "Socket errors" "$TMP/wrk.out" && fail "wrk: socket errors"
+grep -q "Non-2xx or 3xx" "$TMP/wrk.out" && fail "wrk: non-2xx responses"
+reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
+[ "${reqs:-0}" -gt 0 ] || fail "wrk: no requests"
+echo "wrk: $reqs requests, 100 connections, 10 s, 0 errors"
 echo "PASS"

@@ -5,7 +5,7 @@
 # connection leaves its line, and SIGTERM stops serve with status 0 and the request count.
 # Usage: bash test_serve_http.sh path/to/synack
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
+command -v curl >/dev/null || { echo "FAIL: curl missing (scripts/install-deps.sh installs it)"; exit 1; }
 
 setup_ns
 mkdir -p "$TMP/www"
