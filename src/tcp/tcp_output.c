@@ -343,6 +343,10 @@ static uint32_t cwnd_room(const struct sk_tcp *c)
         return c->cwnd > pipe ? c->cwnd - pipe : 0;
     }
     uint32_t end = c->snd_una + c->cwnd;
+    /* RFC 3042 limited transmit (RFC 5681 §3.2): each of the first two duplicate ACKs lets
+     * one new segment out beyond cwnd, so that a small window still draws the third. */
+    if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3 && c->snd_nxt == c->snd_max)
+        end += c->dupacks * (uint32_t)c->snd_mss;
     return seq_gt(end, c->snd_nxt) ? end - c->snd_nxt : 0;
 }
 

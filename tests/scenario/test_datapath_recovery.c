@@ -213,14 +213,22 @@ static void test_sack_recovery_resends_only_holes(void **state)
     raw_run_for(r, SEC(5));
     raw_expect_none(r);
     assert_int_equal(counters(r->st).tcp_retransmits, 3);
-    /* Recovery is over: new data, a new loss, and three duplicates start a new recovery. */
-    assert_int_equal(dp_send(c, 10 * MSS, 4 * MSS), 4 * MSS);
-    size_t first = r->cursor;
-    assert_true(r->nout - first >= 1);
-    r->cursor = r->nout;
-    raw_run_for(r, RTT);
+    /* Recovery is over, and it left cwnd at min(ssthresh, FlightSize + SMSS) with nothing in
+     * flight: two segments (RFC 6582 §3.2 step 3). New data: the first two go out, the first is
+     * lost. The first two duplicate ACKs each let one more new segment out beyond cwnd
+     * (RFC 3042 limited transmit), the third starts a new recovery. */
+    assert_int_equal(info(c).cwnd, 2 * MSS);
     uint32_t s10 = S(10);
+    assert_int_equal(dp_send(c, 10 * MSS, 4 * MSS), 4 * MSS);
+    dp_expect_data(r, ACK, s10, IRS + 1, MSS);
+    dp_expect_data(r, ACK, s10 + MSS, IRS + 1, MSS);
+    raw_expect_none(r);
+    raw_run_for(r, RTT);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 2 * MSS}}, 1);
+    dp_expect_data(r, ACK, s10 + 2 * MSS, IRS + 1, MSS);
+    dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 2 * MSS}}, 1);
+    dp_expect_data(r, ACK | PSH, s10 + 3 * MSS, IRS + 1, MSS);
+    raw_expect_none(r);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 3 * MSS}}, 1);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 4 * MSS}}, 1);
     dp_expect_data(r, ACK, s10, IRS + 1, MSS);
