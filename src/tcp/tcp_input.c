@@ -399,12 +399,6 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
 {
     struct sk_stack *st = c->st;
     const struct sk_tcp_hdr *h = s->h;
-    if (c->state == SK_TCP_SYN_RECEIVED && s->syn && (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
-        /* Simultaneous open (RFC 9293 §3.5, figure 7): the peer's SYN,ACK repeats the SYN we
-         * already have; the SYN is trimmed as old, the ACK in it is what is new. */
-        s->syn = false;
-        s->seq++;
-    }
     uint32_t seg_len = s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
     /* RCV.WND: the window offered, or the free buffer if that is larger (a 16-bit field
      * without scaling cannot offer all of a buffer over 64 KiB, but the room is there). */
