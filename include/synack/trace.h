@@ -42,7 +42,6 @@ enum sk_drop_reason {
     SK_DROP_TCP_HDRLEN,
     SK_DROP_TCP_CHECKSUM,
     SK_DROP_TCP_OPTIONS,       /* malformed option lengths */
-    SK_DROP_TCP_BAD_FLAGS,     /* e.g. SYN+RST, SYN+FIN */
     SK_DROP_TCP_NO_SOCKET,     /* nobody listening; answered with RST unless it was a RST */
     SK_DROP_TCP_SEQ,           /* not acceptable (RFC 9293 §3.10.7.4 first check) */
     SK_DROP_TCP_RST_INVALID,   /* RST out of window or inexact (challenge ACK sent) */
@@ -56,7 +55,6 @@ enum sk_drop_reason {
     SK_DROP_TCP_OUT_OF_ORDER,  /* out-of-order data not queued */
     SK_DROP_TCP_PAWS,          /* RFC 7323 §5: timestamp older than TS.Recent */
     SK_DROP_TCP_AFTER_CLOSE,   /* data after the application closed: RST sent */
-    SK_DROP_LINK_FAULT,        /* the simulated link lost or corrupted it (simulator only) */
     SK_DROP_ICMP_TRUNCATED,
     SK_DROP_ICMP_CHECKSUM,
     SK_DROP_ICMP_TYPE,

@@ -65,6 +65,7 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len);
 /* tcp_recovery.c */
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same);
 void sk_tcp_on_timeout_recovery(struct sk_tcp *c);
+void sk_tcp_count_retransmit(struct sk_tcp *c);
 /* RFC 8985 §7: arm the probe timeout after sending, and send the probe when it fires. */
 void sk_tcp_tlp_arm(struct sk_tcp *c);
 void sk_tcp_tlp_fire(struct sk_tcp *c);

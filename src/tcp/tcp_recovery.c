@@ -142,7 +142,9 @@ static bool next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
     return false;
 }
 
-static void count_retransmit(struct sk_tcp *c)
+/* Every retransmission (timeout, fast retransmit, probe) is counted, and is no RTT sample:
+ * Karn's rule for the timed segment and for timestamp echoes older than it. */
+void sk_tcp_count_retransmit(struct sk_tcp *c)
 {
     c->st->ctr.tcp_retransmits++;
     c->total_retransmits++;
@@ -163,7 +165,7 @@ static void sack_recovery_send(struct sk_tcp *c)
             if (used == 0)
                 return;
             c->high_rxt = seq + used;
-            count_retransmit(c);
+            sk_tcp_count_retransmit(c);
             continue;
         }
         /* Rule 2: new data, as far as cwnd - pipe and the peer's window allow. */
@@ -190,13 +192,13 @@ static void enter_recovery(struct sk_tcp *c)
         }
         uint32_t used = sk_tcp_send_at(c, seq, len);
         c->high_rxt = seq + used;
-        count_retransmit(c);
+        sk_tcp_count_retransmit(c);
         sack_recovery_send(c);
         return;
     }
     /* RFC 6582 §3.2 step 2-3: retransmit, cwnd = ssthresh + 3*SMSS. */
     sk_tcp_send_at(c, c->snd_una, c->snd_mss);
-    count_retransmit(c);
+    sk_tcp_count_retransmit(c);
     c->cwnd = c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss;
     sk_tcp_output(c);
 }
@@ -295,7 +297,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         } else if (new_ack) {
             /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
             sk_tcp_send_at(c, c->snd_una, c->snd_mss);
-            count_retransmit(c);
+            sk_tcp_count_retransmit(c);
             c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
         } else if (dup) {
             c->cwnd += c->snd_mss; /* step 4: inflate for each segment that left */
@@ -386,12 +388,8 @@ void sk_tcp_tlp_fire(struct sk_tcp *c)
     if (used == 0)
         return;
     c->st->ctr.tcp_tail_loss_probes++;
-    if (rxt) {
-        c->total_retransmits++;
-        c->st->ctr.tcp_retransmits++;
-        c->flags &= ~TF_RTT_TIMING;
-        c->ts_last_rtx = sk_tcp_ts_now(c);
-    }
+    if (rxt)
+        sk_tcp_count_retransmit(c);
     c->tlp_out = true;
     c->tlp_rxt = rxt;
     c->tlp_dsacked = false;

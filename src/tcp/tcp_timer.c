@@ -75,12 +75,9 @@ static void on_retransmit_timeout(struct sk_tcp *c)
     }
     c->retries++;
     c->rto_us = clamp_rto(c, 2ull * c->rto_us);
-    c->flags &= ~TF_RTT_TIMING; /* Karn: no RTT sample from a retransmitted segment */
     if (!syn_phase)
         sk_tcp_on_timeout_recovery(c);
-    c->st->ctr.tcp_retransmits++;
-    c->total_retransmits++;
-    c->ts_last_rtx = sk_tcp_ts_now(c);
+    sk_tcp_count_retransmit(c);
     sk_tcp_retransmit(c);
 }
 
