@@ -136,9 +136,14 @@ struct sk_tcp {
     const struct sk_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
-    struct {
-        double w_max, w_last_max, w_est, k;
-        sk_time_us epoch_start;
+    struct {                            /* RFC 9438 §4.1.2, windows in segments */
+        double w_max;                   /* W_max */
+        double w_last_max;              /* cwnd_prior: cwnd before the last reduction */
+        double w_est;                   /* W_est, the Reno-friendly estimate (§4.3) */
+        double k;                       /* K, seconds (§4.2) */
+        sk_time_us epoch_start;         /* t_epoch, SK_TIME_NEVER outside an epoch */
+        sk_time_us last_ack;            /* last growth in this epoch (§5.8) */
+        bool after_rto;                 /* the next epoch is the first after a timeout (§4.8) */
     } cubic;
     uint32_t dupacks;
     uint32_t recover;                   /* RecoveryPoint */

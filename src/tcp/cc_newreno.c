@@ -13,17 +13,18 @@ uint32_t sk_cc_iw(const struct sk_tcp *c)
 void sk_cc_initial_window(struct sk_tcp *c)
 {
     c->cwnd = sk_cc_iw(c);
-    c->ssthresh = UINT32_MAX / 2;
+    /* RFC 5681 §3.1: "arbitrarily high", but no higher than any cwnd can be. */
+    c->ssthresh = SK_CWND_MAX;
 }
 
 void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked)
 {
-    c->cwnd += min_u32(acked, 2u * c->snd_mss);
+    c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + min_u32(acked, 2u * c->snd_mss));
 }
 
 uint32_t sk_cc_half_flight(const struct sk_tcp *c)
 {
-    return max_u32((c->snd_max - c->snd_una) / 2, 2u * c->snd_mss);
+    return sk_cc_clamp(max_u32((c->snd_max - c->snd_una) / 2, 2u * c->snd_mss));
 }
 
 static void reno_init(struct sk_tcp *c)
@@ -38,17 +39,31 @@ static void reno_on_ack(struct sk_tcp *c, uint32_t acked)
         sk_cc_slow_start(c, acked);
         return;
     }
-    /* RFC 5681 §3.1 with byte counting: one SMSS per cwnd of acknowledged bytes. */
-    c->cc_acked += acked;
-    if (c->cc_acked >= c->cwnd) {
-        c->cc_acked -= c->cwnd;
-        c->cwnd += c->snd_mss;
+    /* RFC 5681 §3.1 with byte counting (RFC 3465 §2.1): once the bytes acknowledged reach
+     * cwnd, they are reduced by cwnd and cwnd grows by one SMSS. Summed wide: no wrap. */
+    uint64_t sum = (uint64_t)c->cc_acked + acked;
+    if (sum < c->cwnd) {
+        c->cc_acked = (uint32_t)sum;
+        return;
     }
+    sum -= c->cwnd;
+    c->cc_acked = sum < UINT32_MAX ? (uint32_t)sum : UINT32_MAX;
+    c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
 }
 
 static void reno_on_loss(struct sk_tcp *c)
 {
     c->ssthresh = sk_cc_half_flight(c);
+    c->cc_acked = 0;
+}
+
+static void reno_on_rto(struct sk_tcp *c)
+{
+    /* RFC 5681 §3.1, note to equation (4): when a segment is retransmitted again, ssthresh
+     * is held. FlightSize is one segment by then, so recomputing it would collapse ssthresh
+     * to 2*SMSS after a second timeout in a row. */
+    if (c->retries <= 1)
+        c->ssthresh = sk_cc_half_flight(c);
     c->cc_acked = 0;
 }
 
@@ -62,7 +77,7 @@ const struct sk_cc_ops sk_cc_newreno = {
     .init = reno_init,
     .on_ack = reno_on_ack,
     .on_loss = reno_on_loss,
-    .on_rto = reno_on_loss,
+    .on_rto = reno_on_rto,
     .on_recovery_end = reno_on_recovery_end,
 };
 

@@ -8,15 +8,25 @@
 
 #include "internal.h"
 
+/* The largest cwnd (and ssthresh) in bytes. No peer can offer a larger window (RFC 7323 §2.3:
+ * 65535 << 14 < 2^30), so a larger cwnd could never be used; every cwnd a module writes is
+ * clamped here, which also keeps SND.UNA + cwnd meaningful in the 2^31 sequence-space
+ * comparisons and far from uint32_t overflow. */
+#define SK_CWND_MAX (1u << 30)
+
 struct sk_cc_ops {
     const char *name;
     /* The connection became ESTABLISHED: cwnd is the initial window. */
     void (*init)(struct sk_tcp *c);
-    /* `acked` bytes of new data were acknowledged outside loss recovery. */
+    /* `acked` bytes of new data were acknowledged outside loss recovery, and the flow was
+     * cwnd-limited (RFC 7661 §4.3: the caller does not grow a window the flow does not use). */
     void (*on_ack)(struct sk_tcp *c, uint32_t acked);
-    /* Fast retransmit: set ssthresh (cwnd follows from the recovery algorithm). */
+    /* A congestion event (fast retransmit, ECN-Echo, a TLP-repaired loss): set ssthresh
+     * (cwnd follows from the recovery algorithm). */
     void (*on_loss)(struct sk_tcp *c);
-    /* Retransmission timeout: set ssthresh; cwnd becomes one segment. */
+    /* Every retransmission timeout, c->retries counting this one (1 on the first): set
+     * ssthresh on the first only (RFC 5681 §3.1: held while the same segment is retransmitted
+     * again); the caller then sets cwnd to one segment. */
     void (*on_rto)(struct sk_tcp *c);
     /* Recovery ended with everything up to the recovery point acknowledged. */
     void (*on_recovery_end)(struct sk_tcp *c);
@@ -35,5 +45,10 @@ void sk_cc_initial_window(struct sk_tcp *c);
 void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked);
 /* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
 uint32_t sk_cc_half_flight(const struct sk_tcp *c);
+/* A window in bytes, computed wider, brought into [0, SK_CWND_MAX]. */
+static inline uint32_t sk_cc_clamp(uint64_t bytes)
+{
+    return bytes < SK_CWND_MAX ? (uint32_t)bytes : SK_CWND_MAX;
+}
 
 #endif
