@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,15 +45,19 @@ const char *args_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out
         return "is not a whole number";
     if (errno == ERANGE)
         return "is too large";
-    uint64_t mult = 1;
-    if (*end == 'k')
-        mult = 1000u, end++;
-    else if (*end == 'M')
-        mult = 1000000u, end++;
-    else if (*end == 'G')
-        mult = 1000000000u, end++;
-    if (*end != '\0')
-        return "is not a whole number (digits, optionally followed by k, M or G)";
+    /* Decimal multipliers as disk and link makers use them, binary ones (IEC 60027-2) as
+     * memory sizes do: 1G is 10^9, 1Gi is 2^30. */
+    static const struct { const char *suffix; uint64_t mult; } units[] = {
+        {"", 1}, {"k", 1000u}, {"M", 1000000u}, {"G", 1000000000u}, {"T", 1000000000000u},
+        {"Ki", 1ull << 10}, {"Mi", 1ull << 20}, {"Gi", 1ull << 30}, {"Ti", 1ull << 40},
+    };
+    uint64_t mult = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            mult = units[i].mult;
+    if (mult == 0)
+        return "is not a whole number (digits, optionally followed by k, M, G, T, Ki, Mi, Gi "
+               "or Ti)";
     if (v > UINT64_MAX / mult)
         return "is too large";
     uint64_t value = (uint64_t)v * mult;
@@ -130,4 +135,27 @@ int args_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see 'synack %s --help')\n", cmd);
     return 2;
+}
+
+/* The option as its table names it: "--bytes" for -b as well, so that every message reads the
+ * same whichever spelling (short, long, abbreviated, with '=') the user chose. */
+static void option_name(const struct option *longopts, int ch, char *buf, size_t size)
+{
+    for (const struct option *lo = longopts; lo && lo->name; lo++)
+        if (lo->flag == NULL && lo->val == ch) {
+            snprintf(buf, size, "--%s", lo->name);
+            return;
+        }
+    if (ch > 0 && ch < 128 && isgraph(ch))
+        snprintf(buf, size, "-%c", ch);
+    else
+        snprintf(buf, size, "an option");
+}
+
+int args_bad_value(const char *cmd, const struct option *longopts, int ch, const char *value,
+                   const char *why)
+{
+    char name[64];
+    option_name(longopts, ch, name, sizeof(name));
+    return args_usage_error(cmd, "%s '%s' %s", name, value ? value : "", why);
 }

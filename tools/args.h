@@ -10,8 +10,9 @@
 
 #include <stdint.h>
 
-/* A whole number in [min, max]: decimal digits (or 0x and hex digits), optionally followed by one of the
- * decimal multipliers k (1e3), M (1e6), G (1e9). No sign, no spaces, nothing after it. */
+/* A whole number in [min, max]: decimal digits (or 0x and hex digits), optionally followed by one
+ * multiplier: k, M, G, T (10^3, 10^6, 10^9, 10^12) or Ki, Mi, Gi, Ti (2^10, 2^20, 2^30, 2^40).
+ * No sign, no spaces, nothing after it. */
 const char *args_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 
 /* A finite real number in [min, max] (strtod syntax, no trailing text). */
@@ -23,5 +24,12 @@ const char *args_probability(const char *text, double *out);
 /* Prints "synack CMD: <message> (see 'synack CMD --help')" on stderr and returns 2, the exit
  * status for bad arguments. The one exception to "nothing here prints". */
 int args_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A bad value for an option, as "synack CMD: --port '0' is too small (see ...)": the option by
+ * its long name from longopts (the entry whose val is ch; "-x" for a short option without one),
+ * then the value as given, then why (a reason from the parsers above). Returns 2. */
+struct option;
+int args_bad_value(const char *cmd, const struct option *longopts, int ch, const char *value,
+                   const char *why);
 
 #endif

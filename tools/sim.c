@@ -26,12 +26,18 @@
 #define UNUSED_PORT 9           /* nobody listens here: the refused scenario */
 #define SIMOPEN_PORT_CLIENT 40001
 #define SIMOPEN_PORT_SERVER 40002
-#define MAX_BYTES 1000000000ull
+#define MAX_BYTES 1000000000000000ull  /* 1000T: counts are 64-bit, data is made as it goes */
+#define LADDER_MAX_BYTES 1000000000ull  /* the ladder keeps a record per segment: 1G is ~300 MB */
 #define IO_CHUNK 65536
 #define ECHO_BACKLOG_BYTES (256u * 1024u) /* the echo server stops reading beyond this */
 #define REORDER_HOLD_US 5000u
-#define RUN_LIMIT_US (4ull * 3600 * 1000000) /* virtual time */
-#define MAX_STEPS 200000000ull
+#define STALL_LIMIT_US (3600ull * 1000000) /* virtual time without progress before giving up */
+#define MAX_PAUSES 8
+/* The smallest MTU both stacks can use: an IPv4 and a TCP header (40 bytes), the timestamp
+ * option (12) and the 64-byte floor the stack puts under the sending MSS (tcp_input.c), so that
+ * a full segment still fits the link. */
+#define MIN_MTU (20 + 20 + 12 + 64)
+#define MAX_MTU 65535
 
 #define STATE_BIT(s) (1u << (SK_TCP_##s))
 
@@ -161,10 +167,30 @@ static const struct scenario *find_scenario(const char *name) {
 
 /* ---- options ---- */
 
+/* Gilbert-Elliott burst loss (per frame: enter the lossy state, leave it, loss inside it). */
+struct burst {
+    double enter, exit, loss;
+};
+
+/* A slow application: it reads at most read_bytes every read_every_us (0: as fast as data
+ * comes), and not at all from at_us for len_us in each pause. */
+struct read_pause {
+    uint64_t at_us, len_us;
+};
+
+#define SIDE_CLIENT 1u
+#define SIDE_SERVER 2u
+
 struct sim_opts {
     const struct scenario *sc;
     uint64_t bytes, seed, mtu;
-    double loss, dup, reorder, corrupt, delay_ms, rate_mbit;
+    double dup, reorder, corrupt, delay_ms, rate_mbit;
+    double loss[2];             /* per direction: [0] client to server, [1] server to client */
+    struct burst burst[2];
+    uint64_t read_bytes, read_every_us;
+    struct read_pause pause[MAX_PAUSES];
+    int npauses;
+    unsigned read_sides;        /* SIDE_CLIENT | SIDE_SERVER: whose reading is slowed */
     const char *pcap;
     bool verbose, quiet, ascii;
 };
@@ -211,7 +237,8 @@ struct observed {
     bool isn_known, ack_known;
     uint32_t isn;          /* sequence number of its first SYN */
     uint32_t first_ack;    /* ack of its first segment with ACK set */
-    uint32_t syns, rsts, segs;
+    uint32_t syns, rsts;
+    uint64_t segs;
     uint32_t rto_fired;
     uint64_t sent_in_close_wait; /* payload bytes sent while in CLOSE-WAIT */
     int err;               /* last SK_TRACE_ERROR */
@@ -238,6 +265,10 @@ struct app {
     struct sk_tcp_info info; /* snapshot taken before the handle is given up */
     uint8_t *pend;         /* server: read but not yet echoed */
     size_t pend_off, pend_len, pend_cap;
+    /* A slow reader (--read, --read-pause): bytes it may still read in the current period,
+     * which period that is, and when it wants to read again (SK_TIME_NEVER: not waiting). */
+    uint64_t read_budget, read_period;
+    sk_time_us read_wake;
 };
 
 struct run {
@@ -251,7 +282,10 @@ struct run {
     struct observed obs[2];
     uint8_t *buf;
     bool aborted_by_client;
+    bool ladder_skipped;   /* too many bytes to draw: summary only */
     uint64_t seg_cap;      /* a run sending more segments than this is stuck in a loop */
+    sk_time_us last_progress; /* a byte read or a state changed */
+    uint64_t progress_mark;
     char stopped[160];     /* why the run was stopped before it settled, "" if it settled */
 };
 
@@ -261,6 +295,7 @@ static void on_trace(void *ctx, int side, const struct sk_trace_event *ev) {
     ob->last_event = ev->time;
     switch (ev->kind) {
     case SK_TRACE_STATE:
+        r->last_progress = ev->time;
         ob->reached |= 1u << ev->u.state.to;
         if (!ob->have_conn &&
             (ev->u.state.to == SK_TCP_SYN_SENT || ev->u.state.to == SK_TCP_SYN_RECEIVED)) {
@@ -329,12 +364,66 @@ static bool can_send(enum sk_tcp_state s) {
     return s == SK_TCP_ESTABLISHED || s == SK_TCP_CLOSE_WAIT;
 }
 
-/* Reads what is there, checks it against the stream; the echo side keeps it to send back. */
+/* How many bytes a slow reader may read now (UINT64_MAX: no limit). When none, a->read_wake is
+ * when it will read again, so the run wakes it even if the stacks have nothing to do then. */
+static uint64_t read_allowance(const struct run *r, struct app *a) {
+    const struct sim_opts *o = r->o;
+    sk_time_us now = now_of(r);
+    if (!(o->read_sides & (a->side ? SIDE_SERVER : SIDE_CLIENT)))
+        return UINT64_MAX;
+    for (int i = 0; i < o->npauses; i++) {
+        const struct read_pause *p = &o->pause[i];
+        if (now >= p->at_us && now - p->at_us < p->len_us) {
+            a->read_wake = p->at_us + p->len_us;
+            return 0;
+        }
+    }
+    if (o->read_bytes == 0)
+        return UINT64_MAX;
+    /* Periods are counted from time 0: at most read_bytes in each, unused bytes do not carry. */
+    uint64_t period = now / o->read_every_us;
+    if (period != a->read_period) {
+        a->read_period = period;
+        a->read_budget = o->read_bytes;
+    }
+    if (a->read_budget == 0)
+        a->read_wake = (period + 1) * o->read_every_us;
+    return a->read_budget;
+}
+
+/* The echo side keeps what it read to send back (in bounded chunks: it stops reading while
+ * ECHO_BACKLOG_BYTES wait to be echoed). False if memory ran out. */
+static bool echo_keep(struct app *a, const uint8_t *data, size_t n) {
+    if (a->pend_len + n > a->pend_cap) {
+        size_t cap = a->pend_cap ? a->pend_cap : 65536;
+        while (cap < a->pend_len + n)
+            cap *= 2;
+        uint8_t *p = realloc(a->pend, cap);
+        if (!p)
+            return false;
+        a->pend = p;
+        a->pend_cap = cap;
+    }
+    memcpy(a->pend + a->pend_len, data, n);
+    a->pend_len += n;
+    return true;
+}
+
+/* Reads what is there (as fast as a slow reader may), checks it against the stream; the echo
+ * side keeps it to send back. In the half-close scenario the server sends its echo only after
+ * the client's FIN, so it would have to hold the whole transfer: it keeps a count instead and
+ * sends the stream again from the generator (the same bytes, since it verified each one). */
 static void app_read(struct run *r, struct app *a, bool keep) {
+    bool hold = keep && r->sc->close != CLOSE_HALF;
+    a->read_wake = SK_TIME_NEVER;
     for (;;) {
-        if (keep && a->pend_len - a->pend_off >= ECHO_BACKLOG_BYTES && r->sc->close != CLOSE_HALF)
+        if (hold && a->pend_len - a->pend_off >= ECHO_BACKLOG_BYTES)
             return; /* back-pressure: echo some before reading more */
-        ssize_t n = sk_tcp_recv(a->conn, r->buf, IO_CHUNK);
+        uint64_t allowed = read_allowance(r, a);
+        if (allowed == 0)
+            return;
+        size_t want = allowed < IO_CHUNK ? (size_t)allowed : IO_CHUNK;
+        ssize_t n = sk_tcp_recv(a->conn, r->buf, want);
         if (n > 0) {
             if (!a->bad) {
                 int64_t at = data_check(r->data_seed, a->rcvd, r->buf, (size_t)n);
@@ -344,22 +433,13 @@ static void app_read(struct run *r, struct app *a, bool keep) {
                 }
             }
             a->rcvd += (uint64_t)n;
+            if (a->read_budget >= (uint64_t)n)
+                a->read_budget -= (uint64_t)n;
             a->t_last_read = now_of(r);
-            if (keep) {
-                if (a->pend_len + (size_t)n > a->pend_cap) {
-                    size_t cap = a->pend_cap ? a->pend_cap : 65536;
-                    while (cap < a->pend_len + (size_t)n)
-                        cap *= 2;
-                    uint8_t *p = realloc(a->pend, cap);
-                    if (!p) {
-                        a->err = -ENOMEM;
-                        return;
-                    }
-                    a->pend = p;
-                    a->pend_cap = cap;
-                }
-                memcpy(a->pend + a->pend_len, r->buf, (size_t)n);
-                a->pend_len += (size_t)n;
+            r->last_progress = now_of(r);
+            if (hold && !echo_keep(a, r->buf, (size_t)n)) {
+                a->err = -ENOMEM;
+                return;
             }
             continue;
         }
@@ -468,6 +548,29 @@ static void client_drive(struct run *r) {
         app_close(r, c, "");
 }
 
+/* Half-close: after the client's FIN the server sends back as many bytes as it received and
+ * verified, made again from the stream's generator (see app_read). */
+static void echo_after_fin(struct run *r, struct app *v) {
+    if (!v->eof || v->sent == v->rcvd || !can_send(sk_tcp_get_state(v->conn)))
+        return;
+    if (v->sent == 0)
+        ladder_note(r->lad, 1, now_of(r), "send() %" PRIu64 " bytes in CLOSE-WAIT", v->rcvd);
+    while (v->sent < v->rcvd) {
+        size_t room = sk_tcp_writable(v->conn);
+        uint64_t left = v->rcvd - v->sent;
+        size_t n = room < IO_CHUNK ? room : IO_CHUNK;
+        if (n > left)
+            n = (size_t)left;
+        if (n == 0)
+            break;
+        data_fill(r->data_seed, v->sent, r->buf, n);
+        ssize_t w = sk_tcp_send(v->conn, r->buf, n);
+        if (w <= 0)
+            break;
+        v->sent += (uint64_t)w;
+    }
+}
+
 static void server_drive(struct run *r) {
     struct app *v = &r->app[1];
     if (v->listener && !v->conn && !v->done) {
@@ -495,11 +598,9 @@ static void server_drive(struct run *r) {
     if (app_check_error(r, v))
         return;
     /* Echo: at once, or in the half-close scenario only after the client's FIN. */
-    bool may_send = r->sc->close != CLOSE_HALF || v->eof;
-    if (may_send && v->pend_off < v->pend_len && can_send(sk_tcp_get_state(v->conn))) {
-        if (r->sc->close == CLOSE_HALF && v->sent == 0)
-            ladder_note(r->lad, 1, now_of(r), "send() %zu bytes in CLOSE-WAIT",
-                        v->pend_len - v->pend_off);
+    if (r->sc->close == CLOSE_HALF)
+        echo_after_fin(r, v);
+    else if (v->pend_off < v->pend_len && can_send(sk_tcp_get_state(v->conn))) {
         while (v->pend_off < v->pend_len) {
             ssize_t w = sk_tcp_send(v->conn, v->pend + v->pend_off, v->pend_len - v->pend_off);
             if (w <= 0)
@@ -515,7 +616,7 @@ static void server_drive(struct run *r) {
             v->pend_off = 0;
         }
     }
-    bool drained = v->pend_off == v->pend_len;
+    bool drained = v->pend_off == v->pend_len && v->sent == v->rcvd;
     switch (r->sc->close) {
     case CLOSE_CLIENT_FIRST:
     case CLOSE_HALF:
@@ -725,25 +826,62 @@ static void human_rate(char *buf, size_t size, double bits_per_s) {
         snprintf(buf, size, "%.0f bit/s", bits_per_s);
 }
 
+/* One direction's loss in words, "" if none. */
+static void describe_loss(const struct sim_opts *o, int dir, char *buf, size_t size) {
+    size_t n = 0;
+    buf[0] = '\0';
+#define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+    if (o->loss[dir] > 0)
+        ADD("loss %g%%", o->loss[dir] * 100);
+    const struct burst *b = &o->burst[dir];
+    if (b->enter > 0 && b->loss > 0)
+        ADD("%sbursts (enter %g%%, leave %g%%, loss %g%% inside)", n ? ", " : "",
+            b->enter * 100, b->exit * 100, b->loss * 100);
+#undef ADD
+}
+
 static void describe_link(const struct sim_opts *o, char *buf, size_t size) {
     size_t n = (size_t)snprintf(buf, size, "%g ms one-way delay", o->delay_ms);
 #define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+    char loss[2][128];
+    for (int dir = 0; dir < 2; dir++)
+        describe_loss(o, dir, loss[dir], sizeof(loss[dir]));
+    bool faults = loss[0][0] || loss[1][0] || o->dup > 0 || o->reorder > 0 || o->corrupt > 0;
     if (o->rate_mbit > 0)
         ADD(", %g Mbit/s", o->rate_mbit);
-    if (o->loss > 0)
-        ADD(", loss %g%%", o->loss * 100);
+    if (o->mtu > 0)
+        ADD(", MTU %" PRIu64 " (both stacks and the link)", o->mtu);
+    if (strcmp(loss[0], loss[1]) == 0 && loss[0][0])
+        ADD(", %s (both directions)", loss[0]);
+    else
+        for (int dir = 0; dir < 2; dir++)
+            if (loss[dir][0])
+                ADD(", %s %s only", loss[dir], dir ? "server to client" : "client to server");
     if (o->dup > 0)
         ADD(", duplication %g%%", o->dup * 100);
     if (o->reorder > 0)
         ADD(", reordering %g%%", o->reorder * 100);
     if (o->corrupt > 0)
         ADD(", corruption %g%%", o->corrupt * 100);
-    if (o->mtu > 0)
-        ADD(", frames over %" PRIu64 " bytes dropped", o->mtu);
-    if (!(o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0 || o->mtu > 0))
+    if (!faults)
         ADD(", no faults");
-    else
-        ADD(" (both directions)");
+#undef ADD
+}
+
+/* The slow reader, in words, "" if none. */
+static void describe_reader(const struct sim_opts *o, char *buf, size_t size) {
+    size_t n = 0;
+    buf[0] = '\0';
+    if (o->read_bytes == 0 && o->npauses == 0)
+        return;
+#define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+    ADD("%s reads", o->read_sides == SIDE_CLIENT ? "the client"
+                    : o->read_sides == SIDE_SERVER ? "the server" : "each side");
+    if (o->read_bytes)
+        ADD(" at most %" PRIu64 " bytes every %g ms", o->read_bytes, o->read_every_us / 1000.0);
+    for (int i = 0; i < o->npauses; i++)
+        ADD("%s stops reading at %g ms for %g ms", i == 0 ? (o->read_bytes ? "," : "") : ",",
+            o->pause[i].at_us / 1000.0, o->pause[i].len_us / 1000.0);
 #undef ADD
 }
 
@@ -757,7 +895,35 @@ static void print_header(const struct run *r) {
     else
         printf("no data\n");
     printf("link: %s\n", link);
+    char reader[512];
+    describe_reader(o, reader, sizeof(reader));
+    if (reader[0])
+        printf("reader: %s\n", reader);
     printf("expect: %s\n\n", r->sc->expect);
+}
+
+/* Segments each stack dropped on input: the three that tell a receive-window bug from the rest
+ * always (a lossless run must show 0), then every other reason that occurred. */
+static void print_drops(const struct sk_stack_counters sc[2]) {
+    static const enum sk_drop_reason always[] = {
+        SK_DROP_TCP_OUT_OF_ORDER, SK_DROP_TCP_SEQ, SK_DROP_TCP_RCV_WINDOW,
+    };
+    const size_t nalways = sizeof(always) / sizeof(always[0]);
+    for (int side = 0; side < 2; side++) {
+        printf("  %-19s%s", side ? "" : "drops", side ? "server" : "client");
+        for (size_t i = 0; i < nalways; i++)
+            printf("%s%s %" PRIu64, i ? ", " : " ", sk_drop_reason_name(always[i]),
+                   sc[side].drops[always[i]]);
+        for (int d = 1; d < SK_DROP_REASON_COUNT && d < SK_DROP_REASON_MAX; d++) {
+            bool shown = false;
+            for (size_t i = 0; i < nalways; i++)
+                shown |= (int)always[i] == d;
+            if (!shown && sc[side].drops[d])
+                printf(", %s %" PRIu64, sk_drop_reason_name((enum sk_drop_reason)d),
+                       sc[side].drops[d]);
+        }
+        printf("\n");
+    }
 }
 
 static void print_summary(const struct run *r, const struct verdict *vd, bool finished) {
@@ -793,15 +959,20 @@ static void print_summary(const struct run *r, const struct verdict *vd, bool fi
     }
     printf("  segments           client sent %" PRIu64 ", server sent %" PRIu64 "\n",
            sc[0].tcp_segs_out, sc[1].tcp_segs_out);
-    printf("  link               lost %" PRIu64 ", dropped by rule %" PRIu64
-           ", duplicated %" PRIu64 ", reordered %" PRIu64 ", corrupted %" PRIu64
-           ", queue drops %" PRIu64 ", over MTU %" PRIu64 "\n",
-           ls[0].lost + ls[1].lost, r->sc->drop_first_syn ? ls[0].rule_hits : 0,
-           ls[0].duplicated + ls[1].duplicated, ls[0].reordered + ls[1].reordered,
-           ls[0].corrupted + ls[1].corrupted, ls[0].queue_drops + ls[1].queue_drops,
-           ls[0].mtu_drops + ls[1].mtu_drops);
-    printf("  retransmissions    client %" PRIu64 ", server %" PRIu64 "\n",
-           sc[0].tcp_retransmits, sc[1].tcp_retransmits);
+    for (int side = 0; side < 2; side++) {
+        const struct sk_memlink_stats *l = &ls[side];
+        printf("  %-19s%s%s%s frames %" PRIu64 ", lost %" PRIu64 ", dropped by rule %" PRIu64
+               ", duplicated %" PRIu64 ", reordered %" PRIu64 ", corrupted %" PRIu64
+               ", queue drops %" PRIu64 ", over MTU %" PRIu64 "\n",
+               side ? "" : "link", names[side], g->to, names[1 - side], l->sent, l->lost,
+               l->rule_hits, l->duplicated, l->reordered, l->corrupted, l->queue_drops,
+               l->mtu_drops);
+    }
+    printf("  retransmissions    client %" PRIu64 ", server %" PRIu64
+           " (tail loss probes: client %" PRIu64 ", server %" PRIu64 ")\n",
+           sc[0].tcp_retransmits, sc[1].tcp_retransmits, sc[0].tcp_tail_loss_probes,
+           sc[1].tcp_tail_loss_probes);
+    print_drops(sc);
     printf("  srtt               ");
     for (int side = 0; side < 2; side++) {
         const struct app *a = &r->app[side];
@@ -864,29 +1035,56 @@ void cmd_sim_usage(FILE *out) {
         "\n"
         "options:\n"
         "  -s, --scenario NAME  the scenario to run (default handshake-close)\n"
-        "  -b, --bytes N        bytes the client sends and gets back (default 1000; a k, M or\n"
-        "                       G suffix multiplies by 1e3, 1e6, 1e9; at most 1G)\n"
+        "  -b, --bytes N        bytes the client sends and gets back (default 1000). A suffix\n"
+        "                       multiplies: k, M, G, T by 1e3, 1e6, 1e9, 1e12; Ki, Mi, Gi, Ti\n"
+        "                       by 2^10, 2^20, 2^30, 2^40. Up to 1000T: the data is made and\n"
+        "                       checked as it flows, never held whole. Beyond 1G the ladder\n"
+        "                       is not drawn (only the summary), as with --quiet\n"
         "      --seed N         seeds the stacks, the link and the data (default 1); a run\n"
         "                       replays exactly from its seed\n"
-        "  -p, --pcap FILE      write every frame on the wire to FILE (Wireshark, tshark)\n"
+        "  -p, --pcap FILE      write every frame on the wire to FILE (Wireshark, tshark); it is\n"
+        "                       captured after loss at the sender, so lost frames are not in it\n"
         "  -v, --verbose        draw every segment (a long transfer is otherwise summed up\n"
         "                       between its first and last data segments)\n"
         "  -q, --quiet          print only the summary\n"
         "      --ascii          plain ASCII instead of UTF-8 arrows\n"
         "  -h, --help           show this help\n"
         "\n"
-        "link (both directions; P is a probability 0..1 or a percentage such as 5%%):\n"
-        "      --loss P         lose frames\n"
-        "      --dup P          duplicate frames\n"
+        "link (P is a probability 0..1 or a percentage such as 5%%):\n"
+        "      --loss P         lose frames in both directions\n"
+        "      --loss-c2s P     lose frames from the client to the server only\n"
+        "      --loss-s2c P     lose frames from the server to the client only\n"
+        "      --burst E,X,L    bursts of loss in both directions (Gilbert-Elliott): each frame\n"
+        "                       enters the lossy state with probability E, leaves it with X,\n"
+        "                       and is lost with L while in it (e.g. 1%%,30%%,50%%); on top of\n"
+        "                       --loss\n"
+        "      --burst-c2s E,X,L, --burst-s2c E,X,L\n"
+        "                       the same in one direction only\n"
+        "      --dup P          duplicate frames (both directions)\n"
         "      --reorder P      hold frames back %u ms so that later ones overtake them\n"
         "      --corrupt P      flip one bit (the receiver's checksum catches it)\n"
         "      --delay MS       one-way delay in milliseconds (default 10)\n"
         "      --rate MBIT      bandwidth in Mbit/s (default unlimited)\n"
-        "      --mtu N          drop frames larger than N bytes (the stacks still use 1500)\n"
+        "      --mtu N          the MTU of the link and of both stacks, %u to %u (default\n"
+        "                       1500): each announces an MSS of N-40 and sends no datagram\n"
+        "                       over N; the link drops any frame that is larger\n"
+        "\n"
+        "slow applications (the server reading what it echoes, the client reading the echo):\n"
+        "      --read N/MS      read at most N bytes every MS milliseconds of virtual time\n"
+        "                       (N takes the suffixes of --bytes; e.g. 4k/10 is 400 kB/s)\n"
+        "      --read-pause AT:FOR\n"
+        "                       stop reading at AT ms (from the start of the run) for FOR ms;\n"
+        "                       up to 8 times\n"
+        "      --read-side SIDE which applications read slowly: client, server or both\n"
+        "                       (default both)\n"
         "\n"
         "Each scenario states what must happen (states reached, errors seen, bytes verified)\n"
-        "and the run is checked against it. Exit status: 0 when it happened, 1 when not (the\n"
-        "reason is printed), 2 for a bad option or value.\n"
+        "and the run is checked against it. The summary gives the bytes, the goodput in\n"
+        "virtual time, each direction's link counters, the retransmissions and the segments\n"
+        "each stack dropped on input (tcp-out-of-order-full, tcp-unacceptable-seq and\n"
+        "tcp-beyond-window always, other reasons when they occur). A run is stopped after an\n"
+        "hour of virtual time in which nothing is read and no state changes. Exit status:\n"
+        "0 when it happened, 1 when not (the reason is printed), 2 for a bad option or value.\n"
         "\n"
         "examples:\n"
         "  synack sim\n"
@@ -894,58 +1092,184 @@ void cmd_sim_usage(FILE *out) {
         "  synack sim --scenario syn-loss --ascii\n"
         "  synack sim --bytes 100000 --loss 5%% --seed 7\n"
         "  synack sim --bytes 1M --rate 100 --quiet\n"
+        "  synack sim --bytes 100G --quiet\n"
+        "  synack sim --mtu 1400 --bytes 2M --pcap mtu.pcap --quiet\n"
+        "  synack sim --bytes 10M --read 4k/10 --read-pause 500:2000 --quiet\n"
+        "  synack sim --bytes 5M --loss-c2s 10%% --burst-s2c 1%%,30%%,50%% --seed 3 --quiet\n"
         "  synack sim --pcap handshake.pcap && tshark -r handshake.pcap\n",
-        REORDER_HOLD_US / 1000);
+        REORDER_HOLD_US / 1000, MIN_MTU, MAX_MTU);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "synack sim: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see 'synack sim --help')\n");
-    return EXIT_USAGE;
-}
+#define usage_error(...) args_usage_error("sim", __VA_ARGS__)
 
 enum {
-    OPT_SEED = 256, OPT_LOSS, OPT_DUP, OPT_REORDER, OPT_CORRUPT, OPT_DELAY, OPT_RATE, OPT_MTU,
-    OPT_ASCII,
+    OPT_SEED = 256, OPT_LOSS, OPT_LOSS_C2S, OPT_LOSS_S2C, OPT_BURST, OPT_BURST_C2S,
+    OPT_BURST_S2C, OPT_DUP, OPT_REORDER, OPT_CORRUPT, OPT_DELAY, OPT_RATE, OPT_MTU, OPT_READ,
+    OPT_READ_PAUSE, OPT_READ_SIDE, OPT_ASCII,
 };
+
+/* Cuts text at the separator into exactly n parts written into buf (size bytes); the parts
+ * point into buf. Returns false if there are not exactly n parts. */
+static bool split(const char *text, char sep, char *buf, size_t size, const char **part, int n) {
+    if (snprintf(buf, size, "%s", text) >= (int)size)
+        return false;
+    char *p = buf;
+    for (int i = 0; i < n; i++) {
+        part[i] = p;
+        char *cut = strchr(p, sep);
+        if (i == n - 1)
+            return cut == NULL;
+        if (!cut)
+            return false;
+        *cut = '\0';
+        p = cut + 1;
+    }
+    return true;
+}
+
+/* Milliseconds as given (a real number), to whole microseconds. */
+static const char *parse_ms(const char *text, double min_ms, uint64_t *us) {
+    double ms;
+    const char *why = args_double(text, min_ms, 1e9, &ms);
+    if (!why)
+        *us = (uint64_t)(ms * 1000.0 + 0.5);
+    return why;
+}
+
+/* --read N/MS: at most N bytes every MS milliseconds. */
+static const char *parse_read(const char *text, struct sim_opts *o) {
+    char buf[128];
+    const char *part[2];
+    if (!split(text, '/', buf, sizeof(buf), part, 2))
+        return "is not N/MS (bytes per period / period in ms, for example 4k/10)";
+    uint64_t n, us;
+    if (args_u64(part[0], 1, UINT32_MAX, &n))
+        return "is not N/MS: N must be a whole number of bytes from 1 to 4Gi-1";
+    if (parse_ms(part[1], 0.001, &us) || us == 0)
+        return "is not N/MS: MS must be a number of milliseconds from 0.001 to 1e9";
+    o->read_bytes = n;
+    o->read_every_us = us;
+    return NULL;
+}
+
+/* --read-pause AT:FOR: the reader stops at AT ms (virtual time from the start) for FOR ms. */
+static const char *parse_pause(const char *text, struct sim_opts *o) {
+    char buf[128];
+    const char *part[2];
+    struct read_pause p;
+    if (o->npauses == MAX_PAUSES)
+        return "is one pause too many (at most 8)";
+    if (!split(text, ':', buf, sizeof(buf), part, 2))
+        return "is not AT:FOR (milliseconds from the start : milliseconds stopped)";
+    if (parse_ms(part[0], 0, &p.at_us) || parse_ms(part[1], 0.001, &p.len_us) || p.len_us == 0)
+        return "is not AT:FOR: AT from 0 and FOR from 0.001 to 1e9 milliseconds";
+    o->pause[o->npauses++] = p;
+    return NULL;
+}
+
+/* --burst ENTER,EXIT,LOSS: three probabilities. */
+static const char *parse_burst(const char *text, struct burst *b) {
+    char buf[128];
+    const char *part[3];
+    double v[3];
+    if (!split(text, ',', buf, sizeof(buf), part, 3))
+        return "is not ENTER,EXIT,LOSS (three probabilities, for example 0.01,0.3,0.5)";
+    for (int i = 0; i < 3; i++)
+        if (args_probability(part[i], &v[i]))
+            return "is not ENTER,EXIT,LOSS: each must be between 0 and 1 (or 0% to 100%)";
+    if (v[0] > 0 && v[1] == 0)
+        return "never leaves the lossy state: EXIT must be above 0";
+    *b = (struct burst){.enter = v[0], .exit = v[1], .loss = v[2]};
+    return NULL;
+}
+
+static const char *parse_side(const char *text, unsigned *sides) {
+    if (strcmp(text, "client") == 0)
+        *sides = SIDE_CLIENT;
+    else if (strcmp(text, "server") == 0)
+        *sides = SIDE_SERVER;
+    else if (strcmp(text, "both") == 0)
+        *sides = SIDE_CLIENT | SIDE_SERVER;
+    else
+        return "is not client, server or both";
+    return NULL;
+}
+
+static const struct option sim_longopts[] = {
+    {"scenario", required_argument, NULL, 's'}, {"bytes", required_argument, NULL, 'b'},
+    {"seed", required_argument, NULL, OPT_SEED}, {"pcap", required_argument, NULL, 'p'},
+    {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
+    {"ascii", no_argument, NULL, OPT_ASCII},     {"help", no_argument, NULL, 'h'},
+    {"loss", required_argument, NULL, OPT_LOSS},
+    {"loss-c2s", required_argument, NULL, OPT_LOSS_C2S},
+    {"loss-s2c", required_argument, NULL, OPT_LOSS_S2C},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"burst-c2s", required_argument, NULL, OPT_BURST_C2S},
+    {"burst-s2c", required_argument, NULL, OPT_BURST_S2C},
+    {"dup", required_argument, NULL, OPT_DUP},
+    {"reorder", required_argument, NULL, OPT_REORDER},
+    {"corrupt", required_argument, NULL, OPT_CORRUPT},
+    {"delay", required_argument, NULL, OPT_DELAY}, {"rate", required_argument, NULL, OPT_RATE},
+    {"mtu", required_argument, NULL, OPT_MTU},
+    {"read", required_argument, NULL, OPT_READ},
+    {"read-pause", required_argument, NULL, OPT_READ_PAUSE},
+    {"read-side", required_argument, NULL, OPT_READ_SIDE},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option with its value; returns NULL or why the value is bad. */
+static const char *sim_option(int ch, const char *arg, struct sim_opts *o) {
+    switch (ch) {
+    case 'b': return args_u64(arg, 0, MAX_BYTES, &o->bytes);
+    case OPT_SEED: return args_u64(arg, 0, UINT64_MAX, &o->seed);
+    case 'p': o->pcap = arg; return *arg ? NULL : "is empty";
+    case OPT_LOSS: {
+        const char *why = args_probability(arg, &o->loss[0]);
+        o->loss[1] = o->loss[0];
+        return why;
+    }
+    case OPT_LOSS_C2S: return args_probability(arg, &o->loss[0]);
+    case OPT_LOSS_S2C: return args_probability(arg, &o->loss[1]);
+    case OPT_BURST: {
+        const char *why = parse_burst(arg, &o->burst[0]);
+        o->burst[1] = o->burst[0];
+        return why;
+    }
+    case OPT_BURST_C2S: return parse_burst(arg, &o->burst[0]);
+    case OPT_BURST_S2C: return parse_burst(arg, &o->burst[1]);
+    case OPT_DUP: return args_probability(arg, &o->dup);
+    case OPT_REORDER: return args_probability(arg, &o->reorder);
+    case OPT_CORRUPT: return args_probability(arg, &o->corrupt);
+    case OPT_DELAY: return args_double(arg, 0, 60000, &o->delay_ms);
+    case OPT_RATE: return args_double(arg, 0.001, 1e6, &o->rate_mbit);
+    case OPT_MTU: {
+        const char *why = args_u64(arg, 0, UINT64_MAX, &o->mtu);
+        if (!why && (o->mtu < MIN_MTU || o->mtu > MAX_MTU))
+            why = o->mtu < MIN_MTU ? "is too small: the stacks need at least 116 (40 bytes of "
+                                     "headers, 12 of timestamps and a 64-byte segment)"
+                                   : "is too large: an IPv4 datagram is at most 65535 bytes";
+        return why;
+    }
+    case OPT_READ: return parse_read(arg, o);
+    case OPT_READ_PAUSE: return parse_pause(arg, o);
+    case OPT_READ_SIDE: return parse_side(arg, &o->read_sides);
+    default: return "is not understood";
+    }
+}
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct sim_opts *o) {
-    static const struct option longopts[] = {
-        {"scenario", required_argument, NULL, 's'}, {"bytes", required_argument, NULL, 'b'},
-        {"seed", required_argument, NULL, OPT_SEED}, {"pcap", required_argument, NULL, 'p'},
-        {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
-        {"ascii", no_argument, NULL, OPT_ASCII},     {"help", no_argument, NULL, 'h'},
-        {"loss", required_argument, NULL, OPT_LOSS}, {"dup", required_argument, NULL, OPT_DUP},
-        {"reorder", required_argument, NULL, OPT_REORDER},
-        {"corrupt", required_argument, NULL, OPT_CORRUPT},
-        {"delay", required_argument, NULL, OPT_DELAY}, {"rate", required_argument, NULL, OPT_RATE},
-        {"mtu", required_argument, NULL, OPT_MTU},   {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->sc = &scenarios[0];
     o->bytes = 1000;
     o->seed = 1;
     o->delay_ms = 10;
+    o->read_sides = SIDE_CLIENT | SIDE_SERVER;
 
     opterr = 0;
     optind = 1;
     int ch, idx;
-    while ((ch = getopt_long(argc, argv, ":s:b:p:vqh", longopts, &idx)) != -1) {
-        const char *why = NULL, *name = NULL;
-        /* The option as the user wrote it, for messages. */
-        char optname[64];
-        if (ch != '?' && ch != ':') {
-            for (const struct option *lo = longopts; lo->name; lo++)
-                if (lo->val == ch)
-                    name = lo->name;
-            snprintf(optname, sizeof(optname), "--%s", name ? name : "?");
-        }
+    while ((ch = getopt_long(argc, argv, ":s:b:p:vqh", sim_longopts, &idx)) != -1) {
         switch (ch) {
         case 's':
             o->sc = find_scenario(optarg);
@@ -957,28 +1281,13 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
                 return EXIT_USAGE;
             }
             break;
-        case 'b': why = args_u64(optarg, 0, MAX_BYTES, &o->bytes); break;
-        case OPT_SEED: why = args_u64(optarg, 0, UINT64_MAX, &o->seed); break;
-        case 'p':
-            if (!*optarg)
-                why = "is empty";
-            o->pcap = optarg;
-            break;
         case 'v': o->verbose = true; break;
         case 'q': o->quiet = true; break;
         case OPT_ASCII: o->ascii = true; break;
         case 'h': cmd_sim_usage(stdout); return 0;
-        case OPT_LOSS: why = args_probability(optarg, &o->loss); break;
-        case OPT_DUP: why = args_probability(optarg, &o->dup); break;
-        case OPT_REORDER: why = args_probability(optarg, &o->reorder); break;
-        case OPT_CORRUPT: why = args_probability(optarg, &o->corrupt); break;
-        case OPT_DELAY: why = args_double(optarg, 0, 60000, &o->delay_ms); break;
-        case OPT_RATE: why = args_double(optarg, 0.001, 1e6, &o->rate_mbit); break;
-        case OPT_MTU: why = args_u64(optarg, 68, 65535, &o->mtu); break;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
-        case '?':
-        default: {
+        case '?': {
             const char *arg = argv[optind - 1];
             if (strncmp(arg, "--", 2) == 0 && strchr(arg, '=') && optopt)
                 return usage_error("option '%.*s' takes no value", (int)(strchr(arg, '=') - arg),
@@ -987,9 +1296,12 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
                 return usage_error("unknown option '%s'", arg);
             return usage_error("unknown option '-%c'", optopt);
         }
+        default: {
+            const char *why = sim_option(ch, optarg, o);
+            if (why)
+                return args_bad_value("sim", sim_longopts, ch, optarg, why);
         }
-        if (why)
-            return usage_error("%s '%s' %s", optname, optarg, why);
+        }
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
@@ -1002,17 +1314,20 @@ static uint64_t derive_seed(uint64_t seed, uint64_t what) {
     return mix64(seed ^ mix64(what));
 }
 
-static void config_side(struct sk_config *cfg, uint32_t addr, uint64_t seed) {
+static void config_side(struct sk_config *cfg, uint32_t addr, uint64_t seed, uint64_t mtu) {
     sk_config_default(cfg);
     cfg->addr = addr;
     cfg->prefix_len = 24;
     cfg->random_seed = seed;
+    /* The link's MTU is the stacks' too: the MSS each announces follows from it (RFC 9293
+     * §3.7.1), so neither sends a datagram the link would drop. */
+    if (mtu)
+        cfg->mtu = (uint16_t)mtu;
 }
 
 static void set_link(struct run *r) {
     const struct sim_opts *o = r->o;
     struct sk_memlink_faults f = {0};
-    f.loss = o->loss;
     f.dup = o->dup;
     f.reorder = o->reorder;
     f.reorder_us = REORDER_HOLD_US;
@@ -1020,8 +1335,13 @@ static void set_link(struct run *r) {
     f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
     f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
     f.mtu = (uint16_t)o->mtu;
-    sk_memlink_set_faults(r->sim.link, 0, &f);
-    sk_memlink_set_faults(r->sim.link, 1, &f);
+    for (int side = 0; side < 2; side++) {
+        f.loss = o->loss[side];
+        f.burst_enter = o->burst[side].enter;
+        f.burst_exit = o->burst[side].exit;
+        f.burst_loss = o->burst[side].loss;
+        sk_memlink_set_faults(r->sim.link, side, &f);
+    }
     if (r->sc->drop_first_syn) {
         struct sk_memlink_rule rule = {
             .from_side = 0, .tcp_flags_mask = SK_TCP_SYN | SK_TCP_ACK,
@@ -1031,20 +1351,42 @@ static void set_link(struct run *r) {
     }
 }
 
+/* The earliest time a slow reader wants to read again, SK_TIME_NEVER if none waits. */
+static sk_time_us apps_wake(const struct run *r) {
+    sk_time_us t = SK_TIME_NEVER;
+    for (int side = 0; side < 2; side++)
+        if (r->app[side].conn && r->app[side].read_wake < t)
+            t = r->app[side].read_wake;
+    return t;
+}
+
 /* Steps the simulation until nothing is left to happen. False (with r->stopped set) if it
- * had to be stopped: the virtual time limit, or far more segments than the data needs. */
+ * had to be stopped: an hour of virtual time (plus the longest reader pause) without a byte
+ * read or a state changed, or far more segments than the data needs. A transfer may take as
+ * long as it likes while it moves. */
 static bool run_to_idle(struct run *r) {
+    sk_time_us stall_us = STALL_LIMIT_US;
+    for (int i = 0; i < r->o->npauses; i++)
+        stall_us += r->o->pause[i].len_us;
     apps_drive(r);
-    for (uint64_t steps = 0; steps < MAX_STEPS; steps++) {
-        if (!sk_sim_step(&r->sim, RUN_LIMIT_US)) {
+    for (;;) {
+        sk_time_us give_up = r->last_progress + stall_us, wake = apps_wake(r);
+        sk_time_us limit = wake < give_up ? wake : give_up;
+        if (!sk_sim_step(&r->sim, limit)) {
+            if (r->sim.now == wake && wake < give_up) {
+                apps_drive(r); /* a slow reader's turn to read */
+                continue;
+            }
             /* Nothing before the limit: settled if nothing is pending at all. */
             if (sk_memlink_next_deadline(r->sim.link) == SK_TIME_NEVER &&
                 sk_stack_next_deadline(r->sim.stack[0]) == SK_TIME_NEVER &&
-                sk_stack_next_deadline(r->sim.stack[1]) == SK_TIME_NEVER)
+                sk_stack_next_deadline(r->sim.stack[1]) == SK_TIME_NEVER &&
+                apps_wake(r) == SK_TIME_NEVER)
                 return true;
             snprintf(r->stopped, sizeof(r->stopped),
-                     "still busy after %llu s of virtual time",
-                     (unsigned long long)(RUN_LIMIT_US / 1000000));
+                     "nothing read and no state changed for %llu s of virtual time "
+                     "(stopped at %.3f s)", (unsigned long long)(stall_us / 1000000),
+                     r->sim.now / 1e6);
             return false;
         }
         apps_drive(r);
@@ -1056,9 +1398,6 @@ static bool run_to_idle(struct run *r) {
             return false;
         }
     }
-    snprintf(r->stopped, sizeof(r->stopped), "stopped after %llu simulation steps",
-             (unsigned long long)MAX_STEPS);
-    return false;
 }
 
 int cmd_sim(int argc, char **argv) {
@@ -1082,12 +1421,13 @@ int cmd_sim(int argc, char **argv) {
     /* Even at 1-byte segments with every one lost a few times, far fewer than this. */
     r->seg_cap = 20000 + 40 * (r->bytes / 500);
     r->buf = buf;
-    r->app[0] = (struct app){.side = 0, .name = "client"};
-    r->app[1] = (struct app){.side = 1, .name = "server"};
+    for (int side = 0; side < 2; side++)
+        r->app[side] = (struct app){.side = side, .name = side ? "server" : "client",
+                                    .read_period = UINT64_MAX, .read_wake = SK_TIME_NEVER};
 
     struct sk_config ca, cb;
-    config_side(&ca, ADDR_CLIENT, derive_seed(o.seed, 1));
-    config_side(&cb, ADDR_SERVER, derive_seed(o.seed, 2));
+    config_side(&ca, ADDR_CLIENT, derive_seed(o.seed, 1), o.mtu);
+    config_side(&cb, ADDR_SERVER, derive_seed(o.seed, 2), o.mtu);
     int err = sk_sim_init(&r->sim, &ca, &cb, derive_seed(o.seed, 3), 0);
     if (err) {
         fprintf(stderr, "synack sim: cannot set up the simulation: %s\n", strerror(-err));
@@ -1107,7 +1447,8 @@ int cmd_sim(int argc, char **argv) {
         }
         r->sim.pcap = pcap;
     }
-    if (!o.quiet) {
+    r->ladder_skipped = !o.quiet && r->bytes > LADDER_MAX_BYTES;
+    if (!o.quiet && !r->ladder_skipped) {
         struct ladder_options lo = {.ascii = o.ascii, .verbose = o.verbose,
                                     .names = {"client", "server"}};
         r->lad = ladder_new(&lo);
@@ -1131,7 +1472,11 @@ int cmd_sim(int argc, char **argv) {
     if (rc == 0) {
         struct verdict vd = {0};
         check_outcome(r, finished, &vd);
-        if (!o.quiet) {
+        if (r->ladder_skipped) {
+            print_header(r);
+            printf("(no ladder for more than %llu bytes: it would hold every segment in memory)"
+                   "\n\n", (unsigned long long)LADDER_MAX_BYTES);
+        } else if (!o.quiet) {
             print_header(r);
             char t0[64], t1[64];
             snprintf(t0, sizeof(t0), "client 10.0.0.1:%u", r->app[0].lport);
