@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "synack/trace.h"
+#include "wire/wire.h"
 
 #define ADDR_A 0x0a000001u
 #define ADDR_B 0x0a000002u
@@ -89,6 +90,47 @@ void tt_config(struct sk_config *c, int side, uint32_t buf_bytes, uint16_t mtu, 
     c->rto_min_us = 200000;
 }
 
+/* Learns each side's announced window scale and highest offered right edge from the segments
+ * it sends, and judges each TCP segment it drops against that edge. */
+static void on_trace(void *ctx, int side, const struct sk_trace_event *ev)
+{
+    struct tt_run *r = ctx;
+    struct tt_side *s = &r->s[side];
+    const struct tt_side *peer = &r->s[1 - side];
+    if (ev->kind == SK_TRACE_SEG_OUT) {
+        const struct sk_trace_segment *g = &ev->u.seg;
+        if (g->flags & SK_TCP_SYN) {
+            s->syn_wscale = (g->opts & SK_OPT_WSCALE) ? g->wscale : -1;
+            return; /* RFC 7323 §2.2: the window of a SYN is never scaled */
+        }
+        if (!(g->flags & SK_TCP_ACK))
+            return;
+        int shift = s->syn_wscale >= 0 && peer->syn_wscale >= 0 ? s->syn_wscale : 0;
+        uint32_t edge = g->ack + ((uint32_t)g->wnd << shift);
+        if (!s->edge_valid || (int32_t)(edge - s->right_edge) > 0)
+            s->right_edge = edge;
+        s->edge_valid = true;
+        return;
+    }
+    if (ev->kind != SK_TRACE_DROP || ev->frame == NULL || !s->edge_valid)
+        return;
+    struct sk_ipv4_hdr ip;
+    struct sk_tcp_hdr h;
+    if (sk_ipv4_parse(ev->frame, ev->frame_len, &ip) != 0 || ip.proto != SK_IPPROTO_TCP ||
+        sk_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, false, &h) != 0)
+        return;
+    uint32_t len = (uint32_t)h.payload_len + ((h.flags & SK_TCP_FIN) ? 1 : 0);
+    if ((h.flags & (SK_TCP_SYN | SK_TCP_RST)) || (int32_t)(h.seq + len - s->right_edge) > 0)
+        return;
+    if (s->inwin_drops++ == 0) {
+        s->first_inwin.time = ev->time;
+        s->first_inwin.seq = h.seq;
+        s->first_inwin.len = len;
+        s->first_inwin.right_edge = s->right_edge;
+        s->first_inwin.reason = (int)ev->u.drop.reason;
+    }
+}
+
 struct tt_run *tt_new(const struct sk_config *a, const struct sk_config *b, uint64_t seed,
                       uint32_t delay_us)
 {
@@ -103,8 +145,12 @@ struct tt_run *tt_new(const struct sk_config *a, const struct sk_config *b, uint
     struct sk_memlink_faults f = {.delay_us = delay_us};
     sk_memlink_set_faults(r->sim.link, 0, &f);
     sk_memlink_set_faults(r->sim.link, 1, &f);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         r->s[i].bad_at = UINT64_MAX;
+        r->s[i].syn_wscale = -1;
+    }
+    r->sim.trace = on_trace;
+    r->sim.trace_ctx = r;
     assert_int_equal(sk_tcp_listen(r->sim.stack[1], TT_PORT, 4, &r->listener), 0);
     assert_int_equal(sk_tcp_connect(r->sim.stack[0], 0, ADDR_B, TT_PORT, &r->s[0].c), 0);
     sk_time_us limit = r->sim.now + 60000000;
@@ -314,5 +360,12 @@ void tt_report(const struct tt_run *r, const char *name)
                 (unsigned long long)k.drops[SK_DROP_TCP_RCV_WINDOW],
                 (unsigned long long)k.drops[SK_DROP_TCP_PAWS], (double)s->last_read_at / 1e6,
                 (double)r->sim.now / 1e6);
+        if (s->inwin_drops)
+            fprintf(stderr, "%s side %c: %llu in-window drops, the first at %.6fs: seq %u len %u "
+                            "(right edge offered %u) dropped as %s\n",
+                    name, i ? 'b' : 'a', (unsigned long long)s->inwin_drops,
+                    (double)s->first_inwin.time / 1e6, s->first_inwin.seq, s->first_inwin.len,
+                    s->first_inwin.right_edge,
+                    sk_drop_reason_name((enum sk_drop_reason)s->first_inwin.reason));
     }
 }

@@ -39,6 +39,16 @@ struct tt_side {
     uint32_t cwnd_max;
     int error;                        /* first connection error seen */
     sk_time_us last_read_at;          /* virtual time of the last byte read (stalls show here) */
+    /* The window this side offered, as seen on the wire (RFC 7323 §2.3: the field shifted
+     * by the scale this side announced, when both SYNs carried the option). */
+    int syn_wscale;                   /* shift announced in our SYN, -1 if none */
+    bool edge_valid;
+    uint32_t right_edge;              /* highest SEG.ACK + SEG.WND * 2^shift offered so far */
+    /* Segments this side dropped although they lay inside a window it had offered: their
+     * sequence range (len > 0) ends at or before the right edge, or a bare ACK at or before
+     * it. Zero-window probes, one byte past the edge, are not counted. */
+    uint64_t inwin_drops;
+    struct { sk_time_us time; uint32_t seq, len, right_edge; int reason; } first_inwin;
 };
 
 struct tt_run {
