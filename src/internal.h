@@ -116,6 +116,7 @@ struct sk_tcp {
     uint16_t rcv_mss;                   /* MSS we announced */
     uint8_t snd_wscale, rcv_wscale;
     uint32_t ts_recent;
+    sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
     uint32_t ts_last_rtx;               /* our TSval when we last retransmitted */
 
@@ -125,6 +126,8 @@ struct sk_tcp {
     sk_time_us rtt_start;
     uint8_t retries;                    /* consecutive timeouts of the current timer */
     uint8_t persist_shift;              /* zero-window probe backoff */
+    uint8_t probes_out;                 /* zero-window probes the peer has not answered */
+    sk_time_us probe_sent;              /* when the last zero-window probe went out */
     bool keepalive;
     uint8_t ka_cnt, ka_probes;
     uint32_t ka_intvl_us;
@@ -136,6 +139,7 @@ struct sk_tcp {
     const struct sk_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
+    bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
     struct {                            /* RFC 9438 §4.1.2, windows in segments */
         double w_max;                   /* W_max */
         double w_last_max;              /* cwnd_prior: cwnd before the last reduction */

@@ -57,6 +57,7 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ecn = 2;
     cfg->ecn_syn_retries = 1;
     cfg->tlp = true;
+    cfg->ack_at_window_edge = true;
     cfg->arp_timeout_us = 60000000;
     cfg->arp_retry_us = 1000000;
     cfg->arp_retries = 3;
@@ -371,7 +372,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "frames_in", "frames_out", "bytes_in", "bytes_out", "ip_in", "ip_out",
         "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
-        "tcp_timewait_reused", "tcp_tail_loss_probes", "tcp_tlp_recoveries", "alloc_failures",
+        "tcp_timewait_reused", "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
+        "tcp_probe_timeouts", "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
         "icmp_out", "udp_in", "udp_out"};
     const uint64_t vals[] = {
@@ -379,7 +381,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
         c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
         c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_tail_loss_probes,
-        c->tcp_tlp_recoveries, c->alloc_failures, c->limit_connections,
+        c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
         c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out};
     size_t off = 0;

@@ -148,6 +148,13 @@ struct sk_config {
      * 9293 and Linux's default allow; an old duplicate RST could then let an old segment
      * through). Off by default. */
     bool rfc1337;
+    /* A segment without data whose SEG.SEQ is exactly RCV.NXT+RCV.WND (the right edge) is
+     * acceptable. RFC 9293 §3.10.7.4's table wants SEG.SEQ < RCV.NXT+RCV.WND, but a peer that
+     * filled our window while one of its segments is missing sends its pure ACKs from exactly
+     * there, and dropping them throws away its acknowledgments of our data for as long as the
+     * hole lasts (Linux's tcp_sequence and FreeBSD's window trimming accept them). On by
+     * default; false is the RFC's strict test. */
+    bool ack_at_window_edge;
 
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
@@ -226,6 +233,8 @@ struct sk_stack_counters {
     uint64_t tcp_active_opens, tcp_passive_opens, tcp_established, tcp_conn_failed;
     uint64_t tcp_timewait_reused;
     uint64_t tcp_tail_loss_probes, tcp_tlp_recoveries;
+    uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
+    uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     uint64_t drops_total;

@@ -72,6 +72,7 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     if ((o->present & SK_OPT_TIMESTAMP) && cfg->opt_timestamps && offered) {
         c->flags |= TF_TS;
         c->ts_recent = o->ts_val;
+        c->ts_recent_age = c->st->now;
     }
     uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
     uint32_t mss = min_u32(peer_mss, c->rcv_mss);
@@ -243,8 +244,14 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
 static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, uint32_t wnd)
 {
     uint32_t nxt = c->rcv_nxt;
-    if (seg_len == 0)
-        return wnd == 0 ? seq == nxt : seq_le(nxt, seq) && seq_lt(seq, nxt + wnd);
+    if (seg_len == 0) {
+        if (wnd == 0)
+            return seq == nxt;
+        /* sk_config.ack_at_window_edge: a pure ACK from the right edge itself. */
+        if (c->st->cfg.ack_at_window_edge && seq == nxt + wnd)
+            return true;
+        return seq_le(nxt, seq) && seq_lt(seq, nxt + wnd);
+    }
     if (wnd == 0)
         return false;
     uint32_t last = seq + seg_len - 1;
@@ -266,6 +273,15 @@ static bool time_wait_reusable(const struct sk_tcp *c, const struct sk_tcp_hdr *
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP))
         return seq_gt(h->opts.ts_val, c->ts_recent);
     return seq_gt(h->seq, c->rcv_nxt);
+}
+
+/* RFC 7323 §5.5: after 24 days without an update TS.Recent is no longer valid: the peer's 1 ms
+ * (or faster) timestamp clock may have run more than 2^31 ticks since, so comparing with it
+ * would call every new segment old and wedge an idle connection for good. */
+#define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000)
+static bool ts_recent_valid(const struct sk_tcp *c)
+{
+    return c->st->now - c->ts_recent_age <= PAWS_IDLE_US;
 }
 
 static bool fin_acked(const struct sk_tcp *c)
@@ -430,9 +446,10 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         return;
     }
 
-    /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate. */
+    /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate, unless
+     * TS.Recent itself is stale (§5.5). */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
-        seq_lt(h->opts.ts_val, c->ts_recent)) {
+        ts_recent_valid(c) && seq_lt(h->opts.ts_val, c->ts_recent)) {
         drop(st, c, s, SK_DROP_TCP_PAWS);
         sk_tcp_send_ack(c);
         return;
@@ -602,8 +619,11 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     }
     /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
-        seq_le(s->seq, c->last_ack_sent) && seq_ge(h->opts.ts_val, c->ts_recent))
+        seq_le(s->seq, c->last_ack_sent) &&
+        (seq_ge(h->opts.ts_val, c->ts_recent) || !ts_recent_valid(c))) {
         c->ts_recent = h->opts.ts_val;
+        c->ts_recent_age = st->now;
+    }
     if (!fin_was_acked && fin_acked(c)) {
         switch (c->state) {
         case SK_TCP_FIN_WAIT_1:
@@ -718,6 +738,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     }
     c->last_rcv = st->now;
     c->ka_probes = 0;
+    c->probes_out = 0; /* the peer is alive: zero-window probes are answered */
     if (c->state == SK_TCP_SYN_SENT)
         syn_sent_input(c, &s);
     else

@@ -174,6 +174,33 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
     }
 }
 
+/* The right edge of what the receive ring can hold: RCV.NXT plus the ring's free bytes. It
+ * never moves left (in-order data moves RCV.NXT and fills the ring by the same amount; reading
+ * frees room), so an edge advertised within it stays within it. */
+static uint32_t rcv_capacity_edge(const struct sk_tcp *c)
+{
+    uint32_t room = c->rcv.buf ? c->rcv.size - c->rcv.len
+                               : sk_rcv_ring_bytes(c, c->rcvbuf_size);
+    return c->rcv_nxt + room;
+}
+
+/* The 16-bit window field for `wnd` bytes at a shift of `shift` (RFC 7323 §2.3). Scaling
+ * rounds down, which would pull the right edge back by up to 2^shift - 1 bytes when RCV.NXT has
+ * moved by an amount that is not a multiple of 2^shift; RFC 1122 §4.2.2.16 asks us not to shrink
+ * the window, so the field is rounded up instead, but only where the ring can hold every byte
+ * up to the rounded edge. Otherwise it is rounded down: RFC 7323 §2.4 lets the edge recede by
+ * less than 2^shift, and the peer may still send up to the old edge (RCV.ADV), which is always
+ * within the ring. Rounding up unconditionally let the edge creep a little further beyond the
+ * buffer on every ACK to a reader that was not reading, until in-window data no longer fit. */
+static uint32_t window_field(const struct sk_tcp *c, uint32_t wnd, uint8_t shift)
+{
+    uint32_t field = wnd >> shift;
+    if (shift > 0 && seq_lt(c->rcv_nxt + (field << shift), c->rcv_adv) &&
+        seq_le(c->rcv_nxt + ((field + 1) << shift), rcv_capacity_edge(c)))
+        field++;
+    return field > 65535 ? 65535 : field;
+}
+
 /* Sends a segment on connection c and does the receive-side bookkeeping every ACK implies. */
 static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len)
 {
@@ -198,12 +225,8 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
         }
         /* RFC 7323 §2.2: the window in a SYN is never scaled. */
         uint8_t shift = (flags & SK_TCP_SYN) ? 0 : c->rcv_wscale;
-        uint32_t field = wnd >> shift;
-        /* Scaling rounds down; round up instead where that would pull the edge back
-         * (RFC 7323 §2.4 leaves the rounding to us, RFC 1122 §4.2.2.16 forbids shrinking). */
-        if (!(flags & SK_TCP_SYN) && seq_lt(c->rcv_nxt + (field << shift), c->rcv_adv))
-            field++;
-        h.wnd = field > 65535 ? 65535 : (uint16_t)field;
+        uint32_t field = window_field(c, wnd, shift);
+        h.wnd = (uint16_t)field;
         if (flags & SK_TCP_ACK) {
             uint32_t adv = c->rcv_nxt + ((uint32_t)h.wnd << shift);
             if (seq_gt(adv, c->rcv_adv) || c->state == SK_TCP_SYN_SENT)
@@ -409,7 +432,12 @@ void sk_tcp_output(struct sk_tcp *c)
         uint32_t avail = data_end - c->snd_nxt;
         uint32_t win_end = c->snd_una + c->snd_wnd;
         uint32_t room = seq_lt(c->snd_nxt, win_end) ? win_end - c->snd_nxt : 0;
-        room = min_u32(room, cwnd_room(c));
+        uint32_t cw_room = cwnd_room(c);
+        /* RFC 7661: note when cwnd, not the peer's window or the application, is what holds
+         * data back; only then has the flow shown that a larger cwnd would be used. */
+        if (avail > cw_room && cw_room <= room && cw_room < c->snd_mss)
+            c->cwnd_limited = true;
+        room = min_u32(room, cw_room);
         uint32_t len = min_u32(avail, min_u32(room, c->snd_mss));
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)

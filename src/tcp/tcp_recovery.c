@@ -52,6 +52,10 @@ static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
     return true;
 }
 
+/* Drops what SND.UNA has passed. A SACKed range that reaches SND.UNA means the receiver
+ * reneged: had it kept those bytes, its cumulative ACK would have covered them (RFC 2018 §8
+ * allows it to discard SACKed data). The whole scoreboard is then suspect and is forgotten, so
+ * that the data is sent again instead of being skipped as delivered for ever. */
 static void sb_trim(struct sk_tcp *c)
 {
     struct sk_scoreboard *sb = &c->sb;
@@ -59,10 +63,12 @@ static void sb_trim(struct sk_tcp *c)
     for (uint8_t i = 0; i < sb->n; i++) {
         if (seq_le(sb->r[i].right, c->snd_una))
             continue;
-        sb->r[k] = sb->r[i];
-        if (seq_lt(sb->r[k].left, c->snd_una))
-            sb->r[k].left = c->snd_una;
-        k++;
+        if (seq_le(sb->r[i].left, c->snd_una)) {
+            c->st->ctr.tcp_sack_reneging++;
+            sb->n = 0;
+            return;
+        }
+        sb->r[k++] = sb->r[i];
     }
     sb->n = k;
 }
@@ -260,6 +266,7 @@ static void tlp_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h);
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same)
 {
     tlp_on_ack(c, h);
+    uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     bool new_ack = seq_gt(h->ack, c->snd_una);
     bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
     uint32_t acked = new_ack ? advance_una(c, h) : 0;
@@ -304,8 +311,13 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         }
         return;
     }
-    if (acked && !ece) /* RFC 3168 §6.1.2: an ECN-Echo ACK never grows cwnd */
+    /* RFC 3168 §6.1.2: an ECN-Echo ACK never grows cwnd. RFC 7661 §4.3: nor does one while
+     * the flow does not use its cwnd (limited by the peer's window or the application): the
+     * window is grown only when sending stopped at cwnd, or at least half of it was in flight
+     * (§4.1 "validated"). Without this a receiver-limited flow grew cwnd without bound. */
+    if (acked && !ece && (c->cwnd_limited || 2ull * flight >= c->cwnd))
         c->cc->on_ack(c, acked);
+    c->cwnd_limited = false;
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
     if (!outstanding || !seq_gt(c->snd_una, c->recover - 1) || (!dup && !new_ack))
         return;
@@ -321,6 +333,10 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
      * segment. RFC 6675 §5.1: the scoreboard is kept so SACKed data is not sent again. */
     c->cc->on_rto(c);
     c->cwnd = c->snd_mss;
+    /* RFC 2018 §8: after a timeout the receiver may have reneged on what it SACKed. The range
+     * at SND.UNA is never skipped (sb_trim), the rest is kept for RFC 6675 §5.1's retransmission
+     * of holes only; a reneging receiver is caught by sb_trim on its next ACK. */
+    sb_trim(c);
     c->dupacks = 0;
     c->flags &= ~TF_RECOVERY;
     c->recover = c->snd_max;
