@@ -1,8 +1,15 @@
 /* The HTTP/1.1 static file server of examples/httpd.c and `synack serve --app http:DIR`
  * (interface and lifetimes in httpd_core.h): GET and HEAD, keep-alive (RFC 9112 §9.3),
- * Content-Length framing (RFC 9112 §6.3), pipelined requests, 404 and 405, on synack's
- * non-blocking socket API; one pass of httpd_poll serves every connection as far as the
- * sockets allow.
+ * Content-Length framing (RFC 9112 §6.3), Content-Type from the file's extension (RFC 9110
+ * §8.3), pipelined requests, 404 and 405, on synack's non-blocking socket API; one pass of
+ * httpd_poll serves every connection as far as the sockets allow.
+ *
+ * A response is handed to the stack whole: headers and the start of the body in one write,
+ * then writes of whole segments. The sockets have Nagle off (TCP_NODELAY), so every write
+ * leaves at once as its own segments; headers written alone would be a small segment of their
+ * own, and the body behind it would leave as a second flight (with Nagle on, it would wait for
+ * the ACK of the headers, which a client delays by up to 40 ms or more, RFC 9293 §3.8.6.3).
+ * A response that fits in one segment therefore leaves as one segment.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -37,6 +44,7 @@ struct httpd {
     uint64_t requests, not_found;
     httpd_end_fn on_end;
     void *on_end_ctx;
+    char out[65536]; /* the write being made: one connection at a time, in httpd_poll */
 };
 
 /* err: 0 when the peer closed, else why the connection ends (a negative errno). */
@@ -66,6 +74,26 @@ static bool file_path(const struct httpd *h, const char *path, char *out, size_t
     return w > 0 && (size_t)w < cap;
 }
 
+/* RFC 9110 §8.3: the media type of a file, by its extension (case-insensitive). */
+static const char *content_type(const char *file)
+{
+    static const char *const types[][2] = {
+        {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},   {"js", "text/javascript; charset=utf-8"},
+        {"json", "application/json"},         {"txt", "text/plain; charset=utf-8"},
+        {"png", "image/png"},                 {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},               {"gif", "image/gif"},
+        {"svg", "image/svg+xml"},             {"ico", "image/vnd.microsoft.icon"},
+        {"pdf", "application/pdf"},           {"wasm", "application/wasm"},
+    };
+    const char *slash = strrchr(file, '/');
+    const char *dot = strrchr(slash ? slash : file, '.');
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcasecmp(dot + 1, types[i][0]) == 0)
+            return types[i][1];
+    return "application/octet-stream";
+}
+
 /* Parses one complete request (header ending in CRLF CRLF) and sets up the response. */
 static void start_response(struct httpd *h, struct conn *c, size_t req_end)
 {
@@ -89,6 +117,7 @@ static void start_response(struct httpd *h, struct conn *c, size_t req_end)
     char file[2048];
     struct stat sb;
     const char *status = "200 OK";
+    const char *type = "text/plain; charset=utf-8"; /* of the error messages */
     uint64_t len = 0;
     h->requests++;
     if (k != 3 || (!head_only && strcmp(method, "GET") != 0)) {
@@ -100,16 +129,17 @@ static void start_response(struct httpd *h, struct conn *c, size_t req_end)
         h->not_found++;
     } else {
         len = (uint64_t)sb.st_size;
+        type = content_type(file);
     }
     const char *msg = status[0] == '2' ? "" : status;
     if (status[0] != '2')
         len = strlen(msg);
     c->head_len = (size_t)snprintf(c->head, sizeof(c->head),
                                    "HTTP/1.1 %s\r\nServer: synack-httpd\r\n"
-                                   "Content-Length: %llu\r\nConnection: %s\r\n%s\r\n%s",
-                                   status, (unsigned long long)len,
+                                   "Content-Type: %s\r\nContent-Length: %llu\r\n"
+                                   "Connection: %s\r\n\r\n%s",
+                                   status, type, (unsigned long long)len,
                                    c->close_after ? "close" : "keep-alive",
-                                   status[0] == '2' ? "" : "Content-Type: text/plain\r\n",
                                    head_only ? "" : msg);
     c->head_off = 0;
     c->body_left = head_only || c->body == NULL ? 0 : len;
@@ -122,37 +152,69 @@ static void start_response(struct httpd *h, struct conn *c, size_t req_end)
     c->req_len -= req_end;
 }
 
+/* How much of an n-byte write to make now, out of `room` free in the send buffer, when `last`
+ * says whether it ends the response: all of a last write; else whole segments only, so that
+ * no small segment goes out in the middle of a response. 0: wait for the send buffer to
+ * drain (it can: something is queued), unless nothing is, when a small buffer has to do. */
+static size_t write_size(const struct sk_tcp_info *ti, size_t n, bool last)
+{
+    size_t mss = ti->snd_mss ? ti->snd_mss : 536;
+    if (last || n % mss == 0)
+        return n;
+    if (n > mss)
+        return n - n % mss;
+    return ti->sndbuf_used == 0 ? n : 0;
+}
+
+/* Fills buf with the rest of the header and as much of the body as fits in cap; *hn is the
+ * header's share. A file that shrank since stat() ends the response early (and then the
+ * connection: nothing honest is left to send). */
+static size_t fill(struct conn *c, char *buf, size_t cap, size_t *hn)
+{
+    size_t n = c->head_len - c->head_off;
+    if (n > cap)
+        n = cap;
+    memcpy(buf, c->head + c->head_off, n);
+    *hn = n;
+    size_t want = cap - n;
+    if (want > c->body_left)
+        want = (size_t)c->body_left;
+    size_t got = want ? fread(buf + n, 1, want, c->body) : 0;
+    if (got < want) {
+        c->close_after = true;
+        c->body_left = got;
+    }
+    return n + got;
+}
+
 /* Sends what the socket takes; true while the response is not complete. */
 static bool pump(struct httpd *h, struct conn *c)
 {
-    while (c->head_off < c->head_len) {
-        ssize_t n = sk_send(h->st, c->fd, c->head + c->head_off, c->head_len - c->head_off, 0);
-        if (n < 0)
-            return n == -EAGAIN;
-        c->head_off += (size_t)n;
-        c->out += (uint64_t)n;
-    }
-    char buf[16384];
-    while (c->body_left > 0) {
-        size_t room = sk_tcp_writable(sk_socket_tcp(h->st, c->fd));
+    char *buf = h->out;
+    struct sk_tcp *t = sk_socket_tcp(h->st, c->fd);
+    while (c->head_off < c->head_len || c->body_left > 0) {
+        size_t room = t ? sk_tcp_writable(t) : 0;
         if (room == 0)
-            return true;
-        size_t want = room < sizeof(buf) ? room : sizeof(buf);
-        if (want > c->body_left)
-            want = (size_t)c->body_left;
-        size_t got = fread(buf, 1, want, c->body);
-        if (got == 0) {
-            c->close_after = true; /* the file shrank: nothing honest left to send */
-            c->body_left = 0;
-            break;
-        }
-        ssize_t n = sk_send(h->st, c->fd, buf, got, 0);
-        if (n < 0)
+            return t != NULL;
+        struct sk_tcp_info ti;
+        sk_tcp_get_info(t, &ti);
+        size_t hn;
+        size_t n = fill(c, buf, room < sizeof(h->out) ? room : sizeof(h->out), &hn);
+        size_t body = n - hn;
+        bool last = c->head_off + hn == c->head_len && body == c->body_left;
+        size_t w = write_size(&ti, n, last);
+        ssize_t sent = w ? sk_send(h->st, c->fd, buf, w, 0) : 0;
+        if (sent < 0 && sent != -EAGAIN)
             return false;
-        if ((size_t)n < got)
-            fseek(c->body, (long)n - (long)got, SEEK_CUR);
-        c->body_left -= (uint64_t)n;
-        c->out += (uint64_t)n;
+        size_t s = sent > 0 ? (size_t)sent : 0;
+        size_t sh = s < hn ? s : hn; /* the header's part of what went */
+        c->head_off += sh;
+        c->body_left -= (uint64_t)(s - sh);
+        c->out += (uint64_t)s;
+        if (body > s - sh) /* the body bytes read but not taken are read again next time */
+            fseek(c->body, -(long)(body - (s - sh)), SEEK_CUR);
+        if (s < n)
+            return true; /* waits for room */
     }
     if (c->body) {
         fclose(c->body);
