@@ -209,7 +209,13 @@ void tt_stream(struct tt_run *r, int side, uint64_t seed, uint64_t len)
     r->s[1 - side].in_len = len;
 }
 
-static void push(struct tt_side *s)
+void tt_more(struct tt_run *r, int side, uint64_t len)
+{
+    r->s[side].out_len += len;
+    r->s[1 - side].in_len += len;
+}
+
+static void push(struct tt_side *s, bool keep_open)
 {
     while (s->sent < s->out_len) {
         size_t room = sk_tcp_writable(s->c);
@@ -225,7 +231,7 @@ static void push(struct tt_side *s)
             break;
         s->sent += (uint64_t)m;
     }
-    if (s->sent == s->out_len && !s->shut) {
+    if (s->sent == s->out_len && !s->shut && !keep_open) {
         s->shut = true;
         sk_tcp_shutdown(s->c);
     }
@@ -282,7 +288,7 @@ static void app_turn(struct tt_run *r, struct tt_side *s)
     if (s->c == NULL)
         return;
     sk_time_us now = r->sim.now, ignore = SK_TIME_NEVER;
-    push(s);
+    push(s, r->keep_open);
     if (!stopped(s, now, &ignore)) {
         if (s->rd.every_us == 0) {
             pull(s, s->rd.bytes, now);
@@ -312,7 +318,7 @@ static void watch(struct tt_side *s)
 static bool finished(const struct tt_run *r)
 {
     for (int i = 0; i < 2; i++)
-        if (!r->s[i].eof || r->s[i].got != r->s[i].in_len)
+        if ((!r->s[i].eof && !r->keep_open) || r->s[i].got != r->s[i].in_len)
             return false;
     return true;
 }

@@ -57,6 +57,7 @@ struct tt_run {
     struct tt_side s[2];
     sk_time_us established_at, done_at;
     bool watch_info;                  /* read sk_tcp_get_info after each step (wraps, cwnd) */
+    bool keep_open;                   /* no shutdown: done when every byte is read */
 };
 
 /* A configuration for side 0 (10.0.0.1) or 1 (10.0.0.2): both buffers buf_bytes, the MTU
@@ -76,6 +77,9 @@ void tt_faults(struct tt_run *r, int from_side, const struct sk_memlink_faults *
 /* Side `side` will send `len` bytes of the stream seeded `seed` (the other side expects them)
  * and then shut down. */
 void tt_stream(struct tt_run *r, int side, uint64_t seed, uint64_t len);
+
+/* Side `side` will send `len` more bytes of its stream (after a keep_open transfer). */
+void tt_more(struct tt_run *r, int side, uint64_t len);
 
 /* Runs until both sides have read the other's whole stream and its FIN, a connection fails,
  * or virtual time reaches `limit`. Returns true when both streams were read to the end (the
