@@ -4,7 +4,8 @@
  * thread (or a signal handler) wakes it; it hands frames to sk_stack_input and runs
  * sk_stack_poll with CLOCK_MONOTONIC time in microseconds. Optionally every frame, in both
  * directions, passes the seeded faults of the in-memory link (synack/memlink.h) on its way,
- * and a pcap capture records the wire as the kernel sees it.
+ * and a pcap capture records every frame at its sender's side of those faults (so frames
+ * the faults drop are in it).
  *
  * Set up: sk_loop_new, then give the stack's configuration output = sk_loop_output and
  * output_ctx = the loop, create the stack, sk_loop_set_stack. Then call sk_loop_run_once
@@ -26,6 +27,9 @@ struct sk_pcap;
 
 struct sk_loop_stats {
     uint64_t frames_read, frames_written, write_errors, wakeups;
+    /* Frames the fault link dropped (loss, its queue, its MTU) on their way to the stack
+     * (sent by the kernel) and from it (sent by the stack); 0 without faults. */
+    uint64_t lost_to_stack, lost_from_stack;
 };
 
 /* The loop does not own the tap. NULL with *err set on failure. */
@@ -38,7 +42,8 @@ SK_API void sk_loop_output(void *ctx, const uint8_t *frame, size_t len);
  * seed replays the same fault schedule for the same frame sequence. 0 or -ENOMEM. */
 SK_API int sk_loop_set_faults(struct sk_loop *l, const struct sk_memlink_faults *to_stack,
                               const struct sk_memlink_faults *from_stack, uint64_t seed);
-/* Every frame read from and written to the TAP is captured (the loop does not own it). */
+/* Every frame the kernel and the stack send is captured, before the faults act on it (the
+ * loop does not own the capture). */
 SK_API void sk_loop_set_pcap(struct sk_loop *l, struct sk_pcap *pcap);
 /* CLOCK_MONOTONIC in microseconds. */
 SK_API sk_time_us sk_loop_clock(void);

@@ -5,8 +5,14 @@
  * (up to a batch, so timers are not starved) into the stack, deliver what the fault link
  * has due, and run the stack's timers. Without faults, frames go straight between the TAP
  * and the stack; with them, through an sk_memlink whose side 0 is the kernel and side 1 the
- * stack, with no delay of its own: only loss, duplication, reordering (held back), corruption
- * and a rate limit if asked.
+ * stack, which applies exactly the faults asked for in each direction (loss, duplication,
+ * reordering, corruption, a one-way delay, a rate limit) and nothing else.
+ *
+ * The capture point is each sender's side of that fault link: a frame from the kernel is
+ * recorded when it is read from the TAP, a frame from the stack when the stack hands it over,
+ * both before the faults act. So a lossy run's capture shows every frame once, as sent, with
+ * its sender's timestamp, including the frames the link then drops (Wireshark marks their
+ * retransmissions); duplicates the link makes and the delay it adds do not appear in it.
  */
 #include "synack/loop.h"
 
@@ -102,10 +108,8 @@ int sk_loop_set_faults(struct sk_loop *l, const struct sk_memlink_faults *to_sta
     return 0;
 }
 
-static void to_kernel(struct sk_loop *l, const uint8_t *frame, size_t len, sk_time_us now)
+static void to_kernel(struct sk_loop *l, const uint8_t *frame, size_t len)
 {
-    if (l->pcap)
-        sk_pcap_write(l->pcap, now, frame, len);
     if (sk_tap_write(l->tap, frame, len) == 0)
         l->stats.frames_written++;
     else
@@ -119,7 +123,7 @@ static void deliver(void *ctx, int side, const uint8_t *frame, size_t len, sk_ti
         if (l->st)
             sk_stack_input(l->st, frame, len, now);
     } else {
-        to_kernel(l, frame, len, now);
+        to_kernel(l, frame, len);
     }
 }
 
@@ -127,10 +131,12 @@ void sk_loop_output(void *ctx, const uint8_t *frame, size_t len)
 {
     struct sk_loop *l = ctx;
     sk_time_us now = l->st ? sk_stack_now(l->st) : sk_loop_clock();
+    if (l->pcap)
+        sk_pcap_write(l->pcap, now, frame, len); /* the sender's side (see the top) */
     if (l->ml)
         sk_memlink_send(l->ml, SIDE_STACK, frame, len, now);
     else
-        to_kernel(l, frame, len, now);
+        to_kernel(l, frame, len);
 }
 
 void sk_loop_wake(struct sk_loop *l)
@@ -143,6 +149,13 @@ void sk_loop_wake(struct sk_loop *l)
 void sk_loop_get_stats(const struct sk_loop *l, struct sk_loop_stats *out)
 {
     *out = l->stats;
+    struct sk_memlink_stats to = {0}, from = {0};
+    if (l->ml) {
+        sk_memlink_get_stats(l->ml, SIDE_KERNEL, &to);
+        sk_memlink_get_stats(l->ml, SIDE_STACK, &from);
+    }
+    out->lost_to_stack = to.lost + to.queue_drops + to.mtu_drops;
+    out->lost_from_stack = from.lost + from.queue_drops + from.mtu_drops;
 }
 
 static sk_time_us next_deadline(const struct sk_loop *l)
