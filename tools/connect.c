@@ -111,7 +111,8 @@ void cmd_connect_usage(FILE *out)
         "Puts synack on a TAP interface and opens one TCP connection to IP:PORT: sends FILE\n"
         "(or standard input), closes its sending side, and writes what comes back until the\n"
         "peer closes too. Exit status 0 after a clean close, 1 with a message when the\n"
-        "connection is refused, reset or times out, 2 for a usage error.\n"
+        "connection is refused, reset or times out, or there is no route to IP; 2 for a usage\n"
+        "error (a bad option, or a --send FILE that cannot be read).\n"
         "\n"
         "options:\n"
         "  --to IP:PORT         where to connect\n"
@@ -180,7 +181,7 @@ int cmd_connect(int argc, char **argv)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
         if (why)
-            return usage_error("%s '%s' %s", argv[optind - 1], optarg, why);
+            return args_bad_value("connect", longopts, ch, optarg, why);
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
@@ -197,20 +198,22 @@ int cmd_connect(int argc, char **argv)
     if (send_path) {
         cl->in_fd = strcmp(send_path, "-") == 0 ? 0 : open(send_path, O_RDONLY | O_CLOEXEC);
         if (cl->in_fd < 0) {
-            fprintf(stderr, "synack connect: cannot read %s: %s\n", send_path, strerror(errno));
+            /* A file named on the command line that is not there is a bad argument: the
+             * usage status, like any other value the command cannot take. */
+            int e = errno;
             free(cl);
-            return 1;
+            return usage_error("--send '%s': cannot read it: %s", send_path, strerror(e));
         }
     }
     cl->out_fd = strcmp(recv_path, "-") == 0
                      ? 1
                      : open(recv_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (cl->out_fd < 0) {
-        fprintf(stderr, "synack connect: cannot write %s: %s\n", recv_path, strerror(errno));
+        int e = errno;
         if (cl->in_fd > 0)
             close(cl->in_fd);
         free(cl);
-        return 1;
+        return usage_error("--recv '%s': cannot write it: %s", recv_path, strerror(e));
     }
 
     struct sk_config cfg;

@@ -160,6 +160,7 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
               struct net_env *env)
 {
     memset(env, 0, sizeof(*env));
+    env->started = sk_loop_clock();
     if (!o->tap) {
         fprintf(stderr, "synack %s: --tap IFNAME is required (see 'synack %s --help')\n", cmd, cmd);
         return EXIT_USAGE;
@@ -202,6 +203,7 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
         return 1;
     }
     if (faults_on(o)) {
+        env->faults = true;
         struct sk_memlink_faults f = {0};
         f.loss = o->loss;
         f.dup = o->dup;
@@ -259,12 +261,20 @@ void net_print_stats(FILE *out, const struct net_env *env)
 {
     char buf[8192];
     int n = sk_stack_counters_format(env->st, buf, sizeof(buf));
-    if (n > 0)
-        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
     struct sk_loop_stats ls;
     sk_loop_get_stats(env->loop, &ls);
+    /* One block with a header and a footer, written at once, so that it stands apart from
+     * the per-connection lines and a reader (or a script) finds where it starts and ends. */
+    double secs = (double)(sk_loop_clock() - env->started) / 1e6;
+    fprintf(out, "--- synack counters at %.3f s ---\n", secs);
+    if (n > 0)
+        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
     fprintf(out, "tap.frames_read %llu\ntap.frames_written %llu\ntap.write_errors %llu\n",
             (unsigned long long)ls.frames_read, (unsigned long long)ls.frames_written,
             (unsigned long long)ls.write_errors);
+    if (env->faults)
+        fprintf(out, "faults.lost_to_stack %llu\nfaults.lost_from_stack %llu\n",
+                (unsigned long long)ls.lost_to_stack, (unsigned long long)ls.lost_from_stack);
+    fprintf(out, "--- end of counters ---\n");
     fflush(out);
 }

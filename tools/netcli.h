@@ -40,12 +40,14 @@ enum {
     "  --addr A.B.C.D/LEN   synack's address and the connected network's prefix length\n"   \
     "  --gateway A.B.C.D    default gateway (default: none, only the connected network)\n"  \
     "  --mac MAC            synack's Ethernet address (default: random, locally administered)\n" \
-    "  --pcap FILE          capture every frame on the TAP (Wireshark, tshark)\n"            \
+    "  --pcap FILE          capture every frame as its sender sent it, before the faults\n" \
+    "                       below (so lost frames are in it; Wireshark, tshark)\n"          \
     "  --stats              print the stack's counters at exit (SIGUSR1: at any time)\n"     \
     "\n"                                                                                     \
     "faults on the wire (both directions, seeded, as in `synack sim`):\n"                    \
     "  --loss P  --dup P  --reorder P  --corrupt P   probabilities (0.01 or 1%%)\n"           \
-    "  --delay MS  --rate MBIT                       one-way delay and a rate limit\n"        \
+    "  --delay MS  --rate MBIT                       one-way delay (the RTT grows by 2 x MS)\n" \
+    "                                                and a rate limit, each direction\n"    \
     "  --seed N                                      the fault schedule's seed (default 1)\n"
 
 struct net_opts {
@@ -64,6 +66,8 @@ struct net_env {
     struct sk_loop *loop;
     struct sk_stack *st;
     struct sk_pcap *pcap;
+    sk_time_us started; /* when net_setup ran: the counters' dump says the time since */
+    bool faults;        /* the fault options put a fault link between TAP and stack */
 };
 
 /* Signals: set by the handlers, read by the loops. */
@@ -82,7 +86,8 @@ void net_addr_str(uint32_t a, char *buf, size_t size);
 int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
               struct net_env *env);
 void net_teardown(const char *cmd, struct net_env *env);
-/* Prints the counters (and the loop's) to out. */
+/* Prints the counters (the stack's, the loop's, the fault link's) to out as one block
+ * between "--- synack counters at T s ---" and "--- end of counters ---". */
 void net_print_stats(FILE *out, const struct net_env *env);
 
 #endif

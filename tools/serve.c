@@ -223,7 +223,7 @@ static void reap_done(struct serve *s)
 void cmd_serve_usage(FILE *out)
 {
     fprintf(out,
-        "usage: synack serve --tap IFNAME --addr A.B.C.D/PREFIX --port N --app APP [options]\n"
+        "usage: synack serve --tap IFNAME --addr A.B.C.D/PREFIX --port N [--app APP] [options]\n"
         "\n"
         "Puts synack on a TAP interface and serves until SIGINT or SIGTERM: it answers ARP and\n"
         "ping, serves TCP on port N with APP (many connections at once) and UDP on the same\n"
@@ -307,7 +307,7 @@ int cmd_serve(int argc, char **argv)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
         if (why)
-            return usage_error("%s '%s' %s", argv[optind - 1], optarg, why);
+            return args_bad_value("serve", longopts, ch, optarg, why);
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);

@@ -75,14 +75,16 @@ start_serve() {
   wait_for "grep -q '^synack serve:' '$TMP/serve.out'" 5 || fail "synack serve did not start"
 }
 
-# Asks serve for its counters (SIGUSR1) and prints them.
+# Asks serve for its counters (SIGUSR1) and prints them: the lines of the new block between
+# "--- synack counters at T s ---" and "--- end of counters ---".
 serve_stats() {
   local before
-  before=$(grep -c '^frames_in' "$TMP/serve.err")
+  before=$(grep -c '^--- end of counters ---$' "$TMP/serve.err")
   kill -USR1 "$SERVE_PID"
-  wait_for "[ \$(grep -c '^frames_in' '$TMP/serve.err') -gt $before ]" 5 || fail "no stats"
-  sleep 0.1
-  awk -v n=$((before + 1)) '/^frames_in/ {k++} k == n' "$TMP/serve.err"
+  wait_for "[ \$(grep -c '^--- end of counters ---\$' '$TMP/serve.err') -gt $before ]" 5 ||
+    fail "no stats"
+  awk -v n=$((before + 1)) '/^--- synack counters at / {k++; next} /^--- end of counters ---$/ {
+    if (k == n) exit; next } k == n' "$TMP/serve.err"
 }
 
 # counter NAME: the last value of counter NAME in serve's stats dump (0 if absent).
