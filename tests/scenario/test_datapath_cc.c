@@ -155,7 +155,10 @@ static void test_unknown_congestion_control_rejected(void **state)
 }
 
 /* RFC 5681 §4.1: after an idle period longer than the RTO, cwnd is cut back to the initial
- * window (min(IW, cwnd)); after a shorter one it is kept. */
+ * window (min(IW, cwnd)); after a shorter one it is kept. The flow fills its window until the
+ * idle period (RFC 7661 §4.3: a window the flow does not use does not grow): 10 segments, each
+ * ACK of one releasing two (cwnd 20), then one ACK for all 20 in flight (+2 SMSS, RFC 3465
+ * with L = 2*SMSS): cwnd 22 segments. */
 static void test_restart_after_idle(void **state)
 {
     (void)state;
@@ -163,16 +166,21 @@ static void test_restart_after_idle(void **state)
         struct raw *r = raw_cc("cubic");
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
-        dp_send(c, 0, 10 * MSS);
-        take(r);
+        dp_send(c, 0, 30 * MSS);
+        assert_int_equal(take(r), 10);
         raw_run_for(r, RTT);
         ack_each(r, iss, 0, 10);
         assert_int_equal(info(c).cwnd, 20 * MSS);
+        assert_int_equal(take(r), 20);
+        raw_run_for(r, RTT);
+        raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(30));
+        assert_int_equal(info(c).cwnd, 22 * MSS);
         assert_int_equal(info(c).snd_una, info(c).snd_nxt);
-        raw_run_for(r, longer ? SEC(1) + 1 : MS(900)); /* RTO is 1 s */
-        dp_send(c, 10 * MSS, 30 * MSS);
-        assert_int_equal(take(r), longer ? 10 : 20);
-        assert_int_equal(info(c).cwnd, longer ? 10 * MSS : 20 * MSS);
+        /* RTO is 1 s; the last segment left one RTT before the ACK. */
+        raw_run_for(r, longer ? SEC(1) + 1 : MS(800));
+        dp_send(c, 30 * MSS, 30 * MSS);
+        assert_int_equal(take(r), longer ? 10 : 22);
+        assert_int_equal(info(c).cwnd, longer ? 10 * MSS : 22 * MSS);
         raw_free(r);
     }
 }
