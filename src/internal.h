@@ -118,7 +118,10 @@ struct sk_tcp {
     uint32_t ts_recent;
     sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
-    uint32_t ts_last_rtx;               /* our TSval when we last retransmitted */
+    /* Karn's rule for timestamp echoes (tcp_recovery.c advance_una): the segment at SND.UNA was
+     * retransmitted (una_rtx) with our TSval ts_una_rtx. */
+    bool una_rtx;
+    uint32_t ts_una_rtx;
 
     /* RFC 6298 retransmission timer state, microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;
@@ -152,6 +155,12 @@ struct sk_tcp {
     uint32_t dupacks;
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */
+    /* Lost-retransmission watch (tcp_recovery.c): the retransmission at rxt_first went out at
+     * rxt_start, when SND.MAX was rxt_fence; data above the fence SACKed an RTT later says it
+     * was lost again. */
+    bool rxt_watch;
+    uint32_t rxt_first, rxt_fence;
+    sk_time_us rxt_start;
     uint32_t ecn_recover;               /* RFC 3168 §6.1.2: one reduction per window */
     uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
     bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */

@@ -373,7 +373,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
         "tcp_timewait_reused", "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
-        "tcp_probe_timeouts", "alloc_failures",
+        "tcp_probe_timeouts", "tcp_lost_retransmits", "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
         "icmp_out", "udp_in", "udp_out"};
     const uint64_t vals[] = {
@@ -381,7 +381,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
         c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
         c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_tail_loss_probes,
-        c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts, c->alloc_failures, c->limit_connections,
+        c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts,
+        c->tcp_lost_retransmits, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
         c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out};
     size_t off = 0;

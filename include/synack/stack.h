@@ -235,6 +235,7 @@ struct sk_stack_counters {
     uint64_t tcp_tail_loss_probes, tcp_tlp_recoveries;
     uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
+    uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     uint64_t drops_total;

@@ -348,7 +348,6 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->rcv_mss = our_mss(c->st);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
     c->ts_offset = (uint32_t)sk_random(c->st);
-    c->ts_last_rtx = sk_tcp_ts_now(c) - 1;
 }
 
 /* Applies params to a new TCB, before its buffers exist and before its first segment. The MSS

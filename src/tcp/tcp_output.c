@@ -387,6 +387,10 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
     if (fin)
         flags |= SK_TCP_FIN;
     send_segment(c, seq, flags, len);
+    if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
+        c->una_rtx = true; /* sent again: see advance_una */
+        c->ts_una_rtx = sk_tcp_ts_now(c);
+    }
     uint32_t used = len + (fin ? 1 : 0);
     if (seq_gt(seq + used, c->snd_max)) {
         c->bytes_sent += seq + used - c->snd_max;

@@ -155,7 +155,56 @@ void sk_tcp_count_retransmit(struct sk_tcp *c)
     c->st->ctr.tcp_retransmits++;
     c->total_retransmits++;
     c->flags &= ~TF_RTT_TIMING; /* Karn */
-    c->ts_last_rtx = sk_tcp_ts_now(c);
+}
+
+/* ---- Lost retransmissions ----
+ * RFC 6675 repairs each hole once; a retransmission that is lost again is left to the RTO, which
+ * at a 1 s minimum and with back-off costs more than everything else under heavy loss. The
+ * time-ordering idea of RACK (RFC 8985 §6.2) applied to the oldest hole: when data sent after
+ * its retransmission has been SACKed and more than 5/4 of an SRTT has passed since it went
+ * out (a reordering allowance like RACK's reo_wnd), the retransmission is lost too. */
+
+static void rxt_watch_begin(struct sk_tcp *c)
+{
+    c->rxt_watch = true;
+    c->rxt_first = c->snd_una;
+    c->rxt_fence = c->snd_max;
+    c->rxt_start = c->st->now;
+}
+
+static bool rxt_lost(const struct sk_tcp *c)
+{
+    if (!c->rxt_watch || !(c->flags & TF_SACK) || c->snd_una != c->rxt_first || c->srtt_us == 0)
+        return false;
+    if (c->st->now - c->rxt_start < (uint64_t)c->srtt_us + c->srtt_us / 4)
+        return false;
+    return sacked_in(c, c->rxt_fence, c->snd_max) >= c->snd_mss;
+}
+
+/* On every ACK while repairing: a repaired oldest hole moves the watch to the next one; a lost
+ * retransmission is sent again (in SACK recovery, every hole from SND.UNA on is due again). */
+static void rxt_check(struct sk_tcp *c, bool new_ack)
+{
+    if (!c->rxt_watch)
+        return;
+    if (c->snd_una == c->snd_max) {
+        c->rxt_watch = false;
+        return;
+    }
+    if (new_ack && seq_gt(c->snd_una, c->rxt_first)) {
+        rxt_watch_begin(c);
+        return;
+    }
+    if (!rxt_lost(c))
+        return;
+    c->st->ctr.tcp_lost_retransmits++;
+    if (c->flags & TF_RECOVERY) {
+        c->high_rxt = c->snd_una;
+    } else {
+        sk_tcp_send_at(c, c->snd_una, c->snd_mss);
+        sk_tcp_count_retransmit(c);
+    }
+    rxt_watch_begin(c);
 }
 
 /* RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg. */
@@ -199,6 +248,7 @@ static void enter_recovery(struct sk_tcp *c)
         uint32_t used = sk_tcp_send_at(c, seq, len);
         c->high_rxt = seq + used;
         sk_tcp_count_retransmit(c);
+        rxt_watch_begin(c);
         sack_recovery_send(c);
         return;
     }
@@ -230,18 +280,24 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->sndbuf_seq += acked;
         c->bytes_acked += acked;
     }
+    /* Karn's rule, applied to echoes: when the segment at SND.UNA was sent again, an echo
+     * older than that retransmission is ambiguous. The peer may be answering the duplicate of
+     * a copy it already had, whose ACK was lost: an out-of-window duplicate does not update
+     * TS.Recent (RFC 7323 §4.3), so the echo names the original and the sample would include
+     * the whole RTO. Any other echo measures the copy that moved the peer's RCV.NXT, which is
+     * what RFC 7323 §4.1 means to measure, retransmission or not; refusing those too (as an
+     * echo older than *any* retransmission) left no sample at all under heavy loss, and the
+     * backed-off RTO stayed at tens of seconds on a 20 ms path. */
+    bool ambiguous = c->una_rtx && seq_lt(h->opts.ts_ecr, c->ts_una_rtx);
+    c->una_rtx = false;
     c->snd_una = h->ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     c->soft_error = 0; /* the path works: earlier ICMP soft errors are moot */
     sb_trim(c);
-    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn).
-     * An echo older than our last retransmission is ambiguous: the peer may be answering an
-     * earlier copy whose ACK was lost (an out-of-window duplicate does not update TS.Recent,
-     * §4.3), and one such sample of many RTOs would hold the RTO at its maximum for minutes.
-     * Karn's rule, applied to echoes. */
+    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn). */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr &&
-        seq_ge(h->opts.ts_ecr, c->ts_last_rtx)) {
+        !ambiguous) {
         uint32_t ms = sk_tcp_ts_now(c) - h->opts.ts_ecr;
         if (ms < 3600000)
             sk_tcp_rtt_sample(c, ms * 1000 + 500);
@@ -291,6 +347,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         c->flags |= TF_ECN_CWR;
     }
 
+    rxt_check(c, new_ack);
     if (c->flags & TF_RECOVERY) {
         if (new_ack && seq_ge(c->snd_una, c->recover)) {
             /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */
@@ -343,6 +400,7 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
     c->high_rxt = c->snd_una;
     c->tlp_out = false;
     sk_tcp_timer_stop(c, SK_TIMER_TLP);
+    rxt_watch_begin(c);
 }
 
 /* ---- Tail loss probe (RFC 8985 §7) ----
