@@ -466,8 +466,13 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             if (rst)
                 return;
             if (c->state == SK_TCP_SYN_RECEIVED && !seq_gt(c->snd_una, c->iss)) {
-                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. */
-                sk_tcp_retransmit(c);
+                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It goes again
+                 * with the retransmission timer left running: restarting it for each such
+                 * segment would let anyone who sends them hold the half-open TCB for ever
+                 * without its retries ever being spent. */
+                c->snd_nxt = c->iss;
+                c->flags &= ~TF_ACK_NOW;
+                sk_tcp_output(c);
                 return;
             }
             if (c->state == SK_TCP_TIME_WAIT && s->fin)

@@ -224,9 +224,40 @@ static void test_close_in_syn_sent_deletes_tcb(void **state)
     pair_free(p);
 }
 
+/* A half-open connection answers a segment that is not acceptable with its SYN,ACK again
+ * (RFC 9293 §3.10.7.4 first check), but the retransmission timer keeps running: such segments,
+ * which anyone can send, must not hold the TCB beyond its retries. With synack_retries = 2 and
+ * RFC 6298's 1 s initial RTO doubled after each timeout (§5.5), the child is gone once 1 + 2 + 4
+ * seconds have passed, whatever arrives meanwhile. */
+static void test_synrcvd_unacceptable_segments_do_not_extend_it(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.synack_retries = 2;
+    struct raw *r = raw_new(&cfg);
+    struct sk_tcp *l;
+    assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 8, &l), 0);
+    const uint32_t irs = 5000;
+    raw_send(r, .flags = SK_TCP_SYN, .seq = irs, .opts = SK_OPT_MSS, .mss = 1460);
+    assert_int_equal(counters(r->st).connections, 2);
+    /* Every 300 ms a segment far outside the window: each is answered, none restarts the timer. */
+    const sk_time_us life = 1000000 + 2000000 + 4000000;
+    for (sk_time_us t = 300000; t < life + 2000000; t += 300000) {
+        raw_run_until(r, T0 + t);
+        if (sk_tcp_accept(l, &(struct sk_tcp *){NULL}) == 0)
+            fail_msg("the half-open connection completed");
+        raw_send(r, .flags = SK_TCP_ACK, .seq = irs + 1 + 1000000, .ack = 1);
+    }
+    raw_run_until(r, T0 + life + 2000000);
+    assert_int_equal(counters(r->st).connections, 1); /* the listener alone */
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_synrcvd_unacceptable_segments_do_not_extend_it),
         TEST(test_three_way_handshake_with_options),
         TEST(test_three_way_handshake_without_options),
         TEST(test_handshake_options_declined_by_peer),
