@@ -48,6 +48,7 @@ struct net {
     uint16_t wnd;             /* the window the peer advertises (scaled or not, as agreed) */
     uint32_t snd_max;         /* highest sequence number seen on the wire */
     size_t scanned;           /* r->out entries net_snd_max has looked at */
+    bool starved;             /* the application has stopped keeping the buffer full */
 };
 
 static struct net *net_new(const char *cc, bool scaled, uint16_t wnd)
@@ -139,7 +140,8 @@ static bool net_step(struct net *n, bool lose, sk_time_us until)
     n->rcv_nxt = n->iss + 1 + (uint32_t)(k * MSS);
     n->last_ack = n->rcv_nxt;
     raw_send(n->r, .flags = ACK, .seq = IRS + 1, .ack = n->rcv_nxt, .wnd = n->wnd);
-    net_fill(n);
+    if (!n->starved)
+        net_fill(n);
     return true;
 }
 
@@ -284,41 +286,45 @@ static struct model model_new(void)
 
 /* ---------------- the tests ---------------- */
 
-/* A loss at cwnd = 100 segments, found by three duplicate ACKs: ssthresh = 0.7*cwnd (§4.6),
- * W_max = 100; NewReno fast recovery (no SACK) ends on the first ACK of everything
- * outstanding at the loss, with cwnd = min(ssthresh, FlightSize + SMSS) (RFC 6582 §3.2 step
- * 3, option 1). Then 9 s of congestion avoidance: K = cbrt((W_max - cwnd_epoch)/C), the
- * concave region up to W_max at t = K, the convex region past it, W_est reaching cwnd_prior
- * (alpha becomes 1) and at last the Reno-friendly region. */
-static void test_cubic_after_loss(void **state)
+/* The next segment to arrive is lost; the ones after it draw duplicate ACKs. On the third,
+ * ssthresh = 0.7*cwnd (§4.6) and W_max = cwnd (§4.7: no earlier W_max); NewReno fast
+ * recovery (no SACK) ends on the first ACK of everything outstanding at the loss, with
+ * cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 §3.2 step 3, option 1). */
+static void lose_one(struct net *n, struct model *m)
 {
-    (void)state;
-    struct net *n = net_new("cubic", true, WND_SCALED);
-    struct model m = model_new();
-    slow_start_to(n, &m, 100);
-
-    /* The next segment to arrive is lost; the ones after it draw duplicate ACKs. */
+    uint32_t w = m->cwnd;
     assert_true(net_step(n, true, SK_TIME_NEVER));
     uint32_t una = n->last_ack, recover = 0;
-    for (int dups = 0; dups < 3;) {
+    for (int dups = 0; dups < 3; dups++) {
         recover = net_snd_max(n); /* SND.MAX when the third duplicate arrives */
         assert_true(net_step(n, false, SK_TIME_NEVER));
         assert_int_equal(n->last_ack, una);
-        dups++;
     }
-    model_reduce(&m);
-    assert_int_equal(info(n->c).ssthresh, 100 * MSS * 7 / 10);
-    assert_int_equal(m.ssthresh, 100 * MSS * 7 / 10);
+    model_reduce(m);
+    assert_int_equal(info(n->c).ssthresh, (uint64_t)w * 7 / 10);
     while (seq_lt(n->last_ack, recover)) {
         uint32_t snd_max = net_snd_max(n);
         assert_true(net_step(n, false, SK_TIME_NEVER));
         if (!seq_lt(n->last_ack, recover)) {
             uint32_t flight = snd_max - n->last_ack;
             uint32_t f = (flight > MSS ? flight : MSS) + MSS;
-            m.cwnd = f < m.ssthresh ? f : m.ssthresh;
+            m->cwnd = f < m->ssthresh ? f : m->ssthresh;
         }
     }
-    model_check(&m, n);
+    model_check(m, n);
+}
+
+/* A loss at cwnd = 100 segments, then 9 s of congestion avoidance: K = cbrt((W_max -
+ * cwnd_epoch)/C), the concave region up to W_max at t = K, the convex region past it, W_est
+ * reaching cwnd_prior (alpha becomes 1) and at last the Reno-friendly region. */
+static void test_cubic_after_loss(void **state)
+{
+    (void)state;
+    struct net *n = net_new("cubic", true, WND_SCALED);
+    struct model m = model_new();
+    slow_start_to(n, &m, 100);
+    lose_one(n, &m);
+    assert_int_equal(m.ssthresh, 100 * MSS * 7 / 10);
     print_message("cwnd_epoch %.2f segments, W_max %.0f\n", (double)m.cwnd / MSS, m.w_max);
 
     avoid_until(n, &m, n->r->now + SEC(9));
@@ -331,6 +337,52 @@ static void test_cubic_after_loss(void **state)
     assert_true(m.region[CONVEX] > 100);
     assert_true(m.alpha_one > 100);
     assert_true(m.region[RENO_FRIENDLY] > 100);
+    net_free(n);
+}
+
+/* The application offers two segments every 50 ms for `d`: far less than cwnd, never idle
+ * (so RFC 5681 §4.1's restart does not apply). */
+static void trickle_for(struct net *n, sk_time_us d)
+{
+    sk_time_us end = n->r->now + d, next_write = n->r->now;
+    n->starved = true;
+    while (n->r->now < end) {
+        if (n->r->now >= next_write) {
+            n->queued += dp_send(n->c, n->queued, 2 * MSS);
+            next_write += MS(50);
+        }
+        if (!net_step(n, false, next_write < end ? next_write : end))
+            raw_run_until(n->r, next_write < end ? next_write : end);
+    }
+    n->starved = false;
+}
+
+/* RFC 9438 §4.2 / §5.8: t in W_cubic(t) leaves out time the flow spent application-limited.
+ * After a loss at 100 segments and 1 s of congestion avoidance (checked against the model),
+ * the application sends little for 10 s, then fills the window again. Had t run on, the
+ * curve would be far past K (W_cubic(11 s) ~ 240 segments) and cwnd would grow by the 1.5x
+ * cap each RTT; with the time left out, the curve is still below W_max, where it rises by
+ * less than one segment per RTT (3*C*(t - K)^2 * RTT < 1.2 for t in [0, K]), and W_est by at
+ * most one (§4.3): over two RTTs cwnd may grow by 4 segments, not by half. */
+static void test_cubic_application_limited_time_left_out(void **state)
+{
+    (void)state;
+    struct net *n = net_new("cubic", true, WND_SCALED);
+    struct model m = model_new();
+    slow_start_to(n, &m, 100);
+    lose_one(n, &m);
+    avoid_until(n, &m, n->r->now + SEC(1));
+    trickle_for(n, SEC(10));
+    uint32_t before = info(n->c).cwnd;
+    net_fill(n);
+    sk_time_us resume = n->r->now;
+    while (net_step(n, false, resume + 2 * RTT))
+        ;
+    uint32_t after = info(n->c).cwnd;
+    print_message("cwnd %.2f segments before, %.2f two RTTs after the application-limited "
+                  "period\n", (double)before / MSS, (double)after / MSS);
+    assert_true(after >= before);
+    assert_true(after <= before + 4 * MSS);
     net_free(n);
 }
 
@@ -425,6 +477,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_cubic_after_loss),
         TEST(test_cubic_after_timeouts),
+        TEST(test_cubic_application_limited_time_left_out),
         TEST(test_newreno_two_timeouts_keep_ssthresh),
         TEST(test_receiver_limited_cwnd_is_bounded),
     };
