@@ -738,6 +738,13 @@ static void check_outcome(const struct run *r, bool finished, struct verdict *vd
     const char *names[2] = {"client", "server"};
     if (!finished)
         fail(vd, "%s", r->stopped[0] ? r->stopped : "the run did not settle");
+    else if (sc->data && !r->app[0].err && !r->app[1].err &&
+             (r->app[0].sent != r->bytes || r->app[0].rcvd != r->bytes))
+        fail(vd, "the transfer stalled: at %.3f s nothing was in flight and no timer was armed, "
+             "with %" PRIu64 " of %" PRIu64 " bytes sent and no error",
+             (r->obs[0].last_event > r->obs[1].last_event ? r->obs[0].last_event
+                                                           : r->obs[1].last_event) / 1e6,
+             r->app[0].sent, r->bytes);
     /* Most telling first: an error, then the data, then the states. */
     for (int side = 0; side < 2; side++) {
         const struct app *a = &r->app[side];

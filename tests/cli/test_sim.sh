@@ -188,6 +188,153 @@ else
     not_ok "--bytes 0 (exit $rc): $(cat "$tmp/zero.err")"
 fi
 
+# ---- the options for long, slow and one-sided runs (issue 9); tshark reads the captures ----
+have_tshark=1
+command -v tshark >/dev/null 2>&1 || have_tshark=0
+# tcount PCAP FILTER: how many frames of PCAP match the display filter.
+tcount() {
+    tshark -r "$1" -Y "$2" -T fields -e frame.number 2>/dev/null | wc -l
+}
+# tfield PCAP FILTER FIELD: the field's values, one a line.
+tfield() {
+    tshark -r "$1" -Y "$2" -T fields -e "$3" 2>/dev/null
+}
+# summary_ok NAME BYTES: the run passed and both directions verified BYTES bytes.
+summary_ok() {
+    [ "$rc" -eq 0 ] && expect_lines "$1" "client → server +$2 bytes sent, $2 received, verified" \
+        "server → client +$2 bytes echoed, $2 received, verified" 'result +✓ PASS'
+}
+
+# --mtu sets both stacks and the link: every datagram fits, each side announces MTU - 40
+# (RFC 9293 §3.7.1: MSS = MTU less the 20-byte IPv4 and 20-byte TCP headers).
+for mtu in 1400 576 116 9000; do
+    run "mtu$mtu" --mtu $mtu --bytes 2M --quiet --pcap "$tmp/mtu$mtu.pcap"
+    if ! summary_ok "mtu$mtu" 2000000; then
+        not_ok "--mtu $mtu --bytes 2M (exit $rc): $(head -c 300 "$tmp/mtu$mtu.err")"
+        continue
+    fi
+    [ "$have_tshark" -eq 1 ] || { ok "--mtu $mtu completes (no tshark to read the capture)"; continue; }
+    max=$(tfield "$tmp/mtu$mtu.pcap" ip "ip.len" | sort -n | tail -1)
+    mss=$(tfield "$tmp/mtu$mtu.pcap" 'tcp.flags.syn == 1' tcp.options.mss_val | sort -u | tr '\n' ' ')
+    over=$(tcount "$tmp/mtu$mtu.pcap" "ip.len > $mtu")
+    if [ "$over" -eq 0 ] && [ "$max" -le "$mtu" ] && [ "$mss" = "$((mtu - 40)) " ] &&
+       grep -Eq 'over MTU 0$' "$tmp/mtu$mtu.out"; then
+        ok "--mtu $mtu: 2M verified, largest datagram $max, both SYNs announce MSS $((mtu - 40))"
+    else
+        not_ok "--mtu $mtu: $over datagrams over $mtu (largest $max), SYN MSS values '$mss'"
+    fi
+done
+
+# A long run streams: 50M both ways, verified, summary only (--bytes 100G is parsed in
+# test_args.sh; here a run 500 times shorter).
+run long --bytes 50M --quiet
+if summary_ok long 50000000 && [ "$(head -1 "$tmp/long.out")" = "summary" ]; then
+    ok "--bytes 50M --quiet verified both ways"
+else
+    not_ok "--bytes 50M --quiet (exit $rc): $(head -c 300 "$tmp/long.err")"
+fi
+# Beyond 1G the ladder is not drawn even without --quiet (checked on a run that fails at once).
+run nodraw --bytes 2G --loss 1
+if [ "$rc" -eq 1 ] && grep -q 'no ladder for more than' "$tmp/nodraw.out" &&
+   ! grep -q ' SYN .*✕' "$tmp/nodraw.out"; then
+    ok "--bytes 2G draws no ladder"
+else
+    not_ok "--bytes 2G without --quiet (exit $rc)"
+fi
+
+# Slow readers on a lossless link: nothing is ever retransmitted and nothing the receiver offered
+# is dropped (RFC 9293 §3.8.6, §3.10.7.4). The oracle is the capture: tshark finds no
+# retransmission; each side's in-window drops (tcp-out-of-order-full, tcp-unacceptable-seq) are
+# 0, and what it dropped beyond its window is exactly the zero-window probes tshark sees sent to
+# it (a probe's byte lies beyond a zero window and is answered with an ACK, RFC 9293 §3.8.6.1).
+slow_reader() {
+    local name=$1
+    shift
+    run "$name" --bytes 2M --quiet --pcap "$tmp/$name.pcap" "$@"
+    if ! summary_ok "$name" 2000000; then
+        not_ok "slow reader $*: exit $rc: $(head -c 300 "$tmp/$name.err")"
+        return
+    fi
+    if [ "$have_tshark" -eq 0 ]; then
+        ok "slow reader $* completes (no tshark)"
+        return
+    fi
+    local rtx zwp_c zwp_s
+    rtx=$(tcount "$tmp/$name.pcap" 'tcp.analysis.retransmission || tcp.analysis.fast_retransmission')
+    zwp_c=$(tcount "$tmp/$name.pcap" 'ip.dst == 10.0.0.1 && tcp.analysis.zero_window_probe')
+    zwp_s=$(tcount "$tmp/$name.pcap" 'ip.dst == 10.0.0.2 && tcp.analysis.zero_window_probe')
+    if [ "$rtx" -eq 0 ] &&
+       expect_lines "$name" "drops +client tcp-out-of-order-full 0, tcp-unacceptable-seq 0, tcp-beyond-window $zwp_c(,|\$)" \
+           "^ +server tcp-out-of-order-full 0, tcp-unacceptable-seq 0, tcp-beyond-window $zwp_s(,|\$)"; then
+        ok "slow reader $*: no retransmission in the capture, no in-window drop ($zwp_c + $zwp_s window probes)"
+    else
+        not_ok "slow reader $*: $rtx retransmissions in the capture, window probes to client $zwp_c, to server $zwp_s; $(grep -A1 'drops' "$tmp/$name.out" | tr -s ' ')"
+    fi
+}
+slow_reader read_rate --read 4k/10
+slow_reader read_server --read 1k/5 --read-side server
+slow_reader read_client --read 3000/7 --read-side client
+slow_reader read_pause --read-pause 100:3000 --read-pause 5000:2000 --read-side server
+slow_reader read_both --read 8Ki/20 --read-pause 300:1500 --mtu 576
+
+# The reader's rate is the goodput: 4000 bytes each 10 ms is 3.2 Mbit/s at most, and a reader
+# kept busy reads close to it (within 10%).
+rate=$(grep -E '^  goodput' "$tmp/read_rate.out" | sed -E 's/.*server → client ([0-9.]+) Mbit\/s.*/\1/')
+if [ -n "$rate" ] && awk -v r="$rate" 'BEGIN { exit !(r <= 3.2 && r >= 2.88) }'; then
+    ok "--read 4k/10: goodput $rate Mbit/s, at most 3.2"
+else
+    not_ok "--read 4k/10: goodput '$rate', expected 2.88 to 3.2 Mbit/s"
+fi
+# A pause is a pause: the server reads nothing from 100 ms to 3100 ms, so its window closes and
+# the client's data waits (the capture shows a zero window from the server).
+if [ "$have_tshark" -eq 1 ]; then
+    zw=$(tcount "$tmp/read_pause.pcap" 'ip.src == 10.0.0.2 && tcp.window_size == 0 && tcp.flags.syn == 0')
+    [ "$zw" -gt 0 ] && ok "--read-pause: the server advertised a zero window ($zw segments)" ||
+        not_ok "--read-pause: no zero window from the server"
+fi
+
+# One-way loss: frames are lost only in the direction asked for. The capture is taken after
+# loss at the sender, so a lost data segment is a hole in that sender's sequence (tshark:
+# tcp.analysis.lost_segment); the other direction has none, and the link's counters agree.
+one_way() {
+    local name=$1 lossy=$2 clean=$3 dir=$4
+    shift 4
+    run "$name" --bytes 1M --quiet --seed 3 --pcap "$tmp/$name.pcap" "$@"
+    if ! summary_ok "$name" 1000000; then
+        not_ok "$*: exit $rc: $(head -c 300 "$tmp/$name.err")"
+        return
+    fi
+    local holes_lossy=-1 holes_clean=-1
+    if [ "$have_tshark" -eq 1 ]; then
+        holes_lossy=$(tcount "$tmp/$name.pcap" "ip.src == $lossy && tcp.analysis.lost_segment")
+        holes_clean=$(tcount "$tmp/$name.pcap" "ip.src == $clean && tcp.analysis.lost_segment")
+    fi
+    local other=server
+    [ "$dir" = server ] && other=client
+    if [ "$holes_clean" -le 0 ] && [ "$holes_lossy" -ne 0 ] &&
+       expect_lines "$name" "$dir → $other +frames [0-9]+, lost [1-9]" \
+           "$other → $dir +frames [0-9]+, lost 0,"; then
+        ok "$*: lost frames only from the $dir ($holes_lossy holes in its stream, none in the other)"
+    else
+        not_ok "$*: holes from $lossy $holes_lossy, from $clean $holes_clean; $(grep -A1 '  link' "$tmp/$name.out" | tr -s ' ')"
+    fi
+}
+one_way loss_c2s 10.0.0.1 10.0.0.2 client --loss-c2s 5%
+one_way loss_s2c 10.0.0.2 10.0.0.1 server --loss-s2c 0.05
+one_way burst_s2c 10.0.0.2 10.0.0.1 server --burst-s2c 2%,30%,60%
+one_way burst_c2s 10.0.0.1 10.0.0.2 client --burst-c2s 0.02,0.3,0.6 --loss-s2c 0
+
+# The issue's two cases (issue 9, items 2 and 3) complete with every byte verified.
+run issue_faults --bytes 10M --loss 0.05 --reorder 0.1 --dup 0.05 --corrupt 0.01 --delay 20 \
+    --rate 100 --seed 13 --quiet
+summary_ok issue_faults 10000000 && ok "issue 9: 10M with loss, reordering, duplication, corruption" ||
+    not_ok "issue 9: 10M with every fault, seed 13 (exit $rc): $(head -c 300 "$tmp/issue_faults.err")"
+for seed in 9 2; do
+    run "issue_loss$seed" --bytes 5000000 --loss 0.30 --seed $seed --quiet
+    summary_ok "issue_loss$seed" 5000000 && ok "issue 9: 5000000 bytes at 30% loss, seed $seed" ||
+        not_ok "issue 9: 30% loss, seed $seed (exit $rc): $(head -c 300 "$tmp/issue_loss$seed.err")"
+done
+
 if [ "$failures" -ne 0 ]; then
     echo "test_sim: $failures failure(s)"
     exit 1
