@@ -215,6 +215,7 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
     c->snd_wl2 = h->ack;
     if (ack) {
         c->snd_una = h->ack;
+        c->flags |= TF_SYN_ACKED;
         c->retries = 0;
         if ((c->flags & TF_RTT_TIMING) && c->rtt_seq == c->iss) {
             c->flags &= ~TF_RTT_TIMING;
@@ -427,7 +428,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
      * there) the peer's SYN,ACK repeats the SYN we already hold (SEG.SEQ = IRS); only its ACK
      * is new. Take the old SYN off it. */
-    if (!(c->flags & TF_PASSIVE) && c->snd_una == c->iss && s->syn && !rst &&
+    if (!(c->flags & TF_PASSIVE) && !(c->flags & TF_SYN_ACKED) && s->syn && !rst &&
         (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
         s->syn = false;
         s->seq++;
@@ -465,7 +466,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             drop(st, c, s, SK_DROP_TCP_SEQ);
             if (rst)
                 return;
-            if (c->state == SK_TCP_SYN_RECEIVED && !seq_gt(c->snd_una, c->iss)) {
+            if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_SYN_ACKED)) {
                 /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It goes again
                  * with the retransmission timer left running: restarting it for each such
                  * segment would let anyone who sends them hold the half-open TCB for ever

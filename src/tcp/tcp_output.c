@@ -415,7 +415,7 @@ void sk_tcp_output(struct sk_tcp *c)
     default:
         break;
     }
-    if (!seq_gt(c->snd_una, c->iss)) {
+    if (!(c->flags & TF_SYN_ACKED)) {
         /* Our SYN is not acknowledged yet: it is the only thing we may send. */
         if (c->snd_nxt == c->iss)
             send_syn(c);
@@ -485,7 +485,7 @@ void sk_tcp_output(struct sk_tcp *c)
 void sk_tcp_retransmit(struct sk_tcp *c)
 {
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
-    if (!seq_gt(c->snd_una, c->iss)) {
+    if (!(c->flags & TF_SYN_ACKED)) {
         send_syn(c);
         return;
     }

@@ -187,7 +187,10 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
 {
     if (!c->rxt_watch)
         return;
-    if (c->snd_una == c->snd_max) {
+    /* Only while repairing: in recovery, or after a timeout until SND.UNA passes the point
+     * it was at (RFC 6582 §4's recover, set by the timeout too). */
+    if (c->snd_una == c->snd_max ||
+        (!(c->flags & TF_RECOVERY) && !seq_lt(c->snd_una, c->recover))) {
         c->rxt_watch = false;
         return;
     }
@@ -291,6 +294,14 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     bool ambiguous = c->una_rtx && seq_lt(h->opts.ts_ecr, c->ts_una_rtx);
     c->una_rtx = false;
     c->snd_una = h->ack;
+    c->flags |= TF_SYN_ACKED;
+    /* The recovery points are compared with SND.UNA in sequence space, which only works within
+     * 2^31 of it: a connection that has no loss for 2 GiB would find them "ahead" again and
+     * never enter recovery. Once passed, they follow SND.UNA (the tests read the same). */
+    if (!(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->recover))
+        c->recover = c->snd_una;
+    if (seq_gt(c->snd_una, c->ecn_recover + 1))
+        c->ecn_recover = c->snd_una - 1;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     c->soft_error = 0; /* the path works: earlier ICMP soft errors are moot */
