@@ -467,13 +467,10 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             if (rst)
                 return;
             if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_SYN_ACKED)) {
-                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It goes again
-                 * with the retransmission timer left running: restarting it for each such
-                 * segment would let anyone who sends them hold the half-open TCB for ever
-                 * without its retries ever being spent. */
-                c->snd_nxt = c->iss;
-                c->flags &= ~TF_ACK_NOW;
-                sk_tcp_output(c);
+                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It spends a
+                 * retry: restarting the timer for free on each such segment let anyone who
+                 * sends them hold the half-open TCB for ever. */
+                sk_tcp_resend_synack(c);
                 return;
             }
             if (c->state == SK_TCP_TIME_WAIT && s->fin)

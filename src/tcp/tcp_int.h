@@ -82,6 +82,10 @@ static inline bool sk_tcp_timer_on(const struct sk_tcp *c, enum sk_timer_kind k)
 }
 /* (Re)arms the keep-alive timer from the last segment received, if keep-alives are on. */
 void sk_tcp_keepalive_arm(struct sk_tcp *c);
+/* SYN-RECEIVED: the SYN,ACK goes again in answer to a segment (a repeated SYN), and counts as
+ * one of its retransmissions, backing the timer off; without retries left it is sent without
+ * touching the timer. Either way the half-open TCB ends within its retry limit. */
+void sk_tcp_resend_synack(struct sk_tcp *c);
 /* RFC 6298 §2: a new RTT measurement. */
 void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
 int sk_timer_update(struct sk_tcp *c);

@@ -51,16 +51,38 @@ void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us)
     c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (var > granularity_us ? var : granularity_us));
 }
 
+/* Retransmissions allowed in the current state before the connection gives up. */
+static uint8_t retry_limit(const struct sk_tcp *c)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    if (c->state == SK_TCP_SYN_SENT)
+        return cfg->syn_retries;
+    if ((c->flags & TF_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED)
+        return cfg->synack_retries;
+    return cfg->data_retries;
+}
+
+void sk_tcp_resend_synack(struct sk_tcp *c)
+{
+    if (c->retries >= retry_limit(c)) {
+        /* No retry left: answer, and let the running timer end it. */
+        c->snd_nxt = c->iss;
+        c->flags &= ~TF_ACK_NOW;
+        sk_tcp_output(c);
+        return;
+    }
+    c->retries++;
+    c->rto_us = clamp_rto(c, 2ull * c->rto_us);
+    sk_tcp_count_retransmit(c);
+    sk_tcp_retransmit(c);
+}
+
 /* RFC 6298 §5.4-5.6: retransmit the earliest unacknowledged segment, back the timer off.
  * RFC 5681 §3.1 (4): after a timeout cwnd is one segment, ssthresh half the flight. */
 static void on_retransmit_timeout(struct sk_tcp *c)
 {
-    const struct sk_config *cfg = &c->st->cfg;
     bool syn_phase = c->state == SK_TCP_SYN_SENT || c->state == SK_TCP_SYN_RECEIVED;
-    uint8_t limit = c->state == SK_TCP_SYN_SENT       ? cfg->syn_retries
-                    : (c->flags & TF_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED
-                        ? cfg->synack_retries
-                        : cfg->data_retries;
+    uint8_t limit = retry_limit(c);
     if (c->snd_una == c->snd_max)
         return; /* everything was acknowledged meanwhile */
     if (!syn_phase && c->snd_wnd == 0) {
