@@ -109,10 +109,15 @@ static void on_trace(void *ctx, int side, const struct sk_trace_event *ev)
         uint32_t edge = g->ack + ((uint32_t)g->wnd << shift);
         if (!s->edge_valid || (int32_t)(edge - s->right_edge) > 0)
             s->right_edge = edge;
+        if (!s->edge_valid || (int32_t)(g->ack - s->ack_sent) > 0)
+            s->ack_sent = g->ack;
         s->edge_valid = true;
         return;
     }
     if (ev->kind != SK_TRACE_DROP || ev->frame == NULL || !s->edge_valid)
+        return;
+    /* Only TCP's judgements count: a corrupted frame failing its checksum is the link's doing. */
+    if (ev->u.drop.reason < SK_DROP_TCP_SEQ || ev->u.drop.reason > SK_DROP_TCP_AFTER_CLOSE)
         return;
     struct sk_ipv4_hdr ip;
     struct sk_tcp_hdr h;
@@ -122,6 +127,8 @@ static void on_trace(void *ctx, int side, const struct sk_trace_event *ev)
     uint32_t len = (uint32_t)h.payload_len + ((h.flags & SK_TCP_FIN) ? 1 : 0);
     if ((h.flags & (SK_TCP_SYN | SK_TCP_RST)) || (int32_t)(h.seq + len - s->right_edge) > 0)
         return;
+    if (len ? (int32_t)(h.seq + len - s->ack_sent) <= 0 : (int32_t)(h.seq - s->ack_sent) < 0)
+        return; /* a duplicate of what was already acknowledged */
     if (s->inwin_drops++ == 0) {
         s->first_inwin.time = ev->time;
         s->first_inwin.seq = h.seq;

@@ -44,9 +44,12 @@ struct tt_side {
     int syn_wscale;                   /* shift announced in our SYN, -1 if none */
     bool edge_valid;
     uint32_t right_edge;              /* highest SEG.ACK + SEG.WND * 2^shift offered so far */
-    /* Segments this side dropped although they lay inside a window it had offered: their
-     * sequence range (len > 0) ends at or before the right edge, or a bare ACK at or before
-     * it. Zero-window probes, one byte past the edge, are not counted. */
+    uint32_t ack_sent;                /* highest SEG.ACK sent: RCV.NXT as the peer last heard */
+    /* Segments this side dropped although they lay inside a window it had offered: new data
+     * (ending past the last ACK sent) that ends at or before the right edge, or a bare ACK
+     * between the last ACK sent and the edge (RFC 9293 §3.10.7.4's acceptability test, with
+     * what was seen on the wire). Zero-window probes, one byte past the edge, and duplicates
+     * of acknowledged data are not counted. */
     uint64_t inwin_drops;
     struct { sk_time_us time; uint32_t seq, len, right_edge; int reason; } first_inwin;
 };
