@@ -89,7 +89,9 @@ static void epoch_begin(struct sk_tcp *c, double cwnd, sk_time_us now)
 /* §4.2 / §5.8: t must not include time during which cwnd was not grown because the flow was
  * application-limited (the caller skips on_ack then). A cwnd-limited flow sees an ACK at least
  * every RTT; a gap longer than the RTO (the idle test of RFC 5681 §4.1) is such a period, and
- * the curve is shifted later by it rather than restarted. */
+ * the curve is shifted later by it rather than restarted. Shorter periods stay in t: at most
+ * one RTO each. A slow start back to ssthresh after RFC 5681 §4.1's restart falls in the gap
+ * too, so the curve resumes where it stood before the idle period. */
 static void skip_unused_time(struct sk_tcp *c, sk_time_us now)
 {
     sk_time_us gap = now - c->cubic.last_ack;
