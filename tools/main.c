@@ -42,7 +42,8 @@ static void usage(FILE *out) {
         "examples:\n"
         "  synack sim\n"
         "  synack sim --scenario simultaneous-open --ascii\n"
-        "  synack sim --bytes 100000 --loss 5%% --seed 7 --pcap run.pcap\n");
+        "  synack sim --bytes 100000 --loss 5%% --seed 7 --pcap run.pcap\n"
+        "  synack sim --bytes 10M --mtu 1400 --read 4k/10 --loss-s2c 1%% --quiet\n");
 }
 
 int main(int argc, char **argv) {
