@@ -800,8 +800,7 @@ int sk_tcp_set_congestion(struct sk_tcp *c, const char *name)
      * §4.2, with W_max unknown). Before ESTABLISHED the module's init runs as usual. */
     c->cc = cc;
     c->cc_acked = 0;
-    c->cubic.w_max = 0;
-    c->cubic.w_last_max = 0;
+    memset(&c->cubic, 0, sizeof(c->cubic));
     c->cubic.epoch_start = SK_TIME_NEVER;
     return 0;
 }

@@ -258,7 +258,7 @@ static void enter_recovery(struct sk_tcp *c)
     /* RFC 6582 §3.2 step 2-3: retransmit, cwnd = ssthresh + 3*SMSS. */
     sk_tcp_send_at(c, c->snd_una, c->snd_mss);
     sk_tcp_count_retransmit(c);
-    c->cwnd = c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss;
+    c->cwnd = sk_cc_clamp((uint64_t)c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss);
     sk_tcp_output(c);
 }
 
@@ -373,9 +373,11 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
             /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
             sk_tcp_send_at(c, c->snd_una, c->snd_mss);
             sk_tcp_count_retransmit(c);
-            c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
+            c->cwnd = c->cwnd > acked ? sk_cc_clamp((uint64_t)c->cwnd - acked + c->snd_mss) : c->snd_mss;
         } else if (dup) {
-            c->cwnd += c->snd_mss; /* step 4: inflate for each segment that left */
+            /* step 4: inflate for each segment that left (clamped: a peer can send any
+             * number of duplicate ACKs) */
+            c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
         }
         return;
     }
