@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `synack serve --app http:DIR` (the server of examples/httpd_core.c) on a TAP device in a
-# namespace, curl in the kernel's namespace as client: a 5 MB file byte-exact, HEAD with its
-# Content-Length, 404 for a missing file, keep-alive over two URLs, 8 clients at once; every
+# namespace, curl in the kernel's namespace as client: a 5 MB file byte-exact, Content-Type,
+# HEAD with its Content-Length, 404 for a missing file, keep-alive over two URLs, 8 clients at once; every
 # connection leaves its line, and SIGTERM stops serve with status 0 and the request count.
 # Usage: bash test_serve_http.sh path/to/synack
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +22,12 @@ read -r code size <"$TMP/curl.out"
 [ "$code" = 200 ] || fail "GET: status $code"
 [ "$(sha "$TMP/got.bin")" = "$(sha "$TMP/www/big.bin")" ] || fail "GET: 5 MB file differs"
 echo "GET: 200, $size bytes, byte-exact"
+
+# Content-Type from the extension (RFC 9110 §8.3): html, and octet-stream for .bin.
+[ "$(nsx curl -sS --max-time 5 -o /dev/null -w '%{content_type}' "http://$SADDR/")" = \
+  "text/html; charset=utf-8" ] || fail "Content-Type of / is not text/html"
+[ "$(nsx curl -sS --max-time 5 -I -o /dev/null -w '%{content_type}' "http://$SADDR/big.bin")" = \
+  application/octet-stream ] || fail "Content-Type of .bin is not application/octet-stream"
 
 # HEAD: the file's length and no body; 404 for a missing file.
 nsx curl -sS --max-time 5 -I "http://$SADDR/big.bin" >"$TMP/head.out" 2>&1 || fail "HEAD failed"
@@ -48,12 +54,12 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 echo "keep-alive OK; 8 concurrent clients byte-exact"
 
-# One line per connection: GET, HEAD, 404, keep-alive, 8 concurrent = 12, all closed.
-wait_for "[ \$(grep -c ' bytes, closed$' '$TMP/serve.out') -ge 12 ]" 5 ||
-  fail "expected 12 'closed' connection lines"
+# One line per connection: GET, 2 Content-Type, HEAD, 404, keep-alive, 8 concurrent = 14.
+wait_for "[ \$(grep -c ' bytes, closed$' '$TMP/serve.out') -ge 14 ]" 5 ||
+  fail "expected 14 'closed' connection lines"
 grep -Eq "^$KADDR:[0-9]+ in [0-9]+ out 524[0-9]{4} bytes, closed$" "$TMP/serve.out" ||
   fail "no connection line for the 5 MB GET"
 stop_serve
-grep -q "stopping after 12 connections, 13 HTTP requests (1 not found)" "$TMP/serve.err" ||
+grep -q "stopping after 14 connections, 15 HTTP requests (1 not found)" "$TMP/serve.err" ||
   fail "exit summary: $(grep stopping "$TMP/serve.err")"
-echo "PASS: serve --app http: GET 5 MB, HEAD, 404, keep-alive, 8 concurrent clients"
+echo "PASS: serve --app http: GET 5 MB, Content-Type, HEAD, 404, keep-alive, 8 concurrent clients"
