@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages synack needs to build and test, if any is missing.
+# Another apt-get or dpkg (unattended-upgrades on a fresh machine, say) may hold the package
+# locks: then this waits for it, up to 10 minutes, instead of failing.
 set -euo pipefail
 pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config
       iputils-ping netcat-openbsd curl wrk)
@@ -14,5 +16,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+wait_s=600
+# apt-get waits for the dpkg locks itself with DPkg::Lock::Timeout (apt >= 1.9.11; Debian 12
+# has 2.6), but `apt-get update` takes the lock of /var/lib/apt/lists without waiting: that
+# one is retried here while its error says the lock is held.
+apt=(apt-get -o "DPkg::Lock::Timeout=$wait_s")
+deadline=$((SECONDS + wait_s))
+until out=$("${apt[@]}" update -qq 2>&1); do
+  if ! grep -q "Could not get lock" <<<"$out" || [ $SECONDS -ge $deadline ]; then
+    echo "$out" >&2
+    exit 1
+  fi
+  [ -n "${said:-}" ] || { echo "install-deps: waiting for another apt-get to finish" >&2; said=1; }
+  sleep 2
+done
+"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
