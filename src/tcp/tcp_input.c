@@ -604,9 +604,11 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     }
     bool fin_was_acked = fin_acked(c);
     uint32_t old_wnd = c->snd_wnd;
-    sk_tcp_ack_process(c, h, s->len == 0 && !s->fin,
-                       ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd);
-    /* Window update, only from a segment newer than the last one that updated it. */
+    bool wnd_same = ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd;
+    /* Window update, only from a segment newer than the last one that updated it. It comes
+     * before the acknowledgment is acted on: that may send (recovery), and new data must be
+     * measured against this segment's window from this segment's ACK. The old window from the
+     * new SND.UNA reaches beyond the right edge the peer offers by all that was acknowledged. */
     if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, h->ack))) {
         c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
         c->max_snd_wnd = max_u32(c->max_snd_wnd, c->snd_wnd);
@@ -620,6 +622,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
             c->snd_nxt = c->snd_una;
         }
     }
+    sk_tcp_ack_process(c, h, s->len == 0 && !s->fin, wnd_same);
     /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
         seq_le(s->seq, c->last_ack_sent) &&

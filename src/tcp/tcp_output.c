@@ -373,11 +373,29 @@ static uint32_t cwnd_room(const struct sk_tcp *c)
     return seq_gt(end, c->snd_nxt) ? end - c->snd_nxt : 0;
 }
 
+/* The payload of a full segment now. RFC 2018 §4 asks for SACK blocks on every ACK while
+ * out-of-order data is held, and in a flow carrying data both ways most ACKs carry data: if
+ * the blocks were left out of those (no room beside a full MSS of payload), the peer would see
+ * neither SACK information nor duplicate ACKs (RFC 5681 §2: only segments without data count)
+ * and could only wait for its RTO. So the payload gives way to the blocks, as the MSS counts
+ * no options (RFC 6691): 2 bytes of kind and length and 8 per block, padded to 4. */
+static uint32_t payload_mss(const struct sk_tcp *c)
+{
+    uint32_t n = 0;
+    if (c->flags & TF_SACK)
+        n = c->ooo.n + (c->dsack_left != c->dsack_right ? 1u : 0u);
+    if (n == 0)
+        return c->snd_mss;
+    uint32_t fit = (c->flags & TF_TS) ? 3 : 4; /* 40 bytes of options in all */
+    uint32_t opt = (2 + 8 * min_u32(n, fit) + 3) & ~3u;
+    return c->snd_mss > 2 * opt ? c->snd_mss - opt : c->snd_mss;
+}
+
 uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
 {
     uint32_t data_end = c->sndbuf_seq + c->snd.len;
     uint32_t avail = seq_lt(seq, data_end) ? data_end - seq : 0;
-    uint32_t len = min_u32(avail, min_u32(max_len, c->snd_mss));
+    uint32_t len = min_u32(avail, min_u32(max_len, payload_mss(c)));
     bool fin = fin_may_go(c) && seq + len == data_end;
     if (len == 0 && !fin)
         return 0;
@@ -437,17 +455,18 @@ void sk_tcp_output(struct sk_tcp *c)
         uint32_t win_end = c->snd_una + c->snd_wnd;
         uint32_t room = seq_lt(c->snd_nxt, win_end) ? win_end - c->snd_nxt : 0;
         uint32_t cw_room = cwnd_room(c);
+        uint32_t mss = payload_mss(c);
         /* RFC 7661: note when cwnd, not the peer's window or the application, is what holds
          * data back; only then has the flow shown that a larger cwnd would be used. */
-        if (avail > cw_room && cw_room <= room && cw_room < c->snd_mss)
+        if (avail > cw_room && cw_room <= room && cw_room < mss)
             c->cwnd_limited = true;
         room = min_u32(room, cw_room);
-        uint32_t len = min_u32(avail, min_u32(room, c->snd_mss));
+        uint32_t len = min_u32(avail, min_u32(room, mss));
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)
             break;
         /* Both rules hold back new data only: what was sent before goes again as it can. */
-        if (len > 0 && len < c->snd_mss && !fin && c->snd_nxt == c->snd_max) {
+        if (len > 0 && len < mss && !fin && c->snd_nxt == c->snd_max) {
             if (len < avail) {
                 /* RFC 9293 §3.8.6.2.1: window-limited; wait for a useful window. */
                 if (len < c->max_snd_wnd / 2)
