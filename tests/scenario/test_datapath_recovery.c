@@ -235,6 +235,33 @@ static void test_sack_recovery_resends_only_holes(void **state)
     raw_free(r);
 }
 
+/* RFC 9293 §3.10.7.4: the window a segment carries is measured from that segment's ACK. An
+ * ACK that moves SND.UNA by one segment and keeps the peer's right edge where it was (the
+ * window one segment smaller) also starts SACK recovery: what recovery sends must stay left of
+ * that edge. Measuring the old window from the new SND.UNA put it one segment further right. */
+static void test_recovery_sends_nothing_beyond_the_right_edge(void **state)
+{
+    (void)state;
+    struct raw *r = raw_cc("cubic");
+    uint32_t iss;
+    struct peer_opts po = {.sack = true, .wnd = 10 * MSS};
+    struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
+    assert_int_equal(dp_send(c, 0, 20 * MSS), 20 * MSS);
+    for (unsigned i = 0; i < 10; i++) /* the window, and IW, are 10 segments */
+        dp_expect_data(r, ACK, S(i), IRS + 1, MSS);
+    raw_expect_none(r);
+    raw_run_for(r, RTT);
+    /* Segment 0 arrives, 1 is lost, 2..4 arrive: ACK S(1), SACK S(2)-S(5), window 9 segments,
+     * so the right edge stays at S(10). */
+    uint8_t o[40];
+    size_t n = dp_opts(o, false, 0, 0, (const uint32_t[][2]){{S(2), S(5)}}, 1);
+    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(1), .wnd = 9 * MSS, .raw_opts = o,
+             .raw_opts_len = n);
+    dp_expect_data(r, ACK, S(1), IRS + 1, MSS); /* RFC 6675: the hole goes at once */
+    raw_expect_none(r);                         /* and nothing at or beyond S(10) */
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +272,7 @@ int main(void)
         TEST(test_early_retransmit_two_segments),
         TEST(test_no_early_retransmit_with_four_segments),
         TEST(test_sack_recovery_resends_only_holes),
+        TEST(test_recovery_sends_nothing_beyond_the_right_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
