@@ -109,12 +109,43 @@ static void test_no_sack_blocks_without_sack_permitted(void **state)
     raw_free(r);
 }
 
+/* RFC 2018 §4: while out-of-order data is held, every ACK carries SACK blocks, data segments
+ * included. A full-sized payload leaves no room for them on a 1500-byte MTU, so it gives way:
+ * one block is 2 + 8 bytes of option, padded to 12 (RFC 6691: the MSS counts no options), and
+ * every datagram still fits the MTU. Without this the peer of a flow with data both ways saw no
+ * SACK information and no duplicate ACKs (RFC 5681 §2 counts only segments without data). */
+static void test_data_segments_carry_sack_blocks(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = sack_conn(r, &iss);
+    peer_data(r, iss, 1000, 1000); /* a hole at [0, 1000) */
+    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 1000, D + 2000});
+    assert_int_equal(dp_send(c, 0, 3 * MSS), 3 * MSS);
+    /* 3 * 1460 bytes as three segments of 1448, each with the block; the 36 left wait for
+     * an ACK (RFC 896: one small segment at a time, and data is in flight). */
+    uint32_t seq = iss + 1;
+    for (int i = 0; i < 3; i++) {
+        size_t k = r->cursor;
+        raw_expect(r, ACK, seq, D);
+        dp_expect_sack(r, k, {D + 1000, D + 2000});
+        assert_int_equal(r->out[k].len, MSS - 12);
+        seq += MSS - 12;
+    }
+    /* 20 (IPv4) + 20 (TCP) + 12 (SACK) + 1448: the MTU exactly. */
+    assert_int_equal(20 + 20 + 12 + (MSS - 12), 1500);
+    raw_expect_none(r);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_sack_blocks_and_dsack),
         TEST(test_sack_blocks_in_recency_order),
         TEST(test_no_sack_blocks_without_sack_permitted),
+        TEST(test_data_segments_carry_sack_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
