@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs synack into a temporary prefix and builds an outside program against it, twice:
 # with `pkg-config --cflags --libs synack` and with CMake's find_package(synack). Each runs the
-# echo example (two stacks in one process over the in-memory simulator) and must verify.
+# echo example (two stacks in one process over the in-memory simulator) and must verify; the
+# pkg-config build as docs/getting-started.md says (with its rpath) starts without
+# LD_LIBRARY_PATH. Then the program of docs/getting-started.md itself: as many lines as its
+# heading says, built with the doc's command line, and (as root, in a network namespace of its
+# own) started on a TAP device where the kernel's bytes come back through it.
 # Usage: test_install.sh SOURCE_DIR BUILD_DIR CC SANITIZE(ON/OFF)
 set -euo pipefail
 src=$1 build=$2 cc=${3:-cc} sanitize=${4:-OFF}
@@ -33,6 +37,14 @@ cp "$src/examples/echo.c" "$tmp/outside/echo.c"
 out=$(LD_LIBRARY_PATH=$prefix/lib "$tmp/outside/echo" 200000)
 echo "$out"
 [[ $out == *verified* ]] || { echo "FAIL: $out"; exit 1; }
+# As docs/getting-started.md says: the rpath from pkg-config, and the program starts with no
+# LD_LIBRARY_PATH at all.
+rpath=-Wl,-rpath,$(pkg-config --variable=libdir synack)
+"$cc" -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror "${extra[@]}" \
+    "$tmp/outside/echo.c" -o "$tmp/outside/echo-rpath" $flags "$rpath"
+out=$(env -u LD_LIBRARY_PATH "$tmp/outside/echo-rpath" 100000)
+[[ $out == *verified* ]] || { echo "FAIL: with the rpath: $out"; exit 1; }
+echo "pkg-config build with the doc's rpath: starts without LD_LIBRARY_PATH, verified"
 # The shared library, not a copy of the objects, was linked.
 deps=$(LD_LIBRARY_PATH=$prefix/lib ldd "$tmp/outside/echo")
 [[ $deps == *"$prefix/lib/libsynack.so"* ]] || { echo "FAIL: not linked to the installed libsynack.so"; exit 1; }
@@ -63,4 +75,63 @@ cmake --build "$tmp/cm/build" >>"$tmp/cm.log" 2>&1 || { cat "$tmp/cm.log"; exit 
 out=$(LD_LIBRARY_PATH=$prefix/lib "$tmp/cm/build/echo" 100000)
 [[ $out == *verified* ]] || { echo "FAIL: $out"; exit 1; }
 echo "find_package(synack) + synack::synack: verified"
+
+# The program of docs/getting-started.md: the first C block after "## A stack on TAP in N
+# lines" has N lines, builds with the doc's command and starts.
+doc=$src/docs/getting-started.md
+claim=$(sed -n 's/^## A stack on TAP in \([0-9][0-9]*\) lines$/\1/p' "$doc")
+[[ -n $claim ]] || { echo "FAIL: no '## A stack on TAP in N lines' in $doc"; exit 1; }
+awk '/^## A stack on TAP in/ {f = 1} f && /^```c$/ {c = 1; next} c && /^```$/ {exit} c' "$doc" \
+    >"$tmp/outside/app.c"
+lines=$(wc -l <"$tmp/outside/app.c")
+[[ $lines -eq $claim ]] || { echo "FAIL: the doc says $claim lines, its program has $lines"; exit 1; }
+"$cc" "${extra[@]}" "$tmp/outside/app.c" $(pkg-config --cflags --libs synack) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir synack)" -o "$tmp/outside/app"
+deps=$(env -u LD_LIBRARY_PATH ldd "$tmp/outside/app")
+[[ $deps == *"libsynack.so.0 => $prefix/lib"* ]] ||
+    { echo "FAIL: the doc's program does not find libsynack.so.0: $deps"; exit 1; }
+echo "docs/getting-started.md: $lines lines as claimed, built with the doc's command"
+if [[ $(id -u) -ne 0 ]]; then
+    echo "(not root: the doc's program is not started on a TAP device)"
+    echo "PASS"
+    exit 0
+fi
+# Root: a namespace of its own with tap0 as the doc sets it up; the kernel sends 64 KiB
+# through the program's echo service and must get every byte back.
+ns=sk-install-$$
+app_pid=
+ip netns add "$ns"
+trap 'set +e; [[ -n $app_pid ]] && { kill "$app_pid"; wait "$app_pid"; } 2>/dev/null
+      ip netns del "$ns"; rm -rf "$tmp"' EXIT
+ip netns exec "$ns" ip link set lo up
+ip netns exec "$ns" ip tuntap add dev tap0 mode tap
+ip netns exec "$ns" ip addr add 10.0.0.1/24 dev tap0
+ip netns exec "$ns" ip link set tap0 up
+(exec env -u LD_LIBRARY_PATH nsenter --net="/var/run/netns/$ns" "$tmp/outside/app" \
+    >"$tmp/app.out" 2>"$tmp/app.err") &
+app_pid=$!
+got=$(ip netns exec "$ns" python3 -c '
+import socket, sys, time
+data = bytes(range(256)) * 256
+for _ in range(50):  # the program needs a moment to open the TAP
+    try:
+        s = socket.create_connection(("10.0.0.2", 7), timeout=0.2)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("no connection")
+s.settimeout(10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while len(got) < len(data):
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(len(got), got == data)') || { echo "FAIL: the doc's program: $got $(cat "$tmp/app.err")"; exit 1; }
+[[ $got == "65536 True" ]] || { echo "FAIL: the doc's program echoed: $got"; exit 1; }
+kill -0 "$app_pid" || { echo "FAIL: the doc's program exited: $(cat "$tmp/app.err")"; exit 1; }
+echo "docs/getting-started.md: the program runs on tap0 and echoes 65536 bytes"
 echo "PASS"
