@@ -378,6 +378,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->rfc793_syn = v != 0;
     } else if (strcmp(key, "bsd_time_wait") == 0) {
         c->bsd_time_wait = v != 0;
+    } else if (strcmp(key, "ack_at_window_edge") == 0) {
+        c->ack_at_window_edge = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         c->random_seed = (uint64_t)strtoull(val, NULL, 0);
     } else if (strcmp(key, "giveup") == 0) {
