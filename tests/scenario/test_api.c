@@ -1,17 +1,20 @@
 /* Scenario: what each application call returns in each state, resource limits (backlog,
- * connection count), listener teardown, malformed segments, and sequence-number wraparound. */
+ * connection count), listener teardown, malformed segments, and sequence-number wraparound.
+ * Every ISS expected here is RFC 6528's, computed from the key the test gives the stack
+ * (tests/ref/ref_isn.h); the peer's ISNs are the test's own. */
 #include <string.h>
 
-#include "harness.h"
+#include "../ref/ref_raw.h"
 
 /* Data sent in SYN-SENT is queued (send returns n) and goes out with the handshake's ACK. */
 static void test_send_in_syn_sent_is_queued(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 1);
     struct sk_tcp *c;
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
     assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
-    uint32_t iss = info(c).iss;
     raw_expect(r, SYN, iss, 0);
     assert_int_equal(sk_tcp_send(c, "early", 5), 5);
     raw_expect_none(r); /* nothing but the SYN before it is acknowledged */
@@ -30,10 +33,11 @@ static void test_send_in_syn_sent_is_queued(void **state)
 static void test_shutdown_in_syn_sent_sends_fin_after_handshake(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 2);
     struct sk_tcp *c;
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
     assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
-    uint32_t iss = info(c).iss;
     raw_expect(r, SYN, iss, 0);
     assert_int_equal(sk_tcp_shutdown(c), 0);
     expect_state(c, SK_TCP_SYN_SENT);
@@ -50,7 +54,8 @@ static void test_shutdown_in_syn_sent_sends_fin_after_handshake(void **state)
 static void test_user_call_errors(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 3);
     struct sk_tcp *l, *l2, *c, *d, *x;
     char buf[8];
     assert_int_equal(sk_tcp_listen(r->st, 9000, 4, &l), 0);
@@ -64,7 +69,7 @@ static void test_user_call_errors(void **state)
     assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, 0, &x), -EINVAL);
 
     uint32_t iss;
-    c = raw_connect(r, 1000, &iss);
+    c = ref_raw_connect(r, &key, 1000, &iss);
     assert_int_equal(sk_tcp_accept(c, &x), -EINVAL); /* not a listener */
     assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &d),
                      -EADDRINUSE);
@@ -134,14 +139,15 @@ static void test_connection_limit_enomem(void **state)
 static void test_close_listener_resets_children(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 4);
     struct sk_tcp *l;
     assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 4, &l), 0);
+    uint32_t iss1 = ref_raw_iss(r, &key, RAW_LOCAL_PORT, 40001);
     raw_send(r, .sport = 40001, .flags = SYN, .seq = 1000);
-    uint32_t iss1 = r->out[r->cursor].seq;
     raw_expect(r, SYN | ACK, iss1, 1001);
+    uint32_t iss2 = ref_raw_iss(r, &key, RAW_LOCAL_PORT, 40002);
     raw_send(r, .sport = 40002, .flags = SYN, .seq = 2000);
-    uint32_t iss2 = r->out[r->cursor].seq;
     raw_expect(r, SYN | ACK, iss2, 2001);
     raw_send(r, .sport = 40002, .flags = ACK, .seq = 2001, .ack = iss2 + 1);
     raw_expect_none(r);
@@ -164,11 +170,12 @@ static void test_close_listener_resets_children(void **state)
 static void test_abort_listener_resets_children(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 5);
     struct sk_tcp *l;
     assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 4, &l), 0);
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
     raw_send(r, .flags = SYN, .seq = 1000);
-    uint32_t iss = r->out[r->cursor].seq;
     raw_expect(r, SYN | ACK, iss, 1001);
     sk_tcp_abort(l);
     raw_expect(r, RST, iss + 1, 0);
@@ -180,7 +187,8 @@ static void test_abort_listener_resets_children(void **state)
 static void test_malformed_segments_dropped_and_counted(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct ref_key key;
+    struct raw *r = ref_raw_new(NULL, &key, 6);
     struct sk_tcp *l;
     assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 4, &l), 0);
     raw_send(r, .flags = SYN, .seq = 1, .bad_csum = true);
@@ -203,7 +211,7 @@ static void test_malformed_segments_dropped_and_counted(void **state)
     /* A well-formed SYN still works; an unknown option of a valid length is skipped. */
     static const uint8_t unknown_ok[] = {30, 4, 0, 0};
     raw_send(r, .flags = SYN, .seq = 1, .raw_opts = unknown_ok, .raw_opts_len = 4);
-    raw_expect(r, SYN | ACK, r->out[r->cursor < r->nout ? r->cursor : 0].seq, 2);
+    raw_expect(r, SYN | ACK, ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT), 2);
     raw_free(r);
 }
 
@@ -212,18 +220,19 @@ static void test_malformed_segments_dropped_and_counted(void **state)
 static void test_sequence_wraparound(void **state)
 {
     (void)state;
-    /* RFC 6528: ISN = F(4-tuple) + t/4 µs. Probe F once, then start a stack at the time that
-     * puts the ISN at 0xFFFFFFF0. */
-    struct raw *probe = raw_new(NULL);
-    struct sk_tcp *pc;
-    assert_int_equal(sk_tcp_connect(probe->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &pc), 0);
-    uint32_t delta = 0xFFFFFFF0u - info(pc).iss;
-    raw_free(probe);
-    sk_time_us start = T0 + 4ull * delta;
-    struct raw *r = raw_new_at(NULL, start);
+    /* RFC 6528: ISN = M + F(4-tuple, key), M = t/4 µs. With F computed here for the test's
+     * key, start the stack at the time that puts the ISN at 0xFFFFFFF0. */
+    struct ref_key key;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    ref_isn_config(&cfg, &key, 7);
+    uint32_t f = ref_isn(&key, ADDR_A, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, 0); /* M = 0 */
+    /* 4 * 2^32 µs on top: the 4 µs clock has wrapped once too (about 4.8 hours). */
+    sk_time_us start = 4ull * (uint32_t)(0xFFFFFFF0u - f) + 4ull * 0x100000000ull;
+    struct raw *r = ref_raw_new_at(&cfg, &key, 7, start);
+    assert_int_equal(ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT), 0xFFFFFFF0u);
     uint32_t iss;
-    struct sk_tcp *c = raw_connect(r, 0xFFFFFFF8u, &iss);
-    assert_int_equal(iss, 0xFFFFFFF0u);
+    struct sk_tcp *c = ref_raw_connect(r, &key, 0xFFFFFFF8u, &iss);
     sk_tcp_set_nodelay(c, true);
 
     /* Ours: 40 bytes from 0xFFFFFFF1 to 0x00000019. */
