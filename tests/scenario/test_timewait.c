@@ -1,7 +1,16 @@
 /* Scenario: reusing a 4-tuple held in TIME-WAIT (RFC 6191; RFC 1122 §4.2.2.13 without
  * timestamps). The stack closed first as the passive opener, so its TIME-WAIT TCB and a
  * listener share the port; a new SYN either reopens the 4-tuple or is refused. */
-#include "harness.h"
+#include "../ref/ref_raw.h"
+
+/* The ISN key of the stack under test (tests/ref/ref_isn.h): every ISS below is RFC 6528's for
+ * it, computed here. The peer's ISNs are the test's own. */
+static struct ref_key key;
+
+static struct raw *keyed_raw(const struct sk_config *cfg)
+{
+    return ref_raw_new(cfg, &key, 9);
+}
 
 /* Passive open with timestamps, then the stack closes first and ends in TIME-WAIT.
  * The peer used ISN 1000 and TSval 100..102. Returns the TIME-WAIT connection's ISS. */
@@ -9,11 +18,9 @@ static uint32_t into_time_wait(struct raw *r, struct sk_tcp **l, bool ts)
 {
     assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 4, l), 0);
     uint8_t o = SK_OPT_MSS | (ts ? SK_OPT_TIMESTAMP : 0);
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
     raw_send(r, .flags = SYN, .seq = 1000, .opts = o, .mss = 1460, .ts_val = 100);
-    const struct raw_out *sa = &r->out[r->cursor];
-    uint32_t iss = sa->seq;
-    uint32_t tsv = sa->ts_val;
-    raw_expect(r, SYN | ACK, iss, 1001);
+    uint32_t tsv = raw_expect(r, SYN | ACK, iss, 1001)->ts_val; /* the peer echoes it */
     uint8_t ot = ts ? SK_OPT_TIMESTAMP : 0;
     raw_send(r, .flags = ACK, .seq = 1001, .ack = iss + 1, .opts = ot, .ts_val = 101,
              .ts_ecr = tsv);
@@ -33,13 +40,16 @@ static uint32_t into_time_wait(struct raw *r, struct sk_tcp **l, bool ts)
 static void test_time_wait_reused_by_syn_with_newer_timestamp(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct raw *r = keyed_raw(NULL);
     struct sk_tcp *l, *c;
-    into_time_wait(r, &l, true);
+    uint32_t iss = into_time_wait(r, &l, true);
     raw_run_for(r, SEC(1));
+    /* The new incarnation's ISS is RFC 6528's for now: the same F, M 250000 ticks on, so
+     * above the old incarnation's last sequence number. */
+    uint32_t iss2 = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    assert_true((int32_t)(iss2 - (iss + 2)) > 0);
     raw_send(r, .flags = SYN, .seq = 500, .opts = SK_OPT_MSS | SK_OPT_TIMESTAMP, .mss = 1460,
              .ts_val = 103);
-    uint32_t iss2 = r->out[r->cursor].seq;
     raw_expect(r, SYN | ACK, iss2, 501);
     assert_int_equal(counters(r->st).tcp_timewait_reused, 1);
     assert_int_equal(counters(r->st).connections, 2); /* listener + the new child */
@@ -56,7 +66,7 @@ static void test_time_wait_reused_by_syn_with_newer_timestamp(void **state)
 static void test_time_wait_syn_with_old_timestamp_is_not_accepted(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct raw *r = keyed_raw(NULL);
     struct sk_tcp *l, *c;
     uint32_t iss = into_time_wait(r, &l, true);
     raw_send(r, .flags = SYN, .seq = 5000, .opts = SK_OPT_MSS | SK_OPT_TIMESTAMP, .mss = 1460,
@@ -77,7 +87,7 @@ static void test_time_wait_reuse_without_timestamps_by_sequence(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.opt_timestamps = false;
-    struct raw *r = raw_new(&cfg);
+    struct raw *r = keyed_raw(&cfg);
     struct sk_tcp *l, *c;
     uint32_t iss = into_time_wait(r, &l, false);
 
@@ -88,8 +98,8 @@ static void test_time_wait_reuse_without_timestamps_by_sequence(void **state)
     raw_expect_none(r);
     assert_int_equal(counters(r->st).tcp_timewait_reused, 0);
 
+    uint32_t iss2 = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
     raw_send(r, .flags = SYN, .seq = 200000, .opts = SK_OPT_MSS, .mss = 1460);
-    uint32_t iss2 = r->out[r->cursor].seq;
     raw_expect(r, SYN | ACK, iss2, 200001);
     assert_int_equal(counters(r->st).tcp_timewait_reused, 1);
     raw_send(r, .flags = ACK, .seq = 200001, .ack = iss2 + 1);
@@ -101,7 +111,7 @@ static void test_time_wait_reuse_without_timestamps_by_sequence(void **state)
 static void test_rst_ends_time_wait_by_default(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct raw *r = keyed_raw(NULL);
     struct sk_tcp *l;
     into_time_wait(r, &l, false);
     raw_send(r, .flags = RST, .seq = 1002);
@@ -118,7 +128,7 @@ static void test_rfc1337_keeps_time_wait_against_rst(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.rfc1337 = true;
-    struct raw *r = raw_new(&cfg);
+    struct raw *r = keyed_raw(&cfg);
     struct sk_tcp *l;
     uint32_t iss = into_time_wait(r, &l, false);
     uint64_t before = counters(r->st).drops[SK_DROP_TCP_RST_INVALID];
