@@ -242,14 +242,16 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
 }
 
 /* RFC 9293 §3.10.7.4 first check: is any of the segment inside the receive window? */
-static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, uint32_t wnd)
+static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, uint32_t wnd,
+                       bool rst)
 {
     uint32_t nxt = c->rcv_nxt;
     if (seg_len == 0) {
         if (wnd == 0)
             return seq == nxt;
-        /* sk_config.ack_at_window_edge: a pure ACK from the right edge itself. */
-        if (c->st->cfg.ack_at_window_edge && seq == nxt + wnd)
+        /* sk_config.ack_at_window_edge: a pure ACK from the right edge itself; never a RST,
+         * which RFC 5961 §3.2 drops there without a challenge ACK. */
+        if (c->st->cfg.ack_at_window_edge && !rst && seq == nxt + wnd)
             return true;
         return seq_le(nxt, seq) && seq_lt(seq, nxt + wnd);
     }
@@ -459,7 +461,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     /* First: the sequence number. A zero window still lets ACK and RST through when
      * SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4, "special allowance"). */
     bool text_blocked = false;
-    if (!acceptable(c, s->seq, seg_len, wnd)) {
+    if (!acceptable(c, s->seq, seg_len, wnd, rst)) {
         if (wnd == 0 && s->seq == c->rcv_nxt) {
             text_blocked = true;
         } else {
