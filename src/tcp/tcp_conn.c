@@ -6,6 +6,7 @@
  * stack entry point (the reap list), so no pointer on the call stack dangles.
  */
 #include "tcp/tcp_cc.h"
+#include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
 #include "util/rand.h"
 
@@ -405,6 +406,11 @@ int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr
         return -ENOENT;
     if (out == NULL || raddr == 0 || rport == 0 || raddr == st->cfg.addr)
         return -EINVAL;
+    /* RFC 1122 §3.3.1.1: an off-link destination with no gateway has no next hop. Say so now,
+     * as Linux's connect() does, instead of sending SYNs that IP drops until the retries end. */
+    bool bcast;
+    if (sk_ip_route(st, raddr, &bcast) == 0)
+        return -EHOSTUNREACH;
     sk_enter(st);
     int err = 0;
     if (local_port == 0) {

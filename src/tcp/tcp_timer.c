@@ -128,6 +128,11 @@ static void on_persist(struct sk_tcp *c)
         sk_tcp_terminate(c, -ETIMEDOUT);
         return;
     }
+    /* An ACK we owe goes on its own first: the probe byte lies beyond the peer's window, and a
+     * receiver may drop such a segment whole, the acknowledgment in it included (Linux does
+     * when its receive queue is not empty), and then retransmit data we already hold. */
+    if (c->flags & (TF_ACK_NOW | TF_ACK_DELAYED))
+        sk_tcp_send_ack(c);
     uint32_t used = sk_tcp_send_at(c, c->snd_una, 1);
     if (used == 0)
         return;

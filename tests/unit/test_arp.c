@@ -148,6 +148,13 @@ static void test_announce(void **state)
     ethstack_free(e);
 }
 
+static struct sk_stack_counters counters_of(struct sk_stack *st)
+{
+    struct sk_stack_counters k;
+    sk_stack_counters(st, &k);
+    return k;
+}
+
 /* Frames to another MAC are dropped; without a gateway an off-link destination has no route. */
 static void test_not_for_us_and_no_route(void **state)
 {
@@ -162,6 +169,13 @@ static void test_not_for_us_and_no_route(void **state)
     assert_int_equal(sk_udp_sendto(u, "x", 1, 0x08080808, 53), -EHOSTUNREACH);
     assert_int_equal(ethstack_drops(e, SK_DROP_OUT_NO_ROUTE), 1);
     sk_udp_close(u);
+    /* TCP says so at connect() (RFC 1122 §3.3.1.1), before any SYN, and creates nothing. */
+    struct sk_tcp *c = NULL;
+    uint64_t out_before = counters_of(e->st).frames_out;
+    assert_int_equal(sk_tcp_connect(e->st, 0, 0x08080808, 80, &c), -EHOSTUNREACH);
+    assert_null(c);
+    assert_int_equal(counters_of(e->st).frames_out, out_before);
+    assert_int_equal(counters_of(e->st).connections, 0);
     ethstack_free(e);
 }
 
