@@ -80,6 +80,7 @@ enum tcb_flag {
     TF_ECN_CWR = 1u << 21,    /* we reacted to ECE: the next new data carries CWR */
     TF_NOOPT = 1u << 22,      /* no TCP options at all, sent or taken (sk_tcp_params) */
     TF_IN_SYNQ = 1u << 23,    /* half-open, on its listener's list of them */
+    TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
     TF_SYN_ACKED = 1u << 24,  /* SND.UNA has passed ISS: our SYN is acknowledged. A flag, not
                                * seq_gt(SND.UNA, ISS), which turns false again after 2 GiB */
 };

@@ -247,6 +247,13 @@ static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, u
 {
     uint32_t nxt = c->rcv_nxt;
     if (seg_len == 0) {
+        /* RFC 9293 §3.10.7.4: while our window is shut "special allowance should be made to
+         * accept valid ACKs". A peer probing it sends one byte, and until it learns that we
+         * kept the byte (room we had not offered, or a scaled window rounded down to 0) its
+         * ACKs come from before it (sk_tcp_send_ack): SEG.SEQ = RCV.NXT - 1. Without this,
+         * two sides probing each other at once dropped each other's ACKs for ever. */
+        if (!rst && (c->flags & TF_RCV_WND_ZERO) && seq == nxt - 1)
+            return true;
         if (wnd == 0)
             return seq == nxt;
         /* sk_config.ack_at_window_edge: a pure ACK from the right edge itself; never a RST,
@@ -461,6 +468,12 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     /* First: the sequence number. A zero window still lets ACK and RST through when
      * SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4, "special allowance"). */
     bool text_blocked = false;
+    /* A segment from one byte before RCV.NXT without data is taken for its ACK (acceptable())
+     * but still answered with our window, as RFC 9293 answers an unacceptable one: it is also
+     * how Linux probes a zero window. Not when it acknowledges new data: that is the ACK of a
+     * peer we are probing, and answering it would only start an exchange of ACKs. */
+    if (seg_len == 0 && !rst && s->seq == c->rcv_nxt - 1 && !seq_gt(h->ack, c->snd_una))
+        c->flags |= TF_ACK_NOW;
     if (!acceptable(c, s->seq, seg_len, wnd, rst)) {
         if (wnd == 0 && s->seq == c->rcv_nxt) {
             text_blocked = true;

@@ -227,6 +227,10 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
         uint8_t shift = (flags & SK_TCP_SYN) ? 0 : c->rcv_wscale;
         uint32_t field = window_field(c, wnd, shift);
         h.wnd = (uint16_t)field;
+        if (field == 0 && !(flags & SK_TCP_SYN))
+            c->flags |= TF_RCV_WND_ZERO;
+        else
+            c->flags &= ~TF_RCV_WND_ZERO;
         if (flags & SK_TCP_ACK) {
             uint32_t adv = c->rcv_nxt + ((uint32_t)h.wnd << shift);
             if (seq_gt(adv, c->rcv_adv) || c->state == SK_TCP_SYN_SENT)
@@ -283,7 +287,15 @@ void sk_tcp_send_ack(struct sk_tcp *c)
         send_segment(c, c->snd_max - 1, SK_TCP_ACK | SK_TCP_FIN, 0); /* see sk_config */
         return;
     }
-    send_segment(c, c->snd_max, SK_TCP_ACK, 0);
+    /* While we probe a zero window, the one byte beyond SND.UNA is the probe, which the peer
+     * most likely did not take: its window admits SEG.SEQ = RCV.NXT = SND.UNA alone, and an ACK
+     * from SND.MAX would be dropped with the acknowledgment in it (Linux drops it). From
+     * SND.UNA it is acceptable either way (acceptable() in tcp_input.c takes it from a peer
+     * that kept the byte but has not acknowledged it yet). */
+    uint32_t seq = c->snd_max;
+    if (c->snd_wnd == 0 && c->snd_max == c->snd_una + 1 && sk_tcp_timer_on(c, SK_TIMER_PERSIST))
+        seq = c->snd_una;
+    send_segment(c, seq, SK_TCP_ACK, 0);
 }
 
 void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
