@@ -420,6 +420,12 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);
+        /* The retransmission timer watches the oldest outstanding segment (RFC 6298 §5); once
+         * that segment has gone again (fast retransmit, a lost retransmission found), its
+         * answer is due an RTT from now, not from the last new ACK. Without the restart an RTO
+         * near 2·RTT (a 200 ms minimum on a 100 ms path) fired while the repair's ACK was on
+         * its way, and everything in flight went again. Linux restarts it the same way. */
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
     }
     uint32_t used = len + (fin ? 1 : 0);
     if (seq_gt(seq + used, c->snd_max)) {

@@ -262,6 +262,41 @@ static void test_recovery_sends_nothing_beyond_the_right_edge(void **state)
     raw_free(r);
 }
 
+/* The retransmission timer watches the oldest outstanding segment (RFC 6298 §5): once a fast
+ * retransmit has sent it again, the answer is due an RTT after that, and the timer runs from
+ * there. RTO here is RFC 6298 §2.2's first value from the 100 ms handshake sample,
+ * 100 + 4 * 50 = 300 ms, above the 200 ms minimum set. The holes are reported 250 ms after the
+ * flight left; the repair's ACK comes 100 ms later, at 350 ms: a timer still running from the
+ * flight (due at 300 ms) would fire first and send everything again. */
+static void test_fast_retransmit_restarts_the_timer(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rto_min_us = MS(200);
+    cfg.congestion_control = "cubic";
+    cfg.tlp = false; /* its probe at 2*SRTT would come before the holes are reported */
+    struct raw *r = raw_new(&cfg);
+    uint32_t iss;
+    struct peer_opts po = {.sack = true};
+    struct sk_tcp *c = dp_connect(r, MS(100), &po, &iss);
+    send_flight(r, c, iss, 10);
+    raw_run_for(r, MS(250));
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(2)}}, 1);
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(3)}}, 1);
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(4)}}, 1);
+    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    raw_expect_none(r);
+    raw_run_for(r, MS(100)); /* 350 ms: past where the flight's timer would have fired */
+    raw_expect_none(r);
+    dp_sack(r, S(10), NULL, 0);
+    raw_run_for(r, SEC(2));
+    raw_expect_none(r);
+    assert_int_equal(counters(r->st).tcp_retransmits, 1);
+    (void)c;
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +308,7 @@ int main(void)
         TEST(test_no_early_retransmit_with_four_segments),
         TEST(test_sack_recovery_resends_only_holes),
         TEST(test_recovery_sends_nothing_beyond_the_right_edge),
+        TEST(test_fast_retransmit_restarts_the_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
