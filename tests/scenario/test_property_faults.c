@@ -110,6 +110,20 @@ static void draw(uint64_t seed, struct schedule *s)
             s->f[d].burst_loss = 0.5 + uni(&r) * 0.5;
         }
     }
+    /* A slow reader must be able to read what it is sent well within the hour a schedule is
+     * given (a quarter of it, counting only the time a stop-and-go reader reads): else the
+     * schedule cannot finish whatever the stacks do (seed 3583 drew 1 byte every 25.7 ms for
+     * 242 KB). Raised without a draw, so the rest of the schedule stays as it was. */
+    for (int d = 0; d < 2; d++) {
+        if (s->reader[d].bytes == 0 || s->reader[d].every_us == 0)
+            continue;
+        double duty = 1.0;
+        if (s->reader[d].stop_us)
+            duty = (double)s->reader[d].go_us / (s->reader[d].go_us + s->reader[d].stop_us);
+        double need = (double)s->bytes[1 - d] * s->reader[d].every_us / (900e6 * duty);
+        if (need > s->reader[d].bytes)
+            s->reader[d].bytes = (uint32_t)need + 1;
+    }
     if (uni(&r) < 0.2) { /* loss in one direction only */
         int quiet = (int)upto(&r, 2);
         s->f[quiet].loss = 0;
