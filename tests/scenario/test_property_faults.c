@@ -110,6 +110,14 @@ static void draw(uint64_t seed, struct schedule *s)
             s->f[d].burst_loss = 0.5 + uni(&r) * 0.5;
         }
     }
+    /* The Gilbert-Elliott chain moves once per frame, not per unit of time: under RTO back-off
+     * one frame leaves a minute, and a burst of 30 frames lasts half an hour, which no retry
+     * budget survives (soak seeds 10567 and 17927: 27 % uniform loss plus bursts ended in
+     * ETIMEDOUT after 30 retransmissions of one segment, every one lost). Bursts stay on links
+     * whose uniform loss is at most 20 %; the draws were made, so nothing else moves. */
+    for (int d = 0; d < 2; d++)
+        if (s->f[d].loss > 0.2)
+            s->f[d].burst_enter = s->f[d].burst_exit = s->f[d].burst_loss = 0;
     /* A slow reader must be able to read what it is sent well within the hour a schedule is
      * given (a quarter of it, counting only the time a stop-and-go reader reads): else the
      * schedule cannot finish whatever the stacks do (seed 3583 drew 1 byte every 25.7 ms for
