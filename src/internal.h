@@ -80,9 +80,9 @@ enum tcb_flag {
     TF_ECN_CWR = 1u << 21,    /* we reacted to ECE: the next new data carries CWR */
     TF_NOOPT = 1u << 22,      /* no TCP options at all, sent or taken (sk_tcp_params) */
     TF_IN_SYNQ = 1u << 23,    /* half-open, on its listener's list of them */
-    TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
     TF_SYN_ACKED = 1u << 24,  /* SND.UNA has passed ISS: our SYN is acknowledged. A flag, not
                                * seq_gt(SND.UNA, ISS), which turns false again after 2 GiB */
+    TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener. */
@@ -133,7 +133,6 @@ struct sk_tcp {
     uint8_t retries;                    /* consecutive timeouts of the current timer */
     uint8_t persist_shift;              /* zero-window probe backoff */
     uint8_t probes_out;                 /* zero-window probes the peer has not answered */
-    sk_time_us probe_sent;              /* when the last zero-window probe went out */
     bool keepalive;
     uint8_t ka_cnt, ka_probes;
     uint32_t ka_intvl_us;

@@ -759,7 +759,13 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     }
     c->last_rcv = st->now;
     c->ka_probes = 0;
-    c->probes_out = 0; /* the peer is alive: zero-window probes are answered */
+    if (c->probes_out) {
+        /* The peer answers our zero-window probes: it is alive, and the user timeout, which
+         * kept running behind the shut window, starts again. */
+        c->probes_out = 0;
+        if (c->user_timeout_us && sk_tcp_timer_on(c, SK_TIMER_USER_TIMEOUT))
+            sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+    }
     if (c->state == SK_TCP_SYN_SENT)
         syn_sent_input(c, &s);
     else

@@ -73,14 +73,17 @@ static void sb_trim(struct sk_tcp *c)
     sb->n = k;
 }
 
-/* RFC 2018 §4 / RFC 6675 §2: take the SACK blocks that lie within [SND.UNA, SND.MAX];
- * D-SACK blocks (RFC 2883) and nonsense are ignored. */
+/* RFC 2018 §4 / RFC 6675 §2: take the SACK blocks that lie within (SND.UNA, SND.MAX];
+ * D-SACK blocks (RFC 2883) and nonsense are ignored. A block starting at the cumulative ACK
+ * claims bytes that ACK should have covered: it is nonsense too, and taking it would let the
+ * segment at SND.UNA be skipped as delivered. So no range of the scoreboard ever reaches
+ * SND.UNA, except by a receiver reneging, which sb_trim catches. */
 static bool sb_update(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     bool news = false;
     for (uint8_t i = 0; i < h->opts.nsack; i++) {
         uint32_t l = h->opts.sack[i].left, r = h->opts.sack[i].right;
-        if (!seq_lt(l, r) || seq_lt(l, c->snd_una) || seq_lt(l, h->ack) || seq_gt(r, c->snd_max))
+        if (!seq_lt(l, r) || seq_le(l, c->snd_una) || seq_le(l, h->ack) || seq_gt(r, c->snd_max))
             continue;
         news |= sb_add(c, l, r);
     }
@@ -174,7 +177,7 @@ static void rxt_watch_begin(struct sk_tcp *c)
 
 static bool rxt_lost(const struct sk_tcp *c)
 {
-    if (!c->rxt_watch || !(c->flags & TF_SACK) || c->snd_una != c->rxt_first || c->srtt_us == 0)
+    if (!(c->flags & TF_SACK) || c->snd_una != c->rxt_first || c->srtt_us == 0)
         return false;
     if (c->st->now - c->rxt_start < (uint64_t)c->srtt_us + c->srtt_us / 4)
         return false;
@@ -403,10 +406,6 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
      * segment. RFC 6675 §5.1: the scoreboard is kept so SACKed data is not sent again. */
     c->cc->on_rto(c);
     c->cwnd = c->snd_mss;
-    /* RFC 2018 §8: after a timeout the receiver may have reneged on what it SACKed. The range
-     * at SND.UNA is never skipped (sb_trim), the rest is kept for RFC 6675 §5.1's retransmission
-     * of holes only; a reneging receiver is caught by sb_trim on its next ACK. */
-    sb_trim(c);
     c->dupacks = 0;
     c->flags &= ~TF_RECOVERY;
     c->recover = c->snd_max;

@@ -119,10 +119,8 @@ static void on_persist(struct sk_tcp *c)
      * time with backoff for as long as the peer keeps answering (RFC 9293 §3.8.6.1). A peer
      * that answers nothing is gone: after as many unanswered probes as data retransmissions
      * would be allowed (RFC 1122 §4.2.2.17 leaves the count to us) the connection ends, and the
-     * user timeout keeps running, restarted only when the peer shows it is alive. Without this
-     * a peer that vanished behind a zero window held the connection for ever. */
-    if (c->probes_out == 0 && c->probe_sent != 0 && c->user_timeout_us)
-        sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+     * user timeout keeps running, restarted only when the peer shows it is alive (sk_tcp_input).
+     * Without this a peer that vanished behind a zero window held the connection for ever. */
     if (c->probes_out >= c->st->cfg.data_retries) {
         c->st->ctr.tcp_probe_timeouts++;
         sk_tcp_terminate(c, -ETIMEDOUT);
@@ -137,7 +135,6 @@ static void on_persist(struct sk_tcp *c)
     if (used == 0)
         return;
     c->probes_out++;
-    c->probe_sent = c->st->now;
     if (seq_lt(c->snd_nxt, c->snd_una + used))
         c->snd_nxt = c->snd_una + used;
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
