@@ -382,6 +382,46 @@ static void test_window_never_shrinks(void **state)
     raw_free(r);
 }
 
+/* sk_config.ack_at_window_edge (on by default, a documented deviation from RFC 9293
+ * §3.10.7.4's SEG.SEQ < RCV.NXT+RCV.WND): a peer that filled our 4000-byte window but for a hole
+ * at its start sends its pure ACKs from exactly the right edge, D + 4000. The acknowledgment in
+ * them (of our 1000 bytes) is taken. With the knob off, the RFC's strict test drops the segment
+ * and answers it, and our data stays unacknowledged. */
+static void test_pure_ack_at_the_right_edge(void **state)
+{
+    (void)state;
+    for (int knob = 1; knob >= 0; knob--) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.rcvbuf_bytes = 4000;
+        cfg.ack_at_window_edge = knob;
+        struct raw *r = raw_new(&cfg);
+        uint32_t iss;
+        struct sk_tcp *c = dp_connect(r, MS(10), NULL, &iss);
+        assert_int_equal(r->out[1].wnd, 4000); /* no scaling: the edge is D + 4000 */
+        uint32_t s = iss + 1;
+        assert_int_equal(dp_send(c, 0, 1000), 1000);
+        dp_expect_data(r, ACK | PSH, s, D, 1000);
+        uint8_t buf[1500];
+        for (uint32_t off = 1000; off < 4000; off += 1500) {
+            dp_fill(buf, off, 1500);
+            raw_send(r, .flags = ACK, .seq = D + off, .ack = s, .data = buf, .len = 1500);
+        }
+        r->cursor = r->nout; /* their ACKs (with the hole) are not what this test is about */
+        raw_send(r, .flags = ACK, .seq = D + 4000, .ack = s + 1000);
+        if (knob) {
+            assert_int_equal(info(c).snd_una, s + 1000);
+            assert_int_equal(drops(r->st, SK_DROP_TCP_SEQ), 0);
+            raw_expect_none(r);
+        } else {
+            assert_int_equal(info(c).snd_una, s);
+            assert_int_equal(drops(r->st, SK_DROP_TCP_SEQ), 1);
+            raw_expect(r, ACK, s + 1000, D); /* RFC 9293: an unacceptable segment is answered */
+        }
+        raw_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +437,7 @@ int main(void)
         TEST(test_receiver_updates_window_after_large_read),
         TEST(test_window_scale_14),
         TEST(test_window_never_shrinks),
+        TEST(test_pure_ack_at_the_right_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,70 @@ static void test_fast_retransmit_restarts_the_timer(void **state)
     raw_free(r);
 }
 
+/* A SACK block that starts at the cumulative ACK claims bytes the ACK itself should have
+ * covered (a receiver that reneged, or nonsense): it is no SACK information (RFC 2018 §4), and
+ * when the RTO fires the segment at SND.UNA goes again (RFC 2018 §8), not the one after the
+ * block. Taking the block made the timeout skip SND.UNA as delivered, for ever. */
+static void test_sack_block_at_the_ack_is_ignored(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.tlp = false; /* the probe would come first; this is about the timeout */
+    struct raw *r = raw_new(&cfg);
+    uint32_t iss;
+    struct peer_opts po = {.sack = true};
+    struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
+    send_flight(r, c, iss, 4);
+    raw_run_for(r, RTT);
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(0), S(2)}}, 1);
+    raw_expect_none(r);
+    /* RFC 6298 §2.2: the first RTO from the 100 ms sample is 100 + 4 * 50 = 300 ms, raised to
+     * the 1 s minimum; it runs from the flight. */
+    raw_run_until(r, r->out[r->cursor - 1].time + SEC(1));
+    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    raw_free(r);
+}
+
+/* RFC 6675 repairs each hole once; when the repair is lost too, RACK's time order (RFC 8985
+ * §6.2) still tells: data sent after the repair has been SACKed, and more than 5/4 of an SRTT
+ * (125 ms here) has passed since the repair left, so the repair is lost and goes again, long
+ * before the 1 s RTO. */
+static void test_lost_retransmission_is_sent_again(void **state)
+{
+    (void)state;
+    struct raw *r = raw_cc("cubic");
+    uint32_t iss;
+    struct peer_opts po = {.sack = true};
+    struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
+    assert_int_equal(dp_send(c, 0, 30 * MSS), 30 * MSS);
+    r->cursor = r->nout; /* the first flight: IW10, S(0)..S(9) */
+    raw_run_for(r, RTT);
+    /* S(0) is lost, S(1)..S(9) arrive: the third SACK starts recovery, S(0) goes again. */
+    for (int k = 2; k <= 10; k++)
+        dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(k)}}, 1);
+    const sk_time_us repair_at = r->now;
+    size_t i = r->cursor;
+    while (i < r->nout && r->out[i].seq != S(0))
+        i++;
+    assert_true(i < r->nout);
+    assert_int_equal(r->out[i].time, repair_at);
+    uint32_t fence = info(c).snd_nxt; /* new data went out behind the repair */
+    assert_true((int32_t)(fence - S(10)) > 0);
+    r->cursor = r->nout;
+    /* The repair is lost; the new data arrives and is SACKed one RTT later. */
+    raw_run_for(r, RTT);
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(1), fence}}, 1);
+    r->cursor = r->nout; /* 100 ms: too early to call the repair lost */
+    assert_int_equal(counters(r->st).tcp_lost_retransmits, 0);
+    raw_run_for(r, MS(30));
+    dp_sack(r, S(0), (const uint32_t[][2]){{S(1), fence}}, 1);
+    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    assert_true(r->now - repair_at < SEC(1));
+    assert_int_equal(counters(r->st).tcp_lost_retransmits, 1);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +373,8 @@ int main(void)
         TEST(test_sack_recovery_resends_only_holes),
         TEST(test_recovery_sends_nothing_beyond_the_right_edge),
         TEST(test_fast_retransmit_restarts_the_timer),
+        TEST(test_sack_block_at_the_ack_is_ignored),
+        TEST(test_lost_retransmission_is_sent_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
