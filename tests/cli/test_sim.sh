@@ -329,6 +329,12 @@ run issue_faults --bytes 10M --loss 0.05 --reorder 0.1 --dup 0.05 --corrupt 0.01
     --rate 100 --seed 13 --quiet
 summary_ok issue_faults 10000000 && ok "issue 9: 10M with loss, reordering, duplication, corruption" ||
     not_ok "issue 9: 10M with every fault, seed 13 (exit $rc): $(head -c 300 "$tmp/issue_faults.err")"
+# Item 6: `synack sim --mtu 1400` black-holed every full segment; any seed now completes.
+for seed in 1 4; do
+    run "issue_mtu$seed" --bytes 2000000 --mtu 1400 --seed $seed --quiet
+    summary_ok "issue_mtu$seed" 2000000 && ok "issue 9: 2000000 bytes at MTU 1400, seed $seed" ||
+        not_ok "issue 9: MTU 1400, seed $seed (exit $rc): $(head -c 300 "$tmp/issue_mtu$seed.err")"
+done
 for seed in 9 2; do
     run "issue_loss$seed" --bytes 5000000 --loss 0.30 --seed $seed --quiet
     summary_ok "issue_loss$seed" 5000000 && ok "issue 9: 5000000 bytes at 30% loss, seed $seed" ||
