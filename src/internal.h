@@ -205,12 +205,24 @@ struct sk_tcp {
     struct sk_tcp *all_prev, *all_next;
 };
 
+/* ---- Secrets: one independent 128-bit SipHash key per purpose (sk_key). ---- */
+enum sk_key_purpose {
+    SK_KEY_ISN,     /* RFC 6528 F(): initial sequence numbers */
+    SK_KEY_HASH,    /* the connection and listener tables' bucket hash */
+    SK_KEY_TS,      /* RFC 7323 §5.4: timestamp offset per address pair */
+    SK_KEY_COOKIE,  /* RFC 4987 §3.6: SYN cookies */
+    SK_KEY_PORT,    /* RFC 6056: ephemeral port selection */
+    SK_KEY_RNG,     /* the keyed generator behind sk_random */
+    SK_KEY_COUNT
+};
+
 /* ---- The stack ---- */
 struct sk_stack {
     struct sk_config cfg;
     sk_time_us now;
     uint64_t rng;
     uint64_t isn_key[2];
+    uint64_t keys[SK_KEY_COUNT][2];    /* derived at sk_stack_new; see sk_key */
     uint64_t next_conn_id;
 
     /* Connections by 4-tuple and listeners by port: chained hash tables. */
@@ -246,6 +258,12 @@ struct sk_stack {
 void *sk_mem_alloc(struct sk_stack *st, size_t size);
 void sk_mem_free(struct sk_stack *st, void *p, size_t size);
 uint64_t sk_random(struct sk_stack *st);
+/* The key for one purpose: keys are independent, so learning one (a cookie forged by brute
+ * force, say) tells nothing about another. */
+static inline const uint64_t *sk_key(const struct sk_stack *st, enum sk_key_purpose p)
+{
+    return st->keys[p];
+}
 void sk_drop(struct sk_stack *st, enum sk_drop_reason r, const struct sk_tcp *c,
              const uint8_t *frame, size_t len);
 void sk_trace_emit(struct sk_stack *st, struct sk_trace_event *ev);

@@ -117,6 +117,12 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     st->rng = cfg->random_seed;
     st->isn_key[0] = sk_random(st);
     st->isn_key[1] = sk_random(st);
+    for (int k = 0; k < SK_KEY_COUNT; k++) {
+        uint64_t tag = (uint64_t)k;
+        st->keys[k][0] = sk_siphash(st->isn_key[0], st->isn_key[1], &tag, sizeof(tag));
+        tag |= 1ull << 32;
+        st->keys[k][1] = sk_siphash(st->isn_key[0], st->isn_key[1], &tag, sizeof(tag));
+    }
     st->next_conn_id = 1;
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
