@@ -102,6 +102,7 @@ int main(int argc, char **argv)
     cfg.max_syn_backlog = count + 16;
     cfg.output = on_frame;
     cfg.output_ctx = &k;
+    sk_config_set_test_seed(&cfg, 1); /* frames stay in this process: replayable */
     cfg.alloc = count_alloc;
     cfg.alloc_ctx = &k;
     sk_time_us t = 1000000;

@@ -97,7 +97,7 @@ static void config(struct sk_config *c, int side, const struct scenario *s, uint
     sk_config_default(c);
     c->addr = side ? ADDR_B : ADDR_A;
     c->prefix_len = 24;
-    c->random_seed = side ? 0xb0b : 0xa11ce;
+    sk_config_set_test_seed(c, side ? 0xb0b : 0xa11ce); /* simulated: replayable */
     c->mtu = s->mtu;
     c->sndbuf_bytes = buf_bytes;
     c->rcvbuf_bytes = buf_bytes;

@@ -78,8 +78,9 @@ int main(int argc, char **argv)
     ca.addr = 0x0a000001; /* 10.0.0.1, host byte order */
     cb.addr = 0x0a000002; /* 10.0.0.2 */
     ca.prefix_len = cb.prefix_len = 24;
-    ca.random_seed = 1;
-    cb.random_seed = 2;
+    /* In memory and simulated: fixed seeds replay the run (never on a real network). */
+    sk_config_set_test_seed(&ca, 1);
+    sk_config_set_test_seed(&cb, 2);
     struct sk_sim sim;
     if (sk_sim_init(&sim, &ca, &cb, 42, 0) != 0)
         return 1;

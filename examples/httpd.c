@@ -65,6 +65,11 @@ static int serve_tap(const char *name, const char *cidr, uint16_t port, const ch
     cfg.max_buffer_bytes = 1ull << 30;
     cfg.output = sk_loop_output;
     cfg.output_ctx = loop;
+    /* A real network: key material from the OS (getrandom), never a fixed seed. */
+    if ((err = sk_config_secret_from_os(&cfg)) != 0) {
+        fprintf(stderr, "httpd: getrandom: %s\n", strerror(-err));
+        return 1;
+    }
     struct sk_stack *st = sk_stack_new(&cfg, sk_loop_clock(), &err);
     if (st == NULL)
         return 1;
@@ -168,8 +173,9 @@ static int selftest(const char *root, int nclients)
     sk_config_default(&cb);
     ca.addr = 0x0a000001;
     cb.addr = 0x0a000002;
-    ca.random_seed = 3;
-    cb.random_seed = 4;
+    /* In memory and simulated: fixed seeds replay the run (never on a real network). */
+    sk_config_set_test_seed(&ca, 3);
+    sk_config_set_test_seed(&cb, 4);
     ca.max_buffer_bytes = cb.max_buffer_bytes = 256u << 20;
     struct sk_sim sim;
     if (sk_sim_init(&sim, &ca, &cb, 7, 0) != 0)

@@ -381,7 +381,7 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
     } else if (strcmp(key, "ack_at_window_edge") == 0) {
         c->ack_at_window_edge = v != 0;
     } else if (strcmp(key, "seed") == 0) {
-        c->random_seed = (uint64_t)strtoull(val, NULL, 0);
+        sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {
         pd->giveup_us = (sk_time_us)(strtod(val, NULL) * 1e6);
     } else if (strcmp(key, "trace") == 0) {
@@ -1425,6 +1425,9 @@ PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_
     pd->giveup_us = 600ull * 1000000; /* longer than any RTO backoff or 2*MSL a script awaits */
     pd->next_bind_port = PD_EPHEMERAL_BIND_LO;
     pd->now = PD_TIME_ORIGIN_US;
+    /* packetdrill's packets never leave its process, and scripts need repeatable ISNs and
+     * ports: a fixed test seed (the "seed" flag changes it), never OS key material. */
+    sk_config_set_test_seed(&pd->cfg, 1);
     parse_flags(pd, flags);
     pd->cfg.output = on_output;
     pd->cfg.output_ctx = pd;

@@ -220,9 +220,9 @@ enum sk_key_purpose {
 struct sk_stack {
     struct sk_config cfg;
     sk_time_us now;
-    uint64_t rng;
-    uint64_t isn_key[2];
+    uint64_t rng_counter;              /* sk_random: SipHash-2-4 in counter mode (SK_KEY_RNG) */
     uint64_t keys[SK_KEY_COUNT][2];    /* derived at sk_stack_new; see sk_key */
+    struct sk_ports *ports;            /* ephemeral-port picker and port use (ports.c) */
     uint64_t next_conn_id;
 
     /* Connections by 4-tuple and listeners by port: chained hash tables. */
@@ -257,6 +257,8 @@ struct sk_stack {
 /* stack.c */
 void *sk_mem_alloc(struct sk_stack *st, size_t size);
 void sk_mem_free(struct sk_stack *st, void *p, size_t size);
+/* The keyed generator: SipHash-2-4 under SK_KEY_RNG over a counter, so that values seen on
+ * the wire tell nothing about the next ones nor about any other key. */
 uint64_t sk_random(struct sk_stack *st);
 /* The key for one purpose: keys are independent, so learning one (a cookie forged by brute
  * force, say) tells nothing about another. */
@@ -269,6 +271,18 @@ void sk_drop(struct sk_stack *st, enum sk_drop_reason r, const struct sk_tcp *c,
 void sk_trace_emit(struct sk_stack *st, struct sk_trace_event *ev);
 void sk_enter(struct sk_stack *st);
 void sk_leave(struct sk_stack *st);
+
+/* ports.c: RFC 6056 ephemeral ports, one picker for TCP connect, bind/listen and UDP.
+ * taken(st, port, ctx) says whether a candidate is unusable; it must be a table lookup. */
+int sk_ports_init(struct sk_stack *st);
+void sk_ports_free(struct sk_stack *st);
+uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,
+                      bool (*taken)(struct sk_stack *st, uint16_t port, void *ctx), void *ctx);
+/* How many TCP endpoints (listeners, connections in any state) use a local port: kept by the
+ * connection tables, read in O(1) by bind and the picker. sk_port_ref fails only with -ENOMEM. */
+int sk_port_ref(struct sk_stack *st, uint16_t port);
+void sk_port_unref(struct sk_stack *st, uint16_t port);
+uint32_t sk_port_refs(const struct sk_stack *st, uint16_t port);
 
 /* ip/link.c: the link layer (bare IP or Ethernet) */
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);

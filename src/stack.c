@@ -49,7 +49,6 @@ void sk_config_default(struct sk_config *cfg)
     cfg->syn_opt_layout = SK_SYN_OPTS_LINUX;
     cfg->ephemeral_lo = 49152;      /* RFC 6335 §6 dynamic ports */
     cfg->ephemeral_hi = 65535;
-    cfg->random_seed = 1;
     cfg->congestion_control = "cubic";
     cfg->keepalive_idle_us = 2ull * 3600 * 1000000; /* RFC 1122 §4.2.3.6: >= 2 hours */
     cfg->keepalive_intvl_us = 75000000;
@@ -68,6 +67,49 @@ void sk_config_default(struct sk_config *cfg)
     cfg->icmp_rate_per_s = 1000;
     cfg->icmp_burst = 50;
     cfg->udp_rcvq_datagrams = 64;
+}
+
+int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
+{
+    if (cfg == NULL || secret == NULL || len != SK_SECRET_BYTES)
+        return -EINVAL;
+    memcpy(cfg->secret, secret, SK_SECRET_BYTES);
+    cfg->secret_source = SK_SECRET_CALLER;
+    return 0;
+}
+
+void sk_config_set_test_seed(struct sk_config *cfg, uint64_t seed)
+{
+    memset(cfg->secret, 0, sizeof(cfg->secret));
+    for (int i = 0; i < 8; i++)
+        cfg->secret[i] = (uint8_t)(seed >> (8 * i));
+    cfg->secret_source = SK_SECRET_TEST_SEED;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = (x << 8) | p[i];
+    return x;
+}
+
+/* One 128-bit key per purpose, from SipHash-2-4 used as a PRF (a KDF in the sense of RFC 5869's
+ * "expand" step): word j of purpose p is the XOR of SipHash under each 16-byte half of the
+ * secret over the 8 bytes "sk-kdf", p, j. The XOR of two PRFs under independent keys is a PRF
+ * as long as either key is secret, so all 32 bytes count and a test seed (second half zero)
+ * still yields keys only the seed predicts. Keys of different purposes are independent. */
+static void derive_keys(struct sk_stack *st, const uint8_t secret[SK_SECRET_BYTES])
+{
+    uint64_t ka0 = le64(secret), ka1 = le64(secret + 8);
+    uint64_t kb0 = le64(secret + 16), kb1 = le64(secret + 24);
+    for (int p = 0; p < SK_KEY_COUNT; p++) {
+        for (int j = 0; j < 2; j++) {
+            const uint8_t label[8] = {'s', 'k', '-', 'k', 'd', 'f', (uint8_t)p, (uint8_t)j};
+            st->keys[p][j] = sk_siphash(ka0, ka1, label, sizeof(label)) ^
+                             sk_siphash(kb0, kb1, label, sizeof(label));
+        }
+    }
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -104,6 +146,11 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
         *err = -EINVAL;
         return NULL;
     }
+    /* No silent default key: a stack that every peer could predict is refused. */
+    if (cfg->secret_source != SK_SECRET_CALLER && cfg->secret_source != SK_SECRET_TEST_SEED) {
+        *err = -ENOKEY;
+        return NULL;
+    }
     void *(*alloc)(void *, void *, size_t, size_t) = cfg->alloc ? cfg->alloc : default_alloc;
     struct sk_stack *st = alloc(cfg->alloc_ctx, NULL, 0, sizeof(*st));
     if (st == NULL) {
@@ -114,15 +161,8 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     st->cfg = *cfg;
     st->cfg.alloc = alloc;
     st->now = now;
-    st->rng = cfg->random_seed;
-    st->isn_key[0] = sk_random(st);
-    st->isn_key[1] = sk_random(st);
-    for (int k = 0; k < SK_KEY_COUNT; k++) {
-        uint64_t tag = (uint64_t)k;
-        st->keys[k][0] = sk_siphash(st->isn_key[0], st->isn_key[1], &tag, sizeof(tag));
-        tag |= 1ull << 32;
-        st->keys[k][1] = sk_siphash(st->isn_key[0], st->isn_key[1], &tag, sizeof(tag));
-    }
+    derive_keys(st, cfg->secret);
+    memset(st->cfg.secret, 0, sizeof(st->cfg.secret)); /* only the derived keys stay */
     st->next_conn_id = 1;
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
@@ -131,7 +171,8 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     st->conn_tab = sk_mem_alloc(st, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     st->listen_tab = sk_mem_alloc(st, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
     st->tx = sk_mem_alloc(st, st->tx_cap);
-    if (!st->conn_tab || !st->listen_tab || !st->tx || sk_ip_init(st) != 0) {
+    if (!st->conn_tab || !st->listen_tab || !st->tx || sk_ip_init(st) != 0 ||
+        sk_ports_init(st) != 0) {
         sk_stack_free(st);
         *err = -ENOMEM;
         return NULL;
@@ -149,6 +190,7 @@ void sk_stack_free(struct sk_stack *st)
     sk_socket_free_all(st);
     sk_tcp_free_all(st);
     sk_ip_free(st);
+    sk_ports_free(st);
     if (st->conn_tab)
         sk_mem_free(st, st->conn_tab, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     if (st->listen_tab)
@@ -174,9 +216,12 @@ void sk_mem_free(struct sk_stack *st, void *p, size_t size)
 
 uint64_t sk_random(struct sk_stack *st)
 {
-    if (st->cfg.random)
-        return st->cfg.random(st->cfg.random_ctx);
-    return sk_splitmix64(&st->rng);
+    const uint64_t *k = sk_key(st, SK_KEY_RNG);
+    uint8_t ctr[8];
+    for (int i = 0; i < 8; i++)
+        ctr[i] = (uint8_t)(st->rng_counter >> (8 * i));
+    st->rng_counter++;
+    return sk_siphash(k[0], k[1], ctr, sizeof(ctr));
 }
 
 /* Entry points nest when an application callback calls back into the stack; TCBs that die
@@ -381,7 +426,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "tcp_timewait_reused", "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
         "tcp_probe_timeouts", "tcp_lost_retransmits", "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
-        "icmp_out", "udp_in", "udp_out"};
+        "icmp_out", "udp_in", "udp_out",
+        "port_picks", "port_probes", "port_exhausted", "port_lookups"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
@@ -390,7 +436,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts,
         c->tcp_lost_retransmits, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
-        c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out};
+        c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out,
+        c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

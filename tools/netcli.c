@@ -182,10 +182,13 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
             memcpy(cfg->mac, "\x02\x00\x5e\x10\x00\x02", 6);
         cfg->mac[0] = (uint8_t)((cfg->mac[0] & 0xfc) | 0x02);
     }
-    uint64_t seed;
-    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-        seed = sk_loop_clock();
-    cfg->random_seed = seed;
+    /* A real network: the stack's keys come from the OS, never from a seed (RFC 6528 §3). */
+    int kerr = sk_config_secret_from_os(cfg);
+    if (kerr != 0) {
+        fprintf(stderr, "synack %s: cannot read key material from getrandom: %s\n", cmd,
+                strerror(-kerr));
+        return 1;
+    }
 
     int err = sk_tap_open(o->tap, &env->tap);
     if (err) {

@@ -1338,7 +1338,7 @@ static void config_side(struct sk_config *cfg, uint32_t addr, uint64_t seed, uin
     sk_config_default(cfg);
     cfg->addr = addr;
     cfg->prefix_len = 24;
-    cfg->random_seed = seed;
+    sk_config_set_test_seed(cfg, seed); /* simulated: --seed replays the run exactly */
     /* The link's MTU is the stacks' too: the MSS each announces follows from it (RFC 9293
      * §3.7.1), so neither sends a datagram the link would drop. */
     if (mtu)

@@ -110,7 +110,8 @@ struct sk_runner_pair {
     struct sk_runner_driver drv_;
     struct sk_runner_pair_port { struct sk_runner_pair *pair; int side; } port_[2];
 };
-/* 0 or a negative errno. faults may be NULL (a clean link with 100 µs of delay). */
+/* 0 or a negative errno. faults may be NULL (a clean link with 100 µs of delay). A
+ * configuration without a secret (sk_config.secret) gets one from getrandom(2). */
 SK_API int sk_runner_pair_start(struct sk_runner_pair *p, const struct sk_config *a,
                                 const struct sk_config *b, const struct sk_memlink_faults *faults,
                                 uint64_t seed);

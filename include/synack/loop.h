@@ -32,6 +32,10 @@ struct sk_loop_stats {
     uint64_t lost_to_stack, lost_from_stack;
 };
 
+/* Fills cfg's secret (sk_config_set_secret) with SK_SECRET_BYTES from getrandom(2): what every
+ * stack facing a real network must have. 0, or a negative errno from getrandom. */
+SK_API int sk_config_secret_from_os(struct sk_config *cfg);
+
 /* The loop does not own the tap. NULL with *err set on failure. */
 SK_API struct sk_loop *sk_loop_new(struct sk_tap *tap, int *err);
 SK_API void sk_loop_free(struct sk_loop *l);

@@ -44,6 +44,14 @@ enum sk_syn_opt_layout {
     SK_SYN_OPTS_FREEBSD = 1, /* mss, nop, wscale, sackOK, TS */
 };
 
+/* Where sk_config.secret came from (see there). */
+enum sk_secret_source {
+    SK_SECRET_NONE = 0,      /* not set: sk_stack_new refuses with -ENOKEY */
+    SK_SECRET_CALLER = 1,    /* sk_config_set_secret: the caller's random bytes */
+    SK_SECRET_TEST_SEED = 2, /* sk_config_set_test_seed: public, replayable, never for a network */
+};
+#define SK_SECRET_BYTES 32
+
 struct sk_config {
     /* Link and addressing. Addresses are in host byte order. */
     enum sk_link_type link_type;
@@ -79,11 +87,15 @@ struct sk_config {
     enum sk_syn_opt_layout syn_opt_layout;
     uint16_t ephemeral_lo, ephemeral_hi; /* local port range for connect() */
 
-    /* Randomness: ISN key, ephemeral ports, simulated faults. If random is NULL the stack uses
-     * its own generator seeded from random_seed (deterministic: tests rely on it). */
-    uint64_t (*random)(void *ctx);
-    void *random_ctx;
-    uint64_t random_seed;
+    /* Key material. Everything a blind attacker must not guess comes from these 32 bytes:
+     * one independent key per purpose is derived from them (ISNs, RFC 6528 §3; timestamp
+     * offsets, RFC 7323 §5.4; ephemeral ports, RFC 6056; SYN cookies, RFC 4987 §3.6; the
+     * connection table's hash; the keyed generator behind every other random value the stack
+     * puts on the wire). There is no default: set it with sk_config_set_secret (from the OS,
+     * e.g. getrandom(2) or sk_config_secret_from_os in synack/loop.h) or, for simulations and
+     * tests only, sk_config_set_test_seed; otherwise sk_stack_new fails with -ENOKEY. */
+    uint8_t secret[SK_SECRET_BYTES];
+    enum sk_secret_source secret_source;
 
     /* Frames out. Called from inside sk_stack_input, sk_stack_poll and the connection calls.
      * The frame is valid only during the call. Must not call back into the stack. */
@@ -192,11 +204,22 @@ struct sk_config {
     uint32_t udp_rcvq_datagrams;
 };
 
-/* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. */
+/* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no
+ * secret: the caller must (sk_config_set_secret or sk_config_set_test_seed). */
 SK_API void sk_config_default(struct sk_config *cfg);
 
+/* Installs len == SK_SECRET_BYTES bytes of key material that nobody else can know (read them
+ * from the OS's generator: getrandom(2)). 0, or -EINVAL for another length. */
+SK_API int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len);
+
+/* FOR SIMULATIONS AND TESTS ONLY: derives the secret from a public 64-bit seed, so that a run
+ * can be replayed exactly (the seed's 8 bytes little-endian, then 24 zero bytes). Anyone who
+ * knows or guesses the seed predicts every ISN, port and timestamp: never on a real network. */
+SK_API void sk_config_set_test_seed(struct sk_config *cfg, uint64_t seed);
+
 /* Creates a stack; `now` is its starting time. Returns NULL if the configuration is invalid
- * (*err = -EINVAL) or memory is short (*err = -ENOMEM). err may be NULL. */
+ * (*err = -EINVAL), carries no secret (*err = -ENOKEY: see sk_config.secret) or memory is
+ * short (*err = -ENOMEM). err may be NULL. */
 SK_API struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *err);
 
 /* Frees the stack and every connection and listener still in it, without sending anything.
@@ -238,6 +261,9 @@ struct sk_stack_counters {
     uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
+    /* Ephemeral ports (RFC 6056): picks, candidates examined, picks that found the range full,
+     * and the table lookups spent judging candidates (a constant few per candidate). */
+    uint64_t port_picks, port_probes, port_exhausted, port_lookups;
     uint64_t drops_total;
     uint64_t drops[SK_DROP_REASON_MAX];
     uint32_t connections;     /* TCBs alive now */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "synack/blocking.h"
+#include "synack/loop.h"
 
 static void pair_output(void *ctx, const uint8_t *frame, size_t len)
 {
@@ -52,6 +53,13 @@ int sk_runner_pair_start(struct sk_runner_pair *p, const struct sk_config *a,
         p->port_[side].side = side;
         c.output_ctx = &p->port_[side];
         int err = 0;
+        /* Real time is not replayable, so a seed buys nothing here: a configuration that
+         * brings no key material gets the OS's (the caller's own, or a test seed, is kept). */
+        if (c.secret_source == SK_SECRET_NONE && (err = sk_config_secret_from_os(&c)) != 0) {
+            sk_stack_free(p->stack[0]);
+            sk_memlink_free(p->link);
+            return err;
+        }
         p->stack[side] = sk_stack_new(&c, now, &err);
         if (p->stack[side] == NULL) {
             sk_stack_free(p->stack[0]);

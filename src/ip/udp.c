@@ -42,16 +42,17 @@ static struct sk_udp *lookup(struct sk_stack *st, uint16_t port)
     return NULL;
 }
 
+/* An ephemeral candidate is taken if a UDP socket holds it: one lookup (RFC 6056, ports.c). */
+static bool udp_port_taken(struct sk_stack *st, uint16_t port, void *ctx)
+{
+    (void)ctx;
+    st->ctr.port_lookups++;
+    return lookup(st, port) != NULL;
+}
+
 static uint16_t pick_port(struct sk_stack *st)
 {
-    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
-    uint32_t start = (uint32_t)(sk_random(st) % n);
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t p = (uint16_t)(lo + (start + i) % n);
-        if (lookup(st, p) == NULL)
-            return p;
-    }
-    return 0;
+    return sk_port_pick(st, 0, 0, udp_port_taken, NULL);
 }
 
 int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out)

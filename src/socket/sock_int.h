@@ -31,6 +31,7 @@ struct sk_sock {
     uint8_t type;               /* SK_SOCK_STREAM, SK_SOCK_DGRAM; 0 when free */
     uint8_t state;              /* enum sock_state */
     bool bound;                 /* bind() or an implicit bind gave it a port */
+    bool port_ref;              /* counted in the stack's per-port use (sk_port_ref) */
     bool reuseaddr, keepalive, nodelay, linger_on;
     bool rd_shut, wr_shut;      /* sk_shutdown */
     bool err_seen;              /* the connection's error has been reported once */
@@ -57,7 +58,6 @@ struct sk_socktab {
     int cap;
     int free_head;              /* -1: none */
     int open;                   /* sockets in use */
-    uint16_t port_cursor;       /* next ephemeral port to try for bind(0)/listen() */
 };
 
 /* The socket for fd, NULL if fd is not open. */

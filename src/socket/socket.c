@@ -23,7 +23,6 @@ static struct sk_socktab *tab(struct sk_stack *st)
             return NULL;
         memset(t, 0, sizeof(*t));
         t->free_head = -1;
-        t->port_cursor = st->cfg.ephemeral_lo;
         st->socks = t;
     }
     return st->socks;
@@ -93,6 +92,8 @@ static void free_fd(struct sk_stack *st, int fd)
 {
     struct sk_socktab *t = st->socks;
     struct sk_sock *s = &t->v[fd];
+    if (s->port_ref)
+        sk_port_unref(st, s->lport);
     memset(s, 0, sizeof(*s));
     s->next_free = t->free_head;
     t->free_head = fd;
@@ -160,12 +161,20 @@ static void addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_
 
 /* ---- Ports ---- */
 
-/* Is a TCP port taken for a socket binding it (reuse: SO_REUSEADDR set on it)? Bind is rare,
- * so this walks every TCB: a listener always conflicts, any other connection using the port
- * (TIME-WAIT included) only without SO_REUSEADDR. */
+/* Is a TCP port taken for a socket binding it (reuse: SO_REUSEADDR set on it)? A listener
+ * always conflicts, any other connection using the port (TIME-WAIT included) only without
+ * SO_REUSEADDR. A port nobody uses is one lookup in the stack's count of endpoints per port
+ * (bound sockets included, see sock_port_ref); only a port in use is looked at closely, by a
+ * walk: that is an explicit bind to a busy port, rare and never the port picker's path. */
 static bool tcp_port_busy(struct sk_stack *st, const struct sk_sock *self, uint16_t port,
                           bool reuse)
 {
+    st->ctr.port_lookups++;
+    uint32_t refs = sk_port_refs(st, port);
+    if (refs == 0 || (refs == 1 && self->port_ref && self->lport == port))
+        return false;
+    if (!reuse)
+        return true;
     for (const struct sk_tcp *c = st->all; c; c = c->all_next) {
         if (c->lport != port || (c->flags & TF_DEAD))
             continue;
@@ -183,17 +192,27 @@ static bool tcp_port_busy(struct sk_stack *st, const struct sk_sock *self, uint1
     return false;
 }
 
-static uint16_t pick_port(struct sk_stack *st, const struct sk_sock *self)
+/* An ephemeral candidate for bind(0) or listen() is taken if any TCP endpoint or bound
+ * socket uses it: one lookup in the counts (RFC 6056, ports.c). */
+static bool sock_port_taken(struct sk_stack *st, uint16_t port, void *ctx)
 {
-    struct sk_socktab *t = st->socks;
-    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t p = (uint16_t)(lo + ((uint32_t)t->port_cursor - lo + i) % n);
-        if (!tcp_port_busy(st, self, p, false)) {
-            t->port_cursor = (uint16_t)(lo + ((uint32_t)p - lo + 1) % n);
-            return p;
-        }
-    }
+    (void)ctx;
+    st->ctr.port_lookups++;
+    return sk_port_refs(st, port) != 0;
+}
+
+static uint16_t pick_port(struct sk_stack *st)
+{
+    return sk_port_pick(st, 0, 0, sock_port_taken, NULL);
+}
+
+/* A bound stream socket counts as a user of its port from bind until close, so that the
+ * picker and other binds see it before it has a connection. */
+static int sock_port_ref(struct sk_stack *st, struct sk_sock *s, uint16_t port)
+{
+    if (sk_port_ref(st, port) != 0)
+        return -ENOBUFS;
+    s->port_ref = true;
     return 0;
 }
 
@@ -240,11 +259,13 @@ int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t 
         return r;
     }
     if (port == 0)
-        port = pick_port(st, s);
+        port = pick_port(st);
     if (port == 0)
         return -EADDRINUSE;
     if (tcp_port_busy(st, s, port, s->reuseaddr))
         return -EADDRINUSE;
+    if ((r = sock_port_ref(st, s, port)) != 0)
+        return r;
     s->bound = true;
     s->laddr = ip;
     s->lport = port;
@@ -263,9 +284,12 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
     if (s->state != SS_OPEN)
         return -EINVAL;
     if (!s->bound) {
-        uint16_t p = pick_port(st, s);
+        uint16_t p = pick_port(st);
         if (p == 0)
             return -EADDRINUSE;
+        int r = sock_port_ref(st, s, p);
+        if (r != 0)
+            return r;
         s->lport = p;
         s->bound = true;
     }

@@ -23,14 +23,18 @@ const char *sk_tcp_state_name(enum sk_tcp_state s)
 static uint32_t tuple_hash(const struct sk_stack *st, uint32_t laddr, uint16_t lport,
                            uint32_t raddr, uint16_t rport)
 {
-    /* Keyed so that a peer cannot aim many connections at one bucket. */
+    /* Keyed (its own key, SK_KEY_HASH) so that a peer cannot aim many connections at one
+     * bucket, and learns nothing about the ISN key from the buckets' timing. */
+    const uint64_t *k = sk_key(st, SK_KEY_HASH);
     uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
-    return (uint32_t)sk_siphash(st->isn_key[1], st->isn_key[0], t, sizeof(t));
+    return (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
 }
 
 int sk_tcb_hash_insert(struct sk_tcp *c)
 {
     struct sk_stack *st = c->st;
+    if (sk_port_ref(st, c->lport) != 0) /* bind and the port picker see the port taken */
+        return -ENOMEM;
     if (c->state == SK_TCP_LISTEN) {
         struct sk_tcp **b = &st->listen_tab[c->lport & st->listen_tab_mask];
         c->hash_next = *b;
@@ -61,8 +65,10 @@ static struct sk_tcp **find_slot(struct sk_tcp *c)
 void sk_tcb_hash_remove(struct sk_tcp *c)
 {
     struct sk_tcp **p = find_slot(c);
-    if (p)
+    if (p) {
         *p = c->hash_next;
+        sk_port_unref(c->st, c->lport);
+    }
     c->hash_next = NULL;
 }
 
@@ -276,13 +282,25 @@ void sk_tcp_notify(struct sk_tcp *c)
 }
 
 /* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs
- * clock, F SipHash-2-4 under a key drawn from the stack's random source. */
+ * clock, F SipHash-2-4 under the stack's ISN key (SK_KEY_ISN, derived from sk_config.secret). */
 uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                     uint16_t rport)
 {
+    const uint64_t *k = sk_key(st, SK_KEY_ISN);
     uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
-    uint32_t f = (uint32_t)sk_siphash(st->isn_key[0], st->isn_key[1], t, sizeof(t));
+    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
     return f + (uint32_t)(st->now / 4);
+}
+
+/* RFC 7323 §5.4: the TSval offset is a keyed hash of the address pair (SK_KEY_TS), not random
+ * per connection, so every incarnation of a 4-tuple sends TSvals from one monotonic clock and
+ * the peer's PAWS and RFC 6191 TIME-WAIT reuse keep working; a different host still cannot
+ * read our uptime from it. */
+uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr)
+{
+    const uint64_t *k = sk_key(st, SK_KEY_TS);
+    uint32_t t[2] = {laddr, raddr};
+    return (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
 }
 
 int sk_tcb_buffers(struct sk_tcp *c)
@@ -317,17 +335,25 @@ static bool port_in_use(struct sk_stack *st, uint16_t lport, uint32_t raddr, uin
     return sk_tcb_lookup(st, st->cfg.addr, lport, raddr, rport) != NULL;
 }
 
-/* RFC 6056 §3.3.1 (Algorithm 1): a random start in the ephemeral range, then the next free. */
+struct remote {
+    uint32_t addr;
+    uint16_t port;
+};
+
+/* A candidate for connect: free unless its 4-tuple is live or a listener holds it; two hash
+ * lookups. The same port may serve other destinations (RFC 6056 §2.2). */
+static bool connect_port_taken(struct sk_stack *st, uint16_t p, void *ctx)
+{
+    const struct remote *r = ctx;
+    st->ctr.port_lookups += 2;
+    return port_in_use(st, p, r->addr, r->port) || sk_listener_lookup(st, p) != NULL;
+}
+
+/* RFC 6056 §3.3.4 (Algorithm 4), see ports.c. */
 static uint16_t pick_ephemeral(struct sk_stack *st, uint32_t raddr, uint16_t rport)
 {
-    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
-    uint32_t start = (uint32_t)(sk_random(st) % n);
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t p = (uint16_t)(lo + (start + i) % n);
-        if (!port_in_use(st, p, raddr, rport) && sk_listener_lookup(st, p) == NULL)
-            return p;
-    }
-    return 0;
+    struct remote r = {raddr, rport};
+    return sk_port_pick(st, raddr, rport, connect_port_taken, &r);
 }
 
 /* The MSS we announce: the MTU less the IPv4 and TCP headers (RFC 9293 §3.7.1). */
@@ -348,7 +374,7 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->ecn_recover = iss;
     c->rcv_mss = our_mss(c->st);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
-    c->ts_offset = (uint32_t)sk_random(c->st);
+    c->ts_offset = sk_tcp_ts_offset(c->st, c->laddr, c->raddr);
 }
 
 /* Applies params to a new TCB, before its buffers exist and before its first segment. The MSS
@@ -442,7 +468,11 @@ int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr
     c->rcv_mss = capped_mss(c->rcv_mss, p ? p->mss : 0);
     /* The shift we offer in the SYN; the SYN-ACK decides whether it holds (RFC 7323 §2.2). */
     c->rcv_wscale = st->cfg.opt_wscale ? st->cfg.wscale : 0;
-    sk_tcb_hash_insert(c);
+    if (sk_tcb_hash_insert(c) != 0) {
+        sk_tcb_destroy(c);
+        err = -ENOMEM;
+        goto out;
+    }
     st->ctr.tcp_active_opens++;
     /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. */
     sk_tcp_set_state(c, SK_TCP_SYN_SENT);
@@ -478,7 +508,10 @@ int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
         backlog = 1;
     l->backlog = backlog > (int)st->cfg.max_syn_backlog ? (int)st->cfg.max_syn_backlog : backlog;
     l->state = SK_TCP_LISTEN; /* set directly: a listener's birth is not a transition to trace */
-    sk_tcb_hash_insert(l);
+    if (sk_tcb_hash_insert(l) != 0) {
+        sk_tcb_destroy(l);
+        return -ENOMEM;
+    }
     *out = l;
     return 0;
 }

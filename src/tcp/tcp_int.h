@@ -33,6 +33,8 @@ static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf
 int sk_tcb_buffers(struct sk_tcp *c);
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
+/* RFC 7323 §5.4: the TSval offset for an address pair (the same for every connection). */
+uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);
 /* A passive child takes its listener's buffer sizes, congestion control and MSS cap. */
 void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l);
 /* A new half-open child of listener l. */

@@ -1,19 +1,25 @@
 /* Reference values for the tests, computed without the library: SipHash-2-4 written from its
- * paper (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012, §2) and the initial
- * sequence number of RFC 6528 §3 written from the RFC and the stack's documented inputs.
+ * paper (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012, §2), the stack's
+ * documented key derivation, and the initial sequence number of RFC 6528 §3, the timestamp
+ * offset of RFC 7323 §5.4 and the generator behind sk_random, each written from its document.
  *
  *   ISN = M + F(localip, localport, remoteip, remoteport, secretkey)          (RFC 6528 §3)
  *
  * M  the stack's clock in 4 µs ticks: the sk_time_us the stack was last handed (sk_stack_new,
  *    sk_stack_input, sk_stack_poll, in microseconds) divided by 4, modulo 2^32.
- * F  the low 32 bits of SipHash-2-4 under the 128-bit secret key, over the 12 bytes of the
+ * F  the low 32 bits of SipHash-2-4 under the stack's ISN key, over the 12 bytes of the
  *    uint32_t array {localip, remoteip, localport << 16 | remoteport} (addresses and ports in
  *    host order, the array in the host's byte order), as sk_tcp_isn in src/tcp/tcp_conn.c
  *    documents it.
- * The key: sk_config has no field for it; sk_stack_new draws it from sk_config.random, the
- *    first draw the key's bytes 0-7 and the second its bytes 8-15, both little-endian
- *    (src/stack.c). ref_isn_config is the one place that knows this: it installs a random
- *    source that returns the test's key first, then a stream of the test's own.
+ * The keys (include/synack/stack.h, src/stack.c derive_keys): the caller hands sk_config 32
+ *    secret bytes S (sk_config_set_secret; a test seed is its 8 bytes little-endian then 24
+ *    zeros). For purpose p (the order of enum sk_key_purpose: ISN 0, HASH 1, TS 2, COOKIE 3,
+ *    PORT 4, RNG 5) word j (0, 1) of its 128-bit key is
+ *        SipHash(S[0..15], L) XOR SipHash(S[16..31], L),  L = the 8 bytes "sk-kdf", p, j
+ *    with the 16-byte keys read as the paper says.
+ * TSval offset (RFC 7323 §5.4): the low 32 bits of SipHash under the TS key over the 8 bytes
+ *    of the uint32_t array {localip, remoteip}, host order.
+ * sk_random's i-th value (from 0): SipHash under the RNG key over i as 8 bytes little-endian.
  *
  * Header-only (static inline), so each test file that includes it gets its own copy. */
 #ifndef SK_TEST_REF_ISN_H
@@ -96,51 +102,67 @@ static inline uint64_t ref_siphash24(const uint8_t key[16], const void *msg, siz
     return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-/* ---------------- RFC 6528 ISN ---------------- */
+/* ---------------- the keys ---------------- */
 
-/* A test's secret key, and the random source that hands it to a stack (see the top). One per
- * stack; it must outlive the stack. */
+enum { REF_KEY_ISN, REF_KEY_HASH, REF_KEY_TS, REF_KEY_COOKIE, REF_KEY_PORT, REF_KEY_RNG };
+
+/* A test's secret, and the keys the stack must derive from it (see the top). */
 struct ref_key {
-    uint8_t k[16];
-    uint64_t draws;  /* values the stack has drawn so far */
-    uint64_t stream; /* state of the test's own generator for the draws after the key */
+    uint8_t secret[32];
 };
 
-static inline uint64_t ref_key_word(const struct ref_key *key, int half)
+static inline void ref_le64_put(uint8_t *p, uint64_t x)
 {
-    uint64_t w = 0;
-    for (int i = 7; i >= 0; i--)
-        w = (w << 8) | key->k[8 * half + i];
-    return w;
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(x >> (8 * i));
 }
 
-/* The stack's random source: the key's two words, then an xorshift64* stream (Vigna 2016),
- * which is not the stack's own generator. */
-static inline uint64_t ref_key_random(void *ctx)
+/* The 16-byte key of purpose p, as bytes (word 0 then word 1, little-endian). */
+static inline void ref_purpose_key(const struct ref_key *key, int p, uint8_t out[16])
 {
-    struct ref_key *key = ctx;
-    uint64_t n = key->draws++;
-    if (n < 2)
-        return ref_key_word(key, (int)n);
-    uint64_t x = key->stream ? key->stream : 0x9e3779b97f4a7c15ull;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    key->stream = x;
-    return x * 0x2545f4914f6cdd1dull;
+    for (int j = 0; j < 2; j++) {
+        const uint8_t label[8] = {'s', 'k', '-', 'k', 'd', 'f', (uint8_t)p, (uint8_t)j};
+        uint64_t w = ref_siphash24(key->secret, label, 8) ^ ref_siphash24(key->secret + 16, label, 8);
+        ref_le64_put(out + 8 * j, w);
+    }
 }
 
-/* Fills key with 16 bytes derived from `seed` (any bytes will do: the test chooses them) and
- * makes cfg's stack take it. */
+/* Fills key with 32 bytes derived from `seed` (any bytes will do: the test chooses them) and
+ * hands them to cfg as the caller's secret. */
 static inline void ref_isn_config(struct sk_config *cfg, struct ref_key *key, uint8_t seed)
 {
-    memset(key, 0, sizeof(*key));
-    for (int i = 0; i < 16; i++)
-        key->k[i] = (uint8_t)(seed * 16 + i * 7 + 1);
-    key->stream = 0x5eed0000u + seed;
-    cfg->random = ref_key_random;
-    cfg->random_ctx = key;
+    for (int i = 0; i < 32; i++)
+        key->secret[i] = (uint8_t)(seed * 32 + i * 7 + 1);
+    sk_config_set_secret(cfg, key->secret, sizeof(key->secret));
 }
+
+/* The secret sk_config_set_test_seed(cfg, seed) stands for. */
+static inline void ref_key_from_test_seed(struct ref_key *key, uint64_t seed)
+{
+    memset(key, 0, sizeof(*key));
+    ref_le64_put(key->secret, seed);
+}
+
+/* RFC 7323 §5.4: the TSval offset towards raddr from laddr. */
+static inline uint32_t ref_ts_offset(const struct ref_key *key, uint32_t laddr, uint32_t raddr)
+{
+    uint8_t k[16], msg[8];
+    uint32_t words[2] = {laddr, raddr};
+    memcpy(msg, words, sizeof(msg));
+    ref_purpose_key(key, REF_KEY_TS, k);
+    return (uint32_t)ref_siphash24(k, msg, sizeof(msg));
+}
+
+/* The stack's i-th draw from its generator (counting from 0 at sk_stack_new). */
+static inline uint64_t ref_random(const struct ref_key *key, uint64_t i)
+{
+    uint8_t k[16], msg[8];
+    ref_purpose_key(key, REF_KEY_RNG, k);
+    ref_le64_put(msg, i);
+    return ref_siphash24(k, msg, sizeof(msg));
+}
+
+/* ---------------- RFC 6528 ISN ---------------- */
 
 /* RFC 6528 §3: the ISN a stack holding `key` must choose at time now_us for this 4-tuple
  * (addresses and ports in host order). */
@@ -150,7 +172,9 @@ static inline uint32_t ref_isn(const struct ref_key *key, uint32_t laddr, uint16
     uint32_t words[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
     uint8_t msg[12];
     memcpy(msg, words, sizeof(msg));
-    uint32_t f = (uint32_t)ref_siphash24(key->k, msg, sizeof(msg));
+    uint8_t k[16];
+    ref_purpose_key(key, REF_KEY_ISN, k);
+    uint32_t f = (uint32_t)ref_siphash24(k, msg, sizeof(msg));
     uint32_t m = (uint32_t)(now_us / 4);
     return m + f;
 }

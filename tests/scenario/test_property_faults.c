@@ -293,8 +293,8 @@ static const char *run_one(uint64_t seed, const struct schedule *s)
     sk_config_default(&cb);
     ca.addr = ADDR_A;
     cb.addr = ADDR_B;
-    ca.random_seed = seed * 2 + 1;
-    cb.random_seed = seed * 2 + 2;
+    sk_config_set_test_seed(&ca, seed * 2 + 1);
+    sk_config_set_test_seed(&cb, seed * 2 + 2);
     struct sk_config *cs[2] = {&ca, &cb};
     for (int i = 0; i < 2; i++) {
         cs[i]->mtu = s->mtu;

@@ -92,7 +92,7 @@ void harness_config(struct sk_config *cfg, int side)
     sk_config_default(cfg);
     cfg->addr = side ? ADDR_B : ADDR_A;
     cfg->prefix_len = 24;
-    cfg->random_seed = side ? 0xb0b : 0xa11ce;
+    sk_config_set_test_seed(cfg, side ? 0xb0b : 0xa11ce);
 }
 
 uint64_t conn_id(const struct sk_tcp *c)

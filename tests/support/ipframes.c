@@ -79,7 +79,7 @@ struct ethstack *ethstack_new(uint32_t addr, const uint8_t mac[6],
     memcpy(cfg.mac, mac, 6);
     cfg.addr = addr;
     cfg.prefix_len = 24;
-    cfg.random_seed = addr;
+    sk_config_set_test_seed(&cfg, addr);
     cfg.output = capture;
     cfg.output_ctx = e;
     if (tweak)

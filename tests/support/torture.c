@@ -78,7 +78,7 @@ void tt_config(struct sk_config *c, int side, uint32_t buf_bytes, uint16_t mtu, 
     sk_config_default(c);
     c->addr = side ? ADDR_B : ADDR_A;
     c->prefix_len = 24;
-    c->random_seed = side ? 0x5eed0b0bull : 0x5eed0a11ull;
+    sk_config_set_test_seed(c, side ? 0x5eed0b0bull : 0x5eed0a11ull);
     c->mtu = mtu;
     c->sndbuf_bytes = buf_bytes;
     c->rcvbuf_bytes = buf_bytes;

@@ -1,0 +1,106 @@
+/* Local ports: the one ephemeral-port picker (RFC 6056) for TCP connect, bind(0)/listen and
+ * UDP, and the count of TCP endpoints per local port that makes checking a port one lookup.
+ *
+ * The picker is RFC 6056 §3.3.4 Algorithm 4 ("double-hash"): the walk through the ephemeral
+ * range starts at F(local address, remote address, remote port) plus a per-bucket counter
+ * table[G(...)], F and G keyed with SK_KEY_PORT. Connections to one destination therefore take
+ * ports in sequence (few collisions with that destination's TIME-WAITs), while a port seen by
+ * one destination says nothing about the ports used towards another. Each pick also adds a
+ * random step to the bucket's counter (RFC 6056 §3.3.5, Algorithm 5's increments): small when
+ * the remote end is known, so the sequence stays spread, and over the whole range when it is
+ * not (bind(0), UDP), where nothing separates destinations and a uniformly random port
+ * (§3.3.1) is what keeps an off-path attacker guessing. The steps come from the keyed
+ * generator, so neither ports nor their order reveal any key (the counters can no longer be
+ * tracked across destinations by their collisions, the attack Klein and Pinkas described on
+ * Linux's table in 2022).
+ *
+ * Candidates are judged by the caller's taken(), which must be table lookups: the counts here
+ * for bind, the connection hash for a 4-tuple, the UDP table. Never a walk of all TCBs.
+ */
+#include "internal.h"
+#include "util/rand.h"
+
+#define PORT_TABLE 1024   /* RFC 6056 §3.3.4 TABLE_LENGTH */
+#define PORT_STEP_MAX 8   /* largest random step for a known destination */
+#define PORT_PAGE 256     /* ports per page of the use counts */
+
+struct sk_ports {
+    uint32_t table[PORT_TABLE];              /* Algorithm 4's table[], random at start */
+    uint32_t *use[65536 / PORT_PAGE];        /* endpoints per port; pages made on first use */
+};
+
+int sk_ports_init(struct sk_stack *st)
+{
+    struct sk_ports *p = sk_mem_alloc(st, sizeof(*p));
+    if (p == NULL)
+        return -ENOMEM;
+    memset(p, 0, sizeof(*p));
+    /* RFC 6056 §3.3.4: "table[i] = random() % 65536" at initialization. */
+    for (int i = 0; i < PORT_TABLE; i++)
+        p->table[i] = (uint32_t)sk_random(st);
+    st->ports = p;
+    return 0;
+}
+
+void sk_ports_free(struct sk_stack *st)
+{
+    struct sk_ports *p = st->ports;
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(p->use) / sizeof(p->use[0]); i++)
+        sk_mem_free(st, p->use[i], sizeof(uint32_t) * PORT_PAGE);
+    sk_mem_free(st, p, sizeof(*p));
+    st->ports = NULL;
+}
+
+int sk_port_ref(struct sk_stack *st, uint16_t port)
+{
+    uint32_t **page = &st->ports->use[port / PORT_PAGE];
+    if (*page == NULL) {
+        *page = sk_mem_alloc(st, sizeof(uint32_t) * PORT_PAGE);
+        if (*page == NULL)
+            return -ENOMEM;
+        memset(*page, 0, sizeof(uint32_t) * PORT_PAGE);
+    }
+    (*page)[port % PORT_PAGE]++;
+    return 0;
+}
+
+void sk_port_unref(struct sk_stack *st, uint16_t port)
+{
+    uint32_t *page = st->ports->use[port / PORT_PAGE];
+    if (page != NULL && page[port % PORT_PAGE] > 0)
+        page[port % PORT_PAGE]--;
+}
+
+uint32_t sk_port_refs(const struct sk_stack *st, uint16_t port)
+{
+    const uint32_t *page = st->ports->use[port / PORT_PAGE];
+    return page ? page[port % PORT_PAGE] : 0;
+}
+
+uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,
+                      bool (*taken)(struct sk_stack *st, uint16_t port, void *ctx), void *ctx)
+{
+    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+    /* F and G of §3.3.4 from one SipHash output: its halves are independent PRF outputs. */
+    const uint64_t *k = sk_key(st, SK_KEY_PORT);
+    uint32_t t[3] = {st->cfg.addr, raddr, rport};
+    uint64_t h = sk_siphash(k[0], k[1], t, sizeof(t));
+    uint32_t offset = (uint32_t)h;
+    uint32_t *next = &st->ports->table[(h >> 32) % PORT_TABLE];
+    uint32_t spread = raddr != 0 ? PORT_STEP_MAX : n;
+    *next += 1 + (uint32_t)(sk_random(st) % spread);
+    uint32_t base = (uint32_t)(((uint64_t)offset + *next) % n);
+    st->ctr.port_picks++;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (base + i) % n);
+        st->ctr.port_probes++;
+        if (!taken(st, port, ctx)) {
+            *next += i;
+            return port;
+        }
+    }
+    st->ctr.port_exhausted++;
+    return 0;
+}
