@@ -162,7 +162,10 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     st->cfg.alloc = alloc;
     st->now = now;
     derive_keys(st, cfg->secret);
-    memset(st->cfg.secret, 0, sizeof(st->cfg.secret)); /* only the derived keys stay */
+    /* Only the derived keys stay; a copy of sk_stack_config's answer carries no secret and so
+     * cannot make a second stack with a zero key (sk_stack_new refuses it). */
+    memset(st->cfg.secret, 0, sizeof(st->cfg.secret));
+    st->cfg.secret_source = SK_SECRET_NONE;
     st->next_conn_id = 1;
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;

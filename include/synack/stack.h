@@ -93,7 +93,8 @@ struct sk_config {
      * connection table's hash; the keyed generator behind every other random value the stack
      * puts on the wire). There is no default: set it with sk_config_set_secret (from the OS,
      * e.g. getrandom(2) or sk_config_secret_from_os in synack/loop.h) or, for simulations and
-     * tests only, sk_config_set_test_seed; otherwise sk_stack_new fails with -ENOKEY. */
+     * tests only, sk_config_set_test_seed; otherwise sk_stack_new fails with -ENOKEY. The stack
+     * keeps only the derived keys: sk_stack_config shows neither the secret nor its source. */
     uint8_t secret[SK_SECRET_BYTES];
     enum sk_secret_source secret_source;
 

@@ -45,6 +45,14 @@ static void test_stack_new_refuses_without_secret(void **state)
     struct sk_stack *st = sk_stack_new(&cfg, T0, &err);
     assert_non_null(st);
     assert_int_equal(err, 0);
+    /* The stack keeps only derived keys: its configuration, copied, makes no second stack
+     * with an all-zero secret. */
+    struct sk_config copy = *sk_stack_config(st);
+    assert_int_equal(copy.secret_source, SK_SECRET_NONE);
+    static const uint8_t zero[SK_SECRET_BYTES];
+    assert_memory_equal(copy.secret, zero, sizeof(zero));
+    assert_null(sk_stack_new(&copy, T0, &err));
+    assert_int_equal(err, -ENOKEY);
     sk_stack_free(st);
 }
 
