@@ -10,9 +10,9 @@
  * the remote end is known, so the sequence stays spread, and over the whole range when it is
  * not (bind(0), UDP), where nothing separates destinations and a uniformly random port
  * (§3.3.1) is what keeps an off-path attacker guessing. The steps come from the keyed
- * generator, so neither ports nor their order reveal any key (the counters can no longer be
- * tracked across destinations by their collisions, the attack Klein and Pinkas described on
- * Linux's table in 2022).
+ * generator, so neither ports nor their order reveal any key. Destinations that share a bucket
+ * still take nearby ports, which Klein and Pinkas (2022) used to track Linux hosts; the random
+ * steps only blur that, and a larger table or a key that changes over time would go further.
  *
  * Candidates are judged by the caller's taken(), which must be table lookups: the counts here
  * for bind, the connection hash for a 4-tuple, the UDP table. Never a walk of all TCBs.
