@@ -250,6 +250,11 @@ struct sk_stack {
     struct sk_ipstate *ip;
     sk_time_us ip_deadline;
 
+    /* TIME-WAIT records (tcp/tcp_timewait.c), created with the first one, and the deadline of
+     * the oldest, folded into sk_stack_next_deadline. */
+    struct sk_twtab *tw;
+    sk_time_us tw_deadline;
+
     /* The socket layer's descriptor table (src/socket/), created by the first sk_socket. */
     struct sk_socktab *socks;
 };
@@ -309,5 +314,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
                   size_t frame_len);
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k);
 void sk_tcp_free_all(struct sk_stack *st);
+/* tcp/tcp_timewait.c: ends the TIME-WAIT records whose 2*MSL ran out by st->now. */
+void sk_tw_timer(struct sk_stack *st);
 
 #endif

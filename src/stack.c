@@ -33,6 +33,7 @@ void sk_config_default(struct sk_config *cfg)
     cfg->sndbuf_bytes = 64 * 1024;
     cfg->rcvbuf_bytes = 64 * 1024;
     cfg->max_buffer_bytes = 256ull * 1024 * 1024;
+    cfg->max_time_wait = 65536;
     cfg->rto_initial_us = 1000000;  /* RFC 6298 §2.1 */
     cfg->rto_min_us = 1000000;      /* RFC 6298 §2.4 */
     cfg->rto_max_us = 60000000;     /* RFC 6298 §2.5 */
@@ -167,6 +168,7 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     memset(st->cfg.secret, 0, sizeof(st->cfg.secret));
     st->cfg.secret_source = SK_SECRET_NONE;
     st->next_conn_id = 1;
+    st->tw_deadline = SK_TIME_NEVER;
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
     st->listen_tab_mask = 63;
@@ -363,6 +365,8 @@ void sk_timer_remove(struct sk_tcp *c)
 sk_time_us sk_stack_next_deadline(const struct sk_stack *st)
 {
     sk_time_us d = st->heap_len ? st->heap[0]->deadline : SK_TIME_NEVER;
+    if (st->tw_deadline < d)
+        d = st->tw_deadline;
     return st->ip_deadline < d ? st->ip_deadline : d;
 }
 
@@ -400,6 +404,8 @@ sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
     }
     if (st->ip_deadline <= st->now)
         sk_ip_timer(st);
+    if (st->tw_deadline <= st->now)
+        sk_tw_timer(st);
     sk_leave(st);
     return sk_stack_next_deadline(st);
 }
@@ -426,7 +432,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "frames_in", "frames_out", "bytes_in", "bytes_out", "ip_in", "ip_out",
         "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
-        "tcp_timewait_reused", "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
+        "tcp_timewait_reused", "tcp_timewait_reclaimed", "tcp_timewait_records",
+        "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
         "tcp_probe_timeouts", "tcp_lost_retransmits", "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
         "icmp_out", "udp_in", "udp_out",
@@ -435,7 +442,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
         c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
-        c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_tail_loss_probes,
+        c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_timewait_reclaimed,
+        c->timewait_records, c->tcp_tail_loss_probes,
         c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts,
         c->tcp_lost_retransmits, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,

@@ -67,6 +67,11 @@ struct sk_config {
     uint32_t sndbuf_bytes;     /* default send buffer per connection */
     uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
     uint64_t max_buffer_bytes; /* sum of all connection buffers */
+    /* TIME-WAIT records (src/tcp/tcp_timewait.c): a connection in TIME-WAIT is a 64-byte record,
+     * not a TCB, and counts against neither max_connections nor max_buffer_bytes. At most
+     * max_time_wait of them (default 65536, 4 MiB); when full, the oldest is ended early to make
+     * room (counted: tcp_timewait_reclaimed). 0 means the default. */
+    uint32_t max_time_wait;
 
     /* TCP behaviour. */
     uint32_t rto_initial_us;   /* RFC 6298 §2.1: 1 s */
@@ -255,7 +260,8 @@ struct sk_stack_counters {
     uint64_t ip_in, ip_out;
     uint64_t tcp_segs_in, tcp_segs_out, tcp_retransmits, tcp_rst_out, tcp_challenge_acks;
     uint64_t tcp_active_opens, tcp_passive_opens, tcp_established, tcp_conn_failed;
-    uint64_t tcp_timewait_reused;
+    uint64_t tcp_timewait_reused;     /* RFC 6191: a SYN reopened a 4-tuple in TIME-WAIT */
+    uint64_t tcp_timewait_reclaimed;  /* TIME-WAIT records ended early: max_time_wait reached */
     uint64_t tcp_tail_loss_probes, tcp_tlp_recoveries;
     uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
@@ -269,6 +275,7 @@ struct sk_stack_counters {
     uint64_t drops[SK_DROP_REASON_MAX];
     uint32_t connections;     /* TCBs alive now */
     uint64_t buffer_bytes;    /* connection buffer bytes in use now */
+    uint32_t timewait_records; /* TIME-WAIT records held now (not counted in connections) */
 };
 SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out);
 

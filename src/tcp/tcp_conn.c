@@ -332,7 +332,8 @@ void sk_tcp_child_established(struct sk_tcp *c)
 
 static bool port_in_use(struct sk_stack *st, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    return sk_tcb_lookup(st, st->cfg.addr, lport, raddr, rport) != NULL;
+    return sk_tcb_lookup(st, st->cfg.addr, lport, raddr, rport) != NULL ||
+           sk_tw_in_use(st, st->cfg.addr, lport, raddr, rport);
 }
 
 struct remote {
@@ -582,6 +583,8 @@ ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
     sk_enter(c->st);
     sk_ring_peek(&c->rcv, 0, buf, n);
     sk_ring_consume(&c->rcv, n);
+    if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
+        sk_ring_free(c->st, &c->rcv); /* read to the end: TIME-WAIT holds no buffer */
     /* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): announce the reopened window once its
      * right edge can move by min(MSS, half the buffer); and only while what the peer may
      * still send is under half the buffer, since until then it is not held back. */
@@ -702,6 +705,9 @@ void sk_tcp_close(struct sk_tcp *c)
         /* RFC 9293 §3.10.4: delete the TCB. */
         sk_tcp_terminate(c, 0);
         break;
+    case SK_TCP_TIME_WAIT:
+        sk_tw_release(c); /* unread data goes; TIME-WAIT runs on in its record */
+        break;
     default:
         /* RFC 2525 §2.17: closing with unread data resets the connection. */
         if (c->rcv.len > 0) {
@@ -728,7 +734,9 @@ void sk_tcp_abort(struct sk_tcp *c)
         c->cb = NULL;
         if (c->state == SK_TCP_CLOSED)
             reap(c);
-        else
+        else if (c->state == SK_TCP_TIME_WAIT)
+            sk_tw_forget(c);
+        if (c->state != SK_TCP_CLOSED)
             abort_conn(c, 0);
     }
     sk_leave(st);
@@ -894,4 +902,5 @@ void sk_tcp_free_all(struct sk_stack *st)
     st->reap = NULL;
     while (st->all)
         sk_tcb_destroy(st->all);
+    sk_tw_free_all(st);
 }

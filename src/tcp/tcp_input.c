@@ -96,13 +96,14 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     c->snd_mss = (uint16_t)max_u32(mss, 64);
 }
 
+/* TIME-WAIT is kept by a record (tcp_timewait.c), made at the end of sk_tcp_input once what
+ * this segment asks for (the ACK of the peer's FIN) has gone. */
 static void enter_time_wait(struct sk_tcp *c)
 {
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
     sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
     sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
     sk_tcp_set_state(c, SK_TCP_TIME_WAIT);
-    sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * c->st->cfg.msl_us);
 }
 
 /* ---- §3.10.7.1 CLOSED ---- */
@@ -152,7 +153,8 @@ static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const s
     c->flags |= TF_PASSIVE;
     sk_tcp_synq_add(l, c);
     c->state = SK_TCP_LISTEN; /* the child starts as a copy of the listener */
-    sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
+    uint32_t isn = sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+    sk_tcp_init_send(c, sk_tw_reopen_iss(st, c, isn));
     sk_tcb_inherit(c, l);
     c->irs = h->seq;
     c->rcv_nxt = h->seq + 1;
@@ -267,22 +269,6 @@ static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, u
     uint32_t last = seq + seg_len - 1;
     return (seq_le(nxt, seq) && seq_lt(seq, nxt + wnd)) ||
            (seq_le(nxt, last) && seq_lt(last, nxt + wnd));
-}
-
-/* RFC 6191 §2 (with RFC 1122 §4.2.2.13 when there are no timestamps): a SYN may reopen a
- * 4-tuple in TIME-WAIT if it cannot be an old duplicate. */
-static bool time_wait_reusable(const struct sk_tcp *c, const struct sk_tcp_hdr *h)
-{
-    if ((h->flags & (SK_TCP_SYN | SK_TCP_ACK | SK_TCP_RST)) != SK_TCP_SYN)
-        return false;
-    /* Only a TIME-WAIT the application has let go of: one that still holds the handle (it
-     * shut down, both FINs crossed) would see its connection replaced under it. The SYN then
-     * gets RFC 5961's challenge ACK like in any synchronized state. */
-    if (c->flags & TF_USER)
-        return false;
-    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP))
-        return seq_gt(h->opts.ts_val, c->ts_recent);
-    return seq_gt(h->seq, c->rcv_nxt);
 }
 
 /* RFC 7323 §5.5: after 24 days without an update TS.Recent is no longer valid: the peer's 1 ms
@@ -444,18 +430,6 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         seg_len--;
     }
 
-    if (c->state == SK_TCP_TIME_WAIT && st->cfg.bsd_time_wait && !rst && !s->syn) {
-        if (!(h->flags & SK_TCP_ACK)) {
-            drop(st, c, s, SK_DROP_TCP_NO_ACK);
-            return;
-        }
-        if (s->fin && s->seq + s->len + 1 == c->rcv_nxt)
-            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
-        if (s->fin || s->len || s->seq != c->rcv_nxt || h->ack != c->snd_max)
-            sk_tcp_send_ack(c);
-        return;
-    }
-
     /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate, unless
      * TS.Recent itself is stale (§5.5). */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
@@ -488,8 +462,6 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
                 sk_tcp_resend_synack(c);
                 return;
             }
-            if (c->state == SK_TCP_TIME_WAIT && s->fin)
-                sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
             /* RFC 2883: tell the sender this data arrived twice. */
             if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
                 report_dsack(c, s->seq, s->seq + s->len);
@@ -540,13 +512,6 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         case SK_TCP_FIN_WAIT_2:
         case SK_TCP_CLOSE_WAIT:
             sk_tcp_terminate(c, -ECONNRESET);
-            break;
-        case SK_TCP_TIME_WAIT:
-            if (st->cfg.rfc1337) {
-                drop(st, c, s, SK_DROP_TCP_RST_INVALID);
-                break;
-            }
-            sk_tcp_terminate(c, 0);
             break;
         default: /* CLOSING, LAST-ACK */
             sk_tcp_terminate(c, 0);
@@ -713,10 +678,7 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         accept_fin(c);
     if (s->fin && !text_blocked) {
         uint32_t fin_seq = s->seq + s->len;
-        if (c->state == SK_TCP_TIME_WAIT) {
-            c->flags |= TF_ACK_NOW;
-            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
-        } else if (c->flags & TF_FIN_RCVD) {
+        if (c->flags & TF_FIN_RCVD) {
             c->flags |= TF_ACK_NOW;
         } else if (fin_seq == c->rcv_nxt) {
             accept_fin(c);
@@ -743,9 +705,11 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
                     .ce = (ip->tos & SK_IP_ECN_MASK) == SK_IP_CE,
                     .frame = frame, .frame_len = frame_len};
     struct sk_tcp *c = sk_tcb_lookup(st, ip->dst, h.dport, ip->src, h.sport);
-    if (c && c->state == SK_TCP_TIME_WAIT && time_wait_reusable(c, &h)) {
-        st->ctr.tcp_timewait_reused++;
-        sk_tcp_terminate(c, 0);
+    /* TIME-WAIT lives in a record (tcp_timewait.c), even while the application holds its TCB.
+     * It takes the segment, unless a SYN reopens the 4-tuple for the listener (RFC 6191). */
+    if (c == NULL || c->state == SK_TCP_TIME_WAIT) {
+        if (sk_tw_input(st, ip, &h, frame, frame_len))
+            return;
         c = NULL;
     }
     struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport);
@@ -775,5 +739,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
         if (c->keepalive && !sk_tcp_timer_on(c, SK_TIMER_KEEPALIVE))
             sk_tcp_keepalive_arm(c);
     }
+    if (c->state == SK_TCP_TIME_WAIT)
+        sk_tw_enter(c);
     sk_tcp_notify(c);
 }

@@ -59,10 +59,63 @@ uint32_t sk_tcp_ts_now(const struct sk_tcp *c);
 void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
                       uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
                       const uint8_t *frame, size_t frame_len);
+/* The same for a segment of connection conn_id with no TCB (a TIME-WAIT record's). */
+void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
+                         uint64_t conn_id, uint32_t saddr, uint32_t daddr,
+                         const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len);
 
 /* Sends one segment at seq: up to max_len bytes of queued data and, at the end of the
  * queue, the FIN. Returns the sequence space used (0: nothing to send there). */
 uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len);
+
+/* Sends a segment built elsewhere (a TIME-WAIT record's ACK), traced as connection conn_id. */
+void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, uint32_t raddr,
+                      struct sk_tcp_hdr *h);
+
+/* tcp_timewait.c: TIME-WAIT as a record of its own (see the file's header comment). */
+enum sk_tw_flag {
+    TW_TS = 1u << 0,    /* timestamps were agreed (TF_TS) */
+    TW_OWNED = 1u << 1, /* the application still holds the TCB, which stays in TIME-WAIT */
+};
+
+/* One connection in TIME-WAIT: a record of at most 64 bytes, in place of its TCB. Declared
+ * here so that tests can weigh it. */
+struct sk_tw {
+    uint32_t hash_next;        /* next in the bucket; next free record while free */
+    uint32_t older, newer;     /* FIFO neighbours: towards the head (oldest), the tail */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t snd_nxt;          /* SND.NXT, past our FIN (= SND.UNA: the FIN is acknowledged) */
+    uint32_t rcv_nxt;          /* RCV.NXT, past the peer's FIN */
+    uint32_t ts_recent;        /* TS.Recent (RFC 7323 §4.3), if TW_TS */
+    uint32_t ts_offset;        /* our timestamp clock's offset: our TSvals go on as before */
+    uint16_t wnd;              /* the window field of our last ACK, scaled by rcv_wscale */
+    uint8_t rcv_wscale;
+    uint8_t flags;
+    uint64_t conn_id;          /* the connection's id, for the trace */
+    sk_time_us deadline;       /* when 2*MSL ends */
+};
+_Static_assert(sizeof(struct sk_tw) <= 64, "a TIME-WAIT record fits in 64 bytes");
+
+/* The connection c has just entered TIME-WAIT and sent what it owed: its TIME-WAIT goes on in
+ * a record. An orphan TCB is freed; one the application holds stays, in TIME-WAIT, without
+ * timers or send buffer (its unread data kept), until close or the record's end. */
+void sk_tw_enter(struct sk_tcp *c);
+/* A segment for no connection, or for one in TIME-WAIT: true if a record took it; false if
+ * there is none or a SYN reopened the 4-tuple (RFC 6191) and goes on to the listener. */
+bool sk_tw_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct sk_tcp_hdr *h,
+                 const uint8_t *frame, size_t frame_len);
+/* The ISS for a connection a listener opens: isn, or above the SND.NXT of the TIME-WAIT the
+ * SYN just reopened. */
+uint32_t sk_tw_reopen_iss(struct sk_stack *st, const struct sk_tcp *c, uint32_t isn);
+/* The application closes (sk_tw_release) or aborts (sk_tw_forget) a TCB in TIME-WAIT. */
+void sk_tw_release(struct sk_tcp *c);
+void sk_tw_forget(struct sk_tcp *c);
+/* Is the 4-tuple, or the local port (a walk: for bind only), held by a TIME-WAIT record? */
+bool sk_tw_in_use(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                  uint16_t rport);
+bool sk_tw_port_used(struct sk_stack *st, uint16_t lport);
+void sk_tw_free_all(struct sk_stack *st);
 
 /* tcp_recovery.c */
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same);

@@ -32,9 +32,16 @@ void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct
                       uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
                       const uint8_t *frame, size_t frame_len)
 {
+    sk_tcp_trace_seg_as(st, kind, c, c ? c->conn_id : 0, saddr, daddr, h, frame, frame_len);
+}
+
+void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
+                         uint64_t conn_id, uint32_t saddr, uint32_t daddr,
+                         const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len)
+{
     if (st->cfg.trace == NULL)
         return;
-    struct sk_trace_event ev = {.kind = kind, .conn = c, .conn_id = c ? c->conn_id : 0};
+    struct sk_trace_event ev = {.kind = kind, .conn = c, .conn_id = conn_id};
     struct sk_trace_segment *s = &ev.u.seg;
     s->saddr = saddr;
     s->daddr = daddr;
@@ -63,8 +70,23 @@ void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct
 /* Builds and sends one segment. c may be NULL (a RST for a segment that found no TCB);
  * then laddr/lport/raddr/rport come from h and `raddr`. Payload comes from c's send ring at
  * `snd_off`. */
+static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
+                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos);
+
 static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct sk_tcp_hdr *h,
                  uint32_t snd_off, uint8_t tos)
+{
+    emit_as(st, c, c ? c->conn_id : 0, raddr, h, snd_off, tos);
+}
+
+void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, uint32_t raddr,
+                      struct sk_tcp_hdr *h)
+{
+    emit_as(st, NULL, conn_id, raddr, h, 0, 0);
+}
+
+static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
+                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos)
 {
     size_t room = sk_ip_headroom(st);
     uint8_t *seg = st->tx + room;
@@ -98,7 +120,8 @@ static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct s
     if (h->flags & SK_TCP_RST)
         st->ctr.tcp_rst_out++;
     sk_ip_output(st, raddr, SK_IPPROTO_TCP, tos, n);
-    sk_tcp_trace_seg(st, SK_TRACE_SEG_OUT, c, st->cfg.addr, raddr, h, st->tx, room + n);
+    sk_tcp_trace_seg_as(st, SK_TRACE_SEG_OUT, c, conn_id, st->cfg.addr, raddr, h, st->tx,
+                        room + n);
 }
 
 /* Options for a segment of connection c (RFC 7323 §3.2: TS on every segment once agreed;

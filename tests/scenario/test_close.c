@@ -66,7 +66,8 @@ static void test_four_way_close_initiated_by_active_opener(void **state)
 }
 
 /* The passive opener closes first, with sk_tcp_close (no handle kept): it walks the active
- * close path and its TCB is freed exactly 2*MSL after entering TIME-WAIT. */
+ * close path; its TCB is freed on entering TIME-WAIT, and its TIME-WAIT record ends exactly
+ * 2*MSL later. */
 static void test_four_way_close_initiated_by_passive_opener(void **state)
 {
     (void)state;
@@ -91,10 +92,13 @@ static void test_four_way_close_initiated_by_passive_opener(void **state)
     assert_int_equal(tw, t1 + 2 * LINK_DELAY);
     pair_run_until(p, t1 + 3 * LINK_DELAY);
     assert_int_equal(counters(p->a).connections, 0);
-    assert_int_equal(counters(p->b).connections, 2); /* listener + TIME-WAIT */
+    /* The TIME-WAIT is a record, not a TCB: the listener is the only TCB left. */
+    assert_int_equal(counters(p->b).connections, 1);
+    assert_int_equal(counters(p->b).timewait_records, 1);
     pair_run_until(p, tw + 2 * MSL - 1);
-    assert_int_equal(counters(p->b).connections, 2);
+    assert_int_equal(counters(p->b).timewait_records, 1);
     pair_run_until(p, tw + 2 * MSL);
+    assert_int_equal(counters(p->b).timewait_records, 0);
     assert_int_equal(counters(p->b).connections, 1);
     expect_states(&p->rec, SIDE_B, ib.conn_id, SK_TCP_LISTEN, SK_TCP_SYN_RECEIVED,
                   SK_TCP_ESTABLISHED, SK_TCP_FIN_WAIT_1, SK_TCP_FIN_WAIT_2, SK_TCP_TIME_WAIT,
