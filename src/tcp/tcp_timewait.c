@@ -9,8 +9,8 @@
  * but against their own limit, max_time_wait; when it is reached the oldest record is ended to
  * make room (counted), as a flood of short connections must not stop new ones.
  *
- * Storage: records sit in chunks of TW_CHUNK, allocated on first need and kept until the stack
- * goes (the high-water mark is bounded by max_time_wait), and refer to each other by 32-bit
+ * Storage: records sit in chunks of TW_CHUNK, allocated on first need and given back when the
+ * last record has expired (shrink), and refer to each other by 32-bit
  * index, which keeps a record at 64 bytes with the whole 4-tuple and the connection's id.
  * A chained hash table (keyed with sk_key(SK_KEY_HASH), so a peer cannot aim at one bucket)
  * finds them by 4-tuple; one FIFO orders them by deadline. Every record lives 2*MSL from its
@@ -356,6 +356,26 @@ bool sk_tw_port_used(struct sk_stack *st, uint16_t lport)
     return false;
 }
 
+/* The last record went: a burst of TIME-WAITs gives its memory back (chunks, a grown bucket
+ * array) once it has drained. */
+static void shrink(struct sk_stack *st)
+{
+    struct sk_twtab *t = st->tw;
+    if (t->used != 0 || (t->nchunks == 0 && t->mask == 255))
+        return;
+    for (uint32_t i = 0; i < t->nchunks; i++)
+        sk_mem_free(st, t->chunk[i], sizeof(struct sk_tw) * TW_CHUNK);
+    t->nchunks = 0;
+    t->free = TW_NIL;
+    uint32_t *b = sk_mem_alloc(st, sizeof(*b) * 256);
+    if (b == NULL)
+        return;
+    sk_mem_free(st, t->bucket, sizeof(*b) * (t->mask + 1));
+    memset(b, 0xff, sizeof(*b) * 256);
+    t->bucket = b;
+    t->mask = 255;
+}
+
 void sk_tw_timer(struct sk_stack *st)
 {
     struct sk_twtab *t = st->tw;
@@ -365,6 +385,8 @@ void sk_tw_timer(struct sk_stack *st)
         sk_trace_emit(st, &ev);
         tw_end(st, t->head);
     }
+    if (t)
+        shrink(st);
 }
 
 /* RFC 6191 §2 (RFC 1122 §4.2.2.13 when either side has no timestamps): may this SYN reopen
