@@ -20,8 +20,8 @@
  * The application may still hold its handle when its connection enters TIME-WAIT (it shut
  * down and both FINs crossed). Its TCB then stays, in TIME-WAIT, in the connection table,
  * without timers and send buffer, keeping received data not yet read; the record (TW_OWNED)
- * does all the TIME-WAIT work. When the record ends (2*MSL, RST, reuse, reclaim) the TCB goes
- * CLOSED and the application is told; when the application closes first, the TCB is freed
+ * does all the TIME-WAIT work, except that a SYN never reopens it (reusable). When the record
+ * ends (2*MSL, RST, reclaim) the TCB goes CLOSED and the application is told; when the application closes first, the TCB is freed
  * and the record runs on alone. So sk_tcp_get_state says TIME-WAIT for exactly as long as the
  * record lives, and SK_EV_CLOSED comes on entry to TIME-WAIT as before.
  */
@@ -255,8 +255,10 @@ static void restart(struct sk_stack *st, uint32_t i)
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=flags>, with our timestamp (RFC 7323 §3.2) if agreed. */
 static void tw_send(struct sk_stack *st, const struct sk_tw *w, uint8_t flags)
 {
+    /* A RST offers no window (as sk_tcp_send_ctl's). */
     struct sk_tcp_hdr h = {.sport = w->lport, .dport = w->rport, .seq = w->snd_nxt,
-                           .ack = w->rcv_nxt, .flags = flags, .wnd = w->wnd};
+                           .ack = w->rcv_nxt, .flags = flags,
+                           .wnd = (flags & SK_TCP_RST) ? 0 : w->wnd};
     if (w->flags & TW_TS) {
         h.opts.present = SK_OPT_TIMESTAMP;
         h.opts.ts_val = (uint32_t)(st->now / 1000) + w->ts_offset; /* as sk_tcp_ts_now */
@@ -395,6 +397,12 @@ void sk_tw_timer(struct sk_stack *st)
 static bool reusable(const struct sk_stack *st, const struct sk_tw *w, const struct sk_tcp_hdr *h)
 {
     if ((h->flags & (SK_TCP_SYN | SK_TCP_ACK | SK_TCP_RST)) != SK_TCP_SYN)
+        return false;
+    /* Only a TIME-WAIT the application has let go of: its handle would see the connection
+     * replaced under it. The SYN gets RFC 5961's challenge ACK instead, as in FreeBSD, whose
+     * TIME-WAIT after shutdown is still a full connection (packetdrill's
+     * rcv-syn-time-wait-using-shutdown-*-secure). */
+    if (w->flags & TW_OWNED)
         return false;
     bool new_ts = (h->opts.present & SK_OPT_TIMESTAMP) && st->cfg.opt_timestamps;
     if ((w->flags & TW_TS) && new_ts)
