@@ -10,8 +10,8 @@
  * make room (counted), as a flood of short connections must not stop new ones.
  *
  * Storage: records sit in chunks of TW_CHUNK, allocated on first need and given back when the
- * last record has expired (shrink), and refer to each other by 32-bit
- * index, which keeps a record at 64 bytes with the whole 4-tuple and the connection's id.
+ * last record has expired (shrink), and refer to each other by 32-bit index, which keeps a
+ * record (struct sk_tw, tcp_int.h) at 64 bytes with the whole 4-tuple and the connection's id.
  * A chained hash table (keyed with sk_key(SK_KEY_HASH), so a peer cannot aim at one bucket)
  * finds them by 4-tuple; one FIFO orders them by deadline. Every record lives 2*MSL from its
  * last (re)start and a restart moves it to the tail, so FIFO order is expiry order and only
@@ -21,8 +21,8 @@
  * down and both FINs crossed). Its TCB then stays, in TIME-WAIT, in the connection table,
  * without timers and send buffer, keeping received data not yet read; the record (TW_OWNED)
  * does all the TIME-WAIT work, except that a SYN never reopens it (reusable). When the record
- * ends (2*MSL, RST, reclaim) the TCB goes CLOSED and the application is told; when the application closes first, the TCB is freed
- * and the record runs on alone. So sk_tcp_get_state says TIME-WAIT for exactly as long as the
+ * ends (2*MSL, RST, reclaim) the TCB goes CLOSED and the application is told; when the
+ * application closes first, the TCB is freed and the record runs on alone. So sk_tcp_get_state says TIME-WAIT for exactly as long as the
  * record lives, and SK_EV_CLOSED comes on entry to TIME-WAIT as before.
  */
 #include "tcp/tcp_int.h"
@@ -34,7 +34,6 @@
 /* RFC 6191 §2 wants the new incarnation's sequence numbers above the old one's; the new ISS is
  * at least this far above the old SND.NXT, more than a 16-bit window can cover. */
 #define TW_ISS_GAP (1u << 17)
-
 
 struct sk_twtab {
     struct sk_tw **chunk;      /* nchunks_max slots; chunk i holds records i*TW_CHUNK.. */
@@ -448,6 +447,42 @@ static void bsd_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr
         tw_ack(st, w);
 }
 
+/* RFC 9293 §3.10.7.4 for TIME-WAIT, second and fourth checks: RST and SYN. True if the
+ * segment was one of them (and is dealt with). */
+static bool tw_rst_or_syn(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr *h,
+                          const uint8_t *frame, size_t frame_len)
+{
+    struct sk_tw *w = at(st->tw, i);
+    /* Second, RST: RFC 5961 §3.2, only an exact one counts, else a challenge ACK; then RFC
+     * 9293 ends TIME-WAIT, unless sk_config.rfc1337 (RFC 1337 §3) ignores it. */
+    if (h->flags & SK_TCP_RST) {
+        if (h->seq == w->rcv_nxt && !st->cfg.rfc1337) {
+            tw_end(st, i);
+            return true;
+        }
+        tw_drop(st, SK_DROP_TCP_RST_INVALID, frame, frame_len);
+        if (h->seq != w->rcv_nxt) {
+            st->ctr.tcp_challenge_acks++;
+            tw_ack(st, w);
+        }
+        return true;
+    }
+    /* Fourth, a SYN that may not (or, without a listener, cannot) reopen the 4-tuple: RFC 5961
+     * §4.2's challenge ACK, or RFC 793's RST (sk_config.rfc793_syn). */
+    if (h->flags & SK_TCP_SYN) {
+        tw_drop(st, SK_DROP_TCP_SYN_INVALID, frame, frame_len);
+        if (st->cfg.rfc793_syn) {
+            tw_send(st, w, SK_TCP_RST | SK_TCP_ACK);
+            tw_end(st, i);
+            return true;
+        }
+        st->ctr.tcp_challenge_acks++;
+        tw_ack(st, w);
+        return true;
+    }
+    return false;
+}
+
 /* RFC 9293 §3.10.7.4 for TIME-WAIT, in the RFC's order. */
 static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr *h,
                        const uint8_t *frame, size_t frame_len)
@@ -460,7 +495,8 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
         bsd_segment(st, i, h, frame, frame_len);
         return;
     }
-    /* RFC 7323 §5.3 PAWS: an older TSval marks an old duplicate; ACKed and dropped. */
+    /* RFC 7323 §5.3 PAWS: an older TSval marks an old duplicate; ACKed and dropped. TS.Recent
+     * keeps no age: a record lives 2*MSL, nowhere near §5.5's 24 days. */
     if ((w->flags & TW_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
         seq_lt(h->opts.ts_val, w->ts_recent)) {
         tw_drop(st, SK_DROP_TCP_PAWS, frame, frame_len);
@@ -478,33 +514,8 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
         tw_ack(st, w);
         return;
     }
-    /* Second, RST: RFC 5961 §3.2, only an exact one counts, else a challenge ACK; then RFC
-     * 9293 ends TIME-WAIT, unless sk_config.rfc1337 (RFC 1337 §3) ignores it. */
-    if (rst) {
-        if (h->seq == w->rcv_nxt && !st->cfg.rfc1337) {
-            tw_end(st, i);
-            return;
-        }
-        tw_drop(st, SK_DROP_TCP_RST_INVALID, frame, frame_len);
-        if (h->seq != w->rcv_nxt) {
-            st->ctr.tcp_challenge_acks++;
-            tw_ack(st, w);
-        }
+    if (tw_rst_or_syn(st, i, h, frame, frame_len))
         return;
-    }
-    /* Fourth, a SYN that may not (or, without a listener, cannot) reopen the 4-tuple: RFC 5961
-     * §4.2's challenge ACK, or RFC 793's RST (sk_config.rfc793_syn). */
-    if (syn) {
-        tw_drop(st, SK_DROP_TCP_SYN_INVALID, frame, frame_len);
-        if (st->cfg.rfc793_syn) {
-            tw_send(st, w, SK_TCP_RST | SK_TCP_ACK);
-            tw_end(st, i);
-            return;
-        }
-        st->ctr.tcp_challenge_acks++;
-        tw_ack(st, w);
-        return;
-    }
     /* Fifth, the ACK: none, dropped; one for something never sent, answered. */
     if (!(h->flags & SK_TCP_ACK)) {
         tw_drop(st, SK_DROP_TCP_NO_ACK, frame, frame_len);
