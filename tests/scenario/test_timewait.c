@@ -415,6 +415,38 @@ static void test_no_reuse_while_handle_held(void **state)
     raw_free(r);
 }
 
+/* sk_config.bsd_time_wait (FreeBSD's tcp_twcheck) is kept by the record: a segment without
+ * ACK is dropped silently, and anything but an in-sequence bare ACK is acknowledged. Without
+ * the knob (RFC 9293), the segment without ACK but in the window is dropped too, while an
+ * out-of-window bare ACK is acknowledged as unacceptable. */
+static void test_bsd_time_wait_knob_in_record(void **state)
+{
+    (void)state;
+    for (int bsd = 0; bsd < 2; bsd++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.bsd_time_wait = bsd;
+        struct raw *r = keyed_raw(&cfg);
+        struct sk_tcp *l;
+        uint32_t iss = into_time_wait(r, &l, false);
+        uint64_t no_ack = counters(r->st).drops[SK_DROP_TCP_NO_ACK];
+        raw_send(r, .flags = PSH, .seq = 1002, .data = "x", .len = 1); /* no ACK bit */
+        raw_expect_none(r);
+        assert_int_equal(counters(r->st).drops[SK_DROP_TCP_NO_ACK], no_ack + 1);
+        raw_send(r, .flags = ACK, .seq = 1002, .ack = iss + 2); /* in sequence: no answer */
+        raw_expect_none(r);
+        raw_send(r, .flags = ACK, .seq = 1002, .ack = iss + 1); /* an old ACK */
+        if (bsd)
+            raw_expect(r, ACK, iss + 2, 1002);
+        raw_expect_none(r);
+        raw_send(r, .flags = ACK, .seq = 900, .ack = iss + 2); /* below the window */
+        raw_expect(r, ACK, iss + 2, 1002);
+        raw_expect_none(r);
+        assert_int_equal(counters(r->st).timewait_records, 1);
+        raw_free(r);
+    }
+}
+
 /* ---- 50,000 TIME-WAITs, memory counted from outside the stack ---- */
 
 struct mass {
@@ -538,6 +570,7 @@ int main(void)
         TEST(test_time_wait_with_handle_held),
         TEST(test_close_or_abort_in_time_wait),
         TEST(test_no_reuse_while_handle_held),
+        TEST(test_bsd_time_wait_knob_in_record),
         TEST(test_fifty_thousand_time_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
