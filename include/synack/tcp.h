@@ -84,7 +84,10 @@ SK_API size_t sk_tcp_readable(const struct sk_tcp *c);
 SK_API size_t sk_tcp_writable(const struct sk_tcp *c);
 
 /* Half-close (RFC 9293 §3.10.4 CLOSE, "no more sends"): a FIN follows the queued data.
- * The connection can still receive. -ENOTCONN in LISTEN/CLOSED. Idempotent. */
+ * The connection can still receive. -ENOTCONN in LISTEN/CLOSED. Idempotent. If both FINs
+ * cross while the handle is held, the connection stays in TIME-WAIT for 2*MSL (its buffers
+ * released, unread data still readable), then goes CLOSED; close() in TIME-WAIT frees the
+ * handle and TIME-WAIT runs on in a 64-byte record of the stack. */
 SK_API int sk_tcp_shutdown(struct sk_tcp *c);
 
 /* Releases the handle. A connection that can still send gets a FIN after its queued data;
@@ -92,7 +95,8 @@ SK_API int sk_tcp_shutdown(struct sk_tcp *c);
  * connections and those never accepted. */
 SK_API void sk_tcp_close(struct sk_tcp *c);
 
-/* RFC 9293 §3.10.5 ABORT: sends RST in synchronized states, frees the TCB and the handle. */
+/* RFC 9293 §3.10.5 ABORT: sends RST in synchronized states, frees the TCB and the handle.
+ * In TIME-WAIT no RST goes, and TIME-WAIT ends. */
 SK_API void sk_tcp_abort(struct sk_tcp *c);
 
 SK_API enum sk_tcp_state sk_tcp_get_state(const struct sk_tcp *c);
