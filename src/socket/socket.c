@@ -181,8 +181,6 @@ static bool tcp_port_busy(struct sk_stack *st, const struct sk_sock *self, uint1
         if (c->state == SK_TCP_LISTEN || !reuse)
             return true;
     }
-    if (!reuse && sk_tw_port_used(st, port))
-        return true;
     struct sk_socktab *t = st->socks;
     for (int i = 0; i < t->cap; i++) {
         const struct sk_sock *o = &t->v[i];

@@ -111,10 +111,9 @@ uint32_t sk_tw_reopen_iss(struct sk_stack *st, const struct sk_tcp *c, uint32_t 
 /* The application closes (sk_tw_release) or aborts (sk_tw_forget) a TCB in TIME-WAIT. */
 void sk_tw_release(struct sk_tcp *c);
 void sk_tw_forget(struct sk_tcp *c);
-/* Is the 4-tuple, or the local port (a walk: for bind only), held by a TIME-WAIT record? */
+/* Is the 4-tuple held by a TIME-WAIT record? (Its port is counted in sk_port_refs.) */
 bool sk_tw_in_use(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                   uint16_t rport);
-bool sk_tw_port_used(struct sk_stack *st, uint16_t lport);
 void sk_tw_free_all(struct sk_stack *st);
 
 /* tcp_recovery.c */

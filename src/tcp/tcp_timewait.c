@@ -155,7 +155,17 @@ static void fifo_unlink(struct sk_stack *st, uint32_t i)
     st->tw_deadline = t->head != TW_NIL ? at(t, t->head)->deadline : SK_TIME_NEVER;
 }
 
-/* Takes record i off the table and the FIFO and frees it. */
+/* Gives record i (taken by tw_new, off every list) back. */
+static void tw_free_index(struct sk_stack *st, uint32_t i)
+{
+    struct sk_twtab *t = st->tw;
+    at(t, i)->hash_next = t->free;
+    t->free = i;
+    t->used--;
+    st->ctr.timewait_records = t->used;
+}
+
+/* Takes record i off the table, the FIFO and its port's count, and frees it. */
 static void tw_remove(struct sk_stack *st, uint32_t i)
 {
     struct sk_twtab *t = st->tw;
@@ -165,10 +175,8 @@ static void tw_remove(struct sk_stack *st, uint32_t i)
         p = &at(t, *p)->hash_next;
     *p = w->hash_next;
     fifo_unlink(st, i);
-    w->hash_next = t->free;
-    t->free = i;
-    t->used--;
-    st->ctr.timewait_records = t->used;
+    sk_port_unref(st, w->lport);
+    tw_free_index(st, i);
 }
 
 /* TIME-WAIT ends (2*MSL, RST, reuse, reclaim): the record goes, and the TCB the application
@@ -287,6 +295,12 @@ void sk_tw_enter(struct sk_tcp *c)
     if (c->rcv.len == 0)
         sk_ring_free(st, &c->rcv);
     uint32_t i = tw_new(st);
+    /* The record keeps its port counted as used (ports.c), as the TCB did: bind without
+     * SO_REUSEADDR and the port pickers see it. */
+    if (i != TW_NIL && sk_port_ref(st, c->lport) != 0) {
+        tw_free_index(st, i);
+        i = TW_NIL;
+    }
     if (i == TW_NIL) {
         /* No memory for the record (counted in alloc_failures): TIME-WAIT ends here. */
         sk_tcp_terminate(c, 0);
@@ -346,15 +360,6 @@ bool sk_tw_in_use(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t 
                   uint16_t rport)
 {
     return lookup(st, laddr, lport, raddr, rport) != TW_NIL;
-}
-
-bool sk_tw_port_used(struct sk_stack *st, uint16_t lport)
-{
-    const struct sk_twtab *t = st->tw;
-    for (uint32_t i = t ? t->head : TW_NIL; i != TW_NIL; i = at(t, i)->newer)
-        if (at(t, i)->lport == lport)
-            return true;
-    return false;
 }
 
 /* The last record went: a burst of TIME-WAITs gives its memory back (chunks, a grown bucket
