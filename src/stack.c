@@ -68,6 +68,11 @@ void sk_config_default(struct sk_config *cfg)
     cfg->icmp_rate_per_s = 1000;
     cfg->icmp_burst = 50;
     cfg->udp_rcvq_datagrams = 64;
+    cfg->ipfrag_max_fragments = 128; /* 65515 / 552 = 119 fragments at the 576-byte MTU */
+    cfg->pmtu_min = 552;             /* Linux min_pmtu; RFC 1191 §3's floor is 68 */
+    cfg->tcp_min_mss = 64;           /* payload; Linux tcp_min_snd_mss 48 counts options */
+    cfg->arp_cache_entries = 64;
+    cfg->arp_queue_per_entry = 16;   /* FreeBSD net.link.ether.inet.maxhold */
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
@@ -134,6 +139,8 @@ static bool config_valid(const struct sk_config *c)
     if (c->wscale > 14 || c->ephemeral_lo == 0 || c->ephemeral_lo > c->ephemeral_hi)
         return false;
     if (c->congestion_control && sk_cc_find(c->congestion_control) == NULL)
+        return false;
+    if (c->arp_cache_entries == 0 || c->arp_cache_entries > 4096)
         return false;
     return true;
 }
@@ -437,7 +444,9 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "tcp_probe_timeouts", "tcp_lost_retransmits", "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
         "icmp_out", "udp_in", "udp_out",
-        "port_picks", "port_probes", "port_exhausted", "port_lookups"};
+        "port_picks", "port_probes", "port_exhausted", "port_lookups",
+        "ip_reasm_evicted", "ip_frag_too_many", "icmp_pmtu_floored", "tcp_mss_floored",
+        "arp_cache_evicted", "ip_reasm_bytes"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
@@ -448,7 +457,9 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->tcp_lost_retransmits, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
         c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out,
-        c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups};
+        c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups,
+        c->ip_reasm_evicted, c->ip_frag_too_many, c->icmp_pmtu_floored, c->tcp_mss_floored,
+        c->arp_cache_evicted, c->ip_reasm_bytes};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -524,6 +535,7 @@ const char *sk_drop_reason_name(enum sk_drop_reason r)
         [SK_DROP_ICMP_UNMATCHED] = "icmp-unmatched",
         [SK_DROP_ICMP_RATELIMIT] = "icmp-rate-limited",
         [SK_DROP_UDP_QUEUE_FULL] = "udp-queue-full",
+        [SK_DROP_IP_FRAG_TINY] = "ip-fragment-tiny",
     };
     if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)
         return "unknown";

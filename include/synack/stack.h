@@ -198,7 +198,9 @@ struct sk_config {
     uint32_t arp_queue_bytes;
     /* IPv4 reassembly (RFC 791, RFC 815): an incomplete datagram lives ipfrag_timeout_us
      * (30 s); at most ipfrag_max_datagrams (64) at once holding ipfrag_max_bytes (1 MiB) in
-     * all. ipfrag_max_bytes = 0 turns reassembly off (fragments are dropped). */
+     * all, headers, hole lists and buffers counted; when full the oldest datagram is
+     * reclaimed (ip_reasm_evicted). ipfrag_max_bytes = 0 turns reassembly off (fragments are
+     * dropped). */
     uint32_t ipfrag_timeout_us;
     uint32_t ipfrag_max_datagrams;
     uint32_t ipfrag_max_bytes;
@@ -208,6 +210,28 @@ struct sk_config {
     uint32_t icmp_burst;
     /* UDP: datagrams held per socket until read (64); more are dropped and counted. */
     uint32_t udp_rcvq_datagrams;
+
+    /* Limits against fragment, ICMP and ARP attacks (docs/security.md "Fragments and ICMP").
+     * ipfrag_max_fragments: fragments one datagram may arrive in (128: a 64 KiB datagram cut
+     *   for the 576-byte MTU every host accepts, RFC 791 §3.1, takes 119); more discard it
+     *   (counted in ip_frag_too_many). The memory of its hole list counts in ipfrag_max_bytes.
+     * pmtu_min: an ICMP "fragmentation needed" never lowers a path MTU below this (552, Linux's
+     *   min_pmtu; RFC 1191 §3 allows down to 68, RFC 791's minimum, which values under 68
+     *   mean). A lower report is raised to it and counted (icmp_pmtu_floored).
+     * tcp_min_mss: the least payload per segment we send, whatever the peer's MSS option or an
+     *   ICMP message says (64 bytes; Linux's tcp_min_snd_mss is 48 with options counted, the
+     *   SACK Panic fix, CVE-2019-11479: a tiny MSS cuts the send queue into many pieces).
+     *   Counted in tcp_mss_floored.
+     * arp_cache_entries: neighbours remembered (64); a new one replaces the least recently
+     *   used (counted in arp_cache_evicted; an unresolved victim's waiting packets are dropped).
+     * arp_queue_per_entry: packets waiting for one neighbour's answer (16, FreeBSD's
+     *   net.link.ether.inet.maxhold), within arp_queue_bytes for all; more are dropped
+     *   (drop arp-queue-full). */
+    uint32_t ipfrag_max_fragments;
+    uint16_t pmtu_min;
+    uint16_t tcp_min_mss;
+    uint32_t arp_cache_entries;
+    uint32_t arp_queue_per_entry;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no
@@ -267,6 +291,12 @@ struct sk_stack_counters {
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
     uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
+    /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
+     * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the
+     * floors, ARP entries replaced while the cache was full. ip_reasm_bytes: held now. */
+    uint64_t ip_reasm_evicted, ip_frag_too_many, icmp_pmtu_floored, tcp_mss_floored;
+    uint64_t arp_cache_evicted;
+    uint64_t ip_reasm_bytes;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     /* Ephemeral ports (RFC 6056): picks, candidates examined, picks that found the range full,
      * and the table lookups spent judging candidates (a constant few per candidate). */

@@ -76,6 +76,7 @@ enum sk_drop_reason {
     SK_DROP_ICMP_UNMATCHED,    /* ICMP error quoting nothing of ours (or out of window) */
     SK_DROP_ICMP_RATELIMIT,    /* an ICMP error we owed was not sent: rate limit */
     SK_DROP_UDP_QUEUE_FULL,    /* the socket's receive queue is full */
+    SK_DROP_IP_FRAG_TINY,      /* RFC 1858 §3: TCP header split or rewritten by fragments */
     SK_DROP_REASON_COUNT
 };
 

@@ -1,7 +1,10 @@
 /* ARP (RFC 826) for IPv4 over Ethernet, with the timeouts of RFC 1122 §2.3.2.
  *
- * The cache holds 64 entries. An entry is INCOMPLETE while a request is out (packets for that
- * neighbour wait, copied, in one per-stack queue bounded in bytes), REACHABLE for
+ * The cache holds arp_cache_entries (64); a new neighbour when it is full replaces the one used
+ * least recently (counted). An entry is INCOMPLETE while a request is out (packets for that
+ * neighbour wait, copied, in one per-stack queue bounded in bytes, headers counted, and in
+ * packets per neighbour: arp_queue_per_entry, so that one unanswered address cannot take the
+ * whole queue from the others), REACHABLE for
  * arp_timeout_us after an answer, then PROBING: still used while a fresh request confirms it
  * (RFC 1122 §2.3.2.1 asks to revalidate rather than flush entries in use). A request is sent
  * again every arp_retry_us, at most arp_retries times; then the waiting packets are dropped
@@ -55,7 +58,7 @@ static struct arp_entry *arp_find(struct sk_stack *st, uint32_t ip)
     struct arp_entry *e = &s->arp[s->arp_last];
     if (e->state != ARP_FREE && e->ip == ip)
         return e;
-    for (uint32_t i = 0; i < SK_ARP_CACHE_SIZE; i++) {
+    for (uint32_t i = 0; i < st->cfg.arp_cache_entries; i++) {
         e = &s->arp[i];
         if (e->state != ARP_FREE && e->ip == ip) {
             s->arp_last = i;
@@ -80,7 +83,7 @@ static void pending_drop(struct sk_stack *st, uint32_t nexthop)
         *pp = p->next;
         if (s->pend_tail == p)
             s->pend_tail = prev;
-        s->pend_bytes -= p->len;
+        s->pend_bytes -= sizeof(*p) + p->len;
         sk_drop(st, SK_DROP_ARP_UNRESOLVED, NULL, p->data, p->len);
         sk_mem_free(st, p, sizeof(*p) + p->len);
     }
@@ -104,7 +107,7 @@ static void pending_flush(struct sk_stack *st, uint32_t nexthop, const uint8_t m
         *pp = p->next;
         if (s->pend_tail == p)
             s->pend_tail = prev;
-        s->pend_bytes -= p->len;
+        s->pend_bytes -= sizeof(*p) + p->len;
         if (SK_ETH_HLEN + p->len <= st->tx_cap) {
             sk_eth_emit(st->tx, SK_ETH_HLEN, &eth);
             memcpy(st->tx + SK_ETH_HLEN, p->data, p->len);
@@ -119,7 +122,7 @@ static struct arp_entry *arp_alloc(struct sk_stack *st, uint32_t ip)
 {
     struct sk_ipstate *s = st->ip;
     struct arp_entry *victim = NULL;
-    for (uint32_t i = 0; i < SK_ARP_CACHE_SIZE; i++) {
+    for (uint32_t i = 0; i < st->cfg.arp_cache_entries; i++) {
         struct arp_entry *e = &s->arp[i];
         if (e->state == ARP_FREE) {
             victim = e;
@@ -128,6 +131,8 @@ static struct arp_entry *arp_alloc(struct sk_stack *st, uint32_t ip)
         if (victim == NULL || e->used < victim->used)
             victim = e;
     }
+    if (victim->state != ARP_FREE)
+        st->ctr.arp_cache_evicted++;
     if (victim->state == ARP_INCOMPLETE)
         pending_drop(st, victim->ip);
     memset(victim, 0, sizeof(*victim));
@@ -170,11 +175,11 @@ bool sk_arp_lookup(struct sk_stack *st, uint32_t ip, uint8_t mac[6])
 void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len)
 {
     struct sk_ipstate *s = st->ip;
-    if (s->pend_bytes + len > st->cfg.arp_queue_bytes) {
-        sk_drop(st, SK_DROP_ARP_QUEUE_FULL, NULL, pkt, len);
-        return;
-    }
-    struct arp_pending *p = sk_mem_alloc(st, sizeof(*p) + len);
+    struct arp_entry *e = arp_find(st, nexthop); /* made INCOMPLETE by the failed lookup */
+    struct arp_pending *p = NULL;
+    if (e != NULL && e->queued < st->cfg.arp_queue_per_entry &&
+        s->pend_bytes + sizeof(*p) + len <= st->cfg.arp_queue_bytes)
+        p = sk_mem_alloc(st, sizeof(*p) + len);
     if (p == NULL) {
         sk_drop(st, SK_DROP_ARP_QUEUE_FULL, NULL, pkt, len);
         return;
@@ -188,7 +193,8 @@ void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, s
     else
         s->pend_head = p;
     s->pend_tail = p;
-    s->pend_bytes += len;
+    s->pend_bytes += sizeof(*p) + len;
+    e->queued++;
 }
 
 void sk_arp_input(struct sk_stack *st, const uint8_t *p, size_t len, const uint8_t *frame,
@@ -219,6 +225,7 @@ void sk_arp_input(struct sk_stack *st, const uint8_t *p, size_t len, const uint8
             e->tries = 0;
             e->expires = st->now + st->cfg.arp_timeout_us;
             merged = true;
+            e->queued = 0;
             if (was_incomplete)
                 pending_flush(st, a.spa, a.sha);
         }
@@ -245,7 +252,7 @@ sk_time_us sk_arp_timer(struct sk_stack *st)
 {
     struct sk_ipstate *s = st->ip;
     sk_time_us next = SK_TIME_NEVER;
-    for (uint32_t i = 0; i < SK_ARP_CACHE_SIZE; i++) {
+    for (uint32_t i = 0; i < st->cfg.arp_cache_entries; i++) {
         struct arp_entry *e = &s->arp[i];
         if (e->state != ARP_INCOMPLETE && e->state != ARP_PROBING)
             continue;

@@ -14,7 +14,6 @@
 struct sk_udp;
 
 /* ---- ARP (arp.c) ---- */
-#define SK_ARP_CACHE_SIZE 64
 enum arp_state {
     ARP_FREE = 0,
     ARP_INCOMPLETE, /* request sent, no answer yet; packets may wait in the queue */
@@ -26,6 +25,7 @@ struct arp_entry {
     uint8_t mac[6];
     uint8_t state;     /* enum arp_state */
     uint8_t tries;     /* requests sent in the current round */
+    uint32_t queued;   /* INCOMPLETE: packets waiting in the pending queue */
     sk_time_us expires; /* REACHABLE: when the answer gets old; otherwise the next retry */
     sk_time_us used;   /* last lookup, to pick a victim when the cache is full */
 };
@@ -38,7 +38,6 @@ struct arp_pending {
 };
 
 /* ---- Reassembly (ip_frag.c) ---- */
-#define SK_FRAG_MAX_HOLES 16
 #define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header, kept in front of the data */
 struct frag_hole {
     uint32_t first, last; /* bytes of the payload, inclusive (RFC 815 §3) */
@@ -51,8 +50,10 @@ struct frag_dgram {
     bool have_first, have_last;
     sk_time_us expires;
     uint32_t total;           /* payload length, known once the last fragment came */
-    uint8_t nholes;
-    struct frag_hole holes[SK_FRAG_MAX_HOLES];
+    uint32_t data_end;        /* one past the highest payload byte held */
+    uint32_t nfrags;          /* fragments taken (duplicates not counted) */
+    uint32_t nholes, holes_cap;
+    struct frag_hole *holes;  /* at most nfrags + 1: each fragment splits one hole in two */
     uint8_t hdr[SK_FRAG_HDR_ROOM]; /* header of the fragment at offset 0 */
     uint8_t hdr_len;
     uint8_t *buf;             /* SK_FRAG_HDR_ROOM + cap bytes: payload at buf + HDR_ROOM */
@@ -63,10 +64,10 @@ struct frag_dgram {
 struct sk_ipstate {
     uint16_t next_id;         /* RFC 6864 §4.1: IDs of fragmentable datagrams */
 
-    struct arp_entry arp[SK_ARP_CACHE_SIZE];
+    struct arp_entry *arp;    /* cfg.arp_cache_entries of them */
     uint32_t arp_last;        /* index of the last hit: most traffic goes to one neighbour */
     struct arp_pending *pend_head, *pend_tail;
-    size_t pend_bytes;
+    size_t pend_bytes;        /* memory of the queued copies, their headers included */
 
     struct frag_dgram *frag_head, *frag_tail;
     uint32_t frag_count;

@@ -2,7 +2,7 @@
  *
  * ARP retries and reassembly expiry share st->ip_deadline, which sk_stack_poll and
  * sk_stack_next_deadline fold in beside the TCB heap. Nothing is scanned on an ordinary poll:
- * the ARP cache (64 entries at most) and the head of the reassembly list are looked at only
+ * the ARP cache (arp_cache_entries, 64 by default) and the head of the reassembly list are looked at only
  * when that deadline has come.
  */
 #include "ip/ip_int.h"
@@ -13,13 +13,18 @@ int sk_ip_init(struct sk_stack *st)
     if (ip == NULL)
         return -ENOMEM;
     memset(ip, 0, sizeof(*ip));
+    st->ip = ip;
+    size_t arp_bytes = st->cfg.arp_cache_entries * sizeof(struct arp_entry);
+    ip->arp = sk_mem_alloc(st, arp_bytes);
+    if (ip->arp == NULL)
+        return -ENOMEM; /* sk_stack_free -> sk_ip_free releases ip */
+    memset(ip->arp, 0, arp_bytes);
     /* RFC 6864 §4.1 only asks IDs of fragmentable datagrams not to repeat too soon; a random
      * start keeps two runs (and two stacks) from using the same sequence. */
     ip->next_id = (uint16_t)sk_random(st);
     ip->icmp_tokens = (uint64_t)st->cfg.icmp_burst * 1000000u;
     ip->icmp_refill = st->now;
     ip->udp_next_port = 0;
-    st->ip = ip;
     st->ip_deadline = SK_TIME_NEVER;
     return 0;
 }
@@ -31,6 +36,7 @@ void sk_ip_free(struct sk_stack *st)
     sk_udp_free_all(st);
     sk_arp_free(st);
     sk_ipfrag_free(st);
+    sk_mem_free(st, st->ip->arp, st->cfg.arp_cache_entries * sizeof(struct arp_entry));
     sk_mem_free(st, st->ip, sizeof(*st->ip));
     st->ip = NULL;
 }

@@ -4,9 +4,13 @@
  * number; RFC 5927 §4.1 asks that the number lie within SND.UNA..SND.MAX, so that a blind
  * attacker cannot guess an error into a connection. Then:
  *   - fragmentation needed (type 3, code 4): RFC 1191 §6.1 path MTU discovery. The segments
- *     we send shrink to the next-hop MTU less the headers (an MTU below 68, RFC 791's minimum,
- *     is raised to 68; a router that reports no MTU, RFC 1191 §5, gets the next plateau below
- *     the quoted datagram's length), and what is in flight is sent again at the new size;
+ *     we send shrink to the next-hop MTU less the headers, and what is in flight is sent again
+ *     at the new size. A router that reports no MTU (RFC 1191 §5) gets the next plateau below
+ *     the quoted datagram's length. Two floors hold against forged messages: the MTU never
+ *     goes below pmtu_min (552 by default, Linux's min_pmtu; RFC 1191 §3 and RFC 791's 68 at
+ *     the least), and the segment payload never below tcp_min_mss (sk_tcp_mss_floor), so an
+ *     ICMP message quoting a live sequence number cannot make us cut the send queue into
+ *     16-byte pieces (the SACK Panic class, CVE-2019-11479);
  *   - hard errors (protocol or port unreachable, codes 2 and 3; administratively prohibited,
  *     codes 9, 10 and 13, RFC 1812 §5.2.7.1) abort a connection in SYN-SENT with
  *     -ECONNREFUSED or -EHOSTUNREACH (RFC 1122 §4.2.3.9; RFC 5461 §4 keeps them soft in
@@ -30,16 +34,40 @@ static uint32_t plateau_below(uint32_t len)
     return MIN_MTU;
 }
 
-static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr *quoted)
+uint32_t sk_tcp_mss_floor(struct sk_tcp *c, uint32_t mss)
 {
+    const struct sk_config *cfg = &c->st->cfg;
+    uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
+    uint32_t link = cfg->mtu - SK_IPV4_HLEN - SK_TCP_HLEN - opts; /* mtu >= 68: positive */
+    uint32_t floor = cfg->tcp_min_mss ? cfg->tcp_min_mss : 1;
+    if (floor > link)
+        floor = link;
+    if (mss >= floor)
+        return mss;
+    c->st->ctr.tcp_mss_floored++;
+    return floor;
+}
+
+/* The path MTU a "fragmentation needed" reports, raised to the floor (counted). */
+static uint32_t reported_mtu(struct sk_stack *st, uint32_t mtu, const struct sk_ipv4_hdr *quoted)
+{
+    uint32_t floor = st->cfg.pmtu_min > MIN_MTU ? st->cfg.pmtu_min : MIN_MTU;
     if (mtu == 0)
         mtu = plateau_below(quoted->total_len);
-    if (mtu < MIN_MTU)
-        mtu = MIN_MTU;
+    if (mtu < floor) {
+        st->ctr.icmp_pmtu_floored++;
+        mtu = floor;
+    }
+    return mtu;
+}
+
+static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr *quoted)
+{
+    mtu = reported_mtu(c->st, mtu, quoted);
     /* RFC 6691: the MSS counts neither IP nor TCP options; our segments carry timestamps. */
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
     uint32_t hdrs = SK_IPV4_HLEN + SK_TCP_HLEN + opts;
-    uint32_t mss = mtu > hdrs + 8 ? mtu - hdrs : 8;
+    uint32_t mss = sk_tcp_mss_floor(c, mtu > hdrs ? mtu - hdrs : 0);
     if (mss >= c->snd_mss)
         return; /* RFC 1191 §6.1: never raise the estimate from an ICMP message */
     c->snd_mss = (uint16_t)mss;

@@ -92,8 +92,8 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     }
     /* RFC 6691: the MSS does not count options, so the timestamps come out of each segment. */
     if (c->flags & TF_TS)
-        mss -= 12;
-    c->snd_mss = (uint16_t)max_u32(mss, 64);
+        mss = mss > 12 ? mss - 12 : 0;
+    c->snd_mss = (uint16_t)sk_tcp_mss_floor(c, mss);
 }
 
 /* TIME-WAIT is kept by a record (tcp_timewait.c), made at the end of sk_tcp_input once what

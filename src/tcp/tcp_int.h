@@ -52,6 +52,9 @@ void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
                          const struct sk_tcp_hdr *seg);
 /* Retransmits from SND.UNA after a timeout or fast retransmit. */
 void sk_tcp_retransmit(struct sk_tcp *c);
+/* tcp_icmp.c: mss (payload bytes per segment) raised to cfg.tcp_min_mss, or to what our own
+ * link carries if that is less; a raise is counted (tcp_mss_floored). */
+uint32_t sk_tcp_mss_floor(struct sk_tcp *c, uint32_t mss);
 /* The receive window we can offer now, in bytes (unscaled). */
 uint32_t sk_tcp_rcv_window(const struct sk_tcp *c);
 uint32_t sk_tcp_ts_now(const struct sk_tcp *c);
