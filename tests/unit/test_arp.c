@@ -204,6 +204,58 @@ static void test_two_stacks_tcp(void **state)
     ethpair_free(p);
 }
 
+/* A flood of datagrams towards one silent neighbour: arp_queue_per_entry (16) wait, the rest
+ * are dropped and counted, and a second neighbour still finds room; each answer sends exactly
+ * its own neighbour's packets, in order. */
+static void test_pending_per_neighbour_bounded(void **state)
+{
+    (void)state;
+    const uint32_t other = 0x0a4d0007u; /* 10.77.0.7 */
+    const uint8_t mac_other[6] = {2, 0, 0, 0, 0, 7};
+    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
+    struct sk_udp *u;
+    assert_int_equal(sk_udp_bind(e->st, 5000, &u), 0);
+    for (uint8_t i = 0; i < 100; i++)
+        sk_udp_sendto(u, &i, 1, PEER, 7);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ARP_QUEUE_FULL), 100 - 16);
+    for (uint8_t i = 0; i < 3; i++)
+        sk_udp_sendto(u, &i, 1, other, 7);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ARP_QUEUE_FULL), 100 - 16);
+    e->nout = 0;
+    uint8_t p[64];
+    size_t n = fr_arp(p, SK_ARP_REPLY, MAC_B, PEER, MAC_A, ETH_A_ADDR);
+    ethstack_input(e, SK_ETHERTYPE_ARP, p, n);
+    assert_int_equal(e->nout, 16);
+    for (uint8_t i = 0; i < 16; i++) {
+        assert_memory_equal(e->out[i].data, MAC_B, 6);
+        assert_int_equal(e->out[i].data[14 + 28], i);
+    }
+    n = fr_arp(p, SK_ARP_REPLY, mac_other, other, MAC_A, ETH_A_ADDR);
+    ethstack_input(e, SK_ETHERTYPE_ARP, p, n);
+    assert_int_equal(e->nout, 19);
+    assert_memory_equal(e->out[16].data, mac_other, 6);
+    sk_udp_close(u);
+    ethstack_free(e);
+}
+
+/* One datagram to each of 100 addresses nobody answers: the cache holds arp_cache_entries
+ * (64), each newcomer past that replaces the least recently used entry (36 counted) and the
+ * packet that waited there is dropped as unresolved. */
+static void test_cache_bounded(void **state)
+{
+    (void)state;
+    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
+    struct sk_udp *u;
+    assert_int_equal(sk_udp_bind(e->st, 5000, &u), 0);
+    for (uint32_t i = 0; i < 100; i++)
+        sk_udp_sendto(u, "x", 1, 0x0a4d0000u + 10 + i, 7);
+    assert_int_equal(ethstack_counters(e).arp_cache_evicted, 36);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ARP_UNRESOLVED), 36);
+    assert_int_equal(ethstack_drops(e, SK_DROP_ARP_QUEUE_FULL), 0);
+    sk_udp_close(u);
+    ethstack_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +267,8 @@ int main(void)
         cmocka_unit_test(test_announce),
         cmocka_unit_test(test_not_for_us_and_no_route),
         cmocka_unit_test(test_two_stacks_tcp),
+        cmocka_unit_test(test_pending_per_neighbour_bounded),
+        cmocka_unit_test(test_cache_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,23 @@ static void test_protocol_unreachable(void **state)
     ethstack_free(e);
 }
 
+/* An ICMP error from the peer about a segment (quoted IP header + first 8 TCP bytes), the
+ * quoted datagram's length as given. */
+static void icmp_quoting(struct raw *r, uint8_t type, uint8_t code, uint32_t rest, uint16_t sport,
+                         uint16_t dport, uint32_t seq, uint16_t quoted_len)
+{
+    uint8_t q[28] = {0}, m[64], p[128];
+    uint8_t tcp8[8];
+    sk_put16(tcp8, sport);
+    sk_put16(tcp8 + 2, dport);
+    sk_put32(tcp8 + 4, seq);
+    fr_ip(q, ADDR_A, ADDR_B, SK_IPPROTO_TCP, 1, 0x4000, 0, tcp8, 8);
+    sk_put16(q + 2, quoted_len);
+    size_t n = fr_icmp(m, type, code, rest, q, sizeof(q));
+    n = fr_ip(p, ADDR_B, ADDR_A, SK_IPPROTO_ICMP, 9, 0, 0, m, n);
+    sk_stack_input(r->st, p, n, r->now);
+}
+
 /* An ICMP error from the peer about a segment (quoted IP header + first 8 TCP bytes). */
 static void icmp_about(struct raw *r, uint8_t type, uint8_t code, uint32_t rest, uint16_t sport,
                        uint16_t dport, uint32_t seq)
@@ -144,6 +161,91 @@ static void test_frag_needed_lowers_mss(void **state)
     assert_true(o->len > 0 && o->len <= 536);
     sk_tcp_abort(c);
     raw_free(r);
+}
+
+/* Forged "fragmentation needed" quoting a live sequence number, with next-hop MTU 68 (RFC
+ * 791's minimum), 0 (no MTU, RFC 1191 §5: the plateau below a quoted length of 60 is 68) and
+ * 16 (below any legal MTU): the path MTU stops at pmtu_min (552), so the segments carry
+ * 552 - 20 - 20 = 512 bytes (no timestamps on this connection), and never the 16 bytes that
+ * 68 - 52 used to give. Each floored report is counted. */
+static void test_frag_needed_floored_at_pmtu_min(void **state)
+{
+    (void)state;
+    const uint32_t mtus[] = {68, 0, 16};
+    for (size_t k = 0; k < 3; k++) {
+        struct raw *r = raw_new(NULL);
+        uint32_t iss;
+        struct sk_tcp *c = raw_connect(r, 1000, &iss);
+        static uint8_t data[3000];
+        assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+        const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
+        while (r->cursor < r->nout)
+            r->cursor++;
+        icmp_quoting(r, SK_ICMP_DEST_UNREACH, 4, mtus[k], o->sport, o->dport, iss + 1, 60);
+        assert_int_equal(info(c).snd_mss, 552 - 20 - 20);
+        assert_int_equal(counters(r->st).icmp_pmtu_floored, 1);
+        o = raw_expect(r, ACK, iss + 1, 1001);
+        assert_int_equal(o->len, 512);
+        sk_tcp_abort(c);
+        raw_free(r);
+    }
+}
+
+static void pmtu_min_68(struct sk_config *c)
+{
+    harness_config(c, 0);
+    c->pmtu_min = 68;
+}
+
+/* With the path MTU floor at RFC 791's 68, the segment floor still holds: 68 - 40 = 28 bytes
+ * is raised to tcp_min_mss (64), counted. */
+static void test_frag_needed_floored_at_tcp_min_mss(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    pmtu_min_68(&cfg);
+    struct raw *r = raw_new(&cfg);
+    uint32_t iss;
+    struct sk_tcp *c = raw_connect(r, 1000, &iss);
+    static uint8_t data[3000];
+    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
+    while (r->cursor < r->nout)
+        r->cursor++;
+    icmp_quoting(r, SK_ICMP_DEST_UNREACH, 4, 68, o->sport, o->dport, iss + 1, 1500);
+    assert_int_equal(info(c).snd_mss, 64);
+    assert_int_equal(counters(r->st).tcp_mss_floored, 1);
+    assert_int_equal(counters(r->st).icmp_pmtu_floored, 0);
+    o = raw_expect(r, ACK, iss + 1, 1001);
+    assert_int_equal(o->len, 64);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
+/* The peer's SYN,ACK announcing MSS 1 (or 0): we send segments of tcp_min_mss (64) bytes, not
+ * thousands of one-byte pieces (the SACK Panic lesson, CVE-2019-11479). */
+static void test_tiny_peer_mss_floored(void **state)
+{
+    (void)state;
+    const uint16_t announced[] = {1, 0};
+    for (size_t k = 0; k < 2; k++) {
+        struct raw *r = raw_new(NULL);
+        struct sk_tcp *c = NULL;
+        assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+        uint32_t s = info(c).iss;
+        raw_expect(r, SYN, s, 0);
+        raw_send(r, .flags = SYN | ACK, .seq = 1000, .ack = s + 1, .opts = SK_OPT_MSS,
+                 .mss = announced[k]);
+        raw_expect(r, ACK, s + 1, 1001);
+        assert_int_equal(info(c).snd_mss, 64);
+        assert_int_equal(counters(r->st).tcp_mss_floored, 1);
+        static uint8_t data[200];
+        assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+        const struct raw_out *o = raw_expect(r, ACK, s + 1, 1001);
+        assert_int_equal(o->len, 64);
+        sk_tcp_abort(c);
+        raw_free(r);
+    }
 }
 
 /* RFC 1122 §4.2.3.9: port unreachable in SYN-SENT ends the attempt with ECONNREFUSED; admin
@@ -212,6 +314,9 @@ int main(void)
         cmocka_unit_test(test_port_unreachable_rate_limited),
         cmocka_unit_test(test_protocol_unreachable),
         cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_frag_needed_floored_at_pmtu_min),
+        cmocka_unit_test(test_frag_needed_floored_at_tcp_min_mss),
+        cmocka_unit_test(test_tiny_peer_mss_floored),
         cmocka_unit_test(test_hard_error_aborts_syn_sent),
         cmocka_unit_test(test_hard_error_soft_when_established),
     };
