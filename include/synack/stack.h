@@ -198,7 +198,7 @@ struct sk_config {
     uint32_t arp_queue_bytes;
     /* IPv4 reassembly (RFC 791, RFC 815): an incomplete datagram lives ipfrag_timeout_us
      * (30 s); at most ipfrag_max_datagrams (64) at once holding ipfrag_max_bytes (1 MiB) in
-     * all, headers, hole lists and buffers counted; when full the oldest datagram is
+     * all, descriptors, fragment data and buffers counted; when full the oldest datagram is
      * reclaimed (ip_reasm_evicted). ipfrag_max_bytes = 0 turns reassembly off (fragments are
      * dropped). */
     uint32_t ipfrag_timeout_us;
@@ -214,7 +214,7 @@ struct sk_config {
     /* Limits against fragment, ICMP and ARP attacks (docs/security.md "Fragments and ICMP").
      * ipfrag_max_fragments: fragments one datagram may arrive in (128: a 64 KiB datagram cut
      *   for the 576-byte MTU every host accepts, RFC 791 §3.1, takes 119); more discard it
-     *   (counted in ip_frag_too_many). The memory of its hole list counts in ipfrag_max_bytes.
+     *   (counted in ip_frag_too_many).
      * pmtu_min: an ICMP "fragmentation needed" never lowers a path MTU below this (552, Linux's
      *   min_pmtu; RFC 1191 §3 allows down to 68, RFC 791's minimum, which values under 68
      *   mean). A lower report is raised to it and counted (icmp_pmtu_floored).

@@ -1,11 +1,12 @@
-/* IPv4 reassembly (RFC 791 §3.2 "Reassembly", with the hole descriptors of RFC 815).
+/* IPv4 reassembly (RFC 791 §3.2 "Reassembly").
  *
  * A datagram being reassembled is found by (source, destination, protocol, identification).
- * It keeps a list of holes, the byte ranges still missing (RFC 815 §3): at first one hole from
- * 0 to "infinity"; the last fragment (MF clear) fixes the end. A fragment must fall entirely
- * inside one hole, which it splits in at most two, so a datagram of n fragments never has more
- * than n + 1 holes; the list grows with them (no fixed number of holes: 45 fragments of a
- * 64 KiB datagram may arrive in any order). The datagram is complete when no hole is left.
+ * Its fragments are kept as they came, each piece of data in its own allocation, in a list
+ * sorted by offset that never overlaps; the last fragment (MF clear) fixes the end. With no
+ * overlap allowed, the datagram is complete when the end is known and the bytes held add up to
+ * it; only then is one buffer of the whole length made. So memory follows what was received: a
+ * lone fragment at offset 40000 costs its own few bytes, not a 40 KB buffer, and no hole list
+ * needs a fixed size (45 fragments of a 64 KiB datagram may arrive in any order).
  *
  * The rebuilt datagram carries the header of the fragment at offset 0, options included (RFC
  * 791 §3.2: the first fragment's options are the datagram's), with the total length of the
@@ -17,8 +18,8 @@
  * Windows apply to IPv4 too, instead of RFC 791's "later data wins": a fragment that overlaps
  * bytes already held discards the whole datagram, because overlapping fragments are only ever
  * an attack (RFC 1858 §4 rewrites a TCP header that way) or a broken sender. An exact duplicate
- * (the same bytes at the same place, which the network can produce) is dropped alone, as RFC
- * 8200 §4.5 allows.
+ * (the same offset, length and bytes as a fragment held, which the network can produce) is
+ * dropped alone, as RFC 8200 §4.5 allows; any other repeat of held bytes is an overlap.
  *
  * RFC 1858 (tiny fragments, for a datagram carrying TCP): a first fragment too short to hold
  * the TCP header (§3.1, here the whole header its data offset announces, at least 20 bytes),
@@ -27,29 +28,22 @@
  *
  * Limits (sk_config): ipfrag_timeout_us from the first fragment (RFC 1122 §3.3.2 "the
  * reassembly timeout"), at most ipfrag_max_datagrams at once, ipfrag_max_bytes of memory in
- * all (headers, hole lists and buffers), ipfrag_max_fragments per datagram. A new datagram or
- * a growing buffer that would pass the first two evicts the oldest datagrams (each eviction
- * counted), so a flood of fragments that never complete can neither exhaust memory nor lock
+ * all (descriptors, pieces and the final buffer), ipfrag_max_fragments per datagram. A new
+ * datagram or a new piece that would pass the first two evicts the oldest datagrams (each
+ * eviction counted), so a flood of fragments that never complete can neither exhaust memory nor lock
  * out later datagrams for long; a datagram with too many fragments is discarded. Datagrams are
  * kept in arrival order, which is their expiry order: the timer looks only at the head.
  */
 #include "ip/ip_int.h"
 
-#define HOLE_INFINITY 65535u
 #define MAX_PAYLOAD (UINT16_MAX - SK_IPV4_HLEN) /* with the shortest header */
-#define BUF_STEP 2048u
-#define HOLES_FIRST 4u
 #define RFC1858_FO1 8u /* RFC 1858 §3.2: fragment offset 1, in bytes */
 
-static size_t dgram_bytes(const struct frag_dgram *d)
+/* Every change to the memory held goes through here, so the limit and the gauge in the
+ * counters see the same number. */
+static void account(struct sk_stack *st, struct frag_dgram *d, size_t add, size_t sub)
 {
-    return sizeof(*d) + d->holes_cap * sizeof(struct frag_hole) +
-           (d->buf ? SK_FRAG_HDR_ROOM + d->cap : 0);
-}
-
-/* Every change to the memory held goes through here, so the gauge in the counters is exact. */
-static void account(struct sk_stack *st, size_t add, size_t sub)
-{
+    d->bytes = d->bytes + add - sub;
     st->ip->frag_bytes = st->ip->frag_bytes + add - sub;
     st->ctr.ip_reasm_bytes = st->ip->frag_bytes;
 }
@@ -71,14 +65,24 @@ static void unlink_dgram(struct sk_stack *st, struct frag_dgram *d)
     s->frag_count--;
 }
 
+static void free_pieces(struct sk_stack *st, struct frag_dgram *d)
+{
+    while (d->pieces) {
+        struct frag_piece *p = d->pieces;
+        d->pieces = p->next;
+        account(st, d, 0, sizeof(*p) + p->len);
+        sk_mem_free(st, p, sizeof(*p) + p->len);
+    }
+}
+
 void sk_ipfrag_release(struct sk_stack *st, struct frag_dgram *d)
 {
     if (d == NULL)
         return;
-    account(st, 0, dgram_bytes(d));
+    free_pieces(st, d);
     if (d->buf)
-        sk_mem_free(st, d->buf, SK_FRAG_HDR_ROOM + d->cap);
-    sk_mem_free(st, d->holes, d->holes_cap * sizeof(struct frag_hole));
+        sk_mem_free(st, d->buf, SK_FRAG_HDR_ROOM + d->total);
+    account(st, d, 0, d->bytes);
     sk_mem_free(st, d, sizeof(*d));
 }
 
@@ -107,6 +111,17 @@ static bool make_room(struct sk_stack *st, size_t need, const struct frag_dgram 
     return true;
 }
 
+/* Memory for d, within the limit (make_room) and counted. */
+static void *dgram_alloc(struct sk_stack *st, struct frag_dgram *d, size_t n)
+{
+    if (!make_room(st, n, d))
+        return NULL;
+    void *p = sk_mem_alloc(st, n);
+    if (p != NULL)
+        account(st, d, n, 0);
+    return p;
+}
+
 static struct frag_dgram *find(struct sk_stack *st, const struct sk_ipv4_hdr *h)
 {
     for (struct frag_dgram *d = st->ip->frag_head; d; d = d->next)
@@ -122,100 +137,36 @@ static struct frag_dgram *create(struct sk_stack *st, const struct sk_ipv4_hdr *
         st->ctr.ip_reasm_evicted++;
         discard(st, s->frag_head, SK_DROP_IP_REASM_LIMIT, NULL);
     }
-    size_t holes = HOLES_FIRST * sizeof(struct frag_hole);
-    if (s->frag_count >= st->cfg.ipfrag_max_datagrams ||
-        !make_room(st, sizeof(struct frag_dgram) + holes, NULL))
+    if (s->frag_count >= st->cfg.ipfrag_max_datagrams || !make_room(st, sizeof(struct frag_dgram), NULL))
         return NULL;
     struct frag_dgram *d = sk_mem_alloc(st, sizeof(*d));
-    struct frag_hole *hl = d ? sk_mem_alloc(st, holes) : NULL;
-    if (hl == NULL) {
-        sk_mem_free(st, d, sizeof(*d));
+    if (d == NULL)
         return NULL;
-    }
     memset(d, 0, sizeof(*d));
     d->src = h->src;
     d->dst = h->dst;
     d->id = h->id;
     d->proto = h->proto;
     d->expires = st->now + st->cfg.ipfrag_timeout_us;
-    d->holes = hl;
-    d->holes_cap = HOLES_FIRST;
-    d->nholes = 1;
-    d->holes[0] = (struct frag_hole){0, HOLE_INFINITY};
     if (s->frag_tail)
         s->frag_tail->next = d;
     else
         s->frag_head = d;
     s->frag_tail = d;
     s->frag_count++;
-    account(st, dgram_bytes(d), 0);
+    account(st, d, sizeof(*d), 0);
     sk_ip_deadline_at(st, d->expires);
     return d;
 }
 
-/* Room for n hole descriptors, within the memory limit. */
-static bool reserve_holes(struct sk_stack *st, struct frag_dgram *d, uint32_t n)
-{
-    if (n <= d->holes_cap)
-        return true;
-    uint32_t cap = d->holes_cap * 2 >= n ? d->holes_cap * 2 : n;
-    size_t old = d->holes_cap * sizeof(struct frag_hole), want = cap * sizeof(struct frag_hole);
-    if (!make_room(st, want - old, d))
-        return false;
-    struct frag_hole *nh = st->cfg.alloc(st->cfg.alloc_ctx, d->holes, old, want);
-    if (nh == NULL) {
-        st->ctr.alloc_failures++;
-        return false;
-    }
-    d->holes = nh;
-    d->holes_cap = cap;
-    account(st, want, old);
-    return true;
-}
-
-/* Grows d's buffer to hold payload bytes [0, end). */
-static bool reserve(struct sk_stack *st, struct frag_dgram *d, uint32_t end)
-{
-    if (d->buf && end <= d->cap)
-        return true;
-    uint32_t cap = (end + BUF_STEP - 1) / BUF_STEP * BUF_STEP;
-    if (cap > MAX_PAYLOAD)
-        cap = MAX_PAYLOAD;
-    size_t old = d->buf ? SK_FRAG_HDR_ROOM + d->cap : 0;
-    size_t want = SK_FRAG_HDR_ROOM + cap;
-    if (!make_room(st, want - old, d))
-        return false;
-    uint8_t *nb = st->cfg.alloc(st->cfg.alloc_ctx, d->buf, old, want);
-    if (nb == NULL) {
-        st->ctr.alloc_failures++;
-        return false;
-    }
-    d->buf = nb;
-    d->cap = cap;
-    account(st, want, old);
-    return true;
-}
-
-/* The end of the data: the last fragment came. Holes past it vanish; data past it, or a
- * second, different end, make the datagram invalid. */
+/* The end of the data: the last fragment came. Data past it, or a second, different end,
+ * make the datagram invalid. */
 static bool set_total(struct frag_dgram *d, uint32_t total)
 {
     if (d->have_last)
         return d->total == total;
     if (d->data_end > total)
         return false; /* bytes beyond the end were received */
-    /* Only the trailing hole reaches infinity; anything else before total is fine. */
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < d->nholes; i++) {
-        struct frag_hole h = d->holes[i];
-        if (h.last == HOLE_INFINITY) {
-            if (h.first == total)
-                continue;
-            h.last = total - 1;
-        }
-        d->holes[n++] = h;
-    }
-    d->nholes = n;
     d->have_last = true;
     d->total = total;
     return true;
@@ -228,6 +179,19 @@ static bool fits(const struct frag_dgram *d)
     uint32_t hlen = d->have_first ? d->hdr_len : SK_IPV4_HLEN;
     uint32_t end = d->have_last ? d->total : d->data_end;
     return hlen + end <= UINT16_MAX;
+}
+
+/* Puts the pieces together behind room for the header: the one moment a datagram holds its
+ * whole length in one buffer (counted, within the limit; the pieces go at once). */
+static bool assemble(struct sk_stack *st, struct frag_dgram *d)
+{
+    d->buf = dgram_alloc(st, d, SK_FRAG_HDR_ROOM + d->total);
+    if (d->buf == NULL)
+        return false;
+    for (const struct frag_piece *p = d->pieces; p; p = p->next)
+        memcpy(d->buf + SK_FRAG_HDR_ROOM + p->off, p->data, p->len);
+    free_pieces(st, d);
+    return true;
 }
 
 static void complete(struct sk_stack *st, struct frag_dgram *d, const struct ip_pkt *f,
@@ -288,50 +252,52 @@ static enum sk_drop_reason frag_check(const struct ip_pkt *f)
     return SK_DROP_NONE;
 }
 
-/* RFC 815 §3 steps 1-3: the hole [first, last] falls in, or -1. *touches: it meets a hole. */
-static int find_hole(const struct frag_dgram *d, uint32_t first, uint32_t last, bool *touches)
+/* Where the fragment [off, off+len) goes in the sorted list (*at), or why it cannot:
+ * SK_DROP_IP_FRAG_DUP for an exact duplicate of a piece held (RFC 8200 §4.5), else
+ * SK_DROP_IP_FRAG_OVERLAP for any overlap (RFC 5722 §4). */
+static enum sk_drop_reason place(struct frag_dgram *d, const struct ip_pkt *f,
+                                 struct frag_piece ***at)
 {
-    int hit = -1;
-    *touches = false;
-    for (uint32_t i = 0; i < d->nholes; i++) {
-        const struct frag_hole *h = &d->holes[i];
-        if (first > h->last || last < h->first)
-            continue;
-        *touches = true;
-        if (h->first <= first && last <= h->last)
-            hit = (int)i;
+    uint32_t off = f->h.frag_off, len = (uint32_t)f->h.payload_len;
+    struct frag_piece **pp = &d->pieces, *prev = NULL;
+    while (*pp && (*pp)->off <= off) {
+        prev = *pp;
+        pp = &(*pp)->next;
     }
-    return hit;
+    if (prev && prev->off + prev->len > off) {
+        bool same = prev->off == off && prev->len == len &&
+                    memcmp(prev->data, f->h.payload, len) == 0;
+        return same ? SK_DROP_IP_FRAG_DUP : SK_DROP_IP_FRAG_OVERLAP;
+    }
+    if (*pp && (*pp)->off < off + len)
+        return SK_DROP_IP_FRAG_OVERLAP;
+    *at = pp;
+    return SK_DROP_NONE;
 }
 
-/* Steps 4-6: delete the hole; new holes before and after the fragment, if any. */
-static bool split_hole(struct sk_stack *st, struct frag_dgram *d, int hit, uint32_t first,
-                       uint32_t last)
+/* Keeps the fragment's data (and, at offset 0, its header); false if memory is short. */
+static bool take(struct sk_stack *st, struct frag_dgram *d, const struct ip_pkt *f,
+                 struct frag_piece **at)
 {
-    if (!reserve_holes(st, d, d->nholes + 1))
+    uint32_t off = f->h.frag_off, len = (uint32_t)f->h.payload_len;
+    struct frag_piece *p = dgram_alloc(st, d, sizeof(*p) + len);
+    if (p == NULL)
         return false;
-    struct frag_hole h = d->holes[hit];
-    d->holes[hit] = d->holes[--d->nholes];
-    if (first > h.first)
-        d->holes[d->nholes++] = (struct frag_hole){h.first, first - 1};
-    if (last < h.last)
-        d->holes[d->nholes++] = (struct frag_hole){last + 1, h.last};
-    return true;
-}
-
-/* A fragment that fills no hole: a duplicate if it repeats held bytes exactly, else an
- * overlap that discards the datagram. */
-static void not_in_a_hole(struct sk_stack *st, struct frag_dgram *d, const struct ip_pkt *f,
-                          bool touches)
-{
-    uint32_t first = f->h.frag_off, len = (uint32_t)f->h.payload_len;
-    if (!touches && d->buf && first + len <= d->cap &&
-        memcmp(d->buf + SK_FRAG_HDR_ROOM + first, f->h.payload, len) == 0 &&
-        (first != 0 || d->have_first)) {
-        sk_drop(st, SK_DROP_IP_FRAG_DUP, NULL, f->frame, f->frame_len);
-        return;
+    p->off = off;
+    p->len = len;
+    memcpy(p->data, f->h.payload, len);
+    p->next = *at;
+    *at = p;
+    d->nfrags++;
+    d->received += len;
+    if (off + len > d->data_end)
+        d->data_end = off + len;
+    if (off == 0) {
+        d->have_first = true;
+        d->hdr_len = f->h.hdr_len;
+        memcpy(d->hdr, f->raw, f->h.hdr_len);
     }
-    discard(st, d, SK_DROP_IP_FRAG_OVERLAP, f);
+    return true;
 }
 
 bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *f, struct ip_pkt *out,
@@ -343,46 +309,38 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *f, struct ip_pkt 
         sk_drop(st, bad, NULL, f->frame, f->frame_len);
         return false;
     }
-    uint32_t first = f->h.frag_off, len = (uint32_t)f->h.payload_len, last = first + len - 1;
+    uint32_t first = f->h.frag_off, len = (uint32_t)f->h.payload_len;
     struct frag_dgram *d = find(st, &f->h);
     if (d == NULL && (d = create(st, &f->h)) == NULL) {
         sk_drop(st, SK_DROP_IP_REASM_LIMIT, NULL, f->frame, f->frame_len);
         return false;
     }
-    if (f->h.mf ? d->have_last && last >= d->total : !set_total(d, first + len)) {
+    if (f->h.mf ? d->have_last && first + len > d->total : !set_total(d, first + len)) {
         discard(st, d, SK_DROP_IP_FRAG_INVALID, f);
         return false;
     }
-    bool touches;
-    int hit = find_hole(d, first, last, &touches);
-    if (hit < 0) {
-        not_in_a_hole(st, d, f, touches);
+    struct frag_piece **at = NULL;
+    bad = place(d, f, &at);
+    if (bad == SK_DROP_IP_FRAG_DUP) {
+        sk_drop(st, bad, NULL, f->frame, f->frame_len); /* the datagram lives on */
         return false;
     }
-    if (d->nfrags >= st->cfg.ipfrag_max_fragments) {
+    if (bad == SK_DROP_NONE && d->nfrags >= st->cfg.ipfrag_max_fragments) {
         st->ctr.ip_frag_too_many++;
-        discard(st, d, SK_DROP_IP_REASM_LIMIT, f);
+        bad = SK_DROP_IP_REASM_LIMIT;
+    }
+    if (bad == SK_DROP_NONE && !take(st, d, f, at))
+        bad = SK_DROP_IP_REASM_LIMIT;
+    if (bad == SK_DROP_NONE && !fits(d))
+        bad = SK_DROP_IP_FRAG_INVALID;
+    /* Complete: the end is known and, the pieces never overlapping, all of it is held. */
+    if (bad == SK_DROP_NONE && d->have_last && d->received == d->total && !assemble(st, d))
+        bad = SK_DROP_IP_REASM_LIMIT;
+    if (bad != SK_DROP_NONE) {
+        discard(st, d, bad, f);
         return false;
     }
-    if (!split_hole(st, d, hit, first, last) || !reserve(st, d, last + 1)) {
-        discard(st, d, SK_DROP_IP_REASM_LIMIT, f);
-        return false;
-    }
-    d->nfrags++;
-    memcpy(d->buf + SK_FRAG_HDR_ROOM + first, f->h.payload, len);
-    if (last + 1 > d->data_end)
-        d->data_end = last + 1;
-    if (first == 0) {
-        d->have_first = true;
-        d->hdr_len = f->h.hdr_len;
-        memcpy(d->hdr, f->raw, f->h.hdr_len);
-    }
-    if (!fits(d)) {
-        discard(st, d, SK_DROP_IP_FRAG_INVALID, f);
-        return false;
-    }
-    /* Step 8: no hole left (and the end known) means complete. */
-    if (d->nholes > 0 || !d->have_last)
+    if (d->buf == NULL)
         return false;
     complete(st, d, f, out);
     *done = d;

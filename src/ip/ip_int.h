@@ -1,6 +1,6 @@
 /* Private interface between the files of the IP layer: link.c (Ethernet framing), arp.c
  * (RFC 826 cache and queue), ipv4.c (input, routing, output, fragmentation), ip_frag.c
- * (RFC 815 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the state and its
+ * (RFC 791 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the state and its
  * timer), and tcp/tcp_icmp.c (ICMP errors acted on by TCP).
  *
  * All of it hangs off the stack (st->ip); nothing is global. Memory comes from sk_mem_alloc
@@ -39,8 +39,11 @@ struct arp_pending {
 
 /* ---- Reassembly (ip_frag.c) ---- */
 #define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header, kept in front of the data */
-struct frag_hole {
-    uint32_t first, last; /* bytes of the payload, inclusive (RFC 815 §3) */
+/* One fragment's data as it came: the list is sorted by offset and never overlaps. */
+struct frag_piece {
+    struct frag_piece *next;
+    uint32_t off, len;        /* payload bytes [off, off + len) */
+    uint8_t data[];
 };
 struct frag_dgram {
     struct frag_dgram *next;  /* in arrival order: the head expires first */
@@ -51,13 +54,13 @@ struct frag_dgram {
     sk_time_us expires;
     uint32_t total;           /* payload length, known once the last fragment came */
     uint32_t data_end;        /* one past the highest payload byte held */
+    uint32_t received;        /* payload bytes held: complete when it reaches total */
     uint32_t nfrags;          /* fragments taken (duplicates not counted) */
-    uint32_t nholes, holes_cap;
-    struct frag_hole *holes;  /* at most nfrags + 1: each fragment splits one hole in two */
+    struct frag_piece *pieces;
+    size_t bytes;             /* memory held: this, its pieces, the buffer */
     uint8_t hdr[SK_FRAG_HDR_ROOM]; /* header of the fragment at offset 0 */
     uint8_t hdr_len;
-    uint8_t *buf;             /* SK_FRAG_HDR_ROOM + cap bytes: payload at buf + HDR_ROOM */
-    uint32_t cap;
+    uint8_t *buf;             /* once complete: SK_FRAG_HDR_ROOM + total bytes, data at +ROOM */
 };
 
 /* ---- The state ---- */

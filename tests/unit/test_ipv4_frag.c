@@ -454,10 +454,11 @@ static void counted_small(struct sk_config *c)
     c->ipfrag_max_bytes = FLOOD_LIMIT;
 }
 
-/* 2000 datagrams that never complete, each a first fragment and one 40 KB further on (so each
- * holds a 42 KB buffer): the memory the stack holds beyond its idle size never passes
- * ipfrag_max_bytes, the oldest are reclaimed (counted), and a datagram sent afterwards still
- * reassembles. When the rest expire every byte comes back. */
+/* 2000 datagrams that never complete, each three full fragments and 8 bytes at offset 40000
+ * (about 4.5 KB held each, so the byte limit bites before the count of 64): the memory the
+ * stack holds beyond its idle size never passes ipfrag_max_bytes, the oldest are reclaimed
+ * (counted), and a datagram sent afterwards still reassembles. When the rest expire every
+ * byte comes back. */
 static void test_flood_memory_bounded(void **state)
 {
     (void)state;
@@ -470,7 +471,8 @@ static void test_flood_memory_bounded(void **state)
     mem_peak = idle;
     static uint8_t junk[1480];
     for (uint32_t i = 0; i < 2000; i++) {
-        send_piece(e, SK_IPPROTO_UDP, (uint16_t)(1000 + i), junk, 0, 1480, true, 0);
+        for (size_t off = 0; off < 3 * 1480; off += 1480)
+            send_at(e, SK_IPPROTO_UDP, (uint16_t)(1000 + i), junk, off, 1480, true, 0);
         send_at(e, SK_IPPROTO_UDP, (uint16_t)(1000 + i), junk, 40000, 8, true, 0);
     }
     print_message("flood: peak %zu bytes over idle, limit %u, %llu reclaimed\n", mem_peak - idle,
