@@ -96,6 +96,16 @@ void ethstack_free(struct ethstack *e)
     free(e);
 }
 
+struct ethstack *ethstack_knowing_b(void)
+{
+    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
+    uint8_t p[64];
+    size_t n = fr_arp(p, 1 /* request */, MAC_B, ETH_B_ADDR, (const uint8_t[6]){0}, ETH_A_ADDR);
+    ethstack_input(e, 0x0806 /* ARP */, p, n);
+    e->nout = 0;
+    return e;
+}
+
 void ethstack_input(struct ethstack *e, uint16_t type, const void *payload, size_t len)
 {
     uint8_t f[70000];

@@ -53,6 +53,9 @@ struct ethstack {
 struct ethstack *ethstack_new(uint32_t addr, const uint8_t mac[6],
                               void (*tweak)(struct sk_config *));
 void ethstack_free(struct ethstack *e);
+/* A default stack at ETH_A_ADDR that already knows ETH_B_ADDR's MAC (it answered B's ARP
+ * request), with that reply cleared from its output. */
+struct ethstack *ethstack_knowing_b(void);
 /* Hands the stack a frame made of an Ethernet header (to its MAC, from MAC_B, type) and the
  * payload. */
 void ethstack_input(struct ethstack *e, uint16_t type, const void *payload, size_t len);

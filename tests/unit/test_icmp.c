@@ -28,15 +28,7 @@ static struct sk_icmp_hdr icmp_of(const struct cap_frame *f, struct sk_ipv4_hdr 
 }
 
 /* A stack that already knows PEER's MAC (it answered PEER's ARP request). */
-static struct ethstack *stack_knowing_peer(void)
-{
-    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
-    uint8_t p[64];
-    size_t n = fr_arp(p, SK_ARP_REQUEST, MAC_B, PEER, (const uint8_t[6]){0}, ETH_A_ADDR);
-    ethstack_input(e, SK_ETHERTYPE_ARP, p, n);
-    e->nout = 0;
-    return e;
-}
+#define stack_knowing_peer ethstack_knowing_b
 
 /* RFC 1122 §3.2.2.6: the reply carries the request's identifier, sequence number and data. */
 static void test_echo_reply(void **state)
@@ -128,16 +120,18 @@ static void icmp_quoting(struct raw *r, uint8_t type, uint8_t code, uint32_t res
 static void icmp_about(struct raw *r, uint8_t type, uint8_t code, uint32_t rest, uint16_t sport,
                        uint16_t dport, uint32_t seq)
 {
-    uint8_t q[28] = {0}, m[64], p[128];
-    uint8_t tcp8[8];
-    sk_put16(tcp8, sport);
-    sk_put16(tcp8 + 2, dport);
-    sk_put32(tcp8 + 4, seq);
-    fr_ip(q, ADDR_A, ADDR_B, SK_IPPROTO_TCP, 1, 0x4000, 0, tcp8, 8);
-    sk_put16(q + 2, 1500); /* the quoted datagram's length, as it was */
-    size_t n = fr_icmp(m, type, code, rest, q, sizeof(q));
-    n = fr_ip(p, ADDR_B, ADDR_A, SK_IPPROTO_ICMP, 9, 0, 0, m, n);
-    sk_stack_input(r->st, p, n, r->now);
+    icmp_quoting(r, type, code, rest, sport, dport, seq, 1500); /* the length it had */
+}
+
+/* 3000 bytes sent on c: returns the first data segment (at ISS + 1), the rest skipped. */
+static const struct raw_out *data_in_flight(struct raw *r, struct sk_tcp *c, uint32_t iss)
+{
+    static uint8_t data[3000];
+    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
+    while (r->cursor < r->nout)
+        r->cursor++;
+    return o;
 }
 
 /* RFC 1191: fragmentation needed with a next-hop MTU of 576 makes the connection send
@@ -148,13 +142,8 @@ static void test_frag_needed_lowers_mss(void **state)
     struct raw *r = raw_new(NULL);
     uint32_t iss;
     struct sk_tcp *c = raw_connect(r, 1000, &iss);
-    static uint8_t data[3000];
-    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
-    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
-    uint32_t first_len = o->len;
-    assert_true(first_len > 536);
-    while (r->cursor < r->nout)
-        r->cursor++;
+    const struct raw_out *o = data_in_flight(r, c, iss);
+    assert_true(o->len > 536);
     icmp_about(r, SK_ICMP_DEST_UNREACH, 4, 576, o->sport, o->dport, iss + 1);
     assert_true(info(c).snd_mss <= 536);
     o = raw_expect(r, ACK, iss + 1, 1001); /* the retransmission, smaller */
@@ -176,11 +165,7 @@ static void test_frag_needed_floored_at_pmtu_min(void **state)
         struct raw *r = raw_new(NULL);
         uint32_t iss;
         struct sk_tcp *c = raw_connect(r, 1000, &iss);
-        static uint8_t data[3000];
-        assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
-        const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
-        while (r->cursor < r->nout)
-            r->cursor++;
+        const struct raw_out *o = data_in_flight(r, c, iss);
         icmp_quoting(r, SK_ICMP_DEST_UNREACH, 4, mtus[k], o->sport, o->dport, iss + 1, 60);
         assert_int_equal(info(c).snd_mss, 552 - 20 - 20);
         assert_int_equal(counters(r->st).icmp_pmtu_floored, 1);
@@ -191,27 +176,18 @@ static void test_frag_needed_floored_at_pmtu_min(void **state)
     }
 }
 
-static void pmtu_min_68(struct sk_config *c)
-{
-    harness_config(c, 0);
-    c->pmtu_min = 68;
-}
-
 /* With the path MTU floor at RFC 791's 68, the segment floor still holds: 68 - 40 = 28 bytes
  * is raised to tcp_min_mss (64), counted. */
 static void test_frag_needed_floored_at_tcp_min_mss(void **state)
 {
     (void)state;
     struct sk_config cfg;
-    pmtu_min_68(&cfg);
+    harness_config(&cfg, 0);
+    cfg.pmtu_min = 68;
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
     struct sk_tcp *c = raw_connect(r, 1000, &iss);
-    static uint8_t data[3000];
-    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
-    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
-    while (r->cursor < r->nout)
-        r->cursor++;
+    const struct raw_out *o = data_in_flight(r, c, iss);
     icmp_quoting(r, SK_ICMP_DEST_UNREACH, 4, 68, o->sport, o->dport, iss + 1, 1500);
     assert_int_equal(info(c).snd_mss, 64);
     assert_int_equal(counters(r->st).tcp_mss_floored, 1);

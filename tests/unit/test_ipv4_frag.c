@@ -264,16 +264,7 @@ static void send_piece(struct ethstack *e, uint8_t proto, uint16_t id, const uin
     send_at(e, proto, id, payload + off, off, len, more, optlen);
 }
 
-/* A stack that knows PEER's link address, so that an ICMP error leaves at once. */
-static struct ethstack *stack_knowing_peer(void)
-{
-    struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
-    uint8_t p[64];
-    size_t n = fr_arp(p, SK_ARP_REQUEST, MAC_B, PEER, (const uint8_t[6]){0}, ETH_A_ADDR);
-    ethstack_input(e, SK_ETHERTYPE_ARP, p, n);
-    e->nout = 0;
-    return e;
-}
+#define stack_knowing_peer ethstack_knowing_b /* an ICMP error leaves at once */
 
 #define PROTO_EXPERIMENT 253 /* RFC 3692: nobody handles it, so it draws protocol unreachable */
 
@@ -377,6 +368,16 @@ static void test_64k_in_45_fragments_any_order(void **state)
     }
 }
 
+/* The first bytes of a TCP header: ports 4000 -> 80, data offset in 32-bit words, flags. */
+static void tcp_start(uint8_t *tcp, size_t n, uint8_t doff_words, uint8_t flags)
+{
+    memset(tcp, 0, n);
+    put16(tcp, 4000);
+    put16(tcp + 2, 80);
+    tcp[12] = (uint8_t)(doff_words << 4);
+    tcp[13] = flags;
+}
+
 /* RFC 1858 §3.1: a first fragment of a TCP datagram too short for the TCP header (16 bytes
  * here, or 24 when the data offset says 32) is dropped; §3.2: so is any TCP fragment at
  * offset 8 (FO = 1), which could only rewrite the first one's flags. Counted as tiny. */
@@ -384,11 +385,8 @@ static void test_tiny_tcp_fragments(void **state)
 {
     (void)state;
     struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
-    uint8_t tcp[64] = {0};
-    put16(tcp, 4000);
-    put16(tcp + 2, 80);
-    tcp[12] = 5 << 4;
-    tcp[13] = 0x02; /* SYN */
+    uint8_t tcp[64];
+    tcp_start(tcp, sizeof(tcp), 5, 0x02 /* SYN */);
     send_piece(e, SK_IPPROTO_TCP, 40, tcp, 0, 16, true, 0);
     assert_int_equal(ethstack_drops(e, SK_DROP_IP_FRAG_TINY), 1);
     tcp[12] = 8 << 4; /* a 32-byte header: 24 bytes do not hold it */
@@ -415,11 +413,8 @@ static void test_overlap_rewrite_discards_datagram(void **state)
 {
     (void)state;
     struct ethstack *e = ethstack_new(ETH_A_ADDR, MAC_A, NULL);
-    uint8_t tcp[48] = {0};
-    put16(tcp, 4000);
-    put16(tcp + 2, 80);
-    tcp[12] = 5 << 4;
-    tcp[13] = 0x10; /* ACK */
+    uint8_t tcp[48];
+    tcp_start(tcp, sizeof(tcp), 5, 0x10 /* ACK */);
     send_piece(e, SK_IPPROTO_TCP, 50, tcp, 0, 24, true, 0);
     tcp[13] = 0x02; /* SYN */
     send_piece(e, SK_IPPROTO_TCP, 50, tcp, 0, 32, true, 0);
