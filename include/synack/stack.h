@@ -222,7 +222,8 @@ struct sk_config {
      *   ICMP message says (64 bytes; Linux's tcp_min_snd_mss is 48 with options counted, the
      *   SACK Panic fix, CVE-2019-11479: a tiny MSS cuts the send queue into many pieces).
      *   Counted in tcp_mss_floored.
-     * arp_cache_entries: neighbours remembered (64); a new one replaces the least recently
+     * arp_cache_entries: neighbours remembered (64; 1 to 4096, else sk_stack_new fails with
+     *   -EINVAL: a lookup scans them); a new one replaces the least recently
      *   used (counted in arp_cache_evicted; an unresolved victim's waiting packets are dropped).
      * arp_queue_per_entry: packets waiting for one neighbour's answer (16, FreeBSD's
      *   net.link.ether.inet.maxhold), within arp_queue_bytes for all; more are dropped

@@ -224,6 +224,30 @@ static void test_tiny_peer_mss_floored(void **state)
     }
 }
 
+/* The same on a passive open: a SYN announcing MSS 1 gets a connection that sends 64-byte
+ * segments. */
+static void test_tiny_syn_mss_floored(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    struct sk_tcp *l, *c = NULL;
+    assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 8, &l), 0);
+    raw_send(r, .flags = SYN, .seq = 5000, .opts = SK_OPT_MSS, .mss = 1);
+    const struct raw_out *o = raw_expect(r, SYN | ACK, r->out[r->cursor].seq, 5001);
+    uint32_t iss = o->seq;
+    raw_send(r, .flags = ACK, .seq = 5001, .ack = iss + 1);
+    assert_int_equal(sk_tcp_accept(l, &c), 0);
+    assert_int_equal(info(c).snd_mss, 64);
+    assert_int_equal(counters(r->st).tcp_mss_floored, 1);
+    static uint8_t data[200];
+    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+    o = raw_expect(r, ACK, iss + 1, 5001);
+    assert_int_equal(o->len, 64);
+    sk_tcp_abort(c);
+    sk_tcp_close(l);
+    raw_free(r);
+}
+
 /* RFC 1122 §4.2.3.9: port unreachable in SYN-SENT ends the attempt with ECONNREFUSED; admin
  * prohibited (code 13) with EHOSTUNREACH. */
 static void test_hard_error_aborts_syn_sent(void **state)
@@ -293,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_frag_needed_floored_at_pmtu_min),
         cmocka_unit_test(test_frag_needed_floored_at_tcp_min_mss),
         cmocka_unit_test(test_tiny_peer_mss_floored),
+        cmocka_unit_test(test_tiny_syn_mss_floored),
         cmocka_unit_test(test_hard_error_aborts_syn_sent),
         cmocka_unit_test(test_hard_error_soft_when_established),
     };
