@@ -67,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_config cfg;
     sk_config_default(&cfg);
+    sk_config_set_test_seed(&cfg, 1);
     cfg.addr = 0x0a000001u;
     cfg.output = discard_output;
     cfg.alloc = counting_alloc;
