@@ -66,6 +66,10 @@ struct fuzz_app {
     /* What the stack last sent the peer (the first format's crafted segments follow it). */
     uint16_t last_sport, last_dport;
     uint32_t last_seq_end, last_ack;
+    /* The model peer's byte at sequence number s is (uint8_t)s, so what the application reads
+     * can be checked byte for byte; off once a raw or crafted record may have sent other bytes. */
+    bool stream_check;
+    size_t got[8]; /* bytes read on each connection slot */
 };
 
 /* Every stack of this target is made here, so a change in how stacks are made (key material,
@@ -172,6 +176,17 @@ static void arp_reply(struct fuzz_app *a)
     input_frame(a, frame, sizeof(frame));
 }
 
+/* The bytes read are the ones the peer sent at those sequence numbers. */
+static void check_stream(struct fuzz_app *a, size_t slot, const uint8_t *buf, size_t n)
+{
+    struct sk_tcp_info in;
+    sk_tcp_get_info(a->conn[slot], &in);
+    uint32_t seq = in.irs + 1 + (uint32_t)a->got[slot];
+    for (size_t k = 0; k < n; k++)
+        FUZZ_CHECK(buf[k] == (uint8_t)(seq + k));
+    a->got[slot] += n;
+}
+
 /* ---------------- the first format's records (also records of the second) ---------------- */
 
 /* Raw bytes as an IP datagram to us: version, header length, total length, addresses and
@@ -250,8 +265,10 @@ static void app(struct fuzz_app *a, struct fuzz_reader *r)
     uint8_t buf[3000];
     switch (what % 10) {
     case 0:
-        if (*c == NULL && a->listener)
+        if (*c == NULL && a->listener) {
             sk_tcp_accept(a->listener, c);
+            a->got[i] = 0;
+        }
         break;
     case 1:
         if (*c) {
@@ -261,8 +278,11 @@ static void app(struct fuzz_app *a, struct fuzz_reader *r)
         }
         break;
     case 2:
-        if (*c)
-            sk_tcp_recv(*c, buf, (size_t)fuzz_u8(r) * 11 + 1);
+        if (*c) {
+            ssize_t n = sk_tcp_recv(*c, buf, (size_t)fuzz_u8(r) * 11 + 1);
+            if (n > 0 && a->stream_check)
+                check_stream(a, i, buf, (size_t)n);
+        }
         break;
     case 3:
         if (*c)
@@ -281,6 +301,7 @@ static void app(struct fuzz_app *a, struct fuzz_reader *r)
         }
         break;
     case 6:
+        a->got[i] = *c ? a->got[i] : 0;
         if (*c == NULL)
             sk_tcp_connect(a->st, (uint16_t)(80 + fuzz_u8(r) % 2), PEER_ADDR,
                            (uint16_t)(40000 + fuzz_u8(r) % 4), c);
@@ -414,7 +435,7 @@ static void peer_segment(struct fuzz_app *a, struct fuzz_reader *r)
     uint8_t data[1460];
     h.payload_len = sk_get16(s + SEG_DLEN) % (sizeof(data) + 1);
     for (size_t i = 0; i < h.payload_len; i++)
-        data[i] = (uint8_t)(h.seq + i);
+        data[i] = (uint8_t)(h.seq + (h.flags & SK_TCP_SYN ? 1 : 0) + i);
     h.payload = data;
     h.csum_offload = !a->csum;
     bool syn = h.flags & SK_TCP_SYN;
@@ -551,7 +572,7 @@ static void run_script(const uint8_t *data, size_t size)
 {
     uint8_t setup = data[0];
     struct fuzz_app a = {.ethernet = setup & SETUP_ETHERNET, .csum = true,
-                         .arp_reply = !(setup & SETUP_NO_ARP_REPLY)};
+                         .arp_reply = !(setup & SETUP_NO_ARP_REPLY), .stream_check = true};
     struct sk_config cfg;
     sk_config_default(&cfg);
     cfg.link_type = a.ethernet ? SK_LINK_ETHERNET : SK_LINK_IP;
@@ -589,12 +610,14 @@ static void run_script(const uint8_t *data, size_t size)
             app(&a, &r);
             break;
         case OP_RAW:
+            a.stream_check = false;
             if (fuzz_u8(&r) & 1)
                 input_frame(&a, r.p, r.n);
             else
                 raw_datagram(&a, &r);
             break;
         default:
+            a.stream_check = false;
             tcp_segment(&a, &r);
             break;
         }
