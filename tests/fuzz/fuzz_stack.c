@@ -89,6 +89,7 @@ static void learn(struct fuzz_app *a, const struct sk_tcp_hdr *h)
     if (syn) {
         f->our_iss = h->seq;
         f->our_max = end;
+        f->peer_una = h->seq; /* a new incarnation: the peer has acknowledged nothing */
         f->our_ws = h->opts.present & SK_OPT_WSCALE;
         f->our_wscale = h->opts.wscale;
     } else if (seq_lt(f->our_max, end)) {
@@ -467,6 +468,67 @@ static void peer_segment(struct fuzz_app *a, struct fuzz_reader *r)
         input(a, dgram, n);
 }
 
+/* An ICMP error from a router on the way (RFC 792, RFC 1191, RFC 5927) about a segment of ours:
+ * our IP header and the first 8 bytes of TCP, with a sequence number near what is in flight. */
+static void icmp_error(struct fuzz_app *a, struct fuzz_reader *r)
+{
+    uint8_t s[ICMP_SIZE];
+    for (size_t i = 0; i < ICMP_SIZE; i++)
+        s[i] = fuzz_u8(r);
+    static const uint8_t types[] = {SK_ICMP_DEST_UNREACH, SK_ICMP_TIME_EXCEEDED, 12, 4};
+    unsigned k = s[ICMP_FLOW] % NFLOWS;
+    const struct flow *f = &a->flow[k];
+    int16_t off = (int16_t)sk_get16(s + ICMP_SEQ_OFF);
+    uint32_t seq = s[ICMP_SEQ_ANCHOR] % 3 == 0   ? f->peer_una + (uint32_t)(int32_t)off
+                   : s[ICMP_SEQ_ANCHOR] % 3 == 1 ? f->our_max + (uint32_t)(int32_t)off
+                                                 : (uint32_t)(uint16_t)off << 16;
+    uint8_t dgram[SK_IPV4_HLEN + SK_ICMP_HLEN + SK_IPV4_HLEN + 8];
+    uint8_t *quoted = dgram + SK_IPV4_HLEN + SK_ICMP_HLEN;
+    struct sk_ipv4_hdr in = {.hdr_len = SK_IPV4_HLEN, .ttl = 64, .proto = SK_IPPROTO_TCP,
+                             .src = OUR_ADDR, .dst = PEER_ADDR, .df = true};
+    sk_ipv4_emit(quoted, SK_IPV4_HLEN, &in, 1400);
+    sk_put16(quoted + SK_IPV4_HLEN, (uint16_t)(80 + k % 2));
+    sk_put16(quoted + SK_IPV4_HLEN + 2, (uint16_t)(40000 + k / 2));
+    sk_put32(quoted + SK_IPV4_HLEN + 4, seq);
+    struct sk_icmp_hdr h = {.type = types[s[ICMP_TYPE] % 4], .code = s[ICMP_CODE] % 16,
+                            .rest = sk_get16(s + ICMP_MTU), .payload = quoted,
+                            .payload_len = SK_IPV4_HLEN + 8};
+    size_t n = sk_icmp_emit(dgram + SK_IPV4_HLEN, sizeof(dgram) - SK_IPV4_HLEN, &h);
+    struct sk_ipv4_hdr ip = {.hdr_len = SK_IPV4_HLEN, .ttl = 64, .proto = SK_IPPROTO_ICMP,
+                             .src = PEER_ADDR, .dst = OUR_ADDR};
+    n += sk_ipv4_emit(dgram, SK_IPV4_HLEN, &ip, n);
+    input(a, dgram, n);
+}
+
+/* The application calls the first format leaves out. */
+static void app2(struct fuzz_app *a, struct fuzz_reader *r)
+{
+    uint8_t what = fuzz_u8(r);
+    struct sk_tcp *c = a->conn[fuzz_u8(r) % 8];
+    uint32_t x = fuzz_u16(r), y = fuzz_u16(r);
+    if (c == NULL)
+        return;
+    uint8_t buf[512];
+    switch (what % 6) {
+    case 0:
+        sk_tcp_set_buffers(c, x * 16, y * 16);
+        break;
+    case 1:
+        sk_tcp_set_congestion(c, x % 3 == 0 ? "cubic" : x % 3 == 1 ? "newreno" : "none");
+        break;
+    case 2:
+        sk_tcp_set_user_timeout(c, x * 1000);
+        break;
+    case 3:
+        sk_tcp_peek(c, buf, y % sizeof(buf));
+        break;
+    default:
+        (void)sk_tcp_readable(c);
+        (void)sk_tcp_writable(c);
+        break;
+    }
+}
+
 static void move_clock(struct fuzz_app *a, struct fuzz_reader *r)
 {
     uint8_t mode = fuzz_u8(r);
@@ -616,9 +678,15 @@ static void run_script(const uint8_t *data, size_t size)
             else
                 raw_datagram(&a, &r);
             break;
-        default:
+        case OP_CRAFT:
             a.stream_check = false;
             tcp_segment(&a, &r);
+            break;
+        case OP_ICMP:
+            icmp_error(&a, &r);
+            break;
+        default:
+            app2(&a, &r);
             break;
         }
         if (a.arp_wanted && a.arp_reply)

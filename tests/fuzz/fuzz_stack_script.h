@@ -14,7 +14,12 @@
  *   OP_APP    an application call (accept, send, recv, shutdown, close, abort, connect,
  *             listen, keep-alive, nodelay);
  *   OP_RAW    raw bytes: an IP datagram with its header patched, or a whole link frame;
- *   OP_CRAFT  the first format's TCP segment, fields straight from the bytes.
+ *   OP_CRAFT  the first format's TCP segment, fields straight from the bytes;
+ *   OP_ICMP   an ICMP error about one of our segments (ICMP_*): fragmentation needed with a
+ *             mutated MTU, unreachable, time exceeded, ..., quoting a sequence number near
+ *             SND.UNA or SND.MAX;
+ *   OP_APP2   the other application calls (APP2_*): buffer sizes, congestion control, user
+ *             timeout, peek, readable/writable.
  * A short record reads zeros past its end, so every byte string is a valid script.
  *
  * The mutator works on records: insert a fresh one (a segment with sensible flags and anchors,
@@ -41,7 +46,7 @@
 #define SETUP_ECN 0x40
 #define SETUP_NO_ARP_REPLY 0x80 /* on Ethernet: the peer does not answer our ARP requests */
 
-enum op_kind { OP_SEG, OP_TIME, OP_APP, OP_RAW, OP_CRAFT, OP_COUNT };
+enum op_kind { OP_SEG, OP_TIME, OP_APP, OP_RAW, OP_CRAFT, OP_ICMP, OP_APP2, OP_COUNT };
 
 /* OP_SEG fields: offsets into the record; 16-bit fields big-endian. */
 enum seg_field {
@@ -77,6 +82,21 @@ enum seg_field {
 
 #define TIME_SIZE 3 /* mode % 4 (ms, us, to the next deadline, s), amount uint16 */
 #define APP_SIZE 4  /* the first format's application record */
+
+/* OP_ICMP fields. */
+enum icmp_field {
+    ICMP_FLOW = 0,
+    ICMP_TYPE = 1,       /* % 4: destination unreachable, time exceeded, parameter problem,
+                          * source quench */
+    ICMP_CODE = 2,
+    ICMP_MTU = 3,        /* uint16: the next-hop MTU of fragmentation needed */
+    ICMP_SEQ_ANCHOR = 5, /* % 3: what the peer acknowledged, our SND.MAX, anywhere */
+    ICMP_SEQ_OFF = 6,    /* int16 */
+    ICMP_SIZE = 8,
+};
+
+/* OP_APP2: call % 6, connection slot, two 16-bit arguments. */
+#define APP2_SIZE 6
 
 #define SCRIPT_MAX_OPS 512
 
@@ -272,11 +292,42 @@ static size_t gen_scene(uint8_t *p, size_t cap, struct mrng *g)
     return n;
 }
 
+static size_t gen_icmp(uint8_t *p, struct mrng *g)
+{
+    p[0] = OP_ICMP;
+    p[1] = ICMP_SIZE;
+    uint8_t *s = p + 2;
+    s[ICMP_FLOW] = (uint8_t)(mr_below(g, 4) ? 0 : mr_next(g));
+    s[ICMP_TYPE] = (uint8_t)(mr_below(g, 2) ? 0 : mr_next(g));
+    s[ICMP_CODE] = (uint8_t)(mr_below(g, 2) ? 4 : mr_below(g, 16));
+    put16(s + ICMP_MTU, (uint16_t)(mr_below(g, 2) ? 68 + mr_below(g, 1500) : interesting16(g)));
+    s[ICMP_SEQ_ANCHOR] = (uint8_t)mr_below(g, 3);
+    put16(s + ICMP_SEQ_OFF, mr_below(g, 2) ? 0 : interesting16(g));
+    return 2 + ICMP_SIZE;
+}
+
+static size_t gen_app2(uint8_t *p, struct mrng *g)
+{
+    p[0] = OP_APP2;
+    p[1] = APP2_SIZE;
+    p[2] = (uint8_t)mr_below(g, 6);
+    p[3] = (uint8_t)mr_below(g, 2);
+    put16(p + 4, interesting16(g));
+    put16(p + 6, interesting16(g));
+    return 2 + APP2_SIZE;
+}
+
 static size_t gen_record(uint8_t *p, size_t cap, struct mrng *g)
 {
     uint8_t buf[512];
     size_t n;
-    switch (mr_below(g, 8)) {
+    switch (mr_below(g, 10)) {
+    case 8:
+        n = gen_icmp(buf, g);
+        break;
+    case 9:
+        n = gen_app2(buf, g);
+        break;
     case 0:
     case 1:
     case 2:

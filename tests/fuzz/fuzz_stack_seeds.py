@@ -37,6 +37,14 @@ def app(call, slot=0, *args):
     return bytes([2, 4]) + b
 
 
+def icmp(type_sel=0, code=4, mtu=576, anchor=0, off=0, flow=0):
+    return bytes([5, 8, flow, type_sel, code]) + struct.pack(">HBh", mtu, anchor, off)
+
+
+def app2(call, slot=0, x=0, y=0):
+    return bytes([6, 6, call, slot]) + struct.pack(">HH", x, y)
+
+
 ACCEPT, SEND, RECV, SHUTDOWN, CLOSE, ABORT, CONNECT, LISTEN = range(8)
 NEXT_DEADLINE = 2
 
@@ -76,6 +84,11 @@ SCRIPTS = {
         seg(RST, sa=1, so=1), seg(RST | ACK, sa=1, so=0, dlen=10), seg(SYN, sa=1, so=-5),
         seg(ACK | PSH, sa=1, so=-10, dlen=20), seg(ACK | PSH, sa=2, dlen=20),
         seg(ACK, aa=0, ao=5000)]),
+    # Fragmentation needed in the middle of a burst (RFC 1191), then a tiny MTU; a buffer
+    # change and the other congestion control on the way.
+    "active-icmp-frag-needed": (0x20, active + [
+        app(SEND, 0, 255), app2(0, 0, 8192, 8192), icmp(mtu=576), seg(ACK, aa=1),
+        icmp(mtu=68), app2(1, 0, 1), app(SEND, 0, 255), seg(ACK), time(0, 1200), seg(ACK)]),
     # Ethernet with ARP; data in fragments, out of order, with CE marks.
     "ethernet-fragments-ecn": (0x02 | 0x40, [
         seg(SYN | ECE | CWR, opts=SYN_OPTS), seg(ACK), app(ACCEPT),
