@@ -48,7 +48,7 @@ fuzz-soak: deps
 	  rm -rf $$new; mkdir -p $$found $$new $(BUILD)-fuzz/artifacts; \
 	  ./$(BUILD)-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix=$(BUILD)-fuzz/artifacts/$$t- $$found $$corpus; \
-	  ./$(BUILD)-fuzz/tests/fuzz/$$t -merge=1 $$new $$corpus $$found >$$found.merge.log 2>&1; \
+	  ./$(BUILD)-fuzz/tests/fuzz/$$t -merge=1 -use_counters=0 $$new $$corpus $$found >$$found.merge.log 2>&1; \
 	  cp $$corpus/seed-* $$corpus/regress-* $$new/ 2>/dev/null || true; \
 	  rm -rf $$corpus && mv $$new $$corpus; \
 	  echo "$$t: corpus $$(ls $$corpus | wc -l) files, $$(du -sh $$corpus | cut -f1)"; \
