@@ -51,7 +51,7 @@ fuzz-soak: deps
 	  ./$(BUILD)-fuzz/tests/fuzz/$$t -merge=1 -use_counters=0 $$new $$corpus $$found >$$found.merge.log 2>&1; \
 	  cp $$corpus/seed-* $$corpus/regress-* $$new/ 2>/dev/null || true; \
 	  rm -rf $$corpus && mv $$new $$corpus; \
-	  echo "$$t: corpus $$(ls $$corpus | wc -l) files, $$(du -sh $$corpus | cut -f1)"; \
+	  echo "$$t: corpus $$(ls $$corpus | wc -l) files, $$(du -sh --apparent-size $$corpus | cut -f1)"; \
 	done
 
 # Goodput between two stacks in one process (clean 1500, clean 64K, 1 % loss vs the CC models),
