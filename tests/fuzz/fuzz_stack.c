@@ -731,7 +731,7 @@ static struct sk_stack *fuzz_stack_new(struct fuzz_app *a, struct sk_config *cfg
     cfg->output = on_output;
     cfg->output_ctx = a;
     cfg->max_connections = MAX_CONNS;
-    cfg->random_seed = 1; /* replayable: the same input, the same run */
+    sk_config_set_test_seed(cfg, 1); /* replayable: the same input, the same run */
     struct sk_stack *st = sk_stack_new(cfg, a->now, NULL);
     FUZZ_CHECK(st != NULL);
     return st;
