@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan test-fuzz clean bench soak install
+.PHONY: all deps build run test test-unit test-asan test-fuzz fuzz-soak clean bench soak install
 
 all: build
 
@@ -33,6 +33,26 @@ test-fuzz: deps
 	@CC=clang cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD)-fuzz -j $(JOBS)
 	cd $(BUILD)-fuzz && ctest --output-on-failure
+
+# Each fuzz target for FUZZ_SECONDS (default an hour each) with libFuzzer's own seed, from its
+# corpus in tests/fuzz/corpus/; then the corpus and what was found are minimised together
+# (-merge=1) into the new corpus, the hand-made seed-* and regress-* inputs kept as they are.
+# A crash stops the soak with its input in $(BUILD)-fuzz/artifacts/ (see docs/fuzzing.md).
+FUZZ_SECONDS ?= 3600
+FUZZ_TARGETS ?= $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
+fuzz-soak: deps
+	@CC=clang cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSK_SANITIZE=ON -DSK_FUZZ=ON -DSK_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  found=$(BUILD)-fuzz/soak/$$t; new=$(BUILD)-fuzz/soak/$$t.merged; corpus=tests/fuzz/corpus/$$t; \
+	  rm -rf $$new; mkdir -p $$found $$new $(BUILD)-fuzz/artifacts; \
+	  ./$(BUILD)-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)-fuzz/artifacts/$$t- $$found $$corpus; \
+	  ./$(BUILD)-fuzz/tests/fuzz/$$t -merge=1 -use_counters=0 $$new $$corpus $$found >$$found.merge.log 2>&1; \
+	  cp $$corpus/seed-* $$corpus/regress-* $$new/ 2>/dev/null || true; \
+	  rm -rf $$corpus && mv $$new $$corpus; \
+	  echo "$$t: corpus $$(ls $$corpus | wc -l) files, $$(du -sh --apparent-size $$corpus | cut -f1)"; \
+	done
 
 # Goodput between two stacks in one process (clean 1500, clean 64K, 1 % loss vs the CC models),
 # built with -O2 (Release, in $(BUILD)-release). BENCH_ARGS is passed through, e.g.

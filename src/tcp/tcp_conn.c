@@ -637,6 +637,13 @@ static int close_send_side(struct sk_tcp *c)
         c->flags |= TF_FIN_QUEUED;
         return 0;
     case SK_TCP_SYN_RECEIVED:
+        /* Synchronized without passing through ESTABLISHED, where the congestion window is
+         * set: set it here, or the data queued meanwhile would go out against a zero cwnd
+         * (and CUBIC divide by it) once the SYN is acknowledged. */
+        c->cc->init(c);
+        c->flags |= TF_FIN_QUEUED;
+        sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
+        break;
     case SK_TCP_ESTABLISHED:
         c->flags |= TF_FIN_QUEUED;
         sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);

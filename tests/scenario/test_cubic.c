@@ -472,6 +472,51 @@ static void test_receiver_limited_cwnd_is_bounded(void **state)
     }
 }
 
+/* A simultaneous open closed in SYN-RECEIVED (RFC 9293 §3.10.4: FIN-WAIT-1 at once) never
+ * passes through ESTABLISHED, yet sends its queued data once the peer acknowledges the SYN.
+ * Its window must start where any other starts: RFC 6928 §2's IW = min(10*MSS, max(2*MSS,
+ * 14600)) with ssthresh arbitrarily high (RFC 5681 §3.1), and the ACK of that initial window
+ * grows it by RFC 5681 slow start with RFC 3465 byte counting (L = 2*SMSS), which RFC 9438
+ * §4.10 keeps for CUBIC. (The fuzzer found this path: with no window set, CUBIC divided by a
+ * zero cwnd and jumped to the largest window there is.) */
+static void test_window_starts_after_close_in_syn_received(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"cubic", "newreno"};
+    const uint32_t iw = 10 * MSS < 14600 ? 10 * MSS : (2 * MSS > 14600 ? 2 * MSS : 14600);
+    for (int k = 0; k < 2; k++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.congestion_control = names[k];
+        cfg.sndbuf_bytes = 1u << 20;
+        struct raw *r = raw_new(&cfg);
+        struct sk_tcp *c = NULL;
+        assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+        uint32_t iss = info(c).iss;
+        raw_expect(r, SYN, iss, 0);
+        raw_send(r, .flags = SYN, .seq = IRS, .opts = SK_OPT_MSS, .mss = MSS);
+        raw_expect(r, SYN | ACK, iss, IRS + 1);
+        assert_int_equal(dp_send(c, 0, 20 * MSS), 20 * MSS);
+        assert_int_equal(sk_tcp_shutdown(c), 0);
+        assert_int_equal(sk_tcp_get_state(c), SK_TCP_FIN_WAIT_1);
+
+        raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 1);
+        uint32_t sent = 0;
+        while (r->cursor < r->nout)
+            sent += r->out[r->cursor++].len;
+        print_message("%s: %u bytes sent when the SYN is acknowledged, cwnd %u, ssthresh %u\n",
+                      names[k], sent, info(c).cwnd, info(c).ssthresh);
+        assert_int_equal(info(c).cwnd, iw);
+        assert_int_equal(info(c).ssthresh, CWND_LIMIT);
+        assert_int_equal(sent, iw);
+
+        raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 1 + iw);
+        assert_int_equal(info(c).cwnd, iw + 2 * MSS);
+        assert_int_equal(info(c).ssthresh, CWND_LIMIT);
+        raw_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +525,7 @@ int main(void)
         TEST(test_cubic_application_limited_time_left_out),
         TEST(test_newreno_two_timeouts_keep_ssthresh),
         TEST(test_receiver_limited_cwnd_is_bounded),
+        TEST(test_window_starts_after_close_in_syn_received),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
