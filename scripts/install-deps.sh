@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages synack needs to build and test, if any is missing.
+# python3-scapy installs for Debian's /usr/bin/python3: the attack tests call that one by its
+# path, since the python3 first on a PATH may be another (pyenv, venv) without scapy.
 # Another apt-get or dpkg (unattended-upgrades on a fresh machine, say) may hold the package
 # locks: then this waits for it, up to 10 minutes, instead of failing.
 set -euo pipefail
 pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config
-      iputils-ping netcat-openbsd curl wrk)
+      iputils-ping netcat-openbsd curl wrk
+      hping3 python3-scapy tcpdump)   # the attack tests (tests/interop/test_syn_flood.sh & co.)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
