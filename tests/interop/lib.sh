@@ -103,3 +103,8 @@ stop_serve() {
 # random_file PATH BYTES
 random_file() { head -c "$2" /dev/urandom >"$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# True when synack is built with AddressSanitizer (the build of `make test-asan`): it runs
+# several times slower, and its RSS holds shadow memory and the quarantine of freed blocks,
+# so an RSS bound measures the sanitizer, not the stack.
+sanitized() { ldd "$BIN" 2>/dev/null | grep -q libasan; }
