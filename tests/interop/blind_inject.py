@@ -19,10 +19,11 @@ Phases (PHASES, comma-separated; default all, in this order):
   syn-below      SYNs (half with the ACK bit and the learned SND.NXT) with data, sequence
                  number below RCV.NXT, data running past it (§4.2: challenge ACK, the data
                  never delivered)
+  quiet-syn, quiet-rst   the random storm again, one kind at a time, on the idle connection,
+                 so that every ACK synack sends in those windows answers them
   bad-ack        data at exactly RCV.NXT whose ACK is far behind SND.UNA or ahead of SND.NXT
                  (RFC 5961 §5 and RFC 9293 §3.10.7.4: dropped with an ACK, data not taken)
-  quiet-syn, quiet-rst, quiet-data   the random storm again, one kind at a time, on the idle
-                 connection, so that every ACK synack sends in those windows answers them
+  quiet-data     random data segments on the idle connection
 Writes DIR/phases (one line per phase: name, packets, start and end in seconds since the
 epoch, for tshark's frame.time_epoch), then DIR/resume for the client.
 
@@ -138,7 +139,7 @@ def learn(fg, iface, sip, sport, cport, rnd):
 def main():
     iface, dst_mac, sip, sport, cip, d, seed = sys.argv[1:8]
     phases = sys.argv[8].split(",") if len(sys.argv) > 8 else [
-        "storm", "rst-straddle", "syn-below", "bad-ack", "quiet-syn", "quiet-rst", "quiet-data"]
+        "storm", "rst-straddle", "syn-below", "quiet-syn", "quiet-rst", "bad-ack", "quiet-data"]
     sport, rnd = int(sport), random.Random(int(seed))
     wait_file(os.path.join(d, "port"), 20)
     cport = int(open(os.path.join(d, "port")).read())

@@ -36,6 +36,9 @@ sent=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' "$TMP/client.err")
 echo "hping3: $sent SYNs with random sources in its 10 s, $((sent / 10)) SYN/s"
 grep '^fresh connection\|^established connection' "$TMP/client.err" | head -10
 
+# Frames the kernel could not queue to the TAP (synack did not read them in time): losses the
+# established connections repair by retransmission.
+echo "TAP queue drops (kernel to synack): $(nsx cat "/sys/class/net/$TAP/statistics/tx_dropped")"
 echo "--- the stack's counters after the flood"
 serve_stats | tee "$TMP/stats.txt" | grep -E 'cookie|syn|backlog|half|evict|tcp_|limit|drop|tap\.' || true
 

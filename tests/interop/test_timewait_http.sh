@@ -87,9 +87,8 @@ echo "captured connections: $n; closed first by synack: $((n - passive)) ($both 
 [ "$n" -ge 50 ] || { echo "too few closes captured"; bad=1; }
 [ "$passive" -eq 0 ] || { echo "$passive connections were closed by the client first"; bad=1; }
 
-# TIME-WAIT: the stack's count of records (whatever the name has "time_wait" or "timewait"
-# and is a gauge: not a count of events such as reused or reclaimed).
-tw=$(awk '$1 ~ /time_?wait/ && $1 !~ /reused|reclaim|expired|drop|limit/ {print $2; exit}' "$TMP/stats.txt")
+# TIME-WAIT: the records synack holds now (sk_stack_counters.timewait_records).
+tw=$(awk '$1 == "tcp_timewait_records" {print $2}' "$TMP/stats.txt")
 echo "TIME-WAIT records held: ${tw:-none counted}"
 [ "${tw:-0}" -ge 10000 ] || { echo "fewer than 10,000 TIME-WAITs held"; bad=1; }
 if sanitized; then
