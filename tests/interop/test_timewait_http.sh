@@ -4,7 +4,7 @@
 # request and synack sends the first FIN, then holds the 4-tuple in TIME-WAIT for 2·MSL
 # (60 s by default, longer than this test). wrk makes REQUESTS of them from the kernel's
 # namespace: none may fail (no socket error, no status other than 2xx), synack's TIME-WAIT
-# count is printed and must reach tens of thousands, and its RSS may grow by at most
+# count is printed and must reach MIN_TW (15,000), and its RSS may grow by at most
 # RSS_BOUND_MB over the base (why that much: below). The first connections are captured and
 # tshark shows synack closed first in each: its FIN does not acknowledge the client's.
 # Usage: bash test_timewait_http.sh path/to/synack
@@ -15,6 +15,14 @@ done
 HERE=$(dirname "$0")
 REQUESTS=25000
 CONNS=8
+if sanitized; then
+  REQUESTS=5000 # about 150 a second there, against 3,000
+  echo "AddressSanitizer build: $REQUESTS requests"
+fi
+# The kernel picks its ports at random and takes again one it holds nothing for, and then
+# synack reopens its TIME-WAIT (RFC 6191, tcp_timewait_reused): about one in eight here. So
+# the records held are fewer than the requests; 60 % of them is the least that shows they stay.
+MIN_TW=$((REQUESTS * 6 / 10))
 # A TIME-WAIT is a record of at most 64 bytes (docs/security.md): 25,000 of them are 1.6 MB,
 # their hash table a fraction of that. The CONNS connections alive at any moment hold
 # 2 x 128 KB of buffers each (serve's sizes), 2 MB. Twice the records plus the live
@@ -28,8 +36,8 @@ setup_ns
 mkdir -p "$TMP/www"
 echo '<html><body>closed by the server</body></html>' >"$TMP/www/index.html"
 start_serve --port 80 --app "http:$TMP/www"
-# Ports for REQUESTS connections that the kernel never reuses during the test (Linux tries
-# every other port first, so the default 28,000 would give it only 14,000 before reuse).
+# Room for REQUESTS ports: the default range has 28,000, of which Linux tries every other one
+# first.
 nsx sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 nsx curl -sS --max-time 5 -H "Connection: close" -o /dev/null "http://$SADDR/index.html" ||
   fail "no answer to a first request"
@@ -90,7 +98,7 @@ echo "captured connections: $n; closed first by synack: $((n - passive)) ($both 
 # TIME-WAIT: the records synack holds now (sk_stack_counters.timewait_records).
 tw=$(awk '$1 == "tcp_timewait_records" {print $2}' "$TMP/stats.txt")
 echo "TIME-WAIT records held: ${tw:-none counted}"
-[ "${tw:-0}" -ge 10000 ] || { echo "fewer than 10,000 TIME-WAITs held"; bad=1; }
+[ "${tw:-0}" -ge "$MIN_TW" ] || { echo "fewer than $MIN_TW TIME-WAITs held"; bad=1; }
 if sanitized; then
   echo "AddressSanitizer build: RSS printed, not bounded (shadow memory, quarantine)"
 elif [ $((rss1 - rss0)) -gt $((RSS_BOUND_MB * 1024)) ]; then
