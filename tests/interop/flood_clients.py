@@ -24,6 +24,7 @@ import os
 import random
 import selectors
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -61,6 +62,18 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
+
+
+def tcp_info(sock):
+    """The kernel's view of a connection (struct tcp_info, linux/tcp.h): why it waits."""
+    b = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    retransmits, _, backoff = b[2], b[3], b[4]
+    rto_us, _, _, _, unacked, _, lost = struct.unpack_from("7I", b, 8)
+    last_data_recv_ms = struct.unpack_from("I", b, 52)[0]
+    cwnd = struct.unpack_from("I", b, 80)[0]
+    return ("port %d: kernel unacked %d lost %d retransmits %d backoff %d rto %d ms cwnd %d, "
+            "last data received %d ms ago" % (sock.getsockname()[1], unacked, lost, retransmits,
+                                               backoff, rto_us // 1000, cwnd, last_data_recv_ms))
 
 
 def pump(conns, stop, counted):
@@ -188,6 +201,9 @@ def main():
         moved = phase(after_s)
         out["goodput_after_MBps"] = "%.2f" % (sum(moved) / after_s / 1e6)
         out["stalled_after"] = sum(1 for m in moved if m == 0)
+        for i, m in enumerate(moved):
+            if m == 0 and not conns[i].broken:
+                print("stalled after the flood: " + tcp_info(conns[i].sock), file=sys.stderr)
         out["rss_after_kB"] = rss_kb(pid)
     finally:
         stop.set()
