@@ -8,12 +8,14 @@ CONNS connections to an echo server each keep at most WINDOW bytes in flight and
 echoed byte against what they sent (a fixed pseudo-random block, repeated). Phases: BEFORE_S
 seconds of transfer, then FLOOD_CMD runs (its output is kept in flood.out beside this run's
 report) while NEW fresh connections are attempted, one every flood-duration/NEW seconds (each:
-connect, send 64 bytes, half-close, read the echo to EOF, compare), then AFTER_S seconds more.
+connect, send 64 bytes, read them back, compare, close), then AFTER_S seconds more.
 The server's RSS (VmRSS of SERVER_PID) is read before the flood and at the end.
 
 Prints one "name value" line per result, for the shell test to check:
   goodput_before_MBps, goodput_during_MBps, goodput_after_MBps   (all connections together)
   stalled_during, stalled_after     connections that moved no byte in that phase
+  stuck_during, stuck_after         of those, the ones whose kernel was not backing off after
+                                    losses (RFC 6298 §5.5): waiting for synack
   corrupt                           connections whose echo differed from what they sent
   broken                            connections that ended (error, EOF) before the end
   new_ok, new_failed                the fresh connections
@@ -65,15 +67,33 @@ def rss_kb(pid):
 
 
 def tcp_info(sock):
-    """The kernel's view of a connection (struct tcp_info, linux/tcp.h): why it waits."""
+    """The kernel's view of a connection (struct tcp_info, linux/tcp.h): whether it waits out a
+    retransmission timeout (its segments were lost, it has unacknowledged data and has backed
+    off, RFC 6298 §5.5) rather than for synack; and a line that says so."""
     b = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-    retransmits, _, backoff = b[2], b[3], b[4]
+    retransmits, probes, backoff = b[2], b[3], b[4]
     rto_us, _, _, _, unacked, _, lost = struct.unpack_from("7I", b, 8)
     last_data_recv_ms = struct.unpack_from("I", b, 52)[0]
     cwnd = struct.unpack_from("I", b, 80)[0]
-    return ("port %d: kernel unacked %d lost %d retransmits %d backoff %d rto %d ms cwnd %d, "
-            "last data received %d ms ago" % (sock.getsockname()[1], unacked, lost, retransmits,
-                                               backoff, rto_us // 1000, cwnd, last_data_recv_ms))
+    in_rto = unacked > 0 and backoff > 0 and probes == 0
+    return in_rto, ("port %d: kernel unacked %d lost %d retransmits %d backoff %d probes %d "
+                    "rto %d ms cwnd %d, last data received %d ms ago%s" % (
+                        sock.getsockname()[1], unacked, lost, retransmits, backoff, probes,
+                        rto_us // 1000, cwnd, last_data_recv_ms,
+                        ": the kernel backs off" if in_rto else ""))
+
+
+def stalls(conns, moved, phase):
+    """Connections that moved nothing in a phase: (all of them, those not in the kernel's
+    retransmission back-off, which wait for synack)."""
+    n = stuck = 0
+    for c, m in zip(conns, moved):
+        if m == 0 and not c.broken:
+            in_rto, line = tcp_info(c.sock)
+            n += 1
+            stuck += not in_rto
+            print("moved nothing %s the flood: %s" % (phase, line), file=sys.stderr)
+    return n, stuck
 
 
 def pump(conns, stop, counted):
@@ -118,14 +138,13 @@ def pump(conns, stop, counted):
 
 
 def fresh(host, port, i, results):
-    """One new connection: connect, 64 bytes there and back, close."""
+    """One new connection: connect, send 64 bytes, read them back, close."""
     msg = ("fresh connection %03d " % i).encode().ljust(64, b".")
     try:
         s = socket.create_connection((host, port), timeout=20)
         s.sendall(msg)
-        s.shutdown(socket.SHUT_WR)
         got = b""
-        while True:
+        while len(got) < len(msg):
             b = s.recv(4096)
             if not b:
                 break
@@ -188,7 +207,7 @@ def main():
         flood_s = flood_end["t"] - t0
         moved = flood_end["moved"]
         out["goodput_during_MBps"] = "%.2f" % (sum(moved) / flood_s / 1e6)
-        out["stalled_during"] = sum(1 for m in moved if m == 0)
+        out["stalled_during"], out["stuck_during"] = stalls(conns, moved, "during")
         out["flood_seconds"] = "%.2f" % flood_s
         for t in starters:
             t.join()
@@ -200,10 +219,7 @@ def main():
 
         moved = phase(after_s)
         out["goodput_after_MBps"] = "%.2f" % (sum(moved) / after_s / 1e6)
-        out["stalled_after"] = sum(1 for m in moved if m == 0)
-        for i, m in enumerate(moved):
-            if m == 0 and not conns[i].broken:
-                print("stalled after the flood: " + tcp_info(conns[i].sock), file=sys.stderr)
+        out["stalled_after"], out["stuck_after"] = stalls(conns, moved, "after")
         out["rss_after_kB"] = rss_kb(pid)
     finally:
         stop.set()

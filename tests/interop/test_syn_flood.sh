@@ -3,16 +3,18 @@
 # --rand-source` for 10 s, as fast as hping3 goes here, while 100 established kernel connections
 # keep echoing (every byte checked; goodput before, during and after printed) and 100 fresh
 # connections are attempted during the flood, one every 100 ms: at least 99 must complete
-# (connect, 64 bytes there and back, close). None of the established connections may stall
-# or break. The server's RSS before and after the flood is printed and bounded (RSS_BOUND_MB
-# below says why that much). The stack's counters are printed at the end.
+# (connect, send 64 bytes, read them back, close). None of the established connections may
+# break or wait for synack (waiting out the kernel's own back-off after losses at the TAP
+# queue is printed, not failed). The server's RSS before and after the flood is printed and
+# bounded (RSS_BOUND_MB below says why that much). The stack's counters are printed at the end.
 # Usage: bash test_syn_flood.sh path/to/synack
 . "$(dirname "$0")/lib.sh"
 command -v hping3 >/dev/null || { echo "FAIL: hping3 missing (scripts/install-deps.sh installs it)"; exit 1; }
 
 # What the flood may add to the server's memory. A SYN answered with a cookie leaves nothing
-# behind (RFC 4987 §3.6), so the flood itself may hold only the SYN queue: max_syn_backlog
-# (256) half-open TCBs of about 1 KB with no buffers yet (they appear with the first data).
+# behind (RFC 4987 §3.6), so the flood itself may hold only the SYN queue: the listener's
+# backlog (128) of half-open TCBs of about 1 KB with no buffers yet (they appear at
+# establishment), under the stack's max_half_open (1024) whatever the listeners.
 # The fresh connections come and go (at most a few alive at once, 2 x 128 KB of buffers each),
 # and the ARP queue for spoofed on-link sources is bounded at 64 KB. 16 MB is room for all of
 # that twice over plus the allocator's slack; a stack that keeps state per spoofed SYN (tens
@@ -34,7 +36,7 @@ val() { awk -v k="$1" '$1 == k {print $2}' "$TMP/client.out"; }
 sent=$(sed -n 's/^\([0-9][0-9]*\) packets transmitted.*/\1/p' "$TMP/client.err")
 [ -n "$sent" ] || fail "no hping3 statistics: $(tail -3 "$TMP/client.err")"
 echo "hping3: $sent SYNs with random sources in its 10 s, $((sent / 10)) SYN/s"
-grep '^fresh connection\|^established connection' "$TMP/client.err" | head -10
+grep '^fresh connection\|^established connection\|^moved nothing' "$TMP/client.err" | head -20
 
 # Frames the kernel could not queue to the TAP (synack did not read them in time): losses the
 # established connections repair by retransmission.
@@ -50,8 +52,11 @@ bad=0
 [ "$(val new_ok)" -ge 99 ] || { echo "only $(val new_ok) of 100 fresh connections completed during the flood"; bad=1; }
 [ "$(val broken)" -eq 0 ] || { echo "$(val broken) established connections broke"; bad=1; }
 [ "$(val corrupt)" -eq 0 ] || { echo "$(val corrupt) established connections got a wrong echo"; bad=1; }
-[ "$(val stalled_during)" -eq 0 ] || { echo "$(val stalled_during) established connections moved nothing during the flood"; bad=1; }
-[ "$(val stalled_after)" -eq 0 ] || { echo "$(val stalled_after) established connections moved nothing after the flood"; bad=1; }
+# A connection may move nothing for a while when the kernel lost several retransmissions in a
+# row at the TAP queue and backs off (RFC 6298 §5.5: RTO 0.2 s, 0.4 s, ... 6.4 s); one that
+# waits for synack instead is stuck.
+[ "$(val stuck_during)" -eq 0 ] || { echo "$(val stuck_during) established connections waited for synack during the flood"; bad=1; }
+[ "$(val stuck_after)" -eq 0 ] || { echo "$(val stuck_after) established connections waited for synack after the flood"; bad=1; }
 if sanitized; then
   echo "AddressSanitizer build: RSS printed, not bounded (shadow memory, quarantine)"
 elif [ $((rss1 - rss0)) -gt $((RSS_BOUND_MB * 1024)) ]; then
