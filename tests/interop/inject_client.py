@@ -92,6 +92,8 @@ def main():
         s.shutdown(socket.SHUT_WR)
     except OSError as e:
         state["bad"] = state["bad"] or "send: %r after %d bytes" % (e, len(sent))
+    finally:  # the attacker waits for this: never leave it hanging
+        open(os.path.join(d, "quiet"), "a").close()
     t.join(60)
     if state["bad"] is None and state["got"] != len(sent):
         state["bad"] = "echo ended after %d of %d bytes" % (state["got"], len(sent))
