@@ -266,6 +266,9 @@ struct sk_stack_counters {
     uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
     uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */
+    uint64_t tcp_sack_sb_full;    /* SACK blocks not taken: the scoreboard was full (SK_SB_MAX) */
+    uint64_t tcp_dupack_limited;  /* duplicate ACKs beyond the segments outstanding, which did
+                                   * not inflate cwnd (RFC 5681 §3.2, note to step 4) */
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     /* Ephemeral ports (RFC 6056): picks, candidates examined, picks that found the range full,

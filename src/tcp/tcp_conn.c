@@ -8,6 +8,7 @@
 #include "tcp/tcp_cc.h"
 #include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
+#include "tcp/tcp_ranges.h"
 #include "util/rand.h"
 
 const char *sk_tcp_state_name(enum sk_tcp_state s)
@@ -105,6 +106,8 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->st = st;
     c->conn_id = st->next_conn_id++;
     c->heap_idx = UINT32_MAX;
+    sk_ranges_init(&c->ooo, c->ooo_r, SK_OOO_MAX, NULL);
+    sk_ranges_init(&c->sb, c->sb_r, SK_SB_MAX, &c->sack_work);
     for (int k = 0; k < SK_TIMER_COUNT; k++)
         c->timer[k] = SK_TIME_NEVER;
     c->deadline = SK_TIME_NEVER;
@@ -894,6 +897,9 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->rcvbuf_used = c->rcv.len;
     o->error = c->error;
     o->conn_id = c->conn_id;
+    o->sack_ranges = c->sb.n;
+    o->ooo_ranges = c->ooo.n;
+    o->sack_work = c->sack_work;
 }
 
 void sk_tcp_free_all(struct sk_stack *st)
