@@ -234,6 +234,23 @@ static uint32_t loss_threshold(const struct sk_tcp *c)
     return DUP_THRESH;
 }
 
+/* RFC 5681 §3.2 step 4: each further duplicate ACK says a segment left the network, and cwnd
+ * is inflated by SMSS so that a new one may take its place. A receiver can send any number of
+ * them, though (Savage et al. 1999), and an inflated cwnd is a burst waiting for the
+ * application's next write. The note after step 4 lets a sender inflate at most once per
+ * segment outstanding: no honest receiver sends more duplicates since the last new ACK than
+ * there are segments above SND.UNA to cause them. */
+static void dupack_inflate(struct sk_tcp *c)
+{
+    uint32_t flight = c->snd_max - c->snd_una;
+    uint32_t outstanding = (flight + c->snd_mss - 1) / c->snd_mss;
+    if (c->dupacks > outstanding) {
+        c->st->ctr.tcp_dupack_limited++;
+        return;
+    }
+    c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
+}
+
 static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     uint32_t acked = 0; /* data bytes: SYN and FIN do not grow cwnd */
@@ -335,9 +352,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
             sk_tcp_count_retransmit(c);
             c->cwnd = c->cwnd > acked ? sk_cc_clamp((uint64_t)c->cwnd - acked + c->snd_mss) : c->snd_mss;
         } else if (dup) {
-            /* step 4: inflate for each segment that left (clamped: a peer can send any
-             * number of duplicate ACKs) */
-            c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
+            dupack_inflate(c);
         }
         return;
     }
