@@ -29,6 +29,17 @@ static uint8_t peer_syn_opts(const struct fx_peer *p)
     return o;
 }
 
+struct raw *fx_raw(const char *cc, uint32_t sndbuf)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, SIDE_A);
+    if (cc)
+        cfg.congestion_control = cc;
+    if (sndbuf)
+        cfg.sndbuf_bytes = sndbuf;
+    return raw_new(&cfg);
+}
+
 struct fx fx_connect_on(struct raw *r, const struct fx_peer *peer)
 {
     struct fx f = {.r = r, .peer = peer_defaults(peer)};
@@ -167,6 +178,44 @@ const struct sk_trace_segment *fx_out_seg(struct raw *r, size_t i)
     }
     fail_msg("no trace record for segment %zu", i);
     return NULL;
+}
+
+void fx_expect_sack_(const char *f, int l, struct raw *r, size_t i, const uint32_t (*blocks)[2],
+                     size_t n)
+{
+    const struct sk_trace_segment *s = fx_out_seg(r, i);
+    bool ok = s->nsack == n && (n == 0 || (s->opts & SK_OPT_SACK));
+    for (size_t k = 0; ok && k < n; k++)
+        ok = s->sack[k].left == blocks[k][0] && s->sack[k].right == blocks[k][1];
+    if (ok)
+        return;
+    print_error("segment %zu: expected %zu SACK blocks:", i, n);
+    for (size_t k = 0; k < n; k++)
+        print_error(" [%u,%u)", blocks[k][0], blocks[k][1]);
+    print_error("\n  got %u:", s->nsack);
+    for (size_t k = 0; k < s->nsack && k < 4; k++)
+        print_error(" [%u,%u)", s->sack[k].left, s->sack[k].right);
+    print_error("\n");
+    _fail(f, l);
+}
+
+const struct raw_out *fx_expect_data_(const char *f, int l, struct raw *r, uint8_t flags,
+                                      uint32_t seq, uint32_t ack, uint32_t len)
+{
+    const struct raw_out *o = raw_expect_(f, l, r, flags, seq, ack);
+    if (o->len != len) {
+        print_error("segment %zu seq=%u: expected len %u, got %u\n", r->cursor - 1, seq, len,
+                    o->len);
+        _fail(f, l);
+    }
+    return o;
+}
+
+size_t fx_take(struct raw *r)
+{
+    size_t n = r->nout - r->cursor;
+    r->cursor = r->nout;
+    return n;
 }
 
 struct fx_pair fx_pair_open(const struct fx_pair_opts *o)

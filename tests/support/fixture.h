@@ -48,6 +48,9 @@ struct fx {
 #define FX_SND(f, off) ((f)->iss + 1u + (uint32_t)(off))
 #define FX_RCV(f, off) ((f)->irs + 1u + (uint32_t)(off))
 
+/* A raw stack with harness_config (side A), congestion control cc (NULL: the default) and a
+ * send buffer of sndbuf bytes (0: the default). */
+struct raw *fx_raw(const char *cc, uint32_t sndbuf);
 /* A raw stack (cfg NULL: harness_config side A) and an active open to the scripted peer:
  * SYN, the peer's SYN,ACK rtt_us later, the stack's ACK. The handshake's RTT sample is
  * exactly rtt_us. The segment cursor is past the handshake. */
@@ -84,6 +87,20 @@ void fx_peer_data(struct fx *f, uint32_t off, uint32_t len, uint32_t ack);
 /* ---- the stack's segments ---- */
 /* The trace record of r->out[i] (it has the SACK blocks raw_out has no room for). */
 const struct sk_trace_segment *fx_out_seg(struct raw *r, size_t i);
+/* The SACK blocks of r->out[i] are exactly these, in this order. */
+void fx_expect_sack_(const char *f, int l, struct raw *r, size_t i, const uint32_t (*blocks)[2],
+                     size_t n);
+#define fx_expect_sack(r, i, ...)                                                                  \
+    fx_expect_sack_(HLOC, (r), (i), (const uint32_t[][2]){__VA_ARGS__},                          \
+                    sizeof((const uint32_t[][2]){__VA_ARGS__}) / sizeof(uint32_t[2]))
+#define fx_expect_no_sack(r, i) fx_expect_sack_(HLOC, (r), (i), NULL, 0)
+/* The next segment the raw stack sent: flags, seq, ack and payload length. */
+const struct raw_out *fx_expect_data_(const char *f, int l, struct raw *r, uint8_t flags,
+                                      uint32_t seq, uint32_t ack, uint32_t len);
+#define fx_expect_data(r, flags, seq, ack, len)                                                    \
+    fx_expect_data_(HLOC, (r), (flags), (seq), (ack), (len))
+/* Segments the stack sent since the cursor; moves the cursor past them. */
+size_t fx_take(struct raw *r);
 
 /* ---- two stacks ---- */
 struct fx_pair_opts {
