@@ -57,6 +57,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ecn = 2;
     cfg->ecn_syn_retries = 1;
     cfg->tlp = true;
+    cfg->sack_ranges_max = 32;  /* SK_SB_MAX */
+    cfg->ooo_ranges_max = 16;   /* SK_OOO_MAX */
     cfg->ack_at_window_edge = true;
     cfg->arp_timeout_us = 60000000;
     cfg->arp_retry_us = 1000000;

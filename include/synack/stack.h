@@ -162,6 +162,14 @@ struct sk_config {
     bool icmp_admin_refused;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;
+    /* Ranges a connection keeps, each a fixed array in the TCB: the SACK scoreboard
+     * (sack_ranges_max, at most 32, the default) and the out-of-order data it holds for the
+     * peer (ooo_ranges_max, at most 16, the default). 0 or more than the maximum: the maximum.
+     * A SACK block that would need one more range is not taken (counted: tcp_sack_sb_full; the
+     * cumulative ACK or a later block covers it); an out-of-order segment that would is dropped
+     * (drop reason tcp-out-of-order) and sent again by the peer. */
+    uint8_t sack_ranges_max;
+    uint8_t ooo_ranges_max;
     /* RFC 1337 §3: a RST in TIME-WAIT is ignored instead of ending TIME-WAIT early (which RFC
      * 9293 and Linux's default allow; an old duplicate RST could then let an old segment
      * through). Off by default. */

@@ -106,8 +106,11 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->st = st;
     c->conn_id = st->next_conn_id++;
     c->heap_idx = UINT32_MAX;
-    sk_ranges_init(&c->ooo, c->ooo_r, SK_OOO_MAX, NULL);
-    sk_ranges_init(&c->sb, c->sb_r, SK_SB_MAX, &c->sack_work);
+    uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
+    sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
+                   NULL);
+    sk_ranges_init(&c->sb, c->sb_r, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
+                   &c->sack_work);
     for (int k = 0; k < SK_TIMER_COUNT; k++)
         c->timer[k] = SK_TIME_NEVER;
     c->deadline = SK_TIME_NEVER;

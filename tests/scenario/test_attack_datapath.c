@@ -18,7 +18,8 @@
 
 #include <stdlib.h>
 
-#define SB_MAX 32u  /* the scoreboard's capacity, as documented with sk_tcp_info.sack_ranges */
+#define SB_MAX 32u  /* the scoreboard's capacity by default (sk_config.sack_ranges_max) */
+#define OOO_MAX 16u /* the out-of-order ranges' by default (sk_config.ooo_ranges_max) */
 #define SMSS 1460u  /* the peer's MSS without options: our SMSS (RFC 6691) */
 
 /* RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)). */
@@ -169,14 +170,16 @@ static void crafted_block(struct attack_rng *g, uint32_t una, uint32_t max, uint
     }
 }
 
-static void test_sack_panic_tiny_mss_crafted_blocks(void **state)
+/* cap: the scoreboard's capacity configured (0: the default, SB_MAX). */
+static void sack_panic(uint8_t cap)
 {
-    (void)state;
+    const uint32_t sb_max = cap ? cap : SB_MAX;
     const size_t total = 96 * 1024;
     struct fx_mem mem = {0};
     struct sk_config cfg;
     harness_config(&cfg, SIDE_A);
     cfg.sndbuf_bytes = 128 * 1024;
+    cfg.sack_ranges_max = cap;
     fx_mem_use(&cfg, &mem);
     /* The peer announces an MSS of 48 (Linux's tcp_min_snd_mss, the floor after the SACK
      * Panic fixes): whatever floor the stack puts under it, segments are tiny. */
@@ -224,9 +227,9 @@ static void test_sack_panic_tiny_mss_crafted_blocks(void **state)
         if (work > bound)
             fail_msg("ACK %d: %llu scoreboard steps for %zu segments sent, bound %llu", a,
                      (unsigned long long)work, segs, (unsigned long long)bound);
-        if (info(f.c).sack_ranges > SB_MAX)
+        if (info(f.c).sack_ranges > sb_max)
             fail_msg("ACK %d: %u scoreboard ranges, capacity %u", a, info(f.c).sack_ranges,
-                     SB_MAX);
+                     sb_max);
         if (work > max_work)
             max_work = work;
         if (segs > max_segs)
@@ -246,6 +249,68 @@ static void test_sack_panic_tiny_mss_crafted_blocks(void **state)
     assert_int_equal(info(f.c).bytes_acked, total);
     assert_int_equal(info(f.c).sack_ranges, 0);
     free(k.got);
+    fx_free(&f);
+}
+
+static void test_sack_panic_tiny_mss_crafted_blocks(void **state)
+{
+    (void)state;
+    sack_panic(0);
+}
+
+/* The same with the scoreboard configured down to 4 ranges: the knob is the bound. */
+static void test_sack_panic_scoreboard_limit_configured(void **state)
+{
+    (void)state;
+    sack_panic(4);
+}
+
+/* ---- the receiver's side: out-of-order ranges ---- */
+
+/* The peer sends thousands of 1-byte segments out of order, every other byte of the window,
+ * in a random order: the ranges held stay within ooo_ranges_max (16), each one that would need
+ * more is dropped and counted, memory does not move; then the peer sends the stream in order
+ * and it arrives exact. */
+static void test_ooo_one_byte_islands_bounded(void **state)
+{
+    (void)state;
+    struct fx_mem mem = {0};
+    struct sk_config cfg;
+    harness_config(&cfg, SIDE_A);
+    fx_mem_use(&cfg, &mem);
+    struct fx f = fx_accept(&cfg, &(struct fx_peer){.sack = true});
+    uint8_t one[1];
+    const uint32_t w = 60000; /* offsets inside the 64 KiB receive buffer */
+    /* First a byte in order, so the receive ring exists before the count starts. */
+    fx_peer_data(&f, 0, 1, FX_SND(&f, 0));
+    size_t rd = 0;
+    assert_int_equal(fx_recv_check(f.c, &rd), 1);
+    size_t mem_before = mem.live;
+    uint64_t dropped0 = drops(f.r->st, SK_DROP_TCP_OUT_OF_ORDER);
+    struct attack_rng g = {.s = 2018};
+    int sent = 0;
+    for (int i = 0; i < 5000; i++) {
+        uint32_t off = 2 + 2 * arnd(&g, w / 2 - 1); /* never at RCV.NXT: a hole stays */
+        fx_fill(one, off, 1);
+        raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, off), .ack = FX_SND(&f, 0), .data = one,
+                 .len = 1);
+        sent++;
+        if (info(f.c).ooo_ranges > OOO_MAX)
+            fail_msg("segment %d: %u ranges held", i, info(f.c).ooo_ranges);
+    }
+    uint64_t dropped = drops(f.r->st, SK_DROP_TCP_OUT_OF_ORDER) - dropped0;
+    fprintf(stderr, "%d one-byte islands: %u ranges held, %llu dropped, memory %zu -> %zu\n", sent,
+            info(f.c).ooo_ranges, (unsigned long long)dropped, mem_before, mem.live);
+    assert_int_equal(info(f.c).ooo_ranges, OOO_MAX);
+    assert_true(dropped > 0);
+    assert_int_equal(mem.live, mem_before);
+    /* The stream in order, in full segments: every byte read back exact, once. */
+    for (uint32_t off = 1; off < 20000; off += SMSS) {
+        uint32_t n = 20000 - off < SMSS ? 20000 - off : SMSS;
+        fx_peer_data(&f, off, n, FX_SND(&f, 0));
+        fx_recv_check(f.c, &rd);
+    }
+    assert_int_equal(rd, 20000);
     fx_free(&f);
 }
 
@@ -443,6 +508,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_sack_panic_tiny_mss_crafted_blocks),
+        TEST(test_sack_panic_scoreboard_limit_configured),
+        TEST(test_ooo_one_byte_islands_bounded),
         TEST(test_ack_division_newreno),
         TEST(test_ack_division_cubic),
         TEST(test_dupack_spoofing_inflates_at_most_flight),
