@@ -373,6 +373,99 @@ static void test_ack_division_cubic(void **state)
     ack_division("cubic");
 }
 
+/* In congestion avoidance: after a loss (three duplicate ACKs, recovery, its end) and slow
+ * start back to ssthresh, one window of data is acknowledged either a segment at a time or in
+ * pieces of `piece` bytes. Returns cwnd before and after that window, and the ACKs' sizes. */
+struct ca_run {
+    uint32_t cwnd0, cwnd1, smss;
+    uint32_t acked;
+    bool in_ca;
+};
+
+static struct ca_run ca_window(const char *cc, uint32_t piece)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, SIDE_A);
+    cfg.congestion_control = cc;
+    cfg.sndbuf_bytes = 1024 * 1024;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
+    fx_ack(&f, FX_SND(&f, 0), NULL, 0); /* the scaled window */
+    assert_int_equal(fx_send(f.c, 0, 1024 * 1024), 1024 * 1024);
+    struct sink k = sink_new(1024 * 1024);
+    sink_take(&f, &k);
+    for (int i = 0; i < 3; i++)
+        fx_ack(&f, FX_SND(&f, 0), NULL, 0);
+    sink_take(&f, &k);
+    /* Everything acknowledged: recovery ends; slow start, a segment per ACK, up to ssthresh. */
+    size_t acked = k.hi;
+    fx_ack(&f, FX_SND(&f, acked), NULL, 0);
+    while (info(f.c).cwnd < info(f.c).ssthresh) {
+        size_t from = k.next;
+        sink_take(&f, &k);
+        size_t end = f.r->nout;
+        for (size_t i = from; i < end; i++)
+            if (f.r->out[i].len)
+                fx_ack(&f, f.r->out[i].seq + f.r->out[i].len, NULL, 0);
+        raw_run_for(f.r, MS(10));
+    }
+    /* The window in flight now is acknowledged in pieces. */
+    sink_take(&f, &k);
+    acked = info(f.c).snd_una - FX_SND(&f, 0);
+    struct ca_run run = {.cwnd0 = info(f.c).cwnd, .smss = info(f.c).snd_mss,
+                         .acked = (uint32_t)(k.hi - acked), .in_ca = true};
+    run.in_ca = info(f.c).cwnd >= info(f.c).ssthresh;
+    for (uint32_t done = 0; done < run.acked;) {
+        uint32_t n = run.acked - done < piece ? run.acked - done : piece;
+        done += n;
+        fx_ack(&f, FX_SND(&f, acked + done), NULL, 0);
+    }
+    run.cwnd1 = info(f.c).cwnd;
+    free(k.got);
+    fx_free(&f);
+    return run;
+}
+
+/* NewReno: RFC 5681 §3.1 with byte counting (RFC 3465 §2.1): bytes_acked grows by each ACK's
+ * bytes; when it reaches cwnd, it drops by cwnd and cwnd grows by SMSS. Done here over the
+ * window a segment at a time, it gives cwnd after the window; ACK division changes nothing. */
+static void test_ack_division_in_congestion_avoidance_newreno(void **state)
+{
+    (void)state;
+    struct ca_run honest = ca_window("newreno", SMSS);
+    struct ca_run div = ca_window("newreno", 7);
+    assert_true(honest.in_ca && div.in_ca);
+    assert_int_equal(div.cwnd0, honest.cwnd0);
+    assert_int_equal(div.acked, honest.acked);
+    uint32_t cwnd = honest.cwnd0, bytes_acked = 0;
+    for (uint32_t done = 0; done < honest.acked; done += SMSS) {
+        bytes_acked += SMSS;
+        if (bytes_acked >= cwnd) {
+            bytes_acked -= cwnd;
+            cwnd += SMSS;
+        }
+    }
+    fprintf(stderr, "newreno, %u bytes acked in CA: cwnd %u -> %u (RFC 3465: %u); in pieces "
+                    "of 7 bytes: %u\n",
+            honest.acked, honest.cwnd0, honest.cwnd1, cwnd, div.cwnd1);
+    assert_int_equal(honest.cwnd1, cwnd);
+    assert_int_equal(div.cwnd1, cwnd);
+}
+
+/* CUBIC grows by the bytes acknowledged too (RFC 9438 §4.3 W_est, §4.4 the curve's step per
+ * segment acknowledged): the window acknowledged in pieces of 7 bytes grows cwnd no more than
+ * the same window acknowledged a segment at a time, at the same instants. */
+static void test_ack_division_in_congestion_avoidance_cubic(void **state)
+{
+    (void)state;
+    struct ca_run honest = ca_window("cubic", SMSS);
+    struct ca_run div = ca_window("cubic", 7);
+    assert_true(honest.in_ca && div.in_ca);
+    assert_int_equal(div.cwnd0, honest.cwnd0);
+    fprintf(stderr, "cubic, %u bytes acked in CA: cwnd %u -> %u; in pieces of 7 bytes: %u\n",
+            honest.acked, honest.cwnd0, honest.cwnd1, div.cwnd1);
+    assert_true(div.cwnd1 <= honest.cwnd1);
+}
+
 /* ---- duplicate-ACK spoofing ---- */
 
 /* NewReno without SACK: ten segments out, the first "lost", three duplicate ACKs start fast
@@ -512,6 +605,8 @@ int main(void)
         TEST(test_ooo_one_byte_islands_bounded),
         TEST(test_ack_division_newreno),
         TEST(test_ack_division_cubic),
+        TEST(test_ack_division_in_congestion_avoidance_newreno),
+        TEST(test_ack_division_in_congestion_avoidance_cubic),
         TEST(test_dupack_spoofing_inflates_at_most_flight),
         TEST(test_dupack_spoofing_with_sack_releases_nothing),
         TEST(test_optimistic_acks_dropped),
