@@ -95,6 +95,20 @@ static size_t sink_blocks(const struct fx *f, const struct sink *k, uint32_t (*b
     return n;
 }
 
+/* One round of slow start: the peer takes what the stack sent and acknowledges each data
+ * segment on its own (RFC 5681 §3.1: each ACK of a full segment grows cwnd by one SMSS); the
+ * answers wait for the next round, 10 ms later. */
+static void ack_each_segment(struct fx *f, struct sink *k)
+{
+    size_t from = k->next;
+    sink_take(f, k);
+    size_t end = f->r->nout;
+    for (size_t i = from; i < end; i++)
+        if (f->r->out[i].len)
+            fx_ack(f, f->r->out[i].seq + f->r->out[i].len, NULL, 0);
+    raw_run_for(f->r, MS(10));
+}
+
 /* The peer acknowledges honestly until the whole stream arrived, running timers as it goes. */
 static void sink_complete(struct fx *f, struct sink *k, sk_time_us limit)
 {
@@ -110,6 +124,26 @@ static void sink_complete(struct fx *f, struct sink *k, sk_time_us limit)
     fx_ack(f, FX_SND(f, k->cum), NULL, 0);
     if (k->cum != k->total)
         fail_msg("transfer incomplete: %zu of %zu bytes in order", k->cum, k->total);
+}
+
+/* A sender to attack: the stack connects to the scripted peer (MSS 1460, window scale 7, SACK
+ * if asked) with congestion control cc and a 1 MiB send buffer; the peer's first ACK carries
+ * the scaled window, so that later ACKs repeat it exactly (duplicates, RFC 5681 §2); the
+ * application writes `bytes` of the stream and the sink takes the initial window (RFC 6928:
+ * ten segments). */
+#define STREAM (2u * 1024 * 1024)
+static struct fx sender(const char *cc, bool sack, size_t bytes, struct sink *k)
+{
+    struct fx f = fx_connect_on(fx_raw(cc, 1024 * 1024),
+                                &(struct fx_peer){.sack = sack, .ws = true, .wscale = 7});
+    fx_ack(&f, FX_SND(&f, 0), NULL, 0);
+    assert_int_equal(info(f.c).snd_mss, SMSS);
+    assert_int_equal(info(f.c).cwnd, rfc6928_iw(SMSS));
+    assert_true(bytes >= rfc6928_iw(SMSS));
+    assert_int_equal(fx_send(f.c, 0, bytes), bytes);
+    *k = sink_new(STREAM);
+    assert_int_equal(sink_take(&f, k), rfc6928_iw(SMSS) / SMSS);
+    return f;
 }
 
 /* ---- SACK Panic ---- */
@@ -193,13 +227,7 @@ static void sack_panic(uint8_t cap)
 
     /* Slow start first, every segment acknowledged, so that the flight is wide. */
     for (int round = 0; round < 5; round++) {
-        size_t from = k.next;
-        sink_take(&f, &k);
-        size_t end = f.r->nout;
-        for (size_t i = from; i < end; i++)
-            if (f.r->out[i].len)
-                fx_ack(&f, f.r->out[i].seq + f.r->out[i].len, NULL, 0);
-        raw_run_for(f.r, MS(10));
+        ack_each_segment(&f, &k);
     }
     size_t acked = k.hi;
     sink_take(&f, &k);
@@ -322,17 +350,9 @@ static void test_ooo_one_byte_islands_bounded(void **state)
  * silly-window avoidance, RFC 9293 §3.8.6.2.1): every new segment is SMSS. */
 static void ack_division(const char *cc)
 {
-    struct sk_config cfg;
-    harness_config(&cfg, SIDE_A);
-    cfg.congestion_control = cc;
-    cfg.sndbuf_bytes = 256 * 1024;
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
-    assert_int_equal(info(f.c).snd_mss, SMSS);
+    struct sink k;
+    struct fx f = sender(cc, false, 200000, &k);
     uint32_t iw = rfc6928_iw(SMSS);
-    assert_int_equal(info(f.c).cwnd, iw);
-    assert_int_equal(fx_send(f.c, 0, 200000), 200000);
-    struct sink k = sink_new(200000);
-    assert_int_equal(sink_take(&f, &k), iw / SMSS);
 
     static const uint32_t pieces[] = {1, 2, 3, 5, 7};
     uint32_t acked = 0, acks = 0;
@@ -384,15 +404,8 @@ struct ca_run {
 
 static struct ca_run ca_window(const char *cc, uint32_t piece)
 {
-    struct sk_config cfg;
-    harness_config(&cfg, SIDE_A);
-    cfg.congestion_control = cc;
-    cfg.sndbuf_bytes = 1024 * 1024;
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
-    fx_ack(&f, FX_SND(&f, 0), NULL, 0); /* the scaled window */
-    assert_int_equal(fx_send(f.c, 0, 1024 * 1024), 1024 * 1024);
-    struct sink k = sink_new(1024 * 1024);
-    sink_take(&f, &k);
+    struct sink k;
+    struct fx f = sender(cc, false, 1024 * 1024, &k);
     for (int i = 0; i < 3; i++)
         fx_ack(&f, FX_SND(&f, 0), NULL, 0);
     sink_take(&f, &k);
@@ -400,13 +413,7 @@ static struct ca_run ca_window(const char *cc, uint32_t piece)
     size_t acked = k.hi;
     fx_ack(&f, FX_SND(&f, acked), NULL, 0);
     while (info(f.c).cwnd < info(f.c).ssthresh) {
-        size_t from = k.next;
-        sink_take(&f, &k);
-        size_t end = f.r->nout;
-        for (size_t i = from; i < end; i++)
-            if (f.r->out[i].len)
-                fx_ack(&f, f.r->out[i].seq + f.r->out[i].len, NULL, 0);
-        raw_run_for(f.r, MS(10));
+        ack_each_segment(&f, &k);
     }
     /* The window in flight now is acknowledged in pieces. */
     sink_take(&f, &k);
@@ -476,17 +483,9 @@ static void test_ack_division_in_congestion_avoidance_cubic(void **state)
 static void test_dupack_spoofing_inflates_at_most_flight(void **state)
 {
     (void)state;
-    struct sk_config cfg;
-    harness_config(&cfg, SIDE_A);
-    cfg.congestion_control = "newreno";
-    cfg.sndbuf_bytes = 1024 * 1024;
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
-    fx_ack(&f, FX_SND(&f, 0), NULL, 0); /* the scaled window: later ACKs repeat it exactly */
-    const uint32_t n = 10;
-    assert_int_equal(rfc6928_iw(SMSS), n * SMSS);
-    assert_int_equal(fx_send(f.c, 0, n * SMSS), n * SMSS);
-    struct sink k = sink_new(2 * 1024 * 1024);
-    assert_int_equal(sink_take(&f, &k), n);
+    const uint32_t n = 10; /* the initial window, all the application wrote */
+    struct sink k;
+    struct fx f = sender("newreno", false, n * SMSS, &k);
     for (int i = 0; i < 3; i++)
         fx_ack(&f, FX_SND(&f, 0), NULL, 0);
     const struct raw_out *rtx = &f.r->out[f.r->cursor];
@@ -522,13 +521,8 @@ static void test_dupack_spoofing_inflates_at_most_flight(void **state)
 static void test_dupack_spoofing_with_sack_releases_nothing(void **state)
 {
     (void)state;
-    struct sk_config cfg;
-    harness_config(&cfg, SIDE_A);
-    cfg.sndbuf_bytes = 1024 * 1024;
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .ws = true, .wscale = 7});
-    assert_int_equal(fx_send(f.c, 0, 512 * 1024), 512 * 1024);
-    struct sink k = sink_new(512 * 1024);
-    assert_int_equal(sink_take(&f, &k), 10);
+    struct sink k;
+    struct fx f = sender(NULL, true, 512 * 1024, &k);
     /* Segments 1, 2, 3 SACKed: segment 0 is lost (RFC 6675 §4 IsLost), recovery starts. */
     for (uint32_t s = 1; s <= 3; s++) {
         uint32_t b[1][2] = {{FX_SND(&f, SMSS), FX_SND(&f, (s + 1) * SMSS)}};
@@ -557,12 +551,8 @@ static void test_dupack_spoofing_with_sack_releases_nothing(void **state)
 static void test_optimistic_acks_dropped(void **state)
 {
     (void)state;
-    struct sk_config cfg;
-    harness_config(&cfg, SIDE_A);
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true});
-    assert_int_equal(fx_send(f.c, 0, 20 * SMSS), 20 * SMSS); /* 10 go, 10 wait for cwnd */
-    struct sink k = sink_new(20 * SMSS);
-    assert_int_equal(sink_take(&f, &k), 10);
+    struct sink k;
+    struct fx f = sender(NULL, true, 20 * SMSS, &k); /* 10 go, 10 wait for cwnd */
     uint32_t snd_max = FX_SND(&f, 10 * SMSS);
     struct sk_tcp_info before = info(f.c);
     uint64_t bad0 = drops(f.r->st, SK_DROP_TCP_ACK_INVALID);
