@@ -29,17 +29,17 @@ static void test_slow_start_doubles_per_rtt(void **state)
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 1, .wnd = 8192); /* 1 MiB window */
     assert_int_equal(info(c).cwnd, 10 * MSS);
     assert_int_equal(fx_send(c, 0, 200 * MSS), 200 * MSS);
-    assert_int_equal(fx_take(r), 10);
+    assert_int_equal(fx_take(r, NULL), 10);
     raw_run_for(r, RTT);
     for (unsigned i = 1; i <= 10; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(i), .wnd = 8192);
     assert_int_equal(info(c).cwnd, 20 * MSS);
-    assert_int_equal(fx_take(r), 20);
+    assert_int_equal(fx_take(r, NULL), 20);
     raw_run_for(r, RTT);
     for (unsigned i = 11; i <= 30; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(i), .wnd = 8192);
     assert_int_equal(info(c).cwnd, 40 * MSS);
-    assert_int_equal(fx_take(r), 40);
+    assert_int_equal(fx_take(r, NULL), 40);
     raw_free(r);
 }
 
@@ -51,7 +51,7 @@ static void test_abc_limits_growth_per_ack(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     fx_send(c, 0, 10 * MSS);
-    fx_take(r);
+    fx_take(r, NULL);
     raw_run_for(r, RTT);
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(4));
     assert_int_equal(info(c).cwnd, 12 * MSS);
@@ -65,7 +65,7 @@ static struct sk_tcp *fast_retransmit(struct raw *r, uint32_t *iss)
 {
     struct sk_tcp *c = dp_connect(r, RTT, NULL, iss);
     fx_send(c, 0, 10 * MSS);
-    assert_int_equal(fx_take(r), 10);
+    assert_int_equal(fx_take(r, NULL), 10);
     raw_run_for(r, RTT);
     for (int i = 0; i < 3; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = *iss + 1);
@@ -107,7 +107,7 @@ static void test_rto_sets_cwnd_to_one_segment(void **state)
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
         fx_send(c, 0, 10 * MSS);
-        fx_take(r);
+        fx_take(r, NULL);
         raw_run_for(r, SEC(1));
         fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
         raw_expect_none(r);
@@ -150,11 +150,11 @@ static void test_restart_after_idle(void **state)
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
         fx_send(c, 0, 30 * MSS);
-        assert_int_equal(fx_take(r), 10);
+        assert_int_equal(fx_take(r, NULL), 10);
         raw_run_for(r, RTT);
         ack_each(r, iss, 0, 10);
         assert_int_equal(info(c).cwnd, 20 * MSS);
-        assert_int_equal(fx_take(r), 20);
+        assert_int_equal(fx_take(r, NULL), 20);
         raw_run_for(r, RTT);
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(30));
         assert_int_equal(info(c).cwnd, 22 * MSS);
@@ -162,7 +162,7 @@ static void test_restart_after_idle(void **state)
         /* RTO is 1 s; the last segment left one RTT before the ACK. */
         raw_run_for(r, longer ? SEC(1) + 1 : MS(800));
         fx_send(c, 30 * MSS, 30 * MSS);
-        assert_int_equal(fx_take(r), longer ? 10 : 22);
+        assert_int_equal(fx_take(r, NULL), longer ? 10 : 22);
         assert_int_equal(info(c).cwnd, longer ? 10 * MSS : 22 * MSS);
         raw_free(r);
     }

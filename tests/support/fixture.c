@@ -211,8 +211,10 @@ const struct raw_out *fx_expect_data_(const char *f, int l, struct raw *r, uint8
     return o;
 }
 
-size_t fx_take(struct raw *r)
+size_t fx_take(struct raw *r, size_t *first)
 {
+    if (first)
+        *first = r->cursor;
     size_t n = r->nout - r->cursor;
     r->cursor = r->nout;
     return n;

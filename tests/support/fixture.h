@@ -99,8 +99,9 @@ const struct raw_out *fx_expect_data_(const char *f, int l, struct raw *r, uint8
                                       uint32_t seq, uint32_t ack, uint32_t len);
 #define fx_expect_data(r, flags, seq, ack, len)                                                    \
     fx_expect_data_(HLOC, (r), (flags), (seq), (ack), (len))
-/* Segments the stack sent since the cursor; moves the cursor past them. */
-size_t fx_take(struct raw *r);
+/* Segments the stack sent since the cursor, from r->out[*first] on (first may be NULL); moves
+ * the cursor past them. */
+size_t fx_take(struct raw *r, size_t *first);
 
 /* ---- two stacks ---- */
 struct fx_pair_opts {
