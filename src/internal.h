@@ -40,21 +40,21 @@ struct sk_ring {
     uint32_t len;   /* bytes held from head */
 };
 
-/* ---- Out-of-order ranges held in the receive ring (RFC 9293 §3.10.7.4 "text"). ---- */
+/* ---- Sets of sequence ranges (tcp/tcp_ranges.h): sorted, disjoint, modulo 2^32. ---- */
+struct sk_range {
+    uint32_t left, right; /* [left, right) */
+};
+struct sk_ranges {
+    struct sk_range *r; /* the owner's storage, cap entries */
+    uint8_t n, cap;
+    uint64_t *work;     /* entries visited by operations, or NULL */
+};
+/* Out-of-order ranges held in the receive ring (RFC 9293 §3.10.7.4 "text"). */
 #define SK_OOO_MAX 16
 /* SACK scoreboard of the sender (RFC 6675 §3): ranges the peer SACKed above SND.UNA. */
 #define SK_SB_MAX 32
-struct sk_scoreboard {
-    uint8_t n;
-    struct { uint32_t left, right; } r[SK_SB_MAX]; /* sorted, disjoint, seq space */
-};
 
 struct sk_cc_ops;
-
-struct sk_ooo {
-    uint8_t n;
-    struct { uint32_t left, right; } r[SK_OOO_MAX]; /* sorted, disjoint, seq space */
-};
 
 enum tcb_flag {
     TF_USER = 1u << 0,        /* the application holds the handle */
@@ -111,7 +111,8 @@ struct sk_tcp {
     uint32_t last_ack_sent;
     uint32_t ooo_fin_seq;
     struct sk_ring rcv;
-    struct sk_ooo ooo;
+    struct sk_ranges ooo;               /* over ooo_r */
+    struct sk_range ooo_r[SK_OOO_MAX];
     uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
 
     /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
@@ -167,7 +168,9 @@ struct sk_tcp {
     uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
     bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
     bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
-    struct sk_scoreboard sb;
+    struct sk_ranges sb;                /* over sb_r; sack_work counts its operations */
+    struct sk_range sb_r[SK_SB_MAX];
+    uint64_t sack_work;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
     uint8_t sack_hist_n;

@@ -57,6 +57,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ecn = 2;
     cfg->ecn_syn_retries = 1;
     cfg->tlp = true;
+    cfg->sack_ranges_max = 32;  /* SK_SB_MAX */
+    cfg->ooo_ranges_max = 16;   /* SK_OOO_MAX */
     cfg->ack_at_window_edge = true;
     cfg->arp_timeout_us = 60000000;
     cfg->arp_retry_us = 1000000;
@@ -437,6 +439,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
     const struct sk_stack_counters *c = &st->ctr;
     static const char *const names[] = {
         "frames_in", "frames_out", "bytes_in", "bytes_out", "ip_in", "ip_out",
+        "tcp_sack_sb_full", "tcp_dupack_limited",
         "tcp_segs_in", "tcp_segs_out", "tcp_retransmits", "tcp_rst_out", "tcp_challenge_acks",
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
         "tcp_timewait_reused", "tcp_timewait_reclaimed", "tcp_timewait_records",
@@ -449,6 +452,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "arp_cache_evicted", "ip_reasm_bytes"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
+        c->tcp_sack_sb_full, c->tcp_dupack_limited,
         c->tcp_segs_in, c->tcp_segs_out, c->tcp_retransmits, c->tcp_rst_out,
         c->tcp_challenge_acks, c->tcp_active_opens, c->tcp_passive_opens, c->tcp_established,
         c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_timewait_reclaimed,

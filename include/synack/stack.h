@@ -162,6 +162,14 @@ struct sk_config {
     bool icmp_admin_refused;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;
+    /* Ranges a connection keeps, each a fixed array in the TCB: the SACK scoreboard
+     * (sack_ranges_max, at most 32, the default) and the out-of-order data it holds for the
+     * peer (ooo_ranges_max, at most 16, the default). 0 or more than the maximum: the maximum.
+     * A SACK block that would need one more range is not taken (counted: tcp_sack_sb_full; the
+     * cumulative ACK or a later block covers it); an out-of-order segment that would is dropped
+     * (drop reason tcp-out-of-order-full) and sent again by the peer. */
+    uint8_t sack_ranges_max;
+    uint8_t ooo_ranges_max;
     /* RFC 1337 §3: a RST in TIME-WAIT is ignored instead of ending TIME-WAIT early (which RFC
      * 9293 and Linux's default allow; an old duplicate RST could then let an old segment
      * through). Off by default. */
@@ -288,6 +296,10 @@ struct sk_stack_counters {
     uint64_t tcp_timewait_reused;     /* RFC 6191: a SYN reopened a 4-tuple in TIME-WAIT */
     uint64_t tcp_timewait_reclaimed;  /* TIME-WAIT records ended early: max_time_wait reached */
     uint64_t tcp_tail_loss_probes, tcp_tlp_recoveries;
+    uint64_t tcp_sack_sb_full;    /* SACK blocks not taken: the scoreboard was full
+                                   * (sk_config.sack_ranges_max) */
+    uint64_t tcp_dupack_limited;  /* duplicate ACKs beyond the segments outstanding, which did
+                                   * not inflate cwnd (RFC 5681 §3.2, note to step 4) */
     uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
     uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */

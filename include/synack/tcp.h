@@ -176,6 +176,11 @@ struct sk_tcp_info {
     uint32_t sndbuf_used, rcvbuf_used;
     int error;
     uint64_t conn_id;
+    /* Ranges held: the SACK scoreboard (at most SK_SB_MAX, 32) and the out-of-order data
+     * (at most 16); sack_work: scoreboard entries visited by every operation so far, the work
+     * SACK processing has cost (tests bound it per ACK). */
+    uint8_t sack_ranges, ooo_ranges;
+    uint64_t sack_work;
 };
 SK_API void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *out);
 

@@ -8,6 +8,7 @@
 #include "tcp/tcp_cc.h"
 #include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
+#include "tcp/tcp_ranges.h"
 #include "util/rand.h"
 
 const char *sk_tcp_state_name(enum sk_tcp_state s)
@@ -105,6 +106,11 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->st = st;
     c->conn_id = st->next_conn_id++;
     c->heap_idx = UINT32_MAX;
+    uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
+    sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
+                   NULL);
+    sk_ranges_init(&c->sb, c->sb_r, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
+                   &c->sack_work);
     for (int k = 0; k < SK_TIMER_COUNT; k++)
         c->timer[k] = SK_TIME_NEVER;
     c->deadline = SK_TIME_NEVER;
@@ -901,6 +907,9 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->rcvbuf_used = c->rcv.len;
     o->error = c->error;
     o->conn_id = c->conn_id;
+    o->sack_ranges = c->sb.n;
+    o->ooo_ranges = c->ooo.n;
+    o->sack_work = c->sack_work;
 }
 
 void sk_tcp_free_all(struct sk_stack *st)

@@ -7,6 +7,7 @@
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
+#include "tcp/tcp_ranges.h"
 
 /* One arriving segment, trimmed to the window as processing goes. */
 struct seg {
@@ -321,62 +322,26 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
     if (len > c->rcv.size - off)
         len = c->rcv.size - off;
     /* RFC 2883 §4: the part of this segment already held out of order arrived twice. */
-    if (c->dsack_left == c->dsack_right) {
-        for (uint8_t i = 0; i < c->ooo.n; i++) {
-            uint32_t l = seq_max(s->seq, c->ooo.r[i].left);
-            uint32_t r = seq_min(s->seq + len, c->ooo.r[i].right);
-            if (seq_lt(l, r)) {
-                report_dsack(c, l, r);
-                break;
-            }
-        }
-    }
+    struct sk_range dup;
+    if (c->dsack_left == c->dsack_right &&
+        sk_ranges_first_overlap(&c->ooo, s->seq, s->seq + len, &dup))
+        report_dsack(c, dup.left, dup.right);
     if (s->seq != c->rcv_nxt) {
-        /* Out of order: remember the range, merging with its neighbours. */
-        struct sk_ooo *q = &c->ooo;
-        uint32_t left = s->seq, right = s->seq + len;
-        uint8_t i = 0;
-        while (i < q->n && seq_lt(q->r[i].right, left))
-            i++;
-        uint8_t j = i;
-        while (j < q->n && seq_le(q->r[j].left, right)) {
-            left = seq_min(left, q->r[j].left);
-            right = seq_max(right, q->r[j].right);
-            j++;
-        }
-        if (j == i && q->n == SK_OOO_MAX)
+        /* Out of order: remember the range, merged with its neighbours. */
+        struct sk_range merged;
+        if (sk_ranges_add(&c->ooo, s->seq, s->seq + len, &merged) < 0)
             return false;
-        sack_note_recent(c, left, right);
+        sack_note_recent(c, merged.left, merged.right);
         sk_ring_write_at(&c->rcv, off, s->data, len);
-        /* Replace ranges i..j-1 with [left, right). */
-        uint8_t removed = (uint8_t)(j - i);
-        if (removed == 0) {
-            memmove(&q->r[i + 1], &q->r[i], (size_t)(q->n - i) * sizeof(q->r[0]));
-            q->n++;
-        } else if (removed > 1) {
-            memmove(&q->r[i + 1], &q->r[j], (size_t)(q->n - j) * sizeof(q->r[0]));
-            q->n = (uint8_t)(q->n - removed + 1);
-        }
-        q->r[i].left = left;
-        q->r[i].right = right;
         return true;
     }
     sk_ring_write_at(&c->rcv, off, s->data, len);
-    c->rcv.len += len;
-    c->rcv_nxt += len;
-    c->bytes_received += len;
-    /* Pull in out-of-order ranges the new data reaches. */
-    struct sk_ooo *q = &c->ooo;
-    while (q->n > 0 && seq_le(q->r[0].left, c->rcv_nxt)) {
-        if (seq_gt(q->r[0].right, c->rcv_nxt)) {
-            uint32_t more = q->r[0].right - c->rcv_nxt;
-            c->rcv.len += more;
-            c->rcv_nxt += more;
-            c->bytes_received += more;
-        }
-        memmove(&q->r[0], &q->r[1], (size_t)(q->n - 1) * sizeof(q->r[0]));
-        q->n--;
-    }
+    /* The new data and the out-of-order ranges it reaches are now in order. */
+    uint32_t nxt = sk_ranges_pull(&c->ooo, c->rcv_nxt + len);
+    uint32_t more = nxt - c->rcv_nxt;
+    c->rcv.len += more;
+    c->rcv_nxt = nxt;
+    c->bytes_received += more;
     return true;
 }
 

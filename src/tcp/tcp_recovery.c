@@ -6,50 +6,28 @@
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
+#include "tcp/tcp_ranges.h"
 
 #define DUP_THRESH 3 /* RFC 5681 §3.2, RFC 6675 §2 DupThresh */
 
-/* ---- Scoreboard: SACKed ranges within [SND.UNA, SND.MAX), sorted and disjoint. ---- */
+/* ---- Scoreboard: SACKed ranges within [SND.UNA, SND.MAX), sorted and disjoint
+ * (tcp_ranges.h). ---- */
 
 static uint32_t sacked_in(const struct sk_tcp *c, uint32_t from, uint32_t to)
 {
-    uint32_t n = 0;
-    for (uint8_t i = 0; i < c->sb.n; i++) {
-        uint32_t l = seq_max(c->sb.r[i].left, from), r = seq_min(c->sb.r[i].right, to);
-        if (seq_lt(l, r))
-            n += r - l;
-    }
-    return n;
+    return sk_ranges_covered(&c->sb, from, to);
 }
 
-/* Adds [left, right); returns true if it covered bytes not SACKed before. */
+/* Adds [left, right); returns true if it covered bytes not SACKed before. When the scoreboard
+ * is full a block that needs a new entry is forgotten (counted): the cumulative ACK or a later
+ * block that merges will cover it, and until then the bytes only look unSACKed, which at worst
+ * sends them again. */
 static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
 {
-    struct sk_scoreboard *sb = &c->sb;
-    uint32_t before = sacked_in(c, left, right);
-    if (before == right - left)
-        return false;
-    uint8_t i = 0;
-    while (i < sb->n && seq_lt(sb->r[i].right, left))
-        i++;
-    uint8_t j = i;
-    while (j < sb->n && seq_le(sb->r[j].left, right)) {
-        left = seq_min(left, sb->r[j].left);
-        right = seq_max(right, sb->r[j].right);
-        j++;
-    }
-    if (j == i) {
-        if (sb->n == SK_SB_MAX)
-            return false; /* full: forget it; the cumulative ACK will cover it */
-        memmove(&sb->r[i + 1], &sb->r[i], (size_t)(sb->n - i) * sizeof(sb->r[0]));
-        sb->n++;
-    } else if (j - i > 1) {
-        memmove(&sb->r[i + 1], &sb->r[j], (size_t)(sb->n - j) * sizeof(sb->r[0]));
-        sb->n = (uint8_t)(sb->n - (j - i) + 1);
-    }
-    sb->r[i].left = left;
-    sb->r[i].right = right;
-    return true;
+    int r = sk_ranges_add(&c->sb, left, right, NULL);
+    if (r == -ENOSPC)
+        c->st->ctr.tcp_sack_sb_full++;
+    return r > 0;
 }
 
 /* Drops what SND.UNA has passed. A SACKed range that reaches SND.UNA means the receiver
@@ -58,19 +36,12 @@ static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
  * that the data is sent again instead of being skipped as delivered for ever. */
 static void sb_trim(struct sk_tcp *c)
 {
-    struct sk_scoreboard *sb = &c->sb;
-    uint8_t k = 0;
-    for (uint8_t i = 0; i < sb->n; i++) {
-        if (seq_le(sb->r[i].right, c->snd_una))
-            continue;
-        if (seq_le(sb->r[i].left, c->snd_una)) {
-            c->st->ctr.tcp_sack_reneging++;
-            sb->n = 0;
-            return;
-        }
-        sb->r[k++] = sb->r[i];
+    struct sk_ranges *sb = &c->sb;
+    sk_ranges_remove_below(sb, c->snd_una);
+    if (sb->n > 0 && seq_le(sb->r[0].left, c->snd_una)) {
+        c->st->ctr.tcp_sack_reneging++;
+        sk_ranges_clear(sb);
     }
-    sb->n = k;
 }
 
 /* RFC 2018 §4 / RFC 6675 §2: take the SACK blocks that lie within (SND.UNA, SND.MAX];
@@ -121,10 +92,7 @@ uint32_t sk_tcp_pipe(const struct sk_tcp *c)
 
 uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq)
 {
-    for (uint8_t i = 0; i < c->sb.n; i++)
-        if (seq_le(c->sb.r[i].left, seq) && seq_lt(seq, c->sb.r[i].right))
-            return c->sb.r[i].right;
-    return seq;
+    return sk_ranges_skip(&c->sb, seq);
 }
 
 /* RFC 6675 §4 NextSeg rule 1: the first lost, unSACKed byte above HighRxt. */
@@ -132,23 +100,12 @@ static bool next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
 {
     uint32_t lost = lost_below(c, DUP_THRESH);
     uint32_t s = seq_max(c->high_rxt, c->snd_una);
-    while (seq_lt(s, lost)) {
-        uint32_t skip = sk_tcp_sack_skip(c, s);
-        if (skip != s) {
-            s = skip;
-            continue;
-        }
-        uint32_t end = lost;
-        for (uint8_t i = 0; i < c->sb.n; i++)
-            if (seq_gt(c->sb.r[i].left, s)) {
-                end = seq_min(end, c->sb.r[i].left);
-                break;
-            }
-        *seq = s;
-        *len = min_u32(end - s, c->snd_mss);
-        return true;
-    }
-    return false;
+    uint32_t end;
+    if (!sk_ranges_next_gap(&c->sb, s, lost, &s, &end))
+        return false;
+    *seq = s;
+    *len = min_u32(end - s, c->snd_mss);
+    return true;
 }
 
 /* Every retransmission (timeout, fast retransmit, probe) is counted, and is no RTT sample:
@@ -277,6 +234,23 @@ static uint32_t loss_threshold(const struct sk_tcp *c)
     return DUP_THRESH;
 }
 
+/* RFC 5681 §3.2 step 4: each further duplicate ACK says a segment left the network, and cwnd
+ * is inflated by SMSS so that a new one may take its place. A receiver can send any number of
+ * them, though (Savage et al. 1999), and an inflated cwnd is a burst waiting for the
+ * application's next write. The note after step 4 lets a sender inflate at most once per
+ * segment outstanding: no honest receiver sends more duplicates since the last new ACK than
+ * there are segments above SND.UNA to cause them. */
+static void dupack_inflate(struct sk_tcp *c)
+{
+    uint32_t flight = c->snd_max - c->snd_una;
+    uint32_t outstanding = (flight + c->snd_mss - 1) / c->snd_mss;
+    if (c->dupacks > outstanding) {
+        c->st->ctr.tcp_dupack_limited++;
+        return;
+    }
+    c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
+}
+
 static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     uint32_t acked = 0; /* data bytes: SYN and FIN do not grow cwnd */
@@ -378,9 +352,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
             sk_tcp_count_retransmit(c);
             c->cwnd = c->cwnd > acked ? sk_cc_clamp((uint64_t)c->cwnd - acked + c->snd_mss) : c->snd_mss;
         } else if (dup) {
-            /* step 4: inflate for each segment that left (clamped: a peer can send any
-             * number of duplicate ACKs) */
-            c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
+            dupack_inflate(c);
         }
         return;
     }

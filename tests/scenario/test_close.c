@@ -5,7 +5,7 @@
  * lasting exactly 2*MSL and restarting on a retransmitted FIN, CLOSE in SYN-RECEIVED. */
 #include <string.h>
 
-#include "harness.h"
+#include "fixture.h"
 
 #define MSL SEC(30) /* the default configuration's msl_us */
 
@@ -14,9 +14,9 @@
 static void test_four_way_close_initiated_by_active_opener(void **state)
 {
     (void)state;
-    struct pair *p = pair_new(NULL, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(NULL);
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     struct sk_tcp_info ia = info(ca), ib = info(cb);
     uint32_t a = ia.iss, b = ib.iss;
     sk_time_us t1 = pair_now(p);
@@ -71,9 +71,9 @@ static void test_four_way_close_initiated_by_active_opener(void **state)
 static void test_four_way_close_initiated_by_passive_opener(void **state)
 {
     (void)state;
-    struct pair *p = pair_new(NULL, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(NULL);
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     struct sk_tcp_info ia = info(ca), ib = info(cb);
     uint32_t a = ia.iss, b = ib.iss;
     sk_time_us t1 = pair_now(p);
@@ -115,9 +115,9 @@ static void test_four_way_close_initiated_by_passive_opener(void **state)
 static void test_half_close_data_flows_to_fin_wait_2(void **state)
 {
     (void)state;
-    struct pair *p = pair_new(NULL, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(NULL);
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     uint32_t a = info(ca).iss, b = info(cb).iss;
     sk_time_us t1 = pair_now(p);
     assert_int_equal(sk_tcp_shutdown(ca), 0);
@@ -163,9 +163,9 @@ static void test_half_close_data_flows_to_fin_wait_2(void **state)
 static void test_simultaneous_close_through_closing(void **state)
 {
     (void)state;
-    struct pair *p = pair_new(NULL, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(NULL);
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     struct sk_tcp_info ia = info(ca), ib = info(cb);
     uint32_t a = ia.iss, b = ib.iss;
     sk_time_us t1 = pair_now(p);

@@ -59,7 +59,7 @@ static struct net *net_new(const char *cc, bool scaled, uint16_t wnd)
     cfg.congestion_control = cc;
     cfg.sndbuf_bytes = 1u << 20;
     n->r = raw_new(&cfg);
-    struct peer_opts po = {.ws = scaled, .wscale = 7, .wnd = 65535};
+    struct fx_peer po = {.ws = scaled, .wscale = 7, .wnd = 65535};
     n->c = dp_connect(n->r, RTT, &po, &n->iss);
     n->rcv_nxt = n->iss + 1;
     n->last_ack = n->iss + 1;
@@ -82,7 +82,7 @@ static void net_free(struct net *n)
 static void net_fill(struct net *n)
 {
     for (;;) {
-        size_t m = dp_send(n->c, n->queued, 8 * MSS);
+        size_t m = fx_send(n->c, n->queued, 8 * MSS);
         n->queued += m;
         if (m < 8 * MSS)
             return;
@@ -348,7 +348,7 @@ static void trickle_for(struct net *n, sk_time_us d)
     n->starved = true;
     while (n->r->now < end) {
         if (n->r->now >= next_write) {
-            n->queued += dp_send(n->c, n->queued, 2 * MSS);
+            n->queued += fx_send(n->c, n->queued, 2 * MSS);
             next_write += MS(50);
         }
         if (!net_step(n, false, next_write < end ? next_write : end))

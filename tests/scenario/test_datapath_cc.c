@@ -7,23 +7,6 @@
 #define RTT MS(100)
 #define S(i) (iss + 1 + (uint32_t)(i) * MSS)
 
-static struct raw *raw_cc(const char *cc)
-{
-    struct sk_config cfg;
-    harness_config(&cfg, 0);
-    cfg.congestion_control = cc;
-    cfg.sndbuf_bytes = 1u << 20;
-    return raw_new(&cfg);
-}
-
-/* Segments the stack sent since the cursor; moves the cursor past them. */
-static size_t take(struct raw *r)
-{
-    size_t n = r->nout - r->cursor;
-    r->cursor = r->nout;
-    return n;
-}
-
 /* One RTT of slow start: the peer ACKs each of the n outstanding segments separately. */
 static void ack_each(struct raw *r, uint32_t iss, unsigned from, unsigned n)
 {
@@ -41,22 +24,22 @@ static void test_slow_start_doubles_per_rtt(void **state)
     cfg.sndbuf_bytes = 1u << 20;
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct peer_opts po = {.ws = true, .wscale = 7, .wnd = 65535};
+    struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 1, .wnd = 8192); /* 1 MiB window */
     assert_int_equal(info(c).cwnd, 10 * MSS);
-    assert_int_equal(dp_send(c, 0, 200 * MSS), 200 * MSS);
-    assert_int_equal(take(r), 10);
+    assert_int_equal(fx_send(c, 0, 200 * MSS), 200 * MSS);
+    assert_int_equal(fx_take(r, NULL), 10);
     raw_run_for(r, RTT);
     for (unsigned i = 1; i <= 10; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(i), .wnd = 8192);
     assert_int_equal(info(c).cwnd, 20 * MSS);
-    assert_int_equal(take(r), 20);
+    assert_int_equal(fx_take(r, NULL), 20);
     raw_run_for(r, RTT);
     for (unsigned i = 11; i <= 30; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(i), .wnd = 8192);
     assert_int_equal(info(c).cwnd, 40 * MSS);
-    assert_int_equal(take(r), 40);
+    assert_int_equal(fx_take(r, NULL), 40);
     raw_free(r);
 }
 
@@ -64,11 +47,11 @@ static void test_slow_start_doubles_per_rtt(void **state)
 static void test_abc_limits_growth_per_ack(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("cubic");
+    struct raw *r = fx_raw("cubic", 1u << 20);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
-    dp_send(c, 0, 10 * MSS);
-    take(r);
+    fx_send(c, 0, 10 * MSS);
+    fx_take(r, NULL);
     raw_run_for(r, RTT);
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(4));
     assert_int_equal(info(c).cwnd, 12 * MSS);
@@ -81,8 +64,8 @@ static void test_abc_limits_growth_per_ack(void **state)
 static struct sk_tcp *fast_retransmit(struct raw *r, uint32_t *iss)
 {
     struct sk_tcp *c = dp_connect(r, RTT, NULL, iss);
-    dp_send(c, 0, 10 * MSS);
-    assert_int_equal(take(r), 10);
+    fx_send(c, 0, 10 * MSS);
+    assert_int_equal(fx_take(r, NULL), 10);
     raw_run_for(r, RTT);
     for (int i = 0; i < 3; i++)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = *iss + 1);
@@ -94,7 +77,7 @@ static struct sk_tcp *fast_retransmit(struct raw *r, uint32_t *iss)
 static void test_cubic_loss_ssthresh_is_07_cwnd(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("cubic");
+    struct raw *r = fx_raw("cubic", 1u << 20);
     uint32_t iss;
     struct sk_tcp *c = fast_retransmit(r, &iss);
     assert_int_equal(info(c).ssthresh, 10 * MSS * 7 / 10);
@@ -105,7 +88,7 @@ static void test_cubic_loss_ssthresh_is_07_cwnd(void **state)
 static void test_newreno_loss_ssthresh_is_half_flight(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 1u << 20);
     uint32_t iss;
     struct sk_tcp *c = fast_retransmit(r, &iss);
     assert_int_equal(info(c).ssthresh, 5 * MSS);
@@ -120,13 +103,13 @@ static void test_rto_sets_cwnd_to_one_segment(void **state)
     static const char *const names[] = {"cubic", "newreno"};
     static const uint32_t ssthresh[] = {10 * MSS * 7 / 10, 5 * MSS};
     for (int k = 0; k < 2; k++) {
-        struct raw *r = raw_cc(names[k]);
+        struct raw *r = fx_raw(names[k], 1u << 20);
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
-        dp_send(c, 0, 10 * MSS);
-        take(r);
+        fx_send(c, 0, 10 * MSS);
+        fx_take(r, NULL);
         raw_run_for(r, SEC(1));
-        dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+        fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
         raw_expect_none(r);
         assert_int_equal(info(c).cwnd, MSS);
         assert_int_equal(info(c).ssthresh, ssthresh[k]);
@@ -163,23 +146,23 @@ static void test_restart_after_idle(void **state)
 {
     (void)state;
     for (int longer = 0; longer < 2; longer++) {
-        struct raw *r = raw_cc("cubic");
+        struct raw *r = fx_raw("cubic", 1u << 20);
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
-        dp_send(c, 0, 30 * MSS);
-        assert_int_equal(take(r), 10);
+        fx_send(c, 0, 30 * MSS);
+        assert_int_equal(fx_take(r, NULL), 10);
         raw_run_for(r, RTT);
         ack_each(r, iss, 0, 10);
         assert_int_equal(info(c).cwnd, 20 * MSS);
-        assert_int_equal(take(r), 20);
+        assert_int_equal(fx_take(r, NULL), 20);
         raw_run_for(r, RTT);
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(30));
         assert_int_equal(info(c).cwnd, 22 * MSS);
         assert_int_equal(info(c).snd_una, info(c).snd_nxt);
         /* RTO is 1 s; the last segment left one RTT before the ACK. */
         raw_run_for(r, longer ? SEC(1) + 1 : MS(800));
-        dp_send(c, 30 * MSS, 30 * MSS);
-        assert_int_equal(take(r), longer ? 10 : 22);
+        fx_send(c, 30 * MSS, 30 * MSS);
+        assert_int_equal(fx_take(r, NULL), longer ? 10 : 22);
         assert_int_equal(info(c).cwnd, longer ? 10 * MSS : 22 * MSS);
         raw_free(r);
     }

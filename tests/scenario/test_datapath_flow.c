@@ -11,11 +11,11 @@ static struct sk_tcp *closed_window(struct raw *r, uint32_t *iss)
 {
     struct sk_tcp *c = dp_connect(r, MS(100), NULL, iss);
     uint32_t s = *iss + 1;
-    assert_int_equal(dp_send(c, 0, 2 * MSS), 2 * MSS);
-    dp_expect_data(r, ACK, s, D, MSS);
-    dp_expect_data(r, ACK | PSH, s + MSS, D, MSS);
-    assert_int_equal(dp_send(c, 2 * MSS, 2000), 2000);
-    dp_expect_data(r, ACK, s + 2 * MSS, D, MSS); /* cwnd allows a third segment */
+    assert_int_equal(fx_send(c, 0, 2 * MSS), 2 * MSS);
+    fx_expect_data(r, ACK, s, D, MSS);
+    fx_expect_data(r, ACK | PSH, s + MSS, D, MSS);
+    assert_int_equal(fx_send(c, 2 * MSS, 2000), 2000);
+    fx_expect_data(r, ACK, s + 2 * MSS, D, MSS); /* cwnd allows a third segment */
     raw_expect_none(r); /* Nagle holds the 540-byte tail */
     raw_run_for(r, MS(100));
     raw_send(r, .flags = ACK, .seq = D, .ack = s + 3 * MSS, .zero_wnd = true);
@@ -41,15 +41,15 @@ static void test_zero_window_probes_back_off_then_resume(void **state)
         raw_run_until(r, t - 1);
         raw_expect_none(r);
         raw_run_until(r, t);
-        const struct raw_out *o = dp_expect_data(r, ACK, una, D, 1);
+        const struct raw_out *o = fx_expect_data(r, ACK, una, D, 1);
         assert_int_equal(o->time, t);
-        assert_int_equal(o->data[0], dp_byte(3 * MSS));
+        assert_int_equal(o->data[0], fx_byte(3 * MSS));
     }
     expect_state(c, SK_TCP_ESTABLISHED);
     raw_send(r, .flags = ACK, .seq = D, .ack = una);
-    const struct raw_out *o = dp_expect_data(r, ACK | PSH, una, D, 2000 - MSS);
+    const struct raw_out *o = fx_expect_data(r, ACK | PSH, una, D, 2000 - MSS);
     uint8_t want[2000];
-    dp_fill(want, 3 * MSS, 2000 - MSS);
+    fx_fill(want, 3 * MSS, 2000 - MSS);
     assert_memory_equal(o->data, want, 2000 - MSS);
     raw_expect_none(r);
     raw_free(r);
@@ -70,7 +70,7 @@ static void test_answered_probes_do_not_trigger_fast_retransmit(void **state)
     for (size_t i = 0; i < 5; i++) {
         t += SEC(gaps_s[i]);
         raw_run_until(r, t);
-        assert_int_equal(dp_expect_data(r, ACK, una, D, 1)->time, t);
+        assert_int_equal(fx_expect_data(r, ACK, una, D, 1)->time, t);
         raw_send(r, .flags = ACK, .seq = D, .ack = una, .zero_wnd = true);
         raw_expect_none(r);
     }
@@ -89,17 +89,17 @@ static void test_lost_window_update_recovered_by_probe(void **state)
     uint32_t una = iss + 1 + 3 * MSS;
     sk_time_us t = r->now;
     raw_run_until(r, t + SEC(1));
-    dp_expect_data(r, ACK, una, D, 1);
+    fx_expect_data(r, ACK, una, D, 1);
     raw_send(r, .flags = ACK, .seq = D, .ack = una, .zero_wnd = true);
     /* The peer's application reads; its window update is lost on the way. */
     raw_run_until(r, t + SEC(3) - 1);
     raw_expect_none(r);
     raw_run_until(r, t + SEC(3));
-    dp_expect_data(r, ACK, una, D, 1);
+    fx_expect_data(r, ACK, una, D, 1);
     raw_send(r, .flags = ACK, .seq = D, .ack = una + 1);
-    const struct raw_out *o = dp_expect_data(r, ACK | PSH, una + 1, D, 2000 - MSS - 1);
+    const struct raw_out *o = fx_expect_data(r, ACK | PSH, una + 1, D, 2000 - MSS - 1);
     uint8_t want[2000];
-    dp_fill(want, 3 * MSS + 1, 2000 - MSS - 1);
+    fx_fill(want, 3 * MSS + 1, 2000 - MSS - 1);
     assert_memory_equal(o->data, want, 2000 - MSS - 1);
     raw_free(r);
 }
@@ -119,7 +119,7 @@ static void test_zero_window_pair_byte_exact(void **state)
     pair_establish(p, 80, &ca, &l, &b);
     enum { N = 20000 };
     static uint8_t want[N], got[N];
-    dp_fill(want, 0, N);
+    fx_fill(want, 0, N);
     size_t sent = 0;
     sent += (size_t)sk_tcp_send(ca, want, N);
     pair_run_for(p, SEC(10));
@@ -171,17 +171,17 @@ static void test_sender_does_not_fill_small_window(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, MS(100), NULL, &iss);
     uint32_t s = iss + 1;
-    dp_send(c, 0, MSS);
-    dp_expect_data(r, ACK | PSH, s, D, MSS);
+    fx_send(c, 0, MSS);
+    fx_expect_data(r, ACK | PSH, s, D, MSS);
     raw_run_for(r, MS(100));
     raw_send(r, .flags = ACK, .seq = D, .ack = s + MSS, .wnd = 500);
     sk_time_us t = r->now;
-    assert_int_equal(dp_send(c, MSS, 5000), 5000);
+    assert_int_equal(fx_send(c, MSS, 5000), 5000);
     raw_expect_none(r);
     raw_run_until(r, t + SEC(1) - 1);
     raw_expect_none(r);
     raw_run_until(r, t + SEC(1));
-    const struct raw_out *o = dp_expect_data(r, ACK, s + MSS, D, 500);
+    const struct raw_out *o = fx_expect_data(r, ACK, s + MSS, D, 500);
     assert_int_equal(o->time, t + SEC(1));
     raw_free(r);
 }
@@ -194,11 +194,11 @@ static void test_sender_sends_all_queued_if_it_fits(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, MS(100), NULL, &iss);
     uint32_t s = iss + 1;
-    dp_send(c, 0, MSS);
-    dp_expect_data(r, ACK | PSH, s, D, MSS);
+    fx_send(c, 0, MSS);
+    fx_expect_data(r, ACK | PSH, s, D, MSS);
     raw_send(r, .flags = ACK, .seq = D, .ack = s + MSS, .wnd = 500);
-    dp_send(c, MSS, 300);
-    dp_expect_data(r, ACK | PSH, s + MSS, D, 300);
+    fx_send(c, MSS, 300);
+    fx_expect_data(r, ACK | PSH, s + MSS, D, 300);
     raw_free(r);
 }
 
@@ -210,7 +210,7 @@ static struct sk_tcp *full_receiver(struct raw *r, uint32_t *iss)
     uint32_t off = 0;
     while (off < 8192) {
         uint32_t n = 8192 - off < MSS ? 8192 - off : MSS;
-        dp_fill(buf, off, n);
+        fx_fill(buf, off, n);
         raw_send(r, .flags = ACK, .seq = D + off, .ack = *iss + 1, .data = buf, .len = n);
         off += n;
     }
@@ -245,7 +245,7 @@ static void test_receiver_does_not_advertise_small_increase(void **state)
     assert_int_equal(sk_tcp_recv(c, buf, 100), 100);
     raw_expect_none(r);
     uint8_t dup[892];
-    dp_fill(dup, 8192 - 892, 892);
+    fx_fill(dup, 8192 - 892, 892);
     raw_send(r, .flags = ACK, .seq = D + 8192 - 892, .ack = iss + 1, .data = dup, .len = 892);
     const struct raw_out *o = raw_expect(r, ACK, iss + 1, D + 8192);
     assert_int_equal(o->wnd, 0);
@@ -312,7 +312,7 @@ static void test_window_scale_14(void **state)
     cfg.sndbuf_bytes = 1u << 20;
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct peer_opts po = {.ws = true, .wscale = 14, .wnd = 1000};
+    struct fx_peer po = {.ws = true, .wscale = 14, .wnd = 1000};
     struct sk_tcp *c = dp_connect(r, MS(10), &po, &iss);
     const struct raw_out *syn = &r->out[0];
     assert_true(syn->opts & SK_OPT_WSCALE);
@@ -327,9 +327,9 @@ static void test_window_scale_14(void **state)
     raw_send(r, .flags = ACK, .seq = D, .ack = iss + 1, .wnd = 65535);
     assert_int_equal(info(c).snd_wnd, 65535u << 14);
     /* The large window is usable: cwnd, not the window, limits the first flight. */
-    dp_send(c, 0, 20 * MSS);
+    fx_send(c, 0, 20 * MSS);
     for (int i = 0; i < 10; i++)
-        dp_expect_data(r, ACK, iss + 1 + (uint32_t)i * MSS, D, MSS);
+        fx_expect_data(r, ACK, iss + 1 + (uint32_t)i * MSS, D, MSS);
     raw_expect_none(r);
     raw_free(r);
 }
@@ -347,7 +347,7 @@ static void test_window_never_shrinks(void **state)
     cfg.rcvbuf_bytes = 40000; /* not a multiple of 2^7 */
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct peer_opts po = {.ws = true, .wscale = 7};
+    struct fx_peer po = {.ws = true, .wscale = 7};
     dp_connect(r, MS(10), &po, &iss);
     uint32_t edge = r->out[1].ack + ((uint32_t)r->out[1].wnd << 7);
     uint32_t max_edge = edge;
@@ -360,7 +360,7 @@ static void test_window_never_shrinks(void **state)
         if ((int32_t)room <= 0)
             break;
         uint32_t n = room < 1000 ? room : 1000;
-        dp_fill(buf, off, n);
+        fx_fill(buf, off, n);
         raw_send(r, .flags = ACK, .seq = D + off, .ack = iss + 1, .data = buf, .len = n);
         raw_run_for(r, MS(50));
         off += n;
@@ -400,11 +400,11 @@ static void test_pure_ack_at_the_right_edge(void **state)
         struct sk_tcp *c = dp_connect(r, MS(10), NULL, &iss);
         assert_int_equal(r->out[1].wnd, 4000); /* no scaling: the edge is D + 4000 */
         uint32_t s = iss + 1;
-        assert_int_equal(dp_send(c, 0, 1000), 1000);
-        dp_expect_data(r, ACK | PSH, s, D, 1000);
+        assert_int_equal(fx_send(c, 0, 1000), 1000);
+        fx_expect_data(r, ACK | PSH, s, D, 1000);
         uint8_t buf[1500];
         for (uint32_t off = 1000; off < 4000; off += 1500) {
-            dp_fill(buf, off, 1500);
+            fx_fill(buf, off, 1500);
             raw_send(r, .flags = ACK, .seq = D + off, .ack = s, .data = buf, .len = 1500);
         }
         r->cursor = r->nout; /* their ACKs (with the hole) are not what this test is about */

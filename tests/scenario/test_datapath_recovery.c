@@ -9,20 +9,12 @@
 #define RTT MS(100)
 #define S(i) (iss + 1 + (uint32_t)(i) * MSS)
 
-static struct raw *raw_cc(const char *cc)
-{
-    struct sk_config cfg;
-    harness_config(&cfg, 0);
-    cfg.congestion_control = cc;
-    return raw_new(&cfg);
-}
-
 /* n full segments go out back to back; the last one carries PSH. */
 static void send_flight(struct raw *r, struct sk_tcp *c, uint32_t iss, unsigned n)
 {
-    assert_int_equal(dp_send(c, 0, n * MSS), n * MSS);
+    assert_int_equal(fx_send(c, 0, n * MSS), n * MSS);
     for (unsigned i = 0; i < n; i++)
-        dp_expect_data(r, ACK | (i == n - 1 ? PSH : 0), S(i), IRS + 1, MSS);
+        fx_expect_data(r, ACK | (i == n - 1 ? PSH : 0), S(i), IRS + 1, MSS);
     raw_expect_none(r);
 }
 
@@ -36,7 +28,7 @@ static void dupack(struct raw *r, uint32_t ack)
 static void test_fast_retransmit_after_three_dupacks(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
@@ -46,10 +38,10 @@ static void test_fast_retransmit_after_three_dupacks(void **state)
     raw_expect_none(r);
     assert_int_equal(counters(r->st).tcp_retransmits, 0);
     dupack(r, S(0));
-    const struct raw_out *o = dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    const struct raw_out *o = fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     assert_int_equal(o->time, r->now);
     uint8_t want[MSS];
-    dp_fill(want, 0, MSS);
+    fx_fill(want, 0, MSS);
     assert_memory_equal(o->data, want, MSS); /* the same bytes as the first copy */
     raw_expect_none(r);
     assert_int_equal(counters(r->st).tcp_retransmits, 1);
@@ -70,18 +62,18 @@ static void test_fast_retransmit_after_three_dupacks(void **state)
 static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
     raw_run_for(r, RTT);
     for (int i = 0; i < 8; i++) /* segments 1, 2, 4..9 arrive */
         dupack(r, S(0));
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     raw_expect_none(r);
     raw_run_for(r, RTT);
     dupack(r, S(3)); /* partial ACK */
-    const struct raw_out *o = dp_expect_data(r, ACK, S(3), IRS + 1, MSS);
+    const struct raw_out *o = fx_expect_data(r, ACK, S(3), IRS + 1, MSS);
     assert_int_equal(o->time, r->now);
     raw_expect_none(r);
     /* ssthresh + 3 + 5 inflations = 13 SMSS, deflated by the 3 segments acknowledged, plus
@@ -102,14 +94,14 @@ static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 static void test_newreno_full_ack_deflates_to_flight_plus_one(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
     raw_run_for(r, RTT);
     for (int i = 0; i < 3; i++)
         dupack(r, S(0));
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     dupack(r, S(10));
     assert_int_equal(info(c).ssthresh, 5 * MSS);
     assert_int_equal(info(c).cwnd, 2 * MSS);
@@ -121,7 +113,7 @@ static void test_newreno_full_ack_deflates_to_flight_plus_one(void **state)
 static void test_early_retransmit_three_segments(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 3);
@@ -129,7 +121,7 @@ static void test_early_retransmit_three_segments(void **state)
     dupack(r, S(0));
     raw_expect_none(r);
     dupack(r, S(0));
-    assert_int_equal(dp_expect_data(r, ACK, S(0), IRS + 1, MSS)->time, r->now);
+    assert_int_equal(fx_expect_data(r, ACK, S(0), IRS + 1, MSS)->time, r->now);
     raw_expect_none(r);
     raw_free(r);
 }
@@ -138,13 +130,13 @@ static void test_early_retransmit_three_segments(void **state)
 static void test_early_retransmit_two_segments(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 2);
     raw_run_for(r, RTT);
     dupack(r, S(0));
-    assert_int_equal(dp_expect_data(r, ACK, S(0), IRS + 1, MSS)->time, r->now);
+    assert_int_equal(fx_expect_data(r, ACK, S(0), IRS + 1, MSS)->time, r->now);
     raw_expect_none(r);
     raw_free(r);
 }
@@ -153,7 +145,7 @@ static void test_early_retransmit_two_segments(void **state)
 static void test_no_early_retransmit_with_four_segments(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("newreno");
+    struct raw *r = fx_raw("newreno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 4);
@@ -162,7 +154,7 @@ static void test_no_early_retransmit_with_four_segments(void **state)
     dupack(r, S(0));
     raw_expect_none(r);
     dupack(r, S(0));
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     raw_free(r);
 }
 
@@ -175,9 +167,9 @@ static void test_no_early_retransmit_with_four_segments(void **state)
 static void test_sack_recovery_resends_only_holes(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("cubic");
+    struct raw *r = fx_raw("cubic", 0);
     uint32_t iss;
-    struct peer_opts po = {.sack = true};
+    struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
     assert_true(info(c).sack_ok);
     send_flight(r, c, iss, 10);
@@ -187,19 +179,19 @@ static void test_sack_recovery_resends_only_holes(void **state)
     dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(3)}}, 1);
     raw_expect_none(r);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(4), S(5)}, {S(1), S(3)}}, 2);
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     raw_expect_none(r);
     /* RFC 6675 §5 (4.2): cwnd = ssthresh = 0.7 * 10 segments for CUBIC. */
     assert_int_equal(info(c).ssthresh, 7 * MSS);
     assert_int_equal(info(c).cwnd, 7 * MSS);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(4), S(6)}, {S(1), S(3)}}, 2);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(7), S(8)}, {S(4), S(6)}, {S(1), S(3)}}, 3);
-    dp_expect_data(r, ACK, S(3), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(3), IRS + 1, MSS);
     raw_expect_none(r);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(7), S(9)}, {S(4), S(6)}, {S(1), S(3)}}, 3);
     raw_expect_none(r);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(7), S(10)}, {S(4), S(6)}, {S(1), S(3)}}, 3);
-    dp_expect_data(r, ACK, S(6), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(6), IRS + 1, MSS);
     raw_expect_none(r);
     assert_int_equal(counters(r->st).tcp_retransmits, 3);
     /* The retransmissions arrive: two partial ACKs, then the recovery point. */
@@ -219,19 +211,19 @@ static void test_sack_recovery_resends_only_holes(void **state)
      * (RFC 3042 limited transmit), the third starts a new recovery. */
     assert_int_equal(info(c).cwnd, 2 * MSS);
     uint32_t s10 = S(10);
-    assert_int_equal(dp_send(c, 10 * MSS, 4 * MSS), 4 * MSS);
-    dp_expect_data(r, ACK, s10, IRS + 1, MSS);
-    dp_expect_data(r, ACK, s10 + MSS, IRS + 1, MSS);
+    assert_int_equal(fx_send(c, 10 * MSS, 4 * MSS), 4 * MSS);
+    fx_expect_data(r, ACK, s10, IRS + 1, MSS);
+    fx_expect_data(r, ACK, s10 + MSS, IRS + 1, MSS);
     raw_expect_none(r);
     raw_run_for(r, RTT);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 2 * MSS}}, 1);
-    dp_expect_data(r, ACK, s10 + 2 * MSS, IRS + 1, MSS);
+    fx_expect_data(r, ACK, s10 + 2 * MSS, IRS + 1, MSS);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 2 * MSS}}, 1);
-    dp_expect_data(r, ACK | PSH, s10 + 3 * MSS, IRS + 1, MSS);
+    fx_expect_data(r, ACK | PSH, s10 + 3 * MSS, IRS + 1, MSS);
     raw_expect_none(r);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 3 * MSS}}, 1);
     dp_sack(r, s10, (const uint32_t[][2]){{s10 + MSS, s10 + 4 * MSS}}, 1);
-    dp_expect_data(r, ACK, s10, IRS + 1, MSS);
+    fx_expect_data(r, ACK, s10, IRS + 1, MSS);
     raw_free(r);
 }
 
@@ -242,22 +234,22 @@ static void test_sack_recovery_resends_only_holes(void **state)
 static void test_recovery_sends_nothing_beyond_the_right_edge(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("cubic");
+    struct raw *r = fx_raw("cubic", 0);
     uint32_t iss;
-    struct peer_opts po = {.sack = true, .wnd = 10 * MSS};
+    struct fx_peer po = {.sack = true, .wnd = 10 * MSS};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
-    assert_int_equal(dp_send(c, 0, 20 * MSS), 20 * MSS);
+    assert_int_equal(fx_send(c, 0, 20 * MSS), 20 * MSS);
     for (unsigned i = 0; i < 10; i++) /* the window, and IW, are 10 segments */
-        dp_expect_data(r, ACK, S(i), IRS + 1, MSS);
+        fx_expect_data(r, ACK, S(i), IRS + 1, MSS);
     raw_expect_none(r);
     raw_run_for(r, RTT);
     /* Segment 0 arrives, 1 is lost, 2..4 arrive: ACK S(1), SACK S(2)-S(5), window 9 segments,
      * so the right edge stays at S(10). */
     uint8_t o[40];
-    size_t n = dp_opts(o, false, 0, 0, (const uint32_t[][2]){{S(2), S(5)}}, 1);
+    size_t n = fx_opts(o, false, 0, 0, (const uint32_t[][2]){{S(2), S(5)}}, 1);
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(1), .wnd = 9 * MSS, .raw_opts = o,
              .raw_opts_len = n);
-    dp_expect_data(r, ACK, S(1), IRS + 1, MSS); /* RFC 6675: the hole goes at once */
+    fx_expect_data(r, ACK, S(1), IRS + 1, MSS); /* RFC 6675: the hole goes at once */
     raw_expect_none(r);                         /* and nothing at or beyond S(10) */
     raw_free(r);
 }
@@ -278,14 +270,14 @@ static void test_fast_retransmit_restarts_the_timer(void **state)
     cfg.tlp = false; /* its probe at 2*SRTT would come before the holes are reported */
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct peer_opts po = {.sack = true};
+    struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, MS(100), &po, &iss);
     send_flight(r, c, iss, 10);
     raw_run_for(r, MS(250));
     dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(2)}}, 1);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(3)}}, 1);
     dp_sack(r, S(0), (const uint32_t[][2]){{S(1), S(4)}}, 1);
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     raw_expect_none(r);
     raw_run_for(r, MS(100)); /* 350 ms: past where the flight's timer would have fired */
     raw_expect_none(r);
@@ -309,7 +301,7 @@ static void test_sack_block_at_the_ack_is_ignored(void **state)
     cfg.tlp = false; /* the probe would come first; this is about the timeout */
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct peer_opts po = {.sack = true};
+    struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
     send_flight(r, c, iss, 4);
     raw_run_for(r, RTT);
@@ -318,7 +310,7 @@ static void test_sack_block_at_the_ack_is_ignored(void **state)
     /* RFC 6298 §2.2: the first RTO from the 100 ms sample is 100 + 4 * 50 = 300 ms, raised to
      * the 1 s minimum; it runs from the flight. */
     raw_run_until(r, r->out[r->cursor - 1].time + SEC(1));
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     raw_free(r);
 }
 
@@ -329,11 +321,11 @@ static void test_sack_block_at_the_ack_is_ignored(void **state)
 static void test_lost_retransmission_is_sent_again(void **state)
 {
     (void)state;
-    struct raw *r = raw_cc("cubic");
+    struct raw *r = fx_raw("cubic", 0);
     uint32_t iss;
-    struct peer_opts po = {.sack = true};
+    struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
-    assert_int_equal(dp_send(c, 0, 30 * MSS), 30 * MSS);
+    assert_int_equal(fx_send(c, 0, 30 * MSS), 30 * MSS);
     r->cursor = r->nout; /* the first flight: IW10, S(0)..S(9) */
     raw_run_for(r, RTT);
     /* S(0) is lost, S(1)..S(9) arrive: the third SACK starts recovery, S(0) goes again. */
@@ -355,7 +347,7 @@ static void test_lost_retransmission_is_sent_again(void **state)
     assert_int_equal(counters(r->st).tcp_lost_retransmits, 0);
     raw_run_for(r, MS(30));
     dp_sack(r, S(0), (const uint32_t[][2]){{S(1), fence}}, 1);
-    dp_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
     assert_true(r->now - repair_at < SEC(1));
     assert_int_equal(counters(r->st).tcp_lost_retransmits, 1);
     raw_free(r);

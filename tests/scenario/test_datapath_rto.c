@@ -51,15 +51,15 @@ static void test_backoff_doubles_up_to_rto_max(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     sk_time_us t = r->now;
-    assert_int_equal(dp_send(c, 0, 100), 100);
-    assert_int_equal(dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 100)->time, t);
+    assert_int_equal(fx_send(c, 0, 100), 100);
+    assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 100)->time, t);
     static const sk_time_us gaps[] = {MS(300), MS(600), MS(1200), SEC(2), SEC(2)};
     for (size_t i = 0; i < 5; i++) {
         t += gaps[i];
         raw_run_until(r, t - 1);
         raw_expect_none(r);
         raw_run_until(r, t);
-        assert_int_equal(dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 100)->time, t);
+        assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 100)->time, t);
         assert_int_equal(info(c).retransmits, i + 1);
     }
     assert_int_equal(info(c).rto_us, SEC(2));
@@ -75,12 +75,12 @@ static void test_rto_restarts_after_new_ack(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     sk_time_us t = r->now;
-    dp_send(c, 0, 10);
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
+    fx_send(c, 0, 10);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
     raw_run_until(r, t + MS(300));
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
     raw_run_until(r, t + MS(900));
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 10);
     assert_int_equal(info(c).rto_us, MS(1200));
     /* The ACK of the twice-resent segment: no RTT sample (ambiguous), backoff kept. */
     raw_run_until(r, t + MS(950));
@@ -91,8 +91,8 @@ static void test_rto_restarts_after_new_ack(void **state)
     /* A new segment, acknowledged 100 ms later: SRTT 100 ms, RTTVAR 3/4*50 = 37.5 ms,
      * RTO 100 + 150 = 250 ms. */
     sk_time_us t2 = r->now;
-    dp_send(c, 10, 10);
-    dp_expect_data(r, ACK | PSH, iss + 11, IRS + 1, 10);
+    fx_send(c, 10, 10);
+    fx_expect_data(r, ACK | PSH, iss + 11, IRS + 1, 10);
     raw_run_until(r, t2 + RTT);
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 21);
     assert_int_equal(info(c).srtt_us, MS(100));
@@ -100,12 +100,12 @@ static void test_rto_restarts_after_new_ack(void **state)
     assert_int_equal(info(c).rto_us, MS(250));
     /* The next loss is resent after exactly that RTO, not the backed-off one. */
     sk_time_us t3 = r->now;
-    dp_send(c, 20, 10);
-    dp_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 10);
+    fx_send(c, 20, 10);
+    fx_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 10);
     raw_run_until(r, t3 + MS(250) - 1);
     raw_expect_none(r);
     raw_run_until(r, t3 + MS(250));
-    assert_int_equal(dp_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 10)->time, t3 + MS(250));
+    assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 10)->time, t3 + MS(250));
     raw_free(r);
 }
 
@@ -118,10 +118,10 @@ static void test_karn_no_sample_from_retransmission(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     sk_time_us t = r->now;
-    dp_send(c, 0, 50);
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 50);
+    fx_send(c, 0, 50);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 50);
     raw_run_until(r, t + MS(300));
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 50);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 50);
     raw_run_until(r, t + MS(310));
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 51);
     assert_int_equal(info(c).srtt_us, MS(100));
@@ -143,13 +143,13 @@ static void test_rtt_from_tsecr(void **state)
     (void)state;
     struct raw *r = raw_rto(MS(200), SEC(60), true);
     uint32_t iss;
-    struct peer_opts po = {.ts = true, .ts_val = 5000};
+    struct fx_peer po = {.ts = true, .ts_val = 5000};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
     assert_true(info(c).ts_ok);
     assert_int_equal(info(c).srtt_us, MS(100)); /* the SYN was timed: exactly 100 ms */
     raw_run_for(r, SEC(1));
-    dp_send(c, 0, 20);
-    const struct raw_out *o = dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20);
+    fx_send(c, 0, 20);
+    const struct raw_out *o = fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20);
     assert_true(o->opts & SK_OPT_TIMESTAMP);
     assert_int_equal(o->ts_ecr, 5000);
     uint32_t tsval = o->ts_val;
@@ -168,25 +168,25 @@ static void test_ts_sample_from_retransmission_echo(void **state)
     (void)state;
     struct raw *r = raw_rto(MS(200), SEC(60), true);
     uint32_t iss;
-    struct peer_opts po = {.ts = true, .ts_val = 5000};
+    struct fx_peer po = {.ts = true, .ts_val = 5000};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
     sk_time_us t = r->now;
     /* First segment: the ACK echoes the first copy, sent before the retransmission. */
-    dp_send(c, 0, 20);
-    uint32_t first = dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20)->ts_val;
+    fx_send(c, 0, 20);
+    uint32_t first = fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20)->ts_val;
     raw_run_until(r, t + MS(300));
-    dp_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20);
+    fx_expect_data(r, ACK | PSH, iss + 1, IRS + 1, 20);
     raw_run_until(r, t + MS(320));
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 21, .opts = SK_OPT_TIMESTAMP,
              .ts_val = 5001, .ts_ecr = first);
     assert_int_equal(info(c).srtt_us, MS(100)); /* no sample */
     /* Second segment: the ACK echoes the retransmission's TSval, 30 ms after it left. */
     t = r->now;
-    dp_send(c, 20, 20);
-    dp_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 20);
+    fx_send(c, 20, 20);
+    fx_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 20);
     sk_time_us rto = info(c).rto_us;
     raw_run_until(r, t + rto);
-    uint32_t again = dp_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 20)->ts_val;
+    uint32_t again = fx_expect_data(r, ACK | PSH, iss + 21, IRS + 1, 20)->ts_val;
     raw_run_until(r, t + rto + MS(30));
     raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 41, .opts = SK_OPT_TIMESTAMP,
              .ts_val = 5002, .ts_ecr = again);

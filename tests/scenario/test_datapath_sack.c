@@ -9,21 +9,13 @@
 
 static struct sk_tcp *sack_conn(struct raw *r, uint32_t *iss)
 {
-    struct peer_opts po = {.sack = true};
+    struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, MS(10), &po, iss);
     assert_true(info(c).sack_ok);
     return c;
 }
 
-/* The peer sends stream bytes [off, off + len). */
-static void peer_data(struct raw *r, uint32_t iss, uint32_t off, uint32_t len)
-{
-    uint8_t buf[1500];
-    dp_fill(buf, off, len);
-    raw_send(r, .flags = ACK | PSH, .seq = D + off, .ack = iss + 1, .data = buf, .len = len);
-}
-
-/* The stack answers at once with ACK = D + ack; returns its index for dp_expect_sack. */
+/* The stack answers at once with ACK = D + ack; returns its index for fx_expect_sack. */
 static size_t expect_ack(struct raw *r, uint32_t iss, uint32_t ack)
 {
     raw_expect(r, ACK, iss + 1, D + ack);
@@ -37,42 +29,42 @@ static void test_sack_blocks_and_dsack(void **state)
     uint32_t iss;
     struct sk_tcp *c = sack_conn(r, &iss);
     /* A hole at [0, 100): the first out-of-order segment is reported alone. */
-    peer_data(r, iss, 100, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200});
+    dp_peer_data(r, iss, 100, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200});
     /* A second island: the newest block first. */
-    peer_data(r, iss, 400, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 400, D + 500}, {D + 100, D + 200});
+    dp_peer_data(r, iss, 400, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 400, D + 500}, {D + 100, D + 200});
     /* [200, 300) joins the first island: the merged block is the newest. */
-    peer_data(r, iss, 200, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 300}, {D + 400, D + 500});
+    dp_peer_data(r, iss, 200, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 300}, {D + 400, D + 500});
     /* RFC 2883 §4: [100, 200) again: the duplicate first, then the block that holds it
      * (§4.2 example), then the others. */
-    peer_data(r, iss, 100, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 100, D + 300},
+    dp_peer_data(r, iss, 100, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 100, D + 300},
                    {D + 400, D + 500});
     /* The D-SACK is reported once: the next ACK no longer carries it. After the newest block,
      * the others in the order they were last first (RFC 2018 §4): [100, 300) led the ACK for
      * [200, 300), after [400, 500) had led its own. */
-    peer_data(r, iss, 600, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 600, D + 700}, {D + 100, D + 300},
+    dp_peer_data(r, iss, 600, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 600, D + 700}, {D + 100, D + 300},
                    {D + 400, D + 500});
     /* The hole fills: the cumulative ACK moves to 300, the islands above stay. */
-    peer_data(r, iss, 0, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 300), {D + 600, D + 700}, {D + 400, D + 500});
+    dp_peer_data(r, iss, 0, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 300), {D + 600, D + 700}, {D + 400, D + 500});
     /* RFC 2883 §4.1: a duplicate below the cumulative ACK is reported as D-SACK alone in front
      * of the remaining blocks. */
-    peer_data(r, iss, 0, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 300), {D + 0, D + 100}, {D + 600, D + 700},
+    dp_peer_data(r, iss, 0, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 300), {D + 0, D + 100}, {D + 600, D + 700},
                    {D + 400, D + 500});
     /* Everything in order: no SACK blocks any more. */
-    peer_data(r, iss, 300, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 500), {D + 600, D + 700});
-    peer_data(r, iss, 500, 100);
-    dp_expect_no_sack(r, expect_ack(r, iss, 700));
+    dp_peer_data(r, iss, 300, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 500), {D + 600, D + 700});
+    dp_peer_data(r, iss, 500, 100);
+    fx_expect_no_sack(r, expect_ack(r, iss, 700));
     /* The application reads exactly the stream. */
     uint8_t got[800], want[700];
     assert_int_equal(sk_tcp_recv(c, got, sizeof(got)), 700);
-    dp_fill(want, 0, 700);
+    fx_fill(want, 0, 700);
     assert_memory_equal(got, want, 700);
     raw_free(r);
 }
@@ -86,12 +78,12 @@ static void test_sack_blocks_in_recency_order(void **state)
     struct raw *r = raw_new(NULL);
     uint32_t iss;
     sack_conn(r, &iss);
-    peer_data(r, iss, 500, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 500, D + 600});
-    peer_data(r, iss, 100, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 500, D + 600});
-    peer_data(r, iss, 300, 100);
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 300, D + 400}, {D + 100, D + 200},
+    dp_peer_data(r, iss, 500, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 500, D + 600});
+    dp_peer_data(r, iss, 100, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 100, D + 200}, {D + 500, D + 600});
+    dp_peer_data(r, iss, 300, 100);
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 300, D + 400}, {D + 100, D + 200},
                    {D + 500, D + 600});
     raw_free(r);
 }
@@ -104,8 +96,8 @@ static void test_no_sack_blocks_without_sack_permitted(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, MS(10), NULL, &iss);
     assert_false(info(c).sack_ok);
-    peer_data(r, iss, 100, 100);
-    dp_expect_no_sack(r, expect_ack(r, iss, 0));
+    dp_peer_data(r, iss, 100, 100);
+    fx_expect_no_sack(r, expect_ack(r, iss, 0));
     raw_free(r);
 }
 
@@ -120,16 +112,16 @@ static void test_data_segments_carry_sack_blocks(void **state)
     struct raw *r = raw_new(NULL);
     uint32_t iss;
     struct sk_tcp *c = sack_conn(r, &iss);
-    peer_data(r, iss, 1000, 1000); /* a hole at [0, 1000) */
-    dp_expect_sack(r, expect_ack(r, iss, 0), {D + 1000, D + 2000});
-    assert_int_equal(dp_send(c, 0, 3 * MSS), 3 * MSS);
+    dp_peer_data(r, iss, 1000, 1000); /* a hole at [0, 1000) */
+    fx_expect_sack(r, expect_ack(r, iss, 0), {D + 1000, D + 2000});
+    assert_int_equal(fx_send(c, 0, 3 * MSS), 3 * MSS);
     /* 3 * 1460 bytes as three segments of 1448, each with the block; the 36 left wait for
      * an ACK (RFC 896: one small segment at a time, and data is in flight). */
     uint32_t seq = iss + 1;
     for (int i = 0; i < 3; i++) {
         size_t k = r->cursor;
         raw_expect(r, ACK, seq, D);
-        dp_expect_sack(r, k, {D + 1000, D + 2000});
+        fx_expect_sack(r, k, {D + 1000, D + 2000});
         assert_int_equal(r->out[k].len, MSS - 12);
         seq += MSS - 12;
     }

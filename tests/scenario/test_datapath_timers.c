@@ -5,13 +5,6 @@
 
 #define D (IRS + 1)
 
-static void peer_data(struct raw *r, uint32_t iss, uint32_t off, uint32_t len)
-{
-    uint8_t buf[1500];
-    dp_fill(buf, off, len);
-    raw_send(r, .flags = ACK | PSH, .seq = D + off, .ack = iss + 1, .data = buf, .len = len);
-}
-
 /* Nagle on (the default): "a" leaves at once; "b" waits while "a" is unacknowledged and
  * leaves the moment the ACK arrives. */
 static void test_nagle_holds_second_small_write(void **state)
@@ -21,13 +14,13 @@ static void test_nagle_holds_second_small_write(void **state)
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, MS(100), NULL, &iss);
     assert_int_equal(sk_tcp_send(c, "a", 1), 1);
-    dp_expect_data(r, ACK | PSH, iss + 1, D, 1);
+    fx_expect_data(r, ACK | PSH, iss + 1, D, 1);
     assert_int_equal(sk_tcp_send(c, "b", 1), 1);
     raw_expect_none(r);
     raw_run_for(r, MS(100));
     raw_expect_none(r);
     raw_send(r, .flags = ACK, .seq = D, .ack = iss + 2);
-    const struct raw_out *o = dp_expect_data(r, ACK | PSH, iss + 2, D, 1);
+    const struct raw_out *o = fx_expect_data(r, ACK | PSH, iss + 2, D, 1);
     assert_int_equal(o->time, r->now);
     assert_int_equal(o->data[0], 'b');
     raw_free(r);
@@ -43,8 +36,8 @@ static void test_nodelay_sends_both_at_once(void **state)
     sk_tcp_set_nodelay(c, true);
     assert_int_equal(sk_tcp_send(c, "a", 1), 1);
     assert_int_equal(sk_tcp_send(c, "b", 1), 1);
-    assert_int_equal(dp_expect_data(r, ACK | PSH, iss + 1, D, 1)->time, r->now);
-    assert_int_equal(dp_expect_data(r, ACK | PSH, iss + 2, D, 1)->time, r->now);
+    assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 1, D, 1)->time, r->now);
+    assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 2, D, 1)->time, r->now);
     raw_free(r);
 }
 
@@ -57,10 +50,10 @@ static void test_nodelay_releases_held_data(void **state)
     struct sk_tcp *c = dp_connect(r, MS(100), NULL, &iss);
     sk_tcp_send(c, "a", 1);
     sk_tcp_send(c, "b", 1);
-    dp_expect_data(r, ACK | PSH, iss + 1, D, 1);
+    fx_expect_data(r, ACK | PSH, iss + 1, D, 1);
     raw_expect_none(r);
     sk_tcp_set_nodelay(c, true);
-    dp_expect_data(r, ACK | PSH, iss + 2, D, 1);
+    fx_expect_data(r, ACK | PSH, iss + 2, D, 1);
     raw_free(r);
 }
 
@@ -72,7 +65,7 @@ static void test_delayed_ack_single_segment(void **state)
     uint32_t iss;
     dp_connect(r, MS(10), NULL, &iss);
     sk_time_us t = r->now;
-    peer_data(r, iss, 0, MSS);
+    dp_peer_data(r, iss, 0, MSS);
     raw_expect_none(r);
     raw_run_until(r, t + MS(40) - 1);
     raw_expect_none(r);
@@ -92,7 +85,7 @@ static void test_delayed_ack_timer_configurable(void **state)
     uint32_t iss;
     dp_connect(r, MS(10), NULL, &iss);
     sk_time_us t = r->now;
-    peer_data(r, iss, 0, 500);
+    dp_peer_data(r, iss, 0, 500);
     raw_run_until(r, t + MS(100) - 1);
     raw_expect_none(r);
     raw_run_until(r, t + MS(100));
@@ -108,10 +101,10 @@ static void test_two_full_segments_acked_at_once(void **state)
     struct raw *r = raw_new(NULL);
     uint32_t iss;
     dp_connect(r, MS(10), NULL, &iss);
-    peer_data(r, iss, 0, MSS);
+    dp_peer_data(r, iss, 0, MSS);
     raw_expect_none(r);
     raw_run_for(r, MS(5));
-    peer_data(r, iss, MSS, MSS);
+    dp_peer_data(r, iss, MSS, MSS);
     assert_int_equal(raw_expect(r, ACK, iss + 1, D + 2 * MSS)->time, r->now);
     raw_run_for(r, SEC(1));
     raw_expect_none(r);
@@ -191,10 +184,10 @@ static void test_paws_drops_old_timestamp(void **state)
     (void)state;
     struct raw *r = raw_new(NULL);
     uint32_t iss;
-    struct peer_opts po = {.ts = true, .ts_val = 5000};
+    struct fx_peer po = {.ts = true, .ts_val = 5000};
     struct sk_tcp *c = dp_connect(r, MS(10), &po, &iss);
     uint8_t buf[200];
-    dp_fill(buf, 0, 200);
+    fx_fill(buf, 0, 200);
     raw_send(r, .flags = ACK | PSH, .seq = D, .ack = iss + 1, .data = buf, .len = 100,
              .opts = SK_OPT_TIMESTAMP, .ts_val = 5010, .ts_ecr = 0);
     raw_run_for(r, MS(40));

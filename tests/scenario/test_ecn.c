@@ -83,9 +83,9 @@ static void expect_first_data_ecn_(const char *f, int l, struct raw *r, struct s
                                    uint32_t iss, uint8_t field)
 {
     uint8_t buf[100];
-    dp_fill(buf, 0, sizeof(buf));
+    fx_fill(buf, 0, sizeof(buf));
     assert_int_equal(sk_tcp_send(c, buf, sizeof(buf)), 100);
-    const struct raw_out *o = dp_expect_data_(f, l, r, ACK | PSH, iss + 1, D, 100);
+    const struct raw_out *o = fx_expect_data_(f, l, r, ACK | PSH, iss + 1, D, 100);
     if (ECN_FIELD(o) != field) {
         print_error("data segment: expected ECN field %u, got %u (tos 0x%02x)\n", field,
                     ECN_FIELD(o), o->tos);
@@ -100,7 +100,7 @@ static void peer_data(struct raw *r, uint32_t iss_ack, uint32_t off, uint32_t le
                       uint8_t tos)
 {
     uint8_t buf[MSS];
-    dp_fill(buf, off, len);
+    fx_fill(buf, off, len);
     raw_send(r, .flags = flags, .seq = D + off, .ack = iss_ack, .data = buf, .len = len,
              .tos = tos);
 }
@@ -274,9 +274,9 @@ static void test_ect0_on_new_data_only(void **state)
     uint32_t iss;
     struct sk_tcp *c = ecn_connect(r, ECE | CWR, ECE, &iss);
     /* Two full segments of new data: both ECT(0). */
-    assert_int_equal(dp_send(c, 0, 2 * MSS), 2 * MSS);
-    assert_int_equal(ECN_FIELD(dp_expect_data(r, ACK, iss + 1, D, MSS)), SK_IP_ECT0);
-    assert_int_equal(ECN_FIELD(dp_expect_data(r, ACK | PSH, iss + 1 + MSS, D, MSS)), SK_IP_ECT0);
+    assert_int_equal(fx_send(c, 0, 2 * MSS), 2 * MSS);
+    assert_int_equal(ECN_FIELD(fx_expect_data(r, ACK, iss + 1, D, MSS)), SK_IP_ECT0);
+    assert_int_equal(ECN_FIELD(fx_expect_data(r, ACK | PSH, iss + 1 + MSS, D, MSS)), SK_IP_ECT0);
     raw_run_for(r, MS(10));
     raw_send(r, .flags = ACK, .seq = D, .ack = iss + 1 + 2 * MSS);
     /* The peer's data is acknowledged 40 ms later by a pure ACK: not ECT. */
@@ -285,10 +285,10 @@ static void test_ect0_on_new_data_only(void **state)
     assert_int_equal(ECN_FIELD(raw_expect(r, ACK, iss + 1 + 2 * MSS, D + 100)), NOT_ECT);
     /* One more segment, unacknowledged: ECT(0); its retransmission at the RTO is not. */
     uint32_t seq = iss + 1 + 2 * MSS;
-    assert_int_equal(dp_send(c, 2 * MSS, 500), 500);
-    assert_int_equal(ECN_FIELD(dp_expect_data(r, ACK | PSH, seq, D + 100, 500)), SK_IP_ECT0);
+    assert_int_equal(fx_send(c, 2 * MSS, 500), 500);
+    assert_int_equal(ECN_FIELD(fx_expect_data(r, ACK | PSH, seq, D + 100, 500)), SK_IP_ECT0);
     raw_run_for(r, SEC(2));
-    const struct raw_out *o = dp_expect_data(r, ACK | PSH, seq, D + 100, 500);
+    const struct raw_out *o = fx_expect_data(r, ACK | PSH, seq, D + 100, 500);
     assert_int_equal(ECN_FIELD(o), NOT_ECT);
     raw_free(r);
 }
@@ -300,9 +300,9 @@ static void test_no_ect_without_ecn(void **state)
     struct raw *r = ecn_raw(1);
     uint32_t iss;
     struct sk_tcp *c = ecn_connect(r, ECE | CWR, 0, &iss);
-    assert_int_equal(dp_send(c, 0, 2 * MSS), 2 * MSS);
-    assert_int_equal(ECN_FIELD(dp_expect_data(r, ACK, iss + 1, D, MSS)), NOT_ECT);
-    assert_int_equal(ECN_FIELD(dp_expect_data(r, ACK | PSH, iss + 1 + MSS, D, MSS)), NOT_ECT);
+    assert_int_equal(fx_send(c, 0, 2 * MSS), 2 * MSS);
+    assert_int_equal(ECN_FIELD(fx_expect_data(r, ACK, iss + 1, D, MSS)), NOT_ECT);
+    assert_int_equal(ECN_FIELD(fx_expect_data(r, ACK | PSH, iss + 1 + MSS, D, MSS)), NOT_ECT);
     /* A CE mark (a broken router) is not echoed, an ECE is no congestion signal: no
      * reduction, which would have put both at 0.7 * IW (RFC 9438 §4.6); ssthresh is still
      * the "arbitrarily high" one of RFC 5681 §3.1 and cwnd at least the initial window. */
@@ -338,7 +338,7 @@ static void test_ce_echoed_with_ece_until_cwr(void **state)
     /* Our own data segment acknowledges too: ECE on it, and it is ECT(0). */
     uint8_t buf[10] = {0};
     assert_int_equal(sk_tcp_send(c, buf, sizeof(buf)), 10);
-    o = dp_expect_data(r, ACK | PSH | ECE, iss + 1, D + 200, 10);
+    o = fx_expect_data(r, ACK | PSH | ECE, iss + 1, D + 200, 10);
     assert_int_equal(ECN_FIELD(o), SK_IP_ECT0);
     /* The peer's CWR: ECE stops with the ACK for that very segment. */
     raw_run_for(r, MS(10));
@@ -373,11 +373,11 @@ static void test_ce_on_cwr_segment_keeps_echo(void **state)
 /* Sender side: n full segments of new data in flight, each ECT(0). */
 static void send_segments(struct raw *r, struct sk_tcp *c, uint32_t iss, size_t off, size_t n)
 {
-    assert_int_equal(dp_send(c, off, n * MSS), n * MSS);
+    assert_int_equal(fx_send(c, off, n * MSS), n * MSS);
     for (size_t i = 0; i < n; i++) {
         uint8_t fl = i + 1 == n ? ACK | PSH : ACK;
         const struct raw_out *o =
-            dp_expect_data(r, fl, iss + 1 + (uint32_t)(off + i * MSS), D, MSS);
+            fx_expect_data(r, fl, iss + 1 + (uint32_t)(off + i * MSS), D, MSS);
         assert_int_equal(ECN_FIELD(o), SK_IP_ECT0);
         assert_int_equal(o->flags & (CWR | ECE), 0);
     }
@@ -443,10 +443,10 @@ static void test_new_data_after_ece_carries_cwr(void **state)
     raw_run_for(r, MS(10));
     raw_send(r, .flags = ACK | ECE, .seq = D, .ack = iss + 1 + MSS);
     raw_expect_none(r); /* CWR waits for new data: no pure ACK carries it */
-    assert_int_equal(dp_send(c, MSS, 2 * MSS), 2 * MSS);
-    const struct raw_out *o = dp_expect_data(r, ACK | CWR, iss + 1 + MSS, D, MSS);
+    assert_int_equal(fx_send(c, MSS, 2 * MSS), 2 * MSS);
+    const struct raw_out *o = fx_expect_data(r, ACK | CWR, iss + 1 + MSS, D, MSS);
     assert_int_equal(ECN_FIELD(o), SK_IP_ECT0);
-    o = dp_expect_data(r, ACK | PSH, iss + 1 + 2 * MSS, D, MSS);
+    o = fx_expect_data(r, ACK | PSH, iss + 1 + 2 * MSS, D, MSS);
     assert_int_equal(ECN_FIELD(o), SK_IP_ECT0);
     raw_free(r);
 }
@@ -469,8 +469,8 @@ static void test_ece_reduces_once_per_window(void **state)
     raw_send(r, .flags = ACK | ECE, .seq = D, .ack = iss + 1 + 3 * MSS);
     assert_int_equal(info(c).ssthresh, ss1);
     /* New data: CWR on it. The peer sees CWR, then a new CE on it: ECE on its ACK. */
-    assert_int_equal(dp_send(c, 4 * MSS, MSS), MSS);
-    dp_expect_data(r, ACK | PSH | CWR, iss + 1 + 4 * MSS, D, MSS);
+    assert_int_equal(fx_send(c, 4 * MSS, MSS), MSS);
+    fx_expect_data(r, ACK | PSH | CWR, iss + 1 + 4 * MSS, D, MSS);
     raw_run_for(r, MS(10));
     raw_send(r, .flags = ACK, .seq = D, .ack = iss + 1 + 4 * MSS);
     assert_int_equal(info(c).ssthresh, ss1);
@@ -520,7 +520,7 @@ static void test_loss_in_same_window_as_ece_does_not_reduce_again(void **state)
     assert_int_equal(info(c).ssthresh, ss1);
     for (int i = 0; i < 3; i++)
         raw_send(r, .flags = ACK | ECE, .seq = D, .ack = iss + 1 + MSS);
-    const struct raw_out *o = dp_expect_data(r, ACK, iss + 1 + MSS, D, MSS);
+    const struct raw_out *o = fx_expect_data(r, ACK, iss + 1 + MSS, D, MSS);
     assert_int_equal(ECN_FIELD(o), NOT_ECT);
     assert_int_equal(info(c).ssthresh, ss1);
     raw_free(r);

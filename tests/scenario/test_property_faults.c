@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "synack/synack.h"
+#include "fixture.h"
 
 #define ADDR_A 0x0a000001u
 #define ADDR_B 0x0a000002u
@@ -253,25 +254,9 @@ static void print_event(void *ctx, int side, const struct sk_trace_event *ev)
     }
 }
 
-/* Every byte the stacks allocate goes through this counter (sk_config.alloc), so the memory
- * bound is judged from outside the stack's own accounting and limits. */
-struct counting {
-    size_t live;
-};
-
-static void *count_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    struct counting *m = ctx;
-    if (new_size == 0) {
-        free(ptr);
-        m->live -= old_size;
-        return NULL;
-    }
-    void *p = realloc(ptr, new_size);
-    if (p)
-        m->live = m->live - old_size + new_size;
-    return p;
-}
+/* Every byte the stacks allocate goes through the fixture's counting allocator
+ * (sk_config.alloc), so the memory bound is judged from outside the stack's own accounting and
+ * limits. */
 
 /* What a side may hold beyond what it held once created: per connection (a listener, a
  * child and a TIME-WAIT at most) a send and a receive buffer as configured, the receive ring's
@@ -285,7 +270,7 @@ static size_t memory_bound(const struct sk_config *c)
 /* Runs one schedule; returns NULL on success or a description of what went wrong. */
 static const char *run_one(uint64_t seed, const struct schedule *s)
 {
-    struct counting mem[2] = {{0}, {0}};
+    struct fx_mem mem[2] = {{0}, {0}};
     size_t base[2];
     static char why[256];
     struct sk_config ca, cb;
@@ -312,8 +297,7 @@ static const char *run_one(uint64_t seed, const struct schedule *s)
         if (s->rto_max_us)
             cs[i]->rto_max_us = s->rto_max_us;
         cs[i]->max_buffer_bytes = 1u << 20;
-        cs[i]->alloc = count_alloc;
-        cs[i]->alloc_ctx = &mem[i];
+        fx_mem_use(cs[i], &mem[i]);
     }
     struct sk_sim sim;
     if (sk_sim_init(&sim, &ca, &cb, seed, 0) != 0)

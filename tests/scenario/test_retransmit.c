@@ -3,7 +3,7 @@
  * SYN and SYN,ACK retransmission with exponential backoff and their retry limits, a lost
  * SYN,ACK, a lost FIN, lost data, the data retry limit and the user timeout. Every
  * retransmission is asserted at its exact virtual time. */
-#include "harness.h"
+#include "fixture.h"
 
 static sk_time_us error_time(struct recorder *rec, uint64_t id)
 {
@@ -130,9 +130,9 @@ static void test_lost_fin_is_retransmitted(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.opt_sack = false;
-    struct pair *p = pair_new(&cfg, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(&(struct fx_pair_opts){.ca = &cfg});
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     pair_drop(p, SIDE_A, FIN, FIN, 1);
     uint32_t a = info(ca).iss, b = info(cb).iss;
     assert_int_equal(info(ca).rto_us, SEC(1));
@@ -158,9 +158,9 @@ static void test_lost_data_is_retransmitted_after_rto(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.opt_sack = false;
-    struct pair *p = pair_new(&cfg, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(&(struct fx_pair_opts){.ca = &cfg});
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     pair_drop(p, SIDE_A, PSH, PSH, 1);
     uint32_t a = info(ca).iss, b = info(cb).iss;
     uint8_t msg[100];

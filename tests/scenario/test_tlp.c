@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "fixture.h"
 
 enum { MSS_A = 1448, N = 3 * MSS_A };
 
@@ -21,9 +21,9 @@ enum { MSS_A = 1448, N = 3 * MSS_A };
 static void test_lost_tail_is_probed_before_the_rto(void **state)
 {
     (void)state;
-    struct pair *p = pair_new(NULL, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(NULL);
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     sk_tcp_set_nodelay(ca, true);
     pair_drop(p, SIDE_A, PSH, PSH, 1); /* the flight's last segment carries PSH */
     uint32_t a = info(ca).iss, b = info(cb).iss;
@@ -66,9 +66,9 @@ static void test_no_probe_without_sack(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.opt_sack = false;
-    struct pair *p = pair_new(&cfg, NULL);
-    struct sk_tcp *l, *ca, *cb;
-    pair_establish(p, 80, &ca, &l, &cb);
+    struct fx_pair f = fx_pair_open(&(struct fx_pair_opts){.ca = &cfg});
+    struct pair *p = f.p;
+    struct sk_tcp *ca = f.ca, *cb = f.cb;
     sk_tcp_set_nodelay(ca, true);
     pair_drop(p, SIDE_A, PSH, PSH, 1);
     uint32_t a = info(ca).iss, b = info(cb).iss;

@@ -42,15 +42,6 @@ static uint64_t backoff_budget(uint64_t rto, uint64_t rto_max, unsigned retries)
     return sum;
 }
 
-/* Everything the stack sent since the last look: marks it consumed, returns how many. */
-static size_t take_out(struct raw *r, size_t *first)
-{
-    *first = r->cursor;
-    size_t n = r->nout - r->cursor;
-    r->cursor = r->nout;
-    return n;
-}
-
 /* ---------------- SACK reneging ---------------- */
 
 static void test_sack_renege_repaired_after_rto(void **state)
@@ -58,30 +49,30 @@ static void test_sack_renege_repaired_after_rto(void **state)
     (void)state;
     struct raw *r = raw_new(NULL);
     uint32_t iss;
-    struct sk_tcp *c = dp_connect(r, RTT, &(struct peer_opts){.sack = true}, &iss);
+    struct sk_tcp *c = dp_connect(r, RTT, &(struct fx_peer){.sack = true}, &iss);
     const uint32_t s0 = iss + 1, end = s0 + 4 * MSS;
-    assert_int_equal(dp_send(c, 0, 4 * MSS), 4 * MSS);
+    assert_int_equal(fx_send(c, 0, 4 * MSS), 4 * MSS);
     for (uint32_t i = 0; i < 4; i++)
-        dp_expect_data(r, ACK | (i == 3 ? PSH : 0), s0 + i * MSS, IRS + 1, MSS);
+        fx_expect_data(r, ACK | (i == 3 ? PSH : 0), s0 + i * MSS, IRS + 1, MSS);
     raw_run_for(r, RTT);
     /* The peer holds segments 2..4 (SACKed) but not the first. */
     dp_sack(r, s0, (const uint32_t[][2]){{s0 + MSS, end}}, 1);
     dp_sack(r, s0, (const uint32_t[][2]){{s0 + MSS, end}}, 1);
     dp_sack(r, s0, (const uint32_t[][2]){{s0 + MSS, end}}, 1);
     size_t first;
-    take_out(r, &first);
+    fx_take(r, &first);
     /* Whatever the sender repaired of the first segment, the peer now acknowledges just that
      * one and reneges: segments 2..4 are gone from its queue (no SACK block any more). */
     raw_run_for(r, RTT);
     dp_sack(r, s0 + MSS, NULL, 0);
-    take_out(r, &first);
+    fx_take(r, &first);
     /* The peer acknowledges in order whatever reaches it from here on, without SACK. */
     uint32_t rcv_nxt = s0 + MSS;
     sk_time_us renege_at = r->now, resent_at = SK_TIME_NEVER;
     const sk_time_us limit = r->now + SEC(300);
     while (rcv_nxt != end && r->now < limit) {
         raw_run_for(r, MS(10));
-        size_t n = take_out(r, &first);
+        size_t n = fx_take(r, &first);
         for (size_t i = first; i < first + n; i++) {
             const struct raw_out *o = &r->out[i];
             if (o->len && o->seq == s0 + MSS && resent_at == SK_TIME_NEVER)
@@ -114,9 +105,9 @@ static struct sk_tcp *zero_window_conn(struct raw *r, uint32_t *acked)
 {
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
-    assert_int_equal(dp_send(c, 0, 20000), 20000);
+    assert_int_equal(fx_send(c, 0, 20000), 20000);
     raw_run_for(r, RTT);
-    size_t first, n = take_out(r, &first);
+    size_t first, n = fx_take(r, &first);
     uint32_t top = iss + 1;
     for (size_t i = first; i < first + n; i++)
         if (sq_gt(r->out[i].seq + r->out[i].len, top))
@@ -217,7 +208,7 @@ static void test_zero_window_peer_answering_probes_stays_an_hour(void **state)
     unsigned probes = 0;
     while (r->now < t0 + SEC(3600) && sk_tcp_error(c) == 0) {
         raw_run_for(r, MS(100));
-        size_t first, n = take_out(r, &first);
+        size_t first, n = fx_take(r, &first);
         probes += (unsigned)n;
         if (n) /* alive, but still no room: RFC 9293 §3.8.6.1 says keep probing */
             raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = acked, .zero_wnd = true);
@@ -276,18 +267,18 @@ static void test_peer_tsval_jumps_past_2_31_after_idle(void **state)
     struct raw *r = raw_new(NULL);
     uint32_t iss;
     const uint32_t tsv = 1000;
-    struct sk_tcp *c = dp_connect(r, RTT, &(struct peer_opts){.ts = true, .ts_val = tsv}, &iss);
+    struct sk_tcp *c = dp_connect(r, RTT, &(struct fx_peer){.ts = true, .ts_val = tsv}, &iss);
     uint8_t data[100];
     memset(data, 'x', sizeof(data));
     uint8_t o[40];
-    size_t n = dp_opts(o, true, tsv + 10, 0, NULL, 0);
+    size_t n = fx_opts(o, true, tsv + 10, 0, NULL, 0);
     raw_send(r, .flags = ACK | PSH, .seq = IRS + 1, .ack = iss + 1, .data = data, .len = 100,
              .raw_opts = o, .raw_opts_len = n);
     assert_int_equal(sk_tcp_readable(c), 100);
     raw_run_for(r, 25 * DAY);
     /* RFC 7323 §5.5: after more than 24 days idle TS.Recent is invalid; the peer's clock
      * moved by 2^31 + 5000 ticks, which PAWS alone would read as "older". */
-    n = dp_opts(o, true, tsv + 10 + 0x80000000u + 5000u, 0, NULL, 0);
+    n = fx_opts(o, true, tsv + 10 + 0x80000000u + 5000u, 0, NULL, 0);
     raw_send(r, .flags = ACK | PSH, .seq = IRS + 101, .ack = iss + 1, .data = data, .len = 100,
              .raw_opts = o, .raw_opts_len = n);
     fprintf(stderr, "TSval jump after 25 days: readable %zu, paws drops %llu\n",
