@@ -176,6 +176,9 @@ struct sk_tcp {
     uint8_t sack_hist_n;
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
+    /* RFC 5961 §7 (sk_config.invalid_ack_ratelimit_us): no ACK for an unacceptable segment
+     * before this time (0 at first: nothing sent yet). */
+    sk_time_us invalid_ack_next;
 
     /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap. */
     sk_time_us timer[SK_TIMER_COUNT];
@@ -243,6 +246,11 @@ struct sk_stack {
     uint32_t depth;                    /* entry-point nesting (callbacks may re-enter) */
 
     struct sk_stack_counters ctr;
+
+    /* RFC 5961 §7 (sk_config.challenge_ack_limit): challenge ACKs left in the interval that
+     * ends at challenge_end; the budget is drawn afresh at random for each interval. */
+    sk_time_us challenge_end;
+    uint32_t challenge_left;
 
     /* Scratch for building one outgoing frame: link header, IPv4 header, transport. */
     uint8_t *tx;

@@ -60,6 +60,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->sack_ranges_max = 32;  /* SK_SB_MAX */
     cfg->ooo_ranges_max = 16;   /* SK_OOO_MAX */
     cfg->ack_at_window_edge = true;
+    cfg->challenge_ack_limit = 1000;       /* Linux 4.7 to 5.19 */
+    cfg->invalid_ack_ratelimit_us = 500000; /* Linux's tcp_invalid_ratelimit */
     cfg->arp_timeout_us = 60000000;
     cfg->arp_retry_us = 1000000;
     cfg->arp_retries = 3;
@@ -449,7 +451,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "icmp_out", "udp_in", "udp_out",
         "port_picks", "port_probes", "port_exhausted", "port_lookups",
         "ip_reasm_evicted", "ip_frag_too_many", "icmp_pmtu_floored", "tcp_mss_floored",
-        "arp_cache_evicted", "ip_reasm_bytes"};
+        "arp_cache_evicted", "ip_reasm_bytes",
+        "tcp_challenge_acks_limited", "tcp_invalid_acks", "tcp_invalid_acks_limited"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_sack_sb_full, c->tcp_dupack_limited,
@@ -463,7 +466,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out,
         c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups,
         c->ip_reasm_evicted, c->ip_frag_too_many, c->icmp_pmtu_floored, c->tcp_mss_floored,
-        c->arp_cache_evicted, c->ip_reasm_bytes};
+        c->arp_cache_evicted, c->ip_reasm_bytes,
+        c->tcp_challenge_acks_limited, c->tcp_invalid_acks, c->tcp_invalid_acks_limited};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

@@ -182,6 +182,21 @@ struct sk_config {
      * default; false is the RFC's strict test. */
     bool ack_at_window_edge;
 
+    /* Blind injection (RFC 5961 §7, docs/security.md). challenge_ack_limit: challenge ACKs the
+     * stack sends in one second, all connections together (default 1000; 0: no per-stack
+     * limit). The budget of each second is drawn at random from [ceil(L/2), ceil(L/2) + L - 1]
+     * for L = challenge_ack_limit, as Linux does since CVE-2016-5696: a fixed, shared budget
+     * let an off-path attacker count the challenge ACKs his own connection got and learn
+     * whether his guesses at another connection's sequence numbers were in its window.
+     * invalid_ack_ratelimit_us: on one connection, at most one ACK per interval (default
+     * 500 ms, Linux's tcp_invalid_ratelimit; 0: no limit) in answer to unacceptable segments
+     * without data (out of window, PAWS) and as challenge ACKs, so that two ends that disagree
+     * (or an attacker) cannot start an ACK storm. Segments carrying data are answered each
+     * time: they cannot be part of an ACK loop, and their ACK (D-SACK) is what their sender
+     * needs. Both limits are counted (tcp_challenge_acks_limited, tcp_invalid_acks_limited). */
+    uint32_t challenge_ack_limit;
+    uint32_t invalid_ack_ratelimit_us;
+
     /* Keep-alives (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): off unless `keepalive` is set here or
      * per connection. After keepalive_idle_us without a segment from the peer (default 2 h),
      * a probe every keepalive_intvl_us (75 s); keepalive_cnt (9) unanswered probes end the
@@ -303,6 +318,11 @@ struct sk_stack_counters {
     uint64_t tcp_sack_reneging;   /* a receiver took back data it had SACKed (RFC 2018 §8) */
     uint64_t tcp_probe_timeouts;  /* connections ended by unanswered zero-window probes */
     uint64_t tcp_lost_retransmits; /* retransmissions found lost again, sent once more */
+    /* RFC 5961 §7 (sk_config.challenge_ack_limit, invalid_ack_ratelimit_us): challenge ACKs
+     * not sent because the stack's budget for this second was spent; ACKs for unacceptable
+     * segments sent (challenge ACKs not included) and those not sent (challenge ACKs included)
+     * because the connection's interval had not passed. */
+    uint64_t tcp_challenge_acks_limited, tcp_invalid_acks, tcp_invalid_acks_limited;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
      * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the

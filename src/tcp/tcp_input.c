@@ -17,6 +17,7 @@ struct seg {
     uint32_t len;       /* payload bytes */
     bool syn, fin;
     bool ce;            /* the IP header carried Congestion Experienced (RFC 3168 §5) */
+    bool text_blocked;  /* at RCV.NXT in a zero window: its ACK counts, its text finds no room */
     const uint8_t *frame;
     size_t frame_len;
 };
@@ -25,14 +26,6 @@ static void drop(struct sk_stack *st, struct sk_tcp *c, const struct seg *s,
                  enum sk_drop_reason r)
 {
     sk_drop(st, r, c, s->frame, s->frame_len);
-}
-
-static void challenge_ack(struct sk_tcp *c)
-{
-    /* RFC 5961 §3.2, §4.2, §5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
-    c->st->ctr.tcp_challenge_acks++;
-    /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
-    sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
 }
 
 /* RFC 3168 §6.1.1: a SYN carrying both ECE and CWR asks for ECN; we agree unless ECN is off
@@ -371,73 +364,118 @@ static void accept_fin(struct sk_tcp *c)
     }
 }
 
-/* ---- §3.10.7.4: SYN-RECEIVED and the synchronized states ---- */
-static void sync_input(struct sk_tcp *c, struct seg *s)
+/* ---- §3.10.7.4: SYN-RECEIVED and the synchronized states, one function per step ----
+ *
+ * Each step returns false when it is done with the segment (dropped, answered, or the
+ * connection ended); sync_input below calls them in the RFC's order. */
+
+/* RCV.WND: the window offered, or the free buffer if that is larger (a 16-bit field without
+ * scaling cannot offer all of a buffer over 64 KiB, but the room is there). */
+static uint32_t rcv_wnd(const struct sk_tcp *c)
 {
-    struct sk_stack *st = c->st;
-    const struct sk_tcp_hdr *h = s->h;
-    uint32_t seg_len = s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
-    /* RCV.WND: the window offered, or the free buffer if that is larger (a 16-bit field
-     * without scaling cannot offer all of a buffer over 64 KiB, but the room is there). */
     uint32_t used = c->rcv.buf ? c->rcv.len : 0;
     uint32_t space = c->rcvbuf_size > used ? c->rcvbuf_size - used : 0;
     uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-    wnd = max_u32(wnd, space);
-    bool rst = (h->flags & SK_TCP_RST) != 0;
+    return max_u32(wnd, space);
+}
 
-    /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
-     * there) the peer's SYN,ACK repeats the SYN we already hold (SEG.SEQ = IRS); only its ACK
-     * is new. Take the old SYN off it. */
-    if (!(c->flags & TF_PASSIVE) && !(c->flags & TF_SYN_ACKED) && s->syn && !rst &&
-        (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
-        s->syn = false;
-        s->seq++;
-        seg_len--;
+/* SEG.LEN: the payload and the SYN and FIN, which count in sequence space. */
+static uint32_t seg_len(const struct seg *s)
+{
+    return s->len + (s->syn ? 1 : 0) + (s->fin ? 1 : 0);
+}
+
+/* RFC 5961 §7 on one connection (sk_config.invalid_ack_ratelimit_us, Linux's
+ * tcp_invalid_ratelimit): at most one ACK per interval in answer to unacceptable segments. */
+static bool invalid_ack_allowed(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    if (st->cfg.invalid_ack_ratelimit_us == 0)
+        return true;
+    if (st->now < c->invalid_ack_next) {
+        st->ctr.tcp_invalid_acks_limited++;
+        return false;
     }
+    c->invalid_ack_next = st->now + st->cfg.invalid_ack_ratelimit_us;
+    return true;
+}
 
-    /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate, unless
-     * TS.Recent itself is stale (§5.5). */
-    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
-        ts_recent_valid(c) && seq_lt(h->opts.ts_val, c->ts_recent)) {
-        drop(st, c, s, SK_DROP_TCP_PAWS);
-        sk_tcp_send_ack(c);
+/* RFC 9293 §3.10.7.4 first check (and RFC 7323 §5.3 R1): an unacceptable segment is answered
+ * with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Without data or FIN it may be one side of an ACK
+ * loop, so the connection's limit applies; with data it cannot (Linux exempts it too), and
+ * its sender needs the answer (a D-SACK for a retransmission that was not needed). */
+static void invalid_ack(struct sk_tcp *c, const struct seg *s)
+{
+    if (s->len == 0 && !s->fin && !invalid_ack_allowed(c))
+        return;
+    c->st->ctr.tcp_invalid_acks++;
+    sk_tcp_send_ack(c);
+}
+
+/* RFC 5961 §7 for the whole stack (sk_config.challenge_ack_limit): may one more challenge
+ * ACK go in this second? Each second's budget L/2 + random(L) is drawn when the second
+ * starts, as Linux does since CVE-2016-5696: with a fixed budget shared by all connections,
+ * an off-path attacker counted the challenge ACKs his own connection got for a burst of
+ * RSTs and learnt whether his guesses at someone else's connection had spent some. */
+static bool challenge_budget(struct sk_stack *st)
+{
+    uint32_t limit = st->cfg.challenge_ack_limit;
+    if (limit == 0)
+        return true;
+    if (st->now >= st->challenge_end) {
+        uint64_t budget = (uint64_t)limit / 2 + limit % 2 + sk_random(st) % limit;
+        st->challenge_end = st->now + 1000000;
+        st->challenge_left = budget > UINT32_MAX ? UINT32_MAX : (uint32_t)budget;
+    }
+    if (st->challenge_left == 0)
+        return false;
+    st->challenge_left--;
+    return true;
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the connection's
+ * limit first (as Linux: a challenge ACK is an answer to an unacceptable segment too), then
+ * the stack's (§7). */
+static void challenge_ack(struct sk_tcp *c)
+{
+    struct sk_stack *st = c->st;
+    if (!invalid_ack_allowed(c))
+        return;
+    if (!challenge_budget(st)) {
+        st->ctr.tcp_challenge_acks_limited++;
         return;
     }
+    st->ctr.tcp_challenge_acks++;
+    /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
+    sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
+}
 
-    /* First: the sequence number. A zero window still lets ACK and RST through when
-     * SEG.SEQ = RCV.NXT (RFC 9293 §3.10.7.4, "special allowance"). */
-    bool text_blocked = false;
-    /* A segment from one byte before RCV.NXT without data is taken for its ACK (acceptable())
-     * but still answered with our window, as RFC 9293 answers an unacceptable one: it is also
-     * how Linux probes a zero window. Not when it acknowledges new data: that is the ACK of a
-     * peer we are probing, and answering it would only start an exchange of ACKs. */
-    if (seg_len == 0 && !rst && s->seq == c->rcv_nxt - 1 && !seq_gt(h->ack, c->snd_una))
-        c->flags |= TF_ACK_NOW;
-    if (!acceptable(c, s->seq, seg_len, wnd, rst)) {
-        if (wnd == 0 && s->seq == c->rcv_nxt) {
-            text_blocked = true;
-        } else {
-            drop(st, c, s, SK_DROP_TCP_SEQ);
-            if (rst)
-                return;
-            if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_SYN_ACKED)) {
-                /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It spends a
-                 * retry: restarting the timer for free on each such segment let anyone who
-                 * sends them hold the half-open TCB for ever. */
-                sk_tcp_resend_synack(c);
-                return;
-            }
-            /* RFC 2883: tell the sender this data arrived twice. */
-            if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
-                report_dsack(c, s->seq, s->seq + s->len);
-            if (s->syn) /* a plain ACK, like the challenge ACK an in-window SYN gets */
-                sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
-            else
-                sk_tcp_send_ack(c);
-            return;
-        }
+/* The first check's answer to a segment that is not acceptable. */
+static void unacceptable(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    drop(st, c, s, SK_DROP_TCP_SEQ);
+    /* RFC 5961 §3.2: a RST outside the window is dropped without a word. */
+    if (s->h->flags & SK_TCP_RST)
+        return;
+    if (c->state == SK_TCP_SYN_RECEIVED && !(c->flags & TF_SYN_ACKED)) {
+        /* Our acknowledgment in SYN-RECEIVED is the SYN,ACK itself. It spends a retry:
+         * restarting the timer for free on each such segment let anyone who sends them hold
+         * the half-open TCB for ever. */
+        sk_tcp_resend_synack(c);
+        return;
     }
-    /* Trim what lies before RCV.NXT (a SYN there is an old one) and beyond the window. */
+    /* RFC 2883: tell the sender this data arrived twice. */
+    if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
+        report_dsack(c, s->seq, s->seq + s->len);
+    invalid_ack(c, s);
+}
+
+/* The first check's trimming: what lies before RCV.NXT (a SYN there, in SYN-RECEIVED, is an
+ * old one) and beyond the window goes, so the rest is "the idealized segment that begins at
+ * RCV.NXT and does not exceed the window". */
+static void trim_to_window(struct sk_tcp *c, struct seg *s, uint32_t wnd)
+{
     if (seq_lt(s->seq, c->rcv_nxt)) {
         if (s->syn) {
             s->syn = false;
@@ -454,119 +492,238 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         uint32_t keep = seq_gt(c->rcv_nxt + wnd, s->seq) ? c->rcv_nxt + wnd - s->seq : 0;
         s->len = keep;
         s->fin = false;
-        sk_drop(st, SK_DROP_TCP_RCV_WINDOW, c, NULL, 0);
+        sk_drop(c->st, SK_DROP_TCP_RCV_WINDOW, c, NULL, 0);
         /* RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.17: answer with our window, which is also how
          * a zero-window probe learns that the window is still shut. */
         c->flags |= TF_ACK_NOW;
     }
+}
 
-    /* Second: RST (RFC 5961 §3.2: only an exact RCV.NXT resets; else a challenge ACK). */
-    if (rst) {
-        if (s->seq != c->rcv_nxt) {
-            drop(st, c, s, SK_DROP_TCP_RST_INVALID);
-            challenge_ack(c);
-            return;
-        }
-        switch (c->state) {
-        case SK_TCP_SYN_RECEIVED:
-            /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. */
-            sk_tcp_terminate(c, (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
-            break;
-        case SK_TCP_ESTABLISHED:
-        case SK_TCP_FIN_WAIT_1:
-        case SK_TCP_FIN_WAIT_2:
-        case SK_TCP_CLOSE_WAIT:
-            sk_tcp_terminate(c, -ECONNRESET);
-            break;
-        default: /* CLOSING, LAST-ACK */
-            sk_tcp_terminate(c, 0);
-            break;
-        }
-        return;
+/* First: the sequence number (RFC 9293 §3.10.7.4, RFC 7323 §5.3 PAWS). An acceptable segment
+ * is trimmed to the window, except a RST or a SYN of a synchronized state: RFC 5961 judges
+ * those on their own SEG.SEQ (second and fourth checks), and neither gets past those. */
+static bool check_sequence_number(struct sk_tcp *c, struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    const struct sk_tcp_hdr *h = s->h;
+    bool rst = (h->flags & SK_TCP_RST) != 0;
+
+    /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
+     * there) the peer's SYN,ACK repeats the SYN we already hold (SEG.SEQ = IRS); only its ACK
+     * is new. Take the old SYN off it. */
+    if (!(c->flags & TF_PASSIVE) && !(c->flags & TF_SYN_ACKED) && s->syn && !rst &&
+        (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
+        s->syn = false;
+        s->seq++;
     }
 
-    /* Fourth: SYN. RFC 5961 §4.2: challenge ACK in synchronized states. */
-    if (s->syn) {
-        if (c->state == SK_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE)) {
-            drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
-            sk_tcp_terminate(c, 0); /* RFC 9293: return to LISTEN */
-            return;
+    /* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
+     * sequence number" (fourth check); neither its number nor its timestamp is judged here,
+     * and nothing of it is trimmed into data. */
+    if (s->syn && !rst && c->state != SK_TCP_SYN_RECEIVED)
+        return true;
+
+    /* RFC 7323 §5.3 PAWS: a timestamp older than TS.Recent marks an old duplicate, unless
+     * TS.Recent itself is stale (§5.5). */
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
+        ts_recent_valid(c) && seq_lt(h->opts.ts_val, c->ts_recent)) {
+        drop(st, c, s, SK_DROP_TCP_PAWS);
+        invalid_ack(c, s);
+        return false;
+    }
+
+    /* A zero window still lets ACK and RST through when SEG.SEQ = RCV.NXT ("special
+     * allowance"). A segment from one byte before RCV.NXT without data is taken for its ACK
+     * (acceptable()) but still answered with our window, as RFC 9293 answers an unacceptable
+     * one: it is also how Linux probes a zero window. Not when it acknowledges new data: that
+     * is the ACK of a peer we are probing, and answering it would only start an exchange of
+     * ACKs. */
+    uint32_t wnd = rcv_wnd(c);
+    if (seg_len(s) == 0 && !rst && s->seq == c->rcv_nxt - 1 && !seq_gt(h->ack, c->snd_una))
+        c->flags |= TF_ACK_NOW;
+    if (!acceptable(c, s->seq, seg_len(s), wnd, rst)) {
+        if (wnd != 0 || s->seq != c->rcv_nxt) {
+            unacceptable(c, s);
+            return false;
         }
-        drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
-        if (st->cfg.rfc793_syn) {
-            sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_RST | SK_TCP_ACK);
-            sk_tcp_terminate(c, -ECONNRESET);
-            return;
-        }
+        s->text_blocked = true; /* its ACK and flags count, its text finds no room */
+    }
+    /* RFC 5961 §3.2: a RST is judged on SEG.SEQ as it came (second check): trimmed, one
+     * that straddles RCV.NXT would look exact. */
+    if (rst)
+        return true;
+    trim_to_window(c, s, wnd);
+    return true;
+}
+
+/* Second: RST (RFC 5961 §3.2: only SEG.SEQ = RCV.NXT exactly resets; anywhere else in the
+ * window, a challenge ACK). */
+static bool check_rst(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    if (!(s->h->flags & SK_TCP_RST))
+        return true;
+    if (s->seq != c->rcv_nxt) {
+        drop(st, c, s, SK_DROP_TCP_RST_INVALID);
         challenge_ack(c);
+        return false;
+    }
+    switch (c->state) {
+    case SK_TCP_SYN_RECEIVED:
+        /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. */
+        sk_tcp_terminate(c, (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+        break;
+    case SK_TCP_ESTABLISHED:
+    case SK_TCP_FIN_WAIT_1:
+    case SK_TCP_FIN_WAIT_2:
+    case SK_TCP_CLOSE_WAIT:
+        sk_tcp_terminate(c, -ECONNRESET);
+        break;
+    default: /* CLOSING, LAST-ACK */
+        sk_tcp_terminate(c, 0);
+        break;
+    }
+    return false;
+}
+
+/* Fourth: SYN. In a passive SYN-RECEIVED, back to LISTEN; in the synchronized states RFC
+ * 5961 §4.2's challenge ACK, whatever SEG.SEQ (the first check let every SYN through). */
+static bool check_syn(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    if (!s->syn)
+        return true;
+    drop(st, c, s, SK_DROP_TCP_SYN_INVALID);
+    if (c->state == SK_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE)) {
+        sk_tcp_terminate(c, 0); /* RFC 9293: return to LISTEN */
+        return false;
+    }
+    /* sk_config.rfc793_syn: RFC 793's reset, for a SYN whose SEG.SEQ lies in the window
+     * (FreeBSD's insecure_syn tests the same; RCV.NXT itself counts when the window is 0). */
+    uint32_t off = s->seq - c->rcv_nxt;
+    if (st->cfg.rfc793_syn && (off == 0 || off < rcv_wnd(c))) {
+        sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_RST | SK_TCP_ACK);
+        sk_tcp_terminate(c, -ECONNRESET);
+        return false;
+    }
+    challenge_ack(c);
+    return false;
+}
+
+/* RFC 3168 §6.1.3: a CE mark is echoed with ECE on every ACK until the peer's CWR says it has
+ * reacted. Noted for every segment that passed the checks above, with an ACK or not. */
+static void note_ce(struct sk_tcp *c, const struct seg *s)
+{
+    if (!(c->flags & TF_ECN))
         return;
-    }
+    if (s->h->flags & SK_TCP_CWR)
+        c->flags &= ~TF_ECN_ECE;
+    if (s->ce)
+        c->flags |= TF_ECN_ECE | TF_ACK_NOW;
+}
 
-    /* RFC 3168 §6.1.3: a CE mark is echoed with ECE on every ACK until the peer's CWR says
-     * it has reacted. */
-    if (c->flags & TF_ECN) {
-        if (h->flags & SK_TCP_CWR)
-            c->flags &= ~TF_ECN_ECE;
-        if (s->ce)
-            c->flags |= TF_ECN_ECE | TF_ACK_NOW;
+/* Fifth, in SYN-RECEIVED: an acceptable ACK (SND.UNA < SEG.ACK =< SND.NXT) completes the
+ * handshake; an unacceptable one gets <SEQ=SEG.ACK><CTL=RST>. */
+static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    const struct sk_tcp_hdr *h = s->h;
+    if (!(seq_lt(c->snd_una, h->ack) && seq_le(h->ack, c->snd_max))) {
+        drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
+        sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+        return false;
     }
+    if (c->listener && c->listener->accept_queued >= (uint32_t)c->listener->backlog) {
+        /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
+        drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
+        return false;
+    }
+    if (sk_tcb_buffers(c) != 0) {
+        drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
+        sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+        sk_tcp_terminate(c, -ENOMEM);
+        return false;
+    }
+    init_cwnd(c);
+    c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = h->ack;
+    sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
+    sk_tcp_child_established(c);
+    return true;
+}
 
-    /* Fifth: ACK. */
+/* Fifth, the send window: only a segment newer than the last one that updated it updates it
+ * (SND.WL1, SND.WL2). It comes before the acknowledgment is acted on: that may send
+ * (recovery), and new data must be measured against this segment's window from this
+ * segment's ACK. The old window from the new SND.UNA reaches beyond the right edge the peer
+ * offers by all that was acknowledged. */
+static void update_send_window(struct sk_tcp *c, const struct seg *s)
+{
+    const struct sk_tcp_hdr *h = s->h;
+    uint32_t old_wnd = c->snd_wnd;
+    if (!(seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, h->ack))))
+        return;
+    c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
+    c->max_snd_wnd = max_u32(c->max_snd_wnd, c->snd_wnd);
+    c->snd_wl1 = s->seq;
+    c->snd_wl2 = h->ack;
+    if (c->snd_wnd > 0 && old_wnd == 0) {
+        /* The window opened: stop probing and send from SND.UNA again, the probe byte
+         * included if the peer did not keep it. */
+        sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
+        c->persist_shift = 0;
+        c->snd_nxt = c->snd_una;
+    }
+}
+
+/* Fifth, what the acknowledgment of our FIN does in each closing state. */
+static bool fin_acked_transition(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    switch (c->state) {
+    case SK_TCP_FIN_WAIT_1:
+        /* A FIN+ACK goes straight to TIME-WAIT when its FIN is taken below (eighth). */
+        if (s->fin && !s->text_blocked && s->seq == c->rcv_nxt)
+            break;
+        sk_tcp_set_state(c, SK_TCP_FIN_WAIT_2);
+        if (!(c->flags & TF_USER))
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+        break;
+    case SK_TCP_CLOSING:
+        enter_time_wait(c);
+        break;
+    case SK_TCP_LAST_ACK:
+        sk_tcp_terminate(c, 0);
+        return false;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* Fifth: ACK. SYN-RECEIVED's own check, RFC 5961 §5.2's range, the send window, the
+ * acknowledgment itself (tcp_recovery.c), TS.Recent, then each state's own processing. */
+static bool check_ack(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    const struct sk_tcp_hdr *h = s->h;
     if (!(h->flags & SK_TCP_ACK)) {
         drop(st, c, s, SK_DROP_TCP_NO_ACK);
-        return;
+        return false;
     }
-    if (c->state == SK_TCP_SYN_RECEIVED) {
-        if (!(seq_lt(c->snd_una, h->ack) && seq_le(h->ack, c->snd_max))) {
-            drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
-            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
-            return;
-        }
-        if (c->listener && c->listener->accept_queued >= (uint32_t)c->listener->backlog) {
-            /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
-            drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
-            return;
-        }
-        if (sk_tcb_buffers(c) != 0) {
-            drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
-            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
-            sk_tcp_terminate(c, -ENOMEM);
-            return;
-        }
-        init_cwnd(c);
-        c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
-        c->max_snd_wnd = c->snd_wnd;
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = h->ack;
-        sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
-        sk_tcp_child_established(c);
-    }
+    if (c->state == SK_TCP_SYN_RECEIVED && !syn_received_ack(c, s))
+        return false;
     /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (seq_gt(h->ack, c->snd_max) || seq_lt(h->ack, c->snd_una - c->max_snd_wnd)) {
         drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
         challenge_ack(c);
-        return;
+        return false;
     }
     bool fin_was_acked = fin_acked(c);
-    uint32_t old_wnd = c->snd_wnd;
     bool wnd_same = ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd;
-    /* Window update, only from a segment newer than the last one that updated it. It comes
-     * before the acknowledgment is acted on: that may send (recovery), and new data must be
-     * measured against this segment's window from this segment's ACK. The old window from the
-     * new SND.UNA reaches beyond the right edge the peer offers by all that was acknowledged. */
-    if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, h->ack))) {
-        c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
-        c->max_snd_wnd = max_u32(c->max_snd_wnd, c->snd_wnd);
-        c->snd_wl1 = s->seq;
-        c->snd_wl2 = h->ack;
-        if (c->snd_wnd > 0 && old_wnd == 0) {
-            /* The window opened: stop probing and send from SND.UNA again, the probe byte
-             * included if the peer did not keep it. */
-            sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
-            c->persist_shift = 0;
-            c->snd_nxt = c->snd_una;
-        }
-    }
+    update_send_window(c, s);
     sk_tcp_ack_process(c, h, s->len == 0 && !s->fin, wnd_same);
     /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
     if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
@@ -575,83 +732,88 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
         c->ts_recent = h->opts.ts_val;
         c->ts_recent_age = st->now;
     }
-    if (!fin_was_acked && fin_acked(c)) {
-        switch (c->state) {
-        case SK_TCP_FIN_WAIT_1:
-            /* A FIN+ACK goes straight to TIME-WAIT when its FIN is taken below (eighth). */
-            if (s->fin && !text_blocked && s->seq == c->rcv_nxt)
-                break;
-            sk_tcp_set_state(c, SK_TCP_FIN_WAIT_2);
-            if (!(c->flags & TF_USER))
-                sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
-            break;
-        case SK_TCP_CLOSING:
-            enter_time_wait(c);
-            break;
-        case SK_TCP_LAST_ACK:
-            sk_tcp_terminate(c, 0);
-            return;
-        default:
-            break;
-        }
-    }
+    if (!fin_was_acked && fin_acked(c))
+        return fin_acked_transition(c, s);
+    return true;
+}
 
-    /* Sixth: URG. The urgent pointer is not acted on; urgent bytes arrive inline
-     * (as with SO_OOBINLINE), which RFC 6093 §4 recommends for new applications. */
-
-    /* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only. */
-    if (s->len > 0) {
-        switch (c->state) {
-        case SK_TCP_ESTABLISHED:
-        case SK_TCP_FIN_WAIT_1:
-        case SK_TCP_FIN_WAIT_2:
-            break;
-        default:
-            s->len = 0; /* the peer's FIN came before: nothing more can be text */
-            break;
-        }
+/* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only; after the peer's
+ * FIN nothing more can be text. */
+static bool process_text(struct sk_tcp *c, struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    if (s->len == 0)
+        return true;
+    if (c->state != SK_TCP_ESTABLISHED && c->state != SK_TCP_FIN_WAIT_1 &&
+        c->state != SK_TCP_FIN_WAIT_2) {
+        s->len = 0;
+        return true;
     }
-    if (s->len > 0) {
-        if (c->flags & TF_RCV_SHUT) {
-            /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. */
-            drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
-            sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
-            sk_tcp_terminate(c, -ECONNRESET);
-            return;
-        }
-        bool filled_hole = c->ooo.n > 0;
-        if (text_blocked || sk_tcb_buffers(c) != 0) {
-            drop(st, c, s, text_blocked ? SK_DROP_TCP_RCV_WINDOW : SK_DROP_TCP_NO_MEMORY);
-            c->flags |= TF_ACK_NOW;
-        } else if (!receive_text(c, s)) {
-            drop(st, c, s, SK_DROP_TCP_OUT_OF_ORDER);
-            c->flags |= TF_ACK_NOW;
-        } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
-            /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
-            c->flags |= TF_ACK_NOW;
-        } else if (++c->unacked_segs >= 2 || st->cfg.delack_us == 0) {
-            c->flags |= TF_ACK_NOW; /* at least every second segment */
-        } else {
-            c->flags |= TF_ACK_DELAYED;
-            if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
-                sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
-        }
+    if (c->flags & TF_RCV_SHUT) {
+        /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. */
+        drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
+        sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
+        sk_tcp_terminate(c, -ECONNRESET);
+        return false;
     }
+    bool filled_hole = c->ooo.n > 0;
+    if (s->text_blocked || sk_tcb_buffers(c) != 0) {
+        drop(st, c, s, s->text_blocked ? SK_DROP_TCP_RCV_WINDOW : SK_DROP_TCP_NO_MEMORY);
+        c->flags |= TF_ACK_NOW;
+    } else if (!receive_text(c, s)) {
+        drop(st, c, s, SK_DROP_TCP_OUT_OF_ORDER);
+        c->flags |= TF_ACK_NOW;
+    } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
+        /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
+        c->flags |= TF_ACK_NOW;
+    } else if (++c->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+        c->flags |= TF_ACK_NOW; /* at least every second segment */
+    } else {
+        c->flags |= TF_ACK_DELAYED;
+        if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
+            sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
+    }
+    return true;
+}
 
-    /* Eighth: FIN. */
+/* Eighth: FIN, taken when RCV.NXT reaches it (a FIN that came early waits as ooo_fin_seq). */
+static void check_fin(struct sk_tcp *c, const struct seg *s)
+{
     if ((c->flags & TF_OOO_FIN) && c->ooo_fin_seq == c->rcv_nxt && c->ooo.n == 0)
         accept_fin(c);
-    if (s->fin && !text_blocked) {
-        uint32_t fin_seq = s->seq + s->len;
-        if (c->flags & TF_FIN_RCVD) {
-            c->flags |= TF_ACK_NOW;
-        } else if (fin_seq == c->rcv_nxt) {
-            accept_fin(c);
-        } else {
-            c->flags |= TF_OOO_FIN | TF_ACK_NOW;
-            c->ooo_fin_seq = fin_seq;
-        }
+    if (!s->fin || s->text_blocked)
+        return;
+    uint32_t fin_seq = s->seq + s->len;
+    if (c->flags & TF_FIN_RCVD) {
+        c->flags |= TF_ACK_NOW;
+    } else if (fin_seq == c->rcv_nxt) {
+        accept_fin(c);
+    } else {
+        c->flags |= TF_OOO_FIN | TF_ACK_NOW;
+        c->ooo_fin_seq = fin_seq;
     }
+}
+
+/* RFC 9293 §3.10.7.4, "Otherwise" (SYN-RECEIVED and every synchronized state): the eight
+ * steps in the RFC's order. */
+static void sync_input(struct sk_tcp *c, struct seg *s)
+{
+    if (!check_sequence_number(c, s)) /* first */
+        return;
+    if (!check_rst(c, s))             /* second */
+        return;
+    /* Third: security. The IP security compartment (RFC 791's option 130, RFC 1108) is not
+     * used by this stack: there is nothing to compare, so nothing to check. */
+    if (!check_syn(c, s))             /* fourth */
+        return;
+    note_ce(c, s);                    /* RFC 3168 §6.1.3, before the ACK bit is judged */
+    if (!check_ack(c, s))             /* fifth */
+        return;
+    /* Sixth: URG. The urgent pointer is not acted on; urgent bytes arrive inline (as with
+     * SO_OOBINLINE), which RFC 6093 §4 recommends for new applications. */
+    if (!process_text(c, s))          /* seventh */
+        return;
+    check_fin(c, s);                  /* eighth */
 }
 
 void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,

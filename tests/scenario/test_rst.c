@@ -193,27 +193,37 @@ static void test_rst_in_last_ack_closes_quietly(void **state)
 }
 
 /* RFC 5961 §3.2: a RST inside the window but not at RCV.NXT gets a challenge ACK
- * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the connection lives on. A second one right after may
- * or may not get its own: RFC 5961 §7 says challenge ACKs should be rate limited.
- * TODO(RFC 5961 §7): once the stack has a challenge ACK limiter, check that at most its limit
- * goes out per interval; until then only that the first is sent and nothing else is. */
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the connection lives on. §7: challenge ACKs are rate
+ * limited. Here the connection's limit (invalid_ack_ratelimit_us, 300 ms in this test) holds
+ * back the answer to a second RST at once; once 300 ms have passed, a third is answered. The
+ * stack's limit (1000 a second by default) is far away. */
 static void test_inexact_rst_in_window_gets_challenge_ack(void **state)
 {
     (void)state;
-    struct raw *r = keyed_raw();
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.invalid_ack_ratelimit_us = 300000;
+    struct raw *r = ref_raw_new(&cfg, &key, 11);
     uint32_t iss;
     struct sk_tcp *c = ref_raw_connect(r, &key, 1000, &iss);
     raw_send(r, .flags = RST, .seq = 1002);
     raw_expect(r, ACK, iss + 1, 1001);
     raw_send(r, .flags = RST | ACK, .seq = 1001 + 30000, .ack = iss + 1);
-    if (r->cursor < r->nout) /* a second challenge ACK, if the limit allows one */
-        raw_expect(r, ACK, iss + 1, 1001);
+    raw_expect_none(r);
+    raw_run_for(r, MS(300) - 1);
+    raw_send(r, .flags = RST, .seq = 1003);
+    raw_expect_none(r);
+    raw_run_for(r, 1);
+    raw_send(r, .flags = RST, .seq = 1004);
+    raw_expect(r, ACK, iss + 1, 1001);
     raw_expect_none(r);
     expect_state(c, SK_TCP_ESTABLISHED);
     assert_int_equal(sk_tcp_error(c), 0);
-    assert_true(counters(r->st).tcp_challenge_acks >= 1);
-    assert_int_equal(drops(r->st, SK_DROP_TCP_RST_INVALID), 2);
-    /* The real one still works. */
+    assert_int_equal(counters(r->st).tcp_challenge_acks, 2);
+    assert_int_equal(counters(r->st).tcp_invalid_acks_limited, 2);
+    assert_int_equal(counters(r->st).tcp_challenge_acks_limited, 0);
+    assert_int_equal(drops(r->st, SK_DROP_TCP_RST_INVALID), 4);
+    /* The real one still works, limit or not. */
     raw_send(r, .flags = RST, .seq = 1001);
     expect_state(c, SK_TCP_CLOSED);
     raw_free(r);
@@ -271,7 +281,9 @@ static void test_syn_sent_rst_and_bad_ack(void **state)
     raw_free(r);
 }
 
-/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, nothing else changes. */
+/* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
+ * sequence number", in the window or not; nothing else changes. The second comes after the
+ * connection's limit on such answers (invalid_ack_ratelimit_us, default 500 ms, §7). */
 static void test_syn_in_established_gets_challenge_ack(void **state)
 {
     (void)state;
@@ -280,12 +292,13 @@ static void test_syn_in_established_gets_challenge_ack(void **state)
     struct sk_tcp *c = ref_raw_connect(r, &key, 1000, &iss);
     raw_send(r, .flags = SYN, .seq = 1001);          /* in window */
     raw_expect(r, ACK, iss + 1, 1001);
-    raw_send(r, .flags = SYN, .seq = 99);            /* out of window: an ACK as well */
+    raw_run_for(r, MS(500));
+    raw_send(r, .flags = SYN, .seq = 99);            /* out of window: a challenge ACK too */
     raw_expect(r, ACK, iss + 1, 1001);
     raw_expect_none(r);
     expect_state(c, SK_TCP_ESTABLISHED);
-    assert_int_equal(drops(r->st, SK_DROP_TCP_SYN_INVALID), 1);
-    assert_int_equal(counters(r->st).tcp_challenge_acks, 1);
+    assert_int_equal(drops(r->st, SK_DROP_TCP_SYN_INVALID), 2);
+    assert_int_equal(counters(r->st).tcp_challenge_acks, 2);
     raw_free(r);
 }
 
