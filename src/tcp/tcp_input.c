@@ -400,13 +400,24 @@ static bool invalid_ack_allowed(struct sk_tcp *c)
     return true;
 }
 
+/* A copy of what we already hold, as a real sender retransmits it: it ends at or before
+ * RCV.NXT and starts no further back than any window we could have offered (the receive
+ * ring). A blind guess lands there once in 2^32 / (ring size), 65,000 tries for 64 KiB. */
+static bool recent_duplicate(const struct sk_tcp *c, const struct seg *s)
+{
+    uint32_t len = seg_len(s);
+    return len > 0 && seq_le(s->seq + len, c->rcv_nxt) &&
+           c->rcv_nxt - s->seq <= sk_rcv_ring_bytes(c, c->rcvbuf_size);
+}
+
 /* RFC 9293 §3.10.7.4 first check (and RFC 7323 §5.3 R1): an unacceptable segment is answered
- * with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Without data or FIN it may be one side of an ACK
- * loop, so the connection's limit applies; with data it cannot (Linux exempts it too), and
- * its sender needs the answer (a D-SACK for a retransmission that was not needed). */
+ * with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, within the connection's limit (§7), so that
+ * neither an ACK loop nor a blind attacker can make us send one per segment: each of those
+ * ACKs reaches the real peer as a duplicate ACK, and a stream of them collapses its congestion
+ * window. Not limited: a recent duplicate, whose sender needs the answer (its D-SACK). */
 static void invalid_ack(struct sk_tcp *c, const struct seg *s)
 {
-    if (s->len == 0 && !s->fin && !invalid_ack_allowed(c))
+    if (!recent_duplicate(c, s) && !invalid_ack_allowed(c))
         return;
     c->st->ctr.tcp_invalid_acks++;
     sk_tcp_send_ack(c);
@@ -465,8 +476,10 @@ static void unacceptable(struct sk_tcp *c, const struct seg *s)
         sk_tcp_resend_synack(c);
         return;
     }
-    /* RFC 2883: tell the sender this data arrived twice. */
-    if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt))
+    /* RFC 2883: tell the sender this data arrived twice, if it can be the sender's: a D-SACK
+     * for any range a forged segment names would feed the peer's undo and reordering
+     * detection with lies (and its ACK would go out past the limit below). */
+    if (s->len > 0 && seq_le(s->seq + s->len, c->rcv_nxt) && recent_duplicate(c, s))
         report_dsack(c, s->seq, s->seq + s->len);
     invalid_ack(c, s);
 }

@@ -151,7 +151,7 @@ static void test_challenge_acks_limited_per_stack_with_random_budget(void **stat
 
 /* §7 per connection (sk_config.invalid_ack_ratelimit_us = I): pure ACKs from outside the
  * window, one every 50 ms for a second, are answered at most once per I; a challenge ACK
- * shares the limit; segments with data are answered every time. */
+ * shares the limit; a retransmission of data the stack holds is answered every time. */
 static void test_invalid_acks_limited_per_connection(void **state)
 {
     (void)state;
@@ -194,8 +194,7 @@ static void test_invalid_acks_limited_per_connection(void **state)
     raw_free(r);
 }
 
-/* RFC 7323 §5.3 R1 with §7: segments failing PAWS are answered once per interval when they
- * carry no data; with data, every time. */
+/* RFC 7323 §5.3 R1 with §7: segments failing PAWS are answered once per interval. */
 static void test_paws_acks_limited_per_connection(void **state)
 {
     (void)state;
@@ -214,13 +213,53 @@ static void test_paws_acks_limited_per_connection(void **state)
         raw_send(r, .flags = ACK, .seq = RCV_NXT, .ack = iss + 1, .opts = SK_OPT_TIMESTAMP,
                  .ts_val = 40000, .ts_ecr = our_ts);
     assert_int_equal(take_acks(r, iss + 1, RCV_NXT), 1);
+    /* With data too: it is not a copy of anything the stack holds (that would be answered
+     * each time, see below), so it is no exception. */
     for (int i = 0; i < 2; i++)
         raw_send(r, .flags = ACK, .seq = RCV_NXT, .ack = iss + 1, .opts = SK_OPT_TIMESTAMP,
                  .ts_val = 40000, .ts_ecr = our_ts, .data = "old", .len = 3);
-    assert_int_equal(take_acks(r, iss + 1, RCV_NXT), 2);
+    assert_int_equal(take_acks(r, iss + 1, RCV_NXT), 0);
     assert_int_equal(drops(r->st, SK_DROP_TCP_PAWS), 5);
-    assert_int_equal(counters(r->st).tcp_invalid_acks_limited, 2);
+    assert_int_equal(counters(r->st).tcp_invalid_acks_limited, 4);
     assert_int_equal(sk_tcp_readable(c), 0);
+    raw_free(r);
+}
+
+/* RFC 2883 against forgery: old data that a real sender may retransmit (within a receive
+ * buffer below RCV.NXT) is answered every time, with its D-SACK; "old" data from anywhere else
+ * in sequence space is a blind guess: no D-SACK for the range it names (the peer would take
+ * the lie for a spurious retransmission), and its ACK falls under the connection's limit. */
+static void test_forged_old_data_gets_no_dsack_and_is_limited(void **state)
+{
+    (void)state;
+    struct raw *r = ref_raw_new(NULL, &key, 26);
+    struct sk_tcp *c;
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+    raw_expect(r, SYN, iss, 0);
+    raw_send(r, .flags = SYN | ACK, .seq = IRS, .ack = iss + 1,
+             .opts = SK_OPT_MSS | SK_OPT_SACK_PERM, .mss = 1460);
+    raw_expect(r, ACK, iss + 1, RCV_NXT);
+    assert_true(info(c).sack_ok);
+    raw_send(r, .flags = ACK | PSH, .seq = RCV_NXT, .ack = iss + 1, .data = "0123456789",
+             .len = 10);
+    raw_run_for(r, SEC(1)); /* the delayed ACK goes */
+    raw_expect(r, ACK, iss + 1, RCV_NXT + 10);
+    /* The sender's own retransmission, twice: two ACKs, each with a D-SACK. */
+    for (int i = 0; i < 2; i++) {
+        raw_send(r, .flags = ACK | PSH, .seq = RCV_NXT, .ack = iss + 1, .data = "0123456789",
+                 .len = 10);
+        const struct raw_out *o = raw_expect(r, ACK, iss + 1, RCV_NXT + 10);
+        assert_true(o->opts & SK_OPT_SACK);
+    }
+    /* Forged "old" data a million bytes back, three times: one ACK, without SACK blocks. */
+    for (int i = 0; i < 3; i++)
+        raw_send(r, .flags = ACK | PSH, .seq = RCV_NXT - 1000000, .ack = iss + 1,
+                 .data = "0123456789", .len = 10);
+    const struct raw_out *o = raw_expect(r, ACK, iss + 1, RCV_NXT + 10);
+    assert_false(o->opts & SK_OPT_SACK);
+    raw_expect_none(r);
+    assert_int_equal(counters(r->st).tcp_invalid_acks_limited, 2);
     raw_free(r);
 }
 
@@ -232,6 +271,7 @@ int main(void)
         TEST(test_challenge_acks_limited_per_stack_with_random_budget),
         TEST(test_invalid_acks_limited_per_connection),
         TEST(test_paws_acks_limited_per_connection),
+        TEST(test_forged_old_data_gets_no_dsack_and_is_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
