@@ -158,7 +158,7 @@ static struct tt_run *transfer_under_attack(const struct limits *lim, uint64_t s
     uint64_t rs = seed, count[KINDS] = {0};
     sk_time_us start = r->sim.now, limit = start + 600ull * 1000000;
     bool done = false;
-    while (!done && r->sim.now < limit) {
+    while (!done && r->sim.now < limit && !r->s[0].error && !r->s[1].error) {
         done = tt_transfer(r, r->sim.now + 1000);
         for (uint32_t i = 0; !done && i < per_ms; i++)
             inject(r, (int)(i & 1), &rs, count);
