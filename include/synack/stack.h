@@ -190,10 +190,11 @@ struct sk_config {
      * whether his guesses at another connection's sequence numbers were in its window.
      * invalid_ack_ratelimit_us: on one connection, at most one ACK per interval (default
      * 500 ms, Linux's tcp_invalid_ratelimit; 0: no limit) in answer to unacceptable segments
-     * without data (out of window, PAWS) and as challenge ACKs, so that two ends that disagree
-     * (or an attacker) cannot start an ACK storm. Segments carrying data are answered each
-     * time: they cannot be part of an ACK loop, and their ACK (D-SACK) is what their sender
-     * needs. Both limits are counted (tcp_challenge_acks_limited, tcp_invalid_acks_limited). */
+     * (out of window, PAWS) and as challenge ACKs: each such ACK reaches the real peer as a
+     * duplicate ACK, and a stream of forged segments must not become a stream of them. Only a
+     * retransmission of data the connection holds (ending at or before RCV.NXT, starting no
+     * further back than the receive buffer) is answered every time, for its D-SACK. Both
+     * limits are counted (tcp_challenge_acks_limited, tcp_invalid_acks_limited). */
     uint32_t challenge_ack_limit;
     uint32_t invalid_ack_ratelimit_us;
 

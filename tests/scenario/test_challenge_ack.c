@@ -44,6 +44,20 @@ static struct sk_tcp *connect_from(struct raw *r, uint16_t lport, uint32_t irs, 
     return c;
 }
 
+/* Active open from RAW_LOCAL_PORT, the peer's SYN,ACK carrying MSS and `opts` (its TSval
+ * ts_val, echoing ours). Returns the stack's ISS; *our_ts is the TSval of its SYN. */
+static uint32_t connect_with(struct raw *r, uint8_t opts, uint32_t ts_val, struct sk_tcp **c,
+                             uint32_t *our_ts)
+{
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, c), 0);
+    *our_ts = raw_expect(r, SYN, iss, 0)->ts_val;
+    raw_send(r, .flags = SYN | ACK, .seq = IRS, .ack = iss + 1, .opts = SK_OPT_MSS | opts,
+             .mss = 1460, .ts_val = ts_val, .ts_ecr = *our_ts);
+    raw_expect(r, ACK, iss + 1, RCV_NXT);
+    return iss;
+}
+
 /* §3.2: a RST whose payload straddles RCV.NXT starts before it: SEG.SEQ != RCV.NXT, so it
  * gets a challenge ACK and the connection lives. Trimmed first, it looked exact and reset the
  * connection. */
@@ -200,14 +214,7 @@ static void test_paws_acks_limited_per_connection(void **state)
     (void)state;
     struct raw *r = ref_raw_new(NULL, &key, 25);
     struct sk_tcp *c;
-    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
-    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
-    const struct raw_out *syn = raw_expect(r, SYN, iss, 0);
-    uint32_t our_ts = syn->ts_val;
-    raw_send(r, .flags = SYN | ACK, .seq = IRS, .ack = iss + 1,
-             .opts = SK_OPT_MSS | SK_OPT_TIMESTAMP, .mss = 1460, .ts_val = 50000,
-             .ts_ecr = our_ts);
-    raw_expect(r, ACK, iss + 1, RCV_NXT);
+    uint32_t our_ts, iss = connect_with(r, SK_OPT_TIMESTAMP, 50000, &c, &our_ts);
     assert_true(info(c).ts_ok);
     for (int i = 0; i < 3; i++)
         raw_send(r, .flags = ACK, .seq = RCV_NXT, .ack = iss + 1, .opts = SK_OPT_TIMESTAMP,
@@ -234,12 +241,7 @@ static void test_forged_old_data_gets_no_dsack_and_is_limited(void **state)
     (void)state;
     struct raw *r = ref_raw_new(NULL, &key, 26);
     struct sk_tcp *c;
-    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
-    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
-    raw_expect(r, SYN, iss, 0);
-    raw_send(r, .flags = SYN | ACK, .seq = IRS, .ack = iss + 1,
-             .opts = SK_OPT_MSS | SK_OPT_SACK_PERM, .mss = 1460);
-    raw_expect(r, ACK, iss + 1, RCV_NXT);
+    uint32_t our_ts, iss = connect_with(r, SK_OPT_SACK_PERM, 0, &c, &our_ts);
     assert_true(info(c).sack_ok);
     raw_send(r, .flags = ACK | PSH, .seq = RCV_NXT, .ack = iss + 1, .data = "0123456789",
              .len = 10);
