@@ -380,6 +380,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->bsd_time_wait = v != 0;
     } else if (strcmp(key, "ack_at_window_edge") == 0) {
         c->ack_at_window_edge = v != 0;
+    } else if (strcmp(key, "challenge_ack_limit") == 0) {
+        c->challenge_ack_limit = (uint32_t)v;
+    } else if (strcmp(key, "invalid_ack_ratelimit_us") == 0) {
+        c->invalid_ack_ratelimit_us = (uint32_t)v;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {
