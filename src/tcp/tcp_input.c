@@ -423,12 +423,12 @@ static void invalid_ack(struct sk_tcp *c, const struct seg *s)
     sk_tcp_send_ack(c);
 }
 
-/* RFC 5961 §7 for the whole stack (sk_config.challenge_ack_limit): may one more challenge
- * ACK go in this second? Each second's budget L/2 + random(L) is drawn when the second
- * starts, as Linux does since CVE-2016-5696: with a fixed budget shared by all connections,
- * an off-path attacker counted the challenge ACKs his own connection got for a burst of
- * RSTs and learnt whether his guesses at someone else's connection had spent some. */
-static bool challenge_budget(struct sk_stack *st)
+/* RFC 5961 §7 for the whole stack (sk_config.challenge_ack_limit). Each second's budget
+ * L/2 + random(L) is drawn when the second starts, as Linux does since CVE-2016-5696: with a
+ * fixed budget shared by all connections, an off-path attacker counted the challenge ACKs his
+ * own connection got for a burst of RSTs and learnt whether his guesses at someone else's
+ * connection had spent some. */
+bool sk_tcp_challenge_budget(struct sk_stack *st)
 {
     uint32_t limit = st->cfg.challenge_ack_limit;
     if (limit == 0)
@@ -438,8 +438,10 @@ static bool challenge_budget(struct sk_stack *st)
         st->challenge_end = st->now + 1000000;
         st->challenge_left = budget > UINT32_MAX ? UINT32_MAX : (uint32_t)budget;
     }
-    if (st->challenge_left == 0)
+    if (st->challenge_left == 0) {
+        st->ctr.tcp_challenge_acks_limited++;
         return false;
+    }
     st->challenge_left--;
     return true;
 }
@@ -452,10 +454,8 @@ static void challenge_ack(struct sk_tcp *c)
     struct sk_stack *st = c->st;
     if (!invalid_ack_allowed(c))
         return;
-    if (!challenge_budget(st)) {
-        st->ctr.tcp_challenge_acks_limited++;
+    if (!sk_tcp_challenge_budget(st))
         return;
-    }
     st->ctr.tcp_challenge_acks++;
     /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
     sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);

@@ -42,6 +42,10 @@ void sk_tcp_synq_add(struct sk_tcp *l, struct sk_tcp *c);
 /* A passive child reached ESTABLISHED: queue it for accept(). */
 void sk_tcp_child_established(struct sk_tcp *c);
 
+/* tcp_input.c: RFC 5961 §7, may one more challenge ACK go from this stack in this second?
+ * (sk_config.challenge_ack_limit; a refusal is counted in tcp_challenge_acks_limited.) */
+bool sk_tcp_challenge_budget(struct sk_stack *st);
+
 /* tcp_output.c */
 void sk_tcp_output(struct sk_tcp *c);
 void sk_tcp_send_ack(struct sk_tcp *c);

@@ -466,7 +466,7 @@ static bool tw_rst_or_syn(struct sk_stack *st, uint32_t i, const struct sk_tcp_h
             return true;
         }
         tw_drop(st, SK_DROP_TCP_RST_INVALID, frame, frame_len);
-        if (h->seq != w->rcv_nxt) {
+        if (h->seq != w->rcv_nxt && sk_tcp_challenge_budget(st)) {
             st->ctr.tcp_challenge_acks++;
             tw_ack(st, w);
         }
@@ -481,8 +481,10 @@ static bool tw_rst_or_syn(struct sk_stack *st, uint32_t i, const struct sk_tcp_h
             tw_end(st, i);
             return true;
         }
-        st->ctr.tcp_challenge_acks++;
-        tw_ack(st, w);
+        if (sk_tcp_challenge_budget(st)) {
+            st->ctr.tcp_challenge_acks++;
+            tw_ack(st, w);
+        }
         return true;
     }
     return false;
