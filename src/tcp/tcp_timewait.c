@@ -502,6 +502,10 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
         bsd_segment(st, i, h, frame, frame_len);
         return;
     }
+    /* RFC 5961 §4.2: a SYN gets a challenge ACK whatever its sequence number and timestamp,
+     * so the fourth check comes first for it (as in tcp_input.c's sync_input). */
+    if (syn && !rst && tw_rst_or_syn(st, i, h, frame, frame_len))
+        return;
     /* RFC 7323 §5.3 PAWS: an older TSval marks an old duplicate; ACKed and dropped. TS.Recent
      * keeps no age: a record lives 2*MSL, nowhere near §5.5's 24 days. */
     if ((w->flags & TW_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&

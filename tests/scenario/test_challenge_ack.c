@@ -265,6 +265,38 @@ static void test_forged_old_data_gets_no_dsack_and_is_limited(void **state)
     raw_free(r);
 }
 
+/* §7 covers TIME-WAIT too: the records that keep it (tcp_timewait.c) draw their challenge
+ * ACKs, for inexact RSTs and for SYNs, on the same per-stack budget. */
+static void test_time_wait_challenge_acks_within_stack_budget(void **state)
+{
+    (void)state;
+    const uint32_t L = 10, N = 60;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.challenge_ack_limit = L;
+    struct raw *r = ref_raw_new(&cfg, &key, 27);
+    uint32_t iss;
+    struct sk_tcp *c = ref_raw_connect(r, &key, IRS, &iss);
+    sk_tcp_close(c);
+    raw_expect(r, FIN | ACK, iss + 1, RCV_NXT);
+    raw_send(r, .flags = FIN | ACK, .seq = RCV_NXT, .ack = iss + 2);
+    raw_expect(r, ACK, iss + 2, RCV_NXT + 1);
+    assert_int_equal(counters(r->st).timewait_records, 1);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        if (i % 2)
+            raw_send(r, .flags = RST, .seq = RCV_NXT + 2 + i);
+        else
+            raw_send(r, .flags = SYN, .seq = 3 * i);
+        n += take_acks(r, iss + 2, RCV_NXT + 1);
+    }
+    assert_in_range(n, budget_min(L), budget_max(L));
+    assert_int_equal(counters(r->st).tcp_challenge_acks, n);
+    assert_int_equal(counters(r->st).tcp_challenge_acks_limited, N - n);
+    assert_int_equal(counters(r->st).timewait_records, 1);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +306,7 @@ int main(void)
         TEST(test_invalid_acks_limited_per_connection),
         TEST(test_paws_acks_limited_per_connection),
         TEST(test_forged_old_data_gets_no_dsack_and_is_limited),
+        TEST(test_time_wait_challenge_acks_within_stack_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
