@@ -119,7 +119,6 @@ static void test_time_wait_reuse_without_timestamps_by_sequence(void **state)
     struct sk_config cfg;
     harness_config(&cfg, 0);
     cfg.opt_timestamps = false;
-    cfg.invalid_ack_ratelimit_us = 0; /* both SYNs below are answered (RFC 5961 §7 aside) */
     struct raw *r = keyed_raw(&cfg);
     struct sk_tcp *l, *c;
     uint32_t iss = into_time_wait(r, &l, false);
