@@ -295,10 +295,15 @@ static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_ipv4_hdr *ip
     child_init(c, l, ip, syn, h->ack - 1);
     c->snd_nxt = c->snd_max = c->iss + 1;
     c->last_ack_sent = c->rcv_nxt;
-    /* The clock the cookie's TSval came from. Its low bits were replaced, so the first RTT
-     * sample from the echo may read up to 63 ms long. */
-    if (c->flags & TF_TS)
+    /* The clock the cookie's TSval came from. Its low bits were replaced, so its echo does
+     * not date the SYN,ACK (it reads up to 63 ms early): like an echo that Karn's rule makes
+     * ambiguous (tcp_recovery.c advance_una) it gives no RTT sample, and the RTO stays at its
+     * initial value until the first data is timed (RFC 6298 §2.1). */
+    if (c->flags & TF_TS) {
         c->ts_offset = pair_ts_offset(st, c->laddr, c->raddr);
+        c->una_rtx = true;
+        c->ts_una_rtx = sk_tcp_ts_now(c) + 1;
+    }
     st->ctr.tcp_syncookies_validated++;
     st->ctr.tcp_passive_opens++;
     sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);

@@ -70,7 +70,8 @@ static void spoof_flood(struct sk_stack *st, uint32_t dst, uint16_t dport, uint3
  * carry window scale, SACK-permitted and ECN, it offers what the SYN offered; the returning
  * ACK (with data on it) opens a connection that keeps all of it: MSS from the table, the
  * peer's shift, SACK, timestamps and ECN (new data goes out ECT(0), RFC 3168 §6.1.2). No TCB
- * exists between the SYN and the ACK. */
+ * exists between the SYN and the ACK. (tests/packetdrill/scripts/syncookie-*.pkt runs a cookie
+ * handshake and data through packetdrill.) */
 static void test_cookie_iss_is_the_reference_and_keeps_options(void **state)
 {
     (void)state;
@@ -109,6 +110,10 @@ static void test_cookie_iss_is_the_reference_and_keeps_options(void **state)
     assert_true(i.sack_ok);
     assert_true(i.ts_ok);
     assert_int_equal(i.snd_wnd, 1000u << 9);
+    /* The echo of the cookie's TSval (its low bits replaced) does not date the SYN,ACK: no RTT
+     * sample, so RFC 6298 §2.1's initial RTO of 1 s stands. */
+    assert_int_equal(i.srtt_us, 0);
+    assert_int_equal(i.rto_us, 1000000);
     char buf[16];
     assert_int_equal(sk_tcp_recv(c, buf, sizeof(buf)), 5);
     assert_memory_equal(buf, "hello", 5);
