@@ -64,7 +64,7 @@ struct sk_config {
     /* Memory limits, all enforced. Running out is counted (see sk_stack_counters). */
     uint32_t max_connections;  /* TCBs of every state, listeners included */
     uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
-    uint32_t max_half_open;    /* half-open connections (SYN-RECEIVED children) in the whole stack */
+    uint32_t max_half_open;    /* half-open connections in the whole stack (all listeners) */
     uint32_t sndbuf_bytes;     /* default send buffer per connection */
     uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
     uint64_t max_buffer_bytes; /* sum of all connection buffers */

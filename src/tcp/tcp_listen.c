@@ -172,12 +172,16 @@ static uint32_t cookie_mss_index(const struct sk_tcp *l, const struct sk_tcp_hdr
     return i;
 }
 
-static uint32_t cookie_hash(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
-                            const struct sk_tcp_hdr *h, uint32_t irs, uint32_t t, uint32_t data)
+/* The cookie for this SYN (or the SYN an ACK answers), laid out at the top of this file. */
+static uint32_t cookie_make(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+                            const struct sk_tcp_hdr *h, uint32_t irs, uint32_t t, uint32_t mssi,
+                            uint32_t opt)
 {
     const uint64_t *k = sk_key(st, SK_KEY_COOKIE);
-    uint32_t w[6] = {ip->dst, ip->src, ((uint32_t)h->dport << 16) | h->sport, irs, t, data};
-    return (uint32_t)sk_siphash(k[0], k[1], w, sizeof(w)) & COOKIE_HASH_MASK;
+    uint32_t w[6] = {ip->dst, ip->src, ((uint32_t)h->dport << 16) | h->sport, irs, t,
+                     mssi | opt << 3};
+    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], w, sizeof(w));
+    return (t & 3u) << 30 | mssi << 27 | (f & COOKIE_HASH_MASK);
 }
 
 /* RFC 7323 §5.4: the timestamp clock's offset, a keyed hash of the address pair, so that a
@@ -216,7 +220,7 @@ static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const st
     uint32_t opt = cookie_opt(&t);
     uint32_t mssi = cookie_mss_index(l, h);
     uint32_t tick = (uint32_t)(st->now / COOKIE_PERIOD_US);
-    t.iss = ((tick & 3u) << 30) | (mssi << 27) | cookie_hash(st, ip, h, h->seq, tick, mssi | opt << 3);
+    t.iss = cookie_make(st, ip, h, h->seq, tick, mssi, opt);
     uint32_t now_ms = (uint32_t)(st->now / 1000);
     uint32_t clock = now_ms + pair_ts_offset(st, ip->dst, ip->src);
     uint32_t tsval = (clock & ~COOKIE_TS_MASK) | (opt & COOKIE_TS_MASK);
@@ -248,8 +252,7 @@ static bool cookie_decode(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
     bool ts = cookie_ts_possible(l) && (h->opts.present & SK_OPT_TIMESTAMP);
     uint32_t opt = ts ? COOKIE_OPT_TS | (h->opts.ts_ecr & COOKIE_TS_MASK) : 0;
     uint32_t mssi = (cookie >> 27) & 7u;
-    if (age > COOKIE_AGE_MAX ||
-        cookie_hash(st, ip, h, irs, tick - age, mssi | opt << 3) != (cookie & COOKIE_HASH_MASK))
+    if (age > COOKIE_AGE_MAX || cookie_make(st, ip, h, irs, tick - age, mssi, opt) != cookie)
         return false;
     memset(syn, 0, sizeof(*syn));
     syn->sport = h->sport;
