@@ -153,6 +153,17 @@ static void child_init(struct sk_tcp *c, struct sk_tcp *l, const struct sk_ipv4_
     c->snd_wl2 = syn->ack;
 }
 
+/* Puts a new child in the connection table; if the port's use count cannot grow (memory),
+ * the child goes again. */
+static bool child_insert(struct sk_tcp *l, struct sk_tcp *c, const uint8_t *frame, size_t len)
+{
+    if (sk_tcb_hash_insert(c) == 0)
+        return true;
+    drop(l, SK_DROP_TCP_NO_MEMORY, frame, len);
+    sk_tcp_terminate(c, 0);
+    return false;
+}
+
 /* ---- SYN cookies (RFC 4987 §3.6), laid out at the top of this file ---- */
 
 /* Whether a timestamp can carry opt: both ends must use them, which a listener without options
@@ -184,15 +195,6 @@ static uint32_t cookie_make(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
     return (t & 3u) << 30 | mssi << 27 | (f & COOKIE_HASH_MASK);
 }
 
-/* RFC 7323 §5.4: the timestamp clock's offset, a keyed hash of the address pair, so that a
- * cookie's TSval and the connection its ACK opens read one clock without keeping state. */
-static uint32_t pair_ts_offset(struct sk_stack *st, uint32_t laddr, uint32_t raddr)
-{
-    const uint64_t *k = sk_key(st, SK_KEY_TS);
-    uint32_t w[2] = {laddr, raddr};
-    return (uint32_t)sk_siphash(k[0], k[1], w, sizeof(w));
-}
-
 /* What the timestamps will remember of the SYN's options (0: no timestamps, then the cookie
  * connection goes without window scaling, SACK and ECN, and its SYN,ACK offers none). */
 static uint32_t cookie_opt(struct sk_tcp *t)
@@ -222,7 +224,9 @@ static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const st
     uint32_t tick = (uint32_t)(st->now / COOKIE_PERIOD_US);
     t.iss = cookie_make(st, ip, h, h->seq, tick, mssi, opt);
     uint32_t now_ms = (uint32_t)(st->now / 1000);
-    uint32_t clock = now_ms + pair_ts_offset(st, ip->dst, ip->src);
+    /* The clock of every connection of the address pair (RFC 7323 §5.4, sk_tcp_ts_offset): the
+     * one the connection opened by the cookie's ACK will run on, without state kept here. */
+    uint32_t clock = now_ms + sk_tcp_ts_offset(st, ip->dst, ip->src);
     uint32_t tsval = (clock & ~COOKIE_TS_MASK) | (opt & COOKIE_TS_MASK);
     if (seq_gt(tsval, clock))
         tsval -= COOKIE_TS_MASK + 1;
@@ -298,19 +302,19 @@ static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_ipv4_hdr *ip
     child_init(c, l, ip, syn, h->ack - 1);
     c->snd_nxt = c->snd_max = c->iss + 1;
     c->last_ack_sent = c->rcv_nxt;
-    /* The clock the cookie's TSval came from. Its low bits were replaced, so its echo does
-     * not date the SYN,ACK (it reads up to 63 ms early): like an echo that Karn's rule makes
-     * ambiguous (tcp_recovery.c advance_una) it gives no RTT sample, and the RTO stays at its
-     * initial value until the first data is timed (RFC 6298 §2.1). */
+    /* The cookie's TSval had its low bits replaced, so its echo does not date the SYN,ACK (it
+     * reads up to 63 ms early): like an echo that Karn's rule makes ambiguous (tcp_recovery.c
+     * advance_una) it gives no RTT sample, and the RTO stays at its initial value until the
+     * first data is timed (RFC 6298 §2.1). */
     if (c->flags & TF_TS) {
-        c->ts_offset = pair_ts_offset(st, c->laddr, c->raddr);
         c->una_rtx = true;
         c->ts_una_rtx = sk_tcp_ts_now(c) + 1;
     }
     st->ctr.tcp_syncookies_validated++;
     st->ctr.tcp_passive_opens++;
     sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
-    sk_tcb_hash_insert(c);
+    if (!child_insert(l, c, frame, frame_len))
+        return NULL;
     return c;
 }
 
@@ -352,8 +356,8 @@ static void listen_syn(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const str
     /* Data or FIN on the SYN is not acknowledged: the peer sends it again once we are
      * synchronized (RFC 9293 §3.10.7.2 allows queueing it; we keep no memory for it). */
     sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
-    sk_tcb_hash_insert(c);
-    sk_tcp_output(c);
+    if (child_insert(l, c, frame, frame_len))
+        sk_tcp_output(c);
 }
 
 struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,

@@ -9,36 +9,21 @@
  *   F     SipHash-2-4 under the cookie key of the uint32_t array
  *         {laddr, raddr, lport << 16 | rport, IRS, t, mssi | opt << 3} (host order, 24 bytes)
  *   ISS   (t mod 4) << 30 | mssi << 27 | (F mod 2^27)
- *   TSval the low 6 bits are opt's
+ *   TSval our timestamp clock (now_us / 1000 plus the RFC 7323 §5.4 offset of the address
+ *         pair, ref_ts_offset) with its low 6 bits replaced by opt's, less 64 if that put it
+ *         ahead of the clock
  *
- * The cookie key: src/stack.c derives one 128-bit key per purpose from the 128-bit secret (the
- * first two draws of sk_config.random, ref_isn.h): word j of purpose p's key is SipHash-2-4
- * under the secret of the 8-byte little-endian number p | j << 32; the cookie's purpose is
- * number 3 (SK_KEY_COOKIE in src/internal.h). Header-only. */
+ * The cookie key is the stack's key for purpose SK_KEY_COOKIE, derived from the test's secret
+ * as ref_isn.h says (ref_purpose_key). Header-only. */
 #ifndef SK_TEST_REF_COOKIE_H
 #define SK_TEST_REF_COOKIE_H
 
 #include "ref_isn.h"
 
-#define REF_KEY_COOKIE 3u
 #define REF_COOKIE_PERIOD_US 64000000ull
 
 /* The MSS values a cookie can carry, in the order of their index. */
 static const uint16_t REF_COOKIE_MSS[8] = {64, 536, 1200, 1300, 1380, 1440, 1452, 1460};
-
-/* The 16 key bytes of purpose p derived from the test's secret. */
-static inline void ref_purpose_key(const struct ref_key *secret, uint32_t p, uint8_t out[16])
-{
-    for (uint32_t j = 0; j < 2; j++) {
-        uint64_t tag = (uint64_t)p | (uint64_t)j << 32;
-        uint8_t msg[8];
-        for (int i = 0; i < 8; i++)
-            msg[i] = (uint8_t)(tag >> (8 * i));
-        uint64_t w = ref_siphash24(secret->k, msg, sizeof(msg));
-        for (int i = 0; i < 8; i++)
-            out[8 * j + i] = (uint8_t)(w >> (8 * i));
-    }
-}
 
 /* mssi for a SYN that announced `mss` (0: no MSS option). */
 static inline uint32_t ref_cookie_mssi(uint32_t mss)
@@ -59,6 +44,15 @@ static inline uint32_t ref_cookie_opt(bool ts, int wscale, bool sack, bool ecn)
         return 0;
     return 0x40u | (ecn ? 0x20u : 0) | (sack ? 0x10u : 0) |
            (wscale < 0 ? 15u : (uint32_t)(wscale > 14 ? 14 : wscale));
+}
+
+/* The TSval of the SYN,ACK answering with a cookie at now_us from laddr to raddr. */
+static inline uint32_t ref_cookie_tsval(const struct ref_key *secret, uint32_t laddr,
+                                        uint32_t raddr, uint64_t now_us, uint32_t opt)
+{
+    uint32_t clock = (uint32_t)(now_us / 1000) + ref_ts_offset(secret, laddr, raddr);
+    uint32_t v = (clock & ~0x3fu) | (opt & 0x3fu);
+    return (int32_t)(v - clock) > 0 ? v - 64 : v;
 }
 
 /* The ISS of the SYN,ACK a stack holding `secret` answers at now_us to a SYN from
