@@ -366,6 +366,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->syn_retries = (uint8_t)v;
     } else if (strcmp(key, "synack_retries") == 0) {
         c->synack_retries = (uint8_t)v;
+    } else if (strcmp(key, "syncookies") == 0) {
+        c->syncookies = (uint8_t)v;
+    } else if (strcmp(key, "max_half_open") == 0) {
+        c->max_half_open = (uint32_t)v;
     } else if (strcmp(key, "data_retries") == 0) {
         c->data_retries = (uint8_t)v;
     } else if (strcmp(key, "ecn") == 0) {

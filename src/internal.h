@@ -85,6 +85,16 @@ enum tcb_flag {
     TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
 };
 
+/* A TCB's place on a doubly linked list of TCBs, and such a list, oldest first. */
+struct sk_tcp;
+struct sk_tcb_link {
+    struct sk_tcp *prev, *next;
+};
+struct sk_tcb_fifo {
+    struct sk_tcp *head, *tail;
+    uint32_t len;
+};
+
 /* The TCB (RFC 9293 §3.3.1) or a listener. */
 struct sk_tcp {
     struct sk_stack *st;
@@ -195,10 +205,13 @@ struct sk_tcp {
     /* Listener side. */
     struct sk_tcp *listener;            /* parent, for passive children */
     int backlog;
-    uint32_t syn_queued;                /* children in SYN-RECEIVED */
     uint32_t accept_queued;
     struct sk_tcp *acceptq_head, *acceptq_tail, *acceptq_next;
-    struct sk_tcp *synq_head, *synq_prev, *synq_next; /* half-open children, for close */
+    /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
+     * eviction) and on the stack's (for max_half_open), both oldest first. */
+    struct sk_tcb_fifo synq;
+    struct sk_tcb_link synq_link, halfopen_link;
+    sk_time_us syncookie_until;         /* a listener's cookies sent are valid until then */
 
     /* Application. */
     sk_tcp_callback cb;
@@ -242,6 +255,7 @@ struct sk_stack {
     uint32_t heap_len, heap_cap;
 
     struct sk_tcp *all;                /* every TCB, for sk_stack_free */
+    struct sk_tcb_fifo halfopen;       /* every listener's half-open children (tcp_listen.c) */
     struct sk_tcp *reap;               /* TCBs to free when the current entry point returns */
     uint32_t depth;                    /* entry-point nesting (callbacks may re-enter) */
 

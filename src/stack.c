@@ -30,6 +30,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->mtu = 1500;
     cfg->max_connections = 4096;
     cfg->max_syn_backlog = 256;
+    cfg->max_half_open = 1024;
+    cfg->syncookies = 1;
     cfg->sndbuf_bytes = 64 * 1024;
     cfg->rcvbuf_bytes = 64 * 1024;
     cfg->max_buffer_bytes = 256ull * 1024 * 1024;
@@ -139,6 +141,8 @@ static bool config_valid(const struct sk_config *c)
     if (c->max_connections == 0 || c->sndbuf_bytes < 1024 || c->rcvbuf_bytes < 1024)
         return false;
     if (c->rto_min_us == 0 || c->rto_min_us > c->rto_max_us || c->rto_initial_us == 0)
+        return false;
+    if (c->syncookies > 2)
         return false;
     if (c->wscale > 14 || c->ephemeral_lo == 0 || c->ephemeral_lo > c->ephemeral_hi)
         return false;
@@ -446,7 +450,9 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "tcp_active_opens", "tcp_passive_opens", "tcp_established", "tcp_conn_failed",
         "tcp_timewait_reused", "tcp_timewait_reclaimed", "tcp_timewait_records",
         "tcp_tail_loss_probes", "tcp_tlp_recoveries", "tcp_sack_reneging",
-        "tcp_probe_timeouts", "tcp_lost_retransmits", "alloc_failures",
+        "tcp_probe_timeouts", "tcp_lost_retransmits", "tcp_syncookies_sent",
+        "tcp_syncookies_validated", "tcp_syncookies_failed", "tcp_halfopen_evicted",
+        "alloc_failures",
         "limit_connections", "limit_backlog", "limit_buffers", "arp_in", "arp_out", "ip_frags_out", "ip_reassembled", "icmp_in",
         "icmp_out", "udp_in", "udp_out",
         "port_picks", "port_probes", "port_exhausted", "port_lookups",
@@ -461,7 +467,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->tcp_conn_failed, c->tcp_timewait_reused, c->tcp_timewait_reclaimed,
         c->timewait_records, c->tcp_tail_loss_probes,
         c->tcp_tlp_recoveries, c->tcp_sack_reneging, c->tcp_probe_timeouts,
-        c->tcp_lost_retransmits, c->alloc_failures, c->limit_connections,
+        c->tcp_lost_retransmits, c->tcp_syncookies_sent, c->tcp_syncookies_validated,
+        c->tcp_syncookies_failed, c->tcp_halfopen_evicted, c->alloc_failures, c->limit_connections,
         c->limit_backlog, c->limit_buffers, c->arp_in, c->arp_out, c->ip_frags_out,
         c->ip_reassembled, c->icmp_in, c->icmp_out, c->udp_in, c->udp_out,
         c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups,

@@ -64,6 +64,7 @@ struct sk_config {
     /* Memory limits, all enforced. Running out is counted (see sk_stack_counters). */
     uint32_t max_connections;  /* TCBs of every state, listeners included */
     uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
+    uint32_t max_half_open;    /* half-open connections in the whole stack (all listeners) */
     uint32_t sndbuf_bytes;     /* default send buffer per connection */
     uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
     uint64_t max_buffer_bytes; /* sum of all connection buffers */
@@ -257,6 +258,17 @@ struct sk_config {
     uint16_t tcp_min_mss;
     uint32_t arp_cache_entries;
     uint32_t arp_queue_per_entry;
+
+    /* SYN floods (RFC 4987; src/tcp/tcp_listen.c, docs/security.md). A SYN finds the SYN queue
+     * full when its listener holds `backlog` half-open children or the stack holds
+     * max_half_open (default 1024). syncookies: 0 off, then a full queue makes room by dropping
+     * its oldest half-open child (tcp_halfopen_evicted); 1 (default) a full queue answers with
+     * a SYN cookie (RFC 4987 §3.6) and keeps no state for the SYN (tcp_syncookies_sent); 2
+     * every SYN is answered with a cookie. A cookie carries the peer's MSS rounded down to a
+     * table entry, and, when both sides use timestamps, window scale, SACK-permitted and ECN in
+     * the low 6 bits of our TSval; without timestamps a cookie connection has none of the
+     * three. A cookie is valid for 64 to 128 s. */
+    uint8_t syncookies;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no
@@ -324,6 +336,11 @@ struct sk_stack_counters {
      * segments sent (challenge ACKs not included) and those not sent (challenge ACKs included)
      * because the connection's interval had not passed. */
     uint64_t tcp_challenge_acks_limited, tcp_invalid_acks, tcp_invalid_acks_limited;
+    /* SYN floods (sk_config.syncookies): cookies sent in SYN,ACKs, cookie ACKs that opened a
+     * connection, ACKs that carried no valid cookie while cookies were in use (answered with
+     * RST), and half-open children dropped to make room for a new SYN. */
+    uint64_t tcp_syncookies_sent, tcp_syncookies_validated, tcp_syncookies_failed;
+    uint64_t tcp_halfopen_evicted;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
      * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the

@@ -57,7 +57,9 @@ SK_API int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t rad
                           struct sk_tcp **out);
 
 /* Passive open: a listener on port with room for `backlog` half-open and as many accept-ready
- * connections (clamped to max_syn_backlog). Errors: -EADDRINUSE, -ENOMEM, -EINVAL. */
+ * connections (clamped to max_syn_backlog). SYNs beyond the half-open room get SYN cookies or
+ * evict the oldest half-open connection (sk_config.syncookies). Errors: -EADDRINUSE, -ENOMEM,
+ * -EINVAL. */
 SK_API int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out);
 
 /* Takes one established connection off a listener's accept queue. -EAGAIN if none,

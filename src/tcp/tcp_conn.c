@@ -93,18 +93,10 @@ struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport)
 
 /* ---- TCB life ---- */
 
-struct sk_tcp *sk_tcb_new(struct sk_stack *st)
+void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
 {
-    if (st->ctr.connections >= st->cfg.max_connections) {
-        st->ctr.limit_connections++;
-        return NULL;
-    }
-    struct sk_tcp *c = sk_mem_alloc(st, sizeof(*c));
-    if (c == NULL)
-        return NULL;
     memset(c, 0, sizeof(*c));
     c->st = st;
-    c->conn_id = st->next_conn_id++;
     c->heap_idx = UINT32_MAX;
     uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
     sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
@@ -124,6 +116,19 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
     c->ka_cnt = st->cfg.keepalive_cnt;
     c->laddr = st->cfg.addr;
     c->cc = st->cfg.congestion_control ? sk_cc_find(st->cfg.congestion_control) : &sk_cc_cubic;
+}
+
+struct sk_tcp *sk_tcb_new(struct sk_stack *st)
+{
+    if (st->ctr.connections >= st->cfg.max_connections) {
+        st->ctr.limit_connections++;
+        return NULL;
+    }
+    struct sk_tcp *c = sk_mem_alloc(st, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    sk_tcb_init(st, c);
+    c->conn_id = st->next_conn_id++;
     c->all_next = st->all;
     if (st->all)
         st->all->all_prev = c;
@@ -148,33 +153,6 @@ static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
     c->flags &= ~TF_IN_ACCEPTQ;
 }
 
-void sk_tcp_synq_add(struct sk_tcp *l, struct sk_tcp *c)
-{
-    c->listener = l;
-    c->flags |= TF_IN_SYNQ;
-    c->synq_prev = NULL;
-    c->synq_next = l->synq_head;
-    if (l->synq_head)
-        l->synq_head->synq_prev = c;
-    l->synq_head = c;
-    l->syn_queued++;
-}
-
-static void synq_remove(struct sk_tcp *l, struct sk_tcp *c)
-{
-    if (!(c->flags & TF_IN_SYNQ))
-        return;
-    if (c->synq_prev)
-        c->synq_prev->synq_next = c->synq_next;
-    else
-        l->synq_head = c->synq_next;
-    if (c->synq_next)
-        c->synq_next->synq_prev = c->synq_prev;
-    c->synq_prev = c->synq_next = NULL;
-    c->flags &= ~TF_IN_SYNQ;
-    l->syn_queued--;
-}
-
 /* Detaches a passive child from its listener's counts and queues. */
 static void detach_from_listener(struct sk_tcp *c)
 {
@@ -183,7 +161,7 @@ static void detach_from_listener(struct sk_tcp *c)
         return;
     if (c->flags & TF_IN_ACCEPTQ)
         acceptq_remove(l, c);
-    synq_remove(l, c);
+    sk_tcp_synq_remove(c);
     c->listener = NULL;
 }
 
@@ -322,7 +300,7 @@ void sk_tcp_child_established(struct sk_tcp *c)
     struct sk_tcp *l = c->listener;
     if (l == NULL)
         return;
-    synq_remove(l, c);
+    sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
     c->acceptq_next = NULL;
     if (l->acceptq_tail)
@@ -691,8 +669,8 @@ static void close_listener(struct sk_tcp *l)
      * listener's own lists find them, so closing it scans no table. */
     while (l->acceptq_head)
         abort_conn(l->acceptq_head, -ECONNABORTED);
-    while (l->synq_head)
-        abort_conn(l->synq_head, -ECONNABORTED);
+    while (l->synq.head)
+        abort_conn(l->synq.head, -ECONNABORTED);
     sk_tcb_hash_remove(l);
     l->flags &= ~TF_USER;
     reap(l);

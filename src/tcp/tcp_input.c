@@ -109,63 +109,11 @@ static void closed_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, cons
         sk_tcp_send_rst_for(st, ip, s->h);
 }
 
-/* ---- §3.10.7.2 LISTEN ---- */
-static void listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const struct seg *s)
+/* ---- §3.10.7.2 LISTEN: tcp_listen.c, which takes a SYN's options from here. ---- */
+void sk_tcp_passive_syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
-    struct sk_stack *st = l->st;
-    const struct sk_tcp_hdr *h = s->h;
-    /* First, an incoming RST is ignored. */
-    if (h->flags & SK_TCP_RST) {
-        drop(st, l, s, SK_DROP_TCP_RST_INVALID);
-        return;
-    }
-    /* Second, any ACK is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>. */
-    if (h->flags & SK_TCP_ACK) {
-        drop(st, l, s, SK_DROP_TCP_ACK_INVALID);
-        sk_tcp_send_rst_for(st, ip, h);
-        return;
-    }
-    /* Third, a SYN opens a half-open connection; anything else is dropped. */
-    if (!(h->flags & SK_TCP_SYN)) {
-        drop(st, l, s, SK_DROP_TCP_NO_ACK);
-        return;
-    }
-    if (l->syn_queued >= (uint32_t)l->backlog || l->accept_queued >= (uint32_t)l->backlog) {
-        st->ctr.limit_backlog++;
-        drop(st, l, s, SK_DROP_TCP_BACKLOG_FULL);
-        return;
-    }
-    struct sk_tcp *c = sk_tcb_new(st);
-    if (c == NULL) {
-        drop(st, l, s, SK_DROP_TCP_NO_MEMORY);
-        return;
-    }
-    c->laddr = ip->dst;
-    c->lport = h->dport;
-    c->raddr = ip->src;
-    c->rport = h->sport;
-    c->flags |= TF_PASSIVE;
-    sk_tcp_synq_add(l, c);
-    c->state = SK_TCP_LISTEN; /* the child starts as a copy of the listener */
-    uint32_t isn = sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
-    sk_tcp_init_send(c, sk_tw_reopen_iss(st, c, isn));
-    sk_tcb_inherit(c, l);
-    c->irs = h->seq;
-    c->rcv_nxt = h->seq + 1;
-    c->rcv_adv = c->rcv_nxt;
     syn_options(c, h);
     ecn_on_syn(c, h);
-    /* RFC 7323 §2.2: the window of a SYN is not scaled. */
-    c->snd_wnd = h->wnd;
-    c->max_snd_wnd = h->wnd;
-    c->snd_wl1 = h->seq;
-    c->snd_wl2 = h->ack;
-    st->ctr.tcp_passive_opens++;
-    /* Data or FIN on the SYN is not acknowledged: the peer sends it again once we are
-     * synchronized (RFC 9293 §3.10.7.2 allows queueing it; we keep no memory for it). */
-    sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
-    sk_tcb_hash_insert(c);
-    sk_tcp_output(c);
 }
 
 /* ---- §3.10.7.3 SYN-SENT ---- */
@@ -854,12 +802,14 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     }
     struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport);
     sk_tcp_trace_seg(st, SK_TRACE_SEG_IN, c ? c : l, ip->src, ip->dst, &h, frame, frame_len);
-    if (c == NULL) {
-        if (l)
-            listen_input(l, ip, &s);
-        else
-            closed_input(st, ip, &s);
+    if (c == NULL && l == NULL) {
+        closed_input(st, ip, &s);
         return;
+    }
+    if (c == NULL) {
+        c = sk_tcp_listen_input(l, ip, &h, frame, frame_len);
+        if (c == NULL)
+            return;
     }
     c->last_rcv = st->now;
     c->ka_probes = 0;

@@ -8,6 +8,9 @@
 
 /* tcp_conn.c */
 struct sk_tcp *sk_tcb_new(struct sk_stack *st);
+/* Fills c with a new TCB's defaults without allocating or counting it (sk_tcb_new does both;
+ * tcp_listen.c builds a SYN cookie's SYN,ACK in a TCB on the C stack that lives one call). */
+void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c);
 void sk_tcb_destroy(struct sk_tcp *c);
 int sk_tcb_hash_insert(struct sk_tcp *c);
 void sk_tcb_hash_remove(struct sk_tcp *c);
@@ -37,16 +40,29 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
 uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);
 /* A passive child takes its listener's buffer sizes, congestion control and MSS cap. */
 void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l);
-/* A new half-open child of listener l. */
-void sk_tcp_synq_add(struct sk_tcp *l, struct sk_tcp *c);
 /* A passive child reached ESTABLISHED: queue it for accept(). */
 void sk_tcp_child_established(struct sk_tcp *c);
 
+/* tcp_listen.c: LISTEN (RFC 9293 §3.10.7.2), the SYN queue and SYN cookies (RFC 4987). */
+/* A segment for listener l that found no connection. Returns the connection it continues on
+ * (one a SYN cookie ACK just opened, in SYN-RECEIVED), or NULL when it was consumed here. */
+struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+                                   const struct sk_tcp_hdr *h, const uint8_t *frame,
+                                   size_t frame_len);
+/* A half-open child leaves the SYN queue (established or gone); no-op if it is not on it. */
+void sk_tcp_synq_remove(struct sk_tcp *c);
+
+/* tcp_input.c */
+/* What a SYN's options and ECN flags agree for passive connection c (RFC 9293 §3.7.1,
+ * RFC 7323 §2.2 and §3.2, RFC 2018 §2, RFC 3168 §6.1.1). */
+void sk_tcp_passive_syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h);
 /* tcp_input.c: RFC 5961 §7, may one more challenge ACK go from this stack in this second?
  * (sk_config.challenge_ack_limit; a refusal is counted in tcp_challenge_acks_limited.) */
 bool sk_tcp_challenge_budget(struct sk_stack *st);
 
 /* tcp_output.c */
+/* The SYN,ACK of a passive open, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, without touching timers. */
+void sk_tcp_send_synack(struct sk_tcp *c);
 void sk_tcp_output(struct sk_tcp *c);
 void sk_tcp_send_ack(struct sk_tcp *c);
 /* <SEQ=seq><CTL=flags> on this connection's 4-tuple, no data. */
@@ -144,8 +160,9 @@ static inline bool sk_tcp_timer_on(const struct sk_tcp *c, enum sk_timer_kind k)
 /* (Re)arms the keep-alive timer from the last segment received, if keep-alives are on. */
 void sk_tcp_keepalive_arm(struct sk_tcp *c);
 /* SYN-RECEIVED: the SYN,ACK goes again in answer to a segment (a repeated SYN), and counts as
- * one of its retransmissions, backing the timer off; without retries left it is sent without
- * touching the timer. Either way the half-open TCB ends within its retry limit. */
+ * one of its retransmissions, backing the timer off; without retries left nothing is sent and
+ * the timer runs on. So a half-open TCB sends at most 1 + synack_retries SYN,ACKs and ends
+ * within its retry limit, whatever arrives. */
 void sk_tcp_resend_synack(struct sk_tcp *c);
 /* RFC 6298 §2: a new RTT measurement. */
 void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);

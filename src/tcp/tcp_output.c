@@ -348,10 +348,21 @@ static void arm_retransmit(struct sk_tcp *c)
         sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
 }
 
+/* RFC 3168 §6.1.1: an ECN-setup SYN-ACK carries ECE only. */
+static uint8_t synack_flags(const struct sk_tcp *c)
+{
+    return SK_TCP_SYN | SK_TCP_ACK | ((c->flags & TF_ECN) ? SK_TCP_ECE : 0);
+}
+
+void sk_tcp_send_synack(struct sk_tcp *c)
+{
+    send_segment(c, c->iss, synack_flags(c), 0);
+}
+
 /* SYN in SYN-SENT; SYN,ACK once the peer's SYN is known (RFC 9293 §3.10.7.2-3). */
 static void send_syn(struct sk_tcp *c)
 {
-    uint8_t flags = SK_TCP_SYN | (c->state == SK_TCP_SYN_SENT ? 0 : SK_TCP_ACK);
+    uint8_t flags = SK_TCP_SYN;
     const struct sk_config *cfg = &c->st->cfg;
     if (c->state == SK_TCP_SYN_SENT) {
         /* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; after ecn_syn_retries
@@ -361,8 +372,8 @@ static void send_syn(struct sk_tcp *c)
             flags |= SK_TCP_ECE | SK_TCP_CWR;
             c->flags |= TF_ECN_REQ;
         }
-    } else if (c->flags & TF_ECN) {
-        flags |= SK_TCP_ECE; /* §6.1.1: an ECN-setup SYN-ACK carries ECE only */
+    } else {
+        flags = synack_flags(c);
     }
     if (c->retries == 0 && !(c->flags & TF_RTT_TIMING)) {
         c->flags |= TF_RTT_TIMING;

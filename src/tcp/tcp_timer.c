@@ -65,10 +65,9 @@ static uint8_t retry_limit(const struct sk_tcp *c)
 void sk_tcp_resend_synack(struct sk_tcp *c)
 {
     if (c->retries >= retry_limit(c)) {
-        /* No retry left: answer, and let the running timer end it. */
-        c->snd_nxt = c->iss;
+        /* No retry left: stay silent and let the running timer end it. Answering here let a
+         * stream of such segments draw one SYN,ACK each, beyond synack_retries. */
         c->flags &= ~TF_ACK_NOW;
-        sk_tcp_output(c);
         return;
     }
     c->retries++;

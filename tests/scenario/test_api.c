@@ -94,23 +94,32 @@ static void test_user_call_errors(void **state)
     raw_free(r);
 }
 
-/* More SYNs than the backlog: the extra ones are dropped (no SYN,ACK, no RST) and counted. */
-static void test_backlog_full_drops_and_counts(void **state)
+/* More SYNs than the backlog with SYN cookies off: each new one takes the place of the oldest
+ * half-open child (RFC 4987 §3.4), counted; the listener never holds more than its backlog. */
+static void test_backlog_full_evicts_oldest_and_counts(void **state)
 {
     (void)state;
-    struct raw *r = raw_new(NULL);
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.syncookies = 0;
+    struct raw *r = raw_new(&cfg);
     struct sk_tcp *l;
     assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 2, &l), 0);
     for (uint16_t i = 0; i < 4; i++)
         raw_send(r, .sport = (uint16_t)(40001 + i), .flags = SYN, .seq = 1000u * i);
-    assert_int_equal(r->nout, 2);
-    assert_int_equal(r->out[0].dport, 40001);
-    assert_int_equal(r->out[0].flags, SYN | ACK);
-    assert_int_equal(r->out[1].dport, 40002);
-    assert_int_equal(r->out[1].ack, 1001);
-    assert_int_equal(drops(r->st, SK_DROP_TCP_BACKLOG_FULL), 2);
-    assert_int_equal(counters(r->st).limit_backlog, 2);
+    assert_int_equal(r->nout, 4);
+    for (uint16_t i = 0; i < 4; i++) {
+        assert_int_equal(r->out[i].dport, 40001 + i);
+        assert_int_equal(r->out[i].flags, SYN | ACK);
+        assert_int_equal(r->out[i].ack, 1000u * i + 1);
+    }
+    assert_int_equal(counters(r->st).tcp_halfopen_evicted, 2);
+    assert_int_equal(drops(r->st, SK_DROP_TCP_BACKLOG_FULL), 0);
     assert_int_equal(counters(r->st).connections, 3);
+    /* The evicted children are gone: the first peer's ACK finds only the listener (RST). */
+    r->cursor = r->nout;
+    raw_send(r, .sport = 40001, .flags = ACK, .seq = 1, .ack = r->out[0].seq + 1);
+    raw_expect(r, RST, r->out[0].seq + 1, 0);
     raw_free(r);
 }
 
@@ -272,7 +281,7 @@ int main(void)
         TEST(test_send_in_syn_sent_is_queued),
         TEST(test_shutdown_in_syn_sent_sends_fin_after_handshake),
         TEST(test_user_call_errors),
-        TEST(test_backlog_full_drops_and_counts),
+        TEST(test_backlog_full_evicts_oldest_and_counts),
         TEST(test_connection_limit_enomem),
         TEST(test_close_listener_resets_children),
         TEST(test_abort_listener_resets_children),
