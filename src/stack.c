@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "ip/ip_int.h"
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 #include "util/rand.h"
@@ -491,6 +492,62 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         int n = snprintf(buf + off, off < size ? size - off : 0, "drop.%s %llu\n",
                          sk_drop_reason_name((enum sk_drop_reason)r),
                          (unsigned long long)c->drops[r]);
+        total += n;
+        off += (size_t)n;
+    }
+    return total;
+}
+
+/* One line per limit: what it bounds, its value, the level now (UINT64_MAX: none), and the
+ * counter of the times it held. */
+struct limit_row {
+    const char *name;
+    uint64_t limit, in_use, held;
+};
+
+int sk_stack_limits_format(const struct sk_stack *st, char *buf, size_t size)
+{
+    const struct sk_config *g = &st->cfg;
+    const struct sk_stack_counters *c = &st->ctr;
+    const uint64_t none = UINT64_MAX;
+    const struct limit_row rows[] = {
+        {"connections", g->max_connections, c->connections, c->limit_connections},
+        {"half_open", g->max_half_open, st->halfopen.len,
+         c->tcp_syncookies_sent + c->tcp_halfopen_evicted},
+        /* A listener's backlog (at most max_syn_backlog) bounds its SYN queue, counted under
+         * half_open, and its accept queue. */
+        {"accept_queue", g->max_syn_backlog, none,
+         c->limit_backlog + c->drops[SK_DROP_TCP_ACCEPT_FULL]},
+        {"buffer_bytes", g->max_buffer_bytes, c->buffer_bytes, c->limit_buffers},
+        {"time_wait", g->max_time_wait, c->timewait_records, c->tcp_timewait_reclaimed},
+        {"tcp_ooo_ranges", g->ooo_ranges_max, none, c->drops[SK_DROP_TCP_OUT_OF_ORDER]},
+        {"sack_ranges", g->sack_ranges_max, none, c->tcp_sack_sb_full},
+        {"challenge_acks_per_s", g->challenge_ack_limit, none, c->tcp_challenge_acks_limited},
+        {"invalid_ack_interval_us", g->invalid_ack_ratelimit_us, none,
+         c->tcp_invalid_acks_limited},
+        {"tcp_min_mss", g->tcp_min_mss, none, c->tcp_mss_floored},
+        {"pmtu_min", g->pmtu_min, none, c->icmp_pmtu_floored},
+        {"ipfrag_bytes", g->ipfrag_max_bytes, st->ip ? st->ip->frag_bytes : 0,
+         c->ip_reasm_evicted},
+        {"ipfrag_datagrams", g->ipfrag_max_datagrams, st->ip ? st->ip->frag_count : 0,
+         c->drops[SK_DROP_IP_REASM_LIMIT]},
+        {"ipfrag_fragments", g->ipfrag_max_fragments, none, c->ip_frag_too_many},
+        {"arp_cache", g->arp_cache_entries, none, c->arp_cache_evicted},
+        {"arp_queue_bytes", g->arp_queue_bytes, st->ip ? st->ip->pend_bytes : 0,
+         c->drops[SK_DROP_ARP_QUEUE_FULL]},
+        {"arp_queue_per_entry", g->arp_queue_per_entry, none, c->drops[SK_DROP_ARP_QUEUE_FULL]},
+        {"icmp_burst", g->icmp_burst, none, c->drops[SK_DROP_ICMP_RATELIMIT]},
+        {"udp_rcvq_datagrams", g->udp_rcvq_datagrams, none, c->drops[SK_DROP_UDP_QUEUE_FULL]},
+    };
+    size_t off = 0;
+    int total = 0;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char use[24] = "-";
+        if (rows[i].in_use != none)
+            snprintf(use, sizeof(use), "%llu", (unsigned long long)rows[i].in_use);
+        int n = snprintf(buf + off, off < size ? size - off : 0, "limit.%s %llu in-use %s held %llu\n",
+                         rows[i].name, (unsigned long long)rows[i].limit, use,
+                         (unsigned long long)rows[i].held);
         total += n;
         off += (size_t)n;
     }

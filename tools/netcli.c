@@ -272,6 +272,9 @@ void net_print_stats(FILE *out, const struct net_env *env)
     fprintf(out, "--- synack counters at %.3f s ---\n", secs);
     if (n > 0)
         fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
+    n = sk_stack_limits_format(env->st, buf, sizeof(buf));
+    if (n > 0)
+        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
     fprintf(out, "tap.frames_read %llu\ntap.frames_written %llu\ntap.write_errors %llu\n",
             (unsigned long long)ls.frames_read, (unsigned long long)ls.frames_written,
             (unsigned long long)ls.write_errors);

@@ -363,6 +363,12 @@ SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counter
 /* Writes the non-zero counters, one "name value" pair per line, into buf (snprintf rules). */
 SK_API int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size);
 
+/* Writes every per-stack limit on what a peer can make the stack hold (docs/security.md), one
+ * line each: "limit.<name> <limit> in-use <n> held <count>", where held counts the times the
+ * limit refused, evicted, floored or rate-limited something. "in-use -" where the resource is
+ * per connection or a rate and has no single level. snprintf rules. */
+SK_API int sk_stack_limits_format(const struct sk_stack *st, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -289,6 +289,9 @@ static void test_reclaims_oldest_record_at_max_time_wait(void **state)
     sk_stack_counters_format(r->st, buf, sizeof(buf));
     assert_non_null(strstr(buf, "tcp_timewait_records 3\n"));
     assert_non_null(strstr(buf, "tcp_timewait_reclaimed 1\n"));
+    /* The limits block: 4 connections into 3 records, one reclaimed. */
+    sk_stack_limits_format(r->st, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "limit.time_wait 3 in-use 3 held 1\n"));
     raw_free(r);
 }
 
