@@ -42,7 +42,7 @@ enum {
     "  --mac MAC            synack's Ethernet address (default: random, locally administered)\n" \
     "  --pcap FILE          capture every frame as its sender sent it, before the faults\n" \
     "                       below (so lost frames are in it; Wireshark, tshark)\n"          \
-    "  --stats              print the stack's counters at exit (SIGUSR1: at any time)\n"     \
+    "  --stats              the stack's counters and limits at exit (SIGUSR1: any time)\n"     \
     "\n"                                                                                     \
     "faults on the wire (both directions, seeded, as in `synack sim`):\n"                    \
     "  --loss P  --dup P  --reorder P  --corrupt P   probabilities (0.01 or 1%%)\n"           \
