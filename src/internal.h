@@ -14,6 +14,7 @@
 #include "synack/stack.h"
 #include "synack/tcp.h"
 #include "synack/trace.h"
+#include "util/list.h"
 #include "wire/wire.h"
 
 /* ---- Sequence arithmetic (RFC 9293 §3.4): modulo 2^32, compare only through these. ---- */
@@ -85,13 +86,10 @@ enum tcb_flag {
     TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
 };
 
-/* A TCB's place on a doubly linked list of TCBs, and such a list, oldest first. */
-struct sk_tcp;
-struct sk_tcb_link {
-    struct sk_tcp *prev, *next;
-};
+/* A list of TCBs, oldest first (util/list.h), with its length: the SYN queue's lengths are
+ * limits, checked on every SYN, so they are kept rather than counted. */
 struct sk_tcb_fifo {
-    struct sk_tcp *head, *tail;
+    struct sk_list list;
     uint32_t len;
 };
 
@@ -210,7 +208,7 @@ struct sk_tcp {
     /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
      * eviction) and on the stack's (for max_half_open), both oldest first. */
     struct sk_tcb_fifo synq;
-    struct sk_tcb_link synq_link, halfopen_link;
+    struct sk_list_node synq_link, halfopen_link;
     sk_time_us syncookie_until;         /* a listener's cookies sent are valid until then */
 
     /* Application. */

@@ -175,6 +175,7 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
         return NULL;
     }
     memset(st, 0, sizeof(*st));
+    sk_list_init(&st->halfopen.list); /* before any failure: sk_stack_free walks the lists */
     st->cfg = *cfg;
     st->cfg.alloc = alloc;
     st->now = now;

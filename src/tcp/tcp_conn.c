@@ -97,6 +97,7 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
 {
     memset(c, 0, sizeof(*c));
     c->st = st;
+    sk_list_init(&c->synq.list);
     c->heap_idx = UINT32_MAX;
     uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
     sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
@@ -669,8 +670,9 @@ static void close_listener(struct sk_tcp *l)
      * listener's own lists find them, so closing it scans no table. */
     while (l->acceptq_head)
         abort_conn(l->acceptq_head, -ECONNABORTED);
-    while (l->synq.head)
-        abort_conn(l->synq.head, -ECONNABORTED);
+    while (!sk_list_empty(&l->synq.list))
+        abort_conn(sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link),
+                   -ECONNABORTED);
     sk_tcb_hash_remove(l);
     l->flags &= ~TF_USER;
     reap(l);
