@@ -204,7 +204,8 @@ struct sk_tcp {
     struct sk_tcp *listener;            /* parent, for passive children */
     int backlog;
     uint32_t accept_queued;
-    struct sk_tcp *acceptq_head, *acceptq_tail, *acceptq_next;
+    struct sk_list acceptq;             /* established children not yet accepted, oldest first */
+    struct sk_list_node acceptq_link;   /* a child's place on it (TF_IN_ACCEPTQ) */
     /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
      * eviction) and on the stack's (for max_half_open), both oldest first. */
     struct sk_tcb_fifo synq;

@@ -98,6 +98,7 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
     memset(c, 0, sizeof(*c));
     c->st = st;
     sk_list_init(&c->synq.list);
+    sk_list_init(&c->acceptq);
     c->heap_idx = UINT32_MAX;
     uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
     sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
@@ -140,18 +141,16 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
 
 static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
 {
-    struct sk_tcp **p = &l->acceptq_head, *prev = NULL;
-    for (; *p; prev = *p, p = &(*p)->acceptq_next) {
-        if (*p != c)
-            continue;
-        *p = c->acceptq_next;
-        if (l->acceptq_tail == c)
-            l->acceptq_tail = prev;
+    if (sk_list_linked(&c->acceptq_link)) {
+        sk_list_remove(&c->acceptq_link);
         l->accept_queued--;
-        break;
     }
-    c->acceptq_next = NULL;
     c->flags &= ~TF_IN_ACCEPTQ;
+}
+
+static struct sk_tcp *acceptq_first(struct sk_tcp *l)
+{
+    return sk_list_entry(sk_list_first(&l->acceptq), struct sk_tcp, acceptq_link);
 }
 
 /* Detaches a passive child from its listener's counts and queues. */
@@ -232,7 +231,7 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     unsigned ev = 0;
     switch (c->state) {
     case SK_TCP_LISTEN:
-        return c->acceptq_head ? SK_EV_ACCEPTABLE : 0;
+        return sk_list_empty(&c->acceptq) ? 0 : SK_EV_ACCEPTABLE;
     case SK_TCP_CLOSED:
         ev |= SK_EV_CLOSED;
         if (c->error)
@@ -303,12 +302,7 @@ void sk_tcp_child_established(struct sk_tcp *c)
         return;
     sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
-    c->acceptq_next = NULL;
-    if (l->acceptq_tail)
-        l->acceptq_tail->acceptq_next = c;
-    else
-        l->acceptq_head = c;
-    l->acceptq_tail = c;
+    sk_list_append(&l->acceptq, &c->acceptq_link);
     l->accept_queued++;
     sk_tcp_notify(l);
 }
@@ -506,7 +500,7 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
 {
     if (l->state != SK_TCP_LISTEN || out == NULL)
         return -EINVAL;
-    struct sk_tcp *c = l->acceptq_head;
+    struct sk_tcp *c = acceptq_first(l);
     if (c == NULL)
         return -EAGAIN;
     acceptq_remove(l, c);
@@ -668,8 +662,8 @@ static void close_listener(struct sk_tcp *l)
 {
     /* Never-accepted connections and half-open ones are reset: nobody will read them. The
      * listener's own lists find them, so closing it scans no table. */
-    while (l->acceptq_head)
-        abort_conn(l->acceptq_head, -ECONNABORTED);
+    while (!sk_list_empty(&l->acceptq))
+        abort_conn(acceptq_first(l), -ECONNABORTED);
     while (!sk_list_empty(&l->synq.list))
         abort_conn(sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link),
                    -ECONNABORTED);
