@@ -219,8 +219,8 @@ struct sk_tcp {
 
     /* Table links. */
     struct sk_tcp *hash_next;
-    struct sk_tcp *reap_next;
-    struct sk_tcp *all_prev, *all_next;
+    struct sk_list_node reap_link;      /* on the stack's reap list (TF_DEAD) */
+    struct sk_list_node all_link;       /* on the stack's list of every TCB */
 };
 
 /* ---- Secrets: one independent 128-bit SipHash key per purpose (sk_key). ---- */
@@ -253,9 +253,10 @@ struct sk_stack {
     struct sk_tcp **heap;
     uint32_t heap_len, heap_cap;
 
-    struct sk_tcp *all;                /* every TCB, for sk_stack_free */
+    struct sk_list all;                /* every TCB, newest first, for sk_stack_free */
     struct sk_tcb_fifo halfopen;       /* every listener's half-open children (tcp_listen.c) */
-    struct sk_tcp *reap;               /* TCBs to free when the current entry point returns */
+    struct sk_list reap;               /* TCBs to free when the current entry point returns,
+                                        * last reaped first */
     uint32_t depth;                    /* entry-point nesting (callbacks may re-enter) */
 
     struct sk_stack_counters ctr;

@@ -131,10 +131,7 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
         return NULL;
     sk_tcb_init(st, c);
     c->conn_id = st->next_conn_id++;
-    c->all_next = st->all;
-    if (st->all)
-        st->all->all_prev = c;
-    st->all = c;
+    sk_list_prepend(&st->all, &c->all_link);
     st->ctr.connections++;
     return c;
 }
@@ -171,12 +168,7 @@ void sk_tcb_destroy(struct sk_tcp *c)
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
     sk_ring_free(st, &c->rcv);
-    if (c->all_prev)
-        c->all_prev->all_next = c->all_next;
-    else
-        st->all = c->all_next;
-    if (c->all_next)
-        c->all_next->all_prev = c->all_prev;
+    sk_list_remove(&c->all_link);
     st->ctr.connections--;
     sk_mem_free(st, c, sizeof(*c));
 }
@@ -186,8 +178,7 @@ static void reap(struct sk_tcp *c)
     if (c->flags & TF_DEAD)
         return;
     c->flags |= TF_DEAD;
-    c->reap_next = c->st->reap;
-    c->st->reap = c;
+    sk_list_prepend(&c->st->reap, &c->reap_link);
 }
 
 void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s)
@@ -889,8 +880,8 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
 void sk_tcp_free_all(struct sk_stack *st)
 {
     /* Every TCB, whoever holds it, is on the stack's list of all TCBs. */
-    st->reap = NULL;
-    while (st->all)
-        sk_tcb_destroy(st->all);
+    sk_list_init(&st->reap); /* its TCBs are on the list of all, freed below */
+    while (!sk_list_empty(&st->all))
+        sk_tcb_destroy(sk_list_entry(sk_list_first(&st->all), struct sk_tcp, all_link));
     sk_tw_free_all(st);
 }
