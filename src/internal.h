@@ -218,7 +218,7 @@ struct sk_tcp {
     unsigned last_events;
 
     /* Table links. */
-    struct sk_tcp *hash_next;
+    struct sk_tcp *hash_next;           /* a hash bucket's chain: part of the table, not a list */
     struct sk_list_node reap_link;      /* on the stack's reap list (TF_DEAD) */
     struct sk_list_node all_link;       /* on the stack's list of every TCB */
 };
