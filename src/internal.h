@@ -14,6 +14,7 @@
 #include "synack/stack.h"
 #include "synack/tcp.h"
 #include "synack/trace.h"
+#include "util/list.h"
 #include "wire/wire.h"
 
 /* ---- Sequence arithmetic (RFC 9293 §3.4): modulo 2^32, compare only through these. ---- */
@@ -85,13 +86,10 @@ enum tcb_flag {
     TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
 };
 
-/* A TCB's place on a doubly linked list of TCBs, and such a list, oldest first. */
-struct sk_tcp;
-struct sk_tcb_link {
-    struct sk_tcp *prev, *next;
-};
+/* A list of TCBs, oldest first (util/list.h), with its length: the SYN queue's lengths are
+ * limits, checked on every SYN, so they are kept rather than counted. */
 struct sk_tcb_fifo {
-    struct sk_tcp *head, *tail;
+    struct sk_list list;
     uint32_t len;
 };
 
@@ -206,11 +204,12 @@ struct sk_tcp {
     struct sk_tcp *listener;            /* parent, for passive children */
     int backlog;
     uint32_t accept_queued;
-    struct sk_tcp *acceptq_head, *acceptq_tail, *acceptq_next;
+    struct sk_list acceptq;             /* established children not yet accepted, oldest first */
+    struct sk_list_node acceptq_link;   /* a child's place on it (TF_IN_ACCEPTQ) */
     /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
      * eviction) and on the stack's (for max_half_open), both oldest first. */
     struct sk_tcb_fifo synq;
-    struct sk_tcb_link synq_link, halfopen_link;
+    struct sk_list_node synq_link, halfopen_link;
     sk_time_us syncookie_until;         /* a listener's cookies sent are valid until then */
 
     /* Application. */
@@ -219,9 +218,9 @@ struct sk_tcp {
     unsigned last_events;
 
     /* Table links. */
-    struct sk_tcp *hash_next;
-    struct sk_tcp *reap_next;
-    struct sk_tcp *all_prev, *all_next;
+    struct sk_tcp *hash_next;           /* a hash bucket's chain: part of the table, not a list */
+    struct sk_list_node reap_link;      /* on the stack's reap list (TF_DEAD) */
+    struct sk_list_node all_link;       /* on the stack's list of every TCB */
 };
 
 /* ---- Secrets: one independent 128-bit SipHash key per purpose (sk_key). ---- */
@@ -254,9 +253,10 @@ struct sk_stack {
     struct sk_tcp **heap;
     uint32_t heap_len, heap_cap;
 
-    struct sk_tcp *all;                /* every TCB, for sk_stack_free */
+    struct sk_list all;                /* every TCB, newest first, for sk_stack_free */
     struct sk_tcb_fifo halfopen;       /* every listener's half-open children (tcp_listen.c) */
-    struct sk_tcp *reap;               /* TCBs to free when the current entry point returns */
+    struct sk_list reap;               /* TCBs to free when the current entry point returns,
+                                        * last reaped first */
     uint32_t depth;                    /* entry-point nesting (callbacks may re-enter) */
 
     struct sk_stack_counters ctr;

@@ -175,6 +175,10 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
         return NULL;
     }
     memset(st, 0, sizeof(*st));
+    /* Before any failure: sk_stack_free walks the lists. */
+    sk_list_init(&st->all);
+    sk_list_init(&st->reap);
+    sk_list_init(&st->halfopen.list);
     st->cfg = *cfg;
     st->cfg.alloc = alloc;
     st->now = now;
@@ -256,9 +260,9 @@ void sk_leave(struct sk_stack *st)
 {
     if (--st->depth > 0)
         return;
-    while (st->reap) {
-        struct sk_tcp *c = st->reap;
-        st->reap = c->reap_next;
+    while (!sk_list_empty(&st->reap)) {
+        struct sk_tcp *c = sk_list_entry(sk_list_first(&st->reap), struct sk_tcp, reap_link);
+        sk_list_remove(&c->reap_link);
         sk_tcb_destroy(c);
     }
 }

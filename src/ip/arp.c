@@ -68,22 +68,37 @@ static struct arp_entry *arp_find(struct sk_stack *st, uint32_t ip)
     return NULL;
 }
 
+/* The next packet queued for nexthop after the node `from` (the list's head: from the start),
+ * NULL if none. The walk resumes from a node still on the list, so the caller may take off
+ * and free what it finds. */
+static struct arp_pending *pending_next(struct sk_ipstate *s, struct sk_list_node *from,
+                                        uint32_t nexthop)
+{
+    for (struct sk_list_node *n = sk_list_next(&s->pending, from); n;
+         n = sk_list_next(&s->pending, n)) {
+        struct arp_pending *p = sk_list_entry(n, struct arp_pending, link);
+        if (p->nexthop == nexthop)
+            return p;
+    }
+    return NULL;
+}
+
+/* Takes p off the queue; the caller frees it. */
+static void pending_unlink(struct sk_ipstate *s, struct arp_pending *p)
+{
+    sk_list_remove(&p->link);
+    s->pend_bytes -= sizeof(*p) + p->len;
+}
+
 /* Drops (counted) every queued packet for nexthop. */
 static void pending_drop(struct sk_stack *st, uint32_t nexthop)
 {
     struct sk_ipstate *s = st->ip;
-    struct arp_pending **pp = &s->pend_head, *prev = NULL;
-    while (*pp) {
-        struct arp_pending *p = *pp;
-        if (p->nexthop != nexthop) {
-            prev = p;
-            pp = &p->next;
-            continue;
-        }
-        *pp = p->next;
-        if (s->pend_tail == p)
-            s->pend_tail = prev;
-        s->pend_bytes -= sizeof(*p) + p->len;
+    struct sk_list_node *at = &s->pending.head;
+    struct arp_pending *p;
+    while ((p = pending_next(s, at, nexthop)) != NULL) {
+        at = p->link.prev;
+        pending_unlink(s, p);
         sk_drop(st, SK_DROP_ARP_UNRESOLVED, NULL, p->data, p->len);
         sk_mem_free(st, p, sizeof(*p) + p->len);
     }
@@ -93,21 +108,14 @@ static void pending_drop(struct sk_stack *st, uint32_t nexthop)
 static void pending_flush(struct sk_stack *st, uint32_t nexthop, const uint8_t mac[6])
 {
     struct sk_ipstate *s = st->ip;
-    struct arp_pending **pp = &s->pend_head, *prev = NULL;
     struct sk_eth_hdr eth = {.ethertype = SK_ETHERTYPE_IPV4};
     memcpy(eth.dst, mac, 6);
     memcpy(eth.src, st->cfg.mac, 6);
-    while (*pp) {
-        struct arp_pending *p = *pp;
-        if (p->nexthop != nexthop) {
-            prev = p;
-            pp = &p->next;
-            continue;
-        }
-        *pp = p->next;
-        if (s->pend_tail == p)
-            s->pend_tail = prev;
-        s->pend_bytes -= sizeof(*p) + p->len;
+    struct sk_list_node *at = &s->pending.head;
+    struct arp_pending *p;
+    while ((p = pending_next(s, at, nexthop)) != NULL) {
+        at = p->link.prev;
+        pending_unlink(s, p);
         if (SK_ETH_HLEN + p->len <= st->tx_cap) {
             sk_eth_emit(st->tx, SK_ETH_HLEN, &eth);
             memcpy(st->tx + SK_ETH_HLEN, p->data, p->len);
@@ -184,15 +192,11 @@ void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, s
         sk_drop(st, SK_DROP_ARP_QUEUE_FULL, NULL, pkt, len);
         return;
     }
-    p->next = NULL;
+    memset(&p->link, 0, sizeof(p->link));
     p->nexthop = nexthop;
     p->len = len;
     memcpy(p->data, pkt, len);
-    if (s->pend_tail)
-        s->pend_tail->next = p;
-    else
-        s->pend_head = p;
-    s->pend_tail = p;
+    sk_list_append(&s->pending, &p->link);
     s->pend_bytes += sizeof(*p) + len;
     e->queued++;
 }
@@ -276,12 +280,11 @@ sk_time_us sk_arp_timer(struct sk_stack *st)
 
 void sk_arp_free(struct sk_stack *st)
 {
-    struct arp_pending *p = st->ip->pend_head;
-    while (p) {
-        struct arp_pending *n = p->next;
+    struct sk_ipstate *s = st->ip;
+    struct arp_pending *p;
+    while ((p = sk_list_entry(sk_list_first(&s->pending), struct arp_pending, link)) != NULL) {
+        sk_list_remove(&p->link);
         sk_mem_free(st, p, sizeof(*p) + p->len);
-        p = n;
     }
-    st->ip->pend_head = st->ip->pend_tail = NULL;
-    st->ip->pend_bytes = 0;
+    s->pend_bytes = 0;
 }

@@ -48,28 +48,25 @@ static void account(struct sk_stack *st, struct frag_dgram *d, size_t add, size_
     st->ctr.ip_reasm_bytes = st->ip->frag_bytes;
 }
 
+/* The oldest datagram, NULL if none. */
+static struct frag_dgram *oldest(struct sk_ipstate *s)
+{
+    return sk_list_entry(sk_list_first(&s->frags), struct frag_dgram, link);
+}
+
 static void unlink_dgram(struct sk_stack *st, struct frag_dgram *d)
 {
-    struct sk_ipstate *s = st->ip;
-    struct frag_dgram **pp = &s->frag_head, *prev = NULL;
-    while (*pp && *pp != d) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    if (*pp == NULL)
-        return;
-    *pp = d->next;
-    if (s->frag_tail == d)
-        s->frag_tail = prev;
-    d->next = NULL;
-    s->frag_count--;
+    if (!sk_list_linked(&d->link))
+        return; /* complete() took it off already */
+    sk_list_remove(&d->link);
+    st->ip->frag_count--;
 }
 
 static void free_pieces(struct sk_stack *st, struct frag_dgram *d)
 {
-    while (d->pieces) {
-        struct frag_piece *p = d->pieces;
-        d->pieces = p->next;
+    struct frag_piece *p;
+    while ((p = sk_list_entry(sk_list_first(&d->pieces), struct frag_piece, link)) != NULL) {
+        sk_list_remove(&p->link);
         account(st, d, 0, sizeof(*p) + p->len);
         sk_mem_free(st, p, sizeof(*p) + p->len);
     }
@@ -100,9 +97,9 @@ static bool make_room(struct sk_stack *st, size_t need, const struct frag_dgram 
 {
     struct sk_ipstate *s = st->ip;
     while (s->frag_bytes + need > st->cfg.ipfrag_max_bytes) {
-        struct frag_dgram *old = s->frag_head;
-        if (old == keep)
-            old = old->next;
+        struct frag_dgram *old = oldest(s);
+        if (old != NULL && old == keep)
+            old = sk_list_entry(sk_list_next(&s->frags, &old->link), struct frag_dgram, link);
         if (old == NULL)
             return false;
         st->ctr.ip_reasm_evicted++;
@@ -124,18 +121,21 @@ static void *dgram_alloc(struct sk_stack *st, struct frag_dgram *d, size_t n)
 
 static struct frag_dgram *find(struct sk_stack *st, const struct sk_ipv4_hdr *h)
 {
-    for (struct frag_dgram *d = st->ip->frag_head; d; d = d->next)
+    struct sk_list *l = &st->ip->frags;
+    for (struct sk_list_node *n = sk_list_first(l); n; n = sk_list_next(l, n)) {
+        struct frag_dgram *d = sk_list_entry(n, struct frag_dgram, link);
         if (d->id == h->id && d->src == h->src && d->dst == h->dst && d->proto == h->proto)
             return d;
+    }
     return NULL;
 }
 
 static struct frag_dgram *create(struct sk_stack *st, const struct sk_ipv4_hdr *h)
 {
     struct sk_ipstate *s = st->ip;
-    if (s->frag_count >= st->cfg.ipfrag_max_datagrams && s->frag_head) {
+    if (s->frag_count >= st->cfg.ipfrag_max_datagrams && oldest(s)) {
         st->ctr.ip_reasm_evicted++;
-        discard(st, s->frag_head, SK_DROP_IP_REASM_LIMIT, NULL);
+        discard(st, oldest(s), SK_DROP_IP_REASM_LIMIT, NULL);
     }
     if (s->frag_count >= st->cfg.ipfrag_max_datagrams || !make_room(st, sizeof(struct frag_dgram), NULL))
         return NULL;
@@ -143,16 +143,13 @@ static struct frag_dgram *create(struct sk_stack *st, const struct sk_ipv4_hdr *
     if (d == NULL)
         return NULL;
     memset(d, 0, sizeof(*d));
+    sk_list_init(&d->pieces);
     d->src = h->src;
     d->dst = h->dst;
     d->id = h->id;
     d->proto = h->proto;
     d->expires = st->now + st->cfg.ipfrag_timeout_us;
-    if (s->frag_tail)
-        s->frag_tail->next = d;
-    else
-        s->frag_head = d;
-    s->frag_tail = d;
+    sk_list_append(&s->frags, &d->link);
     s->frag_count++;
     account(st, d, sizeof(*d), 0);
     sk_ip_deadline_at(st, d->expires);
@@ -188,8 +185,10 @@ static bool assemble(struct sk_stack *st, struct frag_dgram *d)
     d->buf = dgram_alloc(st, d, SK_FRAG_HDR_ROOM + d->total);
     if (d->buf == NULL)
         return false;
-    for (const struct frag_piece *p = d->pieces; p; p = p->next)
+    for (struct sk_list_node *n = sk_list_first(&d->pieces); n; n = sk_list_next(&d->pieces, n)) {
+        const struct frag_piece *p = sk_list_entry(n, struct frag_piece, link);
         memcpy(d->buf + SK_FRAG_HDR_ROOM + p->off, p->data, p->len);
+    }
     free_pieces(st, d);
     return true;
 }
@@ -252,32 +251,37 @@ static enum sk_drop_reason frag_check(const struct ip_pkt *f)
     return SK_DROP_NONE;
 }
 
-/* Where the fragment [off, off+len) goes in the sorted list (*at), or why it cannot:
+/* Where the fragment [off, off+len) goes in the sorted list (before *at: a piece's node or,
+ * at the end, the list's head), or why it cannot:
  * SK_DROP_IP_FRAG_DUP for an exact duplicate of a piece held (RFC 8200 §4.5), else
  * SK_DROP_IP_FRAG_OVERLAP for any overlap (RFC 5722 §4). */
 static enum sk_drop_reason place(struct frag_dgram *d, const struct ip_pkt *f,
-                                 struct frag_piece ***at)
+                                 struct sk_list_node **at)
 {
     uint32_t off = f->h.frag_off, len = (uint32_t)f->h.payload_len;
-    struct frag_piece **pp = &d->pieces, *prev = NULL;
-    while (*pp && (*pp)->off <= off) {
-        prev = *pp;
-        pp = &(*pp)->next;
+    struct frag_piece *prev = NULL, *next = NULL;
+    for (struct sk_list_node *n = sk_list_first(&d->pieces); n; n = sk_list_next(&d->pieces, n)) {
+        struct frag_piece *p = sk_list_entry(n, struct frag_piece, link);
+        if (p->off > off) {
+            next = p;
+            break;
+        }
+        prev = p;
     }
     if (prev && prev->off + prev->len > off) {
         bool same = prev->off == off && prev->len == len &&
                     memcmp(prev->data, f->h.payload, len) == 0;
         return same ? SK_DROP_IP_FRAG_DUP : SK_DROP_IP_FRAG_OVERLAP;
     }
-    if (*pp && (*pp)->off < off + len)
+    if (next && next->off < off + len)
         return SK_DROP_IP_FRAG_OVERLAP;
-    *at = pp;
+    *at = next ? &next->link : &d->pieces.head;
     return SK_DROP_NONE;
 }
 
 /* Keeps the fragment's data (and, at offset 0, its header); false if memory is short. */
 static bool take(struct sk_stack *st, struct frag_dgram *d, const struct ip_pkt *f,
-                 struct frag_piece **at)
+                 struct sk_list_node *at)
 {
     uint32_t off = f->h.frag_off, len = (uint32_t)f->h.payload_len;
     struct frag_piece *p = dgram_alloc(st, d, sizeof(*p) + len);
@@ -286,8 +290,8 @@ static bool take(struct sk_stack *st, struct frag_dgram *d, const struct ip_pkt 
     p->off = off;
     p->len = len;
     memcpy(p->data, f->h.payload, len);
-    p->next = *at;
-    *at = p;
+    memset(&p->link, 0, sizeof(p->link));
+    sk_list_insert_before(at, &p->link);
     d->nfrags++;
     d->received += len;
     if (off + len > d->data_end)
@@ -319,7 +323,7 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *f, struct ip_pkt 
         discard(st, d, SK_DROP_IP_FRAG_INVALID, f);
         return false;
     }
-    struct frag_piece **at = NULL;
+    struct sk_list_node *at = NULL;
     bad = place(d, f, &at);
     if (bad == SK_DROP_IP_FRAG_DUP) {
         sk_drop(st, bad, NULL, f->frame, f->frame_len); /* the datagram lives on */
@@ -350,16 +354,17 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *f, struct ip_pkt 
 sk_time_us sk_ipfrag_timer(struct sk_stack *st)
 {
     struct sk_ipstate *s = st->ip;
-    while (s->frag_head && s->frag_head->expires <= st->now)
-        discard(st, s->frag_head, SK_DROP_IP_REASM_TIMEOUT, NULL);
-    return s->frag_head ? s->frag_head->expires : SK_TIME_NEVER;
+    struct frag_dgram *d;
+    while ((d = oldest(s)) != NULL && d->expires <= st->now)
+        discard(st, d, SK_DROP_IP_REASM_TIMEOUT, NULL);
+    return d ? d->expires : SK_TIME_NEVER;
 }
 
 void sk_ipfrag_free(struct sk_stack *st)
 {
     struct sk_ipstate *s = st->ip;
-    while (s->frag_head) {
-        struct frag_dgram *d = s->frag_head;
+    struct frag_dgram *d;
+    while ((d = oldest(s)) != NULL) {
         unlink_dgram(st, d);
         sk_ipfrag_release(st, d);
     }

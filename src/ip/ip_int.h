@@ -31,7 +31,7 @@ struct arp_entry {
 };
 /* A packet (IPv4 header onwards) waiting for its next hop's link address. */
 struct arp_pending {
-    struct arp_pending *next;
+    struct sk_list_node link; /* on sk_ipstate.pending, in the order queued */
     uint32_t nexthop;
     size_t len;
     uint8_t data[];
@@ -41,12 +41,12 @@ struct arp_pending {
 #define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header, kept in front of the data */
 /* One fragment's data as it came: the list is sorted by offset and never overlaps. */
 struct frag_piece {
-    struct frag_piece *next;
+    struct sk_list_node link; /* on its datagram's pieces */
     uint32_t off, len;        /* payload bytes [off, off + len) */
     uint8_t data[];
 };
 struct frag_dgram {
-    struct frag_dgram *next;  /* in arrival order: the head expires first */
+    struct sk_list_node link; /* on sk_ipstate.frags, in arrival order: the first expires first */
     uint32_t src, dst;
     uint16_t id;
     uint8_t proto;
@@ -56,7 +56,7 @@ struct frag_dgram {
     uint32_t data_end;        /* one past the highest payload byte held */
     uint32_t received;        /* payload bytes held: complete when it reaches total */
     uint32_t nfrags;          /* fragments taken (duplicates not counted) */
-    struct frag_piece *pieces;
+    struct sk_list pieces;    /* struct frag_piece, sorted by offset */
     size_t bytes;             /* memory held: this, its pieces, the buffer */
     uint8_t hdr[SK_FRAG_HDR_ROOM]; /* header of the fragment at offset 0 */
     uint8_t hdr_len;
@@ -69,10 +69,10 @@ struct sk_ipstate {
 
     struct arp_entry *arp;    /* cfg.arp_cache_entries of them */
     uint32_t arp_last;        /* index of the last hit: most traffic goes to one neighbour */
-    struct arp_pending *pend_head, *pend_tail;
+    struct sk_list pending;   /* struct arp_pending, oldest first */
     size_t pend_bytes;        /* memory of the queued copies, their headers included */
 
-    struct frag_dgram *frag_head, *frag_tail;
+    struct sk_list frags;     /* struct frag_dgram, oldest first */
     uint32_t frag_count;
     size_t frag_bytes;
 

@@ -13,6 +13,8 @@ int sk_ip_init(struct sk_stack *st)
     if (ip == NULL)
         return -ENOMEM;
     memset(ip, 0, sizeof(*ip));
+    sk_list_init(&ip->pending); /* before any failure: sk_ip_free walks them */
+    sk_list_init(&ip->frags);
     st->ip = ip;
     size_t arp_bytes = st->cfg.arp_cache_entries * sizeof(struct arp_entry);
     ip->arp = sk_mem_alloc(st, arp_bytes);

@@ -175,7 +175,8 @@ static bool tcp_port_busy(struct sk_stack *st, const struct sk_sock *self, uint1
         return false;
     if (!reuse)
         return true;
-    for (const struct sk_tcp *c = st->all; c; c = c->all_next) {
+    for (struct sk_list_node *n = sk_list_first(&st->all); n; n = sk_list_next(&st->all, n)) {
+        const struct sk_tcp *c = sk_list_entry(n, struct sk_tcp, all_link);
         if (c->lport != port || (c->flags & TF_DEAD))
             continue;
         if (c->state == SK_TCP_LISTEN || !reuse)

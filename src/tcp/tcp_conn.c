@@ -97,6 +97,8 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
 {
     memset(c, 0, sizeof(*c));
     c->st = st;
+    sk_list_init(&c->synq.list);
+    sk_list_init(&c->acceptq);
     c->heap_idx = UINT32_MAX;
     uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
     sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
@@ -129,28 +131,23 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
         return NULL;
     sk_tcb_init(st, c);
     c->conn_id = st->next_conn_id++;
-    c->all_next = st->all;
-    if (st->all)
-        st->all->all_prev = c;
-    st->all = c;
+    sk_list_prepend(&st->all, &c->all_link);
     st->ctr.connections++;
     return c;
 }
 
 static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
 {
-    struct sk_tcp **p = &l->acceptq_head, *prev = NULL;
-    for (; *p; prev = *p, p = &(*p)->acceptq_next) {
-        if (*p != c)
-            continue;
-        *p = c->acceptq_next;
-        if (l->acceptq_tail == c)
-            l->acceptq_tail = prev;
+    if (sk_list_linked(&c->acceptq_link)) {
+        sk_list_remove(&c->acceptq_link);
         l->accept_queued--;
-        break;
     }
-    c->acceptq_next = NULL;
     c->flags &= ~TF_IN_ACCEPTQ;
+}
+
+static struct sk_tcp *acceptq_first(struct sk_tcp *l)
+{
+    return sk_list_entry(sk_list_first(&l->acceptq), struct sk_tcp, acceptq_link);
 }
 
 /* Detaches a passive child from its listener's counts and queues. */
@@ -171,12 +168,7 @@ void sk_tcb_destroy(struct sk_tcp *c)
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
     sk_ring_free(st, &c->rcv);
-    if (c->all_prev)
-        c->all_prev->all_next = c->all_next;
-    else
-        st->all = c->all_next;
-    if (c->all_next)
-        c->all_next->all_prev = c->all_prev;
+    sk_list_remove(&c->all_link);
     st->ctr.connections--;
     sk_mem_free(st, c, sizeof(*c));
 }
@@ -186,8 +178,7 @@ static void reap(struct sk_tcp *c)
     if (c->flags & TF_DEAD)
         return;
     c->flags |= TF_DEAD;
-    c->reap_next = c->st->reap;
-    c->st->reap = c;
+    sk_list_prepend(&c->st->reap, &c->reap_link);
 }
 
 void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s)
@@ -231,7 +222,7 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     unsigned ev = 0;
     switch (c->state) {
     case SK_TCP_LISTEN:
-        return c->acceptq_head ? SK_EV_ACCEPTABLE : 0;
+        return sk_list_empty(&c->acceptq) ? 0 : SK_EV_ACCEPTABLE;
     case SK_TCP_CLOSED:
         ev |= SK_EV_CLOSED;
         if (c->error)
@@ -302,12 +293,7 @@ void sk_tcp_child_established(struct sk_tcp *c)
         return;
     sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
-    c->acceptq_next = NULL;
-    if (l->acceptq_tail)
-        l->acceptq_tail->acceptq_next = c;
-    else
-        l->acceptq_head = c;
-    l->acceptq_tail = c;
+    sk_list_append(&l->acceptq, &c->acceptq_link);
     l->accept_queued++;
     sk_tcp_notify(l);
 }
@@ -505,7 +491,7 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
 {
     if (l->state != SK_TCP_LISTEN || out == NULL)
         return -EINVAL;
-    struct sk_tcp *c = l->acceptq_head;
+    struct sk_tcp *c = acceptq_first(l);
     if (c == NULL)
         return -EAGAIN;
     acceptq_remove(l, c);
@@ -667,10 +653,11 @@ static void close_listener(struct sk_tcp *l)
 {
     /* Never-accepted connections and half-open ones are reset: nobody will read them. The
      * listener's own lists find them, so closing it scans no table. */
-    while (l->acceptq_head)
-        abort_conn(l->acceptq_head, -ECONNABORTED);
-    while (l->synq.head)
-        abort_conn(l->synq.head, -ECONNABORTED);
+    while (!sk_list_empty(&l->acceptq))
+        abort_conn(acceptq_first(l), -ECONNABORTED);
+    while (!sk_list_empty(&l->synq.list))
+        abort_conn(sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link),
+                   -ECONNABORTED);
     sk_tcb_hash_remove(l);
     l->flags &= ~TF_USER;
     reap(l);
@@ -893,8 +880,8 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
 void sk_tcp_free_all(struct sk_stack *st)
 {
     /* Every TCB, whoever holds it, is on the stack's list of all TCBs. */
-    st->reap = NULL;
-    while (st->all)
-        sk_tcb_destroy(st->all);
+    sk_list_init(&st->reap); /* its TCBs are on the list of all, freed below */
+    while (!sk_list_empty(&st->all))
+        sk_tcb_destroy(sk_list_entry(sk_list_first(&st->all), struct sk_tcp, all_link));
     sk_tw_free_all(st);
 }

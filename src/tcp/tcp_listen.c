@@ -24,7 +24,6 @@
  * opt in its TSecr; it is valid if t mod 4 names this period or the one before (a cookie lives
  * 64 to 128 s) and F matches. Forging one takes about 2^27 guesses per 4-tuple and period.
  */
-#include <stddef.h>
 
 #include "tcp/tcp_int.h"
 #include "util/rand.h"
@@ -49,36 +48,15 @@ static void drop(struct sk_tcp *l, enum sk_drop_reason r, const uint8_t *frame, 
 
 /* ---- The SYN queue: two lists, oldest first ---- */
 
-static struct sk_tcb_link *link_at(struct sk_tcp *c, size_t off)
+static void fifo_append(struct sk_tcb_fifo *q, struct sk_list_node *n)
 {
-    return (struct sk_tcb_link *)((char *)c + off);
-}
-
-static void fifo_append(struct sk_tcb_fifo *q, struct sk_tcp *c, size_t off)
-{
-    struct sk_tcb_link *k = link_at(c, off);
-    k->prev = q->tail;
-    k->next = NULL;
-    if (q->tail)
-        link_at(q->tail, off)->next = c;
-    else
-        q->head = c;
-    q->tail = c;
+    sk_list_append(&q->list, n);
     q->len++;
 }
 
-static void fifo_remove(struct sk_tcb_fifo *q, struct sk_tcp *c, size_t off)
+static void fifo_remove(struct sk_tcb_fifo *q, struct sk_list_node *n)
 {
-    struct sk_tcb_link *k = link_at(c, off);
-    if (k->prev)
-        link_at(k->prev, off)->next = k->next;
-    else
-        q->head = k->next;
-    if (k->next)
-        link_at(k->next, off)->prev = k->prev;
-    else
-        q->tail = k->prev;
-    k->prev = k->next = NULL;
+    sk_list_remove(n);
     q->len--;
 }
 
@@ -86,16 +64,16 @@ static void synq_add(struct sk_tcp *l, struct sk_tcp *c)
 {
     c->listener = l;
     c->flags |= TF_IN_SYNQ;
-    fifo_append(&l->synq, c, offsetof(struct sk_tcp, synq_link));
-    fifo_append(&l->st->halfopen, c, offsetof(struct sk_tcp, halfopen_link));
+    fifo_append(&l->synq, &c->synq_link);
+    fifo_append(&l->st->halfopen, &c->halfopen_link);
 }
 
 void sk_tcp_synq_remove(struct sk_tcp *c)
 {
     if (!(c->flags & TF_IN_SYNQ))
         return;
-    fifo_remove(&c->listener->synq, c, offsetof(struct sk_tcp, synq_link));
-    fifo_remove(&c->st->halfopen, c, offsetof(struct sk_tcp, halfopen_link));
+    fifo_remove(&c->listener->synq, &c->synq_link);
+    fifo_remove(&c->st->halfopen, &c->halfopen_link);
     c->flags &= ~TF_IN_SYNQ;
 }
 
@@ -111,7 +89,10 @@ static bool synq_full(const struct sk_tcp *l)
 static bool synq_evict_for(struct sk_tcp *l)
 {
     struct sk_stack *st = l->st;
-    struct sk_tcp *victim = l->synq.len >= (uint32_t)l->backlog ? l->synq.head : st->halfopen.head;
+    struct sk_tcp *victim =
+        l->synq.len >= (uint32_t)l->backlog
+            ? sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link)
+            : sk_list_entry(sk_list_first(&st->halfopen.list), struct sk_tcp, halfopen_link);
     if (victim == NULL)
         return false;
     st->ctr.tcp_halfopen_evicted++;

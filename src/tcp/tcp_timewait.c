@@ -126,6 +126,9 @@ static uint32_t lookup(const struct sk_stack *st, uint32_t laddr, uint16_t lport
     return TW_NIL;
 }
 
+/* The records' FIFO, oldest first, is linked by 32-bit indices into the chunks rather than by
+ * util/list.h's pointers: two pointers would take 16 bytes where the indices take 8, and the
+ * record must stay within 64 bytes (the issue's budget for TIME-WAIT). */
 static void fifo_append(struct sk_stack *st, uint32_t i)
 {
     struct sk_twtab *t = st->tw;
