@@ -84,6 +84,8 @@ enum tcb_flag {
     TF_SYN_ACKED = 1u << 24,  /* SND.UNA has passed ISS: our SYN is acknowledged. A flag, not
                                * seq_gt(SND.UNA, ISS), which turns false again after 2 GiB */
     TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
+    TF_PROBING = 1u << 26,    /* a zero-window probe was sent and the window has not opened
+                               * since (tcp_timer.c on_persist, sk_tcp_send_ack) */
 };
 
 /* A list of TCBs, oldest first (util/list.h), with its length: the SYN queue's lengths are

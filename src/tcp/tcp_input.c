@@ -635,6 +635,7 @@ static void update_send_window(struct sk_tcp *c, const struct seg *s)
          * included if the peer did not keep it. */
         sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
         c->persist_shift = 0;
+        c->flags &= ~TF_PROBING;
         c->snd_nxt = c->snd_una;
     }
 }

@@ -314,9 +314,11 @@ void sk_tcp_send_ack(struct sk_tcp *c)
      * most likely did not take: its window admits SEG.SEQ = RCV.NXT = SND.UNA alone, and an ACK
      * from SND.MAX would be dropped with the acknowledgment in it (Linux drops it). From
      * SND.UNA it is acceptable either way (acceptable() in tcp_input.c takes it from a peer
-     * that kept the byte but has not acknowledged it yet). */
+     * that kept the byte but has not acknowledged it yet). A flag, not "the persist timer
+     * runs": when the timer itself sends an owed ACK before the next probe it has just fired,
+     * and that ACK left from SND.MAX (Linux then retransmitted the data it acknowledged). */
     uint32_t seq = c->snd_max;
-    if (c->snd_wnd == 0 && c->snd_max == c->snd_una + 1 && sk_tcp_timer_on(c, SK_TIMER_PERSIST))
+    if (c->snd_wnd == 0 && c->snd_max == c->snd_una + 1 && (c->flags & TF_PROBING))
         seq = c->snd_una;
     send_segment(c, seq, SK_TCP_ACK, 0);
 }

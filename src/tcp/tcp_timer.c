@@ -134,6 +134,7 @@ static void on_persist(struct sk_tcp *c)
     if (used == 0)
         return;
     c->probes_out++;
+    c->flags |= TF_PROBING;
     if (seq_lt(c->snd_nxt, c->snd_una + used))
         c->snd_nxt = c->snd_una + used;
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);

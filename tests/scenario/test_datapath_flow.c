@@ -55,6 +55,38 @@ static void test_zero_window_probes_back_off_then_resume(void **state)
     raw_free(r);
 }
 
+/* Both windows shut at once: we probe the peer's zero window while we owe it a delayed ACK for
+ * data it sent. The owed ACK leaves before the probe, on its own, and from SND.UNA: the probe
+ * byte beyond it lies outside the peer's zero window, and an ACK from SND.MAX = SND.UNA + 1
+ * fails the peer's acceptability test (RFC 9293 §3.10.7.4: with RCV.WND = 0 only
+ * SEG.SEQ = RCV.NXT is acceptable), so Linux dropped it and retransmitted the data it acked.
+ * Found over TAP (test_slow_reader): the ACK left from SND.MAX whenever the persist timer
+ * itself sent it, because the timer was no longer running at that instant. */
+static void test_owed_ack_before_probe_is_from_snd_una(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    closed_window(r, &iss);
+    uint32_t una = iss + 1 + 3 * MSS;
+    sk_time_us t = r->now + SEC(1);
+    raw_run_until(r, t);
+    fx_expect_data(r, ACK, una, D, 1); /* the first probe: SND.MAX = SND.UNA + 1 from now */
+    /* 10 ms before the second probe (2 s later) the peer sends 100 bytes: the ACK for them is
+     * delayed (40 ms), so it is still owed when the probe goes. */
+    t += SEC(2);
+    raw_run_until(r, t - MS(10));
+    uint8_t data[100];
+    memset(data, 'x', sizeof(data));
+    raw_send(r, .flags = ACK | PSH, .seq = D, .ack = una, .zero_wnd = true, .data = data,
+             .len = sizeof(data));
+    raw_expect_none(r);
+    raw_run_until(r, t);
+    raw_expect(r, ACK, una, D + 100);
+    fx_expect_data(r, ACK, una, D + 100, 1);
+    raw_free(r);
+}
+
 /* The peer answers every probe with its zero window (RFC 1122 §4.2.2.17: as long as it does,
  * the connection stays open). Those answers are not duplicate ACKs that signal a loss: only
  * probes may leave while the window is zero. */
@@ -426,6 +458,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_zero_window_probes_back_off_then_resume),
+        TEST(test_owed_ack_before_probe_is_from_snd_una),
         TEST(test_answered_probes_do_not_trigger_fast_retransmit),
         TEST(test_lost_window_update_recovered_by_probe),
         TEST(test_zero_window_pair_byte_exact),
