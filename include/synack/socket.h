@@ -123,11 +123,12 @@ SK_API int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr,
  * buffer is full or the handshake has not completed, -ENOTCONN never connected (or
  * listening), -EPIPE after sk_shutdown(SK_SHUT_WR) or once the connection is gone, or its
  * pending error. UDP: one datagram to the connected peer (-EDESTADDRREQ if none),
- * -EMSGSIZE above 65507 bytes. */
+ * -EMSGSIZE above 65507 bytes. Both directions: -EFAULT for a NULL buf with len > 0. */
 SK_API ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags);
 /* Reads up to len bytes: the count, 0 at end of stream (or after sk_shutdown(SK_SHUT_RD)),
  * -EAGAIN nothing yet (also while connecting), -ENOTCONN never connected, or the pending
- * error. UDP: one datagram, cut to len unless SK_MSG_TRUNC. */
+ * error. UDP: one datagram, cut to len unless SK_MSG_TRUNC; SK_MSG_PEEK leaves it queued, and
+ * sk_recv(st, fd, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC) asks the next datagram's length. */
 SK_API ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags);
 /* Vectored forms: as sk_send/sk_recv over the buffers in order (a UDP datagram is one
  * gather or scatter). At most 1024 buffers (-EINVAL). */

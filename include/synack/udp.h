@@ -41,6 +41,9 @@ SK_API ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint
  * NULL. -EAGAIN if none is waiting. */
 SK_API ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
                                uint16_t *port);
+/* Like sk_udp_recvfrom, but leaves the datagram queued (MSG_PEEK). */
+SK_API ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
+                               uint16_t *port);
 
 /* Datagrams waiting. */
 SK_API size_t sk_udp_pending(const struct sk_udp *u);

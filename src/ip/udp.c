@@ -109,21 +109,34 @@ ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t ad
     return r < 0 ? r : (ssize_t)len;
 }
 
-ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr, uint16_t *port)
+ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
+                        uint16_t *port)
 {
-    struct udp_dgram *d = u->head;
+    const struct udp_dgram *d = u->head;
     if (d == NULL)
         return -EAGAIN;
-    u->head = d->next;
-    if (u->head == NULL)
-        u->tail = NULL;
-    u->queued--;
-    memcpy(buf, d->data, d->len < len ? d->len : len);
+    /* len 0 with a NULL buffer is how an application asks a datagram's length (MSG_TRUNC):
+     * memcpy with a NULL pointer is undefined even for 0 bytes. */
+    size_t n = d->len < len ? d->len : len;
+    if (n > 0)
+        memcpy(buf, d->data, n);
     if (addr)
         *addr = d->addr;
     if (port)
         *port = d->port;
-    ssize_t n = (ssize_t)d->len;
+    return (ssize_t)d->len;
+}
+
+ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr, uint16_t *port)
+{
+    ssize_t n = sk_udp_peekfrom(u, buf, len, addr, port);
+    if (n < 0)
+        return n;
+    struct udp_dgram *d = u->head;
+    u->head = d->next;
+    if (u->head == NULL)
+        u->tail = NULL;
+    u->queued--;
     sk_mem_free(u->st, d, sizeof(*d) + d->len);
     return n;
 }

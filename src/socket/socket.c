@@ -572,17 +572,21 @@ static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void
         return 0;
     if (s->udp == NULL)
         return -EAGAIN;
-    if (flags & SK_MSG_PEEK)
-        return -EOPNOTSUPP; /* the UDP layer has no peek */
+    bool peek = (flags & SK_MSG_PEEK) != 0;
     for (;;) {
-        ssize_t r = sk_udp_recvfrom(s->udp, buf, len, ip, port);
+        ssize_t r = peek ? sk_udp_peekfrom(s->udp, buf, len, ip, port)
+                         : sk_udp_recvfrom(s->udp, buf, len, ip, port);
         if (r < 0) {
             sk_sock_notify(st, fd);
             return r;
         }
-        /* A connected socket takes datagrams only from its peer. */
-        if (!udp_from_peer(s, *ip, *port))
+        /* A connected socket takes datagrams only from its peer; the others are discarded,
+         * also when only peeking (they would hide the peer's datagram behind them). */
+        if (!udp_from_peer(s, *ip, *port)) {
+            if (peek)
+                sk_udp_recvfrom(s->udp, NULL, 0, NULL, NULL);
             continue;
+        }
         sk_sock_notify(st, fd);
         if (!(flags & SK_MSG_TRUNC) && (size_t)r > len)
             r = (ssize_t)len;
@@ -630,6 +634,8 @@ ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int 
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
+    if (buf == NULL && len > 0)
+        return -EFAULT; /* as Linux: no bytes at address 0 */
     if (s->type == SK_SOCK_STREAM)
         return tcp_send(st, fd, s, buf, len);
     uint32_t ip = 0;
@@ -648,6 +654,8 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
+    if (buf == NULL && len > 0)
+        return -EFAULT;
     uint32_t ip = 0;
     uint16_t port = 0;
     ssize_t r;

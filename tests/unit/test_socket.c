@@ -672,6 +672,42 @@ static void test_udp(void **state)
     pair_free(p);
 }
 
+/* Issue 11, items 9 and 11, as Linux answers them (recv(2), send(2), udp(7)):
+ * - a NULL buffer with a non-zero length fails with EFAULT on TCP and UDP (it crashed);
+ * - recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC) gives a waiting datagram's full length and leaves
+ *   it queued (it was memcpy(NULL, ..., 0), undefined behaviour, and MSG_PEEK was refused);
+ * - MSG_PEEK on UDP copies without consuming; the next recv gets the same datagram. */
+static void test_null_buffers_and_udp_peek(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(sk_send(p->a, ca, NULL, 10, 0), -EFAULT);
+    assert_int_equal(sk_recv(p->b, cb, NULL, 10, 0), -EFAULT);
+    assert_int_equal(sk_send(p->a, ca, NULL, 0, 0), 0);
+    pair_free(p);
+
+    p = pair_new(NULL, NULL);
+    int a = sk_socket(p->a, SK_SOCK_DGRAM), b = sk_socket(p->b, SK_SOCK_DGRAM);
+    assert_int_equal(bind_to(p->b, b, 0, 5353), 0);
+    struct sockaddr_in to = sa(ADDR_B, 5353);
+    assert_int_equal(sk_sendto(p->a, a, NULL, 4, 0, (struct sockaddr *)&to, sizeof(to)),
+                     -EFAULT);
+    assert_int_equal(sk_sendto(p->a, a, "datagram", 8, 0, (struct sockaddr *)&to, sizeof(to)),
+                     8);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->b, b, NULL, 8, 0), -EFAULT);
+    assert_int_equal(sk_recv(p->b, b, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC), 8);
+    char buf[16];
+    assert_int_equal(sk_recv(p->b, b, buf, 4, SK_MSG_PEEK), 4);
+    assert_memory_equal(buf, "data", 4);
+    assert_int_equal(revents(p->b, b, SK_POLLIN), SK_POLLIN); /* still there */
+    assert_int_equal(sk_recv(p->b, b, buf, sizeof(buf), 0), 8);
+    assert_memory_equal(buf, "datagram", 8);
+    assert_int_equal(sk_recv(p->b, b, buf, sizeof(buf), SK_MSG_PEEK), -EAGAIN);
+    pair_free(p);
+}
+
 /* A connected UDP socket learns of ICMP port unreachable: SO_ERROR / the next call. */
 static void test_udp_port_unreachable(void **state)
 {
@@ -712,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_callbacks),
         cmocka_unit_test(test_close_listener_resets_unaccepted),
         cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_null_buffers_and_udp_peek),
         cmocka_unit_test(test_udp_port_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
