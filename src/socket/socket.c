@@ -731,6 +731,11 @@ static ssize_t vectored(struct sk_stack *st, int fd, const struct iovec *iov, in
     for (int i = 0; i < n; i++) {
         if (iov[i].iov_len == 0)
             continue;
+        /* Once bytes have moved, a pending error (a RST after the data) is left for the next
+         * call, as readv and writev do: the next buffer's call would take it and the count
+         * returned would hide it. */
+        if (done > 0 && sk_sock_pending_error(sk_sock_get(st, fd)) != 0)
+            break;
         ssize_t r = sending ? sk_send(st, fd, iov[i].iov_base, iov[i].iov_len, 0)
                             : sk_recv(st, fd, iov[i].iov_base, iov[i].iov_len, 0);
         if (r < 0)

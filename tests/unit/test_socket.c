@@ -708,6 +708,30 @@ static void test_null_buffers_and_udp_peek(void **state)
     pair_free(p);
 }
 
+/* Issue 11, item 3: data that arrived before a RST is read by recvv, and the reset is
+ * reported by the next call, as readv(2) on Linux does (tcp_recvmsg returns what it copied and
+ * leaves sk_err for the next call). Each buffer used to be a separate recv: the one after the
+ * data took the error and recvv returned only the count, so the reset read as a clean EOF. */
+static void test_recvv_keeps_the_reset_for_the_next_call(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(sk_send(p->b, cb, "abc", 3, 0), 3);
+    pair_run_for(p, MS(50));
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(sk_setsockopt(p->b, cb, SK_SOL_SOCKET, SK_SO_LINGER, &lg, sizeof(lg)), 0);
+    assert_int_equal(sk_close(p->b, cb), 0);
+    pair_run_for(p, MS(50));
+    char x[3], y[10];
+    struct iovec ov[2] = {{x, sizeof(x)}, {y, sizeof(y)}};
+    assert_int_equal(sk_recvv(p->a, ca, ov, 2), 3);
+    assert_memory_equal(x, "abc", 3);
+    assert_int_equal(sk_recvv(p->a, ca, ov, 2), -ECONNRESET);
+    assert_int_equal(sk_recv(p->a, ca, x, sizeof(x), 0), 0);
+    pair_free(p);
+}
+
 /* A connected UDP socket learns of ICMP port unreachable: SO_ERROR / the next call. */
 static void test_udp_port_unreachable(void **state)
 {
@@ -749,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_close_listener_resets_unaccepted),
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_null_buffers_and_udp_peek),
+        cmocka_unit_test(test_recvv_keeps_the_reset_for_the_next_call),
         cmocka_unit_test(test_udp_port_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
