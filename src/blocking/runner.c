@@ -280,7 +280,9 @@ ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *b
         err = -EAGAIN;
     } while (await_kick(r, dl, progress));
     end(r);
-    return done > 0 || len == 0 ? (ssize_t)done : err;
+    /* Nothing moved: the error, or 0 for a zero-length send that met none (err stays 0 then:
+     * done == len ends the loop before err is set to -EAGAIN). */
+    return done > 0 ? (ssize_t)done : err;
 }
 
 ssize_t sk_brecv(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,

@@ -139,6 +139,10 @@ static void test_blocking_timeouts_and_errors(void **state)
     assert_int_equal(sk_bconnect(r, st, fd, (struct sockaddr *)&closed, sizeof(closed),
                                  10 * SECOND),
                      -ECONNREFUSED);
+    /* Issue 11, item 4: a zero-length send on the failed connection reports an error, as
+     * send(2) does on Linux; it returned 0. (Linux says EPIPE there; synack's sk_send says
+     * ENOTCONN after a failed connect, a difference left to issue 11's differential test.) */
+    assert_true(sk_bsend(r, st, fd, "", 0, SECOND) < 0);
     int c = sk_bsocket(r, st, SK_SOCK_STREAM);
     struct sockaddr_in to = sa(ADDR_B, PORT);
     assert_int_equal(sk_bconnect(r, st, c, (struct sockaddr *)&to, sizeof(to), 10 * SECOND), 0);
