@@ -57,7 +57,18 @@ wait_for() {
   return 1
 }
 
+# A test that ctest killed at its timeout (SIGKILL: no EXIT trap) leaves its namespace behind.
+# Each name ends in the PID of the test that made it: remove those whose test is gone.
+sweep_stale_ns() {
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^sk-.*-[0-9]+$/ {print $1}'); do
+    pid=${ns##*-}
+    kill -0 "$pid" 2>/dev/null || ip netns del "$ns" 2>/dev/null
+  done
+}
+
 setup_ns() {
+  sweep_stale_ns
   ip netns add "$NS" || fail "cannot create namespace $NS"
   nsx ip link set lo up
   nsx ip tuntap add dev "$TAP" mode tap || fail "cannot create $TAP"
