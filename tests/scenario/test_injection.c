@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "synack/synack.h"
+#include "test_rng.h"
 #include "torture.h"
 #include "wire/wire.h"
 
@@ -28,13 +29,10 @@
 #define ADDR_B 0x0a000002u
 #define BUF (256u * 1024)
 
-/* The attacker's own generator (splitmix64), independent of the stacks'. */
+/* The attacker's own generator, independent of the stacks'. */
 static uint64_t rnd(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return test_rng_next(s);
 }
 
 struct forged {

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_rng.h"
+
 #include "util/list.h"
 
 #define POOL 24u
@@ -31,12 +33,7 @@ struct model {
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
 {
-    /* splitmix64: the test's own generator, seeded and printed. */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return n ? (uint32_t)(z % n) : 0;
+    return test_rng_below(&rng_state, n); /* seeded and printed */
 }
 
 static bool model_has(const struct model *m, unsigned id)

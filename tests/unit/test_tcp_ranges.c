@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "test_rng.h"
+
 #include "tcp/tcp_ranges.h"
 
 #define SPACE 512u /* bytes modelled */
@@ -21,12 +23,7 @@ struct model {
 static uint64_t rng_state;
 static uint32_t rnd(uint32_t n)
 {
-    /* splitmix64: the test's own generator, seeded and printed. */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return n ? (uint32_t)(z % n) : 0;
+    return test_rng_below(&rng_state, n); /* seeded and printed */
 }
 
 static uint32_t runs_of(const bool *h)
