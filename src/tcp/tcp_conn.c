@@ -278,12 +278,19 @@ uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t ra
     return (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
 }
 
-int sk_tcb_buffers(struct sk_tcp *c)
+/* A connection pays for what it uses (docs: DESIGN.md): the send ring appears with the first
+ * byte the application queues, the receive ring with the first byte of text the peer sends.
+ * Until then sndbuf_size and rcvbuf_size are only numbers, and the window a SYN or an ACK
+ * offers is computed from rcvbuf_size alone (sk_tcp_rcv_window), so it is the same with or
+ * without the ring. */
+int sk_tcb_snd_ring(struct sk_tcp *c)
 {
-    if (sk_ring_alloc(c->st, &c->snd, c->sndbuf_size) != 0 ||
-        sk_ring_alloc(c->st, &c->rcv, sk_rcv_ring_bytes(c, c->rcvbuf_size)) != 0)
-        return -ENOMEM;
-    return 0;
+    return sk_ring_alloc(c->st, &c->snd, c->sndbuf_size);
+}
+
+int sk_tcb_rcv_ring(struct sk_tcp *c)
+{
+    return sk_ring_alloc(c->st, &c->rcv, sk_rcv_ring_bytes(c, c->rcvbuf_size));
 }
 
 void sk_tcp_child_established(struct sk_tcp *c)
@@ -429,12 +436,7 @@ int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr
     c->lport = local_port;
     c->raddr = raddr;
     c->rport = rport;
-    apply_params(c, p);
-    if (sk_tcb_buffers(c) != 0) {
-        sk_tcb_destroy(c);
-        err = -ENOMEM;
-        goto out;
-    }
+    apply_params(c, p); /* buffer sizes only: the rings come with the first byte */
     sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
     c->rcv_mss = capped_mss(c->rcv_mss, p ? p->mss : 0);
     /* The shift we offer in the SYN; the SYN-ACK decides whether it holds (RFC 7323 §2.2). */
@@ -524,6 +526,8 @@ ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
         return -EPIPE;
     if (len == 0)
         return 0;
+    if (sk_tcb_snd_ring(c) != 0)
+        return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
     uint32_t n = sk_ring_append(&c->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (n == 0)
         return -EAGAIN;
@@ -593,9 +597,9 @@ size_t sk_tcp_readable(const struct sk_tcp *c)
 
 size_t sk_tcp_writable(const struct sk_tcp *c)
 {
-    if (c->snd.buf == NULL || (c->flags & TF_FIN_QUEUED))
+    if (c->flags & TF_FIN_QUEUED)
         return 0;
-    return sk_ring_free_space(&c->snd);
+    return c->snd.buf ? sk_ring_free_space(&c->snd) : c->sndbuf_size; /* allocated at send */
 }
 
 /* RFC 9293 §3.10.4 CLOSE: the sending side ends after the queued data. */
@@ -784,11 +788,13 @@ int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_
     uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t rcv_keep = c->rcv.len + offered;
     rcv = max_u32(rcv, rcv_keep);
+    /* A ring not allocated yet only takes the new size; one in use is reallocated now. */
     struct sk_ring nsnd = {0}, nrcv = {0};
+    uint32_t rcv_ring = sk_rcv_ring_bytes(c, rcv);
     bool snd_new = c->snd.buf && snd != c->snd.size;
-    bool rcv_new = c->rcv.buf && rcv != c->rcv.size;
+    bool rcv_new = c->rcv.buf && rcv_ring != c->rcv.size;
     if ((snd_new && sk_ring_alloc(st, &nsnd, snd) != 0) ||
-        (rcv_new && sk_ring_alloc(st, &nrcv, rcv) != 0)) {
+        (rcv_new && sk_ring_alloc(st, &nrcv, rcv_ring) != 0)) {
         sk_ring_free(st, &nsnd);
         return -ENOMEM;
     }

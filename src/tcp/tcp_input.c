@@ -599,13 +599,7 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
         return false;
     }
-    if (sk_tcb_buffers(c) != 0) {
-        drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
-        sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
-        sk_tcp_terminate(c, -ENOMEM);
-        return false;
-    }
-    init_cwnd(c);
+    init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
     c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
@@ -719,7 +713,9 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
         return false;
     }
     bool filled_hole = c->ooo.n > 0;
-    if (s->text_blocked || sk_tcb_buffers(c) != 0) {
+    /* Text that finds no memory for the receive ring is dropped, counted and not
+     * acknowledged: the ACK repeats RCV.NXT and the peer sends it again later. */
+    if (s->text_blocked || sk_tcb_rcv_ring(c) != 0) {
         drop(st, c, s, s->text_blocked ? SK_DROP_TCP_RCV_WINDOW : SK_DROP_TCP_NO_MEMORY);
         c->flags |= TF_ACK_NOW;
     } else if (!receive_text(c, s)) {

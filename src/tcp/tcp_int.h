@@ -32,8 +32,11 @@ static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf
 {
     return rcvbuf + (c->st->cfg.opt_wscale ? (1u << c->st->cfg.wscale) : 0);
 }
-/* Allocates the send and receive rings on first need. 0 or -ENOMEM. */
-int sk_tcb_buffers(struct sk_tcp *c);
+/* Allocate the send ring (at the first sk_tcp_send) and the receive ring (at the first byte
+ * of text received) if they are not there yet. 0, or -ENOMEM (counted: limit_buffers when the
+ * stack's max_buffer_bytes would be passed, alloc_failures when the allocator refused). */
+int sk_tcb_snd_ring(struct sk_tcp *c);
+int sk_tcb_rcv_ring(struct sk_tcp *c);
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
 /* RFC 7323 §5.4: the TSval offset for an address pair (the same for every connection). */

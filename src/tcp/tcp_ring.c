@@ -1,6 +1,8 @@
 /* Byte rings for the send and receive buffers. One copy in, one copy out; out-of-order data
  * is written straight into its place in the receive ring, so reassembly needs no extra memory
- * beyond the window we advertised (RFC 9293 §3.8.6.2.2 never lets that exceed the free space). */
+ * beyond the window we advertised (RFC 9293 §3.8.6.2.2 never lets that exceed the free space).
+ * A ring is allocated when first needed (sk_tcb_snd_ring, sk_tcb_rcv_ring); until then it is
+ * all zeros, holds nothing and every function here leaves it alone. */
 #include <string.h>
 
 #include "tcp/tcp_int.h"
@@ -52,6 +54,8 @@ uint32_t sk_ring_append(struct sk_ring *r, const uint8_t *p, uint32_t len)
 
 void sk_ring_peek(const struct sk_ring *r, uint32_t off, uint8_t *dst, uint32_t len)
 {
+    if (len == 0)
+        return;
     uint32_t pos = (r->head + off) % r->size;
     uint32_t first = r->size - pos < len ? r->size - pos : len;
     memcpy(dst, r->buf + pos, first);
@@ -62,6 +66,8 @@ void sk_ring_consume(struct sk_ring *r, uint32_t len)
 {
     if (len > r->len)
         len = r->len;
+    if (len == 0)
+        return; /* also a ring not allocated yet (size 0): nothing to take */
     r->head = (r->head + len) % r->size;
     r->len -= len;
 }
