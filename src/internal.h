@@ -51,6 +51,9 @@ struct sk_ranges {
     uint64_t *work;     /* entries visited by operations, or NULL */
 };
 /* Out-of-order ranges held in the receive ring (RFC 9293 §3.10.7.4 "text"). */
+/* sk_config.max_sndbuf_bytes / max_rcvbuf_bytes when 0 (see stack.h). */
+#define SK_MAX_SNDBUF_DEFAULT (4u * 1024 * 1024)
+#define SK_MAX_RCVBUF_DEFAULT (6u * 1024 * 1024)
 #define SK_OOO_MAX 16
 /* SACK scoreboard of the sender (RFC 6675 §3): ranges the peer SACKed above SND.UNA. */
 #define SK_SB_MAX 32
@@ -145,11 +148,13 @@ struct sk_tcp {
     uint8_t persist_shift;              /* zero-window probe backoff */
     uint8_t probes_out;                 /* zero-window probes the peer has not answered */
     bool keepalive;
-    uint8_t ka_cnt, ka_probes;
+    uint8_t ka_cnt;
+    uint32_t ka_probes;                 /* unanswered keep-alive probes (a user timeout may
+                                         * allow more than ka_cnt's 255) */
     uint32_t ka_intvl_us;
     uint64_t ka_idle_us;
     sk_time_us last_rcv;                /* when the peer last sent us a segment */
-    uint32_t user_timeout_us;
+    uint64_t user_timeout_us;           /* 0: none (only the retry limits) */
 
     /* Congestion control (tcp_cc.h) and loss recovery (RFC 6675, RFC 6582). */
     const struct sk_cc_ops *cc;

@@ -36,6 +36,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->sndbuf_bytes = 64 * 1024;
     cfg->rcvbuf_bytes = 64 * 1024;
     cfg->max_buffer_bytes = 256ull * 1024 * 1024;
+    cfg->max_sndbuf_bytes = SK_MAX_SNDBUF_DEFAULT;
+    cfg->max_rcvbuf_bytes = SK_MAX_RCVBUF_DEFAULT;
     cfg->max_time_wait = 65536;
     cfg->rto_initial_us = 1000000;  /* RFC 6298 §2.1 */
     cfg->rto_min_us = 1000000;      /* RFC 6298 §2.4 */

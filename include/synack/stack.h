@@ -68,6 +68,17 @@ struct sk_config {
     uint32_t sndbuf_bytes;     /* default send buffer per connection */
     uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
     uint64_t max_buffer_bytes; /* sum of all connection buffers */
+    /* The most one socket may ask for with SO_SNDBUF / SO_RCVBUF (Linux's wmem_max and
+     * rmem_max): a larger value, INT_MAX or a negative one is silently lowered to it, as Linux
+     * does; so is a value above max_buffer_bytes. Defaults 4 MiB / 6 MiB, the sizes Linux's own
+     * autotuning grows a connection to (tcp_wmem[2], tcp_rmem[2]): synack does not autotune,
+     * so the option is the only way to a large window, and 6 MiB is a bandwidth-delay product
+     * of 1 Gbit/s at 48 ms. (Linux's wmem_max/rmem_max, 212992, cap only explicit settings
+     * there, at 425984 bytes once doubled.) 0 means the default; the stack's own sndbuf_bytes /
+     * rcvbuf_bytes are always allowed, even if larger. Only the socket layer clamps:
+     * sk_tcp_set_buffers and sk_tcp_params take sizes as given. */
+    uint32_t max_sndbuf_bytes;
+    uint32_t max_rcvbuf_bytes;
     /* TIME-WAIT records (src/tcp/tcp_timewait.c): a connection in TIME-WAIT is a 64-byte record,
      * not a TCB, and counts against neither max_connections nor max_buffer_bytes. At most
      * max_time_wait of them (default 65536, 4 MiB); when full, the oldest is ended early to make
@@ -82,7 +93,17 @@ struct sk_config {
     uint8_t synack_retries;    /* SYN-ACK retransmissions before the half-open TCB is dropped */
     uint8_t data_retries;      /* retransmissions of data/FIN before ETIMEDOUT */
     uint32_t msl_us;           /* maximum segment lifetime; TIME-WAIT lasts 2*MSL */
-    uint32_t user_timeout_us;  /* RFC 9293 §3.8.3 USER TIMEOUT; 0: only the retry limits apply */
+    /* RFC 9293 §3.8.3 USER TIMEOUT (RFC 5482), the default for TCP_USER_TIMEOUT; 0: none.
+     * When set, it alone decides when retransmitting data or a FIN gives up: ETIMEDOUT once
+     * data has gone unacknowledged that long (the clock restarts whenever SND.UNA advances),
+     * however many retransmissions that takes; data_retries no longer applies (Linux's
+     * tcp_write_timeout). A handshake ends at the user timeout or after syn_retries /
+     * synack_retries, whichever comes first. Zero-window probing ends when the window has
+     * stayed shut that long since the first probe, answered or not, or after data_retries
+     * unanswered probes (Linux's tcp_probe_timer); keep-alive ends at the first probe time at
+     * least this long after the last segment received, instead of after keepalive_cnt probes
+     * (Linux's tcp_keepalive_timer). Microseconds in 64 bits: no upper limit. */
+    uint64_t user_timeout_us;
     uint32_t delack_us;        /* delayed-ACK timer; 0: ACK every segment at once */
     uint16_t mss;              /* MSS to announce; 0: from the MTU */
     uint16_t rcv_wnd_max;      /* cap on the unscaled advertised window (65535 max) */

@@ -123,8 +123,9 @@ SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
  * count (0 keeps the stack's value for that parameter). */
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
                                  uint8_t cnt);
-/* RFC 9293 §3.8.3 user timeout for this connection; 0 restores the stack's default. */
-SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us);
+/* RFC 9293 §3.8.3 user timeout for this connection, what it decides as for
+ * sk_config.user_timeout_us; 0 restores the stack's default. */
+SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us);
 
 /* Settings a connection needs before its first segment: the receive buffer decides the window
  * in the SYN, the MSS is announced in it. Zero (NULL) fields keep the stack's value. */
@@ -135,7 +136,7 @@ struct sk_tcp_params {
     const char *congestion_control; /* "cubic", "newreno"; NULL: sk_config's */
     bool no_options;                /* SYNs without any option, none taken from the peer's
                                      * (FreeBSD's TCP_NOOPT): the MSS is then 536 both ways */
-    uint32_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on
+    uint64_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on
                                      * (FreeBSD's TCP_KEEPINIT bounds the handshake so) */
 };
 /* sk_tcp_connect and sk_tcp_listen with params (NULL: the defaults). A listener's params pass

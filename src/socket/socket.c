@@ -364,7 +364,7 @@ void sk_sock_apply_conn_opts(struct sk_sock *s)
         sk_tcp_set_keepalive(s->tcp, s->keepalive, (uint64_t)s->ka_idle_s * 1000000u,
                              s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
     if (s->user_timeout_ms)
-        sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+        sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
 }
 
 /* Notes a finished handshake: SS_CONNECTING becomes SS_CONNECTED once the TCB is

@@ -12,7 +12,8 @@
 #include "tcp/tcp_cc.h"
 
 #define SOCK_BUF_MIN 2048u
-#define TCP_MIN_MSS 88       /* Linux's lower bound for TCP_MAXSEG */
+#define TCP_MIN_MSS 88       /* Linux's bounds for TCP_MAXSEG (do_tcp_setsockopt): */
+#define TCP_MAX_MSS 32767    /* TCP_MIN_MSS and MAX_TCP_WINDOW */
 #define TCP_DEFAULT_MSS 536  /* RFC 9293 §3.7.1: before the peer's MSS is known */
 #define CC_NAME_MAX 16
 
@@ -40,14 +41,33 @@ static void apply_keepalive(struct sk_sock *s)
                              s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
 }
 
+/* The most SO_SNDBUF / SO_RCVBUF may give one socket: the per-socket maximum (never below
+ * the stack's default size), and never more than the whole stack's budget. */
+static uint32_t buffer_max(const struct sk_config *cfg, int name)
+{
+    bool snd = name == SK_SO_SNDBUF;
+    uint32_t max = snd ? cfg->max_sndbuf_bytes : cfg->max_rcvbuf_bytes;
+    if (max == 0)
+        max = snd ? SK_MAX_SNDBUF_DEFAULT : SK_MAX_RCVBUF_DEFAULT;
+    uint32_t dflt = snd ? cfg->sndbuf_bytes : cfg->rcvbuf_bytes;
+    if (max < dflt)
+        max = dflt;
+    if (max > cfg->max_buffer_bytes)
+        max = (uint32_t)cfg->max_buffer_bytes;
+    return max < SOCK_BUF_MIN ? SOCK_BUF_MIN : max;
+}
+
+/* Linux's sock_setsockopt: the int is taken as unsigned and lowered to wmem_max / rmem_max
+ * (so a negative value means the maximum), then raised to a floor (SOCK_MIN_SNDBUF /
+ * SOCK_MIN_RCVBUF there, SOCK_BUF_MIN here); never an error. Nothing is allocated: a
+ * connection's rings appear with its first byte each way (tcp_conn.c), so only resizing a ring
+ * that holds data can fail (-ENOBUFS, nothing changed). */
 static int set_buffer(struct sk_stack *st, struct sk_sock *s, int name, int v)
 {
-    uint32_t max = (uint32_t)(st->cfg.max_buffer_bytes < UINT32_MAX / 2
-                                  ? st->cfg.max_buffer_bytes
-                                  : UINT32_MAX / 2);
-    uint32_t bytes = v < (int)SOCK_BUF_MIN ? SOCK_BUF_MIN : (uint32_t)v;
-    if (bytes > max)
-        bytes = max;
+    uint32_t max = buffer_max(&st->cfg, name);
+    uint32_t bytes = (uint32_t)v > max ? max : (uint32_t)v;
+    if (bytes < SOCK_BUF_MIN)
+        bytes = SOCK_BUF_MIN;
     uint32_t snd = name == SK_SO_SNDBUF ? bytes : 0, rcv = name == SK_SO_RCVBUF ? bytes : 0;
     if (s->tcp && sk_tcp_set_buffers(s->tcp, snd, rcv) != 0)
         return -ENOBUFS;
@@ -132,7 +152,7 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
         return 0;
     case SK_TCP_MAXSEG:
         /* Announced in the SYN: takes effect at the next connect/listen (as Linux). */
-        if (v != 0 && (v < TCP_MIN_MSS || v > 65535))
+        if (v != 0 && (v < TCP_MIN_MSS || v > TCP_MAX_MSS))
             return -EINVAL;
         s->params.mss = (uint16_t)v;
         return 0;
@@ -155,10 +175,10 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
     case SK_TCP_USER_TIMEOUT:
         if (v < 0)
             return -EINVAL;
-        /* Microseconds in 32 bits: at most about 71 minutes. */
-        s->user_timeout_ms = (uint32_t)v > UINT32_MAX / 1000u ? UINT32_MAX / 1000u : (uint32_t)v;
+        /* Any non-negative int, kept and read back as set (Linux's do_tcp_setsockopt). */
+        s->user_timeout_ms = (uint32_t)v;
         if (s->tcp && s->state != SS_LISTENING)
-            sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+            sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
         return 0;
     default:
         return -ENOPROTOOPT;

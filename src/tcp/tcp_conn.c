@@ -773,7 +773,7 @@ void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t 
     sk_tcp_keepalive_arm(c);
 }
 
-void sk_tcp_set_user_timeout(struct sk_tcp *c, uint32_t timeout_us)
+void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us)
 {
     c->user_timeout_us = timeout_us ? timeout_us : c->st->cfg.user_timeout_us;
 }

@@ -810,13 +810,9 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     }
     c->last_rcv = st->now;
     c->ka_probes = 0;
-    if (c->probes_out) {
-        /* The peer answers our zero-window probes: it is alive, and the user timeout, which
-         * kept running behind the shut window, starts again. */
-        c->probes_out = 0;
-        if (c->user_timeout_us && sk_tcp_timer_on(c, SK_TIMER_USER_TIMEOUT))
-            sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
-    }
+    /* The peer answers our zero-window probes: it is alive. The user timeout keeps running
+     * from the first probe until the window opens (Linux's tcp_probe_timer). */
+    c->probes_out = 0;
     if (c->state == SK_TCP_SYN_SENT)
         syn_sent_input(c, &s);
     else

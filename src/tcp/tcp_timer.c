@@ -90,11 +90,17 @@ static void on_retransmit_timeout(struct sk_tcp *c)
         sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
         return;
     }
-    if (c->retries >= limit) {
+    /* With a user timeout, data and FIN retransmissions go on until its timer ends the
+     * connection (SK_TIMER_USER_TIMEOUT), however many that takes: Linux's tcp_write_timeout
+     * asks retransmits_timed_out with icsk_user_timeout in place of the retry limit. A
+     * handshake keeps its retry limit as well (there Linux checks both). */
+    bool user_decides = c->user_timeout_us != 0 && !syn_phase;
+    if (c->retries >= limit && !user_decides) {
         sk_tcp_terminate(c, -ETIMEDOUT);
         return;
     }
-    c->retries++;
+    if (c->retries < UINT8_MAX)
+        c->retries++;
     c->rto_us = clamp_rto(c, 2ull * c->rto_us);
     if (!syn_phase)
         sk_tcp_on_timeout_recovery(c);
@@ -117,9 +123,10 @@ static void on_persist(struct sk_tcp *c)
     /* A zero window: the probe is the first unacknowledged byte (or the FIN), sent again each
      * time with backoff for as long as the peer keeps answering (RFC 9293 §3.8.6.1). A peer
      * that answers nothing is gone: after as many unanswered probes as data retransmissions
-     * would be allowed (RFC 1122 §4.2.2.17 leaves the count to us) the connection ends, and the
-     * user timeout keeps running, restarted only when the peer shows it is alive (sk_tcp_input).
-     * Without this a peer that vanished behind a zero window held the connection for ever. */
+     * would be allowed (RFC 1122 §4.2.2.17 leaves the count to us) the connection ends.
+     * Without this a peer that vanished behind a zero window held the connection for ever. The
+     * user timeout, if set, runs from the first probe and is not restarted by answers: a window
+     * shut that long ends the connection too (Linux's tcp_probe_timer, icsk_probes_tstamp). */
     if (c->probes_out >= c->st->cfg.data_retries) {
         c->st->ctr.tcp_probe_timeouts++;
         sk_tcp_terminate(c, -ETIMEDOUT);
@@ -173,7 +180,13 @@ static void on_keepalive(struct sk_tcp *c)
         sk_tcp_keepalive_arm(c);
         return;
     }
-    if (c->ka_probes >= c->ka_cnt) {
+    /* With a user timeout it, not keepalive_cnt, decides: the connection ends at the first
+     * probe time at least that long after the last segment received, once one probe has gone
+     * unanswered (Linux's tcp_keepalive_timer). */
+    bool give_up = c->user_timeout_us
+                       ? c->ka_probes > 0 && c->st->now - c->last_rcv >= c->user_timeout_us
+                       : c->ka_probes >= c->ka_cnt;
+    if (give_up) {
         sk_tcp_terminate(c, -ETIMEDOUT);
         return;
     }
