@@ -81,11 +81,26 @@ struct pd_sock {
 #define FREEBSD_TCP_NOOPT 8
 #define FREEBSD_TCP_KEEPINIT 128
 
-/* What a socket's options ask of the connection it becomes, fixed before the SYN. */
+/* A buffer size asked with SO_SNDBUF / SO_RCVBUF as the connection gets it: the value set
+ * (Linux's window comes from about that much; it reports twice it, sockbuf_value), at least
+ * 2048 bytes and at most 4 MiB (the socket layer's per-socket maximum, stack.h), 0 if unset. */
+static uint32_t sockbuf_bytes(int set)
+{
+    if (set == 0)
+        return 0;
+    uint32_t v = (uint32_t)set; /* a negative value is the maximum, as Linux */
+    return v < 2048u ? 2048u : v > (4u << 20) ? (4u << 20) : v;
+}
+
+/* What a socket's options ask of the connection it becomes, fixed before the SYN: buffer
+ * sizes (the SYN's window), the MSS cap of TCP_MAXSEG, FreeBSD's TCP_NOOPT and TCP_KEEPINIT. */
 static struct sk_tcp_params sock_params(const struct pd_sock *s)
 {
     struct sk_tcp_params p = {.no_options = s->noopt,
-                              .user_timeout_us = (uint32_t)s->keepinit_s * 1000000u};
+                              .user_timeout_us = (uint64_t)s->keepinit_s * 1000000u,
+                              .sndbuf_bytes = sockbuf_bytes(s->sndbuf_set),
+                              .rcvbuf_bytes = sockbuf_bytes(s->rcvbuf_set),
+                              .mss = (uint16_t)(s->maxseg_set > 65535 ? 65535 : s->maxseg_set)};
     return p;
 }
 
@@ -1174,10 +1189,15 @@ static int hook_setsockopt(void *u, int fd, int level, int name, const void *val
             apply_keepalive(s);
             break;
         case SO_RCVBUF:
-            s->rcvbuf_set = v; /* remembered; per-connection buffer sizes are not in the API */
-            break;
         case SO_SNDBUF:
-            s->sndbuf_set = v;
+            /* Applied: at the handshake (sock_params), or to the connection now. */
+            if (name == SO_RCVBUF)
+                s->rcvbuf_set = v;
+            else
+                s->sndbuf_set = v;
+            if (s->tcp && sk_tcp_set_buffers(s->tcp, sockbuf_bytes(s->sndbuf_set),
+                                             sockbuf_bytes(s->rcvbuf_set)) != 0)
+                return unlock_ret(pd, fail(ENOBUFS));
             break;
         default:
             return unlock_ret(pd, fail(ENOPROTOOPT));
@@ -1192,14 +1212,14 @@ static int hook_setsockopt(void *u, int fd, int level, int name, const void *val
         case TCP_MAXSEG:
             if (v < 0)
                 return unlock_ret(pd, fail(EINVAL));
-            s->maxseg_set = v; /* remembered; the MSS is per stack (sk_config.mss) */
+            s->maxseg_set = v; /* announced in the next SYN (sock_params), as Linux */
             break;
         case TCP_USER_TIMEOUT:
             if (v < 0)
                 return unlock_ret(pd, fail(EINVAL));
             s->user_timeout_ms = (unsigned)v;
             if (s->tcp && !s->listening)
-                sk_tcp_set_user_timeout(s->tcp, (uint32_t)v * 1000u);
+                sk_tcp_set_user_timeout(s->tcp, (uint64_t)v * 1000u);
             break;
         case FREEBSD_TCP_NOOPT:
         case FREEBSD_TCP_KEEPINIT:

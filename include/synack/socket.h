@@ -51,18 +51,30 @@ extern "C" {
 #define SK_SO_REUSEADDR 2   /* int: bind while connections (TIME-WAIT) still use the port */
 #define SK_SO_TYPE 3        /* int, get only: SK_SOCK_STREAM or SK_SOCK_DGRAM */
 #define SK_SO_ERROR 4       /* int, get only: the pending error as a positive errno, cleared */
+/* SO_SNDBUF / SO_RCVBUF: bytes, never an error for the value. As Linux, the int is taken as
+ * unsigned and lowered to the stack's max_sndbuf_bytes / max_rcvbuf_bytes (defaults 4 MiB /
+ * 6 MiB, see stack.h; and never above max_buffer_bytes), so INT_MAX and negatives give the
+ * maximum, then raised to 2048; getsockopt reads back that value (Linux reads back twice it:
+ * docs/api.md, Differences from Linux). Setting allocates nothing: a connection's send buffer
+ * appears with its first byte sent, its receive buffer with the first byte received (an
+ * established, idle connection holds neither). The receive size is the window the SYN offers.
+ * On a connection whose buffer already holds data it is reallocated now (-ENOBUFS if the
+ * stack's budget has no room; nothing changes). */
 #define SK_SO_SNDBUF 7      /* int: send buffer bytes */
 #define SK_SO_RCVBUF 8      /* int: receive buffer bytes (the window the SYN offers) */
 #define SK_SO_KEEPALIVE 9   /* int: keep-alive probes on/off (RFC 9293 §3.8.4) */
 #define SK_SO_LINGER 13     /* struct linger: {1, 0} makes sk_close send RST */
 #define SK_SO_ACCEPTCONN 30 /* int, get only: 1 on a listening socket */
 #define SK_TCP_NODELAY 1       /* int: Nagle's algorithm off */
-#define SK_TCP_MAXSEG 2        /* int: cap on the MSS (88..65535); get: the MSS in use */
+#define SK_TCP_MAXSEG 2        /* int: cap on the MSS (88..32767, 0: none, as Linux), announced
+                                * in the next SYN; get: the MSS in use once connected */
 #define SK_TCP_KEEPIDLE 4      /* int seconds before the first probe (1..32767) */
 #define SK_TCP_KEEPINTVL 5     /* int seconds between probes (1..32767) */
 #define SK_TCP_KEEPCNT 6       /* int unanswered probes before -ETIMEDOUT (1..127) */
 #define SK_TCP_CONGESTION 13   /* char[]: "cubic" or "newreno" */
-#define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3); 0: the stack's */
+#define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3), any value >= 0, read
+                                * back as set; 0: the stack's. When set it alone ends a
+                                * retransmitting connection (stack.h user_timeout_us) */
 
 /* sk_shutdown's `how`. */
 #define SK_SHUT_RD 0
@@ -122,7 +134,8 @@ SK_API int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr,
 /* Sends up to len bytes: returns how many were queued (maybe fewer), -EAGAIN when the send
  * buffer is full or the handshake has not completed, -ENOTCONN never connected (or
  * listening), -EPIPE after sk_shutdown(SK_SHUT_WR) or once the connection is gone, or its
- * pending error. UDP: one datagram to the connected peer (-EDESTADDRREQ if none),
+ * pending error; -ENOBUFS when the first byte finds no memory for the send buffer, which is
+ * allocated then, not at connect (sk_tcp_send; the connection is unharmed). UDP: one datagram to the connected peer (-EDESTADDRREQ if none),
  * -EMSGSIZE above 65507 bytes. Both directions: -EFAULT for a NULL buf with len > 0. */
 SK_API ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags);
 /* Reads up to len bytes: the count, 0 at end of stream (or after sk_shutdown(SK_SHUT_RD)),

@@ -65,9 +65,16 @@ struct sk_config {
     uint32_t max_connections;  /* TCBs of every state, listeners included */
     uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
     uint32_t max_half_open;    /* half-open connections in the whole stack (all listeners) */
-    uint32_t sndbuf_bytes;     /* default send buffer per connection */
-    uint32_t rcvbuf_bytes;     /* default receive buffer per connection */
-    uint64_t max_buffer_bytes; /* sum of all connection buffers */
+    /* Default buffers per connection. Each is allocated when first needed, not at connect or
+     * accept: the send buffer by the first send that queues a byte, the receive buffer (plus
+     * 2^wscale bytes for rounding scaled windows) by the first byte of text received; until
+     * then the connection holds none and its windows are computed from the size alone. */
+    uint32_t sndbuf_bytes;
+    uint32_t rcvbuf_bytes;
+    /* Sum of all connection buffers (counter buffer_bytes). A buffer that would pass it is not
+     * allocated (limit_buffers): the send is -ENOBUFS, received text is dropped unacknowledged
+     * (drop SK_DROP_TCP_NO_MEMORY) and comes again by the peer's retransmission. */
+    uint64_t max_buffer_bytes;
     /* The most one socket may ask for with SO_SNDBUF / SO_RCVBUF (Linux's wmem_max and
      * rmem_max): a larger value, INT_MAX or a negative one is silently lowered to it, as Linux
      * does; so is a value above max_buffer_bytes. Defaults 4 MiB / 6 MiB, the sizes Linux's own

@@ -69,7 +69,13 @@ SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
 /* Queues data for sending. Returns the number of bytes taken (possibly fewer than len),
  * -EAGAIN when the send buffer is full, -ENOTCONN before the handshake has started
  * (data queued in SYN-SENT/SYN-RECEIVED is sent once ESTABLISHED), -EPIPE after
- * shutdown or once the connection can no longer send, or the connection's error. */
+ * shutdown or once the connection can no longer send, or the connection's error. The send
+ * buffer is allocated by the first call that queues a byte (an idle connection holds none):
+ * -ENOBUFS if the stack's max_buffer_bytes has no room for it (counted in limit_buffers) or
+ * the allocator refuses (alloc_failures); nothing is queued and the connection goes on. The
+ * receive buffer likewise comes with the first byte of text received; text that finds no
+ * memory for it is dropped (drop reason SK_DROP_TCP_NO_MEMORY) and not acknowledged, so the
+ * peer sends it again. */
 SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
 
 /* Reads received, in-order data. Returns bytes read, 0 at end of stream (the peer's FIN was
@@ -146,10 +152,12 @@ SK_API int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_
                                struct sk_tcp **out);
 SK_API int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
                               const struct sk_tcp_params *p, struct sk_tcp **out);
-/* Changes the buffer sizes (0 keeps one). On a listener: for connections it accepts from now
- * on. On a connection the buffers are resized, never below what they hold, and the receive
- * buffer never below the window already offered (RFC 9293 §3.8.6.2.1: the window does not
- * shrink). Returns 0, -ENOMEM (buffer limit; nothing changes). */
+/* Changes the buffer sizes (0 keeps one), taken as given: no per-socket maximum applies here
+ * (the socket layer's SO_SNDBUF / SO_RCVBUF clamp, see stack.h max_sndbuf_bytes). On a
+ * listener: for connections it accepts from now on. On a connection a buffer not yet allocated
+ * only takes the new size; one in use is reallocated now, never below what it holds, and the
+ * receive buffer never below the window already offered (RFC 9293 §3.8.6.2.1: the window does
+ * not shrink). Returns 0, -ENOMEM (buffer limit, when reallocating; nothing changes). */
 SK_API int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes);
 /* Switches this connection's (or listener's) congestion control module; cwnd and ssthresh
  * are kept, the new module starts a new epoch. -ENOENT for an unknown name. */

@@ -509,7 +509,7 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
  * error once, then end of stream / -EPIPE. */
 static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
 {
-    if (r == -EAGAIN)
+    if (r == -EAGAIN || r == -ENOBUFS) /* no room, no memory: the connection is fine */
         return r;
     int e = sk_sock_take_error(s);
     if (e)
