@@ -776,6 +776,10 @@ void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t 
 void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us)
 {
     c->user_timeout_us = timeout_us ? timeout_us : c->st->cfg.user_timeout_us;
+    /* A running timer keeps its deadline (it started with the unacknowledged data); with no
+     * user timeout left it stops, and the retry limits decide again. */
+    if (c->user_timeout_us == 0)
+        sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
 }
 
 int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes)
