@@ -130,7 +130,9 @@ SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
                                  uint8_t cnt);
 /* RFC 9293 §3.8.3 user timeout for this connection, what it decides as for
- * sk_config.user_timeout_us; 0 restores the stack's default. */
+ * sk_config.user_timeout_us; 0 restores the stack's default. A user timer already running
+ * keeps its deadline (the new value applies from the next time data becomes outstanding or
+ * SND.UNA advances); if no user timeout is left it stops. */
 SK_API void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us);
 
 /* Settings a connection needs before its first segment: the receive buffer decides the window
