@@ -363,6 +363,33 @@ static void test_user_timeout_decides_keepalive(void **state)
     pair_free(p);
 }
 
+/* Behind a zero window the user timeout runs from the first probe and the peer's answers do
+ * not restart it: a window shut that long ends the connection (Linux's tcp_probe_timer, with
+ * icsk_probes_tstamp reset only when the window opens). b answers every probe but never
+ * reads its 4 KiB buffer; a's 30 s user timeout ends it 30 s after the first probe, which
+ * comes one RTO after the window shut (RFC 9293 §3.8.6.1). */
+static void test_user_timeout_bounds_zero_window_probing(void **state)
+{
+    (void)state;
+    struct sk_config cb_cfg;
+    harness_config(&cb_cfg, SIDE_B);
+    cb_cfg.rcvbuf_bytes = 4096;
+    int ca, cb;
+    struct pair *p = connected_cfg(NULL, &cb_cfg, &ca, &cb);
+    assert_int_equal(setint(p->a, ca, SK_IPPROTO_TCP, SK_TCP_USER_TIMEOUT, 30000), 0);
+    static char data[20000];
+    assert_int_equal(sk_send(p->a, ca, data, sizeof(data), 0), (int)sizeof(data));
+    struct sk_tcp *c = sk_socket_tcp(p->a, ca);
+    while (info(c).snd_wnd != 0) /* the window shuts once b's 4 KiB are full */
+        pair_run_for(p, MS(1));
+    sk_time_us shut = pair_now(p), rto = info(c).rto_us;
+    pair_run_until(p, shut + SEC(30) - 1);
+    assert_int_equal(so_error(p->a, ca), 0);
+    pair_run_until(p, shut + rto + SEC(30) + MS(1));
+    assert_int_equal(so_error(p->a, ca), ETIMEDOUT);
+    pair_free(p);
+}
+
 /* Linux's do_tcp_setsockopt: TCP_MAXSEG 88..32767 (TCP_MIN_MSS..MAX_TCP_WINDOW), 0 for the
  * default; keep-alive times 1..32767 s (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), count 1..127
  * (MAX_TCP_KEEPCNT). A kernel socket gives EINVAL just outside each range. */
@@ -404,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_long_user_timeout_replaces_the_retry_limit),
         cmocka_unit_test(test_short_user_timeout_ends_before_the_retries),
         cmocka_unit_test(test_user_timeout_decides_keepalive),
+        cmocka_unit_test(test_user_timeout_bounds_zero_window_probing),
         cmocka_unit_test(test_tcp_option_ranges_as_linux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
