@@ -720,7 +720,7 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     if (s->nodelay)
         sk_tcp_set_nodelay(s->tcp, true);
     if (s->user_timeout_ms)
-        sk_tcp_set_user_timeout(s->tcp, s->user_timeout_ms * 1000u);
+        sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
     if (s->keepalive)
         apply_keepalive(s);
     if (!s->bound) {
