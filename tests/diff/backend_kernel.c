@@ -1,0 +1,259 @@
+/* sockdiff: the kernel backend, the oracle. Host A is 127.0.0.1, host B 127.0.0.2, both on
+ * loopback. As root every scenario runs in a network namespace of its own (unshare, `lo`
+ * brought up here), so nothing else listens and `ephemeral` may set the port range; else on
+ * the host's loopback. Sockets are non-blocking and sends carry MSG_NOSIGNAL, as synack's. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sockdiff.h"
+
+#define KE_ADDR_A 0x7f000001u /* 127.0.0.1 */
+#define KE_ADDR_B 0x7f000002u
+
+struct ke {
+    bool netns;
+};
+
+static int neg(long rc)
+{
+    return rc < 0 ? -errno : (int)rc;
+}
+
+static int lo_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (rc == 0)
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    close(s);
+    return rc;
+}
+
+static int set_port_range(int lo, int hi)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
+    if (f == NULL)
+        return -1;
+    int rc = fprintf(f, "%d %d\n", lo, hi) < 0;
+    return (fclose(f) != 0 || rc) ? -1 : 0;
+}
+
+/* Runs in the scenario's own child process: the namespace dies with it. */
+static int ke_begin(struct sd_backend *b, const struct sd_scenario *sc)
+{
+    struct ke *k = b->ctx;
+    if (!k->netns) {
+        if (sc->eph_lo) {
+            printf("sockdiff: %s: skipped (needs root for `ephemeral`)\n", sc->name);
+            return 77;
+        }
+        return 0;
+    }
+    if (unshare(CLONE_NEWNET) != 0 || lo_up() != 0) {
+        perror("sockdiff: network namespace");
+        return -1;
+    }
+    if (sc->eph_lo && set_port_range(sc->eph_lo, sc->eph_hi) != 0) {
+        perror("sockdiff: ip_local_port_range");
+        return -1;
+    }
+    return 0;
+}
+
+static void ke_end(struct sd_backend *b)
+{
+    (void)b;
+}
+
+static int ke_socket(void *ctx, int host, int type)
+{
+    (void)ctx, (void)host;
+    return neg(socket(AF_INET, type | SOCK_NONBLOCK, 0));
+}
+static int ke_bind(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    (void)ctx, (void)host;
+    return neg(bind(fd, sa, len));
+}
+static int ke_listen(void *ctx, int host, int fd, int backlog)
+{
+    (void)ctx, (void)host;
+    return neg(listen(fd, backlog));
+}
+static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t *len, long t)
+{
+    (void)ctx, (void)host, (void)t;
+    return neg(accept4(fd, sa, len, SOCK_NONBLOCK));
+}
+
+/* Every 127/8 address is local and the route's source for all of them is 127.0.0.1, so an
+ * unbound socket of host B gets 127.0.0.2 as its source here: bound to the address alone,
+ * the port still chosen at connect (IP_BIND_ADDRESS_NO_PORT). */
+static void source_b(int host, int fd, const struct sockaddr *sa)
+{
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    if (host != SD_HOST_B || sa == NULL || sa->sa_family != AF_INET ||
+        getsockname(fd, (struct sockaddr *)&me, &len) != 0 || me.sin_port != 0 ||
+        me.sin_addr.s_addr != 0)
+        return;
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    me.sin_addr.s_addr = htonl(KE_ADDR_B);
+    bind(fd, (struct sockaddr *)&me, sizeof(me));
+}
+
+static int ke_connect(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len,
+                      long t)
+{
+    (void)ctx, (void)t;
+    if (len >= sizeof(struct sockaddr_in))
+        source_b(host, fd, sa);
+    return neg(connect(fd, sa, len));
+}
+static ssize_t ke_send(void *ctx, int host, int fd, const void *p, size_t n, int fl, long t)
+{
+    (void)ctx, (void)host, (void)t;
+    return neg(send(fd, p, n, fl | MSG_NOSIGNAL));
+}
+static ssize_t ke_recv(void *ctx, int host, int fd, void *p, size_t n, int fl, long t)
+{
+    (void)ctx, (void)host, (void)t;
+    return neg(recv(fd, p, n, fl));
+}
+static ssize_t ke_sendto(void *ctx, int host, int fd, const void *p, size_t n, int fl,
+                         const struct sockaddr *sa, socklen_t salen, long t)
+{
+    (void)ctx, (void)t;
+    if (salen >= sizeof(struct sockaddr_in))
+        source_b(host, fd, sa);
+    return neg(sendto(fd, p, n, fl | MSG_NOSIGNAL, sa, salen));
+}
+static ssize_t ke_recvfrom(void *ctx, int host, int fd, void *p, size_t n, int fl,
+                           struct sockaddr *sa, socklen_t *salen, long t)
+{
+    (void)ctx, (void)host, (void)t;
+    return neg(recvfrom(fd, p, n, fl, sa, salen));
+}
+static ssize_t ke_sendv(void *ctx, int host, int fd, const struct iovec *iov, int n)
+{
+    (void)ctx, (void)host;
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+    return neg(sendmsg(fd, &m, MSG_NOSIGNAL));
+}
+static ssize_t ke_recvv(void *ctx, int host, int fd, const struct iovec *iov, int n)
+{
+    (void)ctx, (void)host;
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+    return neg(recvmsg(fd, &m, 0));
+}
+static int ke_shutdown(void *ctx, int host, int fd, int how)
+{
+    (void)ctx, (void)host;
+    return neg(shutdown(fd, how));
+}
+static int ke_close(void *ctx, int host, int fd)
+{
+    (void)ctx, (void)host;
+    return neg(close(fd));
+}
+static int ke_setsockopt(void *ctx, int host, int fd, int level, int name, const void *v,
+                         socklen_t len)
+{
+    (void)ctx, (void)host;
+    return neg(setsockopt(fd, level, name, v, len));
+}
+static int ke_getsockopt(void *ctx, int host, int fd, int level, int name, void *v,
+                         socklen_t *len)
+{
+    (void)ctx, (void)host;
+    return neg(getsockopt(fd, level, name, v, len));
+}
+static int ke_getsockname(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t *len)
+{
+    (void)ctx, (void)host;
+    return neg(getsockname(fd, sa, len));
+}
+static int ke_getpeername(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t *len)
+{
+    (void)ctx, (void)host;
+    return neg(getpeername(fd, sa, len));
+}
+static int ke_poll(void *ctx, int host, int fd, short events, long t)
+{
+    (void)ctx, (void)host, (void)t;
+    struct pollfd p = {.fd = fd, .events = events};
+    int rc = poll(&p, 1, 0);
+    return rc < 0 ? -errno : p.revents;
+}
+static void ke_settle(void *ctx, int ms)
+{
+    (void)ctx;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+static void ke_after_step(void *ctx)
+{
+    (void)ctx;
+}
+
+/* A descriptor number that is closed here (fcntl says EBADF), well above 0, 1 and 2. */
+static int closed_fd(void)
+{
+    for (int fd = 900; fd > 3; fd--)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+            return fd;
+    return 999;
+}
+
+int sd_backend_kernel(struct sd_backend *b, bool use_netns)
+{
+    static struct ke ke;
+    ke.netns = use_netns;
+    memset(b, 0, sizeof(*b));
+    b->name = "kernel";
+    b->ctx = &ke;
+    b->addr[0] = htonl(KE_ADDR_A);
+    b->addr[1] = htonl(KE_ADDR_B);
+    b->badfd = closed_fd();
+    b->begin = ke_begin;
+    b->end = ke_end;
+    b->socket = ke_socket;
+    b->bind = ke_bind;
+    b->listen = ke_listen;
+    b->accept = ke_accept;
+    b->connect = ke_connect;
+    b->send = ke_send;
+    b->recv = ke_recv;
+    b->sendto = ke_sendto;
+    b->recvfrom = ke_recvfrom;
+    b->sendv = ke_sendv;
+    b->recvv = ke_recvv;
+    b->shutdown = ke_shutdown;
+    b->close = ke_close;
+    b->setsockopt = ke_setsockopt;
+    b->getsockopt = ke_getsockopt;
+    b->getsockname = ke_getsockname;
+    b->getpeername = ke_getpeername;
+    b->poll = ke_poll;
+    b->settle = ke_settle;
+    b->after_step = ke_after_step;
+    return 0;
+}
