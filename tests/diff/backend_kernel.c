@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +23,24 @@
 
 struct ke {
     bool netns;
+    bool blocking; /* a [blocking] scenario: blocking sockets, SO_RCVTIMEO/SO_SNDTIMEO */
 };
+
+static struct ke ke;
+
+/* Blocking scenarios: the call's timeout as SO_RCVTIMEO or SO_SNDTIMEO (no timeout: at most
+ * SD_WAIT_CAP_MS; 0, which the kernel reads as "forever", becomes 1 µs, a jiffy). */
+static void timeo(int fd, int opt, long ms)
+{
+    if (!ke.blocking)
+        return;
+    if (ms < 0)
+        ms = SD_WAIT_CAP_MS;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    if (ms == 0)
+        tv.tv_usec = 1;
+    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
 
 static int neg(long rc)
 {
@@ -58,6 +76,7 @@ static int set_port_range(int lo, int hi)
 static int ke_begin(struct sd_backend *b, const struct sd_scenario *sc)
 {
     struct ke *k = b->ctx;
+    k->blocking = sc->blocking;
     if (!k->netns) {
         if (sc->eph_lo) {
             printf("sockdiff: %s: skipped (needs root for `ephemeral`)\n", sc->name);
@@ -84,7 +103,7 @@ static void ke_end(struct sd_backend *b)
 static int ke_socket(void *ctx, int host, int type)
 {
     (void)ctx, (void)host;
-    return neg(socket(AF_INET, type | SOCK_NONBLOCK, 0));
+    return neg(socket(AF_INET, type | (ke.blocking ? 0 : SOCK_NONBLOCK), 0));
 }
 static int ke_bind(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -98,8 +117,9 @@ static int ke_listen(void *ctx, int host, int fd, int backlog)
 }
 static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t *len, long t)
 {
-    (void)ctx, (void)host, (void)t;
-    return neg(accept4(fd, sa, len, SOCK_NONBLOCK));
+    (void)ctx, (void)host;
+    timeo(fd, SO_RCVTIMEO, t);
+    return neg(accept4(fd, sa, len, ke.blocking ? 0 : SOCK_NONBLOCK));
 }
 
 /* Every 127/8 address is local and the route's source for all of them is 127.0.0.1, so an
@@ -122,45 +142,52 @@ static void source_b(int host, int fd, const struct sockaddr *sa)
 static int ke_connect(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len,
                       long t)
 {
-    (void)ctx, (void)t;
+    (void)ctx;
     if (len >= sizeof(struct sockaddr_in))
         source_b(host, fd, sa);
+    timeo(fd, SO_SNDTIMEO, t);
     return neg(connect(fd, sa, len));
 }
 static ssize_t ke_send(void *ctx, int host, int fd, const void *p, size_t n, int fl, long t)
 {
-    (void)ctx, (void)host, (void)t;
+    (void)ctx, (void)host;
+    timeo(fd, SO_SNDTIMEO, t);
     return neg(send(fd, p, n, fl | MSG_NOSIGNAL));
 }
 static ssize_t ke_recv(void *ctx, int host, int fd, void *p, size_t n, int fl, long t)
 {
-    (void)ctx, (void)host, (void)t;
+    (void)ctx, (void)host;
+    timeo(fd, SO_RCVTIMEO, t);
     return neg(recv(fd, p, n, fl));
 }
 static ssize_t ke_sendto(void *ctx, int host, int fd, const void *p, size_t n, int fl,
                          const struct sockaddr *sa, socklen_t salen, long t)
 {
-    (void)ctx, (void)t;
+    (void)ctx;
     if (salen >= sizeof(struct sockaddr_in))
         source_b(host, fd, sa);
+    timeo(fd, SO_SNDTIMEO, t);
     return neg(sendto(fd, p, n, fl | MSG_NOSIGNAL, sa, salen));
 }
 static ssize_t ke_recvfrom(void *ctx, int host, int fd, void *p, size_t n, int fl,
                            struct sockaddr *sa, socklen_t *salen, long t)
 {
-    (void)ctx, (void)host, (void)t;
+    (void)ctx, (void)host;
+    timeo(fd, SO_RCVTIMEO, t);
     return neg(recvfrom(fd, p, n, fl, sa, salen));
 }
 static ssize_t ke_sendv(void *ctx, int host, int fd, const struct iovec *iov, int n)
 {
     (void)ctx, (void)host;
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+    timeo(fd, SO_SNDTIMEO, -1);
     return neg(sendmsg(fd, &m, MSG_NOSIGNAL));
 }
 static ssize_t ke_recvv(void *ctx, int host, int fd, const struct iovec *iov, int n)
 {
     (void)ctx, (void)host;
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+    timeo(fd, SO_RCVTIMEO, -1);
     return neg(recvmsg(fd, &m, 0));
 }
 static int ke_shutdown(void *ctx, int host, int fd, int how)
@@ -197,9 +224,9 @@ static int ke_getpeername(void *ctx, int host, int fd, struct sockaddr *sa, sock
 }
 static int ke_poll(void *ctx, int host, int fd, short events, long t)
 {
-    (void)ctx, (void)host, (void)t;
+    (void)ctx, (void)host;
     struct pollfd p = {.fd = fd, .events = events};
-    int rc = poll(&p, 1, 0);
+    int rc = poll(&p, 1, ke.blocking && t > 0 ? (int)t : 0);
     return rc < 0 ? -errno : p.revents;
 }
 static void ke_settle(void *ctx, int ms)
@@ -225,7 +252,6 @@ static int closed_fd(void)
 
 int sd_backend_kernel(struct sd_backend *b, bool use_netns)
 {
-    static struct ke ke;
     ke.netns = use_netns;
     memset(b, 0, sizeof(*b));
     b->name = "kernel";

@@ -44,6 +44,8 @@ static int sy_begin(struct sd_backend *b, const struct sd_scenario *sc)
     struct sk_config ca, cb;
     sy_config(&ca, 0, sc);
     sy_config(&cb, 1, sc);
+    if (sc->blocking)
+        return sd_synack_blocking_begin(b, &ca, &cb);
     int rc = sk_sim_init(&s->sim, &ca, &cb, 42, SY_T0);
     if (rc != 0) {
         fprintf(stderr, "sockdiff: sk_sim_init: %s\n", sd_errname(-rc));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,14 @@ static void count_str(char *out, size_t n, long long v)
 
 /* ---- names ---- */
 
+static struct sd_sock *find_sock(struct sd_run *r, const char *name)
+{
+    for (int i = 0; i < r->nsocks; i++)
+        if (strcmp(r->socks[i].name, name) == 0)
+            return &r->socks[i];
+    return NULL;
+}
+
 static struct sd_sock *sock_of(struct sd_run *r, const char *name)
 {
     static __thread struct sd_sock bad;
@@ -102,24 +111,26 @@ static struct sd_sock *sock_of(struct sd_run *r, const char *name)
         bad.fd = r->b->badfd;
         return &bad;
     }
-    for (int i = 0; i < r->nsocks; i++)
-        if (strcmp(r->socks[i].name, name) == 0)
-            return &r->socks[i];
-    return NULL;
+    pthread_mutex_lock(&r->lock);
+    struct sd_sock *s = find_sock(r, name);
+    pthread_mutex_unlock(&r->lock);
+    return s;
 }
 
+/* Names a socket (again: a name may be reused for a new socket). */
 static struct sd_sock *sock_new(struct sd_run *r, const char *name, int host, int fd)
 {
-    struct sd_sock *s = sock_of(r, name);
-    if (s == NULL) {
-        if (r->nsocks == SD_MAX_NAMES || strlen(name) >= sizeof(s->name))
-            return NULL;
+    pthread_mutex_lock(&r->lock);
+    struct sd_sock *s = find_sock(r, name);
+    if (s == NULL && r->nsocks < SD_MAX_NAMES && strlen(name) < sizeof(s->name))
         s = &r->socks[r->nsocks++];
+    if (s != NULL) {
+        memset(s, 0, sizeof(*s));
+        snprintf(s->name, sizeof(s->name), "%s", name);
+        s->host = host;
+        s->fd = fd;
     }
-    memset(s, 0, sizeof(*s));
-    snprintf(s->name, sizeof(s->name), "%s", name);
-    s->host = host;
-    s->fd = fd;
+    pthread_mutex_unlock(&r->lock);
     return s;
 }
 
@@ -483,7 +494,7 @@ static int op_sendall(struct sd_run *r, struct sd_sock *s, char *out, size_t out
     ssize_t rc;
     for (;;) {
         fill(p, s->sent, SD_CHUNK);
-        rc = r->b->send(r->b->ctx, s->host, s->fd, p, SD_CHUNK, 0, -1);
+        rc = r->b->send(r->b->ctx, s->host, s->fd, p, SD_CHUNK, MSG_DONTWAIT, 0);
         if (rc <= 0 || total >= SD_SENDALL_CAP)
             break;
         s->sent += (uint64_t)rc;
@@ -509,7 +520,7 @@ static int op_recvall(struct sd_run *r, struct sd_sock *s, const struct sd_step 
     uint64_t total = 0;
     bool bad = false, stream = is_stream(r, s);
     ssize_t rc;
-    while ((rc = r->b->recv(r->b->ctx, s->host, s->fd, p, SD_CHUNK, 0, -1)) > 0) {
+    while ((rc = r->b->recv(r->b->ctx, s->host, s->fd, p, SD_CHUNK, MSG_DONTWAIT, 0)) > 0) {
         bad |= !check(p, s->rcvd, (size_t)rc, stream);
         if (stream)
             s->rcvd += (uint64_t)rc;
@@ -789,7 +800,7 @@ static int run_on_sock(struct sd_run *r, struct sd_sock *s, const struct sd_step
     return scen_err(out, n, "unknown operation", op);
 }
 
-int sd_step_run(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
+static int step_body(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
 {
     int rc;
     if (strcmp(st->op, "socket") == 0) {
@@ -807,7 +818,71 @@ int sd_step_run(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
     return rc;
 }
 
+/* ---- threads: `Tn: step` runs in the background, `join Tn` gives its result ---- */
+
+struct sd_thread {
+    pthread_t tid;
+    struct sd_run *r;
+    const struct sd_step *st;
+    int rc;
+    char out[SD_RESULT_LEN];
+};
+
+static void *thread_main(void *arg)
+{
+    struct sd_thread *t = arg;
+    t->rc = step_body(t->r, t->st, t->out, sizeof(t->out));
+    return NULL;
+}
+
+static int thread_start(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
+{
+    if (r->threads[st->thread] != NULL)
+        return scen_err(out, n, "thread already running; join it first", st->op);
+    struct sd_thread *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return scen_err(out, n, "out of memory", NULL);
+    t->r = r;
+    t->st = st;
+    if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
+        free(t);
+        return scen_err(out, n, "pthread_create failed", NULL);
+    }
+    r->threads[st->thread] = t;
+    return out_fmt(out, n, "started") + 1; /* nothing to compare until the join */
+}
+
+static int thread_join(struct sd_run *r, int k, char *out, size_t n)
+{
+    struct sd_thread *t = r->threads[k];
+    if (t == NULL)
+        return scen_err(out, n, "no thread to join", NULL);
+    pthread_join(t->tid, NULL);
+    r->threads[k] = NULL;
+    snprintf(out, n, "%s", t->out);
+    int rc = t->rc;
+    free(t);
+    return rc;
+}
+
+int sd_step_run(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
+{
+    if (st->thread > 0)
+        return thread_start(r, st, out, n);
+    if (strcmp(st->op, "join") == 0) {
+        const char *a = st->nargs ? st->arg[0] : "";
+        int k = a[0] == 'T' ? atoi(a + 1) : 0;
+        if (k < 1 || k > SD_MAX_THREADS)
+            return scen_err(out, n, "join T1..T8", a);
+        return thread_join(r, k, out, n);
+    }
+    return step_body(r, st, out, n);
+}
+
 void sd_run_finish(struct sd_run *r)
 {
-    (void)r;
+    char out[SD_RESULT_LEN];
+    for (int k = 1; k <= SD_MAX_THREADS; k++)
+        if (r->threads[k] != NULL)
+            thread_join(r, k, out, sizeof(out));
 }

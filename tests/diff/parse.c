@@ -62,6 +62,11 @@ static void note_literal_ports(struct sd_scenario *sc, const char *tok)
     sc->literal_ports[sc->nliteral++] = atoi(colon + 1);
 }
 
+static bool is_thread(const char *t)
+{
+    return t[0] == 'T' && isdigit((unsigned char)t[1]) && t[strlen(t) - 1] == ':';
+}
+
 static int tokenize(const char *path, int line, char *s, struct sd_scenario *sc,
                     struct sd_step *st)
 {
@@ -73,18 +78,20 @@ static int tokenize(const char *path, int line, char *s, struct sd_scenario *sc,
         tok[n++] = t;
     }
     int i = 0;
-    if (n >= 2 && strcmp(tok[1], "=") == 0) {
-        st->assign = tok[0];
-        i = 2;
-    }
-    if (i < n && tok[i][0] == 'T' && isdigit((unsigned char)tok[i][1]) &&
-        tok[i][strlen(tok[i]) - 1] == ':') {
-        st->thread = atoi(tok[i] + 1);
-        if (st->thread < 1 || st->thread > SD_MAX_THREADS)
-            return perr(path, line, "thread must be T1..T8", tok[i]);
-        if (!sc->blocking)
-            return perr(path, line, "threads only in a [blocking] scenario", tok[i]);
-        i++;
+    /* `Tn: name = op ...` or `name = Tn: op ...` */
+    for (int pass = 0; pass < 2; pass++) {
+        if (i + 1 < n && strcmp(tok[i + 1], "=") == 0 && st->assign == NULL) {
+            st->assign = tok[i];
+            i += 2;
+        }
+        if (i < n && is_thread(tok[i]) && st->thread == 0) {
+            st->thread = atoi(tok[i] + 1);
+            if (st->thread < 1 || st->thread > SD_MAX_THREADS)
+                return perr(path, line, "thread must be T1..T8", tok[i]);
+            if (!sc->blocking)
+                return perr(path, line, "threads only in a [blocking] scenario", tok[i]);
+            i++;
+        }
     }
     if (i == n)
         return perr(path, line, "no operation", st->text);

@@ -104,6 +104,9 @@ static void run_side(struct sd_backend *b, const struct sd_scenario *sc, struct 
         return;
     }
     struct sd_run *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        exit(2);
+    pthread_mutex_init(&r->lock, NULL);
     r->b = b;
     r->sc = sc;
     for (int i = 0; i < sc->nsteps; i++) {
@@ -111,6 +114,7 @@ static void run_side(struct sd_backend *b, const struct sd_scenario *sc, struct 
         o->rc[i] = sd_step_run(r, &sc->steps[i], o->res[i], SD_RESULT_LEN);
     }
     sd_run_finish(r);
+    pthread_mutex_destroy(&r->lock);
     free(r);
     b->end(b);
 }

@@ -11,6 +11,7 @@
 #define SOCKDIFF_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #define SD_HOST_B 1
 #define SD_PORT_BASE 5000 /* Pn is port 5000 + n */
 #define SD_RESULT_LEN 256
+#define SD_WAIT_CAP_MS 3000 /* blocking calls without `timeout=` wait at most this */
 
 /* One line of a scenario: `[name =] [Tn:] op args... [!diff-id]`. */
 struct sd_step {
@@ -104,6 +106,10 @@ struct sd_backend {
 
 int sd_backend_kernel(struct sd_backend *b, bool use_netns);
 int sd_backend_synack(struct sd_backend *b);
+struct sk_config;
+/* Switches a synack backend to the blocking layer for a [blocking] scenario. */
+int sd_synack_blocking_begin(struct sd_backend *b, const struct sk_config *ca,
+                             const struct sk_config *cb);
 
 /* A named socket of a scenario, the same on both backends. */
 struct sd_sock {
@@ -119,12 +125,14 @@ struct sd_run {
     const struct sd_scenario *sc;
     struct sd_sock socks[SD_MAX_NAMES];
     int nsocks;
-    /* Blocking scenarios: background threads' results. */
+    pthread_mutex_t lock;       /* guards the names: threads may accept */
+    /* Blocking scenarios: the steps running in background threads T1..T8. */
     struct sd_thread *threads[SD_MAX_THREADS + 1];
 };
 
-/* Runs one step, writes its normalised result to out. Returns 0, or -1 for a step the runner
- * cannot run (unknown name or op: a scenario error, message in out). */
+/* Runs one step, writes its normalised result to out. Returns 0; 1 when there is nothing to
+ * compare (settle, a step started in a thread); -1 for a step the runner cannot run (unknown
+ * name or op: a scenario error, message in out). */
 int sd_step_run(struct sd_run *r, const struct sd_step *st, char *out, size_t outlen);
 /* Joins what is left of background threads (end of a scenario). */
 void sd_run_finish(struct sd_run *r);
