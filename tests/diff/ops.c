@@ -234,6 +234,8 @@ static bool addr_arg(struct sd_run *r, const struct sd_step *st, int i,
                                                       : (sa_family_t)atoi(fam);
     if (l != NULL)
         *len = (socklen_t)atoi(l);
+    if (*sap != NULL && *len > sizeof(struct sockaddr_storage))
+        return false; /* the buffer behind the address is a sockaddr_storage */
     return true;
 }
 
@@ -398,10 +400,12 @@ static int op_sendto(struct sd_run *r, struct sd_sock *s, const struct sd_step *
                      size_t outlen)
 {
     size_t n;
-    struct sockaddr_in sin;
+    struct sockaddr_storage ss; /* room for any len= the scenario passes */
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     const struct sockaddr *sa;
     socklen_t salen;
-    if (!size_arg(st, 1, &n) || !addr_arg(r, st, 2, &sin, &sa, &salen))
+    memset(&ss, 0, sizeof(ss));
+    if (!size_arg(st, 1, &n) || !addr_arg(r, st, 2, sin, &sa, &salen))
         return scen_err(out, outlen, "sendto S LEN ADDR|NULL [flags] [len=N]", NULL);
     uint8_t *p = has_word(st, "NULLBUF") || n > SD_BUF_CAP ? NULL : data_buf(n);
     if (p != NULL)
@@ -600,6 +604,8 @@ static int op_setsockopt(struct sd_run *r, struct sd_sock *s, const struct sd_st
     }
     if (kw(st, "len") != NULL)
         len = (socklen_t)atoi(kw(st, "len"));
+    if (len > sizeof(v))
+        return scen_err(out, outlen, "len= larger than the value buffer (64)", NULL);
     const void *p = strcmp(val, "NULL") == 0 ? NULL : &v;
     count_str(out, outlen, r->b->setsockopt(r->b->ctx, s->host, s->fd, options[k].level,
                                             options[k].opt, p, len));
@@ -638,6 +644,8 @@ static int op_getsockopt(struct sd_run *r, struct sd_sock *s, const struct sd_st
                                                   : sizeof(int);
     if (kw(st, "len") != NULL)
         len = (socklen_t)atoi(kw(st, "len"));
+    if (len > sizeof(v))
+        return scen_err(out, outlen, "len= larger than the value buffer (64)", NULL);
     socklen_t asked = len;
     bool null = has_word(st, "NULL");
     int rc = r->b->getsockopt(r->b->ctx, s->host, s->fd, options[k].level, options[k].opt,
@@ -674,10 +682,11 @@ static int op_socket(struct sd_run *r, const struct sd_step *st, char *out, size
 static int op_bind_connect(struct sd_run *r, struct sd_sock *s, const struct sd_step *st,
                            char *out, size_t outlen, bool bind)
 {
-    struct sockaddr_in sin;
+    struct sockaddr_storage ss; /* room for any len= the scenario passes */
     const struct sockaddr *sa;
     socklen_t len;
-    if (!addr_arg(r, st, 1, &sin, &sa, &len))
+    memset(&ss, 0, sizeof(ss));
+    if (!addr_arg(r, st, 1, (struct sockaddr_in *)&ss, &sa, &len))
         return scen_err(out, outlen, "bind/connect S HOST:PORT|NULL [len=N] [family=F]",
                         NULL);
     int rc = bind ? r->b->bind(r->b->ctx, s->host, s->fd, sa, len)
