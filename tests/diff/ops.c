@@ -179,18 +179,26 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
     return true;
 }
 
+/* Pn; a number the scenario wrote or, with `ephemeral`, one of its range (the scenario chose
+ * them); else `eph`. */
+static bool port_is_literal(const struct sd_scenario *sc, unsigned port)
+{
+    if (sc->eph_lo && port >= (unsigned)sc->eph_lo && port <= (unsigned)sc->eph_hi)
+        return true;
+    for (int i = 0; i < sc->nliteral; i++)
+        if ((unsigned)sc->literal_ports[i] == port)
+            return true;
+    return port == 0;
+}
+
 static void port_str(const struct sd_run *r, unsigned port, char *out, size_t n)
 {
-    if (port > SD_PORT_BASE && port <= SD_PORT_BASE + 9) {
+    if (port > SD_PORT_BASE && port <= SD_PORT_BASE + 9)
         snprintf(out, n, "P%u", port - SD_PORT_BASE);
-        return;
-    }
-    for (int i = 0; i < r->sc->nliteral; i++)
-        if ((unsigned)r->sc->literal_ports[i] == port || port == 0) {
-            snprintf(out, n, "%u", port);
-            return;
-        }
-    snprintf(out, n, port == 0 ? "0" : "eph");
+    else if (port_is_literal(r->sc, port))
+        snprintf(out, n, "%u", port);
+    else
+        snprintf(out, n, "eph");
 }
 
 static void addr_str(const struct sd_run *r, const struct sockaddr_in *sin, socklen_t len,
