@@ -168,7 +168,7 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
     const char *p = colon + 1;
     long port;
     if (p[0] == 'P' && p[1] >= '1' && p[1] <= '9' && p[2] == '\0')
-        port = SD_PORT_BASE + (p[1] - '0');
+        port = r->sc->port_base + (p[1] - '0');
     else if (isdigit((unsigned char)p[0]))
         port = strtol(p, NULL, 10);
     else
@@ -193,8 +193,9 @@ static bool port_is_literal(const struct sd_scenario *sc, unsigned port)
 
 static void port_str(const struct sd_run *r, unsigned port, char *out, size_t n)
 {
-    if (port > SD_PORT_BASE && port <= SD_PORT_BASE + 9)
-        snprintf(out, n, "P%u", port - SD_PORT_BASE);
+    unsigned base = (unsigned)r->sc->port_base;
+    if (port > base && port <= base + 9)
+        snprintf(out, n, "P%u", port - base);
     else if (port_is_literal(r->sc, port))
         snprintf(out, n, "%u", port);
     else

@@ -302,9 +302,11 @@ int main(int argc, char **argv)
     if (out == MAP_FAILED)
         return perror("mmap"), 1;
     struct totals t = {0};
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        v[i].port_base = opt.no_netns ? 20000 + 10 * (i % 2000) : SD_PORT_BASE;
         if (opt.only == NULL || strcmp(opt.only, v[i].name) == 0)
             run_scenario(&kb, &sb, &v[i], out, &t);
+    }
     summary(&t);
     munmap(out, 2 * sizeof(*out));
     sd_scenarios_free(v, n);

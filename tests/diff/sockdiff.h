@@ -25,7 +25,7 @@
 #define SD_MAX_THREADS 8
 #define SD_HOST_A 0
 #define SD_HOST_B 1
-#define SD_PORT_BASE 5000 /* Pn is port 5000 + n */
+#define SD_PORT_BASE 5000 /* Pn is port port_base + n: 5000 + n in a namespace of its own */
 #define SD_RESULT_LEN 256
 #define SD_WAIT_CAP_MS 3000 /* blocking calls without `timeout=` wait at most this */
 
@@ -48,6 +48,8 @@ struct sd_scenario {
     int line;
     bool blocking;
     int eph_lo, eph_hi;         /* `ephemeral LO HI`, 0 if not set */
+    int port_base;              /* Pn is port_base + n (on the host's loopback, a base of its
+                                 * own per scenario keeps clear of the last one's TIME-WAIT) */
     struct sd_step *steps;
     int nsteps;
     int literal_ports[16];      /* numeric ports written in the scenario (printed as numbers) */
