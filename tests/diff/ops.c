@@ -378,10 +378,11 @@ static int op_send(struct sd_run *r, struct sd_sock *s, const struct sd_step *st
     size_t n;
     if (!size_arg(st, 1, &n))
         return scen_err(out, outlen, "send S LEN [flags] [NULL]", NULL);
+    /* A huge LEN gets a buffer of SD_BUF_CAP bytes: safe while the call moves less. */
     bool null = has_word(st, "NULL");
-    uint8_t *p = null || n > SD_BUF_CAP ? NULL : data_buf(n);
+    uint8_t *p = null ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     if (p != NULL)
-        fill(p, s->sent, n);
+        fill(p, s->sent, n > SD_BUF_CAP ? SD_BUF_CAP : n);
     ssize_t rc = r->b->send(r->b->ctx, s->host, s->fd, p, n, flags_of(st), timeout_of(st));
     if (rc > 0)
         s->sent += (uint64_t)rc;
@@ -397,7 +398,7 @@ static int op_recv(struct sd_run *r, struct sd_sock *s, const struct sd_step *st
     if (!size_arg(st, 1, &n))
         return scen_err(out, outlen, "recv S LEN [flags] [NULL]", NULL);
     bool null = has_word(st, "NULL");
-    uint8_t *p = null || n > SD_BUF_CAP ? NULL : data_buf(n);
+    uint8_t *p = null ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     int flags = flags_of(st);
     ssize_t rc = r->b->recv(r->b->ctx, s->host, s->fd, p, n, flags, timeout_of(st));
     recv_result(r, s, p, rc, flags, out, outlen);
@@ -416,9 +417,9 @@ static int op_sendto(struct sd_run *r, struct sd_sock *s, const struct sd_step *
     memset(&ss, 0, sizeof(ss));
     if (!size_arg(st, 1, &n) || !addr_arg(r, st, 2, sin, &sa, &salen))
         return scen_err(out, outlen, "sendto S LEN ADDR|NULL [flags] [len=N]", NULL);
-    uint8_t *p = has_word(st, "NULLBUF") || n > SD_BUF_CAP ? NULL : data_buf(n);
+    uint8_t *p = has_word(st, "NULLBUF") ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     if (p != NULL)
-        fill(p, s->sent, n);
+        fill(p, s->sent, n > SD_BUF_CAP ? SD_BUF_CAP : n);
     if (sa == NULL && kw(st, "len") == NULL)
         salen = 0;
     ssize_t rc = r->b->sendto(r->b->ctx, s->host, s->fd, p, n, flags_of(st), sa, salen,
@@ -436,7 +437,7 @@ static int op_recvfrom(struct sd_run *r, struct sd_sock *s, const struct sd_step
     size_t n;
     if (!size_arg(st, 1, &n))
         return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr]", NULL);
-    uint8_t *p = data_buf(n);
+    uint8_t *p = data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     socklen_t salen = sizeof(sin);

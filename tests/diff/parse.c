@@ -158,11 +158,11 @@ static struct sd_scenario *new_scenario(struct sd_scenario **v, int *n)
     return sc->steps ? sc : NULL;
 }
 
-int sd_parse_file(const char *path, struct sd_scenario **v, int *n)
+int sd_parse_file(const char *file, const char *path, struct sd_scenario **v, int *n)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(file, "r");
     if (f == NULL) {
-        perror(path);
+        perror(file);
         return -1;
     }
     char buf[1024];

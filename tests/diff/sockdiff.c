@@ -43,6 +43,15 @@ static struct {
     int n_api_ids;
 } opt;
 
+/* A path as printed: relative to the source tree when it is inside it. */
+static const char *shown_path(const char *path)
+{
+    size_t n = strlen(SD_SOURCE_DIR);
+    if (strncmp(path, SD_SOURCE_DIR, n) == 0 && path[n] == '/')
+        return path + n + 1;
+    return path;
+}
+
 /* Ids in the first column of the "## Differences from Linux" table of docs/api.md. */
 static int read_api_ids(const char *path)
 {
@@ -262,7 +271,7 @@ static int parse_args(int argc, char **argv, int *first)
         else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
             opt.only = argv[++i];
         else if (strcmp(argv[i], "--api") == 0 && i + 1 < argc)
-            opt.api_path = opt.api_shown = argv[++i];
+            opt.api_path = argv[++i], opt.api_shown = shown_path(opt.api_path);
         else
             return usage();
     }
@@ -290,7 +299,7 @@ int main(int argc, char **argv)
     struct sd_scenario *v = NULL;
     int n = 0;
     for (int i = first; i < argc; i++)
-        if (sd_parse_file(argv[i], &v, &n) != 0)
+        if (sd_parse_file(argv[i], shown_path(argv[i]), &v, &n) != 0)
             return 1;
     if (read_api_ids(opt.api_path) != 0)
         return 1;

@@ -56,9 +56,10 @@ struct sd_scenario {
     int nliteral;
 };
 
-/* Parses a file; appends its scenarios to *v (count *n). Returns 0, or -1 after printing
- * file:line and the problem. */
-int sd_parse_file(const char *path, struct sd_scenario **v, int *n);
+/* Parses a file; appends its scenarios to *v (count *n). path is the name messages and results
+ * show (it must outlive the scenarios). Returns 0, or -1 after printing path:line and the
+ * problem. */
+int sd_parse_file(const char *file, const char *path, struct sd_scenario **v, int *n);
 void sd_scenarios_free(struct sd_scenario *v, int n);
 
 /* A backend: socket primitives on one "world" of two hosts. Every call returns what the
