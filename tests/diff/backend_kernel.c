@@ -232,9 +232,7 @@ static int ke_poll(void *ctx, int host, int fd, short events, long t)
 static void ke_settle(void *ctx, int ms)
 {
     (void)ctx;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    sd_sleep_ms(ms);
 }
 static void ke_after_step(void *ctx)
 {

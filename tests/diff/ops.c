@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sockdiff.h"
 
@@ -25,6 +26,13 @@ const char *sd_errname(int err)
         return s;
     snprintf(num, sizeof(num), "%d", err);
     return num;
+}
+
+void sd_sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* ---- words of a step ---- */

@@ -140,6 +140,9 @@ int sd_step_run(struct sd_run *r, const struct sd_step *st, char *out, size_t ou
 /* Joins what is left of background threads (end of a scenario). */
 void sd_run_finish(struct sd_run *r);
 
+/* Real time passing, for `settle` where time is real. */
+void sd_sleep_ms(int ms);
+
 /* "ECONNREFUSED" for 111 (a number if unknown). */
 const char *sd_errname(int err);
 
