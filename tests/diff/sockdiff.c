@@ -316,6 +316,10 @@ int main(int argc, char **argv)
         if (opt.only == NULL || strcmp(opt.only, v[i].name) == 0)
             run_scenario(&kb, &sb, &v[i], out, &t);
     }
+    if (opt.only != NULL && t.scenarios == 0 && !t.failures) {
+        printf("sockdiff: no scenario named %s\n", opt.only);
+        t.failures++;
+    }
     summary(&t);
     munmap(out, 2 * sizeof(*out));
     sd_scenarios_free(v, n);
