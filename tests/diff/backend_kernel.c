@@ -123,8 +123,9 @@ static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t
 }
 
 /* Every 127/8 address is local and the route's source for all of them is 127.0.0.1, so an
- * unbound socket of host B gets 127.0.0.2 as its source here: bound to the address alone,
- * the port still chosen at connect (IP_BIND_ADDRESS_NO_PORT). */
+ * unbound socket of host B that connects gets 127.0.0.2 as its source here: bound to the
+ * address alone, the port still chosen at connect (IP_BIND_ADDRESS_NO_PORT); connect would
+ * have set the local address anyway. (UDP sendto: sendto_from_b.) */
 static void source_b(int host, int fd, const struct sockaddr *sa)
 {
     struct sockaddr_in me;
@@ -160,13 +161,46 @@ static ssize_t ke_recv(void *ctx, int host, int fd, void *p, size_t n, int fl, l
     timeo(fd, SO_RCVTIMEO, t);
     return neg(recv(fd, p, n, fl));
 }
+/* An unbound UDP socket of host B sends from 127.0.0.2 through IP_PKTINFO, which leaves the
+ * socket bound to 0.0.0.0 as sendto's autobind does. False if that does not apply. */
+static bool sendto_from_b(int host, int fd, const void *p, size_t n, int fl,
+                          const struct sockaddr *sa, socklen_t salen, ssize_t *rc)
+{
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    int type = 0;
+    socklen_t tl = sizeof(type);
+    if (host != SD_HOST_B || sa == NULL || getsockname(fd, (struct sockaddr *)&me, &len) != 0 ||
+        me.sin_addr.s_addr != 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+        type != SOCK_DGRAM)
+        return false;
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } c;
+    memset(&c, 0, sizeof(c));
+    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
+    struct msghdr m = {.msg_name = (void *)sa, .msg_namelen = salen, .msg_iov = &iov,
+                       .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof(c.b)};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = IPPROTO_IP;
+    h->cmsg_type = IP_PKTINFO;
+    h->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+    struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(KE_ADDR_B)};
+    memcpy(CMSG_DATA(h), &pi, sizeof(pi));
+    *rc = neg(sendmsg(fd, &m, fl | MSG_NOSIGNAL));
+    return true;
+}
+
 static ssize_t ke_sendto(void *ctx, int host, int fd, const void *p, size_t n, int fl,
                          const struct sockaddr *sa, socklen_t salen, long t)
 {
     (void)ctx;
-    if (salen >= sizeof(struct sockaddr_in))
-        source_b(host, fd, sa);
     timeo(fd, SO_SNDTIMEO, t);
+    ssize_t rc;
+    if (p != NULL && salen >= sizeof(struct sockaddr_in) &&
+        sendto_from_b(host, fd, p, n, fl, sa, salen, &rc))
+        return rc;
     return neg(sendto(fd, p, n, fl | MSG_NOSIGNAL, sa, salen));
 }
 static ssize_t ke_recvfrom(void *ctx, int host, int fd, void *p, size_t n, int fl,

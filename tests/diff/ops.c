@@ -830,7 +830,9 @@ static int run_on_sock(struct sd_run *r, struct sd_sock *s, const struct sd_step
 static int step_body(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
 {
     int rc;
-    if (strcmp(st->op, "socket") == 0) {
+    if (st->assign != NULL && strcmp(st->op, "socket") != 0 && strcmp(st->op, "accept") != 0) {
+        rc = scen_err(out, n, "only socket and accept name a socket", st->assign);
+    } else if (strcmp(st->op, "socket") == 0) {
         rc = op_socket(r, st, out, n);
     } else if (strcmp(st->op, "settle") == 0) {
         r->b->settle(r->b->ctx, st->nargs ? atoi(st->arg[0]) : 50);
