@@ -581,6 +581,9 @@ static const struct {
     {"TCP_MAXSEG", IPPROTO_TCP, 2, OPT_INT},     {"TCP_KEEPIDLE", IPPROTO_TCP, 4, OPT_INT},
     {"TCP_KEEPINTVL", IPPROTO_TCP, 5, OPT_INT},  {"TCP_KEEPCNT", IPPROTO_TCP, 6, OPT_INT},
     {"TCP_CONGESTION", IPPROTO_TCP, 13, OPT_STR}, {"TCP_USER_TIMEOUT", IPPROTO_TCP, 18, OPT_INT},
+    /* numbers no one defines, for "unknown option / level" steps */
+    {"SO_999", SOL_SOCKET, 999, OPT_INT},         {"TCP_999", IPPROTO_TCP, 999, OPT_INT},
+    {"LEVEL_999", 999, 1, OPT_INT},
 };
 
 static int opt_index(const char *name)
