@@ -153,7 +153,7 @@ static int host_of(const char *s)
     return -1;
 }
 
-/* HOST:PORT with HOST one of A, B, ANY and PORT Pn or a number; HOST alone is port 0. */
+/* HOST:PORT with HOST one of A, B, ANY, X and PORT Pn or a number; HOST alone is port 0. */
 static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
 {
     char host[16];
@@ -169,6 +169,8 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
         sin->sin_addr.s_addr = htonl(INADDR_ANY);
     else if (host_of(host) >= 0)
         sin->sin_addr.s_addr = r->b->addr[host_of(host)];
+    else if (strcmp(host, "X") == 0) /* RFC 5737 TEST-NET-1: no host's address, either side */
+        sin->sin_addr.s_addr = htonl(0xc0000201u);
     else
         return false;
     if (colon == NULL)
