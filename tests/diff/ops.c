@@ -726,6 +726,8 @@ static int op_accept(struct sd_run *r, struct sd_sock *s, const struct sd_step *
     memset(&sin, 0, sizeof(sin));
     socklen_t len = sizeof(sin);
     bool noaddr = has_word(st, "noaddr"), nulllen = has_word(st, "nulllen");
+    if (kw(st, "len") != NULL) /* a short (or negative) address buffer */
+        len = (socklen_t)atoi(kw(st, "len"));
     int host = s->host;
     int fd = r->b->accept(r->b->ctx, host, s->fd, noaddr ? NULL : (struct sockaddr *)&sin,
                           noaddr || nulllen ? NULL : &len, timeout_of(st));
