@@ -143,8 +143,18 @@ SK_API ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len,
  * error. UDP: one datagram, cut to len unless SK_MSG_TRUNC; SK_MSG_PEEK leaves it queued, and
  * sk_recv(st, fd, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC) asks the next datagram's length. */
 SK_API ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags);
-/* Vectored forms: as sk_send/sk_recv over the buffers in order (a UDP datagram is one
- * gather or scatter). At most 1024 buffers (-EINVAL). */
+/* Vectored forms, as writev/readv. sk_sendv is one gather write: on TCP every buffer is
+ * queued before any segment is built (Nagle sees the whole write, so a header and its body
+ * leave together), and the count queued is returned, fewer than the total when the send
+ * buffer fills. sk_recvv fills the buffers in order in one pass over the data readable now;
+ * data read before an error leaves the error for the next call. UDP: one datagram, gathered
+ * from the buffers (-EMSGSIZE above 65507 bytes), or scattered into them and cut to their
+ * total with the rest discarded (no truncation flag; sk_recv with SK_MSG_TRUNC tells the
+ * length). Checked first, before the socket is looked at, nothing moved on failure: iovcnt
+ * negative or above 1024, or a length above SSIZE_MAX, -EINVAL; iov NULL with iovcnt > 0, or
+ * a NULL base with a non-zero length, -EFAULT. A zero total (iovcnt 0, zero lengths) returns
+ * 0 and sends no datagram; a pending error stays for the next call (Linux's vfs_writev and
+ * sock_read_iter return before the protocol). Otherwise the errors of sk_send/sk_recv. */
 SK_API ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
 SK_API ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
 /* UDP: one datagram to addr (NULL: the connected peer); an unbound socket is bound to an

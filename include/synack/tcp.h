@@ -13,6 +13,7 @@
 #define SYNACK_TCP_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 #include "synack/stack.h"
 
 #ifdef __cplusplus
@@ -77,10 +78,20 @@ SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
  * memory for it is dropped (drop reason SK_DROP_TCP_NO_MEMORY) and not acknowledged, so the
  * peer sends it again. */
 SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
+/* A gather write: the buffers in order, all queued before any segment is built, so that with
+ * Nagle on a short header and its body leave together (RFC 9293 §3.7.4 judges the whole
+ * write, as Linux's tcp_sendmsg). Returns the bytes queued, fewer than the total when the send
+ * buffer fills; 0 if the total is 0; otherwise as sk_tcp_send. The caller checks the array
+ * (no NULL base with a length). */
+SK_API ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
 
 /* Reads received, in-order data. Returns bytes read, 0 at end of stream (the peer's FIN was
  * read), -EAGAIN if nothing yet, or the connection's error (-ECONNRESET, ...). */
 SK_API ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len);
+/* A scatter read: the buffers are filled in order in one pass over what is readable now,
+ * and the reopened window announced once. Returns as sk_tcp_recv (0 for a zero total when
+ * data is waiting). */
+SK_API ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
 
 /* Copies up to len bytes of received, in-order data without consuming them (MSG_PEEK):
  * the window and the stack's state do not change. Returns what sk_tcp_recv would, short of

@@ -5,6 +5,8 @@
  * port, options set before connect/listen, shutdown flags, and whether the connection's
  * error has been reported (POSIX reports it once: SO_ERROR or the next call).
  */
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "socket/sock_int.h"
@@ -517,8 +519,9 @@ static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
     return sending ? -EPIPE : 0;
 }
 
-static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const void *buf,
-                        size_t len)
+/* send and writev on a stream: the core takes the buffers as one gather write. */
+static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
+                        int n)
 {
     observe_connect(s);
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
@@ -531,15 +534,16 @@ static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const vo
     enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
     if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
         return -EAGAIN; /* not writable until the handshake completes (as Linux) */
-    ssize_t r = sk_tcp_send(s->tcp, buf, len);
+    ssize_t r = sk_tcp_sendv(s->tcp, iov, n);
     if (r < 0)
         r = conn_error(s, r, true);
     sk_sock_notify(st, fd);
     return r;
 }
 
-static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, void *buf, size_t len,
-                        int flags)
+/* recv and readv on a stream: one scatter read (MSG_PEEK only from sk_recv, one buffer). */
+static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
+                        int n, int flags)
 {
     observe_connect(s);
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
@@ -548,9 +552,9 @@ static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, void *bu
         return 0;
     ssize_t r;
     if (flags & SK_MSG_PEEK)
-        r = sk_tcp_peek(s->tcp, buf, len);
+        r = sk_tcp_peek(s->tcp, iov[0].iov_base, iov[0].iov_len);
     else
-        r = sk_tcp_recv(s->tcp, buf, len);
+        r = sk_tcp_recvv(s->tcp, iov, n);
     if (r < 0)
         r = conn_error(s, r, false);
     sk_sock_notify(st, fd);
@@ -636,8 +640,10 @@ ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int 
         return -EBADF;
     if (buf == NULL && len > 0)
         return -EFAULT; /* as Linux: no bytes at address 0 */
-    if (s->type == SK_SOCK_STREAM)
-        return tcp_send(st, fd, s, buf, len);
+    if (s->type == SK_SOCK_STREAM) {
+        struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
+        return tcp_send(st, fd, s, &v, 1);
+    }
     uint32_t ip = 0;
     uint16_t port = 0;
     if (addr) {
@@ -660,7 +666,8 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
     uint16_t port = 0;
     ssize_t r;
     if (s->type == SK_SOCK_STREAM) {
-        r = tcp_recv(st, fd, s, buf, len, flags);
+        struct iovec v = {.iov_base = buf, .iov_len = len};
+        r = tcp_recv(st, fd, s, &v, 1, flags);
         if (r >= 0 && addr && s->tcp) {
             struct sk_tcp_info info;
             sk_tcp_get_info(s->tcp, &info);
@@ -674,15 +681,38 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
     return r;
 }
 
+/* The sum of the lengths, saturated at SIZE_MAX (every length is at most SSIZE_MAX). */
 static size_t iov_total(const struct iovec *iov, int n)
 {
     size_t t = 0;
     for (int i = 0; i < n; i++)
-        t += iov[i].iov_len;
+        t = iov[i].iov_len > SIZE_MAX - t ? SIZE_MAX : t + iov[i].iov_len;
     return t;
 }
 
-/* A UDP datagram is one gather or one scatter: through a buffer of the stack's allocator. */
+/* The checks Linux's import_iovec makes before any byte moves (lib/iov_iter.c): more than
+ * UIO_MAXIOV (1024) buffers or a negative count is -EINVAL, an unreadable array -EFAULT, a
+ * length above SSIZE_MAX -EINVAL. A NULL base with a length is -EFAULT here, before any byte
+ * moves: Linux faults on the copy, and a kernel socket then queued or consumed nothing in
+ * every case we tried (tcp_sendmsg_locked copies the header and body into one skb). */
+static int iov_check(const struct iovec *iov, int n)
+{
+    if (n < 0 || n > IOV_MAX_SK)
+        return -EINVAL;
+    if (n > 0 && iov == NULL)
+        return -EFAULT;
+    for (int i = 0; i < n; i++)
+        if (iov[i].iov_len > SSIZE_MAX)
+            return -EINVAL;
+    for (int i = 0; i < n; i++)
+        if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
+            return -EFAULT;
+    return 0;
+}
+
+/* A UDP datagram is one gather or one scatter: through a buffer of the stack's allocator.
+ * A datagram longer than the buffers is cut short and the rest discarded, as readv (no
+ * MSG_TRUNC flag can be reported without a msghdr). */
 static ssize_t udp_vectored(struct sk_stack *st, int fd, const struct iovec *iov, int n,
                             bool sending)
 {
@@ -697,7 +727,8 @@ static ssize_t udp_vectored(struct sk_stack *st, int fd, const struct iovec *iov
     if (sending) {
         size_t off = 0;
         for (int i = 0; i < n; i++) {
-            memcpy(tmp + off, iov[i].iov_base, iov[i].iov_len);
+            if (iov[i].iov_len)
+                memcpy(tmp + off, iov[i].iov_base, iov[i].iov_len);
             off += iov[i].iov_len;
         }
         r = sk_send(st, fd, tmp, total, 0);
@@ -708,7 +739,8 @@ static ssize_t udp_vectored(struct sk_stack *st, int fd, const struct iovec *iov
             r = (ssize_t)left;
         for (int i = 0; i < n && left; i++) {
             size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
-            memcpy(iov[i].iov_base, tmp + off, k);
+            if (k)
+                memcpy(iov[i].iov_base, tmp + off, k);
             off += k;
             left -= k;
         }
@@ -717,36 +749,23 @@ static ssize_t udp_vectored(struct sk_stack *st, int fd, const struct iovec *iov
     return r;
 }
 
+/* writev/readv: the array is checked first; a zero total moves nothing and returns 0 without
+ * looking at the socket, not even at a pending error (Linux's vfs_writev and sock_read_iter
+ * return before the protocol sees the call). */
 static ssize_t vectored(struct sk_stack *st, int fd, const struct iovec *iov, int n,
                         bool sending)
 {
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    if (n < 0 || n > IOV_MAX_SK || (n > 0 && iov == NULL))
-        return -EINVAL;
+    int e = iov_check(iov, n);
+    if (e)
+        return e;
+    if (iov_total(iov, n) == 0)
+        return 0;
     if (s->type == SK_SOCK_DGRAM)
         return udp_vectored(st, fd, iov, n, sending);
-    ssize_t done = 0;
-    for (int i = 0; i < n; i++) {
-        if (iov[i].iov_len == 0)
-            continue;
-        /* Once bytes have moved, a pending error (a RST after the data) is left for the next
-         * call, as readv and writev do: the next buffer's call would take it and the count
-         * returned would hide it. */
-        if (done > 0 && sk_sock_pending_error(sk_sock_get(st, fd)) != 0)
-            break;
-        ssize_t r = sending ? sk_send(st, fd, iov[i].iov_base, iov[i].iov_len, 0)
-                            : sk_recv(st, fd, iov[i].iov_base, iov[i].iov_len, 0);
-        if (r < 0)
-            return done > 0 ? done : r;
-        done += r;
-        if ((size_t)r < iov[i].iov_len)
-            break;
-    }
-    if (done == 0 && iov_total(iov, n) == 0)
-        return sending ? sk_send(st, fd, NULL, 0, 0) : sk_recv(st, fd, NULL, 0, 0);
-    return done;
+    return sending ? tcp_send(st, fd, s, iov, n) : tcp_recv(st, fd, s, iov, n, 0);
 }
 
 ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt)

@@ -507,7 +507,8 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
     return 0;
 }
 
-ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
+/* Whether the connection can take data to send: 0, or what sk_tcp_send returns instead. */
+static int send_allowed(const struct sk_tcp *c)
 {
     switch (c->state) {
     case SK_TCP_CLOSED:
@@ -522,23 +523,64 @@ ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
     default:
         return -EPIPE; /* RFC 9293 §3.10.2: "connection closing" */
     }
-    if (c->flags & TF_FIN_QUEUED)
-        return -EPIPE;
-    if (len == 0)
+    return (c->flags & TF_FIN_QUEUED) ? -EPIPE : 0;
+}
+
+/* A gather write: every buffer is queued before output runs once, so Nagle's algorithm
+ * (RFC 9293 §3.7.4) and the segmenter see the whole write, as Linux's tcp_sendmsg_locked
+ * copies the whole iov before tcp_push; a short header and its body leave as one segment. */
+ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
+{
+    int e = send_allowed(c);
+    if (e)
+        return e;
+    bool any = false;
+    for (int i = 0; i < iovcnt && !any; i++)
+        any = iov[i].iov_len > 0;
+    if (!any)
         return 0;
     if (sk_tcb_snd_ring(c) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
-    uint32_t n = sk_ring_append(&c->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-    if (n == 0)
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        uint32_t want = iov[i].iov_len > UINT32_MAX ? UINT32_MAX : (uint32_t)iov[i].iov_len;
+        uint32_t n = want ? sk_ring_append(&c->snd, iov[i].iov_base, want) : 0;
+        total += n;
+        if (n < want)
+            break; /* the buffer is full: a partial count, as writev */
+    }
+    if (total == 0)
         return -EAGAIN;
     sk_enter(c->st);
     sk_tcp_output(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
-    return n;
+    return (ssize_t)total;
 }
 
-ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
+ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
+{
+    struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
+    return sk_tcp_sendv(c, &v, 1);
+}
+
+/* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): after a read, announce the reopened window
+ * once its right edge can move by min(MSS, half the buffer); and only while what the peer may
+ * still send is under half the buffer, since until then it is not held back. */
+static void announce_window(struct sk_tcp *c)
+{
+    uint32_t edge = c->rcv_nxt + sk_tcp_rcv_window(c);
+    uint32_t thresh = min_u32(c->rcv_mss, c->rcvbuf_size / 2);
+    bool open = c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_FIN_WAIT_1 ||
+                c->state == SK_TCP_FIN_WAIT_2;
+    if (open && seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= thresh &&
+        c->rcv_adv - c->rcv_nxt < c->rcvbuf_size / 2)
+        sk_tcp_send_ack(c);
+}
+
+/* A scatter read: the buffers are filled in order from one look at the receive queue, and
+ * the window is announced once, after all of them. */
+ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
 {
     if (c->state == SK_TCP_LISTEN)
         return -ENOTCONN;
@@ -551,27 +593,30 @@ ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
             return -ENOTCONN;
         return -EAGAIN;
     }
-    uint32_t n = len < c->rcv.len ? (uint32_t)len : c->rcv.len;
-    if (n == 0)
+    uint32_t done = 0;
+    for (int i = 0; i < iovcnt && done < c->rcv.len; i++) {
+        uint32_t left = c->rcv.len - done;
+        uint32_t n = iov[i].iov_len < left ? (uint32_t)iov[i].iov_len : left;
+        if (n)
+            sk_ring_peek(&c->rcv, done, iov[i].iov_base, n);
+        done += n;
+    }
+    if (done == 0)
         return 0;
     sk_enter(c->st);
-    sk_ring_peek(&c->rcv, 0, buf, n);
-    sk_ring_consume(&c->rcv, n);
+    sk_ring_consume(&c->rcv, done);
     if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
         sk_ring_free(c->st, &c->rcv); /* read to the end: TIME-WAIT holds no buffer */
-    /* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): announce the reopened window once its
-     * right edge can move by min(MSS, half the buffer); and only while what the peer may
-     * still send is under half the buffer, since until then it is not held back. */
-    uint32_t edge = c->rcv_nxt + sk_tcp_rcv_window(c);
-    uint32_t thresh = min_u32(c->rcv_mss, c->rcvbuf_size / 2);
-    bool open = c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_FIN_WAIT_1 ||
-                c->state == SK_TCP_FIN_WAIT_2;
-    if (open && seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= thresh &&
-        c->rcv_adv - c->rcv_nxt < c->rcvbuf_size / 2)
-        sk_tcp_send_ack(c);
+    announce_window(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
-    return n;
+    return done;
+}
+
+ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len)
+{
+    struct iovec v = {.iov_base = buf, .iov_len = len};
+    return sk_tcp_recvv(c, &v, 1);
 }
 
 ssize_t sk_tcp_peek(const struct sk_tcp *c, void *buf, size_t len)
