@@ -14,10 +14,25 @@
  *     call sk_b* functions or sk_runner_lock (the lock is not recursive).
  *   - sk_runner_stop: from an application thread, once; no call may be in progress.
  *
- * Timeouts are in microseconds: 0 does not wait, SK_TIME_NEVER waits without limit. As with
- * SO_RCVTIMEO/SO_SNDTIMEO, a timed-out recv/send/accept/poll returns -EAGAIN (a send that moved
- * some bytes returns their count) and a timed-out connect -EINPROGRESS (the handshake goes on).
+ * Timeouts are in microseconds, measured from the call: 0 makes one attempt and does not wait,
+ * SK_TIME_NEVER waits without limit, anything else waits at most that long (the runner's clock;
+ * a wait may end a little late, never early). As with SO_RCVTIMEO/SO_SNDTIMEO on Linux, a
+ * timed-out recv/accept/poll returns -EAGAIN (poll: 0), a send that moved some bytes returns
+ * their count, and connect -EINPROGRESS (the handshake goes on; see sk_bconnect).
  * Errors are negative errno values, as in synack/socket.h.
+ *
+ * Several threads may wait on the same socket. Each looks again after every round of the
+ * runner, in no fixed order: when data arrives, whichever looks first takes it (all of it, up
+ * to its length) and the others wait on. sk_bshutdown wakes them as sk_shutdown's effects say
+ * (SHUT_RD: recv returns 0; SHUT_WR: send returns -EPIPE, or the count moved before).
+ * sk_bclose from another thread makes every sk_baccept, sk_bconnect, sk_brecv(from) and
+ * sk_bsend(to) waiting on that descriptor return -EBADF (a send: the count, if it moved
+ * bytes) at once, also if the number is reused by a new socket before they wake; the kernel
+ * instead leaves them blocked until their timeout, as the socket outlives close() while a call
+ * holds it (docs/api.md, Differences from Linux, close-while-blocked). A sk_bpoll waiting on
+ * it sees SK_POLLNVAL. Closing with sk_close through sk_runner_call does not tell waiters:
+ * they see -EBADF at their next look, unless the number was reused in between. No memory of
+ * a waiting call is freed by another thread: each waiter's record lives in its own frame.
  */
 #ifndef SYNACK_BLOCKING_H
 #define SYNACK_BLOCKING_H
@@ -64,38 +79,56 @@ SK_API void sk_runner_wake(struct sk_runner *r);
 SK_API int sk_runner_call(struct sk_runner *r, struct sk_stack *st,
                           int (*fn)(struct sk_stack *st, void *arg), void *arg);
 
-/* The blocking calls: the socket call of the same name, waiting while it would return -EAGAIN
- * (-EINPROGRESS/-EALREADY for connect). */
+/* The blocking calls: the socket call of the same name, made with the lock held after the
+ * stacks are brought up to the present, waiting while it would return -EAGAIN. These never
+ * wait and return what the socket call does: */
 SK_API int sk_bsocket(struct sk_runner *r, struct sk_stack *st, int type);
 SK_API int sk_bbind(struct sk_runner *r, struct sk_stack *st, int fd, const struct sockaddr *addr,
                     socklen_t addrlen);
 SK_API int sk_blisten(struct sk_runner *r, struct sk_stack *st, int fd, int backlog);
+/* Waits for a connection to accept: the new descriptor, -EAGAIN at the timeout, -EBADF if
+ * another thread closes the listener, or sk_accept's error. */
 SK_API int sk_baccept(struct sk_runner *r, struct sk_stack *st, int fd, struct sockaddr *addr,
                       socklen_t *addrlen, sk_time_us timeout_us);
-/* Waits for the handshake: 0 when connected, the failure (-ECONNREFUSED, -ETIMEDOUT, ...),
- * or -EINPROGRESS at the timeout. */
+/* Starts the handshake if none is under way, and waits for it: 0 when connected (also when a
+ * handshake started earlier has completed since), the failure (-ECONNREFUSED, -ETIMEDOUT,
+ * ...), sk_connect's error (-EISCONN, ...), -EBADF if another thread closes the socket. At the
+ * timeout the handshake goes on and the call returns -EINPROGRESS if it started it, -EALREADY
+ * if it found it under way (Linux's __inet_stream_connect: a blocking connect that times out
+ * says EINPROGRESS, and the next ones EALREADY); calling again waits again. */
 SK_API int sk_bconnect(struct sk_runner *r, struct sk_stack *st, int fd,
                        const struct sockaddr *addr, socklen_t addrlen, sk_time_us timeout_us);
-/* Sends all len bytes (waiting for room as needed): len, or the bytes moved before an error
- * or the timeout, or the error if none moved. */
+/* Sends all len bytes, waiting for room as needed: len; or, if the timeout passes, an error
+ * comes (a reset, SHUT_WR) or another thread closes the socket, the count moved before it,
+ * the error left pending for the next call (as Linux's tcp_sendmsg returns what it copied
+ * and keeps sk_err); or, if nothing moved, -EAGAIN at the timeout, -EBADF after a close, or
+ * the error. len 0 returns 0, or the error sk_send would report. UDP: one datagram, as
+ * sk_send. */
 SK_API ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf,
                         size_t len, sk_time_us timeout_us);
-/* Waits for at least one byte: the count, 0 at end of stream, or an error. */
+/* Waits for at least one byte: the count (at most len), 0 at end of stream (at once, also
+ * after SHUT_RD), -EAGAIN at the timeout, -EBADF if another thread closes the socket, or the
+ * error. With len 0: 0 once data is there, -EAGAIN at the timeout (Linux returns 0 there). */
 SK_API ssize_t sk_brecv(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,
                         sk_time_us timeout_us);
+/* sk_sendto that waits without limit as sk_bsend does (a blocking socket without
+ * SO_SNDTIMEO): UDP sends one datagram or fails at once; TCP ignores addr and sends all. */
 SK_API ssize_t sk_bsendto(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf,
                           size_t len, const struct sockaddr *addr, socklen_t addrlen);
+/* sk_brecv with the sender's address (sk_recvfrom). */
 SK_API ssize_t sk_brecvfrom(struct sk_runner *r, struct sk_stack *st, int fd, void *buf,
                             size_t len, struct sockaddr *addr, socklen_t *addrlen,
                             sk_time_us timeout_us);
 SK_API int sk_bshutdown(struct sk_runner *r, struct sk_stack *st, int fd, int how);
+/* sk_close; waiting threads on fd return -EBADF (see above). */
 SK_API int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd);
 SK_API int sk_bsetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int level, int name,
                           const void *val, socklen_t len);
 SK_API int sk_bgetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int level, int name,
                           void *val, socklen_t *len);
 /* sk_poll that waits until at least one entry is ready or the timeout: the count (0 at the
- * timeout). */
+ * timeout; n 0 just waits), or sk_poll's error. A closed or bad descriptor is ready at once
+ * (SK_POLLNVAL). */
 SK_API int sk_bpoll(struct sk_runner *r, struct sk_stack *st, struct sk_pollfd *fds, size_t n,
                     sk_time_us timeout_us);
 

@@ -15,12 +15,23 @@
 
 #include "synack/blocking.h"
 
+/* A thread waiting on one descriptor (on that thread's stack, listed while it waits), so that
+ * sk_bclose from another thread can tell it the descriptor is gone: the number may be handed
+ * to a new socket before the waiter looks again, and it must not wait on that one. */
+struct waiter {
+    struct waiter *next;
+    struct sk_stack *st;
+    int fd;
+    bool closed;
+};
+
 struct sk_runner {
     struct sk_runner_driver drv;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;   /* broadcast after every run of the driver */
     bool stop;
+    struct waiter *waiters;   /* threads waiting on a descriptor, guarded by lock */
     /* The sleep of drivers without wait/wake. */
     pthread_mutex_t sleep_lock;
     pthread_cond_t sleep_cv;
@@ -173,22 +184,36 @@ static sk_time_us deadline_of(sk_time_us timeout_us)
     return sk_runner_clock() + timeout_us;
 }
 
-/* Waits (lock held) for the runner's next round; false once the deadline has passed. With
- * kick the runner is woken first: what the caller just did (frames sent, timers armed) needs
- * it; a call that only found nothing to do (-EAGAIN) does not, and must not wake it, or the
- * two threads would spin. */
-static bool await_kick(struct sk_runner *r, sk_time_us deadline, bool kick)
+static void waiter_add(struct sk_runner *r, struct waiter *w, struct sk_stack *st, int fd)
+{
+    *w = (struct waiter){.next = r->waiters, .st = st, .fd = fd};
+    r->waiters = w;
+}
+
+static void waiter_remove(struct sk_runner *r, struct waiter *w)
+{
+    struct waiter **pp = &r->waiters;
+    while (*pp != w)
+        pp = &(*pp)->next;
+    *pp = w->next;
+}
+
+/* Waits (lock held) for the runner's next round; false once the deadline has passed, the
+ * runner stops, or another thread closed the descriptor. With kick the runner is woken
+ * first: what the caller just did (frames sent, timers armed) needs it; a call that only found
+ * nothing to do (-EAGAIN) does not, and must not wake it, or the two threads would spin. */
+static bool await_kick(struct sk_runner *r, struct waiter *w, sk_time_us deadline, bool kick)
 {
     if (deadline != SK_TIME_NEVER && sk_runner_clock() >= deadline)
         return false;
     if (kick)
         sk_runner_wake(r);
     cond_wait_until(&r->changed, &r->lock, deadline);
-    return !r->stop;
+    return !r->stop && !w->closed;
 }
 
 /* The first wait of a call follows its first attempt, which may have sent something. */
-#define await(r, dl) await_kick((r), (dl), first_ ? (first_ = false, true) : false)
+#define await(r, w, dl) await_kick((r), (w), (dl), first_ ? (first_ = false, true) : false)
 #define AWAIT_STATE bool first_ = true
 
 int sk_runner_call(struct sk_runner *r, struct sk_stack *st,
@@ -229,45 +254,71 @@ int sk_baccept(struct sk_runner *r, struct sk_stack *st, int fd, struct sockaddr
                socklen_t *addrlen, sk_time_us timeout_us)
 {
     AWAIT_STATE;
+    struct waiter w;
     sk_time_us dl = deadline_of(timeout_us);
     begin(r);
+    waiter_add(r, &w, st, fd);
     int rc;
-    while ((rc = sk_accept(st, fd, addr, addrlen)) == -EAGAIN && await(r, dl))
+    while ((rc = sk_accept(st, fd, addr, addrlen)) == -EAGAIN && await(r, &w, dl))
         ;
+    if (w.closed)
+        rc = -EBADF;
+    waiter_remove(r, &w);
     end(r);
     return rc;
 }
 
+/* Linux's __inet_stream_connect: the call that starts the handshake and times out says
+ * -EINPROGRESS; a later call waits again and, timing out too, says -EALREADY. */
 int sk_bconnect(struct sk_runner *r, struct sk_stack *st, int fd, const struct sockaddr *addr,
                 socklen_t addrlen, sk_time_us timeout_us)
 {
     AWAIT_STATE;
+    struct waiter w;
     sk_time_us dl = deadline_of(timeout_us);
     begin(r);
+    waiter_add(r, &w, st, fd);
     int rc = sk_connect(st, fd, addr, addrlen);
+    int timed_out = rc;
     while (rc == -EINPROGRESS || rc == -EALREADY) {
-        if (!await(r, dl)) {
-            rc = -EINPROGRESS;
+        if (!await(r, &w, dl)) {
+            rc = w.closed ? -EBADF : timed_out;
             break;
         }
         /* Again on a connecting socket: -EALREADY, 0 once done, or the failure. */
         rc = sk_connect(st, fd, addr, addrlen);
     }
+    waiter_remove(r, &w);
     end(r);
     return rc;
 }
 
-ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf, size_t len,
-                 sk_time_us timeout_us)
+/* An error is waiting for the socket's next call (POLLERR). */
+static bool error_pending(struct sk_stack *st, int fd)
 {
+    struct sk_pollfd pf = {.fd = fd};
+    return sk_poll(st, &pf, 1) == 1 && (pf.revents & SK_POLLERR);
+}
+
+/* Sends all len bytes, to addr if not NULL, waiting for room. Once bytes have moved, an error
+ * stops the call without being taken: it stays for the next call, as Linux's
+ * tcp_sendmsg_locked returns what it copied and leaves sk_err. */
+static ssize_t send_all(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf,
+                        size_t len, const struct sockaddr *addr, socklen_t addrlen,
+                        sk_time_us timeout_us)
+{
+    struct waiter w;
     sk_time_us dl = deadline_of(timeout_us);
     const uint8_t *p = buf;
     size_t done = 0;
     ssize_t err = 0;
     begin(r);
+    waiter_add(r, &w, st, fd);
     bool progress;
     do {
-        ssize_t n = sk_send(st, fd, p + done, len - done, 0);
+        if (done > 0 && error_pending(st, fd))
+            break;
+        ssize_t n = sk_sendto(st, fd, done < len ? p + done : p, len - done, 0, addr, addrlen);
         progress = n > 0;
         if (n >= 0) {
             done += (size_t)n;
@@ -278,11 +329,20 @@ ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *b
         if (done == len)
             break;
         err = -EAGAIN;
-    } while (await_kick(r, dl, progress));
+    } while (await_kick(r, &w, dl, progress));
+    if (w.closed)
+        err = -EBADF;
+    waiter_remove(r, &w);
     end(r);
     /* Nothing moved: the error, or 0 for a zero-length send that met none (err stays 0 then:
      * done == len ends the loop before err is set to -EAGAIN). */
     return done > 0 ? (ssize_t)done : err;
+}
+
+ssize_t sk_bsend(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf, size_t len,
+                 sk_time_us timeout_us)
+{
+    return send_all(r, st, fd, buf, len, NULL, 0, timeout_us);
 }
 
 ssize_t sk_brecv(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,
@@ -294,21 +354,24 @@ ssize_t sk_brecv(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, si
 ssize_t sk_bsendto(struct sk_runner *r, struct sk_stack *st, int fd, const void *buf, size_t len,
                    const struct sockaddr *addr, socklen_t addrlen)
 {
-    begin(r);
-    ssize_t rc = sk_sendto(st, fd, buf, len, 0, addr, addrlen);
-    end(r);
-    return rc;
+    return send_all(r, st, fd, buf, len, addr, addrlen, SK_TIME_NEVER);
 }
 
 ssize_t sk_brecvfrom(struct sk_runner *r, struct sk_stack *st, int fd, void *buf, size_t len,
                      struct sockaddr *addr, socklen_t *addrlen, sk_time_us timeout_us)
 {
     AWAIT_STATE;
+    struct waiter w;
     sk_time_us dl = deadline_of(timeout_us);
     begin(r);
+    waiter_add(r, &w, st, fd);
     ssize_t rc;
-    while ((rc = sk_recvfrom(st, fd, buf, len, 0, addr, addrlen)) == -EAGAIN && await(r, dl))
+    while ((rc = sk_recvfrom(st, fd, buf, len, 0, addr, addrlen)) == -EAGAIN &&
+           await(r, &w, dl))
         ;
+    if (w.closed)
+        rc = -EBADF;
+    waiter_remove(r, &w);
     end(r);
     return rc;
 }
@@ -321,10 +384,18 @@ int sk_bshutdown(struct sk_runner *r, struct sk_stack *st, int fd, int how)
     return rc;
 }
 
+/* Threads waiting on fd return -EBADF at once: the socket is gone (Linux's close leaves them
+ * waiting on the file until their timeout, which we cannot: the socket is freed here). */
 int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd)
 {
     begin(r);
     int rc = sk_close(st, fd);
+    if (rc == 0) {
+        for (struct waiter *w = r->waiters; w; w = w->next)
+            if (w->st == st && w->fd == fd)
+                w->closed = true;
+        pthread_cond_broadcast(&r->changed);
+    }
     end(r);
     return rc;
 }
@@ -354,7 +425,8 @@ int sk_bpoll(struct sk_runner *r, struct sk_stack *st, struct sk_pollfd *fds, si
     sk_time_us dl = deadline_of(timeout_us);
     begin(r);
     int rc;
-    while ((rc = sk_poll(st, fds, n)) == 0 && await(r, dl))
+    struct waiter w = {.fd = -1}; /* poll watches no single descriptor (POLLNVAL if closed) */
+    while ((rc = sk_poll(st, fds, n)) == 0 && await(r, &w, dl))
         ;
     end(r);
     return rc;
