@@ -74,6 +74,9 @@ SK_API void sk_runner_unlock(struct sk_runner *r);
 /* Makes the runner's thread look again (after calls that may have moved a deadline earlier;
  * the sk_b* calls and sk_runner_call do it themselves). */
 SK_API void sk_runner_wake(struct sk_runner *r);
+/* How many sk_baccept, sk_bconnect, sk_brecv(from) and sk_bsend(to) calls are waiting on fd
+ * now (for tests and diagnostics: a thread that counts on another being blocked). */
+SK_API int sk_runner_waiting(struct sk_runner *r, struct sk_stack *st, int fd);
 /* Runs fn(st, arg) with the lock held, after bringing the stack's time up to now; returns
  * what fn returned. For any non-blocking call (sk_socket, sk_bind, sk_setsockopt, ...). */
 SK_API int sk_runner_call(struct sk_runner *r, struct sk_stack *st,

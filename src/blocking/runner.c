@@ -198,6 +198,16 @@ static void waiter_remove(struct sk_runner *r, struct waiter *w)
     *pp = w->next;
 }
 
+int sk_runner_waiting(struct sk_runner *r, struct sk_stack *st, int fd)
+{
+    pthread_mutex_lock(&r->lock);
+    int n = 0;
+    for (const struct waiter *w = r->waiters; w; w = w->next)
+        n += w->st == st && w->fd == fd;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
 /* Waits (lock held) for the runner's next round; false once the deadline has passed, the
  * runner stops, or another thread closed the descriptor. With kick the runner is woken
  * first: what the caller just did (frames sent, timers armed) needs it; a call that only found

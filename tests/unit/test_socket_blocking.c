@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "synack/blocking.h"
@@ -223,12 +224,268 @@ static void test_blocking_wakeup_from_another_thread_and_udp(void **state)
     sk_runner_pair_stop(&p);
 }
 
+/* ---- several threads on one socket; timeouts; close and shutdown from another thread ---- */
+
+/* A connection from stack 0 to stack 1's port, accepted: *c on stack 0, *s on stack 1. */
+static void connect_pair(struct sk_runner_pair *p, uint16_t port, int *c, int *s)
+{
+    struct sk_runner *r = p->runner;
+    int l = listen_on(p, port);
+    *c = sk_bsocket(r, p->stack[0], SK_SOCK_STREAM);
+    struct sockaddr_in to = sa(ADDR_B, port);
+    assert_int_equal(sk_bconnect(r, p->stack[0], *c, (struct sockaddr *)&to, sizeof(to),
+                                 10 * SECOND),
+                     0);
+    *s = sk_baccept(r, p->stack[1], l, NULL, NULL, 10 * SECOND);
+    assert_true(*s >= 0);
+}
+
+/* Threads in sk_brecv on one descriptor report their return through `done`. */
+struct receivers {
+    struct sk_runner_pair *p;
+    int fd;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int done;
+    ssize_t got[2];
+    char buf[2][8];
+};
+struct receiver {
+    struct receivers *rs;
+    int i;
+};
+
+static void *receive_once(void *arg)
+{
+    struct receiver *me = arg;
+    struct receivers *rs = me->rs;
+    ssize_t n = sk_brecv(rs->p->runner, rs->p->stack[1], rs->fd, rs->buf[me->i],
+                         sizeof(rs->buf[me->i]), SK_TIME_NEVER);
+    pthread_mutex_lock(&rs->m);
+    rs->got[me->i] = n;
+    rs->done++;
+    pthread_cond_signal(&rs->cv);
+    pthread_mutex_unlock(&rs->m);
+    return NULL;
+}
+
+/* Until n threads wait on fd (no time limit: a hang is ctest's timeout). */
+static void until_waiting(struct sk_runner_pair *p, int side, int fd, int n)
+{
+    while (sk_runner_waiting(p->runner, p->stack[side], fd) < n)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+}
+
+static void wait_done(struct receivers *rs, int n)
+{
+    pthread_mutex_lock(&rs->m);
+    while (rs->done < n)
+        pthread_cond_wait(&rs->cv, &rs->m);
+    pthread_mutex_unlock(&rs->m);
+}
+
+/* Two threads wait to read one socket without a timeout: one byte arrives and exactly one of
+ * them takes it, the other waits on. Then a third thread closes the socket and opens another,
+ * which may get the same number: the waiter returns -EBADF (blocking.h; Linux would leave it
+ * blocked, on a socket that outlives close: docs/api.md close-while-blocked), and never
+ * waits on the new socket. */
+static void test_blocking_two_receivers_one_byte_then_close(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    struct sk_runner *r = p.runner;
+    int c, s;
+    connect_pair(&p, PORT, &c, &s);
+    struct receivers rs = {.p = &p, .fd = s};
+    pthread_mutex_init(&rs.m, NULL);
+    pthread_cond_init(&rs.cv, NULL);
+    struct receiver me[2] = {{&rs, 0}, {&rs, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, receive_once, &me[i]), 0);
+    until_waiting(&p, 1, s, 2);
+    assert_int_equal(sk_bsend(r, p.stack[0], c, "x", 1, 10 * SECOND), 1);
+    wait_done(&rs, 1);
+    int first = rs.got[0] == 1 ? 0 : 1;
+    assert_int_equal(rs.got[first], 1);
+    assert_int_equal(rs.buf[first][0], 'x');
+    until_waiting(&p, 1, s, 1); /* the other waits on */
+    assert_int_equal(sk_bclose(r, p.stack[1], s), 0);
+    int again = sk_bsocket(r, p.stack[1], SK_SOCK_STREAM); /* may reuse s's number */
+    assert_true(again >= 0);
+    wait_done(&rs, 2);
+    assert_int_equal(rs.got[1 - first], -EBADF);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_cond_destroy(&rs.cv);
+    pthread_mutex_destroy(&rs.m);
+    sk_runner_pair_stop(&p);
+}
+
+/* shutdown(SHUT_RD) from another thread wakes a reader with 0, end of stream (Linux:
+ * tcp_shutdown wakes the waiter and tcp_recvmsg returns 0 under RCV_SHUTDOWN). */
+static void test_blocking_shutdown_wakes_a_reader(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    int c, s;
+    connect_pair(&p, PORT, &c, &s);
+    struct receivers rs = {.p = &p, .fd = s};
+    pthread_mutex_init(&rs.m, NULL);
+    pthread_cond_init(&rs.cv, NULL);
+    struct receiver me = {&rs, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, receive_once, &me), 0);
+    until_waiting(&p, 1, s, 1);
+    assert_int_equal(sk_bshutdown(p.runner, p.stack[1], s, SK_SHUT_RD), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(rs.got[0], 0);
+    pthread_cond_destroy(&rs.cv);
+    pthread_mutex_destroy(&rs.m);
+    sk_runner_pair_stop(&p);
+}
+
+struct connector {
+    struct sk_runner_pair *p;
+    int fd;
+    int rc;
+};
+
+static void *connect_forever(void *arg)
+{
+    struct connector *k = arg;
+    struct sockaddr_in nobody = sa(ADDR_B + 1, PORT);
+    k->rc = sk_bconnect(k->p->runner, k->p->stack[0], k->fd, (struct sockaddr *)&nobody,
+                        sizeof(nobody), SK_TIME_NEVER);
+    return NULL;
+}
+
+/* A handshake nobody answers (an address no stack holds: the SYNs are dropped). The call
+ * that starts it and times out returns -EINPROGRESS, later ones -EALREADY, with a timeout or
+ * without waiting (Linux, connect with SO_SNDTIMEO 100 ms to a listener whose accept queue
+ * is full: EINPROGRESS, then EALREADY, EALREADY; __inet_stream_connect sets -EALREADY for
+ * SS_CONNECTING before it waits). A close from another thread ends a waiting connect with
+ * -EBADF. */
+static void test_blocking_connect_timeout_then_again(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    struct sk_runner *r = p.runner;
+    struct sk_stack *st = p.stack[0];
+    int fd = sk_bsocket(r, st, SK_SOCK_STREAM);
+    struct sockaddr_in nobody = sa(ADDR_B + 1, PORT);
+    assert_int_equal(sk_bconnect(r, st, fd, (struct sockaddr *)&nobody, sizeof(nobody), 20000),
+                     -EINPROGRESS);
+    assert_int_equal(sk_bconnect(r, st, fd, (struct sockaddr *)&nobody, sizeof(nobody), 20000),
+                     -EALREADY);
+    assert_int_equal(sk_bconnect(r, st, fd, (struct sockaddr *)&nobody, sizeof(nobody), 0),
+                     -EALREADY);
+    int fd0 = sk_bsocket(r, st, SK_SOCK_STREAM);
+    assert_int_equal(sk_bconnect(r, st, fd0, (struct sockaddr *)&nobody, sizeof(nobody), 0),
+                     -EINPROGRESS);
+    struct connector k = {.p = &p, .fd = fd};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, connect_forever, &k), 0);
+    until_waiting(&p, 0, fd, 1);
+    assert_int_equal(sk_bclose(r, st, fd), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(k.rc, -EBADF);
+    sk_runner_pair_stop(&p);
+}
+
+struct resetter {
+    struct sk_runner_pair *p;
+    int fd;
+    size_t read;
+};
+
+/* Reads 100,000 bytes, then closes with SO_LINGER {1, 0}: a RST. */
+static void *read_then_reset(void *arg)
+{
+    struct resetter *x = arg;
+    struct sk_runner *r = x->p->runner;
+    struct sk_stack *st = x->p->stack[1];
+    uint8_t buf[4096];
+    while (x->read < 100000) {
+        ssize_t n = sk_brecv(r, st, x->fd, buf, sizeof(buf), 10 * SECOND);
+        if (n <= 0)
+            break;
+        x->read += (size_t)n;
+    }
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    sk_bsetsockopt(r, st, x->fd, SK_SOL_SOCKET, SK_SO_LINGER, &lg, sizeof(lg));
+    sk_bclose(r, st, x->fd);
+    return NULL;
+}
+
+/* sk_bsend's partial counts. At the timeout, with the peer not reading: the bytes that fit
+ * (send buffer and the peer's window), fewer than asked; with no room, -EAGAIN. When the peer
+ * resets in the middle: the count moved, and the reset reported by the next call, then
+ * -EPIPE (Linux: send of 4 MB while the peer read 300 KB and reset returned 3919467, the next
+ * send ECONNRESET, the one after EPIPE; tcp_sendmsg_locked returns what it copied and leaves
+ * sk_err). */
+static void test_blocking_send_partial_counts(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    struct sk_runner *r = p.runner;
+    struct sk_stack *st = p.stack[0];
+    int c, s;
+    connect_pair(&p, PORT, &c, &s);
+    static uint8_t big[1 << 20];
+    ssize_t n = sk_bsend(r, st, c, big, sizeof(big), 20000);
+    assert_true(n > 0 && (size_t)n < sizeof(big));
+    assert_int_equal(sk_bsend(r, st, c, big, sizeof(big), 0), -EAGAIN);
+    assert_int_equal(sk_bclose(r, st, c), 0);
+
+    connect_pair(&p, PORT + 1, &c, &s);
+    struct resetter x = {.p = &p, .fd = s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, read_then_reset, &x), 0);
+    n = sk_bsend(r, st, c, big, sizeof(big), 10 * SECOND);
+    pthread_join(t, NULL);
+    assert_true(x.read >= 100000);
+    assert_true(n >= (ssize_t)x.read && (size_t)n < sizeof(big));
+    assert_int_equal(sk_bsend(r, st, c, big, 10, SECOND), -ECONNRESET);
+    assert_int_equal(sk_bsend(r, st, c, big, 10, SECOND), -EPIPE);
+    sk_runner_pair_stop(&p);
+}
+
+/* sk_bsendto on a stream waits for room and sends everything, as sk_bsend without a limit
+ * (sendto on a blocking socket); addr is ignored on TCP. */
+static void test_blocking_sendto_on_a_stream_sends_all(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    int c, s;
+    connect_pair(&p, PORT, &c, &s);
+    struct resetter x = {.p = &p, .fd = s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, read_then_reset, &x), 0);
+    static uint8_t buf[100000];
+    assert_int_equal(sk_bsendto(p.runner, p.stack[0], c, buf, sizeof(buf), NULL, 0),
+                     (ssize_t)sizeof(buf));
+    pthread_join(t, NULL);
+    assert_int_equal(x.read, sizeof(buf));
+    sk_runner_pair_stop(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocking_echo_between_threads),
         cmocka_unit_test(test_blocking_timeouts_and_errors),
         cmocka_unit_test(test_blocking_wakeup_from_another_thread_and_udp),
+        cmocka_unit_test(test_blocking_two_receivers_one_byte_then_close),
+        cmocka_unit_test(test_blocking_shutdown_wakes_a_reader),
+        cmocka_unit_test(test_blocking_connect_timeout_then_again),
+        cmocka_unit_test(test_blocking_send_partial_counts),
+        cmocka_unit_test(test_blocking_sendto_on_a_stream_sends_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
