@@ -177,11 +177,13 @@ static void end(struct sk_runner *r)
     sk_runner_wake(r);
 }
 
+/* A timeout so long that now + it would wrap is SK_TIME_NEVER, not a deadline in the past. */
 static sk_time_us deadline_of(sk_time_us timeout_us)
 {
-    if (timeout_us == SK_TIME_NEVER)
+    sk_time_us now = sk_runner_clock();
+    if (timeout_us >= SK_TIME_NEVER - now)
         return SK_TIME_NEVER;
-    return sk_runner_clock() + timeout_us;
+    return now + timeout_us;
 }
 
 static void waiter_add(struct sk_runner *r, struct waiter *w, struct sk_stack *st, int fd)

@@ -244,6 +244,7 @@ static void connect_pair(struct sk_runner_pair *p, uint16_t port, int *c, int *s
 struct receivers {
     struct sk_runner_pair *p;
     int fd;
+    sk_time_us timeout_us; /* 0: SK_TIME_NEVER */
     pthread_mutex_t m;
     pthread_cond_t cv;
     int done;
@@ -260,7 +261,7 @@ static void *receive_once(void *arg)
     struct receiver *me = arg;
     struct receivers *rs = me->rs;
     ssize_t n = sk_brecv(rs->p->runner, rs->p->stack[1], rs->fd, rs->buf[me->i],
-                         sizeof(rs->buf[me->i]), SK_TIME_NEVER);
+                         sizeof(rs->buf[me->i]), rs->timeout_us ? rs->timeout_us : SK_TIME_NEVER);
     pthread_mutex_lock(&rs->m);
     rs->got[me->i] = n;
     rs->done++;
@@ -324,7 +325,9 @@ static void test_blocking_two_receivers_one_byte_then_close(void **state)
 }
 
 /* shutdown(SHUT_RD) from another thread wakes a reader with 0, end of stream (Linux:
- * tcp_shutdown wakes the waiter and tcp_recvmsg returns 0 under RCV_SHUTDOWN). */
+ * shutdown(SHUT_RDWR) woke a reader blocked with SO_RCVTIMEO 500 ms at once, recv 0). The
+ * reader's timeout is one short of SK_TIME_NEVER: it must wait as long, not wrap into the
+ * past (it returned -EAGAIN at once). */
 static void test_blocking_shutdown_wakes_a_reader(void **state)
 {
     (void)state;
@@ -332,13 +335,20 @@ static void test_blocking_shutdown_wakes_a_reader(void **state)
     start_pair(&p);
     int c, s;
     connect_pair(&p, PORT, &c, &s);
-    struct receivers rs = {.p = &p, .fd = s};
+    struct receivers rs = {.p = &p, .fd = s, .timeout_us = SK_TIME_NEVER - 1};
     pthread_mutex_init(&rs.m, NULL);
     pthread_cond_init(&rs.cv, NULL);
     struct receiver me = {&rs, 0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, receive_once, &me), 0);
-    until_waiting(&p, 1, s, 1);
+    while (sk_runner_waiting(p.runner, p.stack[1], s) < 1) {
+        pthread_mutex_lock(&rs.m);
+        int done = rs.done;
+        pthread_mutex_unlock(&rs.m);
+        if (done)
+            break; /* returned without waiting: the assertion below says what */
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
     assert_int_equal(sk_bshutdown(p.runner, p.stack[1], s, SK_SHUT_RD), 0);
     pthread_join(t, NULL);
     assert_int_equal(rs.got[0], 0);
