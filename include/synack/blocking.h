@@ -30,7 +30,7 @@
  * bytes) at once, also if the number is reused by a new socket before they wake; the kernel
  * instead leaves them blocked until their timeout, as the socket outlives close() while a call
  * holds it (docs/api.md, Differences from Linux, close-while-blocked). A sk_bpoll waiting on
- * it sees SK_POLLNVAL. Closing with sk_close through sk_runner_call does not tell waiters:
+ * it sees SK_POLLNVAL at its next look, unless the number was reused by then. Closing with sk_close through sk_runner_call does not tell waiters:
  * they see -EBADF at their next look, unless the number was reused in between. No memory of
  * a waiting call is freed by another thread: each waiter's record lives in its own frame.
  */

@@ -406,6 +406,39 @@ static void test_blocking_connect_timeout_then_again(void **state)
     sk_runner_pair_stop(&p);
 }
 
+struct acceptor {
+    struct sk_runner_pair *p;
+    int fd;
+    int rc;
+};
+
+static void *accept_forever(void *arg)
+{
+    struct acceptor *a = arg;
+    a->rc = sk_baccept(a->p->runner, a->p->stack[1], a->fd, NULL, NULL, SK_TIME_NEVER);
+    return NULL;
+}
+
+/* A listener closed by another thread ends a waiting sk_baccept with -EBADF at once (Linux
+ * left accept blocked until its SO_RCVTIMEO, EAGAIN: docs/api.md close-while-blocked); a new
+ * listener that takes the number is not waited on. */
+static void test_blocking_accept_ends_when_the_listener_closes(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    start_pair(&p);
+    struct acceptor a = {.p = &p, .fd = listen_on(&p, PORT)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, accept_forever, &a), 0);
+    until_waiting(&p, 1, a.fd, 1);
+    assert_int_equal(sk_bclose(p.runner, p.stack[1], a.fd), 0);
+    int again = listen_on(&p, PORT + 1); /* may reuse the number */
+    pthread_join(t, NULL);
+    assert_int_equal(a.rc, -EBADF);
+    assert_int_equal(sk_bclose(p.runner, p.stack[1], again), 0);
+    sk_runner_pair_stop(&p);
+}
+
 struct resetter {
     struct sk_runner_pair *p;
     int fd;
@@ -510,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_blocking_two_receivers_one_byte_then_close),
         cmocka_unit_test(test_blocking_shutdown_wakes_a_reader),
         cmocka_unit_test(test_blocking_connect_timeout_then_again),
+        cmocka_unit_test(test_blocking_accept_ends_when_the_listener_closes),
         cmocka_unit_test(test_blocking_send_partial_counts),
         cmocka_unit_test(test_blocking_sendto_on_a_stream_sends_all),
     };
