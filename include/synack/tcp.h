@@ -78,11 +78,14 @@ SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
  * memory for it is dropped (drop reason SK_DROP_TCP_NO_MEMORY) and not acknowledged, so the
  * peer sends it again. */
 SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
+/* The most buffers a vectored call takes (Linux's UIO_MAXIOV). */
+#define SK_IOV_MAX 1024
 /* A gather write: the buffers in order, all queued before any segment is built, so that with
  * Nagle on a short header and its body leave together (RFC 9293 §3.7.4 judges the whole
  * write, as Linux's tcp_sendmsg). Returns the bytes queued, fewer than the total when the send
- * buffer fills; 0 if the total is 0; otherwise as sk_tcp_send. The caller checks the array
- * (no NULL base with a length). */
+ * buffer fills; 0 if the total is 0; otherwise as sk_tcp_send. Checked first, nothing queued
+ * on failure: -EINVAL for iovcnt < 0 or > SK_IOV_MAX or a length above SSIZE_MAX, -EFAULT
+ * for a NULL iov (iovcnt > 0) or a NULL base with a length. */
 SK_API ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
 
 /* Reads received, in-order data. Returns bytes read, 0 at end of stream (the peer's FIN was
@@ -90,7 +93,7 @@ SK_API ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcn
 SK_API ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len);
 /* A scatter read: the buffers are filled in order in one pass over what is readable now,
  * and the reopened window announced once. Returns as sk_tcp_recv (0 for a zero total when
- * data is waiting). */
+ * data is waiting), after the checks of sk_tcp_sendv (nothing consumed on failure). */
 SK_API ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
 
 /* Copies up to len bytes of received, in-order data without consuming them (MSG_PEEK):

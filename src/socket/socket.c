@@ -12,7 +12,6 @@
 #include "socket/sock_int.h"
 #include "tcp/tcp_int.h"
 
-#define IOV_MAX_SK 1024
 #define UDP_MAX_PAYLOAD 65507
 
 /* ---- The table ---- */
@@ -690,26 +689,6 @@ static size_t iov_total(const struct iovec *iov, int n)
     return t;
 }
 
-/* The checks Linux's import_iovec makes before any byte moves (lib/iov_iter.c): more than
- * UIO_MAXIOV (1024) buffers or a negative count is -EINVAL, an unreadable array -EFAULT, a
- * length above SSIZE_MAX -EINVAL. A NULL base with a length is -EFAULT here, before any byte
- * moves: Linux faults on the copy, and a kernel socket then queued or consumed nothing in
- * every case we tried (tcp_sendmsg_locked copies the header and body into one skb). */
-static int iov_check(const struct iovec *iov, int n)
-{
-    if (n < 0 || n > IOV_MAX_SK)
-        return -EINVAL;
-    if (n > 0 && iov == NULL)
-        return -EFAULT;
-    for (int i = 0; i < n; i++)
-        if (iov[i].iov_len > SSIZE_MAX)
-            return -EINVAL;
-    for (int i = 0; i < n; i++)
-        if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
-            return -EFAULT;
-    return 0;
-}
-
 /* A UDP datagram is one gather or one scatter: through a buffer of the stack's allocator.
  * A datagram longer than the buffers is cut short and the rest discarded, as readv (no
  * MSG_TRUNC flag can be reported without a msghdr). */
@@ -758,7 +737,7 @@ static ssize_t vectored(struct sk_stack *st, int fd, const struct iovec *iov, in
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    int e = iov_check(iov, n);
+    int e = sk_iov_check(iov, n);
     if (e)
         return e;
     if (iov_total(iov, n) == 0)

@@ -5,6 +5,8 @@
  * TCB until it reaches CLOSED. A TCB is freed when neither holds it, at the end of the current
  * stack entry point (the reap list), so no pointer on the call stack dangles.
  */
+#include <limits.h>
+
 #include "tcp/tcp_cc.h"
 #include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
@@ -507,6 +509,26 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
     return 0;
 }
 
+/* The checks Linux's import_iovec makes before any byte moves (lib/iov_iter.c): more than
+ * UIO_MAXIOV (1024) buffers or a negative count is -EINVAL, an unreadable array -EFAULT, a
+ * length above SSIZE_MAX -EINVAL. A NULL base with a length is -EFAULT here, before any byte
+ * moves: Linux faults on the copy, and a kernel socket then queued or consumed nothing in
+ * every case we tried (tcp_sendmsg_locked copies the header and body into one skb). */
+int sk_iov_check(const struct iovec *iov, int n)
+{
+    if (n < 0 || n > SK_IOV_MAX)
+        return -EINVAL;
+    if (n > 0 && iov == NULL)
+        return -EFAULT;
+    for (int i = 0; i < n; i++)
+        if (iov[i].iov_len > SSIZE_MAX)
+            return -EINVAL;
+    for (int i = 0; i < n; i++)
+        if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
+            return -EFAULT;
+    return 0;
+}
+
 /* Whether the connection can take data to send: 0, or what sk_tcp_send returns instead. */
 static int send_allowed(const struct sk_tcp *c)
 {
@@ -531,7 +553,9 @@ static int send_allowed(const struct sk_tcp *c)
  * copies the whole iov before tcp_push; a short header and its body leave as one segment. */
 ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
 {
-    int e = send_allowed(c);
+    int e = sk_iov_check(iov, iovcnt);
+    if (e == 0)
+        e = send_allowed(c);
     if (e)
         return e;
     bool any = false;
@@ -582,6 +606,9 @@ static void announce_window(struct sk_tcp *c)
  * the window is announced once, after all of them. */
 ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
 {
+    int e = sk_iov_check(iov, iovcnt);
+    if (e)
+        return e;
     if (c->state == SK_TCP_LISTEN)
         return -ENOTCONN;
     if (c->rcv.len == 0) {

@@ -172,6 +172,11 @@ void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
 int sk_timer_update(struct sk_tcp *c);
 void sk_timer_remove(struct sk_tcp *c);
 
+/* tcp_conn.c: the argument checks of a vectored call (sk_tcp_sendv, sk_sendv, ...): 0,
+ * -EINVAL (count negative or above SK_IOV_MAX, a length above SSIZE_MAX) or -EFAULT (NULL
+ * array, NULL base with a length). */
+int sk_iov_check(const struct iovec *iov, int n);
+
 /* tcp_ring.c */
 int sk_ring_alloc(struct sk_stack *st, struct sk_ring *r, uint32_t size);
 void sk_ring_free(struct sk_stack *st, struct sk_ring *r);

@@ -148,6 +148,14 @@ static void test_sendv_argument_errors_as_linux(void **state)
     struct iovec zeros[3] = {{b, 0}, {NULL, 0}, {b, 3}};
     assert_int_equal(sk_sendv(p->a, ca, zeros, 3), 3);
     assert_int_equal(sk_sendv(p->a, ca, many, 1024), 1024);
+    /* The low-level calls make the same checks (sk_tcp_send with a NULL buffer crashed). */
+    struct sk_tcp *t = sk_socket_tcp(p->a, ca);
+    assert_int_equal(sk_tcp_sendv(t, NULL, 1), -EFAULT);
+    assert_int_equal(sk_tcp_sendv(t, hdr_null, 2), -EFAULT);
+    assert_int_equal(sk_tcp_sendv(t, hdr_null, -1), -EINVAL);
+    assert_int_equal(sk_tcp_sendv(t, many, 1025), -EINVAL);
+    assert_int_equal(sk_tcp_send(t, NULL, 5), -EFAULT);
+    assert_int_equal(sk_tcp_recvv(t, NULL, 1), -EFAULT);
     pair_run_for(p, MS(200));
     /* Only the two good writes arrived: nothing of the faulting ones was queued. */
     uint8_t got[2048];
