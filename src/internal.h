@@ -320,6 +320,11 @@ uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,
 int sk_port_ref(struct sk_stack *st, uint16_t port);
 void sk_port_unref(struct sk_stack *st, uint16_t port);
 uint32_t sk_port_refs(const struct sk_stack *st, uint16_t port);
+/* Sockets that own a TCP port by bind() or listen() (and connections accepted on it), from
+ * then until close: connect's picker skips a held port (see ports.c). -ENOMEM only. */
+int sk_port_hold(struct sk_stack *st, uint16_t port);
+void sk_port_release(struct sk_stack *st, uint16_t port);
+bool sk_port_held(const struct sk_stack *st, uint16_t port);
 
 /* ip/link.c: the link layer (bare IP or Ethernet) */
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);

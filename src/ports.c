@@ -16,6 +16,12 @@
  *
  * Candidates are judged by the caller's taken(), which must be table lookups: the counts here
  * for bind, the connection hash for a 4-tuple, the UDP table. Never a walk of all TCBs.
+ *
+ * Two counts per TCP port: endpoints (every listener, connection and TIME-WAIT record using
+ * it) and holds (sockets that own the port by bind() or listen(), and connections accepted
+ * on it). connect() never picks a held port, even for a destination no connection on it uses:
+ * the port belongs to its binder, whose own connect would otherwise find its 4-tuple taken
+ * (Linux: __inet_hash_connect skips a port whose bind bucket was made by bind, fastreuse >= 0).
  */
 #include "internal.h"
 #include "util/rand.h"
@@ -24,9 +30,14 @@
 #define PORT_STEP_MAX 8   /* largest random step for a known destination */
 #define PORT_PAGE 256     /* ports per page of the use counts */
 
+struct port_use {
+    uint32_t endpoints;  /* sk_port_ref */
+    uint32_t holds;      /* sk_port_hold */
+};
+
 struct sk_ports {
     uint32_t table[PORT_TABLE];              /* Algorithm 4's table[] */
-    uint32_t *use[65536 / PORT_PAGE];        /* endpoints per port; pages made on first use */
+    struct port_use *use[65536 / PORT_PAGE]; /* per port; pages made on first use */
 };
 
 int sk_ports_init(struct sk_stack *st)
@@ -48,35 +59,65 @@ void sk_ports_free(struct sk_stack *st)
     if (p == NULL)
         return;
     for (size_t i = 0; i < sizeof(p->use) / sizeof(p->use[0]); i++)
-        sk_mem_free(st, p->use[i], sizeof(uint32_t) * PORT_PAGE);
+        sk_mem_free(st, p->use[i], sizeof(struct port_use) * PORT_PAGE);
     sk_mem_free(st, p, sizeof(*p));
     st->ports = NULL;
 }
 
+/* The port's counts, its page made if `make`; NULL if there is none (or no memory). */
+static struct port_use *use_of(const struct sk_stack *st, uint16_t port, bool make)
+{
+    struct port_use **page = &st->ports->use[port / PORT_PAGE];
+    if (*page == NULL && make) {
+        *page = sk_mem_alloc((struct sk_stack *)st, sizeof(struct port_use) * PORT_PAGE);
+        if (*page != NULL)
+            memset(*page, 0, sizeof(struct port_use) * PORT_PAGE);
+    }
+    return *page ? &(*page)[port % PORT_PAGE] : NULL;
+}
+
 int sk_port_ref(struct sk_stack *st, uint16_t port)
 {
-    uint32_t **page = &st->ports->use[port / PORT_PAGE];
-    if (*page == NULL) {
-        *page = sk_mem_alloc(st, sizeof(uint32_t) * PORT_PAGE);
-        if (*page == NULL)
-            return -ENOMEM;
-        memset(*page, 0, sizeof(uint32_t) * PORT_PAGE);
-    }
-    (*page)[port % PORT_PAGE]++;
+    struct port_use *u = use_of(st, port, true);
+    if (u == NULL)
+        return -ENOMEM;
+    u->endpoints++;
     return 0;
 }
 
 void sk_port_unref(struct sk_stack *st, uint16_t port)
 {
-    uint32_t *page = st->ports->use[port / PORT_PAGE];
-    if (page != NULL && page[port % PORT_PAGE] > 0)
-        page[port % PORT_PAGE]--;
+    struct port_use *u = use_of(st, port, false);
+    if (u != NULL && u->endpoints > 0)
+        u->endpoints--;
 }
 
 uint32_t sk_port_refs(const struct sk_stack *st, uint16_t port)
 {
-    const uint32_t *page = st->ports->use[port / PORT_PAGE];
-    return page ? page[port % PORT_PAGE] : 0;
+    const struct port_use *u = use_of(st, port, false);
+    return u ? u->endpoints : 0;
+}
+
+int sk_port_hold(struct sk_stack *st, uint16_t port)
+{
+    struct port_use *u = use_of(st, port, true);
+    if (u == NULL)
+        return -ENOMEM;
+    u->holds++;
+    return 0;
+}
+
+void sk_port_release(struct sk_stack *st, uint16_t port)
+{
+    struct port_use *u = use_of(st, port, false);
+    if (u != NULL && u->holds > 0)
+        u->holds--;
+}
+
+bool sk_port_held(const struct sk_stack *st, uint16_t port)
+{
+    const struct port_use *u = use_of(st, port, false);
+    return u != NULL && u->holds > 0;
 }
 
 uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,

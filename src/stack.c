@@ -165,6 +165,13 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
         *err = -EINVAL;
         return NULL;
     }
+    /* sk_config_default leaves the address 0.0.0.0, which is nobody's (RFC 1122 §3.2.1.3:
+     * "this host" only as a source while it learns its address): a stack without one would
+     * answer nothing addressed to it. */
+    if (cfg->addr == 0) {
+        *err = -EADDRNOTAVAIL;
+        return NULL;
+    }
     /* No silent default key: a stack that every peer could predict is refused. */
     if (cfg->secret_source != SK_SECRET_CALLER && cfg->secret_source != SK_SECRET_TEST_SEED) {
         *err = -ENOKEY;

@@ -82,6 +82,7 @@ extern "C" {
 #define SK_SHUT_RDWR 2
 
 /* Flags of sk_send/sk_recv/sk_sendto/sk_recvfrom. Every call is non-blocking. */
+#define SK_MSG_OOB 0x01      /* urgent data: not supported; send -EOPNOTSUPP, TCP recv -EINVAL */
 #define SK_MSG_PEEK 0x02     /* recv: read without consuming */
 #define SK_MSG_TRUNC 0x20    /* recv on UDP: return the datagram's full length */
 #define SK_MSG_DONTWAIT 0x40 /* accepted and ignored: every call is non-blocking */

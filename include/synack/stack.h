@@ -56,7 +56,7 @@ struct sk_config {
     /* Link and addressing. Addresses are in host byte order. */
     enum sk_link_type link_type;
     uint8_t mac[6];
-    uint32_t addr;       /* our IPv4 address */
+    uint32_t addr;       /* our IPv4 address; required (sk_config_default leaves 0.0.0.0) */
     uint8_t prefix_len;  /* length of the connected network's prefix */
     uint32_t gateway;    /* 0: none */
     uint16_t mtu;        /* link MTU in bytes (IP datagram size); default 1500 */
@@ -313,8 +313,9 @@ SK_API int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_
 SK_API void sk_config_set_test_seed(struct sk_config *cfg, uint64_t seed);
 
 /* Creates a stack; `now` is its starting time. Returns NULL if the configuration is invalid
- * (*err = -EINVAL), carries no secret (*err = -ENOKEY: see sk_config.secret) or memory is
- * short (*err = -ENOMEM). err may be NULL. */
+ * (*err = -EINVAL), has no address (sk_config.addr 0.0.0.0, as sk_config_default leaves it:
+ * *err = -EADDRNOTAVAIL), carries no secret (*err = -ENOKEY: see sk_config.secret) or memory
+ * is short (*err = -ENOMEM). err may be NULL. */
 SK_API struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *err);
 
 /* Frees the stack and every connection and listener still in it, without sending anything.

@@ -32,6 +32,8 @@ struct sk_sock {
     uint8_t state;              /* enum sock_state */
     bool bound;                 /* bind() or an implicit bind gave it a port */
     bool port_ref;              /* counted in the stack's per-port use (sk_port_ref) */
+    bool port_hold;             /* holds lport against connect's picker (sk_port_hold) */
+    bool bind_explicit;         /* UDP: the port came from bind(), not connect/sendto */
     bool reuseaddr, keepalive, nodelay, linger_on;
     bool rd_shut, wr_shut;      /* sk_shutdown */
     bool err_seen;              /* the connection's error has been reported once */

@@ -13,6 +13,8 @@
 #include "tcp/tcp_int.h"
 
 #define UDP_MAX_PAYLOAD 65507
+/* Linux refuses a longer address before looking at it (move_addr_to_kernel). */
+#define SOCKADDR_MAX ((socklen_t)sizeof(struct sockaddr_storage))
 
 /* ---- The table ---- */
 
@@ -95,6 +97,8 @@ static void free_fd(struct sk_stack *st, int fd)
     struct sk_sock *s = &t->v[fd];
     if (s->port_ref)
         sk_port_unref(st, s->lport);
+    if (s->port_hold)
+        sk_port_release(st, s->lport);
     memset(s, 0, sizeof(*s));
     s->next_free = t->free_head;
     t->free_head = fd;
@@ -134,30 +138,47 @@ void sk_sock_udp_sync(struct sk_sock *s)
 
 /* ---- Addresses ---- */
 
-static int addr_in(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+/* An address handed in, checked in Linux's order: a length beyond sockaddr_storage -EINVAL
+ * and a NULL address with a length -EFAULT (move_addr_to_kernel), then shorter than
+ * sockaddr_in -EINVAL (inet_bind, tcp_v4_connect, udp_sendmsg). The family is left to the
+ * caller: which families each call takes differs. */
+static int addr_in(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port,
+                   sa_family_t *family)
 {
-    if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
+    if (len > SOCKADDR_MAX)
+        return -EINVAL;
+    if (addr == NULL && len > 0)
+        return -EFAULT;
+    if (len < (socklen_t)sizeof(struct sockaddr_in))
         return -EINVAL;
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-    if (sin->sin_family != AF_INET)
-        return -EAFNOSUPPORT;
+    *family = sin->sin_family;
     *ip = ntohl(sin->sin_addr.s_addr);
     *port = ntohs(sin->sin_port);
     return 0;
 }
 
-static void addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+/* An address handed out, as Linux's move_addr_to_user: at most *len bytes of it (a short
+ * buffer gets the start), *len set to its full size; -EFAULT for a NULL length (or a NULL
+ * buffer with room), -EINVAL for a negative one. */
+static int addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
 {
-    if (addr == NULL || len == NULL)
-        return;
+    if (len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(ip);
     sin.sin_port = htons(port);
     size_t n = (size_t)*len < sizeof(sin) ? (size_t)*len : sizeof(sin);
-    memcpy(addr, &sin, n);
+    if (n > 0 && addr == NULL)
+        return -EFAULT;
+    if (n > 0)
+        memcpy(addr, &sin, n);
     *len = sizeof(sin);
+    return 0;
 }
 
 /* ---- Ports ---- */
@@ -209,12 +230,17 @@ static uint16_t pick_port(struct sk_stack *st)
 }
 
 /* A bound stream socket counts as a user of its port from bind until close, so that the
- * picker and other binds see it before it has a connection. */
+ * picker and other binds see it before it has a connection, and it holds the port: no
+ * connect() of another socket picks it (ports.c). */
 static int sock_port_ref(struct sk_stack *st, struct sk_sock *s, uint16_t port)
 {
     if (sk_port_ref(st, port) != 0)
         return -ENOBUFS;
-    s->port_ref = true;
+    if (sk_port_hold(st, port) != 0) {
+        sk_port_unref(st, port);
+        return -ENOBUFS;
+    }
+    s->port_ref = s->port_hold = true;
     return 0;
 }
 
@@ -247,17 +273,25 @@ int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t 
         return -EBADF;
     uint32_t ip;
     uint16_t port;
-    int r = addr_in(addr, addrlen, &ip, &port);
+    sa_family_t family;
+    int r = addr_in(addr, addrlen, &ip, &port, &family);
     if (r != 0)
         return r;
-    if (s->bound || s->state != SS_OPEN)
-        return -EINVAL;
+    /* Linux __inet_bind: AF_UNSPEC passes as AF_INET for INADDR_ANY only (old programs). */
+    if (family != AF_INET && !(family == AF_UNSPEC && ip == 0))
+        return -EAFNOSUPPORT;
+    /* Linux checks the address before the socket's state (__inet_bind). */
     if (ip != 0 && ip != st->cfg.addr)
         return -EADDRNOTAVAIL;
+    if (s->bound || s->state != SS_OPEN)
+        return -EINVAL;
     if (s->type == SK_SOCK_DGRAM) {
         r = udp_bind(st, fd, s, port);
-        if (r == 0)
+        if (r == 0) {
+            s = sk_sock_get(st, fd);
             s->laddr = ip;
+            s->bind_explicit = true;
+        }
         return r;
     }
     if (port == 0)
@@ -345,6 +379,9 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
     n->tcp = c;
     n->bound = true;
     n->lport = s->lport;
+    /* An accepted connection holds its listener's port too (Linux: it joins the listener's
+     * bind bucket); the listener's hold means the count's page exists, so this cannot fail. */
+    n->port_hold = sk_port_hold(st, n->lport) == 0;
     n->laddr = s->laddr;
     n->state = SS_CONNECTED;
     sk_sock_apply_conn_opts(n);
@@ -369,7 +406,9 @@ void sk_sock_apply_conn_opts(struct sk_sock *s)
 }
 
 /* Notes a finished handshake: SS_CONNECTING becomes SS_CONNECTED once the TCB is
- * synchronized. */
+ * synchronized. Only connect() itself and shutdown() do this, as in Linux, where
+ * sock->state changes in __inet_stream_connect and inet_shutdown but not in send, recv or
+ * poll: so after any of those saw the completion, connect still returns 0 once. */
 static void observe_connect(struct sk_sock *s)
 {
     if (s->state != SS_CONNECTING || s->tcp == NULL)
@@ -379,37 +418,34 @@ static void observe_connect(struct sk_sock *s)
         s->state = SS_CONNECTED;
 }
 
+/* connect() on a socket already connecting: the outcome, once (Linux __inet_stream_connect). */
+static int tcp_connect_again(struct sk_sock *s)
+{
+    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
+        return -EALREADY;
+    if (t != SK_TCP_CLOSED) {
+        /* The first connect after completion returns 0, later ones -EISCONN. */
+        s->state = SS_CONNECTED;
+        return 0;
+    }
+    /* The attempt failed (refused, timed out, or reset after completing unobserved): its
+     * error, or -ECONNABORTED if SO_ERROR or a call took it; then the socket may connect
+     * again, as in Linux (sock_error: state back to SS_UNCONNECTED, tcp_disconnect). */
+    int e = sk_sock_take_error(s);
+    if (e == 0)
+        e = -ECONNABORTED;
+    sk_tcp_set_callback(s->tcp, NULL, NULL);
+    sk_tcp_close(s->tcp);
+    s->tcp = NULL;
+    s->err_seen = false;
+    s->state = SS_OPEN;
+    return e;
+}
+
 static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t ip,
                        uint16_t port)
 {
-    switch (s->state) {
-    case SS_LISTENING:
-        return -EOPNOTSUPP;
-    case SS_CONNECTED:
-        return -EISCONN;
-    case SS_CONNECTING: {
-        enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
-        if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
-            return -EALREADY;
-        if (t != SK_TCP_CLOSED) {
-            /* Linux: the first connect after completion returns 0, later ones -EISCONN. */
-            s->state = SS_CONNECTED;
-            return 0;
-        }
-        /* The attempt failed: its error (unless SO_ERROR took it), then the socket may
-         * connect again. */
-        int e = sk_sock_take_error(s);
-        if (e == 0)
-            e = -ECONNABORTED;
-        sk_tcp_close(s->tcp);
-        s->tcp = NULL;
-        s->err_seen = false;
-        s->state = SS_OPEN;
-        return e;
-    }
-    default:
-        break;
-    }
     if (port == 0)
         return -EINVAL;
     if (ip == 0 || ip == st->cfg.addr)
@@ -428,29 +464,107 @@ static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t 
     return -EINPROGRESS;
 }
 
+/* Linux tcp_need_reset: the states in which tcp_disconnect sends RST. */
+static bool tcp_need_reset(enum sk_tcp_state t)
+{
+    return t == SK_TCP_SYN_RECEIVED || t == SK_TCP_ESTABLISHED || t == SK_TCP_CLOSE_WAIT ||
+           t == SK_TCP_FIN_WAIT_1 || t == SK_TCP_FIN_WAIT_2;
+}
+
+/* connect(AF_UNSPEC) on TCP (Linux tcp_disconnect): a listener stops listening (its
+ * unaccepted connections are reset); a connection is aborted, with RST where Linux sends
+ * one, and SO_ERROR says -ECONNRESET; the socket is unconnected and may connect again. A
+ * port taken by bind() stays taken. */
+static int tcp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
+{
+    if (s->tcp != NULL) {
+        sk_tcp_set_callback(s->tcp, NULL, NULL);
+        if (s->state == SS_LISTENING) {
+            sk_tcp_close(s->tcp);
+        } else {
+            enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+            if (tcp_need_reset(t) || t == SK_TCP_SYN_SENT)
+                s->so_error = -ECONNRESET;
+            if (t == SK_TCP_CLOSED)
+                sk_tcp_close(s->tcp);
+            else
+                sk_tcp_abort(s->tcp);
+        }
+    }
+    s->tcp = NULL;
+    s->state = SS_OPEN;
+    s->err_seen = false;
+    s->rd_shut = s->wr_shut = false;
+    sk_sock_notify(st, fd);
+    return 0;
+}
+
+/* connect(AF_UNSPEC) on UDP (Linux udp_disconnect): no default peer any more; a port the
+ * socket got implicitly (by connect or sendto) is given up, with any datagrams queued on it,
+ * one taken by bind() is kept. */
+static int udp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
+{
+    s->raddr = 0;
+    s->rport = 0;
+    s->state = SS_OPEN;
+    if (s->udp != NULL && !s->bind_explicit) {
+        sk_udp_close(s->udp);
+        s->udp = NULL;
+        s->bound = false;
+        s->lport = 0;
+    }
+    sk_sock_notify(st, fd);
+    return 0;
+}
+
+static int udp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t ip,
+                       uint16_t port)
+{
+    if (ip == 0 || port == 0)
+        return -EINVAL; /* Linux: 0.0.0.0 is loopback, port 0 a peer; see docs/api.md */
+    int r;
+    if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
+        return r;
+    s = sk_sock_get(st, fd);
+    s->raddr = ip;
+    s->rport = port;
+    s->state = SS_CONNECTED;
+    return 0;
+}
+
 int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    uint32_t ip = 0;
-    uint16_t port = 0;
-    if (s->type == SK_SOCK_STREAM && s->state == SS_CONNECTING)
-        return tcp_connect(st, fd, s, 0, 0); /* the address does not matter any more */
-    int r = addr_in(addr, addrlen, &ip, &port);
+    if (addrlen > SOCKADDR_MAX)
+        return -EINVAL;
+    if (addr == NULL && addrlen > 0)
+        return -EFAULT;
+    /* Linux __inet_stream_connect / inet_dgram_connect: AF_UNSPEC dissolves the association,
+     * whatever the state; it needs only the family field. */
+    if (addr != NULL && addrlen >= (socklen_t)sizeof(sa_family_t) &&
+        addr->sa_family == AF_UNSPEC)
+        return s->type == SK_SOCK_STREAM ? tcp_disconnect(st, fd, s) : udp_disconnect(st, fd, s);
+    if (s->type == SK_SOCK_STREAM) {
+        /* The state before the address (Linux): connected -EISCONN, listening -EISCONN
+         * (sk_state is not CLOSE), connecting: the outcome, whatever the address says. */
+        if (s->state == SS_CONNECTING)
+            return tcp_connect_again(s);
+        if (s->state == SS_CONNECTED || s->state == SS_LISTENING)
+            return -EISCONN;
+    }
+    uint32_t ip;
+    uint16_t port;
+    sa_family_t family;
+    int r = addr_in(addr, addrlen, &ip, &port, &family);
     if (r != 0)
         return r;
+    if (family != AF_INET)
+        return -EAFNOSUPPORT;
     if (s->type == SK_SOCK_STREAM)
         return tcp_connect(st, fd, s, ip, port);
-    /* UDP: a default peer; the socket gets a port now if it has none. */
-    if (ip == 0 || port == 0)
-        return -EINVAL;
-    if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
-        return r;
-    s->raddr = ip;
-    s->rport = port;
-    s->state = SS_CONNECTED;
-    return 0;
+    return udp_connect(st, fd, s, ip, port);
 }
 
 int sk_close(struct sk_stack *st, int fd)
@@ -482,9 +596,12 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
         return -EBADF;
     if (how != SK_SHUT_RD && how != SK_SHUT_WR && how != SK_SHUT_RDWR)
         return -EINVAL;
+    int r = 0;
     if (s->type == SK_SOCK_DGRAM) {
+        /* Linux inet_shutdown: -ENOTCONN unless connected, but the shutdown is recorded
+         * anyway ("to wake up other listeners", af_inet.c): sends then fail with -EPIPE. */
         if (s->state != SS_CONNECTED)
-            return -ENOTCONN;
+            r = -ENOTCONN;
     } else {
         observe_connect(s);
         if ((s->state != SS_CONNECTED && s->state != SS_CONNECTING) ||
@@ -501,7 +618,7 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
     if (how != SK_SHUT_RD)
         s->wr_shut = true;
     sk_sock_notify(st, fd);
-    return 0;
+    return r;
 }
 
 /* ---- Data ---- */
@@ -522,7 +639,6 @@ static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
 static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
                         int n)
 {
-    observe_connect(s);
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
         return -ENOTCONN;
     int e = sk_sock_take_error(s);
@@ -544,7 +660,6 @@ static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const st
 static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
                         int n, int flags)
 {
-    observe_connect(s);
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
         return -ENOTCONN;
     if (s->rd_shut)
@@ -571,17 +686,16 @@ static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void
     sk_sock_udp_sync(s);
     if (s->so_error)
         return sk_sock_take_error(s);
-    if (s->rd_shut)
-        return 0;
-    if (s->udp == NULL)
-        return -EAGAIN;
+    /* After SHUT_RD, datagrams already queued are still read (as Linux); then 0. */
+    if (s->udp == NULL || sk_udp_pending(s->udp) == 0)
+        return s->rd_shut ? 0 : -EAGAIN;
     bool peek = (flags & SK_MSG_PEEK) != 0;
     for (;;) {
         ssize_t r = peek ? sk_udp_peekfrom(s->udp, buf, len, ip, port)
                          : sk_udp_recvfrom(s->udp, buf, len, ip, port);
         if (r < 0) {
             sk_sock_notify(st, fd);
-            return r;
+            return s->rd_shut && r == -EAGAIN ? 0 : r;
         }
         /* A connected socket takes datagrams only from its peer; the others are discarded,
          * also when only peeking (they would hide the peer's datagram behind them). */
@@ -633,22 +747,32 @@ ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
 ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
                   const struct sockaddr *addr, socklen_t addrlen)
 {
-    (void)flags;
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
+    /* No urgent data (RFC 9293 §3.8.5): refused rather than sent as ordinary bytes. Linux
+     * refuses it on UDP too (udp_sendmsg). Other flags are ignored, as Linux ignores flags
+     * it does not know. See docs/api.md, msg-oob. */
+    if (flags & SK_MSG_OOB)
+        return -EOPNOTSUPP;
     if (buf == NULL && len > 0)
         return -EFAULT; /* as Linux: no bytes at address 0 */
-    if (s->type == SK_SOCK_STREAM) {
+    if (s->type == SK_SOCK_STREAM) { /* the address is ignored, as Linux does */
         struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
         return tcp_send(st, fd, s, &v, 1);
     }
     uint32_t ip = 0;
     uint16_t port = 0;
-    if (addr) {
-        int r = addr_in(addr, addrlen, &ip, &port);
+    if (addr != NULL) { /* Linux: a NULL address means the connected peer, whatever addrlen */
+        sa_family_t family;
+        int r = addr_in(addr, addrlen, &ip, &port, &family);
         if (r != 0)
             return r;
+        /* udp_sendmsg takes AF_UNSPEC as AF_INET. */
+        if (family != AF_INET && family != AF_UNSPEC)
+            return -EAFNOSUPPORT;
+        if (port == 0)
+            return -EINVAL;
     }
     return udp_sendto(st, fd, s, buf, len, ip, port, addr != NULL);
 }
@@ -661,21 +785,29 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
         return -EBADF;
     if (buf == NULL && len > 0)
         return -EFAULT;
+    /* An address buffer without a length: Linux takes the data and then fails with -EFAULT
+     * (move_addr_to_user); refused here before anything is lost (docs/api.md). */
+    if (addr != NULL && addrlen == NULL)
+        return -EFAULT;
+    if (addr != NULL && (int)*addrlen < 0)
+        return -EINVAL;
     uint32_t ip = 0;
     uint16_t port = 0;
     ssize_t r;
     if (s->type == SK_SOCK_STREAM) {
+        /* Linux: no urgent data is ever pending here (tcp_recv_urg: -EINVAL). */
+        if (flags & SK_MSG_OOB)
+            return -EINVAL;
         struct iovec v = {.iov_base = buf, .iov_len = len};
         r = tcp_recv(st, fd, s, &v, 1, flags);
-        if (r >= 0 && addr && s->tcp) {
-            struct sk_tcp_info info;
-            sk_tcp_get_info(s->tcp, &info);
-            addr_out(addr, addrlen, info.raddr, info.rport);
-        }
+        /* Linux gives no address for a stream: the length becomes 0 (tcp_recvmsg leaves
+         * msg_namelen 0; POSIX leaves it unspecified). */
+        if (r >= 0 && addr != NULL)
+            *addrlen = 0;
         return r;
     }
     r = udp_recvfrom(st, fd, s, buf, len, flags, &ip, &port);
-    if (r >= 0)
+    if (r >= 0 && addr != NULL)
         addr_out(addr, addrlen, ip, port);
     return r;
 }
@@ -764,8 +896,6 @@ int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    if (addr == NULL || addrlen == NULL)
-        return -EINVAL;
     uint32_t ip = s->laddr;
     uint16_t port = s->lport;
     if (s->tcp && s->state != SS_LISTENING) {
@@ -774,8 +904,7 @@ int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
         ip = info.laddr;
         port = info.lport;
     }
-    addr_out(addr, addrlen, ip, port);
-    return 0;
+    return addr_out(addr, addrlen, ip, port);
 }
 
 int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -783,13 +912,11 @@ int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    if (addr == NULL || addrlen == NULL)
-        return -EINVAL;
+    /* Linux inet_getname: -ENOTCONN before the buffer is looked at. */
     if (s->type == SK_SOCK_DGRAM) {
         if (s->state != SS_CONNECTED)
             return -ENOTCONN;
-        addr_out(addr, addrlen, s->raddr, s->rport);
-        return 0;
+        return addr_out(addr, addrlen, s->raddr, s->rport);
     }
     if (s->tcp == NULL || s->state == SS_LISTENING)
         return -ENOTCONN;
@@ -798,8 +925,7 @@ int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
         return -ENOTCONN;
     struct sk_tcp_info info;
     sk_tcp_get_info(s->tcp, &info);
-    addr_out(addr, addrlen, info.raddr, info.rport);
-    return 0;
+    return addr_out(addr, addrlen, info.raddr, info.rport);
 }
 
 struct sk_tcp *sk_socket_tcp(struct sk_stack *st, int fd)

@@ -17,21 +17,39 @@
 #define TCP_DEFAULT_MSS 536  /* RFC 9293 §3.7.1: before the peer's MSS is known */
 #define CC_NAME_MAX 16
 
+/* setsockopt's value, as Linux sk_setsockopt / do_tcp_setsockopt: shorter than an int
+ * -EINVAL (negative lengths included), then a NULL value -EFAULT; longer is fine. */
 static int get_int(const void *val, socklen_t len, int *out)
 {
-    if (val == NULL || len < (socklen_t)sizeof(int))
+    if ((int)len < (int)sizeof(int))
         return -EINVAL;
+    if (val == NULL)
+        return -EFAULT;
     memcpy(out, val, sizeof(int));
+    return 0;
+}
+
+/* getsockopt's answer, as Linux sk_getsockopt / do_tcp_getsockopt: the first
+ * min(*len, size) bytes, *len set to that; a negative *len -EINVAL, a NULL length (or a NULL
+ * value with room) -EFAULT. A short buffer truncates, it is not an error. */
+static int put_bytes(void *val, socklen_t *len, const void *v, size_t size)
+{
+    if (len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    size_t n = (size_t)*len < size ? (size_t)*len : size;
+    if (n > 0 && val == NULL)
+        return -EFAULT;
+    if (n > 0)
+        memcpy(val, v, n);
+    *len = (socklen_t)n;
     return 0;
 }
 
 static int put_int(void *val, socklen_t *len, int v)
 {
-    if (val == NULL || len == NULL || *len < (socklen_t)sizeof(int))
-        return -EINVAL;
-    memcpy(val, &v, sizeof(int));
-    *len = sizeof(int);
-    return 0;
+    return put_bytes(val, len, &v, sizeof(v));
 }
 
 static void apply_keepalive(struct sk_sock *s)
@@ -84,8 +102,10 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
     int v, r;
     if (name == SK_SO_LINGER) {
         struct linger lg;
-        if (val == NULL || len < (socklen_t)sizeof(lg))
+        if ((int)len < (int)sizeof(lg))
             return -EINVAL;
+        if (val == NULL)
+            return -EFAULT;
         memcpy(&lg, val, sizeof(lg));
         s->linger_on = lg.l_onoff != 0;
         s->linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
@@ -120,8 +140,10 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
 static int set_congestion(struct sk_sock *s, const void *val, socklen_t len)
 {
     char name[CC_NAME_MAX];
-    if (val == NULL || len == 0)
+    if ((int)len < 1)
         return -EINVAL;
+    if (val == NULL)
+        return -EFAULT;
     size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
     memcpy(name, val, n);
     name[n] = '\0';
@@ -228,17 +250,16 @@ static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, vo
     switch (name) {
     case SK_SO_LINGER: {
         struct linger lg = {.l_onoff = s->linger_on, .l_linger = s->linger_s};
-        if (val == NULL || len == NULL || *len < (socklen_t)sizeof(lg))
-            return -EINVAL;
-        memcpy(val, &lg, sizeof(lg));
-        *len = sizeof(lg);
-        return 0;
+        return put_bytes(val, len, &lg, sizeof(lg));
     }
     case SK_SO_ERROR: {
         if (s->type == SK_SOCK_DGRAM)
             sk_sock_udp_sync(s);
-        /* POSIX: the pending error as a positive errno value, and it is cleared. */
-        if (val == NULL || len == NULL || *len < (socklen_t)sizeof(int))
+        /* POSIX: the pending error as a positive errno value, and it is cleared (by Linux
+         * also when the buffer is too short to hold it). */
+        if (len == NULL)
+            return -EFAULT;
+        if ((int)*len < 0)
             return -EINVAL;
         return put_int(val, len, -sk_sock_take_error(s));
     }
@@ -267,14 +288,11 @@ static int get_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, void 
         const char *cc = s->tcp ? sk_tcp_get_congestion(s->tcp) : s->params.congestion_control;
         if (cc == NULL)
             cc = cfg->congestion_control ? cfg->congestion_control : "cubic";
-        if (val == NULL || len == NULL)
-            return -EINVAL;
-        size_t n = strlen(cc) + 1;
-        if ((size_t)*len < n)
-            n = (size_t)*len;
-        memcpy(val, cc, n);
-        *len = (socklen_t)n;
-        return 0;
+        /* Linux copies min(len, TCP_CA_NAME_MAX) bytes of the NUL-padded name. */
+        char name[CC_NAME_MAX];
+        memset(name, 0, sizeof(name));
+        strncpy(name, cc, sizeof(name) - 1);
+        return put_bytes(val, len, name, sizeof(name));
     }
     case SK_TCP_NODELAY:
         return put_int(val, len, s->nodelay);
@@ -304,5 +322,7 @@ int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val, s
         return get_socket_level(st, s, name, val, len);
     if (level == SK_IPPROTO_TCP && s->type == SK_SOCK_STREAM)
         return get_tcp_level(st, s, name, val, len);
-    return -ENOPROTOOPT;
+    /* Linux: another level falls to ip_getsockopt, which answers -EOPNOTSUPP (its setsockopt
+     * counterpart -ENOPROTOOPT). */
+    return -EOPNOTSUPP;
 }

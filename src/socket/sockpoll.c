@@ -51,8 +51,13 @@ static unsigned udp_revents(struct sk_sock *s)
     unsigned r = SK_POLLOUT;
     if (s->so_error)
         r |= SK_POLLERR;
-    if ((s->udp && sk_udp_pending(s->udp) > 0) || s->rd_shut)
+    if (s->udp && sk_udp_pending(s->udp) > 0)
         r |= SK_POLLIN;
+    /* Linux datagram_poll: reading shut is readable and read-hung-up; both ways, hung up. */
+    if (s->rd_shut)
+        r |= SK_POLLIN | SK_POLLRDHUP;
+    if (s->rd_shut && s->wr_shut)
+        r |= SK_POLLHUP;
     return r;
 }
 
@@ -105,9 +110,11 @@ void sk_sock_hook(struct sk_stack *st, int fd)
         if (s->udp_ref) {
             s->udp_ref->st = st;
             s->udp_ref->fd = fd;
-            sk_udp_set_callback(s->udp, on_udp, s->udp_ref);
         }
     }
+    /* Also a second UDP socket behind the same fd (after connect(AF_UNSPEC) gave the first up). */
+    if (s->udp && s->udp_ref)
+        sk_udp_set_callback(s->udp, on_udp, s->udp_ref);
     s->last_revents = sk_sock_revents(s);
 }
 

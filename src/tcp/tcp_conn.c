@@ -320,13 +320,15 @@ struct remote {
     uint16_t port;
 };
 
-/* A candidate for connect: free unless its 4-tuple is live or a listener holds it; two hash
- * lookups. The same port may serve other destinations (RFC 6056 §2.2). */
+/* A candidate for connect: free unless its 4-tuple is live, a listener has it or a socket
+ * holds it by bind() (Linux __inet_hash_connect skips ports bound that way); table lookups.
+ * The same port may serve other destinations (RFC 6056 §2.2). */
 static bool connect_port_taken(struct sk_stack *st, uint16_t p, void *ctx)
 {
     const struct remote *r = ctx;
-    st->ctr.port_lookups += 2;
-    return port_in_use(st, p, r->addr, r->port) || sk_listener_lookup(st, p) != NULL;
+    st->ctr.port_lookups += 3;
+    return sk_port_held(st, p) || port_in_use(st, p, r->addr, r->port) ||
+           sk_listener_lookup(st, p) != NULL;
 }
 
 /* RFC 6056 §3.3.4 (Algorithm 4), see ports.c. */

@@ -190,7 +190,8 @@ static void test_connect_accept_readiness(void **state)
     assert_int_equal(sk_listen(p->b, l, 8), 0); /* again: fine */
     assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EAGAIN);
     assert_int_equal(revents(p->b, l, SK_POLLIN), 0);
-    assert_int_equal(connect_to(p->b, l, ADDR_A, 1), -EOPNOTSUPP);
+    /* Linux __inet_stream_connect: a listener's sk_state is not CLOSE, so -EISCONN. */
+    assert_int_equal(connect_to(p->b, l, ADDR_A, 1), -EISCONN);
     assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_RDWR), -ENOTCONN);
 
     int c = sk_socket(p->a, SK_SOCK_STREAM);
@@ -257,14 +258,17 @@ static void test_send_recv_vectored_and_peek(void **state)
     assert_memory_equal(y, "lo big world", 12);
     assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), -EAGAIN);
     assert_int_equal(sk_sendv(p->a, ca, iv, -1), -EINVAL);
-    /* recvfrom on TCP gives the peer's address. */
+    /* recvfrom on TCP gives no address: the length becomes 0 and the buffer is untouched
+     * (Linux: tcp_recvmsg leaves msg_namelen 0, move_addr_to_user copies nothing). */
     assert_int_equal(sk_send(p->b, cb, "ok", 2, 0), 2);
     pair_run_for(p, MS(50));
     struct sockaddr_in from;
+    memset(&from, 0xee, sizeof(from));
     socklen_t flen = sizeof(from);
     assert_int_equal(sk_recvfrom(p->a, ca, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen),
                      2);
-    assert_int_equal(ntohl(from.sin_addr.s_addr), ADDR_B);
+    assert_int_equal(flen, 0);
+    assert_int_equal(from.sin_family, 0xeeee);
     /* A small send buffer takes part of a write, then -EAGAIN until acknowledged. */
     assert_int_equal(setint(p->a, ca, SK_SOL_SOCKET, SK_SO_SNDBUF, 4096), 0);
     assert_int_equal(getint(p->a, ca, SK_SOL_SOCKET, SK_SO_SNDBUF), 4096);
@@ -496,9 +500,7 @@ static void test_option_errors(void **state)
     struct pair *p = pair_new(NULL, NULL);
     int t = sk_socket(p->a, SK_SOCK_STREAM), u = sk_socket(p->a, SK_SOCK_DGRAM);
     int v = 1;
-    socklen_t len = 1;
     assert_int_equal(sk_setsockopt(p->a, t, SK_SOL_SOCKET, SK_SO_KEEPALIVE, &v, 2), -EINVAL);
-    assert_int_equal(sk_getsockopt(p->a, t, SK_SOL_SOCKET, SK_SO_KEEPALIVE, &v, &len), -EINVAL);
     assert_int_equal(setint(p->a, t, SK_SOL_SOCKET, SK_SO_ERROR, 0), -ENOPROTOOPT);
     assert_int_equal(setint(p->a, t, SK_SOL_SOCKET, 999, 0), -ENOPROTOOPT);
     assert_int_equal(setint(p->a, t, 17, SK_TCP_NODELAY, 1), -ENOPROTOOPT);
