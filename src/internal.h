@@ -326,6 +326,13 @@ int sk_port_hold(struct sk_stack *st, uint16_t port);
 void sk_port_release(struct sk_stack *st, uint16_t port);
 bool sk_port_held(const struct sk_stack *st, uint16_t port);
 
+/* ip/udp.c, for the socket layer: sk_udp_bind where `reuse` lets sockets that all set it
+ * share the port (SO_REUSEADDR); and the connected peer (0, 0: none), which chooses among
+ * them and keeps other senders' datagrams away (Linux __udp4_lib_lookup). */
+struct sk_udp;
+int sk_udp_bind_reuse(struct sk_stack *st, uint16_t port, bool reuse, struct sk_udp **out);
+void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port);
+
 /* ip/link.c: the link layer (bare IP or Ethernet) */
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);
 /* Bytes of link header before the IPv4 header in st->tx (0 or 14). */

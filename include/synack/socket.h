@@ -108,9 +108,12 @@ struct sk_pollfd {
 SK_API int sk_socket(struct sk_stack *st, int type);
 
 /* Binds the local address (0.0.0.0 or the stack's address) and port (0: an ephemeral one).
- * -EINVAL already bound (or connected/listening) or addrlen short, -EAFNOSUPPORT not
- * AF_INET, -EADDRNOTAVAIL another address, -EADDRINUSE the port is taken (a listener, a
- * socket bound to it, or without SO_REUSEADDR any connection using it), -EBADF. */
+ * A TCP port bound (or listened on) is the socket's until it is closed: no other socket's
+ * connect picks it. Errors in Linux's order: -EINVAL addrlen short or above
+ * sizeof(struct sockaddr_storage), -EFAULT addr NULL, -EAFNOSUPPORT not AF_INET (AF_UNSPEC
+ * passes with address 0.0.0.0, as in Linux), -EADDRNOTAVAIL another address, -EINVAL already
+ * bound (or connected/listening), -EADDRINUSE the port is taken (a listener, a socket bound
+ * to it, or without SO_REUSEADDR any connection using it), -EBADF. */
 SK_API int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen);
 
 /* Listens (an unbound socket gets an ephemeral port). backlog bounds the half-open and the
@@ -125,10 +128,20 @@ SK_API int sk_listen(struct sk_stack *st, int fd, int backlog);
 SK_API int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /* TCP: starts the handshake and returns -EINPROGRESS (see the top of this file for what
- * follows). -EALREADY (handshake under way), -EISCONN, -EOPNOTSUPP (listening),
- * -EADDRNOTAVAIL (0.0.0.0, our own address, or no ephemeral port free), -EADDRINUSE
- * (4-tuple taken), -EINVAL (port 0 or addrlen short), -EAFNOSUPPORT, -ENOBUFS (limits).
- * UDP: sets the default destination and the only source accepted; returns 0. */
+ * follows). On a socket connecting, the address is not looked at: -EALREADY while the
+ * handshake is under way; once it completed, 0 the first time (even if send, recv, poll or
+ * SO_ERROR saw it first; not after shutdown, as Linux) and -EISCONN after; once it failed,
+ * its error (-ECONNABORTED if already reported), and the socket may connect again.
+ * -EISCONN connected or listening, -EADDRNOTAVAIL (0.0.0.0, our own address, or no
+ * ephemeral port free: ports held by bind() are skipped), -EADDRINUSE (4-tuple taken),
+ * -EINVAL (port 0, addrlen short or above sizeof(struct sockaddr_storage)), -EFAULT (addr
+ * NULL with a length), -EAFNOSUPPORT, -ENOBUFS (limits).
+ * UDP: sets the default destination and the only source accepted; returns 0; -EINVAL for
+ * address or port 0.
+ * AF_UNSPEC (only sa_family is read) dissolves the association and returns 0: UDP forgets
+ * its peer and gives up a port it did not get from bind (with datagrams queued on it); TCP
+ * stops listening, or aborts the connection (RST in the states Linux's tcp_disconnect
+ * sends one, SO_ERROR then -ECONNRESET); the socket may connect or listen again. */
 SK_API int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr,
                       socklen_t addrlen);
 
@@ -158,19 +171,26 @@ SK_API ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int f
  * sock_read_iter return before the protocol). Otherwise the errors of sk_send/sk_recv. */
 SK_API ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
 SK_API ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
-/* UDP: one datagram to addr (NULL: the connected peer); an unbound socket is bound to an
- * ephemeral port first. On TCP addr is ignored and this is sk_send. -EHOSTUNREACH without
- * a route, -EINVAL (port or address 0). */
+/* UDP: one datagram to addr (NULL: the connected peer, whatever addrlen); an unbound socket
+ * is bound to an ephemeral port first. On TCP addr is ignored and this is sk_send.
+ * -EHOSTUNREACH without a route, -EINVAL (port or address 0, addrlen short),
+ * -EAFNOSUPPORT (a family other than AF_INET or AF_UNSPEC). Any call: SK_MSG_OOB
+ * -EOPNOTSUPP (no urgent data); unknown flags are ignored, as Linux does. */
 SK_API ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
                          const struct sockaddr *addr, socklen_t addrlen);
-/* UDP: one datagram and its sender in addr (may be NULL). On TCP this is sk_recv with the
- * peer's address. */
+/* UDP: one datagram and its sender in addr (may be NULL; *addrlen in: room, out:
+ * sizeof(struct sockaddr_in)). On TCP this is sk_recv and gives no address: *addrlen is set
+ * to 0 (as Linux); SK_MSG_OOB is -EINVAL. An addr with a NULL addrlen is -EFAULT before
+ * anything is read. */
 SK_API ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flags,
                            struct sockaddr *addr, socklen_t *addrlen);
 
 /* SK_SHUT_RD: sk_recv returns 0 from now on. SK_SHUT_WR: a FIN follows the queued data (after
  * the handshake if it is still under way); sk_send returns -EPIPE. SK_SHUT_RDWR: both.
- * -EINVAL bad how, -ENOTCONN not connected (or listening, or the connection is gone). */
+ * -EINVAL bad how, -ENOTCONN not connected (or listening, or the connection is gone).
+ * UDP: datagrams queued before SK_SHUT_RD are still read, then 0; poll shows SK_POLLIN and
+ * SK_POLLRDHUP after SK_SHUT_RD, SK_POLLHUP after both. An unconnected UDP socket returns
+ * -ENOTCONN but the shutdown still takes effect, as in Linux (inet_shutdown). */
 SK_API int sk_shutdown(struct sk_stack *st, int fd, int how);
 
 /* Releases the descriptor. A TCP connection closes gracefully in the background (FIN after
@@ -182,16 +202,23 @@ SK_API int sk_close(struct sk_stack *st, int fd);
 
 /* Options, see SK_SO_* and SK_TCP_* above. Options set before sk_connect/sk_listen take
  * effect at the handshake (buffer sizes set the SYN's window; TCP_MAXSEG the announced MSS);
- * a listener passes its options to the connections it accepts. -ENOPROTOOPT unknown option
- * or level (TCP options on UDP), -EINVAL bad length or value, -ENOENT unknown congestion
- * control, -ENOBUFS buffer limit. getsockopt writes at most *optlen bytes and sets *optlen. */
+ * a listener passes its options to the connections it accepts. -ENOPROTOOPT unknown option,
+ * -EINVAL bad value, -ENOENT unknown congestion control, -ENOBUFS buffer limit.
+ * Lengths as Linux: setsockopt -EINVAL if len is shorter than the option (an int, a struct
+ * linger; negative included), a longer one is fine, -EFAULT val NULL; -ENOPROTOOPT another
+ * level (TCP options on UDP). getsockopt copies min(*len, the option's size) bytes (a short
+ * buffer gets the start, not an error; SO_ERROR is cleared all the same; TCP_CONGESTION is
+ * 16 bytes, NUL-padded) and sets *len to that; -EINVAL *len negative, -EFAULT len NULL (or
+ * val NULL with room); -EOPNOTSUPP another level (TCP options on UDP). */
 SK_API int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const void *val,
                          socklen_t len);
 SK_API int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val,
                          socklen_t *len);
 
-/* Local / peer address. sk_getpeername: -ENOTCONN unless connected (not while SYN-SENT, not
- * once CLOSED). */
+/* Local / peer address: min(*addrlen, sizeof(struct sockaddr_in)) bytes, *addrlen set to
+ * the full size; -EFAULT addrlen NULL (or addr NULL with room), -EINVAL *addrlen negative.
+ * Never bound: 0.0.0.0:0. sk_getpeername: -ENOTCONN (checked first) unless connected (not
+ * while SYN-SENT, not once CLOSED; UDP: a default peer). */
 SK_API int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr,
                           socklen_t *addrlen);
 SK_API int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr,

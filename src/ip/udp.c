@@ -5,6 +5,12 @@
  * unreachable (§4.1.3.1). Output: header, checksum over the pseudo-header (always sent,
  * §4.1.3.4), and IPv4 fragments the datagram if it exceeds the MTU. ICMP errors about a
  * datagram we sent are recorded on its socket (§4.1.3.3).
+ *
+ * Several sockets may share a port when every one of them asked for it (SO_REUSEADDR, as
+ * Linux's udp_lib_get_port allows). A datagram for us then goes to one of them, chosen as
+ * Linux's compute_score does: a socket connected to the sender first, else an unconnected
+ * one, the last bound winning ties; a socket connected to someone else never gets it (and
+ * with nobody left the sender hears port unreachable). A broadcast goes to each of them.
  */
 #include "synack/udp.h"
 
@@ -21,6 +27,9 @@ struct udp_dgram {
 struct sk_udp {
     struct sk_stack *st;
     uint16_t port;
+    bool reuse;                   /* shares the port with others that say so too */
+    uint32_t raddr;               /* connected peer (0: any), see sk_udp_set_peer */
+    uint16_t rport;
     struct sk_udp *next;          /* hash chain */
     struct udp_dgram *head, *tail;
     uint32_t queued;
@@ -42,6 +51,25 @@ static struct sk_udp *lookup(struct sk_stack *st, uint16_t port)
     return NULL;
 }
 
+/* The socket for a datagram from src:sport to port (Linux __udp4_lib_lookup's choice, see
+ * the top). New sockets go first in the chain, so the first match is the last bound. */
+static struct sk_udp *lookup_for(struct sk_stack *st, uint16_t port, uint32_t src,
+                                 uint16_t sport)
+{
+    struct sk_udp *any = NULL;
+    for (struct sk_udp *u = *slot(st, port); u; u = u->next) {
+        if (u->port != port)
+            continue;
+        if (u->rport == 0) {
+            if (any == NULL)
+                any = u;
+        } else if (u->raddr == src && u->rport == sport) {
+            return u;
+        }
+    }
+    return any;
+}
+
 /* An ephemeral candidate is taken if a UDP socket holds it: one lookup (RFC 6056, ports.c). */
 static bool udp_port_taken(struct sk_stack *st, uint16_t port, void *ctx)
 {
@@ -57,18 +85,25 @@ static uint16_t pick_port(struct sk_stack *st)
 
 int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out)
 {
+    return sk_udp_bind_reuse(st, port, false, out);
+}
+
+int sk_udp_bind_reuse(struct sk_stack *st, uint16_t port, bool reuse, struct sk_udp **out)
+{
     if (out == NULL)
         return -EINVAL;
     if (port == 0 && (port = pick_port(st)) == 0)
         return -EADDRINUSE;
-    if (lookup(st, port))
-        return -EADDRINUSE;
+    for (struct sk_udp *o = *slot(st, port); o; o = o->next)
+        if (o->port == port && !(reuse && o->reuse))
+            return -EADDRINUSE;
     struct sk_udp *u = sk_mem_alloc(st, sizeof(*u));
     if (u == NULL)
         return -ENOMEM;
     memset(u, 0, sizeof(*u));
     u->st = st;
     u->port = port;
+    u->reuse = reuse;
     u->next = *slot(st, port);
     *slot(st, port) = u;
     *out = u;
@@ -158,6 +193,12 @@ int sk_udp_error(struct sk_udp *u)
     return e;
 }
 
+void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port)
+{
+    u->raddr = addr;
+    u->rport = port;
+}
+
 void sk_udp_set_callback(struct sk_udp *u, sk_udp_callback cb, void *ctx)
 {
     u->cb = cb;
@@ -202,36 +243,23 @@ void sk_udp_free_all(struct sk_stack *st)
     }
 }
 
-void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
+static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct ip_pkt *p,
+                    const struct sk_udp_hdr *h)
 {
-    struct sk_udp_hdr h;
-    int r = sk_udp_parse(p->h.payload, p->h.payload_len, p->h.src, p->h.dst, &h);
-    if (r != 0) {
-        sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
-        return;
-    }
-    st->ctr.udp_in++;
-    struct sk_udp *u = lookup(st, h.dport);
-    if (u == NULL) {
-        /* RFC 1122 §4.1.3.1: SHOULD send ICMP Port Unreachable. */
-        sk_icmp_send_unreach(st, p, 3);
-        sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
-        return;
-    }
     if (u->queued >= st->cfg.udp_rcvq_datagrams) {
         sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
         return;
     }
-    struct udp_dgram *d = sk_mem_alloc(st, sizeof(*d) + h.payload_len);
+    struct udp_dgram *d = sk_mem_alloc(st, sizeof(*d) + h->payload_len);
     if (d == NULL) {
         sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
         return;
     }
     d->next = NULL;
     d->addr = p->h.src;
-    d->port = h.sport;
-    d->len = h.payload_len;
-    memcpy(d->data, h.payload, h.payload_len);
+    d->port = h->sport;
+    d->len = h->payload_len;
+    memcpy(d->data, h->payload, h->payload_len);
     if (u->tail)
         u->tail->next = d;
     else
@@ -241,10 +269,45 @@ void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
     notify(u, SK_EV_READABLE | SK_EV_WRITABLE);
 }
 
+void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
+{
+    struct sk_udp_hdr h;
+    int r = sk_udp_parse(p->h.payload, p->h.payload_len, p->h.src, p->h.dst, &h);
+    if (r != 0) {
+        sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
+        return;
+    }
+    st->ctr.udp_in++;
+    if (p->broadcast || p->h.dst != st->cfg.addr) {
+        /* A broadcast: every socket on the port that would take it from this sender. */
+        bool any = false;
+        for (struct sk_udp *u = *slot(st, h.dport); u; u = u->next) {
+            if (u->port != h.dport || (u->rport != 0 && (u->raddr != p->h.src ||
+                                                         u->rport != h.sport)))
+                continue;
+            any = true;
+            enqueue(st, u, p, &h);
+        }
+        if (!any)
+            sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
+        return;
+    }
+    struct sk_udp *u = lookup_for(st, h.dport, p->h.src, h.sport);
+    if (u == NULL) {
+        /* RFC 1122 §4.1.3.1: SHOULD send ICMP Port Unreachable. */
+        sk_icmp_send_unreach(st, p, 3);
+        sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
+        return;
+    }
+    enqueue(st, u, p, &h);
+}
+
 bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
                        const struct sk_ipv4_hdr *quoted)
 {
-    struct sk_udp *u = lookup(st, sk_get16(quoted->payload));
+    /* The quoted datagram went from our port to quoted->dst:port: the socket that sent it. */
+    struct sk_udp *u = lookup_for(st, sk_get16(quoted->payload), quoted->dst,
+                                  sk_get16(quoted->payload + 2));
     if (u == NULL)
         return false;
     if (type == SK_ICMP_DEST_UNREACH && (code == 2 || code == 3))

@@ -256,7 +256,7 @@ int sk_socket(struct sk_stack *st, int type)
 static int udp_bind(struct sk_stack *st, int fd, struct sk_sock *s, uint16_t port)
 {
     struct sk_udp *u;
-    int r = sk_udp_bind(st, port, &u);
+    int r = sk_udp_bind_reuse(st, port, s->reuseaddr, &u);
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
     s->udp = u;
@@ -507,6 +507,8 @@ static int udp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
     s->raddr = 0;
     s->rport = 0;
     s->state = SS_OPEN;
+    if (s->udp != NULL)
+        sk_udp_set_peer(s->udp, 0, 0);
     if (s->udp != NULL && !s->bind_explicit) {
         sk_udp_close(s->udp);
         s->udp = NULL;
@@ -529,6 +531,7 @@ static int udp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t 
     s->raddr = ip;
     s->rport = port;
     s->state = SS_CONNECTED;
+    sk_udp_set_peer(s->udp, ip, port);
     return 0;
 }
 

@@ -1080,6 +1080,51 @@ static void test_address_arguments(void **state)
     pair_free(p);
 }
 
+/* UDP and SO_REUSEADDR: sockets that all set it share a port; a datagram goes to the one
+ * connected to its sender, else to the last bound. The sequence and every value as Linux
+ * gave them on 127.0.0.1 (udp_lib_get_port, __udp4_lib_lookup's compute_score). */
+static void test_udp_reuseaddr_shares_a_port(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int u1 = sk_socket(p->b, SK_SOCK_DGRAM), u2 = sk_socket(p->b, SK_SOCK_DGRAM);
+    int u3 = sk_socket(p->b, SK_SOCK_DGRAM), u4 = sk_socket(p->b, SK_SOCK_DGRAM);
+    assert_int_equal(setint(p->b, u1, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(setint(p->b, u2, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(bind_to(p->b, u1, 0, 6000), 0);
+    assert_int_equal(bind_to(p->b, u2, 0, 6000), 0);
+    assert_int_equal(bind_to(p->b, u3, 0, 6000), -EADDRINUSE); /* it did not ask */
+    int tx = sk_socket(p->a, SK_SOCK_DGRAM), tx2 = sk_socket(p->a, SK_SOCK_DGRAM);
+    assert_int_equal(bind_to(p->a, tx, 0, 7000), 0);
+    assert_int_equal(bind_to(p->a, tx2, 0, 7001), 0);
+    struct sockaddr_in to = sa(ADDR_B, 6000);
+    char buf[4];
+    assert_int_equal(sk_sendto(p->a, tx, "a", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->b, u1, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_recv(p->b, u2, buf, sizeof(buf), 0), 1);
+    assert_int_equal(bind_to(p->b, u4, 0, 6000), -EADDRINUSE);
+    assert_int_equal(setint(p->b, u4, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(bind_to(p->b, u4, 0, 6000), 0);
+    assert_int_equal(sk_close(p->b, u2), 0);
+    assert_int_equal(sk_sendto(p->a, tx, "a", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->b, u1, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_recv(p->b, u4, buf, sizeof(buf), 0), 1);
+    /* u1 connected to tx: tx's datagrams go to it, tx2's to u4. */
+    assert_int_equal(connect_to(p->b, u1, ADDR_A, 7000), 0);
+    assert_int_equal(sk_sendto(p->a, tx, "a", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+    assert_int_equal(sk_sendto(p->a, tx2, "b", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->b, u1, buf, sizeof(buf), 0), 1);
+    assert_int_equal(buf[0], 'a');
+    assert_int_equal(sk_recv(p->b, u1, buf, sizeof(buf), 0), -EAGAIN);
+    assert_int_equal(sk_recv(p->b, u4, buf, sizeof(buf), 0), 1);
+    assert_int_equal(buf[0], 'b');
+    assert_int_equal(sk_recv(p->b, u4, buf, sizeof(buf), 0), -EAGAIN);
+    pair_free(p);
+}
+
 static void discard_frame(void *ctx, const uint8_t *frame, size_t len)
 {
     (void)ctx, (void)frame, (void)len;
@@ -1133,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_msg_flags),
         cmocka_unit_test(test_address_arguments),
         cmocka_unit_test(test_stack_needs_an_address),
+        cmocka_unit_test(test_udp_reuseaddr_shares_a_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
