@@ -1,7 +1,9 @@
 /* synack: UDP datagram sockets (RFC 768), minimal.
  *
  * A socket is bound to one local port and receives every datagram to that port (on our
- * address or a broadcast address). Received datagrams wait in a per-socket queue of at most
+ * address or a broadcast address). sk_udp_bind never shares a port; the socket layer's
+ * SO_REUSEADDR lets its sockets share one (then a datagram goes to the one connected to its
+ * sender, else the last bound; a broadcast to each, as Linux). Received datagrams wait in a per-socket queue of at most
  * sk_config.udp_rcvq_datagrams; more are dropped and counted (udp-queue-full). A datagram to a
  * port with no socket is answered with ICMP port unreachable (RFC 1122 §4.1.3.1).
  *
@@ -27,7 +29,8 @@ struct sk_udp;
  * but must not close the socket. */
 typedef void (*sk_udp_callback)(struct sk_udp *u, unsigned events, void *ctx);
 
-/* Binds a socket to port (0: an ephemeral port). -EADDRINUSE, -ENOMEM. */
+/* Binds a socket to port (0: an ephemeral port). -EADDRINUSE (any socket on the port),
+ * -ENOMEM. */
 SK_API int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out);
 
 /* Sends one datagram to addr:port (host byte order). Larger than the MTU it is fragmented.
