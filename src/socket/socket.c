@@ -457,6 +457,7 @@ static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t 
     s = sk_sock_get(st, fd);
     s->tcp = c;
     s->state = SS_CONNECTING;
+    s->so_error = 0; /* one left by connect(AF_UNSPEC) goes (Linux tcp_connect_init) */
     s->err_seen = false;
     s->rd_shut = s->wr_shut = false;
     sk_sock_apply_conn_opts(s);

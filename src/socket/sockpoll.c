@@ -11,8 +11,8 @@
 
 static unsigned tcp_revents(struct sk_sock *s)
 {
-    if (s->state == SS_OPEN || s->tcp == NULL)
-        return SK_POLLOUT | SK_POLLHUP;
+    if (s->state == SS_OPEN || s->tcp == NULL) /* an error left by connect(AF_UNSPEC) shows */
+        return SK_POLLOUT | SK_POLLHUP | (s->so_error ? SK_POLLERR : 0);
     if (s->state == SS_LISTENING)
         return (sk_tcp_events(s->tcp) & SK_EV_ACCEPTABLE) ? SK_POLLIN : 0;
     unsigned r = 0;

@@ -855,6 +855,8 @@ static void test_af_unspec_connect_and_bind(void **state)
     socklen_t len = sizeof(out);
     assert_int_equal(sk_connect(p->a, ca, &unspec, 1), -EINVAL); /* no room for the family */
     assert_int_equal(sk_connect(p->a, ca, &unspec, sizeof(unspec)), 0);
+    assert_int_equal(revents(p->a, ca, SK_POLLIN | SK_POLLOUT),
+                     SK_POLLOUT | SK_POLLERR | SK_POLLHUP);
     /* A reset went to the peer; here SO_ERROR says so once, and there is no peer. */
     pair_run_for(p, MS(50));
     char buf[4];
@@ -867,6 +869,12 @@ static void test_af_unspec_connect_and_bind(void **state)
     assert_int_equal(connect_to(p->a, ca, ADDR_B, PORT), -EINPROGRESS);
     pair_run_for(p, MS(50));
     assert_int_equal(connect_to(p->a, ca, ADDR_B, PORT), 0);
+    /* Dissolved and connected again without reading SO_ERROR: the reset is forgotten. */
+    assert_int_equal(sk_connect(p->a, ca, &unspec, sizeof(unspec)), 0);
+    assert_int_equal(connect_to(p->a, ca, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(connect_to(p->a, ca, ADDR_B, PORT), 0);
+    assert_int_equal(so_error(p->a, ca), 0);
     /* A fresh socket: nothing to dissolve. A listener stops listening: connections are
      * refused, and it may listen again. */
     int f = sk_socket(p->a, SK_SOCK_STREAM);
