@@ -217,7 +217,8 @@ SK_API int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void 
 
 /* Local / peer address: min(*addrlen, sizeof(struct sockaddr_in)) bytes, *addrlen set to
  * the full size; -EFAULT addrlen NULL (or addr NULL with room), -EINVAL *addrlen negative.
- * Never bound: 0.0.0.0:0. sk_getpeername: -ENOTCONN (checked first) unless connected (not
+ * Never bound: 0.0.0.0:0; a connected UDP socket bound to 0.0.0.0 shows the stack's
+ * address (until connect(AF_UNSPEC)), as Linux. sk_getpeername: -ENOTCONN (checked first) unless connected (not
  * while SYN-SENT, not once CLOSED; UDP: a default peer). */
 SK_API int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr,
                           socklen_t *addrlen);

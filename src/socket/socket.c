@@ -904,6 +904,10 @@ int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
         return -EBADF;
     uint32_t ip = s->laddr;
     uint16_t port = s->lport;
+    /* A connected UDP socket has a source address, ours (Linux ip4_datagram_connect sets
+     * it unless bind did); connect(AF_UNSPEC) takes it away again. */
+    if (s->type == SK_SOCK_DGRAM && s->state == SS_CONNECTED && ip == 0)
+        ip = st->cfg.addr;
     if (s->tcp && s->state != SS_LISTENING) {
         struct sk_tcp_info info;
         sk_tcp_get_info(s->tcp, &info);

@@ -888,12 +888,17 @@ static void test_af_unspec_connect_and_bind(void **state)
      * is kept. */
     int u = sk_socket(p->a, SK_SOCK_DGRAM), v = sk_socket(p->a, SK_SOCK_DGRAM);
     assert_int_equal(connect_to(p->a, u, ADDR_B, 9), 0);
+    len = sizeof(out);
+    assert_int_equal(sk_getsockname(p->a, u, (struct sockaddr *)&out, &len), 0);
+    assert_int_equal(ntohl(out.sin_addr.s_addr), ADDR_A); /* connected: a source address */
+    assert_int_not_equal(ntohs(out.sin_port), 0);
     assert_int_equal(sk_connect(p->a, u, &unspec, sizeof(unspec)), 0);
     assert_int_equal(sk_send(p->a, u, "x", 1, 0), -EDESTADDRREQ);
     assert_int_equal(sk_getpeername(p->a, u, (struct sockaddr *)&out, &len), -ENOTCONN);
     len = sizeof(out);
     assert_int_equal(sk_getsockname(p->a, u, (struct sockaddr *)&out, &len), 0);
     assert_int_equal(ntohs(out.sin_port), 0);
+    assert_int_equal(out.sin_addr.s_addr, 0);
     assert_int_equal(bind_to(p->a, v, 0, 6003), 0);
     assert_int_equal(connect_to(p->a, v, ADDR_B, 9), 0);
     assert_int_equal(sk_connect(p->a, v, &unspec, sizeof(unspec)), 0);
