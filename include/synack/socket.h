@@ -14,7 +14,10 @@
  *     first; afterwards sk_recv returns 0 (end of stream) and sk_send -EPIPE;
  *   - a non-blocking connect returns -EINPROGRESS; completion shows as SK_POLLOUT (failure
  *     also as SK_POLLERR) and is read with SO_ERROR; a second sk_connect returns -EALREADY
- *     while the handshake runs, 0 once when it has completed, then -EISCONN.
+ *     while the handshake runs, 0 once when it has completed (whether or not sk_send,
+ *     sk_recv, sk_poll or SO_ERROR saw it first; sk_shutdown counts as seeing it, as in
+ *     Linux), then -EISCONN; after a failure, the error once (-ECONNABORTED if already
+ *     reported) and the socket may connect again.
  * Addresses are struct sockaddr_in with address and port in network byte order, as POSIX.
  *
  * Ownership: a descriptor belongs to the application from sk_socket/sk_accept until
