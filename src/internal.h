@@ -332,6 +332,7 @@ bool sk_port_held(const struct sk_stack *st, uint16_t port);
 struct sk_udp;
 int sk_udp_bind_reuse(struct sk_stack *st, uint16_t port, bool reuse, struct sk_udp **out);
 void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port);
+void sk_udp_set_reuse(struct sk_udp *u, bool reuse);
 
 /* ip/link.c: the link layer (bare IP or Ethernet) */
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);

@@ -193,6 +193,11 @@ int sk_udp_error(struct sk_udp *u)
     return e;
 }
 
+void sk_udp_set_reuse(struct sk_udp *u, bool reuse)
+{
+    u->reuse = reuse;
+}
+
 void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port)
 {
     u->raddr = addr;

@@ -128,6 +128,10 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
         return set_buffer(st, s, name, v);
     case SK_SO_REUSEADDR:
         s->reuseaddr = v != 0;
+        /* Linux reads sk_reuse when a later bind looks for conflicts: set after bind, it
+         * still lets others share a UDP port. */
+        if (s->udp)
+            sk_udp_set_reuse(s->udp, s->reuseaddr);
         return 0;
     default: /* SK_SO_KEEPALIVE */
         s->keepalive = v != 0;

@@ -1135,6 +1135,13 @@ static void test_udp_reuseaddr_shares_a_port(void **state)
     assert_int_equal(sk_recv(p->b, u4, buf, sizeof(buf), 0), 1);
     assert_int_equal(buf[0], 'b');
     assert_int_equal(sk_recv(p->b, u4, buf, sizeof(buf), 0), -EAGAIN);
+    /* SO_REUSEADDR set after bind counts for the binds that follow (Linux reads sk_reuse
+     * then). */
+    int u5 = sk_socket(p->b, SK_SOCK_DGRAM), u6 = sk_socket(p->b, SK_SOCK_DGRAM);
+    assert_int_equal(bind_to(p->b, u5, 0, 6005), 0);
+    assert_int_equal(setint(p->b, u5, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(setint(p->b, u6, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1), 0);
+    assert_int_equal(bind_to(p->b, u6, 0, 6005), 0);
     pair_free(p);
 }
 
