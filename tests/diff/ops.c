@@ -111,6 +111,15 @@ static struct sd_sock *find_sock(struct sd_run *r, const char *name)
     return NULL;
 }
 
+/* `negfd`: descriptor -1 on both sides. */
+static struct sd_sock *sock_negative(void)
+{
+    static __thread struct sd_sock neg;
+    neg.host = SD_HOST_A;
+    neg.fd = -1;
+    return &neg;
+}
+
 static struct sd_sock *sock_of(struct sd_run *r, const char *name)
 {
     static __thread struct sd_sock bad;
@@ -119,6 +128,8 @@ static struct sd_sock *sock_of(struct sd_run *r, const char *name)
         bad.fd = r->b->badfd;
         return &bad;
     }
+    if (strcmp(name, "negfd") == 0)
+        return sock_negative();
     pthread_mutex_lock(&r->lock);
     struct sd_sock *s = find_sock(r, name);
     pthread_mutex_unlock(&r->lock);
@@ -446,8 +457,8 @@ static int op_recvfrom(struct sd_run *r, struct sd_sock *s, const struct sd_step
 {
     size_t n;
     if (!size_arg(st, 1, &n))
-        return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr]", NULL);
-    uint8_t *p = data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
+        return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr] [NULLBUF]", NULL);
+    uint8_t *p = has_word(st, "NULLBUF") ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     socklen_t salen = sizeof(sin);
