@@ -128,7 +128,7 @@ static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t
  * have set the local address anyway. (UDP sendto: sendto_from_b.) */
 static void source_b(int host, int fd, const struct sockaddr *sa)
 {
-    struct sockaddr_in me = {0}; /* valgrind saw it read uninitialised (misuse-closed-udp) */
+    struct sockaddr_in me;
     socklen_t len = sizeof(me);
     if (host != SD_HOST_B || sa == NULL || sa->sa_family != AF_INET ||
         getsockname(fd, (struct sockaddr *)&me, &len) != 0 || me.sin_port != 0 ||
