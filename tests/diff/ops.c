@@ -111,6 +111,15 @@ static struct sd_sock *find_sock(struct sd_run *r, const char *name)
     return NULL;
 }
 
+/* `negfd`: descriptor -1 on both sides. */
+static struct sd_sock *sock_negative(void)
+{
+    static __thread struct sd_sock neg;
+    neg.host = SD_HOST_A;
+    neg.fd = -1;
+    return &neg;
+}
+
 static struct sd_sock *sock_of(struct sd_run *r, const char *name)
 {
     static __thread struct sd_sock bad;
@@ -119,6 +128,8 @@ static struct sd_sock *sock_of(struct sd_run *r, const char *name)
         bad.fd = r->b->badfd;
         return &bad;
     }
+    if (strcmp(name, "negfd") == 0)
+        return sock_negative();
     pthread_mutex_lock(&r->lock);
     struct sd_sock *s = find_sock(r, name);
     pthread_mutex_unlock(&r->lock);
@@ -446,8 +457,8 @@ static int op_recvfrom(struct sd_run *r, struct sd_sock *s, const struct sd_step
 {
     size_t n;
     if (!size_arg(st, 1, &n))
-        return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr]", NULL);
-    uint8_t *p = data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
+        return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr] [NULLBUF]", NULL);
+    uint8_t *p = has_word(st, "NULLBUF") ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     socklen_t salen = sizeof(sin);
@@ -467,30 +478,44 @@ static int op_recvfrom(struct sd_run *r, struct sd_sock *s, const struct sd_step
     return 0;
 }
 
-/* `4,1000`: iovec lengths; the buffers are slices of one allocation. */
-static int iov_of(const char *s, struct iovec *iov, int max, size_t *total)
+/* The iovec list of sendv/recvv: `-` for none (iovcnt 0), or comma-separated tokens, each a
+ * length or `LEN*COUNT` (COUNT buffers of LEN bytes, up to SD_IOV_MAX in all: enough to pass
+ * IOV_MAX). Returns the count, or -1 if the list is too long. */
+#define SD_IOV_MAX 2048
+static int iov_parse(const char *s, struct iovec *iov, size_t *total)
 {
     int n = 0;
     *total = 0;
+    if (strcmp(s, "-") == 0)
+        return 0;
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", s);
-    for (char *t = strtok(buf, ","); t != NULL && n < max; t = strtok(NULL, ","), n++) {
-        iov[n].iov_len = (size_t)strtoull(t, NULL, 0);
-        *total += iov[n].iov_len;
+    for (char *t = strtok(buf, ","); t != NULL; t = strtok(NULL, ",")) {
+        char *x;
+        size_t len = (size_t)strtoull(t, &x, 0);
+        long count = *x == '*' ? strtol(x + 1, NULL, 0) : 1;
+        for (long k = 0; k < count; k++, n++) {
+            if (n >= SD_IOV_MAX)
+                return -1;
+            iov[n].iov_len = len;
+            *total += len;
+        }
     }
     return n;
 }
 
+/* sendv/recvv S IOVECS [partial]: with `partial`, a count short of the total prints as
+ * `partial` (how much fits depends on buffer sizes). */
 static int op_vec(struct sd_run *r, struct sd_sock *s, const struct sd_step *st, char *out,
                   size_t outlen, bool send)
 {
-    struct iovec iov[64];
+    static __thread struct iovec iov[SD_IOV_MAX];
     size_t total;
     if (st->nargs < 2)
-        return scen_err(out, outlen, "sendv/recvv S LEN,LEN,...", NULL);
-    int n = iov_of(st->arg[1], iov, 64, &total);
-    if (total > SD_BUF_CAP)
-        return scen_err(out, outlen, "iovecs too large", st->arg[1]);
+        return scen_err(out, outlen, "sendv/recvv S LEN,LEN*COUNT,...|-", NULL);
+    int n = iov_parse(st->arg[1], iov, &total);
+    if (n < 0 || total > SD_BUF_CAP)
+        return scen_err(out, outlen, "iovecs too many or too large", st->arg[1]);
     uint8_t *p = data_buf(total), *q = p;
     for (int i = 0; i < n; q += iov[i].iov_len, i++)
         iov[i].iov_base = q;
@@ -505,6 +530,8 @@ static int op_vec(struct sd_run *r, struct sd_sock *s, const struct sd_step *st,
         rc = r->b->recvv(r->b->ctx, s->host, s->fd, iov, n);
         recv_result(r, s, p, rc, 0, out, outlen);
     }
+    if (has_word(st, "partial") && rc > 0 && (size_t)rc < total)
+        out_fmt(out, outlen, "partial%s", strstr(out, "BADDATA") ? " BADDATA" : "");
     free(p);
     return 0;
 }
