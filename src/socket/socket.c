@@ -545,12 +545,12 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
         return -EINVAL;
     if (addr == NULL && addrlen > 0)
         return -EFAULT;
-    /* Linux __inet_stream_connect / inet_dgram_connect: no room for the family -EINVAL;
-     * AF_UNSPEC dissolves the association, whatever the state. (A NULL address of length 0
-     * is let through for a socket already connecting, which does not look at it.) */
-    if (addr != NULL && addrlen < (socklen_t)sizeof(sa_family_t))
+    /* Linux __inet_stream_connect / inet_dgram_connect: no room for the family -EINVAL
+     * (also for NULL of length 0, in every state); AF_UNSPEC dissolves the association,
+     * whatever the state. */
+    if (addrlen < (socklen_t)sizeof(sa_family_t))
         return -EINVAL;
-    if (addr != NULL && addr->sa_family == AF_UNSPEC)
+    if (addr->sa_family == AF_UNSPEC)
         return s->type == SK_SOCK_STREAM ? tcp_disconnect(st, fd, s) : udp_disconnect(st, fd, s);
     if (s->type == SK_SOCK_STREAM) {
         /* The state before the address (Linux): connected -EISCONN, listening -EISCONN

@@ -71,7 +71,7 @@ static struct pair *connected_cfg(const struct sk_config *ca_cfg, const struct s
     pair_run_for(p, MS(50));
     *cb = sk_accept(p->b, l, NULL, NULL);
     assert_true(*cb >= 0);
-    assert_int_equal(sk_connect(p->a, *ca, NULL, 0), 0);
+    assert_int_equal(connect_to(p->a, *ca, ADDR_B, PORT), 0);
     return p;
 }
 
@@ -98,7 +98,7 @@ static void test_buffer_sizes_clamp_as_linux_and_connect_works(void **state)
     assert_int_equal(getint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF), LINUX_RMEM_MAX_AUTO);
     assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
     pair_run_for(p, MS(50));
-    assert_int_equal(sk_connect(p->a, c, NULL, 0), 0);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), 0);
     assert_true(sk_accept(p->b, l, NULL, NULL) >= 0);
     assert_int_equal(getint(p->a, c, SK_SOL_SOCKET, SK_SO_SNDBUF), LINUX_WMEM_MAX_AUTO);
     assert_int_equal(getint(p->a, c, SK_SOL_SOCKET, SK_SO_RCVBUF), LINUX_RMEM_MAX_AUTO);
@@ -195,7 +195,7 @@ static void test_rings_appear_with_the_first_byte(void **state)
     pair_run_for(p, MS(50));
     int cb = sk_accept(p->b, l, NULL, NULL);
     assert_true(cb >= 0);
-    assert_int_equal(sk_connect(p->a, ca, NULL, 0), 0);
+    assert_int_equal(connect_to(p->a, ca, ADDR_B, PORT), 0);
     assert_int_equal(counters(p->a).buffer_bytes, 0);
     assert_int_equal(counters(p->b).buffer_bytes, 0);
     assert_true(sk_poll(p->a, &(struct sk_pollfd){.fd = ca, .events = SK_POLLOUT}, 1) == 1);
