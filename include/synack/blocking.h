@@ -123,7 +123,11 @@ SK_API ssize_t sk_brecvfrom(struct sk_runner *r, struct sk_stack *st, int fd, vo
                             size_t len, struct sockaddr *addr, socklen_t *addrlen,
                             sk_time_us timeout_us);
 SK_API int sk_bshutdown(struct sk_runner *r, struct sk_stack *st, int fd, int how);
-/* sk_close; waiting threads on fd return -EBADF (see above). */
+/* sk_close; with SO_LINGER {1, N}, N != 0, on a synchronized connection without unread data
+ * it first sends the FIN (after the queued data) and waits until the FIN is acknowledged or N
+ * seconds pass (a negative N: without end), as Linux's close does; the connection then goes
+ * on closing in the background. Returns 0 either way (as Linux), or -EBADF. Threads waiting on fd
+ * return -EBADF (see above). */
 SK_API int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd);
 SK_API int sk_bsetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int level, int name,
                           const void *val, socklen_t len);

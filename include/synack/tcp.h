@@ -64,7 +64,9 @@ SK_API int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t rad
 SK_API int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out);
 
 /* Takes one established connection off a listener's accept queue. -EAGAIN if none,
- * -EINVAL if l is not a listener. */
+ * -EINVAL if l is not a listener. A connection reset (or failed otherwise) while it waited
+ * stays queued and is handed out CLOSED with its error, as Linux does; it holds a place in
+ * the backlog until then. */
 SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
 
 /* Queues data for sending. Returns the number of bytes taken (possibly fewer than len),
@@ -124,7 +126,8 @@ SK_API void sk_tcp_abort(struct sk_tcp *c);
 SK_API enum sk_tcp_state sk_tcp_get_state(const struct sk_tcp *c);
 
 /* The connection's error, 0 if none: -ECONNREFUSED (RST in SYN-SENT), -ECONNRESET (RST in a
- * synchronized state), -ETIMEDOUT (retries or user timeout exhausted), -ECONNABORTED. */
+ * synchronized state), -EPIPE (RST in CLOSE-WAIT, as Linux), -ETIMEDOUT (retries or user
+ * timeout exhausted), -ECONNABORTED. */
 SK_API int sk_tcp_error(const struct sk_tcp *c);
 
 /* Current readiness (SK_EV_* bits). */

@@ -396,11 +396,56 @@ int sk_bshutdown(struct sk_runner *r, struct sk_stack *st, int fd, int how)
     return rc;
 }
 
+/* How long a close lingers (SK_TIME_NEVER: without end), 0 if it does not: SO_LINGER {1, N}
+ * with N != 0 (a negative N reads back negative: without end, as Linux), on a connection
+ * that is synchronized and has no unread data (with unread data sk_close resets it at once,
+ * and Linux's tcp_close does not wait then either). */
+static sk_time_us linger_us(struct sk_stack *st, int fd)
+{
+    struct linger lg;
+    socklen_t len = sizeof(lg);
+    struct sk_tcp *c = sk_socket_tcp(st, fd);
+    if (c == NULL || sk_getsockopt(st, fd, SK_SOL_SOCKET, SK_SO_LINGER, &lg, &len) != 0 ||
+        !lg.l_onoff || lg.l_linger == 0 || sk_tcp_readable(c) > 0)
+        return 0;
+    switch (sk_tcp_get_state(c)) {
+    case SK_TCP_ESTABLISHED:
+    case SK_TCP_CLOSE_WAIT:
+    case SK_TCP_FIN_WAIT_1:
+    case SK_TCP_CLOSING:
+    case SK_TCP_LAST_ACK:
+        break;
+    default:
+        return 0;
+    }
+    return lg.l_linger < 0 ? SK_TIME_NEVER : (sk_time_us)lg.l_linger * 1000000u;
+}
+
+/* Our FIN is sent and not yet acknowledged: Linux's closing() test in net/ipv4/tcp.c. */
+static bool fin_unacked(struct sk_stack *st, int fd)
+{
+    struct sk_tcp *c = sk_socket_tcp(st, fd);
+    if (c == NULL)
+        return false;
+    enum sk_tcp_state t = sk_tcp_get_state(c);
+    return t == SK_TCP_FIN_WAIT_1 || t == SK_TCP_CLOSING || t == SK_TCP_LAST_ACK;
+}
+
 /* Threads waiting on fd return -EBADF at once: the socket is gone (Linux's close leaves them
  * waiting on the file until their timeout, which we cannot: the socket is freed here). */
 int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd)
 {
+    AWAIT_STATE;
     begin(r);
+    /* SO_LINGER {1, N}: as Linux's tcp_close -> sk_stream_wait_close, the FIN goes out after
+     * the queued data and the call waits until it is acknowledged or N seconds pass; either
+     * way the close then goes on as without linger, and returns 0. */
+    sk_time_us wait = linger_us(st, fd);
+    if (wait != 0 && sk_shutdown(st, fd, SK_SHUT_WR) == 0) {
+        sk_time_us dl = deadline_of(wait);
+        while (fin_unacked(st, fd) && await(r, dl))
+            ;
+    }
     int rc = sk_close(st, fd);
     if (rc == 0) {
         for (struct waiter *w = r->waiters; w; w = w->next)

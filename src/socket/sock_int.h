@@ -37,7 +37,7 @@ struct sk_sock {
     bool reuseaddr, keepalive, nodelay, linger_on;
     bool rd_shut, wr_shut;      /* sk_shutdown */
     bool err_seen;              /* the connection's error has been reported once */
-    int linger_s;
+    int linger_s;               /* SO_LINGER seconds; < 0: without end (as Linux) */
     uint32_t laddr;             /* bound address, host order (0: any) */
     uint16_t lport;             /* bound port, host order */
     uint32_t raddr;             /* UDP default peer, host order */

@@ -315,8 +315,16 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
         return -EBADF;
     if (s->type != SK_SOCK_STREAM)
         return -EOPNOTSUPP;
-    if (s->state == SS_LISTENING)
+    /* As Linux's __sys_listen: the backlog is read as unsigned and capped (at somaxconn
+     * there, at max_syn_backlog here), so a negative one means the cap; 0 lets one wait. */
+    uint32_t cap = st->cfg.max_syn_backlog;
+    int bl = (uint32_t)backlog > cap ? (int)cap : backlog;
+    if (bl < 1)
+        bl = 1;
+    if (s->state == SS_LISTENING) {
+        s->tcp->backlog = bl; /* listen again sets the new backlog (inet_listen) */
         return 0;
+    }
     if (s->state != SS_OPEN)
         return -EINVAL;
     if (!s->bound) {
@@ -333,7 +341,7 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
     if (sk_listener_lookup(st, s->lport))
         return -EADDRINUSE;
     struct sk_tcp *l;
-    int r = sk_tcp_listen_with(st, s->lport, backlog, &s->params, &l);
+    int r = sk_tcp_listen_with(st, s->lport, bl, &s->params, &l);
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
     s->tcp = l;
@@ -386,6 +394,13 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
     n->state = SS_CONNECTED;
     sk_sock_apply_conn_opts(n);
     sk_sock_hook(st, nfd);
+    /* As Linux's do_accept (net/socket.c): the connection is taken first, then the address
+     * is written; if it cannot be (no length, or one negative as an int) the new socket is
+     * closed again and the call fails. */
+    if (addr != NULL && (addrlen == NULL || (int)*addrlen < 0)) {
+        sk_close(st, nfd);
+        return addrlen == NULL ? -EFAULT : -EINVAL;
+    }
     struct sk_tcp_info info;
     sk_tcp_get_info(c, &info);
     addr_out(addr, addrlen, info.raddr, info.rport);
@@ -459,6 +474,7 @@ static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t 
     s->state = SS_CONNECTING;
     s->so_error = 0; /* one left by connect(AF_UNSPEC) goes (Linux tcp_connect_init) */
     s->err_seen = false;
+    s->so_error = 0; /* as Linux's tcp_connect_init: a new attempt starts without error */
     s->rd_shut = s->wr_shut = false;
     sk_sock_apply_conn_opts(s);
     sk_sock_hook(st, fd);
@@ -595,6 +611,35 @@ int sk_close(struct sk_stack *st, int fd)
     return 0;
 }
 
+/* Linux's inet_shutdown (net/ipv4/af_inet.c) on a listener: SHUT_RD (alone or in SHUT_RDWR)
+ * stops it as tcp_disconnect does, resetting the connections not yet accepted; the socket
+ * stays bound and may listen again. SHUT_WR alone changes nothing. */
+static int shutdown_listener(struct sk_stack *st, int fd, struct sk_sock *s, int how)
+{
+    if (how == SK_SHUT_WR)
+        return 0;
+    sk_tcp_set_callback(s->tcp, NULL, NULL);
+    sk_tcp_close(s->tcp);
+    s->tcp = NULL;
+    s->state = SS_OPEN;
+    sk_sock_notify(st, fd);
+    return 0;
+}
+
+/* Linux's inet_shutdown in SYN-SENT, whatever `how`: the attempt is dropped (no RST, nothing
+ * is synchronized yet), ECONNRESET is left pending and the socket may connect again. */
+static int shutdown_connecting(struct sk_stack *st, int fd, struct sk_sock *s)
+{
+    sk_tcp_set_callback(s->tcp, NULL, NULL);
+    sk_tcp_close(s->tcp);
+    s->tcp = NULL;
+    s->state = SS_OPEN;
+    s->err_seen = false;
+    s->so_error = -ECONNRESET;
+    sk_sock_notify(st, fd);
+    return 0;
+}
+
 int sk_shutdown(struct sk_stack *st, int fd, int how)
 {
     struct sk_sock *s = sk_sock_get(st, fd);
@@ -609,9 +654,15 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
         if (s->state != SS_CONNECTED)
             r = -ENOTCONN;
     } else {
+        if (s->state == SS_LISTENING)
+            return shutdown_listener(st, fd, s, how);
         observe_connect(s);
-        if ((s->state != SS_CONNECTED && s->state != SS_CONNECTING) ||
-            sk_tcp_get_state(s->tcp) == SK_TCP_CLOSED)
+        if (s->state == SS_CONNECTING && sk_tcp_get_state(s->tcp) == SK_TCP_SYN_SENT)
+            return shutdown_connecting(st, fd, s);
+        /* A connection in TIME-WAIT is over for Linux too (its socket is TCP_CLOSE). */
+        enum sk_tcp_state t = s->tcp ? sk_tcp_get_state(s->tcp) : SK_TCP_CLOSED;
+        if ((s->state != SS_CONNECTED && s->state != SS_CONNECTING) || t == SK_TCP_CLOSED ||
+            t == SK_TCP_TIME_WAIT)
             return -ENOTCONN;
         if (how != SK_SHUT_RD && !s->wr_shut) {
             int r = sk_tcp_shutdown(s->tcp);
@@ -645,6 +696,8 @@ static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
 static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
                         int n)
 {
+    if (s->state == SS_OPEN && s->so_error)
+        return sk_sock_take_error(s); /* left by a disconnect (shutdown in SYN-SENT) */
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
         return -ENOTCONN;
     int e = sk_sock_take_error(s);
@@ -666,15 +719,20 @@ static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const st
 static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
                         int n, int flags)
 {
+    if (s->state == SS_OPEN && s->so_error)
+        return sk_sock_take_error(s); /* left by a disconnect (shutdown in SYN-SENT) */
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
         return -ENOTCONN;
-    if (s->rd_shut)
-        return 0;
     ssize_t r;
     if (flags & SK_MSG_PEEK)
         r = sk_tcp_peek(s->tcp, iov[0].iov_base, iov[0].iov_len);
     else
         r = sk_tcp_recvv(s->tcp, iov, n);
+    /* After SHUT_RD, as Linux's tcp_recvmsg: data queued or still arriving is read as
+     * before (the window stays open), a pending error is reported, and where recv would
+     * wait it returns 0 (end of stream). */
+    if (s->rd_shut && (r == -EAGAIN || r == -ENOTCONN))
+        r = 0;
     if (r < 0)
         r = conn_error(s, r, false);
     sk_sock_notify(st, fd);

@@ -16,6 +16,9 @@
 #define TCP_MAX_MSS 32767    /* TCP_MIN_MSS and MAX_TCP_WINDOW */
 #define TCP_DEFAULT_MSS 536  /* RFC 9293 §3.7.1: before the peer's MSS is known */
 #define CC_NAME_MAX 16
+/* getsockopt(SO_LINGER) of an endless linger on Linux with HZ = 250: LONG_MAX / 250 =
+ * 36893488147419103 jiffies cut to 32 bits. */
+#define LINGER_FOREVER_LINUX (-1752346657)
 
 /* setsockopt's value, as Linux sk_setsockopt / do_tcp_setsockopt: shorter than an int
  * -EINVAL (negative lengths included), then a NULL value -EFAULT; longer is fine. */
@@ -107,8 +110,12 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
         if (val == NULL)
             return -EFAULT;
         memcpy(&lg, val, sizeof(lg));
+        /* As Linux's sock_setsockopt (net/core/sock.c): {0, x} only turns lingering off and
+         * keeps the time set before; a negative l_linger, widened to unsigned long, is past
+         * every limit and means linger without end (a graceful close), never an abort. */
         s->linger_on = lg.l_onoff != 0;
-        s->linger_s = lg.l_linger < 0 ? 0 : lg.l_linger;
+        if (s->linger_on)
+            s->linger_s = lg.l_linger;
         return 0;
     }
     switch (name) {
@@ -254,6 +261,10 @@ static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, vo
     switch (name) {
     case SK_SO_LINGER: {
         struct linger lg = {.l_onoff = s->linger_on, .l_linger = s->linger_s};
+        /* Linux keeps an endless linger as MAX_SCHEDULE_TIMEOUT (LONG_MAX jiffies) and reports
+         * LONG_MAX / HZ cut to an int; HZ = 250 here, the kernel this was checked on. */
+        if (s->linger_s < 0)
+            lg.l_linger = LINGER_FOREVER_LINUX;
         return put_bytes(val, len, &lg, sizeof(lg));
     }
     case SK_SO_ERROR: {

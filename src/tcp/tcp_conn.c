@@ -209,13 +209,18 @@ void sk_tcp_terminate(struct sk_tcp *c, int err)
         ev.u.error.err = err;
         sk_trace_emit(c->st, &ev);
     }
-    detach_from_listener(c);
+    /* A connection that fails while it waits in the accept queue stays there, closed with
+     * its error: Linux's inet_csk_accept hands out what the queue holds, and the
+     * application's first call reports the reset (or timeout). */
+    bool queued = (c->flags & TF_IN_ACCEPTQ) && c->error != 0;
+    if (!queued)
+        detach_from_listener(c);
     sk_tcb_hash_remove(c);
     sk_timer_remove(c);
     sk_tcp_set_state(c, SK_TCP_CLOSED);
     if (c->flags & TF_USER)
         sk_tcp_notify(c);
-    else
+    else if (!queued)
         reap(c);
 }
 
@@ -731,8 +736,14 @@ static void close_listener(struct sk_tcp *l)
 {
     /* Never-accepted connections and half-open ones are reset: nobody will read them. The
      * listener's own lists find them, so closing it scans no table. */
-    while (!sk_list_empty(&l->acceptq))
-        abort_conn(acceptq_first(l), -ECONNABORTED);
+    while (!sk_list_empty(&l->acceptq)) {
+        struct sk_tcp *c = acceptq_first(l);
+        detach_from_listener(c);
+        if (c->state == SK_TCP_CLOSED)
+            reap(c); /* failed while queued (sk_tcp_terminate) */
+        else
+            abort_conn(c, -ECONNABORTED);
+    }
     while (!sk_list_empty(&l->synq.list))
         abort_conn(sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link),
                    -ECONNABORTED);

@@ -537,8 +537,12 @@ static bool check_rst(struct sk_tcp *c, const struct seg *s)
     case SK_TCP_ESTABLISHED:
     case SK_TCP_FIN_WAIT_1:
     case SK_TCP_FIN_WAIT_2:
-    case SK_TCP_CLOSE_WAIT:
         sk_tcp_terminate(c, -ECONNRESET);
+        break;
+    case SK_TCP_CLOSE_WAIT:
+        /* The peer already ended its stream: what fails is our sending side. EPIPE, as
+         * Linux's tcp_reset (net/ipv4/tcp_input.c) reports in CLOSE_WAIT. */
+        sk_tcp_terminate(c, -EPIPE);
         break;
     default: /* CLOSING, LAST-ACK */
         sk_tcp_terminate(c, 0);

@@ -192,7 +192,8 @@ static void test_connect_accept_readiness(void **state)
     assert_int_equal(revents(p->b, l, SK_POLLIN), 0);
     /* Linux __inet_stream_connect: a listener's sk_state is not CLOSE, so -EISCONN. */
     assert_int_equal(connect_to(p->b, l, ADDR_A, 1), -EISCONN);
-    assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_RDWR), -ENOTCONN);
+    /* Linux's inet_shutdown: SHUT_WR alone leaves a listener as it was. */
+    assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_WR), 0);
 
     int c = sk_socket(p->a, SK_SOCK_STREAM);
     char buf[8];
@@ -599,6 +600,363 @@ static void test_callbacks(void **state)
     assert_int_equal(sl.calls, 1);
     assert_int_equal(sl.last, SK_POLLIN | SK_POLLOUT);
     assert_int_equal(sk_socket_set_callback(p->b, s, NULL, NULL), 0);
+    pair_free(p);
+}
+
+static struct linger get_linger(struct sk_stack *st, int fd)
+{
+    struct linger lg;
+    socklen_t len = sizeof(lg);
+    assert_int_equal(sk_getsockopt(st, fd, SK_SOL_SOCKET, SK_SO_LINGER, &lg, &len), 0);
+    assert_int_equal(len, sizeof(lg));
+    return lg;
+}
+
+static void set_linger(struct sk_stack *st, int fd, int onoff, int secs)
+{
+    struct linger lg = {.l_onoff = onoff, .l_linger = secs};
+    assert_int_equal(sk_setsockopt(st, fd, SK_SOL_SOCKET, SK_SO_LINGER, &lg, sizeof(lg)), 0);
+}
+
+/* Issue 11, item 1: SO_LINGER reads back as on Linux 6.18 (HZ = 250), whose sock_setsockopt
+ * (net/core/sock.c) keeps the time when l_onoff is 0, widens l_linger to unsigned long (a
+ * negative one is an endless linger, MAX_SCHEDULE_TIMEOUT) and reports
+ * sk_lingertime / HZ cut to an int. Values from the kernel: {0,5} on a new socket reads
+ * {0,0}; {1,5} then {0,7} reads {0,5}; {1,-1} and {1,-5} read {1,-1752346657}; {2,3} {1,3}. */
+static void test_linger_reads_back_as_linux(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int fd = sk_socket(p->a, SK_SOCK_STREAM);
+    set_linger(p->a, fd, 0, 5);
+    struct linger lg = get_linger(p->a, fd);
+    assert_int_equal(lg.l_onoff, 0);
+    assert_int_equal(lg.l_linger, 0);
+    set_linger(p->a, fd, 1, 5);
+    set_linger(p->a, fd, 0, 7);
+    lg = get_linger(p->a, fd);
+    assert_int_equal(lg.l_onoff, 0);
+    assert_int_equal(lg.l_linger, 5);
+    set_linger(p->a, fd, 1, -1);
+    lg = get_linger(p->a, fd);
+    assert_int_equal(lg.l_onoff, 1);
+    assert_int_equal(lg.l_linger, -1752346657);
+    set_linger(p->a, fd, 1, -5);
+    assert_int_equal(get_linger(p->a, fd).l_linger, -1752346657);
+    set_linger(p->a, fd, 2, 3);
+    lg = get_linger(p->a, fd);
+    assert_int_equal(lg.l_onoff, 1);
+    assert_int_equal(lg.l_linger, 3);
+    set_linger(p->a, fd, 1, 100000000);
+    assert_int_equal(get_linger(p->a, fd).l_linger, 100000000);
+    pair_free(p);
+}
+
+/* Reads from b's connection until end of stream, checking the pattern; returns the count. */
+static size_t drain_pattern(struct pair *p, int fd, size_t expect)
+{
+    static uint8_t buf[16384];
+    size_t got = 0;
+    for (int round = 0; round < 10000; round++) {
+        ssize_t n;
+        while ((n = sk_recv(p->b, fd, buf, sizeof(buf), 0)) > 0) {
+            for (ssize_t i = 0; i < n; i++)
+                assert_int_equal(buf[i], (uint8_t)((got + (size_t)i) * 7 + ((got + (size_t)i) >> 8)));
+            got += (size_t)n;
+        }
+        if (n == 0)
+            return got;
+        assert_int_equal(n, -EAGAIN);
+        pair_run_for(p, MS(10));
+    }
+    fail_msg("stalled after %zu of %zu bytes", got, expect);
+    return got;
+}
+
+/* Sends stream bytes [*off, total) from a's fd as far as the buffer takes them. */
+static void send_pattern(struct pair *p, int fd, size_t *off, size_t total)
+{
+    static uint8_t buf[16384];
+    while (*off < total) {
+        size_t n = total - *off < sizeof(buf) ? total - *off : sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)((*off + i) * 7 + ((*off + i) >> 8));
+        ssize_t r = sk_send(p->a, fd, buf, n, 0);
+        if (r == -EAGAIN)
+            return;
+        assert_true(r > 0);
+        *off += (size_t)r;
+    }
+}
+
+/* Issue 11, item 1: SO_LINGER {1, -1} is an endless linger on Linux, so close is graceful:
+ * every queued byte, then FIN, no RST (it aborted with RST and dropped the data). {1, 5}:
+ * the non-blocking sk_close cannot wait and closes gracefully in the background. */
+static void test_linger_negative_or_positive_closes_gracefully(void **state)
+{
+    (void)state;
+    for (int secs = -1; secs <= 5; secs += 6) {
+        int ca, lb, cb;
+        struct pair *p = connected(&ca, &lb, &cb);
+        size_t off = 0, total = 40000;
+        send_pattern(p, ca, &off, total);
+        assert_int_equal(off, total); /* all queued: the default send buffer is larger */
+        set_linger(p->a, ca, 1, secs);
+        assert_int_equal(sk_close(p->a, ca), 0);
+        assert_int_equal(drain_pattern(p, cb, total), total);
+        pair_run_for(p, MS(100));
+        assert_int_equal(counters(p->a).tcp_rst_out, 0);
+        assert_int_equal(counters(p->b).tcp_rst_out, 0);
+        assert_int_equal(sk_close(p->b, cb), 0);
+        pair_free(p);
+    }
+}
+
+/* Issue 11, item 2: after shutdown(SHUT_RD), as Linux's tcp_recvmsg, data already queued and
+ * data arriving later stay readable (recv returns 0 only with nothing queued), the window
+ * keeps moving and poll says IN|RDHUP; closing after reading it all sends FIN, not RST.
+ * Before: recv said 0, 1 MiB from the peer stalled at a closed window, close sent RST. */
+static void test_shutdown_read_keeps_data_readable(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(sk_send(p->a, ca, "\x00\x07", 2, 0), 2); /* stream bytes 0 and 1 */
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_shutdown(p->b, cb, SK_SHUT_RD), 0);
+    assert_int_equal(revents(p->b, cb, SK_POLLIN | SK_POLLRDHUP), SK_POLLIN | SK_POLLRDHUP);
+    uint8_t two[2];
+    assert_int_equal(sk_recv(p->b, cb, two, 2, 0), 2); /* queued before: still there */
+    assert_int_equal(sk_recv(p->b, cb, two, 2, 0), 0); /* nothing queued: 0 at once */
+    size_t off = 2, total = 1u << 20, got = 2;
+    static uint8_t buf[16384];
+    for (int round = 0; got < total && round < 100000; round++) {
+        send_pattern(p, ca, &off, total);
+        pair_run_for(p, MS(5));
+        ssize_t n;
+        while ((n = sk_recv(p->b, cb, buf, sizeof(buf), 0)) > 0) {
+            for (ssize_t i = 0; i < n; i++)
+                assert_int_equal(buf[i], (uint8_t)((got + (size_t)i) * 7 + ((got + (size_t)i) >> 8)));
+            got += (size_t)n;
+        }
+        assert_int_equal(n, 0);
+    }
+    assert_int_equal(got, total);
+    assert_int_equal(sk_close(p->b, cb), 0);
+    pair_run_for(p, MS(100));
+    assert_int_equal(sk_recv(p->a, ca, buf, 1, 0), 0); /* FIN */
+    assert_int_equal(counters(p->a).tcp_rst_out, 0);
+    assert_int_equal(counters(p->b).tcp_rst_out, 0);
+    pair_free(p);
+}
+
+/* A RST in CLOSE-WAIT: Linux's tcp_reset (net/ipv4/tcp_input.c) sets EPIPE there, not
+ * ECONNRESET. On the kernel: poll IN|OUT|RDHUP|HUP|ERR, recv 0 (the FIN came first,
+ * SOCK_DONE), SO_ERROR EPIPE. */
+static void test_rst_in_close_wait_is_epipe(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_WR), 0);
+    pair_run_for(p, MS(50));
+    expect_state(sk_socket_tcp(p->b, cb), SK_TCP_CLOSE_WAIT);
+    set_linger(p->a, ca, 1, 0);
+    assert_int_equal(sk_close(p->a, ca), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(revents(p->b, cb, SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP),
+                     SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP | SK_POLLHUP | SK_POLLERR);
+    char buf[4];
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), 0);
+    assert_int_equal(so_error(p->b, cb), EPIPE);
+    assert_int_equal(sk_send(p->b, cb, "x", 1, 0), -EPIPE);
+    pair_free(p);
+}
+
+/* Opens n connections from a to b:PORT and lets the handshakes finish. */
+static void connect_n(struct pair *p, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int c = sk_socket(p->a, SK_SOCK_STREAM);
+        assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    }
+    pair_run_for(p, MS(50));
+}
+
+static int accept_all(struct pair *p, int l)
+{
+    int n = 0;
+    while (sk_accept(p->b, l, NULL, NULL) >= 0)
+        n++;
+    return n;
+}
+
+/* Linux's __sys_listen reads the backlog as unsigned and caps it (somaxconn): a negative
+ * backlog is the cap, not 1; on the kernel listen(-1) let 300 connections wait. inet_listen
+ * sets a new backlog when called again on a listener. */
+static void test_listen_backlog_negative_and_again(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, -1), 0);
+    connect_n(p, 10);
+    assert_int_equal(accept_all(p, l), 10);
+    assert_int_equal(sk_listen(p->b, l, 2), 0);
+    connect_n(p, 4);
+    assert_int_equal(accept_all(p, l), 2);
+    pair_free(p);
+}
+
+/* accept's address arguments as Linux's do_accept (net/socket.c), checked on the kernel: an
+ * empty queue is EAGAIN whatever they are; an address with a NULL length is EFAULT and one
+ * with a length negative as an int EINVAL, after the connection was taken (it is closed:
+ * the next accept finds none); a short length gets the address cut and the full length. */
+static void test_accept_address_arguments(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    struct sockaddr_in sin;
+    socklen_t len;
+    assert_int_equal(sk_accept(p->b, l, (struct sockaddr *)&sin, NULL), -EAGAIN);
+    connect_n(p, 1);
+    assert_int_equal(sk_accept(p->b, l, (struct sockaddr *)&sin, NULL), -EFAULT);
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EAGAIN);
+    connect_n(p, 1);
+    len = (socklen_t)-1;
+    assert_int_equal(sk_accept(p->b, l, (struct sockaddr *)&sin, &len), -EINVAL);
+    assert_int_equal(len, (socklen_t)-1);
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EAGAIN);
+    connect_n(p, 1);
+    len = 4;
+    memset(&sin, 0xee, sizeof(sin));
+    assert_true(sk_accept(p->b, l, (struct sockaddr *)&sin, &len) >= 0);
+    assert_int_equal(len, sizeof(sin));
+    assert_int_equal(sin.sin_family, AF_INET);
+    assert_int_equal(((uint8_t *)&sin)[4], 0xee); /* the address itself was cut */
+    connect_n(p, 1);
+    len = 0;
+    assert_true(sk_accept(p->b, l, (struct sockaddr *)&sin, &len) >= 0);
+    assert_int_equal(len, sizeof(sin));
+    pair_run_for(p, MS(100));
+    pair_free(p);
+}
+
+/* A connection reset while it waits in the accept queue is handed out, as Linux's
+ * inet_csk_accept does (checked on the kernel: client closes with SO_LINGER {1,0}, server
+ * accepts afterwards): poll IN|OUT|RDHUP|HUP|ERR, recv ECONNRESET then 0, send EPIPE,
+ * getpeername and shutdown ENOTCONN. Data that came before the RST is read first; a FIN
+ * before the RST makes it EPIPE (CLOSE-WAIT) and recv 0. Before: dropped silently. */
+static void test_reset_before_accept_is_handed_out(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    char buf[8];
+    for (int kind = 0; kind < 3; kind++) { /* 0: RST, 1: data then RST, 2: FIN then RST */
+        int c = sk_socket(p->a, SK_SOCK_STREAM);
+        assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+        pair_run_for(p, MS(50));
+        if (kind == 1)
+            assert_int_equal(sk_send(p->a, c, "hi", 2, 0), 2);
+        if (kind == 2)
+            assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), 0);
+        pair_run_for(p, MS(50));
+        set_linger(p->a, c, 1, 0);
+        assert_int_equal(sk_close(p->a, c), 0);
+        pair_run_for(p, MS(50));
+        assert_int_equal(revents(p->b, l, SK_POLLIN), SK_POLLIN);
+        int fd = sk_accept(p->b, l, NULL, NULL);
+        assert_true(fd >= 0);
+        assert_int_equal(revents(p->b, fd, SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP),
+                         SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP | SK_POLLHUP | SK_POLLERR);
+        if (kind == 0) {
+            assert_int_equal(sk_recv(p->b, fd, buf, sizeof(buf), 0), -ECONNRESET);
+            assert_int_equal(sk_recv(p->b, fd, buf, sizeof(buf), 0), 0);
+            struct sockaddr_in sin;
+            socklen_t len = sizeof(sin);
+            assert_int_equal(sk_getpeername(p->b, fd, (struct sockaddr *)&sin, &len), -ENOTCONN);
+            assert_int_equal(sk_shutdown(p->b, fd, SK_SHUT_WR), -ENOTCONN);
+        } else if (kind == 1) {
+            assert_int_equal(sk_recv(p->b, fd, buf, sizeof(buf), 0), 2);
+            assert_int_equal(sk_recv(p->b, fd, buf, sizeof(buf), 0), -ECONNRESET);
+        } else {
+            assert_int_equal(so_error(p->b, fd), EPIPE);
+            assert_int_equal(sk_recv(p->b, fd, buf, sizeof(buf), 0), 0);
+        }
+        assert_int_equal(sk_send(p->b, fd, "x", 1, 0), -EPIPE);
+        assert_int_equal(sk_close(p->b, fd), 0);
+    }
+    /* One reset while queued, then the listener closes: it goes with it. */
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    set_linger(p->a, c, 1, 0);
+    assert_int_equal(sk_close(p->a, c), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_close(p->b, l), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(counters(p->b).connections, 0);
+    pair_free(p);
+}
+
+/* shutdown as Linux's inet_shutdown (net/ipv4/af_inet.c) in the states where it does more
+ * than send a FIN, each checked on the kernel: on a listener SHUT_WR changes nothing and
+ * SHUT_RD stops it (the queued connection is reset, accept EINVAL, poll OUT|HUP, listen
+ * again works); in SYN-SENT any shutdown drops the attempt: 0, poll OUT|HUP|ERR, SO_ERROR
+ * ECONNRESET, recv then ENOTCONN, connect starts again; in TIME-WAIT ENOTCONN (the socket
+ * is TCP_CLOSE there). */
+static void test_shutdown_listener_connecting_time_wait(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_WR), 0);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_shutdown(p->b, l, SK_SHUT_RD), 0);
+    assert_int_equal(revents(p->b, l, SK_POLLIN | SK_POLLOUT), SK_POLLOUT | SK_POLLHUP);
+    assert_int_equal(sk_accept(p->b, l, NULL, NULL), -EINVAL);
+    pair_run_for(p, MS(50));
+    char buf[4];
+    assert_int_equal(sk_recv(p->a, c, buf, sizeof(buf), 0), -ECONNRESET);
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    assert_int_equal(sk_close(p->a, c), 0);
+
+    /* SYN-SENT: the SYN goes nowhere (no listener on port 9 answers before the shutdown). */
+    c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, 9), -EINPROGRESS);
+    expect_state(sk_socket_tcp(p->a, c), SK_TCP_SYN_SENT);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), 0);
+    assert_int_equal(revents(p->a, c, SK_POLLIN | SK_POLLOUT),
+                     SK_POLLOUT | SK_POLLHUP | SK_POLLERR);
+    assert_int_equal(so_error(p->a, c), ECONNRESET);
+    assert_int_equal(revents(p->a, c, SK_POLLIN | SK_POLLOUT), SK_POLLOUT | SK_POLLHUP);
+    assert_int_equal(sk_recv(p->a, c, buf, sizeof(buf), 0), -ENOTCONN);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_connect(p->a, c, NULL, 0), 0);
+    int s = sk_accept(p->b, l, NULL, NULL);
+    assert_true(s >= 0);
+
+    /* TIME-WAIT with the socket still open. */
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), 0);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), 0); /* twice: 0 on the kernel */
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_close(p->b, s), 0);
+    pair_run_for(p, MS(50));
+    expect_state(sk_socket_tcp(p->a, c), SK_TCP_TIME_WAIT);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_RD), -ENOTCONN);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), -ENOTCONN);
     pair_free(p);
 }
 
@@ -1178,6 +1536,14 @@ int main(void)
         cmocka_unit_test(test_connect_refused_via_next_call),
         cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_linger_zero_resets_peer_sees_econnreset_then_epipe),
+        cmocka_unit_test(test_linger_reads_back_as_linux),
+        cmocka_unit_test(test_linger_negative_or_positive_closes_gracefully),
+        cmocka_unit_test(test_shutdown_read_keeps_data_readable),
+        cmocka_unit_test(test_rst_in_close_wait_is_epipe),
+        cmocka_unit_test(test_listen_backlog_negative_and_again),
+        cmocka_unit_test(test_accept_address_arguments),
+        cmocka_unit_test(test_reset_before_accept_is_handed_out),
+        cmocka_unit_test(test_shutdown_listener_connecting_time_wait),
         cmocka_unit_test(test_errno_in_each_close_state),
         cmocka_unit_test(test_shutdown_read),
         cmocka_unit_test(test_options_before_connect_and_inherited),
