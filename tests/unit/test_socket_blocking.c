@@ -531,6 +531,66 @@ static void test_blocking_sendto_on_a_stream_sends_all(void **state)
                      (ssize_t)sizeof(buf));
     pthread_join(t, NULL);
     assert_int_equal(x.read, sizeof(buf));
+static enum sk_tcp_state state_of(struct sk_runner *r, struct sk_stack *st, int fd)
+{
+    sk_runner_lock(r);
+    enum sk_tcp_state t = sk_tcp_get_state(sk_socket_tcp(st, fd));
+    sk_runner_unlock(r);
+    return t;
+}
+
+/* Issue 11, item 1: SO_LINGER {1, N} makes close wait, as Linux's tcp_close
+ * (net/ipv4/tcp.c, sk_stream_wait_close): until the FIN is acknowledged, so the peer has
+ * processed it (CLOSE-WAIT) by the time sk_bclose returns, even over a link with 200 ms of
+ * delay each way; or, with the FIN stuck behind data the peer's zero window holds back, until
+ * N seconds have passed. close returns 0 either way, as on Linux. Before: sk_bclose returned
+ * at once and the peer was still ESTABLISHED. */
+static void test_blocking_close_lingers(void **state)
+{
+    (void)state;
+    struct sk_runner_pair p;
+    struct sk_config a, b;
+    harness_config(&a, 0);
+    harness_config(&b, 1);
+    struct sk_memlink_faults slow = {.delay_us = 200000};
+    assert_int_equal(sk_runner_pair_start(&p, &a, &b, &slow, 1), 0);
+    struct sk_runner *r = p.runner;
+    int l = sk_bsocket(r, p.stack[1], SK_SOCK_STREAM);
+    struct sockaddr_in addr = sa(0, PORT), to = sa(ADDR_B, PORT);
+    int small = 4096;
+    assert_int_equal(sk_bsetsockopt(r, p.stack[1], l, SK_SOL_SOCKET, SK_SO_RCVBUF, &small,
+                                    sizeof(small)),
+                     0);
+    assert_int_equal(sk_bbind(r, p.stack[1], l, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(sk_blisten(r, p.stack[1], l, 4), 0);
+    struct linger lg = {.l_onoff = 1, .l_linger = 30};
+    for (int stuck = 0; stuck < 2; stuck++) {
+        int c = sk_bsocket(r, p.stack[0], SK_SOCK_STREAM);
+        assert_int_equal(sk_bconnect(r, p.stack[0], c, (struct sockaddr *)&to, sizeof(to),
+                                     10 * SECOND),
+                         0);
+        int s = sk_baccept(r, p.stack[1], l, NULL, NULL, 10 * SECOND);
+        assert_true(s >= 0);
+        static uint8_t data[65536];
+        size_t n = stuck ? sizeof(data) : 100;
+        /* Stuck: more than the peer's 4 KiB window; what it takes is all that moves. */
+        ssize_t sent = sk_bsend(r, p.stack[0], c, data, n, stuck ? SECOND / 2 : 10 * SECOND);
+        assert_true(sent > 0);
+        lg.l_linger = stuck ? 1 : 30;
+        assert_int_equal(sk_bsetsockopt(r, p.stack[0], c, SK_SOL_SOCKET, SK_SO_LINGER, &lg,
+                                        sizeof(lg)),
+                         0);
+        sk_time_us t0 = sk_runner_clock();
+        assert_int_equal(sk_bclose(r, p.stack[0], c), 0);
+        sk_time_us waited = sk_runner_clock() - t0;
+        if (stuck) {
+            assert_true(waited >= SECOND); /* the linger time, then it gave up waiting */
+            assert_int_equal(state_of(r, p.stack[1], s), SK_TCP_ESTABLISHED);
+        } else {
+            assert_int_equal(state_of(r, p.stack[1], s), SK_TCP_CLOSE_WAIT);
+        }
+        assert_int_equal(sk_bclose(r, p.stack[1], s), 0);
+    }
     sk_runner_pair_stop(&p);
 }
 
@@ -546,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_blocking_accept_ends_when_the_listener_closes),
         cmocka_unit_test(test_blocking_send_partial_counts),
         cmocka_unit_test(test_blocking_sendto_on_a_stream_sends_all),
+        cmocka_unit_test(test_blocking_close_lingers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
