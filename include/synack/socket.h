@@ -66,7 +66,10 @@ extern "C" {
 #define SK_SO_SNDBUF 7      /* int: send buffer bytes */
 #define SK_SO_RCVBUF 8      /* int: receive buffer bytes (the window the SYN offers) */
 #define SK_SO_KEEPALIVE 9   /* int: keep-alive probes on/off (RFC 9293 §3.8.4) */
-#define SK_SO_LINGER 13     /* struct linger: {1, 0} makes sk_close send RST */
+#define SK_SO_LINGER 13     /* struct linger: {1, 0} makes sk_close send RST; {1, N}: see
+                             * sk_close and sk_bclose; {0, x} keeps the time set before; a
+                             * negative N lingers without end and reads back as Linux
+                             * (HZ = 250) reports it, -1752346657 */
 #define SK_SO_ACCEPTCONN 30 /* int, get only: 1 on a listening socket */
 #define SK_TCP_NODELAY 1       /* int: Nagle's algorithm off */
 #define SK_TCP_MAXSEG 2        /* int: cap on the MSS (88..32767, 0: none, as Linux), announced
@@ -120,14 +123,19 @@ SK_API int sk_socket(struct sk_stack *st, int type);
 SK_API int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen);
 
 /* Listens (an unbound socket gets an ephemeral port). backlog bounds the half-open and the
- * accept queues (at most sk_config.max_syn_backlog). 0 on a socket already listening.
- * -EOPNOTSUPP on UDP, -EINVAL when connected or connecting, -EADDRINUSE, -ENOBUFS. */
+ * accept queues: read as unsigned and capped at sk_config.max_syn_backlog as Linux caps it at
+ * somaxconn (so a negative backlog is the cap), at least 1. On a socket already listening:
+ * 0, and the new backlog applies. -EOPNOTSUPP on UDP, -EINVAL when connected or connecting,
+ * -EADDRINUSE, -ENOBUFS. */
 SK_API int sk_listen(struct sk_stack *st, int fd, int backlog);
 
 /* Takes one established connection: a new descriptor, the peer's address in addr (may be
- * NULL; *addrlen in: room, out: sizeof(struct sockaddr_in)). The new socket inherits the
- * listener's options. -EAGAIN none waiting, -EINVAL not listening, -EOPNOTSUPP on UDP,
- * -EMFILE, -ENOMEM. */
+ * NULL; *addrlen in: room, the address cut to it; out: sizeof(struct sockaddr_in)). The new
+ * socket inherits the listener's options. A connection reset (or failed) while it waited is
+ * handed out all the same, as Linux does: its first call reports the error. -EAGAIN none
+ * waiting, -EINVAL not listening, -EOPNOTSUPP on UDP, -EMFILE, -ENOMEM; with a connection
+ * waiting, -EFAULT for addr without addrlen and -EINVAL for *addrlen negative as an int
+ * (as Linux: that connection is taken and closed). */
 SK_API int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /* TCP: starts the handshake and returns -EINPROGRESS (see the top of this file for what
@@ -155,7 +163,8 @@ SK_API int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr,
  * allocated then, not at connect (sk_tcp_send; the connection is unharmed). UDP: one datagram to the connected peer (-EDESTADDRREQ if none),
  * -EMSGSIZE above 65507 bytes. Both directions: -EFAULT for a NULL buf with len > 0. */
 SK_API ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags);
-/* Reads up to len bytes: the count, 0 at end of stream (or after sk_shutdown(SK_SHUT_RD)),
+/* Reads up to len bytes: the count, 0 at end of stream (TCP after sk_shutdown(SK_SHUT_RD):
+ * whenever nothing is queued; data queued or arriving later is still read, as Linux),
  * -EAGAIN nothing yet (also while connecting), -ENOTCONN never connected, or the pending
  * error. UDP: one datagram, cut to len unless SK_MSG_TRUNC; SK_MSG_PEEK leaves it queued, and
  * sk_recv(st, fd, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC) asks the next datagram's length. */
@@ -188,9 +197,14 @@ SK_API ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t le
 SK_API ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flags,
                            struct sockaddr *addr, socklen_t *addrlen);
 
-/* SK_SHUT_RD: sk_recv returns 0 from now on. SK_SHUT_WR: a FIN follows the queued data (after
- * the handshake if it is still under way); sk_send returns -EPIPE. SK_SHUT_RDWR: both.
- * -EINVAL bad how, -ENOTCONN not connected (or listening, or the connection is gone).
+/* SK_SHUT_RD: sk_recv returns 0 once nothing is queued (TCP data still arriving is read
+ * and acknowledged as before; poll says POLLIN | POLLRDHUP). SK_SHUT_WR: a FIN follows the
+ * queued data; sk_send returns -EPIPE. SK_SHUT_RDWR: both. As Linux's inet_shutdown, on a
+ * listener SK_SHUT_WR does nothing and SK_SHUT_RD (or RDWR) stops it (connections not yet
+ * accepted are reset; the socket stays bound and may listen again); while the SYN is
+ * unanswered (SYN-SENT) any shutdown drops the attempt: 0, -ECONNRESET left pending, and
+ * the socket may connect again. -EINVAL bad how, -ENOTCONN not connected (never, or the
+ * connection is gone: CLOSED or TIME-WAIT).
  * UDP: datagrams queued before SK_SHUT_RD are still read, then 0; poll shows SK_POLLIN and
  * SK_POLLRDHUP after SK_SHUT_RD, SK_POLLHUP after both. An unconnected UDP socket returns
  * -ENOTCONN but the shutdown still takes effect, as in Linux (inet_shutdown). */
@@ -198,7 +212,8 @@ SK_API int sk_shutdown(struct sk_stack *st, int fd, int how);
 
 /* Releases the descriptor. A TCP connection closes gracefully in the background (FIN after
  * the queued data; RST instead if received data was left unread, RFC 2525 §2.17) unless
- * SO_LINGER is {1, 0}: then RST at once (RFC 9293 §3.10.5 ABORT). A listener resets the
+ * SO_LINGER is {1, 0}: then RST at once (RFC 9293 §3.10.5 ABORT). SO_LINGER {1, N != 0}
+ * closes gracefully too and does not wait (Linux's close would; sk_bclose does). A listener resets the
  * connections never accepted. Must not be called from a callback of the same stack.
  * 0 or -EBADF. */
 SK_API int sk_close(struct sk_stack *st, int fd);
