@@ -597,7 +597,10 @@ int sk_close(struct sk_stack *st, int fd)
     struct sk_tcp *c = s->tcp;
     struct sk_udp *u = s->udp;
     sk_mem_free(st, s->udp_ref, sizeof(*s->udp_ref));
-    bool abort = s->linger_on && s->linger_s == 0 && s->state != SS_LISTENING;
+    /* SO_LINGER {1, 0} aborts, but not TIME-WAIT: Linux's socket is already TCP_CLOSE
+     * there and its TIME-WAIT record lives on (RFC 1337's protection stays). */
+    bool abort = s->linger_on && s->linger_s == 0 && s->state != SS_LISTENING &&
+                 (c == NULL || sk_tcp_get_state(c) != SK_TCP_TIME_WAIT);
     free_fd(st, fd);
     if (c) {
         sk_tcp_set_callback(c, NULL, NULL);

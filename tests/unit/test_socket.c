@@ -960,6 +960,35 @@ static void test_shutdown_listener_connecting_time_wait(void **state)
     pair_free(p);
 }
 
+/* SO_LINGER {1, 0} on a socket whose connection is in TIME-WAIT: Linux's close leaves the
+ * TIME-WAIT (checked on the kernel with ss: still listed after the close), so the port stays
+ * taken for a bind without SO_REUSEADDR. Before: the abort ended TIME-WAIT. */
+static void test_linger_zero_keeps_time_wait(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 8), 0);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->a, c, 0, 5555), 0);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    pair_run_for(p, MS(50));
+    int s = sk_accept(p->b, l, NULL, NULL);
+    assert_true(s >= 0);
+    assert_int_equal(sk_shutdown(p->a, c, SK_SHUT_WR), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_close(p->b, s), 0);
+    pair_run_for(p, MS(50));
+    expect_state(sk_socket_tcp(p->a, c), SK_TCP_TIME_WAIT);
+    set_linger(p->a, c, 1, 0);
+    assert_int_equal(sk_close(p->a, c), 0);
+    assert_int_equal(counters(p->a).tcp_rst_out, 0);
+    int again = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->a, again, 0, 5555), -EADDRINUSE);
+    pair_free(p);
+}
+
 /* Closing the listener resets connections never accepted; sk_stack_free frees open sockets. */
 static void test_close_listener_resets_unaccepted(void **state)
 {
@@ -1544,6 +1573,7 @@ int main(void)
         cmocka_unit_test(test_accept_address_arguments),
         cmocka_unit_test(test_reset_before_accept_is_handed_out),
         cmocka_unit_test(test_shutdown_listener_connecting_time_wait),
+        cmocka_unit_test(test_linger_zero_keeps_time_wait),
         cmocka_unit_test(test_errno_in_each_close_state),
         cmocka_unit_test(test_shutdown_read),
         cmocka_unit_test(test_options_before_connect_and_inherited),
