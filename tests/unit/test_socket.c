@@ -989,6 +989,30 @@ static void test_linger_zero_keeps_time_wait(void **state)
     pair_free(p);
 }
 
+/* UDP shutdown and poll as Linux's datagram_poll (checked on the kernel, connected socket):
+ * SHUT_RD gives IN|OUT|RDHUP, SHUT_RDWR adds HUP, SHUT_WR alone leaves OUT. Before: no
+ * RDHUP, no HUP. */
+static void test_udp_shutdown_poll(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    short all = SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP;
+    int u = sk_socket(p->a, SK_SOCK_DGRAM);
+    assert_int_equal(revents(p->a, u, all), SK_POLLOUT);
+    assert_int_equal(connect_to(p->a, u, ADDR_B, 4000), 0);
+    assert_int_equal(sk_shutdown(p->a, u, SK_SHUT_RD), 0);
+    assert_int_equal(revents(p->a, u, all), SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP);
+    assert_int_equal(sk_shutdown(p->a, u, SK_SHUT_WR), 0);
+    assert_int_equal(revents(p->a, u, all),
+                     SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP | SK_POLLHUP);
+    int w = sk_socket(p->a, SK_SOCK_DGRAM);
+    assert_int_equal(connect_to(p->a, w, ADDR_B, 4000), 0);
+    assert_int_equal(sk_shutdown(p->a, w, SK_SHUT_WR), 0);
+    assert_int_equal(revents(p->a, w, all), SK_POLLOUT);
+    assert_int_equal(sk_send(p->a, w, "x", 1, 0), -EPIPE);
+    pair_free(p);
+}
+
 /* Closing the listener resets connections never accepted; sk_stack_free frees open sockets. */
 static void test_close_listener_resets_unaccepted(void **state)
 {
@@ -1574,6 +1598,7 @@ int main(void)
         cmocka_unit_test(test_reset_before_accept_is_handed_out),
         cmocka_unit_test(test_shutdown_listener_connecting_time_wait),
         cmocka_unit_test(test_linger_zero_keeps_time_wait),
+        cmocka_unit_test(test_udp_shutdown_poll),
         cmocka_unit_test(test_errno_in_each_close_state),
         cmocka_unit_test(test_shutdown_read),
         cmocka_unit_test(test_options_before_connect_and_inherited),
