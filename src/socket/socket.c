@@ -614,35 +614,6 @@ int sk_close(struct sk_stack *st, int fd)
     return 0;
 }
 
-/* Linux's inet_shutdown (net/ipv4/af_inet.c) on a listener: SHUT_RD (alone or in SHUT_RDWR)
- * stops it as tcp_disconnect does, resetting the connections not yet accepted; the socket
- * stays bound and may listen again. SHUT_WR alone changes nothing. */
-static int shutdown_listener(struct sk_stack *st, int fd, struct sk_sock *s, int how)
-{
-    if (how == SK_SHUT_WR)
-        return 0;
-    sk_tcp_set_callback(s->tcp, NULL, NULL);
-    sk_tcp_close(s->tcp);
-    s->tcp = NULL;
-    s->state = SS_OPEN;
-    sk_sock_notify(st, fd);
-    return 0;
-}
-
-/* Linux's inet_shutdown in SYN-SENT, whatever `how`: the attempt is dropped (no RST, nothing
- * is synchronized yet), ECONNRESET is left pending and the socket may connect again. */
-static int shutdown_connecting(struct sk_stack *st, int fd, struct sk_sock *s)
-{
-    sk_tcp_set_callback(s->tcp, NULL, NULL);
-    sk_tcp_close(s->tcp);
-    s->tcp = NULL;
-    s->state = SS_OPEN;
-    s->err_seen = false;
-    s->so_error = -ECONNRESET;
-    sk_sock_notify(st, fd);
-    return 0;
-}
-
 int sk_shutdown(struct sk_stack *st, int fd, int how)
 {
     struct sk_sock *s = sk_sock_get(st, fd);
@@ -657,11 +628,15 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
         if (s->state != SS_CONNECTED)
             r = -ENOTCONN;
     } else {
+        /* Linux's inet_shutdown (net/ipv4/af_inet.c): on a listener SHUT_WR alone changes
+         * nothing and SHUT_RD stops it (connections not yet accepted are reset); in SYN-SENT
+         * any shutdown drops the attempt (no RST: nothing is synchronized) and leaves
+         * ECONNRESET pending. Either way the socket may listen or connect again. */
         if (s->state == SS_LISTENING)
-            return shutdown_listener(st, fd, s, how);
+            return how == SK_SHUT_WR ? 0 : tcp_disconnect(st, fd, s);
         observe_connect(s);
         if (s->state == SS_CONNECTING && sk_tcp_get_state(s->tcp) == SK_TCP_SYN_SENT)
-            return shutdown_connecting(st, fd, s);
+            return tcp_disconnect(st, fd, s); /* -ECONNRESET left */
         /* A connection in TIME-WAIT is over for Linux too (its socket is TCP_CLOSE). */
         enum sk_tcp_state t = s->tcp ? sk_tcp_get_state(s->tcp) : SK_TCP_CLOSED;
         if ((s->state != SS_CONNECTED && s->state != SS_CONNECTING) || t == SK_TCP_CLOSED ||

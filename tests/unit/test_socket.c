@@ -1005,6 +1005,26 @@ static void test_udp_shutdown_poll(void **state)
     assert_int_equal(sk_shutdown(p->a, u, SK_SHUT_WR), 0);
     assert_int_equal(revents(p->a, u, all),
                      SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP | SK_POLLHUP);
+    /* Datagrams still arrive after SHUT_RD (on the kernel: one queued before the shutdown
+     * and one sent after it are both read, then a blocking recv returns 0); u is shut both
+     * ways here and still receives. Before: 0 at once, the datagrams left unread. */
+    int v = sk_socket(p->b, SK_SOCK_DGRAM);
+    assert_int_equal(bind_to(p->b, v, 0, 4000), 0);
+    struct sockaddr_in name;
+    socklen_t len = sizeof(name);
+    assert_int_equal(sk_getsockname(p->a, u, (struct sockaddr *)&name, &len), 0);
+    assert_int_equal(sk_connect(p->b, v, (struct sockaddr *)&(struct sockaddr_in){
+        .sin_family = AF_INET, .sin_port = name.sin_port, .sin_addr.s_addr = htonl(ADDR_A)},
+        sizeof(name)), 0);
+    assert_int_equal(sk_send(p->b, v, "one", 3, 0), 3);
+    pair_run_for(p, MS(50));
+    char buf[8];
+    assert_int_equal(sk_recv(p->a, u, buf, sizeof(buf), 0), 3);
+    assert_int_equal(sk_send(p->b, v, "two", 3, 0), 3);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_recv(p->a, u, buf, sizeof(buf), 0), 3);
+    assert_memory_equal(buf, "two", 3);
+    assert_int_equal(sk_recv(p->a, u, buf, sizeof(buf), 0), 0);
     int w = sk_socket(p->a, SK_SOCK_DGRAM);
     assert_int_equal(connect_to(p->a, w, ADDR_B, 4000), 0);
     assert_int_equal(sk_shutdown(p->a, w, SK_SHUT_WR), 0);
