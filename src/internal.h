@@ -73,7 +73,7 @@ enum tcb_flag {
     TF_WSCALE = 1u << 9,      /* window scaling agreed */
     TF_SACK = 1u << 10,       /* SACK permitted both ways */
     TF_TS = 1u << 11,         /* timestamps agreed */
-    TF_RCV_SHUT = 1u << 12,   /* the application closed its receiving side */
+    TF_RCV_SHUT = 1u << 12,   /* the application closed or shut its receiving side */
     TF_DEAD = 1u << 13,       /* on the reap list, to be freed */
     TF_IN_ACCEPTQ = 1u << 14, /* established, waiting in the listener's accept queue */
     TF_RECOVERY = 1u << 15,   /* fast recovery (RFC 6582) */

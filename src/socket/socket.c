@@ -648,8 +648,13 @@ int sk_shutdown(struct sk_stack *st, int fd, int how)
                 return r;
         }
     }
-    if (how != SK_SHUT_WR)
+    if (how != SK_SHUT_WR) {
         s->rd_shut = true;
+        /* The core resets data arriving once both sides are shut (FIN-WAIT), as after
+         * close; the TCB is ours (sk_socket_tcp). */
+        if (s->tcp)
+            s->tcp->flags |= TF_RCV_SHUT;
+    }
     if (how != SK_SHUT_RD)
         s->wr_shut = true;
     sk_sock_notify(st, fd);

@@ -709,8 +709,11 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
         s->len = 0;
         return true;
     }
-    if (c->flags & TF_RCV_SHUT) {
-        /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. */
+    if ((c->flags & TF_RCV_SHUT) &&
+        (c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_FIN_WAIT_2)) {
+        /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. Linux's
+         * tcp_rcv_state_process tests this in FIN-WAIT-1/2 only, after close or after
+         * shutdown of both sides; with only reading shut, data is still queued. */
         drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
         sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
         sk_tcp_terminate(c, -ECONNRESET);

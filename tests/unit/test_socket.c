@@ -1033,6 +1033,29 @@ static void test_udp_shutdown_poll(void **state)
     pair_free(p);
 }
 
+/* Data for a socket shut both ways: Linux's tcp_rcv_state_process resets it in FIN-WAIT-1/2
+ * once reading is shut (sk_shutdown & RCV_SHUTDOWN), as after close: on the kernel poll then
+ * says IN|OUT|ERR|HUP|RDHUP and SO_ERROR ECONNRESET. With only SHUT_RD in ESTABLISHED the
+ * data is queued instead (test_shutdown_read_keeps_data_readable). */
+static void test_shutdown_both_then_data_resets(void **state)
+{
+    (void)state;
+    int ca, lb, cb;
+    struct pair *p = connected(&ca, &lb, &cb);
+    assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_RDWR), 0);
+    pair_run_for(p, MS(50));
+    assert_int_equal(sk_send(p->b, cb, "0123456789", 10, 0), 10);
+    pair_run_for(p, MS(50));
+    assert_int_equal(revents(p->a, ca, SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP),
+                     SK_POLLIN | SK_POLLOUT | SK_POLLRDHUP | SK_POLLHUP | SK_POLLERR);
+    assert_int_equal(so_error(p->a, ca), ECONNRESET);
+    /* b got the RST in CLOSE-WAIT: EPIPE, and recv 0 since the FIN came first (Linux). */
+    assert_int_equal(so_error(p->b, cb), EPIPE);
+    char buf[4];
+    assert_int_equal(sk_recv(p->b, cb, buf, sizeof(buf), 0), 0);
+    pair_free(p);
+}
+
 /* Closing the listener resets connections never accepted; sk_stack_free frees open sockets. */
 static void test_close_listener_resets_unaccepted(void **state)
 {
@@ -1619,6 +1642,7 @@ int main(void)
         cmocka_unit_test(test_shutdown_listener_connecting_time_wait),
         cmocka_unit_test(test_linger_zero_keeps_time_wait),
         cmocka_unit_test(test_udp_shutdown_poll),
+        cmocka_unit_test(test_shutdown_both_then_data_resets),
         cmocka_unit_test(test_errno_in_each_close_state),
         cmocka_unit_test(test_shutdown_read),
         cmocka_unit_test(test_options_before_connect_and_inherited),
