@@ -442,9 +442,16 @@ int sk_bclose(struct sk_runner *r, struct sk_stack *st, int fd)
      * way the close then goes on as without linger, and returns 0. */
     sk_time_us wait = linger_us(st, fd);
     if (wait != 0 && sk_shutdown(st, fd, SK_SHUT_WR) == 0) {
+        struct waiter w;
         sk_time_us dl = deadline_of(wait);
-        while (fin_unacked(st, fd) && await(r, dl))
+        waiter_add(r, &w, st, fd);
+        while (fin_unacked(st, fd) && await(r, &w, dl))
             ;
+        waiter_remove(r, &w);
+        if (w.closed) { /* another thread closed it meanwhile (the number may be reused) */
+            end(r);
+            return -EBADF;
+        }
     }
     int rc = sk_close(st, fd);
     if (rc == 0) {

@@ -531,6 +531,9 @@ static void test_blocking_sendto_on_a_stream_sends_all(void **state)
                      (ssize_t)sizeof(buf));
     pthread_join(t, NULL);
     assert_int_equal(x.read, sizeof(buf));
+    sk_runner_pair_stop(&p);
+}
+
 static enum sk_tcp_state state_of(struct sk_runner *r, struct sk_stack *st, int fd)
 {
     sk_runner_lock(r);
