@@ -68,8 +68,7 @@ extern "C" {
 #define SK_SO_KEEPALIVE 9   /* int: keep-alive probes on/off (RFC 9293 §3.8.4) */
 #define SK_SO_LINGER 13     /* struct linger: {1, 0} makes sk_close send RST; {1, N}: see
                              * sk_close and sk_bclose; {0, x} keeps the time set before; a
-                             * negative N lingers without end and reads back as Linux
-                             * (HZ = 250) reports it, -1752346657 */
+                             * negative N lingers without end and reads back as set */
 #define SK_SO_ACCEPTCONN 30 /* int, get only: 1 on a listening socket */
 #define SK_TCP_NODELAY 1       /* int: Nagle's algorithm off */
 #define SK_TCP_MAXSEG 2        /* int: cap on the MSS (88..32767, 0: none, as Linux), announced

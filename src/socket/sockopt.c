@@ -16,9 +16,6 @@
 #define TCP_MAX_MSS 32767    /* TCP_MIN_MSS and MAX_TCP_WINDOW */
 #define TCP_DEFAULT_MSS 536  /* RFC 9293 §3.7.1: before the peer's MSS is known */
 #define CC_NAME_MAX 16
-/* getsockopt(SO_LINGER) of an endless linger on Linux with HZ = 250: LONG_MAX / 250 =
- * 36893488147419103 jiffies cut to 32 bits. */
-#define LINGER_FOREVER_LINUX (-1752346657)
 
 /* setsockopt's value, as Linux sk_setsockopt / do_tcp_setsockopt: shorter than an int
  * -EINVAL (negative lengths included), then a NULL value -EFAULT; longer is fine. */
@@ -260,11 +257,10 @@ static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, vo
 {
     switch (name) {
     case SK_SO_LINGER: {
+        /* A negative time (an endless linger) reads back as set: Linux reports its jiffies
+         * cut to an int, a number that depends on the kernel's HZ (docs/api.md,
+         * linger-readback-hz). */
         struct linger lg = {.l_onoff = s->linger_on, .l_linger = s->linger_s};
-        /* Linux keeps an endless linger as MAX_SCHEDULE_TIMEOUT (LONG_MAX jiffies) and reports
-         * LONG_MAX / HZ cut to an int; HZ = 250 here, the kernel this was checked on. */
-        if (s->linger_s < 0)
-            lg.l_linger = LINGER_FOREVER_LINUX;
         return put_bytes(val, len, &lg, sizeof(lg));
     }
     case SK_SO_ERROR: {
