@@ -264,7 +264,7 @@ int main(int argc, char **argv)
         {"clean-64k", 65535, 0, 0, "cubic", false, false},
         {"clean-64k-offload", 65535, 0, 0, "cubic", false, true},
         {"lossy-cubic", 1500, 0.01, 5000, "cubic", true, false},
-        {"lossy-newreno", 1500, 0.01, 5000, "newreno", true, false},
+        {"lossy-newreno", 1500, 0.01, 5000, "reno", true, false},
     };
     char cpu[256];
     cpu_model(cpu, sizeof(cpu));

@@ -344,6 +344,9 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
                  size_t frame_len);
 /* Room before the transport header in st->tx for link and IP headers. */
 size_t sk_ip_headroom(const struct sk_stack *st);
+/* Is a the limited broadcast or the connected network's directed broadcast (RFC 1122
+ * §3.2.1.3)? The socket layer asks before a UDP socket sends to it (SO_BROADCAST). */
+bool sk_ip_is_broadcast(const struct sk_stack *st, uint32_t a);
 /* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom(). */
 void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len);
 /* ip/ip_state.c: the IP layer's state in the stack, its timers. */

@@ -135,7 +135,7 @@ SK_API int sk_bgetsockopt(struct sk_runner *r, struct sk_stack *st, int fd, int 
                           void *val, socklen_t *len);
 /* sk_poll that waits until at least one entry is ready or the timeout: the count (0 at the
  * timeout; n 0 just waits), or sk_poll's error. A closed or bad descriptor is ready at once
- * (SK_POLLNVAL). */
+ * (SK_POLLNVAL); an entry with a negative fd is ignored, as in sk_poll. */
 SK_API int sk_bpoll(struct sk_runner *r, struct sk_stack *st, struct sk_pollfd *fds, size_t n,
                     sk_time_us timeout_us);
 

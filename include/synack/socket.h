@@ -46,6 +46,10 @@ extern "C" {
 /* Socket types. */
 #define SK_SOCK_STREAM 1 /* TCP */
 #define SK_SOCK_DGRAM 2  /* UDP */
+/* Flags sk_socket accepts or'ed into the type, with Linux's values; they change nothing:
+ * every socket is non-blocking, and there is no exec to close it on. */
+#define SK_SOCK_NONBLOCK 04000
+#define SK_SOCK_CLOEXEC 02000000
 
 /* Option levels and names. The values are Linux's, so code written for Linux sockets reads
  * the same; only these are understood (others: -ENOPROTOOPT). */
@@ -54,6 +58,11 @@ extern "C" {
 #define SK_SO_REUSEADDR 2   /* int: bind while connections (TIME-WAIT) still use the port */
 #define SK_SO_TYPE 3        /* int, get only: SK_SOCK_STREAM or SK_SOCK_DGRAM */
 #define SK_SO_ERROR 4       /* int, get only: the pending error as a positive errno, cleared */
+/* SO_BROADCAST: any socket keeps it (read back 0 or 1); a UDP socket without it gets -EACCES
+ * from sk_connect to a broadcast address (255.255.255.255 or the connected network's directed
+ * broadcast, stack.h addr/prefix_len) and from sk_sendto to one, as Linux. A datagram to one
+ * goes to the link's broadcast address (Ethernet ff:ff:ff:ff:ff:ff) without ARP. */
+#define SK_SO_BROADCAST 6
 /* SO_SNDBUF / SO_RCVBUF: bytes, never an error for the value. As Linux, the int is taken as
  * unsigned and lowered to the stack's max_sndbuf_bytes / max_rcvbuf_bytes (defaults 4 MiB /
  * 6 MiB, see stack.h; and never above max_buffer_bytes), so INT_MAX and negatives give the
@@ -76,7 +85,8 @@ extern "C" {
 #define SK_TCP_KEEPIDLE 4      /* int seconds before the first probe (1..32767) */
 #define SK_TCP_KEEPINTVL 5     /* int seconds between probes (1..32767) */
 #define SK_TCP_KEEPCNT 6       /* int unanswered probes before -ETIMEDOUT (1..127) */
-#define SK_TCP_CONGESTION 13   /* char[]: "cubic" or "newreno" */
+#define SK_TCP_CONGESTION 13   /* char[]: "cubic" or "reno" (NewReno), Linux's names;
+                                * another name -ENOENT */
 #define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3), any value >= 0, read
                                 * back as set; 0: the stack's. When set it alone ends a
                                 * retransmitting connection (stack.h user_timeout_us) */
@@ -98,7 +108,7 @@ extern "C" {
 #define SK_POLLOUT 0x004
 #define SK_POLLERR 0x008   /* always reported: an error is pending (see SO_ERROR) */
 #define SK_POLLHUP 0x010   /* always reported: no more data either way, or never connected */
-#define SK_POLLNVAL 0x020  /* always reported: fd is not an open socket */
+#define SK_POLLNVAL 0x020  /* always reported: fd (>= 0) is not an open socket */
 #define SK_POLLRDHUP 0x2000 /* the peer sent FIN (or we shut reading) */
 
 struct sk_pollfd {
@@ -107,9 +117,11 @@ struct sk_pollfd {
     short revents; /* what is ready; filled by sk_poll */
 };
 
-/* Creates a socket: type SK_SOCK_STREAM or SK_SOCK_DGRAM. Returns a descriptor >= 0,
- * -EINVAL for another type, -EMFILE when sk_config.max_connections sockets are open,
- * -ENOMEM. */
+/* Creates a socket: type SK_SOCK_STREAM or SK_SOCK_DGRAM, maybe or'ed with SK_SOCK_NONBLOCK
+ * and SK_SOCK_CLOEXEC. Returns a descriptor >= 0, -EMFILE when sk_config.max_connections
+ * sockets are open, -ENOMEM. Another type fails as on Linux (AF_INET, protocol 0): another of
+ * Linux's types (0..10) -ESOCKTNOSUPPORT, but 3 (SOCK_RAW) -EPROTONOSUPPORT; a value outside
+ * 0..10 or another flag -EINVAL. */
 SK_API int sk_socket(struct sk_stack *st, int type);
 
 /* Binds the local address (0.0.0.0 or the stack's address) and port (0: an ephemeral one).
@@ -146,8 +158,9 @@ SK_API int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen
  * ephemeral port free: ports held by bind() are skipped), -EADDRINUSE (4-tuple taken),
  * -EINVAL (port 0, addrlen short or above sizeof(struct sockaddr_storage)), -EFAULT (addr
  * NULL with a length), -EAFNOSUPPORT, -ENOBUFS (limits).
- * UDP: sets the default destination and the only source accepted; returns 0; -EINVAL for
- * address or port 0.
+ * UDP: sets the default destination and the only source accepted from now on (datagrams
+ * queued before are still read, as Linux); returns 0; -EINVAL for address or port 0, -EACCES
+ * for a broadcast address without SO_BROADCAST (the socket keeps the port it was given).
  * AF_UNSPEC (only sa_family is read) dissolves the association and returns 0: UDP forgets
  * its peer and gives up a port it did not get from bind (with datagrams queued on it); TCP
  * stops listening, or aborts the connection (RST in the states Linux's tcp_disconnect
@@ -184,7 +197,8 @@ SK_API ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, in
 SK_API ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
 /* UDP: one datagram to addr (NULL: the connected peer, whatever addrlen); an unbound socket
  * is bound to an ephemeral port first. On TCP addr is ignored and this is sk_send.
- * -EHOSTUNREACH without a route, -EINVAL (port or address 0, addrlen short),
+ * -EHOSTUNREACH without a route, -EINVAL (port or address 0, addrlen short), -EACCES a
+ * broadcast addr without SO_BROADCAST (the connected peer was checked by sk_connect),
  * -EAFNOSUPPORT (a family other than AF_INET or AF_UNSPEC). Any call: SK_MSG_OOB
  * -EOPNOTSUPP (no urgent data); unknown flags are ignored, as Linux does. */
 SK_API ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
@@ -243,7 +257,8 @@ SK_API int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr,
                           socklen_t *addrlen);
 
 /* Readiness now, without waiting: fills revents of each entry (SK_POLLERR, SK_POLLHUP and
- * SK_POLLNVAL whether asked or not) and returns how many have revents != 0. To wait, sleep
+ * SK_POLLNVAL whether asked or not; an entry whose fd is negative is ignored, revents 0, as
+ * POSIX poll()) and returns how many have revents != 0. To wait, sleep
  * in your own loop until a frame arrives or sk_stack_next_deadline, feed the stack, poll
  * again. */
 SK_API int sk_poll(struct sk_stack *st, struct sk_pollfd *fds, size_t nfds);

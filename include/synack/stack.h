@@ -145,7 +145,8 @@ struct sk_config {
     void *(*alloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
     void *alloc_ctx;
 
-    /* Congestion control for new connections: "cubic" (RFC 9438, the default) or "newreno"
+    /* Congestion control for new connections: "cubic" (RFC 9438, the default) or "reno"
+     * (Linux's name; "newreno", its old name here, is still understood)
      * (RFC 5681 + RFC 6582). */
     const char *congestion_control;
 

@@ -158,7 +158,7 @@ struct sk_tcp_params {
     uint32_t sndbuf_bytes;          /* send buffer; 0: sk_config.sndbuf_bytes */
     uint32_t rcvbuf_bytes;          /* receive buffer; 0: sk_config.rcvbuf_bytes */
     uint16_t mss;                   /* cap on the MSS we announce (and so send); 0: the MTU's */
-    const char *congestion_control; /* "cubic", "newreno"; NULL: sk_config's */
+    const char *congestion_control; /* "cubic", "reno" (or "newreno"); NULL: sk_config's */
     bool no_options;                /* SYNs without any option, none taken from the peer's
                                      * (FreeBSD's TCP_NOOPT): the MSS is then 536 both ways */
     uint64_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on

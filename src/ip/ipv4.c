@@ -27,7 +27,7 @@ static uint32_t prefix_mask(const struct sk_stack *st)
 }
 
 /* The limited broadcast, or the connected network's directed broadcast (RFC 1122 §3.2.1.3). */
-static bool is_broadcast(const struct sk_stack *st, uint32_t a)
+bool sk_ip_is_broadcast(const struct sk_stack *st, uint32_t a)
 {
     uint32_t m = prefix_mask(st);
     if (a == 0xffffffffu)
@@ -38,7 +38,7 @@ static bool is_broadcast(const struct sk_stack *st, uint32_t a)
 uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast)
 {
     uint32_t m = prefix_mask(st);
-    *bcast = is_broadcast(st, dst);
+    *bcast = sk_ip_is_broadcast(st, dst);
     if (*bcast || (dst & m) == (st->cfg.addr & m))
         return dst;
     if (st->cfg.gateway != 0)
@@ -53,7 +53,7 @@ static bool is_bad_source(const struct sk_stack *st, uint32_t a)
     /* RFC 1122 §3.2.1.3: never accept a broadcast, multicast or loopback source, nor (a
      * martian on a link) our own address. */
     return a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127 || a == st->cfg.addr ||
-           is_broadcast(st, a);
+           sk_ip_is_broadcast(st, a);
 }
 
 static void deliver(struct sk_stack *st, const struct ip_pkt *p)
@@ -92,7 +92,7 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
     st->ctr.ip_in++;
     p.raw_len = p.h.total_len;
     /* RFC 1122 §3.2.1.7: a host does not discard a datagram for its TTL; nothing to check. */
-    p.broadcast = p.h.dst != st->cfg.addr && is_broadcast(st, p.h.dst);
+    p.broadcast = p.h.dst != st->cfg.addr && sk_ip_is_broadcast(st, p.h.dst);
     if (p.h.dst != st->cfg.addr && !p.broadcast) {
         sk_drop(st, SK_DROP_IP_NOT_FOR_US, NULL, frame, frame_len);
         return;

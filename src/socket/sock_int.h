@@ -35,6 +35,7 @@ struct sk_sock {
     bool port_hold;             /* holds lport against connect's picker (sk_port_hold) */
     bool bind_explicit;         /* UDP: the port came from bind(), not connect/sendto */
     bool reuseaddr, keepalive, nodelay, linger_on;
+    bool broadcast;             /* SO_BROADCAST: UDP may send to a broadcast address */
     bool rd_shut, wr_shut;      /* sk_shutdown */
     bool err_seen;              /* the connection's error has been reported once */
     int linger_s;               /* SO_LINGER seconds; < 0: without end (as Linux) */

@@ -246,11 +246,26 @@ static int sock_port_ref(struct sk_stack *st, struct sk_sock *s, uint16_t port)
 
 /* ---- Lifecycle ---- */
 
+/* Linux's socket types run from 0 to SOCK_MAX - 1 (10), in the low four bits; above them only
+ * the flags SOCK_NONBLOCK and SOCK_CLOEXEC; anything else is -EINVAL (__sys_socket,
+ * __sock_create). */
+#define SOCK_TYPE_MASK 0xf
+#define SOCK_TYPE_MAX 10
+#define SOCK_TYPE_RAW 3
+
 int sk_socket(struct sk_stack *st, int type)
 {
-    if (type != SK_SOCK_STREAM && type != SK_SOCK_DGRAM)
+    /* Both flags mean nothing here: every socket is non-blocking, none survives an exec. */
+    if ((type & ~SOCK_TYPE_MASK & ~(SK_SOCK_NONBLOCK | SK_SOCK_CLOEXEC)) != 0)
         return -EINVAL;
-    return alloc_fd(st, type);
+    type &= SOCK_TYPE_MASK;
+    if (type == SK_SOCK_STREAM || type == SK_SOCK_DGRAM)
+        return alloc_fd(st, type);
+    if (type > SOCK_TYPE_MAX)
+        return -EINVAL;
+    /* Linux inet_create: a type with no protocol is -ESOCKTNOSUPPORT; SOCK_RAW has protocols,
+     * none of them 0 (the only protocol this call asks for), -EPROTONOSUPPORT. */
+    return type == SOCK_TYPE_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
 }
 
 static int udp_bind(struct sk_stack *st, int fd, struct sk_sock *s, uint16_t port)
@@ -545,6 +560,10 @@ static int udp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t 
     if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
         return r;
     s = sk_sock_get(st, fd);
+    /* Linux __ip4_datagram_connect: a broadcast peer needs SO_BROADCAST (the port taken by
+     * inet_dgram_connect's autobind before stays). */
+    if (sk_ip_is_broadcast(st, ip) && !s->broadcast)
+        return -EACCES;
     s->raddr = ip;
     s->rport = port;
     s->state = SS_CONNECTED;
@@ -722,11 +741,6 @@ static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const st
     return r;
 }
 
-static bool udp_from_peer(const struct sk_sock *s, uint32_t ip, uint16_t port)
-{
-    return s->state != SS_CONNECTED || (ip == s->raddr && port == s->rport);
-}
-
 static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void *buf,
                             size_t len, int flags, uint32_t *ip, uint16_t *port)
 {
@@ -736,26 +750,15 @@ static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void
     /* After SHUT_RD, datagrams already queued are still read (as Linux); then 0. */
     if (s->udp == NULL || sk_udp_pending(s->udp) == 0)
         return s->rd_shut ? 0 : -EAGAIN;
-    bool peek = (flags & SK_MSG_PEEK) != 0;
-    for (;;) {
-        ssize_t r = peek ? sk_udp_peekfrom(s->udp, buf, len, ip, port)
-                         : sk_udp_recvfrom(s->udp, buf, len, ip, port);
-        if (r < 0) {
-            sk_sock_notify(st, fd);
-            return s->rd_shut && r == -EAGAIN ? 0 : r;
-        }
-        /* A connected socket takes datagrams only from its peer; the others are discarded,
-         * also when only peeking (they would hide the peer's datagram behind them). */
-        if (!udp_from_peer(s, *ip, *port)) {
-            if (peek)
-                sk_udp_recvfrom(s->udp, NULL, 0, NULL, NULL);
-            continue;
-        }
-        sk_sock_notify(st, fd);
-        if (!(flags & SK_MSG_TRUNC) && (size_t)r > len)
-            r = (ssize_t)len;
-        return r;
-    }
+    /* Whatever is queued is delivered: a connected socket's source filter works when a
+     * datagram arrives (udp.c, as Linux's __udp4_lib_lookup), so those that came before
+     * connect() are still read, as on Linux (ip4_datagram_connect leaves the queue). */
+    ssize_t r = (flags & SK_MSG_PEEK) ? sk_udp_peekfrom(s->udp, buf, len, ip, port)
+                                      : sk_udp_recvfrom(s->udp, buf, len, ip, port);
+    sk_sock_notify(st, fd);
+    if (r >= 0 && !(flags & SK_MSG_TRUNC) && (size_t)r > len)
+        r = (ssize_t)len;
+    return r;
 }
 
 static ssize_t udp_sendto(struct sk_stack *st, int fd, struct sk_sock *s, const void *buf,
@@ -778,6 +781,11 @@ static ssize_t udp_sendto(struct sk_stack *st, int fd, struct sk_sock *s, const 
     if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
         return r;
     s = sk_sock_get(st, fd);
+    /* Linux udp_sendmsg: a broadcast destination needs SO_BROADCAST (-EACCES), checked when
+     * the route is looked up: for an address given here; the connected peer was checked by
+     * connect (its route is kept, so clearing SO_BROADCAST later does not stop it). */
+    if (have_addr && sk_ip_is_broadcast(st, ip) && !s->broadcast)
+        return -EACCES;
     return sk_udp_sendto(s->udp, buf, len, ip, port);
 }
 

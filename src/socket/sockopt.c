@@ -1,5 +1,5 @@
-/* Socket options: SOL_SOCKET (buffers, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_ERROR) and
- * IPPROTO_TCP (TCP_NODELAY, TCP_MAXSEG, keep-alive timing, TCP_USER_TIMEOUT,
+/* Socket options: SOL_SOCKET (buffers, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_BROADCAST,
+ * SO_ERROR) and IPPROTO_TCP (TCP_NODELAY, TCP_MAXSEG, keep-alive timing, TCP_USER_TIMEOUT,
  * TCP_CONGESTION).
  *
  * An option is kept in the socket and applied to its connection when there is one, so what is
@@ -120,6 +120,7 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
     case SK_SO_RCVBUF:
     case SK_SO_REUSEADDR:
     case SK_SO_KEEPALIVE:
+    case SK_SO_BROADCAST:
         if ((r = get_int(val, len, &v)) != 0)
             return r;
         break;
@@ -136,6 +137,9 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
          * still lets others share a UDP port. */
         if (s->udp)
             sk_udp_set_reuse(s->udp, s->reuseaddr);
+        return 0;
+    case SK_SO_BROADCAST: /* kept on any socket, as Linux; only UDP sends look at it */
+        s->broadcast = v != 0;
         return 0;
     default: /* SK_SO_KEEPALIVE */
         s->keepalive = v != 0;
@@ -155,8 +159,9 @@ static int set_congestion(struct sk_sock *s, const void *val, socklen_t len)
     size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
     memcpy(name, val, n);
     name[n] = '\0';
+    /* Only Linux's names (tcp_ca_find): not the old alias sk_cc_find also knows. */
     const struct sk_cc_ops *cc = sk_cc_find(name);
-    if (cc == NULL)
+    if (cc == NULL || strcmp(cc->name, name) != 0)
         return -ENOENT;
     if (s->tcp) {
         int r = sk_tcp_set_congestion(s->tcp, cc->name);
@@ -285,6 +290,8 @@ static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, vo
         return put_int(val, len, s->reuseaddr);
     case SK_SO_KEEPALIVE:
         return put_int(val, len, s->keepalive);
+    case SK_SO_BROADCAST:
+        return put_int(val, len, s->broadcast);
     default:
         return -ENOPROTOOPT;
     }
@@ -297,8 +304,8 @@ static int get_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, void 
     switch (name) {
     case SK_TCP_CONGESTION: {
         const char *cc = s->tcp ? sk_tcp_get_congestion(s->tcp) : s->params.congestion_control;
-        if (cc == NULL)
-            cc = cfg->congestion_control ? cfg->congestion_control : "cubic";
+        if (cc == NULL) /* the stack's (its name, not an alias; sk_stack_new checked it) */
+            cc = cfg->congestion_control ? sk_cc_find(cfg->congestion_control)->name : "cubic";
         /* Linux copies min(len, TCP_CA_NAME_MAX) bytes of the NUL-padded name. */
         char name[CC_NAME_MAX];
         memset(name, 0, sizeof(name));

@@ -135,7 +135,9 @@ int sk_poll(struct sk_stack *st, struct sk_pollfd *fds, size_t nfds)
     for (size_t i = 0; i < nfds; i++) {
         struct sk_sock *s = sk_sock_get(st, fds[i].fd);
         unsigned r;
-        if (s == NULL)
+        if (fds[i].fd < 0)
+            r = 0; /* POSIX poll(): a negative fd is ignored, its revents 0 */
+        else if (s == NULL)
             r = SK_POLLNVAL;
         else
             r = sk_sock_revents(s) &

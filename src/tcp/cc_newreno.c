@@ -72,8 +72,10 @@ static void reno_on_recovery_end(struct sk_tcp *c)
     (void)c;
 }
 
+/* Linux calls its NewReno module "reno" (net/ipv4/tcp_cong.c tcp_reno): the name an
+ * application reads back and gives TCP_CONGESTION. */
 const struct sk_cc_ops sk_cc_newreno = {
-    .name = "newreno",
+    .name = "reno",
     .init = reno_init,
     .on_ack = reno_on_ack,
     .on_loss = reno_on_loss,
@@ -87,5 +89,9 @@ const struct sk_cc_ops *sk_cc_find(const char *name)
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (name && strcmp(name, all[i]->name) == 0)
             return all[i];
+    /* The name this module had before it took Linux's: still understood by sk_config and
+     * sk_tcp_params (not by TCP_CONGESTION, which takes Linux's names only). */
+    if (name && strcmp(name, "newreno") == 0)
+        return &sk_cc_newreno;
     return NULL;
 }

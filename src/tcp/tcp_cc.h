@@ -35,7 +35,8 @@ struct sk_cc_ops {
 extern const struct sk_cc_ops sk_cc_newreno;
 extern const struct sk_cc_ops sk_cc_cubic;
 
-/* The module for a name ("newreno", "cubic"), NULL if unknown. */
+/* The module for a name ("reno", "cubic"; "newreno" is an old name of "reno"), NULL if
+ * unknown. */
 const struct sk_cc_ops *sk_cc_find(const char *name);
 
 /* RFC 6928 §2 initial window, RFC 5681 slow start with RFC 3465 ABC (L = 2*SMSS): shared by

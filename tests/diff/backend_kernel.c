@@ -290,6 +290,7 @@ int sd_backend_kernel(struct sd_backend *b, bool use_netns)
     b->ctx = &ke;
     b->addr[0] = htonl(KE_ADDR_A);
     b->addr[1] = htonl(KE_ADDR_B);
+    b->bcast = htonl(0x7fffffffu); /* 127.255.255.255, lo's broadcast route */
     b->badfd = closed_fd();
     b->begin = ke_begin;
     b->end = ke_end;

@@ -168,6 +168,7 @@ int sd_backend_synack(struct sd_backend *b)
     b->ctx = &sy;
     b->addr[0] = htonl(SY_ADDR_A);
     b->addr[1] = htonl(SY_ADDR_B);
+    b->bcast = htonl(0x0a0000ffu); /* 10.0.0.255: prefix_len 24 */
     b->badfd = 999;
     b->begin = sy_begin;
     b->end = sy_end;

@@ -164,7 +164,8 @@ static int host_of(const char *s)
     return -1;
 }
 
-/* HOST:PORT with HOST one of A, B, ANY, X and PORT Pn or a number; HOST alone is port 0. */
+/* HOST:PORT with HOST one of A, B, ANY, X, BCAST and PORT Pn or a number; HOST alone is
+ * port 0. */
 static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
 {
     char host[16];
@@ -182,6 +183,8 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
         sin->sin_addr.s_addr = r->b->addr[host_of(host)];
     else if (strcmp(host, "X") == 0) /* RFC 5737 TEST-NET-1: no host's address, either side */
         sin->sin_addr.s_addr = htonl(0xc0000201u);
+    else if (strcmp(host, "BCAST") == 0)
+        sin->sin_addr.s_addr = r->b->bcast;
     else
         return false;
     if (colon == NULL)
@@ -238,6 +241,8 @@ static void addr_str(const struct sd_run *r, const struct sockaddr_in *sin, sock
         snprintf(hs, sizeof(hs), "A");
     else if (a == r->b->addr[SD_HOST_B])
         snprintf(hs, sizeof(hs), "B");
+    else if (a == r->b->bcast)
+        snprintf(hs, sizeof(hs), "BCAST");
     else
         snprintf(hs, sizeof(hs), "other");
     port_str(r, ntohs(sin->sin_port), ps, sizeof(ps));

@@ -514,7 +514,7 @@ static void app2(struct fuzz_app *a, struct fuzz_reader *r)
         sk_tcp_set_buffers(c, x * 16, y * 16);
         break;
     case 1:
-        sk_tcp_set_congestion(c, x % 3 == 0 ? "cubic" : x % 3 == 1 ? "newreno" : "none");
+        sk_tcp_set_congestion(c, x % 3 == 0 ? "cubic" : x % 3 == 1 ? "reno" : "none");
         break;
     case 2:
         sk_tcp_set_user_timeout(c, x * 1000);
@@ -644,7 +644,7 @@ static void run_script(const uint8_t *data, size_t size)
     cfg.sndbuf_bytes = cfg.rcvbuf_bytes = (setup & SETUP_BIG_BUFFERS) ? 65536 : 4096;
     a.max_buf = 4ull * cfg.sndbuf_bytes * 2;
     cfg.max_buffer_bytes = a.max_buf;
-    cfg.congestion_control = (setup & SETUP_NEWRENO) ? "newreno" : "cubic";
+    cfg.congestion_control = (setup & SETUP_NEWRENO) ? "reno" : "cubic";
     if (setup & SETUP_NO_OPTIONS)
         cfg.opt_wscale = cfg.opt_sack = cfg.opt_timestamps = false;
     if (setup & SETUP_NO_DELACK)

@@ -384,7 +384,7 @@ static void ack_division(const char *cc)
 static void test_ack_division_newreno(void **state)
 {
     (void)state;
-    ack_division("newreno");
+    ack_division("reno");
 }
 
 static void test_ack_division_cubic(void **state)
@@ -438,8 +438,8 @@ static struct ca_run ca_window(const char *cc, uint32_t piece)
 static void test_ack_division_in_congestion_avoidance_newreno(void **state)
 {
     (void)state;
-    struct ca_run honest = ca_window("newreno", SMSS);
-    struct ca_run div = ca_window("newreno", 7);
+    struct ca_run honest = ca_window("reno", SMSS);
+    struct ca_run div = ca_window("reno", 7);
     assert_true(honest.in_ca && div.in_ca);
     assert_int_equal(div.cwnd0, honest.cwnd0);
     assert_int_equal(div.acked, honest.acked);
@@ -485,7 +485,7 @@ static void test_dupack_spoofing_inflates_at_most_flight(void **state)
     (void)state;
     const uint32_t n = 10; /* the initial window, all the application wrote */
     struct sink k;
-    struct fx f = sender("newreno", false, n * SMSS, &k);
+    struct fx f = sender("reno", false, n * SMSS, &k);
     for (int i = 0; i < 3; i++)
         fx_ack(&f, FX_SND(&f, 0), NULL, 0);
     const struct raw_out *rtx = &f.r->out[f.r->cursor];

@@ -429,7 +429,7 @@ static void test_cubic_after_timeouts(void **state)
 static void test_newreno_two_timeouts_keep_ssthresh(void **state)
 {
     (void)state;
-    struct net *n = net_new("newreno", true, WND_SCALED);
+    struct net *n = net_new("reno", true, WND_SCALED);
     struct model m = model_new();
     slow_start_to(n, &m, 30);
     uint32_t flight = net_snd_max(n) - n->last_ack;
@@ -455,7 +455,7 @@ static void test_newreno_two_timeouts_keep_ssthresh(void **state)
 static void test_receiver_limited_cwnd_is_bounded(void **state)
 {
     (void)state;
-    static const char *const names[] = {"cubic", "newreno"};
+    static const char *const names[] = {"cubic", "reno"};
     for (int k = 0; k < 2; k++) {
         struct net *n = net_new(names[k], false, 16 * MSS);
         net_fill(n);
@@ -482,7 +482,7 @@ static void test_receiver_limited_cwnd_is_bounded(void **state)
 static void test_window_starts_after_close_in_syn_received(void **state)
 {
     (void)state;
-    static const char *const names[] = {"cubic", "newreno"};
+    static const char *const names[] = {"cubic", "reno"};
     const uint32_t iw = 10 * MSS < 14600 ? 10 * MSS : (2 * MSS > 14600 ? 2 * MSS : 14600);
     for (int k = 0; k < 2; k++) {
         struct sk_config cfg;

@@ -88,7 +88,7 @@ static void test_cubic_loss_ssthresh_is_07_cwnd(void **state)
 static void test_newreno_loss_ssthresh_is_half_flight(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 1u << 20);
+    struct raw *r = fx_raw("reno", 1u << 20);
     uint32_t iss;
     struct sk_tcp *c = fast_retransmit(r, &iss);
     assert_int_equal(info(c).ssthresh, 5 * MSS);
@@ -100,7 +100,7 @@ static void test_newreno_loss_ssthresh_is_half_flight(void **state)
 static void test_rto_sets_cwnd_to_one_segment(void **state)
 {
     (void)state;
-    static const char *const names[] = {"cubic", "newreno"};
+    static const char *const names[] = {"cubic", "reno"};
     static const uint32_t ssthresh[] = {10 * MSS * 7 / 10, 5 * MSS};
     for (int k = 0; k < 2; k++) {
         struct raw *r = fx_raw(names[k], 1u << 20);

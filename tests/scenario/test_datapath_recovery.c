@@ -28,7 +28,7 @@ static void dupack(struct raw *r, uint32_t ack)
 static void test_fast_retransmit_after_three_dupacks(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
@@ -62,7 +62,7 @@ static void test_fast_retransmit_after_three_dupacks(void **state)
 static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
@@ -94,7 +94,7 @@ static void test_newreno_partial_ack_retransmits_next_hole(void **state)
 static void test_newreno_full_ack_deflates_to_flight_plus_one(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 10);
@@ -113,7 +113,7 @@ static void test_newreno_full_ack_deflates_to_flight_plus_one(void **state)
 static void test_early_retransmit_three_segments(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 3);
@@ -130,7 +130,7 @@ static void test_early_retransmit_three_segments(void **state)
 static void test_early_retransmit_two_segments(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 2);
@@ -145,7 +145,7 @@ static void test_early_retransmit_two_segments(void **state)
 static void test_no_early_retransmit_with_four_segments(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("newreno", 0);
+    struct raw *r = fx_raw("reno", 0);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     send_flight(r, c, iss, 4);
