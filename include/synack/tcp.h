@@ -178,10 +178,11 @@ SK_API int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
  * receive buffer never below the window already offered (RFC 9293 §3.8.6.2.1: the window does
  * not shrink). Returns 0, -ENOMEM (buffer limit, when reallocating; nothing changes). */
 SK_API int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes);
-/* Switches this connection's (or listener's) congestion control module; cwnd and ssthresh
- * are kept, the new module starts a new epoch. -ENOENT for an unknown name. */
+/* Switches this connection's (or listener's) congestion control module ("cubic", "reno" or
+ * its old name "newreno"); cwnd and ssthresh are kept, the new module starts a new epoch.
+ * -ENOENT for an unknown name. */
 SK_API int sk_tcp_set_congestion(struct sk_tcp *c, const char *name);
-/* The name of the connection's congestion control module. */
+/* The name of the connection's congestion control module: "cubic" or "reno". */
 SK_API const char *sk_tcp_get_congestion(const struct sk_tcp *c);
 /* The buffer sizes in effect (or that a listener passes on). */
 SK_API void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes,

@@ -1740,6 +1740,23 @@ static void test_so_broadcast(void **state)
     pair_free(p);
 }
 
+/* A stack configured with "newreno", the old name of "reno", reads back Linux's name on a
+ * socket that never set one (net/ipv4/tcp_cong.c calls NewReno "reno"). */
+static void test_congestion_old_name_in_config(void **state)
+{
+    (void)state;
+    struct sk_config c;
+    harness_config(&c, 0);
+    c.congestion_control = "newreno";
+    struct pair *p = pair_new(&c, NULL);
+    int s = sk_socket(p->a, SK_SOCK_STREAM);
+    char cc[16];
+    socklen_t len = sizeof(cc);
+    assert_int_equal(sk_getsockopt(p->a, s, SK_IPPROTO_TCP, SK_TCP_CONGESTION, cc, &len), 0);
+    assert_string_equal(cc, "reno");
+    pair_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1787,6 +1804,7 @@ int main(void)
         cmocka_unit_test(test_udp_connect_keeps_queued_datagrams),
         cmocka_unit_test(test_socket_types_and_negative_poll_fd),
         cmocka_unit_test(test_so_broadcast),
+        cmocka_unit_test(test_congestion_old_name_in_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
