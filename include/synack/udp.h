@@ -35,7 +35,8 @@ SK_API int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out);
 
 /* Sends one datagram to addr:port (host byte order). Larger than the MTU it is fragmented.
  * Returns len, -EMSGSIZE above 65507 bytes, -EHOSTUNREACH without a route, -EINVAL for a
- * zero port or address. A datagram waiting for ARP counts as sent. */
+ * zero port or address. A datagram waiting for ARP counts as sent. A broadcast address needs
+ * no permission here (SO_BROADCAST is the socket layer's, synack/socket.h). */
 SK_API ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t addr,
                              uint16_t port);
 
