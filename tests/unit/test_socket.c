@@ -4,31 +4,10 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sock_addr.h"
 #include "synack/socket.h"
 
 #define PORT 80
-
-static struct sockaddr_in sa(uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s;
-    memset(&s, 0, sizeof(s));
-    s.sin_family = AF_INET;
-    s.sin_addr.s_addr = htonl(ip);
-    s.sin_port = htons(port);
-    return s;
-}
-
-static int bind_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s = sa(ip, port);
-    return sk_bind(st, fd, (struct sockaddr *)&s, sizeof(s));
-}
-
-static int connect_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s = sa(ip, port);
-    return sk_connect(st, fd, (struct sockaddr *)&s, sizeof(s));
-}
 
 static short revents(struct sk_stack *st, int fd, short events)
 {

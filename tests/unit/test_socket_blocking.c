@@ -7,20 +7,11 @@
 #include <time.h>
 
 #include "harness.h"
+#include "sock_addr.h"
 #include "synack/blocking.h"
 
 #define PORT 7
 #define SECOND 1000000u
-
-static struct sockaddr_in sa(uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s;
-    memset(&s, 0, sizeof(s));
-    s.sin_family = AF_INET;
-    s.sin_addr.s_addr = htonl(ip);
-    s.sin_port = htons(port);
-    return s;
-}
 
 static uint8_t pattern(size_t i)
 {

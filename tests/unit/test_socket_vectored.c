@@ -8,16 +8,10 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sock_addr.h"
 #include "synack/socket.h"
 
 #define PORT 80
-
-static int connect_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(ip)};
-    return sk_connect(st, fd, (struct sockaddr *)&a, sizeof(a));
-}
 
 /* A listener on b:80 and a connection from a, accepted: *ca on a, *cb on b. Nagle is on
  * (TCP_NODELAY defaults to off, as on Linux) and b delays its ACKs (delack_us 40 ms by

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sock_addr.h"
 #include "synack/socket.h"
 
 #define PORT 80
@@ -16,22 +17,6 @@
 #define LINUX_WMEM_MAX_AUTO (4 * 1024 * 1024)
 #define LINUX_RMEM_MAX_AUTO (6 * 1024 * 1024)
 #define SOCK_BUF_FLOOR 2048 /* the floor socket.h documents for both buffers */
-
-static struct sockaddr_in sa(uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s;
-    memset(&s, 0, sizeof(s));
-    s.sin_family = AF_INET;
-    s.sin_addr.s_addr = htonl(ip);
-    s.sin_port = htons(port);
-    return s;
-}
-
-static int connect_to(struct sk_stack *st, int fd, uint32_t ip, uint16_t port)
-{
-    struct sockaddr_in s = sa(ip, port);
-    return sk_connect(st, fd, (struct sockaddr *)&s, sizeof(s));
-}
 
 static int getint(struct sk_stack *st, int fd, int level, int name)
 {
