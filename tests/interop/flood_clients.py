@@ -34,6 +34,16 @@ import time
 
 WINDOW = 16 * 1024   # bytes in flight per connection: the echo server reads only what it can send
 BLOCK = 1 << 16
+# The established connections' congestion control, named rather than the host's default
+# (net.ipv4.tcp_congestion_control, which a namespace inherits). With BBR (v1, Linux's
+# tcp_bbr.c) the flood's hundreds of thousands of drops at the TAP queue can leave a
+# connection's bandwidth estimate at a few kbit/s: the kernel then paces one segment every
+# few seconds after the flood, with its data unacknowledged, no RTO back-off and synack idle
+# (seen: "bbr:(bw:2760bps) pacing_rate 2728bps", synack with nothing queued and its window
+# open), which the check below took for a connection waiting for synack. CUBIC, the kernel's
+# built-in default, does not pace (no fq qdisc here): a kernel holding data back is in RTO
+# back-off (RFC 6298 §5.5), which the check recognises.
+CLIENT_CC = b"cubic"
 FLOOD_S = 10.0       # the flood's planned length, to spread the fresh connections over it
 
 
@@ -93,6 +103,10 @@ def stalls(conns, moved, phase):
             n += 1
             stuck += not in_rto
             print("moved nothing %s the flood: %s" % (phase, line), file=sys.stderr)
+            # The kernel's whole view of it (timers, window, pacing), for the diagnosis.
+            ss = subprocess.run(["ss", "-tino", "sport = :%d" % c.sock.getsockname()[1]],
+                                capture_output=True, text=True).stdout
+            print("  ss: " + " ".join(ss.split("\n")[1:]).strip(), file=sys.stderr)
     return n, stuck
 
 
@@ -165,7 +179,10 @@ def main():
     rnd = random.Random(10)
     conns = []
     for _ in range(nconn):
-        s = socket.create_connection((host, port), timeout=10)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, CLIENT_CC)
+        s.settimeout(10)
+        s.connect((host, port))
         conns.append(Conn(s, bytes(rnd.getrandbits(8) for _ in range(BLOCK))))
     counted = [[0] * nconn]
     stop = threading.Event()
