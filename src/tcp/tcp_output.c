@@ -442,7 +442,9 @@ static uint32_t payload_mss(const struct sk_tcp *c)
 uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
 {
     uint32_t data_end = c->sndbuf_seq + c->snd.len;
-    uint32_t avail = seq_lt(seq, data_end) ? data_end - seq : 0;
+    /* Data lives from sndbuf_seq on: a seq before it is the SYN's (a persist probe from
+     * SND.UNA before the SYN is acknowledged) and has no byte to send. */
+    uint32_t avail = seq_ge(seq, c->sndbuf_seq) && seq_lt(seq, data_end) ? data_end - seq : 0;
     uint32_t len = min_u32(avail, min_u32(max_len, payload_mss(c)));
     bool fin = fin_may_go(c) && seq + len == data_end;
     if (len == 0 && !fin)
