@@ -46,8 +46,10 @@ static void *count_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
     return p;
 }
 
-static void on_frame(void *ctx, const uint8_t *frame, size_t len)
+static void on_frame(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct counts *k = ctx;
     k->frames++;
     if (len >= 40 && (frame[33] & (SK_TCP_SYN | SK_TCP_ACK)) == (SK_TCP_SYN | SK_TCP_ACK))

@@ -149,8 +149,10 @@ static int fail(int err)
 
 /* ---- The stack, its output and the virtual clock ---- */
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len)
+static void on_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct pd *pd = ctx;
     struct pd_frame *f = malloc(sizeof(*f) + len);
     if (f == NULL)

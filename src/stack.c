@@ -441,6 +441,13 @@ sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
 
 void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_time_us now)
 {
+    sk_stack_input_meta(st, frame, len, NULL, now);
+}
+
+void sk_stack_input_meta(struct sk_stack *st, const uint8_t *frame, size_t len,
+                         const struct sk_frame_meta *meta, sk_time_us now)
+{
+    (void)meta; /* the link's vouching is not used yet: every frame is verified */
     sk_enter(st);
     advance(st, now);
     st->ctr.frames_in++;

@@ -41,7 +41,8 @@ SK_API struct sk_loop *sk_loop_new(struct sk_tap *tap, int *err);
 SK_API void sk_loop_free(struct sk_loop *l);
 SK_API void sk_loop_set_stack(struct sk_loop *l, struct sk_stack *st);
 /* The stack's output callback (ctx is the loop). */
-SK_API void sk_loop_output(void *ctx, const uint8_t *frame, size_t len);
+SK_API void sk_loop_output(void *ctx, const uint8_t *frame, size_t len,
+                          const struct sk_frame_meta *meta);
 /* Faults on frames towards the stack (from the kernel) and from it; NULL for none. The same
  * seed replays the same fault schedule for the same frame sequence. 0 or -ENOMEM. */
 SK_API int sk_loop_set_faults(struct sk_loop *l, const struct sk_memlink_faults *to_stack,

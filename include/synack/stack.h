@@ -52,6 +52,57 @@ enum sk_secret_source {
 };
 #define SK_SECRET_BYTES 32
 
+/* Per-frame offload metadata: what the link did, or is to do, to one frame. It mirrors the
+ * virtio-net header (struct virtio_net_hdr, virtio spec §5.1.6) that a TAP opened with
+ * IFF_VNET_HDR carries before each frame, so a driver converts field for field.
+ *
+ * Out (the output callback): flags 0 and gso_type SK_GSO_NONE is a complete frame. With
+ * SK_FRAME_CSUM_PARTIAL, the transport checksum at csum_start + csum_offset holds only the
+ * folded pseudo-header sum, and the link must sum the bytes from csum_start to the end into it
+ * (only when the link offered tx_csum). With gso_type SK_GSO_TCPV4, the frame is one TCP
+ * super-segment whose payload the link must cut into gso_size-byte segments, each with the
+ * headers (hdr_len bytes) copied, sequence numbers, IP ids and lengths advanced and FIN/PSH
+ * only on the last (only when the link offered tso_max).
+ * In (sk_stack_input_meta): SK_FRAME_CSUM_VALID says the link verified the transport checksum
+ * of this frame; SK_FRAME_CSUM_PARTIAL says the checksum field is a partial sum and the frame
+ * was never on a wire (a local sender's frame), which the stack treats as verified. gso_size
+ * and gso_type on input describe a coalesced (GRO/LRO) segment and are informational. Without
+ * either flag the stack verifies every checksum itself, whatever the link's capabilities. */
+enum sk_frame_flags {
+    SK_FRAME_CSUM_PARTIAL = 1u << 0, /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+    SK_FRAME_CSUM_VALID = 1u << 1,   /* VIRTIO_NET_HDR_F_DATA_VALID */
+};
+enum sk_gso_type {
+    SK_GSO_NONE = 0,  /* VIRTIO_NET_HDR_GSO_NONE */
+    SK_GSO_TCPV4 = 1, /* VIRTIO_NET_HDR_GSO_TCPV4 */
+    SK_GSO_TCPV6 = 4, /* VIRTIO_NET_HDR_GSO_TCPV6 */
+};
+struct sk_frame_meta {
+    uint8_t flags;        /* enum sk_frame_flags */
+    uint8_t gso_type;     /* enum sk_gso_type */
+    uint16_t hdr_len;     /* link + IP + TCP header bytes of a super-segment */
+    uint16_t gso_size;    /* payload bytes per segment the link cuts */
+    uint16_t csum_start;  /* offset from the frame's first byte where summing starts */
+    uint16_t csum_offset; /* offset of the checksum field from csum_start */
+};
+
+/* What the link does for the stack (DESIGN.md "Performance"). All zero (the default) is a
+ * plain wire: the stack computes and verifies every checksum and sends segments of at most
+ * one MSS. Capabilities only permit: the stack still decides per frame, and input is verified
+ * unless that frame's metadata vouches for it. */
+struct sk_link_caps {
+    /* Segmentation offload: the link accepts TCP super-segments (SK_GSO_TCPV4) of up to this
+     * many bytes of IP datagram and cuts them; 0: none. At most 65535. */
+    uint32_t tso_max;
+    /* The link completes transport checksums of frames marked SK_FRAME_CSUM_PARTIAL. */
+    bool tx_csum;
+    /* The link may mark received frames SK_FRAME_CSUM_VALID / _PARTIAL. */
+    bool rx_csum;
+    /* The link may hand in coalesced segments (GRO/LRO) of up to 65535 bytes of IP datagram,
+     * longer than the MTU: accepted only from a link that says so. */
+    bool rx_large;
+};
+
 struct sk_config {
     /* Link and addressing. Addresses are in host byte order. */
     enum sk_link_type link_type;
@@ -60,6 +111,7 @@ struct sk_config {
     uint8_t prefix_len;  /* length of the connected network's prefix */
     uint32_t gateway;    /* 0: none */
     uint16_t mtu;        /* link MTU in bytes (IP datagram size); default 1500 */
+    struct sk_link_caps caps; /* offloads the link offers; default none */
 
     /* Memory limits, all enforced. Running out is counted (see sk_stack_counters). */
     uint32_t max_connections;  /* TCBs of every state, listeners included */
@@ -133,9 +185,17 @@ struct sk_config {
     enum sk_secret_source secret_source;
 
     /* Frames out. Called from inside sk_stack_input, sk_stack_poll and the connection calls.
-     * The frame is valid only during the call. Must not call back into the stack. */
-    void (*output)(void *ctx, const uint8_t *frame, size_t len);
+     * The frame and meta (never NULL; all zero for a complete frame) are valid only during the
+     * call. Must not call back into the stack. */
+    void (*output)(void *ctx, const uint8_t *frame, size_t len, const struct sk_frame_meta *meta);
     void *output_ctx;
+    /* Optional: the driver lends the buffer the next frame is built in, so that a segment is
+     * written once, straight into the driver's frame (a TAP driver leaves room for its
+     * virtio-net header in front). Called before each frame is built, with the most bytes the
+     * frame may need; returns a buffer of at least that many bytes, or NULL for the stack's
+     * own. The buffer must stay valid until the output call for that frame, or the next
+     * tx_buffer call (a frame may be built and then not sent, e.g. queued for ARP, copied). */
+    uint8_t *(*tx_buffer)(void *ctx, size_t size);
 
     /* Optional trace of every segment, state change, timer and drop. Same rules as output. */
     void (*trace)(void *ctx, const struct sk_trace_event *ev);
@@ -326,6 +386,10 @@ SK_API void sk_stack_free(struct sk_stack *st);
 /* Hands the stack one frame received at time `now` (which must not go backwards). Malformed
  * frames are dropped and counted. The frame is not kept after the call. */
 SK_API void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_time_us now);
+/* The same, with what the link says about this frame (see struct sk_frame_meta); meta NULL is
+ * sk_stack_input. */
+SK_API void sk_stack_input_meta(struct sk_stack *st, const uint8_t *frame, size_t len,
+                                const struct sk_frame_meta *meta, sk_time_us now);
 
 /* Advances the stack's time to `now`, runs every timer due and returns the next deadline
  * (SK_TIME_NEVER if none). Call it at or after the returned deadline. */

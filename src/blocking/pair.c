@@ -5,8 +5,10 @@
 #include "synack/blocking.h"
 #include "synack/loop.h"
 
-static void pair_output(void *ctx, const uint8_t *frame, size_t len)
+static void pair_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     const struct sk_runner_pair_port *port = ctx;
     struct sk_runner_pair *p = port->pair;
     sk_memlink_send(p->link, port->side, frame, len, sk_stack_now(p->stack[port->side]));

@@ -57,7 +57,8 @@ void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len)
 {
     st->ctr.frames_out++;
     st->ctr.bytes_out += len;
-    st->cfg.output(st->cfg.output_ctx, frame, len);
+    static const struct sk_frame_meta complete = {0};
+    st->cfg.output(st->cfg.output_ctx, frame, len, &complete);
 }
 
 void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len)

@@ -127,8 +127,9 @@ static void deliver(void *ctx, int side, const uint8_t *frame, size_t len, sk_ti
     }
 }
 
-void sk_loop_output(void *ctx, const uint8_t *frame, size_t len)
+void sk_loop_output(void *ctx, const uint8_t *frame, size_t len, const struct sk_frame_meta *meta)
 {
+    (void)meta; /* complete frames only: the plain TAP offers no offloads */
     struct sk_loop *l = ctx;
     sk_time_us now = l->st ? sk_stack_now(l->st) : sk_loop_clock();
     if (l->pcap)

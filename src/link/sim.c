@@ -30,7 +30,9 @@ static struct sk_sim *port_sim(void *ctx, int *side) {
     return sim;
 }
 
-static void sim_output(void *ctx, const uint8_t *frame, size_t len) {
+static void sim_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta) {
+    (void)meta;
     int side;
     struct sk_sim *sim = port_sim(ctx, &side);
     /* The frame leaves at the sending stack's time. Until sk_stack_new has returned there is

@@ -24,8 +24,10 @@ static void *counting_alloc(void *ctx, void *ptr, size_t old_size, size_t new_si
     return realloc(ptr, new_size);
 }
 
-static void discard_output(void *ctx, const uint8_t *frame, size_t len)
+static void discard_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     (void)ctx;
     (void)frame;
     (void)len;

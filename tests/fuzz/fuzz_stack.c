@@ -104,8 +104,10 @@ static void learn(struct fuzz_app *a, const struct sk_tcp_hdr *h)
         f->our_tsval = h->opts.ts_val;
 }
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len)
+static void on_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct fuzz_app *a = ctx;
     if (a->ethernet) {
         struct sk_eth_hdr e;

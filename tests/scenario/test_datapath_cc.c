@@ -117,8 +117,10 @@ static void test_rto_sets_cwnd_to_one_segment(void **state)
     }
 }
 
-static void no_output(void *ctx, const uint8_t *frame, size_t len)
+static void no_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     (void)ctx;
     (void)frame;
     (void)len;

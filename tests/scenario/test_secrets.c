@@ -13,8 +13,10 @@
 #include "synack/socket.h"
 #include "synack/udp.h"
 
-static void no_output(void *ctx, const uint8_t *frame, size_t len)
+static void no_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     (void)ctx;
     (void)frame;
     (void)len;

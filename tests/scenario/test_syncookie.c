@@ -359,8 +359,10 @@ static void *counting_alloc(void *ctx, void *ptr, size_t old_size, size_t new_si
 
 static size_t frames_out;
 static uint8_t last_frame[256];
-static void count_output(void *ctx, const uint8_t *frame, size_t len)
+static void count_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     (void)ctx;
     frames_out++;
     memcpy(last_frame, frame, len < sizeof(last_frame) ? len : sizeof(last_frame));

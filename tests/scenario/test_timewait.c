@@ -474,8 +474,10 @@ static void *mass_alloc(void *ctx, void *p, size_t old_size, size_t new_size)
     return realloc(p, new_size);
 }
 
-static void mass_output(void *ctx, const uint8_t *frame, size_t len)
+static void mass_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct mass *m = ctx;
     struct sk_ipv4_hdr ip;
     struct sk_tcp_hdr h;

@@ -364,8 +364,10 @@ sk_time_us state_time(struct recorder *rec, int side, uint64_t id, enum sk_tcp_s
 
 /* ---------------- raw ---------------- */
 
-static void raw_output(void *ctx, const uint8_t *frame, size_t len)
+static void raw_output(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct raw *r = ctx;
     struct sk_ipv4_hdr ip;
     struct sk_tcp_hdr h;

@@ -53,8 +53,10 @@ size_t fr_icmp(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest, const void
     return sk_icmp_emit(p, 8 + len, &h);
 }
 
-static void capture(void *ctx, const uint8_t *frame, size_t len)
+static void capture(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     struct ethstack *e = ctx;
     if (e->link) {
         sk_memlink_send(e->link, e->side, frame, len, sk_stack_now(e->st));

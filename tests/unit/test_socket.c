@@ -1583,8 +1583,10 @@ static void test_udp_reuseaddr_shares_a_port(void **state)
     pair_free(p);
 }
 
-static void discard_frame(void *ctx, const uint8_t *frame, size_t len)
+static void discard_frame(void *ctx, const uint8_t *frame, size_t len,
+                       const struct sk_frame_meta *meta)
 {
+    (void)meta;
     (void)ctx, (void)frame, (void)len;
 }
 
