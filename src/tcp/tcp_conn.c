@@ -563,6 +563,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     int e = sk_iov_check(iov, iovcnt);
     if (e == 0)
         e = send_allowed(c);
+    if (e == 0 && c->snd_resv)
+        e = -EBUSY; /* the reserved space is the application's (sk_tcp_send_reserve) */
     if (e)
         return e;
     bool any = false;
@@ -618,6 +620,8 @@ ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
         return e;
     if (c->state == SK_TCP_LISTEN)
         return -ENOTCONN;
+    if (c->rcv_lent)
+        return -EBUSY; /* the first bytes are lent (sk_tcp_recv_borrow) */
     if (c->rcv.len == 0) {
         if (c->flags & TF_FIN_RCVD)
             return 0;
@@ -669,6 +673,95 @@ ssize_t sk_tcp_peek(const struct sk_tcp *c, void *buf, size_t len)
     return n;
 }
 
+/* ---- Zero-copy receive and send (tcp.h): spans into the rings themselves. ---- */
+
+/* The n bytes that lie off bytes after r's head, as up to two spans (the ring wraps). */
+static void ring_spans(const struct sk_ring *r, uint32_t off, uint32_t n, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    if (n == 0)
+        return;
+    uint32_t pos = (r->head + off) % r->size;
+    uint32_t first = min_u32(n, r->size - pos);
+    span[0] = (struct iovec){.iov_base = r->buf + pos, .iov_len = first};
+    if (n > first)
+        span[1] = (struct iovec){.iov_base = r->buf, .iov_len = n - first};
+}
+
+ssize_t sk_tcp_recv_borrow(struct sk_tcp *c, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    if (c->state == SK_TCP_LISTEN)
+        return -ENOTCONN;
+    if (c->rcv.len == 0) { /* as sk_tcp_recvv */
+        if (c->flags & TF_FIN_RCVD)
+            return 0;
+        if (c->error)
+            return c->error;
+        return c->state == SK_TCP_CLOSED ? -ENOTCONN : -EAGAIN;
+    }
+    /* Everything readable, at the addresses it has; the ring stays put while lent. */
+    c->rcv_lent = c->rcv.len;
+    ring_spans(&c->rcv, 0, c->rcv_lent, span);
+    return c->rcv_lent;
+}
+
+int sk_tcp_recv_release(struct sk_tcp *c, size_t n)
+{
+    if (n > c->rcv_lent)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    sk_enter(c->st);
+    c->rcv_lent -= (uint32_t)n;
+    sk_ring_consume(&c->rcv, (uint32_t)n);
+    /* What sk_tcp_recvv does after a read. */
+    if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
+        sk_ring_free(c->st, &c->rcv);
+    announce_window(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return 0;
+}
+
+ssize_t sk_tcp_send_reserve(struct sk_tcp *c, size_t want, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    c->snd_resv = 0; /* a new reservation replaces any earlier one */
+    int e = send_allowed(c);
+    if (e)
+        return e;
+    if (want == 0)
+        return 0;
+    if (sk_tcb_snd_ring(c) != 0)
+        return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
+    uint32_t room = sk_ring_free_space(&c->snd);
+    if (room == 0)
+        return -EAGAIN;
+    c->snd_resv = want < room ? (uint32_t)want : room;
+    ring_spans(&c->snd, c->snd.len, c->snd_resv, span);
+    return c->snd_resv;
+}
+
+ssize_t sk_tcp_send_commit(struct sk_tcp *c, size_t n)
+{
+    if (n > c->snd_resv)
+        return -EINVAL;
+    c->snd_resv = 0;
+    int e = send_allowed(c);
+    if (e)
+        return e;
+    if (n == 0)
+        return 0;
+    /* The bytes are in place after the queued data: queue them as sk_tcp_sendv does. */
+    sk_enter(c->st);
+    c->snd.len += (uint32_t)n;
+    sk_tcp_output(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return (ssize_t)n;
+}
+
 size_t sk_tcp_readable(const struct sk_tcp *c)
 {
     return c->rcv.len;
@@ -684,6 +777,7 @@ size_t sk_tcp_writable(const struct sk_tcp *c)
 /* RFC 9293 §3.10.4 CLOSE: the sending side ends after the queued data. */
 static int close_send_side(struct sk_tcp *c)
 {
+    c->snd_resv = 0; /* a reservation ends: nothing of it is sent */
     switch (c->state) {
     case SK_TCP_SYN_SENT:
         /* Not yet synchronized: the FIN goes out after the handshake. */
@@ -764,6 +858,7 @@ void sk_tcp_close(struct sk_tcp *c)
     c->flags &= ~TF_USER;
     c->flags |= TF_RCV_SHUT;
     c->cb = NULL;
+    c->rcv_lent = 0; /* loans end with the handle */
     switch (c->state) {
     case SK_TCP_CLOSED:
         reap(c);
@@ -870,6 +965,8 @@ void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us)
 int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes)
 {
     struct sk_stack *st = c->st;
+    if (c->rcv_lent || c->snd_resv)
+        return -EBUSY; /* lent spans pin the rings (tcp.h) */
     uint32_t snd = sndbuf_bytes ? max_u32(sndbuf_bytes, c->snd.len) : c->sndbuf_size;
     uint32_t rcv = rcvbuf_bytes ? rcvbuf_bytes : c->rcvbuf_size;
     /* Received bytes held, then the window offered beyond RCV.NXT (out-of-order data lies in
