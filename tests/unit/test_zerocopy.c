@@ -18,6 +18,7 @@
 
 #include "synack/synack.h"
 #include "fixture.h"
+#include "sock_addr.h"
 
 #define BUF 20000u
 
@@ -328,6 +329,62 @@ static void test_zerocopy_release_opens_window(void **state)
     pair_free(fp.p);
 }
 
+/* The socket layer's forms: the same calls on descriptors, with sk_recv's and sk_send's
+ * errors. */
+static void test_zerocopy_sockets(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    struct iovec span[2];
+    int lb = sk_socket(p->b, SK_SOCK_STREAM), ca = sk_socket(p->a, SK_SOCK_STREAM);
+    int ua = sk_socket(p->a, SK_SOCK_DGRAM);
+    assert_int_equal(bind_to(p->b, lb, 0, 80), 0);
+    assert_int_equal(sk_listen(p->b, lb, 8), 0);
+    assert_int_equal(sk_recv_borrow(p->b, lb, span), -ENOTCONN);
+    assert_int_equal(sk_send_reserve(p->a, ca, 10, span), -ENOTCONN); /* never connected */
+    assert_int_equal(connect_to(p->a, ca, ADDR_B, 80), -EINPROGRESS);
+    assert_int_equal(sk_send_reserve(p->a, ca, 10, span), -EAGAIN); /* still connecting */
+    pair_run_for(p, MS(50));
+    int cb = sk_accept(p->b, lb, NULL, NULL);
+    assert_true(cb >= 0);
+    assert_int_equal(sk_recv_borrow(p->b, 999, span), -EBADF);
+    assert_int_equal(sk_recv_borrow(p->a, ua, span), -EOPNOTSUPP);
+    assert_int_equal(sk_send_reserve(p->a, ua, 10, span), -EOPNOTSUPP);
+    assert_int_equal(sk_recv_borrow(p->b, cb, span), -EAGAIN);
+
+    size_t sent = 0, got = 0;
+    const size_t total = 300000;
+    bool shut = false;
+    sk_time_us limit = pair_now(p) + SEC(60);
+    for (;;) {
+        ssize_t n = sent < total ? sk_send_reserve(p->a, ca, total - sent, span) : -EAGAIN;
+        if (n > 0) {
+            fx_fill(span[0].iov_base, sent, span[0].iov_len);
+            fx_fill(span[1].iov_base, sent + span[0].iov_len, span[1].iov_len);
+            assert_int_equal(sk_send_commit(p->a, ca, (size_t)n), n);
+            sent += (size_t)n;
+        }
+        if (sent == total && !shut) {
+            assert_int_equal(sk_shutdown(p->a, ca, SK_SHUT_WR), 0);
+            assert_int_equal(sk_send_reserve(p->a, ca, 10, span), -EPIPE);
+            shut = true;
+        }
+        n = sk_recv_borrow(p->b, cb, span);
+        if (n == 0)
+            break;
+        if (n > 0) {
+            for (int i = 0; i < 2; i++)
+                for (size_t k = 0; k < span[i].iov_len; k++, got++)
+                    assert_int_equal(((uint8_t *)span[i].iov_base)[k], fx_byte(got));
+            assert_int_equal(sk_recv_release(p->b, cb, (size_t)n + 1), -EINVAL);
+            assert_int_equal(sk_recv_release(p->b, cb, (size_t)n), 0);
+        }
+        assert_true(pair_step(p, limit));
+    }
+    assert_int_equal(got, total);
+    pair_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +393,7 @@ int main(void)
         TEST(test_zerocopy_fin_after_committed_data),
         TEST(test_zerocopy_reset_while_lent),
         TEST(test_zerocopy_release_opens_window),
+        TEST(test_zerocopy_sockets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
