@@ -733,6 +733,7 @@ ssize_t sk_tcp_send_reserve(struct sk_tcp *c, size_t want, struct iovec span[2])
         return e;
     if (want == 0)
         return 0;
+    /* The ring as it will be while lent: it is pinned until the commit. */
     if (sk_tcb_snd_ring(c) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
     uint32_t room = sk_ring_free_space(&c->snd);

@@ -5,8 +5,9 @@
  * (bulk one way or both, loss, reordering, duplication, jitter, a slow or stop-and-go reader
  * behind a small window, timestamps, SACK and window scaling on or off, delayed ACKs or not,
  * several MSS) runs twice in the simulator from the same seeds, fast path off then on; the
- * frames are compared one by one (side, virtual time, every byte), and so are the streams
- * read (byte-exact against the pattern, the same amounts at the same times) and all of both
+ * traces are compared event by event (every frame out and in with its side, virtual time and
+ * bytes, every state change, timer fired, drop and error), and so are the streams read
+ * (byte-exact against the pattern, the same amounts at the same times) and all of both
  * stacks' counters except the two that count the fast path. Those must be zero with it off,
  * and must show it taken (both kinds) over the whole set, or the comparison proved nothing.
  *
@@ -93,7 +94,7 @@ static void draw(uint64_t seed, struct schedule *s)
     }
 }
 
-/* Every frame sent, as a 64-bit FNV-1a hash of (side, time, bytes). */
+/* The trace of a run, one 64-bit FNV-1a hash per event. */
 struct wire {
     uint64_t *h;
     size_t n, cap;
@@ -109,20 +110,41 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* Every trace event of both stacks: frames out and in, state changes, timers fired, drops and
+ * errors, each hashed with its side, kind, time, connection id, its own fields and its frame. */
 static void on_trace(void *ctx, int side, const struct sk_trace_event *ev)
 {
     struct wire *w = ctx;
     w->prev(w->prev_ctx, side, ev);
-    if (ev->kind != SK_TRACE_SEG_OUT || ev->frame == NULL)
-        return;
     if (w->n == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 4096;
         w->h = realloc(w->h, w->cap * sizeof(*w->h));
         assert_non_null(w->h);
     }
-    uint64_t h = fnv(0xcbf29ce484222325ULL, &side, sizeof(side));
+    int32_t f[4] = {side, (int32_t)ev->kind, 0, 0};
+    switch (ev->kind) {
+    case SK_TRACE_STATE:
+        f[2] = (int32_t)ev->u.state.from;
+        f[3] = (int32_t)ev->u.state.to;
+        break;
+    case SK_TRACE_TIMER:
+        f[2] = (int32_t)ev->u.timer.timer;
+        break;
+    case SK_TRACE_DROP:
+        f[2] = (int32_t)ev->u.drop.reason;
+        break;
+    case SK_TRACE_ERROR:
+        f[2] = ev->u.error.err;
+        break;
+    default:
+        break;
+    }
+    uint64_t h = fnv(0xcbf29ce484222325ULL, f, sizeof(f));
     h = fnv(h, &ev->time, sizeof(ev->time));
-    w->h[w->n++] = fnv(h, ev->frame, ev->frame_len);
+    h = fnv(h, &ev->conn_id, sizeof(ev->conn_id));
+    if (ev->frame)
+        h = fnv(h, ev->frame, ev->frame_len);
+    w->h[w->n++] = h;
 }
 
 struct outcome {
@@ -190,12 +212,12 @@ static int compare_one(uint64_t seed)
     size_t n = off.wire.n < on.wire.n ? off.wire.n : on.wire.n;
     for (size_t i = 0; i < n; i++)
         if (off.wire.h[i] != on.wire.h[i]) {
-            fprintf(stderr, "seed %llu: frame %zu differs\n", (unsigned long long)seed, i);
+            fprintf(stderr, "seed %llu: trace event %zu differs\n", (unsigned long long)seed, i);
             bad++;
             break;
         }
     if (off.wire.n != on.wire.n) {
-        fprintf(stderr, "seed %llu: %zu frames off, %zu on\n", (unsigned long long)seed,
+        fprintf(stderr, "seed %llu: %zu trace events off, %zu on\n", (unsigned long long)seed,
                 off.wire.n, on.wire.n);
         bad++;
     }
@@ -284,6 +306,16 @@ static void test_fast_path_takes_bulk_transfer(void **state)
             (unsigned long long)ka.tcp_fastpath_acks);
     assert_true(kb.tcp_fastpath_data >= segs * 9 / 10);
     assert_true(ka.tcp_fastpath_acks >= ka.tcp_segs_in * 8 / 10);
+    /* Both counters are in the formatted list, with their values. */
+    char buf[8192], line[64];
+    assert_true(sk_stack_counters_format(r->sim.stack[1], buf, sizeof(buf)) < (int)sizeof(buf));
+    snprintf(line, sizeof(line), "tcp_fastpath_data %llu\n",
+             (unsigned long long)kb.tcp_fastpath_data);
+    assert_non_null(strstr(buf, line));
+    assert_true(sk_stack_counters_format(r->sim.stack[0], buf, sizeof(buf)) < (int)sizeof(buf));
+    snprintf(line, sizeof(line), "tcp_fastpath_acks %llu\n",
+             (unsigned long long)ka.tcp_fastpath_acks);
+    assert_non_null(strstr(buf, line));
     tt_free(r);
 }
 
