@@ -3,7 +3,9 @@
  * CLOSED (no TCB) §3.10.7.1, LISTEN §3.10.7.2, SYN-SENT §3.10.7.3, then for every other state
  * §3.10.7.4: sequence check, RST, security (nothing to do), SYN, ACK, URG, text, FIN.
  * RFC 5961 hardens the RST, SYN and ACK checks with challenge ACKs; RFC 7323 adds PAWS and the
- * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple.
+ * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple. In front of §3.10.7.4, header
+ * prediction (fast_path) takes the in-order data and pure ACKs of ESTABLISHED through the same
+ * steps without the tests that cannot apply to them.
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
