@@ -29,7 +29,7 @@ WIRE_METRICS = [("bulk_in_gbps", "kernel→subject Gbit/s"), ("bulk_out_gbps", "
                 ("conn_per_s", "conn/s"), ("rr_p50_us", "RR p50 µs"), ("rr_p99_us", "RR p99 µs")]
 MEM_SUBJECTS = ["synack-memory", "kernel-loopback"]
 MEM_METRICS = [("goodput_1500_gbps", "MTU 1500 Gbit/s"), ("goodput_64k_gbps", "64 KiB Gbit/s"),
-               ("mem_conn_per_s", "conn/s")]
+               ("goodput_64k_offload_gbps", "64 KiB, csum offload"), ("mem_conn_per_s", "conn/s")]
 STATES = ["listen", "syn_sent", "syn_received", "established", "established_32b", "close_wait",
           "last_ack", "fin_wait_1", "fin_wait_2", "time_wait"]
 SCALE_METRICS = [("scale_conn_per_s", "connections/s"), ("scale_bytes_per_conn", "bytes per connection")]
