@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,16 +55,38 @@ struct serve {
 };
 
 /* RFC 864: line i is the 72 characters starting at printable character i mod 95. */
+static uint8_t chargen_byte(uint64_t pos)
+{
+    uint64_t line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
+    if (col == 72)
+        return '\r';
+    if (col == 73)
+        return '\n';
+    return (uint8_t)(' ' + (line + col) % 95);
+}
+
+/* The stream repeats every 95 lines: built once, then copied (byte by byte it ran at
+ * 0.4 Gbit/s here, slower than the link). */
+static uint8_t chargen_period[95 * CHARGEN_LINE];
+static pthread_once_t chargen_once = PTHREAD_ONCE_INIT;
+static void chargen_build(void)
+{
+    for (size_t i = 0; i < sizeof(chargen_period); i++)
+        chargen_period[i] = chargen_byte(i);
+}
+
 static void chargen_fill(uint64_t pos, uint8_t *buf, size_t len)
 {
-    for (size_t k = 0; k < len; k++, pos++) {
-        uint64_t line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
-        if (col == 72)
-            buf[k] = '\r';
-        else if (col == 73)
-            buf[k] = '\n';
-        else
-            buf[k] = (uint8_t)(' ' + (line + col) % 95);
+    pthread_once(&chargen_once, chargen_build);
+    size_t off = (size_t)(pos % sizeof(chargen_period));
+    while (len > 0) {
+        size_t n = sizeof(chargen_period) - off;
+        if (n > len)
+            n = len;
+        memcpy(buf, chargen_period + off, n);
+        buf += n;
+        len -= n;
+        off = 0;
     }
 }
 
