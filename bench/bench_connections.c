@@ -132,6 +132,7 @@ static int run_half_open(uint32_t count)
     cfg.addr = LISTEN_ADDR;
     cfg.max_connections = count + 16;
     cfg.max_syn_backlog = count + 16;
+    cfg.max_half_open = count + 16; /* a TCB for each, not SYN cookies */
     cfg.output = on_frame;
     cfg.output_ctx = &k;
     sk_config_set_test_seed(&cfg, 1); /* frames stay in this process: replayable */
@@ -192,7 +193,9 @@ static struct sk_stack *stack_new(struct counts *k, uint32_t count, sk_time_us t
     cfg.addr = LISTEN_ADDR;
     cfg.max_connections = count + 16;
     cfg.max_syn_backlog = count + 16;
+    cfg.max_half_open = count + 16; /* real TCBs, not SYN cookies */
     cfg.max_time_wait = count + 16;
+    cfg.max_buffer_bytes = UINT64_MAX; /* measured here, not limited */
     cfg.output = on_frame;
     cfg.output_ctx = k;
     sk_config_set_test_seed(&cfg, 1);
@@ -298,6 +301,7 @@ static int run_states(uint32_t n)
     struct sk_stack_counters c;
     sk_stack_counters(st, &c);
     bad += c.timewait_records != n;
+    bad += c.tcp_syncookies_sent != 0 || c.limit_buffers != 0;
     record_state("time_wait", fw2 + ((double)k.bytes_now - (double)m) / n, n);
     m = k.bytes_now;
     for (uint32_t i = 2 * n; i < 3 * n; i++) {
