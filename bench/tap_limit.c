@@ -139,7 +139,8 @@ static void build(uint8_t *h, uint8_t flags, uint32_t seq, size_t len, bool part
     wr16(t + 14, (uint16_t)wnd);
     wr16(t + 16, 0);
     wr16(t + 18, 0);
-    memcpy(t + TCP_HLEN, opts, optlen);
+    if (optlen > 0)
+        memcpy(t + TCP_HLEN, opts, optlen);
     uint32_t pseudo = (our_addr >> 16) + (our_addr & 0xffff) + (c.kaddr >> 16) +
                       (c.kaddr & 0xffff) + 6 + (uint32_t)(thl + len);
     if (partial)
