@@ -30,6 +30,8 @@ struct meter {
     size_t cap;         /* power of two */
     int64_t bytes;      /* live bytes */
     uint64_t allocs;    /* calls that allocated (or grew) */
+    size_t fail_size;   /* new allocations of exactly this size are refused (0: none) */
+    uint64_t refused;
 };
 
 static size_t slot_of(const struct meter *m, const void *p)
@@ -86,6 +88,10 @@ static void *meter_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
     struct meter *m = ctx;
     (void)old_size; /* the stack's word; the table's is the one believed */
+    if (ptr == NULL && new_size != 0 && new_size == m->fail_size) {
+        m->refused++;
+        return NULL;
+    }
     if (ptr) {
         m->bytes -= (int64_t)meter_take(m, ptr);
     }
@@ -357,6 +363,62 @@ static void test_bulk_allocations_bounded(void **state)
     weighed_free(w);
 }
 
+/* 256 KB from A to B with the third data segment lost once; every byte checked. */
+static void transfer_with_one_loss(struct weighed *w)
+{
+    struct sk_tcp *ca, *lb, *cb;
+    pair_establish(w->p, PORT, &ca, &lb, &cb);
+    pair_drop(w->p, A_TO_B, SYN | FIN | RST, 0, 3);
+    enum { TOTAL = 256 * 1024 };
+    static uint8_t out[TOTAL], in[8192];
+    for (size_t i = 0; i < TOTAL; i++)
+        out[i] = (uint8_t)(i * 7 + (i >> 9));
+    size_t sent = 0, got = 0;
+    sk_time_us limit = pair_now(w->p) + SEC(120);
+    while (got < TOTAL && pair_now(w->p) < limit) {
+        ssize_t n;
+        if (sent < TOTAL && (n = sk_tcp_send(ca, out + sent, TOTAL - sent)) > 0)
+            sent += (size_t)n;
+        while ((n = sk_tcp_recv(cb, in, sizeof(in))) > 0) {
+            assert_memory_equal(in, out + got, (size_t)n);
+            got += (size_t)n;
+        }
+        if (!pair_step(w->p, limit))
+            break;
+    }
+    assert_int_equal(got, TOTAL);
+}
+
+/* The out-of-order set's storage (16 ranges of two 32-bit edges, allocated at the first hole)
+ * refused: the segments above the hole are dropped and counted as when the set is full
+ * (tcp-out-of-order-full), and come again by retransmission; nothing is lost. */
+static void test_ooo_storage_refused_is_a_counted_drop(void **state)
+{
+    (void)state;
+    struct weighed *w = weighed_new();
+    w->mb.fail_size = 16 * 8;
+    transfer_with_one_loss(w);
+    assert_true(w->mb.refused > 0);
+    assert_true(drops(w->p->b, SK_DROP_TCP_OUT_OF_ORDER) > 0);
+    assert_int_equal(counters(w->p->b).alloc_failures, w->mb.refused);
+    weighed_free(w);
+}
+
+/* The SACK scoreboard's storage (32 ranges, allocated at the first SACK block) refused: the
+ * blocks are not taken, counted in tcp_sack_sb_full as when it is full; nothing is lost. */
+static void test_scoreboard_storage_refused_is_counted(void **state)
+{
+    (void)state;
+    struct weighed *w = weighed_new();
+    w->ma.fail_size = 32 * 8;
+    transfer_with_one_loss(w);
+    assert_true(w->ma.refused > 0);
+    assert_true(counters(w->p->a).tcp_sack_sb_full > 0);
+    assert_int_equal(counters(w->p->a).alloc_failures, w->ma.refused);
+    assert_int_equal(drops(w->p->b, SK_DROP_TCP_OUT_OF_ORDER), 0);
+    weighed_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +428,8 @@ int main(void)
         cmocka_unit_test(test_syn_received),
         cmocka_unit_test(test_established_and_closing),
         cmocka_unit_test(test_bulk_allocations_bounded),
+        cmocka_unit_test(test_ooo_storage_refused_is_a_counted_drop),
+        cmocka_unit_test(test_scoreboard_storage_refused_is_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
