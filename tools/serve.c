@@ -8,7 +8,9 @@
  *   http:DIR the HTTP/1.1 static file server of examples/httpd_core.c over DIR.
  * UDP on the same port: echo answers each datagram with itself, discard drops it, chargen
  * answers with one line (http serves TCP only: UDP to its port is a closed port). When a
- * connection ends, one line says who it was, the bytes each way and how it ended.
+ * connection ends, one line says who it was, the bytes each way and how it ended. The stack
+ * allocates through a counting allocator: after each counters dump, one line gives its bytes
+ * now and at the peak, per open connection (tests/interop/test_many_clients.sh reads it).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -319,7 +321,9 @@ void cmd_serve_usage(FILE *out)
         "Puts synack on a TAP interface and serves until SIGINT or SIGTERM: it answers ARP and\n"
         "ping, serves TCP on port N with APP (many connections at once) and UDP on the same\n"
         "port. Each connection that ends prints one line: the peer, the bytes each way and how\n"
-        "it ended (closed, reset by peer, timed out).\n"
+        "it ended (closed, reset by peer, timed out). After the counters (--stats, SIGUSR1)\n"
+        "one line gives the stack's memory: bytes now and at the peak, per open connection.\n"
+        "Up to 65536 connections at once (the stack's default is 4096).\n"
         "\n"
         "apps (--app):\n"
         "  echo      send every byte back (RFC 862); UDP: each datagram back\n"

@@ -5,19 +5,22 @@
  *
  * --timeout bounds each phase (default 90 s); --seed picks the patterns (default 1).
  *
- * "At once" is this program's definition, in two phases with a barrier between them:
+ * "At once" is this program's definition, in three phases with a barrier after each:
  *  1. connect: N non-blocking sockets are connected, at most W handshakes in flight at a
  *     time (default 512, so that a burst of SYNs does not overflow the TAP's queue and wait
  *     out the kernel's 1 s SYN retransmission); a connection counts as established when
- *     connect() completes with SO_ERROR 0. No byte is sent in this phase, so every
- *     connection that succeeds is open at the barrier at the same time as all the others.
- *     "established E" is printed at the barrier; with --pause the program then waits for a
- *     line on stdin (the test measures the server's memory with N idle connections there).
- *  2. echo: every established connection sends BYTES of its pattern, shuts its sending side
- *     (SHUT_WR) once all is written, and reads until end of file, comparing each byte with
- *     the pattern as it arrives. It is answered when exactly BYTES came back, all equal,
- *     followed by end of file; mismatched when a byte differed (or more than BYTES came);
- *     failed otherwise (connect error, reset, short answer, timeout), with its errno.
+ *     connect() completes with SO_ERROR 0. No byte is sent in this phase, so all connections
+ *     that succeed are open together at the barrier. "established E" is printed there.
+ *  2. echo: every established connection sends BYTES of its pattern and reads until BYTES
+ *     came back, comparing each byte with the pattern as it arrives; it stays open. "echoed
+ *     E" is printed when all are done: every connection echoed is still open then, so the
+ *     server held all of them, and whatever each kept of its echo, at the same time.
+ *  3. close: every echoed connection shuts its sending side (SHUT_WR) and reads until end of
+ *     file (the server's FIN after ours), then closes.
+ * A connection is answered when exactly BYTES came back, all equal, followed by end of file;
+ * mismatched when a byte differed (or more than BYTES came); failed otherwise (connect error,
+ * reset, short answer, timeout), with its errno. With --pause the program waits for a line on
+ * stdin at the first two barriers (the test measures the server's memory there).
  * Connection i's pattern is byte k of splitmix64(S ^ i * 2^32 ^ k / 8), so the server cannot
  * pass by echoing another connection's bytes.
  *
@@ -44,7 +47,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum phase { P_IDLE, P_CONNECTING, P_ESTABLISHED, P_ECHO, P_ANSWERED, P_FAILED, P_MISMATCH };
+enum phase {
+    P_IDLE, P_CONNECTING, P_ESTABLISHED, P_ECHO, P_ECHOED, P_CLOSING, P_ANSWERED, P_FAILED,
+    P_MISMATCH,
+};
 
 struct client {
     int fd;
@@ -137,10 +143,6 @@ static void pump(struct client *c, uint32_t idx)
             return;
         }
         c->sent += (uint32_t)w;
-        if (c->sent == total_bytes && shutdown(c->fd, SHUT_WR) < 0) {
-            fail(c, errno);
-            return;
-        }
     }
     for (;;) {
         ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
@@ -150,7 +152,7 @@ static void pump(struct client *c, uint32_t idx)
             return;
         }
         if (r == 0) {
-            if (c->recvd == total_bytes) {
+            if (c->recvd == total_bytes && c->phase == P_CLOSING) {
                 c->phase = P_ANSWERED;
                 close(c->fd);
                 c->fd = -1;
@@ -173,6 +175,10 @@ static void pump(struct client *c, uint32_t idx)
             return;
         }
         c->recvd += (uint32_t)r;
+        if (c->recvd == total_bytes && c->phase == P_ECHO) {
+            c->phase = P_ECHOED; /* open and quiet until the barrier */
+            return;
+        }
     }
 }
 
@@ -193,7 +199,8 @@ static void raise_nofile(uint32_t n)
 
 static const char *phase_name(enum phase p)
 {
-    return p == P_CONNECTING ? "connect" : p == P_IDLE ? "not started" : "echo";
+    return p == P_CONNECTING ? "connect" : p == P_IDLE ? "not started" : p == P_ECHO ? "echo"
+                                                                                     : "close";
 }
 
 static void report(const struct client *cl, uint32_t n)
@@ -224,6 +231,53 @@ static void report(const struct client *cl, uint32_t n)
                phase_name(cl[i].failed_in), i, cl[i].sent, cl[i].recvd);
     }
     fflush(stdout);
+}
+
+/* Waits for a line on stdin when asked to (the test's signal to go on). */
+static void barrier(bool pause)
+{
+    char line[64];
+    if (pause && !fgets(line, sizeof(line), stdin))
+        fprintf(stderr, "many_clients: stdin closed at a barrier, going on\n");
+}
+
+/* Moves every connection in phase `from` to `to`, watching `events`, and serves them until
+ * none is left in `to` or the deadline passes (those left fail with ETIMEDOUT). */
+static void run_phase(int ep, struct client *cl, uint32_t n, enum phase from, enum phase to,
+                      uint32_t events, double deadline)
+{
+    struct epoll_event evs[1024];
+    uint32_t open = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (cl[i].phase != from)
+            continue;
+        cl[i].phase = to;
+        if (watch(ep, &cl[i], i, events, EPOLL_CTL_MOD) < 0)
+            fail(&cl[i], errno);
+        else
+            open++;
+    }
+    while (open > 0 && now_s() < deadline) {
+        int k = epoll_wait(ep, evs, 1024, 100);
+        for (int e = 0; e < k; e++) {
+            uint32_t i = evs[e].data.u32;
+            struct client *c = &cl[i];
+            if (c->phase != to)
+                continue;
+            bool all_sent = c->sent == total_bytes;
+            pump(c, i);
+            if (c->phase != to) {
+                open--;
+                if (c->phase == P_ECHOED)
+                    watch(ep, c, i, 0, EPOLL_CTL_MOD);
+            } else if (!all_sent && c->sent == total_bytes) {
+                watch(ep, c, i, EPOLLIN, EPOLL_CTL_MOD);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (cl[i].phase == to)
+            fail(&cl[i], ETIMEDOUT);
 }
 
 static int usage(void)
@@ -311,45 +365,26 @@ int main(int argc, char **argv)
     double t1 = now_s();
     printf("established %u of %u at once in %.2f s\n", established, n, t1 - t0);
     fflush(stdout);
-    if (pause) {
-        char line[64];
-        if (!fgets(line, sizeof(line), stdin))
-            fprintf(stderr, "many_clients: stdin closed at the barrier, going on\n");
-    }
-    deadline = now_s() + timeout; /* the echo has as long as the connections had */
+    barrier(pause);
 
-    /* Phase 2: every established connection echoes its pattern. */
+    /* Phase 2: every established connection echoes its pattern and stays open. */
     double t2 = now_s();
-    uint32_t open = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (cl[i].phase != P_ESTABLISHED)
-            continue;
-        cl[i].phase = P_ECHO;
-        if (watch(ep, &cl[i], i, EPOLLIN | EPOLLOUT, EPOLL_CTL_MOD) < 0)
-            fail(&cl[i], errno);
-        else
-            open++;
-    }
-    while (open > 0 && now_s() < deadline) {
-        int k = epoll_wait(ep, evs, 1024, 100);
-        for (int e = 0; e < k; e++) {
-            uint32_t i = evs[e].data.u32;
-            struct client *c = &cl[i];
-            if (c->phase != P_ECHO)
-                continue;
-            bool all_sent = c->sent == total_bytes;
-            pump(c, i);
-            if (c->phase != P_ECHO)
-                open--;
-            else if (!all_sent && c->sent == total_bytes)
-                watch(ep, c, i, EPOLLIN, EPOLL_CTL_MOD);
-        }
-    }
+    run_phase(ep, cl, n, P_ESTABLISHED, P_ECHO, EPOLLIN | EPOLLOUT, now_s() + timeout);
+    uint32_t echoed = 0;
     for (uint32_t i = 0; i < n; i++)
-        if (cl[i].phase == P_ECHO)
-            fail(&cl[i], ETIMEDOUT);
+        echoed += cl[i].phase == P_ECHOED;
+    printf("echoed %u of %u, all open together, in %.2f s (%u bytes each way per connection)\n",
+           echoed, n, now_s() - t2, total_bytes);
+    fflush(stdout);
+    barrier(pause);
+
+    /* Phase 3: each shuts its side and waits for the server's FIN. */
     double t3 = now_s();
-    printf("echo phase %.2f s (%u bytes each way per connection)\n", t3 - t2, total_bytes);
+    for (uint32_t i = 0; i < n; i++)
+        if (cl[i].phase == P_ECHOED && shutdown(cl[i].fd, SHUT_WR) < 0)
+            fail(&cl[i], errno);
+    run_phase(ep, cl, n, P_ECHOED, P_CLOSING, EPOLLIN, now_s() + timeout);
+    printf("closed in %.2f s\n", now_s() - t3);
     report(cl, n);
     uint32_t answered = 0;
     for (uint32_t i = 0; i < n; i++)

@@ -2,10 +2,11 @@
 # 10,000 kernel TCP connections at once to `synack serve --app echo` with its default settings
 # (no tuning option), each echoing 10 KB of its own pseudo-random pattern: all must be
 # answered byte-exact (issue 12). The client is many_clients.c (C, epoll; its header says what
-# "at once" means: all 10,000 established before any sends a byte, a barrier between). At the
-# barrier and after the echo the test prints the server's memory per connection: the stack's
-# own (its allocator's bytes, counted by serve, and the connection buffers' bytes) and the
-# process's (VmRSS, VmHWM from /proc) divided by the number of connections.
+# "at once" means: all 10,000 established before any sends a byte, and all still open when the
+# last echo is complete; they close only then). At both barriers and after the close the test
+# prints the server's memory per connection: the stack's own (its allocator's bytes, counted
+# by serve, and the connection buffers' bytes) and the process's (VmRSS, VmHWM from /proc)
+# divided by the number of connections.
 # Usage: bash test_many_clients.sh path/to/synack; SK_MANY_CLIENTS names the client binary
 # (ctest sets it), SK_MANY_N and SK_MANY_BYTES change the count and size (default 10000, 10240).
 source "$(dirname "$0")/lib.sh"
@@ -37,23 +38,28 @@ report_memory() { # $1: when
   echo "  process VmRSS $rss kB ($(per_conn $((rss * 1024))) bytes per connection of $N)," \
        "VmHWM $hwm kB ($(per_conn $((hwm * 1024))) bytes per connection)"
 }
+sanitized && echo "AddressSanitizer build: the memory below holds its shadow and quarantine"
 report_memory "before any client"
 
 mkfifo "$TMP/go"
-(nsrun "$CLIENT" "$SADDR" 7 "$N" "$BYTES" --pause --timeout 50 <"$TMP/go" \
+(nsrun "$CLIENT" "$SADDR" 7 "$N" "$BYTES" --pause --timeout 40 <"$TMP/go" \
   >"$TMP/client.out" 2>"$TMP/client.err") &
 CLIENT_PID=$!
 PIDS+=("$CLIENT_PID")
 exec 3>"$TMP/go" # opening the write end lets the client's open of its stdin finish
-wait_for "grep -q '^established' '$TMP/client.out'" 100 || fail "the client never reached the barrier"
-sed -n 1p "$TMP/client.out"
-report_memory "with every connection established and idle (the barrier)"
+wait_for "grep -q '^established' '$TMP/client.out'" 60 || fail "the client never reached the barrier"
+grep '^established' "$TMP/client.out"
+report_memory "with every connection established and idle (first barrier)"
+echo go >&3
+wait_for "grep -q '^echoed' '$TMP/client.out'" 60 || fail "the client never finished its echo"
+grep '^echoed' "$TMP/client.out"
+report_memory "with every connection echoed and still open (second barrier)"
 echo go >&3
 wait "$CLIENT_PID"
 rc=$?
 exec 3>&-
-tail -n +2 "$TMP/client.out"
-report_memory "after the echo (VmHWM: the peak)"
+sed -n '/^closed/,$p' "$TMP/client.out"
+report_memory "after all closed (VmHWM: the peak)"
 echo "--- the stack's limits that held, and its drops, retransmissions and cookies"
 awk '$1 ~ /^limit\./ && $NF > 0 || $1 ~ /^(drop\.|limit_|tcp_retransmits|tcp_syncookies|tap\.|alloc_failures)/' \
   "$TMP/stats.txt"
