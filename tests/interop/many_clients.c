@@ -384,7 +384,11 @@ int main(int argc, char **argv)
         if (cl[i].phase == P_ECHOED && shutdown(cl[i].fd, SHUT_WR) < 0)
             fail(&cl[i], errno);
     run_phase(ep, cl, n, P_ECHOED, P_CLOSING, EPOLLIN, now_s() + timeout);
-    printf("closed in %.2f s\n", now_s() - t3);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("closed in %.2f s; the client's own CPU time: %.2f s user, %.2f s system\n",
+           now_s() - t3, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
     report(cl, n);
     uint32_t answered = 0;
     for (uint32_t i = 0; i < n; i++)
