@@ -31,6 +31,15 @@
 enum app { APP_ECHO, APP_DISCARD, APP_CHARGEN, APP_HTTP };
 static const char *const app_names[] = {"echo", "discard", "chargen", "http"};
 
+/* The stacks' memory, counted by their allocator (sk_config.alloc): bytes held now, the peak,
+ * and the connections open at the peak. One for the whole process, shared by every stack
+ * (`serve --threads` runs several on this allocator, hence atomics). open: connections
+ * accepted and not yet reaped. */
+struct serve_mem {
+    _Atomic uint64_t alloc_bytes, alloc_peak, open_at_peak;
+    _Atomic uint64_t open;
+};
+
 struct serve;
 struct conn {
     struct serve *s;
@@ -58,11 +67,7 @@ struct serve {
     struct conn *all;
     struct conn *waiting; /* echo connections whose send the stack refused for now */
     uint64_t served;
-    /* The stack's memory, counted by its allocator (sk_config.alloc): bytes held now, the
-     * peak, and the connections open at the peak (atomic: `serve --threads` may run several
-     * stacks on this allocator). open: connections accepted and not yet reaped. */
-    _Atomic uint64_t alloc_bytes, alloc_peak, open_at_peak;
-    _Atomic uint64_t open;
+    struct serve_mem *mem;
     uint8_t buf[IO_CHUNK];
 };
 
@@ -185,7 +190,7 @@ static void on_listen(struct sk_tcp *l, unsigned ev, void *ctx)
         k->c = c;
         k->raddr = info.raddr;
         k->rport = info.rport;
-        atomic_fetch_add(&s->open, 1);
+        atomic_fetch_add(&s->mem->open, 1);
         k->next = s->all;
         if (s->all)
             s->all->prev = k;
@@ -266,7 +271,7 @@ static void reap_done(struct serve *s)
                 k->waiting = false;
                 break;
             }
-        atomic_fetch_sub(&s->open, 1);
+        atomic_fetch_sub(&s->mem->open, 1);
         report_conn(s, k->raddr, k->rport, k->in, k->out, sk_tcp_error(k->c));
         sk_tcp_close(k->c);
         if (k->prev)
@@ -284,27 +289,27 @@ static void reap_done(struct serve *s)
  * at that peak. */
 static void *counting_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
-    struct serve *s = ctx;
+    struct serve_mem *m = ctx;
     void *p = NULL;
     if (new_size == 0)
         free(ptr);
     else if ((p = realloc(ptr, new_size)) == NULL)
         return NULL;
-    uint64_t now = atomic_fetch_add(&s->alloc_bytes, (uint64_t)new_size - old_size) +
+    uint64_t now = atomic_fetch_add(&m->alloc_bytes, (uint64_t)new_size - old_size) +
                    new_size - old_size;
-    uint64_t peak = atomic_load(&s->alloc_peak);
-    while (now > peak && !atomic_compare_exchange_weak(&s->alloc_peak, &peak, now))
+    uint64_t peak = atomic_load(&m->alloc_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&m->alloc_peak, &peak, now))
         ;
     if (now > peak)
-        atomic_store(&s->open_at_peak, atomic_load(&s->open));
+        atomic_store(&m->open_at_peak, atomic_load(&m->open));
     return p;
 }
 
 /* One line after the counters: the stack's memory now and at its peak, per connection. */
-static void print_memory(struct serve *s)
+static void print_memory(struct serve_mem *m)
 {
-    uint64_t now = atomic_load(&s->alloc_bytes), peak = atomic_load(&s->alloc_peak);
-    uint64_t open = atomic_load(&s->open), open_peak = atomic_load(&s->open_at_peak);
+    uint64_t now = atomic_load(&m->alloc_bytes), peak = atomic_load(&m->alloc_peak);
+    uint64_t open = atomic_load(&m->open), open_peak = atomic_load(&m->open_at_peak);
     fprintf(stderr,
             "synack serve: memory: the stack holds %" PRIu64 " bytes with %" PRIu64
             " connections open (%" PRIu64 " per connection); peak %" PRIu64 " bytes with %" PRIu64
@@ -415,10 +420,12 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     s->app = app;
+    struct serve_mem mem = {0}; /* outlives the stacks: they are freed before we return */
+    s->mem = &mem;
     struct sk_config cfg;
     sk_config_default(&cfg);
     cfg.alloc = counting_alloc;
-    cfg.alloc_ctx = s;
+    cfg.alloc_ctx = &mem;
     cfg.sndbuf_bytes = 128 * 1024;
     cfg.rcvbuf_bytes = 128 * 1024;
     cfg.rto_min_us = 200000; /* as Linux: recovers from loss on a LAN in good time */
@@ -478,7 +485,7 @@ int cmd_serve(int argc, char **argv)
         if (net_dump_request) {
             net_dump_request = 0;
             net_print_stats(stderr, &s->env);
-            print_memory(s);
+            print_memory(s->mem);
         }
     }
     fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s", s->served,
@@ -490,7 +497,7 @@ int cmd_serve(int argc, char **argv)
     fputc('\n', stderr);
     if (no.stats) {
         net_print_stats(stderr, &s->env);
-        print_memory(s);
+        print_memory(s->mem);
     }
     httpd_free(s->httpd); /* its sockets before the stack that holds them */
     net_teardown("serve", &s->env); /* frees the connections' TCBs */
