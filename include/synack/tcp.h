@@ -124,7 +124,11 @@ SK_API ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcn
  * reservation also sk_tcp_shutdown (the reservation ends: nothing of it is sent). Every other
  * call, sk_stack_input and sk_stack_poll included, leaves lent bytes where they are: a ring
  * with bytes lent is never moved, grown or freed (it is pinned), so the application may hold
- * spans across stack calls, e.g. from one readiness event to the next. While bytes are lent,
+ * spans across stack calls, e.g. from one readiness event to the next. Rings grow with use and
+ * are freed when empty (sk_config.sndbuf_bytes): so a borrow that starts a loan first grows
+ * the receive ring to its configured size (if memory allows; otherwise text that does not fit
+ * while bytes are lent is not acknowledged and comes again), and a reserve grows the send ring
+ * to hold the reservation if it can (else the reservation is what fits). While bytes are lent,
  * sk_tcp_recv / sk_tcp_recvv (a loan) and sk_tcp_send / sk_tcp_sendv (a reservation) return
  * -EBUSY, and sk_tcp_set_buffers returns -EBUSY for either. A reset or timeout while bytes are
  * lent does not take them away: they stay valid until released or until close.
