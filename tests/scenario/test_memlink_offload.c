@@ -343,6 +343,46 @@ static void test_coalesced_segment_counts_as_several(void **state)
     fx_free(&f);
 }
 
+/* ---- the driver lends its TX buffer ---- */
+
+static uint8_t lent[70000];
+static size_t lends, lent_size;
+static uint8_t *lend(void *ctx, size_t size)
+{
+    (void)ctx;
+    assert_true(size <= sizeof(lent));
+    lends++;
+    lent_size = size;
+    memset(lent, 0, size); /* nothing left from the last frame */
+    return lent;
+}
+
+/* With sk_config.tx_buffer every frame is built in the driver's buffer: one lend per frame,
+ * and the last frame sent is there, byte for byte (the harness verified its checksum). */
+static void test_frames_built_in_lent_buffer(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.tx_buffer = lend;
+    lends = 0;
+    struct fx f = fx_connect(&cfg, NULL);
+    size_t before = f.r->nout, lends_before = lends;
+    assert_int_equal(lends_before, before); /* SYN and ACK */
+    fx_send(f.c, 0, 3000);
+    size_t first;
+    size_t n = fx_take(f.r, &first);
+    assert_int_equal(n, 2); /* 1460 + 1460; Nagle (RFC 896) holds the last 80 */
+    assert_int_equal(lends - lends_before, n);
+    const struct raw_out *last = &f.r->out[first + n - 1];
+    assert_int_equal(last->len, 1460);
+    assert_true(lent_size >= 40 + 1460);
+    assert_memory_equal(lent + 40, last->data, 1460); /* IPv4 20 + TCP 20, then payload */
+    for (size_t k = 0; k < 1460; k++)
+        assert_int_equal(last->data[k], fx_byte(1460 + k));
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_checksum_verification_is_per_frame),
         cmocka_unit_test(test_large_frames_only_with_rx_large),
         cmocka_unit_test(test_coalesced_segment_counts_as_several),
+        cmocka_unit_test(test_frames_built_in_lent_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
