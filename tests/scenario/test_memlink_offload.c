@@ -8,6 +8,7 @@
  * states it), RFC 9293 sequence arithmetic, RFC 5681 §4.2's ACK rule.
  */
 #include "fixture.h"
+#include "ipframes.h"
 #include "synack/gso.h"
 #include "synack/memlink.h"
 
@@ -343,6 +344,50 @@ static void test_coalesced_segment_counts_as_several(void **state)
     fx_free(&f);
 }
 
+/* ---- Ethernet framing, ARP ---- */
+
+static void all_caps(struct sk_config *c)
+{
+    c->caps = caps_all;
+    c->sndbuf_bytes = c->rcvbuf_bytes = 256u << 10;
+}
+
+/* Two Ethernet stacks with every offload; the link tells B's side nothing, so it cuts A's
+ * super-segments (the IPv4 header at 14) and finishes every checksum, and B verifies them
+ * all. A's first segments wait in its ARP queue: their partial checksums must survive it. */
+static void test_ethernet_segmenter_and_arp_queue(void **state)
+{
+    (void)state;
+    struct ethpair *p = ethpair_new(all_caps);
+    const struct sk_link_caps none = {0};
+    sk_memlink_set_caps(p->link, 1, &none, SK_ETH_HLEN);
+    struct sk_tcp *l, *c, *s;
+    assert_int_equal(sk_tcp_listen(p->b->st, 80, 8, &l), 0);
+    assert_int_equal(sk_tcp_connect(p->a->st, 0, ETH_B_ADDR, 80, &c), 0);
+    ethpair_run_until(p, p->now + 100000);
+    assert_int_equal(sk_tcp_get_state(c), SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_tcp_accept(l, &s), 0);
+    size_t sent = 0, got = 0, total = 4u << 20;
+    while (got < total) {
+        sent += fx_send(c, sent, total - sent);
+        ethpair_run_until(p, p->now + 1000);
+        fx_recv_check(s, &got);
+        assert_true(p->now < 1000000 + SEC(60));
+    }
+    struct sk_stack_counters ca = ethstack_counters(p->a), cb = ethstack_counters(p->b);
+    struct sk_memlink_stats la;
+    sk_memlink_get_stats(p->link, 0, &la);
+    assert_true(ca.tcp_tso_segs > 0);
+    assert_true(la.gso_segmented > 0);
+    assert_int_equal(la.gso_errors, 0);
+    assert_int_equal(cb.drops_total, 0); /* every checksum B verified was right */
+    assert_int_equal(ca.arp_out, 1);
+    sk_tcp_abort(c);
+    sk_tcp_abort(s);
+    sk_tcp_close(l);
+    ethpair_free(p);
+}
+
 /* ---- the driver lends its TX buffer ---- */
 
 static uint8_t lent[70000];
@@ -394,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_large_frames_only_with_rx_large),
         cmocka_unit_test(test_coalesced_segment_counts_as_several),
         cmocka_unit_test(test_frames_built_in_lent_buffer),
+        cmocka_unit_test(test_ethernet_segmenter_and_arp_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
