@@ -116,6 +116,10 @@ static int open_one(const char *name, const struct sk_tap_opts *o, struct sk_tap
         t->caps.tso_max = 65535;
         t->caps.rx_csum = (got & TUN_F_CSUM) != 0;
         t->caps.rx_large = (got & TUN_F_TSO4) != 0;
+    } else {
+        /* The offloads are the device's and outlive the descriptor that asked for them: a
+         * reader without the header must get complete frames, whoever opened it before. */
+        (void)ioctl(fd, TUNSETOFFLOAD, 0ul);
     }
     *out = t;
     return 0;
