@@ -4,7 +4,7 @@
  *   clean-1500   zero delay, unlimited rate, MTU 1500, 1 GB
  *   clean-64k    zero delay, unlimited rate, MTU 65535 (like loopback), 1 GB
  *   clean-64k-offload  the same with checksum offload: the in-memory link vouches for the
- *                segments' integrity, as Linux's loopback does (sk_config.csum_offload)
+ *                segments' integrity, as Linux's loopback does (sk_config.caps)
  *   lossy-cubic  1 % uniform loss on the data direction, 10 ms RTT, CUBIC
  *   lossy-reno   the same with NewReno
  *
@@ -44,7 +44,7 @@ struct scenario {
     uint32_t one_way_us;  /* propagation delay each way */
     const char *cc;
     bool lossy;           /* report virtual-time goodput and the model */
-    bool offload;         /* the link vouches for checksums (sk_config.csum_offload) */
+    bool offload;         /* the link vouches for checksums (sk_config.caps) */
 };
 
 struct result {
@@ -103,7 +103,7 @@ static void config(struct sk_config *c, int side, const struct scenario *s, uint
     c->rcvbuf_bytes = buf_bytes;
     c->max_buffer_bytes = 8ull * buf_bytes;
     c->congestion_control = s->cc;
-    c->csum_offload = s->offload;
+    c->caps.tx_csum = c->caps.rx_csum = s->offload; /* the link vouches, per frame */
 }
 
 static struct result run(const struct scenario *s, uint64_t total, uint64_t seed, bool verify)

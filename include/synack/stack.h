@@ -297,11 +297,6 @@ struct sk_config {
     uint32_t keepalive_intvl_us;
     uint8_t keepalive_cnt;
 
-    /* The link vouches for the integrity of TCP segments both ways (an in-memory link, as
-     * Linux's loopback does): TCP checksums are neither computed on output (the field is 0)
-     * nor verified on input. Off by default; never for a real wire. */
-    bool csum_offload;
-
     /* The real wire (src/ip/). ARP (RFC 826, Ethernet links only): an answer is trusted for
      * arp_timeout_us (default 60 s, then re-probed while in use); a request is repeated every
      * arp_retry_us (1 s) up to arp_retries times (3); packets waiting for an answer are copied
@@ -435,6 +430,9 @@ struct sk_stack_counters {
      * RST), and half-open children dropped to make room for a new SYN. */
     uint64_t tcp_syncookies_sent, tcp_syncookies_validated, tcp_syncookies_failed;
     uint64_t tcp_halfopen_evicted;
+    /* TSO super-segments sent (sk_link_caps.tso_max): one frame each; tcp_segs_out counts
+     * the segments the link cuts from them, as if each had been sent alone. */
+    uint64_t tcp_tso_segs;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
      * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the

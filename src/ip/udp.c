@@ -277,7 +277,8 @@ static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct ip_pkt *
 void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
 {
     struct sk_udp_hdr h;
-    int r = sk_udp_parse(p->h.payload, p->h.payload_len, p->h.src, p->h.dst, &h);
+    int r = sk_udp_parse_verify(p->h.payload, p->h.payload_len, p->h.src, p->h.dst,
+                                !sk_rx_csum_trusted(st), &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
         return;
