@@ -172,11 +172,11 @@ static bool faults_on(const struct net_opts *o)
            o->rate_mbit > 0;
 }
 
-/* What this build's stack acts on of the link's receive offloads: until the core honours
- * SK_FRAME_CSUM_PARTIAL and coalesced frames on input, the loop completes partial checksums
- * itself (sk_config.caps.rx_csum false) and the kernel is not asked for TSO on receive. */
-#define STACK_TAKES_RX_CSUM false
-#define STACK_TAKES_RX_LARGE false
+/* What the stack takes of the link's receive offloads (both, since the core acts on caps):
+ * set one false and the loop completes partial checksums itself (sk_config.caps.rx_csum
+ * false), or the kernel is not asked for TSO on receive (rx_large). */
+#define STACK_TAKES_RX_CSUM true
+#define STACK_TAKES_RX_LARGE true
 
 /* env->tap is open: the loop, its faults, the stack with the TAP's offloads. 0 or 1. */
 static int loop_and_stack(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
