@@ -277,6 +277,9 @@ struct sk_stack {
      * holds the largest frame: the MTU, or caps.tso_max for a TSO super-segment. */
     uint8_t *tx;
     size_t tx_cap;
+    /* st->tx is the driver's buffer (sk_config.tx_buffer) while a frame is built in it, else
+     * this, the stack's own, of tx_cap bytes (sk_tx_begin). */
+    uint8_t *tx_own;
     /* The frame being handed in by sk_stack_input_meta: its sk_frame_meta flags that the
      * stack honours (SK_FRAME_CSUM_VALID / _PARTIAL, only from a link with caps.rx_csum);
      * 0 between calls and for every frame without them. */
@@ -347,6 +350,10 @@ static inline bool sk_rx_csum_trusted(const struct sk_stack *st)
 }
 
 /* ip/link.c: the link layer (bare IP or Ethernet) */
+/* Points st->tx at the buffer the next frame, of at most `size` bytes (<= tx_cap), is built
+ * in: one the driver lends (sk_config.tx_buffer), so that the frame is written once, in
+ * place, or else the stack's own. Called before each frame is built; returns st->tx. */
+uint8_t *sk_tx_begin(struct sk_stack *st, size_t size);
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);
 /* Bytes of link header before the IPv4 header in st->tx (0 or 14). */
 size_t sk_link_hlen(const struct sk_stack *st);

@@ -206,7 +206,7 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
     st->tx_cap = (cfg->link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0) + ip_max + 64;
     st->conn_tab = sk_mem_alloc(st, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     st->listen_tab = sk_mem_alloc(st, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
-    st->tx = sk_mem_alloc(st, st->tx_cap);
+    st->tx = st->tx_own = sk_mem_alloc(st, st->tx_cap);
     if (!st->conn_tab || !st->listen_tab || !st->tx || sk_ip_init(st) != 0 ||
         sk_ports_init(st) != 0) {
         sk_stack_free(st);
@@ -231,7 +231,7 @@ void sk_stack_free(struct sk_stack *st)
         sk_mem_free(st, st->conn_tab, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     if (st->listen_tab)
         sk_mem_free(st, st->listen_tab, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
-    sk_mem_free(st, st->tx, st->tx_cap);
+    sk_mem_free(st, st->tx_own, st->tx_cap);
     sk_mem_free(st, st->heap, sizeof(*st->heap) * st->heap_cap);
     st->cfg.alloc(st->cfg.alloc_ctx, st, sizeof(*st), 0);
 }

@@ -120,6 +120,7 @@ static void pending_flush(struct sk_stack *st, uint32_t nexthop, const uint8_t m
             struct sk_frame_meta meta = {0};
             if (p->len > p->pkt_len)
                 memcpy(&meta, p->data + p->pkt_len, sizeof(meta));
+            sk_tx_begin(st, SK_ETH_HLEN + (size_t)p->pkt_len);
             sk_eth_emit(st->tx, SK_ETH_HLEN, &eth);
             memcpy(st->tx + SK_ETH_HLEN, p->data, p->pkt_len);
             sk_link_emit(st, st->tx, SK_ETH_HLEN + p->pkt_len, &meta);

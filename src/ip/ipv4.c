@@ -190,7 +190,6 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         return -EHOSTUNREACH;
     }
     size_t lh = sk_link_hlen(st);
-    uint8_t *payload = st->tx + lh + SK_IPV4_HLEN;
     uint16_t id = st->ip->next_id++;
     /* RFC 791 §3.2: every fragment but the last carries a multiple of 8 bytes of data. */
     size_t per = SK_IPV4_HLEN + total <= st->cfg.mtu ? total
@@ -198,6 +197,7 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
     for (size_t off = 0; off < total || total == 0;) {
         size_t n = total - off < per ? total - off : per;
         bool mf = off + n < total;
+        uint8_t *payload = sk_tx_begin(st, lh + SK_IPV4_HLEN + n) + lh + SK_IPV4_HLEN;
         copy_span(payload, head, hlen, body, off, n);
         write_header(st, st->tx + lh, dst, proto, 0, id, false, mf, (uint16_t)off, n);
         st->ctr.ip_out++;

@@ -4,9 +4,11 @@
  * Input: an Ethernet frame is ours if its destination is our address or the broadcast
  * address; anything else (another host's unicast, multicast we never joined) is dropped and
  * counted, as is a frame longer than the MTU allows (65535 bytes of IP from a link with
- * caps.rx_large) or of another EtherType (802.1Q tags included). Output: the IPv4 packet already sits in st->tx after room for the link header;
- * the next hop's address comes from the ARP cache, or the packet waits (copied) in the ARP
- * queue until the answer comes.
+ * caps.rx_large) or of another EtherType (802.1Q tags included).
+ * Output: the IPv4 packet already sits in st->tx (the driver's buffer when it lends one:
+ * sk_tx_begin) after room for the link header; the next hop's address comes from the ARP
+ * cache, or the packet waits (copied, with its offload metadata) in the ARP queue until the
+ * answer comes.
  */
 #include "ip/ip_int.h"
 
@@ -62,6 +64,15 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
         sk_drop(st, SK_DROP_LINK_ETHERTYPE, NULL, frame, len);
         break;
     }
+}
+
+uint8_t *sk_tx_begin(struct sk_stack *st, size_t size)
+{
+    uint8_t *lent = NULL;
+    if (st->cfg.tx_buffer && size <= st->tx_cap)
+        lent = st->cfg.tx_buffer(st->cfg.output_ctx, size);
+    st->tx = lent ? lent : st->tx_own;
+    return st->tx;
 }
 
 void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len,

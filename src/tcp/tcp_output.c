@@ -122,8 +122,13 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uin
                     struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos, uint32_t gso_size)
 {
     size_t room = sk_ip_headroom(st);
-    uint8_t *seg = st->tx + room;
-    size_t cap = st->tx_cap - room;
+    /* Built where the driver wants the frame, if it lends a buffer: the payload's one copy
+     * from the send ring is straight into it. 40: the most bytes of options. */
+    size_t most = room + SK_TCP_HLEN + 40 + h->payload_len;
+    if (most > st->tx_cap)
+        most = st->tx_cap;
+    uint8_t *seg = sk_tx_begin(st, most) + room;
+    size_t cap = most - room;
     int layout = (h->flags & SK_TCP_SYN) ? (int)st->cfg.syn_opt_layout : -1;
     /* The link completes the checksum if it offered to (caps.tx_csum); a super-segment goes
      * only to such a link (tso_payload). */
