@@ -205,10 +205,7 @@ static int loop_and_stack(const char *cmd, const struct net_opts *o, struct sk_c
             return 1;
         }
     }
-    /* The fault link carries bare frames: a stack behind it is offered no offloads. */
     sk_tap_get_caps(env->tap, &cfg->caps);
-    if (env->faults)
-        memset(&cfg->caps, 0, sizeof(cfg->caps));
     cfg->caps.rx_csum = cfg->caps.rx_csum && STACK_TAKES_RX_CSUM;
     cfg->caps.rx_large = cfg->caps.rx_large && STACK_TAKES_RX_LARGE;
     cfg->output = sk_loop_output;
@@ -366,6 +363,7 @@ int net_format_stats(const struct net_env *env, char *buf, size_t size)
             (unsigned)caps.tso_max, caps.tx_csum, caps.rx_csum, caps.rx_large);
     const struct { const char *name; uint64_t v; } opt[] = {
         {"tap.csum_completed", ls.csum_completed}, {"tap.gso_dropped", ls.gso_dropped},
+        {"tap.oversize_dropped", ls.oversize_dropped},
         {"tap.steered_out", ls.steered_out}, {"tap.steered_in", ls.steered_in},
         {"tap.steer_drops", ls.steer_drops}, {"tap.steer_wakeups", ls.steer_wakeups},
     };

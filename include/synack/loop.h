@@ -37,6 +37,9 @@ struct sk_loop_stats {
      * a frame crossing the fault link), and super-segments it could not pass on (a bare wire
      * or the fault link). */
     uint64_t csum_completed, gso_dropped;
+    /* Frames beyond the stack's MTU (plus an Ethernet header and a VLAN tag) that the kernel
+     * did not mark as coalesced, dropped here. */
+    uint64_t oversize_dropped;
     /* Groups: frames read here and copied to another loop's ring, frames taken from the
      * rings, frames lost because a ring was full, eventfd writes to wake a sleeping owner. */
     uint64_t steered_out, steered_in, steer_drops, steer_wakeups;
@@ -54,9 +57,9 @@ SK_API struct sk_loop *sk_loop_new(struct sk_tap *tap, int *err);
 SK_API void sk_loop_free(struct sk_loop *l);
 SK_API void sk_loop_set_stack(struct sk_loop *l, struct sk_stack *st);
 /* The stack's output callback (ctx is the loop). Frames go to the TAP with their metadata
- * when it has the virtio-net header (synack/tap.h); to a TAP without it or through the fault
- * link, a partial checksum is completed first and a super-segment is dropped (gso_dropped):
- * give the stack sk_tap_get_caps's caps, and none with faults. */
+ * when it has the virtio-net header (synack/tap.h); to a TAP without it, a partial checksum
+ * is completed and a super-segment cut (sk_csum_complete, sk_gso_segment); through the fault
+ * link, as sk_memlink_set_caps says. Give the stack sk_tap_get_caps's caps. */
 SK_API void sk_loop_output(void *ctx, const uint8_t *frame, size_t len,
                           const struct sk_frame_meta *meta);
 /* sk_config.tx_buffer (ctx is the loop): the loop's one transmit buffer, with room in front

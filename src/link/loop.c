@@ -20,13 +20,15 @@
  *
  * Offload: frames come with the virtio-net header's metadata (synack/tap.h). A frame with a
  * partial checksum goes to the stack as such only if the stack's sk_config.caps.rx_csum says
- * it takes them; otherwise, and before the fault link (whose corruption the stack must then
- * see), the loop completes the checksum itself (counted: csum_completed). A coalesced frame
- * reaches a stack without caps.rx_large never: the driver is not asked for TSO on receive
- * then; should one come, it is dropped (gso_dropped). Frames from the stack keep their
- * metadata to the TAP; through the fault link, which carries bare frames, a partial checksum
- * is completed first and a super-segment is dropped (gso_dropped: offer a fault-injected stack
- * no tso_max).
+ * it takes them; otherwise the loop completes the checksum itself (counted: csum_completed).
+ * A coalesced frame reaches a stack without caps.rx_large never: the driver is not asked for
+ * TSO on receive then; should one come, it is dropped (gso_dropped). A frame beyond the MTU
+ * that is not marked as coalesced is dropped (oversize_dropped): rx_large is for GRO frames.
+ * Frames from the stack keep their metadata to a TAP with the header; to one without, the
+ * loop finishes them (sk_csum_complete, sk_gso_segment). The fault link carries the metadata
+ * (sk_memlink_set_caps): the kernel's partial checksums and super-segments reach the stack as
+ * its caps allow, and the stack's super-segments are cut into wire frames before the faults
+ * act, so a loss is one wire frame's.
  *
  * Groups (sk_loop_group, multi-queue TAP): one loop per thread, each with its own queue, stack
  * and memory. The kernel picks the queue of each frame it sends by its own flow hash, which
@@ -53,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "synack/gso.h"
 #include "synack/pcap.h"
 #include "synack/tap.h"
 #include "util/rand.h"
@@ -138,6 +141,7 @@ static bool ring_push(struct steer_ring *r, const uint8_t *frame, size_t len,
 
 static void to_stack(struct sk_loop *l, uint8_t *frame, size_t len, struct sk_frame_meta *meta,
                      sk_time_us now);
+static void ml_set_caps(struct sk_loop *l);
 
 /* Feeds the stack every frame in r; the frames are read in place. */
 static void ring_drain(struct sk_loop *l, struct steer_ring *r, sk_time_us now)
@@ -218,6 +222,7 @@ void sk_loop_free(struct sk_loop *l)
 void sk_loop_set_stack(struct sk_loop *l, struct sk_stack *st)
 {
     l->st = st;
+    ml_set_caps(l);
 }
 
 void sk_loop_set_pcap(struct sk_loop *l, struct sk_pcap *pcap)
@@ -238,24 +243,16 @@ int sk_loop_set_faults(struct sk_loop *l, const struct sk_memlink_faults *to_sta
     struct sk_memlink_faults none = {0};
     sk_memlink_set_faults(l->ml, SIDE_KERNEL, to_stack ? to_stack : &none);
     sk_memlink_set_faults(l->ml, SIDE_STACK, from_stack ? from_stack : &none);
+    ml_set_caps(l);
     return 0;
 }
 
-/* Completes a partial transport checksum (SK_FRAME_CSUM_PARTIAL): the field holds the folded
- * pseudo-header sum, so the sum of everything from csum_start, field included, complemented,
- * is the checksum (virtio spec §5.1.6.2). A UDP checksum that comes out 0 is sent as 0xffff
- * (RFC 768). Clears the flag; false if the offsets do not fit the frame. */
+/* sk_csum_complete (synack/gso.h), and the flag cleared: the frame is finished. */
 static bool csum_complete(uint8_t *frame, size_t len, struct sk_frame_meta *meta)
 {
-    size_t start = meta->csum_start, at = start + meta->csum_offset;
-    if (start > len || at + 2 > len)
+    if (sk_csum_complete(frame, len, meta) != 0)
         return false;
-    uint16_t c = sk_csum_fold(sk_csum_add(0, frame + start, len - start));
-    if (c == 0 && meta->csum_offset == 6)
-        c = 0xffff;
-    frame[at] = (uint8_t)(c >> 8);
-    frame[at + 1] = (uint8_t)c;
-    meta->flags = (uint8_t)((meta->flags & ~SK_FRAME_CSUM_PARTIAL) | SK_FRAME_CSUM_VALID);
+    meta->flags = (uint8_t)(meta->flags & ~SK_FRAME_CSUM_PARTIAL);
     return true;
 }
 
@@ -294,33 +291,67 @@ static void to_stack(struct sk_loop *l, uint8_t *frame, size_t len, struct sk_fr
                      sk_time_us now)
 {
     const struct sk_config *cfg = l->st ? sk_stack_config(l->st) : NULL;
-    if (meta->gso_type != SK_GSO_NONE && (l->ml || !cfg || !cfg->caps.rx_large)) {
-        l->stats.gso_dropped++;
+    if (cfg && meta->gso_type == SK_GSO_NONE && len > (size_t)cfg->mtu + 18) {
+        /* Beyond the MTU, only a frame the kernel marked as coalesced is let through: the
+         * stack's rx_large admits large frames, and this one is not one of them. */
+        l->stats.oversize_dropped++;
         return;
     }
-    if ((meta->flags & SK_FRAME_CSUM_PARTIAL) && (l->ml || !cfg || !cfg->caps.rx_csum)) {
+    if (l->ml) {
+        /* The fault link finishes what the stack does not take (sk_memlink_set_caps). */
+        sk_memlink_send_meta(l->ml, SIDE_KERNEL, frame, len, meta, now);
+        return;
+    }
+    if (meta->gso_type != SK_GSO_NONE && (!cfg || !cfg->caps.rx_large)) {
+        l->stats.gso_dropped++; /* never asked for: rx_large is asked only for such a stack */
+        return;
+    }
+    if ((meta->flags & SK_FRAME_CSUM_PARTIAL) && (!cfg || !cfg->caps.rx_csum)) {
         if (!csum_complete(frame, len, meta)) {
             l->stats.gso_dropped++;
             return;
         }
         l->stats.csum_completed++;
     }
-    if (l->ml)
-        sk_memlink_send(l->ml, SIDE_KERNEL, frame, len, now);
-    else if (l->st)
+    if (l->st)
         sk_stack_input_meta(l->st, frame, len, meta, now);
 }
 
-static void deliver(void *ctx, int side, const uint8_t *frame, size_t len, sk_time_us now)
+static void deliver(void *ctx, int side, const uint8_t *frame, size_t len,
+                    const struct sk_frame_meta *meta, sk_time_us now)
 {
     struct sk_loop *l = ctx;
-    static const struct sk_frame_meta none;
     if (side == SIDE_STACK) {
         if (l->st)
-            sk_stack_input(l->st, frame, len, now);
+            sk_stack_input_meta(l->st, frame, len, meta, now);
     } else {
-        tap_write(l, frame, len, &none);
+        tap_write(l, frame, len, meta);
     }
+}
+
+/* The fault link's offloads: the stack's own caps on its side; on the kernel's side what the
+ * TAP's header lets the kernel send (partial checksums, super-segments), and nothing it
+ * receives, so that the stack's super-segments are cut into wire frames before the faults
+ * act on them and every frame reaches the kernel finished. */
+static void ml_set_caps(struct sk_loop *l)
+{
+    if (!l->ml)
+        return;
+    struct sk_link_caps kernel = {0};
+    if (sk_tap_vnet_hdr_len(l->tap)) {
+        kernel.tx_csum = true;
+        kernel.tso_max = 65535;
+    }
+    sk_memlink_set_caps(l->ml, SIDE_KERNEL, &kernel, SK_ETH_HLEN);
+    sk_memlink_set_caps(l->ml, SIDE_STACK, l->st ? &sk_stack_config(l->st)->caps : NULL,
+                        SK_ETH_HLEN);
+}
+
+/* Cut pieces of a super-segment for a TAP without the header. */
+static void emit_piece(void *ctx, const uint8_t *frame, size_t len)
+{
+    static const struct sk_frame_meta none;
+    tap_write(ctx, frame, len, &none);
 }
 
 uint8_t *sk_loop_tx_buffer(void *ctx, size_t size)
@@ -338,31 +369,25 @@ void sk_loop_output(void *ctx, const uint8_t *frame, size_t len, const struct sk
     sk_time_us now = l->st ? sk_stack_now(l->st) : sk_loop_clock();
     if (l->pcap)
         capture(l, now, frame, len, meta); /* the sender's side (see the top) */
-    if (!l->ml && sk_tap_vnet_hdr_len(l->tap)) {
+    if (l->ml) {
+        sk_memlink_send_meta(l->ml, SIDE_STACK, frame, len, meta, now);
+    } else if (sk_tap_vnet_hdr_len(l->tap) || (meta->flags == 0 && meta->gso_type == 0)) {
         tap_write(l, frame, len, meta);
-        return;
-    }
-    /* A bare wire (no header, or the fault link): only complete frames cross it. */
-    if (meta->gso_type != SK_GSO_NONE) {
-        l->stats.gso_dropped++;
-        return;
-    }
-    struct sk_frame_meta m = *meta;
-    if (m.flags & SK_FRAME_CSUM_PARTIAL) {
-        if (frame != l->cbuf)
-            memcpy(l->cbuf, frame, len);
-        frame = l->cbuf;
-        if (!csum_complete(l->cbuf, len, &m)) {
+    } else if (meta->gso_type != SK_GSO_NONE) {
+        /* A bare TAP: the pieces, finished (a stack given no tso_max never sends these). */
+        if (sk_gso_segment(frame, len, meta, SK_ETH_HLEN, l->cbuf, LOOP_FRAME_MAX, emit_piece,
+                           l) < 0)
             l->stats.gso_dropped++;
-            return;
+    } else {
+        struct sk_frame_meta m = *meta;
+        memcpy(l->cbuf, frame, len);
+        if (csum_complete(l->cbuf, len, &m)) {
+            l->stats.csum_completed++;
+            tap_write(l, l->cbuf, len, &m);
+        } else {
+            l->stats.gso_dropped++;
         }
-        l->stats.csum_completed++;
     }
-    m.flags = 0;
-    if (l->ml)
-        sk_memlink_send(l->ml, SIDE_STACK, frame, len, now);
-    else
-        tap_write(l, frame, len, &m);
 }
 
 void sk_loop_wake(struct sk_loop *l)
@@ -603,11 +628,11 @@ int sk_loop_run_once(struct sk_loop *l, sk_time_us max_wait_us)
     }
     rings_drain(l, now);
     if (l->ml)
-        sk_memlink_deliver(l->ml, now, deliver, l);
+        sk_memlink_deliver_meta(l->ml, now, deliver, l);
     if (l->st)
         sk_stack_poll(l->st, now);
     if (l->ml)
-        sk_memlink_deliver(l->ml, now, deliver, l);
+        sk_memlink_deliver_meta(l->ml, now, deliver, l);
     return woken;
 }
 
