@@ -66,6 +66,8 @@
 /* Frames land at this offset in a buffer aligned to 16, so the IP header is 4-aligned. */
 #define RX_OFFSET 2
 #define TX_OFFSET 18
+/* A frame buffer: the offset, the frame, slack; a multiple of 64, as aligned_alloc wants. */
+#define LOOP_BUF_BYTES ((LOOP_FRAME_MAX + 32 + 63) & ~63)
 #define LOOP_READ_BATCH 256
 #define SIDE_KERNEL 0
 #define SIDE_STACK 1
@@ -184,9 +186,9 @@ struct sk_loop *sk_loop_new(struct sk_tap *tap, int *err)
         return NULL;
     }
     l->efd = l->steer_efd = -1;
-    l->rbuf = aligned_alloc(16, LOOP_FRAME_MAX + 32);
-    l->tbuf = aligned_alloc(16, LOOP_FRAME_MAX + 32);
-    l->cbuf = aligned_alloc(16, LOOP_FRAME_MAX + 32);
+    l->rbuf = aligned_alloc(64, LOOP_BUF_BYTES);
+    l->tbuf = aligned_alloc(64, LOOP_BUF_BYTES);
+    l->cbuf = aligned_alloc(64, LOOP_BUF_BYTES);
     if (!l->rbuf || !l->tbuf || !l->cbuf) {
         sk_loop_free(l);
         *err = -ENOMEM;

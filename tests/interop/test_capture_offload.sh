@@ -29,7 +29,7 @@ stop_serve
 TS=(tshark -n -r "$TMP/synack.pcap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE
     -o udp.check_checksum:TRUE -d tcp.port==7,data -d udp.port==7,data)
 total=$("${TS[@]}" 2>/dev/null | wc -l)
-[ "$total" -gt 1000 ] || fail "capture has only $total packets"
+[ "$total" -gt 100 ] || fail "capture has only $total packets" # fewer with GRO and TSO
 bad=$("${TS[@]}" -Y "_ws.malformed || _ws.expert.severity == error" 2>/dev/null | wc -l)
 [ "$bad" -eq 0 ] || fail "$bad malformed packets: $("${TS[@]}" -Y "_ws.malformed || _ws.expert.severity == error" | head -5)"
 badsum=$("${TS[@]}" -Y "ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0" 2>/dev/null | wc -l)
