@@ -63,12 +63,15 @@ fuzz-soak: deps
 # built with -O2 (Release, in $(BUILD)-release). BENCH_ARGS is passed through, e.g.
 # BENCH_ARGS="--bytes 100000000".
 BENCH_ARGS ?=
+# Every subject side by side (bench/run_bench.sh, as root): synack, the kernel and lwIP over a
+# wire, the raw TAP limit, in memory beside the kernel's loopback, memory per connection and
+# 1 to 1,000,000 connections; a table, build-release/bench-out/results.json and an SVG per
+# metric. BENCH_QUICK=1: the seconds-long smoke run that `make test` also runs (bench_smoke).
+BENCH_QUICK ?= 0
 bench: deps
 	@cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" -DSK_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD)-release -j $(JOBS) --target bench_goodput bench_kernel_loopback bench_connections
-	./$(BUILD)-release/bench/bench_goodput $(BENCH_ARGS)
-	./$(BUILD)-release/bench/bench_kernel_loopback
-	./$(BUILD)-release/bench/bench_connections
+	@cmake --build $(BUILD)-release -j $(JOBS)
+	BENCH_QUICK=$(BENCH_QUICK) bash bench/run_bench.sh $(BUILD)-release
 
 # The property test with many more seeded fault schedules than `make test` runs.
 SOAK_SCHEDULES ?= 20000

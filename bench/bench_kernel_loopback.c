@@ -6,7 +6,10 @@
  * time and the CPU time of both threads (the kernel's work is charged to them as system time).
  * Only the loopback address is used.
  *
- * Usage: bench_kernel_loopback [--bytes N]
+ * With --metric NAME the result is recorded for bench/report.py (bench_out.h) under that
+ * metric name (make bench runs it with loopback's MTU at 65536 and at 1500, in a namespace).
+ *
+ * Usage: bench_kernel_loopback [--bytes N] [--metric NAME]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +23,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_out.h"
 
 #define CHUNK (256u << 10)
 
@@ -59,6 +64,7 @@ static void *send_all(void *arg)
 int main(int argc, char **argv)
 {
     uint64_t total = 1ull << 30;
+    const char *metric = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc) {
             char *end;
@@ -67,12 +73,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_kernel_loopback: --bytes takes a positive number\n");
                 return 2;
             }
+        } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
+            metric = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--bytes N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--bytes N] [--metric NAME]\n", argv[0]);
             return 2;
         }
     }
+    static const char cc[] = "cubic"; /* as bench/kpeer.c: CUBIC whatever the host's default */
     int l = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, cc, sizeof(cc) - 1);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof(a);
     if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l, 1) != 0 ||
@@ -81,6 +91,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int c = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, sizeof(cc) - 1);
     if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) != 0) {
         perror("bench_kernel_loopback: connect");
         return 1;
@@ -117,10 +128,23 @@ int main(int argc, char **argv)
         return 1;
     }
     double bits = (double)total * 8;
-    printf("kernel-loopback  Linux TCP over 127.0.0.1 (MTU 65536, kernel defaults), two threads: "
+    int mtu = 0;
+    FILE *mf = fopen("/sys/class/net/lo/mtu", "r");
+    if (mf == NULL || fscanf(mf, "%d", &mtu) != 1)
+        mtu = 0;
+    if (mf)
+        fclose(mf);
+    printf("kernel-loopback  Linux TCP over 127.0.0.1 (MTU %d, kernel defaults), two threads: "
            "%llu MiB in %.3f s wall = %.2f Gbit/s (%.3f s CPU, user+sys of both threads = "
            "%.2f Gbit/s per core)\n",
-           (unsigned long long)(total >> 20), wall, bits / wall / 1e9, cpu, bits / cpu / 1e9);
+           mtu, (unsigned long long)(total >> 20), wall, bits / wall / 1e9, cpu, bits / cpu / 1e9);
+    if (metric) {
+        char params[128];
+        snprintf(params, sizeof(params), "{\"bytes\":%llu,\"wall_s\":%.3f,\"cpu_gbps\":%.3f}",
+                 (unsigned long long)total, wall, bits / cpu / 1e9);
+        bench_record("inmem", metric, "kernel-loopback", bits / wall / 1e9, "Gbit/s",
+                     bench_round(), params);
+    }
     close(c);
     close(r);
     close(l);

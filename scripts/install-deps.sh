@@ -8,7 +8,8 @@ set -euo pipefail
 pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config
       iputils-ping netcat-openbsd curl wrk
       hping3 python3-scapy tcpdump     # the attack tests (tests/interop/test_syn_flood.sh & co.)
-      valgrind)                        # sockdiff_valgrind (tests/diff)
+      valgrind                         # sockdiff_valgrind (tests/diff)
+      liblwip-dev)                     # make bench's lwip-tap subject (bench/lwip/)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,7 +46,8 @@ struct sk_range {
     uint32_t left, right; /* [left, right) */
 };
 struct sk_ranges {
-    struct sk_range *r; /* the owner's storage, cap entries */
+    struct sk_range *r; /* the owner's storage, cap entries; a TCB's is allocated with the
+                         * first range and freed when the set empties (sk_tcb_ranges_*) */
     uint8_t n, cap;
     uint64_t *work;     /* entries visited by operations, or NULL */
 };
@@ -59,6 +60,11 @@ struct sk_ranges {
 #define SK_SB_MAX 32
 
 struct sk_cc_ops;
+
+/* The timers of a TCB: the traced kinds of trace.h, then one internal kind, never traced:
+ * TCB_TIMER_RELEASE frees rings left empty and unused for SK_RING_HOLD_US (tcp_conn.c). */
+#define SK_TCB_TIMERS (SK_TIMER_COUNT + 1)
+#define TCB_TIMER_RELEASE ((enum sk_timer_kind)SK_TIMER_COUNT)
 
 enum tcb_flag {
     TF_USER = 1u << 0,        /* the application holds the handle */
@@ -98,7 +104,19 @@ struct sk_tcb_fifo {
     uint32_t len;
 };
 
-/* The TCB (RFC 9293 §3.3.1) or a listener. */
+/* A listener's own state (tcp_listen.c), allocated by listen and freed with the listener:
+ * connections do not carry it. */
+struct sk_tcp_listen {
+    int backlog;
+    uint32_t accept_queued;
+    struct sk_list acceptq;             /* established children not yet accepted, oldest first */
+    /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
+     * eviction) and on the stack's (for max_half_open), both oldest first. */
+    struct sk_tcb_fifo synq;
+    sk_time_us syncookie_until;         /* cookies sent are valid until then */
+};
+
+/* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn). */
 struct sk_tcp {
     struct sk_stack *st;
     enum sk_tcp_state state;
@@ -124,8 +142,7 @@ struct sk_tcp {
     uint32_t last_ack_sent;
     uint32_t ooo_fin_seq;
     struct sk_ring rcv;
-    struct sk_ranges ooo;               /* over ooo_r */
-    struct sk_range ooo_r[SK_OOO_MAX];
+    struct sk_ranges ooo;               /* storage allocated at the first range */
     uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
 
     /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
@@ -183,8 +200,8 @@ struct sk_tcp {
     uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
     bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
     bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
-    struct sk_ranges sb;                /* over sb_r; sack_work counts its operations */
-    struct sk_range sb_r[SK_SB_MAX];
+    struct sk_ranges sb;                /* storage allocated at the first range; sack_work
+                                         * counts its operations */
     uint64_t sack_work;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
@@ -195,8 +212,9 @@ struct sk_tcp {
      * before this time (0 at first: nothing sent yet). */
     sk_time_us invalid_ack_next;
 
-    /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap. */
-    sk_time_us timer[SK_TIMER_COUNT];
+    /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap.
+     * SK_TCB_TIMERS adds the internal ring-release timer (TCB_TIMER_RELEASE) to the kinds. */
+    sk_time_us timer[SK_TCB_TIMERS];
     sk_time_us deadline;
     uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
 
@@ -208,16 +226,10 @@ struct sk_tcp {
     uint64_t total_retransmits, bytes_sent, bytes_acked, bytes_received;
 
     /* Listener side. */
+    struct sk_tcp_listen *lsn;          /* a listener's own part; NULL for a connection */
     struct sk_tcp *listener;            /* parent, for passive children */
-    int backlog;
-    uint32_t accept_queued;
-    struct sk_list acceptq;             /* established children not yet accepted, oldest first */
-    struct sk_list_node acceptq_link;   /* a child's place on it (TF_IN_ACCEPTQ) */
-    /* Half-open children (tcp_listen.c): a child is on its listener's list (for close and
-     * eviction) and on the stack's (for max_half_open), both oldest first. */
-    struct sk_tcb_fifo synq;
-    struct sk_list_node synq_link, halfopen_link;
-    sk_time_us syncookie_until;         /* a listener's cookies sent are valid until then */
+    struct sk_list_node acceptq_link;   /* a child's place on lsn->acceptq (TF_IN_ACCEPTQ) */
+    struct sk_list_node synq_link, halfopen_link; /* on lsn->synq and the stack's halfopen */
 
     /* Application. */
     sk_tcp_callback cb;

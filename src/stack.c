@@ -355,7 +355,7 @@ int sk_timer_update(struct sk_tcp *c)
 {
     struct sk_stack *st = c->st;
     sk_time_us d = SK_TIME_NEVER;
-    for (int k = 0; k < SK_TIMER_COUNT; k++)
+    for (int k = 0; k < SK_TCB_TIMERS; k++)
         if (c->timer[k] < d)
             d = c->timer[k];
     c->deadline = d;
@@ -388,7 +388,7 @@ int sk_timer_update(struct sk_tcp *c)
 
 void sk_timer_remove(struct sk_tcp *c)
 {
-    for (int k = 0; k < SK_TIMER_COUNT; k++)
+    for (int k = 0; k < SK_TCB_TIMERS; k++)
         c->timer[k] = SK_TIME_NEVER;
     sk_timer_update(c);
 }
@@ -424,7 +424,7 @@ sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
     while (st->heap_len && st->heap[0]->deadline <= st->now) {
         struct sk_tcp *c = st->heap[0];
         enum sk_timer_kind k = SK_TIMER_RETRANSMIT;
-        for (int i = 0; i < SK_TIMER_COUNT; i++)
+        for (int i = 0; i < SK_TCB_TIMERS; i++)
             if (c->timer[i] == c->deadline) {
                 k = (enum sk_timer_kind)i;
                 break;

@@ -8,13 +8,16 @@
  *   http:DIR the HTTP/1.1 static file server of examples/httpd_core.c over DIR.
  * UDP on the same port: echo answers each datagram with itself, discard drops it, chargen
  * answers with one line (http serves TCP only: UDP to its port is a closed port). When a
- * connection ends, one line says who it was, the bytes each way and how it ended.
+ * connection ends, one line says who it was, the bytes each way and how it ended. The stack
+ * allocates through a counting allocator: after each counters dump, one line gives its bytes
+ * now and at the peak, per open connection (tests/interop/test_many_clients.sh reads it).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +34,15 @@
 enum app { APP_ECHO, APP_DISCARD, APP_CHARGEN, APP_HTTP };
 static const char *const app_names[] = {"echo", "discard", "chargen", "http"};
 
+/* The stacks' memory, counted by their allocator (sk_config.alloc): bytes held now, the peak,
+ * and the connections open at the peak. One for the whole process, shared by every stack
+ * (`serve --threads` runs several on this allocator, hence atomics). open: connections
+ * accepted and not yet reaped. */
+struct serve_mem {
+    _Atomic uint64_t alloc_bytes, alloc_peak, open_at_peak;
+    _Atomic uint64_t open;
+};
+
 struct serve;
 struct conn {
     struct serve *s;
@@ -40,6 +52,10 @@ struct conn {
     uint64_t in, out;
     uint64_t chargen_pos;
     bool eof, shut, done;
+    /* echo: the stack had no room for the send buffer (sk_tcp_send -ENOBUFS); the bytes wait
+     * unread in the receive buffer and the connection is tried again after the next events. */
+    bool waiting;
+    struct conn *next_waiting;
     struct conn *next_done;
     struct conn *prev, *next; /* every connection not yet reaped */
 };
@@ -56,7 +72,9 @@ struct serve {
     struct httpd *httpd;       /* http: its own listener and connections */
     struct conn *done;
     struct conn *all;
+    struct conn *waiting; /* echo connections whose send the stack refused for now */
     uint64_t served;
+    struct serve_mem *mem;
     uint8_t buf[IO_CHUNK];
 };
 
@@ -95,22 +113,49 @@ static void chargen_fill(uint64_t pos, uint8_t *buf, size_t len)
     }
 }
 
-static void conn_pump(struct conn *k)
+/* echo: every byte back. Only what can be sent back is read: the rest waits in the receive
+ * buffer and the window closes, so a client that does not read slows down instead of filling
+ * us. The bytes are looked at first (sk_tcp_peek) and consumed only once sk_tcp_send took
+ * them: when the stack has no room for the send buffer (-ENOBUFS, the stack's
+ * max_buffer_bytes reached), nothing is lost; the connection waits on serve's list and is
+ * tried again after the next events, when other connections may have freed theirs. */
+static void echo_pump(struct conn *k)
 {
     struct serve *s = k->s;
     struct sk_tcp *c = k->c;
     for (;;) {
-        size_t room = sizeof(s->buf);
-        if (s->app == APP_ECHO) {
-            /* Read only what can be sent back: the rest waits in the receive buffer and the
-             * window closes, so a client that does not read slows down instead of filling us. */
-            room = sk_tcp_writable(c);
-            if (room > sizeof(s->buf))
-                room = sizeof(s->buf);
-            if (room == 0)
-                break;
+        size_t room = sk_tcp_writable(c);
+        if (room > sizeof(s->buf))
+            room = sizeof(s->buf);
+        if (room == 0)
+            break;
+        ssize_t n = sk_tcp_peek(c, s->buf, room);
+        if (n == 0) {
+            k->eof = true;
+            break;
         }
-        ssize_t n = sk_tcp_recv(c, s->buf, room);
+        if (n < 0)
+            break;
+        ssize_t w = sk_tcp_send(c, s->buf, (size_t)n);
+        if (w == -ENOBUFS && !k->waiting) {
+            k->waiting = true;
+            k->next_waiting = s->waiting;
+            s->waiting = k;
+        }
+        if (w <= 0)
+            break;
+        sk_tcp_recv(c, s->buf, (size_t)w); /* the same bytes, now queued to go back */
+        k->in += (uint64_t)w;
+        k->out += (uint64_t)w;
+    }
+}
+
+static void conn_pump(struct conn *k)
+{
+    struct serve *s = k->s;
+    struct sk_tcp *c = k->c;
+    while (s->app != APP_ECHO) {
+        ssize_t n = sk_tcp_recv(c, s->buf, sizeof(s->buf));
         if (n == 0) {
             k->eof = true;
             break;
@@ -118,12 +163,9 @@ static void conn_pump(struct conn *k)
         if (n < 0)
             break;
         k->in += (uint64_t)n;
-        if (s->app == APP_ECHO) {
-            ssize_t w = sk_tcp_send(c, s->buf, (size_t)n);
-            if (w > 0)
-                k->out += (uint64_t)w;
-        }
     }
+    if (s->app == APP_ECHO)
+        echo_pump(k);
     if (s->app == APP_CHARGEN && !k->eof) {
         size_t room;
         while ((room = sk_tcp_writable(c)) > 0) {
@@ -176,6 +218,7 @@ static void on_listen(struct sk_tcp *l, unsigned ev, void *ctx)
         k->c = c;
         k->raddr = info.raddr;
         k->rport = info.rport;
+        atomic_fetch_add(&s->mem->open, 1);
         k->next = s->all;
         if (s->all)
             s->all->prev = k;
@@ -231,11 +274,32 @@ static void on_http_end(const struct httpd_conn_end *e, void *ctx)
     report_conn(ctx, e->raddr, e->rport, e->in, e->out, e->err);
 }
 
+/* The echo connections the stack refused a send buffer: tried again (on_conn), and off the
+ * list unless refused again. */
+static void retry_waiting(struct serve *s)
+{
+    struct conn *k = s->waiting;
+    s->waiting = NULL;
+    while (k) {
+        struct conn *next = k->next_waiting;
+        k->waiting = false;
+        on_conn(k->c, sk_tcp_events(k->c), k);
+        k = next;
+    }
+}
+
 static void reap_done(struct serve *s)
 {
     while (s->done) {
         struct conn *k = s->done;
         s->done = k->next_done;
+        for (struct conn **p = &s->waiting; k->waiting && *p; p = &(*p)->next_waiting)
+            if (*p == k) {
+                *p = k->next_waiting;
+                k->waiting = false;
+                break;
+            }
+        atomic_fetch_sub(&s->mem->open, 1);
         report_conn(s, k->raddr, k->rport, k->in, k->out, sk_tcp_error(k->c));
         sk_tcp_close(k->c);
         if (k->prev)
@@ -270,6 +334,40 @@ static void serve_free_all(struct serve **all, unsigned n, struct sk_loop_group 
     }
 }
 
+/* sk_config.alloc: malloc, realloc and free, counting the bytes the stack holds (it passes
+ * each block's size when it frees or resizes one) and their peak, with the connections open
+ * at that peak. */
+static void *counting_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    struct serve_mem *m = ctx;
+    void *p = NULL;
+    if (new_size == 0)
+        free(ptr);
+    else if ((p = realloc(ptr, new_size)) == NULL)
+        return NULL;
+    uint64_t now = atomic_fetch_add(&m->alloc_bytes, (uint64_t)new_size - old_size) +
+                   new_size - old_size;
+    uint64_t peak = atomic_load(&m->alloc_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&m->alloc_peak, &peak, now))
+        ;
+    if (now > peak)
+        atomic_store(&m->open_at_peak, atomic_load(&m->open));
+    return p;
+}
+
+/* One line after the counters: the stack's memory now and at its peak, per connection. */
+static void print_memory(struct serve_mem *m)
+{
+    uint64_t now = atomic_load(&m->alloc_bytes), peak = atomic_load(&m->alloc_peak);
+    uint64_t open = atomic_load(&m->open), open_peak = atomic_load(&m->open_at_peak);
+    fprintf(stderr,
+            "synack serve: memory: the stack holds %" PRIu64 " bytes with %" PRIu64
+            " connections open (%" PRIu64 " per connection); peak %" PRIu64 " bytes with %" PRIu64
+            " open (%" PRIu64 " per connection)\n",
+            now, open, open ? now / open : 0, peak, open_peak, open_peak ? peak / open_peak : 0);
+    fflush(stderr);
+}
+
 void cmd_serve_usage(FILE *out)
 {
     fprintf(out,
@@ -278,7 +376,9 @@ void cmd_serve_usage(FILE *out)
         "Puts synack on a TAP interface and serves until SIGINT or SIGTERM: it answers ARP and\n"
         "ping, serves TCP on port N with APP (many connections at once) and UDP on the same\n"
         "port. Each connection that ends prints one line: the peer, the bytes each way and how\n"
-        "it ended (closed, reset by peer, timed out).\n"
+        "it ended (closed, reset by peer, timed out). After the counters (--stats, SIGUSR1)\n"
+        "one line gives the stack's memory: bytes now and at the peak, per open connection.\n"
+        "Up to 65536 connections at once (the stack's default is 4096).\n"
         "\n"
         "apps (--app):\n"
         "  echo      send every byte back (RFC 862); UDP: each datagram back\n"
@@ -340,6 +440,7 @@ static void dump_all(struct serve **all, unsigned n)
     char *texts[64];
     if (n == 1) {
         net_print_stats(stderr, &all[0]->env);
+        print_memory(all[0]->mem);
         return;
     }
     unsigned gen = atomic_fetch_add(&dump_gen, 1) + 1;
@@ -352,6 +453,7 @@ static void dump_all(struct serve **all, unsigned n)
     for (unsigned i = 0; i < n; i++)
         texts[i] = all[i]->stats_text;
     net_print_stats_texts(stderr, all[0]->env.started, texts, n);
+    print_memory(all[0]->mem);
 }
 
 struct serve_run {
@@ -375,6 +477,7 @@ static void *serve_run(void *arg)
         }
         if (s->httpd)
             httpd_poll(s->httpd);
+        retry_waiting(s);
         reap_done(s);
         if (s->index == 0 && net_dump_request) {
             net_dump_request = 0;
@@ -468,11 +571,20 @@ int cmd_serve(int argc, char **argv)
         all[i]->index = i;
         all[i]->app = app;
     }
+    struct serve_mem mem = {0}; /* outlives the stacks: they are freed before we return */
+    for (unsigned i = 0; i < n; i++)
+        all[i]->mem = &mem;
     struct sk_config cfg;
     sk_config_default(&cfg);
+    cfg.alloc = counting_alloc;
+    cfg.alloc_ctx = &mem;
     cfg.sndbuf_bytes = 128 * 1024;
     cfg.rcvbuf_bytes = 128 * 1024;
     cfg.rto_min_us = 200000; /* as Linux: recovers from loss on a LAN in good time */
+    /* A server: as many connections as one client address has ports toward our port (the
+     * stack's 4096 would refuse the 4,097th of 10,000 clients at once, issue 12). Each costs
+     * its TCB; the table of connections, 8 bytes a slot, is 512 KiB from the start. */
+    cfg.max_connections = 65536;
     int rc = net_setup("serve", &no, &cfg, &all[0]->env);
     for (unsigned i = 1; rc == 0 && i < n; i++)
         rc = net_setup_queue("serve", &no, &cfg, &all[0]->env, i, &all[i]->env);
@@ -550,6 +662,7 @@ int cmd_serve(int argc, char **argv)
             texts[i] = all[i]->stats_text;
         }
         net_print_stats_texts(stderr, s->env.started, texts, n);
+        print_memory(s->mem);
     }
     serve_free_all(all, n, group);
     return rc;

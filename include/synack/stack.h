@@ -136,15 +136,22 @@ struct sk_config {
     uint32_t max_connections;  /* TCBs of every state, listeners included */
     uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
     uint32_t max_half_open;    /* half-open connections in the whole stack (all listeners) */
-    /* Default buffers per connection. Each is allocated when first needed, not at connect or
-     * accept: the send buffer by the first send that queues a byte, the receive buffer (plus
-     * 2^wscale bytes for rounding scaled windows) by the first byte of text received; until
-     * then the connection holds none and its windows are computed from the size alone. */
+    /* Default buffers per connection: limits, not allocations. Each buffer is allocated when
+     * first needed, not at connect or accept: the send buffer by the first send that queues a
+     * byte, the receive buffer by the first byte of text received. It starts at 4 KiB (or the
+     * size, if smaller) and doubles as it must hold more, up to the size (the receive buffer's
+     * plus 2^wscale bytes for rounding scaled windows); so a 10 KB exchange takes 16 KiB, not
+     * 64. It is freed again once empty (the send buffer: everything acknowledged, nothing
+     * queued; the receive buffer: everything read, nothing held out of order) and unused for
+     * 100 ms, or at once when no more can come that way (our FIN queued, the peer's received).
+     * The windows are computed from the sizes alone, so what the peer sees does not depend on
+     * the allocation. A buffer that cannot grow is the max_buffer_bytes case below. */
     uint32_t sndbuf_bytes;
     uint32_t rcvbuf_bytes;
-    /* Sum of all connection buffers (counter buffer_bytes). A buffer that would pass it is not
-     * allocated (limit_buffers): the send is -ENOBUFS, received text is dropped unacknowledged
-     * (drop SK_DROP_TCP_NO_MEMORY) and comes again by the peer's retransmission. */
+    /* Sum of all connection buffers (counter buffer_bytes, the bytes allocated now). A buffer
+     * that would pass it is not allocated or grown (limit_buffers): the send is -ENOBUFS,
+     * received text is dropped unacknowledged (drop SK_DROP_TCP_NO_MEMORY) and comes again by
+     * the peer's retransmission. */
     uint64_t max_buffer_bytes;
     /* The most one socket may ask for with SO_SNDBUF / SO_RCVBUF (Linux's wmem_max and
      * rmem_max): a larger value, INT_MAX or a negative one is silently lowered to it, as Linux

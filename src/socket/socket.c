@@ -337,7 +337,7 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
     if (bl < 1)
         bl = 1;
     if (s->state == SS_LISTENING) {
-        s->tcp->backlog = bl; /* listen again sets the new backlog (inet_listen) */
+        s->tcp->lsn->backlog = bl; /* listen again sets the new backlog (inet_listen) */
         return 0;
     }
     if (s->state != SS_OPEN)

@@ -99,15 +99,13 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
 {
     memset(c, 0, sizeof(*c));
     c->st = st;
-    sk_list_init(&c->synq.list);
-    sk_list_init(&c->acceptq);
     c->heap_idx = UINT32_MAX;
     uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
-    sk_ranges_init(&c->ooo, c->ooo_r, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
+    sk_ranges_init(&c->ooo, NULL, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
                    NULL);
-    sk_ranges_init(&c->sb, c->sb_r, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
+    sk_ranges_init(&c->sb, NULL, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
                    &c->sack_work);
-    for (int k = 0; k < SK_TIMER_COUNT; k++)
+    for (int k = 0; k < SK_TCB_TIMERS; k++)
         c->timer[k] = SK_TIME_NEVER;
     c->deadline = SK_TIME_NEVER;
     c->sndbuf_size = st->cfg.sndbuf_bytes;
@@ -142,14 +140,14 @@ static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
 {
     if (sk_list_linked(&c->acceptq_link)) {
         sk_list_remove(&c->acceptq_link);
-        l->accept_queued--;
+        l->lsn->accept_queued--;
     }
     c->flags &= ~TF_IN_ACCEPTQ;
 }
 
 static struct sk_tcp *acceptq_first(struct sk_tcp *l)
 {
-    return sk_list_entry(sk_list_first(&l->acceptq), struct sk_tcp, acceptq_link);
+    return sk_list_entry(sk_list_first(&l->lsn->acceptq), struct sk_tcp, acceptq_link);
 }
 
 /* Detaches a passive child from its listener's counts and queues. */
@@ -170,6 +168,9 @@ void sk_tcb_destroy(struct sk_tcp *c)
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
     sk_ring_free(st, &c->rcv);
+    sk_tcb_ranges_release(c, &c->ooo);
+    sk_tcb_ranges_release(c, &c->sb);
+    sk_mem_free(st, c->lsn, sizeof(*c->lsn));
     sk_list_remove(&c->all_link);
     st->ctr.connections--;
     sk_mem_free(st, c, sizeof(*c));
@@ -229,7 +230,7 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     unsigned ev = 0;
     switch (c->state) {
     case SK_TCP_LISTEN:
-        return sk_list_empty(&c->acceptq) ? 0 : SK_EV_ACCEPTABLE;
+        return sk_list_empty(&c->lsn->acceptq) ? 0 : SK_EV_ACCEPTABLE;
     case SK_TCP_CLOSED:
         ev |= SK_EV_CLOSED;
         if (c->error)
@@ -248,7 +249,7 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     if (c->rcv.len || (c->flags & TF_FIN_RCVD))
         ev |= SK_EV_READABLE;
     if ((c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT) &&
-        !(c->flags & TF_FIN_QUEUED) && (c->snd.buf == NULL || sk_ring_free_space(&c->snd) > 0))
+        !(c->flags & TF_FIN_QUEUED) && c->snd.len < c->sndbuf_size)
         ev |= SK_EV_WRITABLE;
     return ev;
 }
@@ -286,18 +287,81 @@ uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t ra
 }
 
 /* A connection pays for what it uses (docs: DESIGN.md): the send ring appears with the first
- * byte the application queues, the receive ring with the first byte of text the peer sends.
- * Until then sndbuf_size and rcvbuf_size are only numbers, and the window a SYN or an ACK
- * offers is computed from rcvbuf_size alone (sk_tcp_rcv_window), so it is the same with or
- * without the ring. */
-int sk_tcb_snd_ring(struct sk_tcp *c)
+ * byte the application queues, the receive ring with the first byte of text the peer sends;
+ * each grows with what it holds and goes again when empty. sndbuf_size and rcvbuf_size are
+ * the limits, and the window a SYN or an ACK offers is computed from rcvbuf_size alone
+ * (sk_tcp_rcv_window), so it is the same whatever the ring's size at the moment. */
+int sk_tcb_snd_ring(struct sk_tcp *c, uint32_t need)
 {
-    return sk_ring_alloc(c->st, &c->snd, c->sndbuf_size);
+    return sk_ring_reserve(c->st, &c->snd, need, c->sndbuf_size);
 }
 
-int sk_tcb_rcv_ring(struct sk_tcp *c)
+int sk_tcb_rcv_ring(struct sk_tcp *c, uint32_t need)
 {
-    return sk_ring_alloc(c->st, &c->rcv, sk_rcv_ring_bytes(c, c->rcvbuf_size));
+    return sk_ring_reserve(c->st, &c->rcv, need, sk_rcv_ring_bytes(c, c->rcvbuf_size));
+}
+
+/* Range sets' storage: most connections never see a hole or a SACK block, so the out-of-order
+ * set and the scoreboard take memory only while they hold ranges. */
+int sk_tcb_ranges_need(struct sk_tcp *c, struct sk_ranges *s)
+{
+    if (s->r)
+        return 0;
+    s->r = sk_mem_alloc(c->st, sizeof(*s->r) * s->cap);
+    return s->r ? 0 : -ENOMEM; /* counted: alloc_failures */
+}
+
+void sk_tcb_ranges_release(struct sk_tcp *c, struct sk_ranges *s)
+{
+    if (s->r == NULL)
+        return;
+    sk_mem_free(c->st, s->r, sizeof(*s->r) * s->cap);
+    s->r = NULL;
+    s->n = 0;
+}
+
+/* Empty: nothing unacknowledged or queued; nothing unread, nothing held out of order. */
+static bool snd_ring_idle(const struct sk_tcp *c) { return c->snd.buf && c->snd.len == 0; }
+static bool rcv_ring_idle(const struct sk_tcp *c)
+{
+    return c->rcv.buf && c->rcv.len == 0 && c->ooo.n == 0;
+}
+
+void sk_tcb_rings_check(struct sk_tcp *c)
+{
+    /* After our FIN is queued nothing more is sent, after the peer's nothing more received. */
+    if (snd_ring_idle(c) && (c->flags & TF_FIN_QUEUED))
+        sk_ring_free(c->st, &c->snd);
+    if (rcv_ring_idle(c) && (c->flags & TF_FIN_RCVD))
+        sk_ring_free(c->st, &c->rcv);
+    if ((snd_ring_idle(c) || rcv_ring_idle(c)) && c->timer[TCB_TIMER_RELEASE] == SK_TIME_NEVER) {
+        c->timer[TCB_TIMER_RELEASE] = c->st->now + SK_RING_HOLD_US;
+        sk_timer_update(c);
+    }
+}
+
+/* TCB_TIMER_RELEASE: an empty ring is freed once no segment came (receive) or left (send)
+ * for SK_RING_HOLD_US; one still in use is looked at again when that time has passed. A ring
+ * that holds data again is left alone: sk_tcb_rings_check arms the timer when it empties. */
+void sk_tcb_release_rings(struct sk_tcp *c)
+{
+    sk_time_us now = c->st->now, next = SK_TIME_NEVER;
+    if (rcv_ring_idle(c)) {
+        if (now - c->last_rcv >= SK_RING_HOLD_US)
+            sk_ring_free(c->st, &c->rcv);
+        else
+            next = c->last_rcv + SK_RING_HOLD_US;
+    }
+    if (snd_ring_idle(c)) {
+        if (now - c->last_send >= SK_RING_HOLD_US)
+            sk_ring_free(c->st, &c->snd);
+        else if (c->last_send + SK_RING_HOLD_US < next)
+            next = c->last_send + SK_RING_HOLD_US;
+    }
+    if (next != SK_TIME_NEVER) {
+        c->timer[TCB_TIMER_RELEASE] = next;
+        sk_timer_update(c);
+    }
 }
 
 void sk_tcp_child_established(struct sk_tcp *c)
@@ -307,8 +371,8 @@ void sk_tcp_child_established(struct sk_tcp *c)
         return;
     sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
-    sk_list_append(&l->acceptq, &c->acceptq_link);
-    l->accept_queued++;
+    sk_list_append(&l->lsn->acceptq, &c->acceptq_link);
+    l->lsn->accept_queued++;
     sk_tcp_notify(l);
 }
 
@@ -482,13 +546,21 @@ int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
     struct sk_tcp *l = sk_tcb_new(st);
     if (l == NULL)
         return -ENOMEM;
+    l->lsn = sk_mem_alloc(st, sizeof(*l->lsn));
+    if (l->lsn == NULL) {
+        sk_tcb_destroy(l);
+        return -ENOMEM;
+    }
+    memset(l->lsn, 0, sizeof(*l->lsn));
+    sk_list_init(&l->lsn->synq.list);
+    sk_list_init(&l->lsn->acceptq);
     l->flags |= TF_USER;
     l->lport = port;
     apply_params(l, p);
     l->rcv_mss = p ? p->mss : 0; /* the cap its connections get (sk_tcb_inherit) */
     if (backlog < 1)
         backlog = 1;
-    l->backlog = backlog > (int)st->cfg.max_syn_backlog ? (int)st->cfg.max_syn_backlog : backlog;
+    l->lsn->backlog = backlog > (int)st->cfg.max_syn_backlog ? (int)st->cfg.max_syn_backlog : backlog;
     l->state = SK_TCP_LISTEN; /* set directly: a listener's birth is not a transition to trace */
     if (sk_tcb_hash_insert(l) != 0) {
         sk_tcb_destroy(l);
@@ -570,7 +642,14 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
         any = iov[i].iov_len > 0;
     if (!any)
         return 0;
-    if (sk_tcb_snd_ring(c) != 0)
+    /* The ring grows to take the whole iov if the configured size allows. */
+    uint64_t want_all = 0;
+    for (int i = 0; i < iovcnt; i++)
+        want_all += iov[i].iov_len;
+    uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    if (room == 0)
+        return -EAGAIN;
+    if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) {
@@ -641,6 +720,8 @@ ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     sk_ring_consume(&c->rcv, done);
     if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
         sk_ring_free(c->st, &c->rcv); /* read to the end: TIME-WAIT holds no buffer */
+    else
+        sk_tcb_rings_check(c);
     announce_window(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
@@ -678,7 +759,7 @@ size_t sk_tcp_writable(const struct sk_tcp *c)
 {
     if (c->flags & TF_FIN_QUEUED)
         return 0;
-    return c->snd.buf ? sk_ring_free_space(&c->snd) : c->sndbuf_size; /* allocated at send */
+    return c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0; /* grown at send */
 }
 
 /* RFC 9293 §3.10.4 CLOSE: the sending side ends after the queued data. */
@@ -711,6 +792,7 @@ static int close_send_side(struct sk_tcp *c)
     default:
         return 0; /* already closing */
     }
+    sk_tcb_rings_check(c); /* nothing more will be queued */
     sk_tcp_output(c);
     return 0;
 }
@@ -736,7 +818,7 @@ static void close_listener(struct sk_tcp *l)
 {
     /* Never-accepted connections and half-open ones are reset: nobody will read them. The
      * listener's own lists find them, so closing it scans no table. */
-    while (!sk_list_empty(&l->acceptq)) {
+    while (!sk_list_empty(&l->lsn->acceptq)) {
         struct sk_tcp *c = acceptq_first(l);
         detach_from_listener(c);
         if (c->state == SK_TCP_CLOSED)
@@ -744,8 +826,8 @@ static void close_listener(struct sk_tcp *l)
         else
             abort_conn(c, -ECONNABORTED);
     }
-    while (!sk_list_empty(&l->synq.list))
-        abort_conn(sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link),
+    while (!sk_list_empty(&l->lsn->synq.list))
+        abort_conn(sk_list_entry(sk_list_first(&l->lsn->synq.list), struct sk_tcp, synq_link),
                    -ECONNABORTED);
     sk_tcb_hash_remove(l);
     l->flags &= ~TF_USER;
@@ -867,6 +949,20 @@ void sk_tcp_set_user_timeout(struct sk_tcp *c, uint64_t timeout_us)
         sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
 }
 
+/* A ring reallocated to `keep` bytes (its first bytes from head), or freed if that is 0. */
+static int shrink_ring(struct sk_stack *st, struct sk_ring *r, uint32_t keep)
+{
+    struct sk_ring n = {0};
+    if (keep && sk_ring_reserve(st, &n, keep, keep) != 0)
+        return -ENOMEM;
+    if (keep)
+        sk_ring_peek(r, 0, n.buf, keep);
+    n.len = r->len;
+    sk_ring_free(st, r);
+    *r = n;
+    return 0;
+}
+
 int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes)
 {
     struct sk_stack *st = c->st;
@@ -877,20 +973,14 @@ int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_
     uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t rcv_keep = c->rcv.len + offered;
     rcv = max_u32(rcv, rcv_keep);
-    /* A ring not allocated yet only takes the new size; one in use is reallocated now. */
-    struct sk_ring nsnd = {0}, nrcv = {0};
+    /* The sizes are limits: a ring grows to them with use. Only a ring already larger than
+     * its new limit is reallocated now, to what it holds (the receive ring's out-of-order
+     * bytes lie within rcv_keep), and grows again from there. */
     uint32_t rcv_ring = sk_rcv_ring_bytes(c, rcv);
-    bool snd_new = c->snd.buf && snd != c->snd.size;
-    bool rcv_new = c->rcv.buf && rcv_ring != c->rcv.size;
-    if ((snd_new && sk_ring_alloc(st, &nsnd, snd) != 0) ||
-        (rcv_new && sk_ring_alloc(st, &nrcv, rcv_ring) != 0)) {
-        sk_ring_free(st, &nsnd);
+    bool rcv_new = c->rcv.buf && rcv_ring != sk_rcv_ring_bytes(c, c->rcvbuf_size);
+    if ((c->snd.size > snd && shrink_ring(st, &c->snd, c->snd.len) != 0) ||
+        (c->rcv.size > rcv_ring && shrink_ring(st, &c->rcv, rcv_keep) != 0))
         return -ENOMEM;
-    }
-    if (snd_new)
-        sk_ring_move(st, &c->snd, &nsnd, c->snd.len);
-    if (rcv_new)
-        sk_ring_move(st, &c->rcv, &nrcv, rcv_keep);
     c->sndbuf_size = snd;
     c->rcvbuf_size = rcv;
     if (rcv_new && c->state != SK_TCP_LISTEN) {
@@ -904,7 +994,7 @@ int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_
 void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes, uint32_t *rcvbuf_bytes)
 {
     if (sndbuf_bytes)
-        *sndbuf_bytes = c->snd.buf ? c->snd.size : c->sndbuf_size;
+        *sndbuf_bytes = c->sndbuf_size;
     if (rcvbuf_bytes)
         *rcvbuf_bytes = c->rcvbuf_size;
 }

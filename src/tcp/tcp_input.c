@@ -71,18 +71,10 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
     uint32_t mss = min_u32(peer_mss, c->rcv_mss);
     if (cfg->rcvbuf_round_to_mss && c->rcv.len == 0 && mss > 0) {
-        /* FreeBSD's tcp_mss(): a whole number of segments; an empty ring is sized afresh
-         * (kept as it is if memory is short). */
+        /* FreeBSD's tcp_mss(): a whole number of segments. */
         uint32_t want = (c->rcvbuf_size + mss - 1) / mss * mss;
-        struct sk_ring r = {0};
-        if (c->rcv.buf == NULL) {
-            c->rcvbuf_size = want;
-        } else if (want != c->rcvbuf_size &&
-                   sk_ring_alloc(c->st, &r, sk_rcv_ring_bytes(c, want)) == 0) {
-            sk_ring_free(c->st, &c->rcv);
-            c->rcv = r;
-            c->rcvbuf_size = want;
-        }
+        if (want > c->rcvbuf_size)
+            c->rcvbuf_size = want; /* a limit: the ring grows to it with use */
     }
     /* RFC 6691: the MSS does not count options, so the timestamps come out of each segment. */
     if (c->flags & TF_TS)
@@ -258,7 +250,7 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
 {
     uint32_t off = c->rcv.len + (s->seq - c->rcv_nxt);
     uint32_t len = s->len;
-    if (off >= c->rcv.size)
+    if (off >= c->rcv.size) /* the ring grew to off + len before (sk_tcb_rcv_ring) */
         return false;
     if (len > c->rcv.size - off)
         len = c->rcv.size - off;
@@ -270,7 +262,8 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
     if (s->seq != c->rcv_nxt) {
         /* Out of order: remember the range, merged with its neighbours. */
         struct sk_range merged;
-        if (sk_ranges_add(&c->ooo, s->seq, s->seq + len, &merged) < 0)
+        if (sk_tcb_ranges_need(c, &c->ooo) != 0 ||
+            sk_ranges_add(&c->ooo, s->seq, s->seq + len, &merged) < 0)
             return false;
         sack_note_recent(c, merged.left, merged.right);
         sk_ring_write_at(&c->rcv, off, s->data, len);
@@ -279,6 +272,8 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
     sk_ring_write_at(&c->rcv, off, s->data, len);
     /* The new data and the out-of-order ranges it reaches are now in order. */
     uint32_t nxt = sk_ranges_pull(&c->ooo, c->rcv_nxt + len);
+    if (c->ooo.n == 0)
+        sk_tcb_ranges_release(c, &c->ooo); /* reassembly complete */
     uint32_t more = nxt - c->rcv_nxt;
     c->rcv.len += more;
     c->rcv_nxt = nxt;
@@ -292,6 +287,7 @@ static void accept_fin(struct sk_tcp *c)
     c->rcv_nxt++;
     c->flags |= TF_FIN_RCVD | TF_ACK_NOW;
     c->flags &= ~TF_OOO_FIN;
+    sk_tcb_rings_check(c); /* nothing more will arrive */
     switch (c->state) {
     case SK_TCP_SYN_RECEIVED:
     case SK_TCP_ESTABLISHED:
@@ -598,7 +594,7 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
         return false;
     }
-    if (c->listener && c->listener->accept_queued >= (uint32_t)c->listener->backlog) {
+    if (c->listener && c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
         /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
         drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
         return false;
@@ -734,7 +730,7 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
     bool filled_hole = c->ooo.n > 0;
     /* Text that finds no memory for the receive ring is dropped, counted and not
      * acknowledged: the ACK repeats RCV.NXT and the peer sends it again later. */
-    if (s->text_blocked || sk_tcb_rcv_ring(c) != 0) {
+    if (s->text_blocked || sk_tcb_rcv_ring(c, c->rcv.len + (s->seq - c->rcv_nxt) + s->len) != 0) {
         drop(st, c, s, s->text_blocked ? SK_DROP_TCP_RCV_WINDOW : SK_DROP_TCP_NO_MEMORY);
         c->flags |= TF_ACK_NOW;
     } else if (!receive_text(c, s)) {

@@ -32,11 +32,24 @@ static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf
 {
     return rcvbuf + (c->st->cfg.opt_wscale ? (1u << c->st->cfg.wscale) : 0);
 }
-/* Allocate the send ring (at the first sk_tcp_send) and the receive ring (at the first byte
- * of text received) if they are not there yet. 0, or -ENOMEM (counted: limit_buffers when the
- * stack's max_buffer_bytes would be passed, alloc_failures when the allocator refused). */
-int sk_tcb_snd_ring(struct sk_tcp *c);
-int sk_tcb_rcv_ring(struct sk_tcp *c);
+/* Make the send ring (at sk_tcp_send) or the receive ring (at text received) hold `need`
+ * bytes from its head, allocating or growing it up to the configured size (sndbuf_size, or
+ * sk_rcv_ring_bytes of rcvbuf_size). 0, or -ENOMEM (counted: limit_buffers when the stack's
+ * max_buffer_bytes would be passed, alloc_failures when the allocator refused). */
+int sk_tcb_snd_ring(struct sk_tcp *c, uint32_t need);
+int sk_tcb_rcv_ring(struct sk_tcp *c, uint32_t need);
+/* A ring may have just become empty (all sent data acknowledged, all received data read):
+ * free it now if no more can come that way, else arm TCB_TIMER_RELEASE, which frees rings
+ * that stay empty and unused for SK_RING_HOLD_US (sk_tcb_release_rings). */
+void sk_tcb_rings_check(struct sk_tcp *c);
+/* The storage of c's range set s (ooo or sb): allocated before a range is added (0, or
+ * -ENOMEM, counted in alloc_failures: the caller counts what it could not keep), released
+ * when the set is emptied or the TCB ends. */
+int sk_tcb_ranges_need(struct sk_tcp *c, struct sk_ranges *s);
+void sk_tcb_ranges_release(struct sk_tcp *c, struct sk_ranges *s);
+void sk_tcb_release_rings(struct sk_tcp *c);
+/* How long an empty ring is kept for reuse: a stream that pauses less keeps its rings. */
+#define SK_RING_HOLD_US 100000u
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
 /* RFC 7323 §5.4: the TSval offset for an address pair (the same for every connection). */
@@ -178,18 +191,21 @@ void sk_timer_remove(struct sk_tcp *c);
 int sk_iov_check(const struct iovec *iov, int n);
 
 /* tcp_ring.c */
-int sk_ring_alloc(struct sk_stack *st, struct sk_ring *r, uint32_t size);
+/* The first allocation's size: a small exchange never takes more. */
+#define SK_RING_MIN 4096u
+/* Makes the ring hold at least min(need, limit) bytes from its head: allocates or grows it
+ * (doubling, capped at limit), keeping its contents and their offsets. 0, or -ENOMEM
+ * (counted: limit_buffers when max_buffer_bytes would be passed, alloc_failures when the
+ * allocator refused; the ring is then as it was). */
+int sk_ring_reserve(struct sk_stack *st, struct sk_ring *r, uint32_t need, uint32_t limit);
 void sk_ring_free(struct sk_stack *st, struct sk_ring *r);
-/* Appends up to len bytes; returns bytes taken. */
+/* Appends up to len bytes within the allocated size; returns bytes taken. */
 uint32_t sk_ring_append(struct sk_ring *r, const uint8_t *p, uint32_t len);
 /* Copies len bytes starting off bytes after head (off+len <= size) into dst. */
 void sk_ring_peek(const struct sk_ring *r, uint32_t off, uint8_t *dst, uint32_t len);
 /* Writes len bytes at off bytes after head without changing len (out-of-order data). */
 void sk_ring_write_at(struct sk_ring *r, uint32_t off, const uint8_t *p, uint32_t len);
 void sk_ring_consume(struct sk_ring *r, uint32_t len);
-/* Moves the first `keep` bytes after from's head (held and out-of-order) into the empty ring
- * `to`, frees from's memory and makes `from` the new ring. */
-void sk_ring_move(struct sk_stack *st, struct sk_ring *from, struct sk_ring *to, uint32_t keep);
 static inline uint32_t sk_ring_free_space(const struct sk_ring *r) { return r->size - r->len; }
 
 #endif

@@ -64,7 +64,7 @@ static void synq_add(struct sk_tcp *l, struct sk_tcp *c)
 {
     c->listener = l;
     c->flags |= TF_IN_SYNQ;
-    fifo_append(&l->synq, &c->synq_link);
+    fifo_append(&l->lsn->synq, &c->synq_link);
     fifo_append(&l->st->halfopen, &c->halfopen_link);
 }
 
@@ -72,14 +72,14 @@ void sk_tcp_synq_remove(struct sk_tcp *c)
 {
     if (!(c->flags & TF_IN_SYNQ))
         return;
-    fifo_remove(&c->listener->synq, &c->synq_link);
+    fifo_remove(&c->listener->lsn->synq, &c->synq_link);
     fifo_remove(&c->st->halfopen, &c->halfopen_link);
     c->flags &= ~TF_IN_SYNQ;
 }
 
 static bool synq_full(const struct sk_tcp *l)
 {
-    return l->synq.len >= (uint32_t)l->backlog || l->st->halfopen.len >= l->st->cfg.max_half_open;
+    return l->lsn->synq.len >= (uint32_t)l->lsn->backlog || l->st->halfopen.len >= l->st->cfg.max_half_open;
 }
 
 /* RFC 4987 §3.4: without cookies, the oldest half-open child makes room for a new SYN: the
@@ -90,8 +90,8 @@ static bool synq_evict_for(struct sk_tcp *l)
 {
     struct sk_stack *st = l->st;
     struct sk_tcp *victim =
-        l->synq.len >= (uint32_t)l->backlog
-            ? sk_list_entry(sk_list_first(&l->synq.list), struct sk_tcp, synq_link)
+        l->lsn->synq.len >= (uint32_t)l->lsn->backlog
+            ? sk_list_entry(sk_list_first(&l->lsn->synq.list), struct sk_tcp, synq_link)
             : sk_list_entry(sk_list_first(&st->halfopen.list), struct sk_tcp, halfopen_link);
     if (victim == NULL)
         return false;
@@ -214,7 +214,7 @@ static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const st
     t.ts_offset = tsval - now_ms; /* sk_tcp_ts_now(&t) is tsval */
     sk_tcp_send_synack(&t);
     st->ctr.tcp_syncookies_sent++;
-    l->syncookie_until = (uint64_t)(tick + 1 + COOKIE_AGE_MAX) * COOKIE_PERIOD_US;
+    l->lsn->syncookie_until = (uint64_t)(tick + 1 + COOKIE_AGE_MAX) * COOKIE_PERIOD_US;
 }
 
 /* Whether an ACK for l may return a cookie: l sent some that are still alive, or every SYN gets
@@ -222,7 +222,7 @@ static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const st
 static bool cookies_live(const struct sk_tcp *l)
 {
     const struct sk_stack *st = l->st;
-    return st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && st->now < l->syncookie_until);
+    return st->cfg.syncookies == 2 || (st->cfg.syncookies == 1 && st->now < l->lsn->syncookie_until);
 }
 
 /* The SYN as the cookie remembers it: ISN, MSS from the table, and with timestamps the options
@@ -271,7 +271,7 @@ static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_ipv4_hdr *ip
                                   const uint8_t *frame, size_t frame_len)
 {
     struct sk_stack *st = l->st;
-    if (l->accept_queued >= (uint32_t)l->backlog) {
+    if (l->lsn->accept_queued >= (uint32_t)l->lsn->backlog) {
         drop(l, SK_DROP_TCP_ACCEPT_FULL, frame, frame_len);
         return NULL;
     }
@@ -307,7 +307,7 @@ static void listen_syn(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const str
 {
     struct sk_stack *st = l->st;
     /* Nobody takes the connections already made: a new one would only wait with them. */
-    if (l->accept_queued >= (uint32_t)l->backlog) {
+    if (l->lsn->accept_queued >= (uint32_t)l->lsn->backlog) {
         st->ctr.limit_backlog++;
         drop(l, SK_DROP_TCP_BACKLOG_FULL, frame, frame_len);
         return;

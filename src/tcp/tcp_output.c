@@ -252,13 +252,12 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
     }
 }
 
-/* The right edge of what the receive ring can hold: RCV.NXT plus the ring's free bytes. It
- * never moves left (in-order data moves RCV.NXT and fills the ring by the same amount; reading
+/* The right edge of what the receive ring can hold: RCV.NXT plus the ring's free bytes at its
+ * configured size (it grows to that as data arrives: sk_tcb_rcv_ring). It never moves left (in-order data moves RCV.NXT and fills the ring by the same amount; reading
  * frees room), so an edge advertised within it stays within it. */
 static uint32_t rcv_capacity_edge(const struct sk_tcp *c)
 {
-    uint32_t room = c->rcv.buf ? c->rcv.size - c->rcv.len
-                               : sk_rcv_ring_bytes(c, c->rcvbuf_size);
+    uint32_t room = sk_rcv_ring_bytes(c, c->rcvbuf_size) - c->rcv.len;
     return c->rcv_nxt + room;
 }
 

@@ -24,7 +24,8 @@ static uint32_t sacked_in(const struct sk_tcp *c, uint32_t from, uint32_t to)
  * sends them again. */
 static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
 {
-    int r = sk_ranges_add(&c->sb, left, right, NULL);
+    int r = sk_tcb_ranges_need(c, &c->sb) == 0 ? sk_ranges_add(&c->sb, left, right, NULL)
+                                                : -ENOSPC; /* no memory: not taken either */
     if (r == -ENOSPC)
         c->st->ctr.tcp_sack_sb_full++;
     return r > 0;
@@ -42,6 +43,8 @@ static void sb_trim(struct sk_tcp *c)
         c->st->ctr.tcp_sack_reneging++;
         sk_ranges_clear(sb);
     }
+    if (sb->n == 0)
+        sk_tcb_ranges_release(c, sb); /* every SACKed byte is cumulatively acknowledged */
 }
 
 /* RFC 2018 §4 / RFC 6675 §2: take the SACK blocks that lie within (SND.UNA, SND.MAX];
@@ -259,6 +262,8 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         sk_ring_consume(&c->snd, acked);
         c->sndbuf_seq += acked;
         c->bytes_acked += acked;
+        if (c->snd.len == 0)
+            sk_tcb_rings_check(c);
     }
     /* Karn's rule, applied to echoes: when the segment at SND.UNA was sent again, an echo
      * older than that retransmission is ambiguous. The peer may be answering the duplicate of

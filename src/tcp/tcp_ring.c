@@ -1,27 +1,43 @@
 /* Byte rings for the send and receive buffers. One copy in, one copy out; out-of-order data
  * is written straight into its place in the receive ring, so reassembly needs no extra memory
  * beyond the window we advertised (RFC 9293 §3.8.6.2.2 never lets that exceed the free space).
- * A ring is allocated when first needed (sk_tcb_snd_ring, sk_tcb_rcv_ring); until then it is
- * all zeros, holds nothing and every function here leaves it alone. */
+ * A ring is allocated when first needed and grows with use (sk_ring_reserve, called through
+ * sk_tcb_snd_ring and sk_tcb_rcv_ring), up to the connection's configured size; an empty one
+ * is freed again (tcp_conn.c). Unallocated it is all zeros, holds nothing and every function
+ * here leaves it alone. */
 #include <string.h>
 
 #include "tcp/tcp_int.h"
 
-int sk_ring_alloc(struct sk_stack *st, struct sk_ring *r, uint32_t size)
+/* Growth doubles from SK_RING_MIN, so a bulk transfer reallocates a ring a handful of times
+ * (4 KiB to 64 KiB: five), never per segment. */
+int sk_ring_reserve(struct sk_stack *st, struct sk_ring *r, uint32_t need, uint32_t limit)
 {
-    if (r->buf)
+    if (need > limit)
+        need = limit;
+    if (need <= r->size)
         return 0;
-    if (st->ctr.buffer_bytes + size > st->cfg.max_buffer_bytes) {
+    uint32_t size = r->size ? r->size : SK_RING_MIN;
+    while (size < need && size < limit / 2)
+        size *= 2;
+    if (size < need || size > limit)
+        size = limit;
+    if (st->ctr.buffer_bytes + (size - r->size) > st->cfg.max_buffer_bytes) {
         st->ctr.limit_buffers++;
         return -ENOMEM;
     }
-    r->buf = sk_mem_alloc(st, size);
-    if (r->buf == NULL)
+    uint8_t *buf = sk_mem_alloc(st, size);
+    if (buf == NULL)
         return -ENOMEM;
+    /* Every byte keeps its offset from head, the out-of-order ones beyond len included. */
+    if (r->buf) {
+        sk_ring_peek(r, 0, buf, r->size);
+        sk_mem_free(st, r->buf, r->size);
+    }
+    st->ctr.buffer_bytes += size - r->size;
+    r->buf = buf;
     r->size = size;
     r->head = 0;
-    r->len = 0;
-    st->ctr.buffer_bytes += size;
     return 0;
 }
 
@@ -70,16 +86,4 @@ void sk_ring_consume(struct sk_ring *r, uint32_t len)
         return; /* also a ring not allocated yet (size 0): nothing to take */
     r->head = (r->head + len) % r->size;
     r->len -= len;
-}
-
-void sk_ring_move(struct sk_stack *st, struct sk_ring *from, struct sk_ring *to, uint32_t keep)
-{
-    if (keep > to->size)
-        keep = to->size;
-    if (keep)
-        sk_ring_peek(from, 0, to->buf, keep);
-    to->len = from->len < to->size ? from->len : to->size;
-    sk_ring_free(st, from);
-    *from = *to;
-    memset(to, 0, sizeof(*to));
 }

@@ -197,6 +197,10 @@ static void on_keepalive(struct sk_tcp *c)
 
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
 {
+    if (k == TCB_TIMER_RELEASE) { /* bookkeeping, not a TCP timer: not traced */
+        sk_tcb_release_rings(c);
+        return;
+    }
     struct sk_trace_event ev = {.kind = SK_TRACE_TIMER, .conn = c, .conn_id = c->conn_id};
     ev.u.timer.timer = k;
     sk_trace_emit(c->st, &ev);

@@ -291,7 +291,7 @@ static void tw_drop(struct sk_stack *st, enum sk_drop_reason r, const uint8_t *f
 void sk_tw_enter(struct sk_tcp *c)
 {
     struct sk_stack *st = c->st;
-    for (int k = 0; k < SK_TIMER_COUNT; k++)
+    for (int k = 0; k < SK_TCB_TIMERS; k++)
         c->timer[k] = SK_TIME_NEVER;
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
