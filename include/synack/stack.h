@@ -107,8 +107,9 @@ struct sk_link_caps {
     uint32_t tso_max;
     /* The link completes transport checksums of frames marked SK_FRAME_CSUM_PARTIAL: every
      * TCP segment then goes out so (the field holds the pseudo-header sum, csum_start is the
-     * TCP header, csum_offset 16). UDP and ICMP are always finished by the stack; so is the
-     * IPv4 header checksum. */
+     * TCP header, csum_offset 16), and so does every UDP datagram that fits the MTU
+     * (csum_offset 6; a fragmented one cannot). ICMP and the IPv4 header checksum are always
+     * finished by the stack. */
     bool tx_csum;
     /* The link may mark received frames SK_FRAME_CSUM_VALID / _PARTIAL; without rx_csum the
      * marks are ignored. A marked frame skips the TCP or UDP checksum check, that frame only

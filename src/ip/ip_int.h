@@ -134,9 +134,11 @@ void sk_arp_free(struct sk_stack *st);
 uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast);
 /* Sends a datagram whose transport part is head (hlen bytes) then body (blen), fragmenting
  * it when it exceeds the MTU (RFC 791 §3.2 "Fragmentation"). -EMSGSIZE if it cannot be
- * described (over 65515 bytes), -EHOSTUNREACH without a route, else 0. */
+ * described (over 65515 bytes), -EHOSTUNREACH without a route, else 0. meta (NULL: none)
+ * goes to the link with an unfragmented datagram only (offsets from the frame's start): the
+ * caller sends a partial checksum only when the datagram fits the MTU. */
 int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
-               size_t hlen, const uint8_t *body, size_t blen);
+               size_t hlen, const uint8_t *body, size_t blen, const struct sk_frame_meta *meta);
 
 /* ip_frag.c */
 /* Takes one fragment. Returns true and fills *out when it completes a datagram; the datagram

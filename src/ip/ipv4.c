@@ -178,7 +178,7 @@ static void copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint
 }
 
 int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
-               size_t hlen, const uint8_t *body, size_t blen)
+               size_t hlen, const uint8_t *body, size_t blen, const struct sk_frame_meta *meta)
 {
     size_t total = hlen + blen;
     if (total > UINT16_MAX - SK_IPV4_HLEN)
@@ -203,7 +203,7 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         st->ctr.ip_out++;
         if (per < total)
             st->ctr.ip_frags_out++;
-        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n, NULL);
+        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
         off += n;
         if (total == 0)
             break;

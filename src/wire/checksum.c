@@ -4,6 +4,7 @@
  * independent: summing the same bytes as native-order words gives the byte-swapped result. So
  * the loop sums native 64-bit loads (memcpy: any alignment), deferring the carries in wide
  * accumulators (RFC 1071 §2(C)), folds to 16 bits, and converts to network order once at the end.
+ * sk_csum_copy is the same loop storing what it loads: a copy and its sum in one pass.
  */
 #include <stdbool.h>
 #include <string.h>

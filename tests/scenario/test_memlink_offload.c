@@ -8,6 +8,8 @@
  * states it), RFC 9293 sequence arithmetic, RFC 5681 §4.2's ACK rule.
  */
 #include "fixture.h"
+#include "ipframes.h"
+#include "synack/udp.h"
 #include "synack/gso.h"
 #include "synack/memlink.h"
 
@@ -343,6 +345,82 @@ static void test_coalesced_segment_counts_as_several(void **state)
     fx_free(&f);
 }
 
+/* ---- Ethernet framing, ARP ---- */
+
+static void all_caps(struct sk_config *c)
+{
+    c->caps = caps_all;
+    c->sndbuf_bytes = c->rcvbuf_bytes = 256u << 10;
+}
+
+/* Two Ethernet stacks with every offload; the link tells B's side nothing, so it cuts A's
+ * super-segments (the IPv4 header at 14) and finishes every checksum, and B verifies them
+ * all. A's first segments wait in its ARP queue: their partial checksums must survive it. */
+static void test_ethernet_segmenter_and_arp_queue(void **state)
+{
+    (void)state;
+    struct ethpair *p = ethpair_new(all_caps);
+    const struct sk_link_caps none = {0};
+    sk_memlink_set_caps(p->link, 1, &none, SK_ETH_HLEN);
+    struct sk_tcp *l, *c, *s;
+    assert_int_equal(sk_tcp_listen(p->b->st, 80, 8, &l), 0);
+    assert_int_equal(sk_tcp_connect(p->a->st, 0, ETH_B_ADDR, 80, &c), 0);
+    ethpair_run_until(p, p->now + 100000);
+    assert_int_equal(sk_tcp_get_state(c), SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_tcp_accept(l, &s), 0);
+    size_t sent = 0, got = 0, total = 4u << 20;
+    while (got < total) {
+        sent += fx_send(c, sent, total - sent);
+        ethpair_run_until(p, p->now + 1000);
+        fx_recv_check(s, &got);
+        assert_true(p->now < 1000000 + SEC(60));
+    }
+    struct sk_stack_counters ca = ethstack_counters(p->a), cb = ethstack_counters(p->b);
+    struct sk_memlink_stats la;
+    sk_memlink_get_stats(p->link, 0, &la);
+    assert_true(ca.tcp_tso_segs > 0);
+    assert_true(la.gso_segmented > 0);
+    assert_int_equal(la.gso_errors, 0);
+    assert_int_equal(cb.drops_total, 0); /* every checksum B verified was right */
+    assert_int_equal(ca.arp_out, 1);
+    sk_tcp_abort(c);
+    sk_tcp_abort(s);
+    sk_tcp_close(l);
+    ethpair_free(p);
+}
+
+/* UDP with caps.tx_csum: a datagram that fits the MTU leaves with a partial checksum (the
+ * link finishes it for B, which verifies), a larger one is fragmented and finished by the
+ * stack. Both arrive intact and B drops nothing. */
+static void test_udp_partial_checksum(void **state)
+{
+    (void)state;
+    struct sk_config ca, cb;
+    harness_config(&ca, 0);
+    harness_config(&cb, 1);
+    ca.caps = caps_all;
+    struct pair *p = pair_new(&ca, &cb);
+    struct sk_udp *ua, *ub;
+    assert_int_equal(sk_udp_bind(p->a, 5000, &ua), 0);
+    assert_int_equal(sk_udp_bind(p->b, 7000, &ub), 0);
+    static uint8_t out[3000], in[4000];
+    fx_fill(out, 0, sizeof(out));
+    const size_t sizes[] = {1000, 1472, 3000, 1};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(sk_udp_sendto(ua, out, sizes[i], ADDR_B, 7000), (ssize_t)sizes[i]);
+        pair_run_for(p, MS(50));
+        assert_int_equal(sk_udp_recvfrom(ub, in, sizeof(in), NULL, NULL), (ssize_t)sizes[i]);
+        assert_memory_equal(in, out, sizes[i]);
+    }
+    struct sk_stack_counters c;
+    sk_stack_counters(p->b, &c);
+    assert_int_equal(c.drops_total, 0);
+    assert_int_equal(c.udp_in, 4);
+    sk_udp_close(ua);
+    sk_udp_close(ub);
+    pair_free(p);
+}
+
 /* ---- the driver lends its TX buffer ---- */
 
 static uint8_t lent[70000];
@@ -394,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_large_frames_only_with_rx_large),
         cmocka_unit_test(test_coalesced_segment_counts_as_several),
         cmocka_unit_test(test_frames_built_in_lent_buffer),
+        cmocka_unit_test(test_ethernet_segmenter_and_arp_queue),
+        cmocka_unit_test(test_udp_partial_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
