@@ -66,7 +66,10 @@ SK_API void sk_loop_output(void *ctx, const uint8_t *frame, size_t len,
  * for the virtio-net header, so a frame built there goes out in one write(2) without a gather
  * or a copy. NULL for frames over 65553 bytes. Valid until the next call. */
 SK_API uint8_t *sk_loop_tx_buffer(void *ctx, size_t size);
-/* Faults on frames towards the stack (from the kernel) and from it; NULL for none. The same
+/* Faults on frames towards the stack (from the kernel) and from it; NULL for none. The fault
+ * link carries each frame's offload metadata (sk_memlink_set_caps with the stack's caps, and
+ * on the kernel's side what the TAP's header lets the kernel send): the stack's super-segments
+ * are cut into wire frames before any fault acts on them. The same
  * seed replays the same fault schedule for the same frame sequence. 0 or -ENOMEM. */
 SK_API int sk_loop_set_faults(struct sk_loop *l, const struct sk_memlink_faults *to_stack,
                               const struct sk_memlink_faults *from_stack, uint64_t seed);
