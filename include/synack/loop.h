@@ -10,7 +10,7 @@
  * Set up: sk_loop_new, then give the stack's configuration output = sk_loop_output,
  * tx_buffer = sk_loop_tx_buffer, output_ctx = the loop and caps = sk_tap_get_caps (offload is
  * chosen when the TAP is opened: sk_tap_opts), create the stack, sk_loop_set_stack. Frames are
- * read in batches of up to 256 per wake-up, all stamped with one clock reading. Then call sk_loop_run_once
+ * read in batches of up to 256 per wake-up, each stamped with the clock when read. Then call sk_loop_run_once
  * until done. Only sk_loop_wake may be called from another thread or a signal handler.
  */
 #ifndef SYNACK_LOOP_H
