@@ -626,12 +626,12 @@ int sk_loop_run_once(struct sk_loop *l, sk_time_us max_wait_us)
         (void)!read(l->steer_efd, &v, sizeof(v));
     if (n < 0)
         woken = 1; /* a signal: let the caller look at its flags */
-    now = sk_loop_clock();
     if (n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) {
-        int r = read_batch(l, now);
+        int r = read_batch(l, sk_loop_clock());
         if (r < 0)
             return r;
     }
+    now = sk_loop_clock(); /* after the batch: the steered frames and the timers are due now */
     rings_drain(l, now);
     if (l->ml)
         sk_memlink_deliver_meta(l->ml, now, deliver, l);
