@@ -134,6 +134,8 @@ struct sk_tcp {
     uint32_t snd_wl1, snd_wl2;
     uint32_t sndbuf_seq;                /* sequence number of the send ring's first byte */
     struct sk_ring snd;
+    uint32_t snd_resv;                  /* free bytes after snd's data lent by
+                                         * sk_tcp_send_reserve (the ring is pinned) */
 
     /* Receive sequence space. */
     uint32_t irs;
@@ -142,6 +144,8 @@ struct sk_tcp {
     uint32_t last_ack_sent;
     uint32_t ooo_fin_seq;
     struct sk_ring rcv;
+    uint32_t rcv_lent;                  /* bytes from rcv's head lent by sk_tcp_recv_borrow
+                                         * (the ring is pinned) */
     struct sk_ranges ooo;               /* storage allocated at the first range */
     uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
 
