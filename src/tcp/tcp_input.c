@@ -834,7 +834,7 @@ static void fast_text(struct sk_tcp *c, const struct seg *s)
     c->rcv.len += s->len;
     c->rcv_nxt += s->len;
     c->bytes_received += s->len;
-    if (++c->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+    if ((c->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
         c->flags |= TF_ACK_NOW;
     } else {
         c->flags |= TF_ACK_DELAYED;
