@@ -290,6 +290,30 @@ if has synack-memory && [ -z "$QUICK" ]; then
   "$B/bench/bench_connections" >"$LOG/extra-half-open.out" 2>&1 || fail "bench_connections"
   cat "$LOG/extra-half-open.out"
 fi
+# ---- where synack's time goes over TAP: one more bulk run each way under `perf record`
+# (cpu-clock samples with call graphs, outside the measured rounds so the sampling costs
+# nothing in the table), summarised as the functions with the most samples ----
+if has synack-tap && [ -z "$QUICK" ] && command -v perf >/dev/null; then
+  say "profile: synack-tap bulk in and out under perf"
+  export SK_BENCH_ROUND=0
+  for mode in send recv; do
+    app=discard port=$PORT_DISCARD metric=bulk_in
+    [ $mode = recv ] && app=source port=$PORT_SOURCE metric=bulk_out
+    make_tap || { fail "cannot make the TAP"; break; }
+    # shellcheck disable=SC2046 # synack_cmd prints a word list
+    start_server synack-tap-perf '^synack serve:' perf record -q -e cpu-clock -F 2000 -g \
+      -o "$LOG/perf-$metric.data" -- $(synack_cmd $app) || continue
+    mkdir -p "$LOG/perf-records" # the profiled run's figures stay out of the table
+    SK_BENCH_OUT=$LOG/perf-records timeout 60 ip netns exec "$NS_T" "$KPEER" --subject synack-tap "$mode" "$SADDR" "$port" \
+      "$SECS" >>"$LOG/synack-tap-perf.client" 2>&1
+    stop_server
+    perf report -i "$LOG/perf-$metric.data" --stdio --no-children --sort symbol \
+      --percent-limit 1.5 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+      >"$OUT/profile-$metric.txt"
+    echo "synack-tap $metric: where the samples fall (perf, cpu-clock, self time)"
+    head -n 15 "$OUT/profile-$metric.txt"
+  done
+fi
 cat /proc/loadavg >"$OUT/loadavg.end"
 
 check=()

@@ -9,7 +9,8 @@ pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iprout
       iputils-ping netcat-openbsd curl wrk
       hping3 python3-scapy tcpdump     # the attack tests (tests/interop/test_syn_flood.sh & co.)
       valgrind                         # sockdiff_valgrind (tests/diff)
-      liblwip-dev)                     # make bench's lwip-tap subject (bench/lwip/)
+      liblwip-dev                      # make bench's lwip-tap subject (bench/lwip/)
+      linux-perf)                      # make bench's profile of synack over TAP
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

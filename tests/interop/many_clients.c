@@ -393,5 +393,11 @@ int main(int argc, char **argv)
     uint32_t answered = 0;
     for (uint32_t i = 0; i < n; i++)
         answered += cl[i].phase == P_ANSWERED;
+    for (uint32_t i = 0; i < n; i++)
+        if (cl[i].fd >= 0)
+            close(cl[i].fd);
+    close(ep);
+    free(evs);
+    free(cl);
     return answered == n ? 0 : 1;
 }
