@@ -242,8 +242,16 @@ struct sk_tcp {
     /* Listener side. */
     struct sk_tcp_listen *lsn;          /* a listener's own part; NULL for a connection */
     struct sk_tcp *listener;            /* parent, for passive children */
-    struct sk_list_node acceptq_link;   /* a child's place on lsn->acceptq (TF_IN_ACCEPTQ) */
-    struct sk_list_node synq_link, halfopen_link; /* on lsn->synq and the stack's halfopen */
+    /* A TCB is on at most one of these at a time: a child leaves its listener's SYN queue
+     * before it joins the accept queue (sk_tcp_child_established), and leaves both before it
+     * is reaped (sk_tcp_terminate, close_listener). Its flags say which (TF_IN_SYNQ,
+     * TF_IN_ACCEPTQ, TF_DEAD); sk_list_linked on any of them says nothing. */
+    union {
+        struct sk_list_node synq_link;    /* on lsn->synq (TF_IN_SYNQ) */
+        struct sk_list_node acceptq_link; /* on lsn->acceptq (TF_IN_ACCEPTQ) */
+        struct sk_list_node reap_link;    /* on the stack's reap list (TF_DEAD) */
+    };
+    struct sk_list_node halfopen_link;  /* on the stack's halfopen, beside synq_link */
 
     /* Application. */
     sk_tcp_callback cb;
@@ -251,7 +259,6 @@ struct sk_tcp {
 
     /* Table links. */
     struct sk_tcp *hash_next;           /* a hash bucket's chain: part of the table, not a list */
-    struct sk_list_node reap_link;      /* on the stack's reap list (TF_DEAD) */
     struct sk_list_node all_link;       /* on the stack's list of every TCB */
 };
 

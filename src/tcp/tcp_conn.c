@@ -156,7 +156,7 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
 
 static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
 {
-    if (sk_list_linked(&c->acceptq_link)) {
+    if (c->flags & TF_IN_ACCEPTQ) { /* the link is shared (struct sk_tcp): ask the flag */
         sk_list_remove(&c->acceptq_link);
         l->lsn->accept_queued--;
     }
