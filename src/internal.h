@@ -186,6 +186,7 @@ struct sk_tcp {
     uint32_t ts_una_rtx;
     uint32_t ts_recent;
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
+    uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
     sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
 
     /* Send sequence space. */
@@ -228,16 +229,16 @@ struct sk_tcp {
     /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap.
      * SK_TCB_TIMERS adds the internal ring-release timer (TCB_TIMER_RELEASE) to the kinds. */
     sk_time_us timer[SK_TCB_TIMERS];
-    sk_time_us deadline;
-    uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
+    sk_time_us deadline;                /* the earliest of timer[]: the heap's key */
 
     /* Error the application will see (negative errno), 0 if none. */
     int error;
     /* RFC 1122 §4.2.3.9: the last soft ICMP error (negative errno), kept for diagnosis. */
     int soft_error;
     unsigned last_events;
-    /* Stats (the byte counts are in x). */
-    uint64_t total_retransmits;
+    /* Stats (the byte counts are in x): 2^32 retransmitted segments are terabytes sent again
+     * on one connection, so 32 bits here (sk_tcp_info's field stays 64). */
+    uint32_t total_retransmits;
 
     /* Listener side. */
     struct sk_tcp_listen *lsn;          /* a listener's own part; NULL for a connection */
