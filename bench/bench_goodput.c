@@ -20,6 +20,9 @@
  *                                 C = 0.4, beta = 0.7; rate = W_avg * MSS / RTT
  *
  * Usage: bench_goodput [--bytes N] [--lossy-bytes N] [--only NAME] [--verify] [--seed N]
+ *                      [--no-fast-path]
+ * --no-fast-path sends every segment through the full RFC 9293 path (sk_config.tcp_fast_path
+ * false), to measure what header prediction saves (docs/performance.md).
  */
 #include <errno.h>
 #include <math.h>
@@ -58,6 +61,7 @@ struct result {
 };
 
 static uint8_t pattern[PATTERN_BYTES];
+static bool fast_path = true; /* sk_config.tcp_fast_path of both stacks (--no-fast-path) */
 
 static double clock_s(clockid_t id)
 {
@@ -105,6 +109,7 @@ static void config(struct sk_config *c, int side, const struct scenario *s, uint
     c->max_buffer_bytes = 8ull * buf_bytes;
     c->congestion_control = s->cc;
     c->csum_offload = s->offload;
+    c->tcp_fast_path = fast_path;
 }
 
 static struct result run(const struct scenario *s, uint64_t total, uint64_t seed, bool verify)
@@ -250,9 +255,12 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--verify") == 0)
             verify = true;
+        else if (strcmp(argv[i], "--no-fast-path") == 0)
+            fast_path = false;
         else {
             fprintf(stderr,
-                    "usage: %s [--bytes N] [--lossy-bytes N] [--only NAME] [--seed N] [--verify]\n",
+                    "usage: %s [--bytes N] [--lossy-bytes N] [--only NAME] [--seed N] [--verify] "
+                    "[--no-fast-path]\n",
                     argv[0]);
             return 2;
         }

@@ -204,6 +204,10 @@ struct sk_tcp {
     uint32_t last_ack_sent;
     uint32_t ooo_fin_seq;
     uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
+    uint32_t snd_resv;                  /* free bytes after snd's data lent by
+                                         * sk_tcp_send_reserve (the ring is pinned) */
+    uint32_t rcv_lent;                  /* bytes from rcv's head lent by sk_tcp_recv_borrow
+                                         * (the ring is pinned) */
     struct sk_ring snd;
     struct sk_ring rcv;
 

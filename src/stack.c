@@ -82,6 +82,7 @@ void sk_config_default(struct sk_config *cfg)
     cfg->tcp_min_mss = 64;           /* payload; Linux tcp_min_snd_mss 48 counts options */
     cfg->arp_cache_entries = 64;
     cfg->arp_queue_per_entry = 16;   /* FreeBSD net.link.ether.inet.maxhold */
+    cfg->tcp_fast_path = true;
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
@@ -479,7 +480,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "port_picks", "port_probes", "port_exhausted", "port_lookups",
         "ip_reasm_evicted", "ip_frag_too_many", "icmp_pmtu_floored", "tcp_mss_floored",
         "arp_cache_evicted", "ip_reasm_bytes",
-        "tcp_challenge_acks_limited", "tcp_invalid_acks", "tcp_invalid_acks_limited"};
+        "tcp_challenge_acks_limited", "tcp_invalid_acks", "tcp_invalid_acks_limited",
+        "tcp_fastpath_acks", "tcp_fastpath_data"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_sack_sb_full, c->tcp_dupack_limited,
@@ -495,7 +497,8 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->port_picks, c->port_probes, c->port_exhausted, c->port_lookups,
         c->ip_reasm_evicted, c->ip_frag_too_many, c->icmp_pmtu_floored, c->tcp_mss_floored,
         c->arp_cache_evicted, c->ip_reasm_bytes,
-        c->tcp_challenge_acks_limited, c->tcp_invalid_acks, c->tcp_invalid_acks_limited};
+        c->tcp_challenge_acks_limited, c->tcp_invalid_acks, c->tcp_invalid_acks_limited,
+        c->tcp_fastpath_acks, c->tcp_fastpath_data};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

@@ -195,6 +195,17 @@ SK_API ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int f
  * sock_read_iter return before the protocol). Otherwise the errors of sk_send/sk_recv. */
 SK_API ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
 SK_API ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt);
+/* Zero-copy on a stream socket: sk_tcp_recv_borrow / sk_tcp_recv_release and
+ * sk_tcp_send_reserve / sk_tcp_send_commit (tcp.h states what stays valid until when) on the
+ * socket's connection, with the errors of sk_recv and sk_send: a pending error is reported
+ * (and cleared) as they report it, borrow returns 0 where sk_recv would (end of stream, after
+ * SK_SHUT_RD), reserve -EAGAIN while connecting and -EPIPE after SK_SHUT_WR. -EBADF for a
+ * descriptor that is not open, -EOPNOTSUPP for a datagram socket; release or commit of n > 0
+ * on a socket that has no connection is -EINVAL. */
+SK_API ssize_t sk_recv_borrow(struct sk_stack *st, int fd, struct iovec span[2]);
+SK_API int sk_recv_release(struct sk_stack *st, int fd, size_t n);
+SK_API ssize_t sk_send_reserve(struct sk_stack *st, int fd, size_t want, struct iovec span[2]);
+SK_API ssize_t sk_send_commit(struct sk_stack *st, int fd, size_t n);
 /* UDP: one datagram to addr (NULL: the connected peer, whatever addrlen); an unbound socket
  * is bound to an ephemeral port first. On TCP addr is ignored and this is sk_send.
  * -EHOSTUNREACH without a route, -EINVAL (port or address 0, addrlen short), -EACCES a

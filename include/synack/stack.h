@@ -377,6 +377,13 @@ struct sk_config {
      * the low 6 bits of our TSval; without timestamps a cookie connection has none of the
      * three. A cookie is valid for 64 to 128 s. */
     uint8_t syncookies;
+
+    /* Header prediction (src/tcp/tcp_input.c, docs/performance.md): in ESTABLISHED, a bare ACK
+     * of new data and in-order data that acknowledges nothing new skip the full RFC 9293
+     * §3.10.7.4 path when nothing else about them needs it. Same behaviour either way, only
+     * fewer instructions (counted: tcp_fastpath_acks, tcp_fastpath_data). Default on; false
+     * sends every segment through the full path. */
+    bool tcp_fast_path;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no
@@ -454,6 +461,9 @@ struct sk_stack_counters {
      * RST), and half-open children dropped to make room for a new SYN. */
     uint64_t tcp_syncookies_sent, tcp_syncookies_validated, tcp_syncookies_failed;
     uint64_t tcp_halfopen_evicted;
+    /* Segments that took the header-predicted fast path (sk_config.tcp_fast_path): pure ACKs
+     * of new data, and in-order data. */
+    uint64_t tcp_fastpath_acks, tcp_fastpath_data;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
      * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the

@@ -78,7 +78,7 @@ SK_API int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out);
  * the allocator refuses (alloc_failures); nothing is queued and the connection goes on. The
  * receive buffer likewise comes with the first byte of text received; text that finds no
  * memory for it is dropped (drop reason SK_DROP_TCP_NO_MEMORY) and not acknowledged, so the
- * peer sends it again. */
+ * peer sends it again. -EBUSY while send space is reserved (sk_tcp_send_reserve). */
 SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
 /* The most buffers a vectored call takes (Linux's UIO_MAXIOV). */
 #define SK_IOV_MAX 1024
@@ -91,12 +91,63 @@ SK_API ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len);
 SK_API ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
 
 /* Reads received, in-order data. Returns bytes read, 0 at end of stream (the peer's FIN was
- * read), -EAGAIN if nothing yet, or the connection's error (-ECONNRESET, ...). */
+ * read), -EAGAIN if nothing yet, or the connection's error (-ECONNRESET, ...); -EBUSY while
+ * received bytes are lent (sk_tcp_recv_borrow). */
 SK_API ssize_t sk_tcp_recv(struct sk_tcp *c, void *buf, size_t len);
 /* A scatter read: the buffers are filled in order in one pass over what is readable now,
  * and the reopened window announced once. Returns as sk_tcp_recv (0 for a zero total when
  * data is waiting), after the checks of sk_tcp_sendv (nothing consumed on failure). */
 SK_API ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt);
+
+/* ---- Zero-copy receive and send (docs/api.md "Zero-copy send and receive") ----
+ *
+ * The application works in the connection's own rings instead of copying through a buffer of
+ * its own. A ring wraps, so the bytes come as up to two spans, in stream order: span[0] first,
+ * then span[1] (span[1].iov_len is 0 when nothing wrapped; both are 0 when nothing is lent).
+ *
+ * Receive: sk_tcp_recv_borrow lends every byte readable now, starting with the oldest not yet
+ * released; sk_tcp_recv_release(c, n) gives back the first n of them, consumed as if read with
+ * sk_tcp_recv (the window reopens the same way). Borrowing again before releasing lends the
+ * same first bytes again (at the same addresses) plus any that arrived since, and replaces the
+ * earlier loan; bytes released are never lent again.
+ *
+ * Send: sk_tcp_send_reserve lends up to `want` bytes of free space after the data already
+ * queued; the application writes its bytes there and sk_tcp_send_commit(c, n) queues the first
+ * n of them, as if sent with sk_tcp_send (segments go out from inside the call). A commit ends
+ * the reservation, whatever n; so does a new reserve call, which lends afresh from the same
+ * place (bytes written and not committed are not kept). A reservation may be smaller than
+ * `want` and smaller than sk_tcp_writable: never more than the free space in the ring.
+ *
+ * What stays valid until when: lent spans (either kind) stay valid, at the same addresses,
+ * until they are released or committed, or until one of these calls on the same connection:
+ * the next borrow / reserve (which returns the new spans), sk_tcp_close, sk_tcp_abort; for a
+ * reservation also sk_tcp_shutdown (the reservation ends: nothing of it is sent). Every other
+ * call, sk_stack_input and sk_stack_poll included, leaves lent bytes where they are: a ring
+ * with bytes lent is never moved, grown or freed (it is pinned), so the application may hold
+ * spans across stack calls, e.g. from one readiness event to the next. Rings grow with use and
+ * are freed when empty (sk_config.sndbuf_bytes): so a borrow that starts a loan first grows
+ * the receive ring to its configured size (if memory allows; otherwise text that does not fit
+ * while bytes are lent is not acknowledged and comes again), and a reserve grows the send ring
+ * to hold the reservation if it can (else the reservation is what fits). While bytes are lent,
+ * sk_tcp_recv / sk_tcp_recvv (a loan) and sk_tcp_send / sk_tcp_sendv (a reservation) return
+ * -EBUSY, and sk_tcp_set_buffers returns -EBUSY for either. A reset or timeout while bytes are
+ * lent does not take them away: they stay valid until released or until close.
+ *
+ * Errors, as sk_tcp_recv and sk_tcp_send: borrow returns the bytes lent (> 0), 0 at the end of
+ * the stream (the peer's FIN reached and everything before it released), -EAGAIN when nothing
+ * is readable yet, -ENOTCONN on a listener or a connection that is closed without error, or
+ * the connection's error (-ECONNRESET, ...). Reserve returns the bytes lent (> 0), 0 for want
+ * 0 (no reservation: any earlier one ends), -EAGAIN when the send buffer is full, -ENOTCONN
+ * on a listener or a closed connection without error, -EPIPE after sk_tcp_shutdown or once
+ * the connection can no longer send, the connection's error, -ENOBUFS when the send buffer
+ * cannot be allocated (counted as for sk_tcp_send). Release returns 0, or -EINVAL (nothing
+ * released) for n larger than what is lent. Commit returns n, -EINVAL (the reservation kept)
+ * for n larger than reserved, or, when the connection can no longer send (a reset arrived, say),
+ * what sk_tcp_send would return then, with nothing queued and the reservation ended. */
+SK_API ssize_t sk_tcp_recv_borrow(struct sk_tcp *c, struct iovec span[2]);
+SK_API int sk_tcp_recv_release(struct sk_tcp *c, size_t n);
+SK_API ssize_t sk_tcp_send_reserve(struct sk_tcp *c, size_t want, struct iovec span[2]);
+SK_API ssize_t sk_tcp_send_commit(struct sk_tcp *c, size_t n);
 
 /* Copies up to len bytes of received, in-order data without consuming them (MSG_PEEK):
  * the window and the stack's state do not change. Returns what sk_tcp_recv would, short of
@@ -179,7 +230,8 @@ SK_API int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
  * listener: for connections it accepts from now on. On a connection a buffer not yet allocated
  * only takes the new size; one in use is reallocated now, never below what it holds, and the
  * receive buffer never below the window already offered (RFC 9293 §3.8.6.2.1: the window does
- * not shrink). Returns 0, -ENOMEM (buffer limit, when reallocating; nothing changes). */
+ * not shrink). Returns 0, -ENOMEM (buffer limit, when reallocating; nothing changes), -EBUSY
+ * while zero-copy spans are lent (nothing changes). */
 SK_API int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes);
 /* Switches this connection's (or listener's) congestion control module ("cubic", "reno" or
  * its old name "newreno"); cwnd and ssthresh are kept, the new module starts a new epoch.

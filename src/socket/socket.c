@@ -944,6 +944,88 @@ ssize_t sk_recvv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcn
     return vectored(st, fd, iov, iovcnt, false);
 }
 
+/* ---- Zero-copy (tcp.h's borrow/release and reserve/commit, with the socket's errors) ---- */
+
+static struct sk_sock *stream_sock(struct sk_stack *st, int fd, int *err)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    *err = s == NULL ? -EBADF : s->type != SK_SOCK_STREAM ? -EOPNOTSUPP : 0;
+    return *err ? NULL : s;
+}
+
+ssize_t sk_recv_borrow(struct sk_stack *st, int fd, struct iovec span[2])
+{
+    int e;
+    struct sk_sock *s = stream_sock(st, fd, &e);
+    span[0] = span[1] = (struct iovec){0};
+    if (s == NULL)
+        return e;
+    if (s->state == SS_OPEN && s->so_error)
+        return sk_sock_take_error(s);
+    if (s->state == SS_OPEN || s->state == SS_LISTENING)
+        return -ENOTCONN;
+    ssize_t r = sk_tcp_recv_borrow(s->tcp, span);
+    if (s->rd_shut && (r == -EAGAIN || r == -ENOTCONN)) /* as tcp_recv */
+        r = 0;
+    if (r < 0)
+        r = conn_error(s, r, false);
+    return r;
+}
+
+int sk_recv_release(struct sk_stack *st, int fd, size_t n)
+{
+    int e;
+    struct sk_sock *s = stream_sock(st, fd, &e);
+    if (s == NULL)
+        return e;
+    if (s->tcp == NULL || s->state == SS_LISTENING)
+        return n ? -EINVAL : 0; /* nothing can be lent */
+    e = sk_tcp_recv_release(s->tcp, n);
+    sk_sock_notify(st, fd);
+    return e;
+}
+
+ssize_t sk_send_reserve(struct sk_stack *st, int fd, size_t want, struct iovec span[2])
+{
+    int e;
+    struct sk_sock *s = stream_sock(st, fd, &e);
+    span[0] = span[1] = (struct iovec){0};
+    if (s == NULL)
+        return e;
+    /* The checks of tcp_send, then the core's. */
+    if (s->state == SS_OPEN && s->so_error)
+        return sk_sock_take_error(s);
+    if (s->state == SS_OPEN || s->state == SS_LISTENING)
+        return -ENOTCONN;
+    e = sk_sock_take_error(s);
+    if (e)
+        return e;
+    if (s->wr_shut)
+        return -EPIPE;
+    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
+        return -EAGAIN;
+    ssize_t r = sk_tcp_send_reserve(s->tcp, want, span);
+    if (r < 0)
+        r = conn_error(s, r, true);
+    return r;
+}
+
+ssize_t sk_send_commit(struct sk_stack *st, int fd, size_t n)
+{
+    int e;
+    struct sk_sock *s = stream_sock(st, fd, &e);
+    if (s == NULL)
+        return e;
+    if (s->tcp == NULL || s->state == SS_LISTENING)
+        return n ? -EINVAL : 0; /* nothing can be reserved */
+    ssize_t r = sk_tcp_send_commit(s->tcp, n);
+    if (r < 0 && r != -EINVAL)
+        r = conn_error(s, r, true);
+    sk_sock_notify(st, fd);
+    return r;
+}
+
 /* ---- Names ---- */
 
 int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)

@@ -314,11 +314,15 @@ uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t ra
  * (sk_tcp_rcv_window), so it is the same whatever the ring's size at the moment. */
 int sk_tcb_snd_ring(struct sk_tcp *c, uint32_t need)
 {
+    if (c->snd_resv) /* spans lent (sk_tcp_send_reserve): the ring stays put */
+        need = min_u32(need, c->snd.size);
     return sk_ring_reserve(c->st, &c->snd, need, c->sndbuf_size);
 }
 
 int sk_tcb_rcv_ring(struct sk_tcp *c, uint32_t need)
 {
+    if (c->rcv_lent) /* spans lent (sk_tcp_recv_borrow): the ring stays put */
+        need = min_u32(need, c->rcv.size);
     return sk_ring_reserve(c->st, &c->rcv, need, sk_rcv_ring_bytes(c, c->rcvbuf_size));
 }
 
@@ -342,7 +346,10 @@ void sk_tcb_ranges_release(struct sk_tcp *c, struct sk_ranges *s)
 }
 
 /* Empty: nothing unacknowledged or queued; nothing unread, nothing held out of order. */
-static bool snd_ring_idle(const struct sk_tcp *c) { return c->snd.buf && c->snd.len == 0; }
+static bool snd_ring_idle(const struct sk_tcp *c)
+{
+    return c->snd.buf && c->snd.len == 0 && c->snd_resv == 0; /* reserved space pins it */
+}
 static bool rcv_ring_idle(const struct sk_tcp *c)
 {
     return c->rcv.buf && c->rcv.len == 0 && (c->x == NULL || c->x->ooo.n == 0);
@@ -654,6 +661,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     int e = sk_iov_check(iov, iovcnt);
     if (e == 0)
         e = send_allowed(c);
+    if (e == 0 && c->snd_resv)
+        e = -EBUSY; /* the reserved space is the application's (sk_tcp_send_reserve) */
     if (e)
         return e;
     bool any = false;
@@ -707,6 +716,18 @@ static void announce_window(struct sk_tcp *c)
         sk_tcp_send_ack(c);
 }
 
+/* Bytes were consumed from the receive ring (a read, or a release of lent bytes): the ring
+ * may go, the window may be announced, the application hears what changed. */
+static void after_read(struct sk_tcp *c)
+{
+    if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
+        sk_ring_free(c->st, &c->rcv); /* read to the end: TIME-WAIT holds no buffer */
+    else
+        sk_tcb_rings_check(c);
+    announce_window(c);
+    sk_tcp_notify(c);
+}
+
 /* A scatter read: the buffers are filled in order from one look at the receive queue, and
  * the window is announced once, after all of them. */
 ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
@@ -716,6 +737,8 @@ ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
         return e;
     if (c->state == SK_TCP_LISTEN)
         return -ENOTCONN;
+    if (c->rcv_lent)
+        return -EBUSY; /* the first bytes are lent (sk_tcp_recv_borrow) */
     if (c->rcv.len == 0) {
         if (c->flags & TF_FIN_RCVD)
             return 0;
@@ -737,12 +760,7 @@ ssize_t sk_tcp_recvv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
         return 0;
     sk_enter(c->st);
     sk_ring_consume(&c->rcv, done);
-    if (c->state == SK_TCP_TIME_WAIT && c->rcv.len == 0)
-        sk_ring_free(c->st, &c->rcv); /* read to the end: TIME-WAIT holds no buffer */
-    else
-        sk_tcb_rings_check(c);
-    announce_window(c);
-    sk_tcp_notify(c);
+    after_read(c);
     sk_leave(c->st);
     return done;
 }
@@ -769,6 +787,104 @@ ssize_t sk_tcp_peek(const struct sk_tcp *c, void *buf, size_t len)
     return n;
 }
 
+/* ---- Zero-copy receive and send (tcp.h): spans into the rings themselves. ---- */
+
+/* The n bytes that lie off bytes after r's head, as up to two spans (the ring wraps). */
+static void ring_spans(const struct sk_ring *r, uint32_t off, uint32_t n, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    if (n == 0)
+        return;
+    uint32_t pos = (r->head + off) % r->size;
+    uint32_t first = min_u32(n, r->size - pos);
+    span[0] = (struct iovec){.iov_base = r->buf + pos, .iov_len = first};
+    if (n > first)
+        span[1] = (struct iovec){.iov_base = r->buf, .iov_len = n - first};
+}
+
+ssize_t sk_tcp_recv_borrow(struct sk_tcp *c, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    if (c->state == SK_TCP_LISTEN)
+        return -ENOTCONN;
+    if (c->rcv.len == 0) { /* as sk_tcp_recvv */
+        if (c->flags & TF_FIN_RCVD)
+            return 0;
+        if (c->error)
+            return c->error;
+        return c->state == SK_TCP_CLOSED ? -ENOTCONN : -EAGAIN;
+    }
+    /* The ring takes its full size before the first loan, so that data arriving while bytes
+     * are lent finds room without moving them (a ring that cannot grow now stays as it is:
+     * text that does not fit is not acknowledged, and the peer sends it again). */
+    if (c->rcv_lent == 0)
+        sk_tcb_rcv_ring(c, sk_rcv_ring_bytes(c, c->rcvbuf_size));
+    /* Everything readable, at the addresses it has; the ring stays put while lent. */
+    c->rcv_lent = c->rcv.len;
+    ring_spans(&c->rcv, 0, c->rcv_lent, span);
+    return c->rcv_lent;
+}
+
+int sk_tcp_recv_release(struct sk_tcp *c, size_t n)
+{
+    if (n > c->rcv_lent)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    sk_enter(c->st);
+    c->rcv_lent -= (uint32_t)n;
+    sk_ring_consume(&c->rcv, (uint32_t)n);
+    after_read(c);
+    sk_leave(c->st);
+    return 0;
+}
+
+ssize_t sk_tcp_send_reserve(struct sk_tcp *c, size_t want, struct iovec span[2])
+{
+    span[0] = span[1] = (struct iovec){0};
+    c->snd_resv = 0; /* a new reservation replaces any earlier one */
+    int e = send_allowed(c);
+    if (e)
+        return e;
+    if (want == 0)
+        return 0;
+    uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    if (room == 0)
+        return -EAGAIN;
+    /* The ring grows now to hold the reservation if it can (then it is pinned until the
+     * commit); if it cannot grow that far, the reservation is what it holds. */
+    uint32_t need = c->snd.len + (want < room ? (uint32_t)want : room);
+    if (sk_tcb_snd_ring(c, need) != 0 && c->snd.buf == NULL)
+        return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
+    room = min_u32(room, sk_ring_free_space(&c->snd));
+    if (room == 0)
+        return -ENOBUFS; /* full as allocated, and growing it failed (counted) */
+    c->snd_resv = want < room ? (uint32_t)want : room;
+    ring_spans(&c->snd, c->snd.len, c->snd_resv, span);
+    return c->snd_resv;
+}
+
+ssize_t sk_tcp_send_commit(struct sk_tcp *c, size_t n)
+{
+    if (n > c->snd_resv)
+        return -EINVAL;
+    c->snd_resv = 0;
+    int e = send_allowed(c);
+    if (e)
+        return e;
+    if (n == 0) {
+        sk_tcb_rings_check(c); /* the ring may be empty and unpinned now */
+        return 0;
+    }
+    /* The bytes are in place after the queued data: queue them as sk_tcp_sendv does. */
+    sk_enter(c->st);
+    c->snd.len += (uint32_t)n;
+    sk_tcp_output(c);
+    sk_tcp_notify(c);
+    sk_leave(c->st);
+    return (ssize_t)n;
+}
+
 size_t sk_tcp_readable(const struct sk_tcp *c)
 {
     return c->rcv.len;
@@ -784,6 +900,7 @@ size_t sk_tcp_writable(const struct sk_tcp *c)
 /* RFC 9293 §3.10.4 CLOSE: the sending side ends after the queued data. */
 static int close_send_side(struct sk_tcp *c)
 {
+    c->snd_resv = 0; /* a reservation ends: nothing of it is sent */
     switch (c->state) {
     case SK_TCP_SYN_SENT:
         /* Not yet synchronized: the FIN goes out after the handshake. */
@@ -867,6 +984,7 @@ void sk_tcp_close(struct sk_tcp *c)
     c->flags &= ~TF_USER;
     c->flags |= TF_RCV_SHUT;
     c->cb = NULL;
+    c->rcv_lent = 0; /* loans end with the handle */
     switch (c->state) {
     case SK_TCP_CLOSED:
         reap(c);
@@ -990,6 +1108,8 @@ static int shrink_ring(struct sk_stack *st, struct sk_ring *r, uint32_t keep)
 int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t rcvbuf_bytes)
 {
     struct sk_stack *st = c->st;
+    if (c->rcv_lent || c->snd_resv)
+        return -EBUSY; /* lent spans pin the rings (tcp.h) */
     uint32_t snd = sndbuf_bytes ? max_u32(sndbuf_bytes, c->snd.len) : c->sndbuf_size;
     uint32_t rcv = rcvbuf_bytes ? rcvbuf_bytes : c->rcvbuf_size;
     /* Received bytes held, then the window offered beyond RCV.NXT (out-of-order data lies in

@@ -3,7 +3,9 @@
  * CLOSED (no TCB) §3.10.7.1, LISTEN §3.10.7.2, SYN-SENT §3.10.7.3, then for every other state
  * §3.10.7.4: sequence check, RST, security (nothing to do), SYN, ACK, URG, text, FIN.
  * RFC 5961 hardens the RST, SYN and ACK checks with challenge ACKs; RFC 7323 adds PAWS and the
- * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple.
+ * options; RFC 6191 lets a new SYN reuse a TIME-WAIT 4-tuple. In front of §3.10.7.4, header
+ * prediction (fast_path) takes the in-order data and pure ACKs of ESTABLISHED through the same
+ * steps without the tests that cannot apply to them.
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
@@ -218,6 +220,18 @@ static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, u
 static bool ts_recent_valid(const struct sk_tcp *c)
 {
     return c->st->now - c->ts_recent_age <= PAWS_IDLE_US;
+}
+
+/* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
+static void ts_recent_update(struct sk_tcp *c, const struct seg *s)
+{
+    const struct sk_tcp_hdr *h = s->h;
+    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
+        seq_le(s->seq, c->last_ack_sent) &&
+        (seq_ge(h->opts.ts_val, c->ts_recent) || !ts_recent_valid(c))) {
+        c->ts_recent = h->opts.ts_val;
+        c->ts_recent_age = c->st->now;
+    }
 }
 
 static bool fin_acked(const struct sk_tcp *c)
@@ -693,13 +707,7 @@ static bool check_ack(struct sk_tcp *c, const struct seg *s)
     bool wnd_same = ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd;
     update_send_window(c, s);
     sk_tcp_ack_process(c, h, s->len == 0 && !s->fin, wnd_same);
-    /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
-    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
-        seq_le(s->seq, c->last_ack_sent) &&
-        (seq_ge(h->opts.ts_val, c->ts_recent) || !ts_recent_valid(c))) {
-        c->ts_recent = h->opts.ts_val;
-        c->ts_recent_age = st->now;
-    }
+    ts_recent_update(c, s);
     if (!fin_was_acked && fin_acked(c))
         return fin_acked_transition(c, s);
     return true;
@@ -768,6 +776,95 @@ static void check_fin(struct sk_tcp *c, const struct seg *s)
     }
 }
 
+/* ---- Header prediction (Van Jacobson's, as in BSD's tcp_input and Linux's
+ * tcp_rcv_established) ----
+ *
+ * In ESTABLISHED nearly every segment is one of two kinds: a bare ACK of new data (the
+ * sender's side of a bulk transfer) or the next in-order data acknowledging nothing new (the
+ * receiver's side). For those, the eight steps below come down to a few assignments. Each
+ * condition in predicted() is one under which §3.10.7.4 would take exactly these steps and no
+ * other: the first check accepts (SEG.SEQ = RCV.NXT, the segment fits the window, PAWS
+ * passes), no RST, SYN, URG, FIN or ECN signal, no loss recovery, SACK scoreboard, tail
+ * loss probe or lost-retransmission watch (sk_tcp_ack_process would find nothing to do
+ * there), no out-of-order data or FIN held, and no FIN queued (its acknowledgment changes
+ * state). Anything else takes
+ * the full path. Unlike BSD's and Linux's prediction, a new window does not stop it: both
+ * paths hand the segment to update_send_window, and a window field that differs only decides
+ * duplicate ACKs, which neither kind can be; this receiver's own windows shrink with every
+ * segment until the application reads (the right edge stays put, RFC 9293 §3.8.6.2.2), so
+ * requiring the same window would leave most ACKs of a bulk transfer on the full path.
+ * sk_config.tcp_fast_path turns this off; tests/scenario/test_fastpath.c runs the same seeded
+ * simulations both ways and compares every frame on the wire. */
+
+static bool predicted(const struct sk_tcp *c, const struct seg *s)
+{
+    const struct sk_tcp_hdr *h = s->h;
+    if (c->state != SK_TCP_ESTABLISHED || !c->st->cfg.tcp_fast_path)
+        return false;
+    /* ACK, perhaps PSH; no CE mark (RFC 3168 §6.1.3 needs note_ce). */
+    if ((h->flags & ~SK_TCP_PSH) != SK_TCP_ACK || s->ce || s->seq != c->rcv_nxt)
+        return false;
+    /* Options: only the timestamp, where agreed, and not older than TS.Recent (RFC 7323 §5.3
+     * PAWS passes whatever TS.Recent's age). */
+    if (c->flags & TF_TS) {
+        if (h->opts.present != SK_OPT_TIMESTAMP || seq_lt(h->opts.ts_val, c->ts_recent))
+            return false;
+    } else if (h->opts.present != 0) {
+        return false;
+    }
+    if (c->flags & (TF_RECOVERY | TF_FIN_QUEUED | TF_OOO_FIN | TF_FIN_RCVD))
+        return false;
+    /* ESTABLISHED: c->x is there (sk_tcb_ext_attach). */
+    if (c->x->sb.n != 0 || c->x->ooo.n != 0 || c->x->tlp_out || c->x->rxt_watch)
+        return false;
+    /* (1) A pure ACK of new data, within what was sent; or one that acknowledges all that was
+     * sent already (a window update: with nothing outstanding it cannot be a duplicate). */
+    if (s->len == 0)
+        return (seq_gt(h->ack, c->snd_una) && seq_le(h->ack, c->snd_max)) ||
+               (h->ack == c->snd_una && c->snd_una == c->snd_max);
+    /* (2) in-order data acknowledging nothing new, all of it room in the window and ring. */
+    return h->ack == c->snd_una && c->rcv.buf != NULL && s->len <= rcv_wnd(c) &&
+           s->len <= sk_ring_free_space(&c->rcv);
+}
+
+/* (2): process_text's in-order case, with its delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2:
+ * at least every second full segment). */
+static void fast_text(struct sk_tcp *c, const struct seg *s)
+{
+    struct sk_stack *st = c->st;
+    sk_ring_write_at(&c->rcv, c->rcv.len, s->data, s->len);
+    c->rcv.len += s->len;
+    c->rcv_nxt += s->len;
+    c->x->bytes_received += s->len;
+    if (++c->x->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+        c->flags |= TF_ACK_NOW;
+    } else {
+        c->flags |= TF_ACK_DELAYED;
+        if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
+            sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
+    }
+}
+
+/* Returns false when the segment needs the full path (nothing was changed then). */
+static bool fast_path(struct sk_tcp *c, const struct seg *s)
+{
+    if (!predicted(c, s))
+        return false;
+    update_send_window(c, s);
+    if (seq_gt(s->h->ack, c->snd_una))
+        sk_tcp_ack_fast(c, s->h);
+    else
+        c->x->cwnd_limited = false; /* all sk_tcp_ack_process does for an ACK of nothing new */
+    if (s->len == 0)
+        c->st->ctr.tcp_fastpath_acks++;
+    else
+        c->st->ctr.tcp_fastpath_data++;
+    ts_recent_update(c, s);
+    if (s->len > 0)
+        fast_text(c, s);
+    return true;
+}
+
 /* RFC 9293 §3.10.7.4, "Otherwise" (SYN-RECEIVED and every synchronized state): the eight
  * steps in the RFC's order. */
 static void sync_input(struct sk_tcp *c, struct seg *s)
@@ -831,7 +928,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     c->probes_out = 0;
     if (c->state == SK_TCP_SYN_SENT)
         syn_sent_input(c, &s);
-    else
+    else if (!fast_path(c, &s))
         sync_input(c, &s);
     if (c->state != SK_TCP_CLOSED) {
         sk_tcp_output(c);

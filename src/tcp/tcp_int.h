@@ -161,6 +161,8 @@ void sk_tw_free_all(struct sk_stack *st);
 
 /* tcp_recovery.c */
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same);
+/* sk_tcp_ack_process for the fast path's pure ACK of new data (see its conditions there). */
+void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h);
 void sk_tcp_on_timeout_recovery(struct sk_tcp *c);
 void sk_tcp_count_retransmit(struct sk_tcp *c);
 /* RFC 8985 §7: arm the probe timeout after sending, and send the probe when it fires. */

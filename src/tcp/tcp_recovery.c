@@ -377,6 +377,21 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         enter_recovery(c);
 }
 
+/* The header-predicted ACK (tcp_input.c fast_path): new data acknowledged, no SACK option,
+ * no ECE, outside recovery, with an empty scoreboard, no probe out and no watch. What
+ * sk_tcp_ack_process does then, without the tests that cannot hold: no duplicate ACK, no
+ * loss to detect (nothing SACKed, duplicate ACKs reset), only SND.UNA, the RTT and cwnd. */
+void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
+    uint32_t acked = advance_una(c, h);
+    c->x->dupacks = 0;
+    /* RFC 7661 §4.3, as in sk_tcp_ack_process. */
+    if (acked && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
+        c->cc->on_ack(c, acked);
+    c->x->cwnd_limited = false;
+}
+
 void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
 {
     /* RFC 6298 §5.5-5.6 with RFC 5681 §3.1 (4): a timeout ends any recovery, cwnd is one
