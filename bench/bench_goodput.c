@@ -4,7 +4,9 @@
  *   clean-1500   zero delay, unlimited rate, MTU 1500, 1 GB
  *   clean-64k    zero delay, unlimited rate, MTU 65535 (like loopback), 1 GB
  *   clean-64k-offload  the same with checksum offload: the in-memory link vouches for the
- *                segments' integrity, as Linux's loopback does (sk_config.csum_offload)
+ *                segments' integrity, as Linux's loopback does (sk_config.caps)
+ *   clean-1500-offload MTU 1500 with the link's offloads (TSO up to 64 KiB, checksums,
+ *                large frames in, as a virtio-net TAP offers them)
  *   lossy-cubic  1 % uniform loss on the data direction, 10 ms RTT, CUBIC
  *   lossy-reno   the same with NewReno
  *
@@ -48,7 +50,7 @@ struct scenario {
     uint32_t one_way_us;  /* propagation delay each way */
     const char *cc;
     bool lossy;           /* report virtual-time goodput and the model */
-    bool offload;         /* the link vouches for checksums (sk_config.csum_offload) */
+    bool offload;         /* the link vouches for checksums (sk_config.caps) */
 };
 
 struct result {
@@ -108,8 +110,10 @@ static void config(struct sk_config *c, int side, const struct scenario *s, uint
     c->rcvbuf_bytes = buf_bytes;
     c->max_buffer_bytes = 8ull * buf_bytes;
     c->congestion_control = s->cc;
-    c->csum_offload = s->offload;
     c->tcp_fast_path = fast_path;
+    if (s->offload) /* the link's offloads, as a virtio-net device offers them (sk_link_caps) */
+        c->caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true, .rx_csum = true,
+                                        .rx_large = true};
 }
 
 static struct result run(const struct scenario *s, uint64_t total, uint64_t seed, bool verify)
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
         {"clean-1500", 1500, 0, 0, "cubic", false, false},
         {"clean-64k", 65535, 0, 0, "cubic", false, false},
         {"clean-64k-offload", 65535, 0, 0, "cubic", false, true},
+        {"clean-1500-offload", 1500, 0, 0, "cubic", false, true},
         {"lossy-cubic", 1500, 0.01, 5000, "cubic", true, false},
         {"lossy-newreno", 1500, 0.01, 5000, "reno", true, false},
     };

@@ -310,9 +310,17 @@ struct sk_stack {
     sk_time_us challenge_end;
     uint32_t challenge_left;
 
-    /* Scratch for building one outgoing frame: link header, IPv4 header, transport. */
+    /* Scratch for building one outgoing frame: link header, IPv4 header, transport. tx_cap
+     * holds the largest frame: the MTU, or caps.tso_max for a TSO super-segment. */
     uint8_t *tx;
     size_t tx_cap;
+    /* st->tx is the driver's buffer (sk_config.tx_buffer) while a frame is built in it, else
+     * this, the stack's own, of tx_cap bytes (sk_tx_begin). */
+    uint8_t *tx_own;
+    /* The frame being handed in by sk_stack_input_meta: its sk_frame_meta flags that the
+     * stack honours (SK_FRAME_CSUM_VALID / _PARTIAL, only from a link with caps.rx_csum);
+     * 0 between calls and for every frame without them. */
+    uint8_t rx_flags;
 
     /* ARP cache and queue, reassembly, ICMP rate limit, UDP sockets (src/ip/ip_int.h), and
      * the earliest deadline among them, folded into sk_stack_next_deadline. */
@@ -371,7 +379,18 @@ int sk_udp_bind_reuse(struct sk_stack *st, uint16_t port, bool reuse, struct sk_
 void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port);
 void sk_udp_set_reuse(struct sk_udp *u, bool reuse);
 
+/* Does the link vouch for the transport checksum of the frame being handed in (see
+ * rx_flags)? TCP and UDP then skip verifying it, for this frame only. */
+static inline bool sk_rx_csum_trusted(const struct sk_stack *st)
+{
+    return st->rx_flags != 0;
+}
+
 /* ip/link.c: the link layer (bare IP or Ethernet) */
+/* Points st->tx at the buffer the next frame, of at most `size` bytes (<= tx_cap), is built
+ * in: one the driver lends (sk_config.tx_buffer), so that the frame is written once, in
+ * place, or else the stack's own. Called before each frame is built; returns st->tx. */
+uint8_t *sk_tx_begin(struct sk_stack *st, size_t size);
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len);
 /* Bytes of link header before the IPv4 header in st->tx (0 or 14). */
 size_t sk_link_hlen(const struct sk_stack *st);
@@ -384,8 +403,12 @@ size_t sk_ip_headroom(const struct sk_stack *st);
 /* Is a the limited broadcast or the connected network's directed broadcast (RFC 1122
  * §3.2.1.3)? The socket layer asks before a UDP socket sends to it (SO_BROADCAST). */
 bool sk_ip_is_broadcast(const struct sk_stack *st, uint32_t a);
-/* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom(). */
-void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len);
+/* Sends the transport segment of `len` bytes already written at st->tx + sk_ip_headroom().
+ * meta (NULL: a complete frame) is handed to the link with the frame, its offsets counted
+ * from st->tx; a TSO super-segment (gso_type SK_GSO_TCPV4) may be up to caps.tso_max bytes of
+ * IP and takes one IP id for each segment the link will cut from it. */
+void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len,
+                  const struct sk_frame_meta *meta);
 /* ip/ip_state.c: the IP layer's state in the stack, its timers. */
 int sk_ip_init(struct sk_stack *st);
 void sk_ip_free(struct sk_stack *st);

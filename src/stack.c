@@ -140,7 +140,7 @@ static bool config_valid(const struct sk_config *c)
 {
     if (c->link_type != SK_LINK_IP && c->link_type != SK_LINK_ETHERNET)
         return false;
-    if (c->mtu < 68 || c->prefix_len > 32 || c->output == NULL)
+    if (c->mtu < 68 || c->prefix_len > 32 || c->output == NULL || c->caps.tso_max > UINT16_MAX)
         return false;
     if (c->max_connections == 0 || c->sndbuf_bytes < 1024 || c->rcvbuf_bytes < 1024)
         return false;
@@ -202,10 +202,12 @@ struct sk_stack *sk_stack_new(const struct sk_config *cfg, sk_time_us now, int *
 
     st->conn_tab_mask = pow2_at_least(cfg->max_connections) - 1;
     st->listen_tab_mask = 63;
-    st->tx_cap = (cfg->link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0) + (size_t)cfg->mtu + 64;
+    /* The largest frame built: an MTU-sized datagram, or a TSO super-segment. */
+    size_t ip_max = cfg->caps.tso_max > cfg->mtu ? cfg->caps.tso_max : cfg->mtu;
+    st->tx_cap = (cfg->link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0) + ip_max + 64;
     st->conn_tab = sk_mem_alloc(st, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     st->listen_tab = sk_mem_alloc(st, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
-    st->tx = sk_mem_alloc(st, st->tx_cap);
+    st->tx = st->tx_own = sk_mem_alloc(st, st->tx_cap);
     if (!st->conn_tab || !st->listen_tab || !st->tx || sk_ip_init(st) != 0 ||
         sk_ports_init(st) != 0) {
         sk_stack_free(st);
@@ -230,7 +232,7 @@ void sk_stack_free(struct sk_stack *st)
         sk_mem_free(st, st->conn_tab, sizeof(*st->conn_tab) * (st->conn_tab_mask + 1));
     if (st->listen_tab)
         sk_mem_free(st, st->listen_tab, sizeof(*st->listen_tab) * (st->listen_tab_mask + 1));
-    sk_mem_free(st, st->tx, st->tx_cap);
+    sk_mem_free(st, st->tx_own, st->tx_cap);
     sk_mem_free(st, st->heap, sizeof(*st->heap) * st->heap_cap);
     st->cfg.alloc(st->cfg.alloc_ctx, st, sizeof(*st), 0);
 }
@@ -448,12 +450,17 @@ void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len, sk_ti
 void sk_stack_input_meta(struct sk_stack *st, const uint8_t *frame, size_t len,
                          const struct sk_frame_meta *meta, sk_time_us now)
 {
-    (void)meta; /* the link's vouching is not used yet: every frame is verified */
     sk_enter(st);
     advance(st, now);
     st->ctr.frames_in++;
     st->ctr.bytes_in += len;
+    /* Per frame: the link's word counts for this frame only, and only from a link that said
+     * it would give it (caps.rx_csum). A frame without it is verified whatever the caps. */
+    uint8_t trusted = SK_FRAME_CSUM_VALID | SK_FRAME_CSUM_PARTIAL;
+    uint8_t outer = st->rx_flags; /* an application callback may hand in a frame */
+    st->rx_flags = meta && st->cfg.caps.rx_csum ? (uint8_t)(meta->flags & trusted) : 0;
     sk_link_input(st, frame, len);
+    st->rx_flags = outer;
     sk_leave(st);
 }
 
@@ -481,7 +488,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "ip_reasm_evicted", "ip_frag_too_many", "icmp_pmtu_floored", "tcp_mss_floored",
         "arp_cache_evicted", "ip_reasm_bytes",
         "tcp_challenge_acks_limited", "tcp_invalid_acks", "tcp_invalid_acks_limited",
-        "tcp_fastpath_acks", "tcp_fastpath_data"};
+        "tcp_fastpath_acks", "tcp_fastpath_data", "tcp_tso_segs"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_sack_sb_full, c->tcp_dupack_limited,
@@ -498,7 +505,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->ip_reasm_evicted, c->ip_frag_too_many, c->icmp_pmtu_floored, c->tcp_mss_floored,
         c->arp_cache_evicted, c->ip_reasm_bytes,
         c->tcp_challenge_acks_limited, c->tcp_invalid_acks, c->tcp_invalid_acks_limited,
-        c->tcp_fastpath_acks, c->tcp_fastpath_data};
+        c->tcp_fastpath_acks, c->tcp_fastpath_data, c->tcp_tso_segs};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

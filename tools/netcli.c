@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -13,7 +14,9 @@
 #include "commands.h"
 
 volatile sig_atomic_t net_stop_signal, net_dump_request;
-static struct sk_loop *signal_loop;
+/* The loops the signal handlers wake (serve --threads: one per thread). */
+#define NET_MAX_LOOPS 64
+static struct sk_loop *signal_loops[NET_MAX_LOOPS];
 
 #define REORDER_HOLD_US 5000u /* as in `synack sim` */
 
@@ -21,6 +24,8 @@ void net_opts_init(struct net_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->seed = 1;
+    o->offload = true;
+    o->threads = 1;
 }
 
 static const char *parse_ipv4(const char *text, uint32_t *out)
@@ -96,6 +101,12 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
     case NET_OPT_DELAY: *why = args_double(arg, 0, 60000, &o->delay_ms); return true;
     case NET_OPT_RATE: *why = args_double(arg, 0.001, 1e6, &o->rate_mbit); return true;
     case NET_OPT_SEED: *why = args_u64(arg, 0, UINT64_MAX, &o->seed); return true;
+    case NET_OPT_OFFLOAD:
+        if (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)
+            o->offload = arg[1] == 'n';
+        else
+            *why = "must be on or off";
+        return true;
     default: return false;
     }
 }
@@ -120,25 +131,30 @@ void net_addr_str(uint32_t a, char *buf, size_t size)
     snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
+static void wake_all(void)
+{
+    for (int i = 0; i < NET_MAX_LOOPS; i++)
+        if (signal_loops[i])
+            sk_loop_wake(signal_loops[i]);
+}
+
 static void on_stop(int sig)
 {
     (void)sig;
     net_stop_signal = 1;
-    if (signal_loop)
-        sk_loop_wake(signal_loop);
+    wake_all();
 }
 
 static void on_dump(int sig)
 {
     (void)sig;
     net_dump_request = 1;
-    if (signal_loop)
-        sk_loop_wake(signal_loop);
+    wake_all();
 }
 
 static void install_signals(struct sk_loop *l)
 {
-    signal_loop = l;
+    signal_loops[0] = l;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -154,6 +170,55 @@ static bool faults_on(const struct net_opts *o)
 {
     return o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0 || o->delay_ms > 0 ||
            o->rate_mbit > 0;
+}
+
+/* What the stack takes of the link's receive offloads (both, since the core acts on caps):
+ * set one false and the loop completes partial checksums itself (sk_config.caps.rx_csum
+ * false), or the kernel is not asked for TSO on receive (rx_large). */
+#define STACK_TAKES_RX_CSUM true
+#define STACK_TAKES_RX_LARGE true
+
+/* env->tap is open: the loop, its faults, the stack with the TAP's offloads. 0 or 1. */
+static int loop_and_stack(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
+                          struct net_env *env, uint64_t seed)
+{
+    int err;
+    env->loop = sk_loop_new(env->tap, &err);
+    if (!env->loop) {
+        fprintf(stderr, "synack %s: cannot set up the event loop: %s\n", cmd, strerror(-err));
+        net_teardown(cmd, env);
+        return 1;
+    }
+    if (faults_on(o)) {
+        env->faults = true;
+        struct sk_memlink_faults f = {0};
+        f.loss = o->loss;
+        f.dup = o->dup;
+        f.reorder = o->reorder;
+        f.reorder_us = REORDER_HOLD_US;
+        f.corrupt = o->corrupt;
+        f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
+        f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
+        if (sk_loop_set_faults(env->loop, &f, &f, seed) != 0) {
+            fprintf(stderr, "synack %s: out of memory\n", cmd);
+            net_teardown(cmd, env);
+            return 1;
+        }
+    }
+    sk_tap_get_caps(env->tap, &cfg->caps);
+    cfg->caps.rx_csum = cfg->caps.rx_csum && STACK_TAKES_RX_CSUM;
+    cfg->caps.rx_large = cfg->caps.rx_large && STACK_TAKES_RX_LARGE;
+    cfg->output = sk_loop_output;
+    cfg->tx_buffer = sk_loop_tx_buffer;
+    cfg->output_ctx = env->loop;
+    env->st = sk_stack_new(cfg, sk_loop_clock(), &err);
+    if (!env->st) {
+        fprintf(stderr, "synack %s: cannot create the stack: %s\n", cmd, strerror(-err));
+        net_teardown(cmd, env);
+        return 1;
+    }
+    sk_loop_set_stack(env->loop, env->st);
+    return 0;
 }
 
 int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
@@ -190,7 +255,9 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
         return 1;
     }
 
-    int err = sk_tap_open(o->tap, &env->tap);
+    struct sk_tap_opts topts = {.offload = o->offload, .rx_large = STACK_TAKES_RX_LARGE,
+                                .multi_queue = o->threads > 1};
+    int err = sk_tap_open_opts(o->tap, &topts, &env->tap);
     if (err) {
         fprintf(stderr, "synack %s: cannot open TAP interface %s: %s%s\n", cmd, o->tap,
                 strerror(-err), err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
@@ -199,28 +266,8 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
     if ((err = sk_tap_set_up(env->tap)) != 0)
         fprintf(stderr, "synack %s: warning: cannot bring %s up: %s\n", cmd, o->tap,
                 strerror(-err));
-    env->loop = sk_loop_new(env->tap, &err);
-    if (!env->loop) {
-        fprintf(stderr, "synack %s: cannot set up the event loop: %s\n", cmd, strerror(-err));
-        net_teardown(cmd, env);
-        return 1;
-    }
-    if (faults_on(o)) {
-        env->faults = true;
-        struct sk_memlink_faults f = {0};
-        f.loss = o->loss;
-        f.dup = o->dup;
-        f.reorder = o->reorder;
-        f.reorder_us = REORDER_HOLD_US;
-        f.corrupt = o->corrupt;
-        f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
-        f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
-        if (sk_loop_set_faults(env->loop, &f, &f, o->seed) != 0) {
-            fprintf(stderr, "synack %s: out of memory\n", cmd);
-            net_teardown(cmd, env);
-            return 1;
-        }
-    }
+    if ((err = loop_and_stack(cmd, o, cfg, env, o->seed)) != 0)
+        return err;
     if (o->pcap) {
         env->pcap = sk_pcap_open(o->pcap, SK_LINK_ETHERNET);
         if (!env->pcap) {
@@ -228,31 +275,51 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
             net_teardown(cmd, env);
             return 1;
         }
+        env->own_pcap = true;
         sk_loop_set_pcap(env->loop, env->pcap);
     }
-    cfg->output = sk_loop_output;
-    cfg->output_ctx = env->loop;
-    env->st = sk_stack_new(cfg, sk_loop_clock(), &err);
-    if (!env->st) {
-        fprintf(stderr, "synack %s: cannot create the stack: %s\n", cmd, strerror(-err));
-        net_teardown(cmd, env);
-        return 1;
-    }
-    sk_loop_set_stack(env->loop, env->st);
     install_signals(env->loop);
     sk_stack_announce(env->st);
     return 0;
 }
 
+int net_setup_queue(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
+                    const struct net_env *env0, unsigned index, struct net_env *env)
+{
+    memset(env, 0, sizeof(*env));
+    env->started = env0->started;
+    if (index >= NET_MAX_LOOPS) {
+        fprintf(stderr, "synack %s: at most %d threads\n", cmd, NET_MAX_LOOPS);
+        return 1;
+    }
+    int err = sk_config_secret_from_os(cfg); /* each stack its own keys */
+    if (err == 0)
+        err = sk_tap_open_queue(env0->tap, &env->tap);
+    if (err) {
+        fprintf(stderr, "synack %s: cannot open queue %u of %s: %s\n", cmd, index,
+                sk_tap_name(env0->tap), strerror(-err));
+        return 1;
+    }
+    if (loop_and_stack(cmd, o, cfg, env, o->seed + index) != 0)
+        return 1;
+    env->pcap = env0->pcap;
+    if (env->pcap)
+        sk_loop_set_pcap(env->loop, env->pcap);
+    signal_loops[index] = env->loop;
+    return 0;
+}
+
 void net_teardown(const char *cmd, struct net_env *env)
 {
-    signal_loop = NULL;
+    for (int i = 0; i < NET_MAX_LOOPS; i++)
+        if (signal_loops[i] == env->loop)
+            signal_loops[i] = NULL;
     if (env->loop)
         sk_loop_set_stack(env->loop, NULL);
     sk_stack_free(env->st);
     sk_loop_free(env->loop);
     sk_tap_close(env->tap);
-    if (env->pcap) {
+    if (env->pcap && env->own_pcap) {
         int e = sk_pcap_close(env->pcap);
         if (e)
             fprintf(stderr, "synack %s: writing the capture failed: %s\n", cmd, strerror(-e));
@@ -260,27 +327,120 @@ void net_teardown(const char *cmd, struct net_env *env)
     memset(env, 0, sizeof(*env));
 }
 
-void net_print_stats(FILE *out, const struct net_env *env)
+/* snprintf into buf at *at, never past size. */
+static void appendf(char *buf, size_t size, size_t *at, const char *fmt, ...)
 {
-    char buf[8192];
-    int n = sk_stack_counters_format(env->st, buf, sizeof(buf));
+    if (*at >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *at, size - *at, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at = *at + (size_t)n < size ? *at + (size_t)n : size - 1;
+}
+
+int net_format_stats(const struct net_env *env, char *buf, size_t size)
+{
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    size_t at = 0;
+    int n = sk_stack_counters_format(env->st, buf, size);
+    at = n > 0 ? ((size_t)n < size ? (size_t)n : size - 1) : 0;
+    n = sk_stack_limits_format(env->st, buf + at, size - at);
+    at = n > 0 ? (at + (size_t)n < size ? at + (size_t)n : size - 1) : at;
     struct sk_loop_stats ls;
     sk_loop_get_stats(env->loop, &ls);
+    struct sk_link_caps caps = sk_stack_config(env->st)->caps;
+    appendf(buf, size, &at,
+            "tap.frames_read %llu\ntap.frames_written %llu\ntap.write_errors %llu\n"
+            "tap.polls %llu\ntap.read_calls %llu\ntap.vnet_hdr %zu\n"
+            "tap.caps_tso_max %u\ntap.caps_tx_csum %d\ntap.caps_rx_csum %d\ntap.caps_rx_large %d\n",
+            (unsigned long long)ls.frames_read, (unsigned long long)ls.frames_written,
+            (unsigned long long)ls.write_errors, (unsigned long long)ls.polls,
+            (unsigned long long)ls.read_calls, sk_tap_vnet_hdr_len(env->tap),
+            (unsigned)caps.tso_max, caps.tx_csum, caps.rx_csum, caps.rx_large);
+    const struct { const char *name; uint64_t v; } opt[] = {
+        {"tap.csum_completed", ls.csum_completed}, {"tap.gso_dropped", ls.gso_dropped},
+        {"tap.oversize_dropped", ls.oversize_dropped},
+        {"tap.steered_out", ls.steered_out}, {"tap.steered_in", ls.steered_in},
+        {"tap.steer_drops", ls.steer_drops}, {"tap.steer_wakeups", ls.steer_wakeups},
+    };
+    for (size_t k = 0; k < sizeof(opt) / sizeof(opt[0]); k++)
+        if (opt[k].v)
+            appendf(buf, size, &at, "%s %llu\n", opt[k].name, (unsigned long long)opt[k].v);
+    if (env->faults)
+        appendf(buf, size, &at, "faults.lost_to_stack %llu\nfaults.lost_from_stack %llu\n",
+                (unsigned long long)ls.lost_to_stack, (unsigned long long)ls.lost_from_stack);
+    return (int)at;
+}
+
+/* Adds the "name value" lines of text into the running totals (names kept in first-seen
+ * order); lines with more fields (the limits) and settings are not summed. */
+#define SUM_MAX 512
+struct sum { char name[64]; unsigned long long v; };
+static void sum_text(struct sum *sums, unsigned *nsums, const char *text)
+{
+    char name[64], rest[2];
+    unsigned long long v;
+    for (const char *line = text; *line; ) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        char l[256];
+        if (len < sizeof(l)) {
+            memcpy(l, line, len);
+            l[len] = '\0';
+            /* Settings, not counts: the caps and the header length are per stack only. */
+            if (sscanf(l, "%63s %llu %1s", name, &v, rest) == 2 && !strstr(name, "caps_") &&
+                !strstr(name, "vnet_hdr")) {
+                unsigned k = 0;
+                while (k < *nsums && strcmp(sums[k].name, name) != 0)
+                    k++;
+                if (k == *nsums && *nsums < SUM_MAX) {
+                    snprintf(sums[k].name, sizeof(sums[k].name), "%s", name);
+                    sums[k].v = 0;
+                    (*nsums)++;
+                }
+                if (k < *nsums)
+                    sums[k].v += v;
+            }
+        }
+        line += len + (eol != NULL);
+    }
+}
+
+void net_print_stats_texts(FILE *out, sk_time_us started, char *const *texts, unsigned n)
+{
     /* One block with a header and a footer, written at once, so that it stands apart from
      * the per-connection lines and a reader (or a script) finds where it starts and ends. */
-    double secs = (double)(sk_loop_clock() - env->started) / 1e6;
+    double secs = (double)(sk_loop_clock() - started) / 1e6;
     fprintf(out, "--- synack counters at %.3f s ---\n", secs);
-    if (n > 0)
-        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
-    n = sk_stack_limits_format(env->st, buf, sizeof(buf));
-    if (n > 0)
-        fwrite(buf, 1, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
-    fprintf(out, "tap.frames_read %llu\ntap.frames_written %llu\ntap.write_errors %llu\n",
-            (unsigned long long)ls.frames_read, (unsigned long long)ls.frames_written,
-            (unsigned long long)ls.write_errors);
-    if (env->faults)
-        fprintf(out, "faults.lost_to_stack %llu\nfaults.lost_from_stack %llu\n",
-                (unsigned long long)ls.lost_to_stack, (unsigned long long)ls.lost_from_stack);
+    if (n == 1) {
+        fputs(texts[0], out);
+    } else {
+        static struct sum sums[SUM_MAX];
+        unsigned nsums = 0;
+        for (unsigned i = 0; i < n; i++)
+            sum_text(sums, &nsums, texts[i]);
+        for (unsigned k = 0; k < nsums; k++)
+            fprintf(out, "%s %llu\n", sums[k].name, sums[k].v);
+        for (unsigned i = 0; i < n; i++)
+            for (const char *line = texts[i]; *line; ) {
+                const char *eol = strchr(line, '\n');
+                size_t len = eol ? (size_t)(eol - line) : strlen(line);
+                fprintf(out, "t%u.%.*s\n", i, (int)len, line);
+                line += len + (eol != NULL);
+            }
+    }
     fprintf(out, "--- end of counters ---\n");
     fflush(out);
+}
+
+void net_print_stats(FILE *out, const struct net_env *env)
+{
+    static char buf[16384];
+    char *texts[1] = {buf};
+    net_format_stats(env, buf, sizeof(buf));
+    net_print_stats_texts(out, env->started, texts, 1);
 }

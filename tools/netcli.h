@@ -16,7 +16,7 @@
 enum {
     NET_OPT_TAP = 1000, NET_OPT_ADDR, NET_OPT_GATEWAY, NET_OPT_MAC, NET_OPT_PCAP, NET_OPT_STATS,
     NET_OPT_LOSS, NET_OPT_DUP, NET_OPT_REORDER, NET_OPT_CORRUPT, NET_OPT_DELAY, NET_OPT_RATE,
-    NET_OPT_SEED,
+    NET_OPT_SEED, NET_OPT_OFFLOAD,
 };
 
 #define NET_LONGOPTS                                                                         \
@@ -32,7 +32,8 @@ enum {
         {"corrupt", required_argument, NULL, NET_OPT_CORRUPT},                               \
         {"delay", required_argument, NULL, NET_OPT_DELAY},                                   \
         {"rate", required_argument, NULL, NET_OPT_RATE},                                     \
-        {"seed", required_argument, NULL, NET_OPT_SEED}
+        {"seed", required_argument, NULL, NET_OPT_SEED},                                     \
+        {"offload", required_argument, NULL, NET_OPT_OFFLOAD}
 
 /* Help text for the shared options. */
 #define NET_OPTIONS_HELP                                                                     \
@@ -43,6 +44,8 @@ enum {
     "  --pcap FILE          capture every frame as its sender sent it, before the faults\n" \
     "                       below (so lost frames are in it; Wireshark, tshark)\n"          \
     "  --stats              the stack's counters and limits at exit (SIGUSR1: any time)\n"     \
+    "  --offload on|off     the virtio-net header: checksum and segmentation offload with the\n" \
+    "                       kernel, as far as it grants them (default on)\n"              \
     "\n"                                                                                     \
     "faults on the wire (both directions, seeded, as in `synack sim`):\n"                    \
     "  --loss P  --dup P  --reorder P  --corrupt P   probabilities (0.01 or 1%%)\n"           \
@@ -59,6 +62,8 @@ struct net_opts {
     const char *pcap;
     double loss, dup, reorder, corrupt, delay_ms, rate_mbit;
     uint64_t seed;
+    bool offload;     /* --offload (default on) */
+    unsigned threads; /* serve --threads: queues of a multi-queue TAP, one stack each */
 };
 
 struct net_env {
@@ -68,7 +73,21 @@ struct net_env {
     struct sk_pcap *pcap;
     sk_time_us started; /* when net_setup ran: the counters' dump says the time since */
     bool faults;        /* the fault options put a fault link between TAP and stack */
+    bool own_pcap;      /* env->pcap is this env's to close */
 };
+
+/* A further queue of env0's multi-queue TAP with its own loop and stack, from cfg as
+ * net_setup left it (the fault schedule's seed is o->seed + index); the pcap is env0's. Its
+ * loop is woken by the signals too. 0 or 1 (printed). */
+int net_setup_queue(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
+                    const struct net_env *env0, unsigned index, struct net_env *env);
+/* Formats env's counters as "name value" lines (the stack's counters and limits, the loop's
+ * tap.* and faults.*) into buf (snprintf rules). */
+int net_format_stats(const struct net_env *env, char *buf, size_t size);
+/* Prints the counter texts of n stacks (net_format_stats) as one block, as net_print_stats:
+ * for n > 1, first the "name value" lines summed over the stacks, then each stack's lines
+ * with the prefix "tI." (I its index). */
+void net_print_stats_texts(FILE *out, sk_time_us started, char *const *texts, unsigned n);
 
 /* Signals: set by the handlers, read by the loops. */
 extern volatile sig_atomic_t net_stop_signal, net_dump_request;

@@ -14,11 +14,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "args.h"
 #include "commands.h"
@@ -58,6 +61,10 @@ struct conn {
 };
 
 struct serve {
+    unsigned index;            /* its thread: 0 is the main thread */
+    pthread_t thread;
+    char *stats_text;          /* its counters, formatted on its own thread (--threads) */
+    atomic_uint dump_seen;     /* the dump request it last answered */
     enum app app;
     struct net_env env;
     struct sk_tcp *listener;   /* echo, discard, chargen */
@@ -72,16 +79,37 @@ struct serve {
 };
 
 /* RFC 864: line i is the 72 characters starting at printable character i mod 95. */
+static uint8_t chargen_byte(uint64_t pos)
+{
+    uint64_t line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
+    if (col == 72)
+        return '\r';
+    if (col == 73)
+        return '\n';
+    return (uint8_t)(' ' + (line + col) % 95);
+}
+
+/* The stream repeats every 95 lines: one period followed by IO_CHUNK bytes more, so that any
+ * chunk is one copy from the table (two divisions a byte would cap the stream near 1 Gbit/s). */
+#define CHARGEN_PERIOD (95 * CHARGEN_LINE)
+static uint8_t chargen_table[CHARGEN_PERIOD + IO_CHUNK];
+static pthread_once_t chargen_once = PTHREAD_ONCE_INIT;
+
+static void chargen_init(void)
+{
+    for (size_t k = 0; k < sizeof(chargen_table); k++)
+        chargen_table[k] = chargen_byte(k);
+}
+
 static void chargen_fill(uint64_t pos, uint8_t *buf, size_t len)
 {
-    for (size_t k = 0; k < len; k++, pos++) {
-        uint64_t line = pos / CHARGEN_LINE, col = pos % CHARGEN_LINE;
-        if (col == 72)
-            buf[k] = '\r';
-        else if (col == 73)
-            buf[k] = '\n';
-        else
-            buf[k] = (uint8_t)(' ' + (line + col) % 95);
+    pthread_once(&chargen_once, chargen_init);
+    while (len > 0) {
+        size_t n = len < IO_CHUNK ? len : IO_CHUNK;
+        memcpy(buf, chargen_table + pos % CHARGEN_PERIOD, n);
+        buf += n;
+        pos += n;
+        len -= n;
     }
 }
 
@@ -284,6 +312,28 @@ static void reap_done(struct serve *s)
     }
 }
 
+/* Frees the servers (each HTTP server before the stack that holds its sockets, the stacks
+ * with their connections' TCBs), the group, and the first queue's TAP and capture last. */
+static void serve_free_all(struct serve **all, unsigned n, struct sk_loop_group *group)
+{
+    sk_loop_group_free(group);
+    for (unsigned k = n; k-- > 0;) {
+        struct serve *s = all[k];
+        if (!s)
+            continue;
+        httpd_free(s->httpd);
+        if (s->env.loop || s->env.tap)
+            net_teardown("serve", &s->env);
+        while (s->all) {
+            struct conn *c = s->all;
+            s->all = c->next;
+            free(c);
+        }
+        free(s->stats_text);
+        free(s);
+    }
+}
+
 /* sk_config.alloc: malloc, realloc and free, counting the bytes the stack holds (it passes
  * each block's size when it frees or resizes one) and their peak, with the connections open
  * at that peak. */
@@ -340,6 +390,9 @@ void cmd_serve_usage(FILE *out)
         "options:\n"
         "  --port N             the TCP and UDP port (1-65535)\n"
         "  --app APP            echo, discard, chargen or http:DIR (default echo)\n"
+        "  --threads N          N threads, each with its own stack on its own queue of a\n"
+        "                       multi-queue TAP; frames are steered to the stack owning\n"
+        "                       their connection (default 1; 1 to 64)\n"
         NET_OPTIONS_HELP
         "  -h, --help           show this help\n"
         "\n"
@@ -353,13 +406,98 @@ void cmd_serve_usage(FILE *out)
 
 #define usage_error(...) args_usage_error("serve", __VA_ARGS__)
 
-enum { OPT_PORT = 2000, OPT_APP };
+enum { OPT_PORT = 2000, OPT_APP, OPT_THREADS };
+
+#define STATS_TEXT_BYTES 16384
+static atomic_uint dump_gen; /* bumped by thread 0 to ask every thread for its counters */
+
+/* Listens on port (TCP and UDP, or the HTTP server) in s's stack. 0 or a negative errno. */
+static int serve_listen(struct serve *s, uint16_t port, const char *http_root)
+{
+    struct sk_stack *st = s->env.st;
+    int err = 0;
+    if (s->app == APP_HTTP) {
+        s->httpd = httpd_new(st, port, http_root, &err);
+        if (s->httpd)
+            httpd_set_end_callback(s->httpd, on_http_end, s);
+        return err;
+    }
+    err = sk_tcp_listen(st, port, 128, &s->listener);
+    if (!err)
+        err = sk_udp_bind(st, port, &s->udp);
+    if (!err) {
+        sk_tcp_set_callback(s->listener, on_listen, s);
+        sk_udp_set_callback(s->udp, on_udp, s);
+    }
+    return err;
+}
+
+/* Thread 0 answers SIGUSR1: with one thread it prints; with more it asks each thread for its
+ * counters (they format their own stack's, which no other thread may read) and prints the
+ * sums and each thread's. */
+static void dump_all(struct serve **all, unsigned n)
+{
+    char *texts[64];
+    if (n == 1) {
+        net_print_stats(stderr, &all[0]->env);
+        print_memory(all[0]->mem);
+        return;
+    }
+    unsigned gen = atomic_fetch_add(&dump_gen, 1) + 1;
+    for (unsigned i = 1; i < n; i++)
+        sk_loop_wake(all[i]->env.loop);
+    net_format_stats(&all[0]->env, all[0]->stats_text, STATS_TEXT_BYTES);
+    for (unsigned i = 1; i < n; i++)
+        for (int t = 0; t < 2000 && atomic_load(&all[i]->dump_seen) != gen; t++)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    for (unsigned i = 0; i < n; i++)
+        texts[i] = all[i]->stats_text;
+    net_print_stats_texts(stderr, all[0]->env.started, texts, n);
+    print_memory(all[0]->mem);
+}
+
+struct serve_run {
+    struct serve **all;
+    unsigned n;
+    struct serve *s;
+    int rc;
+};
+
+static void *serve_run(void *arg)
+{
+    struct serve_run *run = arg;
+    struct serve *s = run->s;
+    while (!net_stop_signal) {
+        int r = sk_loop_run_once(s->env.loop, SK_TIME_NEVER);
+        if (r < 0) {
+            fprintf(stderr, "synack serve: %s: %s\n", sk_tap_name(s->env.tap), strerror(-r));
+            run->rc = 1;
+            net_stop_signal = 1;
+            break;
+        }
+        if (s->httpd)
+            httpd_poll(s->httpd);
+        retry_waiting(s);
+        reap_done(s);
+        if (s->index == 0 && net_dump_request) {
+            net_dump_request = 0;
+            dump_all(run->all, run->n);
+        }
+        unsigned gen = atomic_load(&dump_gen);
+        if (s->index != 0 && atomic_load(&s->dump_seen) != gen) {
+            net_format_stats(&s->env, s->stats_text, STATS_TEXT_BYTES);
+            atomic_store(&s->dump_seen, gen);
+        }
+    }
+    return NULL;
+}
 
 int cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
         NET_LONGOPTS, {"port", required_argument, NULL, OPT_PORT},
-        {"app", required_argument, NULL, OPT_APP}, {"help", no_argument, NULL, 'h'},
+        {"app", required_argument, NULL, OPT_APP}, {"threads", required_argument, NULL, OPT_THREADS},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct net_opts no;
@@ -375,6 +513,10 @@ int cmd_serve(int argc, char **argv)
         if (net_opt(&no, ch, optarg, &why)) {
         } else if (ch == OPT_PORT) {
             why = args_u64(optarg, 1, 65535, &port);
+        } else if (ch == OPT_THREADS) {
+            uint64_t t;
+            why = args_u64(optarg, 1, 64, &t);
+            no.threads = (unsigned)t;
         } else if (ch == OPT_APP) {
             bool found = false;
             http_root = NULL;
@@ -414,14 +556,24 @@ int cmd_serve(int argc, char **argv)
     if (port == 0)
         return usage_error("--port N is required");
 
-    struct serve *s = calloc(1, sizeof(*s));
-    if (!s) {
-        fprintf(stderr, "synack serve: out of memory\n");
-        return 1;
+    unsigned n = no.threads;
+    struct serve *all[64] = {0};
+    struct serve_run runs[64];
+    for (unsigned i = 0; i < n; i++) {
+        all[i] = calloc(1, sizeof(*all[i]));
+        if (all[i])
+            all[i]->stats_text = calloc(1, STATS_TEXT_BYTES);
+        if (!all[i] || !all[i]->stats_text) {
+            fprintf(stderr, "synack serve: out of memory\n");
+            serve_free_all(all, n, NULL);
+            return 1;
+        }
+        all[i]->index = i;
+        all[i]->app = app;
     }
-    s->app = app;
     struct serve_mem mem = {0}; /* outlives the stacks: they are freed before we return */
-    s->mem = &mem;
+    for (unsigned i = 0; i < n; i++)
+        all[i]->mem = &mem;
     struct sk_config cfg;
     sk_config_default(&cfg);
     cfg.alloc = counting_alloc;
@@ -433,36 +585,37 @@ int cmd_serve(int argc, char **argv)
      * stack's 4096 would refuse the 4,097th of 10,000 clients at once, issue 12). Each costs
      * its TCB; the table of connections, 8 bytes a slot, is 512 KiB from the start. */
     cfg.max_connections = 65536;
-    int rc = net_setup("serve", &no, &cfg, &s->env);
+    int rc = net_setup("serve", &no, &cfg, &all[0]->env);
+    for (unsigned i = 1; rc == 0 && i < n; i++)
+        rc = net_setup_queue("serve", &no, &cfg, &all[0]->env, i, &all[i]->env);
+    struct sk_loop_group *group = NULL;
+    if (rc == 0 && n > 1) {
+        struct sk_loop *loops[64];
+        int err = 0;
+        for (unsigned i = 0; i < n; i++)
+            loops[i] = all[i]->env.loop;
+        group = sk_loop_group_new(loops, n, &err);
+        if (!group) {
+            fprintf(stderr, "synack serve: cannot steer between threads: %s\n", strerror(-err));
+            rc = 1;
+        }
+    }
+    for (unsigned i = 0; rc == 0 && i < n; i++) {
+        int err = serve_listen(all[i], (uint16_t)port, http_root);
+        if (err) {
+            fprintf(stderr, "synack serve: cannot listen on port %u: %s\n", (unsigned)port,
+                    strerror(-err));
+            rc = 1;
+        }
+    }
     if (rc) {
-        free(s);
+        serve_free_all(all, n, group);
         return rc;
     }
-    struct sk_stack *st = s->env.st;
-    int err = 0;
-    if (app == APP_HTTP) {
-        s->httpd = httpd_new(st, (uint16_t)port, http_root, &err);
-        if (s->httpd)
-            httpd_set_end_callback(s->httpd, on_http_end, s);
-    } else {
-        err = sk_tcp_listen(st, (uint16_t)port, 128, &s->listener);
-        if (!err)
-            err = sk_udp_bind(st, (uint16_t)port, &s->udp);
-    }
-    if (err) {
-        fprintf(stderr, "synack serve: cannot listen on port %u: %s\n", (unsigned)port,
-                strerror(-err));
-        net_teardown("serve", &s->env);
-        free(s);
-        return 1;
-    }
-    if (s->listener) {
-        sk_tcp_set_callback(s->listener, on_listen, s);
-        sk_udp_set_callback(s->udp, on_udp, s);
-    }
+    struct serve *s = all[0];
     char a[32];
     net_addr_str(no.addr, a, sizeof(a));
-    const uint8_t *m = sk_stack_config(st)->mac;
+    const uint8_t *m = sk_stack_config(s->env.st)->mac;
     printf("synack serve: %s%s%s on %s:%u (%s), interface %s, mac "
            "%02x:%02x:%02x:%02x:%02x:%02x\n",
            app_names[app], http_root ? " " : "", http_root ? http_root : "", a, (unsigned)port,
@@ -470,42 +623,47 @@ int cmd_serve(int argc, char **argv)
            m[4], m[5]);
     fflush(stdout);
 
-    rc = 0;
-    while (!net_stop_signal) {
-        int r = sk_loop_run_once(s->env.loop, SK_TIME_NEVER);
-        if (r < 0) {
-            fprintf(stderr, "synack serve: %s: %s\n", sk_tap_name(s->env.tap), strerror(-r));
+    for (unsigned i = 0; i < n; i++)
+        runs[i] = (struct serve_run){.all = all, .n = n, .s = all[i]};
+    unsigned started = 1;
+    for (; started < n; started++)
+        if (pthread_create(&all[started]->thread, NULL, serve_run, &runs[started]) != 0) {
+            fprintf(stderr, "synack serve: cannot start thread %u\n", started);
+            net_stop_signal = 1;
             rc = 1;
             break;
         }
-        if (s->httpd)
-            httpd_poll(s->httpd);
-        retry_waiting(s);
-        reap_done(s);
-        if (net_dump_request) {
-            net_dump_request = 0;
-            net_print_stats(stderr, &s->env);
-            print_memory(s->mem);
+    if (rc == 0)
+        serve_run(&runs[0]);
+    net_stop_signal = 1;
+    for (unsigned i = 1; i < started; i++) {
+        sk_loop_wake(all[i]->env.loop);
+        pthread_join(all[i]->thread, NULL);
+    }
+    uint64_t served = 0, requests = 0, not_found = 0;
+    for (unsigned i = 0; i < n; i++) {
+        rc |= runs[i].rc;
+        served += all[i]->served;
+        if (all[i]->httpd) {
+            requests += httpd_requests(all[i]->httpd);
+            not_found += httpd_not_found(all[i]->httpd);
         }
     }
-    fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s", s->served,
-            s->served == 1 ? "" : "s");
+    fprintf(stderr, "synack serve: stopping after %" PRIu64 " connection%s", served,
+            served == 1 ? "" : "s");
     if (s->httpd)
-        fprintf(stderr, ", %" PRIu64 " HTTP request%s (%" PRIu64 " not found)",
-                httpd_requests(s->httpd), httpd_requests(s->httpd) == 1 ? "" : "s",
-                httpd_not_found(s->httpd));
+        fprintf(stderr, ", %" PRIu64 " HTTP request%s (%" PRIu64 " not found)", requests,
+                requests == 1 ? "" : "s", not_found);
     fputc('\n', stderr);
     if (no.stats) {
-        net_print_stats(stderr, &s->env);
+        char *texts[64];
+        for (unsigned i = 0; i < n; i++) {
+            net_format_stats(&all[i]->env, all[i]->stats_text, STATS_TEXT_BYTES);
+            texts[i] = all[i]->stats_text;
+        }
+        net_print_stats_texts(stderr, s->env.started, texts, n);
         print_memory(s->mem);
     }
-    httpd_free(s->httpd); /* its sockets before the stack that holds them */
-    net_teardown("serve", &s->env); /* frees the connections' TCBs */
-    while (s->all) {
-        struct conn *k = s->all;
-        s->all = k->next;
-        free(k);
-    }
-    free(s);
+    serve_free_all(all, n, group);
     return rc;
 }

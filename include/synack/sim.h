@@ -28,7 +28,8 @@ struct sk_sim {
 };
 
 /* Creates both stacks from the two configurations (their output, trace and link_type are
- * taken over by the simulator: bare IP frames) and a link seeded with seed. Time starts at
+ * taken over by the simulator: bare IP frames; the link offers each stack the offloads of its
+ * caps, sk_memlink_set_caps) and a link seeded with seed. Time starts at
  * `start`. Returns 0 or a negative errno. */
 SK_API int sk_sim_init(struct sk_sim *sim, const struct sk_config *a, const struct sk_config *b,
                        uint64_t seed, sk_time_us start);

@@ -86,20 +86,40 @@ struct sk_frame_meta {
     uint16_t csum_offset; /* offset of the checksum field from csum_start */
 };
 
-/* What the link does for the stack (DESIGN.md "Performance"). All zero (the default) is a
- * plain wire: the stack computes and verifies every checksum and sends segments of at most
- * one MSS. Capabilities only permit: the stack still decides per frame, and input is verified
- * unless that frame's metadata vouches for it. */
+/* What the link does for the stack (DESIGN.md "Performance"; docs/performance.md "Link
+ * capabilities and offloads"). All zero (the default) is a plain wire: the stack computes and
+ * verifies every checksum and sends segments of at most one MSS. Capabilities only permit:
+ * the stack still decides per frame, and input is verified unless that frame's metadata
+ * vouches for it. */
 struct sk_link_caps {
     /* Segmentation offload: the link accepts TCP super-segments (SK_GSO_TCPV4) of up to this
-     * many bytes of IP datagram and cuts them; 0: none. At most 65535. */
+     * many bytes of IP datagram and cuts them; 0: none. At most 65535 (else sk_stack_new
+     * fails with -EINVAL); used only together with tx_csum (a super-segment's checksums are
+     * the link's), as Linux needs checksum offload for TSO. TCP output then sends, in one
+     * frame, the run of MSS-sized segments it would have sent back to back (the windows,
+     * Nagle and SWS avoidance applied as to those segments; each ends where it would have):
+     * gso_size is the payload per segment, every segment carries the same options
+     * (timestamps, SACK blocks), FIN and PSH belong to the last, CWR to the first. New data
+     * and go-back-N retransmission after a timeout are sent so; a retransmission while a SACK
+     * scoreboard is held, fast retransmit, TLP and probes stay one MSS. Such a frame takes
+     * one IP id per segment. Counted: tcp_tso_segs; tcp_segs_out counts the segments. The
+     * stack's frame buffer (and a lent tx_buffer) is sized for tso_max. */
     uint32_t tso_max;
-    /* The link completes transport checksums of frames marked SK_FRAME_CSUM_PARTIAL. */
+    /* The link completes transport checksums of frames marked SK_FRAME_CSUM_PARTIAL: every
+     * TCP segment then goes out so (the field holds the pseudo-header sum, csum_start is the
+     * TCP header, csum_offset 16), and so does every UDP datagram that fits the MTU
+     * (csum_offset 6; a fragmented one cannot). ICMP and the IPv4 header checksum are always
+     * finished by the stack. */
     bool tx_csum;
-    /* The link may mark received frames SK_FRAME_CSUM_VALID / _PARTIAL. */
+    /* The link may mark received frames SK_FRAME_CSUM_VALID / _PARTIAL; without rx_csum the
+     * marks are ignored. A marked frame skips the TCP or UDP checksum check, that frame only
+     * (not a datagram reassembled from fragments); the IPv4 header checksum is always
+     * verified (20 bytes: a link that coalesces rewrites it anyway). */
     bool rx_csum;
     /* The link may hand in coalesced segments (GRO/LRO) of up to 65535 bytes of IP datagram,
-     * longer than the MTU: accepted only from a link that says so. */
+     * longer than the MTU: accepted only from a link that says so (else counted drops,
+     * link-oversize). Such a segment counts as ceil(len / (MSS - options)) segments for the
+     * delayed-ACK rule (RFC 5681 §4.2: an ACK for at least every second full segment). */
     bool rx_large;
 };
 
@@ -209,10 +229,14 @@ struct sk_config {
     void *output_ctx;
     /* Optional: the driver lends the buffer the next frame is built in, so that a segment is
      * written once, straight into the driver's frame (a TAP driver leaves room for its
-     * virtio-net header in front). Called before each frame is built, with the most bytes the
-     * frame may need; returns a buffer of at least that many bytes, or NULL for the stack's
-     * own. The buffer must stay valid until the output call for that frame, or the next
-     * tx_buffer call (a frame may be built and then not sent, e.g. queued for ARP, copied). */
+     * virtio-net header in front): TCP payload goes from the send ring into it in one copy.
+     * Called with output_ctx before each frame (TCP segments, UDP datagrams and each of
+     * their fragments, ICMP, packets leaving the ARP queue; not ARP requests) is built, with
+     * the most bytes the frame may need (at most the MTU or caps.tso_max, plus the link
+     * header and 64); returns a buffer of at least that many bytes, or NULL for the stack's
+     * own. The buffer must stay valid until the next tx_buffer call (a frame may be built and
+     * then not sent, e.g. queued for ARP, copied); the stack reads it (its trace) after the
+     * output call returns, never writes it then. */
     uint8_t *(*tx_buffer)(void *ctx, size_t size);
 
     /* Optional trace of every segment, state change, timer and drop. Same rules as output. */
@@ -315,11 +339,6 @@ struct sk_config {
     uint64_t keepalive_idle_us;
     uint32_t keepalive_intvl_us;
     uint8_t keepalive_cnt;
-
-    /* The link vouches for the integrity of TCP segments both ways (an in-memory link, as
-     * Linux's loopback does): TCP checksums are neither computed on output (the field is 0)
-     * nor verified on input. Off by default; never for a real wire. */
-    bool csum_offload;
 
     /* The real wire (src/ip/). ARP (RFC 826, Ethernet links only): an answer is trusted for
      * arp_timeout_us (default 60 s, then re-probed while in use); a request is repeated every
@@ -464,6 +483,9 @@ struct sk_stack_counters {
     /* Segments that took the header-predicted fast path (sk_config.tcp_fast_path): pure ACKs
      * of new data, and in-order data. */
     uint64_t tcp_fastpath_acks, tcp_fastpath_data;
+    /* TSO super-segments sent (sk_link_caps.tso_max): one frame each; tcp_segs_out counts
+     * the segments the link cuts from them, as if each had been sent alone. */
+    uint64_t tcp_tso_segs;
     uint64_t arp_in, arp_out, ip_frags_out, ip_reassembled, icmp_in, icmp_out, udp_in, udp_out;
     /* Fragment, ICMP and ARP limits (sk_config): datagrams reclaimed to make room for newer
      * ones, datagrams in too many fragments, ICMP path MTUs and peer MSS values raised to the

@@ -38,7 +38,7 @@ static void send_arp(struct sk_stack *st, uint16_t op, const uint8_t eth_dst[6],
     memcpy(a.tha, tha, 6);
     sk_arp_emit(f + SK_ETH_HLEN, sizeof(f) - SK_ETH_HLEN, &a);
     st->ctr.arp_out++;
-    sk_link_emit(st, f, sizeof(f));
+    sk_link_emit(st, f, sizeof(f), NULL);
 }
 
 void sk_stack_announce(struct sk_stack *st)
@@ -99,7 +99,7 @@ static void pending_drop(struct sk_stack *st, uint32_t nexthop)
     while ((p = pending_next(s, at, nexthop)) != NULL) {
         at = p->link.prev;
         pending_unlink(s, p);
-        sk_drop(st, SK_DROP_ARP_UNRESOLVED, NULL, p->data, p->len);
+        sk_drop(st, SK_DROP_ARP_UNRESOLVED, NULL, p->data, p->pkt_len);
         sk_mem_free(st, p, sizeof(*p) + p->len);
     }
 }
@@ -116,10 +116,14 @@ static void pending_flush(struct sk_stack *st, uint32_t nexthop, const uint8_t m
     while ((p = pending_next(s, at, nexthop)) != NULL) {
         at = p->link.prev;
         pending_unlink(s, p);
-        if (SK_ETH_HLEN + p->len <= st->tx_cap) {
+        if (SK_ETH_HLEN + (size_t)p->pkt_len <= st->tx_cap) {
+            struct sk_frame_meta meta = {0};
+            if (p->len > p->pkt_len)
+                memcpy(&meta, p->data + p->pkt_len, sizeof(meta));
+            sk_tx_begin(st, SK_ETH_HLEN + (size_t)p->pkt_len);
             sk_eth_emit(st->tx, SK_ETH_HLEN, &eth);
-            memcpy(st->tx + SK_ETH_HLEN, p->data, p->len);
-            sk_link_emit(st, st->tx, SK_ETH_HLEN + p->len);
+            memcpy(st->tx + SK_ETH_HLEN, p->data, p->pkt_len);
+            sk_link_emit(st, st->tx, SK_ETH_HLEN + p->pkt_len, &meta);
         }
         sk_mem_free(st, p, sizeof(*p) + p->len);
     }
@@ -180,22 +184,30 @@ bool sk_arp_lookup(struct sk_stack *st, uint32_t ip, uint8_t mac[6])
     return true;
 }
 
-void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len)
+void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len,
+                    const struct sk_frame_meta *meta)
 {
     struct sk_ipstate *s = st->ip;
     struct arp_entry *e = arp_find(st, nexthop); /* made INCOMPLETE by the failed lookup */
     struct arp_pending *p = NULL;
+    /* The offload metadata is kept only for a frame that has some (partial checksum, TSO). */
+    bool keep_meta = meta && (meta->flags || meta->gso_type != SK_GSO_NONE);
+    size_t pkt_len = len;
+    len += keep_meta ? sizeof(*meta) : 0;
     if (e != NULL && e->queued < st->cfg.arp_queue_per_entry &&
         s->pend_bytes + sizeof(*p) + len <= st->cfg.arp_queue_bytes)
         p = sk_mem_alloc(st, sizeof(*p) + len);
     if (p == NULL) {
-        sk_drop(st, SK_DROP_ARP_QUEUE_FULL, NULL, pkt, len);
+        sk_drop(st, SK_DROP_ARP_QUEUE_FULL, NULL, pkt, pkt_len);
         return;
     }
     memset(&p->link, 0, sizeof(p->link));
     p->nexthop = nexthop;
+    p->pkt_len = (uint16_t)pkt_len;
     p->len = len;
-    memcpy(p->data, pkt, len);
+    memcpy(p->data, pkt, pkt_len);
+    if (keep_meta)
+        memcpy(p->data + pkt_len, meta, sizeof(*meta));
     sk_list_append(&s->pending, &p->link);
     s->pend_bytes += sizeof(*p) + len;
     e->queued++;

@@ -61,7 +61,7 @@ void sk_icmp_send_unreach(struct sk_stack *st, const struct ip_pkt *p, uint8_t c
     if (qlen > ICMP_MAX_ERROR_LEN - SK_IPV4_HLEN - SK_ICMP_HLEN)
         qlen = ICMP_MAX_ERROR_LEN - SK_IPV4_HLEN - SK_ICMP_HLEN;
     icmp_finish(head, p->raw, qlen);
-    if (sk_ip_send(st, p->h.src, SK_IPPROTO_ICMP, head, sizeof(head), p->raw, qlen) == 0)
+    if (sk_ip_send(st, p->h.src, SK_IPPROTO_ICMP, head, sizeof(head), p->raw, qlen, NULL) == 0)
         st->ctr.icmp_out++;
 }
 
@@ -72,7 +72,7 @@ static void echo_reply(struct sk_stack *st, const struct ip_pkt *p, const struct
     sk_put32(head + 4, m->rest);
     icmp_finish(head, m->payload, m->payload_len);
     if (sk_ip_send(st, p->h.src, SK_IPPROTO_ICMP, head, sizeof(head), m->payload,
-                   m->payload_len) == 0)
+                   m->payload_len, NULL) == 0)
         st->ctr.icmp_out++;
 }
 

@@ -33,7 +33,9 @@ struct arp_entry {
 struct arp_pending {
     struct sk_list_node link; /* on sk_ipstate.pending, in the order queued */
     uint32_t nexthop;
-    size_t len;
+    uint16_t pkt_len;         /* the packet's bytes at data */
+    size_t len;               /* bytes at data: the packet, then its sk_frame_meta (offsets
+                               * from the Ethernet header) if it has one */
     uint8_t data[];
 };
 
@@ -104,10 +106,13 @@ void sk_ip_deadline_at(struct sk_stack *st, sk_time_us t);
 
 /* link.c */
 /* Sends the IPv4 packet at frame + sk_link_hlen() (frame has that headroom; len counts it)
- * towards nexthop: frames it, or queues a copy until ARP answers. */
-void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len);
-/* Puts a finished link frame on the wire, counting it. */
-void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len);
+ * towards nexthop: frames it, or queues a copy (meta with it) until ARP answers. meta: the
+ * offload metadata for the link, offsets from frame; NULL for a complete frame. */
+void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len,
+                    const struct sk_frame_meta *meta);
+/* Puts a finished link frame on the wire, counting it (meta NULL: a complete frame). */
+void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len,
+                  const struct sk_frame_meta *meta);
 
 /* arp.c */
 void sk_arp_input(struct sk_stack *st, const uint8_t *p, size_t len, const uint8_t *frame,
@@ -115,8 +120,10 @@ void sk_arp_input(struct sk_stack *st, const uint8_t *p, size_t len, const uint8
 /* True with *mac filled if ip's link address is known; otherwise starts (or continues)
  * resolution and returns false. */
 bool sk_arp_lookup(struct sk_stack *st, uint32_t ip, uint8_t mac[6]);
-/* Queues a copy of the IPv4 packet pkt for nexthop (counted drop if the queue is full). */
-void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len);
+/* Queues a copy of the IPv4 packet pkt for nexthop (counted drop if the queue is full), with
+ * the frame's offload metadata (NULL: none), sent with it once ARP answers. */
+void sk_arp_enqueue(struct sk_stack *st, uint32_t nexthop, const uint8_t *pkt, size_t len,
+                    const struct sk_frame_meta *meta);
 /* Retries due at st->now; returns the earliest next ARP deadline. */
 sk_time_us sk_arp_timer(struct sk_stack *st);
 void sk_arp_free(struct sk_stack *st);
@@ -127,9 +134,11 @@ void sk_arp_free(struct sk_stack *st);
 uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast);
 /* Sends a datagram whose transport part is head (hlen bytes) then body (blen), fragmenting
  * it when it exceeds the MTU (RFC 791 §3.2 "Fragmentation"). -EMSGSIZE if it cannot be
- * described (over 65515 bytes), -EHOSTUNREACH without a route, else 0. */
+ * described (over 65515 bytes), -EHOSTUNREACH without a route, else 0. meta (NULL: none)
+ * goes to the link with an unfragmented datagram only (offsets from the frame's start): the
+ * caller sends a partial checksum only when the datagram fits the MTU. */
 int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
-               size_t hlen, const uint8_t *body, size_t blen);
+               size_t hlen, const uint8_t *body, size_t blen, const struct sk_frame_meta *meta);
 
 /* ip_frag.c */
 /* Takes one fragment. Returns true and fills *out when it completes a datagram; the datagram

@@ -102,6 +102,9 @@ void sk_ip_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint
         return;
     }
     if (p.h.mf || p.h.frag_off != 0) {
+        /* A link vouches for a frame's transport checksum, never for a datagram put
+         * together from several frames: the reassembled one is verified. */
+        st->rx_flags = 0;
         struct ip_pkt whole;
         struct frag_dgram *d = NULL;
         if (sk_ipfrag_input(st, &p, &whole, &d)) {
@@ -124,22 +127,39 @@ static void write_header(struct sk_stack *st, uint8_t *at, uint32_t dst, uint8_t
     sk_ipv4_emit(at, SK_IPV4_HLEN, &ip, len);
 }
 
-void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len)
+/* Segments a TSO super-segment will be cut into: its payload in gso_size pieces. */
+static uint16_t gso_pieces(const struct sk_frame_meta *meta, size_t frame_len)
+{
+    if (meta == NULL || meta->gso_type == SK_GSO_NONE || meta->gso_size == 0 ||
+        frame_len <= meta->hdr_len)
+        return 1;
+    return (uint16_t)((frame_len - meta->hdr_len + meta->gso_size - 1) / meta->gso_size);
+}
+
+void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len,
+                  const struct sk_frame_meta *meta)
 {
     bool bcast;
     uint32_t nexthop = sk_ip_route(st, dst, &bcast);
     size_t lh = sk_link_hlen(st);
-    /* Callers size what they build to the MTU (TCP: the MSS); anything else is a bug kept
-     * visible as a counted drop rather than a truncated datagram. */
-    if (nexthop == 0 || SK_IPV4_HLEN + len > st->cfg.mtu) {
+    /* Callers size what they build to the MTU (TCP: the MSS, or caps.tso_max for a
+     * super-segment the link cuts); anything else is a bug kept visible as a counted drop
+     * rather than a truncated datagram. */
+    bool gso = meta && meta->gso_type != SK_GSO_NONE;
+    size_t most = gso ? st->cfg.caps.tso_max : st->cfg.mtu;
+    if (nexthop == 0 || SK_IPV4_HLEN + len > most) {
         sk_drop(st, SK_DROP_OUT_NO_ROUTE, NULL, NULL, 0);
         return;
     }
-    /* RFC 1191 §3: TCP probes the path MTU with DF; the others may be fragmented. */
-    write_header(st, st->tx + lh, dst, proto, tos, st->ip->next_id++, proto == SK_IPPROTO_TCP,
+    /* RFC 1191 §3: TCP probes the path MTU with DF; the others may be fragmented. A
+     * super-segment's IP id is its first segment's; the link gives each following segment
+     * the next one (as Linux's TSO does), so the ids of all of them are taken here. */
+    uint16_t pieces = gso_pieces(meta, lh + SK_IPV4_HLEN + len);
+    write_header(st, st->tx + lh, dst, proto, tos, st->ip->next_id, proto == SK_IPPROTO_TCP,
                  false, 0, len);
-    st->ctr.ip_out++;
-    sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len);
+    st->ip->next_id = (uint16_t)(st->ip->next_id + pieces);
+    st->ctr.ip_out += pieces;
+    sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len, meta);
 }
 
 /* Copies bytes [off, off+n) of the concatenation head|body to dst. */
@@ -158,7 +178,7 @@ static void copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint
 }
 
 int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
-               size_t hlen, const uint8_t *body, size_t blen)
+               size_t hlen, const uint8_t *body, size_t blen, const struct sk_frame_meta *meta)
 {
     size_t total = hlen + blen;
     if (total > UINT16_MAX - SK_IPV4_HLEN)
@@ -170,7 +190,6 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         return -EHOSTUNREACH;
     }
     size_t lh = sk_link_hlen(st);
-    uint8_t *payload = st->tx + lh + SK_IPV4_HLEN;
     uint16_t id = st->ip->next_id++;
     /* RFC 791 §3.2: every fragment but the last carries a multiple of 8 bytes of data. */
     size_t per = SK_IPV4_HLEN + total <= st->cfg.mtu ? total
@@ -178,12 +197,13 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
     for (size_t off = 0; off < total || total == 0;) {
         size_t n = total - off < per ? total - off : per;
         bool mf = off + n < total;
+        uint8_t *payload = sk_tx_begin(st, lh + SK_IPV4_HLEN + n) + lh + SK_IPV4_HLEN;
         copy_span(payload, head, hlen, body, off, n);
         write_header(st, st->tx + lh, dst, proto, 0, id, false, mf, (uint16_t)off, n);
         st->ctr.ip_out++;
         if (per < total)
             st->ctr.ip_frags_out++;
-        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n);
+        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
         off += n;
         if (total == 0)
             break;

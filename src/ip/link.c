@@ -3,10 +3,12 @@
  *
  * Input: an Ethernet frame is ours if its destination is our address or the broadcast
  * address; anything else (another host's unicast, multicast we never joined) is dropped and
- * counted, as is a frame longer than the MTU allows or of another EtherType (802.1Q tags
- * included). Output: the IPv4 packet already sits in st->tx after room for the link header;
- * the next hop's address comes from the ARP cache, or the packet waits (copied) in the ARP
- * queue until the answer comes.
+ * counted, as is a frame longer than the MTU allows (65535 bytes of IP from a link with
+ * caps.rx_large) or of another EtherType (802.1Q tags included).
+ * Output: the IPv4 packet already sits in st->tx (the driver's buffer when it lends one:
+ * sk_tx_begin) after room for the link header; the next hop's address comes from the ARP
+ * cache, or the packet waits (copied, with its offload metadata) in the ARP queue until the
+ * answer comes.
  */
 #include "ip/ip_int.h"
 
@@ -17,9 +19,20 @@ size_t sk_link_hlen(const struct sk_stack *st)
     return st->cfg.link_type == SK_LINK_ETHERNET ? SK_ETH_HLEN : 0;
 }
 
+/* The most IP datagram bytes one frame may carry: the MTU, or 65535 (the IPv4 limit) from a
+ * link that hands in coalesced segments (caps.rx_large, GRO/LRO). */
+static size_t rx_ip_max(const struct sk_stack *st)
+{
+    return st->cfg.caps.rx_large ? UINT16_MAX : st->cfg.mtu;
+}
+
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
 {
     if (st->cfg.link_type == SK_LINK_IP) {
+        if (len > rx_ip_max(st)) {
+            sk_drop(st, SK_DROP_LINK_OVERSIZE, NULL, frame, len);
+            return;
+        }
         sk_ip_input(st, frame, len, frame, len);
         return;
     }
@@ -34,7 +47,7 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
         return;
     }
     /* The link carries at most MTU bytes of payload (RFC 894); TAP strips the FCS. */
-    if (len > SK_ETH_HLEN + (size_t)st->cfg.mtu) {
+    if (len > SK_ETH_HLEN + rx_ip_max(st)) {
         sk_drop(st, SK_DROP_LINK_OVERSIZE, NULL, frame, len);
         return;
     }
@@ -53,18 +66,29 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
     }
 }
 
-void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len)
+uint8_t *sk_tx_begin(struct sk_stack *st, size_t size)
+{
+    uint8_t *lent = NULL;
+    if (st->cfg.tx_buffer && size <= st->tx_cap)
+        lent = st->cfg.tx_buffer(st->cfg.output_ctx, size);
+    st->tx = lent ? lent : st->tx_own;
+    return st->tx;
+}
+
+void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len,
+                  const struct sk_frame_meta *meta)
 {
     st->ctr.frames_out++;
     st->ctr.bytes_out += len;
     static const struct sk_frame_meta complete = {0};
-    st->cfg.output(st->cfg.output_ctx, frame, len, &complete);
+    st->cfg.output(st->cfg.output_ctx, frame, len, meta ? meta : &complete);
 }
 
-void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len)
+void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len,
+                    const struct sk_frame_meta *meta)
 {
     if (st->cfg.link_type == SK_LINK_IP) {
-        sk_link_emit(st, frame, len);
+        sk_link_emit(st, frame, len, meta);
         return;
     }
     struct sk_eth_hdr eth = {.ethertype = SK_ETHERTYPE_IPV4};
@@ -74,9 +98,9 @@ void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_
     if (bcast) {
         memcpy(eth.dst, eth_broadcast, 6);
     } else if (!sk_arp_lookup(st, nexthop, eth.dst)) {
-        sk_arp_enqueue(st, nexthop, frame + SK_ETH_HLEN, len - SK_ETH_HLEN);
+        sk_arp_enqueue(st, nexthop, frame + SK_ETH_HLEN, len - SK_ETH_HLEN, meta);
         return;
     }
     sk_eth_emit(frame, SK_ETH_HLEN, &eth);
-    sk_link_emit(st, frame, len);
+    sk_link_emit(st, frame, len, meta);
 }

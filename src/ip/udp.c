@@ -131,13 +131,23 @@ ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t ad
     sk_put16(h + 4, ulen);
     sk_put16(h + 6, 0);
     /* RFC 768: checksum over pseudo-header, header and data; a result of 0 is sent as all
-     * ones (0 means "no checksum"). */
+     * ones (0 means "no checksum"). A link with caps.tx_csum sums the datagram itself
+     * (SK_FRAME_CSUM_PARTIAL: the field holds the pseudo-header sum), unless it must be
+     * fragmented: fragments cannot carry a partial checksum. */
     uint32_t sum = sk_csum_pseudo(st->cfg.addr, addr, SK_IPPROTO_UDP, ulen);
-    sum = sk_csum_add(sk_csum_add(sum, h, sizeof(h)), buf, len);
-    uint16_t c = sk_csum_fold(sum);
-    sk_put16(h + 6, c ? c : 0xffff);
+    struct sk_frame_meta meta = {0};
+    if (st->cfg.caps.tx_csum && SK_IPV4_HLEN + (size_t)ulen <= st->cfg.mtu) {
+        sk_put16(h + 6, (uint16_t)~sk_csum_fold(sum));
+        meta.flags = SK_FRAME_CSUM_PARTIAL;
+        meta.csum_start = (uint16_t)sk_ip_headroom(st);
+        meta.csum_offset = 6; /* RFC 768: the checksum field */
+    } else {
+        sum = sk_csum_add(sk_csum_add(sum, h, sizeof(h)), buf, len);
+        uint16_t c = sk_csum_fold(sum);
+        sk_put16(h + 6, c ? c : 0xffff);
+    }
     sk_enter(st);
-    int r = sk_ip_send(st, addr, SK_IPPROTO_UDP, h, sizeof(h), buf, len);
+    int r = sk_ip_send(st, addr, SK_IPPROTO_UDP, h, sizeof(h), buf, len, &meta);
     if (r == 0)
         st->ctr.udp_out++;
     sk_leave(st);
@@ -277,7 +287,8 @@ static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct ip_pkt *
 void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
 {
     struct sk_udp_hdr h;
-    int r = sk_udp_parse(p->h.payload, p->h.payload_len, p->h.src, p->h.dst, &h);
+    int r = sk_udp_parse_verify(p->h.payload, p->h.payload_len, p->h.src, p->h.dst,
+                                !sk_rx_csum_trusted(st), &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
         return;

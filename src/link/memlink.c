@@ -16,6 +16,13 @@
  * schedule of the other, and a run replays exactly from its seed.
  *
  * Rules read the TCP flags of bare IPv4 datagrams (SK_LINK_IP, the simulator's framing).
+ *
+ * Offloads (sk_memlink_set_caps): before step 1, a TSO super-segment is cut into MTU-sized
+ * frames (sk_gso_segment, as the sender's NIC would) unless the receiving side takes large
+ * frames; each piece then passes the steps alone. At step 5, a frame that is not corrupted
+ * reaches a receiver with caps.rx_csum marked SK_FRAME_CSUM_VALID (nothing altered it); a
+ * corrupted one, or any frame for a receiver without rx_csum, has its partial checksum
+ * finished first and carries no mark, so the receiver verifies it.
  */
 #include "synack/memlink.h"
 
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synack/gso.h"
 #include "synack/pcap.h"
 
 #define MEMLINK_MAX_RULES 16
@@ -100,6 +108,7 @@ struct flight {
     size_t len;
     uint8_t *data;     /* owned, back to the pool after delivery */
     size_t cap;        /* bytes allocated at data */
+    struct sk_frame_meta meta; /* what the receiver is told about it */
 };
 
 static bool flight_before(const struct flight *a, const struct flight *b) {
@@ -145,6 +154,12 @@ struct sk_memlink {
      * free per frame, with the page faults that follow, cost more than the copy itself. */
     uint8_t *pool[MEMLINK_POOL];
     size_t pool_n, pool_cap;
+    /* Offloads each side's stack offers (sk_memlink_set_caps) and where the IPv4 header
+     * starts in this link's frames; a buffer for the pieces of a super-segment cut here. */
+    struct sk_link_caps caps[2];
+    size_t ip_off;
+    uint8_t *gso_buf;
+    size_t gso_cap;
 };
 
 static uint8_t *frame_alloc(struct sk_memlink *l, size_t len, size_t *cap) {
@@ -242,6 +257,7 @@ void sk_memlink_free(struct sk_memlink *l) {
         free(l->heap[i].data);
     while (l->pool_n > 0)
         free(l->pool[--l->pool_n]);
+    free(l->gso_buf);
     free(l->heap);
     for (int side = 0; side < 2; side++)
         free(l->dir[side].q);
@@ -414,9 +430,9 @@ static uint64_t propagation_us(struct direction *d) {
 
 /* Queues one copy for arrival. The heap takes ownership of data on success. */
 static bool put_in_flight(struct sk_memlink *l, int from_side, uint8_t *data, size_t cap,
-                          size_t len, sk_time_us at) {
+                          size_t len, sk_time_us at, const struct sk_frame_meta *meta) {
     struct flight f = {.at = at, .seq = l->next_seq++, .from_side = from_side, .len = len,
-                       .data = data, .cap = cap};
+                       .data = data, .cap = cap, .meta = *meta};
     return heap_push(l, &f);
 }
 
@@ -426,10 +442,28 @@ static void capture(struct sk_memlink *l, sk_time_us now, const uint8_t *frame, 
         (void)sk_pcap_write(l->pcap, now, frame, len);
 }
 
-void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, size_t len,
-                     sk_time_us now) {
-    if (!l || !side_ok(from_side) || (!frame && len > 0))
-        return;
+/* What the receiving side is told about a frame that crossed the wire intact: a link that
+ * knows nothing altered it vouches for its checksum (SK_FRAME_CSUM_VALID) to a stack that
+ * accepts that (caps.rx_csum); a partial checksum stays partial. Another stack gets a
+ * finished frame and verifies it. Corruption models a bad wire: the checksum is finished
+ * first and nothing is vouched for, so the receiver's own verification must catch it. */
+static void finish_for_receiver(struct sk_memlink *l, int from_side, uint8_t *copy, size_t len,
+                                bool corrupt, struct sk_frame_meta *m) {
+    const struct sk_link_caps *rx = &l->caps[1 - from_side];
+    bool vouch = rx->rx_csum && !corrupt;
+    if ((m->flags & SK_FRAME_CSUM_PARTIAL) && (!vouch || l->pcap)) {
+        (void)sk_csum_complete(copy, len, m); /* a capture shows finished checksums */
+        m->flags &= (uint8_t)~SK_FRAME_CSUM_PARTIAL;
+    }
+    if (vouch)
+        m->flags |= SK_FRAME_CSUM_VALID;
+    else
+        m->flags = 0;
+    /* On input, gso_type and gso_size describe a coalesced segment (informational). */
+}
+
+static void send_one(struct sk_memlink *l, int from_side, const uint8_t *frame, size_t len,
+                     const struct sk_frame_meta *meta, sk_time_us now) {
     struct direction *d = &l->dir[from_side];
     const struct sk_memlink_faults *f = &d->faults;
     d->stats.sent++;
@@ -462,7 +496,10 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
     }
     if (len > 0)
         memcpy(copy, frame, len);
-    if (len > 0 && rng_chance(&d->rng, f->corrupt)) {
+    struct sk_frame_meta m = *meta;
+    bool corrupt = len > 0 && rng_chance(&d->rng, f->corrupt);
+    finish_for_receiver(l, from_side, copy, len, corrupt, &m);
+    if (corrupt) {
         corrupt_one_bit(&d->rng, copy, len);
         d->stats.corrupted++;
     }
@@ -486,7 +523,7 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
         if (dup_copy && len > 0)
             memcpy(dup_copy, copy, len);
     }
-    if (!put_in_flight(l, from_side, copy, copy_cap, len, at)) {
+    if (!put_in_flight(l, from_side, copy, copy_cap, len, at, &m)) {
         frame_free(l, copy, copy_cap);
         if (dup_copy)
             frame_free(l, dup_copy, dup_cap);
@@ -498,11 +535,73 @@ void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, 
         sk_time_us dup_at = f->jitter_us > 0
                                 ? time_add(departure, propagation_us(d) + hold_us)
                                 : at;
-        if (put_in_flight(l, from_side, dup_copy, dup_cap, len, dup_at))
+        if (put_in_flight(l, from_side, dup_copy, dup_cap, len, dup_at, &m))
             d->stats.duplicated++;
         else
             frame_free(l, dup_copy, dup_cap);
     }
+}
+
+/* The pieces of a super-segment cut here go onto the wire one by one. */
+struct gso_ctx {
+    struct sk_memlink *l;
+    int from_side;
+    sk_time_us now;
+};
+
+static void gso_piece(void *ctx, const uint8_t *frame, size_t len) {
+    struct gso_ctx *g = ctx;
+    static const struct sk_frame_meta complete = {0};
+    send_one(g->l, g->from_side, frame, len, &complete, g->now);
+}
+
+void sk_memlink_send_meta(struct sk_memlink *l, int from_side, const uint8_t *frame, size_t len,
+                          const struct sk_frame_meta *meta, sk_time_us now) {
+    static const struct sk_frame_meta complete = {0};
+    if (!l || !side_ok(from_side) || (!frame && len > 0))
+        return;
+    if (meta == NULL)
+        meta = &complete;
+    /* A super-segment crosses whole (as GRO would hand it over) only to a stack that takes
+     * large frames and through a wire with no smaller MTU; otherwise it is cut here, as the
+     * sender's NIC would. */
+    const struct sk_link_caps *rx = &l->caps[1 - from_side];
+    uint16_t mtu = l->dir[from_side].faults.mtu;
+    if (meta->gso_type != SK_GSO_NONE && (!rx->rx_large || (mtu != 0 && len > mtu))) {
+        size_t need = (size_t)meta->hdr_len + meta->gso_size;
+        if (need > l->gso_cap) {
+            uint8_t *b = realloc(l->gso_buf, need);
+            if (!b) {
+                l->dir[from_side].stats.queue_drops++;
+                return;
+            }
+            l->gso_buf = b;
+            l->gso_cap = need;
+        }
+        struct gso_ctx g = {l, from_side, now};
+        if (sk_gso_segment(frame, len, meta, l->ip_off, l->gso_buf, l->gso_cap, gso_piece, &g) < 0)
+            l->dir[from_side].stats.gso_errors++;
+        else
+            l->dir[from_side].stats.gso_segmented++;
+        return;
+    }
+    send_one(l, from_side, frame, len, meta, now);
+}
+
+void sk_memlink_send(struct sk_memlink *l, int from_side, const uint8_t *frame, size_t len,
+                     sk_time_us now) {
+    sk_memlink_send_meta(l, from_side, frame, len, NULL, now);
+}
+
+void sk_memlink_set_caps(struct sk_memlink *l, int side, const struct sk_link_caps *caps,
+                         size_t ip_off) {
+    if (!l || !side_ok(side))
+        return;
+    if (caps)
+        l->caps[side] = *caps;
+    else
+        memset(&l->caps[side], 0, sizeof(l->caps[side]));
+    l->ip_off = ip_off;
 }
 
 sk_time_us sk_memlink_next_deadline(const struct sk_memlink *l) {
@@ -515,8 +614,9 @@ sk_time_us sk_memlink_next_deadline(const struct sk_memlink *l) {
  * A frame the callback sends (a stack answering) is never delivered in the same call, even with
  * zero delay: two stacks answering each other at zero delay would otherwise never return. The
  * caller sees it through sk_memlink_next_deadline. */
-size_t sk_memlink_deliver(struct sk_memlink *l, sk_time_us now, sk_memlink_deliver_fn fn,
-                          void *ctx) {
+/* Delivers with or without the frames' metadata: one of fn, mfn is set. */
+static size_t deliver(struct sk_memlink *l, sk_time_us now, sk_memlink_deliver_fn fn,
+                      sk_memlink_deliver_meta_fn mfn, void *ctx) {
     if (!l)
         return 0;
     uint64_t seq_limit = l->next_seq;
@@ -527,10 +627,22 @@ size_t sk_memlink_deliver(struct sk_memlink *l, sk_time_us now, sk_memlink_deliv
         l->dir[f.from_side].stats.delivered++;
         if (fn)
             fn(ctx, 1 - f.from_side, f.data, f.len, now);
+        else if (mfn)
+            mfn(ctx, 1 - f.from_side, f.data, f.len, &f.meta, now);
         frame_free(l, f.data, f.cap);
         n++;
     }
     return n;
+}
+
+size_t sk_memlink_deliver(struct sk_memlink *l, sk_time_us now, sk_memlink_deliver_fn fn,
+                          void *ctx) {
+    return deliver(l, now, fn, NULL, ctx);
+}
+
+size_t sk_memlink_deliver_meta(struct sk_memlink *l, sk_time_us now,
+                               sk_memlink_deliver_meta_fn fn, void *ctx) {
+    return deliver(l, now, NULL, fn, ctx);
 }
 
 void sk_memlink_get_stats(const struct sk_memlink *l, int from_side, struct sk_memlink_stats *out) {

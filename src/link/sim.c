@@ -32,7 +32,6 @@ static struct sk_sim *port_sim(void *ctx, int *side) {
 
 static void sim_output(void *ctx, const uint8_t *frame, size_t len,
                        const struct sk_frame_meta *meta) {
-    (void)meta;
     int side;
     struct sk_sim *sim = port_sim(ctx, &side);
     /* The frame leaves at the sending stack's time. Until sk_stack_new has returned there is
@@ -41,7 +40,7 @@ static void sim_output(void *ctx, const uint8_t *frame, size_t len,
     /* sim->pcap is a public field the caller may set or clear at any time, and frames can be
      * sent outside sk_sim_step (a connect call): hand the link the current one on every send. */
     sk_memlink_set_pcap(sim->link, sim->pcap);
-    sk_memlink_send(sim->link, side, frame, len, now);
+    sk_memlink_send_meta(sim->link, side, frame, len, meta, now);
 }
 
 static void sim_trace(void *ctx, const struct sk_trace_event *ev) {
@@ -51,9 +50,10 @@ static void sim_trace(void *ctx, const struct sk_trace_event *ev) {
         sim->trace(sim->trace_ctx, side, ev);
 }
 
-static void sim_deliver(void *ctx, int side, const uint8_t *frame, size_t len, sk_time_us now) {
+static void sim_deliver(void *ctx, int side, const uint8_t *frame, size_t len,
+                        const struct sk_frame_meta *meta, sk_time_us now) {
     struct sk_sim *sim = ctx;
-    sk_stack_input(sim->stack[side], frame, len, now);
+    sk_stack_input_meta(sim->stack[side], frame, len, meta, now);
 }
 
 /* Clears *sim first: set trace, trace_ctx and pcap after init. */
@@ -73,6 +73,8 @@ int sk_sim_init(struct sk_sim *sim, const struct sk_config *a, const struct sk_c
         sim->port_[side].side = side;
         struct sk_config cfg = *cfgs[side];
         cfg.link_type = SK_LINK_IP;
+        /* The link offers each stack the offloads its configuration asks for. */
+        sk_memlink_set_caps(sim->link, side, &cfg.caps, 0);
         cfg.output = sim_output;
         cfg.output_ctx = &sim->port_[side];
         /* Always installed, so a trace set after init is seen; it forwards only if set. */
@@ -124,7 +126,7 @@ bool sk_sim_step(struct sk_sim *sim, sk_time_us limit) {
         sim->now = next;
     /* Arrivals first, then timers: a frame that arrives at the instant a timer fires (an ACK at
      * the RTO) is seen before the timer, as a host would see it if it came just before. */
-    sk_memlink_deliver(sim->link, sim->now, sim_deliver, sim);
+    sk_memlink_deliver_meta(sim->link, sim->now, sim_deliver, sim);
     sk_stack_poll(sim->stack[0], sim->now);
     sk_stack_poll(sim->stack[1], sim->now);
     return true;

@@ -713,6 +713,18 @@ static bool check_ack(struct sk_tcp *c, const struct seg *s)
     return true;
 }
 
+/* How many of the peer's segments this one stands for: a link that coalesces (GRO/LRO,
+ * caps.rx_large) hands in several MSS of data as one, and RFC 5681 §4.2's "ACK at least every
+ * second full-sized segment" counts the segments the peer sent, ceil(len / payload per
+ * segment), where the peer's payload per segment is our announced MSS less the options it
+ * repeats on each (RFC 6691). */
+static uint32_t segments_in(const struct sk_tcp *c, const struct seg *s)
+{
+    uint32_t opts = (uint32_t)s->h->hdr_len - SK_TCP_HLEN;
+    uint32_t per = c->rcv_mss > opts + 1 ? c->rcv_mss - opts : 1;
+    return s->len <= per ? 1 : (s->len + per - 1) / per;
+}
+
 /* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 only; after the peer's
  * FIN nothing more can be text. */
 static bool process_text(struct sk_tcp *c, struct seg *s)
@@ -747,7 +759,7 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
     } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
         /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
         c->flags |= TF_ACK_NOW;
-    } else if (++c->x->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+    } else if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
         c->flags |= TF_ACK_NOW; /* at least every second segment */
     } else {
         c->flags |= TF_ACK_DELAYED;
@@ -836,7 +848,7 @@ static void fast_text(struct sk_tcp *c, const struct seg *s)
     c->rcv.len += s->len;
     c->rcv_nxt += s->len;
     c->x->bytes_received += s->len;
-    if (++c->x->unacked_segs >= 2 || st->cfg.delack_us == 0) {
+    if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
         c->flags |= TF_ACK_NOW;
     } else {
         c->flags |= TF_ACK_DELAYED;
@@ -891,8 +903,9 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
                   size_t frame_len)
 {
     struct sk_tcp_hdr h;
-    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, !st->cfg.csum_offload,
-                         &h);
+    /* The checksum is verified unless the link vouched for this very frame (rx_flags). */
+    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
+                         !sk_rx_csum_trusted(st), &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
         return;

@@ -69,37 +69,81 @@ void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const str
 
 /* Builds and sends one segment. c may be NULL (a RST for a segment that found no TCB);
  * then laddr/lport/raddr/rport come from h and `raddr`. Payload comes from c's send ring at
- * `snd_off`. */
+ * `snd_off`. gso_size non-zero (only with caps.tso_max) makes a payload longer than it one
+ * TSO super-segment the link cuts into gso_size-byte segments, each with these options. */
 static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
-                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos);
+                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos, uint32_t gso_size);
 
 static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct sk_tcp_hdr *h,
                  uint32_t snd_off, uint8_t tos)
 {
-    emit_as(st, c, c ? c->conn_id : 0, raddr, h, snd_off, tos);
+    emit_as(st, c, c ? c->conn_id : 0, raddr, h, snd_off, tos, 0);
 }
 
 void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, uint32_t raddr,
                       struct sk_tcp_hdr *h)
 {
-    emit_as(st, NULL, conn_id, raddr, h, 0, 0);
+    emit_as(st, NULL, conn_id, raddr, h, 0, 0, 0);
+}
+
+/* Copies len bytes of the send ring from offset off to dst, summing them on the way
+ * (sk_csum_copy: one pass); the ring may wrap, and a second piece that starts at an odd
+ * offset of the payload adds its sum byte-swapped (RFC 1071 §2(B)). */
+static uint32_t ring_peek_sum(const struct sk_ring *r, uint32_t off, uint8_t *dst, uint32_t len)
+{
+    uint32_t pos = (r->head + off) % r->size;
+    uint32_t first = r->size - pos < len ? r->size - pos : len;
+    uint32_t sum = sk_csum_copy(dst, r->buf + pos, first, 0);
+    if (len > first) {
+        uint32_t rest = sk_csum_copy(dst + first, r->buf, len - first, 0);
+        sum = sk_csum_combine(sum, (first & 1) ? sk_csum_at_odd(rest) : rest);
+    }
+    return sum;
+}
+
+/* The offload metadata of a segment of n bytes at st->tx + room (sk_frame_meta). */
+static void segment_meta(const struct sk_tcp_hdr *h, size_t room, size_t n, uint32_t gso_size,
+                         struct sk_frame_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    if (!h->csum_partial)
+        return;
+    m->flags = SK_FRAME_CSUM_PARTIAL;
+    m->csum_start = (uint16_t)room;
+    m->csum_offset = 16; /* RFC 9293 §3.1: the checksum field */
+    if (gso_size && h->payload_len > gso_size) {
+        m->gso_type = SK_GSO_TCPV4;
+        m->gso_size = (uint16_t)gso_size;
+        m->hdr_len = (uint16_t)(room + n - h->payload_len);
+    }
 }
 
 static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
-                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos)
+                    struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos, uint32_t gso_size)
 {
     size_t room = sk_ip_headroom(st);
-    uint8_t *seg = st->tx + room;
-    size_t cap = st->tx_cap - room;
+    /* Built where the driver wants the frame, if it lends a buffer: the payload's one copy
+     * from the send ring is straight into it. 40: the most bytes of options. */
+    size_t most = room + SK_TCP_HLEN + 40 + h->payload_len;
+    if (most > st->tx_cap)
+        most = st->tx_cap;
+    uint8_t *seg = sk_tx_begin(st, most) + room;
+    size_t cap = most - room;
     int layout = (h->flags & SK_TCP_SYN) ? (int)st->cfg.syn_opt_layout : -1;
+    /* The link completes the checksum if it offered to (caps.tx_csum); a super-segment goes
+     * only to such a link (tso_payload). */
+    h->csum_partial = st->cfg.caps.tx_csum;
+    h->payload_summed = false;
     if (h->payload_len) {
         uint8_t optbuf[40];
         size_t optlen = sk_tcp_opts_emit(optbuf, sizeof(optbuf), &h->opts, layout);
-        /* The datagram must fit the MTU (RFC 1191: it goes with DF). The payload was sized to
-         * the MSS less the timestamps; SACK blocks that do not fit beside it are left out
-         * (RFC 2018 §3 lets a receiver send fewer; pure ACKs still carry them all). */
+        /* Each datagram on the wire must fit the MTU (RFC 1191: it goes with DF); so must each
+         * segment cut from a super-segment, which all carry these options. The payload was
+         * sized to the MSS less the timestamps; SACK blocks that do not fit beside it are left
+         * out (RFC 2018 §3 lets a receiver send fewer; pure ACKs still carry them all). */
         size_t fit = st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN;
-        while ((h->opts.present & SK_OPT_SACK) && optlen + h->payload_len > fit) {
+        size_t piece = gso_size && h->payload_len > gso_size ? gso_size : h->payload_len;
+        while ((h->opts.present & SK_OPT_SACK) && optlen + piece > fit) {
             if (--h->opts.nsack == 0)
                 h->opts.present &= (uint8_t)~SK_OPT_SACK;
             optlen = sk_tcp_opts_emit(optbuf, sizeof(optbuf), &h->opts, layout);
@@ -107,19 +151,30 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uin
         uint8_t *dst = seg + SK_TCP_HLEN + optlen;
         if (SK_TCP_HLEN + optlen + h->payload_len > cap)
             h->payload_len = cap - SK_TCP_HLEN - optlen; /* never: the MSS fits the MTU */
-        sk_ring_peek(&c->snd, snd_off, dst, (uint32_t)h->payload_len);
+        if (h->csum_partial) {
+            sk_ring_peek(&c->snd, snd_off, dst, (uint32_t)h->payload_len);
+        } else {
+            h->payload_sum = ring_peek_sum(&c->snd, snd_off, dst, (uint32_t)h->payload_len);
+            h->payload_summed = true;
+        }
         h->payload = dst;
     }
-    h->csum_offload = st->cfg.csum_offload;
     size_t n = sk_tcp_emit(seg, cap, st->cfg.addr, raddr, h, layout);
     if (n == 0) {
         sk_drop(st, SK_DROP_OUT_NO_ROUTE, c, NULL, 0);
         return;
     }
-    st->ctr.tcp_segs_out++;
+    struct sk_frame_meta meta;
+    segment_meta(h, room, n, gso_size, &meta);
+    if (meta.gso_type != SK_GSO_NONE) {
+        st->ctr.tcp_tso_segs++;
+        st->ctr.tcp_segs_out += (h->payload_len + gso_size - 1) / gso_size;
+    } else {
+        st->ctr.tcp_segs_out++;
+    }
     if (h->flags & SK_TCP_RST)
         st->ctr.tcp_rst_out++;
-    sk_ip_output(st, raddr, SK_IPPROTO_TCP, tos, n);
+    sk_ip_output(st, raddr, SK_IPPROTO_TCP, tos, n, &meta);
     sk_tcp_trace_seg_as(st, SK_TRACE_SEG_OUT, c, conn_id, st->cfg.addr, raddr, h, st->tx,
                         room + n);
 }
@@ -223,8 +278,10 @@ static uint32_t window_field(const struct sk_tcp *c, uint32_t wnd, uint8_t shift
     return field > 65535 ? 65535 : field;
 }
 
-/* Sends a segment on connection c and does the receive-side bookkeeping every ACK implies. */
-static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len)
+/* Sends a segment on connection c and does the receive-side bookkeeping every ACK implies.
+ * gso_size: see emit_as. */
+static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len,
+                             uint32_t gso_size)
 {
     struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .flags = flags};
     if (flags & SK_TCP_ACK)
@@ -276,7 +333,7 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
         if (c->flags & TF_ECN_ECE)
             h.flags |= SK_TCP_ECE;
     }
-    emit(c->st, c, c->raddr, &h, seq - c->sndbuf_seq, tos);
+    emit_as(c->st, c, c->conn_id, c->raddr, &h, seq - c->sndbuf_seq, tos, gso_size);
     if (flags & SK_TCP_ACK) {
         c->last_ack_sent = c->rcv_nxt;
         if (c->x) {
@@ -286,6 +343,11 @@ static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t
         c->flags &= ~(TF_ACK_NOW | TF_ACK_DELAYED);
         sk_tcp_timer_stop(c, SK_TIMER_DELACK);
     }
+}
+
+static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len)
+{
+    send_segment_gso(c, seq, flags, len, 0);
 }
 
 void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags)
@@ -440,13 +502,15 @@ static uint32_t payload_mss(const struct sk_tcp *c)
     return c->snd_mss > 2 * opt ? c->snd_mss - opt : c->snd_mss;
 }
 
-uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
+/* Sends what there is from seq on, at most max_len bytes of it; with gso_size non-zero, as
+ * one super-segment of gso_size pieces (emit_as). Returns the sequence space used. */
+static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32_t gso_size)
 {
     uint32_t data_end = c->sndbuf_seq + c->snd.len;
     /* Data lives from sndbuf_seq on: a seq before it is the SYN's (a persist probe from
      * SND.UNA before the SYN is acknowledged) and has no byte to send. */
     uint32_t avail = seq_ge(seq, c->sndbuf_seq) && seq_lt(seq, data_end) ? data_end - seq : 0;
-    uint32_t len = min_u32(avail, min_u32(max_len, payload_mss(c)));
+    uint32_t len = min_u32(avail, max_len);
     bool fin = fin_may_go(c) && seq + len == data_end;
     if (len == 0 && !fin)
         return 0;
@@ -455,7 +519,7 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
         flags |= SK_TCP_PSH;
     if (fin)
         flags |= SK_TCP_FIN;
-    send_segment(c, seq, flags, len);
+    send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);
@@ -476,6 +540,50 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
     arm_retransmit(c);
     sk_tcp_timer_stop(c, SK_TIMER_PERSIST);
     return used;
+}
+
+uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
+{
+    return send_at(c, seq, min_u32(max_len, payload_mss(c)), 0);
+}
+
+/* The most payload one super-segment may carry (caps.tso_max, which needs caps.tx_csum: a
+ * super-segment's checksums are the link's to compute, as Linux's NETIF_F_TSO needs checksum
+ * offload), in whole segments of mss bytes; mss when segmentation offload is off. The
+ * headers of the largest segment (40 bytes of options) are counted off the limit. */
+static uint32_t tso_payload(const struct sk_tcp *c, uint32_t mss)
+{
+    const struct sk_link_caps *caps = &c->st->cfg.caps;
+    if (caps->tso_max == 0 || !caps->tx_csum || mss == 0)
+        return mss;
+    uint32_t most = min_u32(caps->tso_max, UINT16_MAX) - SK_IPV4_HLEN - SK_TCP_HLEN - 40;
+    return most / mss > 1 ? most / mss * mss : mss;
+}
+
+/* Payload of the next transmission at SND.NXT with segmentation offload: the MSS-sized
+ * segments the loop in sk_tcp_output would send back to back, as one. It takes the whole
+ * segments that fit in what is available and in the windows (`room`, already the smaller
+ * of the peer's and cwnd's), and the short last one only where that loop would send it
+ * without waiting (it is the last of the data, and it carries the FIN or Nagle is off), so
+ * every segment ends where the MSS-sized train would end it. A retransmission (SND.NXT below
+ * SND.MAX) stops at SND.MAX, and, with a SACK scoreboard to skip holes by, is one segment. */
+static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss)
+{
+    uint32_t most = tso_payload(c, mss);
+    uint32_t span = min_u32(avail, min_u32(room, most));
+    if (most <= mss || span <= mss)
+        return min_u32(span, mss);
+    bool rtx = seq_lt(c->snd_nxt, c->snd_max);
+    if (rtx) {
+        if (c->x->sb.n > 0)
+            return mss;
+        span = min_u32(span, c->snd_max - c->snd_nxt);
+    }
+    uint32_t whole = span / mss * mss;
+    bool last = rtx ? c->snd_nxt + span == c->snd_max : span == avail;
+    if (span > whole && last && (rtx || fin_may_go(c) || (c->flags & TF_NODELAY)))
+        return span;
+    return whole;
 }
 
 void sk_tcp_output(struct sk_tcp *c)
@@ -519,7 +627,7 @@ void sk_tcp_output(struct sk_tcp *c)
         if (avail > cw_room && cw_room <= room && cw_room < mss)
             c->x->cwnd_limited = true; /* x: SYN acknowledged, synchronized */
         room = min_u32(room, cw_room);
-        uint32_t len = min_u32(avail, min_u32(room, mss));
+        uint32_t len = super_len(c, avail, room, mss);
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)
             break;
@@ -540,7 +648,7 @@ void sk_tcp_output(struct sk_tcp *c)
             c->rtt_seq = c->snd_nxt;
             c->rtt_start = c->st->now;
         }
-        uint32_t used = sk_tcp_send_at(c, c->snd_nxt, len);
+        uint32_t used = send_at(c, c->snd_nxt, len, mss);
         c->snd_nxt += used;
         sent = true;
         if (fin)

@@ -4,7 +4,9 @@
  * independent: summing the same bytes as native-order words gives the byte-swapped result. So
  * the loop sums native 64-bit loads (memcpy: any alignment), deferring the carries in wide
  * accumulators (RFC 1071 §2(C)), folds to 16 bits, and converts to network order once at the end.
+ * sk_csum_copy is the same loop storing what it loads: a copy and its sum in one pass.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "wire/wire.h"
@@ -26,9 +28,14 @@ static inline uint16_t fold64(uint64_t s)
     return (uint16_t)s;
 }
 
-uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
+/* One pass over len bytes at b: their one's complement sum added to sum and, when copy is
+ * set, each load also stored at d (sk_csum_copy: the bytes are in registers anyway, so the
+ * copy and the sum cost one pass over memory instead of two). Always inlined with a constant
+ * `copy`, so sk_csum_add carries no trace of the stores. */
+static inline __attribute__((always_inline)) uint32_t csum_pass(uint8_t *d, const uint8_t *b,
+                                                                size_t len, uint32_t sum,
+                                                                bool copy)
 {
-    const uint8_t *b = p;
     uint64_t acc = 0, w;
 
     /* Bulk: 32 bytes a round, each 64-bit load split into 32-bit halves summed into two 64-bit
@@ -44,6 +51,13 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
             memcpy(&w1, b + 8, 8);
             memcpy(&w2, b + 16, 8);
             memcpy(&w3, b + 24, 8);
+            if (copy) {
+                memcpy(d, &w0, 8);
+                memcpy(d + 8, &w1, 8);
+                memcpy(d + 16, &w2, 8);
+                memcpy(d + 24, &w3, 8);
+                d += 32;
+            }
             a0 += (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32);
             a1 += (w2 & 0xffffffffu) + (w2 >> 32) + (w3 & 0xffffffffu) + (w3 >> 32);
         }
@@ -52,6 +66,10 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
     }
     while (len >= 8) {
         memcpy(&w, b, 8);
+        if (copy) {
+            memcpy(d, &w, 8);
+            d += 8;
+        }
         acc = add64(acc, w);
         b += 8;
         len -= 8;
@@ -61,6 +79,8 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
          * high-order byte of a 16-bit word padded on the right with zeros (RFC 9293 §3.1). */
         uint8_t tail[8] = {0};
         memcpy(tail, b, len);
+        if (copy)
+            memcpy(d, tail, len);
         memcpy(&w, tail, 8);
         acc = add64(acc, w);
     }
@@ -73,6 +93,16 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
 
     uint32_t r = sum + part;
     return r + (r < part);
+}
+
+uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len)
+{
+    return csum_pass(NULL, p, len, sum, false);
+}
+
+uint32_t sk_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+    return csum_pass(dst, src, len, sum, true);
 }
 
 uint16_t sk_csum_fold(uint32_t sum)

@@ -232,7 +232,9 @@ int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool 
     int err = sk_tcp_opts_parse(p + SK_TCP_HLEN, hdr_len - SK_TCP_HLEN, &h->opts);
     if (err)
         return err;
-    h->csum_offload = false;
+    h->csum_partial = false;
+    h->payload_summed = false;
+    h->payload_sum = 0;
     h->sport = sk_get16(p);
     h->dport = sk_get16(p + 2);
     h->seq = sk_get32(p + 4);
@@ -270,7 +272,13 @@ size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const str
     sk_put16(p + 16, 0);
     sk_put16(p + 18, h->urg);
     memcpy(p + SK_TCP_HLEN, opts, opts_len);
-    if (!h->csum_offload)
-        sk_put16(p + 16, sk_csum_fold(sk_csum_add(tcp_pseudo(src, dst, len), p, len)));
+    uint32_t sum = tcp_pseudo(src, dst, len);
+    if (h->csum_partial)
+        sk_put16(p + 16, (uint16_t)~sk_csum_fold(sum)); /* the link sums the rest into it */
+    else if (h->payload_summed && h->payload_len)
+        sk_put16(p + 16, sk_csum_fold(sk_csum_combine(sk_csum_add(sum, p, hdr_len),
+                                                      h->payload_sum)));
+    else
+        sk_put16(p + 16, sk_csum_fold(sk_csum_add(sum, p, len)));
     return len;
 }

@@ -11,13 +11,19 @@
 
 int sk_udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct sk_udp_hdr *h)
 {
+    return sk_udp_parse_verify(p, len, src, dst, true, h);
+}
+
+int sk_udp_parse_verify(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
+                        bool verify_csum, struct sk_udp_hdr *h)
+{
     if (len < SK_UDP_HLEN)
         return SK_DROP_UDP_TRUNCATED;
     uint16_t ulen = sk_get16(p + 4);
     if (ulen < SK_UDP_HLEN || ulen > len)
         return SK_DROP_UDP_TRUNCATED;
     uint16_t csum = sk_get16(p + 6);
-    if (csum != 0 &&
+    if (verify_csum && csum != 0 &&
         sk_csum_fold(sk_csum_add(sk_csum_pseudo(src, dst, SK_IPPROTO_UDP, ulen), p, ulen)) != 0)
         return SK_DROP_UDP_CHECKSUM;
     h->sport = sk_get16(p);

@@ -24,6 +24,23 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len);
 uint16_t sk_csum_fold(uint32_t sum);
 /* The TCP/UDP pseudo-header sum (RFC 9293 §3.1; RFC 768). */
 uint32_t sk_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* Copies len bytes from src to dst (not overlapping) and returns sum plus their one's
+ * complement sum, as sk_csum_add(sum, src, len) would, in one pass over the bytes. */
+uint32_t sk_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+/* The sum of two unfolded sums (end-around carry). */
+static inline uint32_t sk_csum_combine(uint32_t a, uint32_t b)
+{
+    uint32_t r = a + b;
+    return r + (r < b);
+}
+/* A partial sum of bytes that start at an odd offset of the summed span, made as if they
+ * started at an even one: RFC 1071 §2(B), their contribution is the byte-swapped sum. */
+static inline uint32_t sk_csum_at_odd(uint32_t sum)
+{
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    return ((sum & 0xffu) << 8) | (sum >> 8);
+}
 
 /* ---- Ethernet II ---- */
 #define SK_ETH_HLEN 14
@@ -114,6 +131,9 @@ struct sk_udp_hdr {
 /* Checks 8 <= len field <= len (UDP_TRUNCATED) and the checksum unless it is 0 (UDP_CHECKSUM).
  * src/dst are the IPv4 addresses for the pseudo-header. */
 int sk_udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct sk_udp_hdr *h);
+/* The same; verify_csum false skips the checksum (the link vouched for it, per frame). */
+int sk_udp_parse_verify(const uint8_t *p, size_t len, uint32_t src, uint32_t dst,
+                        bool verify_csum, struct sk_udp_hdr *h);
 /* Writes header + copies payload (may alias p + 8), computing the checksum (0 becomes 0xffff). */
 size_t sk_udp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_udp_hdr *h);
 
@@ -139,7 +159,14 @@ struct sk_tcp_hdr {
     struct sk_tcp_opts opts;
     const uint8_t *payload;
     size_t payload_len;
-    bool csum_offload;      /* emit only: leave the checksum field 0 for the link to fill */
+    /* Emit only: how the checksum field is filled. csum_partial: with the pseudo-header sum
+     * alone, folded and not complemented, for the link to complete by summing from the TCP
+     * header to the end (SK_FRAME_CSUM_PARTIAL, virtio's NEEDS_CSUM). payload_summed: the
+     * payload already sits right after the header and payload_sum is its sum (sk_csum_copy
+     * made it while copying), so only the header is summed here. */
+    bool csum_partial;
+    bool payload_summed;
+    uint32_t payload_sum;
 };
 /* Parses a TCP segment of len bytes (the IP payload). Checks len >= 20 (TCP_TRUNCATED),
  * 20 <= data offset*4 <= len (TCP_HDRLEN), the checksum with the pseudo-header when

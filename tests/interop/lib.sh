@@ -18,6 +18,17 @@ SADDR=10.77.0.2
 SMAC=02:00:00:77:00:02
 TMP=$(mktemp -d "/tmp/${TEST_NAME}.XXXXXX")
 PIDS=()
+# Modes (tests/CMakeLists.txt runs a subset of the tests in each): SK_TEST_OFFLOAD=off runs
+# synack with --offload off (plain frames, no virtio-net header); SK_TEST_THREADS=N runs
+# `synack serve --threads N` on a multi-queue TAP. NET_MODE_OPTS holds the options for
+# `synack connect` (one thread always), SERVE_MODE_OPTS those for serve.
+NET_MODE_OPTS=()
+[ "${SK_TEST_OFFLOAD:-on}" = off ] && NET_MODE_OPTS+=(--offload off)
+SERVE_MODE_OPTS=("${NET_MODE_OPTS[@]}")
+[ "${SK_TEST_THREADS:-1}" -gt 1 ] && SERVE_MODE_OPTS+=(--threads "$SK_TEST_THREADS")
+if [ ${#SERVE_MODE_OPTS[@]} -gt 0 ]; then
+  echo "mode: serve ${SERVE_MODE_OPTS[*]}"
+fi
 
 cleanup() {
   local p
@@ -71,7 +82,9 @@ setup_ns() {
   sweep_stale_ns
   ip netns add "$NS" || fail "cannot create namespace $NS"
   nsx ip link set lo up
-  nsx ip tuntap add dev "$TAP" mode tap || fail "cannot create $TAP"
+  local mq=()
+  [ "${SK_TEST_THREADS:-1}" -gt 1 ] && mq=(multi_queue)
+  nsx ip tuntap add dev "$TAP" mode tap "${mq[@]}" || fail "cannot create $TAP"
   nsx ip addr add "$KADDR/24" dev "$TAP"
   nsx ip link set "$TAP" up
 }
@@ -79,7 +92,7 @@ setup_ns() {
 # start_serve ARGS...: synack serve on the TAP (its stdout in $TMP/serve.out, stderr in
 # $TMP/serve.err), waits until it is ready.
 start_serve() {
-  (nsrun "$BIN" serve --tap "$TAP" --addr "$SADDR/24" --mac "$SMAC" "$@" \
+  (nsrun "$BIN" serve --tap "$TAP" --addr "$SADDR/24" --mac "$SMAC" "${SERVE_MODE_OPTS[@]}" "$@" \
     >"$TMP/serve.out" 2>"$TMP/serve.err") &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")

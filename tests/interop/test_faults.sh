@@ -19,7 +19,7 @@ stop_serve
 PIDS+=($!)
 wait_for "grep -q listening '$TMP/server.out'" 5 || fail "python server did not start"
 nsx "$BIN" connect --tap "$TAP" --addr "$SADDR/24" --to "$KADDR:5001" --send "$TMP/data" \
-  --recv "$TMP/back" "${FAULTS[@]}" >"$TMP/connect.out" 2>"$TMP/connect.err" ||
+  --recv "$TMP/back" "${FAULTS[@]}" "${NET_MODE_OPTS[@]}" >"$TMP/connect.out" 2>"$TMP/connect.err" ||
   fail "connect failed under faults"
 wait_for "[ -s '$TMP/server.sha' ]" 5 || fail "server did not finish"
 [ "$(cut -d' ' -f1 "$TMP/server.sha")" = "$want" ] || fail "server received different bytes"

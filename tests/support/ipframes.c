@@ -56,10 +56,9 @@ size_t fr_icmp(uint8_t *p, uint8_t type, uint8_t code, uint32_t rest, const void
 static void capture(void *ctx, const uint8_t *frame, size_t len,
                        const struct sk_frame_meta *meta)
 {
-    (void)meta;
     struct ethstack *e = ctx;
     if (e->link) {
-        sk_memlink_send(e->link, e->side, frame, len, sk_stack_now(e->st));
+        sk_memlink_send_meta(e->link, e->side, frame, len, meta, sk_stack_now(e->st));
         return;
     }
     if (e->nout == e->cap) {
@@ -144,10 +143,11 @@ struct sk_stack_counters ethstack_counters(struct ethstack *e)
     return c;
 }
 
-static void pair_deliver(void *ctx, int side, const uint8_t *frame, size_t len, sk_time_us now)
+static void pair_deliver(void *ctx, int side, const uint8_t *frame, size_t len,
+                         const struct sk_frame_meta *meta, sk_time_us now)
 {
     struct ethpair *p = ctx;
-    sk_stack_input(side == 0 ? p->a->st : p->b->st, frame, len, now);
+    sk_stack_input_meta(side == 0 ? p->a->st : p->b->st, frame, len, meta, now);
 }
 
 struct ethpair *ethpair_new(void (*tweak)(struct sk_config *))
@@ -162,6 +162,10 @@ struct ethpair *ethpair_new(void (*tweak)(struct sk_config *))
     p->a->link = p->b->link = p->link;
     p->a->side = 0;
     p->b->side = 1;
+    /* The link offers each stack the offloads its configuration asks for (Ethernet framing:
+     * the IPv4 header at 14). */
+    sk_memlink_set_caps(p->link, 0, &sk_stack_config(p->a->st)->caps, SK_ETH_HLEN);
+    sk_memlink_set_caps(p->link, 1, &sk_stack_config(p->b->st)->caps, SK_ETH_HLEN);
     p->now = 1000000;
     return p;
 }
@@ -187,7 +191,7 @@ void ethpair_run_until(struct ethpair *p, sk_time_us t)
             break;
         if (d > p->now)
             p->now = d;
-        sk_memlink_deliver(p->link, p->now, pair_deliver, p);
+        sk_memlink_deliver_meta(p->link, p->now, pair_deliver, p);
         sk_stack_poll(p->a->st, p->now);
         sk_stack_poll(p->b->st, p->now);
     }
