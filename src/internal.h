@@ -116,72 +116,14 @@ struct sk_tcp_listen {
     sk_time_us syncookie_until;         /* cookies sent are valid until then */
 };
 
-/* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn). */
-struct sk_tcp {
-    struct sk_stack *st;
-    enum sk_tcp_state state;
-    uint32_t flags;
-    uint64_t conn_id;
-
-    uint32_t laddr, raddr;
-    uint16_t lport, rport;
-
-    /* Send sequence space. */
-    uint32_t iss;
-    uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence number sent + 1 */
-    uint32_t snd_wnd;                   /* peer's window, scaled */
-    uint32_t max_snd_wnd;               /* largest window seen (RFC 5961 §5.2) */
-    uint32_t snd_wl1, snd_wl2;
-    uint32_t sndbuf_seq;                /* sequence number of the send ring's first byte */
-    struct sk_ring snd;
-    uint32_t snd_resv;                  /* free bytes after snd's data lent by
-                                         * sk_tcp_send_reserve (the ring is pinned) */
-
-    /* Receive sequence space. */
-    uint32_t irs;
-    uint32_t rcv_nxt;
-    uint32_t rcv_adv;                   /* right edge last advertised: never moves left */
-    uint32_t last_ack_sent;
-    uint32_t ooo_fin_seq;
-    struct sk_ring rcv;
-    uint32_t rcv_lent;                  /* bytes from rcv's head lent by sk_tcp_recv_borrow
-                                         * (the ring is pinned) */
-    struct sk_ranges ooo;               /* storage allocated at the first range */
-    uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
-
-    /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
-    uint16_t snd_mss;                   /* largest payload we send */
-    uint16_t rcv_mss;                   /* MSS we announced */
-    uint8_t snd_wscale, rcv_wscale;
-    uint32_t ts_recent;
-    sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
-    uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
-    /* Karn's rule for timestamp echoes (tcp_recovery.c advance_una): the segment at SND.UNA was
-     * retransmitted (una_rtx) with our TSval ts_una_rtx. */
-    bool una_rtx;
-    uint32_t ts_una_rtx;
-
-    /* RFC 6298 retransmission timer state, microseconds. */
-    uint32_t srtt_us, rttvar_us, rto_us;
-    uint32_t rtt_seq;
-    sk_time_us rtt_start;
-    uint8_t retries;                    /* consecutive timeouts of the current timer */
-    uint8_t persist_shift;              /* zero-window probe backoff */
-    uint8_t probes_out;                 /* zero-window probes the peer has not answered */
-    bool keepalive;
-    uint8_t ka_cnt;
-    uint32_t ka_probes;                 /* unanswered keep-alive probes (a user timeout may
-                                         * allow more than ka_cnt's 255) */
-    uint32_t ka_intvl_us;
-    uint64_t ka_idle_us;
-    sk_time_us last_rcv;                /* when the peer last sent us a segment */
-    uint64_t user_timeout_us;           /* 0: none (only the retry limits) */
-
-    /* Congestion control (tcp_cc.h) and loss recovery (RFC 6675, RFC 6582). */
-    const struct sk_cc_ops *cc;
-    uint32_t cwnd, ssthresh;
-    uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
-    bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
+/* What a connection needs only once it is synchronized and moving data: congestion control
+ * (RFC 5681, CUBIC's RFC 9438 state), loss recovery (RFC 6675, RFC 6582), the lost-
+ * retransmission watch, tail loss probes (RFC 8985), the SACK scoreboard and reassembly ranges,
+ * SACK and D-SACK reporting (RFC 2018, RFC 2883), byte counts. Allocated by sk_tcb_ext_attach
+ * when the connection reaches ESTABLISHED (or FIN-WAIT-1 straight from SYN-RECEIVED) and freed
+ * with the TCB: a half-open connection (SYN-SENT, SYN-RECEIVED: a SYN flood's victims) holds
+ * only the core. c->x is NULL before that and never NULL after. */
+struct sk_tcp_ext {
     struct {                            /* RFC 9438 §4.1.2, windows in segments */
         double w_max;                   /* W_max */
         double w_last_max;              /* cwnd_prior: cwnd before the last reduction */
@@ -191,27 +133,99 @@ struct sk_tcp {
         sk_time_us last_ack;            /* last growth in this epoch (§5.8) */
         bool after_rto;                 /* the next epoch is the first after a timeout (§4.8) */
     } cubic;
-    uint32_t dupacks;
-    uint32_t recover;                   /* RecoveryPoint */
-    uint32_t high_rxt;                  /* HighRxt */
+    uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
+    bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
     /* Lost-retransmission watch (tcp_recovery.c): the retransmission at rxt_first went out at
      * rxt_start, when SND.MAX was rxt_fence; data above the fence SACKed an RTT later says it
      * was lost again. */
     bool rxt_watch;
+    bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
+    bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
+    uint8_t sack_hist_n;
+    uint32_t dupacks;
+    uint32_t recover;                   /* RecoveryPoint */
+    uint32_t high_rxt;                  /* HighRxt */
     uint32_t rxt_first, rxt_fence;
     sk_time_us rxt_start;
     uint32_t ecn_recover;               /* RFC 3168 §6.1.2: one reduction per window */
     uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
-    bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
-    bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
-    struct sk_ranges sb;                /* storage allocated at the first range; sack_work
-                                         * counts its operations */
-    uint64_t sack_work;
-    sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
-    uint8_t sack_hist_n;
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
+    struct sk_ranges sb;                /* storage allocated at the first range; sack_work
+                                         * counts its operations */
+    struct sk_ranges ooo;               /* storage allocated at the first range */
+    uint64_t sack_work;
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+};
+
+/* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection
+ * holds in every state; the rest waits in struct sk_tcp_ext. */
+struct sk_tcp {
+    struct sk_stack *st;
+    struct sk_tcp_ext *x;               /* NULL until synchronized (sk_tcb_ext_attach) */
+    enum sk_tcp_state state;
+    uint32_t flags;
+    uint64_t conn_id;
+
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+
+    /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
+    uint16_t snd_mss;                   /* largest payload we send */
+    uint16_t rcv_mss;                   /* MSS we announced */
+    uint8_t snd_wscale, rcv_wscale;
+    /* Karn's rule for timestamp echoes (tcp_recovery.c advance_una): the segment at SND.UNA was
+     * retransmitted (una_rtx) with our TSval ts_una_rtx. */
+    bool una_rtx;
+    uint8_t retries;                    /* consecutive timeouts of the current timer */
+    uint8_t persist_shift;              /* zero-window probe backoff */
+    uint8_t probes_out;                 /* zero-window probes the peer has not answered */
+    bool keepalive;
+    uint8_t ka_cnt;
+    uint32_t ts_una_rtx;
+    uint32_t ts_recent;
+    uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
+    uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
+    sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
+
+    /* Send sequence space. */
+    uint32_t iss;
+    uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence number sent + 1 */
+    uint32_t snd_wnd;                   /* peer's window, scaled */
+    uint32_t max_snd_wnd;               /* largest window seen (RFC 5961 §5.2) */
+    uint32_t snd_wl1, snd_wl2;
+    uint32_t sndbuf_seq;                /* sequence number of the send ring's first byte */
+
+    /* Receive sequence space. */
+    uint32_t irs;
+    uint32_t rcv_nxt;
+    uint32_t rcv_adv;                   /* right edge last advertised: never moves left */
+    uint32_t last_ack_sent;
+    uint32_t ooo_fin_seq;
+    uint32_t sndbuf_size, rcvbuf_size;  /* configured sizes; rings are allocated lazily */
+    uint32_t snd_resv;                  /* free bytes after snd's data lent by
+                                         * sk_tcp_send_reserve (the ring is pinned) */
+    uint32_t rcv_lent;                  /* bytes from rcv's head lent by sk_tcp_recv_borrow
+                                         * (the ring is pinned) */
+    struct sk_ring snd;
+    struct sk_ring rcv;
+
+    /* RFC 6298 retransmission timer state, microseconds. */
+    uint32_t srtt_us, rttvar_us, rto_us;
+    uint32_t rtt_seq;
+    sk_time_us rtt_start;
+    uint32_t ka_probes;                 /* unanswered keep-alive probes (a user timeout may
+                                         * allow more than ka_cnt's 255) */
+    uint32_t ka_intvl_us;
+    uint64_t ka_idle_us;
+    sk_time_us last_rcv;                /* when the peer last sent us a segment */
+    uint64_t user_timeout_us;           /* 0: none (only the retry limits) */
+
+    /* Congestion control (tcp_cc.h); the rest of its state is in x. */
+    const struct sk_cc_ops *cc;
+    uint32_t cwnd, ssthresh;
+    sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
     /* RFC 5961 §7 (sk_config.invalid_ack_ratelimit_us): no ACK for an unacceptable segment
      * before this time (0 at first: nothing sent yet). */
     sk_time_us invalid_ack_next;
@@ -219,30 +233,37 @@ struct sk_tcp {
     /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap.
      * SK_TCB_TIMERS adds the internal ring-release timer (TCB_TIMER_RELEASE) to the kinds. */
     sk_time_us timer[SK_TCB_TIMERS];
-    sk_time_us deadline;
-    uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
+    sk_time_us deadline;                /* the earliest of timer[]: the heap's key */
 
     /* Error the application will see (negative errno), 0 if none. */
     int error;
     /* RFC 1122 §4.2.3.9: the last soft ICMP error (negative errno), kept for diagnosis. */
     int soft_error;
-    /* Stats. */
-    uint64_t total_retransmits, bytes_sent, bytes_acked, bytes_received;
+    unsigned last_events;
+    /* Stats (the byte counts are in x): 2^32 retransmitted segments are terabytes sent again
+     * on one connection, so 32 bits here (sk_tcp_info's field stays 64). */
+    uint32_t total_retransmits;
 
     /* Listener side. */
     struct sk_tcp_listen *lsn;          /* a listener's own part; NULL for a connection */
     struct sk_tcp *listener;            /* parent, for passive children */
-    struct sk_list_node acceptq_link;   /* a child's place on lsn->acceptq (TF_IN_ACCEPTQ) */
-    struct sk_list_node synq_link, halfopen_link; /* on lsn->synq and the stack's halfopen */
+    /* A TCB is on at most one of these at a time: a child leaves its listener's SYN queue
+     * before it joins the accept queue (sk_tcp_child_established), and leaves both before it
+     * is reaped (sk_tcp_terminate, close_listener). Its flags say which (TF_IN_SYNQ,
+     * TF_IN_ACCEPTQ, TF_DEAD); sk_list_linked on any of them says nothing. */
+    union {
+        struct sk_list_node synq_link;    /* on lsn->synq (TF_IN_SYNQ) */
+        struct sk_list_node acceptq_link; /* on lsn->acceptq (TF_IN_ACCEPTQ) */
+        struct sk_list_node reap_link;    /* on the stack's reap list (TF_DEAD) */
+    };
+    struct sk_list_node halfopen_link;  /* on the stack's halfopen, beside synq_link */
 
     /* Application. */
     sk_tcp_callback cb;
     void *cb_ctx;
-    unsigned last_events;
 
     /* Table links. */
     struct sk_tcp *hash_next;           /* a hash bucket's chain: part of the table, not a list */
-    struct sk_list_node reap_link;      /* on the stack's reap list (TF_DEAD) */
     struct sk_list_node all_link;       /* on the stack's list of every TCB */
 };
 

@@ -134,7 +134,18 @@ struct sk_config {
     struct sk_link_caps caps; /* offloads the link offers; default none */
 
     /* Memory limits, all enforced. Running out is counted (see sk_stack_counters). */
-    uint32_t max_connections;  /* TCBs of every state, listeners included */
+    /* TCBs of every state, listeners included. A TCB is allocated at connect, at a SYN to a
+     * listener (or a returning SYN cookie) and at listen: a core record every connection
+     * holds (identity, sequence variables, RTT, timers, links; sizeof(struct sk_tcp), about
+     * 460 bytes). At synchronization (the SYN-ACK taken in SYN-SENT, the ACK taken in
+     * SYN-RECEIVED, or close/shutdown in SYN-RECEIVED) a second record is allocated for
+     * congestion control, loss recovery, tail loss probes, SACK and reassembly state and
+     * byte counts (about 220 bytes), and freed with the TCB; so half-open connections hold
+     * only the core. If it cannot be allocated the segment is dropped (drop
+     * SK_DROP_TCP_NO_MEMORY, counted in alloc_failures) and the peer's retransmission tries
+     * again; shutdown returns -ENOMEM and close resets. A listener's own record is
+     * allocated at listen. */
+    uint32_t max_connections;
     uint32_t max_syn_backlog;  /* half-open connections per listener, upper bound for listen() */
     uint32_t max_half_open;    /* half-open connections in the whole stack (all listeners) */
     /* Default buffers per connection: limits, not allocations. Each buffer is allocated when
@@ -283,7 +294,8 @@ struct sk_config {
     bool icmp_admin_refused;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;
-    /* Ranges a connection keeps, each a fixed array in the TCB: the SACK scoreboard
+    /* Ranges a connection keeps, each an array allocated at its first range and freed when
+     * the set empties (refused: as a full set, below): the SACK scoreboard
      * (sack_ranges_max, at most 32, the default) and the out-of-order data it holds for the
      * peer (ooo_ranges_max, at most 16, the default). 0 or more than the maximum: the maximum.
      * A SACK block that would need one more range is not taken (counted: tcp_sack_sb_full; the

@@ -159,14 +159,17 @@ SK_API size_t sk_tcp_readable(const struct sk_tcp *c);
 SK_API size_t sk_tcp_writable(const struct sk_tcp *c);
 
 /* Half-close (RFC 9293 §3.10.4 CLOSE, "no more sends"): a FIN follows the queued data.
- * The connection can still receive. -ENOTCONN in LISTEN/CLOSED. Idempotent. If both FINs
+ * The connection can still receive. -ENOTCONN in LISTEN/CLOSED. -ENOMEM in SYN-RECEIVED
+ * when the sender's state (allocated at synchronization, see sk_config.max_connections)
+ * cannot be allocated (counted: alloc_failures); nothing changed. Idempotent. If both FINs
  * cross while the handle is held, the connection stays in TIME-WAIT for 2*MSL (its buffers
  * released, unread data still readable), then goes CLOSED; close() in TIME-WAIT frees the
  * handle and TIME-WAIT runs on in a 64-byte record of the stack. */
 SK_API int sk_tcp_shutdown(struct sk_tcp *c);
 
 /* Releases the handle. A connection that can still send gets a FIN after its queued data;
- * one with unread received data is reset (RFC 2525 §2.17). A listener resets its half-open
+ * one with unread received data is reset (RFC 2525 §2.17), and so is one in SYN-RECEIVED
+ * whose sender's state cannot be allocated for the FIN (as sk_tcp_shutdown's -ENOMEM). A listener resets its half-open
  * connections and those never accepted. */
 SK_API void sk_tcp_close(struct sk_tcp *c);
 

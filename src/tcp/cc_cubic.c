@@ -51,39 +51,39 @@ static uint32_t to_bytes(const struct sk_tcp *c, double w)
 
 static double w_cubic(const struct sk_tcp *c, double t)
 {
-    double d = t - c->cubic.k;
-    return cubic_c * d * d * d + c->cubic.w_max;
+    double d = t - c->x->cubic.k;
+    return cubic_c * d * d * d + c->x->cubic.w_max;
 }
 
 static void cubic_init(struct sk_tcp *c)
 {
     sk_cc_initial_window(c);
-    c->cubic.w_max = 0;
-    c->cubic.w_last_max = 0;
-    c->cubic.w_est = 0;
-    c->cubic.k = 0;
-    c->cubic.epoch_start = SK_TIME_NEVER;
-    c->cubic.last_ack = 0;
-    c->cubic.after_rto = false;
-    c->cc_acked = 0;
+    c->x->cubic.w_max = 0;
+    c->x->cubic.w_last_max = 0;
+    c->x->cubic.w_est = 0;
+    c->x->cubic.k = 0;
+    c->x->cubic.epoch_start = SK_TIME_NEVER;
+    c->x->cubic.last_ack = 0;
+    c->x->cubic.after_rto = false;
+    c->x->cc_acked = 0;
 }
 
 /* §4.2: a congestion avoidance stage starts with this ACK. */
 static void epoch_begin(struct sk_tcp *c, double cwnd, sk_time_us now)
 {
-    c->cubic.epoch_start = now;
-    if (c->cubic.after_rto || c->cubic.w_max <= 0) {
+    c->x->cubic.epoch_start = now;
+    if (c->x->cubic.after_rto || c->x->cubic.w_max <= 0) {
         /* §4.8 after a timeout, and §4.10 when no congestion event has set W_max yet: the
          * curve starts flat at the current window. */
-        c->cubic.k = 0;
-        c->cubic.w_max = cwnd;
+        c->x->cubic.k = 0;
+        c->x->cubic.w_max = cwnd;
     } else {
         /* §4.2 Figure 2. Above W_max already (cwnd_epoch > W_max), K is negative and the
          * curve continues its convex part from where cwnd stands. */
-        c->cubic.k = cube_root((c->cubic.w_max - cwnd) / cubic_c);
+        c->x->cubic.k = cube_root((c->x->cubic.w_max - cwnd) / cubic_c);
     }
-    c->cubic.after_rto = false;
-    c->cubic.w_est = cwnd; /* §4.3, and §4.8 after a timeout */
+    c->x->cubic.after_rto = false;
+    c->x->cubic.w_est = cwnd; /* §4.3, and §4.8 after a timeout */
 }
 
 /* §4.2 / §5.8: t must not include time during which cwnd was not grown because the flow was
@@ -94,9 +94,9 @@ static void epoch_begin(struct sk_tcp *c, double cwnd, sk_time_us now)
  * too, so the curve resumes where it stood before the idle period. */
 static void skip_unused_time(struct sk_tcp *c, sk_time_us now)
 {
-    sk_time_us gap = now - c->cubic.last_ack;
-    if (now > c->cubic.last_ack && gap > c->rto_us)
-        c->cubic.epoch_start += gap;
+    sk_time_us gap = now - c->x->cubic.last_ack;
+    if (now > c->x->cubic.last_ack && gap > c->rto_us)
+        c->x->cubic.epoch_start += gap;
 }
 
 static void cubic_on_ack(struct sk_tcp *c, uint32_t acked)
@@ -107,14 +107,14 @@ static void cubic_on_ack(struct sk_tcp *c, uint32_t acked)
     }
     sk_time_us now = c->st->now;
     double cwnd = segs(c, c->cwnd);
-    if (c->cubic.epoch_start == SK_TIME_NEVER)
+    if (c->x->cubic.epoch_start == SK_TIME_NEVER)
         epoch_begin(c, cwnd, now);
     else
         skip_unused_time(c, now);
-    c->cubic.last_ack = now;
+    c->x->cubic.last_ack = now;
 
     double rtt = (c->srtt_us ? c->srtt_us : 100000) / 1e6;
-    double t = now > c->cubic.epoch_start ? (double)(now - c->cubic.epoch_start) / 1e6 : 0;
+    double t = now > c->x->cubic.epoch_start ? (double)(now - c->x->cubic.epoch_start) / 1e6 : 0;
     /* §4.2: the target one RTT ahead, no less than cwnd, no more than 1.5*cwnd. */
     double target = w_cubic(c, t + rtt);
     if (target < cwnd)
@@ -123,15 +123,15 @@ static void cubic_on_ack(struct sk_tcp *c, uint32_t acked)
         target = 1.5 * cwnd;
     /* §4.3 Figure 4: alpha_cubic = 3*(1 - beta)/(1 + beta) until W_est reaches cwnd_prior,
      * then 1, Reno's own rate. */
-    double alpha = c->cubic.w_est >= c->cubic.w_last_max
+    double alpha = c->x->cubic.w_est >= c->x->cubic.w_last_max
                        ? 1
                        : 3 * (1 - cubic_beta) / (1 + cubic_beta);
     double acked_segs = segs(c, acked);
-    c->cubic.w_est += alpha * acked_segs / cwnd;
+    c->x->cubic.w_est += alpha * acked_segs / cwnd;
     double next;
-    if (w_cubic(c, t) < c->cubic.w_est) {
+    if (w_cubic(c, t) < c->x->cubic.w_est) {
         /* §4.3: the Reno-friendly region; cwnd follows W_est (never downwards). */
-        next = c->cubic.w_est > cwnd ? c->cubic.w_est : cwnd;
+        next = c->x->cubic.w_est > cwnd ? c->x->cubic.w_est : cwnd;
     } else {
         /* §4.4-4.5: (target - cwnd)/cwnd per new ACK of one segment; an ACK that covers
          * several (delayed ACKs, RFC 3465) counts each, so that the increase per RTT is the
@@ -149,20 +149,20 @@ static void cubic_reduce(struct sk_tcp *c)
     double cwnd = segs(c, c->cwnd);
     /* §4.7 fast convergence: a flow whose saturation point fell releases bandwidth sooner
      * for newer flows (a SHOULD; kept on, as one flow cannot know it is alone). */
-    c->cubic.w_max = cwnd < c->cubic.w_max ? cwnd * (1 + cubic_beta) / 2 : cwnd;
-    c->cubic.w_last_max = cwnd;
+    c->x->cubic.w_max = cwnd < c->x->cubic.w_max ? cwnd * (1 + cubic_beta) / 2 : cwnd;
+    c->x->cubic.w_last_max = cwnd;
     /* §4.6 Figure 5: ssthresh = cwnd * beta_cubic, at least 2 segments; in whole bytes,
      * with beta_cubic = 7/10 exactly. */
     uint32_t ss = (uint32_t)((uint64_t)c->cwnd * 7 / 10);
     c->ssthresh = sk_cc_clamp(max_u32(ss, 2u * c->snd_mss));
-    c->cubic.epoch_start = SK_TIME_NEVER;
+    c->x->cubic.epoch_start = SK_TIME_NEVER;
 }
 
 static void cubic_on_loss(struct sk_tcp *c)
 {
     cubic_reduce(c);
     /* The next stage follows this event (§4.6), not an earlier timeout (§4.8). */
-    c->cubic.after_rto = false;
+    c->x->cubic.after_rto = false;
 }
 
 static void cubic_on_rto(struct sk_tcp *c)
@@ -173,13 +173,13 @@ static void cubic_on_rto(struct sk_tcp *c)
      * collapse them. */
     if (c->retries <= 1)
         cubic_reduce(c);
-    c->cubic.after_rto = true;
-    c->cubic.epoch_start = SK_TIME_NEVER;
+    c->x->cubic.after_rto = true;
+    c->x->cubic.epoch_start = SK_TIME_NEVER;
 }
 
 static void cubic_on_recovery_end(struct sk_tcp *c)
 {
-    c->cubic.epoch_start = SK_TIME_NEVER;
+    c->x->cubic.epoch_start = SK_TIME_NEVER;
 }
 
 const struct sk_cc_ops sk_cc_cubic = {

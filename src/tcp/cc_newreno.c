@@ -30,7 +30,7 @@ uint32_t sk_cc_half_flight(const struct sk_tcp *c)
 static void reno_init(struct sk_tcp *c)
 {
     sk_cc_initial_window(c);
-    c->cc_acked = 0;
+    c->x->cc_acked = 0;
 }
 
 static void reno_on_ack(struct sk_tcp *c, uint32_t acked)
@@ -41,20 +41,20 @@ static void reno_on_ack(struct sk_tcp *c, uint32_t acked)
     }
     /* RFC 5681 §3.1 with byte counting (RFC 3465 §2.1): once the bytes acknowledged reach
      * cwnd, they are reduced by cwnd and cwnd grows by one SMSS. Summed wide: no wrap. */
-    uint64_t sum = (uint64_t)c->cc_acked + acked;
+    uint64_t sum = (uint64_t)c->x->cc_acked + acked;
     if (sum < c->cwnd) {
-        c->cc_acked = (uint32_t)sum;
+        c->x->cc_acked = (uint32_t)sum;
         return;
     }
     sum -= c->cwnd;
-    c->cc_acked = sum < UINT32_MAX ? (uint32_t)sum : UINT32_MAX;
+    c->x->cc_acked = sum < UINT32_MAX ? (uint32_t)sum : UINT32_MAX;
     c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + c->snd_mss);
 }
 
 static void reno_on_loss(struct sk_tcp *c)
 {
     c->ssthresh = sk_cc_half_flight(c);
-    c->cc_acked = 0;
+    c->x->cc_acked = 0;
 }
 
 static void reno_on_rto(struct sk_tcp *c)
@@ -64,7 +64,7 @@ static void reno_on_rto(struct sk_tcp *c)
      * to 2*SMSS after a second timeout in a row. */
     if (c->retries <= 1)
         c->ssthresh = sk_cc_half_flight(c);
-    c->cc_acked = 0;
+    c->x->cc_acked = 0;
 }
 
 static void reno_on_recovery_end(struct sk_tcp *c)

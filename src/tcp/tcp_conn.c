@@ -100,11 +100,6 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
     memset(c, 0, sizeof(*c));
     c->st = st;
     c->heap_idx = UINT32_MAX;
-    uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
-    sk_ranges_init(&c->ooo, NULL, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
-                   NULL);
-    sk_ranges_init(&c->sb, NULL, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
-                   &c->sack_work);
     for (int k = 0; k < SK_TCB_TIMERS; k++)
         c->timer[k] = SK_TIME_NEVER;
     c->deadline = SK_TIME_NEVER;
@@ -118,6 +113,29 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
     c->ka_cnt = st->cfg.keepalive_cnt;
     c->laddr = st->cfg.addr;
     c->cc = st->cfg.congestion_control ? sk_cc_find(st->cfg.congestion_control) : &sk_cc_cubic;
+}
+
+int sk_tcb_ext_attach(struct sk_tcp *c)
+{
+    if (c->x)
+        return 0;
+    struct sk_stack *st = c->st;
+    struct sk_tcp_ext *x = sk_mem_alloc(st, sizeof(*x));
+    if (x == NULL)
+        return -ENOMEM; /* counted: alloc_failures */
+    memset(x, 0, sizeof(*x));
+    uint8_t ooo_max = st->cfg.ooo_ranges_max, sb_max = st->cfg.sack_ranges_max;
+    sk_ranges_init(&x->ooo, NULL, ooo_max && ooo_max < SK_OOO_MAX ? ooo_max : SK_OOO_MAX,
+                   NULL);
+    sk_ranges_init(&x->sb, NULL, sb_max && sb_max < SK_SB_MAX ? sb_max : SK_SB_MAX,
+                   &x->sack_work);
+    /* RecoveryPoint and the ECN reduction point start at ISS (RFC 6582 §3.2 step 1): nothing
+     * before the connection's first byte can end a recovery. */
+    x->recover = c->iss;
+    x->ecn_recover = c->iss;
+    x->cubic.epoch_start = SK_TIME_NEVER;
+    c->x = x;
+    return 0;
 }
 
 struct sk_tcp *sk_tcb_new(struct sk_stack *st)
@@ -138,7 +156,7 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st)
 
 static void acceptq_remove(struct sk_tcp *l, struct sk_tcp *c)
 {
-    if (sk_list_linked(&c->acceptq_link)) {
+    if (c->flags & TF_IN_ACCEPTQ) { /* the link is shared (struct sk_tcp): ask the flag */
         sk_list_remove(&c->acceptq_link);
         l->lsn->accept_queued--;
     }
@@ -168,8 +186,11 @@ void sk_tcb_destroy(struct sk_tcp *c)
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
     sk_ring_free(st, &c->rcv);
-    sk_tcb_ranges_release(c, &c->ooo);
-    sk_tcb_ranges_release(c, &c->sb);
+    if (c->x) {
+        sk_tcb_ranges_release(c, &c->x->ooo);
+        sk_tcb_ranges_release(c, &c->x->sb);
+        sk_mem_free(st, c->x, sizeof(*c->x));
+    }
     sk_mem_free(st, c->lsn, sizeof(*c->lsn));
     sk_list_remove(&c->all_link);
     st->ctr.connections--;
@@ -331,7 +352,7 @@ static bool snd_ring_idle(const struct sk_tcp *c)
 }
 static bool rcv_ring_idle(const struct sk_tcp *c)
 {
-    return c->rcv.buf && c->rcv.len == 0 && c->ooo.n == 0;
+    return c->rcv.buf && c->rcv.len == 0 && (c->x == NULL || c->x->ooo.n == 0);
 }
 
 void sk_tcb_rings_check(struct sk_tcp *c)
@@ -428,8 +449,6 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->snd_nxt = iss;
     c->snd_max = iss;
     c->sndbuf_seq = iss + 1;
-    c->recover = iss;
-    c->ecn_recover = iss;
     c->rcv_mss = our_mss(c->st);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
     c->ts_offset = sk_tcp_ts_offset(c->st, c->laddr, c->raddr);
@@ -891,6 +910,8 @@ static int close_send_side(struct sk_tcp *c)
         /* Synchronized without passing through ESTABLISHED, where the congestion window is
          * set: set it here, or the data queued meanwhile would go out against a zero cwnd
          * (and CUBIC divide by it) once the SYN is acknowledged. */
+        if (sk_tcb_ext_attach(c) != 0)
+            return -ENOMEM;
         c->cc->init(c);
         c->flags |= TF_FIN_QUEUED;
         sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
@@ -981,7 +1002,10 @@ void sk_tcp_close(struct sk_tcp *c)
             abort_conn(c, 0);
             break;
         }
-        close_send_side(c);
+        if (close_send_side(c) != 0) {
+            abort_conn(c, 0); /* no memory for the FIN's sender state: reset, not orphaned */
+            break;
+        }
         /* An orphan in FIN-WAIT-2 waits 2*MSL for the peer's FIN, no longer. */
         if (c->state == SK_TCP_FIN_WAIT_2)
             sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
@@ -1129,9 +1153,11 @@ int sk_tcp_set_congestion(struct sk_tcp *c, const char *name)
     /* cwnd and ssthresh stay; the new module starts from them (CUBIC a new epoch, RFC 9438
      * §4.2, with W_max unknown). Before ESTABLISHED the module's init runs as usual. */
     c->cc = cc;
-    c->cc_acked = 0;
-    memset(&c->cubic, 0, sizeof(c->cubic));
-    c->cubic.epoch_start = SK_TIME_NEVER;
+    if (c->x) {
+        c->x->cc_acked = 0;
+        memset(&c->x->cubic, 0, sizeof(c->x->cubic));
+        c->x->cubic.epoch_start = SK_TIME_NEVER;
+    }
     return 0;
 }
 
@@ -1170,16 +1196,18 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->ssthresh = c->ssthresh;
     o->retransmits = c->retries;
     o->total_retransmits = c->total_retransmits;
-    o->bytes_sent = c->bytes_sent;
-    o->bytes_acked = c->bytes_acked;
-    o->bytes_received = c->bytes_received;
+    if (c->x) { /* before it, nothing was counted */
+        o->bytes_sent = c->x->bytes_sent;
+        o->bytes_acked = c->x->bytes_acked;
+        o->bytes_received = c->x->bytes_received;
+        o->sack_ranges = c->x->sb.n;
+        o->ooo_ranges = c->x->ooo.n;
+        o->sack_work = c->x->sack_work;
+    }
     o->sndbuf_used = c->snd.len;
     o->rcvbuf_used = c->rcv.len;
     o->error = c->error;
     o->conn_id = c->conn_id;
-    o->sack_ranges = c->sb.n;
-    o->ooo_ranges = c->ooo.n;
-    o->sack_work = c->sack_work;
 }
 
 void sk_tcp_free_all(struct sk_stack *st)

@@ -136,6 +136,12 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
         drop(st, c, s, SK_DROP_TCP_NO_ACK);
         return;
     }
+    /* A SYN-ACK synchronizes us: the sender's state (struct sk_tcp_ext) comes now, or the
+     * segment is dropped, counted, untouched, and the peer's retransmission tries again. */
+    if (ack && sk_tcb_ext_attach(c) != 0) {
+        drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
+        return;
+    }
     c->irs = h->seq;
     c->rcv_nxt = h->seq + 1;
     c->rcv_adv = c->rcv_nxt;
@@ -236,10 +242,10 @@ static bool fin_acked(const struct sk_tcp *c)
 /* RFC 2883 §4: the next ACK reports [left, right) as a duplicate in its first SACK block. */
 static void report_dsack(struct sk_tcp *c, uint32_t left, uint32_t right)
 {
-    if (!(c->flags & TF_SACK))
-        return;
-    c->dsack_left = left;
-    c->dsack_right = right;
+    if (!(c->flags & TF_SACK) || c->x == NULL)
+        return; /* not yet synchronized: no SACK block goes out before x either */
+    c->x->dsack_left = left;
+    c->x->dsack_right = right;
     c->flags |= TF_ACK_NOW;
 }
 
@@ -251,11 +257,11 @@ static void sack_note_recent(struct sk_tcp *c, uint32_t left, uint32_t right)
     uint8_t k = 0;
     uint32_t keep[SK_TCP_MAX_SACK];
     keep[k++] = left;
-    for (uint8_t i = 0; i < c->sack_hist_n && k < SK_TCP_MAX_SACK; i++)
-        if (!(seq_le(left, c->sack_hist[i]) && seq_lt(c->sack_hist[i], right)))
-            keep[k++] = c->sack_hist[i];
-    memcpy(c->sack_hist, keep, k * sizeof(keep[0]));
-    c->sack_hist_n = k;
+    for (uint8_t i = 0; i < c->x->sack_hist_n && k < SK_TCP_MAX_SACK; i++)
+        if (!(seq_le(left, c->x->sack_hist[i]) && seq_lt(c->x->sack_hist[i], right)))
+            keep[k++] = c->x->sack_hist[i];
+    memcpy(c->x->sack_hist, keep, k * sizeof(keep[0]));
+    c->x->sack_hist_n = k;
 }
 
 /* Writes in-window text into the receive ring and advances RCV.NXT over what is contiguous.
@@ -270,14 +276,14 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
         len = c->rcv.size - off;
     /* RFC 2883 §4: the part of this segment already held out of order arrived twice. */
     struct sk_range dup;
-    if (c->dsack_left == c->dsack_right &&
-        sk_ranges_first_overlap(&c->ooo, s->seq, s->seq + len, &dup))
+    if (c->x->dsack_left == c->x->dsack_right &&
+        sk_ranges_first_overlap(&c->x->ooo, s->seq, s->seq + len, &dup))
         report_dsack(c, dup.left, dup.right);
     if (s->seq != c->rcv_nxt) {
         /* Out of order: remember the range, merged with its neighbours. */
         struct sk_range merged;
-        if (sk_tcb_ranges_need(c, &c->ooo) != 0 ||
-            sk_ranges_add(&c->ooo, s->seq, s->seq + len, &merged) < 0)
+        if (sk_tcb_ranges_need(c, &c->x->ooo) != 0 ||
+            sk_ranges_add(&c->x->ooo, s->seq, s->seq + len, &merged) < 0)
             return false;
         sack_note_recent(c, merged.left, merged.right);
         sk_ring_write_at(&c->rcv, off, s->data, len);
@@ -285,13 +291,13 @@ static bool receive_text(struct sk_tcp *c, const struct seg *s)
     }
     sk_ring_write_at(&c->rcv, off, s->data, len);
     /* The new data and the out-of-order ranges it reaches are now in order. */
-    uint32_t nxt = sk_ranges_pull(&c->ooo, c->rcv_nxt + len);
-    if (c->ooo.n == 0)
-        sk_tcb_ranges_release(c, &c->ooo); /* reassembly complete */
+    uint32_t nxt = sk_ranges_pull(&c->x->ooo, c->rcv_nxt + len);
+    if (c->x->ooo.n == 0)
+        sk_tcb_ranges_release(c, &c->x->ooo); /* reassembly complete */
     uint32_t more = nxt - c->rcv_nxt;
     c->rcv.len += more;
     c->rcv_nxt = nxt;
-    c->bytes_received += more;
+    c->x->bytes_received += more;
     return true;
 }
 
@@ -613,6 +619,12 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
         return false;
     }
+    if (sk_tcb_ext_attach(c) != 0) {
+        /* No memory for the sender's state (struct sk_tcp_ext): stay half-open, counted;
+         * the peer's next segment carries the ACK again. */
+        drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
+        return false;
+    }
     init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
     c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
@@ -735,7 +747,7 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
         sk_tcp_terminate(c, -ECONNRESET);
         return false;
     }
-    bool filled_hole = c->ooo.n > 0;
+    bool filled_hole = c->x->ooo.n > 0;
     /* Text that finds no memory for the receive ring is dropped, counted and not
      * acknowledged: the ACK repeats RCV.NXT and the peer sends it again later. */
     if (s->text_blocked || sk_tcb_rcv_ring(c, c->rcv.len + (s->seq - c->rcv_nxt) + s->len) != 0) {
@@ -747,7 +759,7 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
     } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
         /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
         c->flags |= TF_ACK_NOW;
-    } else if ((c->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
+    } else if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
         c->flags |= TF_ACK_NOW; /* at least every second segment */
     } else {
         c->flags |= TF_ACK_DELAYED;
@@ -760,7 +772,8 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
 /* Eighth: FIN, taken when RCV.NXT reaches it (a FIN that came early waits as ooo_fin_seq). */
 static void check_fin(struct sk_tcp *c, const struct seg *s)
 {
-    if ((c->flags & TF_OOO_FIN) && c->ooo_fin_seq == c->rcv_nxt && c->ooo.n == 0)
+    if ((c->flags & TF_OOO_FIN) && c->ooo_fin_seq == c->rcv_nxt &&
+        (c->x == NULL || c->x->ooo.n == 0))
         accept_fin(c);
     if (!s->fin || s->text_blocked)
         return;
@@ -813,7 +826,8 @@ static bool predicted(const struct sk_tcp *c, const struct seg *s)
     }
     if (c->flags & (TF_RECOVERY | TF_FIN_QUEUED | TF_OOO_FIN | TF_FIN_RCVD))
         return false;
-    if (c->sb.n != 0 || c->ooo.n != 0 || c->tlp_out || c->rxt_watch)
+    /* ESTABLISHED: c->x is there (sk_tcb_ext_attach). */
+    if (c->x->sb.n != 0 || c->x->ooo.n != 0 || c->x->tlp_out || c->x->rxt_watch)
         return false;
     /* (1) A pure ACK of new data, within what was sent; or one that acknowledges all that was
      * sent already (a window update: with nothing outstanding it cannot be a duplicate). */
@@ -833,8 +847,8 @@ static void fast_text(struct sk_tcp *c, const struct seg *s)
     sk_ring_write_at(&c->rcv, c->rcv.len, s->data, s->len);
     c->rcv.len += s->len;
     c->rcv_nxt += s->len;
-    c->bytes_received += s->len;
-    if ((c->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
+    c->x->bytes_received += s->len;
+    if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
         c->flags |= TF_ACK_NOW;
     } else {
         c->flags |= TF_ACK_DELAYED;
@@ -852,7 +866,7 @@ static bool fast_path(struct sk_tcp *c, const struct seg *s)
     if (seq_gt(s->h->ack, c->snd_una))
         sk_tcp_ack_fast(c, s->h);
     else
-        c->cwnd_limited = false; /* all sk_tcp_ack_process does for an ACK of nothing new */
+        c->x->cwnd_limited = false; /* all sk_tcp_ack_process does for an ACK of nothing new */
     if (s->len == 0)
         c->st->ctr.tcp_fastpath_acks++;
     else

@@ -12,6 +12,10 @@ struct sk_tcp *sk_tcb_new(struct sk_stack *st);
  * tcp_listen.c builds a SYN cookie's SYN,ACK in a TCB on the C stack that lives one call). */
 void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c);
 void sk_tcb_destroy(struct sk_tcp *c);
+/* Allocates c->x (struct sk_tcp_ext) if absent: called before the congestion window is first
+ * set, when the connection is synchronized. 0, or -ENOMEM (counted: alloc_failures) with the
+ * TCB unchanged. */
+int sk_tcb_ext_attach(struct sk_tcp *c);
 int sk_tcb_hash_insert(struct sk_tcp *c);
 void sk_tcb_hash_remove(struct sk_tcp *c);
 struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,

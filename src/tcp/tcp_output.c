@@ -215,35 +215,35 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
         h->opts.ts_val = sk_tcp_ts_now(c);
         h->opts.ts_ecr = c->ts_recent;
     }
-    if (!(c->flags & TF_SACK) || (h->flags & SK_TCP_RST))
-        return;
+    if (!(c->flags & TF_SACK) || (h->flags & SK_TCP_RST) || c->x == NULL)
+        return; /* without x: not synchronized, nothing received to report */
     /* RFC 2883 §4: a D-SACK block goes first. RFC 2018 §4: then the block holding the most
      * recently received segment, then those reported most recently, then any others.
      * Blocks that do not fit in 40 bytes are left out by the emitter. */
     uint8_t n = 0;
-    if (c->dsack_left != c->dsack_right) {
-        h->opts.sack[n].left = c->dsack_left;
-        h->opts.sack[n].right = c->dsack_right;
+    if (c->x->dsack_left != c->x->dsack_right) {
+        h->opts.sack[n].left = c->x->dsack_left;
+        h->opts.sack[n].right = c->x->dsack_right;
         n++;
     }
     uint32_t used = 0; /* bit i: ooo range i already listed */
-    for (uint8_t k = 0; k < c->sack_hist_n && n < SK_TCP_MAX_SACK; k++) {
-        for (int i = 0; i < c->ooo.n; i++) {
-            if ((used >> i) & 1 || !seq_le(c->ooo.r[i].left, c->sack_hist[k]) ||
-                !seq_lt(c->sack_hist[k], c->ooo.r[i].right))
+    for (uint8_t k = 0; k < c->x->sack_hist_n && n < SK_TCP_MAX_SACK; k++) {
+        for (int i = 0; i < c->x->ooo.n; i++) {
+            if ((used >> i) & 1 || !seq_le(c->x->ooo.r[i].left, c->x->sack_hist[k]) ||
+                !seq_lt(c->x->sack_hist[k], c->x->ooo.r[i].right))
                 continue;
             used |= 1u << i;
-            h->opts.sack[n].left = c->ooo.r[i].left;
-            h->opts.sack[n].right = c->ooo.r[i].right;
+            h->opts.sack[n].left = c->x->ooo.r[i].left;
+            h->opts.sack[n].right = c->x->ooo.r[i].right;
             n++;
             break;
         }
     }
-    for (int i = c->ooo.n - 1; i >= 0 && n < SK_TCP_MAX_SACK; i--) {
+    for (int i = c->x->ooo.n - 1; i >= 0 && n < SK_TCP_MAX_SACK; i--) {
         if ((used >> i) & 1)
             continue;
-        h->opts.sack[n].left = c->ooo.r[i].left;
-        h->opts.sack[n].right = c->ooo.r[i].right;
+        h->opts.sack[n].left = c->x->ooo.r[i].left;
+        h->opts.sack[n].right = c->x->ooo.r[i].right;
         n++;
     }
     if (n > 0) {
@@ -336,9 +336,11 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
     emit_as(c->st, c, c->conn_id, c->raddr, &h, seq - c->sndbuf_seq, tos, gso_size);
     if (flags & SK_TCP_ACK) {
         c->last_ack_sent = c->rcv_nxt;
-        c->dsack_left = c->dsack_right = 0;
+        if (c->x) {
+            c->x->dsack_left = c->x->dsack_right = 0;
+            c->x->unacked_segs = 0;
+        }
         c->flags &= ~(TF_ACK_NOW | TF_ACK_DELAYED);
-        c->unacked_segs = 0;
         sk_tcp_timer_stop(c, SK_TIMER_DELACK);
     }
 }
@@ -477,8 +479,8 @@ static uint32_t cwnd_room(const struct sk_tcp *c)
     uint32_t end = c->snd_una + c->cwnd;
     /* RFC 3042 limited transmit (RFC 5681 §3.2): each of the first two duplicate ACKs lets
      * one new segment out beyond cwnd, so that a small window still draws the third. */
-    if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3 && c->snd_nxt == c->snd_max)
-        end += c->dupacks * (uint32_t)c->snd_mss;
+    if (!(c->flags & TF_RECOVERY) && c->x && c->x->dupacks > 0 && c->x->dupacks < 3 && c->snd_nxt == c->snd_max)
+        end += c->x->dupacks * (uint32_t)c->snd_mss;
     return seq_gt(end, c->snd_nxt) ? end - c->snd_nxt : 0;
 }
 
@@ -491,8 +493,8 @@ static uint32_t cwnd_room(const struct sk_tcp *c)
 static uint32_t payload_mss(const struct sk_tcp *c)
 {
     uint32_t n = 0;
-    if (c->flags & TF_SACK)
-        n = c->ooo.n + (c->dsack_left != c->dsack_right ? 1u : 0u);
+    if ((c->flags & TF_SACK) && c->x)
+        n = c->x->ooo.n + (c->x->dsack_left != c->x->dsack_right ? 1u : 0u);
     if (n == 0)
         return c->snd_mss;
     uint32_t fit = (c->flags & TF_TS) ? 3 : 4; /* 40 bytes of options in all */
@@ -530,7 +532,8 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     }
     uint32_t used = len + (fin ? 1 : 0);
     if (seq_gt(seq + used, c->snd_max)) {
-        c->bytes_sent += seq + used - c->snd_max;
+        if (c->x) /* else a FIN queued in SYN-SENT: no byte of data */
+            c->x->bytes_sent += seq + used - c->snd_max;
         c->snd_max = seq + used;
     }
     c->last_send = c->st->now;
@@ -572,7 +575,7 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
         return min_u32(span, mss);
     bool rtx = seq_lt(c->snd_nxt, c->snd_max);
     if (rtx) {
-        if (c->sb.n > 0)
+        if (c->x->sb.n > 0)
             return mss;
         span = min_u32(span, c->snd_max - c->snd_nxt);
     }
@@ -622,7 +625,7 @@ void sk_tcp_output(struct sk_tcp *c)
         /* RFC 7661: note when cwnd, not the peer's window or the application, is what holds
          * data back; only then has the flow shown that a larger cwnd would be used. */
         if (avail > cw_room && cw_room <= room && cw_room < mss)
-            c->cwnd_limited = true;
+            c->x->cwnd_limited = true; /* x: SYN acknowledged, synchronized */
         room = min_u32(room, cw_room);
         uint32_t len = super_len(c, avail, room, mss);
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;

@@ -15,7 +15,7 @@
 
 static uint32_t sacked_in(const struct sk_tcp *c, uint32_t from, uint32_t to)
 {
-    return sk_ranges_covered(&c->sb, from, to);
+    return sk_ranges_covered(&c->x->sb, from, to);
 }
 
 /* Adds [left, right); returns true if it covered bytes not SACKed before. When the scoreboard
@@ -24,7 +24,7 @@ static uint32_t sacked_in(const struct sk_tcp *c, uint32_t from, uint32_t to)
  * sends them again. */
 static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
 {
-    int r = sk_tcb_ranges_need(c, &c->sb) == 0 ? sk_ranges_add(&c->sb, left, right, NULL)
+    int r = sk_tcb_ranges_need(c, &c->x->sb) == 0 ? sk_ranges_add(&c->x->sb, left, right, NULL)
                                                 : -ENOSPC; /* no memory: not taken either */
     if (r == -ENOSPC)
         c->st->ctr.tcp_sack_sb_full++;
@@ -37,7 +37,7 @@ static bool sb_add(struct sk_tcp *c, uint32_t left, uint32_t right)
  * that the data is sent again instead of being skipped as delivered for ever. */
 static void sb_trim(struct sk_tcp *c)
 {
-    struct sk_ranges *sb = &c->sb;
+    struct sk_ranges *sb = &c->x->sb;
     sk_ranges_remove_below(sb, c->snd_una);
     if (sb->n > 0 && seq_le(sb->r[0].left, c->snd_una)) {
         c->st->ctr.tcp_sack_reneging++;
@@ -70,10 +70,10 @@ static bool sb_update(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 static uint32_t lost_below(const struct sk_tcp *c, uint32_t thresh)
 {
     uint32_t bytes = 0;
-    for (int i = c->sb.n - 1; i >= 0; i--) {
-        bytes += c->sb.r[i].right - c->sb.r[i].left;
-        if (bytes > (thresh - 1) * (uint32_t)c->snd_mss || (uint32_t)(c->sb.n - i) >= thresh)
-            return c->sb.r[i].left;
+    for (int i = c->x->sb.n - 1; i >= 0; i--) {
+        bytes += c->x->sb.r[i].right - c->x->sb.r[i].left;
+        if (bytes > (thresh - 1) * (uint32_t)c->snd_mss || (uint32_t)(c->x->sb.n - i) >= thresh)
+            return c->x->sb.r[i].left;
     }
     return c->snd_una;
 }
@@ -89,22 +89,22 @@ static uint32_t unsacked(const struct sk_tcp *c, uint32_t from, uint32_t to)
 uint32_t sk_tcp_pipe(const struct sk_tcp *c)
 {
     uint32_t lost = lost_below(c, DUP_THRESH);
-    uint32_t rxt_end = seq_min(seq_max(c->high_rxt, c->snd_una), lost);
+    uint32_t rxt_end = seq_min(seq_max(c->x->high_rxt, c->snd_una), lost);
     return unsacked(c, lost, c->snd_max) + unsacked(c, c->snd_una, rxt_end);
 }
 
 uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq)
 {
-    return sk_ranges_skip(&c->sb, seq);
+    return sk_ranges_skip(&c->x->sb, seq);
 }
 
 /* RFC 6675 §4 NextSeg rule 1: the first lost, unSACKed byte above HighRxt. */
 static bool next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
 {
     uint32_t lost = lost_below(c, DUP_THRESH);
-    uint32_t s = seq_max(c->high_rxt, c->snd_una);
+    uint32_t s = seq_max(c->x->high_rxt, c->snd_una);
     uint32_t end;
-    if (!sk_ranges_next_gap(&c->sb, s, lost, &s, &end))
+    if (!sk_ranges_next_gap(&c->x->sb, s, lost, &s, &end))
         return false;
     *seq = s;
     *len = min_u32(end - s, c->snd_mss);
@@ -129,35 +129,35 @@ void sk_tcp_count_retransmit(struct sk_tcp *c)
 
 static void rxt_watch_begin(struct sk_tcp *c)
 {
-    c->rxt_watch = true;
-    c->rxt_first = c->snd_una;
-    c->rxt_fence = c->snd_max;
-    c->rxt_start = c->st->now;
+    c->x->rxt_watch = true;
+    c->x->rxt_first = c->snd_una;
+    c->x->rxt_fence = c->snd_max;
+    c->x->rxt_start = c->st->now;
 }
 
 static bool rxt_lost(const struct sk_tcp *c)
 {
-    if (!(c->flags & TF_SACK) || c->snd_una != c->rxt_first || c->srtt_us == 0)
+    if (!(c->flags & TF_SACK) || c->snd_una != c->x->rxt_first || c->srtt_us == 0)
         return false;
-    if (c->st->now - c->rxt_start < (uint64_t)c->srtt_us + c->srtt_us / 4)
+    if (c->st->now - c->x->rxt_start < (uint64_t)c->srtt_us + c->srtt_us / 4)
         return false;
-    return sacked_in(c, c->rxt_fence, c->snd_max) >= c->snd_mss;
+    return sacked_in(c, c->x->rxt_fence, c->snd_max) >= c->snd_mss;
 }
 
 /* On every ACK while repairing: a repaired oldest hole moves the watch to the next one; a lost
  * retransmission is sent again (in SACK recovery, every hole from SND.UNA on is due again). */
 static void rxt_check(struct sk_tcp *c, bool new_ack)
 {
-    if (!c->rxt_watch)
+    if (!c->x->rxt_watch)
         return;
     /* Only while repairing: in recovery, or after a timeout until SND.UNA passes the point
      * it was at (RFC 6582 §4's recover, set by the timeout too). */
     if (c->snd_una == c->snd_max ||
-        (!(c->flags & TF_RECOVERY) && !seq_lt(c->snd_una, c->recover))) {
-        c->rxt_watch = false;
+        (!(c->flags & TF_RECOVERY) && !seq_lt(c->snd_una, c->x->recover))) {
+        c->x->rxt_watch = false;
         return;
     }
-    if (new_ack && seq_gt(c->snd_una, c->rxt_first)) {
+    if (new_ack && seq_gt(c->snd_una, c->x->rxt_first)) {
         rxt_watch_begin(c);
         return;
     }
@@ -165,7 +165,7 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
         return;
     c->st->ctr.tcp_lost_retransmits++;
     if (c->flags & TF_RECOVERY) {
-        c->high_rxt = c->snd_una;
+        c->x->high_rxt = c->snd_una;
     } else {
         sk_tcp_send_at(c, c->snd_una, c->snd_mss);
         sk_tcp_count_retransmit(c);
@@ -185,7 +185,7 @@ static void sack_recovery_send(struct sk_tcp *c)
             uint32_t used = sk_tcp_send_at(c, seq, len);
             if (used == 0)
                 return;
-            c->high_rxt = seq + used;
+            c->x->high_rxt = seq + used;
             sk_tcp_count_retransmit(c);
             continue;
         }
@@ -198,10 +198,10 @@ static void sack_recovery_send(struct sk_tcp *c)
 static void enter_recovery(struct sk_tcp *c)
 {
     c->flags |= TF_RECOVERY;
-    c->recover = c->snd_max;
-    c->high_rxt = c->snd_una;
+    c->x->recover = c->snd_max;
+    c->x->high_rxt = c->snd_una;
     /* RFC 3168 §6.1.2: one reduction per window, whether for CE marks or for losses. */
-    if (!seq_lt(c->snd_una, c->ecn_recover))
+    if (!seq_lt(c->snd_una, c->x->ecn_recover))
         c->cc->on_loss(c);
     if (c->flags & TF_SACK) {
         /* RFC 6675 §5 (4.2-4.3): cwnd = ssthresh; the first lost segment goes regardless. */
@@ -212,7 +212,7 @@ static void enter_recovery(struct sk_tcp *c)
             len = c->snd_mss;
         }
         uint32_t used = sk_tcp_send_at(c, seq, len);
-        c->high_rxt = seq + used;
+        c->x->high_rxt = seq + used;
         sk_tcp_count_retransmit(c);
         rxt_watch_begin(c);
         sack_recovery_send(c);
@@ -247,7 +247,7 @@ static void dupack_inflate(struct sk_tcp *c)
 {
     uint32_t flight = c->snd_max - c->snd_una;
     uint32_t outstanding = (flight + c->snd_mss - 1) / c->snd_mss;
-    if (c->dupacks > outstanding) {
+    if (c->x->dupacks > outstanding) {
         c->st->ctr.tcp_dupack_limited++;
         return;
     }
@@ -261,7 +261,7 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         acked = min_u32(h->ack - c->sndbuf_seq, c->snd.len);
         sk_ring_consume(&c->snd, acked);
         c->sndbuf_seq += acked;
-        c->bytes_acked += acked;
+        c->x->bytes_acked += acked;
         if (c->snd.len == 0)
             sk_tcb_rings_check(c);
     }
@@ -280,10 +280,10 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     /* The recovery points are compared with SND.UNA in sequence space, which only works within
      * 2^31 of it: a connection that has no loss for 2 GiB would find them "ahead" again and
      * never enter recovery. Once passed, they follow SND.UNA (the tests read the same). */
-    if (!(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->recover))
-        c->recover = c->snd_una;
-    if (seq_gt(c->snd_una, c->ecn_recover + 1))
-        c->ecn_recover = c->snd_una - 1;
+    if (!(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->x->recover))
+        c->x->recover = c->snd_una;
+    if (seq_gt(c->snd_una, c->x->ecn_recover + 1))
+        c->x->ecn_recover = c->snd_una - 1;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     c->soft_error = 0; /* the path works: earlier ICMP soft errors are moot */
@@ -326,23 +326,23 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     bool dup = !new_ack && h->ack == c->snd_una && outstanding && c->snd_wnd != 0 &&
                ((pure && wnd_same) || new_sack);
     if (dup)
-        c->dupacks++;
+        c->x->dupacks++;
     else if (new_ack)
-        c->dupacks = 0;
+        c->x->dupacks = 0;
 
     /* RFC 3168 §6.1.2: ECE is congestion without loss: reduce as for a fast retransmit, once
      * per window of data, and tell the peer with CWR on the next new segment. */
     bool ece = (c->flags & TF_ECN) && (h->flags & SK_TCP_ECE);
-    if (ece && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->ecn_recover)) {
+    if (ece && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->x->ecn_recover)) {
         c->cc->on_loss(c);
         c->cwnd = max_u32(c->ssthresh, c->snd_mss);
-        c->ecn_recover = c->snd_max;
+        c->x->ecn_recover = c->snd_max;
         c->flags |= TF_ECN_CWR;
     }
 
     rxt_check(c, new_ack);
     if (c->flags & TF_RECOVERY) {
-        if (new_ack && seq_ge(c->snd_una, c->recover)) {
+        if (new_ack && seq_ge(c->snd_una, c->x->recover)) {
             /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */
             c->flags &= ~TF_RECOVERY;
             uint32_t flight = c->snd_max - c->snd_una;
@@ -365,15 +365,15 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
      * the flow does not use its cwnd (limited by the peer's window or the application): the
      * window is grown only when sending stopped at cwnd, or at least half of it was in flight
      * (§4.1 "validated"). Without this a receiver-limited flow grew cwnd without bound. */
-    if (acked && !ece && (c->cwnd_limited || 2ull * flight >= c->cwnd))
+    if (acked && !ece && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
         c->cc->on_ack(c, acked);
-    c->cwnd_limited = false;
+    c->x->cwnd_limited = false;
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
-    if (!outstanding || !seq_gt(c->snd_una, c->recover - 1) || (!dup && !new_ack))
+    if (!outstanding || !seq_gt(c->snd_una, c->x->recover - 1) || (!dup && !new_ack))
         return;
     uint32_t thresh = loss_threshold(c);
     bool sack_lost = (c->flags & TF_SACK) && seq_gt(lost_below(c, thresh), c->snd_una);
-    if (c->dupacks >= thresh || sack_lost)
+    if (c->x->dupacks >= thresh || sack_lost)
         enter_recovery(c);
 }
 
@@ -385,11 +385,11 @@ void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     uint32_t acked = advance_una(c, h);
-    c->dupacks = 0;
+    c->x->dupacks = 0;
     /* RFC 7661 §4.3, as in sk_tcp_ack_process. */
-    if (acked && (c->cwnd_limited || 2ull * flight >= c->cwnd))
+    if (acked && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
         c->cc->on_ack(c, acked);
-    c->cwnd_limited = false;
+    c->x->cwnd_limited = false;
 }
 
 void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
@@ -398,11 +398,11 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
      * segment. RFC 6675 §5.1: the scoreboard is kept so SACKed data is not sent again. */
     c->cc->on_rto(c);
     c->cwnd = c->snd_mss;
-    c->dupacks = 0;
+    c->x->dupacks = 0;
     c->flags &= ~TF_RECOVERY;
-    c->recover = c->snd_max;
-    c->high_rxt = c->snd_una;
-    c->tlp_out = false;
+    c->x->recover = c->snd_max;
+    c->x->high_rxt = c->snd_una;
+    c->x->tlp_out = false;
     sk_tcp_timer_stop(c, SK_TIMER_TLP);
     rxt_watch_begin(c);
 }
@@ -417,7 +417,7 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
 
 static bool tlp_allowed(const struct sk_tcp *c)
 {
-    return c->st->cfg.tlp && (c->flags & TF_SACK) && !(c->flags & TF_RECOVERY) && !c->tlp_out &&
+    return c->x && c->st->cfg.tlp && (c->flags & TF_SACK) && !(c->flags & TF_RECOVERY) && !c->x->tlp_out &&
            c->snd_una != c->snd_max && c->snd_wnd > 0 && c->retries == 0 &&
            (c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT ||
             c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_CLOSING ||
@@ -468,10 +468,10 @@ void sk_tcp_tlp_fire(struct sk_tcp *c)
     c->st->ctr.tcp_tail_loss_probes++;
     if (rxt)
         sk_tcp_count_retransmit(c);
-    c->tlp_out = true;
-    c->tlp_rxt = rxt;
-    c->tlp_dsacked = false;
-    c->tlp_end_seq = c->snd_max;
+    c->x->tlp_out = true;
+    c->x->tlp_rxt = rxt;
+    c->x->tlp_dsacked = false;
+    c->x->tlp_end_seq = c->snd_max;
     /* §7.3: the RTO runs afresh from the probe. */
     sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, c->rto_us);
 }
@@ -481,17 +481,17 @@ void sk_tcp_tlp_fire(struct sk_tcp *c)
  * cwnd is reduced as for a fast retransmit (§7.4.2). */
 static void tlp_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
-    if (!c->tlp_out)
+    if (!c->x->tlp_out)
         return;
     for (uint8_t i = 0; i < h->opts.nsack && (h->opts.present & SK_OPT_SACK); i++)
         if (seq_lt(h->opts.sack[i].left, h->ack) &&
-            seq_le(h->opts.sack[i].right, c->tlp_end_seq) &&
-            seq_gt(h->opts.sack[i].right, c->tlp_end_seq - c->snd_mss))
-            c->tlp_dsacked = true;
-    if (!seq_ge(h->ack, c->tlp_end_seq))
+            seq_le(h->opts.sack[i].right, c->x->tlp_end_seq) &&
+            seq_gt(h->opts.sack[i].right, c->x->tlp_end_seq - c->snd_mss))
+            c->x->tlp_dsacked = true;
+    if (!seq_ge(h->ack, c->x->tlp_end_seq))
         return;
-    c->tlp_out = false;
-    if (c->tlp_rxt && !c->tlp_dsacked && !(c->flags & TF_RECOVERY)) {
+    c->x->tlp_out = false;
+    if (c->x->tlp_rxt && !c->x->tlp_dsacked && !(c->flags & TF_RECOVERY)) {
         c->st->ctr.tcp_tlp_recoveries++;
         c->cc->on_loss(c);
         c->cwnd = max_u32(c->ssthresh, c->snd_mss);

@@ -177,12 +177,13 @@ static void expect_buffer_bytes_exact(struct sk_stack *st, struct meter *m, stru
     assert_int_equal(counters(st).buffer_bytes, sum);
 }
 
-/* Issue 12's goal is a TCB under lwIP's 216-byte tcp_pcb. Not met: the TCB is about 740
- * bytes (docs/performance.md, "Memory per connection", says where they go and what a split
- * would take). Until then this holds the line where it is, with room for a few fields, and
- * prints the goal's status for the bench. */
+/* Issue 12's goal is a TCB under lwIP's 216-byte tcp_pcb. Not met: the core TCB that every
+ * connection holds is about 500 bytes since the split into core and extension (struct
+ * sk_tcp_ext, allocated at synchronization; docs/performance.md, "Memory per connection", says
+ * where the rest goes and what stands before 216). Until then this holds the line where it
+ * is, with room for a field or two, and prints the goal's status for the bench. */
 #define LWIP_TCP_PCB 216
-#define TCB_CEILING 800
+#define TCB_CEILING 512
 static void test_tcb_size(void **state)
 {
     (void)state;
@@ -419,6 +420,65 @@ static void test_scoreboard_storage_refused_is_counted(void **state)
     weighed_free(w);
 }
 
+/* The extension record (struct sk_tcp_ext, the sender's and receiver's state beyond the core
+ * TCB) refused where the handshake completes on the passive side: the ACK is dropped and
+ * counted (tcp-no-memory), the child stays SYN-RECEIVED, and the peer's next segment (its
+ * first data, which carries the ACK again) completes it once memory is there; nothing is
+ * lost. */
+static void test_ext_refused_passive_is_a_counted_drop(void **state)
+{
+    (void)state;
+    struct weighed *w = weighed_new();
+    struct sk_tcp *l, *ca, *cb;
+    assert_int_equal(sk_tcp_listen(w->p->b, PORT, 16, &l), 0);
+    w->mb.fail_size = sizeof(struct sk_tcp_ext);
+    assert_int_equal(sk_tcp_connect(w->p->a, 0, ADDR_B, PORT, &ca), 0);
+    pair_run_for(w->p, 3 * LINK_DELAY);
+    expect_state(ca, SK_TCP_ESTABLISHED);
+    assert_true(w->mb.refused > 0);
+    assert_true(drops(w->p->b, SK_DROP_TCP_NO_MEMORY) > 0);
+    assert_int_equal(counters(w->p->b).alloc_failures, w->mb.refused);
+    assert_int_equal(sk_tcp_accept(l, &cb), -EAGAIN); /* still half-open */
+    w->mb.fail_size = 0;
+    static const char msg[] = "after the refusal";
+    assert_int_equal(sk_tcp_send(ca, msg, sizeof(msg)), sizeof(msg));
+    pair_run_for(w->p, 3 * LINK_DELAY);
+    assert_int_equal(sk_tcp_accept(l, &cb), 0);
+    expect_state(cb, SK_TCP_ESTABLISHED);
+    char in[64];
+    assert_int_equal(sk_tcp_recv(cb, in, sizeof(in)), sizeof(msg));
+    assert_memory_equal(in, msg, sizeof(msg));
+    weighed_free(w);
+}
+
+/* The same on the active side: the SYN-ACK is dropped and counted, the connection stays in
+ * SYN-SENT, and the peer's retransmitted SYN-ACK completes it once memory is there. */
+static void test_ext_refused_active_is_a_counted_drop(void **state)
+{
+    (void)state;
+    struct weighed *w = weighed_new();
+    struct sk_tcp *l, *ca, *cb;
+    assert_int_equal(sk_tcp_listen(w->p->b, PORT, 16, &l), 0);
+    w->ma.fail_size = sizeof(struct sk_tcp_ext);
+    assert_int_equal(sk_tcp_connect(w->p->a, 0, ADDR_B, PORT, &ca), 0);
+    pair_run_for(w->p, 3 * LINK_DELAY);
+    expect_state(ca, SK_TCP_SYN_SENT);
+    assert_true(w->ma.refused > 0);
+    assert_true(drops(w->p->a, SK_DROP_TCP_NO_MEMORY) > 0);
+    assert_int_equal(counters(w->p->a).alloc_failures, w->ma.refused);
+    w->ma.fail_size = 0;
+    pair_run_for(w->p, SEC(5)); /* B's SYN-ACK again after its RTO (RFC 6298 §2.1: 1 s) */
+    expect_state(ca, SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_tcp_accept(l, &cb), 0);
+    static const char msg[] = "after the refusal";
+    assert_int_equal(sk_tcp_send(ca, msg, sizeof(msg)), sizeof(msg));
+    pair_run_for(w->p, 3 * LINK_DELAY);
+    char in[64];
+    assert_int_equal(sk_tcp_recv(cb, in, sizeof(in)), sizeof(msg));
+    assert_memory_equal(in, msg, sizeof(msg));
+    weighed_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +490,8 @@ int main(void)
         cmocka_unit_test(test_bulk_allocations_bounded),
         cmocka_unit_test(test_ooo_storage_refused_is_a_counted_drop),
         cmocka_unit_test(test_scoreboard_storage_refused_is_counted),
+        cmocka_unit_test(test_ext_refused_passive_is_a_counted_drop),
+        cmocka_unit_test(test_ext_refused_active_is_a_counted_drop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
