@@ -16,7 +16,7 @@
 #                     set on its socket (TCP_CONGESTION "cubic"); goodput = the bytes synack
 #                     acknowledged in that time (tcpi_bytes_acked).
 # Both measurements include the handshake and slow start, the same for both senders. synack
-# uses serve's buffers (128 KiB each way), which also bound the kernel's sender (synack
+# uses serve's buffers (1 MiB each way; 128 KiB when README's table was measured), which also bound the kernel's sender (synack
 # receives), so neither direction has more window than the other.
 #
 # The models, for MSS = 1448 bytes (1500 - 20 IP - 20 TCP - 12 timestamps) and p = P:

@@ -578,8 +578,8 @@ int cmd_serve(int argc, char **argv)
     sk_config_default(&cfg);
     cfg.alloc = counting_alloc;
     cfg.alloc_ctx = &mem;
-    cfg.sndbuf_bytes = 128 * 1024;
-    cfg.rcvbuf_bytes = 128 * 1024;
+    cfg.sndbuf_bytes = 1024 * 1024;
+    cfg.rcvbuf_bytes = 1024 * 1024;
     cfg.rto_min_us = 200000; /* as Linux: recovers from loss on a LAN in good time */
     /* A server: as many connections as one client address has ports toward our port (the
      * stack's 4096 would refuse the 4,097th of 10,000 clients at once, issue 12). Each costs
