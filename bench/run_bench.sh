@@ -252,7 +252,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
         client "$NS_A" "$s" crr "$VB" $PORT_ECHO
         client "$NS_A" "$s" rr "$VB" $PORT_ECHO ;;
       synack-memory)
-        for sc in clean-1500 clean-64k clean-64k-offload; do
+        for sc in clean-1500 clean-1500-offload clean-64k clean-64k-offload; do
           "$GP" --only "$sc" --bytes "$GP_BYTES" >>"$LOG/$s.out" 2>&1 || fail "bench_goodput $sc"
         done
         "$B/bench/bench_connections" --rate "$RATE_SECS" >>"$LOG/$s.out" 2>&1 ||
