@@ -83,6 +83,7 @@ void sk_config_default(struct sk_config *cfg)
     cfg->arp_cache_entries = 64;
     cfg->arp_queue_per_entry = 16;   /* FreeBSD net.link.ether.inet.maxhold */
     cfg->tcp_fast_path = true;
+    cfg->syncookie_quiet_data = true;
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
@@ -638,6 +639,7 @@ const char *sk_drop_reason_name(enum sk_drop_reason r)
         [SK_DROP_ICMP_RATELIMIT] = "icmp-rate-limited",
         [SK_DROP_UDP_QUEUE_FULL] = "udp-queue-full",
         [SK_DROP_IP_FRAG_TINY] = "ip-fragment-tiny",
+        [SK_DROP_TCP_COOKIE_UNVERIFIED] = "tcp-cookie-unverified",
     };
     if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)
         return "unknown";

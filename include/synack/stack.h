@@ -396,6 +396,15 @@ struct sk_config {
      * the low 6 bits of our TSval; without timestamps a cookie connection has none of the
      * three. A cookie is valid for 64 to 128 s. */
     uint8_t syncookies;
+    /* syncookie_quiet_data (default true), a deliberate deviation from RFC 9293 §3.10.7.2:
+     * while the listener's cookies are alive, an ACK carrying data or FIN that fails the
+     * cookie check is dropped (drop tcp-cookie-unverified) instead of answered with a RST.
+     * The cookie is checked against SEG.SEQ - 1, so when a real client's handshake ACK and
+     * first segments are lost (an overflowing link queue during the very flood that made us
+     * send cookies), its later segments fail the check; a RST would reset a connection the
+     * client believes open, while silence lets its retransmission from IRS + 1 bring the
+     * cookie back. A pure ACK that fails is still answered with a RST. */
+    bool syncookie_quiet_data;
 
     /* Header prediction (src/tcp/tcp_input.c, docs/performance.md): in ESTABLISHED, a bare ACK
      * of new data and in-order data that acknowledges nothing new skip the full RFC 9293

@@ -77,6 +77,8 @@ enum sk_drop_reason {
     SK_DROP_ICMP_RATELIMIT,    /* an ICMP error we owed was not sent: rate limit */
     SK_DROP_UDP_QUEUE_FULL,    /* the socket's receive queue is full */
     SK_DROP_IP_FRAG_TINY,      /* RFC 1858 §3: TCP header split or rewritten by fragments */
+    SK_DROP_TCP_COOKIE_UNVERIFIED, /* data or FIN to a listener, no valid cookie: no RST
+                                    * (sk_config.syncookie_quiet_data) */
     SK_DROP_REASON_COUNT
 };
 

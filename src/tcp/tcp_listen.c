@@ -359,6 +359,13 @@ struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *i
             if (cookie_decode(l, ip, h, &syn))
                 return cookie_open(l, ip, h, &syn, frame, frame_len);
             st->ctr.tcp_syncookies_failed++;
+            /* Data or FIN past a lost handshake ACK and first segment cannot show the cookie
+             * (SEG.SEQ - 1 is not the IRS): no RST, the retransmission from IRS + 1 will
+             * (sk_config.syncookie_quiet_data, a named deviation). */
+            if (st->cfg.syncookie_quiet_data && (h->payload_len > 0 || (h->flags & SK_TCP_FIN))) {
+                drop(l, SK_DROP_TCP_COOKIE_UNVERIFIED, frame, frame_len);
+                return NULL;
+            }
         }
         drop(l, SK_DROP_TCP_ACK_INVALID, frame, frame_len);
         sk_tcp_send_rst_for(st, ip, h);

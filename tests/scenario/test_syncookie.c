@@ -543,6 +543,102 @@ static void test_synack_retries_bounded_under_unacceptable_stream(void **state)
     raw_free(r);
 }
 
+/* ---------------- a cookie connection whose first segments were lost ---------------- */
+
+/* The handshake's ACK and the first data segment are lost; the second segment is the first
+ * to reach the listener. Its SEG.SEQ - 1 is not the IRS the cookie was made for, so the check
+ * fails, but it may well be a real client: with syncookie_quiet_data (the default) it is
+ * dropped without the RST of RFC 9293 §3.10.7.2 (drop tcp-cookie-unverified), and the peer's
+ * retransmission from IRS + 1 brings the cookie and opens the connection. A pure ACK that
+ * fails is still answered with a RST; with the knob off, so is data (the RFC's rule). */
+static void test_cookie_data_after_lost_ack_waits_for_retransmission(void **state)
+{
+    (void)state;
+    for (int quiet = 1; quiet >= 0; quiet--) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.syncookies = 2;
+        cfg.syncookie_quiet_data = quiet;
+        struct raw *r = ref_raw_new(&cfg, &key, 31);
+        struct sk_tcp *l, *c = NULL;
+        assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 8, &l), 0);
+        raw_send(r, .flags = SYN, .seq = IRS, .opts = SK_OPT_MSS, .mss = 1000);
+        uint32_t iss = ref_cookie_iss(&key, ADDR_A, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, IRS,
+                                      r->now, ref_cookie_mssi(1000), 0);
+        raw_expect(r, SYN | ACK, iss, IRS + 1);
+        /* The ACK and bytes [IRS + 1, IRS + 101) are lost; [IRS + 101, IRS + 201) arrives. */
+        static const char d1[100] = "first", d2[100] = "second";
+        raw_send(r, .flags = ACK | PSH, .seq = IRS + 101, .ack = iss + 1, .data = d2, .len = 100);
+        assert_int_equal(counters(r->st).tcp_syncookies_failed, 1);
+        if (!quiet) {
+            raw_expect(r, RST, iss + 1, 0);
+            assert_int_equal(drops(r->st, SK_DROP_TCP_ACK_INVALID), 1);
+            raw_free(r);
+            continue;
+        }
+        raw_expect_none(r);
+        assert_int_equal(drops(r->st, SK_DROP_TCP_COOKIE_UNVERIFIED), 1);
+        assert_int_equal(drops(r->st, SK_DROP_TCP_ACK_INVALID), 0);
+        assert_int_equal(counters(r->st).tcp_rst_out, 0);
+        assert_int_equal(sk_tcp_accept(l, &c), -EAGAIN);
+        /* A FIN alone beyond IRS + 1 is the same case. */
+        raw_send(r, .flags = ACK | FIN, .seq = IRS + 201, .ack = iss + 1);
+        raw_expect_none(r);
+        assert_int_equal(drops(r->st, SK_DROP_TCP_COOKIE_UNVERIFIED), 2);
+        /* A pure ACK that fails is not a lost-segment case: RST. */
+        raw_send(r, .flags = ACK, .seq = IRS + 101, .ack = iss + 1);
+        raw_expect(r, RST, iss + 1, 0);
+        /* The retransmission from IRS + 1 opens the connection; then the rest follows. */
+        raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = iss + 1, .data = d1, .len = 100);
+        assert_int_equal(sk_tcp_accept(l, &c), 0);
+        raw_send(r, .flags = ACK | PSH, .seq = IRS + 101, .ack = iss + 1, .data = d2, .len = 100);
+        char buf[256];
+        assert_int_equal(sk_tcp_recv(c, buf, sizeof(buf)), 200);
+        assert_memory_equal(buf, d1, 100);
+        assert_memory_equal(buf + 100, d2, 100);
+        assert_int_equal(counters(r->st).tcp_syncookies_validated, 1);
+        raw_free(r);
+    }
+}
+
+/* Two stacks, every SYN answered with a cookie: the client's handshake ACK and first data
+ * segment are lost on the link, so the listener first sees the second segment. The client's
+ * own retransmission opens the connection and every byte arrives; the listener sends no RST. */
+static void test_cookie_client_recovers_from_lost_ack_and_first_segment(void **state)
+{
+    (void)state;
+    struct sk_config cb;
+    harness_config(&cb, 1);
+    cb.syncookies = 2;
+    struct pair *p = pair_new(NULL, &cb);
+    struct sk_tcp *l, *ca, *c = NULL;
+    assert_int_equal(sk_tcp_listen(p->b, 80, 8, &l), 0);
+    pair_drop(p, 0, 0xff, ACK, 1); /* the handshake's ACK: the first bare-ACK frame from a */
+    pair_drop(p, 0, 0xff, ACK, 2); /* the first data segment (no PSH: more follows) */
+    assert_int_equal(sk_tcp_connect(p->a, 0, ADDR_B, 80, &ca), 0);
+    static uint8_t out[3 * 1448], in[sizeof(out)];
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (uint8_t)(i * 11 + 3);
+    assert_int_equal(sk_tcp_send(ca, out, sizeof(out)), (ssize_t)sizeof(out));
+    size_t got = 0;
+    for (int round = 0; round < 2000 && got < sizeof(in); round++) {
+        if (c == NULL)
+            sk_tcp_accept(l, &c);
+        ssize_t n;
+        if (c && (n = sk_tcp_recv(c, in + got, sizeof(in) - got)) > 0)
+            got += (size_t)n;
+        pair_run_for(p, MS(5));
+    }
+    assert_non_null(c);
+    assert_int_equal(got, sizeof(out));
+    assert_memory_equal(in, out, sizeof(out));
+    assert_true(drops(p->b, SK_DROP_TCP_COOKIE_UNVERIFIED) >= 1);
+    assert_int_equal(counters(p->b).tcp_rst_out, 0);
+    assert_int_equal(counters(p->b).tcp_syncookies_validated, 1);
+    expect_state(ca, SK_TCP_ESTABLISHED);
+    pair_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +651,8 @@ int main(void)
         TEST(test_memory_flat_under_100k_syn_flood),
         TEST(test_stack_wide_half_open_limit),
         TEST(test_synack_retries_bounded_under_unacceptable_stream),
+        TEST(test_cookie_data_after_lost_ack_waits_for_retransmission),
+        TEST(test_cookie_client_recovers_from_lost_ack_and_first_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
