@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synack/synack.h"
+
 /* strtoull and strtod skip leading spaces and accept a sign; the command line should not. */
 static const char *reject_prefix(const char *text) {
     if (text == NULL || *text == '\0')
@@ -158,4 +160,14 @@ int args_bad_value(const char *cmd, const struct option *longopts, int ch, const
     char name[64];
     option_name(longopts, ch, name, sizeof(name));
     return args_usage_error(cmd, "%s '%s' %s", name, value ? value : "", why);
+}
+
+void args_link_faults(const struct args_link *a, struct sk_memlink_faults *f)
+{
+    f->dup = a->dup;
+    f->reorder = a->reorder;
+    f->reorder_us = ARGS_REORDER_HOLD_US;
+    f->corrupt = a->corrupt;
+    f->delay_us = (uint32_t)(a->delay_ms * 1000.0 + 0.5);
+    f->rate_bps = (uint64_t)(a->rate_mbit * 1e6 + 0.5);
 }

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+struct sk_memlink_faults;
+
 /* A whole number in [min, max]: decimal digits (or 0x and hex digits), optionally followed by one
  * multiplier: k, M, G, T (10^3, 10^6, 10^9, 10^12) or Ki, Mi, Gi, Ti (2^10, 2^20, 2^30, 2^40).
  * No sign, no spaces, nothing after it. */
@@ -20,6 +22,16 @@ const char *args_double(const char *text, double min, double max, double *out);
 
 /* A probability: a real in [0, 1] ("0.05") or a percentage in [0%, 100%] ("5%"). */
 const char *args_probability(const char *text, double *out);
+
+/* The link faults that `sim`, `serve` and `connect` share: --dup, --reorder (frames held back
+ * ARGS_REORDER_HOLD_US), --corrupt, --delay (ms) and --rate (Mbit/s). Loss is each command's
+ * own (sim sets it per direction). */
+#define ARGS_REORDER_HOLD_US 5000u
+struct args_link {
+    double dup, reorder, corrupt, delay_ms, rate_mbit;
+};
+/* Fills f's duplication, reordering, corruption, delay and rate from a; leaves the rest. */
+void args_link_faults(const struct args_link *a, struct sk_memlink_faults *f);
 
 /* Prints "synack CMD: <message> (see 'synack CMD --help')" on stderr and returns 2, the exit
  * status for bad arguments. The one exception to "nothing here prints". */

@@ -18,7 +18,6 @@ volatile sig_atomic_t net_stop_signal, net_dump_request;
 #define NET_MAX_LOOPS 64
 static struct sk_loop *signal_loops[NET_MAX_LOOPS];
 
-#define REORDER_HOLD_US 5000u /* as in `synack sim` */
 
 void net_opts_init(struct net_opts *o)
 {
@@ -95,11 +94,11 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
         return true;
     case NET_OPT_STATS: o->stats = true; return true;
     case NET_OPT_LOSS: *why = args_probability(arg, &o->loss); return true;
-    case NET_OPT_DUP: *why = args_probability(arg, &o->dup); return true;
-    case NET_OPT_REORDER: *why = args_probability(arg, &o->reorder); return true;
-    case NET_OPT_CORRUPT: *why = args_probability(arg, &o->corrupt); return true;
-    case NET_OPT_DELAY: *why = args_double(arg, 0, 60000, &o->delay_ms); return true;
-    case NET_OPT_RATE: *why = args_double(arg, 0.001, 1e6, &o->rate_mbit); return true;
+    case NET_OPT_DUP: *why = args_probability(arg, &o->link.dup); return true;
+    case NET_OPT_REORDER: *why = args_probability(arg, &o->link.reorder); return true;
+    case NET_OPT_CORRUPT: *why = args_probability(arg, &o->link.corrupt); return true;
+    case NET_OPT_DELAY: *why = args_double(arg, 0, 60000, &o->link.delay_ms); return true;
+    case NET_OPT_RATE: *why = args_double(arg, 0.001, 1e6, &o->link.rate_mbit); return true;
     case NET_OPT_SEED: *why = args_u64(arg, 0, UINT64_MAX, &o->seed); return true;
     case NET_OPT_OFFLOAD:
         if (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)
@@ -168,8 +167,9 @@ static void install_signals(struct sk_loop *l)
 
 static bool faults_on(const struct net_opts *o)
 {
-    return o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0 || o->delay_ms > 0 ||
-           o->rate_mbit > 0;
+    const struct args_link *k = &o->link;
+    return o->loss > 0 || k->dup > 0 || k->reorder > 0 || k->corrupt > 0 || k->delay_ms > 0 ||
+           k->rate_mbit > 0;
 }
 
 /* What the stack takes of the link's receive offloads (both, since the core acts on caps):
@@ -193,12 +193,7 @@ static int loop_and_stack(const char *cmd, const struct net_opts *o, struct sk_c
         env->faults = true;
         struct sk_memlink_faults f = {0};
         f.loss = o->loss;
-        f.dup = o->dup;
-        f.reorder = o->reorder;
-        f.reorder_us = REORDER_HOLD_US;
-        f.corrupt = o->corrupt;
-        f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
-        f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
+        args_link_faults(&o->link, &f);
         if (sk_loop_set_faults(env->loop, &f, &f, seed) != 0) {
             fprintf(stderr, "synack %s: out of memory\n", cmd);
             net_teardown(cmd, env);

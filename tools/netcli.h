@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "args.h"
 #include "synack/synack.h"
 
 enum {
@@ -60,7 +61,8 @@ struct net_opts {
     uint8_t prefix_len;
     uint8_t mac[6];
     const char *pcap;
-    double loss, dup, reorder, corrupt, delay_ms, rate_mbit;
+    double loss;
+    struct args_link link; /* the other faults, as `sim` takes them */
     uint64_t seed;
     bool offload;     /* --offload (default on) */
     unsigned threads; /* serve --threads: queues of a multi-queue TAP, one stack each */

@@ -30,7 +30,6 @@
 #define LADDER_MAX_BYTES 1000000000ull  /* the ladder keeps a record per segment: 1G is ~300 MB */
 #define IO_CHUNK 65536
 #define ECHO_BACKLOG_BYTES (256u * 1024u) /* the echo server stops reading beyond this */
-#define REORDER_HOLD_US 5000u
 #define STALL_LIMIT_US (3600ull * 1000000) /* virtual time without progress before giving up */
 #define MAX_PAUSES 8
 /* The smallest MTU both stacks can use: an IPv4 and a TCP header (40 bytes), the timestamp
@@ -184,7 +183,7 @@ struct read_pause {
 struct sim_opts {
     const struct scenario *sc;
     uint64_t bytes, seed, mtu;
-    double dup, reorder, corrupt, delay_ms, rate_mbit;
+    struct args_link link;      /* duplication, reordering, corruption, delay, rate */
     double loss[2];             /* per direction: [0] client to server, [1] server to client */
     struct burst burst[2];
     uint64_t read_bytes, read_every_us;
@@ -861,14 +860,15 @@ static void describe_loss(const struct sim_opts *o, int dir, char *buf, size_t s
 }
 
 static void describe_link(const struct sim_opts *o, char *buf, size_t size) {
-    size_t n = (size_t)snprintf(buf, size, "%g ms one-way delay", o->delay_ms);
+    size_t n = (size_t)snprintf(buf, size, "%g ms one-way delay", o->link.delay_ms);
 #define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
     char loss[2][128];
     for (int dir = 0; dir < 2; dir++)
         describe_loss(o, dir, loss[dir], sizeof(loss[dir]));
-    bool faults = loss[0][0] || loss[1][0] || o->dup > 0 || o->reorder > 0 || o->corrupt > 0;
-    if (o->rate_mbit > 0)
-        ADD(", %g Mbit/s", o->rate_mbit);
+    bool faults = loss[0][0] || loss[1][0] || o->link.dup > 0 || o->link.reorder > 0 ||
+                  o->link.corrupt > 0;
+    if (o->link.rate_mbit > 0)
+        ADD(", %g Mbit/s", o->link.rate_mbit);
     if (o->mtu > 0)
         ADD(", MTU %" PRIu64 " (both stacks and the link)", o->mtu);
     if (strcmp(loss[0], loss[1]) == 0 && loss[0][0])
@@ -877,12 +877,12 @@ static void describe_link(const struct sim_opts *o, char *buf, size_t size) {
         for (int dir = 0; dir < 2; dir++)
             if (loss[dir][0])
                 ADD(", %s %s only", loss[dir], dir ? "server to client" : "client to server");
-    if (o->dup > 0)
-        ADD(", duplication %g%%", o->dup * 100);
-    if (o->reorder > 0)
-        ADD(", reordering %g%%", o->reorder * 100);
-    if (o->corrupt > 0)
-        ADD(", corruption %g%%", o->corrupt * 100);
+    if (o->link.dup > 0)
+        ADD(", duplication %g%%", o->link.dup * 100);
+    if (o->link.reorder > 0)
+        ADD(", reordering %g%%", o->link.reorder * 100);
+    if (o->link.corrupt > 0)
+        ADD(", corruption %g%%", o->link.corrupt * 100);
     if (!faults)
         ADD(", no faults");
 #undef ADD
@@ -1117,7 +1117,7 @@ void cmd_sim_usage(FILE *out) {
         "  synack sim --bytes 10M --read 4k/10 --read-pause 500:2000 --quiet\n"
         "  synack sim --bytes 5M --loss-c2s 10%% --burst-s2c 1%%,30%%,50%% --seed 3 --quiet\n"
         "  synack sim --pcap handshake.pcap && tshark -r handshake.pcap\n",
-        REORDER_HOLD_US / 1000, MIN_MTU, MAX_MTU);
+        ARGS_REORDER_HOLD_US / 1000, MIN_MTU, MAX_MTU);
 }
 
 #define usage_error(...) args_usage_error("sim", __VA_ARGS__)
@@ -1257,11 +1257,11 @@ static const char *sim_option(int ch, const char *arg, struct sim_opts *o) {
     }
     case OPT_BURST_C2S: return parse_burst(arg, &o->burst[0]);
     case OPT_BURST_S2C: return parse_burst(arg, &o->burst[1]);
-    case OPT_DUP: return args_probability(arg, &o->dup);
-    case OPT_REORDER: return args_probability(arg, &o->reorder);
-    case OPT_CORRUPT: return args_probability(arg, &o->corrupt);
-    case OPT_DELAY: return args_double(arg, 0, 60000, &o->delay_ms);
-    case OPT_RATE: return args_double(arg, 0.001, 1e6, &o->rate_mbit);
+    case OPT_DUP: return args_probability(arg, &o->link.dup);
+    case OPT_REORDER: return args_probability(arg, &o->link.reorder);
+    case OPT_CORRUPT: return args_probability(arg, &o->link.corrupt);
+    case OPT_DELAY: return args_double(arg, 0, 60000, &o->link.delay_ms);
+    case OPT_RATE: return args_double(arg, 0.001, 1e6, &o->link.rate_mbit);
     case OPT_MTU: {
         const char *why = args_u64(arg, 0, UINT64_MAX, &o->mtu);
         if (!why && (o->mtu < MIN_MTU || o->mtu > MAX_MTU))
@@ -1283,7 +1283,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
     o->sc = &scenarios[0];
     o->bytes = 1000;
     o->seed = 1;
-    o->delay_ms = 10;
+    o->link.delay_ms = 10;
     o->read_sides = SIDE_CLIENT | SIDE_SERVER;
 
     opterr = 0;
@@ -1348,12 +1348,7 @@ static void config_side(struct sk_config *cfg, uint32_t addr, uint64_t seed, uin
 static void set_link(struct run *r) {
     const struct sim_opts *o = r->o;
     struct sk_memlink_faults f = {0};
-    f.dup = o->dup;
-    f.reorder = o->reorder;
-    f.reorder_us = REORDER_HOLD_US;
-    f.corrupt = o->corrupt;
-    f.delay_us = (uint32_t)(o->delay_ms * 1000.0 + 0.5);
-    f.rate_bps = (uint64_t)(o->rate_mbit * 1e6 + 0.5);
+    args_link_faults(&o->link, &f);
     f.mtu = (uint16_t)o->mtu;
     for (int side = 0; side < 2; side++) {
         f.loss = o->loss[side];
