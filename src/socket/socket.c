@@ -695,21 +695,48 @@ static ssize_t conn_error(struct sk_sock *s, ssize_t r, bool sending)
 }
 
 /* send and writev on a stream: the core takes the buffers as one gather write. */
-static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
-                        int n)
+/* What a stream's reader sees before the connection is asked: an error left by a disconnect
+ * (shutdown in SYN-SENT), or no connection. 0 to go on. */
+static int stream_recv_check(struct sk_sock *s)
 {
     if (s->state == SS_OPEN && s->so_error)
-        return sk_sock_take_error(s); /* left by a disconnect (shutdown in SYN-SENT) */
+        return sk_sock_take_error(s);
     if (s->state == SS_OPEN || s->state == SS_LISTENING)
         return -ENOTCONN;
-    int e = sk_sock_take_error(s);
+    return 0;
+}
+
+/* The reader's checks, then a pending error, a shut write side, and a handshake not yet done
+ * (not writable until it completes, as Linux). 0 to go on. */
+static int stream_send_check(struct sk_sock *s)
+{
+    int e = stream_recv_check(s);
+    if (e == 0)
+        e = sk_sock_take_error(s);
     if (e)
         return e;
     if (s->wr_shut)
         return -EPIPE;
     enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
-    if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
-        return -EAGAIN; /* not writable until the handshake completes (as Linux) */
+    return t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED ? -EAGAIN : 0;
+}
+
+/* A read's result as the socket reports it. After SHUT_RD, as Linux's tcp_recvmsg: data
+ * queued or still arriving is read as before (the window stays open), a pending error is
+ * reported, and where recv would wait it returns 0 (end of stream). */
+static ssize_t stream_recv_result(struct sk_sock *s, ssize_t r)
+{
+    if (s->rd_shut && (r == -EAGAIN || r == -ENOTCONN))
+        r = 0;
+    return r < 0 ? conn_error(s, r, false) : r;
+}
+
+static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
+                        int n)
+{
+    int e = stream_send_check(s);
+    if (e)
+        return e;
     ssize_t r = sk_tcp_sendv(s->tcp, iov, n);
     if (r < 0)
         r = conn_error(s, r, true);
@@ -721,22 +748,15 @@ static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const st
 static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
                         int n, int flags)
 {
-    if (s->state == SS_OPEN && s->so_error)
-        return sk_sock_take_error(s); /* left by a disconnect (shutdown in SYN-SENT) */
-    if (s->state == SS_OPEN || s->state == SS_LISTENING)
-        return -ENOTCONN;
+    int e = stream_recv_check(s);
+    if (e)
+        return e;
     ssize_t r;
     if (flags & SK_MSG_PEEK)
         r = sk_tcp_peek(s->tcp, iov[0].iov_base, iov[0].iov_len);
     else
         r = sk_tcp_recvv(s->tcp, iov, n);
-    /* After SHUT_RD, as Linux's tcp_recvmsg: data queued or still arriving is read as
-     * before (the window stays open), a pending error is reported, and where recv would
-     * wait it returns 0 (end of stream). */
-    if (s->rd_shut && (r == -EAGAIN || r == -ENOTCONN))
-        r = 0;
-    if (r < 0)
-        r = conn_error(s, r, false);
+    r = stream_recv_result(s, r);
     sk_sock_notify(st, fd);
     return r;
 }
@@ -958,18 +978,9 @@ ssize_t sk_recv_borrow(struct sk_stack *st, int fd, struct iovec span[2])
     int e;
     struct sk_sock *s = stream_sock(st, fd, &e);
     span[0] = span[1] = (struct iovec){0};
-    if (s == NULL)
+    if (s == NULL || (e = stream_recv_check(s)) != 0)
         return e;
-    if (s->state == SS_OPEN && s->so_error)
-        return sk_sock_take_error(s);
-    if (s->state == SS_OPEN || s->state == SS_LISTENING)
-        return -ENOTCONN;
-    ssize_t r = sk_tcp_recv_borrow(s->tcp, span);
-    if (s->rd_shut && (r == -EAGAIN || r == -ENOTCONN)) /* as tcp_recv */
-        r = 0;
-    if (r < 0)
-        r = conn_error(s, r, false);
-    return r;
+    return stream_recv_result(s, sk_tcp_recv_borrow(s->tcp, span));
 }
 
 int sk_recv_release(struct sk_stack *st, int fd, size_t n)
@@ -990,21 +1001,8 @@ ssize_t sk_send_reserve(struct sk_stack *st, int fd, size_t want, struct iovec s
     int e;
     struct sk_sock *s = stream_sock(st, fd, &e);
     span[0] = span[1] = (struct iovec){0};
-    if (s == NULL)
+    if (s == NULL || (e = stream_send_check(s)) != 0)
         return e;
-    /* The checks of tcp_send, then the core's. */
-    if (s->state == SS_OPEN && s->so_error)
-        return sk_sock_take_error(s);
-    if (s->state == SS_OPEN || s->state == SS_LISTENING)
-        return -ENOTCONN;
-    e = sk_sock_take_error(s);
-    if (e)
-        return e;
-    if (s->wr_shut)
-        return -EPIPE;
-    enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
-    if (t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED)
-        return -EAGAIN;
     ssize_t r = sk_tcp_send_reserve(s->tcp, want, span);
     if (r < 0)
         r = conn_error(s, r, true);
