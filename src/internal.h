@@ -409,6 +409,61 @@ bool sk_ip_is_broadcast(const struct sk_stack *st, uint32_t a);
  * IP and takes one IP id for each segment the link will cut from it. */
 void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, size_t len,
                   const struct sk_frame_meta *meta);
+/* ---- IPv6 seams (issue 13). ip/ipv6.c and ip/nd.c own the IPv6 layer (RFC 8200, RFC 4861,
+ * RFC 4862); ip/deliver6.c hands its datagrams to the transports, which own them from there.
+ * Addresses are struct sk_addr (synack/addr.h), IPv6 here, never IPv4-mapped. */
+struct sk_addr;
+struct ip6_pkt {
+    const struct sk_addr *src, *dst; /* from the IPv6 header */
+    uint8_t proto;                   /* the upper-layer protocol after the extension headers */
+    uint8_t tclass;                  /* traffic class: DSCP << 2 | ECN (RFC 3168 §5) */
+    uint8_t hop_limit;
+    uint32_t flow;                   /* the 20-bit flow label */
+    const uint8_t *payload;          /* the upper-layer bytes (after every extension header) */
+    size_t payload_len;
+    const uint8_t *raw;              /* from the IPv6 header on: what an ICMPv6 error quotes */
+    size_t raw_len;
+    const uint8_t *frame;            /* the link frame, for traces */
+    size_t frame_len;
+    bool multicast;                  /* dst is a multicast address (no TCP, no errors back) */
+    bool csum_ok;                    /* the link vouched for the transport checksum */
+};
+/* ip/ipv6.c: input of an IPv6 packet (bare IP, or after the Ethernet header). */
+void sk_ip6_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint8_t *frame,
+                  size_t frame_len);
+/* Room before the transport header in st->tx for the link and the fixed IPv6 header. */
+size_t sk_ip6_headroom(const struct sk_stack *st);
+/* Sends the transport segment of `len` bytes already written at st->tx + sk_ip6_headroom(),
+ * as sk_ip_output does for IPv4: src must be one of ours (or :: for DAD's messages only), the
+ * next hop resolved by neighbour discovery (the packet waits in its queue), meta as for IPv4
+ * (gso_type SK_GSO_TCPV6). Never fragments: TCP sizes to the path MTU. */
+void sk_ip6_output(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
+                   uint8_t proto, uint8_t tclass, uint32_t flow, size_t len,
+                   const struct sk_frame_meta *meta);
+/* Sends head|body (hlen + blen bytes of transport) from src to dst, fragmenting at the path
+ * MTU (RFC 8200 §4.5) when it does not fit; as sk_ip_send. -EMSGSIZE, -ENETUNREACH, or 0. */
+int sk_ip6_send(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
+                uint8_t proto, const uint8_t *head, size_t hlen, const uint8_t *body, size_t blen,
+                const struct sk_frame_meta *meta);
+/* RFC 6724 §5 source address selection: the address of ours to send to dst from; false if
+ * there is none usable (no address of a fitting scope, or all tentative). */
+bool sk_ip6_select_src(const struct sk_stack *st, const struct sk_addr *dst, struct sk_addr *src);
+/* Is a one of our IPv6 unicast addresses, and usable (not tentative, not expired)? */
+bool sk_ip6_is_local(const struct sk_stack *st, const struct sk_addr *a);
+/* The path MTU toward dst as the IPv6 layer knows it (RFC 8201; the link MTU, or less after a
+ * Packet Too Big), never below 1280 (RFC 8200 §5). */
+uint32_t sk_ip6_path_mtu(const struct sk_stack *st, const struct sk_addr *dst);
+
+/* ip/deliver6.c: a datagram for TCP or UDP (proto tells which); anything else is answered by
+ * the IPv6 layer before it gets here. */
+void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p);
+/* An ICMPv6 error (RFC 4443: type, code, and its 32-bit field: the MTU of a Packet Too Big,
+ * the pointer of a Parameter Problem) quoting a packet we sent: quote is that packet from
+ * its IPv6 header on, as much as came. The transports check it against their state (RFC
+ * 5927) and act; false if nobody owned it (the IPv6 layer counts icmp-unmatched). */
+bool sk_transport_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
+                              const uint8_t *quote, size_t quote_len);
+
 /* ip/ip_state.c: the IP layer's state in the stack, its timers. */
 int sk_ip_init(struct sk_stack *st);
 void sk_ip_free(struct sk_stack *st);

@@ -1,7 +1,8 @@
-/* synack: a user-space TCP/IPv4 stack. Include this for everything. */
+/* synack: a user-space TCP/IP stack. Include this for everything. */
 #ifndef SYNACK_SYNACK_H
 #define SYNACK_SYNACK_H
 #include "synack/stack.h"
+#include "synack/addr.h"
 #include "synack/tcp.h"
 #include "synack/trace.h"
 #include "synack/pcap.h"
