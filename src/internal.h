@@ -491,16 +491,6 @@ void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p);
 bool sk_transport_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
                               const uint8_t *quote, size_t quote_len);
 
-/* ip/deliver6.c: the IPv6 pseudo-header (RFC 8200 §8.1) for the transports. The sum of the
- * pseudo-header, unfolded, as sk_csum_pseudo for IPv4; whether a received TCP/UDP message of
- * len bytes at p from src to dst sums right. */
-uint32_t sk_csum_pseudo6(const struct sk_addr *src, const struct sk_addr *dst, uint8_t proto,
-                         uint32_t len);
-bool sk_l4_csum6_ok(const struct sk_addr *src, const struct sk_addr *dst, uint8_t proto,
-                    const uint8_t *p, size_t len);
-/* A TCP segment over IPv6, as sk_tcp_emit (wire/tcp.c) writes it over IPv4. */
-size_t sk_tcp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
-                    const struct sk_tcp_hdr *h, int syn_layout);
 /* ip/udp.c: a UDP datagram over IPv6 (false: no socket took a unicast one, the caller may
  * answer port unreachable), and an ICMPv6 error quoting one we sent to dst (l4: its first
  * bytes), as sk_udp_icmp_error. */

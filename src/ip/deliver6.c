@@ -11,47 +11,6 @@
 #include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
 
-#define IP6_HLEN 40
-
-/* RFC 8200 §8.1: source, destination, upper-layer length (32 bits), three zero bytes, next
- * header. Its sum is IPv4's (RFC 9293 §3.1) with the 16-byte addresses in place of the
- * 4-byte ones, the length a 32-bit word (its high half zero below 64 KiB). */
-uint32_t sk_csum_pseudo6(const struct sk_addr *src, const struct sk_addr *dst, uint8_t proto,
-                         uint32_t len)
-{
-    uint32_t sum = sk_csum_pseudo(0, 0, proto, (uint16_t)len);
-    sum = sk_csum_combine(sum, sk_csum_pseudo(0, 0, 0, (uint16_t)(len >> 16)));
-    sum = sk_csum_add(sum, src->b, 16);
-    return sk_csum_add(sum, dst->b, 16);
-}
-
-bool sk_l4_csum6_ok(const struct sk_addr *src, const struct sk_addr *dst, uint8_t proto,
-                    const uint8_t *p, size_t len)
-{
-    uint32_t sum = sk_csum_pseudo6(src, dst, proto, (uint32_t)len);
-    return sk_csum_fold(sk_csum_add(sum, p, len)) == 0;
-}
-
-size_t sk_tcp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
-                    const struct sk_tcp_hdr *h, int syn_layout)
-{
-    /* Written as over IPv4 with both addresses 0, whose pseudo-header sums to protocol and
-     * length alone; the checksum field then takes the addresses' sum in. A partial checksum
-     * holds the pseudo-header's sum, a full one the complement of the whole sum. */
-    size_t n = sk_tcp_emit(p, cap, 0, 0, h, syn_layout);
-    if (n == 0)
-        return 0;
-    uint32_t addrs = sk_csum_add(sk_csum_add(0, src->b, 16), dst->b, 16);
-    uint16_t field = sk_get16(p + 16);
-    if (h->csum_partial) {
-        sk_put16(p + 16, (uint16_t)~sk_csum_fold(sk_csum_combine(field, addrs)));
-    } else {
-        uint16_t c = sk_csum_fold(sk_csum_combine((uint16_t)~field, addrs));
-        sk_put16(p + 16, c);
-    }
-    return n;
-}
-
 void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p)
 {
     struct sk_l3 l3 = {.src = *p->src, .dst = *p->dst, .v6 = true, .ecn = p->tclass & 3,
@@ -73,14 +32,14 @@ void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p)
 bool sk_transport_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
                               const uint8_t *quote, size_t quote_len)
 {
-    if (quote_len < IP6_HLEN + 8)
+    if (quote_len < SK_IPV6_HLEN + 8)
         return false;
     struct sk_addr src, dst;
     memcpy(src.b, quote + 8, 16);
     memcpy(dst.b, quote + 24, 16);
     uint8_t next = quote[6];
-    const uint8_t *l4 = quote + IP6_HLEN;
-    size_t l4_len = quote_len - IP6_HLEN;
+    const uint8_t *l4 = quote + SK_IPV6_HLEN;
+    size_t l4_len = quote_len - SK_IPV6_HLEN;
     if (next == SK_IPPROTO_TCP)
         return sk_tcp_icmp6_error(st, type, code, info, &src, &dst, l4, l4_len);
     if (next == SK_IPPROTO_UDP)

@@ -155,7 +155,7 @@ ssize_t sk_udp_sendto_addr(struct sk_udp *u, const void *buf, size_t len,
     if (addr == NULL || sk_addr_is_any(addr) || port == 0 || (buf == NULL && len > 0))
         return -EINVAL;
     bool v6 = !sk_addr_is_v4(addr);
-    size_t iphlen = v6 ? 40 : SK_IPV4_HLEN;
+    size_t iphlen = v6 ? SK_IPV6_HLEN : SK_IPV4_HLEN;
     if (len > UINT16_MAX - iphlen - SK_UDP_HLEN)
         return -EMSGSIZE;
     struct sk_addr src;
@@ -167,7 +167,7 @@ ssize_t sk_udp_sendto_addr(struct sk_udp *u, const void *buf, size_t len,
     sk_put16(h + 2, port);
     sk_put16(h + 4, ulen);
     sk_put16(h + 6, 0);
-    uint32_t sum = v6 ? sk_csum_pseudo6(&src, addr, SK_IPPROTO_UDP, ulen)
+    uint32_t sum = v6 ? sk_csum_pseudo6(src.b, addr->b, SK_IPPROTO_UDP, ulen)
                       : sk_csum_pseudo(st->cfg.addr, sk_addr_v4(addr), SK_IPPROTO_UDP, ulen);
     struct sk_frame_meta meta = {0};
     udp_checksum(st, h, sum, buf, len, iphlen, v6 ? sk_ip6_headroom(st) : sk_ip_headroom(st),
@@ -396,13 +396,9 @@ bool sk_udp_input6(struct sk_stack *st, const struct sk_l3 *p, const uint8_t *fr
                    size_t frame_len)
 {
     struct sk_udp_hdr h;
-    /* RFC 8200 §8.1: a zero checksum is not allowed over IPv6; the datagram is discarded. */
-    int r = sk_udp_parse_verify(p->payload, p->payload_len, 0, 0, false, &h);
-    if (r == 0 && p->payload_len >= SK_UDP_HLEN && sk_get16(p->payload + 6) == 0)
-        r = SK_DROP_UDP_CHECKSUM;
-    if (r == 0 && !sk_rx_csum_trusted(st) &&
-        !sk_l4_csum6_ok(&p->src, &p->dst, SK_IPPROTO_UDP, p->payload, h.len))
-        r = SK_DROP_UDP_CHECKSUM;
+    /* RFC 8200 §8.1: the checksum is mandatory (a zero one is a drop, wire/udp.c). */
+    int r = sk_udp_parse6(p->payload, p->payload_len, &p->src, &p->dst, !sk_rx_csum_trusted(st),
+                          &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
         return true;
@@ -442,16 +438,16 @@ bool sk_udp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code,
     if (u == NULL)
         return false;
     /* As Linux's icmpv6_err_convert: port unreachable refuses, Packet Too Big is EMSGSIZE. */
-    if (type == 1 && code == 4)
+    if (type == SK_ICMP6_DEST_UNREACH && code == 4)
         u->error = -ECONNREFUSED;
-    else if (type == 1 && (code == 1 || code == 5 || code == 6))
+    else if (type == SK_ICMP6_DEST_UNREACH && (code == 1 || code == 5 || code == 6))
         u->error = -EACCES;
-    else if (type == 2)
+    else if (type == SK_ICMP6_PACKET_TOO_BIG)
         u->error = -EMSGSIZE;
-    else if (type == 4)
+    else if (type == SK_ICMP6_PARAM_PROBLEM)
         u->error = -EPROTO;
     else
-        u->error = type == 1 && code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
+        u->error = type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
     notify(u, SK_EV_ERROR | SK_EV_WRITABLE | (u->queued ? SK_EV_READABLE : 0));
     return true;
 }

@@ -145,13 +145,15 @@ void sk_sock_udp_sync(struct sk_sock *s)
  * and a NULL address with a length -EFAULT (move_addr_to_kernel), then shorter than the
  * socket family's address -EINVAL (inet_bind, tcp_v4_connect, udp_sendmsg; for AF_INET6
  * inet6_bind, tcp_v6_connect: shorter than RFC 2133's 24-byte sockaddr_in6). An AF_INET6
- * socket also reads an AF_INET address (UDP's sendto and connect take one, as Linux's
- * udpv6_sendmsg); ip comes back IPv4-mapped then, as it always does for AF_INET. The family
- * is left to the caller: which families each call takes differs. */
+ * UDP socket also reads an AF_INET address (its sendto and connect take one, as Linux's
+ * udpv6_sendmsg and ip6_datagram_connect); ip comes back IPv4-mapped then, as it always does
+ * for AF_INET. The family is left to the caller: which families each call takes differs. */
 #define SIN6_LEN_RFC2133 24
 static int addr_in(const struct sk_sock *s, const struct sockaddr *addr, socklen_t len,
                    struct sk_addr *ip, uint16_t *port, sa_family_t *family)
 {
+    bool v4_in_v6 = s->family == AF_INET6 && s->type == SK_SOCK_DGRAM && addr != NULL &&
+                    len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_INET;
     if (len > SOCKADDR_MAX)
         return -EINVAL;
     if (addr == NULL && len > 0)
@@ -166,8 +168,8 @@ static int addr_in(const struct sk_sock *s, const struct sockaddr *addr, socklen
         *port = ntohs(sin6->sin6_port);
         return 0;
     }
-    if (len < (socklen_t)(s->family == AF_INET6 && addr->sa_family != AF_INET
-                              ? SIN6_LEN_RFC2133 : sizeof(struct sockaddr_in)))
+    if (len < (socklen_t)(s->family == AF_INET6 && !v4_in_v6 ? SIN6_LEN_RFC2133
+                                                             : sizeof(struct sockaddr_in)))
         return -EINVAL;
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
     *family = sin->sin_family;
@@ -693,7 +695,9 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
     if (r != 0)
         return r;
     /* An AF_INET6 socket's TCP takes sockaddr_in6 only (tcp_v6_connect); its UDP an AF_INET
-     * address too, as IPv4 (ip6_datagram_connect). */
+     * address too, as IPv4, unless it is IPv6-only (ip6_datagram_connect). */
+    if (s->family == AF_INET6 && family == AF_INET && s->v6only)
+        return -EAFNOSUPPORT;
     bool ok = s->family == AF_INET ? family == AF_INET
                                    : family == AF_INET6 || (s->type == SK_SOCK_DGRAM &&
                                                             family == AF_INET);

@@ -475,8 +475,8 @@ static uint16_t our_mss(const struct sk_tcp *c)
 {
     const struct sk_stack *st = c->st;
     uint32_t mtu = st->cfg.mtu;
-    if (!sk_addr_is_v4(&c->raddr) && mtu < 1280)
-        mtu = 1280;
+    if (!sk_addr_is_v4(&c->raddr) && mtu < SK_IPV6_MIN_MTU)
+        mtu = SK_IPV6_MIN_MTU;
     uint16_t m = (uint16_t)(mtu - sk_tcp_ip_hlen(c) - SK_TCP_HLEN);
     return st->cfg.mss && st->cfg.mss < m ? st->cfg.mss : m;
 }

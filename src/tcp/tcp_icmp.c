@@ -29,7 +29,6 @@
 
 #define ICMP_CODE_FRAG_NEEDED 4
 #define MIN_MTU 68 /* RFC 791 §3.2: every module must forward a 68-byte datagram */
-#define IPV6_MIN_MTU 1280 /* RFC 8200 §5 */
 
 /* RFC 1191 §7: the table of plateaus, for routers that do not report the next-hop MTU. */
 static uint32_t plateau_below(uint32_t len)
@@ -47,8 +46,8 @@ uint32_t sk_tcp_mss_floor(struct sk_tcp *c, uint32_t mss)
     const struct sk_config *cfg = &c->st->cfg;
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
     uint32_t mtu = cfg->mtu, hlen = sk_tcp_ip_hlen(c);
-    if (hlen != SK_IPV4_HLEN && mtu < IPV6_MIN_MTU)
-        mtu = IPV6_MIN_MTU; /* RFC 8200 §5: IPv6 links carry 1280 bytes, the layer sees to it */
+    if (hlen != SK_IPV4_HLEN && mtu < SK_IPV6_MIN_MTU)
+        mtu = SK_IPV6_MIN_MTU; /* RFC 8200 §5: IPv6 links carry 1280 bytes */
     uint32_t link = mtu - hlen - SK_TCP_HLEN - opts; /* mtu >= 68: positive */
     uint32_t floor = cfg->tcp_min_mss ? cfg->tcp_min_mss : 1;
     if (floor > link)
@@ -130,12 +129,10 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
 /* RFC 8201 §4: Packet Too Big lowers the connection's MSS to what the reported MTU carries. */
 static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
 {
-    if (mtu < IPV6_MIN_MTU) {
-        c->st->ctr.icmp_pmtu_floored++;
-        return; /* RFC 8201 §4: below the minimum link MTU, the message is not acted on */
-    }
+    if (mtu < SK_IPV6_MIN_MTU)
+        return; /* RFC 8201 §4: below the minimum link MTU, the message is discarded */
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
-    uint32_t hdrs = 40 + SK_TCP_HLEN + opts;
+    uint32_t hdrs = SK_IPV6_HLEN + SK_TCP_HLEN + opts;
     uint32_t mss = sk_tcp_mss_floor(c, mtu - hdrs);
     if (mss >= c->snd_mss)
         return; /* never raised by an ICMP message (RFC 8201 §4) */

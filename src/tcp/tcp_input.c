@@ -916,11 +916,7 @@ static int parse_segment(struct sk_stack *st, const struct sk_l3 *ip, struct sk_
     if (!ip->v6)
         return sk_tcp_parse(ip->payload, ip->payload_len, sk_addr_v4(&ip->src),
                             sk_addr_v4(&ip->dst), verify, h);
-    int r = sk_tcp_parse(ip->payload, ip->payload_len, 0, 0, false, h);
-    if (r == 0 && verify && !sk_l4_csum6_ok(&ip->src, &ip->dst, SK_IPPROTO_TCP, ip->payload,
-                                            ip->payload_len))
-        r = SK_DROP_TCP_CHECKSUM;
-    return r;
+    return sk_tcp_parse6(ip->payload, ip->payload_len, &ip->src, &ip->dst, verify, h);
 }
 
 void sk_tcp_input_l3(struct sk_stack *st, const struct sk_l3 *ip, const uint8_t *frame,

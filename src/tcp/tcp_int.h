@@ -26,7 +26,7 @@ struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6);
 /* Bytes of IP header before TCP on connection c: 20 for IPv4, 40 for IPv6 (RFC 8200 §3). */
 static inline uint32_t sk_tcp_ip_hlen(const struct sk_tcp *c)
 {
-    return sk_addr_is_v4(&c->raddr) ? SK_IPV4_HLEN : 40;
+    return sk_addr_is_v4(&c->raddr) ? SK_IPV4_HLEN : SK_IPV6_HLEN;
 }
 /* TCP's entry from either IP (tcp_input.c; sk_tcp_input is its IPv4 door, deliver6.c its
  * IPv6 one): a segment in the datagram ip. */
@@ -106,12 +106,6 @@ void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_l3 *ip,
 void sk_tcp_retransmit(struct sk_tcp *c);
 /* tcp_icmp.c: an ICMPv6 error (RFC 4443 type and code, its 32-bit field) quoting a segment
  * from src to dst whose first l4_len bytes are l4. True if a connection owned it. */
-#ifndef SK_ICMP6_DEST_UNREACH
-#define SK_ICMP6_DEST_UNREACH 1
-#define SK_ICMP6_PACKET_TOO_BIG 2
-#define SK_ICMP6_TIME_EXCEEDED 3
-#define SK_ICMP6_PARAM_PROBLEM 4
-#endif
 bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
                         const struct sk_addr *src, const struct sk_addr *dst, const uint8_t *l4,
                         size_t l4_len);

@@ -171,7 +171,7 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, str
          * segment cut from a super-segment, which all carry these options. The payload was
          * sized to the MSS less the timestamps; SACK blocks that do not fit beside it are left
          * out (RFC 2018 §3 lets a receiver send fewer; pure ACKs still carry them all). */
-        size_t fit = v6 ? (size_t)sk_ip6_path_mtu(st, e.raddr) - 40 - SK_TCP_HLEN
+        size_t fit = v6 ? (size_t)sk_ip6_path_mtu(st, e.raddr) - SK_IPV6_HLEN - SK_TCP_HLEN
                         : (size_t)st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN;
         size_t piece = gso_size && h->payload_len > gso_size ? gso_size : h->payload_len;
         while ((h->opts.present & SK_OPT_SACK) && optlen + piece > fit) {

@@ -18,15 +18,14 @@
 static const uint8_t V6_A[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 static const uint8_t V6_B[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
-static struct sk_stack *new_stack(struct ref_key *key)
+static struct raw *new_stack(struct ref_key *key)
 {
     struct sk_config cfg;
     harness_config(&cfg, 0);
     ref_isn_config(&cfg, key, 7);
-    int err = 0;
-    struct sk_stack *st = sk_stack_new(&cfg, NOW_US, &err);
-    assert_non_null(st);
-    return st;
+    struct raw *r = raw_new_at(&cfg, NOW_US);
+    assert_non_null(r);
+    return r;
 }
 
 static struct sk_addr v6(const uint8_t b[16])
@@ -41,7 +40,8 @@ static void test_v4_mapped_isn_and_offset_unchanged(void **state)
 {
     (void)state;
     struct ref_key key;
-    struct sk_stack *st = new_stack(&key);
+    struct raw *r = new_stack(&key);
+    struct sk_stack *st = r->st;
     struct sk_addr a = sk_addr_from_v4(ADDR_A), b = sk_addr_from_v4(ADDR_B);
     assert_int_equal(sk_tcp_isn(st, &a, 40000, &b, 80),
                      ref_isn(&key, ADDR_A, 40000, ADDR_B, 80, NOW_US));
@@ -51,7 +51,7 @@ static void test_v4_mapped_isn_and_offset_unchanged(void **state)
     uint8_t got[SK_PAIR_KEY_MAX];
     assert_int_equal(sk_pair_key(&a, &b, &tail, 1, got), sizeof(want));
     assert_memory_equal(got, want, sizeof(want));
-    sk_stack_free(st);
+    raw_free(r);
 }
 
 /* IPv6: 36 bytes for the ISN, 32 for the offset; the order of the addresses matters. */
@@ -59,7 +59,8 @@ static void test_v6_isn_and_offset_layout(void **state)
 {
     (void)state;
     struct ref_key key;
-    struct sk_stack *st = new_stack(&key);
+    struct raw *r = new_stack(&key);
+    struct sk_stack *st = r->st;
     struct sk_addr a = v6(V6_A), b = v6(V6_B);
     assert_int_equal(sk_tcp_isn(st, &a, 40000, &b, 80),
                      ref_isn6(&key, V6_A, 40000, V6_B, 80, NOW_US));
@@ -71,7 +72,7 @@ static void test_v6_isn_and_offset_layout(void **state)
     assert_int_equal(sk_pair_key(&a, &b, NULL, 0, got), 32);
     assert_memory_equal(got, V6_A, 16);
     assert_memory_equal(got + 16, V6_B, 16);
-    sk_stack_free(st);
+    raw_free(r);
 }
 
 /* A mixed pair (never a real connection, but a table key may meet one) takes the IPv6 form:
