@@ -275,6 +275,8 @@ enum sk_key_purpose {
     SK_KEY_COOKIE,  /* RFC 4987 §3.6: SYN cookies */
     SK_KEY_PORT,    /* RFC 6056: ephemeral port selection */
     SK_KEY_RNG,     /* the keyed generator behind sk_random */
+    SK_KEY_IID,     /* RFC 7217: stable-privacy IPv6 interface identifiers */
+    SK_KEY_FLOW,    /* RFC 6437 §3: IPv6 flow labels from a keyed hash of the flow */
     SK_KEY_COUNT
 };
 

@@ -79,6 +79,10 @@ enum sk_drop_reason {
     SK_DROP_IP_FRAG_TINY,      /* RFC 1858 §3: TCP header split or rewritten by fragments */
     SK_DROP_TCP_COOKIE_UNVERIFIED, /* data or FIN to a listener, no valid cookie: no RST
                                     * (sk_config.syncookie_quiet_data) */
+    /* IPv6 (src/ip/ipv6.c, src/ip/nd.c). */
+    SK_DROP_IP6_EXT_HDR,       /* bad extension header or option: Parameter Problem sent */
+    SK_DROP_IP6_RH0,           /* RFC 5095: a type 0 routing header */
+    SK_DROP_ND_INVALID,        /* neighbour discovery message failing RFC 4861's checks */
     SK_DROP_REASON_COUNT
 };
 

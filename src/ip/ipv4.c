@@ -159,7 +159,8 @@ void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos,
                  false, 0, len);
     st->ip->next_id = (uint16_t)(st->ip->next_id + pieces);
     st->ctr.ip_out += pieces;
-    sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len, meta);
+    struct sk_addr nh = sk_addr_from_v4(nexthop);
+    sk_link_output(st, &nh, st->tx, lh + SK_IPV4_HLEN + len, meta);
 }
 
 /* Copies bytes [off, off+n) of the concatenation head|body to dst. */
@@ -203,7 +204,8 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         st->ctr.ip_out++;
         if (per < total)
             st->ctr.ip_frags_out++;
-        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
+        struct sk_addr nh = sk_addr_from_v4(nexthop);
+        sk_link_output(st, &nh, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
         off += n;
         if (total == 0)
             break;

@@ -36,18 +36,6 @@ int sk_ip6_send(struct sk_stack *st, const struct sk_addr *src, const struct sk_
     return -ENETUNREACH;
 }
 
-bool sk_ip6_select_src(const struct sk_stack *st, const struct sk_addr *dst, struct sk_addr *src)
-{
-    (void)st, (void)dst, (void)src;
-    return false;
-}
-
-bool sk_ip6_is_local(const struct sk_stack *st, const struct sk_addr *a)
-{
-    (void)st, (void)a;
-    return false;
-}
-
 uint32_t sk_ip6_path_mtu(const struct sk_stack *st, const struct sk_addr *dst)
 {
     (void)dst;

@@ -84,23 +84,48 @@ void sk_link_emit(struct sk_stack *st, const uint8_t *frame, size_t len,
     st->cfg.output(st->cfg.output_ctx, frame, len, meta ? meta : &complete);
 }
 
-void sk_link_output(struct sk_stack *st, uint32_t nexthop, uint8_t *frame, size_t len,
-                    const struct sk_frame_meta *meta)
+void sk_link_eth_header(struct sk_stack *st, uint8_t *frame, const uint8_t dst[6],
+                        const struct sk_addr *ip)
+{
+    struct sk_eth_hdr eth = {
+        .ethertype = sk_addr_is_v4(ip) ? SK_ETHERTYPE_IPV4 : SK_ETHERTYPE_IPV6,
+    };
+    memcpy(eth.dst, dst, 6);
+    memcpy(eth.src, st->cfg.mac, 6);
+    sk_eth_emit(frame, SK_ETH_HLEN, &eth);
+}
+
+/* The link address of a group or broadcast address, false for a unicast one: the broadcast
+ * address for IPv4's broadcasts, 33:33 and the group's low 32 bits for IPv6 multicast (RFC
+ * 2464 §7). */
+static bool group_mac(const struct sk_stack *st, const struct sk_addr *ip, uint8_t mac[6])
+{
+    if (sk_addr_is_v4(ip)) {
+        bool bcast = false;
+        (void)sk_ip_route(st, sk_addr_v4(ip), &bcast);
+        if (bcast)
+            memcpy(mac, eth_broadcast, 6);
+        return bcast;
+    }
+    if (!sk_addr_is_multicast6(ip))
+        return false;
+    mac[0] = mac[1] = 0x33;
+    memcpy(mac + 2, ip->b + 12, 4);
+    return true;
+}
+
+void sk_link_output(struct sk_stack *st, const struct sk_addr *nexthop, uint8_t *frame,
+                    size_t len, const struct sk_frame_meta *meta)
 {
     if (st->cfg.link_type == SK_LINK_IP) {
         sk_link_emit(st, frame, len, meta);
         return;
     }
-    struct sk_eth_hdr eth = {.ethertype = SK_ETHERTYPE_IPV4};
-    memcpy(eth.src, st->cfg.mac, 6);
-    bool bcast = false;
-    (void)sk_ip_route(st, nexthop, &bcast);
-    if (bcast) {
-        memcpy(eth.dst, eth_broadcast, 6);
-    } else if (!sk_arp_lookup(st, nexthop, eth.dst)) {
-        sk_arp_enqueue(st, nexthop, frame + SK_ETH_HLEN, len - SK_ETH_HLEN, meta);
+    uint8_t dst[6];
+    if (!group_mac(st, nexthop, dst) && !sk_neigh_lookup(st, nexthop, dst)) {
+        sk_neigh_enqueue(st, nexthop, frame + SK_ETH_HLEN, len - SK_ETH_HLEN, meta);
         return;
     }
-    sk_eth_emit(frame, SK_ETH_HLEN, &eth);
+    sk_link_eth_header(st, frame, dst, nexthop);
     sk_link_emit(st, frame, len, meta);
 }
