@@ -602,6 +602,8 @@ int sk_stack_limits_format(const struct sk_stack *st, char *buf, size_t size)
     return total;
 }
 
+_Static_assert(SK_DROP_REASON_COUNT <= SK_DROP_REASON_MAX, "a drop reason without a counter");
+
 const char *sk_drop_reason_name(enum sk_drop_reason r)
 {
     static const char *const names[SK_DROP_REASON_COUNT] = {
@@ -657,8 +659,15 @@ const char *sk_drop_reason_name(enum sk_drop_reason r)
         [SK_DROP_UDP_QUEUE_FULL] = "udp-queue-full",
         [SK_DROP_IP_FRAG_TINY] = "ip-fragment-tiny",
         [SK_DROP_TCP_COOKIE_UNVERIFIED] = "tcp-cookie-unverified",
-        [SK_DROP_IP6_EXT_HDR] = "ip6-extension-header",
-        [SK_DROP_IP6_RH0] = "ip6-routing-type0",
+        [SK_DROP_IP6_TRUNCATED] = "ip6-truncated",
+        [SK_DROP_IP6_BAD_EXT] = "ip6-bad-ext-header",
+        [SK_DROP_IP6_EXT_LIMIT] = "ip6-ext-header-limit",
+        [SK_DROP_IP6_CHAIN_INCOMPLETE] = "ip6-header-chain-incomplete",
+        [SK_DROP_IP6_OPTION] = "ip6-unknown-option",
+        [SK_DROP_IP6_ROUTING] = "ip6-routing-header",
+        [SK_DROP_ICMP6_TRUNCATED] = "icmp6-truncated",
+        [SK_DROP_ICMP6_CHECKSUM] = "icmp6-checksum",
+        [SK_DROP_ND_MALFORMED] = "nd-malformed",
         [SK_DROP_ND_INVALID] = "nd-invalid",
     };
     if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)

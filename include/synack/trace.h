@@ -79,10 +79,18 @@ enum sk_drop_reason {
     SK_DROP_IP_FRAG_TINY,      /* RFC 1858 §3: TCP header split or rewritten by fragments */
     SK_DROP_TCP_COOKIE_UNVERIFIED, /* data or FIN to a listener, no valid cookie: no RST
                                     * (sk_config.syncookie_quiet_data) */
-    /* IPv6 (src/ip/ipv6.c, src/ip/nd.c). */
-    SK_DROP_IP6_EXT_HDR,       /* bad extension header or option: Parameter Problem sent */
-    SK_DROP_IP6_RH0,           /* RFC 5095: a type 0 routing header */
-    SK_DROP_ND_INVALID,        /* neighbour discovery message failing RFC 4861's checks */
+    /* IPv6 wire formats (src/wire/ipv6.c, icmp6.c, nd.c). */
+    SK_DROP_IP6_TRUNCATED,     /* under 40 bytes, or payload length past the bytes present */
+    SK_DROP_IP6_BAD_EXT,       /* malformed extension header chain (Parameter Problem 0/1) */
+    SK_DROP_IP6_EXT_LIMIT,     /* more extension headers or bytes than the walker takes */
+    SK_DROP_IP6_CHAIN_INCOMPLETE, /* RFC 7112: first fragment without the whole chain */
+    SK_DROP_IP6_OPTION,        /* unrecognized option whose action bits discard (RFC 8200 §4.2) */
+    SK_DROP_IP6_ROUTING,       /* routing header type 0 (RFC 5095) or unsupported, segments left */
+    SK_DROP_ICMP6_TRUNCATED,
+    SK_DROP_ICMP6_CHECKSUM,
+    SK_DROP_ND_MALFORMED,      /* RFC 4861 validity: code, length, options (§4.6) */
+    SK_DROP_ND_INVALID,        /* ND message failing RFC 4861's IP-layer checks (hop limit
+                                * 255, source and destination rules, §6.1, §7.1) */
     SK_DROP_REASON_COUNT
 };
 

@@ -1,4 +1,5 @@
-/* The Internet checksum: RFC 1071 (computation), RFC 9293 §3.1 and RFC 768 (pseudo-header).
+/* The Internet checksum: RFC 1071 (computation), RFC 9293 §3.1 and RFC 768 (pseudo-header),
+ * RFC 8200 §8.1 (the IPv6 pseudo-header).
  *
  * The sum is defined over big-endian 16-bit words, but RFC 1071 §2(B) shows it is byte-order
  * independent: summing the same bytes as native-order words gives the byte-swapped result. So
@@ -116,5 +117,15 @@ uint32_t sk_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
     /* RFC 9293 §3.1: source address, destination address, zero, PTCL, TCP length. */
     uint64_t s = (uint64_t)(src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + len;
+    return fold64(s);
+}
+
+uint32_t sk_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+                         uint32_t len)
+{
+    /* RFC 8200 §8.1: source, destination, Upper-Layer Packet Length (32 bits), zero (24 bits),
+     * Next Header. The addresses are summed as bytes: 32 of them, an even count. */
+    uint64_t s = sk_csum_add(sk_csum_add(0, src, 16), dst, 16);
+    s += (len >> 16) + (len & 0xffffu) + proto;
     return fold64(s);
 }

@@ -1,5 +1,6 @@
 /* TCP header (RFC 9293 §3.1) and options (RFC 9293 §3.2; window scale and timestamps,
- * RFC 7323 §2-3; SACK-permitted and SACK, RFC 2018 §2-3). Checksum per RFC 1071.
+ * RFC 7323 §2-3; SACK-permitted and SACK, RFC 2018 §2-3). Checksum per RFC 1071, over the IPv4
+ * (RFC 9293 §3.1) or the IPv6 (RFC 8200 §8.1) pseudo-header.
  *
  *  0-1 source port  2-3 destination port  4-7 sequence  8-11 acknowledgment
  *  12 data offset(4)|reserved(4)  13 flags CWR..FIN  14-15 window  16-17 checksum
@@ -211,15 +212,28 @@ size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int
 
 /* ---- The segment ---- */
 
-/* The pseudo-header sum for a segment of len bytes. IPv4 limits len to 16 bits; a larger
- * (offloaded) segment gets its length summed as a 32-bit field instead of being truncated. */
-static uint32_t tcp_pseudo(uint32_t src, uint32_t dst, size_t len)
+/* One implementation for both families: `pseudo` is the pseudo-header's sum without the length
+ * (sk_csum_pseudo or sk_csum_pseudo6 of length 0), and the segment's length is added here as a
+ * 32-bit field, as IPv6 has it (RFC 8200 §8.1). For IPv4 that is the same sum whenever the
+ * length fits its 16 bits; a larger (offloaded) segment gets its length summed whole instead of
+ * truncated. */
+static uint32_t with_len(uint32_t pseudo, size_t len)
 {
-    return sk_csum_pseudo(src, dst, SK_IPPROTO_TCP, (uint16_t)len) + (uint32_t)((len >> 16) & 0xffff);
+    return pseudo + (uint32_t)((len >> 16) & 0xffff) + (uint32_t)(len & 0xffff);
 }
 
-int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool verify_csum,
-                 struct sk_tcp_hdr *h)
+static uint32_t pseudo4(uint32_t src, uint32_t dst)
+{
+    return sk_csum_pseudo(src, dst, SK_IPPROTO_TCP, 0);
+}
+
+static uint32_t pseudo6(const struct sk_addr *src, const struct sk_addr *dst)
+{
+    return sk_csum_pseudo6(src->b, dst->b, SK_IPPROTO_TCP, 0);
+}
+
+static int tcp_parse(const uint8_t *p, size_t len, uint32_t pseudo, bool verify_csum,
+                     struct sk_tcp_hdr *h)
 {
     if (len < SK_TCP_HLEN)
         return SK_DROP_TCP_TRUNCATED;
@@ -227,7 +241,7 @@ int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool 
     if (hdr_len < SK_TCP_HLEN || hdr_len > len)
         return SK_DROP_TCP_HDRLEN;
     /* Checksum before options: a corrupted option list is a checksum drop, not an option one. */
-    if (verify_csum && sk_csum_fold(sk_csum_add(tcp_pseudo(src, dst, len), p, len)) != 0)
+    if (verify_csum && sk_csum_fold(sk_csum_add(with_len(pseudo, len), p, len)) != 0)
         return SK_DROP_TCP_CHECKSUM;
     int err = sk_tcp_opts_parse(p + SK_TCP_HLEN, hdr_len - SK_TCP_HLEN, &h->opts);
     if (err)
@@ -249,9 +263,21 @@ int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool 
     return SK_DROP_NONE;
 }
 
+int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool verify_csum,
+                 struct sk_tcp_hdr *h)
+{
+    return tcp_parse(p, len, pseudo4(src, dst), verify_csum, h);
+}
+
+int sk_tcp_parse6(const uint8_t *p, size_t len, const struct sk_addr *src,
+                  const struct sk_addr *dst, bool verify_csum, struct sk_tcp_hdr *h)
+{
+    return tcp_parse(p, len, pseudo6(src, dst), verify_csum, h);
+}
+
 /* h->hdr_len and h->checksum are ignored: both are computed. */
-size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_tcp_hdr *h,
-                   int syn_layout)
+static size_t tcp_emit(uint8_t *p, size_t cap, uint32_t pseudo, const struct sk_tcp_hdr *h,
+                       int syn_layout)
 {
     uint8_t opts[TCP_MAX_OPTLEN];
     size_t opts_len = sk_tcp_opts_emit(opts, sizeof(opts), &h->opts, syn_layout);
@@ -272,7 +298,7 @@ size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const str
     sk_put16(p + 16, 0);
     sk_put16(p + 18, h->urg);
     memcpy(p + SK_TCP_HLEN, opts, opts_len);
-    uint32_t sum = tcp_pseudo(src, dst, len);
+    uint32_t sum = with_len(pseudo, len);
     if (h->csum_partial)
         sk_put16(p + 16, (uint16_t)~sk_csum_fold(sum)); /* the link sums the rest into it */
     else if (h->payload_summed && h->payload_len)
@@ -281,4 +307,16 @@ size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const str
     else
         sk_put16(p + 16, sk_csum_fold(sk_csum_add(sum, p, len)));
     return len;
+}
+
+size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_tcp_hdr *h,
+                   int syn_layout)
+{
+    return tcp_emit(p, cap, pseudo4(src, dst), h, syn_layout);
+}
+
+size_t sk_tcp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
+                    const struct sk_tcp_hdr *h, int syn_layout)
+{
+    return tcp_emit(p, cap, pseudo6(src, dst), h, syn_layout);
 }

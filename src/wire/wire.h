@@ -1,5 +1,6 @@
-/* Wire formats: bounds-checked parse and emit of Ethernet II, ARP, IPv4, ICMPv4, UDP and TCP
- * (with its options), and the Internet checksum (RFC 1071).
+/* Wire formats: bounds-checked parse and emit of Ethernet II, ARP, IPv4, ICMPv4, IPv6 (with its
+ * extension headers), ICMPv6 and Neighbor Discovery, UDP and TCP (with its options), over
+ * either family's pseudo-header, and the Internet checksum (RFC 1071).
  *
  * Private to the library. Pure functions over byte spans: no allocation, no global state.
  * Parsers never read outside [p, p+len) and never trust a length field; on malformed input
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synack/addr.h"  /* struct sk_addr */
 #include "synack/trace.h" /* enum sk_drop_reason, SK_TCP_* flags, SK_OPT_* bits */
 
 /* ---- Internet checksum (RFC 1071) ---- */
@@ -24,6 +26,10 @@ uint32_t sk_csum_add(uint32_t sum, const void *p, size_t len);
 uint16_t sk_csum_fold(uint32_t sum);
 /* The TCP/UDP pseudo-header sum (RFC 9293 §3.1; RFC 768). */
 uint32_t sk_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* The IPv6 pseudo-header sum (RFC 8200 §8.1): source, destination, the 32-bit upper-layer
+ * packet length, three zero bytes and the Next Header value. */
+uint32_t sk_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+                         uint32_t len);
 /* Copies len bytes from src to dst (not overlapping) and returns sum plus their one's
  * complement sum, as sk_csum_add(sum, src, len) would, in one pass over the bytes. */
 uint32_t sk_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
@@ -46,6 +52,7 @@ static inline uint32_t sk_csum_at_odd(uint32_t sum)
 #define SK_ETH_HLEN 14
 #define SK_ETHERTYPE_IPV4 0x0800
 #define SK_ETHERTYPE_ARP 0x0806
+#define SK_ETHERTYPE_IPV6 0x86dd
 struct sk_eth_hdr {
     uint8_t dst[6], src[6];
     uint16_t ethertype;
@@ -119,6 +126,184 @@ int sk_icmp_parse(const uint8_t *p, size_t len, struct sk_icmp_hdr *h);
 /* Writes header and copies payload (payload may alias p + 8), computing the checksum. */
 size_t sk_icmp_emit(uint8_t *p, size_t cap, const struct sk_icmp_hdr *h);
 
+/* ---- IPv6 (RFC 8200 §3) ---- */
+#define SK_IPV6_HLEN 40
+#define SK_IPV6_MIN_MTU 1280        /* RFC 8200 §5 */
+#define SK_IPPROTO_HOPOPTS 0        /* RFC 8200 §4.3 */
+#define SK_IPPROTO_ROUTING 43       /* RFC 8200 §4.4 */
+#define SK_IPPROTO_FRAGMENT 44      /* RFC 8200 §4.5 */
+#define SK_IPPROTO_ICMPV6 58        /* RFC 4443 */
+#define SK_IPPROTO_NONE 59          /* RFC 8200 §4.7: No Next Header */
+#define SK_IPPROTO_DSTOPTS 60       /* RFC 8200 §4.6 */
+#define SK_IP6_FRAG_HLEN 8
+struct sk_ipv6_hdr {
+    uint8_t tclass;         /* traffic class: DSCP << 2 | ECN */
+    uint32_t flow;          /* 20-bit flow label (RFC 6437) */
+    uint16_t payload_len_field; /* as received: the bytes after the fixed header */
+    uint8_t next;           /* Next Header of the fixed header */
+    uint8_t hop_limit;
+    struct sk_addr src, dst;
+    const uint8_t *payload; /* payload_len_field bytes after the fixed header; link padding
+                             * beyond them excluded */
+    size_t payload_len;
+};
+/* Checks: len >= 40 (IP6_TRUNCATED), version 6 (IP_VERSION), 40 + payload length <= len
+ * (IP6_TRUNCATED; bytes beyond are link padding). A payload length of 0 means an empty payload:
+ * jumbograms (RFC 2675) are not supported, their Jumbo Payload option then lies past the end. */
+int sk_ipv6_parse(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h);
+/* Writes the 40-byte fixed header with payload length payload_len (h->payload_len_field and
+ * h->payload ignored). 0 if cap < 40 or payload_len > 65535. */
+size_t sk_ipv6_emit(uint8_t *p, size_t cap, const struct sk_ipv6_hdr *h, size_t payload_len);
+
+/* The extension-header chain (RFC 8200 §4), walked by sk_ip6_ext_walk over a whole packet
+ * (from the IPv6 header, 40 + payload length bytes). Offsets are from the start of the IPv6
+ * header: what an ICMPv6 Parameter Problem's pointer counts (RFC 4443 §3.4). */
+#define SK_IP6_EXT_MAX_HDRS 8       /* extension headers walked before giving up */
+#define SK_IP6_EXT_MAX_BYTES 1024   /* bytes of extension headers walked before giving up */
+/* RFC 4443 §3.4 Parameter Problem codes. */
+#define SK_ICMP6_PP_HEADER 0        /* erroneous header field */
+#define SK_ICMP6_PP_NEXT_HEADER 1   /* unrecognized Next Header type */
+#define SK_ICMP6_PP_OPTION 2        /* unrecognized IPv6 option */
+#define SK_ICMP6_PP_CHAIN 3         /* RFC 7112 §5: first fragment lacks the header chain */
+/* RFC 8200 §4.2: the action an unrecognized option's two high-order type bits ask for. */
+enum sk_ip6_opt_action {
+    SK_IP6_OPT_SKIP = 0,            /* 00: skip it and go on */
+    SK_IP6_OPT_DISCARD = 1,         /* 01: discard the packet silently */
+    SK_IP6_OPT_DISCARD_PP = 2,      /* 10: discard, Parameter Problem code 2 to the source */
+    SK_IP6_OPT_DISCARD_PP_UNICAST = 3, /* 11: the same, unless the destination is multicast */
+};
+struct sk_ip6_ext {
+    uint8_t proto;          /* the upper-layer protocol: the last Next Header value (59 for
+                             * none); for a non-first fragment, the Fragment header's */
+    size_t upper_off;       /* where the upper-layer header (or the fragment's data) starts */
+    size_t next_hdr_off;    /* the Next Header field naming proto (6: the fixed header's) */
+    uint8_t nhdrs;          /* extension headers walked */
+    /* Fragment header (RFC 8200 §4.5), if has_frag. The walk goes on past it only at offset 0
+     * (the first fragment, or an atomic one, RFC 6946), else it stops there. */
+    bool has_frag;
+    size_t frag_hdr_off;    /* the Fragment header: also the unfragmentable part's length */
+    size_t frag_next_off;   /* the Next Header field before it (6 or inside the last
+                             * unfragmentable header) */
+    uint8_t frag_next;      /* the Fragment header's Next Header */
+    uint16_t frag_offset;   /* in bytes (field * 8) */
+    bool frag_more;         /* M */
+    uint32_t frag_id;
+    /* The first Routing header (RFC 8200 §4.4), if has_routing. The caller rejects type 0
+     * (RFC 5095 §3) and acts on segments left; routing_type_off is where a Parameter Problem
+     * code 0 points. */
+    bool has_routing;
+    uint8_t routing_type, segments_left;
+    size_t routing_type_off;
+    /* On a drop: the Parameter Problem it would justify (code SK_ICMP6_PP_*, pointer), and
+     * for SK_DROP_IP6_OPTION the option and its action. */
+    uint8_t pp_code;
+    uint32_t pp_pointer;
+    uint8_t opt_type;
+    uint8_t opt_action;     /* enum sk_ip6_opt_action */
+};
+/* Walks the chain of pkt (len bytes: 40 + payload length, as sk_ipv6_parse found). Hop-by-hop
+ * and destination options are checked option by option (Pad1 and PadN skipped). Returns 0
+ * with e filled, or:
+ *   IP6_TRUNCATED    len below 40;
+ *   IP6_BAD_EXT      a header or option running past its end, a Hop-by-Hop header anywhere but
+ *                    right after the fixed header (RFC 8200 §4.1: PP code 1, pointer to the
+ *                    Next Header naming it), a second Fragment header (PP code 0);
+ *   IP6_EXT_LIMIT    more than SK_IP6_EXT_MAX_HDRS headers or SK_IP6_EXT_MAX_BYTES bytes;
+ *   IP6_CHAIN_INCOMPLETE  a first fragment (offset 0, M set) whose chain runs past its end
+ *                    (RFC 7112 §5: PP code 3, pointer 0);
+ *   IP_FRAG_INVALID  a fragment with M set whose data is not a multiple of 8 (PP code 0,
+ *                    pointer 4: the Payload Length), or whose offset + length pass 65535
+ *                    (PP code 0, pointer to the Fragment Offset) (RFC 8200 §4.5);
+ *   IP6_OPTION       an unrecognized option whose action is not "skip": e->opt_type,
+ *                    e->opt_action, and e->pp_pointer at the option's type byte (the caller
+ *                    decides on the Parameter Problem code 2 from the action and destination).
+ * On a drop with a pointer, e->pp_code and e->pp_pointer are set. */
+int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e);
+
+/* ---- ICMPv6 (RFC 4443) ---- */
+#define SK_ICMP6_HLEN 8             /* type, code, checksum, and the 32-bit field every RFC
+                                     * 4443 and RFC 4861 message begins its body with */
+#define SK_ICMP6_DEST_UNREACH 1
+#define SK_ICMP6_PACKET_TOO_BIG 2
+#define SK_ICMP6_TIME_EXCEEDED 3
+#define SK_ICMP6_PARAM_PROBLEM 4
+#define SK_ICMP6_ECHO_REQUEST 128
+#define SK_ICMP6_ECHO_REPLY 129
+#define SK_ND_ROUTER_SOLICIT 133
+#define SK_ND_ROUTER_ADVERT 134
+#define SK_ND_NEIGHBOR_SOLICIT 135
+#define SK_ND_NEIGHBOR_ADVERT 136
+#define SK_ND_REDIRECT 137
+/* RFC 4443 §2.1: error messages have the high-order type bit clear. */
+static inline bool sk_icmp6_is_error(uint8_t type) { return type < 128; }
+struct sk_icmp6_hdr {
+    uint8_t type, code;
+    uint32_t data;          /* echo: id << 16 | seq; Packet Too Big: MTU; Parameter Problem:
+                             * pointer; errors otherwise unused; ND: its first 32 bits */
+    const uint8_t *payload; /* after the 8 bytes */
+    size_t payload_len;
+};
+/* Checks length (ICMP6_TRUNCATED) and the checksum over the pseudo-header (RFC 4443 §2.3) and
+ * the whole message (ICMP6_CHECKSUM). */
+int sk_icmp6_parse(const uint8_t *p, size_t len, const struct sk_addr *src,
+                   const struct sk_addr *dst, struct sk_icmp6_hdr *h);
+/* Writes header and copies payload (may alias p + 8), computing the checksum. */
+size_t sk_icmp6_emit(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
+                     const struct sk_icmp6_hdr *h);
+
+/* ---- Neighbor Discovery (RFC 4861 §4) over ICMPv6 ---- */
+#define SK_ND_OPT_SRC_LLADDR 1      /* §4.6.1 */
+#define SK_ND_OPT_TGT_LLADDR 2      /* §4.6.1 */
+#define SK_ND_OPT_PREFIX_INFO 3     /* §4.6.2 */
+#define SK_ND_OPT_REDIRECTED 4      /* §4.6.3 */
+#define SK_ND_OPT_MTU 5             /* §4.6.4 */
+#define SK_ND_MAX_PREFIXES 8        /* Prefix Information options kept per message */
+#define SK_ND_LLADDR_MAX 14         /* link-layer address bytes kept (8 * 2 - 2) */
+#define SK_ND_INFINITE 0xffffffffu  /* a lifetime that never ends (RFC 4861 §4.6.2) */
+struct sk_nd_prefix {
+    uint8_t prefix_len;
+    bool on_link;           /* L */
+    bool autonomous;        /* A (RFC 4862 §5.5.3) */
+    uint32_t valid_lifetime, preferred_lifetime; /* seconds */
+    struct sk_addr prefix;
+};
+struct sk_nd_opts {
+    uint8_t src_ll_len, tgt_ll_len; /* 0: the option is absent; else its address bytes */
+    uint8_t src_ll[SK_ND_LLADDR_MAX], tgt_ll[SK_ND_LLADDR_MAX];
+    bool has_mtu;
+    uint32_t mtu;
+    uint8_t nprefix;        /* prefixes beyond SK_ND_MAX_PREFIXES are ignored */
+    struct sk_nd_prefix prefix[SK_ND_MAX_PREFIXES];
+    const uint8_t *redirected; /* Redirected Header: the quoted packet (in the parsed bytes) */
+    size_t redirected_len;
+};
+struct sk_nd_msg {
+    uint8_t type;           /* SK_ND_* */
+    /* Router Advertisement (§4.2) */
+    uint8_t cur_hop_limit;
+    bool managed, other;    /* M, O */
+    uint16_t router_lifetime;                 /* seconds */
+    uint32_t reachable_time, retrans_timer;   /* milliseconds */
+    /* Neighbor Solicitation / Advertisement / Redirect: the target (§4.3-4.5) */
+    struct sk_addr target;
+    bool router, solicited, override;         /* NA: R, S, O */
+    struct sk_addr dest;    /* Redirect: the destination */
+    struct sk_nd_opts opts;
+};
+/* Parses an ND message: p is the whole ICMPv6 message (checksum already verified by
+ * sk_icmp6_parse), type 133..137. ND_MALFORMED for: another type, a code other than 0 or a
+ * body shorter than its type's (RFC 4861 §6.1.1, §6.1.2, §7.1.1, §7.1.2, §8.1), a multicast
+ * target (NS, NA) or Redirect destination, an option of length 0 or running past the end, a
+ * Prefix Information option of length other than 4 or prefix length over 128, an MTU option
+ * of length other than 1 (§4.6). Unknown options are skipped (§4.6). The hop limit of 255 and
+ * the source address rules are the IP layer's to check. */
+int sk_nd_parse(const uint8_t *p, size_t len, struct sk_nd_msg *m);
+/* Writes the ICMPv6 message for m (m->type) with the options m->opts holds (source and target
+ * link-layer address when their length is set, MTU, prefixes, the Redirected Header cut to
+ * fit in 1280 bytes in all and to a multiple of 8), and the checksum. */
+size_t sk_nd_emit(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
+                  const struct sk_nd_msg *m);
+
 /* ---- UDP (RFC 768) ---- */
 #define SK_UDP_HLEN 8
 struct sk_udp_hdr {
@@ -136,6 +321,12 @@ int sk_udp_parse_verify(const uint8_t *p, size_t len, uint32_t src, uint32_t dst
                         bool verify_csum, struct sk_udp_hdr *h);
 /* Writes header + copies payload (may alias p + 8), computing the checksum (0 becomes 0xffff). */
 size_t sk_udp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_udp_hdr *h);
+/* The same over IPv6 (RFC 8200 §8.1): the pseudo-header of src and dst, and a checksum of 0 is
+ * a drop (UDP_CHECKSUM: IPv6 receivers discard it) unless verify_csum is false. */
+int sk_udp_parse6(const uint8_t *p, size_t len, const struct sk_addr *src,
+                  const struct sk_addr *dst, bool verify_csum, struct sk_udp_hdr *h);
+size_t sk_udp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
+                    const struct sk_udp_hdr *h);
 
 /* ---- TCP (RFC 9293 §3.1) and options (RFC 9293 §3.2, RFC 7323, RFC 2018) ---- */
 #define SK_TCP_HLEN 20
@@ -186,6 +377,12 @@ size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int
  * h->payload (may alias the right place in p), and the checksum. Returns the segment's length. */
 size_t sk_tcp_emit(uint8_t *p, size_t cap, uint32_t src, uint32_t dst, const struct sk_tcp_hdr *h,
                    int syn_layout);
+/* The same over IPv6: the pseudo-header of RFC 8200 §8.1 (a 32-bit length, so a segment of
+ * any size is summed as it is). */
+int sk_tcp_parse6(const uint8_t *p, size_t len, const struct sk_addr *src,
+                  const struct sk_addr *dst, bool verify_csum, struct sk_tcp_hdr *h);
+size_t sk_tcp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const struct sk_addr *dst,
+                    const struct sk_tcp_hdr *h, int syn_layout);
 
 /* ---- Big-endian field access (network byte order, RFC 1700 "Data Notations") ----
  * Byte loads and stores only: fields in packets are not aligned, so no pointer casts. */
