@@ -456,6 +456,12 @@ bool sk_ip6_is_local(const struct sk_stack *st, const struct sk_addr *a);
  * Packet Too Big), never below 1280 (RFC 8200 §5). */
 uint32_t sk_ip6_path_mtu(const struct sk_stack *st, const struct sk_addr *dst);
 
+/* RFC 6437 §3: the flow label of a flow (a keyed hash of the 5-tuple, 20 bits), for
+ * sk_ip6_output's flow argument; sk_ip6_send computes it itself. */
+uint32_t sk_ip6_flow_label(const struct sk_stack *st, const struct sk_addr *src,
+                           const struct sk_addr *dst, uint8_t proto, uint16_t sport,
+                           uint16_t dport);
+
 /* ip/deliver6.c: a datagram for TCP or UDP (proto tells which); anything else is answered by
  * the IPv6 layer before it gets here. */
 void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p);

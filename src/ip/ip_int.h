@@ -216,6 +216,12 @@ void sk_arp_solicit(struct sk_stack *st, uint32_t ip, const uint8_t *dst);
 /* A neighbour solicitation for target to the link address dst (NULL: its solicited-node
  * multicast group), from one of our addresses (RFC 4861 §7.2.2). */
 void sk_nd_solicit(struct sk_stack *st, const struct sk_addr *target, const uint8_t *dst);
+/* A neighbour solicitation for target from src (:: for DAD: no source link address option),
+ * unicast to target (its cache entry's link address) or to its solicited-node group. */
+void sk_nd_send_ns(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *target,
+                   bool unicast);
+/* A router solicitation to all-routers (RFC 4861 §6.3.7). */
+void sk_nd_send_rs(struct sk_stack *st);
 /* Starts what IPv6 does at start: link-local address, DAD, router solicitations. */
 void sk_nd_start(struct sk_stack *st);
 /* DAD, router solicitations, lifetimes due at st->now; returns the next deadline. */
@@ -259,6 +265,34 @@ uint32_t sk_ip_route(const struct sk_stack *st, uint32_t dst, bool *bcast);
  * caller sends a partial checksum only when the datagram fits the MTU. */
 int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *head,
                size_t hlen, const uint8_t *body, size_t blen, const struct sk_frame_meta *meta);
+
+/* Segments a TSO super-segment (frame_len bytes from the link header) will be cut into: its
+ * payload in gso_size pieces; 1 for any other frame. */
+uint16_t sk_gso_pieces(const struct sk_frame_meta *meta, size_t frame_len);
+/* Copies bytes [off, off+n) of the concatenation head|body to dst. */
+void sk_ip_copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint8_t *body,
+                     size_t off, size_t n);
+
+/* ipv6.c */
+/* sk_ip6_send with the hop limit and flow label given (ND: 255 and 0). */
+int sk_ip6_send_hl(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
+                   uint8_t proto, uint8_t hop_limit, uint32_t flow, const uint8_t *head,
+                   size_t hlen, const uint8_t *body, size_t blen,
+                   const struct sk_frame_meta *meta);
+/* An ND message (the whole ICMPv6 message, checksum done): hop limit 255, flow label 0. */
+int sk_ip6_send_nd(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
+                   const uint8_t *msg, size_t len);
+/* RFC 8201: a Packet Too Big said the path to dst takes mtu bytes (floored at 1280). */
+void sk_ip6_pmtu_update(struct sk_stack *st, const struct sk_addr *dst, uint32_t mtu);
+
+/* icmp6.c: ICMPv6 (RFC 4443). */
+void sk_icmp6_input(struct sk_stack *st, const struct ip6_pkt *p);
+/* An ICMPv6 error (type, code, its 32-bit field) about the packet p, quoting as much of it as
+ * fits in 1280 bytes; never about an error or a packet from an address that is not one
+ * node's, nor (unless to_multicast: RFC 4443 §2.4 (e.3)) a packet sent to a group; rate
+ * limited with ICMPv4's bucket. */
+void sk_icmp6_send_error(struct sk_stack *st, const struct ip6_pkt *p, uint8_t type,
+                         uint8_t code, uint32_t info, bool to_multicast);
 
 /* ip_frag.c */
 /* Takes one fragment. Returns true and fills *out when it completes a datagram; the datagram

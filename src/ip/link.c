@@ -1,5 +1,6 @@
-/* The link layer inside the core: bare IPv4 (SK_LINK_IP) or Ethernet II (SK_LINK_ETHERNET,
- * RFC 894 for IPv4 over Ethernet, RFC 826 for ARP).
+/* The link layer inside the core: bare IP (SK_LINK_IP, IPv4 or IPv6 by the version nibble)
+ * or Ethernet II (SK_LINK_ETHERNET, RFC 894 for IPv4 over Ethernet, RFC 826 for ARP, RFC 2464
+ * for IPv6 and its multicast addresses).
  *
  * Input: an Ethernet frame is ours if its destination is our address or the broadcast
  * address; anything else (another host's unicast, multicast we never joined) is dropped and
@@ -26,6 +27,20 @@ static size_t rx_ip_max(const struct sk_stack *st)
     return st->cfg.caps.rx_large ? UINT16_MAX : st->cfg.mtu;
 }
 
+/* RFC 2464 §7: an IPv6 group's frames go to 33:33 and its low 32 bits; only our groups'
+ * (all-nodes, our solicited-node groups) are taken. */
+static bool our_group_mac(const struct sk_stack *st, const uint8_t mac[6])
+{
+    if (!st->cfg.ip6 || mac[0] != 0x33 || mac[1] != 0x33)
+        return false;
+    struct sk_addr g = {{0xff, 0x02, [11] = 0x01, [12] = 0xff}};
+    memcpy(g.b + 12, mac + 2, 4);
+    if (mac[2] != 0xff) { /* not a solicited-node group: all-nodes is the one we join */
+        memset(g.b + 2, 0, 10);
+    }
+    return sk_ip6_is_our_group(st, &g);
+}
+
 void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
 {
     if (st->cfg.link_type == SK_LINK_IP) {
@@ -33,7 +48,11 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
             sk_drop(st, SK_DROP_LINK_OVERSIZE, NULL, frame, len);
             return;
         }
-        sk_ip_input(st, frame, len, frame, len);
+        /* A bare-IP link says the version in the first nibble (as TUN does). */
+        if (len > 0 && frame[0] >> 4 == 6)
+            sk_ip6_input(st, frame, len, frame, len);
+        else
+            sk_ip_input(st, frame, len, frame, len);
         return;
     }
     struct sk_eth_hdr eth;
@@ -42,7 +61,8 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, len);
         return;
     }
-    if (memcmp(eth.dst, st->cfg.mac, 6) != 0 && memcmp(eth.dst, eth_broadcast, 6) != 0) {
+    if (memcmp(eth.dst, st->cfg.mac, 6) != 0 && memcmp(eth.dst, eth_broadcast, 6) != 0 &&
+        !our_group_mac(st, eth.dst)) {
         sk_drop(st, SK_DROP_LINK_NOT_FOR_US, NULL, frame, len);
         return;
     }
@@ -56,6 +76,9 @@ void sk_link_input(struct sk_stack *st, const uint8_t *frame, size_t len)
     switch (eth.ethertype) {
     case SK_ETHERTYPE_IPV4:
         sk_ip_input(st, p, n, frame, len);
+        break;
+    case SK_ETHERTYPE_IPV6:
+        sk_ip6_input(st, p, n, frame, len);
         break;
     case SK_ETHERTYPE_ARP:
         sk_arp_input(st, p, n, frame, len);
