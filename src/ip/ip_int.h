@@ -279,7 +279,9 @@ int sk_ip6_send_hl(struct sk_stack *st, const struct sk_addr *src, const struct 
                    uint8_t proto, uint8_t hop_limit, uint32_t flow, const uint8_t *head,
                    size_t hlen, const uint8_t *body, size_t blen,
                    const struct sk_frame_meta *meta);
-/* An ND message (the whole ICMPv6 message, checksum done): hop limit 255, flow label 0. */
+/* An ND message (the whole ICMPv6 message, checksum done, at most SK_ND_MSG_MAX bytes): hop
+ * limit 255, flow label 0, built apart from st->tx. */
+#define SK_ND_MSG_MAX 128
 int sk_ip6_send_nd(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
                    const uint8_t *msg, size_t len);
 /* RFC 8201: a Packet Too Big said the path to dst takes mtu bytes (floored at 1280). */

@@ -210,9 +210,19 @@ int sk_ip6_send(struct sk_stack *st, const struct sk_addr *src, const struct sk_
 int sk_ip6_send_nd(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
                    const uint8_t *msg, size_t len)
 {
+    /* Built on the C stack, not in st->tx: a solicitation goes out from inside the output of
+     * the packet that needs it, which sits in st->tx (as arp.c's requests). Its destination is
+     * on-link by definition (RFC 4861 §7.2.2, §7.2.4, §6.3.7): it is its own next hop. */
+    uint8_t f[SK_ETH_HLEN + SK_IPV6_HLEN + SK_ND_MSG_MAX];
+    size_t lh = sk_link_hlen(st);
+    if (len > SK_ND_MSG_MAX)
+        return -EMSGSIZE;
     /* RFC 6437 §2: flow label 0 for what is not a flow; RFC 4861: hop limit 255. */
-    return sk_ip6_send_hl(st, src, dst, SK_IPPROTO_ICMPV6, IP6_ND_HOP_LIMIT, 0, msg, len, NULL,
-                          0, NULL);
+    write_header(f + lh, src, dst, SK_IPPROTO_ICMPV6, 0, 0, IP6_ND_HOP_LIMIT, len);
+    memcpy(f + lh + SK_IPV6_HLEN, msg, len);
+    st->ctr.ip6_out++;
+    sk_link_output(st, dst, f, lh + SK_IPV6_HLEN + len, NULL);
+    return 0;
 }
 
 /* ---- Input ---- */

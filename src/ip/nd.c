@@ -188,7 +188,7 @@ sk_time_us sk_nd_timer(struct sk_stack *st)
 static void send_nd(struct sk_stack *st, const struct sk_addr *src, const struct sk_addr *dst,
                     struct sk_nd_msg *m)
 {
-    uint8_t buf[128];
+    uint8_t buf[SK_ND_MSG_MAX];
     size_t n = sk_nd_emit(buf, sizeof(buf), src, dst, m);
     if (n != 0)
         sk_ip6_send_nd(st, src, dst, buf, n);
