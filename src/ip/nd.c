@@ -328,6 +328,11 @@ static void na_input(struct sk_stack *st, const struct ip6_pkt *p, const struct 
         sk_neigh_update(st, &m->target, has_ll ? m->opts.tgt_ll : NULL, NUD_REACHABLE, false);
     else if (differs)
         sk_neigh_update(st, &m->target, m->opts.tgt_ll, NUD_STALE, false);
+    /* §7.2.5: a router that says it no longer is one leaves the default router list. */
+    if (e->router && !m->router)
+        for (int i = 0; i < IP6_ROUTERS; i++)
+            if (sk_addr_eq(&st->ip->ip6.routers[i].a, &m->target))
+                st->ip->ip6.routers[i].until = 0;
     e->router = m->router;
 }
 
