@@ -438,7 +438,12 @@ struct sk_config {
      *   and drop reasons (arp_cache_entries, arp_queue_bytes, arp_queue_per_entry) serve both
      *   families; RFC 4861 §10's timers apply to IPv6 neighbours (ReachableTime drawn from
      *   0.5..1.5 x 30 s, RetransTimer 1 s, 3 multicast and 3 unicast solicitations, 5 s
-     *   DELAY_FIRST_PROBE_TIME), arp_* timers to IPv4 ones. */
+     *   DELAY_FIRST_PROBE_TIME), arp_* timers to IPv4 ones.
+     * Fixed bounds (src/ip/ip_int.h): 9 addresses (the statics, the link-local one, SLAAC
+     *   ones beyond: a prefix that finds the table full gives none), 4 default routers and 4
+     *   on-link prefixes from advertisements (more are ignored), 16 path MTUs learned from
+     *   Packet Too Big (the one expiring first makes room; each ages out after 10 minutes,
+     *   RFC 8201 §4, and none goes below 1280: counted ip6_pmtu_floored). */
     bool ip6;
     struct sk_ip6_prefix addr6[SK_IP6_ADDR_MAX];
     uint8_t addr6_count;
