@@ -1,7 +1,9 @@
-/* Private interface between the files of the IP layer: link.c (Ethernet framing), arp.c
- * (RFC 826 over the neighbour cache of neigh.c), ipv4.c (input, routing, output, fragmentation), ip_frag.c
- * (RFC 791 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the state and its
- * timer), and tcp/tcp_icmp.c (ICMP errors acted on by TCP).
+/* Private interface between the files of the IP layer: link.c (Ethernet framing), neigh.c
+ * (the neighbour cache and its queue, both families), arp.c (RFC 826 on it), ipv4.c (input,
+ * routing, output, fragmentation), ip_frag.c (RFC 791 reassembly), icmp.c (RFC 792), udp.c
+ * (RFC 768), ipv6.c (RFC 8200), icmp6.c (RFC 4443), nd.c (RFC 4861, RFC 4862), addr6.c (our
+ * IPv6 addresses), ip_state.c (the state and its timer), and tcp/tcp_icmp.c (ICMP errors
+ * acted on by TCP).
  *
  * All of it hangs off the stack (st->ip); nothing is global. Memory comes from sk_mem_alloc
  * and is bounded by the limits in sk_config.

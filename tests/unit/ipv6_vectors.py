@@ -4,6 +4,7 @@ A="2001:db8::a"; B="2001:db8::b"
 vecs = [
  ("V6_RA", 'IPv6(src="fe80::1", dst="ff02::1", hlim=255)/ICMPv6ND_RA(chlim=64, routerlifetime=1800, reachabletime=0, retranstimer=0)/ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01")/ICMPv6NDOptMTU(mtu=1400)/ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::", prefixlen=64, L=1, A=1, validlifetime=86400, preferredlifetime=14400)'),
  ("V6_ECHO_B_TO_A", 'IPv6(src="2001:db8::b", dst="2001:db8::a")/ICMPv6EchoRequest(id=0x1234, seq=1, data=b"synack-ipv6")'),
+ ("V6_ECHO_A_TO_B", 'IPv6(src="2001:db8::a", dst="2001:db8::b")/ICMPv6EchoRequest(id=0x4321, seq=7, data=b"synack-ipv6")'),
  ("V6_ECHO_REPLY_A_TO_B", 'IPv6(src="2001:db8::a", dst="2001:db8::b", hlim=64)/ICMPv6EchoReply(id=0x1234, seq=1, data=b"synack-ipv6")'),
  ("V6_DSTOPT_UNKNOWN_10", 'IPv6(src="2001:db8::b", dst="2001:db8::a")/IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x80, optdata=b"\\0\\0\\0\\0")])/ICMPv6EchoRequest()'),
  ("V6_RH0", 'IPv6(src="2001:db8::b", dst="2001:db8::a")/IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::c"])/ICMPv6EchoRequest()'),

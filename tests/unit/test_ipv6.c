@@ -17,6 +17,7 @@
 #include "ip/ip_int.h"
 #include "ipv6_vectors.h"
 #include "../ref/ref_isn.h"
+#include "synack/memlink.h"
 #include "synack/synack.h"
 
 static const uint8_t MAC1[6] = {0x02, 0, 0, 0x66, 0, 0x0a};
@@ -36,8 +37,8 @@ struct node {
     struct frame out[MAXF];
     size_t nout;
     struct node *peer;
-    struct frame inflight[MAXF]; /* frames on their way to this node */
-    size_t ninflight;
+    struct sk_memlink *link; /* a pair: the in-memory link, 1 ms each way; side 0 is a */
+    int side;
     bool ether;
 };
 static sk_time_us now_us = 1000000;
@@ -51,12 +52,15 @@ static void output(void *ctx, const uint8_t *f, size_t len, const struct sk_fram
     fr->len = len;
     fr->at = now_us;
     memcpy(fr->d, f, len);
-    if (n->peer) {
-        assert_true(n->peer->ninflight < MAXF);
-        struct frame *x = &n->peer->inflight[n->peer->ninflight++];
-        *x = *fr;
-        x->at = now_us + 1000; /* 1 ms on the wire */
-    }
+    if (n->link)
+        sk_memlink_send_meta(n->link, n->side, f, len, meta, now_us);
+}
+
+static void deliver(void *ctx, int side, const uint8_t *f, size_t len,
+                    const struct sk_frame_meta *meta, sk_time_us now)
+{
+    struct node **ns = ctx;
+    sk_stack_input_meta(ns[side]->st, f, len, meta, now);
 }
 
 static struct sk_config base_config(bool ether, const uint8_t mac[6], uint64_t seed)
@@ -91,7 +95,23 @@ static struct node *node_new(struct sk_config *c, const struct sk_addr *a6)
 static void node_free(struct node *n)
 {
     sk_stack_free(n->st);
+    if (n->link && n->side == 0)
+        sk_memlink_free(n->link);
     free(n);
+}
+
+/* Joins a (side 0) and b by an in-memory link with 1 ms of delay each way. */
+static void join(struct node *a, struct node *b)
+{
+    struct sk_memlink *l = sk_memlink_new(5);
+    struct sk_memlink_faults f = {.delay_us = 1000};
+    sk_memlink_set_faults(l, 0, &f);
+    sk_memlink_set_faults(l, 1, &f);
+    a->link = b->link = l;
+    a->side = 0;
+    b->side = 1;
+    a->peer = b;
+    b->peer = a;
 }
 
 /* Hands n an IPv6 packet (from the IPv6 header on), framed from src_mac. */
@@ -112,29 +132,22 @@ static void give(struct node *n, const uint8_t *pkt, size_t len, const uint8_t s
 /* Runs nodes (one or a pair) until t: arrivals and timers in time order. */
 static void run_until(struct node *a, struct node *b, sk_time_us t)
 {
+    struct node *ns[2] = {a, b};
     for (;;) {
         sk_time_us d = sk_stack_next_deadline(a->st);
         if (b && sk_stack_next_deadline(b->st) < d)
             d = sk_stack_next_deadline(b->st);
-        struct node *ns[2] = {a, b};
-        for (int k = 0; k < 2; k++)
-            for (size_t i = 0; ns[k] && i < ns[k]->ninflight; i++)
-                if (ns[k]->inflight[i].at < d)
-                    d = ns[k]->inflight[i].at;
+        if (a->link && sk_memlink_next_deadline(a->link) < d)
+            d = sk_memlink_next_deadline(a->link);
         if (d > t)
             break;
         if (d > now_us)
             now_us = d;
-        for (int k = 0; k < 2; k++) {
-            struct node *n = ns[k];
-            while (n && n->ninflight && n->inflight[0].at <= now_us) {
-                struct frame fr = n->inflight[0];
-                memmove(n->inflight, n->inflight + 1, --n->ninflight * sizeof(fr));
-                sk_stack_input(n->st, fr.d, fr.len, now_us);
-            }
-            if (n)
-                sk_stack_poll(n->st, now_us);
-        }
+        if (a->link)
+            sk_memlink_deliver_meta(a->link, now_us, deliver, ns);
+        sk_stack_poll(a->st, now_us);
+        if (b)
+            sk_stack_poll(b->st, now_us);
     }
     now_us = t;
     sk_stack_poll(a->st, t);
@@ -265,8 +278,7 @@ static void pair_new(struct node **a, struct node **b, bool ether, const struct 
     struct sk_config ca = base_config(ether, MAC1, 21), cb = base_config(ether, MAC2, 22);
     *a = node_new(&ca, &ADDR_A);
     *b = node_new(&cb, addr_b);
-    (*a)->peer = *b;
-    (*b)->peer = *a;
+    join(*a, *b);
 }
 
 /* Two stacks on Ethernet: A answers an echo request that B's address sent (handed in with
@@ -324,6 +336,40 @@ static void test_nd_pair_states(void **state)
     node_free(b);
 }
 
+/* Both ways on both link types: an echo request handed to one stack as if from the other's
+ * address draws a reply that crosses the link to the other, which takes it (icmp6_in; an
+ * unasked-for reply is then dropped as icmp-type), with nothing else dropped but that. */
+static void ping_both_ways(bool ether)
+{
+    struct node *a, *b;
+    pair_new(&a, &b, ether, &ADDR_B);
+    run_until(a, b, 3000000);
+    give(a, V6_ECHO_B_TO_A, sizeof(V6_ECHO_B_TO_A), MAC2);
+    run_until(a, b, now_us + 20000);
+    assert_int_equal(ctr(a).icmp6_out, 1);
+    assert_int_equal(ctr(b).drops[SK_DROP_ICMP_TYPE], 1);
+    give(b, V6_ECHO_A_TO_B, sizeof(V6_ECHO_A_TO_B), MAC1);
+    run_until(a, b, now_us + 20000);
+    assert_int_equal(ctr(b).icmp6_out, 1);
+    assert_int_equal(ctr(a).drops[SK_DROP_ICMP_TYPE], 1);
+    assert_int_equal(ctr(a).drops_total + ctr(b).drops_total - 2,
+                     ctr(a).drops[SK_DROP_LINK_NOT_FOR_US] + ctr(b).drops[SK_DROP_LINK_NOT_FOR_US]);
+    node_free(a);
+    node_free(b);
+}
+
+static void test_ping_pair_ethernet(void **state)
+{
+    (void)state;
+    ping_both_ways(true);
+}
+
+static void test_ping_pair_bare_ip(void **state)
+{
+    (void)state;
+    ping_both_ways(false);
+}
+
 /* RFC 4861 §7.3.3: an INCOMPLETE entry sends MAX_MULTICAST_SOLICIT (3) solicitations
  * RetransTimer (1 s) apart, then is forgotten and what waited is dropped (counted). */
 static void test_nd_unresolved(void **state)
@@ -375,8 +421,7 @@ static void test_dad_conflict_late(void **state)
     assert_true(sk_ip6_is_local(a->st, &ADDR_A));
     struct sk_config cb = base_config(true, MAC2, 32);
     struct node *b = node_new(&cb, &ADDR_A);
-    a->peer = b;
-    b->peer = a;
+    join(a, b);
     run_until(a, b, 6000000);
     assert_int_equal(ctr(a).ip6_dad_duplicates, 0);
     assert_int_equal(ctr(b).ip6_dad_duplicates, 1);
@@ -538,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_linklocal_dad),
         cmocka_unit_test(test_echo_bare_ip),
         cmocka_unit_test(test_nd_pair_states),
+        cmocka_unit_test(test_ping_pair_ethernet),
+        cmocka_unit_test(test_ping_pair_bare_ip),
         cmocka_unit_test(test_nd_unresolved),
         cmocka_unit_test(test_dad_conflict),
         cmocka_unit_test(test_dad_conflict_late),
