@@ -562,6 +562,34 @@ static void test_packet_too_big(void **state)
     node_free(n);
 }
 
+/* RFC 6724 §5 between two global addresses and a link-local one: rule 1 (the destination
+ * itself), rule 2 (link-local for link-local, global for global), rule 3 (avoid deprecated),
+ * rule 8 (longest matching prefix). */
+static void test_select_src(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_config c = base_config(false, MAC1, 19);
+    c.ip6_linklocal = SK_IP6_LL_ON; /* bare IP: no DAD, usable at once */
+    const struct sk_addr g2 = {{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x0a}};
+    struct node *n = node_new(&c, &ADDR_A);
+    assert_non_null(sk_ip6_addr_add(n->st, &g2, 64, IP6A_STATIC));
+    struct sk_addr ll = {{0xfe, 0x80}}, src;
+    ref_iid(19, ll.b, MAC1, ll.b + 8);
+    const struct sk_addr d_g2net = {{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x99}};
+    const struct sk_addr d_ll = {{0xfe, 0x80, [15] = 5}};
+    assert_true(sk_ip6_select_src(n->st, &g2, &src)); /* rule 1 */
+    assert_memory_equal(src.b, g2.b, 16);
+    assert_true(sk_ip6_select_src(n->st, &d_ll, &src)); /* rule 2 */
+    assert_memory_equal(src.b, ll.b, 16);
+    assert_true(sk_ip6_select_src(n->st, &d_g2net, &src)); /* rule 8: 64 bits against 47 */
+    assert_memory_equal(src.b, g2.b, 16);
+    sk_ip6_addr_find(n->st, &g2)->state = IP6A_DEPRECATED; /* rule 3 before rule 8 */
+    assert_true(sk_ip6_select_src(n->st, &d_g2net, &src));
+    assert_memory_equal(src.b, ADDR_A.b, 16);
+    node_free(n);
+}
+
 /* ARP keeps working beside IPv6 on the same stack: IPv4-only stacks are unchanged (test_arp),
  * and ip6 off drops IPv6 as before (ip-version). */
 static void test_ip6_off_drops(void **state)
@@ -592,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_param_problem_pointers),
         cmocka_unit_test(test_error_rate_limited),
         cmocka_unit_test(test_packet_too_big),
+        cmocka_unit_test(test_select_src),
         cmocka_unit_test(test_ip6_off_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
