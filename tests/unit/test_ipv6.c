@@ -370,6 +370,52 @@ static void test_ping_pair_bare_ip(void **state)
     ping_both_ways(false);
 }
 
+static void give_multicast(struct node *n, const uint8_t *pkt, size_t len)
+{
+    uint8_t f[1600] = {0x33, 0x33, pkt[36], pkt[37], pkt[38], pkt[39]};
+    memcpy(f + 6, MAC2, 6);
+    f[12] = 0x86, f[13] = 0xdd;
+    memcpy(f + 14, pkt, len);
+    sk_stack_input(n->st, f, 14 + len, now_us);
+}
+
+/* RFC 4861 §7.2.5 on scapy's advertisements: a solicited one completes an INCOMPLETE entry
+ * (REACHABLE); an unsolicited one without O and another link address only makes a REACHABLE
+ * entry STALE, keeping the address; with O it replaces the address (STALE); a solicited one
+ * then confirms it (REACHABLE). §7.1.2: hop limit not 255 is refused; §7.1.1: a DAD
+ * solicitation (from ::) to a unicast address is refused. */
+static void test_na_processing(void **state)
+{
+    (void)state;
+    static const uint8_t MAC3[6] = {0x02, 0, 0, 0x66, 0, 0x0c};
+    now_us = 1000000;
+    struct sk_config c = base_config(true, MAC1, 20);
+    c.ip6_linklocal = SK_IP6_LL_OFF;
+    c.ip6_accept_ra = false;
+    struct node *n = node_new(&c, &ADDR_A);
+    run_until(n, NULL, 3000000);
+    give(n, V6_ECHO_B_TO_A, sizeof(V6_ECHO_B_TO_A), MAC2);
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_INCOMPLETE);
+    give(n, V6_NA_S_MAC2, sizeof(V6_NA_S_MAC2), MAC2);
+    struct neigh *e = sk_neigh_find(n->st, &ADDR_B);
+    assert_int_equal(e->state, NUD_REACHABLE);
+    assert_memory_equal(e->mac, MAC2, 6);
+    give_multicast(n, V6_NA_UNSOL_MAC3, sizeof(V6_NA_UNSOL_MAC3));
+    assert_int_equal(e->state, NUD_STALE);
+    assert_memory_equal(e->mac, MAC2, 6);
+    give_multicast(n, V6_NA_OVERRIDE_MAC3, sizeof(V6_NA_OVERRIDE_MAC3));
+    assert_int_equal(e->state, NUD_STALE);
+    assert_memory_equal(e->mac, MAC3, 6);
+    give(n, V6_NA_S_MAC3, sizeof(V6_NA_S_MAC3), MAC3);
+    assert_int_equal(e->state, NUD_REACHABLE);
+    assert_int_equal(ctr(n).nd_na_in, 4);
+    give(n, V6_NA_HLIM64, sizeof(V6_NA_HLIM64), MAC2);
+    give(n, V6_NS_DAD_TO_UNICAST, sizeof(V6_NS_DAD_TO_UNICAST), MAC2);
+    assert_int_equal(ctr(n).drops[SK_DROP_ND_INVALID], 2);
+    assert_memory_equal(e->mac, MAC3, 6);
+    node_free(n);
+}
+
 /* RFC 4861 §7.3.3: an INCOMPLETE entry sends MAX_MULTICAST_SOLICIT (3) solicitations
  * RetransTimer (1 s) apart, then is forgotten and what waited is dropped (counted). */
 static void test_nd_unresolved(void **state)
@@ -614,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_ping_pair_ethernet),
         cmocka_unit_test(test_ping_pair_bare_ip),
         cmocka_unit_test(test_nd_unresolved),
+        cmocka_unit_test(test_na_processing),
         cmocka_unit_test(test_dad_conflict),
         cmocka_unit_test(test_dad_conflict_late),
         cmocka_unit_test(test_ra_slaac),
