@@ -273,6 +273,23 @@ uint64_t sk_random(struct sk_stack *st)
     return sk_siphash(k[0], k[1], ctr, sizeof(ctr));
 }
 
+size_t sk_pair_key(const struct sk_addr *laddr, const struct sk_addr *raddr, const uint32_t *tail,
+                   size_t ntail, uint8_t *out)
+{
+    size_t n = 0;
+    if (sk_addr_is_v4(laddr) && sk_addr_is_v4(raddr)) {
+        uint32_t w[2] = {sk_addr_v4(laddr), sk_addr_v4(raddr)};
+        memcpy(out, w, sizeof(w));
+        n = sizeof(w);
+    } else {
+        memcpy(out, laddr->b, 16);
+        memcpy(out + 16, raddr->b, 16);
+        n = 32;
+    }
+    memcpy(out + n, tail, ntail * sizeof(*tail));
+    return n + ntail * sizeof(*tail);
+}
+
 /* Entry points nest when an application callback calls back into the stack; TCBs that die
  * are freed only when the outermost call returns, so no caller holds a dangling pointer. */
 void sk_enter(struct sk_stack *st)

@@ -133,17 +133,32 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
     }
 }
 
-const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port)
+const char *net_parse_endpoint(const char *text, struct sk_addr *addr, uint16_t *port)
 {
+    static const char bad[] = "is not IP:PORT or [IPV6]:PORT (for example 10.77.0.1:7, "
+                              "[2001:db8::1]:7)";
     char buf[64];
     const char *colon = strrchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= sizeof(buf))
-        return "is not IP:PORT (for example 10.77.0.1:7)";
-    memcpy(buf, text, (size_t)(colon - text));
-    buf[colon - text] = '\0';
+    const char *start = text, *end = colon;
+    if (colon == NULL)
+        return bad;
+    if (text[0] == '[') { /* RFC 3986 §3.2.2: an IPv6 literal in brackets */
+        const char *close = strchr(text, ']');
+        if (close == NULL || close + 1 != colon)
+            return bad;
+        start = text + 1;
+        end = close;
+    }
+    if ((size_t)(end - start) >= sizeof(buf))
+        return bad;
+    memcpy(buf, start, (size_t)(end - start));
+    buf[end - start] = '\0';
     uint64_t p;
-    if (parse_ipv4(buf, addr) || args_u64(colon + 1, 1, 65535, &p))
-        return "is not IP:PORT (for example 10.77.0.1:7)";
+    if (sk_addr_parse(buf, addr) != 0 || args_u64(colon + 1, 1, 65535, &p))
+        return bad;
+    /* Without brackets only IPv4 (the last colon of an IPv6 literal is ambiguous). */
+    if (text[0] != '[' && !sk_addr_is_v4(addr))
+        return bad;
     *port = (uint16_t)p;
     return NULL;
 }
@@ -151,6 +166,13 @@ const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port)
 void net_addr_str(uint32_t a, char *buf, size_t size)
 {
     snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+void net_endpoint_str(const struct sk_addr *a, uint16_t port, char *buf, size_t size)
+{
+    char t[SK_ADDR_STRLEN];
+    sk_addr_format(a, t, sizeof(t));
+    snprintf(buf, size, sk_addr_is_v4(a) ? "%s:%u" : "[%s]:%u", t, port);
 }
 
 static void wake_all(void)

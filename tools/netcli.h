@@ -102,8 +102,11 @@ extern volatile sig_atomic_t net_stop_signal, net_dump_request;
 void net_opts_init(struct net_opts *o);
 /* Handles a shared option (ch); returns true if ch was one, with *why set on a bad value. */
 bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why);
-/* "10.0.0.1:80" into host-order address and port; NULL or a reason. */
-const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port);
+/* "10.0.0.1:80" or "[2001:db8::1]:80" (RFC 3986 §3.2.2 brackets; an IPv6 address needs them)
+ * into an address of either family (IPv4 IPv4-mapped) and a port; NULL or a reason. */
+const char *net_parse_endpoint(const char *text, struct sk_addr *addr, uint16_t *port);
+/* "10.0.0.1:80" or "[2001:db8::1]:80" (RFC 5952 §6). */
+void net_endpoint_str(const struct sk_addr *a, uint16_t port, char *buf, size_t size);
 /* "10.0.0.1" as text (static buffer per call site is the caller's). */
 void net_addr_str(uint32_t a, char *buf, size_t size);
 /* Checks --tap/--addr, opens the TAP, the loop, the pcap and the stack from cfg (link,
