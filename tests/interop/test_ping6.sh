@@ -37,9 +37,14 @@ nsx ip -6 neigh show "$ll" dev "$TAP" | grep -qi "$SMAC" || fail "no ND entry fo
 # the kernel's link-local address from scratch (a multicast solicitation).
 wait_for '[ "$(counter nd_na_in)" -ge 2 ]' 8 || fail "synack took no advertisement from the kernel"
 [ "$(counter nd_ns_out)" -ge 4 ] || fail "synack sent no solicitation beyond DAD's two"
+# TCP over this IPv6 layer (the transports are the addr branch's): the echo app, kernel as
+# the client, to the static address.
+head -c 100000 /dev/urandom >"$TMP/blob"
+nsx timeout 10 python3 "$(dirname "$0")/echo_client.py" "$S6" 7 "$TMP/blob" \
+  >"$TMP/echo6.out" 2>&1 || fail "TCP echo over IPv6 failed"
 serve_stats >"$TMP/stats.txt"
 if grep -E '^drop\.(nd-invalid|nd-malformed|icmp6-checksum)' "$TMP/stats.txt"; then
   fail "the kernel's ND or ICMPv6 was refused"
 fi
 stop_serve
-echo "PASS: ping -6 static and link-local, ND both ways (kernel REACHABLE), RS sent"
+echo "PASS: ping -6 static and link-local, ND both ways (kernel REACHABLE), RS sent, TCP echo"
