@@ -279,6 +279,8 @@ enum sk_key_purpose {
     SK_KEY_COOKIE,  /* RFC 4987 §3.6: SYN cookies */
     SK_KEY_PORT,    /* RFC 6056: ephemeral port selection */
     SK_KEY_RNG,     /* the keyed generator behind sk_random */
+    SK_KEY_IID,     /* RFC 7217: stable-privacy IPv6 interface identifiers */
+    SK_KEY_FLOW,    /* RFC 6437 §3: IPv6 flow labels from a keyed hash of the flow */
     SK_KEY_COUNT
 };
 
@@ -480,6 +482,12 @@ bool sk_ip6_is_local(const struct sk_stack *st, const struct sk_addr *a);
 /* The path MTU toward dst as the IPv6 layer knows it (RFC 8201; the link MTU, or less after a
  * Packet Too Big), never below 1280 (RFC 8200 §5). */
 uint32_t sk_ip6_path_mtu(const struct sk_stack *st, const struct sk_addr *dst);
+
+/* RFC 6437 §3: the flow label of a flow (a keyed hash of the 5-tuple, 20 bits), for
+ * sk_ip6_output's flow argument; sk_ip6_send computes it itself. */
+uint32_t sk_ip6_flow_label(const struct sk_stack *st, const struct sk_addr *src,
+                           const struct sk_addr *dst, uint8_t proto, uint16_t sport,
+                           uint16_t dport);
 
 /* ip/deliver6.c: a datagram for TCP or UDP (proto tells which); anything else is answered by
  * the IPv6 layer before it gets here. */

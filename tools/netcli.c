@@ -53,6 +53,25 @@ static const char *parse_cidr(const char *text, uint32_t *addr, uint8_t *len)
     return NULL;
 }
 
+static const char *parse_cidr6(const char *text, struct sk_ip6_prefix *out)
+{
+    char buf[64];
+    const char *slash = strchr(text, '/');
+    struct sk_addr a;
+    if (slash == NULL || (size_t)(slash - text) >= sizeof(buf))
+        return "is not ADDRESS/PREFIX (for example fd00:77::2/64)";
+    memcpy(buf, text, (size_t)(slash - text));
+    buf[slash - text] = '\0';
+    if (sk_addr_parse(buf, &a) != 0 || sk_addr_is_v4(&a) || sk_addr_is_multicast6(&a))
+        return "is not an IPv6 unicast ADDRESS/PREFIX (for example fd00:77::2/64)";
+    uint64_t p;
+    if (args_u64(slash + 1, 1, 128, &p))
+        return "has a prefix length that is not 1..128";
+    memcpy(out->addr, a.b, 16);
+    out->prefix_len = (uint8_t)p;
+    return NULL;
+}
+
 static const char *parse_mac(const char *text, uint8_t mac[6])
 {
     unsigned v[6];
@@ -83,6 +102,10 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
         o->have_addr = *why == NULL;
         return true;
     case NET_OPT_GATEWAY: *why = parse_ipv4(arg, &o->gateway); return true;
+    case NET_OPT_ADDR6:
+        *why = parse_cidr6(arg, &o->addr6);
+        o->have_addr6 = *why == NULL;
+        return true;
     case NET_OPT_MAC:
         *why = parse_mac(arg, o->mac);
         o->have_mac = *why == NULL;
@@ -256,6 +279,11 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
     cfg->addr = o->addr;
     cfg->prefix_len = o->prefix_len;
     cfg->gateway = o->gateway;
+    if (o->have_addr6) {
+        cfg->ip6 = true;
+        cfg->addr6[0] = o->addr6;
+        cfg->addr6_count = 1;
+    }
     if (o->have_mac) {
         memcpy(cfg->mac, o->mac, 6);
     } else {

@@ -90,6 +90,8 @@ enum sk_drop_reason {
     SK_DROP_ICMP6_TRUNCATED,
     SK_DROP_ICMP6_CHECKSUM,
     SK_DROP_ND_MALFORMED,      /* RFC 4861 validity: code, length, options (§4.6) */
+    SK_DROP_ND_INVALID,        /* ND message failing RFC 4861's IP-layer checks (hop limit
+                                * 255, source and destination rules, §6.1, §7.1) */
     SK_DROP_REASON_COUNT
 };
 
