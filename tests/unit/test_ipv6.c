@@ -636,6 +636,43 @@ static void test_select_src(void **state)
     node_free(n);
 }
 
+/* RFC 8200 §4.5: a reply larger than the path MTU (1300, from a Packet Too Big) leaves in
+ * fragments: each at most the path MTU, all but the last a multiple of 8 bytes of data, one
+ * identification, Next Header 44 then 58; put together (the first's header with the Payload
+ * Length of the whole) they are the reply: the request's data with a right checksum. */
+static void test_fragments_out(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_config c = base_config(false, MAC1, 23);
+    struct node *n = node_new(&c, &ADDR_A);
+    give(n, V6_PTB_1300_TO_B, sizeof(V6_PTB_1300_TO_B), MAC2);
+    give(n, V6_ECHO_BIG_B_TO_A, sizeof(V6_ECHO_BIG_B_TO_A), MAC2);
+    assert_int_equal(n->nout, 2);
+    size_t total = sizeof(V6_ECHO_BIG_B_TO_A) - 40; /* 8 + 1400 bytes of ICMPv6 */
+    size_t per = (1300 - 40 - 8) / 8 * 8;           /* 1248 */
+    uint8_t whole[1600];
+    size_t l0, l1;
+    const uint8_t *f0 = ip6_of(n, &n->out[0], &l0), *f1 = ip6_of(n, &n->out[1], &l1);
+    assert_int_equal(l0, 40 + 8 + per);
+    assert_int_equal(l1, 40 + 8 + total - per);
+    assert_int_equal(f0[6], 44);
+    assert_int_equal(f1[6], 44);
+    assert_int_equal(f0[40], 58);
+    assert_int_equal(f0[42] << 8 | f0[43], 0 | 1);   /* offset 0, M */
+    assert_int_equal(f1[42] << 8 | f1[43], per | 0); /* offset 1248 (156 x 8), last */
+    assert_memory_equal(f0 + 44, f1 + 44, 4);        /* one identification */
+    assert_int_equal(ctr(n).ip6_frags_out, 2);
+    memcpy(whole, f0, 40);
+    whole[4] = (uint8_t)(total >> 8), whole[5] = (uint8_t)total, whole[6] = 58;
+    memcpy(whole + 40, f0 + 48, per);
+    memcpy(whole + 40 + per, f1 + 48, total - per);
+    assert_int_equal(whole[40], 129);
+    assert_memory_equal(whole + 44, V6_ECHO_BIG_B_TO_A + 44, total - 4);
+    assert_icmp6_checksum(whole, 40 + total);
+    node_free(n);
+}
+
 /* ARP keeps working beside IPv6 on the same stack: IPv4-only stacks are unchanged (test_arp),
  * and ip6 off drops IPv6 as before (ip-version). */
 static void test_ip6_off_drops(void **state)
@@ -668,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_error_rate_limited),
         cmocka_unit_test(test_packet_too_big),
         cmocka_unit_test(test_select_src),
+        cmocka_unit_test(test_fragments_out),
         cmocka_unit_test(test_ip6_off_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
