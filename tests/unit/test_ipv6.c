@@ -193,7 +193,8 @@ static void assert_icmp6_checksum(const uint8_t *p, size_t len)
 /* RFC 7217 §5 as the stack documents it (addr6.c): SipHash-2-4 under the IID key (purpose 6)
  * over the prefix's 8 bytes, the MAC and the DAD counter; the identifier is the hash's 64 bits
  * big-endian. Computed with the reference SipHash. */
-static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6], uint8_t out[8])
+static void ref_iid_counter(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6],
+                            uint8_t counter, uint8_t out[8])
 {
     struct ref_key key;
     ref_key_from_test_seed(&key, seed);
@@ -202,10 +203,15 @@ static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6]
     uint8_t msg[15];
     memcpy(msg, prefix, 8);
     memcpy(msg + 8, mac, 6);
-    msg[14] = 0;
+    msg[14] = counter;
     uint64_t h = ref_siphash24(k, msg, sizeof(msg));
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t)(h >> (56 - 8 * i));
+}
+
+static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6], uint8_t out[8])
+{
+    ref_iid_counter(seed, prefix, mac, 0, out);
 }
 
 /* A link-local address fe80::/64 with RFC 7217's identifier, tentative until DAD's one
@@ -473,6 +479,31 @@ static void test_dad_conflict_late(void **state)
     assert_int_equal(ctr(b).ip6_dad_duplicates, 1);
     assert_true(sk_ip6_is_local(a->st, &ADDR_A));
     assert_false(sk_ip6_is_local(b->st, &ADDR_A));
+    node_free(a);
+    node_free(b);
+}
+
+/* RFC 7217 §6: when another node already holds the link-local address A would form, A marks
+ * it duplicated and forms the next one (DAD_Counter 1), which passes DAD and is used. */
+static void test_linklocal_dad_retry(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_addr ll0 = {{0xfe, 0x80}}, ll1 = {{0xfe, 0x80}};
+    ref_iid(41, ll0.b, MAC1, ll0.b + 8);
+    ref_iid_counter(41, ll1.b, MAC1, 1, ll1.b + 8);
+    struct sk_config cb = base_config(true, MAC2, 42);
+    struct node *b = node_new(&cb, &ll0);
+    run_until(b, NULL, 3000000);
+    assert_true(sk_ip6_is_local(b->st, &ll0));
+    struct sk_config ca = base_config(true, MAC1, 41);
+    struct node *a = node_new(&ca, NULL);
+    join(a, b);
+    run_until(a, b, 8000000);
+    assert_int_equal(ctr(a).ip6_dad_duplicates, 1);
+    assert_false(sk_ip6_is_local(a->st, &ll0));
+    assert_true(sk_ip6_is_local(a->st, &ll1));
+    assert_true(sk_ip6_is_local(b->st, &ll0));
     node_free(a);
     node_free(b);
 }
@@ -761,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_na_processing),
         cmocka_unit_test(test_dad_conflict),
         cmocka_unit_test(test_dad_conflict_late),
+        cmocka_unit_test(test_linklocal_dad_retry),
         cmocka_unit_test(test_ra_slaac),
         cmocka_unit_test(test_param_problem_pointers),
         cmocka_unit_test(test_error_rate_limited),
