@@ -269,7 +269,8 @@ static void ext_refused(struct sk_stack *st, const struct ip6_pkt *p, int r,
             sk_icmp6_send_error(st, p, SK_ICMP6_PARAM_PROBLEM, SK_ICMP6_PP_OPTION,
                                 e->pp_pointer, e->opt_action == SK_IP6_OPT_DISCARD_PP);
     } else if (r == SK_DROP_IP6_BAD_EXT || r == SK_DROP_IP6_CHAIN_INCOMPLETE ||
-               r == SK_DROP_IP_FRAG_INVALID) {
+               r == SK_DROP_IP_FRAG_INVALID || r == SK_DROP_IP6_EXT_LIMIT) {
+        /* The walker names the field; past its limits RFC 8883 §4 lets the node say so. */
         sk_icmp6_send_error(st, p, SK_ICMP6_PARAM_PROBLEM, e->pp_code, e->pp_pointer, false);
     }
     sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
