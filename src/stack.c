@@ -603,6 +603,8 @@ int sk_stack_limits_format(const struct sk_stack *st, char *buf, size_t size)
         {"arp_queue_per_entry", g->arp_queue_per_entry, none, c->drops[SK_DROP_ARP_QUEUE_FULL]},
         {"icmp_burst", g->icmp_burst, none, c->drops[SK_DROP_ICMP_RATELIMIT]},
         {"udp_rcvq_datagrams", g->udp_rcvq_datagrams, none, c->drops[SK_DROP_UDP_QUEUE_FULL]},
+        /* RFC 8200 §5: a Packet Too Big never lowers a path MTU below 1280. */
+        {"ip6_pmtu_min", 1280, none, c->ip6_pmtu_floored},
     };
     size_t off = 0;
     int total = 0;

@@ -633,6 +633,9 @@ static void test_packet_too_big(void **state)
     assert_int_equal(sk_ip6_path_mtu(n->st, &d2), 1280);
     assert_int_equal(ctr(n).ip6_pmtu_lowered, 2);
     assert_int_equal(ctr(n).ip6_pmtu_floored, 1);
+    char buf[4096];
+    sk_stack_limits_format(n->st, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "limit.ip6_pmtu_min 1280 in-use - held 1\n"));
     /* RFC 8201 §4: the learned value ages out (10 minutes here). */
     run_until(n, NULL, now_us + 600000001);
     assert_int_equal(sk_ip6_path_mtu(n->st, &d1), 1500);
