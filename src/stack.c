@@ -286,7 +286,8 @@ size_t sk_pair_key(const struct sk_addr *laddr, const struct sk_addr *raddr, con
         memcpy(out + 16, raddr->b, 16);
         n = 32;
     }
-    memcpy(out + n, tail, ntail * sizeof(*tail));
+    if (ntail != 0) /* tail may be NULL then, which memcpy must not be handed (C11 7.24.1) */
+        memcpy(out + n, tail, ntail * sizeof(*tail));
     return n + ntail * sizeof(*tail);
 }
 
