@@ -1,8 +1,11 @@
 /* The packetdrill adapter: one synack stack per script behind packetdrill's shared-object
  * interface (include/synack/packetdrill.h).
  *
- * - Packets: netdev_send hands the stack a raw IPv4 datagram (SK_LINK_IP); every datagram the
- *   stack sends is copied, stamped with the virtual time, into a queue that netdev_receive pops.
+ * - Packets: netdev_send hands the stack a raw IPv4 or IPv6 datagram (SK_LINK_IP: the version
+ *   nibble tells the family); every datagram the stack sends is copied, stamped with the virtual
+ *   time, into a queue that netdev_receive pops. An IPv6 local address (local_ip=, an AF_INET6
+ *   bind, or the destination of the first IPv6 datagram) turns the stack's IPv6 on with that one
+ *   static address and no duplicate address detection: nobody on packetdrill's link answers.
  * - Time: a virtual clock. gettimeofday advances it by 1 µs, usleep by the amount asked, and
  *   netdev_receive, when nothing is queued, jumps it to the stack's next deadline so that
  *   retransmissions and other timers appear at their exact virtual time. A stack that stays
@@ -10,7 +13,9 @@
  *   the script instead of hanging packetdrill.
  * - Sockets: each is backed by a host eventfd so its number is a real descriptor (packetdrill
  *   closes every one with the host's close() at the end). Calls map to sk_tcp_*; errno values,
- *   constants and sockaddrs are Linux's (the adapter is built on Linux).
+ *   constants and sockaddrs are Linux's (the adapter is built on Linux). An AF_INET6 socket
+ *   takes and reports sockaddr_in6, an IPv4 peer as ::ffff:a.b.c.d (packetdrill's
+ *   ipv4-mapped-ipv6 mode), as Linux's dual-stack sockets do.
  * - Threads: packetdrill runs blocking calls on a second thread and decides they are blocked
  *   from /proc, so they wait on a condition variable, woken whenever the stack may have changed
  *   (netdev_send, time passing, other socket calls). One mutex guards everything.
@@ -34,6 +39,7 @@
 #include <arpa/inet.h>
 #include <linux/sockios.h>
 
+#include "synack/addr.h"
 #include "synack/packetdrill.h"
 #include "synack/stack.h"
 #include "synack/tcp.h"
@@ -55,6 +61,7 @@ struct pd_frame {
 struct pd_sock {
     struct pd_sock *next;
     int fd;                 /* the host eventfd standing for this socket */
+    int family;             /* AF_INET or AF_INET6: the sockaddrs it takes and reports */
     bool nonblock;
     bool bound;
     uint16_t lport;         /* host order */
@@ -128,7 +135,8 @@ struct pd {
     pthread_t returning_thread;
     struct sk_config cfg;
     struct sk_stack *st;     /* created on first need, once the local address is known */
-    bool addr_known;
+    bool addr_known;         /* cfg.addr is the script's IPv4 address */
+    bool addr6_known;        /* cfg.addr6[0] is the script's IPv6 address (cfg.ip6 on) */
     sk_time_us now;
     sk_time_us giveup_us;
     bool freebsd_sockbuf;    /* FreeBSD socket layer: SO_RCVBUF rounded up to the MSS */
@@ -299,6 +307,52 @@ static bool parse_ip(const char *s, uint32_t *out)
     return true;
 }
 
+/* The stack's one IPv6 address: static, preferred at once (no duplicate address detection, as
+ * no neighbour on packetdrill's bare-IP link would answer a solicitation), no link-local
+ * address and no router advertisements, so that the stack sends nothing a script did not ask
+ * for. */
+static void set_addr6(struct pd *pd, const struct sk_addr *a, uint8_t prefix_len)
+{
+    struct sk_config *c = &pd->cfg;
+    c->ip6 = true;
+    c->addr6_count = 1;
+    memcpy(c->addr6[0].addr, a->b, sizeof(a->b));
+    c->addr6[0].prefix_len = prefix_len;
+    c->ip6_dad_transmits = 0;
+    c->ip6_linklocal = SK_IP6_LL_OFF;
+    c->ip6_accept_ra = false;
+    pd->addr6_known = true;
+}
+
+/* local_ip=: an IPv4 address, or an IPv6 one with an optional /prefix (default 48, packetdrill's
+ * DEFAULT_V6_LIVE_PREFIX_LEN). An IPv4-mapped IPv6 address is its IPv4 address. */
+static bool parse_local_ip(struct pd *pd, const char *s)
+{
+    if (parse_ip(s, &pd->cfg.addr)) {
+        pd->addr_known = true;
+        return true;
+    }
+    char buf[64];
+    size_t n = strcspn(s, "/");
+    if (n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    struct sk_addr a;
+    if (inet_pton(AF_INET6, buf, a.b) != 1)
+        return false;
+    if (sk_addr_is_v4(&a)) {
+        pd->cfg.addr = sk_addr_v4(&a);
+        pd->addr_known = true;
+        return true;
+    }
+    long plen = s[n] == '/' ? strtol(s + n + 1, NULL, 10) : 48;
+    if (plen < 1 || plen > 128)
+        return false;
+    set_addr6(pd, &a, (uint8_t)plen);
+    return true;
+}
+
 /* FreeBSD's visible defaults (sys/netinet: tcp_timer.h, tcp_var.h, tcp_subr.c, 14.x). */
 static void profile_freebsd(struct pd *pd)
 {
@@ -343,8 +397,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
     if (strcmp(key, "profile") == 0) {
         /* done in the first pass */
     } else if (strcmp(key, "local_ip") == 0) {
-        if (parse_ip(val, &c->addr))
-            pd->addr_known = true;
+        if (!parse_local_ip(pd, val))
+            fprintf(stderr, "synack-packetdrill: bad local_ip '%s'\n", val);
     } else if (strcmp(key, "remote_ip") == 0 || strcmp(key, "gateway_ip") == 0) {
         uint32_t a;
         if (strcmp(key, "gateway_ip") == 0 && parse_ip(val, &a))
@@ -528,7 +582,7 @@ static int hook_socket(void *u, int domain, int type, int protocol)
 {
     struct pd *pd = u;
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (domain != AF_INET)
+    if (domain != AF_INET && domain != AF_INET6)
         return fail(EAFNOSUPPORT);
     if (base != SOCK_STREAM)
         return fail(ESOCKTNOSUPPORT);
@@ -541,33 +595,93 @@ static int hook_socket(void *u, int domain, int type, int protocol)
         return fail(EMFILE);
     }
     s->nonblock = (type & SOCK_NONBLOCK) != 0;
+    s->family = domain;
     return unlock_ret(pd, s->fd);
 }
 
-static int read_sockaddr(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+/* A sockaddr as an address of either family (an IPv4 one IPv4-mapped) and a port. As Linux:
+ * a sockaddr of the other family than the socket's is EAFNOSUPPORT, a short one EINVAL. */
+static int read_sockaddr(const struct pd_sock *s, const struct sockaddr *addr, socklen_t len,
+                         struct sk_addr *ip, uint16_t *port)
 {
-    if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in))
+    if (addr == NULL || len < (socklen_t)sizeof(sa_family_t))
         return EINVAL;
-    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-    if (sin->sin_family != AF_INET)
+    if (addr->sa_family != s->family)
         return EAFNOSUPPORT;
-    *ip = ntohl(sin->sin_addr.s_addr);
-    *port = ntohs(sin->sin_port);
+    if (s->family == AF_INET) {
+        struct sockaddr_in sin;
+        if (len < (socklen_t)sizeof(sin))
+            return EINVAL;
+        memcpy(&sin, addr, sizeof(sin));
+        *ip = sk_addr_from_v4(ntohl(sin.sin_addr.s_addr));
+        *port = ntohs(sin.sin_port);
+        return 0;
+    }
+    struct sockaddr_in6 sin6;
+    if (len < (socklen_t)sizeof(sin6))
+        return EINVAL;
+    memcpy(&sin6, addr, sizeof(sin6));
+    memcpy(ip->b, sin6.sin6_addr.s6_addr, sizeof(ip->b));
+    *port = ntohs(sin6.sin6_port);
     return 0;
 }
 
-static void write_sockaddr(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+/* The peer's address as the socket's family reports it: sockaddr_in, or sockaddr_in6 (an IPv4
+ * peer of an AF_INET6 socket as ::ffff:a.b.c.d, RFC 3493 §3.7), flow info and scope 0. */
+static void write_sockaddr(const struct pd_sock *s, struct sockaddr *addr, socklen_t *len,
+                           const struct sk_addr *ip, uint16_t port)
 {
     if (addr == NULL || len == NULL)
         return;
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(ip);
-    sin.sin_port = htons(port);
-    size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
-    memcpy(addr, &sin, n);
-    *len = sizeof(sin);
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
+    size_t size;
+    memset(&u, 0, sizeof(u));
+    if (s->family == AF_INET) {
+        u.v4.sin_family = AF_INET;
+        u.v4.sin_addr.s_addr = htonl(sk_addr_v4(ip));
+        u.v4.sin_port = htons(port);
+        size = sizeof(u.v4);
+    } else {
+        u.v6.sin6_family = AF_INET6;
+        memcpy(u.v6.sin6_addr.s6_addr, ip->b, sizeof(ip->b));
+        u.v6.sin6_port = htons(port);
+        size = sizeof(u.v6);
+    }
+    size_t n = *len < size ? *len : size;
+    memcpy(addr, &u, n);
+    *len = (socklen_t)size;
+}
+
+/* The connection's peer into addr (accept, recvfrom). */
+static void write_peer(const struct pd_sock *s, const struct sk_tcp *c, struct sockaddr *addr,
+                       socklen_t *len)
+{
+    struct sk_addr raddr;
+    struct sk_tcp_info info;
+    sk_tcp_get_addrs(c, NULL, &raddr);
+    sk_tcp_get_info(c, &info);
+    write_sockaddr(s, addr, len, &raddr, info.rport);
+}
+
+/* Is ip one of ours (or the unspecified address)? Before the stack exists, the first address a
+ * bind() names becomes ours if no local_ip= said which. */
+static bool bind_addr_ok(struct pd *pd, const struct sk_addr *ip)
+{
+    if (sk_addr_is_any(ip))
+        return true;
+    if (sk_addr_is_v4(ip)) {
+        if (pd->st == NULL && !pd->addr_known) {
+            pd->cfg.addr = sk_addr_v4(ip);
+            pd->addr_known = true;
+        }
+        return sk_addr_v4(ip) == pd->cfg.addr;
+    }
+    if (pd->st == NULL && !pd->addr6_known)
+        set_addr6(pd, ip, 48);
+    return pd->addr6_known && memcmp(ip->b, pd->cfg.addr6[0].addr, 16) == 0;
 }
 
 static bool port_bound(struct pd *pd, uint16_t port, const struct pd_sock *except)
@@ -593,21 +707,15 @@ static uint16_t pick_bind_port(struct pd *pd)
 static int hook_bind(void *u, int fd, const struct sockaddr *addr, socklen_t len)
 {
     LOCKED_SOCK(pd, fd, s);
-    uint32_t ip;
+    struct sk_addr ip;
     uint16_t port;
-    int e = read_sockaddr(addr, len, &ip, &port);
+    int e = read_sockaddr(s, addr, len, &ip, &port);
     if (e)
         return unlock_ret(pd, fail(e));
     if (s->bound || s->tcp)
         return unlock_ret(pd, fail(EINVAL));
-    if (ip != INADDR_ANY) {
-        if (pd->st == NULL && !pd->addr_known) {
-            pd->cfg.addr = ip;
-            pd->addr_known = true;
-        } else if (ip != pd->cfg.addr) {
-            return unlock_ret(pd, fail(EADDRNOTAVAIL));
-        }
-    }
+    if (!bind_addr_ok(pd, &ip))
+        return unlock_ret(pd, fail(EADDRNOTAVAIL));
     if (port == 0)
         port = pick_bind_port(pd);
     else if (port_bound(pd, port, s) && !s->reuseaddr)
@@ -679,9 +787,8 @@ static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
         sk_tcp_set_nodelay(c, true);
     if (n->keepalive)
         apply_keepalive(n);
-    struct sk_tcp_info info;
-    sk_tcp_get_info(c, &info);
-    write_sockaddr(addr, len, info.raddr, info.rport);
+    n->family = s->family;
+    write_peer(n, c, addr, len);
     return unlock_ret(pd, n->fd);
 }
 
@@ -705,16 +812,16 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
             return unlock_ret(pd, fail(e));
         return unlock_ret(pd, fail(EISCONN));
     }
-    uint32_t ip;
+    struct sk_addr ip;
     uint16_t port;
-    int e = read_sockaddr(addr, len, &ip, &port);
+    int e = read_sockaddr(s, addr, len, &ip, &port);
     if (e)
         return unlock_ret(pd, fail(e));
     e = ensure_stack(pd);
     if (e)
         return unlock_ret(pd, fail(e));
     struct sk_tcp_params prm = sock_params(s);
-    int r = sk_tcp_connect_with(pd->st, s->bound ? s->lport : 0, ip, port, &prm, &s->tcp);
+    int r = sk_tcp_connect_addr(pd->st, s->bound ? s->lport : 0, &ip, port, &prm, &s->tcp);
     if (r < 0) {
         s->tcp = NULL;
         return unlock_ret(pd, fail(errno_of_connect(r)));
@@ -848,9 +955,7 @@ static ssize_t hook_recvfrom(void *u, int fd, void *buf, size_t len, int flags,
     ssize_t n = do_recv(pd, fd, buf, len, flags);
     if (n >= 0 && addr && alen) {
         struct pd_sock *s = sock_find(pd, fd);
-        struct sk_tcp_info info;
-        sk_tcp_get_info(s->tcp, &info);
-        write_sockaddr(addr, alen, info.raddr, info.rport);
+        write_peer(s, s->tcp, addr, alen);
     }
     return unlock_ret_sz(pd, n);
 }
@@ -1344,23 +1449,45 @@ static int hook_splice(void *u, int in, loff_t *offin, int out, loff_t *offout, 
 
 /* ---- The device and the clock ---- */
 
+/* Before the stack exists, an injected datagram's destination is our address if no local_ip=
+ * or bind() said so (IPv4 bytes 16-19, IPv6 bytes 24-39). */
+static void learn_addr(struct pd *pd, const uint8_t *p, size_t count)
+{
+    if (pd->st != NULL || count < 20)
+        return;
+    if (p[0] >> 4 == 4 && !pd->addr_known) {
+        pd->cfg.addr = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
+        pd->addr_known = true;
+    } else if (p[0] >> 4 == 6 && count >= 40 && !pd->addr6_known) {
+        struct sk_addr a;
+        memcpy(a.b, p + 24, sizeof(a.b));
+        set_addr6(pd, &a, 48);
+    }
+}
+
+static void trace_datagram(const uint8_t *p, size_t count)
+{
+    char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
+    if (count >= 20 && p[0] >> 4 == 4) {
+        inet_ntop(AF_INET, p + 12, src, sizeof(src));
+        inet_ntop(AF_INET, p + 16, dst, sizeof(dst));
+    } else if (count >= 40 && p[0] >> 4 == 6) {
+        inet_ntop(AF_INET6, p + 8, src, sizeof(src));
+        inet_ntop(AF_INET6, p + 24, dst, sizeof(dst));
+    }
+    fprintf(stderr, "synack netdev_send %zu bytes %s > %s\n", count, src, dst);
+}
+
 static int hook_netdev_send(void *u, const void *buf, size_t count)
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
-    if (pd->st == NULL && !pd->addr_known && count >= 20) {
-        const uint8_t *p = buf;
-        pd->cfg.addr = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
-        pd->addr_known = true;
-    }
+    learn_addr(pd, buf, count);
     int e = ensure_stack(pd);
     if (e)
         return unlock_ret(pd, fail(e));
-    if (pd->trace && count >= 20) {
-        const uint8_t *p = buf;
-        fprintf(stderr, "synack netdev_send %zu bytes %u.%u.%u.%u > %u.%u.%u.%u\n", count, p[12],
-                p[13], p[14], p[15], p[16], p[17], p[18], p[19]);
-    }
+    if (pd->trace)
+        trace_datagram(buf, count);
     sk_stack_input(pd->st, buf, count, pd->now);
     return unlock_ret(pd, 0);
 }

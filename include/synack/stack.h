@@ -303,7 +303,9 @@ struct sk_config {
     uint8_t ecn;
     uint8_t ecn_syn_retries;
     /* A connection in SYN-SENT ended by an ICMP "administratively prohibited" (codes 9, 10, 13)
-     * reports ECONNREFUSED (FreeBSD) instead of EHOSTUNREACH (Linux, the default). */
+     * reports ECONNREFUSED (FreeBSD) instead of EHOSTUNREACH (Linux, the default); over IPv6,
+     * ICMPv6 "administratively prohibited" (1) and Parameter Problem "unrecognized Next
+     * Header" (1) report ECONNREFUSED instead of EACCES and EPROTO (Linux). */
     bool icmp_admin_refused;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;

@@ -142,6 +142,15 @@ static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
         sk_tcp_retransmit(c);
 }
 
+/* An ICMPv6 hard error: ends a connection in SYN-SENT, else a soft error (RFC 5461 §4). */
+static void hard_error6(struct sk_tcp *c, int err)
+{
+    if (c->state == SK_TCP_SYN_SENT)
+        sk_tcp_terminate(c, err);
+    else
+        c->soft_error = err;
+}
+
 bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
                         const struct sk_addr *src, const struct sk_addr *dst, const uint8_t *l4,
                         size_t l4_len)
@@ -160,16 +169,15 @@ bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_
         packet_too_big(c, info);
     } else if (type == SK_ICMP6_DEST_UNREACH && (code == 1 || code == 4 || code == 5 ||
                                                   code == 6)) {
-        int err = code == 4 ? -ECONNREFUSED : -EACCES; /* as Linux's icmpv6_err_convert */
-        if (c->state == SK_TCP_SYN_SENT)
-            sk_tcp_terminate(c, err);
-        else
-            c->soft_error = err;
+        /* As Linux's icmpv6_err_convert; administratively prohibited (1) is ECONNREFUSED
+         * under icmp_admin_refused, as FreeBSD's icmp6_errmap, like its IPv4 twin above. */
+        bool refused = code == 4 || (code == 1 && st->cfg.icmp_admin_refused);
+        hard_error6(c, refused ? -ECONNREFUSED : -EACCES);
     } else if (type == SK_ICMP6_PARAM_PROBLEM) {
-        if (c->state == SK_TCP_SYN_SENT)
-            sk_tcp_terminate(c, -EPROTO);
-        else
-            c->soft_error = -EPROTO;
+        /* Linux: EPROTO. An unrecognized Next Header (code 1, RFC 4443 §3.4) quoting our TCP
+         * segment is IPv6's protocol unreachable: ECONNREFUSED under icmp_admin_refused (as
+         * FreeBSD, and as protocol unreachable is for IPv4 above). */
+        hard_error6(c, code == 1 && st->cfg.icmp_admin_refused ? -ECONNREFUSED : -EPROTO);
     } else {
         c->soft_error = type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH
                                                                    : -EHOSTUNREACH;

@@ -11,6 +11,11 @@
 # (default: a fresh temporary folder), one NAME.log per script. Flags for single scripts (the
 # sysctls a suite's scripts assume) come from $FLAGS_FILE, by default
 # tests/packetdrill/<folder name>.flags: lines "path/in/folder.pkt key=value,...".
+# The IP version is the script's own `--ip_version=` line (ipv4 if none), or $IP_VERSION for
+# every script (ipv4-mapped-ipv6 runs IPv4 scripts through AF_INET6 sockets). IPv4 and
+# ipv4-mapped-ipv6 scripts run with local 192.168.0.2, remote 192.0.2.1; IPv6 ones with
+# local fd3d:fa7b:d17d::2/48 (packetdrill's prefix, an explicit host address in it), remote
+# 2001:db8::1 (packetdrill's default); the adapter gets the local address as local_ip=.
 set -u
 
 if [ $# -lt 2 ]; then
@@ -26,6 +31,10 @@ JOBS=${JOBS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-60}
 LOGDIR=${LOGDIR:-$(mktemp -d /tmp/synack-packetdrill.XXXXXX)}
 LOCAL_IP=192.168.0.2
+LOCAL_IP6=fd3d:fa7b:d17d::2
+REMOTE_IP6=2001:db8::1
+GATEWAY_IP6=fd3d:fa7b:d17d::1
+IP_VERSION=${IP_VERSION:-}
 # Per-script flags: $FLAGS_FILE, default tests/packetdrill/<folder name>.flags if present.
 FLAGS_FILE=${FLAGS_FILE:-$ROOT/tests/packetdrill/$(basename "$(realpath "$DIR")").flags}
 REMOTE_IP=192.0.2.1
@@ -46,7 +55,17 @@ run_one() {
     script=$1
     name=${script#"$DIR"/}
     log="$LOGDIR/$(echo "$name" | tr '/' '_').log"
-    flags="local_ip=$LOCAL_IP"
+    ipv=${IP_VERSION:-$(sed -n 's/^--ip_version=\([a-z0-9-]*\).*/\1/p' "$script" | head -1)}
+    ipv=${ipv:-ipv4}
+    if [ "$ipv" = ipv6 ]; then
+        local_ip=$LOCAL_IP6
+        ipargs="--local_ip=$LOCAL_IP6 --remote_ip=$REMOTE_IP6 --gateway_ip=$GATEWAY_IP6"
+    else
+        local_ip=$LOCAL_IP
+        ipargs="--local_ip=$LOCAL_IP --remote_ip=$REMOTE_IP --gateway_ip=192.168.0.1"
+        ipargs="$ipargs --netmask_ip=255.255.0.0"
+    fi
+    flags="local_ip=$local_ip"
     [ -n "$SO_FLAGS" ] && flags="$flags,$SO_FLAGS"
     mtu=$(sed -n 's/^--mtu=\([0-9]*\).*/\1/p' "$script" | head -1)
     [ -n "$mtu" ] && flags="$flags,mtu=$mtu"
@@ -64,14 +83,14 @@ run_one() {
     fi
     ( cd "$(dirname "$run")" &&
       LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
-        --so_filename="$SO" --so_flags="$flags" --ip_version=ipv4 \
-        --local_ip=$LOCAL_IP --remote_ip=$REMOTE_IP --gateway_ip=192.168.0.1 \
-        --netmask_ip=255.255.0.0 "$(basename "$run")" ) >"$log" 2>&1
+        --so_filename="$SO" --so_flags="$flags" --ip_version="$ipv" $ipargs \
+        "$(basename "$run")" ) >"$log" 2>&1
     rc=$?
     if [ $rc = 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; fi
 }
 export -f run_one
-export PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP FLAGS_FILE
+export PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP FLAGS_FILE \
+    LOCAL_IP6 REMOTE_IP6 GATEWAY_IP6 IP_VERSION
 
 results=$(find "$DIR" -name '*.pkt' | sort | xargs -P "$JOBS" -I{} bash -c 'run_one "$1"' _ {} | sort -k2)
 pass=$(printf '%s\n' "$results" | grep -c '^PASS ')

@@ -3,7 +3,9 @@
  * IPv6 MTU less 60 (RFC 8200 §3's 40-byte header, RFC 9293 §3.7.1's 20 of TCP); data moves
  * byte-exact through a seeded lossy link; a listener takes both families at once; TIME-WAIT
  * keeps an IPv6 4-tuple; an ICMPv6 Packet Too Big lowers the MSS to the reported MTU less 60
- * (RFC 8201 §4) and one below 1280 is discarded; TCP refuses a multicast destination. */
+ * (RFC 8201 §4) and one below 1280 is discarded; ICMPv6 hard errors end a connection in
+ * SYN-SENT with Linux's errno, or FreeBSD's under icmp_admin_refused; TCP refuses a multicast
+ * destination. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +285,55 @@ static void test_packet_too_big_lowers_mss(void **state)
     pair_free(p);
 }
 
+/* An ICMPv6 error of type/code quoting c's SYN (A6:42000 -> B6:PORT, seq = ISS) into p->a. */
+static bool icmp6_on_syn(struct pair *p, struct sk_tcp *c, uint8_t type, uint8_t code)
+{
+    uint8_t q[48] = {0x60};
+    q[6] = 6;
+    q[7] = 64;
+    memcpy(q + 8, A6, 16);
+    memcpy(q + 24, B6, 16);
+    q[40] = 42000 >> 8, q[41] = 42000 & 0xff, q[42] = 0, q[43] = PORT;
+    uint32_t seq = info(c).iss;
+    q[44] = (uint8_t)(seq >> 24), q[45] = (uint8_t)(seq >> 16), q[46] = (uint8_t)(seq >> 8);
+    q[47] = (uint8_t)seq;
+    return sk_transport_icmp6_error(p->a, type, code, 0, q, sizeof(q));
+}
+
+/* RFC 4443 §3.1, §3.4 with RFC 5461 §4: Destination Unreachable codes 1 (administratively
+ * prohibited) and 4 (port unreachable), and Parameter Problem code 1 (unrecognized Next
+ * Header: the peer has no TCP), end a connection in SYN-SENT. The errno is Linux's
+ * (icmpv6_err_convert: EACCES, ECONNREFUSED, EPROTO) by default, FreeBSD's (icmp6_errmap:
+ * ECONNREFUSED for all three; the FreeBSD suite's rcv-icmp-hard-error-*-ipv6 scripts) with
+ * icmp_admin_refused. */
+static void test_hard_errors_end_syn_sent(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t type, code;
+        bool freebsd;
+        int err;
+    } cases[] = {
+        {1, 1, false, EACCES},       {1, 4, false, ECONNREFUSED}, {4, 1, false, EPROTO},
+        {1, 1, true, ECONNREFUSED},  {1, 4, true, ECONNREFUSED},  {4, 1, true, ECONNREFUSED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sk_config a, b;
+        config6(&a, 0, NULL);
+        config6(&b, 1, NULL);
+        a.icmp_admin_refused = cases[i].freebsd;
+        struct pair *p = pair_new(&a, &b);
+        struct sk_tcp *c;
+        struct sk_addr dst = addr6(B6);
+        assert_int_equal(sk_tcp_connect_addr(p->a, 42000, &dst, PORT, NULL, &c), 0);
+        assert_int_equal(info(c).state, SK_TCP_SYN_SENT);
+        assert_true(icmp6_on_syn(p, c, cases[i].type, cases[i].code));
+        assert_int_equal(info(c).state, SK_TCP_CLOSED);
+        assert_int_equal(sk_tcp_error(c), -cases[i].err);
+        pair_free(p);
+    }
+}
+
 /* No TCP to a multicast group (ff02::1). */
 static void test_no_tcp_to_multicast(void **state)
 {
@@ -303,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_listener_takes_both_families),
         cmocka_unit_test(test_time_wait_keeps_ipv6_tuple),
         cmocka_unit_test(test_packet_too_big_lowers_mss),
+        cmocka_unit_test(test_hard_errors_end_syn_sent),
         cmocka_unit_test(test_no_tcp_to_multicast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
