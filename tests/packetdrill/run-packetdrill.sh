@@ -55,7 +55,7 @@ run_one() {
     script=$1
     name=${script#"$DIR"/}
     log="$LOGDIR/$(echo "$name" | tr '/' '_').log"
-    ipv=${IP_VERSION:-$(sed -n 's/^--ip_version=\([a-z0-9-]*\).*/\1/p' "$script" | head -1)}
+    ipv=${IP_VERSION:-$(sed -n 's/^--ip_version="\{0,1\}\([a-z0-9-]*\).*/\1/p' "$script" | head -1)}
     ipv=${ipv:-ipv4}
     if [ "$ipv" = ipv6 ]; then
         local_ip=$LOCAL_IP6
