@@ -2,7 +2,10 @@
  * the way packetdrill does (dlopen + packetdrill_interface_init), then drive its hooks as a
  * script would: socket/bind/listen, a SYN in through netdev_send, the SYN-ACK out through
  * netdev_receive, the handshake's ACK, accept, data, errno conventions, virtual time, a blocking
- * accept on a second thread, and the give-up when the stack stays silent.
+ * accept on a second thread, and the give-up when the stack stays silent. Over IPv6 (issue 13):
+ * an IPv6 local_ip, IPv6 datagrams both ways (header fields and the checksum over RFC 8200
+ * §8.1's pseudo-header checked here), the SYN-ACK's MSS 1500 - 40 - 20 = 1440, sockaddr_in6
+ * from accept, and an AF_INET6 socket taking an IPv4 peer as ::ffff:192.0.2.1 (RFC 3493 §3.7).
  *
  * Usage: test_packetdrill_adapter PATH/libsynack-packetdrill.so
  */
@@ -30,6 +33,9 @@
 #define LOCAL_PORT 8080
 #define REMOTE_PORT 40000
 #define PEER_ISN 1000u
+/* fd3d:fa7b:d17d::2 (in packetdrill's local /48) and 2001:db8::1 (its remote default). */
+static const uint8_t LOCAL6[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t REMOTE6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -415,6 +421,227 @@ static void test_nonblocking_connect(void **state)
     assert_int_equal(f->ifc.close(u, fd), 0);
 }
 
+/* ---- IPv6 ---- */
+
+/* An IPv6 datagram from REMOTE6 to LOCAL6 carrying one TCP segment (a SYN with MSS 1440);
+ * the TCP checksum over RFC 8200 §8.1's pseudo-header. Returns its length. */
+static size_t build_segment6(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
+                             const char *payload)
+{
+    size_t plen = payload ? strlen(payload) : 0;
+    size_t optlen = (flags & TH_SYN) ? 4 : 0;
+    size_t tcplen = 20 + optlen + plen;
+    memset(buf, 0, 40 + tcplen);
+    uint8_t *ip = buf, *tcp = buf + 40;
+    ip[0] = 0x60;
+    put16(ip + 4, (uint16_t)tcplen);
+    ip[6] = IPPROTO_TCP;
+    ip[7] = 64;
+    memcpy(ip + 8, REMOTE6, 16);
+    memcpy(ip + 24, LOCAL6, 16);
+    put16(tcp, REMOTE_PORT);
+    put16(tcp + 2, LOCAL_PORT);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    if (optlen) {
+        tcp[20] = 2;
+        tcp[21] = 4;
+        put16(tcp + 22, 1440);
+    }
+    if (plen)
+        memcpy(tcp + 20 + optlen, payload, plen);
+    uint8_t pseudo[40];
+    memcpy(pseudo, REMOTE6, 16);
+    memcpy(pseudo + 16, LOCAL6, 16);
+    put32(pseudo + 32, (uint32_t)tcplen);
+    put32(pseudo + 36, IPPROTO_TCP);
+    put16(tcp + 16, fold(sum16(tcp, tcplen, sum16(pseudo, 40, 0))));
+    return 40 + tcplen;
+}
+
+/* Pops the next datagram: an IPv6 one from LOCAL6 to REMOTE6 with next header TCP, its
+ * payload length right and its TCP checksum good; mss gets the MSS option if there is one. */
+static struct seg receive_segment6(struct fixture *f, uint16_t *mss)
+{
+    uint8_t buf[2048];
+    size_t n = sizeof(buf);
+    long long t = -1;
+    assert_int_equal(f->ifc.netdev_receive(f->ifc.userdata, buf, &n, &t), 0);
+    assert_true(n >= 60);
+    assert_int_equal(buf[0] >> 4, 6);
+    assert_int_equal(get16(buf + 4), n - 40);
+    assert_int_equal(buf[6], IPPROTO_TCP);
+    assert_memory_equal(buf + 8, LOCAL6, 16);
+    assert_memory_equal(buf + 24, REMOTE6, 16);
+    const uint8_t *tcp = buf + 40;
+    size_t tcplen = n - 40;
+    uint8_t pseudo[40];
+    memcpy(pseudo, buf + 8, 32);
+    put32(pseudo + 32, (uint32_t)tcplen);
+    put32(pseudo + 36, IPPROTO_TCP);
+    assert_int_equal(fold(sum16(tcp, tcplen, sum16(pseudo, 40, 0))), 0);
+    size_t hl = (size_t)(tcp[12] >> 4) * 4;
+    for (size_t i = 20; mss && i + 1 < hl;) {
+        if (tcp[i] == 0)
+            break;
+        if (tcp[i] == 1) {
+            i++;
+            continue;
+        }
+        if (tcp[i] == 2 && tcp[i + 1] == 4)
+            *mss = get16(tcp + i + 2);
+        i += tcp[i + 1] ? tcp[i + 1] : 1;
+    }
+    struct seg s = {
+        .sport = get16(tcp), .dport = get16(tcp + 2), .seq = get32(tcp + 4),
+        .ack = get32(tcp + 8), .flags = tcp[13], .payload_len = tcplen - hl, .time = t,
+    };
+    return s;
+}
+
+static void inject6(struct fixture *f, uint32_t seq, uint32_t ack, uint8_t flags,
+                    const char *data)
+{
+    uint8_t buf[256];
+    size_t n = build_segment6(buf, seq, ack, flags, data);
+    assert_int_equal(f->ifc.netdev_send(f->ifc.userdata, buf, n), 0);
+}
+
+static struct sockaddr_in6 sin6_of(const uint8_t ip[16], uint16_t port)
+{
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof(a));
+    a.sin6_family = AF_INET6;
+    memcpy(a.sin6_addr.s6_addr, ip, 16);
+    a.sin6_port = htons(port);
+    return a;
+}
+
+static int setup6(void **state)
+{
+    int r = setup(state);
+    if (r == 0) {
+        struct fixture *f = *state;
+        f->ifc.free(f->ifc.userdata);
+        packetdrill_interface_init_t init =
+            (packetdrill_interface_init_t)dlsym(f->handle, "packetdrill_interface_init");
+        init("local_ip=fd3d:fa7b:d17d::2/48,giveup=30", &f->ifc);
+    }
+    return r;
+}
+
+/* The passive handshake over IPv6: the SYN-ACK from our IPv6 address with MSS 1440 (RFC 8200
+ * §3 and RFC 9293 §3.7.1: 1500 - 40 - 20), accept's sockaddr_in6, data both ways. */
+static void test_ipv6_handshake_accept_data(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd = f->ifc.socket(u, AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(lfd >= 0);
+    struct sockaddr_in6 a = sin6_of(LOCAL6, LOCAL_PORT);
+    assert_int_equal(f->ifc.bind(u, lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(f->ifc.listen(u, lfd, 1), 0);
+    inject6(f, PEER_ISN, 0, TH_SYN, NULL);
+    uint16_t mss = 0;
+    struct seg sa = receive_segment6(f, &mss);
+    assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+    assert_int_equal(sa.ack, PEER_ISN + 1);
+    assert_int_equal(sa.sport, LOCAL_PORT);
+    assert_int_equal(sa.dport, REMOTE_PORT);
+    assert_int_equal(mss, 1500 - 40 - 20);
+    inject6(f, PEER_ISN + 1, sa.seq + 1, TH_ACK, NULL);
+
+    struct sockaddr_in6 peer;
+    memset(&peer, 0xaa, sizeof(peer));
+    socklen_t plen = sizeof(peer);
+    int cfd = f->ifc.accept(u, lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(cfd >= 0);
+    assert_int_equal(plen, sizeof(struct sockaddr_in6));
+    assert_int_equal(peer.sin6_family, AF_INET6);
+    assert_memory_equal(peer.sin6_addr.s6_addr, REMOTE6, 16);
+    assert_int_equal(ntohs(peer.sin6_port), REMOTE_PORT);
+    assert_int_equal(peer.sin6_flowinfo, 0);
+    assert_int_equal(peer.sin6_scope_id, 0);
+
+    inject6(f, PEER_ISN + 1, sa.seq + 1, TH_ACK | TH_PSH, "hello");
+    char buf[16];
+    assert_int_equal(f->ifc.recv(u, cfd, buf, sizeof(buf), 0), 5);
+    assert_memory_equal(buf, "hello", 5);
+    struct seg ack = receive_segment6(f, NULL);
+    assert_int_equal(ack.ack, PEER_ISN + 6);
+    assert_int_equal(f->ifc.write(u, cfd, "world!", 6), 6);
+    struct seg d = receive_segment6(f, NULL);
+    assert_int_equal(d.seq, sa.seq + 1);
+    assert_int_equal(d.payload_len, 6);
+    int v = 0;
+    socklen_t vl = sizeof(v);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
+    assert_int_equal(v, 1440);
+    /* A sockaddr_in given to an AF_INET6 socket: EAFNOSUPPORT; another IPv6 address than
+     * ours: EADDRNOTAVAIL (as Linux). */
+    int fd2 = f->ifc.socket(u, AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in a4 = sin_of(LOCAL_IP, 9000);
+    errno = 0;
+    assert_int_equal(f->ifc.bind(u, fd2, (struct sockaddr *)&a4, sizeof(a4)), -1);
+    assert_int_equal(errno, EAFNOSUPPORT);
+    struct sockaddr_in6 other = sin6_of(REMOTE6, 9000);
+    errno = 0;
+    assert_int_equal(f->ifc.bind(u, fd2, (struct sockaddr *)&other, sizeof(other)), -1);
+    assert_int_equal(errno, EADDRNOTAVAIL);
+    assert_int_equal(f->ifc.close(u, fd2), 0);
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
+/* An active open over IPv6: the SYN leaves from our IPv6 address to the peer's. */
+static void test_ipv6_nonblocking_connect(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int fd = f->ifc.socket(u, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_true(fd >= 0);
+    struct sockaddr_in6 a = sin6_of(REMOTE6, REMOTE_PORT);
+    errno = 0;
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    uint16_t mss = 0;
+    struct seg s = receive_segment6(f, &mss);
+    assert_int_equal(s.flags, TH_SYN);
+    assert_int_equal(s.dport, REMOTE_PORT);
+    assert_int_equal(mss, 1440);
+    assert_int_equal(f->ifc.close(u, fd), 0);
+}
+
+/* packetdrill's ipv4-mapped-ipv6 mode: an AF_INET6 listener on :: takes an IPv4 SYN (the wire
+ * stays IPv4) and accept reports the peer as ::ffff:192.0.2.1 in a sockaddr_in6. */
+static void test_mapped_accept(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd = f->ifc.socket(u, AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    assert_true(lfd >= 0);
+    static const uint8_t any[16];
+    struct sockaddr_in6 a = sin6_of(any, LOCAL_PORT);
+    assert_int_equal(f->ifc.bind(u, lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(f->ifc.listen(u, lfd, 1), 0);
+    uint32_t iss = syn_synack(f); /* checks an IPv4 SYN-ACK */
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+    struct sockaddr_in6 peer;
+    socklen_t plen = sizeof(peer);
+    int cfd = f->ifc.accept(u, lfd, (struct sockaddr *)&peer, &plen);
+    assert_true(cfd >= 0);
+    assert_int_equal(plen, sizeof(struct sockaddr_in6));
+    assert_int_equal(peer.sin6_family, AF_INET6);
+    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    assert_memory_equal(peer.sin6_addr.s6_addr, mapped, 16);
+    assert_int_equal(ntohs(peer.sin6_port), REMOTE_PORT);
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -431,6 +658,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_gives_up_when_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocking_accept_woken_by_netdev_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonblocking_connect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_handshake_accept_data, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_nonblocking_connect, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_mapped_accept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
