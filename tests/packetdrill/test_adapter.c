@@ -34,7 +34,8 @@
 #define REMOTE_PORT 40000
 #define PEER_ISN 1000u
 /* fd3d:fa7b:d17d::2 (in packetdrill's local /48) and 2001:db8::1 (its remote default). */
-static const uint8_t LOCAL6[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t LOCAL6[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d, 0, 0,
+                                   0,    0,    0,    0,    0,    0,    0, 2};
 static const uint8_t REMOTE6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 #define TH_FIN 0x01
