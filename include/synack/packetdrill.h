@@ -6,7 +6,8 @@
  * must not change: 33 pointer-sized members in this order (264 bytes on x86-64).
  *
  * Every hook takes the `userdata` member first and otherwise has the libc signature and return
- * convention: -1 with errno set (Linux values), Linux constants and Linux `struct sockaddr_in`.
+ * convention: -1 with errno set (Linux values), Linux constants and Linux `struct sockaddr_in` and
+ * `struct sockaddr_in6`.
  * The adapter's options and behaviour are described in docs/conformance.md.
  */
 #ifndef SYNACK_PACKETDRILL_H
@@ -55,7 +56,7 @@ struct packetdrill_interface {
     int (*setsockopt)(void *userdata, int sockfd, int level, int optname, const void *optval,
                       socklen_t optlen);
     int (*poll)(void *userdata, struct pollfd *fds, nfds_t nfds, int timeout);
-    /* Hands the stack one IPv4 datagram (IP header first). 0, or -1 on error. */
+    /* Hands the stack one IPv4 or IPv6 datagram (IP header first). 0, or -1 on error. */
     int (*netdev_send)(void *userdata, const void *buf, size_t count);
     /* Copies out the next datagram the stack sent: *count in = buffer size, out = its length
      * (0: the stack stayed silent past the give-up time), *time_usecs = when it was sent.
