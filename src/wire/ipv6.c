@@ -150,8 +150,6 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
          * its Next Header value is treated as unrecognized. */
         if (next == SK_IPPROTO_HOPOPTS && off != SK_IPV6_HLEN)
             return bad(e, SK_DROP_IP6_BAD_EXT, SK_ICMP6_PP_NEXT_HEADER, nh_off);
-        if (e->nhdrs == SK_IP6_EXT_MAX_HDRS)
-            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_HEADER, nh_off);
         size_t hlen = SK_IP6_FRAG_HLEN;
         if (len - off < SK_IP6_FRAG_HLEN) /* 8: every extension header's least length */
             return chain_short(e, len, off);
@@ -159,8 +157,10 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
             hlen = ((size_t)pkt[off + 1] + 1) * 8; /* Hdr Ext Len, 8-octet units beyond 8 */
         if (hlen > len - off)
             return chain_short(e, len, off);
+        if (e->nhdrs == SK_IP6_EXT_MAX_HDRS)
+            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_TOO_MANY_HDRS, off);
         if (off + hlen - SK_IPV6_HLEN > SK_IP6_EXT_MAX_BYTES)
-            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_HEADER, nh_off);
+            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_CHAIN_TOO_LONG, off);
         int err = SK_DROP_NONE;
         if (next == SK_IPPROTO_HOPOPTS || next == SK_IPPROTO_DSTOPTS) {
             err = walk_options(pkt, off, off + hlen, e);

@@ -23,7 +23,9 @@ static void check_walk(const uint8_t *p, size_t len)
                err == SK_DROP_IP_FRAG_INVALID || err == SK_DROP_IP6_OPTION);
     if (err != SK_DROP_NONE) {
         FUZZ_CHECK(e.pp_pointer < len);
-        FUZZ_CHECK(e.pp_code <= SK_ICMP6_PP_CHAIN);
+        FUZZ_CHECK(e.pp_code <= SK_ICMP6_PP_CHAIN || (err == SK_DROP_IP6_EXT_LIMIT &&
+                   (e.pp_code == SK_ICMP6_PP_CHAIN_TOO_LONG ||
+                    e.pp_code == SK_ICMP6_PP_TOO_MANY_HDRS)));
         if (err == SK_DROP_IP6_OPTION) {
             FUZZ_CHECK(e.opt_action != SK_IP6_OPT_SKIP && e.opt_action == e.opt_type >> 6);
             FUZZ_CHECK(p[e.pp_pointer] == e.opt_type && e.pp_code == SK_ICMP6_PP_OPTION);

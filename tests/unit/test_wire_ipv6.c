@@ -399,6 +399,16 @@ static void test_ext_limits(void **state)
     assert_int_equal(e.upper_off, 40 + 8 * SK_IP6_EXT_MAX_HDRS);
     len = build_dstopts(p, sizeof(p), SK_IP6_EXT_MAX_HDRS + 1, SK_IPPROTO_NONE);
     assert_int_equal(sk_ip6_ext_walk(p, len, &e), SK_DROP_IP6_EXT_LIMIT);
+    /* RFC 8883: code 8, at the first header past the limit (the ninth, at 40 + 8 * 8). */
+    assert_int_equal(e.pp_code, 8);
+    assert_int_equal(e.pp_pointer, 40 + 8 * SK_IP6_EXT_MAX_HDRS);
+
+    /* Eight headers whose last names a ninth that is not there: truncated, not the limit
+     * (the pointer must stay inside the packet). */
+    len = build_dstopts(p, sizeof(p), SK_IP6_EXT_MAX_HDRS, SK_IPPROTO_DSTOPTS) - 8;
+    sk_put16(p + 4, (uint16_t)(len - 40));
+    assert_int_equal(sk_ip6_ext_walk(p, len, &e), SK_DROP_IP6_BAD_EXT);
+    assert_true(e.pp_pointer < len);
 
     /* One Hop-by-Hop header of 2048 bytes (Hdr Ext Len 255) passes the byte limit. */
     static uint8_t big[40 + 2048 + 8];
@@ -409,6 +419,8 @@ static void test_ext_limits(void **state)
     big[40] = SK_IPPROTO_NONE;
     big[41] = 255; /* the rest Pad1 */
     assert_int_equal(sk_ip6_ext_walk(big, sizeof(big), &e), SK_DROP_IP6_EXT_LIMIT);
+    assert_int_equal(e.pp_code, 7); /* RFC 8883: chain too long, at the header */
+    assert_int_equal(e.pp_pointer, 40);
     big[41] = (SK_IP6_EXT_MAX_BYTES / 8) - 1; /* exactly the limit */
     assert_int_equal(sk_ip6_ext_walk(big, sizeof(big), &e), SK_DROP_NONE);
 }
