@@ -171,7 +171,8 @@ static struct frag_dgram *create(struct sk_stack *st, const struct frag_in *f)
         st->ctr.ip_reasm_evicted++;
         discard(st, oldest(s), SK_DROP_IP_REASM_LIMIT, NULL);
     }
-    if (s->frag_count >= st->cfg.ipfrag_max_datagrams || !make_room(st, sizeof(struct frag_dgram), NULL))
+    if (s->frag_count >= st->cfg.ipfrag_max_datagrams ||
+        !make_room(st, sizeof(struct frag_dgram), NULL))
         return NULL;
     struct frag_dgram *d = sk_mem_alloc(st, sizeof(*d));
     if (d == NULL)

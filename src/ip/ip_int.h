@@ -1,7 +1,7 @@
 /* Private interface between the files of the IP layer: link.c (Ethernet framing), arp.c
  * (RFC 826 cache and queue), ipv4.c (input, routing, output, fragmentation), ip_frag.c
- * (RFC 791 and RFC 8200 §4.5 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the state and its
- * timer), and tcp/tcp_icmp.c (ICMP errors acted on by TCP).
+ * (RFC 791 and RFC 8200 §4.5 reassembly), icmp.c (RFC 792), udp.c (RFC 768), ip_state.c (the
+ * state and its timer), and tcp/tcp_icmp.c (ICMP errors acted on by TCP).
  *
  * All of it hangs off the stack (st->ip); nothing is global. Memory comes from sk_mem_alloc
  * and is bounded by the limits in sk_config.
