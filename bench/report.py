@@ -172,9 +172,10 @@ def goals(flat):
     add("synack-memory 64 KiB Gbit/s, link offloads", flat.get(("synack-memory", "goodput_64k_offload_gbps")))
     add("synack-memory MTU 1500 Gbit/s, link offloads",
         flat.get(("synack-memory", "goodput_1500_offload_gbps")))
-    # 216 is the issue's figure for lwIP's tcp_pcb; as Debian builds lwIP it measures more (the
-    # lwip row of the bytes-per-state table).
-    add("synack TCB bytes (the issue's 216)", flat.get(("synack", "tcb_bytes")), 216, "<")
+    # 216 is issue 12's figure for lwIP's tcp_pcb; as Debian builds lwIP it measures 288 (the
+    # lwip row of the bytes-per-state table). The label stays as the README's sample shows it
+    # until the next recorded run.
+    add("synack TCB bytes (lwIP's tcp_pcb: 216)", flat.get(("synack", "tcb_bytes")), 216, "<")
     add("synack idle established connection bytes", flat.get(("synack", "conn_bytes_established")), 1024,
         "<")
     return g
