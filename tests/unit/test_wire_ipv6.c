@@ -721,6 +721,48 @@ static void test_tcp6_known_syn(void **state)
     assert_int_equal(sk_tcp_parse6(seg, len, &a, &c, false, &h), SK_DROP_NONE);
 }
 
+/* The offload paths over IPv6: a partial checksum (the pseudo-header sum alone, for the link
+ * to finish, RFC 8200 §8.1's pseudo-header) completed here by RFC 1071 over the segment, and a
+ * payload summed while copied, both give the checksum of the plain emit. */
+static void test_tcp6_offload_checksums(void **state)
+{
+    (void)state;
+    struct sk_addr a = addr("2001:db8::1"), b = addr("fe80::2");
+    uint8_t payload[301];
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 31 + 7);
+    struct sk_tcp_hdr w = {.sport = 443, .dport = 50000, .seq = 7, .ack = 9,
+                           .flags = SK_TCP_ACK | SK_TCP_PSH, .wnd = 1000,
+                           .payload = payload, .payload_len = sizeof(payload)};
+    uint8_t plain[400], partial[400], summed[400];
+    size_t n = sk_tcp_emit6(plain, sizeof(plain), &a, &b, &w, SK_SYN_OPTS_LINUX);
+    assert_int_equal(n, 20 + sizeof(payload));
+    struct sk_tcp_hdr g;
+    assert_int_equal(sk_tcp_parse6(plain, n, &a, &b, true, &g), SK_DROP_NONE);
+
+    w.csum_partial = true;
+    assert_int_equal(sk_tcp_emit6(partial, sizeof(partial), &a, &b, &w, SK_SYN_OPTS_LINUX), n);
+    /* The pseudo-header written out as bytes, summed by the reference: the field holds that
+     * sum, folded, not complemented. */
+    uint8_t ph[40] = {0};
+    memcpy(ph, a.b, 16);
+    memcpy(ph + 16, b.b, 16);
+    sk_put32(ph + 32, (uint32_t)n);
+    ph[39] = SK_IPPROTO_TCP;
+    assert_int_equal(sk_get16(partial + 16), (uint16_t)~ref_csum(ph, sizeof(ph)));
+    /* The link's part: the one's complement of the sum from the TCP header to the end. */
+    sk_put16(partial + 16, ref_csum(partial, n));
+    assert_memory_equal(partial, plain, n);
+
+    w.csum_partial = false;
+    w.payload_summed = true;
+    memcpy(summed + 20, payload, sizeof(payload));
+    w.payload = summed + 20;
+    w.payload_sum = sk_csum_add(0, payload, sizeof(payload));
+    assert_int_equal(sk_tcp_emit6(summed, sizeof(summed), &a, &b, &w, SK_SYN_OPTS_LINUX), n);
+    assert_memory_equal(summed, plain, n);
+}
+
 static void test_udp6_known_datagram(void **state)
 {
     (void)state;
@@ -770,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_nd_redirect),
         cmocka_unit_test(test_nd_malformed),
         cmocka_unit_test(test_tcp6_known_syn),
+        cmocka_unit_test(test_tcp6_offload_checksums),
         cmocka_unit_test(test_udp6_known_datagram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
