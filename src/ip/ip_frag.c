@@ -31,7 +31,7 @@
  * header its data offset announces, at least 20 bytes), and any fragment at offset 8 (§3.2:
  * FO = 1, which can only rewrite the first fragment's TCP flags), are dropped and counted.
  * IPv6 (RFC 7112 §5): the walker (sk_ip6_ext_walk) rejects a first fragment whose extension
- * headers run past it; here one without the whole TCP, UDP or ICMPv6 header is dropped too.
+ * headers run past it, or that lacks the whole TCP, UDP or ICMPv6 header, before it gets here.
  * An IPv6 atomic fragment (offset 0, M 0) is a whole packet: RFC 6946 §4 has it processed in
  * isolation, so it never meets the queue.
  *
@@ -422,23 +422,6 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *f, struct ip_pkt 
 
 /* ---- IPv6 ---- */
 
-/* RFC 7112 §5 for the upper layers this stack speaks: does the first fragment, whose upper
- * layer starts at data[0] (len bytes of it present), hold that header whole? */
-static bool upper_header_whole(uint8_t proto, const uint8_t *data, size_t len)
-{
-    size_t need = 0;
-    if (proto == SK_IPPROTO_TCP) {
-        need = SK_TCP_HLEN;
-        if (len > 12 && (size_t)(data[12] >> 4) * 4 > need)
-            need = (size_t)(data[12] >> 4) * 4;
-    } else if (proto == SK_IPPROTO_UDP) {
-        need = SK_UDP_HLEN;
-    } else if (proto == SK_IPPROTO_ICMPV6) {
-        need = SK_ICMP6_HLEN;
-    }
-    return len >= need;
-}
-
 /* The reassembled packet: the unfragmentable part with the Fragment header's Next Header in
  * its last Next Header field and the whole payload length (RFC 8200 §4.5), then the data. */
 static void complete6(struct frag_dgram *d)
@@ -459,11 +442,6 @@ bool sk_ip6frag_input(struct sk_stack *st, const uint8_t *pkt, size_t len,
         return true;
     }
     size_t data_off = e->frag_hdr_off + SK_IP6_FRAG_HLEN;
-    if (e->frag_offset == 0 &&
-        !upper_header_whole(e->proto, pkt + e->upper_off, len - e->upper_off)) {
-        sk_drop(st, SK_DROP_IP6_CHAIN_INCOMPLETE, NULL, frame, frame_len);
-        return false;
-    }
     struct frag_in in = {
         .family = 6, .id = e->frag_id, .off = e->frag_offset, .more = e->frag_more,
         .data = pkt + data_off, .len = (uint32_t)(len - data_off),

@@ -166,9 +166,9 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *frag, struct ip_p
  *    an atomic Fragment header), so the caller delivers it as it is.
  *  - Any other fragment is queued (false), or dropped with its reason counted (false): RFC
  *    5722 overlap (the whole datagram goes, ip-fragment-overlap), an exact duplicate (alone,
- *    ip-fragment-duplicate), a first fragment without its upper-layer header (RFC 7112 §5,
- *    ip6-header-chain-incomplete), lengths past 65535 or a second end (ip-fragment-invalid),
- *    limits (ip-reassembly-limit), reassembly off (ip-fragment).
+ *    ip-fragment-duplicate), lengths past 65535 or a second end (ip-fragment-invalid),
+ *    limits (ip-reassembly-limit), reassembly off (ip-fragment). (A first fragment without its
+ *    whole header chain, RFC 7112 §5, never gets here: the walk refuses it.)
  *  - Or it completes a datagram: true, *out is the reassembled packet (*out_len bytes): the
  *    offset-0 fragment's unfragmentable part, its last Next Header set to that fragment's
  *    Fragment header's Next Header and its Payload Length to the whole, then the data; no

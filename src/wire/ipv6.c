@@ -138,6 +138,24 @@ static int chain_short(struct sk_ip6_ext *e, size_t len, size_t off)
                off + 1 < len ? off + 1 : PAYLOAD_LENGTH_OFF);
 }
 
+/* RFC 7112 §5 asks the first fragment for all headers through the upper-layer header: for the
+ * upper layers this stack speaks, is that header whole in the len bytes at p? (TCP's with its
+ * options, as its data offset says.) */
+static bool upper_header_whole(uint8_t proto, const uint8_t *p, size_t len)
+{
+    size_t need = 0;
+    if (proto == SK_IPPROTO_TCP) {
+        need = SK_TCP_HLEN;
+        if (len > 12 && (size_t)(p[12] >> 4) * 4 > need)
+            need = (size_t)(p[12] >> 4) * 4;
+    } else if (proto == SK_IPPROTO_UDP) {
+        need = SK_UDP_HLEN;
+    } else if (proto == SK_IPPROTO_ICMPV6) {
+        need = SK_ICMP6_HLEN;
+    }
+    return len >= need;
+}
+
 int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
 {
     memset(e, 0, sizeof(*e));
@@ -186,5 +204,8 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
     e->proto = next;
     e->upper_off = off;
     e->next_hdr_off = nh_off;
+    if (e->has_frag && e->frag_offset == 0 && e->frag_more &&
+        !upper_header_whole(next, pkt + off, len - off))
+        return bad(e, SK_DROP_IP6_CHAIN_INCOMPLETE, SK_ICMP6_PP_CHAIN, 0);
     return SK_DROP_NONE;
 }

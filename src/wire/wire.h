@@ -213,8 +213,9 @@ struct sk_ip6_ext {
  *   IP6_EXT_LIMIT    more than SK_IP6_EXT_MAX_HDRS headers (PP code 8) or SK_IP6_EXT_MAX_BYTES
  *                    bytes of them (PP code 7), pointer at the first header past the limit
  *                    (RFC 8883);
- *   IP6_CHAIN_INCOMPLETE  a first fragment (offset 0, M set) whose chain runs past its end
- *                    (RFC 7112 §5: PP code 3, pointer 0);
+ *   IP6_CHAIN_INCOMPLETE  a first fragment (offset 0, M set) whose chain runs past its end,
+ *                    or without the whole TCP, UDP or ICMPv6 header after it (RFC 7112 §5:
+ *                    PP code 3, pointer 0; e->proto and e->upper_off are set in the latter);
  *   IP_FRAG_INVALID  a fragment with M set whose data is not a multiple of 8 (PP code 0,
  *                    pointer 4: the Payload Length), or whose offset + length pass 65535
  *                    (PP code 0, pointer to the Fragment Offset) (RFC 8200 §4.5);

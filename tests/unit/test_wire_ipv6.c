@@ -444,6 +444,28 @@ static void test_ext_first_fragment_incomplete_chain(void **state)
     sk_put16(p + 42, 0);   /* atomic: nothing follows, so malformed */
     assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_IP6_BAD_EXT);
 
+    /* The chain whole (Destination Options of 8 bytes, the fragment's data) but the UDP
+     * header it names left for the next fragment: code 3 as well. Atomic, it is only short. */
+    sk_put16(p + 42, 1);
+    p[49] = 0;
+    assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_IP6_CHAIN_INCOMPLETE);
+    assert_int_equal(e.pp_code, SK_ICMP6_PP_CHAIN);
+    assert_int_equal(e.proto, SK_IPPROTO_UDP);
+    assert_int_equal(e.upper_off, 56);
+    sk_put16(p + 42, 0);
+    assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_NONE);
+    /* A TCP first fragment of 24 bytes whose data offset announces 32: incomplete; with 20 of
+     * 20, whole. */
+    uint8_t t[40 + 8 + 24] = {0x60};
+    sk_put16(t + 4, 32);
+    t[6] = SK_IPPROTO_FRAGMENT;
+    t[40] = SK_IPPROTO_TCP;
+    sk_put16(t + 42, 1);
+    t[48 + 12] = 8 << 4;
+    assert_int_equal(sk_ip6_ext_walk(t, sizeof(t), &e), SK_DROP_IP6_CHAIN_INCOMPLETE);
+    t[48 + 12] = 5 << 4;
+    assert_int_equal(sk_ip6_ext_walk(t, sizeof(t), &e), SK_DROP_NONE);
+
     /* A second Fragment header is malformed. */
     uint8_t q[40 + 8 + 8 + 8] = {0x60};
     sk_put16(q + 4, 24);
