@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "synack/addr.h"
 #include "synack/stack.h"
 #include "synack/tcp.h"
 #include "synack/trace.h"
@@ -114,6 +115,7 @@ struct sk_tcp_listen {
      * eviction) and on the stack's (for max_half_open), both oldest first. */
     struct sk_tcb_fifo synq;
     sk_time_us syncookie_until;         /* cookies sent are valid until then */
+    bool v4only, v6only;                /* takes one family only (sk_tcp_listen_family) */
 };
 
 /* What a connection needs only once it is synchronized and moving data: congestion control
@@ -168,7 +170,9 @@ struct sk_tcp {
     uint32_t flags;
     uint64_t conn_id;
 
-    uint32_t laddr, raddr;
+    /* The 4-tuple. Addresses of either family: an IPv4 connection's are IPv4-mapped
+     * (synack/addr.h), and that form alone decides which IP carries the connection. */
+    struct sk_addr laddr, raddr;
     uint16_t lport, rport;
 
     /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
@@ -275,6 +279,8 @@ enum sk_key_purpose {
     SK_KEY_COOKIE,  /* RFC 4987 §3.6: SYN cookies */
     SK_KEY_PORT,    /* RFC 6056: ephemeral port selection */
     SK_KEY_RNG,     /* the keyed generator behind sk_random */
+    SK_KEY_IID,     /* RFC 7217: stable-privacy IPv6 interface identifiers */
+    SK_KEY_FLOW,    /* RFC 6437 §3: IPv6 flow labels from a keyed hash of the flow */
     SK_KEY_COUNT
 };
 
@@ -358,7 +364,7 @@ void sk_leave(struct sk_stack *st);
  * taken(st, port, ctx) says whether a candidate is unusable; it must be a table lookup. */
 int sk_ports_init(struct sk_stack *st);
 void sk_ports_free(struct sk_stack *st);
-uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,
+uint16_t sk_port_pick(struct sk_stack *st, const struct sk_addr *raddr, uint16_t rport,
                       bool (*taken)(struct sk_stack *st, uint16_t port, void *ctx), void *ctx);
 /* How many TCP endpoints (listeners, connections in any state) use a local port: kept by the
  * connection tables, read in O(1) by bind and the picker. sk_port_ref fails only with -ENOMEM. */
@@ -376,8 +382,31 @@ bool sk_port_held(const struct sk_stack *st, uint16_t port);
  * them and keeps other senders' datagrams away (Linux __udp4_lib_lookup). */
 struct sk_udp;
 int sk_udp_bind_reuse(struct sk_stack *st, uint16_t port, bool reuse, struct sk_udp **out);
-void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port);
+void sk_udp_set_peer(struct sk_udp *u, const struct sk_addr *addr, uint16_t port);
 void sk_udp_set_reuse(struct sk_udp *u, bool reuse);
+/* Makes u take IPv4 only (family 4), IPv6 only (6) or both (0, the default). */
+void sk_udp_set_family(struct sk_udp *u, int family);
+
+/* The keyed-hash input for an address pair followed by ntail host-order words (the ISN, the
+ * timestamp offset, SYN cookies, the connection tables, the port picker). IPv4 (both addresses
+ * IPv4-mapped): the uint32_t array {laddr, raddr, tail...}, addresses in host order, the array
+ * in the host's byte order, as it was before IPv6 (tests/ref/ref_isn.h). IPv6: laddr's 16
+ * bytes, raddr's 16 bytes in network order, then the tail words as for IPv4. Returns the
+ * bytes written to out (at most SK_PAIR_KEY_MAX). */
+#define SK_PAIR_KEY_MAX (32 + 4 * 6)
+size_t sk_pair_key(const struct sk_addr *laddr, const struct sk_addr *raddr, const uint32_t *tail,
+                   size_t ntail, uint8_t *out);
+
+/* The IP datagram that carried a TCP segment or a UDP datagram, either family: what the
+ * transports need of the IPv4 header (ip/ipv4.c) or of struct ip6_pkt (ip/deliver6.c). */
+struct sk_l3 {
+    struct sk_addr src, dst;
+    bool v6;
+    uint8_t ecn;                 /* the ECN field of the TOS / traffic class (RFC 3168 §5) */
+    bool multicast;              /* sent to a multicast (or broadcast) address */
+    const uint8_t *payload;      /* the transport header and what follows */
+    size_t payload_len;
+};
 
 /* Does the link vouch for the transport checksum of the frame being handed in (see
  * rx_flags)? TCP and UDP then skip verifying it, for this frame only. */
@@ -454,6 +483,12 @@ bool sk_ip6_is_local(const struct sk_stack *st, const struct sk_addr *a);
  * Packet Too Big), never below 1280 (RFC 8200 §5). */
 uint32_t sk_ip6_path_mtu(const struct sk_stack *st, const struct sk_addr *dst);
 
+/* RFC 6437 §3: the flow label of a flow (a keyed hash of the 5-tuple, 20 bits), for
+ * sk_ip6_output's flow argument; sk_ip6_send computes it itself. */
+uint32_t sk_ip6_flow_label(const struct sk_stack *st, const struct sk_addr *src,
+                           const struct sk_addr *dst, uint8_t proto, uint16_t sport,
+                           uint16_t dport);
+
 /* ip/deliver6.c: a datagram for TCP or UDP (proto tells which); anything else is answered by
  * the IPv6 layer before it gets here. */
 void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p);
@@ -464,6 +499,14 @@ void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p);
 bool sk_transport_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
                               const uint8_t *quote, size_t quote_len);
 
+/* ip/udp.c: a UDP datagram over IPv6 (false: no socket took a unicast one, the caller may
+ * answer port unreachable), and an ICMPv6 error quoting one we sent to dst (l4: its first
+ * bytes), as sk_udp_icmp_error. */
+bool sk_udp_input6(struct sk_stack *st, const struct sk_l3 *p, const uint8_t *frame,
+                   size_t frame_len);
+bool sk_udp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code,
+                        const struct sk_addr *dst, const uint8_t *l4, size_t l4_len);
+
 /* ip/ip_state.c: the IP layer's state in the stack, its timers. */
 int sk_ip_init(struct sk_stack *st);
 void sk_ip_free(struct sk_stack *st);
@@ -473,6 +516,14 @@ void sk_ip_timer(struct sk_stack *st);
 void sk_socket_free_all(struct sk_stack *st);
 
 /* tcp/ */
+/* Makes listener l take IPv4 only (family 4: an AF_INET socket's), IPv6 only (6: IPV6_V6ONLY)
+ * or both (0, the default of sk_tcp_listen: a dual-stack listener). */
+void sk_tcp_listen_family(struct sk_tcp *l, int family);
+/* sk_tcp_connect_addr from laddr (NULL or unspecified: chosen as there), for the socket layer
+ * (a socket bound to one address). */
+int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16_t local_port,
+                        const struct sk_addr *raddr, uint16_t rport,
+                        const struct sk_tcp_params *p, struct sk_tcp **out);
 void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,
                   size_t frame_len);
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k);

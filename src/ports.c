@@ -120,17 +120,26 @@ bool sk_port_held(const struct sk_stack *st, uint16_t port)
     return u != NULL && u->holds > 0;
 }
 
-uint16_t sk_port_pick(struct sk_stack *st, uint32_t raddr, uint16_t rport,
+uint16_t sk_port_pick(struct sk_stack *st, const struct sk_addr *raddr, uint16_t rport,
                       bool (*taken)(struct sk_stack *st, uint16_t port, void *ctx), void *ctx)
 {
     uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
-    /* F and G of §3.3.4 from one SipHash output: its halves are independent PRF outputs. */
+    /* F and G of §3.3.4 from one SipHash output: its halves are independent PRF outputs.
+     * Their input: our IPv4 address, raddr and rport as the uint32_t array {local, remote,
+     * rport} for an IPv4 (or unknown, 0.0.0.0) destination; for an IPv6 one the unspecified
+     * address (the source is chosen later, RFC 6724), raddr's 16 bytes and rport (sk_pair_key). */
     const uint64_t *k = sk_key(st, SK_KEY_PORT);
-    uint32_t t[3] = {st->cfg.addr, raddr, rport};
-    uint64_t h = sk_siphash(k[0], k[1], t, sizeof(t));
+    static const struct sk_addr unspec6;
+    struct sk_addr v4any = sk_addr_from_v4(0), me = sk_addr_from_v4(st->cfg.addr);
+    if (sk_addr_is_any(raddr))
+        raddr = &v4any; /* unknown: as IPv4's 0.0.0.0 always was */
+    uint32_t port_word = rport;
+    uint8_t t[SK_PAIR_KEY_MAX];
+    size_t tn = sk_pair_key(sk_addr_is_v4(raddr) ? &me : &unspec6, raddr, &port_word, 1, t);
+    uint64_t h = sk_siphash(k[0], k[1], t, tn);
     uint32_t offset = (uint32_t)h;
     uint32_t *next = &st->ports->table[(h >> 32) % PORT_TABLE];
-    uint32_t spread = raddr != 0 ? PORT_STEP_MAX : n;
+    uint32_t spread = !sk_addr_is_any(raddr) ? PORT_STEP_MAX : n;
     *next += 1 + (uint32_t)(sk_random(st) % spread);
     uint32_t base = (uint32_t)(((uint64_t)offset + *next) % n);
     st->ctr.port_picks++;

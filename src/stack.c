@@ -84,6 +84,9 @@ void sk_config_default(struct sk_config *cfg)
     cfg->arp_queue_per_entry = 16;   /* FreeBSD net.link.ether.inet.maxhold */
     cfg->tcp_fast_path = true;
     cfg->syncookie_quiet_data = true;
+    cfg->ip6_accept_ra = true;
+    cfg->ip6_dad_transmits = 1; /* RFC 4862 §5.1 */
+    cfg->ip6_hop_limit = 64;
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
@@ -155,6 +158,14 @@ static bool config_valid(const struct sk_config *c)
         return false;
     if (c->arp_cache_entries == 0 || c->arp_cache_entries > 4096)
         return false;
+    /* RFC 8200 §5: every link that carries IPv6 has an MTU of at least 1280. */
+    if (c->ip6 && c->mtu < 1280)
+        return false;
+    if (c->addr6_count > SK_IP6_ADDR_MAX || c->ip6_linklocal > SK_IP6_LL_OFF)
+        return false;
+    for (unsigned i = 0; i < c->addr6_count; i++)
+        if (c->addr6[i].prefix_len == 0 || c->addr6[i].prefix_len > 128)
+            return false;
     return true;
 }
 
@@ -260,6 +271,23 @@ uint64_t sk_random(struct sk_stack *st)
         ctr[i] = (uint8_t)(st->rng_counter >> (8 * i));
     st->rng_counter++;
     return sk_siphash(k[0], k[1], ctr, sizeof(ctr));
+}
+
+size_t sk_pair_key(const struct sk_addr *laddr, const struct sk_addr *raddr, const uint32_t *tail,
+                   size_t ntail, uint8_t *out)
+{
+    size_t n = 0;
+    if (sk_addr_is_v4(laddr) && sk_addr_is_v4(raddr)) {
+        uint32_t w[2] = {sk_addr_v4(laddr), sk_addr_v4(raddr)};
+        memcpy(out, w, sizeof(w));
+        n = sizeof(w);
+    } else {
+        memcpy(out, laddr->b, 16);
+        memcpy(out + 16, raddr->b, 16);
+        n = 32;
+    }
+    memcpy(out + n, tail, ntail * sizeof(*tail));
+    return n + ntail * sizeof(*tail);
 }
 
 /* Entry points nest when an application callback calls back into the stack; TCBs that die
@@ -489,7 +517,10 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "ip_reasm_evicted", "ip_frag_too_many", "icmp_pmtu_floored", "tcp_mss_floored",
         "arp_cache_evicted", "ip_reasm_bytes",
         "tcp_challenge_acks_limited", "tcp_invalid_acks", "tcp_invalid_acks_limited",
-        "tcp_fastpath_acks", "tcp_fastpath_data", "tcp_tso_segs"};
+        "tcp_fastpath_acks", "tcp_fastpath_data", "tcp_tso_segs",
+        "ip6_in", "ip6_out", "ip6_frags_out", "icmp6_in", "icmp6_out", "nd_ns_in", "nd_ns_out",
+        "nd_na_in", "nd_na_out", "nd_rs_out", "nd_ra_in", "ip6_dad_duplicates",
+        "ip6_pmtu_lowered", "ip6_pmtu_floored"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_sack_sb_full, c->tcp_dupack_limited,
@@ -506,7 +537,10 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->ip_reasm_evicted, c->ip_frag_too_many, c->icmp_pmtu_floored, c->tcp_mss_floored,
         c->arp_cache_evicted, c->ip_reasm_bytes,
         c->tcp_challenge_acks_limited, c->tcp_invalid_acks, c->tcp_invalid_acks_limited,
-        c->tcp_fastpath_acks, c->tcp_fastpath_data, c->tcp_tso_segs};
+        c->tcp_fastpath_acks, c->tcp_fastpath_data, c->tcp_tso_segs,
+        c->ip6_in, c->ip6_out, c->ip6_frags_out, c->icmp6_in, c->icmp6_out, c->nd_ns_in,
+        c->nd_ns_out, c->nd_na_in, c->nd_na_out, c->nd_rs_out, c->nd_ra_in,
+        c->ip6_dad_duplicates, c->ip6_pmtu_lowered, c->ip6_pmtu_floored};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -651,6 +685,7 @@ const char *sk_drop_reason_name(enum sk_drop_reason r)
         [SK_DROP_ICMP6_TRUNCATED] = "icmp6-truncated",
         [SK_DROP_ICMP6_CHECKSUM] = "icmp6-checksum",
         [SK_DROP_ND_MALFORMED] = "nd-malformed",
+        [SK_DROP_ND_INVALID] = "nd-invalid",
     };
     if ((unsigned)r >= SK_DROP_REASON_COUNT || names[r] == NULL)
         return "unknown";

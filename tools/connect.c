@@ -115,7 +115,8 @@ void cmd_connect_usage(FILE *out)
         "error (a bad option, or a --send FILE that cannot be read).\n"
         "\n"
         "options:\n"
-        "  --to IP:PORT         where to connect\n"
+        "  --to IP:PORT         where to connect; an IPv6 address in brackets:\n"
+        "                       --to [2001:db8::1]:5000\n"
         "  --send FILE|-        what to send (- is standard input; default nothing)\n"
         "  --recv FILE|-        where to write what comes back (default - , standard output)\n"
         "  --timeout SEC        give up connecting after SEC seconds (default 10); an\n"
@@ -154,7 +155,7 @@ int cmd_connect(int argc, char **argv)
     struct net_opts no;
     net_opts_init(&no);
     const char *to = NULL, *send_path = NULL, *recv_path = "-";
-    uint32_t raddr = 0;
+    struct sk_addr raddr = sk_addr_from_v4(0);
     uint16_t rport = 0;
     double timeout_s = 10;
     opterr = 0;
@@ -186,7 +187,7 @@ int cmd_connect(int argc, char **argv)
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (!to)
-        return usage_error("--to IP:PORT is required");
+        return usage_error("--to IP:PORT or --to [IPV6]:PORT is required");
 
     struct client *cl = calloc(1, sizeof(*cl));
     if (!cl) {
@@ -223,10 +224,11 @@ int cmd_connect(int argc, char **argv)
     cfg.rto_min_us = 200000;
     cfg.user_timeout_us = 30000000; /* RFC 9293 §3.8.3: 30 s without progress ends it */
     int rc = net_setup("connect", &no, &cfg, &cl->env);
-    char dst[32];
-    net_addr_str(raddr, dst, sizeof(dst));
+    char dst[SK_ADDR_STRLEN + 8];
+    net_endpoint_str(&raddr, rport, dst, sizeof(dst));
     int err = 0;
-    if (rc == 0 && (err = sk_tcp_connect(cl->env.st, 0, raddr, rport, &cl->c)) != 0) {
+    if (rc == 0 &&
+        (err = sk_tcp_connect_addr(cl->env.st, 0, &raddr, rport, NULL, &cl->c)) != 0) {
         fprintf(stderr, "synack connect: cannot connect to %s: %s\n", to, strerror(-err));
         rc = 1;
     }

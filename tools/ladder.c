@@ -55,6 +55,7 @@ struct rec {
         int err;
         char *note;
     } u;
+    struct sk_addr src, dst; /* REC_SEG: the segment's addresses, either family */
     /* REC_SEG matching. */
     uint64_t hash;
     uint8_t *frame;      /* copy kept while in flight, to recognise it corrupted */
@@ -190,6 +191,8 @@ static void record_departure(struct ladder *l, int side, const struct sk_trace_e
         return;
     uint32_t i = (uint32_t)(r - l->recs);
     r->u.seg = ev->u.seg;
+    r->src = ev->src;
+    r->dst = ev->dst;
     r->fate = FATE_IN_FLIGHT;
     r->hash = segment_hash(ev);
     if (ev->frame && ev->frame_len) {
@@ -446,7 +449,7 @@ static int display_width(const char *s) {
 /* ---- drawing ---- */
 
 struct endpoint {
-    uint32_t addr;
+    struct sk_addr addr;        /* either family (an IPv4 one IPv4-mapped) */
     uint16_t port;
     bool isn_known, max_known;
     bool sent_syn, sent_synack;
@@ -466,15 +469,15 @@ struct drawing {
     bool settled; /* false: segments still in flight were not lost, the run was stopped */
 };
 
-static struct endpoint *endpoint(struct drawing *d, uint32_t addr, uint16_t port) {
+static struct endpoint *endpoint(struct drawing *d, const struct sk_addr *addr, uint16_t port) {
     for (int i = 0; i < d->nep; i++)
-        if (d->ep[i].addr == addr && d->ep[i].port == port)
+        if (sk_addr_eq(&d->ep[i].addr, addr) && d->ep[i].port == port)
             return &d->ep[i];
     if (d->nep == MAX_ENDPOINTS)
         return NULL;
     struct endpoint *e = &d->ep[d->nep++];
     memset(e, 0, sizeof(*e));
-    e->addr = addr;
+    e->addr = *addr;
     e->port = port;
     return e;
 }
@@ -484,8 +487,9 @@ static bool seq_lt(uint32_t a, uint32_t b) {
 }
 
 /* Advances the per-endpoint view through segment r; true if r resends sequence space. */
-static bool note_segment(struct drawing *d, const struct sk_trace_segment *s) {
-    struct endpoint *e = endpoint(d, s->saddr, s->sport);
+static bool note_segment(struct drawing *d, const struct rec *r) {
+    const struct sk_trace_segment *s = &r->u.seg;
+    struct endpoint *e = endpoint(d, &r->src, s->sport);
     if (!e)
         return false;
     if ((s->flags & SK_TCP_SYN) && !e->isn_known) {
@@ -584,8 +588,8 @@ static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
 
 static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, bool resent) {
     const struct sk_trace_segment *s = &r->u.seg;
-    struct endpoint *src = endpoint(d, s->saddr, s->sport);
-    struct endpoint *dst = endpoint(d, s->daddr, s->dport);
+    struct endpoint *src = endpoint(d, &r->src, s->sport);
+    struct endpoint *dst = endpoint(d, &r->dst, s->dport);
     if (src && src->isn_known)
         putf(o, "%" PRIu32 " (%" PRIu32 ")", s->seq, s->seq - src->isn);
     else
@@ -812,7 +816,7 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
     struct gap gp = {0};
     for (uint32_t i = 0; i < l->n; i++) {
         const struct rec *r = &l->recs[i];
-        bool resent = r->kind == REC_SEG && note_segment(d, &r->u.seg);
+        bool resent = r->kind == REC_SEG && note_segment(d, r);
         if (hide[i]) {
             if (!gp.rows)
                 gp.from = r->t;

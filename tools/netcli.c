@@ -53,6 +53,25 @@ static const char *parse_cidr(const char *text, uint32_t *addr, uint8_t *len)
     return NULL;
 }
 
+static const char *parse_cidr6(const char *text, struct sk_ip6_prefix *out)
+{
+    char buf[64];
+    const char *slash = strchr(text, '/');
+    struct sk_addr a;
+    if (slash == NULL || (size_t)(slash - text) >= sizeof(buf))
+        return "is not ADDRESS/PREFIX (for example fd00:77::2/64)";
+    memcpy(buf, text, (size_t)(slash - text));
+    buf[slash - text] = '\0';
+    if (sk_addr_parse(buf, &a) != 0 || sk_addr_is_v4(&a) || sk_addr_is_multicast6(&a))
+        return "is not an IPv6 unicast ADDRESS/PREFIX (for example fd00:77::2/64)";
+    uint64_t p;
+    if (args_u64(slash + 1, 1, 128, &p))
+        return "has a prefix length that is not 1..128";
+    memcpy(out->addr, a.b, 16);
+    out->prefix_len = (uint8_t)p;
+    return NULL;
+}
+
 static const char *parse_mac(const char *text, uint8_t mac[6])
 {
     unsigned v[6];
@@ -83,6 +102,10 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
         o->have_addr = *why == NULL;
         return true;
     case NET_OPT_GATEWAY: *why = parse_ipv4(arg, &o->gateway); return true;
+    case NET_OPT_ADDR6:
+        *why = parse_cidr6(arg, &o->addr6);
+        o->have_addr6 = *why == NULL;
+        return true;
     case NET_OPT_MAC:
         *why = parse_mac(arg, o->mac);
         o->have_mac = *why == NULL;
@@ -110,17 +133,32 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
     }
 }
 
-const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port)
+const char *net_parse_endpoint(const char *text, struct sk_addr *addr, uint16_t *port)
 {
+    static const char bad[] = "is not IP:PORT or [IPV6]:PORT (for example 10.77.0.1:7, "
+                              "[2001:db8::1]:7)";
     char buf[64];
     const char *colon = strrchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= sizeof(buf))
-        return "is not IP:PORT (for example 10.77.0.1:7)";
-    memcpy(buf, text, (size_t)(colon - text));
-    buf[colon - text] = '\0';
+    const char *start = text, *end = colon;
+    if (colon == NULL)
+        return bad;
+    if (text[0] == '[') { /* RFC 3986 §3.2.2: an IPv6 literal in brackets */
+        const char *close = strchr(text, ']');
+        if (close == NULL || close + 1 != colon)
+            return bad;
+        start = text + 1;
+        end = close;
+    }
+    if ((size_t)(end - start) >= sizeof(buf))
+        return bad;
+    memcpy(buf, start, (size_t)(end - start));
+    buf[end - start] = '\0';
     uint64_t p;
-    if (parse_ipv4(buf, addr) || args_u64(colon + 1, 1, 65535, &p))
-        return "is not IP:PORT (for example 10.77.0.1:7)";
+    if (sk_addr_parse(buf, addr) != 0 || args_u64(colon + 1, 1, 65535, &p))
+        return bad;
+    /* Without brackets only IPv4 (the last colon of an IPv6 literal is ambiguous). */
+    if (text[0] != '[' && !sk_addr_is_v4(addr))
+        return bad;
     *port = (uint16_t)p;
     return NULL;
 }
@@ -128,6 +166,13 @@ const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port)
 void net_addr_str(uint32_t a, char *buf, size_t size)
 {
     snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+void net_endpoint_str(const struct sk_addr *a, uint16_t port, char *buf, size_t size)
+{
+    char t[SK_ADDR_STRLEN];
+    sk_addr_format(a, t, sizeof(t));
+    snprintf(buf, size, sk_addr_is_v4(a) ? "%s:%u" : "[%s]:%u", t, port);
 }
 
 static void wake_all(void)
@@ -234,6 +279,11 @@ int net_setup(const char *cmd, const struct net_opts *o, struct sk_config *cfg,
     cfg->addr = o->addr;
     cfg->prefix_len = o->prefix_len;
     cfg->gateway = o->gateway;
+    if (o->have_addr6) {
+        cfg->ip6 = true;
+        cfg->addr6[0] = o->addr6;
+        cfg->addr6_count = 1;
+    }
     if (o->have_mac) {
         memcpy(cfg->mac, o->mac, 6);
     } else {

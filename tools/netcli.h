@@ -17,7 +17,7 @@
 enum {
     NET_OPT_TAP = 1000, NET_OPT_ADDR, NET_OPT_GATEWAY, NET_OPT_MAC, NET_OPT_PCAP, NET_OPT_STATS,
     NET_OPT_LOSS, NET_OPT_DUP, NET_OPT_REORDER, NET_OPT_CORRUPT, NET_OPT_DELAY, NET_OPT_RATE,
-    NET_OPT_SEED, NET_OPT_OFFLOAD,
+    NET_OPT_SEED, NET_OPT_OFFLOAD, NET_OPT_ADDR6,
 };
 
 #define NET_LONGOPTS                                                                         \
@@ -34,13 +34,16 @@ enum {
         {"delay", required_argument, NULL, NET_OPT_DELAY},                                   \
         {"rate", required_argument, NULL, NET_OPT_RATE},                                     \
         {"seed", required_argument, NULL, NET_OPT_SEED},                                     \
-        {"offload", required_argument, NULL, NET_OPT_OFFLOAD}
+        {"offload", required_argument, NULL, NET_OPT_OFFLOAD},                               \
+        {"addr6", required_argument, NULL, NET_OPT_ADDR6}
 
 /* Help text for the shared options. */
 #define NET_OPTIONS_HELP                                                                     \
     "  --tap IFNAME         the TAP interface (attached if it exists, else created)\n"      \
     "  --addr A.B.C.D/LEN   synack's address and the connected network's prefix length\n"   \
     "  --gateway A.B.C.D    default gateway (default: none, only the connected network)\n"  \
+    "  --addr6 ADDR6/LEN    turns IPv6 on: this static address and its on-link prefix, a\n"  \
+    "                       link-local address, router advertisements (SLAAC)\n"          \
     "  --mac MAC            synack's Ethernet address (default: random, locally administered)\n" \
     "  --pcap FILE          capture every frame as its sender sent it, before the faults\n" \
     "                       below (so lost frames are in it; Wireshark, tshark)\n"          \
@@ -59,6 +62,8 @@ struct net_opts {
     bool have_addr, have_mac, stats;
     uint32_t addr, gateway;
     uint8_t prefix_len;
+    bool have_addr6;  /* --addr6: IPv6 on, with this static address */
+    struct sk_ip6_prefix addr6;
     uint8_t mac[6];
     const char *pcap;
     double loss;
@@ -97,8 +102,11 @@ extern volatile sig_atomic_t net_stop_signal, net_dump_request;
 void net_opts_init(struct net_opts *o);
 /* Handles a shared option (ch); returns true if ch was one, with *why set on a bad value. */
 bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why);
-/* "10.0.0.1:80" into host-order address and port; NULL or a reason. */
-const char *net_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port);
+/* "10.0.0.1:80" or "[2001:db8::1]:80" (RFC 3986 §3.2.2 brackets; an IPv6 address needs them)
+ * into an address of either family (IPv4 IPv4-mapped) and a port; NULL or a reason. */
+const char *net_parse_endpoint(const char *text, struct sk_addr *addr, uint16_t *port);
+/* "10.0.0.1:80" or "[2001:db8::1]:80" (RFC 5952 §6). */
+void net_endpoint_str(const struct sk_addr *a, uint16_t port, char *buf, size_t size);
 /* "10.0.0.1" as text (static buffer per call site is the caller's). */
 void net_addr_str(uint32_t a, char *buf, size_t size);
 /* Checks --tap/--addr, opens the TAP, the loop, the pcap and the stack from cfg (link,

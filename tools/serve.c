@@ -47,7 +47,7 @@ struct serve;
 struct conn {
     struct serve *s;
     struct sk_tcp *c;
-    uint32_t raddr;
+    struct sk_addr raddr;       /* either family */
     uint16_t rport;
     uint64_t in, out;
     uint64_t chargen_pos;
@@ -216,7 +216,7 @@ static void on_listen(struct sk_tcp *l, unsigned ev, void *ctx)
         sk_tcp_get_info(c, &info);
         k->s = s;
         k->c = c;
-        k->raddr = info.raddr;
+        sk_tcp_get_addrs(c, NULL, &k->raddr);
         k->rport = info.rport;
         atomic_fetch_add(&s->mem->open, 1);
         k->next = s->all;
@@ -233,15 +233,15 @@ static void on_udp(struct sk_udp *u, unsigned ev, void *ctx)
     struct serve *s = ctx;
     if (!(ev & SK_EV_READABLE))
         return;
-    uint32_t addr;
+    struct sk_addr addr;
     uint16_t port;
     ssize_t n;
-    while ((n = sk_udp_recvfrom(u, s->buf, sizeof(s->buf), &addr, &port)) >= 0) {
+    while ((n = sk_udp_recvfrom_addr(u, s->buf, sizeof(s->buf), &addr, &port)) >= 0) {
         if (s->app == APP_ECHO) {
-            sk_udp_sendto(u, s->buf, (size_t)n, addr, port);
+            sk_udp_sendto_addr(u, s->buf, (size_t)n, &addr, port);
         } else if (s->app == APP_CHARGEN) {
             chargen_fill(0, s->buf, CHARGEN_LINE);
-            sk_udp_sendto(u, s->buf, CHARGEN_LINE, addr, port);
+            sk_udp_sendto_addr(u, s->buf, CHARGEN_LINE, &addr, port);
         }
     }
 }
@@ -258,20 +258,20 @@ static const char *how_it_ended(int err)
 }
 
 /* The line a connection leaves when it ends. */
-static void report_conn(struct serve *s, uint32_t raddr, uint16_t rport, uint64_t in,
-                        uint64_t out, int err)
+static void report_conn(struct serve *s, const struct sk_addr *raddr, uint16_t rport,
+                        uint64_t in, uint64_t out, int err)
 {
-    char a[32];
-    net_addr_str(raddr, a, sizeof(a));
-    printf("%s:%u in %" PRIu64 " out %" PRIu64 " bytes, %s\n", a, rport, in, out,
-           how_it_ended(err));
+    char a[SK_ADDR_STRLEN + 8];
+    net_endpoint_str(raddr, rport, a, sizeof(a));
+    printf("%s in %" PRIu64 " out %" PRIu64 " bytes, %s\n", a, in, out, how_it_ended(err));
     fflush(stdout);
     s->served++;
 }
 
 static void on_http_end(const struct httpd_conn_end *e, void *ctx)
 {
-    report_conn(ctx, e->raddr, e->rport, e->in, e->out, e->err);
+    struct sk_addr a = sk_addr_from_v4(e->raddr);
+    report_conn(ctx, &a, e->rport, e->in, e->out, e->err);
 }
 
 /* The echo connections the stack refused a send buffer: tried again (on_conn), and off the
@@ -300,7 +300,7 @@ static void reap_done(struct serve *s)
                 break;
             }
         atomic_fetch_sub(&s->mem->open, 1);
-        report_conn(s, k->raddr, k->rport, k->in, k->out, sk_tcp_error(k->c));
+        report_conn(s, &k->raddr, k->rport, k->in, k->out, sk_tcp_error(k->c));
         sk_tcp_close(k->c);
         if (k->prev)
             k->prev->next = k->next;

@@ -86,6 +86,7 @@ SK_API int sk_runner_call(struct sk_runner *r, struct sk_stack *st,
  * stacks are brought up to the present, waiting while it would return -EAGAIN. These never
  * wait and return what the socket call does: */
 SK_API int sk_bsocket(struct sk_runner *r, struct sk_stack *st, int type);
+SK_API int sk_bsocket_af(struct sk_runner *r, struct sk_stack *st, int family, int type);
 SK_API int sk_bbind(struct sk_runner *r, struct sk_stack *st, int fd, const struct sockaddr *addr,
                     socklen_t addrlen);
 SK_API int sk_blisten(struct sk_runner *r, struct sk_stack *st, int fd, int backlog);

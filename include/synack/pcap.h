@@ -14,7 +14,7 @@ extern "C" {
 struct sk_pcap;
 
 /* Opens (truncates) path and writes the file header. The link type follows the stack's
- * framing: Ethernet (LINKTYPE_ETHERNET, 1) or bare IPv4 (LINKTYPE_RAW, 101).
+ * framing: Ethernet (LINKTYPE_ETHERNET, 1) or bare IP, v4 or v6 (LINKTYPE_RAW, 101).
  * Returns NULL and sets errno on failure. */
 SK_API struct sk_pcap *sk_pcap_open(const char *path, enum sk_link_type link);
 

@@ -18,7 +18,8 @@
  *     sk_recv, sk_poll or SO_ERROR saw it first; sk_shutdown counts as seeing it, as in
  *     Linux), then -EISCONN; after a failure, the error once (-ECONNABORTED if already
  *     reported) and the socket may connect again.
- * Addresses are struct sockaddr_in with address and port in network byte order, as POSIX.
+ * Addresses are struct sockaddr_in (AF_INET sockets) or struct sockaddr_in6 (AF_INET6, see
+ * sk_socket_af), address and port in network byte order, as POSIX.
  *
  * Ownership: a descriptor belongs to the application from sk_socket/sk_accept until
  * sk_close; the connection behind it may live on in the stack (FIN-WAIT, TIME-WAIT) after
@@ -91,6 +92,12 @@ extern "C" {
                                 * back as set; 0: the stack's. When set it alone ends a
                                 * retransmitting connection (stack.h user_timeout_us) */
 
+/* IPPROTO_IPV6 level, AF_INET6 sockets only (another socket: -ENOPROTOOPT, and
+ * -EOPNOTSUPP from getsockopt, as Linux). */
+#define SK_IPPROTO_IPV6 41
+#define SK_IPV6_V6ONLY 26      /* int: IPv6 only, no IPv4-mapped peers (RFC 3493 §5.3);
+                                * default 0; -EINVAL once the socket is bound (as Linux) */
+
 /* sk_shutdown's `how`. */
 #define SK_SHUT_RD 0
 #define SK_SHUT_WR 1
@@ -123,6 +130,13 @@ struct sk_pollfd {
  * Linux's types (0..10) -ESOCKTNOSUPPORT, but 3 (SOCK_RAW) -EPROTONOSUPPORT; a value outside
  * 0..10 or another flag -EINVAL. */
 SK_API int sk_socket(struct sk_stack *st, int type);
+/* sk_socket for a family: AF_INET (what sk_socket makes) or AF_INET6; another family
+ * -EAFNOSUPPORT. An AF_INET6 socket takes and gives struct sockaddr_in6 (RFC 3493 §3.3) and
+ * is dual-stack unless IPV6_V6ONLY is set (Linux's default, off): it binds to :: for both
+ * families, a listener on it accepts IPv4 clients too, and an IPv4 peer (in accept,
+ * getpeername, recvfrom) is shown IPv4-mapped, ::ffff:a.b.c.d (RFC 4291 §2.5.5.2); connect or
+ * sendto to such an address goes over IPv4 (RFC 4038 §4.2). */
+SK_API int sk_socket_af(struct sk_stack *st, int family, int type);
 
 /* Binds the local address (0.0.0.0 or the stack's address) and port (0: an ephemeral one).
  * A TCP port bound (or listened on) is the socket's until it is closed: no other socket's

@@ -123,6 +123,19 @@ struct sk_link_caps {
     bool rx_large;
 };
 
+/* An IPv6 address with the length of its on-link prefix (sk_config.addr6). */
+#define SK_IP6_ADDR_MAX 4
+struct sk_ip6_prefix {
+    uint8_t addr[16];   /* network byte order */
+    uint8_t prefix_len; /* 1..128; 64 for SLAAC-style prefixes */
+};
+/* Whether the stack forms a link-local address (sk_config.ip6_linklocal). */
+enum sk_ip6_linklocal {
+    SK_IP6_LL_AUTO = 0, /* on Ethernet links, not on bare-IP links (the default) */
+    SK_IP6_LL_ON = 1,
+    SK_IP6_LL_OFF = 2,
+};
+
 struct sk_config {
     /* Link and addressing. Addresses are in host byte order. */
     enum sk_link_type link_type;
@@ -406,6 +419,39 @@ struct sk_config {
      * cookie back. A pure ACK that fails is still answered with a RST. */
     bool syncookie_quiet_data;
 
+    /* IPv6 (RFC 8200; src/ip/ipv6.c, src/ip/nd.c, src/ip/addr6.c). Off by default (ip6 false):
+     * an IPv4-only stack sends and accepts nothing IPv6 (counted drops, ip-version). With ip6:
+     * addr6: up to SK_IP6_ADDR_MAX static addresses, addr6_count of them used, each with the
+     *   length of its on-link prefix (RFC 4861 §5.2: addresses under it are neighbours).
+     * ip6_linklocal: form a link-local address at start (RFC 4291 §2.5.6) whose interface
+     *   identifier is RFC 7217's stable-privacy hash (as RFC 8064 recommends, never EUI-64):
+     *   SK_IP6_LL_AUTO (default) does so on Ethernet links only.
+     * ip6_accept_ra: take router advertisements (RFC 4861 §6.3.4): default routers, on-link
+     *   prefixes, SLAAC addresses (RFC 4862 §5.5.3), MTU; on by default (Ethernet only).
+     * ip6_dad_transmits: RFC 4862 §5.1 DupAddrDetectTransmits (1); 0 skips duplicate address
+     *   detection and makes addresses preferred at once. Every address stays tentative (unused)
+     *   until detection ends; the neighbour cache's retransmission interval (1 s, or the RA's)
+     *   separates the solicitations.
+     * ip6_hop_limit: RFC 8200 §3 Hop Limit of what we send (64, RFC 4861 §6.3.2's
+     *   CurHopLimit until a router gives another); neighbour discovery always sends 255.
+     * The neighbour cache (RFC 4861 §7.3) is the ARP cache: the same entries, limits, queue
+     *   and drop reasons (arp_cache_entries, arp_queue_bytes, arp_queue_per_entry) serve both
+     *   families; RFC 4861 §10's timers apply to IPv6 neighbours (ReachableTime drawn from
+     *   0.5..1.5 x 30 s, RetransTimer 1 s, 3 multicast and 3 unicast solicitations, 5 s
+     *   DELAY_FIRST_PROBE_TIME), arp_* timers to IPv4 ones.
+     * Fixed bounds (src/ip/ip_int.h): 9 addresses (the statics, the link-local one, SLAAC
+     *   ones beyond: a prefix that finds the table full gives none), 4 default routers and 4
+     *   on-link prefixes from advertisements (more are ignored), 16 path MTUs learned from
+     *   Packet Too Big (the one expiring first makes room; each ages out after 10 minutes,
+     *   RFC 8201 §4, and none goes below 1280: counted ip6_pmtu_floored). */
+    bool ip6;
+    struct sk_ip6_prefix addr6[SK_IP6_ADDR_MAX];
+    uint8_t addr6_count;
+    enum sk_ip6_linklocal ip6_linklocal;
+    bool ip6_accept_ra;
+    uint8_t ip6_dad_transmits;
+    uint8_t ip6_hop_limit;
+
     /* Header prediction (src/tcp/tcp_input.c, docs/performance.md): in ESTABLISHED, a bare ACK
      * of new data and in-order data that acknowledges nothing new skip the full RFC 9293
      * §3.10.7.4 path when nothing else about them needs it. Same behaviour either way, only
@@ -503,6 +549,14 @@ struct sk_stack_counters {
     uint64_t ip_reasm_evicted, ip_frag_too_many, icmp_pmtu_floored, tcp_mss_floored;
     uint64_t arp_cache_evicted;
     uint64_t ip_reasm_bytes;
+    /* IPv6 (sk_config.ip6): datagrams in and out, fragments sent, ICMPv6 messages in and
+     * out, neighbour discovery messages (RFC 4861: solicitations and advertisements of
+     * neighbours, router solicitations sent, router advertisements taken), addresses found
+     * duplicated by DAD (RFC 4862 §5.4.5), path MTUs lowered by a Packet Too Big (RFC 8201)
+     * and reports raised to the 1280-byte floor. */
+    uint64_t ip6_in, ip6_out, ip6_frags_out, icmp6_in, icmp6_out;
+    uint64_t nd_ns_in, nd_ns_out, nd_na_in, nd_na_out, nd_rs_out, nd_ra_in;
+    uint64_t ip6_dad_duplicates, ip6_pmtu_lowered, ip6_pmtu_floored;
     uint64_t alloc_failures, limit_connections, limit_backlog, limit_buffers;
     /* Ephemeral ports (RFC 6056): picks, candidates examined, picks that found the range full,
      * and the table lookups spent judging candidates (a constant few per candidate). */

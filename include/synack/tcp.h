@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 #include <sys/uio.h>
+#include "synack/addr.h"
 #include "synack/stack.h"
 
 #ifdef __cplusplus
@@ -21,6 +22,7 @@ extern "C" {
 #endif
 
 struct sk_tcp;
+struct sk_tcp_params;
 
 /* RFC 9293 §3.3.2: the eleven states. */
 enum sk_tcp_state {
@@ -56,6 +58,15 @@ typedef void (*sk_tcp_callback)(struct sk_tcp *c, unsigned events, void *ctx);
  * -EADDRNOTAVAIL (no ephemeral port free), -EINVAL (bad address or port). */
 SK_API int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
                           struct sk_tcp **out);
+
+/* sk_tcp_connect for a destination of either family (synack/addr.h): an IPv4-mapped raddr
+ * connects over IPv4 exactly as sk_tcp_connect, any other over IPv6 from the source address
+ * RFC 6724 selects. p as for sk_tcp_connect_with (NULL: the defaults). Extra errors:
+ * -EINVAL for raddr NULL, unspecified or ours; -ENETUNREACH for an IPv6 multicast destination
+ * (no TCP to multicast) or when no IPv6 source address can reach raddr. */
+SK_API int sk_tcp_connect_addr(struct sk_stack *st, uint16_t local_port,
+                               const struct sk_addr *raddr, uint16_t rport,
+                               const struct sk_tcp_params *p, struct sk_tcp **out);
 
 /* Passive open: a listener on port with room for `backlog` half-open and as many accept-ready
  * connections (clamped to max_syn_backlog). SYNs beyond the half-open room get SYN cookies or
@@ -246,7 +257,7 @@ SK_API void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes,
 /* A snapshot of the TCB, for tests, tools and the curious. */
 struct sk_tcp_info {
     enum sk_tcp_state state;
-    uint32_t laddr, raddr;
+    uint32_t laddr, raddr;      /* IPv4 (host order); 0 on an IPv6 connection */
     uint16_t lport, rport;
     uint32_t iss, irs;
     uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -269,6 +280,10 @@ struct sk_tcp_info {
     uint64_t sack_work;
 };
 SK_API void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *out);
+/* The connection's addresses, of either family (an IPv4 connection's IPv4-mapped,
+ * synack/addr.h); sk_tcp_info keeps its IPv4-only fields so that its size does not change.
+ * Either pointer may be NULL. */
+SK_API void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, struct sk_addr *remote);
 
 #ifdef __cplusplus
 }

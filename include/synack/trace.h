@@ -7,6 +7,7 @@
 #ifndef SYNACK_TRACE_H
 #define SYNACK_TRACE_H
 
+#include "synack/addr.h"
 #include "synack/stack.h"
 #include "synack/tcp.h"
 
@@ -89,6 +90,8 @@ enum sk_drop_reason {
     SK_DROP_ICMP6_TRUNCATED,
     SK_DROP_ICMP6_CHECKSUM,
     SK_DROP_ND_MALFORMED,      /* RFC 4861 validity: code, length, options (§4.6) */
+    SK_DROP_ND_INVALID,        /* ND message failing RFC 4861's IP-layer checks (hop limit
+                                * 255, source and destination rules, §6.1, §7.1) */
     SK_DROP_REASON_COUNT
 };
 
@@ -119,7 +122,8 @@ SK_API const char *sk_timer_name(enum sk_timer_kind k);
 
 /* A TCP segment as seen in a trace: header fields in host order, window unscaled as on the wire. */
 struct sk_trace_segment {
-    uint32_t saddr, daddr;
+    uint32_t saddr, daddr;  /* IPv4 (host order); 0 for an IPv6 segment: see the event's
+                             * src and dst */
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint8_t flags;
@@ -154,6 +158,9 @@ struct sk_trace_event {
     /* The whole frame for SEG_OUT, SEG_IN and DROP (as handed in or out), else NULL. */
     const uint8_t *frame;
     size_t frame_len;
+    /* SEG_OUT, SEG_IN: the segment's addresses of either family (an IPv4 segment's
+     * IPv4-mapped, synack/addr.h); at the end, so that the fields before keep their places. */
+    struct sk_addr src, dst;
 };
 
 /* Formats flags like "SYN|ACK" into buf; returns buf. */

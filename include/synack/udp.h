@@ -49,6 +49,18 @@ SK_API ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t
 SK_API ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
                                uint16_t *port);
 
+/* The same for addresses of either family (synack/addr.h): an IPv4-mapped address sends
+ * over IPv4 exactly as sk_udp_sendto, any other over IPv6 from the source RFC 6724 selects
+ * (-ENETUNREACH when there is none); the sender comes back IPv4-mapped for IPv4. The
+ * uint32_t forms above report an IPv6 sender as address 0. A socket from sk_udp_bind takes
+ * datagrams of both families on its port. */
+SK_API ssize_t sk_udp_sendto_addr(struct sk_udp *u, const void *buf, size_t len,
+                                  const struct sk_addr *addr, uint16_t port);
+SK_API ssize_t sk_udp_recvfrom_addr(struct sk_udp *u, void *buf, size_t len,
+                                    struct sk_addr *addr, uint16_t *port);
+SK_API ssize_t sk_udp_peekfrom_addr(const struct sk_udp *u, void *buf, size_t len,
+                                    struct sk_addr *addr, uint16_t *port);
+
 /* Datagrams waiting. */
 SK_API size_t sk_udp_pending(const struct sk_udp *u);
 /* The socket's local port. */

@@ -239,8 +239,13 @@ int sk_runner_call(struct sk_runner *r, struct sk_stack *st,
 
 int sk_bsocket(struct sk_runner *r, struct sk_stack *st, int type)
 {
+    return sk_bsocket_af(r, st, AF_INET, type);
+}
+
+int sk_bsocket_af(struct sk_runner *r, struct sk_stack *st, int family, int type)
+{
     begin(r);
-    int rc = sk_socket(st, type);
+    int rc = sk_socket_af(st, family, type);
     end(r);
     return rc;
 }

@@ -30,7 +30,7 @@ static void icmp_finish(uint8_t head[SK_ICMP_HLEN], const uint8_t *body, size_t 
     sk_put16(head + 2, sk_csum_fold(sum));
 }
 
-static bool take_token(struct sk_stack *st)
+bool sk_icmp_take_token(struct sk_stack *st)
 {
     struct sk_ipstate *s = st->ip;
     const uint64_t one = 1000000u, cap = (uint64_t)st->cfg.icmp_burst * one;
@@ -52,7 +52,7 @@ void sk_icmp_send_unreach(struct sk_stack *st, const struct ip_pkt *p, uint8_t c
         return;
     if (p->h.proto == SK_IPPROTO_ICMP && p->h.payload_len > 0 && is_error_type(p->h.payload[0]))
         return;
-    if (!take_token(st)) {
+    if (!sk_icmp_take_token(st)) {
         sk_drop(st, SK_DROP_ICMP_RATELIMIT, NULL, p->frame, p->frame_len);
         return;
     }

@@ -128,7 +128,7 @@ static void write_header(struct sk_stack *st, uint8_t *at, uint32_t dst, uint8_t
 }
 
 /* Segments a TSO super-segment will be cut into: its payload in gso_size pieces. */
-static uint16_t gso_pieces(const struct sk_frame_meta *meta, size_t frame_len)
+uint16_t sk_gso_pieces(const struct sk_frame_meta *meta, size_t frame_len)
 {
     if (meta == NULL || meta->gso_type == SK_GSO_NONE || meta->gso_size == 0 ||
         frame_len <= meta->hdr_len)
@@ -154,16 +154,17 @@ void sk_ip_output(struct sk_stack *st, uint32_t dst, uint8_t proto, uint8_t tos,
     /* RFC 1191 §3: TCP probes the path MTU with DF; the others may be fragmented. A
      * super-segment's IP id is its first segment's; the link gives each following segment
      * the next one (as Linux's TSO does), so the ids of all of them are taken here. */
-    uint16_t pieces = gso_pieces(meta, lh + SK_IPV4_HLEN + len);
+    uint16_t pieces = sk_gso_pieces(meta, lh + SK_IPV4_HLEN + len);
     write_header(st, st->tx + lh, dst, proto, tos, st->ip->next_id, proto == SK_IPPROTO_TCP,
                  false, 0, len);
     st->ip->next_id = (uint16_t)(st->ip->next_id + pieces);
     st->ctr.ip_out += pieces;
-    sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + len, meta);
+    struct sk_addr nh = sk_addr_from_v4(nexthop);
+    sk_link_output(st, &nh, st->tx, lh + SK_IPV4_HLEN + len, meta);
 }
 
 /* Copies bytes [off, off+n) of the concatenation head|body to dst. */
-static void copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint8_t *body,
+void sk_ip_copy_span(uint8_t *dst, const uint8_t *head, size_t hlen, const uint8_t *body,
                       size_t off, size_t n)
 {
     if (off < hlen) {
@@ -198,12 +199,13 @@ int sk_ip_send(struct sk_stack *st, uint32_t dst, uint8_t proto, const uint8_t *
         size_t n = total - off < per ? total - off : per;
         bool mf = off + n < total;
         uint8_t *payload = sk_tx_begin(st, lh + SK_IPV4_HLEN + n) + lh + SK_IPV4_HLEN;
-        copy_span(payload, head, hlen, body, off, n);
+        sk_ip_copy_span(payload, head, hlen, body, off, n);
         write_header(st, st->tx + lh, dst, proto, 0, id, false, mf, (uint16_t)off, n);
         st->ctr.ip_out++;
         if (per < total)
             st->ctr.ip_frags_out++;
-        sk_link_output(st, nexthop, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
+        struct sk_addr nh = sk_addr_from_v4(nexthop);
+        sk_link_output(st, &nh, st->tx, lh + SK_IPV4_HLEN + n, per < total ? NULL : meta);
         off += n;
         if (total == 0)
             break;

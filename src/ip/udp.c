@@ -11,6 +11,10 @@
  * Linux's compute_score does: a socket connected to the sender first, else an unconnected
  * one, the last bound winning ties; a socket connected to someone else never gets it (and
  * with nobody left the sender hears port unreachable). A broadcast goes to each of them.
+ *
+ * Both families (RFC 8200 §8.1 for IPv6: the checksum is mandatory there): addresses are
+ * struct sk_addr, an IPv4 sender IPv4-mapped. A socket takes both families unless the socket
+ * layer makes it take one (AF_INET: IPv4 only; AF_INET6 with IPV6_V6ONLY: IPv6 only).
  */
 #include "synack/udp.h"
 
@@ -18,7 +22,7 @@
 
 struct udp_dgram {
     struct udp_dgram *next;
-    uint32_t addr;
+    struct sk_addr addr;
     uint16_t port;
     size_t len;
     uint8_t data[];
@@ -28,8 +32,9 @@ struct sk_udp {
     struct sk_stack *st;
     uint16_t port;
     bool reuse;                   /* shares the port with others that say so too */
-    uint32_t raddr;               /* connected peer (0: any), see sk_udp_set_peer */
+    struct sk_addr raddr;         /* connected peer (rport 0: none), see sk_udp_set_peer */
     uint16_t rport;
+    bool v4only, v6only;          /* takes one family only (sk_udp_set_family) */
     struct sk_udp *next;          /* hash chain */
     struct udp_dgram *head, *tail;
     uint32_t queued;
@@ -53,17 +58,22 @@ static struct sk_udp *lookup(struct sk_stack *st, uint16_t port)
 
 /* The socket for a datagram from src:sport to port (Linux __udp4_lib_lookup's choice, see
  * the top). New sockets go first in the chain, so the first match is the last bound. */
-static struct sk_udp *lookup_for(struct sk_stack *st, uint16_t port, uint32_t src,
+static bool takes_family(const struct sk_udp *u, const struct sk_addr *src)
+{
+    return sk_addr_is_v4(src) ? !u->v6only : !u->v4only;
+}
+
+static struct sk_udp *lookup_for(struct sk_stack *st, uint16_t port, const struct sk_addr *src,
                                  uint16_t sport)
 {
     struct sk_udp *any = NULL;
     for (struct sk_udp *u = *slot(st, port); u; u = u->next) {
-        if (u->port != port)
+        if (u->port != port || !takes_family(u, src))
             continue;
         if (u->rport == 0) {
             if (any == NULL)
                 any = u;
-        } else if (u->raddr == src && u->rport == sport) {
+        } else if (sk_addr_eq(&u->raddr, src) && u->rport == sport) {
             return u;
         }
     }
@@ -80,7 +90,8 @@ static bool udp_port_taken(struct sk_stack *st, uint16_t port, void *ctx)
 
 static uint16_t pick_port(struct sk_stack *st)
 {
-    return sk_port_pick(st, 0, 0, udp_port_taken, NULL);
+    struct sk_addr none = sk_addr_from_v4(0); /* no destination known: a random port */
+    return sk_port_pick(st, &none, 0, udp_port_taken, NULL);
 }
 
 int sk_udp_bind(struct sk_stack *st, uint16_t port, struct sk_udp **out)
@@ -116,46 +127,71 @@ static void notify(struct sk_udp *u, unsigned ev)
         u->cb(u, ev, u->cb_ctx);
 }
 
-ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t addr,
-                      uint16_t port)
+/* RFC 768 / RFC 8200 §8.1: checksum over pseudo-header, header and data; a result of 0 is
+ * sent as all ones (0 means "no checksum", which IPv6 does not allow). A link with
+ * caps.tx_csum sums the datagram itself (SK_FRAME_CSUM_PARTIAL: the field holds the
+ * pseudo-header sum), unless it must be fragmented: fragments cannot carry a partial
+ * checksum. */
+static void udp_checksum(struct sk_stack *st, uint8_t h[SK_UDP_HLEN], uint32_t sum,
+                         const void *buf, size_t len, size_t iphlen, size_t room,
+                         struct sk_frame_meta *meta)
+{
+    if (st->cfg.caps.tx_csum && iphlen + SK_UDP_HLEN + len <= st->cfg.mtu) {
+        sk_put16(h + 6, (uint16_t)~sk_csum_fold(sum));
+        meta->flags = SK_FRAME_CSUM_PARTIAL;
+        meta->csum_start = (uint16_t)room;
+        meta->csum_offset = 6; /* RFC 768: the checksum field */
+    } else {
+        sum = sk_csum_add(sk_csum_add(sum, h, SK_UDP_HLEN), buf, len);
+        uint16_t c = sk_csum_fold(sum);
+        sk_put16(h + 6, c ? c : 0xffff);
+    }
+}
+
+ssize_t sk_udp_sendto_addr(struct sk_udp *u, const void *buf, size_t len,
+                           const struct sk_addr *addr, uint16_t port)
 {
     struct sk_stack *st = u->st;
-    if (addr == 0 || port == 0 || (buf == NULL && len > 0))
+    if (addr == NULL || sk_addr_is_any(addr) || port == 0 || (buf == NULL && len > 0))
         return -EINVAL;
-    if (len > UINT16_MAX - SK_IPV4_HLEN - SK_UDP_HLEN)
+    bool v6 = !sk_addr_is_v4(addr);
+    size_t iphlen = v6 ? SK_IPV6_HLEN : SK_IPV4_HLEN;
+    if (len > UINT16_MAX - iphlen - SK_UDP_HLEN)
         return -EMSGSIZE;
+    struct sk_addr src;
+    if (v6 && !sk_ip6_select_src(st, addr, &src))
+        return -ENETUNREACH;
     uint8_t h[SK_UDP_HLEN];
     uint16_t ulen = (uint16_t)(SK_UDP_HLEN + len);
     sk_put16(h, u->port);
     sk_put16(h + 2, port);
     sk_put16(h + 4, ulen);
     sk_put16(h + 6, 0);
-    /* RFC 768: checksum over pseudo-header, header and data; a result of 0 is sent as all
-     * ones (0 means "no checksum"). A link with caps.tx_csum sums the datagram itself
-     * (SK_FRAME_CSUM_PARTIAL: the field holds the pseudo-header sum), unless it must be
-     * fragmented: fragments cannot carry a partial checksum. */
-    uint32_t sum = sk_csum_pseudo(st->cfg.addr, addr, SK_IPPROTO_UDP, ulen);
+    uint32_t sum = v6 ? sk_csum_pseudo6(src.b, addr->b, SK_IPPROTO_UDP, ulen)
+                      : sk_csum_pseudo(st->cfg.addr, sk_addr_v4(addr), SK_IPPROTO_UDP, ulen);
     struct sk_frame_meta meta = {0};
-    if (st->cfg.caps.tx_csum && SK_IPV4_HLEN + (size_t)ulen <= st->cfg.mtu) {
-        sk_put16(h + 6, (uint16_t)~sk_csum_fold(sum));
-        meta.flags = SK_FRAME_CSUM_PARTIAL;
-        meta.csum_start = (uint16_t)sk_ip_headroom(st);
-        meta.csum_offset = 6; /* RFC 768: the checksum field */
-    } else {
-        sum = sk_csum_add(sk_csum_add(sum, h, sizeof(h)), buf, len);
-        uint16_t c = sk_csum_fold(sum);
-        sk_put16(h + 6, c ? c : 0xffff);
-    }
+    udp_checksum(st, h, sum, buf, len, iphlen, v6 ? sk_ip6_headroom(st) : sk_ip_headroom(st),
+                 &meta);
     sk_enter(st);
-    int r = sk_ip_send(st, addr, SK_IPPROTO_UDP, h, sizeof(h), buf, len, &meta);
+    int r = v6 ? sk_ip6_send(st, &src, addr, SK_IPPROTO_UDP, h, sizeof(h), buf, len, &meta)
+               : sk_ip_send(st, sk_addr_v4(addr), SK_IPPROTO_UDP, h, sizeof(h), buf, len, &meta);
     if (r == 0)
         st->ctr.udp_out++;
     sk_leave(st);
     return r < 0 ? r : (ssize_t)len;
 }
 
-ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
-                        uint16_t *port)
+ssize_t sk_udp_sendto(struct sk_udp *u, const void *buf, size_t len, uint32_t addr,
+                      uint16_t port)
+{
+    if (addr == 0)
+        return -EINVAL;
+    struct sk_addr a = sk_addr_from_v4(addr);
+    return sk_udp_sendto_addr(u, buf, len, &a, port);
+}
+
+ssize_t sk_udp_peekfrom_addr(const struct sk_udp *u, void *buf, size_t len,
+                             struct sk_addr *addr, uint16_t *port)
 {
     const struct udp_dgram *d = u->head;
     if (d == NULL)
@@ -172,9 +208,20 @@ ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t 
     return (ssize_t)d->len;
 }
 
-ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr, uint16_t *port)
+ssize_t sk_udp_peekfrom(const struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
+                        uint16_t *port)
 {
-    ssize_t n = sk_udp_peekfrom(u, buf, len, addr, port);
+    struct sk_addr a;
+    ssize_t n = sk_udp_peekfrom_addr(u, buf, len, &a, port);
+    if (n >= 0 && addr)
+        *addr = sk_addr_is_v4(&a) ? sk_addr_v4(&a) : 0;
+    return n;
+}
+
+ssize_t sk_udp_recvfrom_addr(struct sk_udp *u, void *buf, size_t len, struct sk_addr *addr,
+                             uint16_t *port)
+{
+    ssize_t n = sk_udp_peekfrom_addr(u, buf, len, addr, port);
     if (n < 0)
         return n;
     struct udp_dgram *d = u->head;
@@ -183,6 +230,15 @@ ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr,
         u->tail = NULL;
     u->queued--;
     sk_mem_free(u->st, d, sizeof(*d) + d->len);
+    return n;
+}
+
+ssize_t sk_udp_recvfrom(struct sk_udp *u, void *buf, size_t len, uint32_t *addr, uint16_t *port)
+{
+    struct sk_addr a;
+    ssize_t n = sk_udp_recvfrom_addr(u, buf, len, &a, port);
+    if (n >= 0 && addr)
+        *addr = sk_addr_is_v4(&a) ? sk_addr_v4(&a) : 0;
     return n;
 }
 
@@ -208,10 +264,17 @@ void sk_udp_set_reuse(struct sk_udp *u, bool reuse)
     u->reuse = reuse;
 }
 
-void sk_udp_set_peer(struct sk_udp *u, uint32_t addr, uint16_t port)
+void sk_udp_set_peer(struct sk_udp *u, const struct sk_addr *addr, uint16_t port)
 {
-    u->raddr = addr;
+    static const struct sk_addr none;
+    u->raddr = addr ? *addr : none;
     u->rport = port;
+}
+
+void sk_udp_set_family(struct sk_udp *u, int family)
+{
+    u->v4only = family == 4;
+    u->v6only = family == 6;
 }
 
 void sk_udp_set_callback(struct sk_udp *u, sk_udp_callback cb, void *ctx)
@@ -258,20 +321,20 @@ void sk_udp_free_all(struct sk_stack *st)
     }
 }
 
-static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct ip_pkt *p,
-                    const struct sk_udp_hdr *h)
+static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct sk_l3 *p,
+                    const struct sk_udp_hdr *h, const uint8_t *frame, size_t frame_len)
 {
     if (u->queued >= st->cfg.udp_rcvq_datagrams) {
-        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
+        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, frame, frame_len);
         return;
     }
     struct udp_dgram *d = sk_mem_alloc(st, sizeof(*d) + h->payload_len);
     if (d == NULL) {
-        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, p->frame, p->frame_len);
+        sk_drop(st, SK_DROP_UDP_QUEUE_FULL, NULL, frame, frame_len);
         return;
     }
     d->next = NULL;
-    d->addr = p->h.src;
+    d->addr = p->src;
     d->port = h->sport;
     d->len = h->payload_len;
     memcpy(d->data, h->payload, h->payload_len);
@@ -284,6 +347,32 @@ static void enqueue(struct sk_stack *st, struct sk_udp *u, const struct ip_pkt *
     notify(u, SK_EV_READABLE | SK_EV_WRITABLE);
 }
 
+/* A datagram h in p, either family. A multicast (or broadcast) goes to every socket on the
+ * port that would take it from this sender. False if no socket took a unicast one (the
+ * caller answers port unreachable, RFC 1122 §4.1.3.1, RFC 4443 §3.1). */
+static bool deliver(struct sk_stack *st, const struct sk_l3 *p, const struct sk_udp_hdr *h,
+                    const uint8_t *frame, size_t frame_len)
+{
+    if (p->multicast) {
+        bool any = false;
+        for (struct sk_udp *u = *slot(st, h->dport); u; u = u->next) {
+            if (u->port != h->dport || !takes_family(u, &p->src) ||
+                (u->rport != 0 && (!sk_addr_eq(&u->raddr, &p->src) || u->rport != h->sport)))
+                continue;
+            any = true;
+            enqueue(st, u, p, h, frame, frame_len);
+        }
+        if (!any)
+            sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, frame, frame_len);
+        return true;
+    }
+    struct sk_udp *u = lookup_for(st, h->dport, &p->src, h->sport);
+    if (u == NULL)
+        return false;
+    enqueue(st, u, p, h, frame, frame_len);
+    return true;
+}
+
 void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
 {
     struct sk_udp_hdr h;
@@ -294,35 +383,39 @@ void sk_udp_input(struct sk_stack *st, const struct ip_pkt *p)
         return;
     }
     st->ctr.udp_in++;
-    if (p->broadcast || p->h.dst != st->cfg.addr) {
-        /* A broadcast: every socket on the port that would take it from this sender. */
-        bool any = false;
-        for (struct sk_udp *u = *slot(st, h.dport); u; u = u->next) {
-            if (u->port != h.dport || (u->rport != 0 && (u->raddr != p->h.src ||
-                                                         u->rport != h.sport)))
-                continue;
-            any = true;
-            enqueue(st, u, p, &h);
-        }
-        if (!any)
-            sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
-        return;
-    }
-    struct sk_udp *u = lookup_for(st, h.dport, p->h.src, h.sport);
-    if (u == NULL) {
+    struct sk_l3 l3 = {.src = sk_addr_from_v4(p->h.src), .dst = sk_addr_from_v4(p->h.dst),
+                       .multicast = p->broadcast || p->h.dst != st->cfg.addr};
+    if (!deliver(st, &l3, &h, p->frame, p->frame_len)) {
         /* RFC 1122 §4.1.3.1: SHOULD send ICMP Port Unreachable. */
         sk_icmp_send_unreach(st, p, 3);
         sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, p->frame, p->frame_len);
-        return;
     }
-    enqueue(st, u, p, &h);
+}
+
+bool sk_udp_input6(struct sk_stack *st, const struct sk_l3 *p, const uint8_t *frame,
+                   size_t frame_len)
+{
+    struct sk_udp_hdr h;
+    /* RFC 8200 §8.1: the checksum is mandatory (a zero one is a drop, wire/udp.c). */
+    int r = sk_udp_parse6(p->payload, p->payload_len, &p->src, &p->dst, !sk_rx_csum_trusted(st),
+                          &h);
+    if (r != 0) {
+        sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
+        return true;
+    }
+    st->ctr.udp_in++;
+    if (deliver(st, p, &h, frame, frame_len))
+        return true;
+    sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, frame, frame_len);
+    return false;
 }
 
 bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
                        const struct sk_ipv4_hdr *quoted)
 {
     /* The quoted datagram went from our port to quoted->dst:port: the socket that sent it. */
-    struct sk_udp *u = lookup_for(st, sk_get16(quoted->payload), quoted->dst,
+    struct sk_addr dst = sk_addr_from_v4(quoted->dst);
+    struct sk_udp *u = lookup_for(st, sk_get16(quoted->payload), &dst,
                                   sk_get16(quoted->payload + 2));
     if (u == NULL)
         return false;
@@ -332,6 +425,29 @@ bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
         u->error = -EMSGSIZE;
     else
         u->error = -EHOSTUNREACH;
+    notify(u, SK_EV_ERROR | SK_EV_WRITABLE | (u->queued ? SK_EV_READABLE : 0));
+    return true;
+}
+
+bool sk_udp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code,
+                        const struct sk_addr *dst, const uint8_t *l4, size_t l4_len)
+{
+    if (l4_len < 4)
+        return false;
+    struct sk_udp *u = lookup_for(st, sk_get16(l4), dst, sk_get16(l4 + 2));
+    if (u == NULL)
+        return false;
+    /* As Linux's icmpv6_err_convert: port unreachable refuses, Packet Too Big is EMSGSIZE. */
+    if (type == SK_ICMP6_DEST_UNREACH && code == 4)
+        u->error = -ECONNREFUSED;
+    else if (type == SK_ICMP6_DEST_UNREACH && (code == 1 || code == 5 || code == 6))
+        u->error = -EACCES;
+    else if (type == SK_ICMP6_PACKET_TOO_BIG)
+        u->error = -EMSGSIZE;
+    else if (type == SK_ICMP6_PARAM_PROBLEM)
+        u->error = -EPROTO;
+    else
+        u->error = type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
     notify(u, SK_EV_ERROR | SK_EV_WRITABLE | (u->queued ? SK_EV_READABLE : 0));
     return true;
 }

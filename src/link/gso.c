@@ -3,7 +3,9 @@
  * What a virtio-net device or Linux's GSO does with a frame the stack left unfinished for the
  * link: a partial checksum is completed by summing from csum_start to the end (virtio spec
  * §5.1.6.2, RFC 1071); a TCP super-segment is cut into gso_size pieces with the headers
- * copied and fixed up as Linux's tcp_gso_segment and inet_gso_segment do.
+ * copied and fixed up as Linux's tcp_gso_segment and inet_gso_segment do (ipv6_gso_segment
+ * for SK_GSO_TCPV6: a 40-byte IPv6 header without extension headers, as the stack sends them,
+ * whose payload length changes and which has no identification or header checksum).
  */
 #include "synack/gso.h"
 
@@ -28,6 +30,7 @@ int sk_csum_complete(uint8_t *frame, size_t len, const struct sk_frame_meta *met
 /* Where the headers of a super-segment are, checked against the frame. */
 struct gso_layout {
     size_t ip_off, ihl, tcp_off, hdr_len, payload;
+    bool v6;
 };
 
 static int gso_check(const uint8_t *frame, size_t len, const struct sk_frame_meta *m,
@@ -37,10 +40,14 @@ static int gso_check(const uint8_t *frame, size_t len, const struct sk_frame_met
         return -EINVAL;
     const uint8_t *ip = frame + ip_off;
     g->ip_off = ip_off;
-    g->ihl = (size_t)(ip[0] & 0x0f) * 4;
+    g->v6 = m->gso_type == SK_GSO_TCPV6;
+    g->ihl = g->v6 ? SK_IPV6_HLEN : (size_t)(ip[0] & 0x0f) * 4;
     g->tcp_off = ip_off + g->ihl;
     g->hdr_len = m->hdr_len;
-    if ((ip[0] >> 4) != 4 || g->ihl < SK_IPV4_HLEN || ip[9] != SK_IPPROTO_TCP ||
+    bool ip_ok = g->v6 ? ip_off + SK_IPV6_HLEN <= len && (ip[0] >> 4) == 6 &&
+                             ip[6] == SK_IPPROTO_TCP
+                       : (ip[0] >> 4) == 4 && g->ihl >= SK_IPV4_HLEN && ip[9] == SK_IPPROTO_TCP;
+    if (!ip_ok ||
         m->csum_start != g->tcp_off || m->csum_offset != 16 ||
         g->hdr_len < g->tcp_off + SK_TCP_HLEN || g->hdr_len > len ||
         g->hdr_len != g->tcp_off + (size_t)(frame[g->tcp_off + 12] >> 4) * 4)
@@ -55,10 +62,14 @@ static void gso_fix_piece(uint8_t *p, const struct gso_layout *g, size_t plen, s
 {
     uint8_t *ip = p + g->ip_off, *th = p + g->tcp_off;
     size_t tcp_len = g->hdr_len - g->tcp_off + plen;
-    sk_put16(ip + 2, (uint16_t)(g->ihl + tcp_len));
-    sk_put16(ip + 4, (uint16_t)(sk_get16(ip + 4) + idx));
-    sk_put16(ip + 10, 0);
-    sk_put16(ip + 10, sk_csum_fold(sk_csum_add(0, ip, g->ihl)));
+    if (g->v6) {
+        sk_put16(ip + 4, (uint16_t)tcp_len); /* RFC 8200 §3: Payload Length */
+    } else {
+        sk_put16(ip + 2, (uint16_t)(g->ihl + tcp_len));
+        sk_put16(ip + 4, (uint16_t)(sk_get16(ip + 4) + idx));
+        sk_put16(ip + 10, 0);
+        sk_put16(ip + 10, sk_csum_fold(sk_csum_add(0, ip, g->ihl)));
+    }
     sk_put32(th + 4, sk_get32(th + 4) + (uint32_t)off);
     if (!last)
         th[13] &= (uint8_t)~(SK_TCP_FIN | SK_TCP_PSH);
@@ -90,7 +101,7 @@ int sk_gso_segment(const uint8_t *frame, size_t len, const struct sk_frame_meta 
         emit(ctx, buf, len);
         return 1;
     }
-    if (meta->gso_type != SK_GSO_TCPV4)
+    if (meta->gso_type != SK_GSO_TCPV4 && meta->gso_type != SK_GSO_TCPV6)
         return -EINVAL;
     struct gso_layout g;
     if (gso_check(frame, len, meta, ip_off, &g) != 0)

@@ -6,7 +6,7 @@
  * then the same on every host, which the tests rely on.
  *
  * Link types (tcpdump.org/linktypes.html): LINKTYPE_ETHERNET (1) for Ethernet II frames,
- * LINKTYPE_RAW (101) for bare IPv4 datagrams.
+ * LINKTYPE_RAW (101) for bare IP datagrams, IPv4 or IPv6 (the version nibble tells them apart).
  *
  * Errors are sticky: the first failed write is kept, returned by every later write and by
  * sk_pcap_close, so a caller that ignores write results (the in-memory link) still learns of it.

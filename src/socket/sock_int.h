@@ -39,9 +39,11 @@ struct sk_sock {
     bool rd_shut, wr_shut;      /* sk_shutdown */
     bool err_seen;              /* the connection's error has been reported once */
     int linger_s;               /* SO_LINGER seconds; < 0: without end (as Linux) */
-    uint32_t laddr;             /* bound address, host order (0: any) */
+    uint8_t family;             /* AF_INET or AF_INET6 (sk_socket_af) */
+    bool v6only;                /* IPV6_V6ONLY: an AF_INET6 socket that takes no IPv4 */
+    struct sk_addr laddr;       /* bound address (unspecified: any; IPv4 held mapped) */
     uint16_t lport;             /* bound port, host order */
-    uint32_t raddr;             /* UDP default peer, host order */
+    struct sk_addr raddr;       /* UDP default peer */
     uint16_t rport;
     struct sk_tcp *tcp;         /* listener or connection, NULL before listen/connect */
     struct sk_udp *udp;         /* UDP once bound */

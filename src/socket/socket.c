@@ -72,7 +72,7 @@ static int grow(struct sk_stack *st, struct sk_socktab *t)
     return 0;
 }
 
-static int alloc_fd(struct sk_stack *st, int type)
+static int alloc_fd(struct sk_stack *st, int type, int family)
 {
     struct sk_socktab *t = tab(st);
     if (t == NULL)
@@ -86,6 +86,9 @@ static int alloc_fd(struct sk_stack *st, int type)
     t->free_head = s->next_free;
     memset(s, 0, sizeof(*s));
     s->type = (uint8_t)type;
+    s->family = (uint8_t)family;
+    s->laddr = family == AF_INET ? sk_addr_from_v4(0) : (struct sk_addr){{0}};
+    s->raddr = s->laddr;
     s->state = SS_OPEN;
     t->open++;
     return fd;
@@ -139,46 +142,89 @@ void sk_sock_udp_sync(struct sk_sock *s)
 /* ---- Addresses ---- */
 
 /* An address handed in, checked in Linux's order: a length beyond sockaddr_storage -EINVAL
- * and a NULL address with a length -EFAULT (move_addr_to_kernel), then shorter than
- * sockaddr_in -EINVAL (inet_bind, tcp_v4_connect, udp_sendmsg). The family is left to the
- * caller: which families each call takes differs. */
-static int addr_in(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port,
-                   sa_family_t *family)
+ * and a NULL address with a length -EFAULT (move_addr_to_kernel), then shorter than the
+ * socket family's address -EINVAL (inet_bind, tcp_v4_connect, udp_sendmsg; for AF_INET6
+ * inet6_bind, tcp_v6_connect: shorter than RFC 2133's 24-byte sockaddr_in6). An AF_INET6
+ * UDP socket also reads an AF_INET address (its sendto and connect take one, as Linux's
+ * udpv6_sendmsg and ip6_datagram_connect); ip comes back IPv4-mapped then, as it always does
+ * for AF_INET. The family is left to the caller: which families each call takes differs. */
+#define SIN6_LEN_RFC2133 24
+static int addr_in(const struct sk_sock *s, const struct sockaddr *addr, socklen_t len,
+                   struct sk_addr *ip, uint16_t *port, sa_family_t *family)
 {
+    bool v4_in_v6 = s->family == AF_INET6 && s->type == SK_SOCK_DGRAM && addr != NULL &&
+                    len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_INET;
     if (len > SOCKADDR_MAX)
         return -EINVAL;
     if (addr == NULL && len > 0)
         return -EFAULT;
-    if (len < (socklen_t)sizeof(struct sockaddr_in))
+    if (s->family == AF_INET6 && len >= (socklen_t)sizeof(sa_family_t) &&
+        addr->sa_family == AF_INET6) {
+        if (len < SIN6_LEN_RFC2133)
+            return -EINVAL;
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+        *family = AF_INET6;
+        memcpy(ip->b, sin6->sin6_addr.s6_addr, 16);
+        *port = ntohs(sin6->sin6_port);
+        return 0;
+    }
+    if (len < (socklen_t)(s->family == AF_INET6 && !v4_in_v6 ? SIN6_LEN_RFC2133
+                                                             : sizeof(struct sockaddr_in)))
         return -EINVAL;
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
     *family = sin->sin_family;
-    *ip = ntohl(sin->sin_addr.s_addr);
+    *ip = sk_addr_from_v4(ntohl(sin->sin_addr.s_addr));
     *port = ntohs(sin->sin_port);
     return 0;
 }
 
 /* An address handed out, as Linux's move_addr_to_user: at most *len bytes of it (a short
  * buffer gets the start), *len set to its full size; -EFAULT for a NULL length (or a NULL
- * buffer with room), -EINVAL for a negative one. */
-static int addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+ * buffer with room), -EINVAL for a negative one. An AF_INET socket's is a sockaddr_in, an
+ * AF_INET6 socket's a sockaddr_in6 (an IPv4 peer shown IPv4-mapped, RFC 4291 §2.5.5.2). */
+static int addr_out(const struct sk_sock *s, struct sockaddr *addr, socklen_t *len,
+                    const struct sk_addr *ip, uint16_t port)
 {
     if (len == NULL)
         return -EFAULT;
     if ((int)*len < 0)
         return -EINVAL;
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof(sin));
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(ip);
-    sin.sin_port = htons(port);
-    size_t n = (size_t)*len < sizeof(sin) ? (size_t)*len : sizeof(sin);
+    union {
+        struct sockaddr_in sin;
+        struct sockaddr_in6 sin6;
+    } u;
+    size_t size;
+    memset(&u, 0, sizeof(u));
+    if (s->family == AF_INET6) {
+        u.sin6.sin6_family = AF_INET6;
+        memcpy(u.sin6.sin6_addr.s6_addr, ip->b, 16);
+        u.sin6.sin6_port = htons(port);
+        size = sizeof(u.sin6);
+    } else {
+        u.sin.sin_family = AF_INET;
+        u.sin.sin_addr.s_addr = htonl(sk_addr_is_v4(ip) ? sk_addr_v4(ip) : 0);
+        u.sin.sin_port = htons(port);
+        size = sizeof(u.sin);
+    }
+    size_t n = (size_t)*len < size ? (size_t)*len : size;
     if (n > 0 && addr == NULL)
         return -EFAULT;
     if (n > 0)
-        memcpy(addr, &sin, n);
-    *len = sizeof(sin);
+        memcpy(addr, &u, n);
+    *len = (socklen_t)size;
     return 0;
+}
+
+/* Which families the socket's listener or UDP port takes (sk_tcp_listen_family,
+ * sk_udp_set_family): AF_INET's IPv4; AF_INET6's IPv6 with IPV6_V6ONLY, IPv4 only when bound
+ * to an IPv4-mapped address, else both (a dual-stack socket, Linux's default). */
+static int sock_families(const struct sk_sock *s)
+{
+    if (s->family == AF_INET)
+        return 4;
+    if (s->v6only)
+        return 6;
+    return sk_addr_is_v4(&s->laddr) ? 4 : 0;
 }
 
 /* ---- Ports ---- */
@@ -226,7 +272,8 @@ static bool sock_port_taken(struct sk_stack *st, uint16_t port, void *ctx)
 
 static uint16_t pick_port(struct sk_stack *st)
 {
-    return sk_port_pick(st, 0, 0, sock_port_taken, NULL);
+    struct sk_addr none = sk_addr_from_v4(0); /* no destination: a random port (ports.c) */
+    return sk_port_pick(st, &none, 0, sock_port_taken, NULL);
 }
 
 /* A bound stream socket counts as a user of its port from bind until close, so that the
@@ -255,12 +302,20 @@ static int sock_port_ref(struct sk_stack *st, struct sk_sock *s, uint16_t port)
 
 int sk_socket(struct sk_stack *st, int type)
 {
+    return sk_socket_af(st, AF_INET, type);
+}
+
+int sk_socket_af(struct sk_stack *st, int family, int type)
+{
+    /* Linux __sock_create: a family it does not have is -EAFNOSUPPORT, before the type. */
+    if (family != AF_INET && family != AF_INET6)
+        return -EAFNOSUPPORT;
     /* Both flags mean nothing here: every socket is non-blocking, none survives an exec. */
     if ((type & ~SOCK_TYPE_MASK & ~(SK_SOCK_NONBLOCK | SK_SOCK_CLOEXEC)) != 0)
         return -EINVAL;
     type &= SOCK_TYPE_MASK;
     if (type == SK_SOCK_STREAM || type == SK_SOCK_DGRAM)
-        return alloc_fd(st, type);
+        return alloc_fd(st, type, family);
     if (type > SOCK_TYPE_MAX)
         return -EINVAL;
     /* Linux inet_create: a type with no protocol is -ESOCKTNOSUPPORT; SOCK_RAW has protocols,
@@ -277,8 +332,37 @@ static int udp_bind(struct sk_stack *st, int fd, struct sk_sock *s, uint16_t por
     s->udp = u;
     s->bound = true;
     s->lport = sk_udp_port(u);
+    sk_udp_set_family(u, sock_families(s));
     sk_sock_hook(st, fd);
     return 0;
+}
+
+/* The address bind() may take for socket s: 0, -EAFNOSUPPORT or -EADDRNOTAVAIL (Linux's
+ * __inet_bind and __inet6_bind, in their order). */
+static int bind_address(struct sk_stack *st, const struct sk_sock *s, sa_family_t family,
+                        const struct sk_addr *ip)
+{
+    if (s->family == AF_INET) {
+        /* Linux __inet_bind: AF_UNSPEC passes as AF_INET for INADDR_ANY only (old programs). */
+        if (family != AF_INET && !(family == AF_UNSPEC && sk_addr_v4(ip) == 0))
+            return -EAFNOSUPPORT;
+        /* Linux checks the address before the socket's state (__inet_bind). */
+        if (sk_addr_v4(ip) != 0 && sk_addr_v4(ip) != st->cfg.addr)
+            return -EADDRNOTAVAIL;
+        return 0;
+    }
+    if (family != AF_INET6)
+        return -EAFNOSUPPORT; /* Linux inet6_bind */
+    if (sk_addr_is_v4(ip)) {
+        /* __inet6_bind: an IPv4-mapped address on an IPv6-only socket is -EINVAL; otherwise it
+         * must be one of our IPv4 addresses (or 0.0.0.0). */
+        if (s->v6only)
+            return -EINVAL;
+        return sk_addr_v4(ip) == 0 || sk_addr_v4(ip) == st->cfg.addr ? 0 : -EADDRNOTAVAIL;
+    }
+    if (sk_addr_is_any(ip))
+        return 0;
+    return sk_ip6_is_local(st, ip) ? 0 : -EADDRNOTAVAIL;
 }
 
 int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t addrlen)
@@ -286,27 +370,25 @@ int sk_bind(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen_t 
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    uint32_t ip;
+    struct sk_addr ip;
     uint16_t port;
     sa_family_t family;
-    int r = addr_in(addr, addrlen, &ip, &port, &family);
+    int r = addr_in(s, addr, addrlen, &ip, &port, &family);
     if (r != 0)
         return r;
-    /* Linux __inet_bind: AF_UNSPEC passes as AF_INET for INADDR_ANY only (old programs). */
-    if (family != AF_INET && !(family == AF_UNSPEC && ip == 0))
-        return -EAFNOSUPPORT;
-    /* Linux checks the address before the socket's state (__inet_bind). */
-    if (ip != 0 && ip != st->cfg.addr)
-        return -EADDRNOTAVAIL;
+    if ((r = bind_address(st, s, family, &ip)) != 0)
+        return r;
     if (s->bound || s->state != SS_OPEN)
         return -EINVAL;
     if (s->type == SK_SOCK_DGRAM) {
+        struct sk_addr before = s->laddr;
+        s->laddr = ip; /* decides the families the port takes (sock_families) */
         r = udp_bind(st, fd, s, port);
-        if (r == 0) {
-            s = sk_sock_get(st, fd);
-            s->laddr = ip;
+        s = sk_sock_get(st, fd);
+        if (r == 0)
             s->bind_explicit = true;
-        }
+        else
+            s->laddr = before;
         return r;
     }
     if (port == 0)
@@ -352,13 +434,13 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
         s->lport = p;
         s->bound = true;
     }
-    /* Only one listener per port, whatever SO_REUSEADDR says. */
-    if (sk_listener_lookup(st, s->lport))
-        return -EADDRINUSE;
+    /* Only one listener per port, whatever SO_REUSEADDR says or the families: sk_tcp_listen
+     * refuses a second (-EADDRINUSE). */
     struct sk_tcp *l;
     int r = sk_tcp_listen_with(st, s->lport, bl, &s->params, &l);
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
+    sk_tcp_listen_family(l, sock_families(s));
     s->tcp = l;
     s->state = SS_LISTENING;
     sk_sock_hook(st, fd);
@@ -376,7 +458,7 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
         return -EINVAL;
     if (!(sk_tcp_events(s->tcp) & SK_EV_ACCEPTABLE))
         return -EAGAIN;
-    int nfd = alloc_fd(st, SK_SOCK_STREAM);
+    int nfd = alloc_fd(st, SK_SOCK_STREAM, st->socks->v[fd].family);
     if (nfd < 0)
         return nfd;
     s = sk_sock_get(st, fd); /* the table may have moved */
@@ -390,6 +472,7 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
     /* The connection inherits what the listener was given (POSIX leaves it open; Linux and
      * the BSDs pass these on). */
     n->reuseaddr = s->reuseaddr;
+    n->v6only = s->v6only;
     n->keepalive = s->keepalive;
     n->nodelay = s->nodelay;
     n->linger_on = s->linger_on;
@@ -417,8 +500,10 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
         return addrlen == NULL ? -EFAULT : -EINVAL;
     }
     struct sk_tcp_info info;
+    struct sk_addr peer;
     sk_tcp_get_info(c, &info);
-    addr_out(addr, addrlen, info.raddr, info.rport);
+    sk_tcp_get_addrs(c, NULL, &peer);
+    addr_out(n, addr, addrlen, &peer, info.rport);
     return nfd;
 }
 
@@ -473,15 +558,21 @@ static int tcp_connect_again(struct sk_sock *s)
     return e;
 }
 
-static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t ip,
+static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, const struct sk_addr *ip,
                        uint16_t port)
 {
     if (port == 0)
         return -EINVAL;
-    if (ip == 0 || ip == st->cfg.addr)
+    /* Linux tcp_v6_connect: a group is -ENETUNREACH; an IPv4-mapped peer on an IPv6-only
+     * socket too. */
+    if (sk_addr_is_multicast6(ip) || (s->v6only && sk_addr_is_v4(ip)))
+        return -ENETUNREACH;
+    bool own = sk_addr_is_v4(ip) ? sk_addr_v4(ip) == st->cfg.addr : sk_ip6_is_local(st, ip);
+    if (sk_addr_is_any(ip) || own)
         return -EADDRNOTAVAIL; /* no loopback in this stack */
     struct sk_tcp *c;
-    int r = sk_tcp_connect_with(st, s->bound ? s->lport : 0, ip, port, &s->params, &c);
+    int r = sk_tcp_connect_from(st, &s->laddr, s->bound ? s->lport : 0, ip, port, &s->params,
+                                &c);
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
     s = sk_sock_get(st, fd);
@@ -536,11 +627,11 @@ static int tcp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
  * one taken by bind() is kept. */
 static int udp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
 {
-    s->raddr = 0;
+    s->raddr = s->family == AF_INET ? sk_addr_from_v4(0) : (struct sk_addr){{0}};
     s->rport = 0;
     s->state = SS_OPEN;
     if (s->udp != NULL)
-        sk_udp_set_peer(s->udp, 0, 0);
+        sk_udp_set_peer(s->udp, NULL, 0);
     if (s->udp != NULL && !s->bind_explicit) {
         sk_udp_close(s->udp);
         s->udp = NULL;
@@ -551,20 +642,22 @@ static int udp_disconnect(struct sk_stack *st, int fd, struct sk_sock *s)
     return 0;
 }
 
-static int udp_connect(struct sk_stack *st, int fd, struct sk_sock *s, uint32_t ip,
+static int udp_connect(struct sk_stack *st, int fd, struct sk_sock *s, const struct sk_addr *ip,
                        uint16_t port)
 {
-    if (ip == 0 || port == 0)
+    if (sk_addr_is_any(ip) || port == 0)
         return -EINVAL; /* Linux: 0.0.0.0 is loopback, port 0 a peer; see docs/api.md */
+    if (s->v6only && sk_addr_is_v4(ip))
+        return -ENETUNREACH; /* Linux ip6_datagram_connect */
     int r;
     if (s->udp == NULL && (r = udp_bind(st, fd, s, 0)) != 0)
         return r;
     s = sk_sock_get(st, fd);
     /* Linux __ip4_datagram_connect: a broadcast peer needs SO_BROADCAST (the port taken by
      * inet_dgram_connect's autobind before stays). */
-    if (sk_ip_is_broadcast(st, ip) && !s->broadcast)
+    if (sk_addr_is_v4(ip) && sk_ip_is_broadcast(st, sk_addr_v4(ip)) && !s->broadcast)
         return -EACCES;
-    s->raddr = ip;
+    s->raddr = *ip;
     s->rport = port;
     s->state = SS_CONNECTED;
     sk_udp_set_peer(s->udp, ip, port);
@@ -595,17 +688,24 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
         if (s->state == SS_CONNECTED || s->state == SS_LISTENING)
             return -EISCONN;
     }
-    uint32_t ip;
+    struct sk_addr ip;
     uint16_t port;
     sa_family_t family;
-    int r = addr_in(addr, addrlen, &ip, &port, &family);
+    int r = addr_in(s, addr, addrlen, &ip, &port, &family);
     if (r != 0)
         return r;
-    if (family != AF_INET)
+    /* An AF_INET6 socket's TCP takes sockaddr_in6 only (tcp_v6_connect); its UDP an AF_INET
+     * address too, as IPv4, unless it is IPv6-only (ip6_datagram_connect). */
+    if (s->family == AF_INET6 && family == AF_INET && s->v6only)
+        return -EAFNOSUPPORT;
+    bool ok = s->family == AF_INET ? family == AF_INET
+                                   : family == AF_INET6 || (s->type == SK_SOCK_DGRAM &&
+                                                            family == AF_INET);
+    if (!ok)
         return -EAFNOSUPPORT;
     if (s->type == SK_SOCK_STREAM)
-        return tcp_connect(st, fd, s, ip, port);
-    return udp_connect(st, fd, s, ip, port);
+        return tcp_connect(st, fd, s, &ip, port);
+    return udp_connect(st, fd, s, &ip, port);
 }
 
 int sk_close(struct sk_stack *st, int fd)
@@ -762,7 +862,7 @@ static ssize_t tcp_recv(struct sk_stack *st, int fd, struct sk_sock *s, const st
 }
 
 static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void *buf,
-                            size_t len, int flags, uint32_t *ip, uint16_t *port)
+                            size_t len, int flags, struct sk_addr *ip, uint16_t *port)
 {
     sk_sock_udp_sync(s);
     if (s->so_error)
@@ -773,8 +873,8 @@ static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void
     /* Whatever is queued is delivered: a connected socket's source filter works when a
      * datagram arrives (udp.c, as Linux's __udp4_lib_lookup), so those that came before
      * connect() are still read, as on Linux (ip4_datagram_connect leaves the queue). */
-    ssize_t r = (flags & SK_MSG_PEEK) ? sk_udp_peekfrom(s->udp, buf, len, ip, port)
-                                      : sk_udp_recvfrom(s->udp, buf, len, ip, port);
+    ssize_t r = (flags & SK_MSG_PEEK) ? sk_udp_peekfrom_addr(s->udp, buf, len, ip, port)
+                                      : sk_udp_recvfrom_addr(s->udp, buf, len, ip, port);
     sk_sock_notify(st, fd);
     if (r >= 0 && !(flags & SK_MSG_TRUNC) && (size_t)r > len)
         r = (ssize_t)len;
@@ -782,7 +882,7 @@ static ssize_t udp_recvfrom(struct sk_stack *st, int fd, struct sk_sock *s, void
 }
 
 static ssize_t udp_sendto(struct sk_stack *st, int fd, struct sk_sock *s, const void *buf,
-                          size_t len, uint32_t ip, uint16_t port, bool have_addr)
+                          size_t len, struct sk_addr ip, uint16_t port, bool have_addr)
 {
     sk_sock_udp_sync(s);
     if (s->so_error)
@@ -804,9 +904,14 @@ static ssize_t udp_sendto(struct sk_stack *st, int fd, struct sk_sock *s, const 
     /* Linux udp_sendmsg: a broadcast destination needs SO_BROADCAST (-EACCES), checked when
      * the route is looked up: for an address given here; the connected peer was checked by
      * connect (its route is kept, so clearing SO_BROADCAST later does not stop it). */
-    if (have_addr && sk_ip_is_broadcast(st, ip) && !s->broadcast)
+    if (have_addr && s->v6only && sk_addr_is_v4(&ip))
+        return -ENETUNREACH; /* Linux udpv6_sendmsg */
+    if (have_addr && sk_addr_is_v4(&ip) && sk_ip_is_broadcast(st, sk_addr_v4(&ip)) &&
+        !s->broadcast)
         return -EACCES;
-    return sk_udp_sendto(s->udp, buf, len, ip, port);
+    if (sk_addr_is_v4(&ip) && sk_addr_v4(&ip) == 0)
+        return -EINVAL; /* as sk_udp_sendto's address 0 */
+    return sk_udp_sendto_addr(s->udp, buf, len, &ip, port);
 }
 
 ssize_t sk_send(struct sk_stack *st, int fd, const void *buf, size_t len, int flags)
@@ -836,16 +941,19 @@ ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int 
         struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
         return tcp_send(st, fd, s, &v, 1);
     }
-    uint32_t ip = 0;
+    struct sk_addr ip = sk_addr_from_v4(0);
     uint16_t port = 0;
     if (addr != NULL) { /* Linux: a NULL address means the connected peer, whatever addrlen */
         sa_family_t family;
-        int r = addr_in(addr, addrlen, &ip, &port, &family);
+        int r = addr_in(s, addr, addrlen, &ip, &port, &family);
         if (r != 0)
             return r;
-        /* udp_sendmsg takes AF_UNSPEC as AF_INET. */
-        if (family != AF_INET && family != AF_UNSPEC)
+        /* udp_sendmsg takes AF_UNSPEC as AF_INET; udpv6_sendmsg takes AF_INET6 and AF_INET
+         * (and AF_UNSPEC as "the connected peer", not done here), anything else -EINVAL. */
+        if (s->family == AF_INET && family != AF_INET && family != AF_UNSPEC)
             return -EAFNOSUPPORT;
+        if (s->family == AF_INET6 && family != AF_INET6 && family != AF_INET)
+            return -EINVAL;
         if (port == 0)
             return -EINVAL;
     }
@@ -866,7 +974,7 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
         return -EFAULT;
     if (addr != NULL && (int)*addrlen < 0)
         return -EINVAL;
-    uint32_t ip = 0;
+    struct sk_addr ip = sk_addr_from_v4(0);
     uint16_t port = 0;
     ssize_t r;
     if (s->type == SK_SOCK_STREAM) {
@@ -883,7 +991,7 @@ ssize_t sk_recvfrom(struct sk_stack *st, int fd, void *buf, size_t len, int flag
     }
     r = udp_recvfrom(st, fd, s, buf, len, flags, &ip, &port);
     if (r >= 0 && addr != NULL)
-        addr_out(addr, addrlen, ip, port);
+        addr_out(s, addr, addrlen, &ip, port);
     return r;
 }
 
@@ -1031,19 +1139,24 @@ int sk_getsockname(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
     struct sk_sock *s = sk_sock_get(st, fd);
     if (s == NULL)
         return -EBADF;
-    uint32_t ip = s->laddr;
+    struct sk_addr ip = s->laddr;
     uint16_t port = s->lport;
     /* A connected UDP socket has a source address, ours (Linux ip4_datagram_connect sets
-     * it unless bind did); connect(AF_UNSPEC) takes it away again. */
-    if (s->type == SK_SOCK_DGRAM && s->state == SS_CONNECTED && ip == 0)
-        ip = st->cfg.addr;
+     * it unless bind did; for IPv6 the one RFC 6724 picks); connect(AF_UNSPEC) takes it
+     * away again. */
+    if (s->type == SK_SOCK_DGRAM && s->state == SS_CONNECTED && sk_addr_is_any(&ip)) {
+        if (sk_addr_is_v4(&s->raddr))
+            ip = sk_addr_from_v4(st->cfg.addr);
+        else
+            sk_ip6_select_src(st, &s->raddr, &ip);
+    }
     if (s->tcp && s->state != SS_LISTENING) {
         struct sk_tcp_info info;
         sk_tcp_get_info(s->tcp, &info);
-        ip = info.laddr;
+        sk_tcp_get_addrs(s->tcp, &ip, NULL);
         port = info.lport;
     }
-    return addr_out(addr, addrlen, ip, port);
+    return addr_out(s, addr, addrlen, &ip, port);
 }
 
 int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -1055,7 +1168,7 @@ int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
     if (s->type == SK_SOCK_DGRAM) {
         if (s->state != SS_CONNECTED)
             return -ENOTCONN;
-        return addr_out(addr, addrlen, s->raddr, s->rport);
+        return addr_out(s, addr, addrlen, &s->raddr, s->rport);
     }
     if (s->tcp == NULL || s->state == SS_LISTENING)
         return -ENOTCONN;
@@ -1063,8 +1176,10 @@ int sk_getpeername(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t
     if (t == SK_TCP_CLOSED || t == SK_TCP_SYN_SENT)
         return -ENOTCONN;
     struct sk_tcp_info info;
+    struct sk_addr peer;
     sk_tcp_get_info(s->tcp, &info);
-    return addr_out(addr, addrlen, info.raddr, info.rport);
+    sk_tcp_get_addrs(s->tcp, NULL, &peer);
+    return addr_out(s, addr, addrlen, &peer, info.rport);
 }
 
 struct sk_tcp *sk_socket_tcp(struct sk_stack *st, int fd)

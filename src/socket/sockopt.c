@@ -220,6 +220,21 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
     }
 }
 
+/* IPPROTO_IPV6 on an AF_INET6 socket: IPV6_V6ONLY only (Linux do_ipv6_setsockopt: -EINVAL
+ * once bound, the value an int). */
+static int set_ipv6_level(struct sk_sock *s, int name, const void *val, socklen_t len)
+{
+    if (name != SK_IPV6_V6ONLY)
+        return -ENOPROTOOPT;
+    int v, r;
+    if ((r = get_int(val, len, &v)) != 0)
+        return r;
+    if (s->bound)
+        return -EINVAL;
+    s->v6only = v != 0;
+    return 0;
+}
+
 int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const void *val,
                   socklen_t len)
 {
@@ -230,6 +245,8 @@ int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const void *
         return set_socket_level(st, s, name, val, len);
     if (level == SK_IPPROTO_TCP && s->type == SK_SOCK_STREAM)
         return set_tcp_level(s, name, val, len);
+    if (level == SK_IPPROTO_IPV6 && s->family == AF_INET6)
+        return set_ipv6_level(s, name, val, len);
     return -ENOPROTOOPT;
 }
 
@@ -340,6 +357,11 @@ int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val, s
         return get_socket_level(st, s, name, val, len);
     if (level == SK_IPPROTO_TCP && s->type == SK_SOCK_STREAM)
         return get_tcp_level(st, s, name, val, len);
+    if (level == SK_IPPROTO_IPV6 && s->family == AF_INET6) {
+        if (name != SK_IPV6_V6ONLY)
+            return -ENOPROTOOPT;
+        return put_int(val, len, s->v6only ? 1 : 0);
+    }
     /* Linux: another level falls to ip_getsockopt, which answers -EOPNOTSUPP (its setsockopt
      * counterpart -ENOPROTOOPT). */
     return -EOPNOTSUPP;

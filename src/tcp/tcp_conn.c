@@ -23,14 +23,25 @@ const char *sk_tcp_state_name(enum sk_tcp_state s)
 
 /* ---- Tables ---- */
 
-static uint32_t tuple_hash(const struct sk_stack *st, uint32_t laddr, uint16_t lport,
-                           uint32_t raddr, uint16_t rport)
+/* A keyed hash (key purpose p) of the 4-tuple: sk_pair_key's bytes with the ports' word
+ * lport << 16 | rport as the tail (RFC 6528's F for the ISN, the tables' bucket hash). */
+static uint32_t tuple_hash_key(const struct sk_stack *st, enum sk_key_purpose p,
+                               const struct sk_addr *laddr, uint16_t lport,
+                               const struct sk_addr *raddr, uint16_t rport)
+{
+    const uint64_t *k = sk_key(st, p);
+    uint32_t ports = ((uint32_t)lport << 16) | rport;
+    uint8_t t[SK_PAIR_KEY_MAX];
+    size_t n = sk_pair_key(laddr, raddr, &ports, 1, t);
+    return (uint32_t)sk_siphash(k[0], k[1], t, n);
+}
+
+static uint32_t tuple_hash(const struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                           const struct sk_addr *raddr, uint16_t rport)
 {
     /* Keyed (its own key, SK_KEY_HASH) so that a peer cannot aim many connections at one
      * bucket, and learns nothing about the ISN key from the buckets' timing. */
-    const uint64_t *k = sk_key(st, SK_KEY_HASH);
-    uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
-    return (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
+    return tuple_hash_key(st, SK_KEY_HASH, laddr, lport, raddr, rport);
 }
 
 int sk_tcb_hash_insert(struct sk_tcp *c)
@@ -44,7 +55,7 @@ int sk_tcb_hash_insert(struct sk_tcp *c)
         *b = c;
         return 0;
     }
-    uint32_t h = tuple_hash(st, c->laddr, c->lport, c->raddr, c->rport) & st->conn_tab_mask;
+    uint32_t h = tuple_hash(st, &c->laddr, c->lport, &c->raddr, c->rport) & st->conn_tab_mask;
     c->hash_next = st->conn_tab[h];
     st->conn_tab[h] = c;
     return 0;
@@ -57,7 +68,7 @@ static struct sk_tcp **find_slot(struct sk_tcp *c)
     if (c->state == SK_TCP_LISTEN)
         p = &st->listen_tab[c->lport & st->listen_tab_mask];
     else
-        p = &st->conn_tab[tuple_hash(st, c->laddr, c->lport, c->raddr, c->rport) &
+        p = &st->conn_tab[tuple_hash(st, &c->laddr, c->lport, &c->raddr, c->rport) &
                           st->conn_tab_mask];
     for (; *p; p = &(*p)->hash_next)
         if (*p == c)
@@ -75,22 +86,40 @@ void sk_tcb_hash_remove(struct sk_tcp *c)
     c->hash_next = NULL;
 }
 
-struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                             uint16_t rport)
+struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                             const struct sk_addr *raddr, uint16_t rport)
 {
     uint32_t h = tuple_hash(st, laddr, lport, raddr, rport) & st->conn_tab_mask;
     for (struct sk_tcp *c = st->conn_tab[h]; c; c = c->hash_next)
-        if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+        if (c->lport == lport && c->rport == rport && sk_addr_eq(&c->raddr, raddr) &&
+            sk_addr_eq(&c->laddr, laddr))
             return c;
     return NULL;
 }
 
-struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport)
+/* The listener on lport whatever the families it takes (for bind and the port pickers). */
+static struct sk_tcp *listener_on(struct sk_stack *st, uint16_t lport)
 {
     for (struct sk_tcp *c = st->listen_tab[lport & st->listen_tab_mask]; c; c = c->hash_next)
         if (c->lport == lport)
             return c;
     return NULL;
+}
+
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6)
+{
+    for (struct sk_tcp *c = st->listen_tab[lport & st->listen_tab_mask]; c; c = c->hash_next)
+        if (c->lport == lport && !(v6 ? c->lsn->v4only : c->lsn->v6only))
+            return c;
+    return NULL;
+}
+
+void sk_tcp_listen_family(struct sk_tcp *l, int family)
+{
+    if (l->lsn == NULL)
+        return;
+    l->lsn->v4only = family == 4;
+    l->lsn->v6only = family == 6;
 }
 
 /* ---- TCB life ---- */
@@ -111,7 +140,7 @@ void sk_tcb_init(struct sk_stack *st, struct sk_tcp *c)
     c->ka_idle_us = st->cfg.keepalive_idle_us;
     c->ka_intvl_us = st->cfg.keepalive_intvl_us;
     c->ka_cnt = st->cfg.keepalive_cnt;
-    c->laddr = st->cfg.addr;
+    c->laddr = sk_addr_from_v4(st->cfg.addr);
     c->cc = st->cfg.congestion_control ? sk_cc_find(st->cfg.congestion_control) : &sk_cc_cubic;
 }
 
@@ -287,12 +316,12 @@ void sk_tcp_notify(struct sk_tcp *c)
 
 /* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs
  * clock, F SipHash-2-4 under the stack's ISN key (SK_KEY_ISN, derived from sk_config.secret). */
-uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                    uint16_t rport)
+uint32_t sk_tcp_isn(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                    const struct sk_addr *raddr, uint16_t rport)
 {
-    const uint64_t *k = sk_key(st, SK_KEY_ISN);
-    uint32_t t[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
-    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
+    /* F's input is sk_pair_key's: for IPv4 the 12 bytes it always was, for IPv6 the two
+     * 16-byte addresses and the ports' word (docs/api.md, tests/ref/ref_isn.h). */
+    uint32_t f = tuple_hash_key(st, SK_KEY_ISN, laddr, lport, raddr, rport);
     return f + (uint32_t)(st->now / 4);
 }
 
@@ -300,11 +329,13 @@ uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_
  * per connection, so every incarnation of a 4-tuple sends TSvals from one monotonic clock and
  * the peer's PAWS and RFC 6191 TIME-WAIT reuse keep working; a different host still cannot
  * read our uptime from it. */
-uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr)
+uint32_t sk_tcp_ts_offset(const struct sk_stack *st, const struct sk_addr *laddr,
+                          const struct sk_addr *raddr)
 {
     const uint64_t *k = sk_key(st, SK_KEY_TS);
-    uint32_t t[2] = {laddr, raddr};
-    return (uint32_t)sk_siphash(k[0], k[1], t, sizeof(t));
+    uint8_t t[SK_PAIR_KEY_MAX];
+    size_t n = sk_pair_key(laddr, raddr, NULL, 0, t);
+    return (uint32_t)sk_siphash(k[0], k[1], t, n);
 }
 
 /* A connection pays for what it uses (docs: DESIGN.md): the send ring appears with the first
@@ -406,14 +437,15 @@ void sk_tcp_child_established(struct sk_tcp *c)
 
 /* ---- User calls ---- */
 
-static bool port_in_use(struct sk_stack *st, uint16_t lport, uint32_t raddr, uint16_t rport)
+static bool port_in_use(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                        const struct sk_addr *raddr, uint16_t rport)
 {
-    return sk_tcb_lookup(st, st->cfg.addr, lport, raddr, rport) != NULL ||
-           sk_tw_in_use(st, st->cfg.addr, lport, raddr, rport);
+    return sk_tcb_lookup(st, laddr, lport, raddr, rport) != NULL ||
+           sk_tw_in_use(st, laddr, lport, raddr, rport);
 }
 
 struct remote {
-    uint32_t addr;
+    const struct sk_addr *laddr, *addr;
     uint16_t port;
 };
 
@@ -424,21 +456,28 @@ static bool connect_port_taken(struct sk_stack *st, uint16_t p, void *ctx)
 {
     const struct remote *r = ctx;
     st->ctr.port_lookups += 3;
-    return sk_port_held(st, p) || port_in_use(st, p, r->addr, r->port) ||
-           sk_listener_lookup(st, p) != NULL;
+    return sk_port_held(st, p) || port_in_use(st, r->laddr, p, r->addr, r->port) ||
+           listener_on(st, p) != NULL;
 }
 
 /* RFC 6056 §3.3.4 (Algorithm 4), see ports.c. */
-static uint16_t pick_ephemeral(struct sk_stack *st, uint32_t raddr, uint16_t rport)
+static uint16_t pick_ephemeral(struct sk_stack *st, const struct sk_addr *laddr,
+                               const struct sk_addr *raddr, uint16_t rport)
 {
-    struct remote r = {raddr, rport};
+    struct remote r = {laddr, raddr, rport};
     return sk_port_pick(st, raddr, rport, connect_port_taken, &r);
 }
 
-/* The MSS we announce: the MTU less the IPv4 and TCP headers (RFC 9293 §3.7.1). */
-static uint16_t our_mss(const struct sk_stack *st)
+/* The MSS we announce: the MTU less the IP and TCP headers (RFC 9293 §3.7.1); for IPv6 the
+ * IPv6 header's 40 bytes (RFC 8200 §3, so 1440 on a 1500-byte link), and never above what
+ * the minimum IPv6 MTU of 1280 leaves (RFC 8200 §5) if the link were smaller. */
+static uint16_t our_mss(const struct sk_tcp *c)
 {
-    uint16_t m = (uint16_t)(st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN);
+    const struct sk_stack *st = c->st;
+    uint32_t mtu = st->cfg.mtu;
+    if (!sk_addr_is_v4(&c->raddr) && mtu < SK_IPV6_MIN_MTU)
+        mtu = SK_IPV6_MIN_MTU;
+    uint16_t m = (uint16_t)(mtu - sk_tcp_ip_hlen(c) - SK_TCP_HLEN);
     return st->cfg.mss && st->cfg.mss < m ? st->cfg.mss : m;
 }
 
@@ -449,9 +488,9 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->snd_nxt = iss;
     c->snd_max = iss;
     c->sndbuf_seq = iss + 1;
-    c->rcv_mss = our_mss(c->st);
+    c->rcv_mss = our_mss(c);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
-    c->ts_offset = sk_tcp_ts_offset(c->st, c->laddr, c->raddr);
+    c->ts_offset = sk_tcp_ts_offset(c->st, &c->laddr, &c->raddr);
 }
 
 /* Applies params to a new TCB, before its buffers exist and before its first segment. The MSS
@@ -505,24 +544,71 @@ int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uin
 int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
                         const struct sk_tcp_params *p, struct sk_tcp **out)
 {
+    struct sk_addr r = sk_addr_from_v4(raddr);
+    return sk_tcp_connect_from(st, NULL, local_port, &r, rport, p, out);
+}
+
+int sk_tcp_connect_addr(struct sk_stack *st, uint16_t local_port, const struct sk_addr *raddr,
+                        uint16_t rport, const struct sk_tcp_params *p, struct sk_tcp **out)
+{
+    if (raddr == NULL)
+        return -EINVAL;
+    return sk_tcp_connect_from(st, NULL, local_port, raddr, rport, p, out);
+}
+
+/* The local address a connection to raddr goes from: ours for IPv4; for IPv6 laddr if given
+ * (a socket bound to one of ours), else RFC 6724's choice. 0, -EINVAL (a destination TCP
+ * cannot reach: ours, unspecified, multicast), -EHOSTUNREACH / -ENETUNREACH (no route). */
+static int connect_laddr(struct sk_stack *st, const struct sk_addr *laddr,
+                         const struct sk_addr *raddr, struct sk_addr *out)
+{
+    if (sk_addr_is_any(raddr))
+        return -EINVAL;
+    if (sk_addr_is_v4(raddr)) {
+        if (sk_addr_v4(raddr) == st->cfg.addr)
+            return -EINVAL;
+        /* RFC 1122 §3.3.1.1: an off-link destination with no gateway has no next hop. Say so
+         * now, as Linux's connect() does, instead of sending SYNs that IP drops until the
+         * retries end. */
+        bool bcast;
+        if (sk_ip_route(st, sk_addr_v4(raddr), &bcast) == 0)
+            return -EHOSTUNREACH;
+        *out = sk_addr_from_v4(st->cfg.addr);
+        return 0;
+    }
+    /* RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: no TCP to a multicast address (Linux says
+     * ENETUNREACH). */
+    if (sk_addr_is_multicast6(raddr))
+        return -ENETUNREACH;
+    if (sk_ip6_is_local(st, raddr))
+        return -EINVAL;
+    if (laddr && !sk_addr_is_any(laddr)) {
+        *out = *laddr;
+        return 0;
+    }
+    return sk_ip6_select_src(st, raddr, out) ? 0 : -ENETUNREACH;
+}
+
+int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16_t local_port,
+                        const struct sk_addr *raddr, uint16_t rport,
+                        const struct sk_tcp_params *p, struct sk_tcp **out)
+{
     if (p && p->congestion_control && sk_cc_find(p->congestion_control) == NULL)
         return -ENOENT;
-    if (out == NULL || raddr == 0 || rport == 0 || raddr == st->cfg.addr)
+    if (out == NULL || rport == 0)
         return -EINVAL;
-    /* RFC 1122 §3.3.1.1: an off-link destination with no gateway has no next hop. Say so now,
-     * as Linux's connect() does, instead of sending SYNs that IP drops until the retries end. */
-    bool bcast;
-    if (sk_ip_route(st, raddr, &bcast) == 0)
-        return -EHOSTUNREACH;
+    struct sk_addr src;
+    int err = connect_laddr(st, laddr, raddr, &src);
+    if (err != 0)
+        return err;
     sk_enter(st);
-    int err = 0;
     if (local_port == 0) {
-        local_port = pick_ephemeral(st, raddr, rport);
+        local_port = pick_ephemeral(st, &src, raddr, rport);
         if (local_port == 0) {
             err = -EADDRNOTAVAIL;
             goto out;
         }
-    } else if (port_in_use(st, local_port, raddr, rport)) {
+    } else if (port_in_use(st, &src, local_port, raddr, rport)) {
         err = -EADDRINUSE;
         goto out;
     }
@@ -532,11 +618,12 @@ int sk_tcp_connect_with(struct sk_stack *st, uint16_t local_port, uint32_t raddr
         goto out;
     }
     c->flags |= TF_USER;
+    c->laddr = src;
     c->lport = local_port;
-    c->raddr = raddr;
+    c->raddr = *raddr;
     c->rport = rport;
     apply_params(c, p); /* buffer sizes only: the rings come with the first byte */
-    sk_tcp_init_send(c, sk_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport));
+    sk_tcp_init_send(c, sk_tcp_isn(st, &c->laddr, c->lport, &c->raddr, c->rport));
     c->rcv_mss = capped_mss(c->rcv_mss, p ? p->mss : 0);
     /* The shift we offer in the SYN; the SYN-ACK decides whether it holds (RFC 7323 §2.2). */
     c->rcv_wscale = st->cfg.opt_wscale ? st->cfg.wscale : 0;
@@ -567,7 +654,7 @@ int sk_tcp_listen_with(struct sk_stack *st, uint16_t port, int backlog,
         return -EINVAL;
     if (p && p->congestion_control && sk_cc_find(p->congestion_control) == NULL)
         return -ENOENT;
-    if (sk_listener_lookup(st, port))
+    if (listener_on(st, port))
         return -EADDRINUSE;
     struct sk_tcp *l = sk_tcb_new(st);
     if (l == NULL)
@@ -1166,12 +1253,20 @@ const char *sk_tcp_get_congestion(const struct sk_tcp *c)
     return c->cc ? c->cc->name : "";
 }
 
+void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, struct sk_addr *remote)
+{
+    if (local)
+        *local = c->laddr;
+    if (remote)
+        *remote = c->raddr;
+}
+
 void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
 {
     memset(o, 0, sizeof(*o));
     o->state = c->state;
-    o->laddr = c->laddr;
-    o->raddr = c->raddr;
+    o->laddr = sk_addr_is_v4(&c->laddr) ? sk_addr_v4(&c->laddr) : 0;
+    o->raddr = sk_addr_is_v4(&c->raddr) ? sk_addr_v4(&c->raddr) : 0;
     o->lport = c->lport;
     o->rport = c->rport;
     o->iss = c->iss;

@@ -16,6 +16,13 @@
  *     -ECONNREFUSED or -EHOSTUNREACH (RFC 1122 §4.2.3.9; RFC 5461 §4 keeps them soft in
  *     synchronized states, where a stale error must not kill a working connection);
  *   - everything else is soft: recorded in the TCB, the retransmission timer decides.
+ *
+ * ICMPv6 (RFC 4443) gets the same RFC 5927 check (sk_tcp_icmp6_error). Packet Too Big is RFC
+ * 8201's path MTU discovery: the MSS becomes the MTU less 60 bytes (RFC 8200's 40-byte header
+ * and TCP's 20, less the timestamps if used), never from an MTU below IPv6's 1280 (RFC 8201
+ * §4: such a message is ignored); destination unreachable codes 1 (administratively
+ * prohibited), 4 (port unreachable), 5 and 6 (policy, reject route) and a parameter problem
+ * are hard errors in SYN-SENT as for IPv4 (RFC 4443 §3.1, RFC 5461 §4), the rest soft.
  */
 #include "ip/ip_int.h"
 #include "tcp/tcp_int.h"
@@ -38,7 +45,10 @@ uint32_t sk_tcp_mss_floor(struct sk_tcp *c, uint32_t mss)
 {
     const struct sk_config *cfg = &c->st->cfg;
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
-    uint32_t link = cfg->mtu - SK_IPV4_HLEN - SK_TCP_HLEN - opts; /* mtu >= 68: positive */
+    uint32_t mtu = cfg->mtu, hlen = sk_tcp_ip_hlen(c);
+    if (hlen != SK_IPV4_HLEN && mtu < SK_IPV6_MIN_MTU)
+        mtu = SK_IPV6_MIN_MTU; /* RFC 8200 §5: IPv6 links carry 1280 bytes */
+    uint32_t link = mtu - hlen - SK_TCP_HLEN - opts; /* mtu >= 68: positive */
     uint32_t floor = cfg->tcp_min_mss ? cfg->tcp_min_mss : 1;
     if (floor > link)
         floor = link;
@@ -86,7 +96,8 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
     }
     uint16_t sport = sk_get16(l4), dport = sk_get16(l4 + 2);
     uint32_t seq = sk_get32(l4 + 4);
-    struct sk_tcp *c = sk_tcb_lookup(st, quoted->src, sport, quoted->dst, dport);
+    struct sk_addr src = sk_addr_from_v4(quoted->src), dst = sk_addr_from_v4(quoted->dst);
+    struct sk_tcp *c = sk_tcb_lookup(st, &src, sport, &dst, dport);
     /* RFC 5927 §4.1: only an error quoting a sequence number we have in flight,
      * SND.UNA <= SEG.SEQ < SND.NXT, counts. */
     if (c == NULL || c->state == SK_TCP_LISTEN || !seq_le(c->snd_una, seq) ||
@@ -113,4 +124,56 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
         c->soft_error = -EHOSTUNREACH; /* time exceeded, parameter problem */
     }
     sk_leave(st);
+}
+
+/* RFC 8201 §4: Packet Too Big lowers the connection's MSS to what the reported MTU carries. */
+static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
+{
+    if (mtu < SK_IPV6_MIN_MTU)
+        return; /* RFC 8201 §4: below the minimum link MTU, the message is discarded */
+    uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
+    uint32_t hdrs = SK_IPV6_HLEN + SK_TCP_HLEN + opts;
+    uint32_t mss = sk_tcp_mss_floor(c, mtu - hdrs);
+    if (mss >= c->snd_mss)
+        return; /* never raised by an ICMP message (RFC 8201 §4) */
+    c->snd_mss = (uint16_t)mss;
+    c->soft_error = -EMSGSIZE;
+    if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
+        sk_tcp_retransmit(c);
+}
+
+bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
+                        const struct sk_addr *src, const struct sk_addr *dst, const uint8_t *l4,
+                        size_t l4_len)
+{
+    if (l4_len < 8)
+        return false;
+    uint16_t sport = sk_get16(l4), dport = sk_get16(l4 + 2);
+    uint32_t seq = sk_get32(l4 + 4);
+    struct sk_tcp *c = sk_tcb_lookup(st, src, sport, dst, dport);
+    /* RFC 5927 §4.1, as for IPv4. */
+    if (c == NULL || c->state == SK_TCP_LISTEN || !seq_le(c->snd_una, seq) ||
+        !seq_lt(seq, c->snd_max))
+        return false;
+    sk_enter(st);
+    if (type == SK_ICMP6_PACKET_TOO_BIG) {
+        packet_too_big(c, info);
+    } else if (type == SK_ICMP6_DEST_UNREACH && (code == 1 || code == 4 || code == 5 ||
+                                                  code == 6)) {
+        int err = code == 4 ? -ECONNREFUSED : -EACCES; /* as Linux's icmpv6_err_convert */
+        if (c->state == SK_TCP_SYN_SENT)
+            sk_tcp_terminate(c, err);
+        else
+            c->soft_error = err;
+    } else if (type == SK_ICMP6_PARAM_PROBLEM) {
+        if (c->state == SK_TCP_SYN_SENT)
+            sk_tcp_terminate(c, -EPROTO);
+        else
+            c->soft_error = -EPROTO;
+    } else {
+        c->soft_error = type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH
+                                                                   : -EHOSTUNREACH;
+    }
+    sk_leave(st);
+    return true;
 }

@@ -95,7 +95,7 @@ static void enter_time_wait(struct sk_tcp *c)
 }
 
 /* ---- §3.10.7.1 CLOSED ---- */
-static void closed_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct seg *s)
+static void closed_input(struct sk_stack *st, const struct sk_l3 *ip, const struct seg *s)
 {
     drop(st, NULL, s, SK_DROP_TCP_NO_SOCKET);
     /* An incoming RST is discarded; anything else gets a RST. */
@@ -899,13 +899,31 @@ static void sync_input(struct sk_tcp *c, struct seg *s)
     check_fin(c, s);                  /* eighth */
 }
 
-void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8_t *frame,
+void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip4, const uint8_t *frame,
                   size_t frame_len)
 {
+    struct sk_l3 ip = {.src = sk_addr_from_v4(ip4->src), .dst = sk_addr_from_v4(ip4->dst),
+                       .ecn = ip4->tos & SK_IP_ECN_MASK, .payload = ip4->payload,
+                       .payload_len = ip4->payload_len};
+    sk_tcp_input_l3(st, &ip, frame, frame_len);
+}
+
+/* Parses the segment in ip, checking its checksum over the pseudo-header of its family (RFC
+ * 9293 §3.1, RFC 8200 §8.1) unless the link vouched for this very frame (rx_flags). */
+static int parse_segment(struct sk_stack *st, const struct sk_l3 *ip, struct sk_tcp_hdr *h)
+{
+    bool verify = !sk_rx_csum_trusted(st);
+    if (!ip->v6)
+        return sk_tcp_parse(ip->payload, ip->payload_len, sk_addr_v4(&ip->src),
+                            sk_addr_v4(&ip->dst), verify, h);
+    return sk_tcp_parse6(ip->payload, ip->payload_len, &ip->src, &ip->dst, verify, h);
+}
+
+void sk_tcp_input_l3(struct sk_stack *st, const struct sk_l3 *ip, const uint8_t *frame,
+                     size_t frame_len)
+{
     struct sk_tcp_hdr h;
-    /* The checksum is verified unless the link vouched for this very frame (rx_flags). */
-    int r = sk_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
-                         !sk_rx_csum_trusted(st), &h);
+    int r = parse_segment(st, ip, &h);
     if (r != 0) {
         sk_drop(st, (enum sk_drop_reason)r, NULL, frame, frame_len);
         return;
@@ -913,9 +931,9 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
     st->ctr.tcp_segs_in++;
     struct seg s = {.h = &h, .seq = h.seq, .data = h.payload, .len = (uint32_t)h.payload_len,
                     .syn = (h.flags & SK_TCP_SYN) != 0, .fin = (h.flags & SK_TCP_FIN) != 0,
-                    .ce = (ip->tos & SK_IP_ECN_MASK) == SK_IP_CE,
+                    .ce = ip->ecn == SK_IP_CE,
                     .frame = frame, .frame_len = frame_len};
-    struct sk_tcp *c = sk_tcb_lookup(st, ip->dst, h.dport, ip->src, h.sport);
+    struct sk_tcp *c = sk_tcb_lookup(st, &ip->dst, h.dport, &ip->src, h.sport);
     /* TIME-WAIT lives in a record (tcp_timewait.c), even while the application holds its TCB.
      * It takes the segment, unless a SYN reopens the 4-tuple for the listener (RFC 6191). */
     if (c == NULL || c->state == SK_TCP_TIME_WAIT) {
@@ -923,8 +941,8 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
             return;
         c = NULL;
     }
-    struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport);
-    sk_tcp_trace_seg(st, SK_TRACE_SEG_IN, c ? c : l, ip->src, ip->dst, &h, frame, frame_len);
+    struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport, ip->v6);
+    sk_tcp_trace_seg(st, SK_TRACE_SEG_IN, c ? c : l, &ip->src, &ip->dst, &h, frame, frame_len);
     if (c == NULL && l == NULL) {
         closed_input(st, ip, &s);
         return;

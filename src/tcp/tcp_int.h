@@ -18,9 +18,20 @@ void sk_tcb_destroy(struct sk_tcp *c);
 int sk_tcb_ext_attach(struct sk_tcp *c);
 int sk_tcb_hash_insert(struct sk_tcp *c);
 void sk_tcb_hash_remove(struct sk_tcp *c);
-struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, uint32_t laddr, uint16_t lport,
-                             uint32_t raddr, uint16_t rport);
-struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport);
+struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                             const struct sk_addr *raddr, uint16_t rport);
+/* The listener on lport that takes segments of this family (v6: IPv6, else IPv4; a listener
+ * made IPv6-only or IPv4-only by its socket takes one family, see sk_tcp_listen_family). */
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6);
+/* Bytes of IP header before TCP on connection c: 20 for IPv4, 40 for IPv6 (RFC 8200 §3). */
+static inline uint32_t sk_tcp_ip_hlen(const struct sk_tcp *c)
+{
+    return sk_addr_is_v4(&c->raddr) ? SK_IPV4_HLEN : SK_IPV6_HLEN;
+}
+/* TCP's entry from either IP (tcp_input.c; sk_tcp_input is its IPv4 door, deliver6.c its
+ * IPv6 one): a segment in the datagram ip. */
+void sk_tcp_input_l3(struct sk_stack *st, const struct sk_l3 *ip, const uint8_t *frame,
+                     size_t frame_len);
 /* The one place a state changes (traced, counted, notified). */
 void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s);
 /* The connection ends: error (negative errno or 0) recorded, CLOSED, off the tables; freed once
@@ -28,8 +39,8 @@ void sk_tcp_set_state(struct sk_tcp *c, enum sk_tcp_state s);
 void sk_tcp_terminate(struct sk_tcp *c, int err);
 /* Tells the application what changed. */
 void sk_tcp_notify(struct sk_tcp *c);
-uint32_t sk_tcp_isn(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                    uint16_t rport);
+uint32_t sk_tcp_isn(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                    const struct sk_addr *raddr, uint16_t rport);
 /* Bytes to allocate for the receive ring: the buffer plus room for the bytes a rounded-up
  * scaled window may promise beyond it (sk_tcp_rcv_window). */
 static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf)
@@ -57,7 +68,8 @@ void sk_tcb_release_rings(struct sk_tcp *c);
 /* Sets ISS and the send sequence variables of a new TCB (RFC 9293 §3.4.1). */
 void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss);
 /* RFC 7323 §5.4: the TSval offset for an address pair (the same for every connection). */
-uint32_t sk_tcp_ts_offset(const struct sk_stack *st, uint32_t laddr, uint32_t raddr);
+uint32_t sk_tcp_ts_offset(const struct sk_stack *st, const struct sk_addr *laddr,
+                          const struct sk_addr *raddr);
 /* A passive child takes its listener's buffer sizes, congestion control and MSS cap. */
 void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l);
 /* A passive child reached ESTABLISHED: queue it for accept(). */
@@ -66,7 +78,7 @@ void sk_tcp_child_established(struct sk_tcp *c);
 /* tcp_listen.c: LISTEN (RFC 9293 §3.10.7.2), the SYN queue and SYN cookies (RFC 4987). */
 /* A segment for listener l that found no connection. Returns the connection it continues on
  * (one a SYN cookie ACK just opened, in SYN-RECEIVED), or NULL when it was consumed here. */
-struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_l3 *ip,
                                    const struct sk_tcp_hdr *h, const uint8_t *frame,
                                    size_t frame_len);
 /* A half-open child leaves the SYN queue (established or gone); no-op if it is not on it. */
@@ -88,10 +100,15 @@ void sk_tcp_send_ack(struct sk_tcp *c);
 /* <SEQ=seq><CTL=flags> on this connection's 4-tuple, no data. */
 void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags);
 /* RST for a segment that found no TCB (RFC 9293 §3.10.7.1). */
-void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_l3 *ip,
                          const struct sk_tcp_hdr *seg);
 /* Retransmits from SND.UNA after a timeout or fast retransmit. */
 void sk_tcp_retransmit(struct sk_tcp *c);
+/* tcp_icmp.c: an ICMPv6 error (RFC 4443 type and code, its 32-bit field) quoting a segment
+ * from src to dst whose first l4_len bytes are l4. True if a connection owned it. */
+bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
+                        const struct sk_addr *src, const struct sk_addr *dst, const uint8_t *l4,
+                        size_t l4_len);
 /* tcp_icmp.c: mss (payload bytes per segment) raised to cfg.tcp_min_mss, or to what our own
  * link carries if that is less; a raise is counted (tcp_mss_floored). */
 uint32_t sk_tcp_mss_floor(struct sk_tcp *c, uint32_t mss);
@@ -100,11 +117,12 @@ uint32_t sk_tcp_rcv_window(const struct sk_tcp *c);
 uint32_t sk_tcp_ts_now(const struct sk_tcp *c);
 /* Reports a segment sent or received to the trace callback. */
 void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
-                      uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
-                      const uint8_t *frame, size_t frame_len);
+                      const struct sk_addr *saddr, const struct sk_addr *daddr,
+                      const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len);
 /* The same for a segment of connection conn_id with no TCB (a TIME-WAIT record's). */
 void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
-                         uint64_t conn_id, uint32_t saddr, uint32_t daddr,
+                         uint64_t conn_id, const struct sk_addr *saddr,
+                         const struct sk_addr *daddr,
                          const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len);
 
 /* Sends one segment at seq: up to max_len bytes of queued data and, at the end of the
@@ -112,13 +130,15 @@ void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const str
 uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len);
 
 /* Sends a segment built elsewhere (a TIME-WAIT record's ACK), traced as connection conn_id. */
-void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, uint32_t raddr,
-                      struct sk_tcp_hdr *h);
+void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, const struct sk_addr *laddr,
+                      const struct sk_addr *raddr, struct sk_tcp_hdr *h);
 
 /* tcp_timewait.c: TIME-WAIT as a record of its own (see the file's header comment). */
 enum sk_tw_flag {
     TW_TS = 1u << 0,    /* timestamps were agreed (TF_TS) */
     TW_OWNED = 1u << 1, /* the application still holds the TCB, which stays in TIME-WAIT */
+    TW_V6 = 1u << 2,    /* IPv6: the addresses are in the table's side store (tcp_timewait.c),
+                         * laddr and raddr are 0 */
 };
 
 /* One connection in TIME-WAIT: a record of at most 64 bytes, in place of its TCB. Declared
@@ -126,7 +146,7 @@ enum sk_tw_flag {
 struct sk_tw {
     uint32_t hash_next;        /* next in the bucket; next free record while free */
     uint32_t older, newer;     /* FIFO neighbours: towards the head (oldest), the tail */
-    uint32_t laddr, raddr;
+    uint32_t laddr, raddr;     /* IPv4, host order (an IPv6 record's are aside: TW_V6) */
     uint16_t lport, rport;
     uint32_t snd_nxt;          /* SND.NXT, past our FIN (= SND.UNA: the FIN is acknowledged) */
     uint32_t rcv_nxt;          /* RCV.NXT, past the peer's FIN */
@@ -146,7 +166,7 @@ _Static_assert(sizeof(struct sk_tw) <= 64, "a TIME-WAIT record fits in 64 bytes"
 void sk_tw_enter(struct sk_tcp *c);
 /* A segment for no connection, or for one in TIME-WAIT: true if a record took it; false if
  * there is none or a SYN reopened the 4-tuple (RFC 6191) and goes on to the listener. */
-bool sk_tw_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct sk_tcp_hdr *h,
+bool sk_tw_input(struct sk_stack *st, const struct sk_l3 *ip, const struct sk_tcp_hdr *h,
                  const uint8_t *frame, size_t frame_len);
 /* The ISS for a connection a listener opens: isn, or above the SND.NXT of the TIME-WAIT the
  * SYN just reopened. */
@@ -155,8 +175,8 @@ uint32_t sk_tw_reopen_iss(struct sk_stack *st, const struct sk_tcp *c, uint32_t 
 void sk_tw_release(struct sk_tcp *c);
 void sk_tw_forget(struct sk_tcp *c);
 /* Is the 4-tuple held by a TIME-WAIT record? (Its port is counted in sk_port_refs.) */
-bool sk_tw_in_use(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                  uint16_t rport);
+bool sk_tw_in_use(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                  const struct sk_addr *raddr, uint16_t rport);
 void sk_tw_free_all(struct sk_stack *st);
 
 /* tcp_recovery.c */

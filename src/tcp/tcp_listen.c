@@ -15,8 +15,10 @@
  *         SYN has none; 0 below the table)
  *   opt   0 unless both sides use timestamps; then 0x40 | ECN << 5 | SACK-permitted << 4 |
  *         the peer's window shift (15: no window scaling)
- *   F     SipHash-2-4 under sk_key(SK_KEY_COOKIE) of the six uint32_t
- *         {laddr, raddr, lport << 16 | rport, IRS, t, mssi | opt << 3}
+ *   F     SipHash-2-4 under sk_key(SK_KEY_COOKIE) of sk_pair_key(laddr, raddr) followed by
+ *         the four uint32_t {lport << 16 | rport, IRS, t, mssi | opt << 3}: for IPv4 the six
+ *         uint32_t {laddr, raddr, lport << 16 | rport, IRS, t, mssi | opt << 3} (24 bytes),
+ *         for IPv6 the two 16-byte addresses then those four words (48 bytes)
  *   ISS   (t mod 4) << 30 | mssi << 27 | (F mod 2^27)
  *   TSval our timestamp clock with its low 6 bits replaced by opt's (less 64 if that put it
  *         ahead of the clock, so that the connection's later TSvals never go back, RFC 7323 §5.3)
@@ -105,7 +107,7 @@ static bool synq_evict_for(struct sk_tcp *l)
 /* Fills the new TCB c as the child of l that `syn` opens with ISS iss: a copy of the listener
  * (its buffer sizes, congestion control, MSS cap) that takes what the SYN says. The caller puts
  * it in a state and in the tables. */
-static void child_addresses(struct sk_tcp *c, const struct sk_ipv4_hdr *ip,
+static void child_addresses(struct sk_tcp *c, const struct sk_l3 *ip,
                             const struct sk_tcp_hdr *syn)
 {
     c->laddr = ip->dst;
@@ -114,7 +116,7 @@ static void child_addresses(struct sk_tcp *c, const struct sk_ipv4_hdr *ip,
     c->rport = syn->sport;
 }
 
-static void child_init(struct sk_tcp *c, struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+static void child_init(struct sk_tcp *c, struct sk_tcp *l, const struct sk_l3 *ip,
                        const struct sk_tcp_hdr *syn, uint32_t iss)
 {
     child_addresses(c, ip, syn);
@@ -165,14 +167,15 @@ static uint32_t cookie_mss_index(const struct sk_tcp *l, const struct sk_tcp_hdr
 }
 
 /* The cookie for this SYN (or the SYN an ACK answers), laid out at the top of this file. */
-static uint32_t cookie_make(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+static uint32_t cookie_make(struct sk_stack *st, const struct sk_l3 *ip,
                             const struct sk_tcp_hdr *h, uint32_t irs, uint32_t t, uint32_t mssi,
                             uint32_t opt)
 {
     const uint64_t *k = sk_key(st, SK_KEY_COOKIE);
-    uint32_t w[6] = {ip->dst, ip->src, ((uint32_t)h->dport << 16) | h->sport, irs, t,
-                     mssi | opt << 3};
-    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], w, sizeof(w));
+    uint32_t w[4] = {((uint32_t)h->dport << 16) | h->sport, irs, t, mssi | opt << 3};
+    uint8_t in[SK_PAIR_KEY_MAX];
+    size_t n = sk_pair_key(&ip->dst, &ip->src, w, 4, in);
+    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], in, n);
     return (t & 3u) << 30 | mssi << 27 | (f & COOKIE_HASH_MASK);
 }
 
@@ -193,7 +196,7 @@ static uint32_t cookie_opt(struct sk_tcp *t)
 /* Answers the SYN with <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK> and keeps nothing. The SYN,ACK
  * is built in a TCB on the C stack, set up as the child would be, in no table and never timed,
  * so that it carries exactly the options and window a child's SYN,ACK would. */
-static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const struct sk_tcp_hdr *h)
+static void send_cookie(struct sk_tcp *l, const struct sk_l3 *ip, const struct sk_tcp_hdr *h)
 {
     struct sk_stack *st = l->st;
     struct sk_tcp t;
@@ -207,7 +210,7 @@ static void send_cookie(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const st
     uint32_t now_ms = (uint32_t)(st->now / 1000);
     /* The clock of every connection of the address pair (RFC 7323 §5.4, sk_tcp_ts_offset): the
      * one the connection opened by the cookie's ACK will run on, without state kept here. */
-    uint32_t clock = now_ms + sk_tcp_ts_offset(st, ip->dst, ip->src);
+    uint32_t clock = now_ms + sk_tcp_ts_offset(st, &ip->dst, &ip->src);
     uint32_t tsval = (clock & ~COOKIE_TS_MASK) | (opt & COOKIE_TS_MASK);
     if (seq_gt(tsval, clock))
         tsval -= COOKIE_TS_MASK + 1;
@@ -227,7 +230,7 @@ static bool cookies_live(const struct sk_tcp *l)
 
 /* The SYN as the cookie remembers it: ISN, MSS from the table, and with timestamps the options
  * opt names; the window and TSval are the ACK's. False if h carries no valid cookie. */
-static bool cookie_decode(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+static bool cookie_decode(struct sk_tcp *l, const struct sk_l3 *ip,
                           const struct sk_tcp_hdr *h, struct sk_tcp_hdr *syn)
 {
     struct sk_stack *st = l->st;
@@ -266,7 +269,7 @@ static bool cookie_decode(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
  * sent; tcp_input.c then takes the ACK (and any data) as in any handshake. NULL if the accept
  * queue is full (the ACK is dropped, as for a half-open child: the peer's data or FIN brings
  * the cookie again) or memory is short. */
-static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_l3 *ip,
                                   const struct sk_tcp_hdr *h, const struct sk_tcp_hdr *syn,
                                   const uint8_t *frame, size_t frame_len)
 {
@@ -302,7 +305,7 @@ static struct sk_tcp *cookie_open(struct sk_tcp *l, const struct sk_ipv4_hdr *ip
 /* ---- §3.10.7.2 LISTEN ---- */
 
 /* Third, a SYN: a half-open child, or a cookie when the SYN queue is full. */
-static void listen_syn(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const struct sk_tcp_hdr *h,
+static void listen_syn(struct sk_tcp *l, const struct sk_l3 *ip, const struct sk_tcp_hdr *h,
                        const uint8_t *frame, size_t frame_len)
 {
     struct sk_stack *st = l->st;
@@ -330,7 +333,7 @@ static void listen_syn(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const str
     /* RFC 6528's ISS, raised above the old SND.NXT when the SYN reopens a 4-tuple in TIME-WAIT
      * (RFC 6191, tcp_timewait.c). */
     child_addresses(c, ip, h);
-    uint32_t isn = sk_tcp_isn(st, ip->dst, h->dport, ip->src, h->sport);
+    uint32_t isn = sk_tcp_isn(st, &ip->dst, h->dport, &ip->src, h->sport);
     child_init(c, l, ip, h, sk_tw_reopen_iss(st, c, isn));
     synq_add(l, c);
     st->ctr.tcp_passive_opens++;
@@ -341,7 +344,7 @@ static void listen_syn(struct sk_tcp *l, const struct sk_ipv4_hdr *ip, const str
         sk_tcp_output(c);
 }
 
-struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_ipv4_hdr *ip,
+struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_l3 *ip,
                                    const struct sk_tcp_hdr *h, const uint8_t *frame,
                                    size_t frame_len)
 {

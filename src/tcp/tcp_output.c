@@ -10,6 +10,7 @@
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
+#include "util/rand.h"
 
 uint32_t sk_tcp_ts_now(const struct sk_tcp *c)
 {
@@ -29,22 +30,25 @@ uint32_t sk_tcp_rcv_window(const struct sk_tcp *c)
 }
 
 void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
-                      uint32_t saddr, uint32_t daddr, const struct sk_tcp_hdr *h,
-                      const uint8_t *frame, size_t frame_len)
+                      const struct sk_addr *saddr, const struct sk_addr *daddr,
+                      const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len)
 {
     sk_tcp_trace_seg_as(st, kind, c, c ? c->conn_id : 0, saddr, daddr, h, frame, frame_len);
 }
 
 void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
-                         uint64_t conn_id, uint32_t saddr, uint32_t daddr,
-                         const struct sk_tcp_hdr *h, const uint8_t *frame, size_t frame_len)
+                         uint64_t conn_id, const struct sk_addr *saddr,
+                         const struct sk_addr *daddr, const struct sk_tcp_hdr *h,
+                         const uint8_t *frame, size_t frame_len)
 {
     if (st->cfg.trace == NULL)
         return;
     struct sk_trace_event ev = {.kind = kind, .conn = c, .conn_id = conn_id};
     struct sk_trace_segment *s = &ev.u.seg;
-    s->saddr = saddr;
-    s->daddr = daddr;
+    ev.src = *saddr;
+    ev.dst = *daddr;
+    s->saddr = sk_addr_is_v4(saddr) ? sk_addr_v4(saddr) : 0;
+    s->daddr = sk_addr_is_v4(daddr) ? sk_addr_v4(daddr) : 0;
     s->sport = h->sport;
     s->dport = h->dport;
     s->seq = h->seq;
@@ -67,23 +71,48 @@ void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const str
     sk_trace_emit(st, &ev);
 }
 
-/* Builds and sends one segment. c may be NULL (a RST for a segment that found no TCB);
- * then laddr/lport/raddr/rport come from h and `raddr`. Payload comes from c's send ring at
+/* The two ends of a segment: the IP addresses, and which IP carries it (their form). */
+struct ends {
+    const struct sk_addr *laddr, *raddr;
+};
+
+/* Builds and sends one segment from e.laddr to e.raddr. c may be NULL (a RST for a segment
+ * that found no TCB); then lport/rport come from h. Payload comes from c's send ring at
  * `snd_off`. gso_size non-zero (only with caps.tso_max) makes a payload longer than it one
- * TSO super-segment the link cuts into gso_size-byte segments, each with these options. */
-static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
+ * TSO super-segment the link cuts into gso_size-byte segments, each with these options. tos:
+ * the ECN field for IPv4's TOS or IPv6's traffic class (RFC 3168 §5). */
+static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, struct ends e,
                     struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos, uint32_t gso_size);
 
-static void emit(struct sk_stack *st, struct sk_tcp *c, uint32_t raddr, struct sk_tcp_hdr *h,
+static void emit(struct sk_stack *st, struct sk_tcp *c, struct ends e, struct sk_tcp_hdr *h,
                  uint32_t snd_off, uint8_t tos)
 {
-    emit_as(st, c, c ? c->conn_id : 0, raddr, h, snd_off, tos, 0);
+    emit_as(st, c, c ? c->conn_id : 0, e, h, snd_off, tos, 0);
 }
 
-void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, uint32_t raddr,
-                      struct sk_tcp_hdr *h)
+static struct ends ends_of(const struct sk_tcp *c)
 {
-    emit_as(st, NULL, conn_id, raddr, h, 0, 0, 0);
+    struct ends e = {&c->laddr, &c->raddr};
+    return e;
+}
+
+void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, const struct sk_addr *laddr,
+                      const struct sk_addr *raddr, struct sk_tcp_hdr *h)
+{
+    struct ends e = {laddr, raddr};
+    emit_as(st, NULL, conn_id, e, h, 0, 0, 0);
+}
+
+/* RFC 6437 §3: the flow label of a flow, a keyed hash of its 4-tuple (SK_KEY_HASH), the same
+ * for every segment of a connection (and its RSTs), never 0 (which says "no label"). */
+static uint32_t flow_label(const struct sk_stack *st, const struct sk_tcp_hdr *h, struct ends e)
+{
+    const uint64_t *k = sk_key(st, SK_KEY_HASH);
+    uint32_t ports = ((uint32_t)h->sport << 16) | h->dport;
+    uint8_t in[SK_PAIR_KEY_MAX];
+    size_t n = sk_pair_key(e.laddr, e.raddr, &ports, 1, in);
+    uint32_t f = (uint32_t)(sk_siphash(k[0], k[1], in, n) >> 32) & 0xfffff;
+    return f ? f : 1;
 }
 
 /* Copies len bytes of the send ring from offset off to dst, summing them on the way
@@ -103,7 +132,7 @@ static uint32_t ring_peek_sum(const struct sk_ring *r, uint32_t off, uint8_t *ds
 
 /* The offload metadata of a segment of n bytes at st->tx + room (sk_frame_meta). */
 static void segment_meta(const struct sk_tcp_hdr *h, size_t room, size_t n, uint32_t gso_size,
-                         struct sk_frame_meta *m)
+                         bool v6, struct sk_frame_meta *m)
 {
     memset(m, 0, sizeof(*m));
     if (!h->csum_partial)
@@ -112,16 +141,17 @@ static void segment_meta(const struct sk_tcp_hdr *h, size_t room, size_t n, uint
     m->csum_start = (uint16_t)room;
     m->csum_offset = 16; /* RFC 9293 §3.1: the checksum field */
     if (gso_size && h->payload_len > gso_size) {
-        m->gso_type = SK_GSO_TCPV4;
+        m->gso_type = v6 ? SK_GSO_TCPV6 : SK_GSO_TCPV4;
         m->gso_size = (uint16_t)gso_size;
         m->hdr_len = (uint16_t)(room + n - h->payload_len);
     }
 }
 
-static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uint32_t raddr,
+static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, struct ends e,
                     struct sk_tcp_hdr *h, uint32_t snd_off, uint8_t tos, uint32_t gso_size)
 {
-    size_t room = sk_ip_headroom(st);
+    bool v6 = !sk_addr_is_v4(e.raddr);
+    size_t room = v6 ? sk_ip6_headroom(st) : sk_ip_headroom(st);
     /* Built where the driver wants the frame, if it lends a buffer: the payload's one copy
      * from the send ring is straight into it. 40: the most bytes of options. */
     size_t most = room + SK_TCP_HLEN + 40 + h->payload_len;
@@ -141,7 +171,8 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uin
          * segment cut from a super-segment, which all carry these options. The payload was
          * sized to the MSS less the timestamps; SACK blocks that do not fit beside it are left
          * out (RFC 2018 §3 lets a receiver send fewer; pure ACKs still carry them all). */
-        size_t fit = st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN;
+        size_t fit = v6 ? (size_t)sk_ip6_path_mtu(st, e.raddr) - SK_IPV6_HLEN - SK_TCP_HLEN
+                        : (size_t)st->cfg.mtu - SK_IPV4_HLEN - SK_TCP_HLEN;
         size_t piece = gso_size && h->payload_len > gso_size ? gso_size : h->payload_len;
         while ((h->opts.present & SK_OPT_SACK) && optlen + piece > fit) {
             if (--h->opts.nsack == 0)
@@ -159,13 +190,14 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uin
         }
         h->payload = dst;
     }
-    size_t n = sk_tcp_emit(seg, cap, st->cfg.addr, raddr, h, layout);
+    size_t n = v6 ? sk_tcp_emit6(seg, cap, e.laddr, e.raddr, h, layout)
+                  : sk_tcp_emit(seg, cap, st->cfg.addr, sk_addr_v4(e.raddr), h, layout);
     if (n == 0) {
         sk_drop(st, SK_DROP_OUT_NO_ROUTE, c, NULL, 0);
         return;
     }
     struct sk_frame_meta meta;
-    segment_meta(h, room, n, gso_size, &meta);
+    segment_meta(h, room, n, gso_size, v6, &meta);
     if (meta.gso_type != SK_GSO_NONE) {
         st->ctr.tcp_tso_segs++;
         st->ctr.tcp_segs_out += (h->payload_len + gso_size - 1) / gso_size;
@@ -174,9 +206,13 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, uin
     }
     if (h->flags & SK_TCP_RST)
         st->ctr.tcp_rst_out++;
-    sk_ip_output(st, raddr, SK_IPPROTO_TCP, tos, n, &meta);
-    sk_tcp_trace_seg_as(st, SK_TRACE_SEG_OUT, c, conn_id, st->cfg.addr, raddr, h, st->tx,
-                        room + n);
+    if (v6)
+        sk_ip6_output(st, e.laddr, e.raddr, SK_IPPROTO_TCP, tos, flow_label(st, h, e), n, &meta);
+    else
+        sk_ip_output(st, sk_addr_v4(e.raddr), SK_IPPROTO_TCP, tos, n, &meta);
+    /* IPv4 goes from our one address, whatever the segment it answers was sent to. */
+    struct sk_addr me = v6 ? *e.laddr : sk_addr_from_v4(st->cfg.addr);
+    sk_tcp_trace_seg_as(st, SK_TRACE_SEG_OUT, c, conn_id, &me, e.raddr, h, st->tx, room + n);
 }
 
 /* Options for a segment of connection c (RFC 7323 §3.2: TS on every segment once agreed;
@@ -333,7 +369,7 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
         if (c->flags & TF_ECN_ECE)
             h.flags |= SK_TCP_ECE;
     }
-    emit_as(c->st, c, c->conn_id, c->raddr, &h, seq - c->sndbuf_seq, tos, gso_size);
+    emit_as(c->st, c, c->conn_id, ends_of(c), &h, seq - c->sndbuf_seq, tos, gso_size);
     if (flags & SK_TCP_ACK) {
         c->last_ack_sent = c->rcv_nxt;
         if (c->x) {
@@ -358,7 +394,7 @@ void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags
     }
     struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .ack = ack,
                            .flags = flags};
-    emit(c->st, c, c->raddr, &h, 0, 0);
+    emit(c->st, c, ends_of(c), &h, 0, 0);
 }
 
 void sk_tcp_send_ack(struct sk_tcp *c)
@@ -386,7 +422,7 @@ void sk_tcp_send_ack(struct sk_tcp *c)
     send_segment(c, seq, SK_TCP_ACK, 0);
 }
 
-void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
+void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_l3 *ip,
                          const struct sk_tcp_hdr *seg)
 {
     /* RFC 9293 §3.10.7.1: if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
@@ -402,7 +438,8 @@ void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_ipv4_hdr *ip,
         h.ack = seg->seq + seg_len;
         h.flags = SK_TCP_RST | SK_TCP_ACK;
     }
-    emit(st, NULL, ip->src, &h, 0, 0);
+    struct ends e = {&ip->dst, &ip->src};
+    emit(st, NULL, e, &h, 0, 0);
 }
 
 static void arm_retransmit(struct sk_tcp *c)
@@ -556,7 +593,7 @@ static uint32_t tso_payload(const struct sk_tcp *c, uint32_t mss)
     const struct sk_link_caps *caps = &c->st->cfg.caps;
     if (caps->tso_max == 0 || !caps->tx_csum || mss == 0)
         return mss;
-    uint32_t most = min_u32(caps->tso_max, UINT16_MAX) - SK_IPV4_HLEN - SK_TCP_HLEN - 40;
+    uint32_t most = min_u32(caps->tso_max, UINT16_MAX) - sk_tcp_ip_hlen(c) - SK_TCP_HLEN - 40;
     return most / mss > 1 ? most / mss * mss : mss;
 }
 

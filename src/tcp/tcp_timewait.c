@@ -12,6 +12,9 @@
  * Storage: records sit in chunks of TW_CHUNK, allocated on first need and given back when the
  * last record has expired (shrink), and refer to each other by 32-bit index, which keeps a
  * record (struct sk_tw, tcp_int.h) at 64 bytes with the whole 4-tuple and the connection's id.
+ * An IPv6 record's two 16-byte addresses would not fit: they sit in a side store, an array
+ * per chunk made when the chunk first holds an IPv6 record (TW_V6), so IPv4 records keep
+ * their 64 bytes and a stack that never speaks IPv6 pays nothing for it.
  * A chained hash table (keyed with sk_key(SK_KEY_HASH), so a peer cannot aim at one bucket)
  * finds them by 4-tuple; one FIFO orders them by deadline. Every record lives 2*MSL from its
  * last (re)start and a restart moves it to the tail, so FIFO order is expiry order and only
@@ -35,8 +38,15 @@
  * at least this far above the old SND.NXT, more than a 16-bit window can cover. */
 #define TW_ISS_GAP (1u << 17)
 
+/* The addresses of an IPv6 record (TW_V6), beside its record. */
+struct tw_addr6 {
+    struct sk_addr laddr, raddr;
+};
+
 struct sk_twtab {
     struct sk_tw **chunk;      /* nchunks_max slots; chunk i holds records i*TW_CHUNK.. */
+    struct tw_addr6 **chunk6;  /* NULL until the first IPv6 record; then nchunks_max slots,
+                                * slot i NULL until chunk i holds one */
     uint32_t nchunks, nchunks_max;
     uint32_t *bucket;          /* heads of the hash chains */
     uint32_t mask;
@@ -46,7 +56,7 @@ struct sk_twtab {
     /* A SYN reopened this 4-tuple (sk_tw_input): the listener's new connection starts its ISS
      * at iss_floor or above (sk_tw_reopen_iss). Valid for the segment being processed only. */
     bool reopen;
-    uint32_t reopen_raddr;
+    struct sk_addr reopen_raddr;
     uint16_t reopen_lport, reopen_rport;
     uint32_t reopen_iss_floor;
 };
@@ -61,12 +71,73 @@ static uint32_t max_records(const struct sk_stack *st)
     return st->cfg.max_time_wait ? st->cfg.max_time_wait : 65536;
 }
 
-static uint32_t bucket_of(const struct sk_stack *st, uint32_t laddr, uint16_t lport,
-                          uint32_t raddr, uint16_t rport)
+static uint32_t bucket_of(const struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                          const struct sk_addr *raddr, uint16_t rport)
 {
     const uint64_t *k = sk_key(st, SK_KEY_HASH);
-    uint32_t v[3] = {laddr, raddr, ((uint32_t)lport << 16) | rport};
-    return (uint32_t)sk_siphash(k[0], k[1], v, sizeof(v)) & st->tw->mask;
+    uint32_t ports = ((uint32_t)lport << 16) | rport;
+    uint8_t v[SK_PAIR_KEY_MAX];
+    size_t n = sk_pair_key(laddr, raddr, &ports, 1, v);
+    return (uint32_t)sk_siphash(k[0], k[1], v, n) & st->tw->mask;
+}
+
+/* Record i's addresses, of either family. */
+static void tw_addrs(const struct sk_twtab *t, uint32_t i, struct sk_addr *laddr,
+                     struct sk_addr *raddr)
+{
+    const struct sk_tw *w = at(t, i);
+    if (w->flags & TW_V6) {
+        const struct tw_addr6 *a = &t->chunk6[i >> TW_CHUNK_SHIFT][i & (TW_CHUNK - 1)];
+        *laddr = a->laddr;
+        *raddr = a->raddr;
+    } else {
+        *laddr = sk_addr_from_v4(w->laddr);
+        *raddr = sk_addr_from_v4(w->raddr);
+    }
+}
+
+/* Stores record i's addresses: IPv4 in the record, IPv6 in the side store (made if need
+ * be). -ENOMEM if it cannot be. */
+static int tw_set_addrs(struct sk_stack *st, uint32_t i, const struct sk_addr *laddr,
+                        const struct sk_addr *raddr)
+{
+    struct sk_twtab *t = st->tw;
+    struct sk_tw *w = at(t, i);
+    if (sk_addr_is_v4(laddr) && sk_addr_is_v4(raddr)) {
+        w->laddr = sk_addr_v4(laddr);
+        w->raddr = sk_addr_v4(raddr);
+        return 0;
+    }
+    if (t->chunk6 == NULL) {
+        t->chunk6 = sk_mem_alloc(st, sizeof(*t->chunk6) * t->nchunks_max);
+        if (t->chunk6 == NULL)
+            return -ENOMEM;
+        memset(t->chunk6, 0, sizeof(*t->chunk6) * t->nchunks_max);
+    }
+    struct tw_addr6 **c6 = &t->chunk6[i >> TW_CHUNK_SHIFT];
+    if (*c6 == NULL && (*c6 = sk_mem_alloc(st, sizeof(**c6) * TW_CHUNK)) == NULL)
+        return -ENOMEM;
+    (*c6)[i & (TW_CHUNK - 1)] = (struct tw_addr6){*laddr, *raddr};
+    w->flags |= TW_V6;
+    return 0;
+}
+
+static uint32_t tw_bucket(const struct sk_stack *st, uint32_t i)
+{
+    struct sk_addr l, r;
+    tw_addrs(st->tw, i, &l, &r);
+    const struct sk_tw *w = at(st->tw, i);
+    return bucket_of(st, &l, w->lport, &r, w->rport);
+}
+
+/* Frees chunk i's side store, if it has one. */
+static void chunk6_free(struct sk_stack *st, uint32_t i)
+{
+    struct sk_twtab *t = st->tw;
+    if (t->chunk6 && t->chunk6[i]) {
+        sk_mem_free(st, t->chunk6[i], sizeof(struct tw_addr6) * TW_CHUNK);
+        t->chunk6[i] = NULL;
+    }
 }
 
 /* The table comes with the first record: a stack that never closes first pays nothing. */
@@ -101,8 +172,11 @@ void sk_tw_free_all(struct sk_stack *st)
     struct sk_twtab *t = st->tw;
     if (t == NULL)
         return;
-    for (uint32_t i = 0; i < t->nchunks; i++)
+    for (uint32_t i = 0; i < t->nchunks; i++) {
         sk_mem_free(st, t->chunk[i], sizeof(struct sk_tw) * TW_CHUNK);
+        chunk6_free(st, i);
+    }
+    sk_mem_free(st, t->chunk6, sizeof(*t->chunk6) * t->nchunks_max);
     sk_mem_free(st, t->chunk, sizeof(*t->chunk) * t->nchunks_max);
     sk_mem_free(st, t->bucket, sizeof(*t->bucket) * (t->mask + 1));
     sk_mem_free(st, t, sizeof(*t));
@@ -111,8 +185,8 @@ void sk_tw_free_all(struct sk_stack *st)
     st->ctr.timewait_records = 0;
 }
 
-static uint32_t lookup(const struct sk_stack *st, uint32_t laddr, uint16_t lport,
-                       uint32_t raddr, uint16_t rport)
+static uint32_t lookup(const struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                       const struct sk_addr *raddr, uint16_t rport)
 {
     const struct sk_twtab *t = st->tw;
     if (t == NULL || t->used == 0)
@@ -120,7 +194,11 @@ static uint32_t lookup(const struct sk_stack *st, uint32_t laddr, uint16_t lport
     for (uint32_t i = t->bucket[bucket_of(st, laddr, lport, raddr, rport)]; i != TW_NIL;
          i = at(t, i)->hash_next) {
         const struct sk_tw *w = at(t, i);
-        if (w->lport == lport && w->rport == rport && w->raddr == raddr && w->laddr == laddr)
+        if (w->lport != lport || w->rport != rport)
+            continue;
+        struct sk_addr l, r;
+        tw_addrs(t, i, &l, &r);
+        if (sk_addr_eq(&r, raddr) && sk_addr_eq(&l, laddr))
             return i;
     }
     return TW_NIL;
@@ -173,7 +251,7 @@ static void tw_remove(struct sk_stack *st, uint32_t i)
 {
     struct sk_twtab *t = st->tw;
     struct sk_tw *w = at(t, i);
-    uint32_t *p = &t->bucket[bucket_of(st, w->laddr, w->lport, w->raddr, w->rport)];
+    uint32_t *p = &t->bucket[tw_bucket(st, i)];
     while (*p != i)
         p = &at(t, *p)->hash_next;
     *p = w->hash_next;
@@ -187,9 +265,11 @@ static void tw_remove(struct sk_stack *st, uint32_t i)
 static void tw_end(struct sk_stack *st, uint32_t i)
 {
     struct sk_tw w = *at(st->tw, i);
+    struct sk_addr laddr, raddr;
+    tw_addrs(st->tw, i, &laddr, &raddr);
     tw_remove(st, i);
     if (w.flags & TW_OWNED) {
-        struct sk_tcp *c = sk_tcb_lookup(st, w.laddr, w.lport, w.raddr, w.rport);
+        struct sk_tcp *c = sk_tcb_lookup(st, &laddr, w.lport, &raddr, w.rport);
         if (c && c->state == SK_TCP_TIME_WAIT)
             sk_tcp_terminate(c, 0);
         return;
@@ -218,7 +298,7 @@ static void grow_buckets(struct sk_stack *st)
     t->mask = nb * 2 - 1;
     for (uint32_t i = t->head; i != TW_NIL; i = at(t, i)->newer) {
         struct sk_tw *w = at(t, i);
-        uint32_t *p = &b[bucket_of(st, w->laddr, w->lport, w->raddr, w->rport)];
+        uint32_t *p = &b[tw_bucket(st, i)];
         w->hash_next = *p;
         *p = i;
     }
@@ -263,8 +343,9 @@ static void restart(struct sk_stack *st, uint32_t i)
 }
 
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=flags>, with our timestamp (RFC 7323 §3.2) if agreed. */
-static void tw_send(struct sk_stack *st, const struct sk_tw *w, uint8_t flags)
+static void tw_send(struct sk_stack *st, uint32_t i, uint8_t flags)
 {
+    const struct sk_tw *w = at(st->tw, i);
     /* A RST offers no window (as sk_tcp_send_ctl's). */
     struct sk_tcp_hdr h = {.sport = w->lport, .dport = w->rport, .seq = w->snd_nxt,
                            .ack = w->rcv_nxt, .flags = flags,
@@ -274,12 +355,14 @@ static void tw_send(struct sk_stack *st, const struct sk_tw *w, uint8_t flags)
         h.opts.ts_val = (uint32_t)(st->now / 1000) + w->ts_offset; /* as sk_tcp_ts_now */
         h.opts.ts_ecr = w->ts_recent;
     }
-    sk_tcp_emit_bare(st, w->conn_id, w->raddr, &h);
+    struct sk_addr laddr, raddr;
+    tw_addrs(st->tw, i, &laddr, &raddr);
+    sk_tcp_emit_bare(st, w->conn_id, &laddr, &raddr, &h);
 }
 
-static void tw_ack(struct sk_stack *st, const struct sk_tw *w)
+static void tw_ack(struct sk_stack *st, uint32_t i)
 {
-    tw_send(st, w, SK_TCP_ACK);
+    tw_send(st, i, SK_TCP_ACK);
 }
 
 static void tw_drop(struct sk_stack *st, enum sk_drop_reason r, const uint8_t *frame,
@@ -311,8 +394,12 @@ void sk_tw_enter(struct sk_tcp *c)
     }
     struct sk_tw *w = at(st->tw, i);
     memset(w, 0, sizeof(*w));
-    w->laddr = c->laddr;
-    w->raddr = c->raddr;
+    if (tw_set_addrs(st, i, &c->laddr, &c->raddr) != 0) {
+        sk_port_unref(st, c->lport);
+        tw_free_index(st, i);
+        sk_tcp_terminate(c, 0); /* as for no record at all (alloc_failures counted) */
+        return;
+    }
     w->lport = c->lport;
     w->rport = c->rport;
     w->snd_nxt = c->snd_max;
@@ -325,7 +412,7 @@ void sk_tw_enter(struct sk_tcp *c)
     w->wnd = (uint16_t)min_u32(adv >> c->rcv_wscale, 65535);
     w->conn_id = c->conn_id;
     w->deadline = st->now + 2ull * st->cfg.msl_us;
-    uint32_t *b = &st->tw->bucket[bucket_of(st, w->laddr, w->lport, w->raddr, w->rport)];
+    uint32_t *b = &st->tw->bucket[tw_bucket(st, i)];
     w->hash_next = *b;
     *b = i;
     fifo_append(st, i);
@@ -344,7 +431,7 @@ void sk_tw_enter(struct sk_tcp *c)
  * is freed, without a trace of CLOSED, and the record runs on alone. */
 void sk_tw_release(struct sk_tcp *c)
 {
-    uint32_t i = lookup(c->st, c->laddr, c->lport, c->raddr, c->rport);
+    uint32_t i = lookup(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
     if (i != TW_NIL)
         at(c->st->tw, i)->flags &= (uint8_t)~TW_OWNED;
     c->state = SK_TCP_CLOSED;
@@ -354,13 +441,13 @@ void sk_tw_release(struct sk_tcp *c)
 /* RFC 9293 §3.10.5 ABORT in TIME-WAIT deletes the TCB: TIME-WAIT ends with it. */
 void sk_tw_forget(struct sk_tcp *c)
 {
-    uint32_t i = lookup(c->st, c->laddr, c->lport, c->raddr, c->rport);
+    uint32_t i = lookup(c->st, &c->laddr, c->lport, &c->raddr, c->rport);
     if (i != TW_NIL)
         tw_remove(c->st, i);
 }
 
-bool sk_tw_in_use(struct sk_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                  uint16_t rport)
+bool sk_tw_in_use(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
+                  const struct sk_addr *raddr, uint16_t rport)
 {
     return lookup(st, laddr, lport, raddr, rport) != TW_NIL;
 }
@@ -372,8 +459,10 @@ static void shrink(struct sk_stack *st)
     struct sk_twtab *t = st->tw;
     if (t->used != 0 || (t->nchunks == 0 && t->mask == 255))
         return;
-    for (uint32_t i = 0; i < t->nchunks; i++)
+    for (uint32_t i = 0; i < t->nchunks; i++) {
         sk_mem_free(st, t->chunk[i], sizeof(struct sk_tw) * TW_CHUNK);
+        chunk6_free(st, i);
+    }
     t->nchunks = 0;
     t->free = TW_NIL;
     uint32_t *b = sk_mem_alloc(st, sizeof(*b) * 256);
@@ -420,7 +509,7 @@ static bool reusable(const struct sk_stack *st, const struct sk_tw *w, const str
 uint32_t sk_tw_reopen_iss(struct sk_stack *st, const struct sk_tcp *c, uint32_t isn)
 {
     struct sk_twtab *t = st->tw;
-    if (t == NULL || !t->reopen || t->reopen_raddr != c->raddr ||
+    if (t == NULL || !t->reopen || !sk_addr_eq(&t->reopen_raddr, &c->raddr) ||
         t->reopen_lport != c->lport || t->reopen_rport != c->rport)
         return isn;
     t->reopen = false;
@@ -452,7 +541,7 @@ static void bsd_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr
     if (fin && h->seq + (uint32_t)h->payload_len + 1 == w->rcv_nxt)
         restart(st, i);
     if (fin || h->payload_len || h->seq != w->rcv_nxt || h->ack != w->snd_nxt)
-        tw_ack(st, w);
+        tw_ack(st, i);
 }
 
 /* RFC 9293 §3.10.7.4 for TIME-WAIT, second and fourth checks: RST and SYN. True if the
@@ -471,7 +560,7 @@ static bool tw_rst_or_syn(struct sk_stack *st, uint32_t i, const struct sk_tcp_h
         tw_drop(st, SK_DROP_TCP_RST_INVALID, frame, frame_len);
         if (h->seq != w->rcv_nxt && sk_tcp_challenge_budget(st)) {
             st->ctr.tcp_challenge_acks++;
-            tw_ack(st, w);
+            tw_ack(st, i);
         }
         return true;
     }
@@ -480,13 +569,13 @@ static bool tw_rst_or_syn(struct sk_stack *st, uint32_t i, const struct sk_tcp_h
     if (h->flags & SK_TCP_SYN) {
         tw_drop(st, SK_DROP_TCP_SYN_INVALID, frame, frame_len);
         if (st->cfg.rfc793_syn) {
-            tw_send(st, w, SK_TCP_RST | SK_TCP_ACK);
+            tw_send(st, i, SK_TCP_RST | SK_TCP_ACK);
             tw_end(st, i);
             return true;
         }
         if (sk_tcp_challenge_budget(st)) {
             st->ctr.tcp_challenge_acks++;
-            tw_ack(st, w);
+            tw_ack(st, i);
         }
         return true;
     }
@@ -514,7 +603,7 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
     if ((w->flags & TW_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && !rst &&
         seq_lt(h->opts.ts_val, w->ts_recent)) {
         tw_drop(st, SK_DROP_TCP_PAWS, frame, frame_len);
-        tw_ack(st, w);
+        tw_ack(st, i);
         return;
     }
     /* First, the sequence number: an unacceptable segment gets an ACK (a RST nothing). The
@@ -525,7 +614,7 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
             return;
         if (fin && h->seq + len + 1 == w->rcv_nxt)
             restart(st, i);
-        tw_ack(st, w);
+        tw_ack(st, i);
         return;
     }
     if (tw_rst_or_syn(st, i, h, frame, frame_len))
@@ -537,7 +626,7 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
     }
     if (seq_gt(h->ack, w->snd_nxt)) {
         tw_drop(st, SK_DROP_TCP_ACK_INVALID, frame, frame_len);
-        tw_ack(st, w);
+        tw_ack(st, i);
         return;
     }
     /* RFC 7323 §4.3: TS.Recent follows a segment that covers Last.ACK.sent (RCV.NXT). */
@@ -549,26 +638,26 @@ static void tw_segment(struct sk_stack *st, uint32_t i, const struct sk_tcp_hdr 
         tw_drop(st, SK_DROP_TCP_RCV_WINDOW, frame, frame_len);
     if (fin) {
         restart(st, i);
-        tw_ack(st, w);
+        tw_ack(st, i);
     }
 }
 
-bool sk_tw_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct sk_tcp_hdr *h,
+bool sk_tw_input(struct sk_stack *st, const struct sk_l3 *ip, const struct sk_tcp_hdr *h,
                  const uint8_t *frame, size_t frame_len)
 {
     if (st->tw == NULL)
         return false;
     st->tw->reopen = false;
-    uint32_t i = lookup(st, ip->dst, h->dport, ip->src, h->sport);
+    uint32_t i = lookup(st, &ip->dst, h->dport, &ip->src, h->sport);
     if (i == TW_NIL)
         return false;
     struct sk_tw *w = at(st->tw, i);
     /* The listener comes first: a SYN RFC 6191 admits reopens the 4-tuple only where one
      * waits; elsewhere TIME-WAIT answers it (no RST, the record stays). */
-    if (reusable(st, w, h) && sk_listener_lookup(st, h->dport) != NULL) {
+    if (reusable(st, w, h) && sk_listener_lookup(st, h->dport, ip->v6) != NULL) {
         struct sk_twtab *t = st->tw;
         t->reopen = true;
-        t->reopen_raddr = w->raddr;
+        t->reopen_raddr = ip->src;
         t->reopen_lport = w->lport;
         t->reopen_rport = w->rport;
         t->reopen_iss_floor = w->snd_nxt + TW_ISS_GAP;
@@ -576,7 +665,7 @@ bool sk_tw_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const struct
         tw_end(st, i);
         return false;
     }
-    sk_tcp_trace_seg_as(st, SK_TRACE_SEG_IN, NULL, w->conn_id, ip->src, ip->dst, h, frame,
+    sk_tcp_trace_seg_as(st, SK_TRACE_SEG_IN, NULL, w->conn_id, &ip->src, &ip->dst, h, frame,
                         frame_len);
     tw_segment(st, i, h, frame, frame_len);
     return true;

@@ -103,7 +103,9 @@ static void ke_end(struct sd_backend *b)
 static int ke_socket(void *ctx, int host, int type)
 {
     (void)ctx, (void)host;
-    return neg(socket(AF_INET, type | (ke.blocking ? 0 : SOCK_NONBLOCK), 0));
+    int family = (type & SD_INET6) ? AF_INET6 : AF_INET;
+    type &= ~SD_INET6;
+    return neg(socket(family, type | (ke.blocking ? 0 : SOCK_NONBLOCK), 0));
 }
 static int ke_bind(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -126,10 +128,33 @@ static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t
  * unbound socket of host B that connects gets 127.0.0.2 as its source here: bound to the
  * address alone, the port still chosen at connect (IP_BIND_ADDRESS_NO_PORT); connect would
  * have set the local address anyway. (UDP sendto: sendto_from_b.) */
-static void source_b(int host, int fd, const struct sockaddr *sa)
+static void source_b6(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    /* An AF_INET6 socket of host B toward an IPv4-mapped address: the same, IPv4-mapped. */
+    struct sockaddr_in6 me;
+    socklen_t len = sizeof(me);
+    const struct sockaddr_in6 *to = (const struct sockaddr_in6 *)sa;
+    if (salen < sizeof(*to) || !IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) ||
+        getsockname(fd, (struct sockaddr *)&me, &len) != 0 || me.sin6_port != 0 ||
+        !IN6_IS_ADDR_UNSPECIFIED(&me.sin6_addr))
+        return;
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    uint32_t b = htonl(KE_ADDR_B);
+    me.sin6_addr.s6_addr[10] = 0xff;
+    me.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(me.sin6_addr.s6_addr + 12, &b, 4);
+    bind(fd, (struct sockaddr *)&me, sizeof(me));
+}
+
+static void source_b(int host, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     struct sockaddr_in me;
     socklen_t len = sizeof(me);
+    if (host == SD_HOST_B && sa != NULL && sa->sa_family == AF_INET6) {
+        source_b6(fd, sa, salen);
+        return;
+    }
     if (host != SD_HOST_B || sa == NULL || sa->sa_family != AF_INET ||
         getsockname(fd, (struct sockaddr *)&me, &len) != 0 || me.sin_port != 0 ||
         me.sin_addr.s_addr != 0)
@@ -145,7 +170,7 @@ static int ke_connect(void *ctx, int host, int fd, const struct sockaddr *sa, so
 {
     (void)ctx;
     if (len >= sizeof(struct sockaddr_in))
-        source_b(host, fd, sa);
+        source_b(host, fd, sa, len);
     timeo(fd, SO_SNDTIMEO, t);
     return neg(connect(fd, sa, len));
 }

@@ -65,7 +65,8 @@ static void sy_end(struct sd_backend *b)
 
 static int sy_socket(void *ctx, int host, int type)
 {
-    return sk_socket(st_of(ctx, host), type);
+    return sk_socket_af(st_of(ctx, host), (type & SD_INET6) ? AF_INET6 : AF_INET,
+                        type & ~SD_INET6);
 }
 static int sy_bind(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len)
 {

@@ -81,7 +81,8 @@ static void wait_for(int host, int fd, short events, long ms)
 static int sb_socket(void *ctx, int host, int type)
 {
     (void)ctx;
-    return sk_bsocket(run(), st_of(host), type);
+    return sk_bsocket_af(run(), st_of(host), (type & SD_INET6) ? AF_INET6 : AF_INET,
+                         type & ~SD_INET6);
 }
 static int sb_bind(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len)
 {

@@ -164,9 +164,38 @@ static int host_of(const char *s)
     return -1;
 }
 
-/* HOST:PORT with HOST one of A, B, ANY, X, BCAST and PORT Pn or a number; HOST alone is
- * port 0. */
-static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
+/* An IPv4 address (network order) as IPv4-mapped (RFC 4291 §2.5.5.2) into sin6. */
+static void map4(struct sockaddr_in6 *sin6, uint32_t a)
+{
+    memset(sin6->sin6_addr.s6_addr, 0, 16);
+    sin6->sin6_addr.s6_addr[10] = 0xff;
+    sin6->sin6_addr.s6_addr[11] = 0xff;
+    memcpy(sin6->sin6_addr.s6_addr + 12, &a, 4);
+}
+
+/* The IPv6 hosts: A6, B6 (A and B IPv4-mapped), ANY6 (::), MANY (::ffff:0.0.0.0), X6
+ * (2001:db8::1, RFC 3849: nobody's). An AF_INET6 address; false for another name. */
+static bool parse_host6(struct sd_run *r, const char *host, struct sockaddr_in6 *sin6)
+{
+    memset(sin6, 0, sizeof(*sin6));
+    sin6->sin6_family = AF_INET6;
+    if (strcmp(host, "A6") == 0 || strcmp(host, "B6") == 0)
+        map4(sin6, r->b->addr[host[0] == 'A' ? SD_HOST_A : SD_HOST_B]);
+    else if (strcmp(host, "MANY") == 0)
+        map4(sin6, 0);
+    else if (strcmp(host, "X6") == 0) {
+        static const uint8_t x6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        memcpy(sin6->sin6_addr.s6_addr, x6, 16);
+    } else if (strcmp(host, "ANY6") != 0)
+        return false;
+    return true;
+}
+
+/* HOST:PORT with HOST one of A, B, ANY, X, BCAST (a sockaddr_in) or A6, B6, ANY6, MANY, X6 (a
+ * sockaddr_in6, parse_host6) and PORT Pn or a number; HOST alone is port 0. *len: the
+ * address's size. */
+static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin,
+                       socklen_t *len)
 {
     char host[16];
     const char *colon = strchr(s, ':');
@@ -175,18 +204,23 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
         return false;
     memcpy(host, s, hl);
     host[hl] = '\0';
-    memset(sin, 0, sizeof(*sin));
-    sin->sin_family = AF_INET;
-    if (strcmp(host, "ANY") == 0)
-        sin->sin_addr.s_addr = htonl(INADDR_ANY);
-    else if (host_of(host) >= 0)
-        sin->sin_addr.s_addr = r->b->addr[host_of(host)];
-    else if (strcmp(host, "X") == 0) /* RFC 5737 TEST-NET-1: no host's address, either side */
-        sin->sin_addr.s_addr = htonl(0xc0000201u);
-    else if (strcmp(host, "BCAST") == 0)
-        sin->sin_addr.s_addr = r->b->bcast;
-    else
-        return false;
+    if (parse_host6(r, host, (struct sockaddr_in6 *)sin)) {
+        *len = sizeof(struct sockaddr_in6);
+    } else {
+        *len = sizeof(*sin);
+        memset(sin, 0, sizeof(*sin));
+        sin->sin_family = AF_INET;
+        if (strcmp(host, "ANY") == 0)
+            sin->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (host_of(host) >= 0)
+            sin->sin_addr.s_addr = r->b->addr[host_of(host)];
+        else if (strcmp(host, "X") == 0) /* RFC 5737 TEST-NET-1: nobody's, either side */
+            sin->sin_addr.s_addr = htonl(0xc0000201u);
+        else if (strcmp(host, "BCAST") == 0)
+            sin->sin_addr.s_addr = r->b->bcast;
+        else
+            return false;
+    }
     if (colon == NULL)
         return true;
     const char *p = colon + 1;
@@ -199,7 +233,7 @@ static bool parse_addr(struct sd_run *r, const char *s, struct sockaddr_in *sin)
         return false;
     if (port > 65535)
         return false;
-    sin->sin_port = htons((uint16_t)port);
+    sin->sin_port = htons((uint16_t)port); /* sin6_port sits at the same offset */
     return true;
 }
 
@@ -230,6 +264,22 @@ static void addr_str(const struct sd_run *r, const struct sockaddr_in *sin, sock
                      char *out, size_t n)
 {
     char ps[16], hs[24];
+    if (sin->sin_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sin;
+        static const uint8_t zero[16];
+        struct sockaddr_in6 m;
+        const char *h = "other6";
+        if (memcmp(sin6->sin6_addr.s6_addr, zero, 16) == 0)
+            h = "ANY6";
+        for (int k = 0; k < 3; k++) {
+            map4(&m, k == 2 ? 0 : r->b->addr[k == 0 ? SD_HOST_A : SD_HOST_B]);
+            if (memcmp(sin6->sin6_addr.s6_addr, m.sin6_addr.s6_addr, 16) == 0)
+                h = k == 0 ? "A6" : k == 1 ? "B6" : "MANY";
+        }
+        port_str(r, ntohs(sin6->sin6_port), ps, sizeof(ps));
+        snprintf(out, n, "%s:%s%s", h, ps, len == sizeof(*sin6) ? "" : " len!=28");
+        return;
+    }
     if (sin->sin_family != AF_INET) {
         snprintf(out, n, "family=%d len=%u", sin->sin_family, (unsigned)len);
         return;
@@ -258,7 +308,7 @@ static bool addr_arg(struct sd_run *r, const struct sd_step *st, int i,
     if (i >= st->nargs)
         return false;
     if (strcmp(st->arg[i], "NULL") != 0) {
-        if (!parse_addr(r, st->arg[i], sin))
+        if (!parse_addr(r, st->arg[i], sin, len))
             return false;
         *sap = (const struct sockaddr *)sin;
     }
@@ -464,20 +514,21 @@ static int op_recvfrom(struct sd_run *r, struct sd_sock *s, const struct sd_step
     if (!size_arg(st, 1, &n))
         return scen_err(out, outlen, "recvfrom S LEN [flags] [noaddr] [NULLBUF]", NULL);
     uint8_t *p = has_word(st, "NULLBUF") ? NULL : data_buf(n > SD_BUF_CAP ? SD_BUF_CAP : n);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof(sin));
-    socklen_t salen = sizeof(sin);
+    struct sockaddr_in6 sin6; /* room for either family's */
+    struct sockaddr_in *sinp = (struct sockaddr_in *)&sin6;
+    memset(&sin6, 0, sizeof(sin6));
+    socklen_t salen = s->inet6 ? sizeof(sin6) : sizeof(struct sockaddr_in);
     bool noaddr = has_word(st, "noaddr");
     int flags = flags_of(st);
     ssize_t rc = r->b->recvfrom(r->b->ctx, s->host, s->fd, p, n, flags,
-                                noaddr ? NULL : (struct sockaddr *)&sin, noaddr ? NULL : &salen,
+                                noaddr ? NULL : (struct sockaddr *)sinp, noaddr ? NULL : &salen,
                                 timeout_of(st));
     recv_result(r, s, p, rc, flags, out, outlen);
     free(p);
     if (rc >= 0 && !noaddr) {
         size_t k = strlen(out);
         char a[64];
-        addr_str(r, &sin, salen, a, sizeof(a));
+        addr_str(r, sinp, salen, a, sizeof(a));
         snprintf(out + k, outlen - k, " from=%s", a);
     }
     return 0;
@@ -615,6 +666,7 @@ static const struct {
     {"TCP_MAXSEG", IPPROTO_TCP, 2, OPT_INT},     {"TCP_KEEPIDLE", IPPROTO_TCP, 4, OPT_INT},
     {"TCP_KEEPINTVL", IPPROTO_TCP, 5, OPT_INT},  {"TCP_KEEPCNT", IPPROTO_TCP, 6, OPT_INT},
     {"TCP_CONGESTION", IPPROTO_TCP, 13, OPT_STR}, {"TCP_USER_TIMEOUT", IPPROTO_TCP, 18, OPT_INT},
+    {"IPV6_V6ONLY", IPPROTO_IPV6, 26, OPT_INT},
     /* numbers no one defines, for "unknown option / level" steps */
     {"SO_999", SOL_SOCKET, 999, OPT_INT},         {"TCP_999", IPPROTO_TCP, 999, OPT_INT},
     {"LEVEL_999", 999, 1, OPT_INT},
@@ -724,13 +776,16 @@ static int op_socket(struct sd_run *r, const struct sd_step *st, char *out, size
 {
     int host = st->nargs >= 2 ? host_of(st->arg[0]) : -1;
     if (host < 0 || st->assign == NULL)
-        return scen_err(out, outlen, "NAME = socket A|B stream|dgram|N", NULL);
+        return scen_err(out, outlen, "NAME = socket|socket6 A|B stream|dgram|N", NULL);
     const char *t = st->arg[1];
     int type = strcmp(t, "stream") == 0 ? SOCK_STREAM : strcmp(t, "dgram") == 0 ? SOCK_DGRAM
                                                                                  : atoi(t);
-    int fd = r->b->socket(r->b->ctx, host, type);
-    if (sock_new(r, st->assign, host, fd) == NULL)
+    bool inet6 = strcmp(st->op, "socket6") == 0;
+    int fd = r->b->socket(r->b->ctx, host, type | (inet6 ? SD_INET6 : 0));
+    struct sd_sock *s = sock_new(r, st->assign, host, fd);
+    if (s == NULL)
         return scen_err(out, outlen, "too many names", st->assign);
+    s->inet6 = inet6;
     return fd >= 0 ? out_fmt(out, outlen, "fd") : (count_str(out, outlen, fd), 0);
 }
 
@@ -754,17 +809,22 @@ static int op_bind_connect(struct sd_run *r, struct sd_sock *s, const struct sd_
 static int op_accept(struct sd_run *r, struct sd_sock *s, const struct sd_step *st, char *out,
                      size_t outlen)
 {
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof(sin));
-    socklen_t len = sizeof(sin);
+    struct sockaddr_in6 sin6; /* room for either family's */
+    struct sockaddr_in *sinp = (struct sockaddr_in *)&sin6;
+    memset(&sin6, 0, sizeof(sin6));
+    socklen_t len = s->inet6 ? sizeof(sin6) : sizeof(struct sockaddr_in);
     bool noaddr = has_word(st, "noaddr"), nulllen = has_word(st, "nulllen");
     if (kw(st, "len") != NULL) /* a short (or negative) address buffer */
         len = (socklen_t)atoi(kw(st, "len"));
     int host = s->host;
-    int fd = r->b->accept(r->b->ctx, host, s->fd, noaddr ? NULL : (struct sockaddr *)&sin,
+    int fd = r->b->accept(r->b->ctx, host, s->fd, noaddr ? NULL : (struct sockaddr *)sinp,
                           noaddr || nulllen ? NULL : &len, timeout_of(st));
-    if (st->assign != NULL && sock_new(r, st->assign, host, fd) == NULL)
+    bool inet6 = s->inet6;
+    struct sd_sock *ns = st->assign != NULL ? sock_new(r, st->assign, host, fd) : NULL;
+    if (st->assign != NULL && ns == NULL)
         return scen_err(out, outlen, "too many names", st->assign);
+    if (ns != NULL)
+        ns->inet6 = inet6;
     if (fd < 0) {
         count_str(out, outlen, fd);
         return 0;
@@ -774,25 +834,26 @@ static int op_accept(struct sd_run *r, struct sd_sock *s, const struct sd_step *
     if (noaddr || nulllen)
         return out_fmt(out, outlen, "fd");
     char a[64];
-    addr_str(r, &sin, len, a, sizeof(a));
+    addr_str(r, sinp, len, a, sizeof(a));
     return out_fmt(out, outlen, "fd addr=%s", a);
 }
 
 static int op_name(struct sd_run *r, struct sd_sock *s, const struct sd_step *st, char *out,
                    size_t outlen, bool peer)
 {
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof(sin));
-    socklen_t len = sizeof(sin);
+    struct sockaddr_in6 sin6; /* room for either family's */
+    struct sockaddr_in *sinp = (struct sockaddr_in *)&sin6;
+    memset(&sin6, 0, sizeof(sin6));
+    socklen_t len = s->inet6 ? sizeof(sin6) : sizeof(struct sockaddr_in);
     if (kw(st, "len") != NULL)
         len = (socklen_t)atoi(kw(st, "len"));
     bool null = has_word(st, "NULL");
     int rc = (peer ? r->b->getpeername : r->b->getsockname)(
-        r->b->ctx, s->host, s->fd, null ? NULL : (struct sockaddr *)&sin, null ? NULL : &len);
+        r->b->ctx, s->host, s->fd, null ? NULL : (struct sockaddr *)sinp, null ? NULL : &len);
     if (rc < 0 || null)
         return count_str(out, outlen, rc), 0;
     char a[64];
-    addr_str(r, &sin, len, a, sizeof(a));
+    addr_str(r, sinp, len, a, sizeof(a));
     return out_fmt(out, outlen, "addr=%s", a);
 }
 
@@ -869,9 +930,10 @@ static int run_on_sock(struct sd_run *r, struct sd_sock *s, const struct sd_step
 static int step_body(struct sd_run *r, const struct sd_step *st, char *out, size_t n)
 {
     int rc;
-    if (st->assign != NULL && strcmp(st->op, "socket") != 0 && strcmp(st->op, "accept") != 0) {
+    bool sock_op = strcmp(st->op, "socket") == 0 || strcmp(st->op, "socket6") == 0;
+    if (st->assign != NULL && !sock_op && strcmp(st->op, "accept") != 0) {
         rc = scen_err(out, n, "only socket and accept name a socket", st->assign);
-    } else if (strcmp(st->op, "socket") == 0) {
+    } else if (sock_op) {
         rc = op_socket(r, st, out, n);
     } else if (strcmp(st->op, "settle") == 0) {
         r->b->settle(r->b->ctx, st->nargs ? atoi(st->arg[0]) : 50);

@@ -62,6 +62,9 @@ struct sd_scenario {
 int sd_parse_file(const char *file, const char *path, struct sd_scenario **v, int *n);
 void sd_scenarios_free(struct sd_scenario *v, int n);
 
+/* Or'ed into the type handed to a backend's socket(): make an AF_INET6 socket (socket6). */
+#define SD_INET6 0x40000000
+
 /* A backend: socket primitives on one "world" of two hosts. Every call returns what the
  * synack call of the same name returns: a count, a descriptor, or a negative errno. host is
  * SD_HOST_A or SD_HOST_B, the host the socket was made on. timeout_ms applies only in a
@@ -75,7 +78,7 @@ struct sd_backend {
     /* A fresh world for one scenario (namespace, stacks); 0, 77 (skip: say why) or -1. */
     int (*begin)(struct sd_backend *b, const struct sd_scenario *sc);
     void (*end)(struct sd_backend *b);
-    int (*socket)(void *ctx, int host, int type);
+    int (*socket)(void *ctx, int host, int type); /* type | SD_INET6: an AF_INET6 socket */
     int (*bind)(void *ctx, int host, int fd, const struct sockaddr *sa, socklen_t len);
     int (*listen)(void *ctx, int host, int fd, int backlog);
     int (*accept)(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t *len,
@@ -120,6 +123,7 @@ struct sd_sock {
     char name[32];
     int host;
     int fd;
+    bool inet6;                 /* made by socket6: AF_INET6 */
     uint64_t sent, rcvd;        /* stream offsets of the byte pattern */
 };
 

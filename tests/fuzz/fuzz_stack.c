@@ -104,11 +104,26 @@ static void learn(struct fuzz_app *a, const struct sk_tcp_hdr *h)
         f->our_tsval = h->opts.ts_val;
 }
 
+/* An IPv6 packet we sent parses, and an ICMPv6 message in it (no extension headers: we send
+ * none but fragments) carries a right checksum. */
+static void check_ipv6_output(const uint8_t *pkt, size_t len)
+{
+    struct sk_ipv6_hdr h;
+    FUZZ_CHECK(sk_ipv6_parse(pkt, len, &h) == 0);
+    struct sk_icmp6_hdr m;
+    if (h.next == SK_IPPROTO_ICMPV6)
+        FUZZ_CHECK(sk_icmp6_parse(h.payload, h.payload_len, &h.src, &h.dst, &m) == 0);
+}
+
 static void on_output(void *ctx, const uint8_t *frame, size_t len,
                        const struct sk_frame_meta *meta)
 {
     (void)meta;
     struct fuzz_app *a = ctx;
+    if (!a->ethernet && len > 0 && frame[0] >> 4 == 6) {
+        check_ipv6_output(frame, len);
+        return;
+    }
     if (a->ethernet) {
         struct sk_eth_hdr e;
         FUZZ_CHECK(sk_eth_parse(frame, len, &e) == 0);
@@ -119,6 +134,10 @@ static void on_output(void *ctx, const uint8_t *frame, size_t len,
             FUZZ_CHECK(sk_arp_parse(frame, len, &arp) == 0);
             if (arp.op == SK_ARP_REQUEST && arp.tpa == PEER_ADDR)
                 a->arp_wanted = true; /* answered after this record: no calls from here */
+            return;
+        }
+        if (e.ethertype == SK_ETHERTYPE_IPV6) {
+            check_ipv6_output(frame, len);
             return;
         }
         FUZZ_CHECK(e.ethertype == SK_ETHERTYPE_IPV4);
@@ -655,6 +674,15 @@ static void run_script(const uint8_t *data, size_t size)
         cfg.delack_us = 0;
     cfg.ecn = (setup & SETUP_ECN) ? 1 : 2;
     cfg.msl_us = 2000000;
+    /* Dual stack (structured scripts only): a static IPv6 address usable at once, the
+     * link-local one and router advertisements on Ethernet, so that raw IPv6, ICMPv6 and ND
+     * frames reach every part of the IPv6 layer. */
+    static const uint8_t our_addr6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    cfg.ip6 = true;
+    memcpy(cfg.addr6[0].addr, our_addr6, 16);
+    cfg.addr6[0].prefix_len = 64;
+    cfg.addr6_count = 1;
+    cfg.ip6_dad_transmits = 0;
     a.now = 1000000;
     for (int k = 0; k < NFLOWS; k++)
         a.flow[k].peer_nxt = a.flow[k].peer_iss = 1000u * (uint32_t)(k + 1);

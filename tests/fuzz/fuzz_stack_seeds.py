@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes hand-made fuzz_stack scripts (format: fuzz_stack_script.h) that take a connection
 to the deep states: data both ways, TIME-WAIT, SACK recovery, a zero window, simultaneous
-open, Ethernet with ARP. The fuzzer starts from them; `make fuzz-soak` grows the rest.
+open, Ethernet with ARP; and raw IPv6 frames (echo, neighbour and router discovery, bad
+extension headers, Packet Too Big) on both link types. The fuzzer starts from them; `make fuzz-soak` grows the rest.
 Usage: fuzz_stack_seeds.py DIR"""
 import os
 import struct
@@ -97,6 +98,69 @@ SCRIPTS = {
         seg(ACK | PSH, dlen=460, extra=0x01), app(RECV, 0, 255), app(SEND, 0, 30), seg(ACK),
         time(0, 100)]),
 }
+
+
+# ---- IPv6 (issue 13): raw frames, built here with their checksums (RFC 8200 §8.1). ----
+OUR6 = bytes.fromhex("20010db8000000000000000000000001")
+PEER6 = bytes.fromhex("20010db8000000000000000000000002")
+OUR_MAC, PEER_MAC = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2])
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def ip6(src, dst, nh, payload, hlim=64):
+    return struct.pack(">IHBB", 6 << 28, len(payload), nh, hlim) + src + dst + payload
+
+
+def icmp6(src, dst, typ, code, body, hlim=64, ext=b"", ext_nh=None):
+    msg = bytes([typ, code, 0, 0]) + body
+    pseudo = src + dst + struct.pack(">IxxxB", len(msg), 58)
+    msg = msg[:2] + struct.pack(">H", csum(pseudo + msg)) + msg[4:]
+    if ext_nh is None:
+        return ip6(src, dst, 58, msg, hlim)
+    return ip6(src, dst, ext_nh, ext + msg, hlim)
+
+
+def raw_frame(pkt, ether, dst_mac=OUR_MAC):
+    f = (dst_mac + PEER_MAC + b"\x86\xdd" + pkt) if ether else pkt
+    return bytes([3, 1 + len(f), 1]) + f
+
+
+LL_PEER = bytes.fromhex("fe800000000000000000000000000002")
+SOLICITED = bytes.fromhex("ff0200000000000000000001ff000001")
+ECHO = icmp6(PEER6, OUR6, 128, 0, struct.pack(">HH", 0x1234, 1) + b"synack")
+NS = icmp6(PEER6, SOLICITED, 135, 0, bytes(4) + OUR6 + bytes([1, 1]) + PEER_MAC, hlim=255)
+NA = icmp6(PEER6, OUR6, 136, 0, bytes([0x60, 0, 0, 0]) + PEER6 + bytes([2, 1]) + PEER_MAC,
+           hlim=255)
+RA = icmp6(LL_PEER, bytes.fromhex("ff020000000000000000000000000001"), 134, 0,
+           bytes([64, 0]) + struct.pack(">HII", 1800, 0, 0) + bytes([1, 1]) + PEER_MAC +
+           bytes([5, 1, 0, 0]) + struct.pack(">I", 1400) +
+           bytes([3, 4, 64, 0xc0]) + struct.pack(">III", 86400, 14400, 0) +
+           bytes.fromhex("20010db8000100000000000000000000"), hlim=255)
+DSTOPT_UNKNOWN = icmp6(PEER6, OUR6, 128, 0, bytes(4), ext=bytes([58, 0, 0x80, 4, 0, 0, 0, 0]),
+                       ext_nh=60)
+RH0 = icmp6(PEER6, OUR6, 128, 0, bytes(4), ext=bytes([58, 2, 0, 1, 0, 0, 0, 0]) +
+            bytes.fromhex("20010db8000000000000000000000003"), ext_nh=43)
+QUOTE = ip6(OUR6, bytes.fromhex("20010db8000200000000000000000099"), 17,
+            struct.pack(">HHHH", 5000, 7, 16, 0) + b"x" * 8)
+PTB = icmp6(PEER6, OUR6, 2, 0, struct.pack(">I", 1300) + QUOTE)
+ALL_NODES_MAC = bytes([0x33, 0x33, 0, 0, 0, 1])
+SOLICITED_MAC = bytes([0x33, 0x33, 0xff, 0, 0, 1])
+
+SCRIPTS["ipv6-ethernet-nd"] = (0x02, [
+    raw_frame(NS, True, SOLICITED_MAC), raw_frame(ECHO, True), raw_frame(NA, True),
+    raw_frame(RA, True, ALL_NODES_MAC), time(0, 1500), raw_frame(DSTOPT_UNKNOWN, True),
+    raw_frame(RH0, True), raw_frame(PTB, True), time(NEXT_DEADLINE, 3), raw_frame(ECHO, True)])
+SCRIPTS["ipv6-bare-icmp6"] = (0x00, [
+    raw_frame(ECHO, False), raw_frame(DSTOPT_UNKNOWN, False), raw_frame(RH0, False),
+    raw_frame(PTB, False), raw_frame(ECHO, False)])
 
 
 def main():

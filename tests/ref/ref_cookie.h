@@ -13,6 +13,9 @@
  *         pair, ref_ts_offset) with its low 6 bits replaced by opt's, less 64 if that put it
  *         ahead of the clock
  *
+ * IPv6: F is over the two 16-byte addresses (laddr then raddr, network order) followed by the
+ * uint32_t array {lport << 16 | rport, IRS, t, mssi | opt << 3}: 48 bytes (ref_cookie_iss6).
+ *
  * The cookie key is the stack's key for purpose SK_KEY_COOKIE, derived from the test's secret
  * as ref_isn.h says (ref_purpose_key). Header-only. */
 #ifndef SK_TEST_REF_COOKIE_H
@@ -67,6 +70,22 @@ static inline uint32_t ref_cookie_iss(const struct ref_key *secret, uint32_t lad
     uint32_t words[6] = {laddr, raddr, ((uint32_t)lport << 16) | rport, irs, t, mssi | opt << 3};
     uint8_t msg[24];
     memcpy(msg, words, sizeof(msg));
+    uint32_t f = (uint32_t)ref_siphash24(key, msg, sizeof(msg));
+    return (t & 3u) << 30 | mssi << 27 | (f & 0x07ffffffu);
+}
+
+/* ref_cookie_iss over IPv6. */
+static inline uint32_t ref_cookie_iss6(const struct ref_key *secret, const uint8_t laddr[16],
+                                       uint16_t lport, const uint8_t raddr[16], uint16_t rport,
+                                       uint32_t irs, uint64_t now_us, uint32_t mssi, uint32_t opt)
+{
+    uint8_t key[16], msg[48];
+    ref_purpose_key(secret, REF_KEY_COOKIE, key);
+    uint32_t t = (uint32_t)(now_us / REF_COOKIE_PERIOD_US);
+    uint32_t words[4] = {((uint32_t)lport << 16) | rport, irs, t, mssi | opt << 3};
+    memcpy(msg, laddr, 16);
+    memcpy(msg + 16, raddr, 16);
+    memcpy(msg + 32, words, 16);
     uint32_t f = (uint32_t)ref_siphash24(key, msg, sizeof(msg));
     return (t & 3u) << 30 | mssi << 27 | (f & 0x07ffffffu);
 }

@@ -20,6 +20,10 @@
  * TSval offset (RFC 7323 §5.4): the low 32 bits of SipHash under the TS key over the 8 bytes
  *    of the uint32_t array {localip, remoteip}, host order.
  * sk_random's i-th value (from 0): SipHash under the RNG key over i as 8 bytes little-endian.
+ * IPv6 (docs/api.md, "Addresses of both families"): F is over 36 bytes, the local address's 16
+ *    bytes then the remote's (network order) then the uint32_t localport << 16 | remoteport
+ *    (host order); the TSval offset over the two addresses' 32 bytes (ref_isn6,
+ *    ref_ts_offset6).
  *
  * Header-only (static inline), so each test file that includes it gets its own copy. */
 #ifndef SK_TEST_REF_ISN_H
@@ -177,6 +181,32 @@ static inline uint32_t ref_isn(const struct ref_key *key, uint32_t laddr, uint16
     uint32_t f = (uint32_t)ref_siphash24(k, msg, sizeof(msg));
     uint32_t m = (uint32_t)(now_us / 4);
     return m + f;
+}
+
+/* ---------------- IPv6 ---------------- */
+
+/* RFC 7323 §5.4 over IPv6: the offset towards raddr from laddr (16 bytes each). */
+static inline uint32_t ref_ts_offset6(const struct ref_key *key, const uint8_t laddr[16],
+                                      const uint8_t raddr[16])
+{
+    uint8_t k[16], msg[32];
+    memcpy(msg, laddr, 16);
+    memcpy(msg + 16, raddr, 16);
+    ref_purpose_key(key, REF_KEY_TS, k);
+    return (uint32_t)ref_siphash24(k, msg, sizeof(msg));
+}
+
+/* RFC 6528 §3 over IPv6. */
+static inline uint32_t ref_isn6(const struct ref_key *key, const uint8_t laddr[16], uint16_t lport,
+                                const uint8_t raddr[16], uint16_t rport, uint64_t now_us)
+{
+    uint8_t msg[36], k[16];
+    uint32_t ports = ((uint32_t)lport << 16) | rport;
+    memcpy(msg, laddr, 16);
+    memcpy(msg + 16, raddr, 16);
+    memcpy(msg + 32, &ports, 4);
+    ref_purpose_key(key, REF_KEY_ISN, k);
+    return (uint32_t)(now_us / 4) + (uint32_t)ref_siphash24(k, msg, sizeof(msg));
 }
 
 #endif
