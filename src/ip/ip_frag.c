@@ -463,6 +463,37 @@ bool sk_ip6frag_input(struct sk_stack *st, const uint8_t *pkt, size_t len,
 
 /* ---- Time and teardown ---- */
 
+#define ICMP6_TE_REASSEMBLY 1 /* RFC 4443 §3.3: fragment reassembly time exceeded */
+
+/* RFC 8200 §4.5: an IPv6 datagram abandoned after its offset-0 fragment came earns that
+ * fragment's source an ICMPv6 Time Exceeded, code 1, quoting the fragment: rebuilt here from
+ * what was kept (its unfragmentable part as it came, a Fragment header, its data), cut to fit
+ * 1280 bytes. sk_icmp6_send_error applies RFC 4443 §2.4's rules and the rate limit. */
+static void time_exceeded6(struct sk_stack *st, const struct frag_dgram *d)
+{
+    const struct frag_piece *first =
+        sk_list_entry(sk_list_first(&d->pieces), struct frag_piece, link);
+    if (d->family != 6 || !d->have_first || first == NULL || first->off != 0)
+        return;
+    uint8_t q[SK_IPV6_MIN_MTU - SK_IPV6_HLEN - SK_ICMP6_HLEN];
+    size_t data = first->len;
+    if (data > sizeof(q) - d->hdr_len - SK_IP6_FRAG_HLEN)
+        data = sizeof(q) - d->hdr_len - SK_IP6_FRAG_HLEN; /* the walk's byte limit keeps it > 0 */
+    uint8_t *f = q + d->hdr_len;
+    memcpy(q, d->hdr, d->hdr_len);
+    f[0] = d->next;
+    f[1] = 0;
+    sk_put16(f + 2, 1); /* offset 0, M */
+    sk_put32(f + 4, d->id);
+    memcpy(f + SK_IP6_FRAG_HLEN, first->data, data);
+    struct ip6_pkt p = {
+        .src = &d->src, .dst = &d->dst, .proto = d->next, .payload = first->data,
+        .payload_len = data, .raw = q, .raw_len = d->hdr_len + SK_IP6_FRAG_HLEN + data,
+        .multicast = sk_addr_is_multicast6(&d->dst),
+    };
+    sk_icmp6_send_error(st, &p, SK_ICMP6_TIME_EXCEEDED, ICMP6_TE_REASSEMBLY, 0, false);
+}
+
 sk_time_us sk_ipfrag_timer(struct sk_stack *st)
 {
     struct sk_list *l = &st->ip->frags;
@@ -471,8 +502,10 @@ sk_time_us sk_ipfrag_timer(struct sk_stack *st)
     while (n != NULL) {
         struct frag_dgram *d = sk_list_entry(n, struct frag_dgram, link);
         n = sk_list_next(l, n);
-        if (d->expires <= st->now)
+        if (d->expires <= st->now) {
+            time_exceeded6(st, d);
             discard(st, d, SK_DROP_IP_REASM_TIMEOUT, NULL);
+        }
         else if (d->expires < next)
             next = d->expires;
     }

@@ -332,7 +332,8 @@ bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *frag, struct ip_p
  *    Fragment header. The caller parses and walks it again like a packet off the wire. It is
  *    valid until sk_ipfrag_release(st, *done).
  * Incomplete datagrams expire SK_IP6FRAG_TIMEOUT_US after their first fragment (counted as
- * ip-reassembly-timeout; the ICMPv6 Time Exceeded of §4.5 is not sent from here). */
+ * ip-reassembly-timeout); if the offset-0 fragment had come, its source gets the ICMPv6 Time
+ * Exceeded (code 1) of §4.5, quoting it. */
 bool sk_ip6frag_input(struct sk_stack *st, const uint8_t *pkt, size_t len,
                       const struct sk_ip6_ext *e, const uint8_t *frame, size_t frame_len,
                       const uint8_t **out, size_t *out_len, struct frag_dgram **done);

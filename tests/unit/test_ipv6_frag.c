@@ -261,6 +261,53 @@ static void test_shared_datagram_limit(void **state)
     ethstack_free(e);
 }
 
+/* Our side of the test packets: 2001:db8::2/64 on a bare-IP link, no DAD. */
+static void ipv6_bare_ip(struct sk_config *c)
+{
+    c->link_type = SK_LINK_IP;
+    c->ip6 = true;
+    c->ip6_dad_transmits = 0;
+    c->addr6_count = 1;
+    memset(&c->addr6[0], 0, sizeof(c->addr6[0]));
+    memcpy(c->addr6[0].addr, orig + 24, 16);
+    c->addr6[0].prefix_len = 64;
+}
+
+/* RFC 8200 §4.5: the datagram abandoned after its offset-0 fragment came earns its source a
+ * Time Exceeded, code 1 (RFC 4443 §3.3), quoting that fragment as it came; one abandoned
+ * without its offset-0 fragment earns nothing. */
+static void test_timeout_time_exceeded(void **state)
+{
+    (void)state;
+    struct ethstack *e = stack(ipv6_bare_ip);
+    uint8_t first[ORIG_LEN + 64];
+    size_t n = make_frag(first, ID, 0, FRAG_A, true);
+    assert_false(feed_pkt(e, first, n).done);
+    assert_false(feed(e, ID + 1, FRAG_A, FRAG_A, true).done); /* no offset 0: no error */
+    e->nout = 0;
+    ethstack_run_until(e, e->now + 60000000);
+    assert_int_equal(ethstack_drops(e, SK_DROP_IP_REASM_TIMEOUT), 2);
+    assert_int_equal(e->nout, 1);
+    const uint8_t *o = e->out[0].data;
+    size_t len = e->out[0].len;
+    /* 40 + 8 + the fragment whole (1288 bytes) would pass 1280: the quote is cut there. */
+    assert_int_equal(len, 1280);
+    assert_int_equal(o[0] >> 4, 6);
+    assert_int_equal(o[6], SK_IPPROTO_ICMPV6);
+    assert_memory_equal(o + 8, orig + 24, 16);  /* from us */
+    assert_memory_equal(o + 24, orig + 8, 16);  /* to the fragment's source */
+    assert_int_equal(o[40], SK_ICMP6_TIME_EXCEEDED);
+    assert_int_equal(o[41], 1);
+    assert_int_equal(sk_get32(o + 44), 0);
+    assert_memory_equal(o + 48, first, 1280 - 48);
+    struct sk_addr us, them;
+    memcpy(us.b, o + 8, 16);
+    memcpy(them.b, o + 24, 16);
+    struct sk_icmp6_hdr h;
+    assert_int_equal(sk_icmp6_parse(o + 40, len - 40, &us, &them, &h), SK_DROP_NONE);
+    ethstack_free(e);
+}
+
 static void reassembly_off(struct sk_config *c)
 {
     c->ipfrag_max_bytes = 0;
@@ -286,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_second_end_invalid),
         cmocka_unit_test(test_timeout_60s_beside_ipv4),
         cmocka_unit_test(test_shared_datagram_limit),
+        cmocka_unit_test(test_timeout_time_exceeded),
         cmocka_unit_test(test_reassembly_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
