@@ -588,8 +588,13 @@ static void test_param_problem_pointers(void **state)
      * byte of the Destination Options header: 40. */
     give(n, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST), MAC2);
     expect_pp(n, 2, 1, 40, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST));
-    assert_int_equal(n->nout, 3);
-    assert_int_equal(ctr(n).icmp6_out, 3);
+    /* An unrecognized Next Header in the fixed header: code 1 at its field, byte 6 (RFC 8200
+     * §4); No Next Header (59) ends the packet quietly (§4.7). */
+    give(n, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH), MAC2);
+    expect_pp(n, 3, 1, 6, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH));
+    give(n, V6_NO_NEXT, sizeof(V6_NO_NEXT), MAC2);
+    assert_int_equal(n->nout, 4);
+    assert_int_equal(ctr(n).icmp6_out, 4);
     node_free(n);
 }
 
