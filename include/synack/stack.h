@@ -511,7 +511,8 @@ SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
 SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
 
 /* Counters. Each drop reason has its own counter (see enum sk_drop_reason in trace.h). */
-#define SK_DROP_REASON_MAX 96 /* room above SK_DROP_REASON_COUNT: an enum that grows keeps the ABI */
+/* Room above SK_DROP_REASON_COUNT, so that reasons added at the enum's end keep the ABI. */
+#define SK_DROP_REASON_MAX 96
 struct sk_stack_counters {
     uint64_t frames_in, frames_out, bytes_in, bytes_out;
     uint64_t ip_in, ip_out;

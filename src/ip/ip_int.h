@@ -1,9 +1,9 @@
 /* Private interface between the files of the IP layer: link.c (Ethernet framing), neigh.c
  * (the neighbour cache and its queue, both families), arp.c (RFC 826 on it), ipv4.c (input,
- * routing, output, fragmentation), ip_frag.c (RFC 791 reassembly), icmp.c (RFC 792), udp.c
- * (RFC 768), ipv6.c (RFC 8200), icmp6.c (RFC 4443), nd.c (RFC 4861, RFC 4862), addr6.c (our
- * IPv6 addresses), ip_state.c (the state and its timer), and tcp/tcp_icmp.c (ICMP errors
- * acted on by TCP).
+ * routing, output, fragmentation), ip_frag.c (RFC 791 and RFC 8200 §4.5 reassembly), icmp.c
+ * (RFC 792), udp.c (RFC 768), ipv6.c (RFC 8200), icmp6.c (RFC 4443), nd.c (RFC 4861, RFC
+ * 4862), addr6.c (our IPv6 addresses), ip_state.c (the state and its timer), and
+ * tcp/tcp_icmp.c (ICMP errors acted on by TCP).
  *
  * All of it hangs off the stack (st->ip); nothing is global. Memory comes from sk_mem_alloc
  * and is bounded by the limits in sk_config.
@@ -107,19 +107,24 @@ struct sk_ip6state {
     sk_time_us deadline;        /* the earliest of DAD, RS, lifetimes (SK_TIME_NEVER: none) */
 };
 
-/* ---- Reassembly (ip_frag.c) ---- */
-#define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header, kept in front of the data */
+/* ---- Reassembly (ip_frag.c), both families ---- */
+#define SK_FRAG_HDR_ROOM 60 /* the largest IPv4 header */
+#define SK_IP6FRAG_TIMEOUT_US (60 * 1000000LL) /* RFC 8200 §4.5: 60 s from the first fragment */
 /* One fragment's data as it came: the list is sorted by offset and never overlaps. */
 struct frag_piece {
     struct sk_list_node link; /* on its datagram's pieces */
     uint32_t off, len;        /* payload bytes [off, off + len) */
     uint8_t data[];
 };
+/* A datagram being reassembled. Its key: IPv4 (RFC 791 §3.2) source, destination, protocol
+ * and 16-bit identification; IPv6 (RFC 8200 §4.5) source, destination and 32-bit
+ * identification. Addresses as struct sk_addr (IPv4-mapped for IPv4). */
 struct frag_dgram {
-    struct sk_list_node link; /* on sk_ipstate.frags, in arrival order: the first expires first */
-    uint32_t src, dst;
-    uint16_t id;
-    uint8_t proto;
+    struct sk_list_node link; /* on sk_ipstate.frags, in arrival order (eviction order) */
+    struct sk_addr src, dst;
+    uint32_t id;
+    uint8_t proto;            /* IPv4: the key's protocol; IPv6: 0 */
+    uint8_t family;           /* 4 or 6 */
     bool have_first, have_last;
     sk_time_us expires;
     uint32_t total;           /* payload length, known once the last fragment came */
@@ -127,10 +132,15 @@ struct frag_dgram {
     uint32_t received;        /* payload bytes held: complete when it reaches total */
     uint32_t nfrags;          /* fragments taken (duplicates not counted) */
     struct sk_list pieces;    /* struct frag_piece, sorted by offset */
-    size_t bytes;             /* memory held: this, its pieces, the buffer */
-    uint8_t hdr[SK_FRAG_HDR_ROOM]; /* header of the fragment at offset 0 */
-    uint8_t hdr_len;
-    uint8_t *buf;             /* once complete: SK_FRAG_HDR_ROOM + total bytes, data at +ROOM */
+    size_t bytes;             /* memory held: this, its header, its pieces, the buffer */
+    /* The offset-0 fragment's header: IPv4's header with its options (RFC 791 §3.2), or
+     * IPv6's unfragmentable part (RFC 8200 §4.5), with (IPv6) where its last Next Header field
+     * is and the Fragment header's Next Header that goes there. */
+    uint8_t *hdr;
+    uint16_t hdr_len;
+    uint16_t next_off;
+    uint8_t next;
+    uint8_t *buf;             /* once complete: hdr_len + total bytes, header then data */
 };
 
 /* ---- The state ---- */
@@ -300,10 +310,34 @@ void sk_icmp6_send_error(struct sk_stack *st, const struct ip6_pkt *p, uint8_t t
                          uint8_t code, uint32_t info, bool to_multicast);
 
 /* ip_frag.c */
-/* Takes one fragment. Returns true and fills *out when it completes a datagram; the datagram
- * is valid until sk_ipfrag_release. */
+/* Takes one IPv4 fragment. Returns true and fills *out when it completes a datagram; the
+ * datagram is valid until sk_ipfrag_release. */
 bool sk_ipfrag_input(struct sk_stack *st, const struct ip_pkt *frag, struct ip_pkt *out,
                      struct frag_dgram **done);
+/* Takes one IPv6 packet with a Fragment header (RFC 8200 §4.5), the same mechanism and limits
+ * as IPv4 (one memory and datagram budget for both families). pkt is the packet from its IPv6
+ * header, len = 40 + its payload length (link padding excluded); e is sk_ip6_ext_walk's report
+ * on it (it returned 0, e->has_frag is set); frame is the link frame, for traces.
+ *  - An atomic fragment (offset 0, M 0: RFC 6946 §4, RFC 8021) is never queued nor matched
+ *    with a queued datagram of the same identification: true at once, *out = pkt,
+ *    *out_len = len, *done = NULL. e already describes its upper layer (the walk goes through
+ *    an atomic Fragment header), so the caller delivers it as it is.
+ *  - Any other fragment is queued (false), or dropped with its reason counted (false): RFC
+ *    5722 overlap (the whole datagram goes, ip-fragment-overlap), an exact duplicate (alone,
+ *    ip-fragment-duplicate), lengths past 65535 or a second end (ip-fragment-invalid),
+ *    limits (ip-reassembly-limit), reassembly off (ip-fragment). (A first fragment without its
+ *    whole header chain, RFC 7112 §5, never gets here: the walk refuses it.)
+ *  - Or it completes a datagram: true, *out is the reassembled packet (*out_len bytes): the
+ *    offset-0 fragment's unfragmentable part, its last Next Header set to that fragment's
+ *    Fragment header's Next Header and its Payload Length to the whole, then the data; no
+ *    Fragment header. The caller parses and walks it again like a packet off the wire. It is
+ *    valid until sk_ipfrag_release(st, *done).
+ * Incomplete datagrams expire SK_IP6FRAG_TIMEOUT_US after their first fragment (counted as
+ * ip-reassembly-timeout); if the offset-0 fragment had come, its source gets the ICMPv6 Time
+ * Exceeded (code 1) of §4.5, quoting it. */
+bool sk_ip6frag_input(struct sk_stack *st, const uint8_t *pkt, size_t len,
+                      const struct sk_ip6_ext *e, const uint8_t *frame, size_t frame_len,
+                      const uint8_t **out, size_t *out_len, struct frag_dgram **done);
 void sk_ipfrag_release(struct sk_stack *st, struct frag_dgram *d);
 /* Expires datagrams due at st->now; returns the earliest next expiry. */
 sk_time_us sk_ipfrag_timer(struct sk_stack *st);

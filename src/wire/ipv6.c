@@ -138,6 +138,24 @@ static int chain_short(struct sk_ip6_ext *e, size_t len, size_t off)
                off + 1 < len ? off + 1 : PAYLOAD_LENGTH_OFF);
 }
 
+/* RFC 7112 §5 asks the first fragment for all headers through the upper-layer header: for the
+ * upper layers this stack speaks, is that header whole in the len bytes at p? (TCP's with its
+ * options, as its data offset says.) */
+static bool upper_header_whole(uint8_t proto, const uint8_t *p, size_t len)
+{
+    size_t need = 0;
+    if (proto == SK_IPPROTO_TCP) {
+        need = SK_TCP_HLEN;
+        if (len > 12 && (size_t)(p[12] >> 4) * 4 > need)
+            need = (size_t)(p[12] >> 4) * 4;
+    } else if (proto == SK_IPPROTO_UDP) {
+        need = SK_UDP_HLEN;
+    } else if (proto == SK_IPPROTO_ICMPV6) {
+        need = SK_ICMP6_HLEN;
+    }
+    return len >= need;
+}
+
 int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
 {
     memset(e, 0, sizeof(*e));
@@ -150,8 +168,6 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
          * its Next Header value is treated as unrecognized. */
         if (next == SK_IPPROTO_HOPOPTS && off != SK_IPV6_HLEN)
             return bad(e, SK_DROP_IP6_BAD_EXT, SK_ICMP6_PP_NEXT_HEADER, nh_off);
-        if (e->nhdrs == SK_IP6_EXT_MAX_HDRS)
-            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_HEADER, nh_off);
         size_t hlen = SK_IP6_FRAG_HLEN;
         if (len - off < SK_IP6_FRAG_HLEN) /* 8: every extension header's least length */
             return chain_short(e, len, off);
@@ -159,8 +175,10 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
             hlen = ((size_t)pkt[off + 1] + 1) * 8; /* Hdr Ext Len, 8-octet units beyond 8 */
         if (hlen > len - off)
             return chain_short(e, len, off);
+        if (e->nhdrs == SK_IP6_EXT_MAX_HDRS)
+            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_TOO_MANY_HDRS, off);
         if (off + hlen - SK_IPV6_HLEN > SK_IP6_EXT_MAX_BYTES)
-            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_HEADER, nh_off);
+            return bad(e, SK_DROP_IP6_EXT_LIMIT, SK_ICMP6_PP_CHAIN_TOO_LONG, off);
         int err = SK_DROP_NONE;
         if (next == SK_IPPROTO_HOPOPTS || next == SK_IPPROTO_DSTOPTS) {
             err = walk_options(pkt, off, off + hlen, e);
@@ -186,5 +204,8 @@ int sk_ip6_ext_walk(const uint8_t *pkt, size_t len, struct sk_ip6_ext *e)
     e->proto = next;
     e->upper_off = off;
     e->next_hdr_off = nh_off;
+    if (e->has_frag && e->frag_offset == 0 && e->frag_more &&
+        !upper_header_whole(next, pkt + off, len - off))
+        return bad(e, SK_DROP_IP6_CHAIN_INCOMPLETE, SK_ICMP6_PP_CHAIN, 0);
     return SK_DROP_NONE;
 }

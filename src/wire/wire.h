@@ -165,6 +165,8 @@ size_t sk_ipv6_emit(uint8_t *p, size_t cap, const struct sk_ipv6_hdr *h, size_t 
 #define SK_ICMP6_PP_NEXT_HEADER 1   /* unrecognized Next Header type */
 #define SK_ICMP6_PP_OPTION 2        /* unrecognized IPv6 option */
 #define SK_ICMP6_PP_CHAIN 3         /* RFC 7112 §5: first fragment lacks the header chain */
+#define SK_ICMP6_PP_CHAIN_TOO_LONG 7 /* RFC 8883: extension header chain too long */
+#define SK_ICMP6_PP_TOO_MANY_HDRS 8 /* RFC 8883: too many extension headers */
 /* RFC 8200 §4.2: the action an unrecognized option's two high-order type bits ask for. */
 enum sk_ip6_opt_action {
     SK_IP6_OPT_SKIP = 0,            /* 00: skip it and go on */
@@ -208,9 +210,12 @@ struct sk_ip6_ext {
  *   IP6_BAD_EXT      a header or option running past its end, a Hop-by-Hop header anywhere but
  *                    right after the fixed header (RFC 8200 §4.1: PP code 1, pointer to the
  *                    Next Header naming it), a second Fragment header (PP code 0);
- *   IP6_EXT_LIMIT    more than SK_IP6_EXT_MAX_HDRS headers or SK_IP6_EXT_MAX_BYTES bytes;
- *   IP6_CHAIN_INCOMPLETE  a first fragment (offset 0, M set) whose chain runs past its end
- *                    (RFC 7112 §5: PP code 3, pointer 0);
+ *   IP6_EXT_LIMIT    more than SK_IP6_EXT_MAX_HDRS headers (PP code 8) or SK_IP6_EXT_MAX_BYTES
+ *                    bytes of them (PP code 7), pointer at the first header past the limit
+ *                    (RFC 8883);
+ *   IP6_CHAIN_INCOMPLETE  a first fragment (offset 0, M set) whose chain runs past its end,
+ *                    or without the whole TCP, UDP or ICMPv6 header after it (RFC 7112 §5:
+ *                    PP code 3, pointer 0; e->proto and e->upper_off are set in the latter);
  *   IP_FRAG_INVALID  a fragment with M set whose data is not a multiple of 8 (PP code 0,
  *                    pointer 4: the Payload Length), or whose offset + length pass 65535
  *                    (PP code 0, pointer to the Fragment Offset) (RFC 8200 §4.5);

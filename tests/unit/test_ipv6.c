@@ -422,6 +422,48 @@ static void test_na_processing(void **state)
     node_free(n);
 }
 
+/* RFC 4861 §7.3.3 and §10: a STALE entry used starts DELAY; DELAY_FIRST_PROBE_TIME (5 s)
+ * later PROBE sends MAX_UNICAST_SOLICIT (3) solicitations to the cached link address,
+ * RetransTimer (1 s) apart; unanswered, the entry is forgotten RetransTimer after the last. */
+static void test_nd_probe_unanswered(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_config c = base_config(true, MAC1, 24);
+    c.ip6_linklocal = SK_IP6_LL_OFF;
+    c.ip6_accept_ra = false;
+    struct node *n = node_new(&c, &ADDR_A);
+    run_until(n, NULL, 3000000);
+    give(n, V6_ECHO_B_TO_A, sizeof(V6_ECHO_B_TO_A), MAC2);
+    give(n, V6_NA_S_MAC2, sizeof(V6_NA_S_MAC2), MAC2);
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_REACHABLE);
+    run_until(n, NULL, now_us + 46000000); /* past 1.5 x 30 s: surely no longer REACHABLE */
+    uint8_t mac[6];
+    assert_true(sk_neigh_lookup(n->st, &ADDR_B, mac));
+    assert_memory_equal(mac, MAC2, 6);
+    sk_time_us t0 = now_us;
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_DELAY);
+    size_t before = n->nout;
+    run_until(n, NULL, t0 + 5000000 - 1);
+    assert_int_equal(n->nout, before);
+    run_until(n, NULL, t0 + 5000000);
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_PROBE);
+    run_until(n, NULL, t0 + 7000000);
+    assert_int_equal(n->nout - before, 3);
+    for (size_t i = before; i < n->nout; i++) {
+        size_t len;
+        const uint8_t *p = ip6_of(n, &n->out[i], &len);
+        assert_memory_equal(n->out[i].d, MAC2, 6);   /* unicast to the cached address */
+        assert_memory_equal(p + 24, ADDR_B.b, 16);
+        assert_int_equal(p[40], 135);
+        assert_int_equal(n->out[i].at, t0 + 5000000 + (i - before) * 1000000);
+    }
+    assert_non_null(sk_neigh_find(n->st, &ADDR_B));
+    run_until(n, NULL, t0 + 8000000);
+    assert_null(sk_neigh_find(n->st, &ADDR_B));
+    node_free(n);
+}
+
 /* RFC 4861 §7.3.3: an INCOMPLETE entry sends MAX_MULTICAST_SOLICIT (3) solicitations
  * RetransTimer (1 s) apart, then is forgotten and what waited is dropped (counted). */
 static void test_nd_unresolved(void **state)
@@ -588,8 +630,13 @@ static void test_param_problem_pointers(void **state)
      * byte of the Destination Options header: 40. */
     give(n, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST), MAC2);
     expect_pp(n, 2, 1, 40, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST));
-    assert_int_equal(n->nout, 3);
-    assert_int_equal(ctr(n).icmp6_out, 3);
+    /* An unrecognized Next Header in the fixed header: code 1 at its field, byte 6 (RFC 8200
+     * §4); No Next Header (59) ends the packet quietly (§4.7). */
+    give(n, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH), MAC2);
+    expect_pp(n, 3, 1, 6, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH));
+    give(n, V6_NO_NEXT, sizeof(V6_NO_NEXT), MAC2);
+    assert_int_equal(n->nout, 4);
+    assert_int_equal(ctr(n).icmp6_out, 4);
     node_free(n);
 }
 
@@ -793,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_ping_pair_bare_ip),
         cmocka_unit_test(test_nd_unresolved),
         cmocka_unit_test(test_na_processing),
+        cmocka_unit_test(test_nd_probe_unanswered),
         cmocka_unit_test(test_dad_conflict),
         cmocka_unit_test(test_dad_conflict_late),
         cmocka_unit_test(test_linklocal_dad_retry),

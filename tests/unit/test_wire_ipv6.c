@@ -399,6 +399,16 @@ static void test_ext_limits(void **state)
     assert_int_equal(e.upper_off, 40 + 8 * SK_IP6_EXT_MAX_HDRS);
     len = build_dstopts(p, sizeof(p), SK_IP6_EXT_MAX_HDRS + 1, SK_IPPROTO_NONE);
     assert_int_equal(sk_ip6_ext_walk(p, len, &e), SK_DROP_IP6_EXT_LIMIT);
+    /* RFC 8883: code 8, at the first header past the limit (the ninth, at 40 + 8 * 8). */
+    assert_int_equal(e.pp_code, 8);
+    assert_int_equal(e.pp_pointer, 40 + 8 * SK_IP6_EXT_MAX_HDRS);
+
+    /* Eight headers whose last names a ninth that is not there: truncated, not the limit
+     * (the pointer must stay inside the packet). */
+    len = build_dstopts(p, sizeof(p), SK_IP6_EXT_MAX_HDRS, SK_IPPROTO_DSTOPTS) - 8;
+    sk_put16(p + 4, (uint16_t)(len - 40));
+    assert_int_equal(sk_ip6_ext_walk(p, len, &e), SK_DROP_IP6_BAD_EXT);
+    assert_true(e.pp_pointer < len);
 
     /* One Hop-by-Hop header of 2048 bytes (Hdr Ext Len 255) passes the byte limit. */
     static uint8_t big[40 + 2048 + 8];
@@ -409,6 +419,8 @@ static void test_ext_limits(void **state)
     big[40] = SK_IPPROTO_NONE;
     big[41] = 255; /* the rest Pad1 */
     assert_int_equal(sk_ip6_ext_walk(big, sizeof(big), &e), SK_DROP_IP6_EXT_LIMIT);
+    assert_int_equal(e.pp_code, 7); /* RFC 8883: chain too long, at the header */
+    assert_int_equal(e.pp_pointer, 40);
     big[41] = (SK_IP6_EXT_MAX_BYTES / 8) - 1; /* exactly the limit */
     assert_int_equal(sk_ip6_ext_walk(big, sizeof(big), &e), SK_DROP_NONE);
 }
@@ -431,6 +443,28 @@ static void test_ext_first_fragment_incomplete_chain(void **state)
     assert_int_equal(e.pp_pointer, 0);
     sk_put16(p + 42, 0);   /* atomic: nothing follows, so malformed */
     assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_IP6_BAD_EXT);
+
+    /* The chain whole (Destination Options of 8 bytes, the fragment's data) but the UDP
+     * header it names left for the next fragment: code 3 as well. Atomic, it is only short. */
+    sk_put16(p + 42, 1);
+    p[49] = 0;
+    assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_IP6_CHAIN_INCOMPLETE);
+    assert_int_equal(e.pp_code, SK_ICMP6_PP_CHAIN);
+    assert_int_equal(e.proto, SK_IPPROTO_UDP);
+    assert_int_equal(e.upper_off, 56);
+    sk_put16(p + 42, 0);
+    assert_int_equal(sk_ip6_ext_walk(p, sizeof(p), &e), SK_DROP_NONE);
+    /* A TCP first fragment of 24 bytes whose data offset announces 32: incomplete; with 20 of
+     * 20, whole. */
+    uint8_t t[40 + 8 + 24] = {0x60};
+    sk_put16(t + 4, 32);
+    t[6] = SK_IPPROTO_FRAGMENT;
+    t[40] = SK_IPPROTO_TCP;
+    sk_put16(t + 42, 1);
+    t[48 + 12] = 8 << 4;
+    assert_int_equal(sk_ip6_ext_walk(t, sizeof(t), &e), SK_DROP_IP6_CHAIN_INCOMPLETE);
+    t[48 + 12] = 5 << 4;
+    assert_int_equal(sk_ip6_ext_walk(t, sizeof(t), &e), SK_DROP_NONE);
 
     /* A second Fragment header is malformed. */
     uint8_t q[40 + 8 + 8 + 8] = {0x60};
@@ -709,6 +743,48 @@ static void test_tcp6_known_syn(void **state)
     assert_int_equal(sk_tcp_parse6(seg, len, &a, &c, false, &h), SK_DROP_NONE);
 }
 
+/* The offload paths over IPv6: a partial checksum (the pseudo-header sum alone, for the link
+ * to finish, RFC 8200 §8.1's pseudo-header) completed here by RFC 1071 over the segment, and a
+ * payload summed while copied, both give the checksum of the plain emit. */
+static void test_tcp6_offload_checksums(void **state)
+{
+    (void)state;
+    struct sk_addr a = addr("2001:db8::1"), b = addr("fe80::2");
+    uint8_t payload[301];
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 31 + 7);
+    struct sk_tcp_hdr w = {.sport = 443, .dport = 50000, .seq = 7, .ack = 9,
+                           .flags = SK_TCP_ACK | SK_TCP_PSH, .wnd = 1000,
+                           .payload = payload, .payload_len = sizeof(payload)};
+    uint8_t plain[400], partial[400], summed[400];
+    size_t n = sk_tcp_emit6(plain, sizeof(plain), &a, &b, &w, SK_SYN_OPTS_LINUX);
+    assert_int_equal(n, 20 + sizeof(payload));
+    struct sk_tcp_hdr g;
+    assert_int_equal(sk_tcp_parse6(plain, n, &a, &b, true, &g), SK_DROP_NONE);
+
+    w.csum_partial = true;
+    assert_int_equal(sk_tcp_emit6(partial, sizeof(partial), &a, &b, &w, SK_SYN_OPTS_LINUX), n);
+    /* The pseudo-header written out as bytes, summed by the reference: the field holds that
+     * sum, folded, not complemented. */
+    uint8_t ph[40] = {0};
+    memcpy(ph, a.b, 16);
+    memcpy(ph + 16, b.b, 16);
+    sk_put32(ph + 32, (uint32_t)n);
+    ph[39] = SK_IPPROTO_TCP;
+    assert_int_equal(sk_get16(partial + 16), (uint16_t)~ref_csum(ph, sizeof(ph)));
+    /* The link's part: the one's complement of the sum from the TCP header to the end. */
+    sk_put16(partial + 16, ref_csum(partial, n));
+    assert_memory_equal(partial, plain, n);
+
+    w.csum_partial = false;
+    w.payload_summed = true;
+    memcpy(summed + 20, payload, sizeof(payload));
+    w.payload = summed + 20;
+    w.payload_sum = sk_csum_add(0, payload, sizeof(payload));
+    assert_int_equal(sk_tcp_emit6(summed, sizeof(summed), &a, &b, &w, SK_SYN_OPTS_LINUX), n);
+    assert_memory_equal(summed, plain, n);
+}
+
 static void test_udp6_known_datagram(void **state)
 {
     (void)state;
@@ -758,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_nd_redirect),
         cmocka_unit_test(test_nd_malformed),
         cmocka_unit_test(test_tcp6_known_syn),
+        cmocka_unit_test(test_tcp6_offload_checksums),
         cmocka_unit_test(test_udp6_known_datagram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
