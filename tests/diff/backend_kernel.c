@@ -85,6 +85,29 @@ static int lo_add6(const uint8_t a[16])
     return rc;
 }
 
+/* The kernel keeps a new address tentative until its address-configuration work has run,
+ * even on lo where it skips duplicate address detection, and a bind() to it fails with
+ * EADDRNOTAVAIL meanwhile: on a loaded machine the scenario's first step can come first. Waits
+ * (at most 2 s) until a bind() to a succeeds. */
+static int wait_usable6(const uint8_t a[16])
+{
+    for (int i = 0; i < 2000; i++) {
+        int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+            return -1;
+        struct sockaddr_in6 sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sin6_family = AF_INET6;
+        memcpy(sa.sin6_addr.s6_addr, a, 16);
+        int rc = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+        close(s);
+        if (rc == 0)
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}
+
 static int set_port_range(int lo, int hi)
 {
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
@@ -107,7 +130,8 @@ static int ke_begin(struct sd_backend *b, const struct sd_scenario *sc)
         return 0;
     }
     if (unshare(CLONE_NEWNET) != 0 || lo_up() != 0 || lo_add6(b->addr6[0]) != 0 ||
-        lo_add6(b->addr6[1]) != 0) {
+        lo_add6(b->addr6[1]) != 0 || wait_usable6(b->addr6[0]) != 0 ||
+        wait_usable6(b->addr6[1]) != 0) {
         perror("sockdiff: network namespace");
         return -1;
     }
