@@ -286,7 +286,8 @@ size_t sk_pair_key(const struct sk_addr *laddr, const struct sk_addr *raddr, con
         memcpy(out + 16, raddr->b, 16);
         n = 32;
     }
-    memcpy(out + n, tail, ntail * sizeof(*tail));
+    if (ntail != 0) /* tail may be NULL then, which memcpy must not be handed (C11 7.24.1) */
+        memcpy(out + n, tail, ntail * sizeof(*tail));
     return n + ntail * sizeof(*tail);
 }
 
@@ -603,6 +604,8 @@ int sk_stack_limits_format(const struct sk_stack *st, char *buf, size_t size)
         {"arp_queue_per_entry", g->arp_queue_per_entry, none, c->drops[SK_DROP_ARP_QUEUE_FULL]},
         {"icmp_burst", g->icmp_burst, none, c->drops[SK_DROP_ICMP_RATELIMIT]},
         {"udp_rcvq_datagrams", g->udp_rcvq_datagrams, none, c->drops[SK_DROP_UDP_QUEUE_FULL]},
+        /* RFC 8200 §5: a Packet Too Big never lowers a path MTU below 1280. */
+        {"ip6_pmtu_min", 1280, none, c->ip6_pmtu_floored},
     };
     size_t off = 0;
     int total = 0;

@@ -67,6 +67,7 @@ struct ip6_addr {
     uint8_t state;              /* enum ip6_addr_state */
     uint8_t origin;             /* enum ip6_addr_origin */
     uint8_t dad_left;           /* TENTATIVE: solicitations still to send */
+    uint8_t dad_counter;        /* RFC 7217 DAD_Counter its identifier was made with */
     sk_time_us dad_next;        /* TENTATIVE: the next solicitation, or the end of DAD */
     sk_time_us preferred_until; /* SK_TIME_NEVER: forever (static, link-local) */
     sk_time_us valid_until;

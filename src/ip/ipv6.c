@@ -7,11 +7,12 @@
  * solicited-node group of any address of ours), then the extension-header chain walked by
  * wire's sk_ip6_ext_walk: malformed chains and options whose action bits ask for it get an
  * ICMPv6 Parameter Problem with the pointer the walker found (RFC 8200 §4, §4.2); a Routing
- * header with segments left is refused with code 0 pointing at its type, whatever the type,
- * type 0 counted apart (RFC 5095 §3: a host processes none); atomic fragments are processed as
- * they are (RFC 6946), others wait for reassembly. The upper layer: TCP and UDP to the
- * transports (deliver6.c), ICMPv6 to icmp6.c, No Next Header ends quietly (§4.7), anything
- * else is a Parameter Problem code 1 at the Next Header that named it (§4).
+ * header with segments left is refused with code 0 pointing at its type, whatever the type
+ * (RFC 5095 §3 for type 0: a host processes none; drop ip6-routing-header); atomic fragments
+ * are processed as they are (RFC 6946); other fragments are counted drops (ip-fragment) until
+ * IPv6 reassembly is wired here. The upper layer: TCP and UDP to the transports (deliver6.c,
+ * which answers no TCP to a group), ICMPv6 to icmp6.c, No Next Header ends quietly (§4.7),
+ * anything else is a Parameter Problem code 1 at the Next Header that named it (§4).
  *
  * Routing (RFC 4861 §5.2): on-link destinations (link-local, multicast, under one of our
  * prefixes or an advertised on-link prefix) are their own next hop; others go to a default
@@ -236,13 +237,7 @@ static bool bad_source(const struct sk_addr *a)
 static void deliver6(struct sk_stack *st, const struct ip6_pkt *p, const struct sk_ip6_ext *e)
 {
     switch (p->proto) {
-    case SK_IPPROTO_TCP:
-        if (p->multicast) {
-            sk_drop(st, SK_DROP_IP_NOT_FOR_US, NULL, p->frame, p->frame_len);
-            return;
-        }
-        sk_transport_input6(st, p);
-        break;
+    case SK_IPPROTO_TCP: /* deliver6.c refuses TCP to a group */
     case SK_IPPROTO_UDP:
         sk_transport_input6(st, p);
         break;
@@ -274,7 +269,8 @@ static void ext_refused(struct sk_stack *st, const struct ip6_pkt *p, int r,
             sk_icmp6_send_error(st, p, SK_ICMP6_PARAM_PROBLEM, SK_ICMP6_PP_OPTION,
                                 e->pp_pointer, e->opt_action == SK_IP6_OPT_DISCARD_PP);
     } else if (r == SK_DROP_IP6_BAD_EXT || r == SK_DROP_IP6_CHAIN_INCOMPLETE ||
-               r == SK_DROP_IP_FRAG_INVALID) {
+               r == SK_DROP_IP_FRAG_INVALID || r == SK_DROP_IP6_EXT_LIMIT) {
+        /* The walker names the field; past its limits RFC 8883 §4 lets the node say so. */
         sk_icmp6_send_error(st, p, SK_ICMP6_PARAM_PROBLEM, e->pp_code, e->pp_pointer, false);
     }
     sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);

@@ -6,7 +6,8 @@
  * sends ip6_dad_transmits solicitations from :: for each (RFC 4862 §5.4.2), RetransTimer
  * apart; an address becomes preferred RetransTimer after the last unless a solicitation or an
  * advertisement for it came from elsewhere (§5.4.3, §5.4.4), which marks it duplicated
- * (§5.4.5): counted, never used. Once the link-local address is usable, up to
+ * (§5.4.5): counted, never used; a link-local or SLAAC address is then made again with RFC
+ * 7217's next DAD_Counter (at most 3 times). Once the link-local address is usable, up to
  * MAX_RTR_SOLICITATIONS (3) router solicitations go out RTR_SOLICITATION_INTERVAL (4 s) apart
  * (RFC 4861 §6.3.7) until an advertisement comes. (Both random delays before the first
  * message, §6.3.7 and RFC 4862 §5.4.2's SHOULDs, are left out: the stack starts when its link
@@ -34,6 +35,7 @@
 #define ND_RTR_SOLICITATION_INTERVAL_US 4000000
 #define ND_REACHABLE_TIME_MS 30000
 #define ND_RETRANS_TIMER_MS 1000
+#define RFC7217_IDGEN_RETRIES 3                 /* RFC 7217 §7 */
 #define SLAAC_TWO_HOURS_US (2ull * 3600 * 1000000) /* RFC 4862 §5.5.3 (e) */
 
 static const struct sk_addr all_routers = {{0xff, 0x02, [15] = 2}};
@@ -95,11 +97,23 @@ void sk_nd_start(struct sk_stack *st)
     }
 }
 
-/* RFC 4862 §5.4.5: another node has the address. */
+/* RFC 4862 §5.4.5: another node has the address: it is never used. RFC 7217 §6: an address
+ * we made from a stable-privacy identifier is made again with the next DAD_Counter, up to
+ * IDGEN_RETRIES times; a static one stays duplicated. */
 static void dad_failed(struct sk_stack *st, struct ip6_addr *x)
 {
     st->ctr.ip6_dad_duplicates++;
     x->state = IP6A_DUPLICATED;
+    if (x->origin == IP6A_STATIC || x->dad_counter >= RFC7217_IDGEN_RETRIES)
+        return;
+    struct sk_addr a = x->a;
+    sk_ip6_stable_iid(st, &x->a, (uint8_t)(x->dad_counter + 1), a.b + 8);
+    struct ip6_addr *y = sk_ip6_addr_add(st, &a, x->prefix_len, (enum ip6_addr_origin)x->origin);
+    if (y == NULL)
+        return;
+    y->dad_counter = (uint8_t)(x->dad_counter + 1);
+    y->preferred_until = x->preferred_until;
+    y->valid_until = x->valid_until;
 }
 
 /* One step of DAD for a tentative address (RFC 4862 §5.4.2-3). */

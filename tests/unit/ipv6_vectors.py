@@ -17,6 +17,10 @@ vecs = [
  ("V6_NA_S_MAC3", 'IPv6(src="2001:db8::b", dst="2001:db8::a", hlim=255)/ICMPv6ND_NA(R=0, S=1, O=0, tgt="2001:db8::b")/ICMPv6NDOptDstLLAddr(lladdr="02:00:00:66:00:0c")'),
  ("V6_NA_HLIM64", 'IPv6(src="2001:db8::b", dst="2001:db8::a", hlim=64)/ICMPv6ND_NA(R=0, S=1, O=1, tgt="2001:db8::b")/ICMPv6NDOptDstLLAddr(lladdr="02:00:00:66:00:0b")'),
  ("V6_NS_DAD_TO_UNICAST", 'IPv6(src="::", dst="2001:db8::a", hlim=255)/ICMPv6ND_NS(tgt="2001:db8::a")'),
+ ("V6_ECHO_BIG_B_TO_A", 'IPv6(src="2001:db8::b", dst="2001:db8::a")/ICMPv6EchoRequest(id=7, seq=9, data=bytes(range(256))*5+bytes(range(120)))'),
+ ("V6_PTB_1300_TO_B", 'IPv6(src="2001:db8::fe", dst="2001:db8::a")/ICMPv6PacketTooBig(mtu=1300)/IPv6(src="2001:db8::a", dst="2001:db8::b")/UDP(sport=5000, dport=7)/(b"x"*8)'),
+ ("V6_UNKNOWN_NH", 'IPv6(src="2001:db8::b", dst="2001:db8::a", nh=253)/Raw(b"abcdefgh")'),
+ ("V6_NO_NEXT", 'IPv6(src="2001:db8::b", dst="2001:db8::a", nh=59)'),
 ]
 out = ["/* IPv6 test packets (from the IPv6 header on), each made by python3-scapy 2.5 with the",
        " * expression above it: raw(<expression>). Generated once and committed; nothing here",

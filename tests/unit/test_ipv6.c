@@ -193,7 +193,8 @@ static void assert_icmp6_checksum(const uint8_t *p, size_t len)
 /* RFC 7217 §5 as the stack documents it (addr6.c): SipHash-2-4 under the IID key (purpose 6)
  * over the prefix's 8 bytes, the MAC and the DAD counter; the identifier is the hash's 64 bits
  * big-endian. Computed with the reference SipHash. */
-static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6], uint8_t out[8])
+static void ref_iid_counter(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6],
+                            uint8_t counter, uint8_t out[8])
 {
     struct ref_key key;
     ref_key_from_test_seed(&key, seed);
@@ -202,10 +203,15 @@ static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6]
     uint8_t msg[15];
     memcpy(msg, prefix, 8);
     memcpy(msg + 8, mac, 6);
-    msg[14] = 0;
+    msg[14] = counter;
     uint64_t h = ref_siphash24(k, msg, sizeof(msg));
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t)(h >> (56 - 8 * i));
+}
+
+static void ref_iid(uint64_t seed, const uint8_t prefix[8], const uint8_t mac[6], uint8_t out[8])
+{
+    ref_iid_counter(seed, prefix, mac, 0, out);
 }
 
 /* A link-local address fe80::/64 with RFC 7217's identifier, tentative until DAD's one
@@ -416,6 +422,48 @@ static void test_na_processing(void **state)
     node_free(n);
 }
 
+/* RFC 4861 §7.3.3 and §10: a STALE entry used starts DELAY; DELAY_FIRST_PROBE_TIME (5 s)
+ * later PROBE sends MAX_UNICAST_SOLICIT (3) solicitations to the cached link address,
+ * RetransTimer (1 s) apart; unanswered, the entry is forgotten RetransTimer after the last. */
+static void test_nd_probe_unanswered(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_config c = base_config(true, MAC1, 24);
+    c.ip6_linklocal = SK_IP6_LL_OFF;
+    c.ip6_accept_ra = false;
+    struct node *n = node_new(&c, &ADDR_A);
+    run_until(n, NULL, 3000000);
+    give(n, V6_ECHO_B_TO_A, sizeof(V6_ECHO_B_TO_A), MAC2);
+    give(n, V6_NA_S_MAC2, sizeof(V6_NA_S_MAC2), MAC2);
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_REACHABLE);
+    run_until(n, NULL, now_us + 46000000); /* past 1.5 x 30 s: surely no longer REACHABLE */
+    uint8_t mac[6];
+    assert_true(sk_neigh_lookup(n->st, &ADDR_B, mac));
+    assert_memory_equal(mac, MAC2, 6);
+    sk_time_us t0 = now_us;
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_DELAY);
+    size_t before = n->nout;
+    run_until(n, NULL, t0 + 5000000 - 1);
+    assert_int_equal(n->nout, before);
+    run_until(n, NULL, t0 + 5000000);
+    assert_int_equal(sk_neigh_find(n->st, &ADDR_B)->state, NUD_PROBE);
+    run_until(n, NULL, t0 + 7000000);
+    assert_int_equal(n->nout - before, 3);
+    for (size_t i = before; i < n->nout; i++) {
+        size_t len;
+        const uint8_t *p = ip6_of(n, &n->out[i], &len);
+        assert_memory_equal(n->out[i].d, MAC2, 6);   /* unicast to the cached address */
+        assert_memory_equal(p + 24, ADDR_B.b, 16);
+        assert_int_equal(p[40], 135);
+        assert_int_equal(n->out[i].at, t0 + 5000000 + (i - before) * 1000000);
+    }
+    assert_non_null(sk_neigh_find(n->st, &ADDR_B));
+    run_until(n, NULL, t0 + 8000000);
+    assert_null(sk_neigh_find(n->st, &ADDR_B));
+    node_free(n);
+}
+
 /* RFC 4861 §7.3.3: an INCOMPLETE entry sends MAX_MULTICAST_SOLICIT (3) solicitations
  * RetransTimer (1 s) apart, then is forgotten and what waited is dropped (counted). */
 static void test_nd_unresolved(void **state)
@@ -473,6 +521,31 @@ static void test_dad_conflict_late(void **state)
     assert_int_equal(ctr(b).ip6_dad_duplicates, 1);
     assert_true(sk_ip6_is_local(a->st, &ADDR_A));
     assert_false(sk_ip6_is_local(b->st, &ADDR_A));
+    node_free(a);
+    node_free(b);
+}
+
+/* RFC 7217 §6: when another node already holds the link-local address A would form, A marks
+ * it duplicated and forms the next one (DAD_Counter 1), which passes DAD and is used. */
+static void test_linklocal_dad_retry(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_addr ll0 = {{0xfe, 0x80}}, ll1 = {{0xfe, 0x80}};
+    ref_iid(41, ll0.b, MAC1, ll0.b + 8);
+    ref_iid_counter(41, ll1.b, MAC1, 1, ll1.b + 8);
+    struct sk_config cb = base_config(true, MAC2, 42);
+    struct node *b = node_new(&cb, &ll0);
+    run_until(b, NULL, 3000000);
+    assert_true(sk_ip6_is_local(b->st, &ll0));
+    struct sk_config ca = base_config(true, MAC1, 41);
+    struct node *a = node_new(&ca, NULL);
+    join(a, b);
+    run_until(a, b, 8000000);
+    assert_int_equal(ctr(a).ip6_dad_duplicates, 1);
+    assert_false(sk_ip6_is_local(a->st, &ll0));
+    assert_true(sk_ip6_is_local(a->st, &ll1));
+    assert_true(sk_ip6_is_local(b->st, &ll0));
     node_free(a);
     node_free(b);
 }
@@ -557,8 +630,13 @@ static void test_param_problem_pointers(void **state)
      * byte of the Destination Options header: 40. */
     give(n, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST), MAC2);
     expect_pp(n, 2, 1, 40, V6_HBH_NOT_FIRST, sizeof(V6_HBH_NOT_FIRST));
-    assert_int_equal(n->nout, 3);
-    assert_int_equal(ctr(n).icmp6_out, 3);
+    /* An unrecognized Next Header in the fixed header: code 1 at its field, byte 6 (RFC 8200
+     * §4); No Next Header (59) ends the packet quietly (§4.7). */
+    give(n, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH), MAC2);
+    expect_pp(n, 3, 1, 6, V6_UNKNOWN_NH, sizeof(V6_UNKNOWN_NH));
+    give(n, V6_NO_NEXT, sizeof(V6_NO_NEXT), MAC2);
+    assert_int_equal(n->nout, 4);
+    assert_int_equal(ctr(n).icmp6_out, 4);
     node_free(n);
 }
 
@@ -602,6 +680,9 @@ static void test_packet_too_big(void **state)
     assert_int_equal(sk_ip6_path_mtu(n->st, &d2), 1280);
     assert_int_equal(ctr(n).ip6_pmtu_lowered, 2);
     assert_int_equal(ctr(n).ip6_pmtu_floored, 1);
+    char buf[4096];
+    sk_stack_limits_format(n->st, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "limit.ip6_pmtu_min 1280 in-use - held 1\n"));
     /* RFC 8201 §4: the learned value ages out (10 minutes here). */
     run_until(n, NULL, now_us + 600000001);
     assert_int_equal(sk_ip6_path_mtu(n->st, &d1), 1500);
@@ -636,6 +717,104 @@ static void test_select_src(void **state)
     node_free(n);
 }
 
+/* RFC 8200 §4.5: a reply larger than the path MTU (1300, from a Packet Too Big) leaves in
+ * fragments: each at most the path MTU, all but the last a multiple of 8 bytes of data, one
+ * identification, Next Header 44 then 58; put together (the first's header with the Payload
+ * Length of the whole) they are the reply: the request's data with a right checksum. */
+static void test_fragments_out(void **state)
+{
+    (void)state;
+    now_us = 1000000;
+    struct sk_config c = base_config(false, MAC1, 23);
+    struct node *n = node_new(&c, &ADDR_A);
+    give(n, V6_PTB_1300_TO_B, sizeof(V6_PTB_1300_TO_B), MAC2);
+    give(n, V6_ECHO_BIG_B_TO_A, sizeof(V6_ECHO_BIG_B_TO_A), MAC2);
+    assert_int_equal(n->nout, 2);
+    size_t total = sizeof(V6_ECHO_BIG_B_TO_A) - 40; /* 8 + 1400 bytes of ICMPv6 */
+    size_t per = (1300 - 40 - 8) / 8 * 8;           /* 1248 */
+    uint8_t whole[1600];
+    size_t l0, l1;
+    const uint8_t *f0 = ip6_of(n, &n->out[0], &l0), *f1 = ip6_of(n, &n->out[1], &l1);
+    assert_int_equal(l0, 40 + 8 + per);
+    assert_int_equal(l1, 40 + 8 + total - per);
+    assert_int_equal(f0[6], 44);
+    assert_int_equal(f1[6], 44);
+    assert_int_equal(f0[40], 58);
+    assert_int_equal(f0[42] << 8 | f0[43], 0 | 1);   /* offset 0, M */
+    assert_int_equal(f1[42] << 8 | f1[43], per | 0); /* offset 1248 (156 x 8), last */
+    assert_memory_equal(f0 + 44, f1 + 44, 4);        /* one identification */
+    assert_int_equal(ctr(n).ip6_frags_out, 2);
+    memcpy(whole, f0, 40);
+    whole[4] = (uint8_t)(total >> 8), whole[5] = (uint8_t)total, whole[6] = 58;
+    memcpy(whole + 40, f0 + 48, per);
+    memcpy(whole + 40 + per, f1 + 48, total - per);
+    assert_int_equal(whole[40], 129);
+    assert_memory_equal(whole + 44, V6_ECHO_BIG_B_TO_A + 44, total - 4);
+    assert_icmp6_checksum(whole, 40 + total);
+    node_free(n);
+}
+
+/* TCP over this layer on Ethernet (the transports are deliver6.c's): A connects to B's
+ * address, neighbour discovery resolves both ways, and 1 MB goes through a link that loses
+ * 1% of the frames (memlink's seeded faults), arriving byte-exact. */
+static void tcp_over_ethernet(double loss)
+{
+    struct node *a, *b;
+    pair_new(&a, &b, true, &ADDR_B);
+    struct sk_memlink_faults f = {.delay_us = 1000, .loss = loss};
+    sk_memlink_set_faults(a->link, 0, &f);
+    sk_memlink_set_faults(a->link, 1, &f);
+    a->nout = b->nout = 0;
+    run_until(a, b, 3000000);
+    struct sk_tcp *l, *c, *s = NULL;
+    assert_int_equal(sk_tcp_listen(b->st, 80, 8, &l), 0);
+    assert_int_equal(sk_tcp_connect_addr(a->st, 0, &ADDR_B, 80, NULL, &c), 0);
+    enum { TOTAL = 1 << 20 };
+    static uint8_t buf[TOTAL], got[TOTAL];
+    for (size_t i = 0; i < TOTAL; i++)
+        buf[i] = (uint8_t)(i * 7 + (i >> 11));
+    size_t sent = 0, recvd = 0;
+    for (int step = 0; step < 200000 && recvd < TOTAL; step++) {
+        if (a->nout > MAXF / 2)
+            a->nout = 0; /* the log is for the other tests: keep room */
+        if (b->nout > MAXF / 2)
+            b->nout = 0;
+        run_until(a, b, now_us + 1000);
+        if (s == NULL && sk_tcp_accept(l, &s) != 0)
+            s = NULL;
+        if (sent < TOTAL) {
+            ssize_t n = sk_tcp_send(c, buf + sent, TOTAL - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        if (s) {
+            ssize_t n = sk_tcp_recv(s, got + recvd, TOTAL - recvd);
+            if (n > 0)
+                recvd += (size_t)n;
+        }
+    }
+    assert_int_equal(recvd, TOTAL);
+    assert_memory_equal(got, buf, TOTAL);
+    assert_true(ctr(a).nd_na_in >= 1 && ctr(b).nd_ns_in >= 1);
+    assert_int_equal(ctr(a).drops[SK_DROP_ARP_QUEUE_FULL] + ctr(b).drops[SK_DROP_ARP_QUEUE_FULL],
+                     0);
+    assert_int_equal(ctr(a).drops[SK_DROP_OUT_NO_ROUTE] + ctr(b).drops[SK_DROP_OUT_NO_ROUTE], 0);
+    node_free(a);
+    node_free(b);
+}
+
+static void test_tcp_over_ethernet(void **state)
+{
+    (void)state;
+    tcp_over_ethernet(0);
+}
+
+static void test_tcp_over_ethernet_lossy(void **state)
+{
+    (void)state;
+    tcp_over_ethernet(0.01);
+}
+
 /* ARP keeps working beside IPv6 on the same stack: IPv4-only stacks are unchanged (test_arp),
  * and ip6 off drops IPv6 as before (ip-version). */
 static void test_ip6_off_drops(void **state)
@@ -661,13 +840,18 @@ int main(void)
         cmocka_unit_test(test_ping_pair_bare_ip),
         cmocka_unit_test(test_nd_unresolved),
         cmocka_unit_test(test_na_processing),
+        cmocka_unit_test(test_nd_probe_unanswered),
         cmocka_unit_test(test_dad_conflict),
         cmocka_unit_test(test_dad_conflict_late),
+        cmocka_unit_test(test_linklocal_dad_retry),
         cmocka_unit_test(test_ra_slaac),
         cmocka_unit_test(test_param_problem_pointers),
         cmocka_unit_test(test_error_rate_limited),
         cmocka_unit_test(test_packet_too_big),
         cmocka_unit_test(test_select_src),
+        cmocka_unit_test(test_fragments_out),
+        cmocka_unit_test(test_tcp_over_ethernet),
+        cmocka_unit_test(test_tcp_over_ethernet_lossy),
         cmocka_unit_test(test_ip6_off_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
