@@ -31,7 +31,7 @@ struct conn {
     FILE *body;             /* file being sent, NULL if none */
     uint64_t body_left;
     bool close_after;       /* Connection: close or HTTP/1.0 */
-    uint32_t raddr;         /* peer, host order */
+    struct sk_addr raddr;   /* peer, either family */
     uint16_t rport;
     uint64_t in, out;       /* bytes received and sent */
 };
@@ -227,7 +227,7 @@ static bool pump(struct httpd *h, struct conn *c)
 void httpd_poll(struct httpd *h)
 {
     int fd;
-    struct sockaddr_in peer;
+    struct sockaddr_in6 peer; /* the listener is AF_INET6: IPv4 peers come IPv4-mapped */
     socklen_t plen = sizeof(peer);
     while ((fd = sk_accept(h->st, h->lfd, (struct sockaddr *)&peer, &plen)) >= 0) {
         int nodelay = 1;
@@ -242,8 +242,8 @@ void httpd_poll(struct httpd *h)
         }
         memset(slot, 0, sizeof(*slot));
         slot->fd = fd;
-        slot->raddr = ntohl(peer.sin_addr.s_addr);
-        slot->rport = ntohs(peer.sin_port);
+        memcpy(slot->raddr.b, peer.sin6_addr.s6_addr, 16);
+        slot->rport = ntohs(peer.sin6_port);
         plen = sizeof(peer);
     }
     for (int i = 0; i < HTTPD_MAX_CONNS; i++) {
@@ -292,12 +292,14 @@ struct httpd *httpd_new(struct sk_stack *st, uint16_t port, const char *root, in
     h->root = root;
     for (int i = 0; i < HTTPD_MAX_CONNS; i++)
         h->conns[i].fd = -1;
-    h->lfd = sk_socket(st, SK_SOCK_STREAM);
+    /* Dual-stack (RFC 3493 §3.7): one AF_INET6 listener on [::]:port takes IPv4 clients
+     * too, and IPv6 ones when the stack has IPv6. */
+    h->lfd = sk_socket_af(st, AF_INET6, SK_SOCK_STREAM);
     int r = h->lfd < 0 ? h->lfd : 0;
     if (r == 0) {
         int one = 1;
         sk_setsockopt(st, h->lfd, SK_SOL_SOCKET, SK_SO_REUSEADDR, &one, sizeof(one));
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
         r = sk_bind(st, h->lfd, (struct sockaddr *)&a, sizeof(a));
     }
     if (r == 0)

@@ -19,7 +19,7 @@
 
 /* One connection as it ends (the server closes its socket). */
 struct httpd_conn_end {
-    uint32_t raddr;   /* peer address, host order */
+    struct sk_addr raddr; /* peer address, either family (IPv4 IPv4-mapped) */
     uint16_t rport;   /* peer port, host order */
     uint64_t in, out; /* bytes received (requests) and sent (headers and bodies) */
     int err;          /* 0: the peer closed; else the negative errno that ended it */

@@ -227,13 +227,20 @@ int cmd_connect(int argc, char **argv)
     char dst[SK_ADDR_STRLEN + 8];
     net_endpoint_str(&raddr, rport, dst, sizeof(dst));
     int err = 0;
-    if (rc == 0 &&
-        (err = sk_tcp_connect_addr(cl->env.st, 0, &raddr, rport, NULL, &cl->c)) != 0) {
+    sk_time_us start = sk_loop_clock(), established = 0;
+    sk_time_us give_up = start + (sk_time_us)(timeout_s * 1e6);
+    /* An IPv6 address is tentative until duplicate address detection ends (RFC 4862 §5.4):
+     * until then there is no source for the destination (-ENETUNREACH); the loop runs on,
+     * within the timeout, and connect is tried again. */
+    while (rc == 0 &&
+           (err = sk_tcp_connect_addr(cl->env.st, 0, &raddr, rport, NULL, &cl->c)) ==
+               -ENETUNREACH &&
+           !sk_addr_is_v4(&raddr) && sk_loop_clock() < give_up && !net_stop_signal)
+        sk_loop_run_once(cl->env.loop, 100000);
+    if (rc == 0 && err != 0) {
         fprintf(stderr, "synack connect: cannot connect to %s: %s\n", to, strerror(-err));
         rc = 1;
     }
-    sk_time_us start = sk_loop_clock(), established = 0;
-    sk_time_us give_up = start + (sk_time_us)(timeout_s * 1e6);
     if (rc == 0) {
         sk_tcp_set_callback(cl->c, on_conn, cl);
         pump(cl);

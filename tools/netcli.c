@@ -98,11 +98,22 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
         o->tap = arg;
         return true;
     case NET_OPT_ADDR:
+        /* Once per family: an IPv6 prefix (it has a colon) is --addr6's. */
+        if (strchr(arg, ':') != NULL)
+            return net_opt(o, NET_OPT_ADDR6, arg, why);
+        if (o->have_addr) {
+            *why = "is a second IPv4 address (--addr takes one per family)";
+            return true;
+        }
         *why = parse_cidr(arg, &o->addr, &o->prefix_len);
         o->have_addr = *why == NULL;
         return true;
     case NET_OPT_GATEWAY: *why = parse_ipv4(arg, &o->gateway); return true;
     case NET_OPT_ADDR6:
+        if (o->have_addr6) {
+            *why = "is a second IPv6 address (--addr takes one per family)";
+            return true;
+        }
         *why = parse_cidr6(arg, &o->addr6);
         o->have_addr6 = *why == NULL;
         return true;

@@ -40,7 +40,8 @@ enum {
 /* Help text for the shared options. */
 #define NET_OPTIONS_HELP                                                                     \
     "  --tap IFNAME         the TAP interface (attached if it exists, else created)\n"      \
-    "  --addr A.B.C.D/LEN   synack's address and the connected network's prefix length\n"   \
+    "  --addr A.B.C.D/LEN   synack's address and the connected network's prefix length;\n" \
+    "                       once per family: --addr ADDR6/LEN as --addr6\n"                  \
     "  --gateway A.B.C.D    default gateway (default: none, only the connected network)\n"  \
     "  --addr6 ADDR6/LEN    turns IPv6 on: this static address and its on-link prefix, a\n"  \
     "                       link-local address, router advertisements (SLAAC)\n"          \

@@ -270,8 +270,7 @@ static void report_conn(struct serve *s, const struct sk_addr *raddr, uint16_t r
 
 static void on_http_end(const struct httpd_conn_end *e, void *ctx)
 {
-    struct sk_addr a = sk_addr_from_v4(e->raddr);
-    report_conn(ctx, &a, e->rport, e->in, e->out, e->err);
+    report_conn(ctx, &e->raddr, e->rport, e->in, e->out, e->err);
 }
 
 /* The echo connections the stack refused a send buffer: tried again (on_conn), and off the

@@ -22,6 +22,11 @@
 
 #define ADDR_CLIENT 0x0a000001u /* 10.0.0.1 */
 #define ADDR_SERVER 0x0a000002u /* 10.0.0.2 */
+/* --ipv6: 2001:db8::1 and 2001:db8::2 (RFC 3849's documentation prefix), on one /64. */
+static const uint8_t ADDR6_CLIENT[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    0, 0, 0, 1};
+static const uint8_t ADDR6_SERVER[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    0, 0, 0, 2};
 #define ECHO_PORT 7             /* the echo service (RFC 862) */
 #define UNUSED_PORT 9           /* nobody listens here: the refused scenario */
 #define SIMOPEN_PORT_CLIENT 40001
@@ -192,6 +197,7 @@ struct sim_opts {
     unsigned read_sides;        /* SIDE_CLIENT | SIDE_SERVER: whose reading is slowed */
     const char *pcap;
     bool verbose, quiet, ascii;
+    bool ipv6;                  /* the connection runs over IPv6 */
 };
 
 /* ---- the test data: byte i of a stream is a function of the seed and i ---- */
@@ -583,6 +589,19 @@ static void echo_after_fin(struct run *r, struct app *v) {
     }
 }
 
+/* A side's address in the run's family, and its text ("10.0.0.2" or "[2001:db8::2]"). */
+static struct sk_addr side_addr(const struct run *r, int side, char *text, size_t size) {
+    struct sk_addr a;
+    if (r->o->ipv6)
+        memcpy(a.b, side ? ADDR6_SERVER : ADDR6_CLIENT, 16);
+    else
+        a = sk_addr_from_v4(side ? ADDR_SERVER : ADDR_CLIENT);
+    char t[SK_ADDR_STRLEN];
+    sk_addr_format(&a, t, sizeof(t));
+    snprintf(text, size, r->o->ipv6 ? "[%s]" : "%s", t);
+    return a;
+}
+
 static void server_drive(struct run *r) {
     struct app *v = &r->app[1];
     if (v->listener && !v->conn && !v->done) {
@@ -590,8 +609,9 @@ static void server_drive(struct run *r) {
         if (sk_tcp_accept(v->listener, &c) == 0) {
             struct sk_tcp_info info;
             sk_tcp_get_info(c, &info);
-            ladder_note(r->lad, 1, now_of(r), "accept(): 10.0.0.1:%u",
-                        info.rport);
+            char ctext[SK_ADDR_STRLEN + 2];
+            side_addr(r, 0, ctext, sizeof(ctext));
+            ladder_note(r->lad, 1, now_of(r), "accept(): %s:%u", ctext, info.rport);
             v->conn = c;
             v->t_start = now_of(r);
         }
@@ -674,20 +694,23 @@ static int apps_start(struct run *r) {
     struct app *c = &r->app[0], *v = &r->app[1];
     int err;
     const char *what;
+    char ctext[SK_ADDR_STRLEN + 2], stext[SK_ADDR_STRLEN + 2];
+    struct sk_addr caddr = side_addr(r, 0, ctext, sizeof(ctext));
+    struct sk_addr saddr = side_addr(r, 1, stext, sizeof(stext));
     switch (r->sc->open) {
     case OPEN_SIMULTANEOUS:
-        ladder_note(r->lad, 0, now_of(r), "connect(10.0.0.2:%u) from %u",
+        ladder_note(r->lad, 0, now_of(r), "connect(%s:%u) from %u", stext,
                     SIMOPEN_PORT_SERVER, SIMOPEN_PORT_CLIENT);
-        err = sk_tcp_connect(c->st, SIMOPEN_PORT_CLIENT, ADDR_SERVER, SIMOPEN_PORT_SERVER,
-                             &c->conn);
+        err = sk_tcp_connect_addr(c->st, SIMOPEN_PORT_CLIENT, &saddr, SIMOPEN_PORT_SERVER, NULL,
+                                  &c->conn);
         if (err) {
             what = "client connect";
             break;
         }
-        ladder_note(r->lad, 1, now_of(r), "connect(10.0.0.1:%u) from %u",
+        ladder_note(r->lad, 1, now_of(r), "connect(%s:%u) from %u", ctext,
                     SIMOPEN_PORT_CLIENT, SIMOPEN_PORT_SERVER);
-        err = sk_tcp_connect(v->st, SIMOPEN_PORT_SERVER, ADDR_CLIENT, SIMOPEN_PORT_CLIENT,
-                             &v->conn);
+        err = sk_tcp_connect_addr(v->st, SIMOPEN_PORT_SERVER, &caddr, SIMOPEN_PORT_CLIENT, NULL,
+                                  &v->conn);
         what = "server connect";
         v->lport = SIMOPEN_PORT_SERVER;
         break;
@@ -702,8 +725,8 @@ static int apps_start(struct run *r) {
         }
         v->lport = ECHO_PORT;
         uint16_t port = r->sc->open == OPEN_REFUSED ? UNUSED_PORT : ECHO_PORT;
-        ladder_note(r->lad, 0, now_of(r), "connect(10.0.0.2:%u)", port);
-        err = sk_tcp_connect(c->st, 0, ADDR_SERVER, port, &c->conn);
+        ladder_note(r->lad, 0, now_of(r), "connect(%s:%u)", stext, port);
+        err = sk_tcp_connect_addr(c->st, 0, &saddr, port, NULL, &c->conn);
         what = "connect";
         break;
     }
@@ -1035,10 +1058,11 @@ void cmd_sim_usage(FILE *out) {
     fprintf(out,
         "usage: synack sim [options]\n"
         "\n"
-        "Runs two synack stacks in one process: a client (10.0.0.1) and an echo server\n"
-        "(10.0.0.2, port 7), joined by a simulated link on a virtual clock; the addresses\n"
-        "exist only inside the simulator. The client connects and sends seeded pseudo-random\n"
-        "bytes, the server echoes them, both check every byte, and the connection closes.\n"
+        "Runs two synack stacks in one process: a client (10.0.0.1, or 2001:db8::1 with\n"
+        "--ipv6) and an echo server (10.0.0.2 or 2001:db8::2, port 7), joined by a simulated\n"
+        "link on a virtual clock; the addresses exist only inside the simulator. The client\n"
+        "connects and sends seeded pseudo-random bytes, the server echoes them, both check\n"
+        "every byte, and the connection closes.\n"
         "Every segment is drawn as a ladder diagram:\n"
         "\n"
         "  - one line per segment, at the time it was sent: an arrow from the client's column\n"
@@ -1068,6 +1092,8 @@ void cmd_sim_usage(FILE *out) {
         "                       between its first and last data segments)\n"
         "  -q, --quiet          print only the summary\n"
         "      --ascii          plain ASCII instead of UTF-8 arrows\n"
+        "      --ipv6           the connection runs over IPv6, 2001:db8::1 to 2001:db8::2\n"
+        "                       (MSS 60 bytes below the MTU; --mtu at least 1280)\n"
         "  -h, --help           show this help\n"
         "\n"
         "link (P is a probability 0..1 or a percentage such as 5%%):\n"
@@ -1125,7 +1151,7 @@ void cmd_sim_usage(FILE *out) {
 enum {
     OPT_SEED = 256, OPT_LOSS, OPT_LOSS_C2S, OPT_LOSS_S2C, OPT_BURST, OPT_BURST_C2S,
     OPT_BURST_S2C, OPT_DUP, OPT_REORDER, OPT_CORRUPT, OPT_DELAY, OPT_RATE, OPT_MTU, OPT_READ,
-    OPT_READ_PAUSE, OPT_READ_SIDE, OPT_ASCII,
+    OPT_READ_PAUSE, OPT_READ_SIDE, OPT_ASCII, OPT_IPV6,
 };
 
 /* Cuts text at the separator into exactly n parts written into buf (size bytes); the parts
@@ -1220,6 +1246,7 @@ static const struct option sim_longopts[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"pcap", required_argument, NULL, 'p'},
     {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
     {"ascii", no_argument, NULL, OPT_ASCII},     {"help", no_argument, NULL, 'h'},
+    {"ipv6", no_argument, NULL, OPT_IPV6},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"loss-c2s", required_argument, NULL, OPT_LOSS_C2S},
     {"loss-s2c", required_argument, NULL, OPT_LOSS_S2C},
@@ -1304,6 +1331,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
         case 'v': o->verbose = true; break;
         case 'q': o->quiet = true; break;
         case OPT_ASCII: o->ascii = true; break;
+        case OPT_IPV6: o->ipv6 = true; break;
         case 'h': cmd_sim_usage(stdout); return 0;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -1325,6 +1353,8 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->ipv6 && o->mtu && o->mtu < 1280) /* RFC 8200 §5: every IPv6 link carries 1280 */
+        return usage_error("--mtu %" PRIu64 " is below IPv6's minimum of 1280", o->mtu);
     return -1;
 }
 
@@ -1334,10 +1364,19 @@ static uint64_t derive_seed(uint64_t seed, uint64_t what) {
     return mix64(seed ^ mix64(what));
 }
 
-static void config_side(struct sk_config *cfg, uint32_t addr, uint64_t seed, uint64_t mtu) {
+static void config_side(struct sk_config *cfg, uint32_t addr, const uint8_t *addr6,
+                        uint64_t seed, uint64_t mtu) {
     sk_config_default(cfg);
     cfg->addr = addr;
     cfg->prefix_len = 24;
+    if (addr6) { /* a static address, usable at once: no DAD on a simulated link */
+        cfg->ip6 = true;
+        memcpy(cfg->addr6[0].addr, addr6, 16);
+        cfg->addr6[0].prefix_len = 64;
+        cfg->addr6_count = 1;
+        cfg->ip6_dad_transmits = 0;
+        cfg->ip6_linklocal = SK_IP6_LL_OFF;
+    }
     sk_config_set_test_seed(cfg, seed); /* simulated: --seed replays the run exactly */
     /* The link's MTU is the stacks' too: the MSS each announces follows from it (RFC 9293
      * §3.7.1), so neither sends a datagram the link would drop. */
@@ -1441,8 +1480,8 @@ int cmd_sim(int argc, char **argv) {
                                     .read_period = UINT64_MAX, .read_wake = SK_TIME_NEVER};
 
     struct sk_config ca, cb;
-    config_side(&ca, ADDR_CLIENT, derive_seed(o.seed, 1), o.mtu);
-    config_side(&cb, ADDR_SERVER, derive_seed(o.seed, 2), o.mtu);
+    config_side(&ca, ADDR_CLIENT, o.ipv6 ? ADDR6_CLIENT : NULL, derive_seed(o.seed, 1), o.mtu);
+    config_side(&cb, ADDR_SERVER, o.ipv6 ? ADDR6_SERVER : NULL, derive_seed(o.seed, 2), o.mtu);
     int err = sk_sim_init(&r->sim, &ca, &cb, derive_seed(o.seed, 3), 0);
     if (err) {
         fprintf(stderr, "synack sim: cannot set up the simulation: %s\n", strerror(-err));
@@ -1493,9 +1532,11 @@ int cmd_sim(int argc, char **argv) {
                    "\n\n", (unsigned long long)LADDER_MAX_BYTES);
         } else if (!o.quiet) {
             print_header(r);
-            char t0[64], t1[64];
-            snprintf(t0, sizeof(t0), "client 10.0.0.1:%u", r->app[0].lport);
-            snprintf(t1, sizeof(t1), "server 10.0.0.2:%u", r->app[1].lport);
+            char t0[80], t1[80], a0[SK_ADDR_STRLEN + 2], a1[SK_ADDR_STRLEN + 2];
+            side_addr(r, 0, a0, sizeof(a0));
+            side_addr(r, 1, a1, sizeof(a1));
+            snprintf(t0, sizeof(t0), "client %s:%u", a0, r->app[0].lport);
+            snprintf(t1, sizeof(t1), "server %s:%u", a1, r->app[1].lport);
             const char *titles[2] = {t0, t1};
             ladder_print(r->lad, stdout, titles, finished);
             if (ladder_incomplete(r->lad))

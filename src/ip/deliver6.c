@@ -23,7 +23,9 @@ void sk_transport_input6(struct sk_stack *st, const struct ip6_pkt *p)
         }
         sk_tcp_input_l3(st, &l3, p->frame, p->frame_len);
     } else if (p->proto == SK_IPPROTO_UDP) {
-        sk_udp_input6(st, &l3, p->frame, p->frame_len);
+        /* RFC 4443 §3.1: no socket on the port is Destination Unreachable, code 4. */
+        if (!sk_udp_input6(st, &l3, p->frame, p->frame_len))
+            sk_icmp6_send_error(st, p, SK_ICMP6_DEST_UNREACH, 4, 0, false);
     } else {
         sk_drop(st, SK_DROP_IP_PROTO, NULL, p->frame, p->frame_len);
     }

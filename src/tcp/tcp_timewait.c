@@ -394,6 +394,7 @@ void sk_tw_enter(struct sk_tcp *c)
     }
     struct sk_tw *w = at(st->tw, i);
     memset(w, 0, sizeof(*w));
+    w->flags = (c->flags & TF_TS) ? TW_TS : 0;
     if (tw_set_addrs(st, i, &c->laddr, &c->raddr) != 0) {
         sk_port_unref(st, c->lport);
         tw_free_index(st, i);
@@ -406,7 +407,6 @@ void sk_tw_enter(struct sk_tcp *c)
     w->rcv_nxt = c->rcv_nxt;
     w->ts_recent = c->ts_recent;
     w->ts_offset = c->ts_offset;
-    w->flags = (c->flags & TF_TS) ? TW_TS : 0;
     w->rcv_wscale = c->rcv_wscale;
     uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     w->wnd = (uint16_t)min_u32(adv >> c->rcv_wscale, 65535);

@@ -63,6 +63,49 @@ static int lo_up(void)
     return rc;
 }
 
+/* The hosts' IPv6 addresses on lo, /128 each (loopback runs no DAD): SIOCSIFADDR on an
+ * AF_INET6 socket with Linux's struct in6_ifreq. */
+struct ke_in6_ifreq {
+    struct in6_addr addr;
+    uint32_t prefixlen;
+    int ifindex;
+};
+static int lo_add6(const uint8_t a[16])
+{
+    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct ke_in6_ifreq r;
+    memset(&r, 0, sizeof(r));
+    memcpy(r.addr.s6_addr, a, 16);
+    r.prefixlen = 128;
+    r.ifindex = (int)if_nametoindex("lo");
+    int rc = ioctl(s, SIOCSIFADDR, &r);
+    close(s);
+    return rc;
+}
+
+/* Whether address a is usable yet: the kernel finishes setting up an address after the ioctl
+ * returns (addrconf's work), so bind() may still refuse it for a moment. Up to a second. */
+static int wait_addr6(const uint8_t a[16])
+{
+    for (int i = 0; i < 200; i++) {
+        int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+            return -1;
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof(sin6));
+        sin6.sin6_family = AF_INET6;
+        memcpy(sin6.sin6_addr.s6_addr, a, 16);
+        int rc = bind(s, (struct sockaddr *)&sin6, sizeof(sin6));
+        close(s);
+        if (rc == 0)
+            return 0;
+        usleep(5000);
+    }
+    return -1;
+}
+
 static int set_port_range(int lo, int hi)
 {
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
@@ -84,7 +127,9 @@ static int ke_begin(struct sd_backend *b, const struct sd_scenario *sc)
         }
         return 0;
     }
-    if (unshare(CLONE_NEWNET) != 0 || lo_up() != 0) {
+    if (unshare(CLONE_NEWNET) != 0 || lo_up() != 0 || lo_add6(b->addr6[0]) != 0 ||
+        lo_add6(b->addr6[1]) != 0 || wait_addr6(b->addr6[0]) != 0 ||
+        wait_addr6(b->addr6[1]) != 0) {
         perror("sockdiff: network namespace");
         return -1;
     }
@@ -128,22 +173,42 @@ static int ke_accept(void *ctx, int host, int fd, struct sockaddr *sa, socklen_t
  * unbound socket of host B that connects gets 127.0.0.2 as its source here: bound to the
  * address alone, the port still chosen at connect (IP_BIND_ADDRESS_NO_PORT); connect would
  * have set the local address anyway. (UDP sendto: sendto_from_b.) */
-static void source_b6(int fd, const struct sockaddr *sa, socklen_t salen)
+/* The hosts' IPv6 addresses (A6N, B6N), on lo (lo_add6). */
+static const uint8_t KE_ADDR6[2][16] = {
+    {0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+    {0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+};
+
+/* Host h's address in the family of an AF_INET6 destination: its IPv4 address IPv4-mapped for
+ * an IPv4-mapped one, else its own IPv6 address. */
+static void own6(int host, const struct in6_addr *to, struct in6_addr *me)
 {
-    /* An AF_INET6 socket of host B toward an IPv4-mapped address: the same, IPv4-mapped. */
+    memset(me, 0, sizeof(*me));
+    if (IN6_IS_ADDR_V4MAPPED(to)) {
+        uint32_t a = htonl(host == SD_HOST_B ? KE_ADDR_B : KE_ADDR_A);
+        me->s6_addr[10] = 0xff;
+        me->s6_addr[11] = 0xff;
+        memcpy(me->s6_addr + 12, &a, 4);
+    } else {
+        memcpy(me->s6_addr, KE_ADDR6[host], 16);
+    }
+}
+
+/* An unbound AF_INET6 socket of either host: on lo the kernel's source for an address of lo
+ * is that address itself, so the host's own is bound first (the port still chosen at connect),
+ * as synack's host, which owns only its own, would send from it. */
+static void source6(int host, int fd, const struct sockaddr *sa, socklen_t salen)
+{
     struct sockaddr_in6 me;
     socklen_t len = sizeof(me);
     const struct sockaddr_in6 *to = (const struct sockaddr_in6 *)sa;
-    if (salen < sizeof(*to) || !IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) ||
-        getsockname(fd, (struct sockaddr *)&me, &len) != 0 || me.sin6_port != 0 ||
+    if (salen < sizeof(*to) || getsockname(fd, (struct sockaddr *)&me, &len) != 0 ||
+        me.sin6_family != AF_INET6 || me.sin6_port != 0 ||
         !IN6_IS_ADDR_UNSPECIFIED(&me.sin6_addr))
         return;
     int one = 1;
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-    uint32_t b = htonl(KE_ADDR_B);
-    me.sin6_addr.s6_addr[10] = 0xff;
-    me.sin6_addr.s6_addr[11] = 0xff;
-    memcpy(me.sin6_addr.s6_addr + 12, &b, 4);
+    own6(host, &to->sin6_addr, &me.sin6_addr);
     bind(fd, (struct sockaddr *)&me, sizeof(me));
 }
 
@@ -151,8 +216,8 @@ static void source_b(int host, int fd, const struct sockaddr *sa, socklen_t sale
 {
     struct sockaddr_in me;
     socklen_t len = sizeof(me);
-    if (host == SD_HOST_B && sa != NULL && sa->sa_family == AF_INET6) {
-        source_b6(fd, sa, salen);
+    if (sa != NULL && sa->sa_family == AF_INET6) {
+        source6(host, fd, sa, salen);
         return;
     }
     if (host != SD_HOST_B || sa == NULL || sa->sa_family != AF_INET ||
@@ -217,12 +282,49 @@ static bool sendto_from_b(int host, int fd, const void *p, size_t n, int fl,
     return true;
 }
 
+/* The same for an AF_INET6 datagram socket bound to :: sending to an IPv6 address: the
+ * host's own IPv6 address as the source, through IPV6_PKTINFO. */
+static bool sendto6_from_own(int host, int fd, const void *p, size_t n, int fl,
+                             const struct sockaddr *sa, socklen_t salen, ssize_t *rc)
+{
+    struct sockaddr_in6 me;
+    socklen_t len = sizeof(me);
+    int type = 0;
+    socklen_t tl = sizeof(type);
+    const struct sockaddr_in6 *to = (const struct sockaddr_in6 *)sa;
+    if (sa == NULL || sa->sa_family != AF_INET6 || salen < sizeof(*to) ||
+        IN6_IS_ADDR_V4MAPPED(&to->sin6_addr) || getsockname(fd, (struct sockaddr *)&me, &len) != 0 ||
+        me.sin6_family != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(&me.sin6_addr) ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM)
+        return false;
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    } c;
+    memset(&c, 0, sizeof(c));
+    struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
+    struct msghdr m = {.msg_name = (void *)sa, .msg_namelen = salen, .msg_iov = &iov,
+                       .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof(c.b)};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = IPPROTO_IPV6;
+    h->cmsg_type = IPV6_PKTINFO;
+    h->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+    struct in6_pktinfo pi;
+    memset(&pi, 0, sizeof(pi));
+    memcpy(pi.ipi6_addr.s6_addr, KE_ADDR6[host], 16);
+    memcpy(CMSG_DATA(h), &pi, sizeof(pi));
+    *rc = neg(sendmsg(fd, &m, fl | MSG_NOSIGNAL));
+    return true;
+}
+
 static ssize_t ke_sendto(void *ctx, int host, int fd, const void *p, size_t n, int fl,
                          const struct sockaddr *sa, socklen_t salen, long t)
 {
     (void)ctx;
     timeo(fd, SO_SNDTIMEO, t);
     ssize_t rc;
+    if (p != NULL && sendto6_from_own(host, fd, p, n, fl, sa, salen, &rc))
+        return rc;
     if (p != NULL && salen >= sizeof(struct sockaddr_in) &&
         sendto_from_b(host, fd, p, n, fl, sa, salen, &rc))
         return rc;
@@ -316,6 +418,10 @@ int sd_backend_kernel(struct sd_backend *b, bool use_netns)
     b->addr[0] = htonl(KE_ADDR_A);
     b->addr[1] = htonl(KE_ADDR_B);
     b->bcast = htonl(0x7fffffffu); /* 127.255.255.255, lo's broadcast route */
+    static const uint8_t a6[16] = {0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    memcpy(b->addr6[0], a6, 16);
+    memcpy(b->addr6[1], a6, 16);
+    b->addr6[1][15] = 2;
     b->badfd = closed_fd();
     b->begin = ke_begin;
     b->end = ke_end;

@@ -32,6 +32,15 @@ static void sy_config(struct sk_config *c, int host, const struct sd_scenario *s
     c->addr = host ? SY_ADDR_B : SY_ADDR_A;
     c->prefix_len = 24;
     sk_config_set_test_seed(c, host ? 0xb0b : 0xa11ce);
+    /* IPv6 beside IPv4: fd00:77::1 and ::2, usable at once (no DAD on the simulated link). */
+    static const uint8_t a6[16] = {0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    c->ip6 = true;
+    memcpy(c->addr6[0].addr, a6, 16);
+    c->addr6[0].addr[15] = (uint8_t)(host + 1);
+    c->addr6[0].prefix_len = 64;
+    c->addr6_count = 1;
+    c->ip6_dad_transmits = 0;
+    c->ip6_linklocal = SK_IP6_LL_OFF;
     if (sc->eph_lo) {
         c->ephemeral_lo = (uint16_t)sc->eph_lo;
         c->ephemeral_hi = (uint16_t)sc->eph_hi;
@@ -170,6 +179,10 @@ int sd_backend_synack(struct sd_backend *b)
     b->addr[0] = htonl(SY_ADDR_A);
     b->addr[1] = htonl(SY_ADDR_B);
     b->bcast = htonl(0x0a0000ffu); /* 10.0.0.255: prefix_len 24 */
+    static const uint8_t a6[16] = {0xfd, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    memcpy(b->addr6[0], a6, 16);
+    memcpy(b->addr6[1], a6, 16);
+    b->addr6[1][15] = 2;
     b->badfd = 999;
     b->begin = sy_begin;
     b->end = sy_end;

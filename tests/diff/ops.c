@@ -179,7 +179,9 @@ static bool parse_host6(struct sd_run *r, const char *host, struct sockaddr_in6 
 {
     memset(sin6, 0, sizeof(*sin6));
     sin6->sin6_family = AF_INET6;
-    if (strcmp(host, "A6") == 0 || strcmp(host, "B6") == 0)
+    if (strcmp(host, "A6N") == 0 || strcmp(host, "B6N") == 0)
+        memcpy(sin6->sin6_addr.s6_addr, r->b->addr6[host[0] == 'A' ? SD_HOST_A : SD_HOST_B], 16);
+    else if (strcmp(host, "A6") == 0 || strcmp(host, "B6") == 0)
         map4(sin6, r->b->addr[host[0] == 'A' ? SD_HOST_A : SD_HOST_B]);
     else if (strcmp(host, "MANY") == 0)
         map4(sin6, 0);
@@ -271,6 +273,9 @@ static void addr_str(const struct sd_run *r, const struct sockaddr_in *sin, sock
         const char *h = "other6";
         if (memcmp(sin6->sin6_addr.s6_addr, zero, 16) == 0)
             h = "ANY6";
+        for (int k = 0; k < 2; k++)
+            if (memcmp(sin6->sin6_addr.s6_addr, r->b->addr6[k], 16) == 0)
+                h = k == 0 ? "A6N" : "B6N";
         for (int k = 0; k < 3; k++) {
             map4(&m, k == 2 ? 0 : r->b->addr[k == 0 ? SD_HOST_A : SD_HOST_B]);
             if (memcmp(sin6->sin6_addr.s6_addr, m.sin6_addr.s6_addr, 16) == 0)

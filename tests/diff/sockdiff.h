@@ -74,6 +74,7 @@ struct sd_backend {
     void *ctx;
     uint32_t addr[2];           /* A's and B's IPv4 address, network byte order */
     uint32_t bcast;             /* their network's directed broadcast address, the same */
+    uint8_t addr6[2][16];       /* A's and B's IPv6 address (A6N, B6N): fd00:77::1, ::2 */
     int badfd;                  /* a descriptor open on neither host */
     /* A fresh world for one scenario (namespace, stacks); 0, 77 (skip: say why) or -1. */
     int (*begin)(struct sd_backend *b, const struct sd_scenario *sc);

@@ -1,12 +1,13 @@
 """Kernel-side TCP server for the interop tests: accepts one connection on HOST:PORT, echoes
 everything back as it arrives, closes after the peer's FIN, and writes the sha256 of what it
-received to OUT. Prints 'listening' once bound. Usage: echo_server.py HOST PORT OUT"""
+received to OUT. Prints 'listening' once bound. HOST may be IPv6. Usage: echo_server.py HOST PORT
+OUT"""
 import hashlib
 import socket
 import sys
 
 host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((host, port))
 ls.listen(1)
