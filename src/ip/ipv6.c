@@ -115,7 +115,8 @@ uint32_t sk_ip6_flow_label(const struct sk_stack *st, const struct sk_addr *src,
     sk_put16(m + 33, sport);
     sk_put16(m + 35, dport);
     const uint64_t *k = sk_key(st, SK_KEY_FLOW);
-    return (uint32_t)sk_siphash(k[0], k[1], m, sizeof(m)) & 0xfffffu;
+    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], m, sizeof(m)) & 0xfffffu;
+    return f ? f : 1; /* 0 would say "not part of a flow" */
 }
 
 /* ---- Output ---- */
