@@ -9,8 +9,8 @@
  * ICMPv6 Parameter Problem with the pointer the walker found (RFC 8200 §4, §4.2); a Routing
  * header with segments left is refused with code 0 pointing at its type, whatever the type
  * (RFC 5095 §3 for type 0: a host processes none; drop ip6-routing-header); atomic fragments
- * are processed as they are (RFC 6946); other fragments are counted drops (ip-fragment) until
- * IPv6 reassembly is wired here. The upper layer: TCP and UDP to the transports (deliver6.c,
+ * are processed as they are (RFC 6946); other fragments are reassembled by ip_frag.c (RFC 8200
+ * §4.5, with IPv4's limits) and the whole packet processed again. The upper layer: TCP and UDP to the transports (deliver6.c,
  * which answers no TCP to a group), ICMPv6 to icmp6.c, No Next Header ends quietly (§4.7),
  * anything else is a Parameter Problem code 1 at the Next Header that named it (§4).
  *
@@ -115,7 +115,8 @@ uint32_t sk_ip6_flow_label(const struct sk_stack *st, const struct sk_addr *src,
     sk_put16(m + 33, sport);
     sk_put16(m + 35, dport);
     const uint64_t *k = sk_key(st, SK_KEY_FLOW);
-    return (uint32_t)sk_siphash(k[0], k[1], m, sizeof(m)) & 0xfffffu;
+    uint32_t f = (uint32_t)sk_siphash(k[0], k[1], m, sizeof(m)) & 0xfffffu;
+    return f ? f : 1; /* 0 would say "not part of a flow" */
 }
 
 /* ---- Output ---- */
@@ -276,6 +277,56 @@ static void ext_refused(struct sk_stack *st, const struct ip6_pkt *p, int r,
     sk_drop(st, (enum sk_drop_reason)r, NULL, p->frame, p->frame_len);
 }
 
+/* The packet at pkt (p->raw_len bytes from its IPv6 header) past the checks of its fixed
+ * header: its extension headers, then its upper layer. A fragment goes to reassembly (RFC
+ * 8200 §4.5, ip_frag.c); the datagram it completes comes back here, once, without its Fragment
+ * header (a second one in it is refused). */
+static void chain(struct sk_stack *st, struct ip6_pkt *p, const uint8_t *pkt, bool reassembled)
+{
+    struct sk_ip6_ext e;
+    int r = sk_ip6_ext_walk(pkt, p->raw_len, &e);
+    if (r != 0) {
+        ext_refused(st, p, r, &e);
+        return;
+    }
+    /* RFC 8200 §4.4: a host acts on no routing type; one with segments left is refused with
+     * code 0 at its type (for type 0, RFC 5095 §3 says the same), one with none is ignored. */
+    if (e.has_routing && e.segments_left != 0) {
+        sk_icmp6_send_error(st, p, SK_ICMP6_PARAM_PROBLEM, SK_ICMP6_PP_HEADER,
+                            (uint32_t)e.routing_type_off, false);
+        sk_drop(st, SK_DROP_IP6_ROUTING, NULL, p->frame, p->frame_len);
+        return;
+    }
+    if (e.has_frag && reassembled) {
+        sk_drop(st, SK_DROP_IP_FRAG_INVALID, NULL, p->frame, p->frame_len);
+        return;
+    }
+    if (e.has_frag) {
+        /* A link vouches for a frame's transport checksum, never for a packet put together
+         * from several frames: the reassembled one is verified. An atomic fragment (RFC 6946
+         * §4) comes straight back (done NULL) and is processed as a whole packet. */
+        const uint8_t *out;
+        size_t out_len;
+        struct frag_dgram *done = NULL;
+        if (!sk_ip6frag_input(st, pkt, p->raw_len, &e, p->frame, p->frame_len, &out, &out_len,
+                              &done))
+            return;
+        if (done != NULL) {
+            struct ip6_pkt whole = *p;
+            whole.raw = out;
+            whole.raw_len = out_len;
+            whole.csum_ok = false;
+            chain(st, &whole, out, true);
+            sk_ipfrag_release(st, done);
+            return;
+        }
+    }
+    p->proto = e.proto;
+    p->payload = pkt + e.upper_off;
+    p->payload_len = p->raw_len - e.upper_off;
+    deliver6(st, p, &e);
+}
+
 void sk_ip6_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uint8_t *frame,
                   size_t frame_len)
 {
@@ -300,28 +351,5 @@ void sk_ip6_input(struct sk_stack *st, const uint8_t *pkt, size_t len, const uin
         sk_drop(st, SK_DROP_IP_BAD_SRC, NULL, frame, frame_len);
         return;
     }
-    struct sk_ip6_ext e;
-    r = sk_ip6_ext_walk(pkt, p.raw_len, &e);
-    if (r != 0) {
-        ext_refused(st, &p, r, &e);
-        return;
-    }
-    /* RFC 8200 §4.4: a host acts on no routing type; one with segments left is refused with
-     * code 0 at its type (for type 0, RFC 5095 §3 says the same), one with none is ignored. */
-    if (e.has_routing && e.segments_left != 0) {
-        sk_icmp6_send_error(st, &p, SK_ICMP6_PARAM_PROBLEM, SK_ICMP6_PP_HEADER,
-                            (uint32_t)e.routing_type_off, false);
-        sk_drop(st, SK_DROP_IP6_ROUTING, NULL, frame, frame_len);
-        return;
-    }
-    if (e.has_frag && (e.frag_offset != 0 || e.frag_more)) {
-        /* Reassembly of IPv6 fragments is not wired yet: counted, not delivered. */
-        sk_drop(st, SK_DROP_IP_FRAGMENT, NULL, frame, frame_len);
-        return;
-    }
-    /* RFC 6946 §4: an atomic fragment is processed as a whole packet. */
-    p.proto = e.proto;
-    p.payload = pkt + e.upper_off;
-    p.payload_len = p.raw_len - e.upper_off;
-    deliver6(st, &p, &e);
+    chain(st, &p, pkt, false);
 }

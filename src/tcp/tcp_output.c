@@ -103,16 +103,11 @@ void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, const struct sk_add
     emit_as(st, NULL, conn_id, e, h, 0, 0, 0);
 }
 
-/* RFC 6437 §3: the flow label of a flow, a keyed hash of its 4-tuple (SK_KEY_HASH), the same
- * for every segment of a connection (and its RSTs), never 0 (which says "no label"). */
+/* RFC 6437 §3: the flow label of a connection, the IPv6 layer's keyed hash of its 5-tuple:
+ * the same for every segment of a connection (and its RSTs). */
 static uint32_t flow_label(const struct sk_stack *st, const struct sk_tcp_hdr *h, struct ends e)
 {
-    const uint64_t *k = sk_key(st, SK_KEY_HASH);
-    uint32_t ports = ((uint32_t)h->sport << 16) | h->dport;
-    uint8_t in[SK_PAIR_KEY_MAX];
-    size_t n = sk_pair_key(e.laddr, e.raddr, &ports, 1, in);
-    uint32_t f = (uint32_t)(sk_siphash(k[0], k[1], in, n) >> 32) & 0xfffff;
-    return f ? f : 1;
+    return sk_ip6_flow_label(st, e.laddr, e.raddr, SK_IPPROTO_TCP, h->sport, h->dport);
 }
 
 /* Copies len bytes of the send ring from offset off to dst, summing them on the way

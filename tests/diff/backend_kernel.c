@@ -85,25 +85,23 @@ static int lo_add6(const uint8_t a[16])
     return rc;
 }
 
-/* The kernel keeps a new address tentative until its address-configuration work has run,
- * even on lo where it skips duplicate address detection, and a bind() to it fails with
- * EADDRNOTAVAIL meanwhile: on a loaded machine the scenario's first step can come first. Waits
- * (at most 2 s) until a bind() to a succeeds. */
-static int wait_usable6(const uint8_t a[16])
+/* Whether address a is usable yet: the kernel finishes setting up an address after the ioctl
+ * returns (addrconf's work), so bind() may still refuse it for a moment. Up to a second. */
+static int wait_addr6(const uint8_t a[16])
 {
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 200; i++) {
         int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0)
             return -1;
-        struct sockaddr_in6 sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sin6_family = AF_INET6;
-        memcpy(sa.sin6_addr.s6_addr, a, 16);
-        int rc = bind(s, (struct sockaddr *)&sa, sizeof(sa));
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof(sin6));
+        sin6.sin6_family = AF_INET6;
+        memcpy(sin6.sin6_addr.s6_addr, a, 16);
+        int rc = bind(s, (struct sockaddr *)&sin6, sizeof(sin6));
         close(s);
         if (rc == 0)
             return 0;
-        usleep(1000);
+        usleep(5000);
     }
     return -1;
 }
@@ -130,8 +128,8 @@ static int ke_begin(struct sd_backend *b, const struct sd_scenario *sc)
         return 0;
     }
     if (unshare(CLONE_NEWNET) != 0 || lo_up() != 0 || lo_add6(b->addr6[0]) != 0 ||
-        lo_add6(b->addr6[1]) != 0 || wait_usable6(b->addr6[0]) != 0 ||
-        wait_usable6(b->addr6[1]) != 0) {
+        lo_add6(b->addr6[1]) != 0 || wait_addr6(b->addr6[0]) != 0 ||
+        wait_addr6(b->addr6[1]) != 0) {
         perror("sockdiff: network namespace");
         return -1;
     }

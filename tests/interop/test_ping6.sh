@@ -42,9 +42,14 @@ wait_for '[ "$(counter nd_na_in)" -ge 2 ]' 8 || fail "synack took no advertiseme
 head -c 100000 /dev/urandom >"$TMP/blob"
 nsx timeout 10 python3 "$(dirname "$0")/echo_client.py" "$S6" 7 "$TMP/blob" \
   >"$TMP/echo6.out" 2>&1 || fail "TCP echo over IPv6 failed"
+# And with nc -6 (netcat-openbsd; -N shuts the write side at the end of input, so that the
+# echo ends with synack's FIN): the same bytes come back.
+nsx timeout 10 nc -6 -N "$S6" 7 <"$TMP/blob" >"$TMP/nc6.out" 2>"$TMP/nc6.err" ||
+  fail "nc -6 echo failed: $(cat "$TMP/nc6.err")"
+[ "$(sha "$TMP/nc6.out")" = "$(sha "$TMP/blob")" ] || fail "nc -6: the echo differs"
 serve_stats >"$TMP/stats.txt"
 if grep -E '^drop\.(nd-invalid|nd-malformed|icmp6-checksum)' "$TMP/stats.txt"; then
   fail "the kernel's ND or ICMPv6 was refused"
 fi
 stop_serve
-echo "PASS: ping -6 static and link-local, ND both ways (kernel REACHABLE), RS sent, TCP echo"
+echo "PASS: ping -6 static and link-local, ND both ways (kernel REACHABLE), RS sent, TCP echo (python, nc -6)"
