@@ -27,7 +27,8 @@ SK_API int sk_csum_complete(uint8_t *frame, size_t len, const struct sk_frame_me
 /* Receives one finished frame cut by sk_gso_segment; valid only during the call. */
 typedef void (*sk_gso_emit_fn)(void *ctx, const uint8_t *frame, size_t len);
 
-/* Cuts a TCP/IPv4 super-segment (meta->gso_type SK_GSO_TCPV4, with SK_FRAME_CSUM_PARTIAL,
+/* Cuts a TCP super-segment (meta->gso_type SK_GSO_TCPV4, or SK_GSO_TCPV6 with a 40-byte IPv6
+ * header and no extension headers: payload length per piece, no id; SK_FRAME_CSUM_PARTIAL,
  * csum_start at the TCP header, hdr_len the bytes of link, IP and TCP headers) into frames of
  * hdr_len + gso_size bytes (the last one shorter), each handed to emit in order, finished:
  *  - the headers (options included) copied into each;

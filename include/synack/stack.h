@@ -1,7 +1,7 @@
 /* synack: the stack object.
  *
- * A sans-IO TCP/IPv4 stack: the caller hands it frames and the current time, it hands frames
- * back through a callback and tells when it next wants to be called. It never reads a clock,
+ * A sans-IO TCP/IP stack (IPv4 and IPv6): the caller hands it frames and the current time, it
+ * hands frames back through a callback and tells when it next wants to be called. It never reads a clock,
  * sleeps, starts threads or makes system calls. Memory comes only from the allocator in the
  * configuration and is bounded by the limits there.
  *
