@@ -116,6 +116,8 @@ struct sk_tcp_listen {
     struct sk_tcb_fifo synq;
     sk_time_us syncookie_until;         /* cookies sent are valid until then */
     bool v4only, v6only;                /* takes one family only (sk_tcp_listen_family) */
+    bool bound;                         /* takes SYNs to `addr` only (sk_tcp_listen_addr) */
+    struct sk_addr addr;
 };
 
 /* What a connection needs only once it is synchronized and moving data: congestion control
@@ -386,6 +388,9 @@ void sk_udp_set_peer(struct sk_udp *u, const struct sk_addr *addr, uint16_t port
 void sk_udp_set_reuse(struct sk_udp *u, bool reuse);
 /* Makes u take IPv4 only (family 4), IPv6 only (6) or both (0, the default). */
 void sk_udp_set_family(struct sk_udp *u, int family);
+/* Binds u to our address a (Linux's inet_rcv_saddr): it takes datagrams to a only, none to a
+ * multicast or broadcast address, and sends from a; the unspecified address: any, as before. */
+void sk_udp_set_local(struct sk_udp *u, const struct sk_addr *a);
 
 /* The keyed-hash input for an address pair followed by ntail host-order words (the ISN, the
  * timestamp offset, SYN cookies, the connection tables, the port picker). IPv4 (both addresses
@@ -519,6 +524,9 @@ void sk_socket_free_all(struct sk_stack *st);
 /* Makes listener l take IPv4 only (family 4: an AF_INET socket's), IPv6 only (6: IPV6_V6ONLY)
  * or both (0, the default of sk_tcp_listen: a dual-stack listener). */
 void sk_tcp_listen_family(struct sk_tcp *l, int family);
+/* Makes listener l take SYNs to address a only (a socket bound to one of our addresses, as
+ * Linux's inet_rcv_saddr match); the unspecified address (of either family) takes any. */
+void sk_tcp_listen_addr(struct sk_tcp *l, const struct sk_addr *a);
 /* sk_tcp_connect_addr from laddr (NULL or unspecified: chosen as there), for the socket layer
  * (a socket bound to one address). */
 int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16_t local_port,

@@ -35,6 +35,8 @@ struct sk_udp {
     struct sk_addr raddr;         /* connected peer (rport 0: none), see sk_udp_set_peer */
     uint16_t rport;
     bool v4only, v6only;          /* takes one family only (sk_udp_set_family) */
+    bool bound;                   /* bound to laddr, one of ours (sk_udp_set_local) */
+    struct sk_addr laddr;
     struct sk_udp *next;          /* hash chain */
     struct udp_dgram *head, *tail;
     uint32_t queued;
@@ -63,12 +65,19 @@ static bool takes_family(const struct sk_udp *u, const struct sk_addr *src)
     return sk_addr_is_v4(src) ? !u->v6only : !u->v4only;
 }
 
+/* A socket bound to one of our addresses takes what is sent to that address only (dst NULL:
+ * not known, as for an ICMP error's quote, which the sender's port decides). */
+static bool takes_dst(const struct sk_udp *u, const struct sk_addr *dst)
+{
+    return !u->bound || dst == NULL || sk_addr_eq(&u->laddr, dst);
+}
+
 static struct sk_udp *lookup_for(struct sk_stack *st, uint16_t port, const struct sk_addr *src,
-                                 uint16_t sport)
+                                 uint16_t sport, const struct sk_addr *dst)
 {
     struct sk_udp *any = NULL;
     for (struct sk_udp *u = *slot(st, port); u; u = u->next) {
-        if (u->port != port || !takes_family(u, src))
+        if (u->port != port || !takes_family(u, src) || !takes_dst(u, dst))
             continue;
         if (u->rport == 0) {
             if (any == NULL)
@@ -158,9 +167,16 @@ ssize_t sk_udp_sendto_addr(struct sk_udp *u, const void *buf, size_t len,
     size_t iphlen = v6 ? SK_IPV6_HLEN : SK_IPV4_HLEN;
     if (len > UINT16_MAX - iphlen - SK_UDP_HLEN)
         return -EMSGSIZE;
+    /* The source: the bound address, if the socket is bound to one of ours (it must still be
+     * usable: an address may lapse), else RFC 6724's choice. */
     struct sk_addr src;
-    if (v6 && !sk_ip6_select_src(st, addr, &src))
+    if (v6 && u->bound && !sk_addr_is_v4(&u->laddr)) {
+        if (!sk_ip6_is_local(st, &u->laddr))
+            return -EADDRNOTAVAIL;
+        src = u->laddr;
+    } else if (v6 && !sk_ip6_select_src(st, addr, &src)) {
         return -ENETUNREACH;
+    }
     uint8_t h[SK_UDP_HLEN];
     uint16_t ulen = (uint16_t)(SK_UDP_HLEN + len);
     sk_put16(h, u->port);
@@ -271,6 +287,12 @@ void sk_udp_set_peer(struct sk_udp *u, const struct sk_addr *addr, uint16_t port
     u->rport = port;
 }
 
+void sk_udp_set_local(struct sk_udp *u, const struct sk_addr *a)
+{
+    u->bound = !sk_addr_is_any(a);
+    u->laddr = *a;
+}
+
 void sk_udp_set_family(struct sk_udp *u, int family)
 {
     u->v4only = family == 4;
@@ -356,7 +378,7 @@ static bool deliver(struct sk_stack *st, const struct sk_l3 *p, const struct sk_
     if (p->multicast) {
         bool any = false;
         for (struct sk_udp *u = *slot(st, h->dport); u; u = u->next) {
-            if (u->port != h->dport || !takes_family(u, &p->src) ||
+            if (u->port != h->dport || !takes_family(u, &p->src) || u->bound ||
                 (u->rport != 0 && (!sk_addr_eq(&u->raddr, &p->src) || u->rport != h->sport)))
                 continue;
             any = true;
@@ -366,7 +388,7 @@ static bool deliver(struct sk_stack *st, const struct sk_l3 *p, const struct sk_
             sk_drop(st, SK_DROP_UDP_NO_SOCKET, NULL, frame, frame_len);
         return true;
     }
-    struct sk_udp *u = lookup_for(st, h->dport, &p->src, h->sport);
+    struct sk_udp *u = lookup_for(st, h->dport, &p->src, h->sport, &p->dst);
     if (u == NULL)
         return false;
     enqueue(st, u, p, h, frame, frame_len);
@@ -416,7 +438,7 @@ bool sk_udp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code,
     /* The quoted datagram went from our port to quoted->dst:port: the socket that sent it. */
     struct sk_addr dst = sk_addr_from_v4(quoted->dst);
     struct sk_udp *u = lookup_for(st, sk_get16(quoted->payload), &dst,
-                                  sk_get16(quoted->payload + 2));
+                                  sk_get16(quoted->payload + 2), NULL);
     if (u == NULL)
         return false;
     if (type == SK_ICMP_DEST_UNREACH && (code == 2 || code == 3))
@@ -434,7 +456,7 @@ bool sk_udp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code,
 {
     if (l4_len < 4)
         return false;
-    struct sk_udp *u = lookup_for(st, sk_get16(l4), dst, sk_get16(l4 + 2));
+    struct sk_udp *u = lookup_for(st, sk_get16(l4), dst, sk_get16(l4 + 2), NULL);
     if (u == NULL)
         return false;
     /* As Linux's icmpv6_err_convert: port unreachable refuses, Packet Too Big is EMSGSIZE. */

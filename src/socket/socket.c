@@ -333,6 +333,7 @@ static int udp_bind(struct sk_stack *st, int fd, struct sk_sock *s, uint16_t por
     s->bound = true;
     s->lport = sk_udp_port(u);
     sk_udp_set_family(u, sock_families(s));
+    sk_udp_set_local(u, &s->laddr);
     sk_sock_hook(st, fd);
     return 0;
 }
@@ -441,6 +442,7 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
     sk_tcp_listen_family(l, sock_families(s));
+    sk_tcp_listen_addr(l, &s->laddr);
     s->tcp = l;
     s->state = SS_LISTENING;
     sk_sock_hook(st, fd);

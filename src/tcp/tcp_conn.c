@@ -106,12 +106,22 @@ static struct sk_tcp *listener_on(struct sk_stack *st, uint16_t lport)
     return NULL;
 }
 
-struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6)
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6,
+                                  const struct sk_addr *dst)
 {
     for (struct sk_tcp *c = st->listen_tab[lport & st->listen_tab_mask]; c; c = c->hash_next)
-        if (c->lport == lport && !(v6 ? c->lsn->v4only : c->lsn->v6only))
+        if (c->lport == lport && !(v6 ? c->lsn->v4only : c->lsn->v6only) &&
+            (!c->lsn->bound || sk_addr_eq(&c->lsn->addr, dst)))
             return c;
     return NULL;
+}
+
+void sk_tcp_listen_addr(struct sk_tcp *l, const struct sk_addr *a)
+{
+    if (l->lsn == NULL)
+        return;
+    l->lsn->bound = !sk_addr_is_any(a);
+    l->lsn->addr = *a;
 }
 
 void sk_tcp_listen_family(struct sk_tcp *l, int family)

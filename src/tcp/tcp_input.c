@@ -941,7 +941,7 @@ void sk_tcp_input_l3(struct sk_stack *st, const struct sk_l3 *ip, const uint8_t 
             return;
         c = NULL;
     }
-    struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport, ip->v6);
+    struct sk_tcp *l = c ? NULL : sk_listener_lookup(st, h.dport, ip->v6, &ip->dst);
     sk_tcp_trace_seg(st, SK_TRACE_SEG_IN, c ? c : l, &ip->src, &ip->dst, &h, frame, frame_len);
     if (c == NULL && l == NULL) {
         closed_input(st, ip, &s);

@@ -20,9 +20,11 @@ int sk_tcb_hash_insert(struct sk_tcp *c);
 void sk_tcb_hash_remove(struct sk_tcp *c);
 struct sk_tcp *sk_tcb_lookup(struct sk_stack *st, const struct sk_addr *laddr, uint16_t lport,
                              const struct sk_addr *raddr, uint16_t rport);
-/* The listener on lport that takes segments of this family (v6: IPv6, else IPv4; a listener
- * made IPv6-only or IPv4-only by its socket takes one family, see sk_tcp_listen_family). */
-struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6);
+/* The listener on lport that takes segments of this family to dst (v6: IPv6, else IPv4; a
+ * listener made IPv6-only or IPv4-only by its socket takes one family, see
+ * sk_tcp_listen_family; one bound to an address takes segments to it only, sk_tcp_listen_addr). */
+struct sk_tcp *sk_listener_lookup(struct sk_stack *st, uint16_t lport, bool v6,
+                                  const struct sk_addr *dst);
 /* Bytes of IP header before TCP on connection c: 20 for IPv4, 40 for IPv6 (RFC 8200 §3). */
 static inline uint32_t sk_tcp_ip_hlen(const struct sk_tcp *c)
 {

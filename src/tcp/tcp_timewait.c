@@ -654,7 +654,7 @@ bool sk_tw_input(struct sk_stack *st, const struct sk_l3 *ip, const struct sk_tc
     struct sk_tw *w = at(st->tw, i);
     /* The listener comes first: a SYN RFC 6191 admits reopens the 4-tuple only where one
      * waits; elsewhere TIME-WAIT answers it (no RST, the record stays). */
-    if (reusable(st, w, h) && sk_listener_lookup(st, h->dport, ip->v6) != NULL) {
+    if (reusable(st, w, h) && sk_listener_lookup(st, h->dport, ip->v6, &ip->dst) != NULL) {
         struct sk_twtab *t = st->tw;
         t->reopen = true;
         t->reopen_raddr = ip->src;
