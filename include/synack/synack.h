@@ -5,6 +5,7 @@
 #include "synack/addr.h"
 #include "synack/tcp.h"
 #include "synack/trace.h"
+#include "synack/observe.h"
 #include "synack/pcap.h"
 #include "synack/memlink.h"
 #include "synack/sim.h"
