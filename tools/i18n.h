@@ -1,0 +1,27 @@
+/* synack CLI: the words of `synack trace` and its page, in English and Chinese.
+ *
+ * Notes, connection endings and the page's labels are looked up here by code; RFC 9293's state
+ * names (SYN-SENT, TIME-WAIT, ...) and flags stay as the RFC spells them in every language.
+ */
+#ifndef SYNACK_TOOLS_I18N_H
+#define SYNACK_TOOLS_I18N_H
+
+#include <stddef.h>
+
+#include "synack/synack.h"
+
+enum lang { LANG_EN = 0, LANG_ZH, LANG_COUNT };
+
+/* Parses "en", "zh" (also "zh_CN.UTF-8", "en_US", "C"...): 0, or -1 if unknown. */
+int i18n_parse(const char *s, enum lang *out);
+/* The language of the environment: LC_ALL, then LC_MESSAGES, then LANG; English otherwise. */
+enum lang i18n_from_env(void);
+/* "en", "zh" */
+const char *i18n_code(enum lang l);
+
+/* A note on a segment in words, e.g. "retransmitted after 204.0 ms (1448 bytes)" or
+ * "重传（204.0 毫秒后，1448 字节）"; s gives the context (the segment, its SACK blocks). */
+void i18n_note(enum lang l, const struct sk_obs_note *n, const struct sk_obs_segment *s,
+               char *buf, size_t size);
+/* How a connection ended, in words: "closed by both sides (four-way close)". */
+const char *i18n_end(enum lang l, enum sk_obs_end e);
