@@ -294,6 +294,7 @@ struct sk_stack {
     uint64_t keys[SK_KEY_COUNT][2];    /* derived at sk_stack_new; see sk_key */
     struct sk_ports *ports;            /* ephemeral-port picker and port use (ports.c) */
     uint64_t next_conn_id;
+    enum sk_seg_why seg_cause;         /* the event now making TCP send (sk_tcp_cause) */
 
     /* Connections by 4-tuple and listeners by port: chained hash tables. */
     struct sk_tcp **conn_tab;

@@ -706,6 +706,34 @@ const char *sk_timer_name(enum sk_timer_kind k)
     return (unsigned)k < SK_TIMER_COUNT ? names[k] : "unknown";
 }
 
+const char *sk_seg_why_name(enum sk_seg_why w)
+{
+    static const char *const names[SK_SEG_WHY_COUNT] = {
+        [SK_SEG_WHY_UNKNOWN] = "unknown",
+        [SK_SEG_WHY_SYN] = "syn",
+        [SK_SEG_WHY_SYNACK] = "synack",
+        [SK_SEG_WHY_NEW_DATA] = "new-data",
+        [SK_SEG_WHY_FIN] = "fin",
+        [SK_SEG_WHY_RTO] = "rto",
+        [SK_SEG_WHY_FAST_RETRANSMIT] = "fast-retransmit",
+        [SK_SEG_WHY_RECOVERY] = "recovery",
+        [SK_SEG_WHY_RETRANSMIT] = "retransmit",
+        [SK_SEG_WHY_TLP] = "tail-loss-probe",
+        [SK_SEG_WHY_WINDOW_PROBE] = "window-probe",
+        [SK_SEG_WHY_KEEPALIVE] = "keepalive",
+        [SK_SEG_WHY_ACK] = "ack",
+        [SK_SEG_WHY_DELAYED_ACK] = "delayed-ack",
+        [SK_SEG_WHY_WINDOW_UPDATE] = "window-update",
+        [SK_SEG_WHY_CHALLENGE_ACK] = "challenge-ack",
+        [SK_SEG_WHY_RST_NO_CONNECTION] = "rst-no-connection",
+        [SK_SEG_WHY_RST_BAD_ACK] = "rst-bad-ack",
+        [SK_SEG_WHY_RST_ABORT] = "rst-abort",
+        [SK_SEG_WHY_RST_AFTER_CLOSE] = "rst-after-close",
+        [SK_SEG_WHY_RST_SYN] = "rst-syn",
+    };
+    return (unsigned)w < SK_SEG_WHY_COUNT && names[w] ? names[w] : "unknown";
+}
+
 const char *sk_tcp_flags_str(uint8_t flags, char *buf, size_t size)
 {
     static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};

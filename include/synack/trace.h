@@ -143,6 +143,43 @@ struct sk_trace_segment {
     struct { uint32_t left, right; } sack[4];
 };
 
+/* Why a segment left (SK_TRACE_SEG_OUT): the event that made the stack send it. Stable
+ * numbering; sk_seg_why_name gives a short stable identifier ("rto", "fast-retransmit"). */
+enum sk_seg_why {
+    SK_SEG_WHY_UNKNOWN = 0,     /* not a SEG_OUT event */
+    SK_SEG_WHY_SYN,             /* the opening SYN (RFC 9293 §3.5) */
+    SK_SEG_WHY_SYNACK,          /* SYN|ACK answering a SYN (again, for a repeated SYN) */
+    SK_SEG_WHY_NEW_DATA,        /* data (or a FIN) never sent before */
+    SK_SEG_WHY_FIN,             /* a FIN carrying no data, never sent before */
+    SK_SEG_WHY_RTO,             /* sent again after the retransmission timer expired
+                                 * (RFC 6298 §5: data, FIN, SYN or SYN|ACK) */
+    SK_SEG_WHY_FAST_RETRANSMIT, /* sent again on duplicate ACKs (RFC 5681 §3.2, RFC 6582) */
+    SK_SEG_WHY_RECOVERY,        /* sent again during loss recovery: a SACK hole (RFC 6675
+                                 * §5), a NewReno partial ACK, a lost retransmission */
+    SK_SEG_WHY_RETRANSMIT,      /* sent again for another reason: going on after a timeout as
+                                 * ACKs arrive, a smaller path MTU (RFC 1191 §6.1) */
+    SK_SEG_WHY_TLP,             /* tail loss probe (RFC 8985 §7) */
+    SK_SEG_WHY_WINDOW_PROBE,    /* probe of a zero window (RFC 9293 §3.8.6.1) */
+    SK_SEG_WHY_KEEPALIVE,       /* keep-alive probe (RFC 9293 §3.8.4) */
+    SK_SEG_WHY_ACK,             /* pure ACK sent at once (segment arrived) */
+    SK_SEG_WHY_DELAYED_ACK,     /* pure ACK sent when the delayed-ACK timer expired
+                                 * (RFC 9293 §3.8.6.3) */
+    SK_SEG_WHY_WINDOW_UPDATE,   /* pure ACK announcing a window reopened by a read
+                                 * (RFC 9293 §3.8.6.2.2) */
+    SK_SEG_WHY_CHALLENGE_ACK,   /* RFC 5961 §3.2, §4.2: answers a suspicious RST or SYN */
+    SK_SEG_WHY_RST_NO_CONNECTION, /* RST answering a segment for no connection or a closed
+                                   * port (RFC 9293 §3.10.7.1) */
+    SK_SEG_WHY_RST_BAD_ACK,     /* RST answering an unacceptable ACK in SYN-SENT or
+                                 * SYN-RECEIVED (RFC 9293 §3.10.7.3, §3.10.7.4) */
+    SK_SEG_WHY_RST_ABORT,       /* RST because the application aborted (RFC 9293 §3.10.5) */
+    SK_SEG_WHY_RST_AFTER_CLOSE, /* RST for data arriving after close (RFC 2525 §2.17) */
+    SK_SEG_WHY_RST_SYN,         /* RST for an in-window SYN (RFC 793 rule, rfc793_syn) */
+    SK_SEG_WHY_COUNT
+};
+
+/* "new-data", "rto", "fast-retransmit", ... ("unknown" out of range). */
+SK_API const char *sk_seg_why_name(enum sk_seg_why w);
+
 struct sk_trace_event {
     enum sk_trace_kind kind;
     sk_time_us time;
@@ -161,6 +198,8 @@ struct sk_trace_event {
     /* SEG_OUT, SEG_IN: the segment's addresses of either family (an IPv4 segment's
      * IPv4-mapped, synack/addr.h); at the end, so that the fields before keep their places. */
     struct sk_addr src, dst;
+    /* SEG_OUT: why the segment left; at the end for the same reason. */
+    enum sk_seg_why why;
 };
 
 /* Formats flags like "SYN|ACK" into buf; returns buf. */

@@ -809,8 +809,11 @@ static void announce_window(struct sk_tcp *c)
     bool open = c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_FIN_WAIT_1 ||
                 c->state == SK_TCP_FIN_WAIT_2;
     if (open && seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv >= thresh &&
-        c->rcv_adv - c->rcv_nxt < c->rcvbuf_size / 2)
+        c->rcv_adv - c->rcv_nxt < c->rcvbuf_size / 2) {
+        enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_WINDOW_UPDATE);
         sk_tcp_send_ack(c);
+        c->st->seg_cause = cause;
+    }
 }
 
 /* Bytes were consumed from the receive ring (a read, or a release of lent bytes): the ring
@@ -1045,7 +1048,7 @@ int sk_tcp_shutdown(struct sk_tcp *c)
 static void abort_conn(struct sk_tcp *c, int err)
 {
     if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
-        sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
+        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST, SK_SEG_WHY_RST_ABORT);
     sk_tcp_terminate(c, err);
 }
 

@@ -120,7 +120,7 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
     if (ack && (seq_le(h->ack, c->iss) || seq_gt(h->ack, c->snd_max))) {
         drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
         if (!(h->flags & SK_TCP_RST))
-            sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+            sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
         return;
     }
     /* Second, a RST: only with an acceptable ACK does it refuse the connection. */
@@ -422,7 +422,7 @@ static void challenge_ack(struct sk_tcp *c)
         return;
     st->ctr.tcp_challenge_acks++;
     /* Exactly this ACK, never one repeating our FIN (sk_config.ack_repeats_fin). */
-    sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK);
+    sk_tcp_send_ctl_why(c, c->snd_max, c->rcv_nxt, SK_TCP_ACK, SK_SEG_WHY_CHALLENGE_ACK);
 }
 
 /* The first check's answer to a segment that is not acceptable. */
@@ -583,7 +583,8 @@ static bool check_syn(struct sk_tcp *c, const struct seg *s)
      * (FreeBSD's insecure_syn tests the same; RCV.NXT itself counts when the window is 0). */
     uint32_t off = s->seq - c->rcv_nxt;
     if (st->cfg.rfc793_syn && (off == 0 || off < rcv_wnd(c))) {
-        sk_tcp_send_ctl(c, c->snd_max, c->rcv_nxt, SK_TCP_RST | SK_TCP_ACK);
+        sk_tcp_send_ctl_why(c, c->snd_max, c->rcv_nxt, SK_TCP_RST | SK_TCP_ACK,
+                            SK_SEG_WHY_RST_SYN);
         sk_tcp_terminate(c, -ECONNRESET);
         return false;
     }
@@ -611,7 +612,7 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
     const struct sk_tcp_hdr *h = s->h;
     if (!(seq_lt(c->snd_una, h->ack) && seq_le(h->ack, c->snd_max))) {
         drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
-        sk_tcp_send_ctl(c, h->ack, 0, SK_TCP_RST);
+        sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
         return false;
     }
     if (c->listener && c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
@@ -706,7 +707,10 @@ static bool check_ack(struct sk_tcp *c, const struct seg *s)
     bool fin_was_acked = fin_acked(c);
     bool wnd_same = ((uint32_t)h->wnd << c->snd_wscale) == c->snd_wnd;
     update_send_window(c, s);
+    /* What the ACK sends again is loss recovery (sk_tcp_ack_process: RFC 5681, 6582, 6675). */
+    enum sk_seg_why cause = sk_tcp_cause(st, SK_SEG_WHY_RECOVERY);
     sk_tcp_ack_process(c, h, s->len == 0 && !s->fin, wnd_same);
+    st->seg_cause = cause;
     ts_recent_update(c, s);
     if (!fin_was_acked && fin_acked(c))
         return fin_acked_transition(c, s);
@@ -743,7 +747,7 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
          * tcp_rcv_state_process tests this in FIN-WAIT-1/2 only, after close or after
          * shutdown of both sides; with only reading shut, data is still queued. */
         drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
-        sk_tcp_send_ctl(c, c->snd_max, 0, SK_TCP_RST);
+        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST, SK_SEG_WHY_RST_AFTER_CLOSE);
         sk_tcp_terminate(c, -ECONNRESET);
         return false;
     }

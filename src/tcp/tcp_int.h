@@ -104,6 +104,18 @@ void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags
 /* RST for a segment that found no TCB (RFC 9293 §3.10.7.1). */
 void sk_tcp_send_rst_for(struct sk_stack *st, const struct sk_l3 *ip,
                          const struct sk_tcp_hdr *seg);
+/* sk_tcp_send_ctl for the reason `why` (a RST's kind, a challenge ACK, a keep-alive). */
+void sk_tcp_send_ctl_why(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags,
+                         enum sk_seg_why why);
+/* The event about to make this stack send, for the trace's sk_trace_event.why: set for the
+ * span of a timer, a recovery step or a window update; returns the cause it replaces, which
+ * the caller puts back (st->seg_cause = old) when the span ends. */
+static inline enum sk_seg_why sk_tcp_cause(struct sk_stack *st, enum sk_seg_why why)
+{
+    enum sk_seg_why old = st->seg_cause;
+    st->seg_cause = why;
+    return old;
+}
 /* Retransmits from SND.UNA after a timeout or fast retransmit. */
 void sk_tcp_retransmit(struct sk_tcp *c);
 /* tcp_icmp.c: an ICMPv6 error (RFC 4443 type and code, its 32-bit field) quoting a segment

@@ -36,6 +36,56 @@ void sk_tcp_trace_seg(struct sk_stack *st, enum sk_trace_kind kind, const struct
     sk_tcp_trace_seg_as(st, kind, c, c ? c->conn_id : 0, saddr, daddr, h, frame, frame_len);
 }
 
+static bool why_is_rst(enum sk_seg_why w)
+{
+    return w >= SK_SEG_WHY_RST_NO_CONNECTION && w <= SK_SEG_WHY_RST_SYN;
+}
+
+/* Why segment h leaves now: from its flags, whether it lies below SND.MAX (sent before) and
+ * the event the stack is handling (st->seg_cause, sk_tcp_cause). c is NULL for a segment
+ * without a TCB (a RST for no connection, a TIME-WAIT record's ACK). */
+static enum sk_seg_why seg_why(const struct sk_stack *st, const struct sk_tcp *c,
+                               const struct sk_tcp_hdr *h)
+{
+    enum sk_seg_why cause = st->seg_cause;
+    if (h->flags & SK_TCP_RST)
+        return why_is_rst(cause) ? cause : SK_SEG_WHY_RST_NO_CONNECTION;
+    if (h->flags & SK_TCP_SYN) {
+        if (cause == SK_SEG_WHY_RTO)
+            return cause;
+        return (h->flags & SK_TCP_ACK) ? SK_SEG_WHY_SYNACK : SK_SEG_WHY_SYN;
+    }
+    bool fin = (h->flags & SK_TCP_FIN) != 0;
+    if (h->payload_len == 0 && !fin) {
+        switch (cause) {
+        case SK_SEG_WHY_DELAYED_ACK:
+        case SK_SEG_WHY_KEEPALIVE:
+        case SK_SEG_WHY_CHALLENGE_ACK:
+        case SK_SEG_WHY_WINDOW_UPDATE:
+            return cause;
+        default:
+            return SK_SEG_WHY_ACK;
+        }
+    }
+    bool again = c && seq_lt(h->seq, c->snd_max); /* snd_max moves after the send */
+    switch (cause) {
+    case SK_SEG_WHY_WINDOW_PROBE:
+    case SK_SEG_WHY_TLP:
+        return cause;
+    case SK_SEG_WHY_RTO:
+    case SK_SEG_WHY_FAST_RETRANSMIT:
+    case SK_SEG_WHY_RECOVERY:
+        if (again)
+            return cause;
+        break;
+    default:
+        break;
+    }
+    if (again)
+        return SK_SEG_WHY_RETRANSMIT;
+    return h->payload_len == 0 ? SK_SEG_WHY_FIN : SK_SEG_WHY_NEW_DATA;
+}
+
 void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const struct sk_tcp *c,
                          uint64_t conn_id, const struct sk_addr *saddr,
                          const struct sk_addr *daddr, const struct sk_tcp_hdr *h,
@@ -68,6 +118,8 @@ void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const str
     }
     ev.frame = frame;
     ev.frame_len = frame_len;
+    if (kind == SK_TRACE_SEG_OUT)
+        ev.why = seg_why(st, c, h);
     sk_trace_emit(st, &ev);
 }
 
@@ -390,6 +442,14 @@ void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags
     struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .ack = ack,
                            .flags = flags};
     emit(c->st, c, ends_of(c), &h, 0, 0);
+}
+
+void sk_tcp_send_ctl_why(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags,
+                         enum sk_seg_why why)
+{
+    enum sk_seg_why old = sk_tcp_cause(c->st, why);
+    sk_tcp_send_ctl(c, seq, ack, flags);
+    c->st->seg_cause = old;
 }
 
 void sk_tcp_send_ack(struct sk_tcp *c)

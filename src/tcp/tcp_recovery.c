@@ -173,6 +173,8 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
     rxt_watch_begin(c);
 }
 
+static void enter_recovery_send(struct sk_tcp *c);
+
 /* RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg. */
 static void sack_recovery_send(struct sk_tcp *c)
 {
@@ -197,6 +199,14 @@ static void sack_recovery_send(struct sk_tcp *c)
 
 static void enter_recovery(struct sk_tcp *c)
 {
+    /* The first retransmission is the fast retransmit; what follows it, recovery. */
+    enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_FAST_RETRANSMIT);
+    enter_recovery_send(c);
+    c->st->seg_cause = cause;
+}
+
+static void enter_recovery_send(struct sk_tcp *c)
+{
     c->flags |= TF_RECOVERY;
     c->x->recover = c->snd_max;
     c->x->high_rxt = c->snd_una;
@@ -215,6 +225,7 @@ static void enter_recovery(struct sk_tcp *c)
         c->x->high_rxt = seq + used;
         sk_tcp_count_retransmit(c);
         rxt_watch_begin(c);
+        c->st->seg_cause = SK_SEG_WHY_RECOVERY;
         sack_recovery_send(c);
         return;
     }
@@ -222,6 +233,7 @@ static void enter_recovery(struct sk_tcp *c)
     sk_tcp_send_at(c, c->snd_una, c->snd_mss);
     sk_tcp_count_retransmit(c);
     c->cwnd = sk_cc_clamp((uint64_t)c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss);
+    c->st->seg_cause = SK_SEG_WHY_RECOVERY;
     sk_tcp_output(c);
 }
 

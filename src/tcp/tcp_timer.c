@@ -117,6 +117,7 @@ static void on_persist(struct sk_tcp *c)
         if (c->snd_una != c->snd_max || !seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len))
             return;
         c->persist_shift = 0;
+        c->st->seg_cause = SK_SEG_WHY_UNKNOWN; /* new data, not a probe */
         c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, c->snd_wnd);
         return;
     }
@@ -195,6 +196,8 @@ static void on_keepalive(struct sk_tcp *c)
     sk_tcp_keepalive_arm(c);
 }
 
+static void timer_run(struct sk_tcp *c, enum sk_timer_kind k);
+
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
 {
     if (k == TCB_TIMER_RELEASE) { /* bookkeeping, not a TCP timer: not traced */
@@ -204,6 +207,19 @@ void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
     struct sk_trace_event ev = {.kind = SK_TRACE_TIMER, .conn = c, .conn_id = c->conn_id};
     ev.u.timer.timer = k;
     sk_trace_emit(c->st, &ev);
+    static const enum sk_seg_why cause_of[SK_TIMER_COUNT] = {
+        [SK_TIMER_RETRANSMIT] = SK_SEG_WHY_RTO, [SK_TIMER_PERSIST] = SK_SEG_WHY_WINDOW_PROBE,
+        [SK_TIMER_DELACK] = SK_SEG_WHY_DELAYED_ACK, [SK_TIMER_KEEPALIVE] = SK_SEG_WHY_KEEPALIVE,
+        [SK_TIMER_TLP] = SK_SEG_WHY_TLP,
+    };
+    struct sk_stack *st = c->st; /* c may be freed by the handler */
+    enum sk_seg_why cause = sk_tcp_cause(st, (unsigned)k < SK_TIMER_COUNT ? cause_of[k] : 0);
+    timer_run(c, k);
+    st->seg_cause = cause;
+}
+
+static void timer_run(struct sk_tcp *c, enum sk_timer_kind k)
+{
     switch (k) {
     case SK_TIMER_RETRANSMIT:
         on_retransmit_timeout(c);
