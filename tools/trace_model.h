@@ -46,6 +46,7 @@ struct tm_conn {
     const char *names[2];       /* "client"/"server" or the like, in the chosen language */
     struct tm_event *ev;
     size_t n, cap;
+    size_t omitted;             /* segments left out by a limit (the views say so) */
 };
 
 struct tm_trace {
@@ -55,6 +56,7 @@ struct tm_trace {
     struct tm_conn *conns;
     size_t n, cap;
     bool oom;                   /* an allocation failed: the model has gaps */
+    size_t conns_omitted;       /* connections left out by a limit */
 };
 
 #endif
