@@ -55,7 +55,7 @@ static void html_text(FILE *out, const char *s)
 static void endpoint(char *buf, size_t size, const struct sk_addr *a, uint16_t port)
 {
     char text[SK_ADDR_STRLEN];
-    sk_addr_to_str(a, text, sizeof(text));
+    sk_addr_format(a, text, sizeof(text));
     if (sk_addr_is_v4(a))
         snprintf(buf, size, "%s:%u", text, port);
     else

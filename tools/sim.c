@@ -17,7 +17,9 @@
 
 #include "args.h"
 #include "commands.h"
+#include "html.h"
 #include "ladder.h"
+#include "run_model.h"
 #include "synack/synack.h"
 
 #define ADDR_CLIENT 0x0a000001u /* 10.0.0.1 */
@@ -196,6 +198,8 @@ struct sim_opts {
     int npauses;
     unsigned read_sides;        /* SIDE_CLIENT | SIDE_SERVER: whose reading is slowed */
     const char *pcap;
+    const char *html;           /* --html FILE: the run as a page (html.h) */
+    enum lang lang;             /* --lang: the page's words */
     bool verbose, quiet, ascii;
     bool ipv6;                  /* the connection runs over IPv6 */
 };
@@ -296,6 +300,7 @@ struct run {
     uint64_t data_seed;
     struct sk_sim sim;
     struct ladder *lad;
+    struct run_model *model;   /* --html: the run recorded for the page */
     struct app app[2];
     struct observed obs[2];
     uint8_t *buf;
@@ -354,10 +359,24 @@ static void on_trace(void *ctx, int side, const struct sk_trace_event *ev) {
         break;
     }
     ladder_trace(r->lad, side, ev);
+    run_model_event(r->model, side, ev);
 }
 
 static sk_time_us now_of(const struct run *r) {
     return r->sim.now;
+}
+
+/* Words on one side's column of the ladder (and of the page): an application call. */
+static void sim_note(struct run *r, int side, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sim_note(struct run *r, int side, const char *fmt, ...) {
+    char text[240];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    ladder_note(r->lad, side, now_of(r), "%s", text);
+    run_model_note(r->model, side, now_of(r), "%s", text);
 }
 
 static void snapshot(struct app *a) {
@@ -372,7 +391,7 @@ static void app_close(struct run *r, struct app *a, const char *why) {
     if (!a->conn)
         return;
     snapshot(a);
-    ladder_note(r->lad, a->side, now_of(r), "close()%s", why);
+    sim_note(r, a->side, "close()%s", why);
     sk_tcp_close(a->conn);
     a->conn = NULL;
     a->done = true;
@@ -464,14 +483,13 @@ static void app_read(struct run *r, struct app *a, bool keep) {
         if (n == 0) {
             if (!a->eof) {
                 a->eof = true;
-                ladder_note(r->lad, a->side, now_of(r),
-                            "recv() = 0: EOF after %" PRIu64 " bytes", a->rcvd);
+                sim_note(r, a->side, "recv() = 0: EOF after %" PRIu64 " bytes", a->rcvd);
             }
             return;
         }
         if (n != -EAGAIN && !a->err) {
             a->err = (int)n;
-            ladder_note(r->lad, a->side, now_of(r), "recv() fails: %s",
+            sim_note(r, a->side, "recv() fails: %s",
                         ladder_errno_name((int)n));
         }
         return;
@@ -485,7 +503,7 @@ static bool app_check_error(struct run *r, struct app *a) {
         return false;
     if (!a->err) {
         a->err = err;
-        ladder_note(r->lad, a->side, now_of(r), "%s %s", a->opened ? "the application sees"
+        sim_note(r, a->side, "%s %s", a->opened ? "the application sees"
                     : "connect() fails:", ladder_errno_name(err));
     }
     app_close(r, a, "");
@@ -508,7 +526,7 @@ static void client_drive(struct run *r) {
     if (!c->shut && can_send(s) && c->sent < r->bytes) {
         if (!c->announced_send) {
             c->announced_send = true;
-            ladder_note(r->lad, 0, now_of(r), "send() %" PRIu64 " bytes of test data",
+            sim_note(r, 0, "send() %" PRIu64 " bytes of test data",
                         r->bytes);
         }
         while (c->sent < r->bytes) {
@@ -535,14 +553,14 @@ static void client_drive(struct run *r) {
     switch (r->sc->close) {
     case CLOSE_CLIENT_FIRST:
         if (!c->shut && all_sent && all_back) {
-            ladder_note(r->lad, 0, now_of(r), "has its echo: shutdown(), FIN follows");
+            sim_note(r, 0, "has its echo: shutdown(), FIN follows");
             c->shut = true;
             sk_tcp_shutdown(c->conn);
         }
         break;
     case CLOSE_HALF:
         if (!c->shut && all_sent) {
-            ladder_note(r->lad, 0, now_of(r), "shutdown() after sending: FIN, keeps reading");
+            sim_note(r, 0, "shutdown() after sending: FIN, keeps reading");
             c->shut = true;
             sk_tcp_shutdown(c->conn);
         }
@@ -550,7 +568,7 @@ static void client_drive(struct run *r) {
     case CLOSE_ABORT:
         if (all_sent && all_back) {
             snapshot(c);
-            ladder_note(r->lad, 0, now_of(r), "has its echo: abort(), RST");
+            sim_note(r, 0, "has its echo: abort(), RST");
             r->aborted_by_client = true;
             sk_tcp_abort(c->conn);
             c->conn = NULL;
@@ -572,7 +590,7 @@ static void echo_after_fin(struct run *r, struct app *v) {
     if (!v->eof || v->sent == v->rcvd || !can_send(sk_tcp_get_state(v->conn)))
         return;
     if (v->sent == 0)
-        ladder_note(r->lad, 1, now_of(r), "send() %" PRIu64 " bytes in CLOSE-WAIT", v->rcvd);
+        sim_note(r, 1, "send() %" PRIu64 " bytes in CLOSE-WAIT", v->rcvd);
     while (v->sent < v->rcvd) {
         size_t room = sk_tcp_writable(v->conn);
         uint64_t left = v->rcvd - v->sent;
@@ -611,7 +629,7 @@ static void server_drive(struct run *r) {
             sk_tcp_get_info(c, &info);
             char ctext[SK_ADDR_STRLEN + 2];
             side_addr(r, 0, ctext, sizeof(ctext));
-            ladder_note(r->lad, 1, now_of(r), "accept(): %s:%u", ctext, info.rport);
+            sim_note(r, 1, "accept(): %s:%u", ctext, info.rport);
             v->conn = c;
             v->t_start = now_of(r);
         }
@@ -674,7 +692,7 @@ static void simultaneous_close(struct run *r) {
         v->rcvd < r->bytes || v->pend_off != v->pend_len)
         return;
     for (int side = 0; side < 2; side++)
-        ladder_note(r->lad, side, now_of(r), "shutdown(), same instant as the %s",
+        sim_note(r, side, "shutdown(), same instant as the %s",
                     side ? "client" : "server");
     c->shut = v->shut = true;
     sk_tcp_shutdown(c->conn);
@@ -699,7 +717,7 @@ static int apps_start(struct run *r) {
     struct sk_addr saddr = side_addr(r, 1, stext, sizeof(stext));
     switch (r->sc->open) {
     case OPEN_SIMULTANEOUS:
-        ladder_note(r->lad, 0, now_of(r), "connect(%s:%u) from %u", stext,
+        sim_note(r, 0, "connect(%s:%u) from %u", stext,
                     SIMOPEN_PORT_SERVER, SIMOPEN_PORT_CLIENT);
         err = sk_tcp_connect_addr(c->st, SIMOPEN_PORT_CLIENT, &saddr, SIMOPEN_PORT_SERVER, NULL,
                                   &c->conn);
@@ -707,7 +725,7 @@ static int apps_start(struct run *r) {
             what = "client connect";
             break;
         }
-        ladder_note(r->lad, 1, now_of(r), "connect(%s:%u) from %u", ctext,
+        sim_note(r, 1, "connect(%s:%u) from %u", ctext,
                     SIMOPEN_PORT_CLIENT, SIMOPEN_PORT_SERVER);
         err = sk_tcp_connect_addr(v->st, SIMOPEN_PORT_SERVER, &caddr, SIMOPEN_PORT_CLIENT, NULL,
                                   &v->conn);
@@ -717,7 +735,7 @@ static int apps_start(struct run *r) {
     case OPEN_ACTIVE:
     case OPEN_REFUSED:
     default: {
-        ladder_note(r->lad, 1, now_of(r), "listen(port %u)", ECHO_PORT);
+        sim_note(r, 1, "listen(port %u)", ECHO_PORT);
         err = sk_tcp_listen(v->st, ECHO_PORT, 16, &v->listener);
         if (err) {
             what = "listen";
@@ -725,7 +743,7 @@ static int apps_start(struct run *r) {
         }
         v->lport = ECHO_PORT;
         uint16_t port = r->sc->open == OPEN_REFUSED ? UNUSED_PORT : ECHO_PORT;
-        ladder_note(r->lad, 0, now_of(r), "connect(%s:%u)", stext, port);
+        sim_note(r, 0, "connect(%s:%u)", stext, port);
         err = sk_tcp_connect_addr(c->st, 0, &saddr, port, NULL, &c->conn);
         what = "connect";
         break;
@@ -1094,6 +1112,11 @@ void cmd_sim_usage(FILE *out) {
         "      --ascii          plain ASCII instead of UTF-8 arrows\n"
         "      --ipv6           the connection runs over IPv6, 2001:db8::1 to 2001:db8::2\n"
         "                       (MSS 60 bytes below the MTU; --mtu at least 1280)\n"
+        "      --html FILE      also write the run as one self-contained HTML page: the\n"
+        "                       ladder and the time-sequence graph (SVG, zoom and pan), a\n"
+        "                       step-through of the segments with each side's state and why\n"
+        "                       each one left, the sender's cwnd, ssthresh, SRTT and RTO\n"
+        "      --lang en|zh     the page's language (default: from the locale)\n"
         "  -h, --help           show this help\n"
         "\n"
         "link (P is a probability 0..1 or a percentage such as 5%%):\n"
@@ -1151,7 +1174,7 @@ void cmd_sim_usage(FILE *out) {
 enum {
     OPT_SEED = 256, OPT_LOSS, OPT_LOSS_C2S, OPT_LOSS_S2C, OPT_BURST, OPT_BURST_C2S,
     OPT_BURST_S2C, OPT_DUP, OPT_REORDER, OPT_CORRUPT, OPT_DELAY, OPT_RATE, OPT_MTU, OPT_READ,
-    OPT_READ_PAUSE, OPT_READ_SIDE, OPT_ASCII, OPT_IPV6,
+    OPT_READ_PAUSE, OPT_READ_SIDE, OPT_ASCII, OPT_IPV6, OPT_HTML, OPT_LANG,
 };
 
 /* Cuts text at the separator into exactly n parts written into buf (size bytes); the parts
@@ -1261,6 +1284,8 @@ static const struct option sim_longopts[] = {
     {"read", required_argument, NULL, OPT_READ},
     {"read-pause", required_argument, NULL, OPT_READ_PAUSE},
     {"read-side", required_argument, NULL, OPT_READ_SIDE},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"lang", required_argument, NULL, OPT_LANG},
     {NULL, 0, NULL, 0},
 };
 
@@ -1300,6 +1325,8 @@ static const char *sim_option(int ch, const char *arg, struct sim_opts *o) {
     case OPT_READ: return parse_read(arg, o);
     case OPT_READ_PAUSE: return parse_pause(arg, o);
     case OPT_READ_SIDE: return parse_side(arg, &o->read_sides);
+    case OPT_HTML: o->html = arg; return *arg ? NULL : "is empty";
+    case OPT_LANG: return i18n_parse(arg, &o->lang) == 0 ? NULL : "is not en or zh";
     default: return "is not understood";
     }
 }
@@ -1312,6 +1339,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o) {
     o->seed = 1;
     o->link.delay_ms = 10;
     o->read_sides = SIDE_CLIENT | SIDE_SERVER;
+    o->lang = i18n_from_env();
 
     opterr = 0;
     optind = 1;
@@ -1507,6 +1535,13 @@ int cmd_sim(int argc, char **argv) {
                                     .names = {"client", "server"}};
         r->lad = ladder_new(&lo);
     }
+    if (o.html) {
+        struct run_model_opts mo = {.source = "sim", .title = o.sc->name, .lang = o.lang,
+                                    .link_type = SK_LINK_IP, .both_stacks = true};
+        r->model = run_model_new(&mo);
+        if (!r->model)
+            fprintf(stderr, "synack sim: out of memory: no page\n");
+    }
     r->sim.trace = on_trace;
     r->sim.trace_ctx = r;
     r->app[0].st = r->sim.stack[0];
@@ -1545,6 +1580,9 @@ int cmd_sim(int argc, char **argv) {
         }
         print_summary(r, &vd, finished);
         fflush(stdout);
+        if (r->model && html_write_file(run_model_finish(r->model, finished), o.html,
+                                        "synack sim") != 0)
+            rc = 1;
         if (vd.nfail) {
             fprintf(stderr, "synack sim: scenario %s failed: %s\n", r->sc->name, vd.why[0]);
             rc = 1;
@@ -1561,6 +1599,7 @@ int cmd_sim(int argc, char **argv) {
         }
     }
     ladder_free(r->lad);
+    run_model_free(r->model);
     for (int side = 0; side < 2; side++)
         free(r->app[side].pend);
     free(buf);
