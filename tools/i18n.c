@@ -12,6 +12,7 @@
 #include "i18n.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -49,3 +49,5 @@ enum i18n_word {
     W_COUNT
 };
 const char *i18n_word(enum lang l, enum i18n_word w);
+
+#endif
