@@ -12,7 +12,8 @@ pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iprout
       valgrind                         # sockdiff_valgrind (tests/diff)
       liblwip-dev                      # make bench's lwip-tap subject (bench/lwip/)
       linux-perf                       # make bench's profile of synack over TAP
-      libpcap-dev)                     # synack trace reads captures through libpcap
+      libpcap-dev                      # synack trace reads captures through libpcap
+      chromium)                        # test_trace_html.sh: the --html page, headless
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

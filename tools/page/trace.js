@@ -30,7 +30,7 @@
       oom: 'Memory ran out while recording: the trace has gaps.',
       handshake: 'Three-way handshake', transfer: 'Data transfer', close: 'Four-way close',
       halfClose: 'Half-close: one side has sent its FIN, the other may still send',
-      reset: 'Connection reset (RST)', ended: 'ended', source: 'source', explain: 'explanation',
+      rstPhase: 'Connection reset (RST)', ended: 'ended', source: 'source', explain: 'explanation',
       nothing: 'nothing notable', sentBy: '{0} \u2192 {1}',
       why: {
         'syn': 'opening SYN: the application called connect()',
@@ -74,7 +74,7 @@
       omitted: '这个连接有 {0} 个报文段没有画出（页面只显示前 {1} 个）。',
       connsOmitted: '有 {0} 个连接没有记录（太多）。', oom: '记录时内存不足：跟踪不完整。',
       handshake: '三次握手', transfer: '数据传输', close: '四次挥手',
-      halfClose: '半关闭：一方已发送 FIN，另一方仍可发送数据', reset: '连接复位（RST）',
+      halfClose: '半关闭：一方已发送 FIN，另一方仍可发送数据', rstPhase: '连接复位（RST）',
       ended: '结束方式', source: '来源', explain: '解释', nothing: '没有特别之处',
       sentBy: '{0} \u2192 {1}',
       why: {
@@ -290,7 +290,7 @@
     var k = Math.min(Math.max(sy, 0.25), 4);
     svg.setAttribute('viewBox', '0 0 ' + sz.w + ' ' + sz.h);
     if (!conn) { el('text', { x: 20, y: 40, 'class': 'empty' }, svg, W.noConns); return; }
-    var X0 = 150 * sx, X1 = 560 * sx, XN = 580 * sx;
+    var X0 = 240 * sx, X1 = 620 * sx, XN = 640 * sx;
     function Y(y) { return (y - d.y0) * sy; }
     var g = el('g', {}, svg);
     el('line', { x1: X0, y1: Y(20), x2: X0, y2: Math.max(Y(ladderHeight), sz.h), 'class': 'col' }, g);
@@ -412,15 +412,19 @@
   }
 
   var tsgView = null;
+  /* The whole graph: every segment's time; sequence up to the data and ACKs, and the window
+   * line only as far as it stays near them (a 64 KB window over 1 KB of data would flatten
+   * the data; zooming out shows it). */
   function tsgFull() {
-    var x1 = 1, y1 = 1;
+    var x1 = 1, top = 1, wtop = 1;
     segs.forEach(function (e) {
       x1 = Math.max(x1, e.t - t0);
       if (!e.rk) return;
-      if (e.s === dir) y1 = Math.max(y1, e.rs + e.len + 1);
-      else if (/ACK/.test(e.f)) y1 = Math.max(y1, e.ra + e.win);
+      if (e.s === dir) top = Math.max(top, e.rs + e.len + 1);
+      else if (/ACK/.test(e.f)) { top = Math.max(top, e.ra); wtop = Math.max(wtop, e.ra + e.win); }
     });
-    return { x0: 0, x1: x1 * 1.02 + 1, y0: 0, y1: y1 * 1.05 + 1 };
+    var y1 = Math.min(wtop, top * 1.5);
+    return { x0: 0, x1: x1 * 1.02 + 1, y0: 0, y1: Math.max(top, y1) * 1.05 + 1 };
   }
 
   function drawTsg(d) {
@@ -504,7 +508,7 @@
 
   /* ---- the step panel ---- */
   function phaseOf(e) {
-    if (/RST/.test(e.f)) return W.reset;
+    if (/RST/.test(e.f)) return W.rstPhase;
     if (/SYN/.test(e.f) || e.nk.indexOf('handshake-ack') >= 0) return W.handshake;
     var fin = [/FIN/.test(e.f), false];
     var closing = e.sb.concat(e.sa).some(function (s) {
