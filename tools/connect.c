@@ -223,6 +223,7 @@ int cmd_connect(int argc, char **argv)
     cfg.rcvbuf_bytes = 256 * 1024;
     cfg.rto_min_us = 200000;
     cfg.user_timeout_us = 30000000; /* RFC 9293 §3.8.3: 30 s without progress ends it */
+    struct run_model *model = net_html_begin("connect", &no, &cfg);
     int rc = net_setup("connect", &no, &cfg, &cl->env);
     char dst[SK_ADDR_STRLEN + 8];
     net_endpoint_str(&raddr, rport, dst, sizeof(dst));
@@ -300,6 +301,8 @@ int cmd_connect(int argc, char **argv)
         sk_tcp_close(cl->c);
     if (cl->env.st)
         net_teardown("connect", &cl->env);
+    if (net_html_end("connect", &no, model) != 0)
+        rc = 1;
     if (cl->in_fd > 0)
         close(cl->in_fd);
     if (cl->out_fd > 1)

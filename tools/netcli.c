@@ -12,6 +12,8 @@
 
 #include "args.h"
 #include "commands.h"
+#include "html.h"
+#include "run_model.h"
 
 volatile sig_atomic_t net_stop_signal, net_dump_request;
 /* The loops the signal handlers wake (serve --threads: one per thread). */
@@ -25,6 +27,7 @@ void net_opts_init(struct net_opts *o)
     o->seed = 1;
     o->offload = true;
     o->threads = 1;
+    o->lang = i18n_from_env();
 }
 
 static const char *parse_ipv4(const char *text, uint32_t *out)
@@ -127,6 +130,15 @@ bool net_opt(struct net_opts *o, int ch, const char *arg, const char **why)
         o->pcap = arg;
         return true;
     case NET_OPT_STATS: o->stats = true; return true;
+    case NET_OPT_HTML:
+        if (!*arg)
+            *why = "is empty";
+        o->html = arg;
+        return true;
+    case NET_OPT_LANG:
+        if (i18n_parse(arg, &o->lang) != 0)
+            *why = "is not en or zh";
+        return true;
     case NET_OPT_LOSS: *why = args_probability(arg, &o->loss); return true;
     case NET_OPT_DUP: *why = args_probability(arg, &o->link.dup); return true;
     case NET_OPT_REORDER: *why = args_probability(arg, &o->link.reorder); return true;
@@ -499,4 +511,51 @@ void net_print_stats(FILE *out, const struct net_env *env)
     char *texts[1] = {buf};
     net_format_stats(env, buf, sizeof(buf));
     net_print_stats_texts(out, env->started, texts, 1);
+}
+
+/* ---- --html ---- */
+
+static void html_trace(void *ctx, const struct sk_trace_event *ev)
+{
+    run_model_event(ctx, 0, ev);
+}
+
+struct run_model *net_html_begin(const char *cmd, const struct net_opts *o,
+                                 struct sk_config *cfg)
+{
+    if (!o->html)
+        return NULL;
+    /* One stack reports both directions (the peer is the kernel or another host); a server
+     * may see connections without end: the model keeps the first ones (run_model.h). */
+    struct run_model_opts mo = {.source = cmd, .title = cmd, .lang = o->lang,
+                                .link_type = SK_LINK_ETHERNET, .max_conns = 1000};
+    struct run_model *m = run_model_new(&mo);
+    if (!m) {
+        fprintf(stderr, "synack %s: out of memory: no page\n", cmd);
+        return NULL;
+    }
+    cfg->trace = html_trace;
+    cfg->trace_ctx = m;
+    return m;
+}
+
+int net_html_end(const char *cmd, const struct net_opts *o, struct run_model *m)
+{
+    if (!m)
+        return 0;
+    char who[32];
+    snprintf(who, sizeof(who), "synack %s", cmd);
+    const struct tm_trace *t = run_model_finish(m, false);
+    size_t segs, conns;
+    run_model_omitted(m, &segs, &conns);
+    int rc = html_write_file(t, o->html, who) == 0 ? 0 : 1;
+    if (rc == 0)
+        fprintf(stderr, "%s: %zu connection%s written to %s", who, t->n, t->n == 1 ? "" : "s",
+                o->html);
+    if (rc == 0 && (segs || conns))
+        fprintf(stderr, " (left out by the limits: %zu segments, %zu connections)", segs, conns);
+    if (rc == 0)
+        fputc('\n', stderr);
+    run_model_free(m);
+    return rc;
 }

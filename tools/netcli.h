@@ -12,12 +12,13 @@
 #include <stdio.h>
 
 #include "args.h"
+#include "i18n.h"
 #include "synack/synack.h"
 
 enum {
     NET_OPT_TAP = 1000, NET_OPT_ADDR, NET_OPT_GATEWAY, NET_OPT_MAC, NET_OPT_PCAP, NET_OPT_STATS,
     NET_OPT_LOSS, NET_OPT_DUP, NET_OPT_REORDER, NET_OPT_CORRUPT, NET_OPT_DELAY, NET_OPT_RATE,
-    NET_OPT_SEED, NET_OPT_OFFLOAD, NET_OPT_ADDR6,
+    NET_OPT_SEED, NET_OPT_OFFLOAD, NET_OPT_ADDR6, NET_OPT_HTML, NET_OPT_LANG,
 };
 
 #define NET_LONGOPTS                                                                         \
@@ -35,7 +36,9 @@ enum {
         {"rate", required_argument, NULL, NET_OPT_RATE},                                     \
         {"seed", required_argument, NULL, NET_OPT_SEED},                                     \
         {"offload", required_argument, NULL, NET_OPT_OFFLOAD},                               \
-        {"addr6", required_argument, NULL, NET_OPT_ADDR6}
+        {"addr6", required_argument, NULL, NET_OPT_ADDR6},                                   \
+        {"html", required_argument, NULL, NET_OPT_HTML},                                     \
+        {"lang", required_argument, NULL, NET_OPT_LANG}
 
 /* Help text for the shared options. */
 #define NET_OPTIONS_HELP                                                                     \
@@ -49,6 +52,10 @@ enum {
     "  --pcap FILE          capture every frame as its sender sent it, before the faults\n" \
     "                       below (so lost frames are in it; Wireshark, tshark)\n"          \
     "  --stats              the stack's counters and limits at exit (SIGUSR1: any time)\n"     \
+    "  --html FILE          at exit, the connections as one self-contained HTML page (ladder,\n" \
+    "                       time-sequence graph, step-through, cwnd/ssthresh/SRTT/RTO); only\n" \
+    "                       the first 1000 connections and 20000 segments of each are kept\n" \
+    "  --lang en|zh         the page's language (default: from the locale)\n"                 \
     "  --offload on|off     the virtio-net header: checksum and segmentation offload with the\n" \
     "                       kernel, as far as it grants them (default on)\n"              \
     "\n"                                                                                     \
@@ -72,6 +79,8 @@ struct net_opts {
     uint64_t seed;
     bool offload;     /* --offload (default on) */
     unsigned threads; /* serve --threads: queues of a multi-queue TAP, one stack each */
+    const char *html; /* --html FILE: the run as a page (html.h) */
+    enum lang lang;   /* --lang */
 };
 
 struct net_env {
@@ -119,5 +128,14 @@ void net_teardown(const char *cmd, struct net_env *env);
 /* Prints the counters (the stack's, the loop's, the fault link's) to out as one block
  * between "--- synack counters at T s ---" and "--- end of counters ---". */
 void net_print_stats(FILE *out, const struct net_env *env);
+
+struct run_model;
+/* --html: a recorder of cfg's stack (its trace goes to it), or NULL without --html or when
+ * out of memory (said). Call before net_setup; cmd is "serve" or "connect". */
+struct run_model *net_html_begin(const char *cmd, const struct net_opts *o,
+                                 struct sk_config *cfg);
+/* Writes the page (after net_teardown: nothing is recorded any more) and frees m. 0, or 1
+ * with a message. */
+int net_html_end(const char *cmd, const struct net_opts *o, struct run_model *m);
 
 #endif

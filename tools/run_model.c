@@ -254,10 +254,9 @@ static const uint8_t *ip_of(const struct run_model *m, const struct sk_trace_eve
         *len = ev->frame_len;
         return ev->frame;
     }
-    if (ev->frame_len < 14)
-        return NULL;
-    uint16_t type = (uint16_t)(ev->frame[12] << 8 | ev->frame[13]);
-    if (type != 0x0800 && type != 0x86dd)
+    /* The Ethernet header is not looked at: a segment waiting for ARP (the opening SYN) is
+     * traced before its header is filled in. The observer checks the IP header itself. */
+    if (ev->frame_len <= 14)
         return NULL;
     *len = ev->frame_len - 14;
     return ev->frame + 14;

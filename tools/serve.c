@@ -556,6 +556,9 @@ int cmd_serve(int argc, char **argv)
         return usage_error("--port N is required");
 
     unsigned n = no.threads;
+    /* --html records one stack's trace: one thread, so that nothing else writes the model. */
+    if (no.html && n > 1)
+        return usage_error("--html takes one thread (--threads 1)");
     struct serve *all[64] = {0};
     struct serve_run runs[64];
     for (unsigned i = 0; i < n; i++) {
@@ -584,6 +587,7 @@ int cmd_serve(int argc, char **argv)
      * stack's 4096 would refuse the 4,097th of 10,000 clients at once, issue 12). Each costs
      * its TCB; the table of connections, 8 bytes a slot, is 512 KiB from the start. */
     cfg.max_connections = 65536;
+    struct run_model *model = net_html_begin("serve", &no, &cfg);
     int rc = net_setup("serve", &no, &cfg, &all[0]->env);
     for (unsigned i = 1; rc == 0 && i < n; i++)
         rc = net_setup_queue("serve", &no, &cfg, &all[0]->env, i, &all[i]->env);
@@ -609,6 +613,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (rc) {
         serve_free_all(all, n, group);
+        net_html_end("serve", &no, model);
         return rc;
     }
     struct serve *s = all[0];
@@ -664,5 +669,7 @@ int cmd_serve(int argc, char **argv)
         print_memory(s->mem);
     }
     serve_free_all(all, n, group);
+    if (net_html_end("serve", &no, model) != 0)
+        rc = 1;
     return rc;
 }
