@@ -436,7 +436,7 @@ static const char *drop_name(int r) {
 }
 
 /* "SYN|ACK", in the order people say them. */
-static void flags_label(uint8_t f, char *buf, size_t size) {
+void ladder_flags_label(uint8_t f, char *buf, size_t size) {
     static const struct { uint8_t bit; const char *name; } order[] = {
         {SK_TCP_SYN, "SYN"}, {SK_TCP_FIN, "FIN"}, {SK_TCP_RST, "RST"}, {SK_TCP_PSH, "PSH"},
         {SK_TCP_ACK, "ACK"}, {SK_TCP_URG, "URG"}, {SK_TCP_ECE, "ECE"}, {SK_TCP_CWR, "CWR"},
@@ -616,7 +616,7 @@ static void side_text(struct out *o, int side, const char *text) {
 static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
     const struct ladder_glyphs *g = d->g;
     char label[64];
-    flags_label(r->u.seg.flags, label, sizeof(label));
+    ladder_flags_label(r->u.seg.flags, label, sizeof(label));
     if (r->u.seg.len) { /* so that data stands out from pure ACKs */
         size_t n = strlen(label);
         snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " bytes", r->u.seg.len);

@@ -323,7 +323,9 @@ static void print_list(const struct tm_trace *m, FILE *f) {
     fprintf(f, "%4s  ", "#");
     put_padded(f, i18n_word(l, W_CLIENT), 24);
     put_padded(f, i18n_word(l, W_SERVER), 24);
-    fprintf(f, "%9s %9s ", head, "←");
+    for (int w = ladder_display_width(head); w < 9; w++)
+        fputc(' ', f);
+    fprintf(f, "%s         ← ", head);
     put_padded(f, i18n_word(l, W_SEGMENTS), 9);
     put_padded(f, i18n_word(l, W_DURATION), 14);
     fprintf(f, "%s\n", i18n_word(l, W_ENDED));
@@ -552,6 +554,7 @@ int cmd_trace(int argc, char **argv) {
     uint64_t cut = 0, bad = 0;
     int damaged = read_all(cap, obs, &cut, &bad);
     fill_infos(&r, obs);
+    r.model.start_known = capture_first_time(cap, &r.model.start_unix_us);
     int status = show(&o, &r, cap);
     fflush(stdout);
     if (report_problems(&o, &r, obs, cut, bad))

@@ -125,18 +125,10 @@ static void json_states(FILE *f, const char *key, const enum sk_tcp_state st[2])
 }
 
 static void json_flags(FILE *f, uint8_t flags) {
-    static const struct { uint8_t bit; const char *name; } order[] = {
-        {SK_TCP_SYN, "SYN"}, {SK_TCP_FIN, "FIN"}, {SK_TCP_RST, "RST"}, {SK_TCP_PSH, "PSH"},
-        {SK_TCP_ACK, "ACK"}, {SK_TCP_URG, "URG"}, {SK_TCP_ECE, "ECE"}, {SK_TCP_CWR, "CWR"},
-    };
     char buf[64];
-    size_t n = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-        if (flags & order[i].bit)
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "|" : "",
-                                  order[i].name);
+    ladder_flags_label(flags, buf, sizeof(buf));
     json_str(f, buf);
+    fprintf(f, ",\"flags_bits\":%u", flags);
 }
 
 static void json_notes(FILE *f, enum lang lang, const struct sk_obs_segment *s) {
@@ -220,6 +212,10 @@ int tm_json_write(const struct tm_trace *t, FILE *f) {
     json_str(f, t->title);
     fputs(",\"lang\":", f);
     json_str(f, i18n_code(t->lang));
+    if (t->start_known)
+        fprintf(f, ",\"start_unix_us\":%" PRId64, t->start_unix_us);
+    else
+        fputs(",\"start_unix_us\":null", f);
     fprintf(f, ",\"incomplete\":%s,\"connections\":[", t->oom ? "true" : "false");
     for (size_t i = 0; i < t->n; i++) {
         const struct tm_conn *c = &t->conns[i];

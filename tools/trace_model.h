@@ -55,6 +55,8 @@ struct tm_trace {
     struct tm_conn *conns;
     size_t n, cap;
     bool oom;                   /* an allocation failed: the model has gaps */
+    bool start_known;           /* captures: the absolute time of t = 0 is known */
+    int64_t start_unix_us;      /* µs since 1970 of t = 0 */
 };
 
 /* Building and freeing the model (trace_model.c). Appending returns NULL and sets t->oom when
