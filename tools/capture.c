@@ -184,6 +184,19 @@ void capture_close(struct capture *c) {
     free(c);
 }
 
+/* A record's time in µs since 1970, clamped to [0, about 292,000 years]: pcapng stores 64-bit
+ * timestamps, and any value must neither overflow here nor in the differences taken later. */
+static int64_t timestamp_us(const struct timeval *tv) {
+    const int64_t max_s = INT64_MAX / 1000000 - 1;
+    int64_t s = (int64_t)tv->tv_sec;
+    if (s < 0)
+        return 0;
+    if (s > max_s)
+        s = max_s;
+    int64_t frac = tv->tv_usec >= 0 && tv->tv_usec < 1000000 ? (int64_t)tv->tv_usec : 0;
+    return s * 1000000 + frac;
+}
+
 int capture_next(struct capture *c, struct capture_packet *p) {
     for (;;) {
         struct pcap_pkthdr *h;
@@ -197,7 +210,7 @@ int capture_next(struct capture *c, struct capture_packet *p) {
             return -1;
         }
         c->st.frames++;
-        int64_t us = (int64_t)h->ts.tv_sec * 1000000 + (int64_t)h->ts.tv_usec;
+        int64_t us = timestamp_us(&h->ts);
         if (!c->have_first) {
             c->have_first = true;
             c->first_us = us;

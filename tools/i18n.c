@@ -239,5 +239,11 @@ void i18n_note(enum lang l, const struct sk_obs_note *nt, const struct sk_obs_se
         for (const char *t = tmp; *t && n + 1 < size; t++)
             buf[n++] = *t;
     }
+    /* Cut short by size: never leave half a UTF-8 character at the end. */
+    if (*f)
+        while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
+            n--;
+    if (*f && n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0xc0)
+        n--;
     buf[n] = '\0';
 }

@@ -436,7 +436,7 @@ static const char *drop_name(int r) {
 }
 
 /* "SYN|ACK", in the order people say them. */
-static void flags_label(uint8_t f, char *buf, size_t size) {
+void ladder_flags_label(uint8_t f, char *buf, size_t size) {
     static const struct { uint8_t bit; const char *name; } order[] = {
         {SK_TCP_SYN, "SYN"}, {SK_TCP_FIN, "FIN"}, {SK_TCP_RST, "RST"}, {SK_TCP_PSH, "PSH"},
         {SK_TCP_ACK, "ACK"}, {SK_TCP_URG, "URG"}, {SK_TCP_ECE, "ECE"}, {SK_TCP_CWR, "CWR"},
@@ -616,7 +616,7 @@ static void side_text(struct out *o, int side, const char *text) {
 static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
     const struct ladder_glyphs *g = d->g;
     char label[64];
-    flags_label(r->u.seg.flags, label, sizeof(label));
+    ladder_flags_label(r->u.seg.flags, label, sizeof(label));
     if (r->u.seg.len) { /* so that data stands out from pure ACKs */
         size_t n = strlen(label);
         snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " bytes", r->u.seg.len);
@@ -680,27 +680,11 @@ static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, 
     else
         putf(o, "%5u %6" PRIu32 "  ", s->wnd, s->len);
 
-    bool first = true;
+    char opts[320];
+    ladder_options_text(s, dst_known, dst_isn, opts, sizeof(opts));
+    put(o, opts);
+    bool first = opts[0] == '\0';
 #define SEP() (first ? (first = false, "") : ", ")
-    if (s->opts & SK_OPT_MSS)
-        putf(o, "%smss %u", SEP(), s->mss);
-    if (s->opts & SK_OPT_SACK_PERM)
-        putf(o, "%ssackOK", SEP());
-    if (s->opts & SK_OPT_TIMESTAMP)
-        putf(o, "%sTS val %" PRIu32 " ecr %" PRIu32, SEP(), s->ts_val, s->ts_ecr);
-    if (s->opts & SK_OPT_WSCALE)
-        putf(o, "%swscale %u", SEP(), s->wscale);
-    if ((s->opts & SK_OPT_SACK) && s->nsack) {
-        /* SACK blocks name the receiver's sequence space: shown relative to its ISN. */
-        putf(o, "%ssack", SEP());
-        for (int i = 0; i < s->nsack && i < 4; i++) {
-            if (dst_known)
-                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left - dst_isn,
-                     s->sack[i].right - dst_isn);
-            else
-                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left, s->sack[i].right);
-        }
-    }
     if (x && x->scaled && s->wnd && x->wnd_bytes != s->wnd) {
         /* The window field as on the wire, and the scale (RFC 7323 §2.3) it was shifted by. */
         unsigned shift = 0;
@@ -749,6 +733,36 @@ static void side_event_text(const struct drawing *d, const struct rec *r, char *
     default:
         break;
     }
+}
+
+size_t ladder_options_text(const struct sk_trace_segment *s, bool rel, uint32_t isn, char *buf,
+                           size_t size) {
+    size_t n = 0;
+    buf[0] = '\0';
+#define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+#define SEP (n ? ", " : "")
+    if (s->opts & SK_OPT_MSS)
+        ADD("%smss %u", SEP, s->mss);
+    if (s->opts & SK_OPT_SACK_PERM)
+        ADD("%ssackOK", SEP);
+    if (s->opts & SK_OPT_TIMESTAMP)
+        ADD("%sTS val %" PRIu32 " ecr %" PRIu32, SEP, s->ts_val, s->ts_ecr);
+    if (s->opts & SK_OPT_WSCALE)
+        ADD("%swscale %u", SEP, s->wscale);
+    if ((s->opts & SK_OPT_SACK) && s->nsack) {
+        /* SACK blocks name the receiver's sequence space: shown relative to its ISN. */
+        ADD("%ssack", SEP);
+        for (int i = 0; i < s->nsack && i < 4; i++)
+            ADD(" %" PRIu32 "-%" PRIu32, s->sack[i].left - (rel ? isn : 0),
+                s->sack[i].right - (rel ? isn : 0));
+    }
+#undef SEP
+#undef ADD
+    return n < size ? n : size - 1;
+}
+
+int ladder_display_width(const char *s) {
+    return display_width(s);
 }
 
 /* A captured segment's notes, one a line under its row, from the fields column. */

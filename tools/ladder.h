@@ -84,6 +84,15 @@ bool ladder_incomplete(const struct ladder *l);
  * was stopped, it may just have been on its way). */
 void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool settled);
 
+/* A segment's options as the ladder writes them ("mss 1460, sackOK, TS val 1 ecr 0, wscale
+ * 7, sack 1001-2449"), SACK blocks relative to isn when rel. Returns the length written. */
+size_t ladder_options_text(const struct sk_trace_segment *s, bool rel, uint32_t isn, char *buf,
+                           size_t size);
+/* "SYN|ACK": the flags in the order people say them ("none" if none). */
+void ladder_flags_label(uint8_t flags, char *buf, size_t size);
+/* Display columns of a UTF-8 string (CJK characters take two). */
+int ladder_display_width(const char *s);
+
 /* "ECONNREFUSED" for -ECONNREFUSED (and other errors a connection reports). */
 const char *ladder_errno_name(int err);
 
