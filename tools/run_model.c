@@ -42,7 +42,7 @@ struct run_model {
     struct run_model_opts o;
     struct tm_trace t;
     struct sk_observer *obs;
-    size_t *segs;                /* segments recorded per connection */
+    size_t *segs, capsegs;       /* segments recorded per connection */
     struct conn_map *map;
     size_t nmap, capmap;
     struct pending *pend;
@@ -86,14 +86,7 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 
 static struct tm_event *conn_push(struct run_model *m, size_t ci)
 {
-    struct tm_conn *c = &m->t.conns[ci];
-    if (!grow((void **)&c->ev, &c->cap, c->n + 1, sizeof(*c->ev))) {
-        m->t.oom = true;
-        return NULL;
-    }
-    struct tm_event *e = &c->ev[c->n++];
-    memset(e, 0, sizeof(*e));
-    return e;
+    return tm_event_add(&m->t, &m->t.conns[ci]);
 }
 
 /* Moves the waiting events of (side, conn_id) into the connection of map; conn_id 0 ones
@@ -153,18 +146,15 @@ static bool ensure_conn(struct run_model *m, uint64_t id)
         m->t.conns_omitted++;
         return false;
     }
-    size_t cap = m->t.cap, scap = m->t.cap;
-    if (!grow((void **)&m->t.conns, &cap, need, sizeof(*m->t.conns)) ||
-        !grow((void **)&m->segs, &scap, need, sizeof(*m->segs))) {
+    if (!grow((void **)&m->segs, &m->capsegs, need, sizeof(*m->segs))) {
         m->t.oom = true;
         return false;
     }
-    m->t.cap = cap < scap ? cap : scap;
-    for (size_t i = m->t.n; i < need; i++) {
-        memset(&m->t.conns[i], 0, sizeof(m->t.conns[i]));
-        m->segs[i] = 0;
+    while (m->t.n < need) {
+        m->segs[m->t.n] = 0;
+        if (!tm_conn_add(&m->t))
+            return false;
     }
-    m->t.n = need;
     return true;
 }
 
@@ -227,15 +217,9 @@ void run_model_free(struct run_model *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->t.n; i++) {
-        struct tm_conn *c = &m->t.conns[i];
-        for (size_t k = 0; k < c->n; k++)
-            free(c->ev[k].text);
-        free(c->ev);
-    }
+    tm_trace_free(&m->t);
     for (size_t i = 0; i < m->npend; i++)
         free(m->pend[i].e.text);
-    free(m->t.conns);
     free(m->segs);
     free(m->map);
     free(m->pend);

@@ -22,6 +22,7 @@
 #include "args.h"
 #include "capture.h"
 #include "commands.h"
+#include "html.h"
 #include "i18n.h"
 #include "ladder.h"
 #include "trace_model.h"
@@ -41,6 +42,7 @@ struct trace_opts {
     struct endpoint_spec filter[2];
     enum lang lang;
     const char *json;            /* --json FILE or "-" */
+    const char *html;            /* --html FILE or "-": the page (html.h) */
 };
 
 struct run {
@@ -55,7 +57,7 @@ struct run {
 
 /* ---- options ---- */
 
-enum { OPT_ASCII = 256, OPT_LANG, OPT_JSON, OPT_FILTER };
+enum { OPT_ASCII = 256, OPT_LANG, OPT_JSON, OPT_FILTER, OPT_HTML };
 
 /* To add an option (the `html` helper's --html FILE): an entry here, a case in trace_option,
  * a line in cmd_trace_usage. */
@@ -65,6 +67,7 @@ static const struct option trace_longopts[] = {
     {"lang", required_argument, NULL, OPT_LANG}, {"ascii", no_argument, NULL, OPT_ASCII},
     {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
     {"json", required_argument, NULL, OPT_JSON}, {"help", no_argument, NULL, 'h'},
+    {"html", required_argument, NULL, OPT_HTML},
     {NULL, 0, NULL, 0},
 };
 
@@ -93,6 +96,9 @@ void cmd_trace_usage(FILE *out) {
         "  -q, --quiet         no ladder (with --json FILE: only the file)\n"
         "  --json FILE         write the connections and their segments as JSON (- for\n"
         "                      standard output, then no ladder); schema in docs/trace.md\n"
+        "  --html FILE         write one self-contained HTML page (- for standard output,\n"
+        "                      then no ladder): ladder and time-sequence graph as SVG, zoom,\n"
+        "                      pan, step-through; see docs/trace-html.md\n"
         "  -h, --help          show this help\n"
         "\n"
         "Exit status: 0, 1 if the capture cannot be read, is damaged (what could be read is\n"
@@ -167,6 +173,7 @@ static const char *trace_option(int ch, const char *arg, struct trace_opts *o) {
     case OPT_FILTER: return parse_filter(arg, o);
     case OPT_LANG: return i18n_parse(arg, &o->lang) ? "is not a language: en or zh" : NULL;
     case OPT_JSON: o->json = arg; return *arg ? NULL : "is empty";
+    case OPT_HTML: o->html = arg; return *arg ? NULL : "is empty";
     default: return "is not understood";
     }
 }
@@ -508,8 +515,11 @@ static int write_json(const struct trace_opts *o, const struct tm_trace *m) {
 
 static int show(const struct trace_opts *o, struct run *r, const struct capture *cap) {
     int status = 0;
-    bool to_stdout = o->json && strcmp(o->json, "-") == 0;
+    bool to_stdout = (o->json && strcmp(o->json, "-") == 0) ||
+                     (o->html && strcmp(o->html, "-") == 0);
     if (o->json && write_json(o, &r->model))
+        status = 1;
+    if (o->html && html_write_file(&r->model, o->html, "synack trace"))
         status = 1;
     if (o->quiet || to_stdout)
         return status;
@@ -540,7 +550,7 @@ int cmd_trace(int argc, char **argv) {
         fprintf(stderr, "synack trace: %s: %s\n", o.file, err);
         return 1;
     }
-    struct run r = {.o = &o, .keep_events = !o.list};
+    struct run r = {.o = &o, .keep_events = !o.list || o.html};
     r.model.source = "capture";
     r.model.title = o.file;
     r.model.lang = o.lang;

@@ -222,7 +222,11 @@
   /* Keeps y in view (the step's segment), moving the domain as little as possible. */
   View.prototype.show = function (y) {
     var d = this.d, h = d.y1 - d.y0;
-    if (y < d.y0 + h * 0.1 || y > d.y1 - h * 0.1) { d.y0 = y - h / 3; d.y1 = d.y0 + h; this.update(); }
+    if (y < d.y0 + h * 0.1 || y > d.y1 - h * 0.1) {
+      d.y0 = Math.max(this.full.y0, y - h / 3);
+      d.y1 = d.y0 + h;
+      this.update();
+    }
   };
 
   function size(svg) {
