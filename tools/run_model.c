@@ -385,6 +385,15 @@ const struct tm_trace *run_model_finish(struct run_model *m, bool settled)
     m->nfl = 0;
     for (size_t i = 0; i < m->t.n; i++) {
         struct tm_conn *c = &m->t.conns[i];
+        /* Events that waited for their connection (a listen() before the first SYN) go back
+         * to their time; a stable insertion: everything else is in order already. */
+        for (size_t k = 1; k < c->n; k++) {
+            struct tm_event e = c->ev[k];
+            size_t j = k;
+            for (; j > 0 && c->ev[j - 1].t > e.t; j--)
+                c->ev[j] = c->ev[j - 1];
+            c->ev[j] = e;
+        }
         sk_observer_conn_info(m->obs, i + 1, &c->info);
         c->names[0] = i18n_word(m->o.lang, W_CLIENT);
         c->names[1] = i18n_word(m->o.lang, W_SERVER);

@@ -102,11 +102,52 @@
     }
   };
 
+  function endpoint(a, p) { return (a.indexOf(':') >= 0 ? '[' + a + ']' : a) + ':' + p; }
+
+  /* The embedded model is `synack trace --json`'s document (docs/trace.md); the drawing below
+   * reads a compact form of it, made here once. */
+  function normalize(doc, lim) {
+    var out = { lang: doc.lang, source: doc.source, title: doc.title, oom: !!doc.incomplete,
+                connsOmitted: lim.connsOmitted || 0, maxSegments: lim.maxSegments || 0, conns: [] };
+    (doc.connections || []).forEach(function (c, k) {
+      var info = c.info, ev = [];
+      (c.events || []).forEach(function (e) {
+        if (e.kind === 'seg') {
+          var rk = e.rel_seq !== null && e.rel_seq !== undefined;
+          var base = rk ? (e.ack - e.rel_ack) >>> 0 : 0;
+          var notes = e.notes || [];
+          ev.push({
+            k: 'seg', i: e.index, s: e.from, t: e.t_us, f: e.flags, seq: e.seq, ack: e.ack,
+            rk: rk, rs: rk ? e.rel_seq : 0, ra: rk ? e.rel_ack : 0, len: e.len,
+            win: e.win_bytes, wr: e.win, o: e.opts || '',
+            sack: (e.sack || []).map(function (b) {
+              return rk ? [(b[0] - base) >>> 0, (b[1] - base) >>> 0] : b;
+            }),
+            sb: e.states_before, sa: e.states_after, lost: !!e.lost,
+            nk: notes.map(function (n) { return n.code; }),
+            notes: notes.map(function (n) { return n.text; }),
+            snd: e.sender ? { cwnd: e.sender.cwnd, ssthresh: e.sender.ssthresh,
+                              srtt: e.sender.srtt_us, rto: e.sender.rto_us, why: e.sender.why } : null
+          });
+        } else if (e.kind === 'state') {
+          ev.push({ k: 'state', s: e.side, t: e.t_us, from: e.state_from, to: e.state_to });
+        } else if (e.kind === 'note') {
+          ev.push({ k: 'note', s: e.side, t: e.t_us, text: e.text });
+        }
+      });
+      out.conns.push({ id: info.id, names: c.names, endText: c.end_text, bytes: info.bytes,
+                       addr: [endpoint(info.addr[0], info.port[0]), endpoint(info.addr[1], info.port[1])],
+                       ev: ev, omitted: (lim.omitted || [])[k] || 0 });
+    });
+    return out;
+  }
+
   var data;
   try {
-    data = JSON.parse(document.getElementById('trace-data').textContent);
+    data = normalize(JSON.parse(document.getElementById('trace-data').textContent),
+                     JSON.parse(document.getElementById('trace-limits').textContent));
   } catch (e) {
-    data = { lang: 'en', conns: [], title: '', source: '' };
+    data = { lang: 'en', conns: [], title: '', source: '', bad: String(e) };
   }
   var W = WORDS[data.lang] || WORDS.en;
 
@@ -320,7 +361,7 @@
   function drawSegRow(g, e, y, X0, X1, XN, sy, fs, visible) {
     /* Every segment gets its element (the count is the segment count), drawn in full only
      * when it is on screen. */
-    var cls = 'seg s' + e.s + (isRtx(e) ? ' rtx' : '') + (e.lost ? ' lost' : '') + (e.i === cur ? ' cur' : '');
+    var cls = 'seg s' + e.s + (isRtx(e) ? ' rtx' : '') + (e.lost ? ' lost' : '') + (e.n === cur ? ' cur' : '');
     var sg = el('g', { 'class': cls, 'data-i': e.i }, g);
     if (!visible) return;
     var xa = e.s ? X1 : X0, xb = e.s ? X0 : X1;
@@ -356,7 +397,7 @@
     var hit = el('rect', { x: 0, y: y - 10, width: XN + 400, height: Math.max(ROW * sy, 12), 'class': 'hit' }, sg);
     hit.addEventListener('click', function () {
       if (ladderView && ladderView.lastDragMoved) return;
-      setStep(e.i);
+      setStep(e.n);
     });
   }
 
@@ -445,7 +486,7 @@
         if (!sl) continue;
         n++;
         var top = e.rs + sl;
-        var cls = 'tbar s' + e.s + (isRtx(e) ? ' rtx' : '') + (e.i === cur ? ' cur' : '');
+        var cls = 'tbar s' + e.s + (isRtx(e) ? ' rtx' : '') + (e.n === cur ? ' cur' : '');
         var b = el('line', { x1: x, x2: x, y1: c.fy(e.rs), y2: c.fy(top), 'class': cls, 'data-i': e.i }, c.plot);
         el('title', {}, b, segLabel(e));
         if (e.lost) {
@@ -598,7 +639,7 @@
       var li = hel('li', secs(e.t - t0) + ' ' + (conn.names[e.s] || '') + ': ' + text, ol);
       if (e.k === 'seg') {
         li.setAttribute('data-i', e.i);
-        li.addEventListener('click', function () { setStep(e.i); });
+        li.addEventListener('click', function () { setStep(e.n); });
       }
     });
   }
@@ -607,6 +648,7 @@
   function selectConn(k) {
     conn = data.conns[k] || null;
     segs = conn ? conn.ev.filter(function (e) { return e.k === 'seg'; }) : [];
+    segs.forEach(function (e, n) { e.n = n; });
     t0 = conn && conn.ev.length ? conn.ev[0].t : 0;
     segs.forEach(function (e) { t0 = Math.min(t0, e.t); });
     dir = 0;
@@ -617,6 +659,7 @@
       o.value = String(s);
     }
     $('warnings').textContent = '';
+    if (data.bad) warn(data.bad);
     if (data.oom) warn(W.oom);
     if (data.connsOmitted) warn(fmt(W.connsOmitted, data.connsOmitted));
     if (conn && conn.omitted) warn(fmt(W.omitted, conn.omitted, data.maxSegments));
