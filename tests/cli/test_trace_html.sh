@@ -8,7 +8,8 @@
 #  - the time-sequence graph, the step-through controls and its panel, and for a simulation
 #    the sender's cwnd/ssthresh and SRTT/RTO graphs exist;
 #  - the Chinese page has the Chinese words (三次握手, 上一个, 下一个, 拥塞窗口 cwnd);
-#  - a run of more segments than the page draws says how many were left out, without errors.
+#  - a run of more segments than the page draws says how many were left out, and a trace with
+#    no connection says so, both without errors.
 # A screenshot of each page goes to the log directory (SK_TEST_LOG_DIR, else ./trace_html_log).
 # Without chromium the test is skipped (exit 77): scripts/install-deps.sh installs it.
 #
@@ -120,6 +121,11 @@ if "$SYNACK" trace --help >/dev/null 2>&1; then
         not_ok "synack trace --html failed: $(tail -3 "$tmp/trace.txt")"
     open_page trace_en
     structure trace_en "$tmp/sim.pcap" /dev/null
+    # No connection at all (a filter that matches none): an empty page, no exception.
+    "$SYNACK" trace --html "$tmp/empty.html" --lang en --filter :1 "$tmp/sim.pcap" >/dev/null 2>&1
+    open_page empty
+    check "empty: no console errors" no_errors empty
+    check "empty: says there is no connection" has empty 'No TCP connection in this trace.'
 else
     echo "skip synack trace --html: this build has no 'synack trace'"
 fi
