@@ -867,18 +867,22 @@ static void on_data(struct obs_ctx *x)
 /* ---- Closing and resets ---- */
 
 /* The FIN reaches the receiver once every byte before it has (RFC 9293 §3.10.7.4: a FIN is
- * processed in sequence); a gap the capture shows holds it back. */
+ * processed in sequence); a gap the capture shows holds it back. So does the receiver's
+ * window as last advertised: a FIN beyond it is not acceptable (§3.10.7.4 first check; a
+ * zero window takes no FIN at all). Either way the receiver's ACK of it settles it later. */
 static void fin_try(struct obs_ctx *x)
 {
-    struct obs_side *s = x->snd;
-    if (!s->fin_sent || x->rcv->got_fin)
+    struct obs_side *s = x->snd, *r = x->rcv;
+    if (!s->fin_sent || r->got_fin)
         return;
     uint32_t base = s->snd_una, gl, gr;
     if (s->isn_known && seq_lt(base, s->isn + 1))
         base = s->isn + 1;
     if (x->ts && sk_ranges_next_gap(&x->ts->seen, base, s->fin_seq, &gl, &gr))
         return;
-    fin_arrives(x->rcv);
+    if (r->ack_known && !seq_lt(s->fin_seq, r->ack + r->wnd))
+        return;
+    fin_arrives(r);
 }
 
 static void on_fin(struct obs_ctx *x)
@@ -1110,6 +1114,29 @@ static void analyse(struct obs_ctx *x)
     fin_try(x);
 }
 
+/* A segment once both ends are CLOSED or in TIME-WAIT. A FIN or data sent again says the
+ * last ACK did not arrive (the LAST-ACK side retransmits, RFC 9293 §3.10.7.4): counted as
+ * the retransmission it is; the states stay as inferred. */
+static void after_close(struct obs_ctx *x)
+{
+    struct obs_side *s = x->snd;
+    const struct sk_tcp_hdr *th = &x->in->th;
+    if (x->flags & SK_TCP_RST) {
+        note(x, SK_OBS_RST_NO_CONNECTION, 0, 0);
+        return;
+    }
+    note(x, SK_OBS_AFTER_CLOSE, 0, 0);
+    if (x->flags & SK_TCP_SYN)
+        return;
+    if ((x->flags & SK_TCP_FIN) && s->fin_sent && th->seq + x->in->len == s->fin_seq) {
+        note(x, SK_OBS_FIN_RETRANSMIT, (uint64_t)(x->in->t - s->fin_time), 0);
+        s->retransmits++;
+    } else if (x->in->len && s->seq_known && seq_lt(th->seq, s->snd_max)) {
+        note(x, SK_OBS_RETRANSMIT, 0, x->in->len);
+        s->retransmits++;
+    }
+}
+
 static enum sk_obs_result observe(struct sk_observer *o, const struct obs_in *in)
 {
     uint8_t from;
@@ -1129,7 +1156,7 @@ static enum sk_obs_result observe(struct sk_observer *o, const struct obs_in *in
     if (fresh && c->mid_stream)
         note(&x, SK_OBS_MID_STREAM, 0, 0);
     if (!c->track) /* both ends closed: it opens nothing (starts_new said so) */
-        note(&x, (x.flags & SK_TCP_RST) ? SK_OBS_RST_NO_CONNECTION : SK_OBS_AFTER_CLOSE, 0, 0);
+        after_close(&x);
     else
         analyse(&x);
     if (in->captured < in->len)
