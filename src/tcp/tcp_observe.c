@@ -76,6 +76,8 @@ struct obs_side {
     bool zero_wnd;           /* its last window was zero */
     bool keepalive_pending;  /* it sent a keep-alive not answered yet */
     bool challenge_pending;  /* it received what RFC 5961 answers with a challenge ACK */
+    bool probe_out;          /* it sent a window probe of one byte at probe_seq */
+    uint32_t probe_seq;
     uint64_t segments, bytes, retransmits;
 };
 
@@ -458,6 +460,7 @@ struct obs_ctx {
     struct obs_side *snd, *rcv;
     struct obs_track_side *ts, *tr; /* the tracks of snd and rcv, NULL when released */
     uint8_t flags;
+    bool probe;              /* a window probe: its byte lies beyond a zero window */
 };
 
 static void note(struct obs_ctx *x, enum sk_obs_note_kind k, uint64_t a, uint64_t b)
@@ -673,11 +676,22 @@ static void on_sack(struct obs_ctx *x)
         note(x, SK_OBS_SPURIOUS_RETRANSMIT, l0, r0);
 }
 
+static void seen_add(struct obs_track_side *t, uint32_t left, uint32_t right);
+
 /* An ACK that reaches beyond what the acknowledged side was seen to send. */
 static void ack_beyond(struct obs_ctx *x, uint32_t ack)
 {
     struct obs_side *s = x->snd, *r = x->rcv;
     uint32_t over = ack - r->snd_max;
+    if (r->probe_out && r->probe_seq == r->snd_max && over == 1) {
+        /* The window had opened: the probe's byte was taken (RFC 9293 §3.8.6.1). */
+        r->probe_out = false;
+        r->bytes++;
+        if (x->tr)
+            seen_add(x->tr, r->snd_max, ack);
+        r->snd_max = ack;
+        return;
+    }
     /* Nothing unseen fits past a FIN, nor more than the acknowledging side's window. */
     uint32_t limit = x->c->scale_known ? (s->max_wnd > 65535 ? s->max_wnd : 65535) : 1u << 30;
     if (r->fin_sent || over > limit) {
@@ -686,10 +700,8 @@ static void ack_beyond(struct obs_ctx *x, uint32_t ack)
     }
     note(x, SK_OBS_CAPTURE_MISSED, over, 0);
     r->bytes += over;
-    if (x->tr) {
-        while (sk_ranges_add(&x->tr->seen, r->snd_max, ack, NULL) == -ENOSPC)
-            sk_ranges_add(&x->tr->seen, x->tr->seen.r[0].right, x->tr->seen.r[1].left, NULL);
-    }
+    if (x->tr)
+        seen_add(x->tr, r->snd_max, ack);
     r->snd_max = ack;
 }
 
@@ -788,6 +800,9 @@ static bool keepalive_or_probe(struct obs_ctx *x, uint32_t seq)
     if (r->ack_known && r->wnd == 0 && (seq == s->snd_una - 1 || seq == r->ack) &&
         s->state >= SK_TCP_ESTABLISHED) {
         note(x, SK_OBS_WINDOW_PROBE, len, 0);
+        x->probe = true; /* the receiver drops its byte: it is sent again when the window opens */
+        s->probe_out = len == 1;
+        s->probe_seq = seq;
         return true;
     }
     if (seq == s->snd_max - 1 && s->snd_una == s->snd_max && s->state >= SK_TCP_ESTABLISHED &&
@@ -1109,7 +1124,7 @@ static void analyse(struct obs_ctx *x)
     on_data(x);
     if (x->flags & SK_TCP_FIN)
         on_fin(x);
-    if (s->seq_known)
+    if (s->seq_known && !x->probe)
         advance_max(s, seg_end(x));
     fin_try(x);
 }

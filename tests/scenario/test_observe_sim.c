@@ -44,6 +44,7 @@ struct run {
     bool timer_step;      /* the current step ran a timer */
     bool closed_out[2];   /* a RST sent in this step */
     uint64_t checks, mismatches, second_conn;
+    uint64_t notes[SK_OBS_NOTE_COUNT]; /* of connection 1, as seen at the receivers */
 };
 
 static void on_obs(void *user, const struct sk_obs_segment *s)
@@ -55,6 +56,8 @@ static void on_obs(void *user, const struct sk_obs_segment *s)
     }
     /* Observer side `from` sent it: which simulator side is that? */
     int sim_from = s->seg.sport == r->port_a ? 0 : 1;
+    for (int i = 0; i < s->nnotes; i++)
+        r->notes[s->notes[i].kind]++;
     for (int os = 0; os < 2; os++) {
         int side = os == s->from ? sim_from : !sim_from;
         r->obs_state[side] = s->state_after[os];
@@ -133,12 +136,15 @@ static void check_states(struct run *r)
     }
 }
 
-static void run_init(struct run *r, uint64_t seed, const struct sk_memlink_faults *f)
+static void run_init_buf(struct run *r, uint64_t seed, const struct sk_memlink_faults *f,
+                         uint32_t rcvbuf_b)
 {
     memset(r, 0, sizeof(*r));
     struct sk_config ca, cb;
     harness_config(&ca, 0);
     harness_config(&cb, 1);
+    if (rcvbuf_b)
+        cb.rcvbuf_bytes = rcvbuf_b;
     assert_int_equal(sk_sim_init(&r->sim, &ca, &cb, seed, T0), 0);
     r->sim.trace = on_trace;
     r->sim.trace_ctx = r;
@@ -153,6 +159,11 @@ static void run_init(struct run *r, uint64_t seed, const struct sk_memlink_fault
         g.delay_us = LINK_DELAY;
         sk_memlink_set_faults(r->sim.link, side, &g);
     }
+}
+
+static void run_init(struct run *r, uint64_t seed, const struct sk_memlink_faults *f)
+{
+    run_init_buf(r, seed, f, 0);
 }
 
 static void run_free(struct run *r)
@@ -386,15 +397,15 @@ static void test_slow_reader(void **state)
 {
     (void)state;
     struct run r;
-    run_init(&r, 5, NULL);
+    run_init_buf(&r, 5, NULL, 4096);
     connect_a(&r, true);
     static uint8_t buf[8192];
     size_t n = 40000, sent = 0, got = 0;
     bool shut = false, b_closed = false;
     sk_time_us end = T0 + SEC(60), read_from = T0 + SEC(3);
     while (r.sim.now < end) {
-        if (!r.conn[1] && sk_tcp_accept(r.listener, &r.conn[1]) == 0)
-            assert_int_equal(sk_tcp_set_buffers(r.conn[1], 0, 4096), 0);
+        if (!r.conn[1])
+            sk_tcp_accept(r.listener, &r.conn[1]);
         while (sent < n) {
             ssize_t w = sk_tcp_send(r.conn[0], buf, n - sent < sizeof(buf) ? n - sent
                                                                            : sizeof(buf));
@@ -425,6 +436,11 @@ static void test_slow_reader(void **state)
     assert_int_equal(sk_observer_conn_info(r.obs_in, 1, &ci), 0);
     assert_int_equal(ci.bytes[0], n);
     assert_int_equal(ci.end, SK_OBS_END_CLOSED);
+    /* B's 4096-byte buffer filled and stayed full for 3 s: its window closed, A probed it (RFC
+     * 9293 §3.8.6.1), and it opened again when B read. */
+    assert_true(r.notes[SK_OBS_ZERO_WINDOW] >= 1);
+    assert_true(r.notes[SK_OBS_WINDOW_PROBE] >= 1);
+    assert_true(r.notes[SK_OBS_WINDOW_OPEN] >= 1);
     sk_tcp_close(r.conn[0]);
     sk_tcp_close(r.listener);
     run_free(&r);
