@@ -589,6 +589,7 @@ static void on_synack(struct obs_ctx *x)
     s->snd_una = th->seq;
     if (!crossed)
         take_syn_options(s, &th->opts);
+    r->snd_una = th->ack; /* it acknowledges the SYN */
     if (!r->isn_known) { /* the SYN was not seen: its ISN is the ACK - 1 */
         r->isn_known = r->syn_seen = true;
         r->isn = th->ack - 1;
@@ -895,8 +896,8 @@ static void fin_try(struct obs_ctx *x)
         base = s->isn + 1;
     if (x->ts && sk_ranges_next_gap(&x->ts->seen, base, s->fin_seq, &gl, &gr))
         return;
-    if (r->ack_known && !seq_lt(s->fin_seq, r->ack + r->wnd))
-        return;
+    if (r->ack_known && !seq_lt(s->fin_seq, r->ack + (r->wnd ? r->wnd : 1)))
+        return; /* (a FIN right at RCV.NXT is taken even by a zero window, as Linux does) */
     fin_arrives(r);
 }
 
