@@ -768,6 +768,169 @@ static void test_sequence_wrap(void **state)
     assert_int_equal(info(1).bytes[A], 2000);
 }
 
+/* Anything that is not a whole TCP header inside IPv4 or IPv6 is refused and counted; nothing
+ * is reported for it. */
+static void test_malformed(void **state)
+{
+    (void)state;
+    static uint8_t pkt[200];
+    struct tseg t = {.flags = SYN, .seq = 1};
+    size_t n = build4(pkt, A, &t);
+    assert_int_equal(n, 40);
+    assert_int_equal(sk_observer_input(obs, 0, NULL, 0, 0), SK_OBS_MALFORMED);
+    assert_int_equal(sk_observer_input(obs, 0, pkt, 0, 0), SK_OBS_MALFORMED);
+    for (size_t k = 1; k < n; k++) /* every truncation of a 40-byte SYN */
+        assert_int_equal(sk_observer_input(obs, 0, pkt, k, k), SK_OBS_MALFORMED);
+    uint8_t bad[40];
+    memcpy(bad, pkt, n);
+    bad[0] = 0x55; /* version 5 */
+    assert_int_equal(sk_observer_input(obs, 0, bad, n, n), SK_OBS_MALFORMED);
+    memcpy(bad, pkt, n);
+    bad[0] = 0x44; /* IHL 4: below 20 bytes (RFC 791 §3.1) */
+    assert_int_equal(sk_observer_input(obs, 0, bad, n, n), SK_OBS_MALFORMED);
+    memcpy(bad, pkt, n);
+    bad[32] = 0x40; /* TCP data offset 4 (RFC 9293 §3.1: at least 5) */
+    assert_int_equal(sk_observer_input(obs, 0, bad, n, n), SK_OBS_MALFORMED);
+    memcpy(bad, pkt, n);
+    bad[32] = 0xf0; /* data offset 15: 60 bytes, more than the packet */
+    assert_int_equal(sk_observer_input(obs, 0, bad, n, n), SK_OBS_MALFORMED);
+    /* An option whose length runs past the header (RFC 9293 §3.2). */
+    struct tseg o = {.flags = SYN, .seq = 1};
+    o.opt[0] = 2, o.opt[1] = 9, o.optlen = 4;
+    n = build4(pkt, A, &o);
+    assert_int_equal(sk_observer_input(obs, 0, pkt, n, n), SK_OBS_MALFORMED);
+    /* UDP (protocol 17) is well-formed, not TCP. */
+    n = build4(pkt, A, &t);
+    pkt[9] = 17;
+    assert_int_equal(sk_observer_input(obs, 0, pkt, n, n), SK_OBS_NOT_TCP);
+    /* IPv6 cut inside its fixed header; a payload length beyond the wire length. */
+    n = build6(pkt, A, &t);
+    assert_int_equal(sk_observer_input(obs, 0, pkt, 39, 39), SK_OBS_MALFORMED);
+    assert_int_equal(sk_observer_input(obs, 0, pkt, n - 1, n - 1), SK_OBS_MALFORMED);
+    struct sk_observer_stats st;
+    sk_observer_get_stats(obs, &st);
+    assert_int_equal(st.tcp, 0);
+    assert_int_equal(st.not_tcp, 1);
+    assert_int_equal(st.malformed, st.packets - 1);
+    assert_int_equal(st.conns, 0);
+    assert_int_equal(nlog, 0);
+}
+
+/* Fragments are not reassembled (RFC 791 §3.2, RFC 8200 §4.5): counted, not followed; an
+ * atomic IPv6 fragment (offset 0, M clear, RFC 6946) is a whole packet. */
+static void test_fragments(void **state)
+{
+    (void)state;
+    static uint8_t pkt[200];
+    struct tseg t = {.flags = SYN, .seq = 1};
+    size_t n = build4(pkt, A, &t);
+    pkt[6] = 0x20; /* MF */
+    assert_int_equal(sk_observer_input(obs, 0, pkt, n, n), SK_OBS_FRAGMENT);
+    pkt[6] = 0x00, pkt[7] = 0x10; /* offset 16 * 8 */
+    assert_int_equal(sk_observer_input(obs, 0, pkt, n, n), SK_OBS_FRAGMENT);
+    /* IPv6: fixed header, Fragment header (next 6, offset 0, M set, id 7), then TCP. */
+    uint8_t v6[200];
+    size_t m = build6(v6, A, &t);
+    memmove(v6 + 48, v6 + 40, m - 40);
+    v6[6] = 44;
+    memset(v6 + 40, 0, 8);
+    v6[40] = 6;
+    v6[43] = 1; /* M */
+    v6[47] = 7;
+    put16(v6 + 4, (uint16_t)(m - 40 + 8));
+    assert_int_equal(sk_observer_input(obs, 0, v6, m + 8, m + 8), SK_OBS_FRAGMENT);
+    v6[43] = 0; /* atomic */
+    assert_int_equal(sk_observer_input(obs, 0, v6, m + 8, m + 8), SK_OBS_TCP);
+    struct sk_observer_stats st;
+    sk_observer_get_stats(obs, &st);
+    assert_int_equal(st.fragments, 3);
+    assert_int_equal(st.tcp, 1);
+    assert_int_equal(nlog, 1);
+}
+
+/* max_conns: connections followed at once; beyond, counted and ignored. Once one is over
+ * (both CLOSED) it no longer counts. */
+static void test_max_conns(void **state)
+{
+    (void)state;
+    sk_observer_free(obs);
+    obs = new_obs(2);
+    feed(0, A, (struct tseg){.flags = SYN, .seq = 1, .port_a = 1001});
+    feed(1, A, (struct tseg){.flags = SYN, .seq = 1, .port_a = 1002});
+    static uint8_t pkt[100];
+    struct tseg t = {.flags = SYN, .seq = 1, .port_a = 1003};
+    size_t n = build4(pkt, A, &t);
+    assert_int_equal(sk_observer_input(obs, 2, pkt, n, n), SK_OBS_LIMIT);
+    /* The first is refused: over, so the third may be followed now. */
+    feed(3, B, (struct tseg){.flags = RST | ACKF, .ack = 2, .port_a = 1001});
+    assert_int_equal(sk_observer_input(obs, 4, pkt, n, n), SK_OBS_TCP);
+    struct sk_observer_stats st;
+    sk_observer_get_stats(obs, &st);
+    assert_int_equal(st.conn_limit, 1);
+    assert_int_equal(st.conns, 3);
+}
+
+/* An allocator that refuses after a budget of calls, and accounts for every byte. */
+struct budget {
+    int calls_left;
+    long long live_bytes;
+    int live_blocks;
+};
+static void *budget_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    struct budget *b = ctx;
+    if (new_size == 0) {
+        if (ptr) {
+            b->live_bytes -= (long long)old_size;
+            b->live_blocks--;
+        }
+        free(ptr);
+        return NULL;
+    }
+    if (b->calls_left-- <= 0)
+        return NULL;
+    void *p = realloc(ptr, new_size);
+    if (p) {
+        b->live_bytes += (long long)new_size - (ptr ? (long long)old_size : 0);
+        if (!ptr)
+            b->live_blocks++;
+    }
+    return p;
+}
+
+/* Every allocation refused in turn: NULL from new, SK_OBS_NO_MEMORY counted, never a leak. */
+static void test_allocator_failure(void **state)
+{
+    (void)state;
+    static uint8_t pkt[100];
+    for (int budget = 0; budget < 40; budget++) {
+        struct budget b = {.calls_left = budget};
+        struct sk_observer_config cfg = {.alloc = budget_alloc, .alloc_ctx = &b};
+        struct sk_observer *o = sk_observer_new(&cfg);
+        if (!o) {
+            assert_int_equal(budget, 0);
+            continue;
+        }
+        uint64_t ok = 0, nomem = 0;
+        for (uint16_t i = 0; i < 40; i++) {
+            struct tseg t = {.flags = SYN, .seq = i, .port_a = (uint16_t)(2000 + i)};
+            size_t n = build4(pkt, A, &t);
+            enum sk_obs_result r = sk_observer_input(o, i, pkt, n, n);
+            assert_true(r == SK_OBS_TCP || r == SK_OBS_NO_MEMORY);
+            ok += r == SK_OBS_TCP;
+            nomem += r == SK_OBS_NO_MEMORY;
+        }
+        struct sk_observer_stats st;
+        sk_observer_get_stats(o, &st);
+        assert_int_equal(st.no_memory, nomem);
+        assert_int_equal(st.conns, ok);
+        assert_true(nomem > 0);
+        sk_observer_free(o);
+        assert_int_equal(b.live_blocks, 0);
+        assert_int_equal(b.live_bytes, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +955,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snaplen_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mid_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequence_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fragments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
+        cmocka_unit_test(test_allocator_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
