@@ -313,6 +313,10 @@ static struct obs_conn *conn_new(struct sk_observer *o, const struct obs_tuple *
         return NULL;
     }
     *res = SK_OBS_NO_MEMORY;
+    if (o->nconns >= o->nbuckets)
+        table_grow(o);
+    if (o->nbuckets == 0)
+        goto nomem;
     if (o->nconns == o->cap_conns) {
         uint64_t n = o->cap_conns ? o->cap_conns * 2 : 16;
         if (n > SIZE_MAX / sizeof(o->byid[0]))
@@ -342,13 +346,9 @@ static struct obs_conn *conn_new(struct sk_observer *o, const struct obs_tuple *
     c->id = ++o->nconns;
     o->byid[c->id - 1] = c;
     o->followed++;
-    if (o->nconns > o->nbuckets)
-        table_grow(o);
-    if (o->nbuckets) {
-        size_t b = h & (o->nbuckets - 1);
-        c->hnext = o->table[b];
-        o->table[b] = c;
-    }
+    size_t b = h & (o->nbuckets - 1);
+    c->hnext = o->table[b];
+    o->table[b] = c;
     return c;
 nomem:
     o->stats.no_memory++;

@@ -345,7 +345,8 @@ static bool keepalive_or_probe(struct obs_ctx *x, uint32_t seq)
     uint32_t len = x->in->len;
     if ((x->flags & (SK_TCP_SYN | SK_TCP_FIN | SK_TCP_RST)) || len > 1 || !s->seq_known)
         return false;
-    if (r->ack_known && r->wnd == 0 && (seq == s->snd_una - 1 || seq == r->ack) &&
+    /* A probe is the next byte at the window's edge, or (Linux) SND.UNA - 1 with nothing. */
+    if (r->ack_known && r->wnd == 0 && ((len == 1 && seq == r->ack) || seq == s->snd_una - 1) &&
         s->state >= SK_TCP_ESTABLISHED) {
         sk_obs_note(x, SK_OBS_WINDOW_PROBE, len, 0);
         x->probe = true; /* the receiver drops its byte: it is sent again when the window opens */
@@ -386,7 +387,8 @@ static void retransmitted(struct obs_ctx *x, uint32_t seq, uint32_t end, uint32_
     struct obs_side *s = x->snd, *r = x->rcv;
     const struct obs_send *e = x->ts ? last_send(x->ts, seq, end) : NULL;
     uint64_t since = e ? (uint64_t)(x->in->t - e->t) : 0;
-    uint32_t smss = (s->opts & SK_OPT_MSS) && r->mss ? r->mss : 536; /* RFC 9293 §3.7.1 */
+    /* The sender's segments are bounded by the receiver's MSS option (RFC 9293 §3.7.1). */
+    uint32_t smss = (r->opts & SK_OPT_MSS) && r->mss ? r->mss : 536;
     bool sack_loss = r->sacked > (OBS_DUPTHRESH - 1) * smss && seq_lt(seq, r->sack_high);
     if (r->dupacks >= OBS_DUPTHRESH || sack_loss)
         sk_obs_note(x, SK_OBS_FAST_RETRANSMIT, since, r->dupacks);

@@ -595,6 +595,9 @@ static void test_zero_window_probe(void **state)
                                     .zero_wnd = true});
     assert_true(has(s, SK_OBS_ZERO_WINDOW, NULL, NULL));
     assert_int_equal(s->wnd_bytes, 0);
+    /* A pure ACK from A at its SND.NXT is no probe. */
+    s = feed(1200, A, (struct tseg){.flags = ACKF, .seq = s0 + 1000, .ack = ISN_B + 1});
+    assert_int_equal(s->nnotes, 0);
     s = feed(300000, A, (struct tseg){.flags = ACKF, .seq = s0 + 1000, .ack = ISN_B + 1,
                                       .len = 1});
     uint64_t a;
