@@ -934,6 +934,72 @@ static void test_allocator_failure(void **state)
     }
 }
 
+/* §3.10.7.3: a SYN|ACK that does not acknowledge ISN+1 moves nothing; the opener's RST in
+ * SYN-SENT gives up its own opening. */
+static void test_bad_synack_and_syn_sent_rst(void **state)
+{
+    (void)state;
+    feed(0, A, (struct tseg){.flags = SYN, .seq = ISN_A});
+    const struct sk_obs_segment *s =
+        feed(10, B, (struct tseg){.flags = SYN | ACKF, .seq = ISN_B, .ack = ISN_A + 7});
+    uint64_t a, b;
+    assert_true(has(s, SK_OBS_SYN_BAD_ACK, &a, &b));
+    assert_int_equal(a, ISN_A + 1);
+    assert_int_equal(b, ISN_A + 7);
+    states(s, SK_TCP_SYN_SENT, SK_TCP_SYN_RECEIVED);
+    s = feed(20, A, (struct tseg){.flags = RST, .seq = ISN_A + 1});
+    assert_true(has(s, SK_OBS_RST_SYN_SENT, NULL, NULL));
+    states(s, SK_TCP_CLOSED, SK_TCP_CLOSED);
+    assert_int_equal(info(1).end, SK_OBS_END_RESET);
+    assert_int_equal(info(1).reset_by, A);
+}
+
+/* RFC 5961 §4: a SYN on an established connection opens nothing; the answer is a challenge
+ * ACK. An unanswered SYN retried with a new ISN is a new attempt: a new connection. */
+static void test_syn_in_established(void **state)
+{
+    (void)state;
+    handshake(0);
+    const struct sk_obs_segment *s = feed(1000, A, (struct tseg){.flags = SYN, .seq = 99999});
+    assert_int_equal(s->conn, 1);
+    states(s, SK_TCP_ESTABLISHED, SK_TCP_ESTABLISHED);
+    s = feed(1010, B, (struct tseg){.flags = ACKF, .seq = ISN_B + 1, .ack = ISN_A + 1});
+    assert_true(has(s, SK_OBS_CHALLENGE_ACK, NULL, NULL));
+    assert_int_equal(sk_observer_conn_count(obs), 1);
+    feed(2000, A, (struct tseg){.flags = SYN, .seq = 10, .port_a = 50000});
+    s = feed(3000, A, (struct tseg){.flags = SYN, .seq = 20, .port_a = 50000});
+    assert_int_equal(s->conn, 3);
+    assert_true(has(s, SK_OBS_HANDSHAKE_SYN, NULL, NULL));
+    assert_int_equal(info(2).end, SK_OBS_END_HANDSHAKE);
+}
+
+/* The ids are stable kebab-case words, one per kind, documented in observe.h. */
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sk_obs_note_name(SK_OBS_HANDSHAKE_SYN), "handshake-syn");
+    assert_string_equal(sk_obs_note_name(SK_OBS_RETRANSMIT), "retransmit");
+    assert_string_equal(sk_obs_note_name(SK_OBS_RST_REFUSED), "rst-refused");
+    assert_string_equal(sk_obs_note_name(SK_OBS_DUP_ACK), "dup-ack");
+    assert_string_equal(sk_obs_note_name(SK_OBS_TIME_WAIT), "time-wait");
+    assert_string_equal(sk_obs_note_name(SK_OBS_NOTE_COUNT), "unknown");
+    assert_string_equal(sk_obs_note_name((enum sk_obs_note_kind)-1), "unknown");
+    for (int k = 1; k < SK_OBS_NOTE_COUNT; k++) {
+        const char *n = sk_obs_note_name((enum sk_obs_note_kind)k);
+        assert_true(strcmp(n, "unknown") != 0);
+        for (const char *c = n; *c; c++)
+            assert_true((*c >= 'a' && *c <= 'z') || *c == '-');
+        for (int j = 1; j < k; j++)
+            assert_true(strcmp(n, sk_obs_note_name((enum sk_obs_note_kind)j)) != 0);
+    }
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_OPEN), "open");
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_HANDSHAKE), "handshake");
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_REFUSED), "refused");
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_CLOSED), "closed");
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_HALF_CLOSED), "half-closed");
+    assert_string_equal(sk_obs_end_name(SK_OBS_END_RESET), "reset");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -962,6 +1028,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fragments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
         cmocka_unit_test(test_allocator_failure),
+        cmocka_unit_test_setup_teardown(test_bad_synack_and_syn_sent_rst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syn_in_established, setup, teardown),
+        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
