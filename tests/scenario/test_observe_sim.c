@@ -17,7 +17,8 @@
  * with random loss at least as many, because a go-back-N after a timeout resends segments
  * the stack counts once per timeout.
  *
- * Runs: handshake + echo + close under loss, duplication and reordering (several seeds); an
+ * Runs: handshake + echo + close under loss, duplication and reordering (several seeds, IPv4
+ * and IPv6); an
  * abort; a refused connection; a slow reader behind a zero window; a targeted single loss.
  */
 #include <stdio.h>
@@ -136,6 +137,22 @@ static void check_states(struct run *r)
     }
 }
 
+/* 2001:db8::1 and 2001:db8::2 (RFC 3849) for the IPv6 runs. */
+static const uint8_t host6[2][16] = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+                                     {0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
+static bool use_v6;
+
+/* An IPv6 address of its own, ready at once (no DAD, no link-local). */
+static void config6(struct sk_config *cfg, int side)
+{
+    cfg->ip6 = true;
+    memcpy(cfg->addr6[0].addr, host6[side], 16);
+    cfg->addr6[0].prefix_len = 64;
+    cfg->addr6_count = 1;
+    cfg->ip6_dad_transmits = 0;
+    cfg->ip6_linklocal = SK_IP6_LL_OFF;
+}
+
 static void run_init_buf(struct run *r, uint64_t seed, const struct sk_memlink_faults *f,
                          uint32_t rcvbuf_b)
 {
@@ -143,6 +160,10 @@ static void run_init_buf(struct run *r, uint64_t seed, const struct sk_memlink_f
     struct sk_config ca, cb;
     harness_config(&ca, 0);
     harness_config(&cb, 1);
+    if (use_v6) {
+        config6(&ca, 0);
+        config6(&cb, 1);
+    }
     if (rcvbuf_b)
         cb.rcvbuf_bytes = rcvbuf_b;
     assert_int_equal(sk_sim_init(&r->sim, &ca, &cb, seed, T0), 0);
@@ -187,7 +208,14 @@ static void connect_a(struct run *r, bool listen)
 {
     if (listen)
         assert_int_equal(sk_tcp_listen(r->sim.stack[1], PORT, 16, &r->listener), 0);
-    assert_int_equal(sk_tcp_connect(r->sim.stack[0], 0, ADDR_B, PORT, &r->conn[0]), 0);
+    if (use_v6) {
+        struct sk_addr b;
+        memcpy(b.b, host6[1], 16);
+        assert_int_equal(sk_tcp_connect_addr(r->sim.stack[0], 0, &b, PORT, NULL, &r->conn[0]),
+                         0);
+    } else {
+        assert_int_equal(sk_tcp_connect(r->sim.stack[0], 0, ADDR_B, PORT, &r->conn[0]), 0);
+    }
     r->port_a = info(r->conn[0]).lport;
     check_states(r);
 }
@@ -279,6 +307,7 @@ static void run_echo(uint64_t seed, const struct sk_memlink_faults *f, size_t n)
     struct sk_obs_conn_info ci;
     assert_int_equal(sk_observer_conn_info(r.obs_in, 1, &ci), 0);
     assert_int_equal(ci.end, SK_OBS_END_CLOSED);
+    assert_int_equal(sk_addr_is_v4(&ci.addr[0]), !use_v6);
     assert_int_equal(ci.bytes[0], n);
     assert_int_equal(ci.bytes[1], n);
     check_retransmits(&r, f == NULL || f->loss == 0);
@@ -305,6 +334,18 @@ static void test_echo_faults(void **state)
         print_message("seed %llu\n", (unsigned long long)seed);
         run_echo(seed, &f, 60000);
     }
+}
+
+/* The same over IPv6: the observer walks the real frames' IPv6 headers. */
+static void test_echo_faults_ipv6(void **state)
+{
+    (void)state;
+    struct sk_memlink_faults f = {.loss = 0.03, .dup = 0.02, .reorder = 0.03,
+                                  .reorder_us = 3000};
+    use_v6 = true;
+    for (uint64_t seed = 11; seed <= 13; seed++)
+        run_echo(seed, &f, 60000);
+    use_v6 = false;
 }
 
 /* One data segment of A's lost (the third frame A sends with ACK alone): exactly one retransmission
@@ -450,6 +491,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_echo_clean),  cmocka_unit_test(test_echo_faults),
+        cmocka_unit_test(test_echo_faults_ipv6),
         cmocka_unit_test(test_single_loss), cmocka_unit_test(test_abort),
         cmocka_unit_test(test_refused),     cmocka_unit_test(test_slow_reader),
     };
