@@ -19,7 +19,8 @@
  *
  * Runs: handshake + echo + close under loss, duplication and reordering (several seeds, IPv4
  * and IPv6); an
- * abort; a refused connection; a slow reader behind a zero window; a targeted single loss.
+ * abort; a refused connection; a slow reader behind a zero window; a targeted single loss; a
+ * simultaneous close; keep-alives on an idle connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,6 +488,75 @@ static void test_slow_reader(void **state)
     run_free(&r);
 }
 
+/* Runs until the handshake is done on both sides (A ESTABLISHED, B's child accepted). */
+static void establish(struct run *r, sk_time_us end)
+{
+    while (r->sim.now < end) {
+        if (!r->conn[1])
+            sk_tcp_accept(r->listener, &r->conn[1]);
+        if (r->conn[1] && sk_tcp_get_state(r->conn[0]) == SK_TCP_ESTABLISHED)
+            return;
+        if (!step(r, end))
+            break;
+    }
+    fail_msg("no handshake");
+}
+
+/* Both close at the same moment: the FINs cross, each side goes FIN-WAIT-1 -> CLOSING ->
+ * TIME-WAIT (RFC 9293 §3.6 Figure 13), and the observer infers the same at every step. */
+static void test_simultaneous_close(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, 9, NULL);
+    connect_a(&r, true);
+    establish(&r, T0 + SEC(5));
+    while (step(&r, r.sim.now + MS(100)))
+        ;
+    assert_int_equal(sk_tcp_shutdown(r.conn[0]), 0);
+    assert_int_equal(sk_tcp_shutdown(r.conn[1]), 0);
+    check_states(&r);
+    sk_time_us end = r.sim.now + SEC(1);
+    while (step(&r, end))
+        ;
+    assert_int_equal(r.mismatches, 0);
+    assert_int_equal(r.notes[SK_OBS_SIMULTANEOUS_CLOSE], 1);
+    assert_int_equal(r.stack_state[0], SK_TCP_TIME_WAIT);
+    assert_int_equal(r.stack_state[1], SK_TCP_TIME_WAIT);
+    assert_int_equal(r.obs_state[0], SK_TCP_TIME_WAIT);
+    assert_int_equal(r.obs_state[1], SK_TCP_TIME_WAIT);
+    sk_tcp_close(r.conn[0]);
+    sk_tcp_close(r.conn[1]);
+    sk_tcp_close(r.listener);
+    run_free(&r);
+}
+
+/* An idle connection with keep-alive on A (RFC 9293 §3.8.4): probes and their answers are
+ * noted, no retransmission is counted on either side, the states stay ESTABLISHED. */
+static void test_keepalive(void **state)
+{
+    (void)state;
+    struct run r;
+    run_init(&r, 4, NULL);
+    connect_a(&r, true);
+    establish(&r, T0 + SEC(5));
+    sk_tcp_set_keepalive(r.conn[0], true, SEC(10), 1000000, 5);
+    sk_time_us end = r.sim.now + SEC(35);
+    while (step(&r, end))
+        ;
+    assert_int_equal(r.mismatches, 0);
+    assert_true(r.notes[SK_OBS_KEEPALIVE] >= 2);
+    assert_int_equal(r.notes[SK_OBS_KEEPALIVE_ACK], r.notes[SK_OBS_KEEPALIVE]);
+    assert_int_equal(r.notes[SK_OBS_DUP_ACK], 0);
+    assert_int_equal(r.obs_state[0], SK_TCP_ESTABLISHED);
+    assert_int_equal(r.obs_state[1], SK_TCP_ESTABLISHED);
+    check_retransmits(&r, true);
+    sk_tcp_close(r.conn[0]);
+    sk_tcp_close(r.conn[1]);
+    sk_tcp_close(r.listener);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_echo_faults_ipv6),
         cmocka_unit_test(test_single_loss), cmocka_unit_test(test_abort),
         cmocka_unit_test(test_refused),     cmocka_unit_test(test_slow_reader),
+        cmocka_unit_test(test_simultaneous_close), cmocka_unit_test(test_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
