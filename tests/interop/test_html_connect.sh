@@ -16,12 +16,13 @@ nsx "$BIN" connect --tap "$TAP" --addr "$SADDR/24" --to "$KADDR:5003" --send "$T
   >"$TMP/connect.out" 2>"$TMP/connect.err" || fail "connect failed: $(cat "$TMP/connect.err")"
 [ -s "$TMP/c.html" ] || fail "no page written"
 want=$(tshark -r "$TMP/c.pcap" -Y tcp 2>/dev/null | wc -l)
-got=$(grep -o '"k":"seg"' "$TMP/c.html" | wc -l)
+got=$(grep -o '"kind":"seg"' "$TMP/c.html" | wc -l)
 [ "$got" -eq "$want" ] && [ "$want" -gt 0 ] || fail "page has $got segments, tshark counts $want"
 grep -q '"why":"syn"' "$TMP/c.html" || fail "the SYN's reason is missing"
 grep -q '"why":"new-data"' "$TMP/c.html" || fail "no data segment's reason"
-grep -q '"snd":{"cwnd":' "$TMP/c.html" || fail "no sender variables"
-grep -q '"k":"state","s":0,"t":[0-9]*,"from":"CLOSED","to":"SYN-SENT"' "$TMP/c.html" ||
+grep -q '"sender":{"cwnd":' "$TMP/c.html" || fail "no sender variables"
+grep -q '"kind":"state","t_us":[0-9]*,"side":0,"state_from":"CLOSED","state_to":"SYN-SENT"' \
+  "$TMP/c.html" ||
   fail "the real state change CLOSED -> SYN-SENT is missing"
 grep -q '</script' <(sed -n '/id="trace-data"/,/<\/script>/p' "$TMP/c.html" | sed '$d') &&
   fail "the data ends its script element early"
@@ -40,7 +41,7 @@ kill -TERM "$SPID"
 wait_for "[ -s '$TMP/s.html' ]" 10 || fail "serve wrote no page: $(cat "$TMP/serve.err")"
 wait "$SPID" 2>/dev/null || true
 want=$(tshark -r "$TMP/s.pcap" -Y tcp 2>/dev/null | wc -l)
-got=$(grep -o '"k":"seg"' "$TMP/s.html" | wc -l)
+got=$(grep -o '"kind":"seg"' "$TMP/s.html" | wc -l)
 [ "$got" -eq "$want" ] && [ "$want" -gt 0 ] || fail "serve page has $got segments, tshark counts $want"
 grep -q '<html lang="zh"' "$TMP/s.html" || fail "serve page not in Chinese"
 echo "PASS: connect --html and serve --html pages hold every segment with the sender's view"
