@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `synack trace` on real captures of the Linux kernel talking to itself (issue 14): two network
+# namespaces joined by a veth pair, Python sockets at both ends (trace_peers.py), no synack in
+# the traffic. Four scenarios: a handshake with data both ways and an orderly close (the
+# client first), a refused connection, an abort (SO_LINGER {1, 0}), and a transfer into a
+# receiver whose small buffer closes its window (zero window, window probes, window open).
+#
+# One run is captured four ways at once on the client's side: tcpdump on the veth (pcap,
+# Ethernet), dumpcap (pcapng), and tcpdump on "any" as Linux cooked v1 and v2 (SLL, SLL2).
+# The veth keeps its default offloads (TSO/GSO), so the captures hold segments of several MSS,
+# as captures on real hosts do. Each capture is traced with --json and checked by
+# trace_check.py against tshark's dissection and analysis of the same file, the bytes the peers
+# sent, and RFC 9293's state diagram run again in the checker; the four must then agree with
+# each other segment by segment. A few checks read the terminal ladder, --list and --lang zh.
+#
+# SK_TRACE_KEEP=DIR keeps the captures and synack's outputs there.
+source "$(dirname "$0")/lib.sh"
+HERE=$(dirname "$(readlink -f "$0")")
+for t in tcpdump dumpcap tshark; do
+  command -v $t >/dev/null || fail "$t missing (scripts/install-deps.sh)"
+done
+NS2="sk-tkserv-$$"          # the server's namespace; $NS (lib.sh) is the client's
+CADDR=10.78.0.1
+PADDR=10.78.0.2
+PORT=5001                   # scenarios a, b, c, d on PORT .. PORT+3 (trace_peers.py)
+keep() { # SK_TRACE_KEEP=DIR: what the test made, kept whether it passes or fails
+  [ -n "${SK_TRACE_KEEP:-}" ] || return 0
+  mkdir -p "$SK_TRACE_KEEP" && cp "$TMP"/* "$SK_TRACE_KEEP"/ 2>/dev/null
+}
+trap 'keep; cleanup; ip netns del "$NS2" 2>/dev/null' EXIT
+nsx2() { ip netns exec "$NS2" "$@"; }
+
+sweep_stale_ns
+ip netns add "$NS" || fail "cannot create namespace $NS"
+ip netns add "$NS2" || fail "cannot create namespace $NS2"
+nsx ip link set lo up
+nsx2 ip link set lo up
+nsx ip link add vc type veth peer name vs netns "$NS2" || fail "cannot create the veth pair"
+nsx ip addr add "$CADDR/24" dev vc
+nsx2 ip addr add "$PADDR/24" dev vs
+nsx ip link set vc up
+nsx2 ip link set vs up
+
+# Captures: --immediate-mode so that tcpdump hands every packet over as it comes (with the
+# ring buffer's timeout, a SIGINT loses what is still in the ring). In that mode each slot of
+# the ring holds a whole snaplen, so the ring gets 32 MB (-B) and the snaplen 70,000 bytes,
+# above the largest GSO segment (64 KB): a burst of a few hundred segments fits. -Z root keeps
+# tcpdump writing into the test's private directory.
+capture() { # NAME COMMAND...: starts the capture, its stderr in $TMP/NAME.err
+  local name=$1; shift
+  (nsrun "$@" >"$TMP/$name.cap.out" 2>"$TMP/$name.cap.err") &
+  PIDS+=($!)
+  CAP_PIDS+=($!)
+}
+CAP_PIDS=()
+capture eth tcpdump --immediate-mode -B 32768 -s 70000 -Z root -i vc -w "$TMP/eth.pcap"
+capture sll tcpdump --immediate-mode -B 32768 -s 70000 -Z root -i any -y LINUX_SLL -w "$TMP/sll.pcap"
+capture sll2 tcpdump --immediate-mode -B 32768 -s 70000 -Z root -i any -y LINUX_SLL2 -w "$TMP/sll2.pcap"
+capture ng dumpcap -q -B 32 -s 70000 -i vc -w "$TMP/ng.pcapng"
+wait_for "grep -q 'listening on' '$TMP/eth.cap.err' && grep -q 'listening on' '$TMP/sll.cap.err' &&
+  grep -q 'listening on' '$TMP/sll2.cap.err' && grep -q Capturing '$TMP/ng.cap.err'" 10 ||
+  fail "the captures did not start: $(cat "$TMP"/*.cap.err)"
+
+(exec nsenter --net="/var/run/netns/$NS2" python3 "$HERE/trace_peers.py" server "$PADDR" "$PORT" \
+  "$TMP/server.json" >"$TMP/server.out" 2>&1) &
+SERVER_PID=$!
+PIDS+=("$SERVER_PID")
+wait_for "grep -q listening '$TMP/server.out'" 5 || fail "the Python server did not start"
+nsx python3 "$HERE/trace_peers.py" client "$PADDR" "$PORT" "$TMP/client.json" \
+  >"$TMP/client.out" 2>&1 || fail "the Python client failed"
+wait "$SERVER_PID" || fail "the Python server failed"
+sleep 1 # past the capture rings' timeouts: the last ACK reaches every file
+for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+grep -h 'dropped by kernel' "$TMP"/*.cap.err | grep -qv '^0 ' && fail "a capture dropped packets"
+
+CAPS=(eth.pcap ng.pcapng sll.pcap sll2.pcap)
+# The link types are what each tool was asked for (read by tshark, not by synack).
+want_encap=(1 1 25 210)   # tshark's numbers: Ethernet, Ethernet, Linux cooked (SLL), SLL2
+for i in "${!CAPS[@]}"; do
+  e=$(tshark -n -r "$TMP/${CAPS[$i]}" -T fields -e frame.encap_type -c 1 2>/dev/null)
+  [ "$e" = "${want_encap[$i]}" ] || fail "${CAPS[$i]}: link type $e, want ${want_encap[$i]}"
+done
+ntcp=$(tshark -n -r "$TMP/eth.pcap" -Y tcp 2>/dev/null | wc -l)
+for c in "${CAPS[@]}"; do
+  n=$(tshark -n -r "$TMP/$c" -Y tcp 2>/dev/null | wc -l)
+  [ "$n" -eq "$ntcp" ] || fail "$c holds $n TCP segments, eth.pcap $ntcp"
+done
+echo "captured: $ntcp TCP segments in each of ${CAPS[*]}"
+
+# synack trace --json on each, checked; then the four summaries must be identical.
+for c in "${CAPS[@]}"; do
+  "$BIN" trace --json "$TMP/$c.json" "$TMP/$c" >"$TMP/$c.trace.out" 2>"$TMP/$c.trace.err" ||
+    fail "synack trace --json $c failed: $(cat "$TMP/$c.trace.err")"
+  python3 "$HERE/trace_check.py" "$TMP/$c" "$PORT" "$TMP/client.json" "$TMP/server.json" \
+    "$TMP/$c.json" "$TMP/$c.summary" >"$TMP/$c.check.out" 2>&1 || {
+    cat "$TMP/$c.check.out"
+    fail "synack trace on $c disagrees with the capture"
+  }
+  tail -n 1 "$TMP/$c.check.out"
+done
+for c in "${CAPS[@]:1}"; do
+  diff -u "$TMP/eth.pcap.summary" "$TMP/$c.summary" >"$TMP/$c.diff.out" ||
+    fail "synack reads $c differently from eth.pcap"
+done
+
+# The terminal: --list has one line per connection with its ports; the ladder of scenario a
+# has its SYN with the client's ISN (as tshark reads it), the states, and the Chinese words
+# for the handshake and the four-way close with --lang zh.
+"$BIN" trace --list "$TMP/eth.pcap" >"$TMP/list.out" 2>"$TMP/list.err" || fail "--list failed"
+cat "$TMP/list.out"
+for k in 0 1 2 3; do
+  grep -q ":$((PORT + k))\b" "$TMP/list.out" || fail "--list lacks port $((PORT + k))"
+done
+cport=$(python3 -c "import json; print(json.load(open('$TMP/client.json'))['a']['client_port'])")
+isn=$(tshark -n -r "$TMP/eth.pcap" -Y "tcp.flags == 0x002 && tcp.srcport == $cport" \
+  -T fields -e tcp.seq_raw 2>/dev/null)
+[ -n "$isn" ] || fail "tshark finds no SYN from port $cport"
+"$BIN" trace --conn 1 "$TMP/eth.pcap" >"$TMP/ladder.out" 2>"$TMP/ladder.err" ||
+  fail "synack trace --conn 1 failed"
+grep -q "SYN" "$TMP/ladder.out" || fail "the ladder has no SYN row"
+grep -q "$isn" "$TMP/ladder.out" || fail "the ladder does not show the client's ISN $isn"
+for s in SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSE-WAIT LAST-ACK TIME-WAIT; do
+  grep -q -- "$s" "$TMP/ladder.out" || fail "the ladder of scenario a never shows $s"
+done
+"$BIN" trace --lang zh --conn 1 "$TMP/eth.pcap" >"$TMP/ladder_zh.out" 2>&1 ||
+  fail "--lang zh failed"
+for w in 三次握手 四次挥手 TIME-WAIT; do
+  grep -q "$w" "$TMP/ladder_zh.out" || fail "the Chinese ladder lacks $w"
+done
+head -n 20 "$TMP/ladder.out"
+
+echo "PASS: synack trace agrees with tshark, the peers and RFC 9293 on pcap, pcapng, SLL, SLL2"
