@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `synack trace` on real captures of the Linux kernel talking to itself (issue 14): two network
 # namespaces joined by a veth pair, Python sockets at both ends (trace_peers.py), no synack in
-# the traffic. Four scenarios: a handshake with data both ways and an orderly close (the
-# client first), a refused connection, an abort (SO_LINGER {1, 0}), and a transfer into a
-# receiver whose small buffer closes its window (zero window, window probes, window open).
+# the traffic. Five scenarios: a handshake with data both ways and an orderly close (the
+# client first), a refused connection, an abort (SO_LINGER {1, 0}), a transfer into a
+# receiver whose small buffer closes its window (zero window, window probes, window open), and
+# an idle connection kept alive (keep-alive probes and their answers).
 #
 # One run is captured four ways at once on the client's side: tcpdump on the veth (pcap,
 # Ethernet), dumpcap (pcapng), and tcpdump on "any" as Linux cooked v1 and v2 (SLL, SLL2).
@@ -22,7 +23,7 @@ done
 NS2="sk-tkserv-$$"          # the server's namespace; $NS (lib.sh) is the client's
 CADDR=10.78.0.1
 PADDR=10.78.0.2
-PORT=5001                   # scenarios a, b, c, d on PORT .. PORT+3 (trace_peers.py)
+PORT=5001                   # scenarios a .. e on PORT .. PORT+4 (trace_peers.py)
 keep() { # SK_TRACE_KEEP=DIR: what the test made, kept whether it passes or fails
   [ -n "${SK_TRACE_KEEP:-}" ] || return 0
   mkdir -p "$SK_TRACE_KEEP" && cp "$TMP"/* "$SK_TRACE_KEEP"/ 2>/dev/null
@@ -72,7 +73,8 @@ wait "$SERVER_PID" || fail "the Python server failed"
 sleep 1 # past the capture rings' timeouts: the last ACK reaches every file
 for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
 for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-grep -h 'dropped by kernel' "$TMP"/*.cap.err | grep -qv '^0 ' && fail "a capture dropped packets"
+grep -h 'dropped by kernel' "$TMP"/*.cap.err | grep -qv '^0 ' && fail "tcpdump dropped packets"
+grep -q "dropped on interface 'vc': [0-9]*/0 " "$TMP/ng.cap.err" || fail "dumpcap dropped packets"
 
 CAPS=(eth.pcap ng.pcapng sll.pcap sll2.pcap)
 # The link types are what each tool was asked for (read by tshark, not by synack).
@@ -109,7 +111,7 @@ done
 # for the handshake and the four-way close with --lang zh.
 "$BIN" trace --list "$TMP/eth.pcap" >"$TMP/list.out" 2>"$TMP/list.err" || fail "--list failed"
 cat "$TMP/list.out"
-for k in 0 1 2 3; do
+for k in 0 1 2 3 4; do
   grep -q ":$((PORT + k))\b" "$TMP/list.out" || fail "--list lacks port $((PORT + k))"
 done
 cport=$(python3 -c "import json; print(json.load(open('$TMP/client.json'))['a']['client_port'])")

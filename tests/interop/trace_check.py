@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 
-SCENARIOS = "abcd"      # trace_peers.py: a at PORT, b at PORT+1, ...
+SCENARIOS = "abcde"     # trace_peers.py: a at PORT, b at PORT+1, ...
 TSHARK_FIELDS = [
     "frame.number", "frame.time_epoch", "tcp.stream", "ip.src", "ip.dst", "tcp.srcport",
     "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.len",
@@ -24,7 +24,7 @@ TSHARK_FIELDS = [
     "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
     "tcp.analysis.spurious_retransmission", "tcp.analysis.duplicate_ack",
     "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe", "tcp.analysis.keep_alive",
-    "tcp.analysis.window_update", "tcp.analysis.out_of_order", "tcp.analysis.lost_segment",
+    "tcp.analysis.keep_alive_ack", "tcp.analysis.window_update", "tcp.analysis.out_of_order", "tcp.analysis.lost_segment",
     "tcp.analysis.ack_lost_segment",
 ]
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -75,6 +75,7 @@ def tshark_segments(capture):
             # calls a keep-alive; a 1-byte probe at SND.NXT it calls a zero window probe.
             "probe_like": v["tcp.analysis.keep_alive"] != "" or
             v["tcp.analysis.zero_window_probe"] != "",
+            "keep_alive_ack": v["tcp.analysis.keep_alive_ack"] != "",
             "window_update": v["tcp.analysis.window_update"] != "",
             "out_of_order": v["tcp.analysis.out_of_order"] != "",
             "lost": v["tcp.analysis.lost_segment"] != "" or
@@ -132,6 +133,7 @@ FINAL = {
     "b": {"end": "refused", "states": ("CLOSED", "CLOSED"), "reset_by": None},
     "c": {"end": "reset", "states": ("CLOSED", "CLOSED"), "reset_by": 0},
     "d": {"end": "closed", "states": ("TIME-WAIT", "CLOSED"), "reset_by": -1},
+    "e": {"end": "closed", "states": ("TIME-WAIT", "CLOSED"), "reset_by": -1},
 }
 
 
@@ -335,6 +337,17 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
     agree("window probes", notes_at("window-probe"), probe_want)
     agree("window opening", notes_at("window-open"), open_want)
     agree("keep-alives", notes_at("keepalive"), ka_want)
+    # The answer to a keep-alive: tshark's keep-alive ACK, after a keep-alive (not a probe).
+    ka_ack_want = set()
+    for i, t in enumerate(tsegs):
+        if t["keep_alive_ack"]:
+            prev = [j for j in range(i) if tsegs[j]["from"] != t["from"]]
+            if prev and prev[-1] in ka_want:
+                ka_ack_want.add(i)
+    agree("keep-alive answers", notes_at("keepalive-ack"), ka_ack_want)
+    if name == "e":
+        check(len(ka_want) >= 2, "%s: tshark sees %d keep-alives, the client idled for two" %
+              (where, len(ka_want)))
     # SACK: a note with the number of blocks on every segment carrying them; D-SACK as tshark.
     for i, t in enumerate(tsegs):
         n = note(ssegs[i], "sack")

@@ -10,6 +10,8 @@ The scenarios use consecutive ports from PORT (nothing listens on PORT+1):
   d  PORT+3  a tight receive buffer: the server sets SO_RCVBUF before listen and does not
              read for PAUSE_S, so its window closes and the client's kernel probes it; then
              it reads everything, the window opens, and both close as in a
+  e  PORT+4  keep-alive: the client turns on SO_KEEPALIVE with a 1 s idle time and interval,
+             stays idle for KEEPALIVE_IDLE_S (two probes, each answered), then closes as in a
 Each side writes what it did and saw (ports, bytes sent and received, errors) to FACTS as
 JSON: these are the facts the trace is checked against, never synack's output.
 """
@@ -25,6 +27,8 @@ C_CLIENT_BYTES, C_SERVER_BYTES = 1000, 700
 D_CLIENT_BYTES, D_SERVER_BYTES = 100000, 10
 D_RCVBUF = 4096
 PAUSE_S = 1.5
+E_CLIENT_BYTES = 100
+KEEPALIVE_IDLE_S = 2.6
 TIMEOUT_S = 20
 
 
@@ -75,6 +79,7 @@ def server(addr, port, facts_path):
     lsa = listener(addr, port)
     lsc = listener(addr, port + 2)
     lsd = listener(addr, port + 3, D_RCVBUF)
+    lse = listener(addr, port + 4)
     print("listening", flush=True)
 
     s, peer = accept(lsa)
@@ -106,6 +111,11 @@ def server(addr, port, facts_path):
     s.close()
     facts["d"] = {"client_port": peer[1], "received": len(got), "sent": D_SERVER_BYTES,
                   "intact": got == payload(D_CLIENT_BYTES, 5), "rcvbuf": rcvbuf}
+
+    s, peer = accept(lse)
+    got = recv_to_eof(s)
+    s.close()
+    facts["e"] = {"client_port": peer[1], "received": len(got), "sent": 0}
     with open(facts_path, "w") as f:
         json.dump(facts, f, indent=1)
 
@@ -158,6 +168,20 @@ def client(addr, port, facts_path):
     got = recv_to_eof(s)
     s.close()
     facts["d"] = {"client_port": local, "sent": D_CLIENT_BYTES, "received": len(got)}
+    time.sleep(0.1)
+
+    # e: an idle connection kept alive (RFC 9293 §3.8.4; Linux's TCP_KEEPIDLE, TCP_KEEPINTVL).
+    s = connect(addr, port + 4)
+    local = s.getsockname()[1]
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    s.sendall(payload(E_CLIENT_BYTES, 7))
+    time.sleep(KEEPALIVE_IDLE_S)
+    s.shutdown(socket.SHUT_WR)
+    got = recv_to_eof(s)
+    s.close()
+    facts["e"] = {"client_port": local, "sent": E_CLIENT_BYTES, "received": len(got)}
     with open(facts_path, "w") as f:
         json.dump(facts, f, indent=1)
 
