@@ -13,7 +13,9 @@
 #define IP_FLAG_MF 0x2000
 #define IP_FRAG_MASK 0x1fff /* in units of 8 bytes */
 
-int sk_ipv4_parse(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h)
+/* capture: a total length beyond len is the capture's cut (the payload is what is held) and
+ * the checksum is not verified (sk_ipv4_parse_capture). */
+static int ipv4_parse(const uint8_t *p, size_t len, bool capture, struct sk_ipv4_hdr *h)
 {
     if (len < SK_IPV4_HLEN)
         return SK_DROP_IP_TRUNCATED;
@@ -23,9 +25,9 @@ int sk_ipv4_parse(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h)
     if (hdr_len < SK_IPV4_HLEN || hdr_len > len)
         return SK_DROP_IP_HDRLEN;
     size_t total_len = sk_get16(p + 2);
-    if (total_len < hdr_len || total_len > len)
+    if (total_len < hdr_len || (total_len > len && !capture))
         return SK_DROP_IP_TOTLEN;
-    if (sk_csum_fold(sk_csum_add(0, p, hdr_len)) != 0)
+    if (!capture && sk_csum_fold(sk_csum_add(0, p, hdr_len)) != 0)
         return SK_DROP_IP_CHECKSUM;
 
     uint16_t frag = sk_get16(p + 6);
@@ -43,8 +45,18 @@ int sk_ipv4_parse(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h)
     h->options = p + SK_IPV4_HLEN;
     h->options_len = hdr_len - SK_IPV4_HLEN;
     h->payload = p + hdr_len;
-    h->payload_len = total_len - hdr_len;
+    h->payload_len = (total_len > len ? len : total_len) - hdr_len;
     return SK_DROP_NONE;
+}
+
+int sk_ipv4_parse(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h)
+{
+    return ipv4_parse(p, len, false, h);
+}
+
+int sk_ipv4_parse_capture(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h)
+{
+    return ipv4_parse(p, len, true, h);
 }
 
 /* total_len is 16 bits, so a payload above 65515 bytes cannot be described: that returns 0 too.

@@ -21,14 +21,14 @@
 #define FRAG_M 0x0001
 #define PAYLOAD_LENGTH_OFF 4    /* the Payload Length field: a Parameter Problem's pointer */
 
-int sk_ipv6_parse(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h)
+static int ipv6_parse(const uint8_t *p, size_t len, bool capture, struct sk_ipv6_hdr *h)
 {
     if (len < SK_IPV6_HLEN)
         return SK_DROP_IP6_TRUNCATED;
     if (p[0] >> 4 != 6)
         return SK_DROP_IP_VERSION;
     size_t plen = sk_get16(p + 4);
-    if (plen > len - SK_IPV6_HLEN)
+    if (plen > len - SK_IPV6_HLEN && !capture)
         return SK_DROP_IP6_TRUNCATED;
     h->tclass = (uint8_t)((p[0] & 0x0f) << 4 | p[1] >> 4);
     h->flow = (uint32_t)(p[1] & 0x0f) << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -38,8 +38,18 @@ int sk_ipv6_parse(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h)
     memcpy(h->src.b, p + 8, 16);
     memcpy(h->dst.b, p + 24, 16);
     h->payload = p + SK_IPV6_HLEN;
-    h->payload_len = plen;
+    h->payload_len = plen > len - SK_IPV6_HLEN ? len - SK_IPV6_HLEN : plen;
     return SK_DROP_NONE;
+}
+
+int sk_ipv6_parse(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h)
+{
+    return ipv6_parse(p, len, false, h);
+}
+
+int sk_ipv6_parse_capture(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h)
+{
+    return ipv6_parse(p, len, true, h);
 }
 
 size_t sk_ipv6_emit(uint8_t *p, size_t cap, const struct sk_ipv6_hdr *h, size_t payload_len)

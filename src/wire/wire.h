@@ -105,6 +105,10 @@ struct sk_ipv4_hdr {
  * hdr_len <= total_len <= len (IP_TOTLEN), header checksum (IP_CHECKSUM). Options are skipped
  * as a block (their content is not interpreted). */
 int sk_ipv4_parse(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h);
+/* The same for a packet from a capture (the passive observer, synack/observe.h): a total
+ * length beyond len means the capture kept only len bytes (payload_len is then what is held,
+ * total_len what the header says), and the header checksum is not verified. */
+int sk_ipv4_parse_capture(const uint8_t *p, size_t len, struct sk_ipv4_hdr *h);
 /* Writes a 20-byte header (h->hdr_len, options ignored) with total_len = 20 + payload_len,
  * computing the header checksum. The payload itself is not written. */
 size_t sk_ipv4_emit(uint8_t *p, size_t cap, const struct sk_ipv4_hdr *h, size_t payload_len);
@@ -151,6 +155,9 @@ struct sk_ipv6_hdr {
  * (IP6_TRUNCATED; bytes beyond are link padding). A payload length of 0 means an empty payload:
  * jumbograms (RFC 2675) are not supported, their Jumbo Payload option then lies past the end. */
 int sk_ipv6_parse(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h);
+/* The same for a packet from a capture: a payload length beyond the bytes held means the
+ * capture cut it (payload_len is then what is held, payload_len_field what the header says). */
+int sk_ipv6_parse_capture(const uint8_t *p, size_t len, struct sk_ipv6_hdr *h);
 /* Writes the 40-byte fixed header with payload length payload_len (h->payload_len_field and
  * h->payload ignored). 0 if cap < 40 or payload_len > 65535. */
 size_t sk_ipv6_emit(uint8_t *p, size_t cap, const struct sk_ipv6_hdr *h, size_t payload_len);
