@@ -11,7 +11,8 @@ pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iprout
       radvd                            # router advertisements for test_ipv6.sh (SLAAC)
       valgrind                         # sockdiff_valgrind (tests/diff)
       liblwip-dev                      # make bench's lwip-tap subject (bench/lwip/)
-      linux-perf)                      # make bench's profile of synack over TAP
+      linux-perf                       # make bench's profile of synack over TAP
+      libpcap-dev)                     # synack trace reads captures through libpcap
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,5 +13,7 @@ int cmd_serve(int argc, char **argv);
 void cmd_serve_usage(FILE *out);
 int cmd_connect(int argc, char **argv);
 void cmd_connect_usage(FILE *out);
+int cmd_trace(int argc, char **argv);
+void cmd_trace_usage(FILE *out);
 
 #endif

@@ -25,3 +25,29 @@ void i18n_note(enum lang l, const struct sk_obs_note *n, const struct sk_obs_seg
                char *buf, size_t size);
 /* How a connection ended, in words: "closed by both sides (four-way close)". */
 const char *i18n_end(enum lang l, enum sk_obs_end e);
+
+/* The words of the views around the notes: column headers, labels, the summary lines. */
+enum i18n_word {
+    W_CLIENT,        /* side 0, the opener */
+    W_SERVER,        /* side 1 */
+    W_TIME_MS,       /* column headers of the ladder */
+    W_SEQ_REL,
+    W_ACK_REL,
+    W_WIN_LEN_OPTS,
+    W_CONNECTION,    /* "connection 3" */
+    W_CAPTURE,       /* "capture" */
+    W_FIRST_PACKET,  /* "first packet at" */
+    W_SEGMENTS,
+    W_BYTES,
+    W_DURATION,
+    W_ENDED,
+    W_RESET_BY,      /* "reset by" */
+    W_MID_STREAM,    /* "(opening not in the capture)" */
+    W_NO_CONNECTIONS,
+    W_STATES,        /* "states" */
+    W_RETRANSMITS,
+    W_COUNT
+};
+const char *i18n_word(enum lang l, enum i18n_word w);
+
+#endif

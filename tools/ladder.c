@@ -9,6 +9,10 @@
  * Drawing is a second pass: initial sequence numbers per endpoint (for the relative numbers),
  * retransmissions per flow (a segment starting below the highest sequence number already sent),
  * and, unless verbose, which rows of a long transfer to sum up.
+ *
+ * Captured mode (ladder_seen) fills the same records, each segment delivered once, with the
+ * observer's window, relative numbers and notes beside it; the drawing is the same but for the
+ * window column (bytes, with the raw value when scaled) and the notes under the row.
  */
 #include "ladder.h"
 
@@ -29,10 +33,11 @@
 static const struct ladder_glyphs utf8_glyphs = {
     .line = "\u2500", .right = "\u25b6", .left = "\u25c0", .lost = "\u2715",
     .to = " \u2192 ", .vdots = "\u22ee", .yes = "\u2713 ", .no = "\u2717 ",
+    .bullet = "\u2022 ",
 };
 static const struct ladder_glyphs ascii_glyphs = {
     .line = "-", .right = ">", .left = "<", .lost = "x",
-    .to = " -> ", .vdots = ":", .yes = "", .no = "",
+    .to = " -> ", .vdots = ":", .yes = "", .no = "", .bullet = "* ",
 };
 
 const struct ladder_glyphs *ladder_glyphs(bool ascii) {
@@ -41,6 +46,13 @@ const struct ladder_glyphs *ladder_glyphs(bool ascii) {
 
 enum rec_kind { REC_SEG, REC_STATE, REC_TIMER, REC_DROP, REC_ERROR, REC_NOTE };
 enum seg_fate { FATE_IN_FLIGHT, FATE_ARRIVED, FATE_CORRUPTED };
+
+/* What captured mode knows of a segment beyond its header. */
+struct seen {
+    uint32_t wnd_bytes, rel_seq, rel_ack;
+    bool scaled, rel_known, notable;
+    char *notes; /* lines separated by '\n', or NULL */
+};
 
 struct rec {
     uint8_t kind, side;
@@ -56,6 +68,7 @@ struct rec {
         char *note;
     } u;
     struct sk_addr src, dst; /* REC_SEG: the segment's addresses, either family */
+    struct seen *seen;       /* REC_SEG in captured mode */
     /* REC_SEG matching. */
     uint64_t hash;
     uint8_t *frame;      /* copy kept while in flight, to recognise it corrupted */
@@ -90,8 +103,12 @@ void ladder_free(struct ladder *l) {
     if (!l)
         return;
     for (uint32_t i = 0; i < l->n; i++) {
-        if (l->recs[i].kind == REC_SEG)
+        if (l->recs[i].kind == REC_SEG) {
             free(l->recs[i].frame);
+            if (l->recs[i].seen)
+                free(l->recs[i].seen->notes);
+            free(l->recs[i].seen);
+        }
         else if (l->recs[i].kind == REC_NOTE)
             free(l->recs[i].u.note);
     }
@@ -345,6 +362,39 @@ void ladder_note(struct ladder *l, int side, sk_time_us t, const char *fmt, ...)
     r->u.note = copy;
 }
 
+void ladder_seen(struct ladder *l, const struct ladder_seen *s) {
+    if (!l || s->side < 0 || s->side > 1)
+        return;
+    struct seen *x = calloc(1, sizeof(*x));
+    size_t len = 0;
+    for (int i = 0; i < s->nnotes; i++)
+        len += strlen(s->notes[i]) + 1;
+    char *notes = len ? malloc(len) : NULL;
+    struct rec *r = x && (notes || !len) ? push(l, REC_SEG, s->side, s->t) : NULL;
+    if (!r) {
+        free(x);
+        free(notes);
+        l->oom = true;
+        return;
+    }
+    size_t n = 0;
+    for (int i = 0; i < s->nnotes; i++)
+        n += (size_t)sprintf(notes + n, "%s%s", i ? "\n" : "", s->notes[i]);
+    x->notes = notes;
+    x->wnd_bytes = s->wnd_bytes;
+    x->scaled = s->scaled;
+    x->rel_known = s->rel_known;
+    x->rel_seq = s->rel_seq;
+    x->rel_ack = s->rel_ack;
+    x->notable = s->notable;
+    r->u.seg = *s->seg;
+    r->src = s->src;
+    r->dst = s->dst;
+    r->fate = FATE_ARRIVED; /* seen once, where the capture was taken */
+    r->arrivals = 1;
+    r->seen = x;
+}
+
 /* ---- names ---- */
 
 const char *ladder_errno_name(int err) {
@@ -386,7 +436,7 @@ static const char *drop_name(int r) {
 }
 
 /* "SYN|ACK", in the order people say them. */
-static void flags_label(uint8_t f, char *buf, size_t size) {
+void ladder_flags_label(uint8_t f, char *buf, size_t size) {
     static const struct { uint8_t bit; const char *name; } order[] = {
         {SK_TCP_SYN, "SYN"}, {SK_TCP_FIN, "FIN"}, {SK_TCP_RST, "RST"}, {SK_TCP_PSH, "PSH"},
         {SK_TCP_ACK, "ACK"}, {SK_TCP_URG, "URG"}, {SK_TCP_ECE, "ECE"}, {SK_TCP_CWR, "CWR"},
@@ -409,11 +459,25 @@ struct out {
     int cols; /* display columns written so far */
 };
 
+/* Display columns of the UTF-8 character starting at s: 0 for a continuation byte, 2 for the
+ * East Asian wide ranges (CJK ideographs, fullwidth punctuation: the Chinese notes), else 1. */
+static int char_width(const char *s) {
+    const unsigned char *u = (const unsigned char *)s;
+    if ((u[0] & 0xc0) == 0x80)
+        return 0;
+    if ((u[0] & 0xf0) != 0xe0 || (u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
+        return 1;
+    unsigned cp = (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu);
+    bool wide = (cp >= 0x2e80 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+                (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+                (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6);
+    return wide ? 2 : 1;
+}
+
 static void put(struct out *o, const char *s) {
     for (; *s && o->n + 1 < sizeof(o->buf); s++) {
+        o->cols += char_width(s);
         o->buf[o->n++] = *s;
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            o->cols++;
     }
     o->buf[o->n] = '\0';
 }
@@ -441,8 +505,7 @@ static void pad_to(struct out *o, int col) {
 static int display_width(const char *s) {
     int w = 0;
     for (; *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
-            w++;
+        w += char_width(s);
     return w;
 }
 
@@ -553,7 +616,7 @@ static void side_text(struct out *o, int side, const char *text) {
 static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
     const struct ladder_glyphs *g = d->g;
     char label[64];
-    flags_label(r->u.seg.flags, label, sizeof(label));
+    ladder_flags_label(r->u.seg.flags, label, sizeof(label));
     if (r->u.seg.len) { /* so that data stands out from pure ACKs */
         size_t n = strlen(label);
         snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " bytes", r->u.seg.len);
@@ -588,46 +651,50 @@ static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
 
 static void draw_numbers(struct drawing *d, struct out *o, const struct rec *r, bool resent) {
     const struct sk_trace_segment *s = &r->u.seg;
+    const struct seen *x = r->seen;
     struct endpoint *src = endpoint(d, &r->src, s->sport);
     struct endpoint *dst = endpoint(d, &r->dst, s->dport);
-    if (src && src->isn_known)
-        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->seq, s->seq - src->isn);
+    /* The ISNs the relative numbers count from: the ladder's own view of the SYNs, or in
+     * captured mode the observer's (which also knows them for a SYN it missed a copy of). */
+    bool src_known = src && src->isn_known, dst_known = dst && dst->isn_known;
+    uint32_t src_isn = src_known ? src->isn : 0, dst_isn = dst_known ? dst->isn : 0;
+    if (x) {
+        src_known = dst_known = x->rel_known;
+        src_isn = s->seq - x->rel_seq;
+        dst_isn = s->ack - x->rel_ack;
+    }
+    if (src_known)
+        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->seq, s->seq - src_isn);
     else
         putf(o, "%" PRIu32, s->seq);
     pad_to(o, d->fields_col + 24);
     if (!(s->flags & SK_TCP_ACK))
         put(o, "-");
-    else if (dst && dst->isn_known)
-        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->ack, s->ack - dst->isn);
+    else if (dst_known)
+        putf(o, "%" PRIu32 " (%" PRIu32 ")", s->ack, s->ack - dst_isn);
     else
         putf(o, "%" PRIu32, s->ack);
     pad_to(o, d->fields_col + 48);
-    putf(o, "%5u %6" PRIu32 "  ", s->wnd, s->len);
+    if (x)
+        putf(o, "%8" PRIu32 " %6" PRIu32 "  ", x->wnd_bytes, s->len);
+    else
+        putf(o, "%5u %6" PRIu32 "  ", s->wnd, s->len);
 
-    bool first = true;
+    char opts[320];
+    ladder_options_text(s, dst_known, dst_isn, opts, sizeof(opts));
+    put(o, opts);
+    bool first = opts[0] == '\0';
 #define SEP() (first ? (first = false, "") : ", ")
-    if (s->opts & SK_OPT_MSS)
-        putf(o, "%smss %u", SEP(), s->mss);
-    if (s->opts & SK_OPT_SACK_PERM)
-        putf(o, "%ssackOK", SEP());
-    if (s->opts & SK_OPT_TIMESTAMP)
-        putf(o, "%sTS val %" PRIu32 " ecr %" PRIu32, SEP(), s->ts_val, s->ts_ecr);
-    if (s->opts & SK_OPT_WSCALE)
-        putf(o, "%swscale %u", SEP(), s->wscale);
-    if ((s->opts & SK_OPT_SACK) && s->nsack) {
-        /* SACK blocks name the receiver's sequence space: shown relative to its ISN. */
-        putf(o, "%ssack", SEP());
-        for (int i = 0; i < s->nsack && i < 4; i++) {
-            if (dst && dst->isn_known)
-                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left - dst->isn,
-                     s->sack[i].right - dst->isn);
-            else
-                putf(o, " %" PRIu32 "-%" PRIu32, s->sack[i].left, s->sack[i].right);
-        }
+    if (x && x->scaled && s->wnd && x->wnd_bytes != s->wnd) {
+        /* The window field as on the wire, and the scale (RFC 7323 §2.3) it was shifted by. */
+        unsigned shift = 0;
+        while (shift < 14 && ((uint32_t)s->wnd << shift) < x->wnd_bytes)
+            shift++;
+        putf(o, "%swin %u<<%u", SEP(), s->wnd, shift);
     }
-    /* What became of it, after the options. */
+    /* What became of it, after the options; in captured mode the notes say it in words. */
     const char *gap = first ? "" : "  ";
-    if (resent)
+    if (resent && !x)
         putf(o, "%s[retransmission]", gap), gap = "  ";
     if (r->fate == FATE_IN_FLIGHT && d->settled)
         putf(o, "%s[lost on the link]", gap), gap = "  ";
@@ -668,9 +735,54 @@ static void side_event_text(const struct drawing *d, const struct rec *r, char *
     }
 }
 
+size_t ladder_options_text(const struct sk_trace_segment *s, bool rel, uint32_t isn, char *buf,
+                           size_t size) {
+    size_t n = 0;
+    buf[0] = '\0';
+#define ADD(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+#define SEP (n ? ", " : "")
+    if (s->opts & SK_OPT_MSS)
+        ADD("%smss %u", SEP, s->mss);
+    if (s->opts & SK_OPT_SACK_PERM)
+        ADD("%ssackOK", SEP);
+    if (s->opts & SK_OPT_TIMESTAMP)
+        ADD("%sTS val %" PRIu32 " ecr %" PRIu32, SEP, s->ts_val, s->ts_ecr);
+    if (s->opts & SK_OPT_WSCALE)
+        ADD("%swscale %u", SEP, s->wscale);
+    if ((s->opts & SK_OPT_SACK) && s->nsack) {
+        /* SACK blocks name the receiver's sequence space: shown relative to its ISN. */
+        ADD("%ssack", SEP);
+        for (int i = 0; i < s->nsack && i < 4; i++)
+            ADD(" %" PRIu32 "-%" PRIu32, s->sack[i].left - (rel ? isn : 0),
+                s->sack[i].right - (rel ? isn : 0));
+    }
+#undef SEP
+#undef ADD
+    return n < size ? n : size - 1;
+}
+
+int ladder_display_width(const char *s) {
+    return display_width(s);
+}
+
+/* A captured segment's notes, one a line under its row, from the fields column. */
+static void draw_notes(struct drawing *d, const char *notes) {
+    while (*notes) {
+        const char *nl = strchr(notes, '\n');
+        size_t len = nl ? (size_t)(nl - notes) : strlen(notes);
+        struct out o = {0};
+        pad_to(&o, d->fields_col);
+        put(&o, d->g->bullet);
+        putf(&o, "%.*s", (int)len, notes);
+        emit(d, &o);
+        notes += len + (nl ? 1 : 0);
+    }
+}
+
 static bool always_shown(const struct rec *r) {
     if (r->kind == REC_SEG)
-        return (r->u.seg.flags & (SK_TCP_SYN | SK_TCP_FIN | SK_TCP_RST)) != 0;
+        return (r->u.seg.flags & (SK_TCP_SYN | SK_TCP_FIN | SK_TCP_RST)) != 0 ||
+               (r->seen && r->seen->notable);
     if (r->kind == REC_DROP)
         return false;
     if (r->kind == REC_TIMER)
@@ -716,9 +828,13 @@ static void flush_gap(struct drawing *d, struct gap *gp) {
     fprintf(d->out, "%s\n", t.buf);
     struct out u = {0};
     pad_to(&u, d->lane_col);
-    putf(&u, "%" PRIu32 " lost or corrupted, %" PRIu32 " retransmissions, %" PRIu32
-             " drops, %" PRIu32 " timers, %" PRIu32 " state changes; --verbose shows every row",
-         gp->lost, gp->resent, gp->drops, gp->timers, gp->states);
+    if (d->l->opt.captured) /* nothing is lost, dropped or timed in a capture's view */
+        putf(&u, "%" PRIu32 " retransmissions, %" PRIu32 " state changes; --verbose shows "
+                 "every row", gp->resent, gp->states);
+    else
+        putf(&u, "%" PRIu32 " lost or corrupted, %" PRIu32 " retransmissions, %" PRIu32
+                 " drops, %" PRIu32 " timers, %" PRIu32 " state changes; --verbose shows every "
+                 "row", gp->lost, gp->resent, gp->drops, gp->timers, gp->states);
     fprintf(d->out, "%s\n", u.buf);
     struct out v = {0};
     pad_to(&v, d->lane_col + LANE / 2);
@@ -794,8 +910,16 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
     }
 
     /* Column header. */
+    static const char *const english[4] = {"time ms", "seq (relative)", "ack (relative)",
+                                           "  win    len  options"};
+    const char *hd[4];
+    for (int k = 0; k < 4; k++)
+        hd[k] = l->opt.header[k] ? l->opt.header[k] : english[k];
+    if (l->opt.captured && !l->opt.header[3])
+        hd[3] = "     win    len  options"; /* the window in bytes takes a wider column */
     struct out h = {0};
-    put(&h, "    time ms");
+    pad_to(&h, 11 - display_width(hd[0]));
+    put(&h, hd[0]);
     pad_to(&h, d->lane_col);
     put(&h, titles[0]);
     put(&h, "  ");
@@ -803,14 +927,14 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
     put(&h, titles[1]);
     put(&h, "  ");
     pad_to(&h, d->fields_col);
-    put(&h, "seq (relative)");
+    put(&h, hd[1]);
     pad_to(&h, d->fields_col + 24);
-    put(&h, "ack (relative)");
+    put(&h, hd[2]);
     pad_to(&h, d->fields_col + 48);
-    put(&h, "  win    len  options");
+    put(&h, hd[3]);
     fprintf(out, "%s\n", h.buf);
     struct out rule = {0};
-    putn(&rule, d->g->line, d->fields_col + 48 + 21);
+    putn(&rule, d->g->line, d->fields_col + 48 + 21 + (l->opt.captured ? 3 : 0));
     fprintf(out, "%s\n", rule.buf);
 
     struct gap gp = {0};
@@ -849,6 +973,10 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
             draw_arrow(d, &o, r);
             pad_to(&o, d->fields_col);
             draw_numbers(d, &o, r, resent);
+            emit(d, &o);
+            if (r->seen && r->seen->notes)
+                draw_notes(d, r->seen->notes);
+            continue;
         } else {
             char text[320];
             side_event_text(d, r, text, sizeof(text));

@@ -3,6 +3,7 @@
  *   synack sim [options]     two stacks on a simulated link, drawn as a ladder diagram
  *   synack serve [options]   serve TCP/UDP on a TAP interface (echo, discard, chargen, http)
  *   synack connect [options] one TCP connection over a TAP interface: send, half-close, receive
+ *   synack trace [options] FILE  a capture's TCP connections as explained ladder diagrams
  *
  * Exit status: 0 success, 1 failure, 2 usage error (unknown command, option or bad value).
  */
@@ -19,7 +20,7 @@ static void usage(FILE *out) {
     fprintf(out,
         "usage: synack <command> [options]\n"
         "\n"
-        "synack is a user-space TCP/IPv4 stack. This program puts it to work.\n"
+        "synack is a user-space TCP/IP stack (IPv4 and IPv6). This program puts it to work.\n"
         "\n"
         "commands:\n"
         "  sim        run a client and a server stack over a simulated link on a virtual\n"
@@ -31,6 +32,9 @@ static void usage(FILE *out) {
         "             the Linux kernel or anyone on the link\n"
         "  connect    put synack on a TAP interface and open one TCP connection: send a\n"
         "             file, half-close, write what comes back\n"
+        "  trace      read a capture (pcap or pcapng, from tcpdump, Wireshark or sim --pcap)\n"
+        "             and draw each TCP connection as a ladder diagram with both sides'\n"
+        "             RFC 9293 states and notes in words (English or Chinese)\n"
         "  help       show this help, or a command's: synack help sim\n"
         "\n"
         "options:\n"
@@ -43,7 +47,8 @@ static void usage(FILE *out) {
         "  synack sim\n"
         "  synack sim --scenario simultaneous-open --ascii\n"
         "  synack sim --bytes 100000 --loss 5%% --seed 7 --pcap run.pcap\n"
-        "  synack sim --bytes 10M --mtu 1400 --read 4k/10 --loss-s2c 1%% --quiet\n");
+        "  synack sim --bytes 10M --mtu 1400 --read 4k/10 --loss-s2c 1%% --quiet\n"
+        "  synack trace --list capture.pcapng\n");
 }
 
 int main(int argc, char **argv) {
@@ -77,6 +82,10 @@ int main(int argc, char **argv) {
             cmd_connect_usage(stdout);
             return 0;
         }
+        if (strcmp(argv[2], "trace") == 0) {
+            cmd_trace_usage(stdout);
+            return 0;
+        }
         fprintf(stderr, "synack: no help for unknown command '%s' (see 'synack --help')\n",
                 argv[2]);
         return EXIT_USAGE;
@@ -87,6 +96,8 @@ int main(int argc, char **argv) {
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "connect") == 0)
         return cmd_connect(argc - 1, argv + 1);
+    if (strcmp(cmd, "trace") == 0)
+        return cmd_trace(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "synack: unknown option '%s' (see 'synack --help')\n", cmd);
     else

@@ -55,6 +55,18 @@ struct tm_trace {
     struct tm_conn *conns;
     size_t n, cap;
     bool oom;                   /* an allocation failed: the model has gaps */
+    bool start_known;           /* captures: the absolute time of t = 0 is known */
+    int64_t start_unix_us;      /* µs since 1970 of t = 0 */
 };
+
+/* Building and freeing the model (trace_model.c). Appending returns NULL and sets t->oom when
+ * memory runs out; pointers into t->conns move when a connection is added. */
+struct tm_conn *tm_conn_add(struct tm_trace *t);
+struct tm_event *tm_event_add(struct tm_trace *t, struct tm_conn *c);
+/* Frees every connection's events and their texts, and the connections; *t is left empty. */
+void tm_trace_free(struct tm_trace *t);
+
+/* Writes the model as JSON, the schema of docs/trace.md; 0, or -1 if writing failed. */
+int tm_json_write(const struct tm_trace *t, FILE *out);
 
 #endif
