@@ -106,23 +106,29 @@ for c in "${CAPS[@]:1}"; do
     fail "synack reads $c differently from eth.pcap"
 done
 
-# The terminal: --list has one line per connection with its ports; the ladder of scenario a
-# has its SYN with the client's ISN (as tshark reads it), the states, and the Chinese words
-# for the handshake and the four-way close with --lang zh.
-"$BIN" trace --list "$TMP/eth.pcap" >"$TMP/list.out" 2>"$TMP/list.err" || fail "--list failed"
+# The terminal (in English whatever the locale): --list has one row per connection with its
+# ports, the bytes each way the peers sent and how it ended; the ladder of scenario a has its
+# SYN with the client's ISN (as tshark reads it) and every state the close passes through;
+# with --lang zh, the Chinese words for the handshake and the four-way close.
+"$BIN" trace --lang en --list "$TMP/eth.pcap" >"$TMP/list.out" 2>"$TMP/list.err" ||
+  fail "--list failed"
 cat "$TMP/list.out"
-for k in 0 1 2 3 4; do
-  grep -q ":$((PORT + k))\b" "$TMP/list.out" || fail "--list lacks port $((PORT + k))"
-done
+list_row() { grep -E "$CADDR:[0-9]+ +$PADDR:$1 " "$TMP/list.out"; }
+[ "$(grep -cE "$CADDR:[0-9]+ +$PADDR:" "$TMP/list.out")" -eq 5 ] || fail "--list: not 5 rows"
+list_row $PORT | grep -qE " 3000 +5000 .*closed" || fail "--list: row a"
+list_row $((PORT + 1)) | grep -q "refused" || fail "--list: row b"
+list_row $((PORT + 2)) | grep -qE " 1000 +700 .*reset" || fail "--list: row c"
+list_row $((PORT + 3)) | grep -q "closed" || fail "--list: row d"
+list_row $((PORT + 4)) | grep -qE " 100 +0 .*closed" || fail "--list: row e"
 cport=$(python3 -c "import json; print(json.load(open('$TMP/client.json'))['a']['client_port'])")
 isn=$(tshark -n -r "$TMP/eth.pcap" -Y "tcp.flags == 0x002 && tcp.srcport == $cport" \
   -T fields -e tcp.seq_raw 2>/dev/null)
 [ -n "$isn" ] || fail "tshark finds no SYN from port $cport"
-"$BIN" trace --conn 1 "$TMP/eth.pcap" >"$TMP/ladder.out" 2>"$TMP/ladder.err" ||
+"$BIN" trace --lang en --conn 1 "$TMP/eth.pcap" >"$TMP/ladder.out" 2>"$TMP/ladder.err" ||
   fail "synack trace --conn 1 failed"
-grep -q "SYN" "$TMP/ladder.out" || fail "the ladder has no SYN row"
-grep -q "$isn" "$TMP/ladder.out" || fail "the ladder does not show the client's ISN $isn"
-for s in SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSE-WAIT LAST-ACK TIME-WAIT; do
+grep -qE " SYN .* $isn \(0\) " "$TMP/ladder.out" || fail "the ladder lacks the SYN row, ISN $isn"
+grep -q "ISN $isn" "$TMP/ladder.out" || fail "the ladder does not explain the ISN $isn"
+for s in SYN-SENT SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSE-WAIT LAST-ACK TIME-WAIT; do
   grep -q -- "$s" "$TMP/ladder.out" || fail "the ladder of scenario a never shows $s"
 done
 "$BIN" trace --lang zh --conn 1 "$TMP/eth.pcap" >"$TMP/ladder_zh.out" 2>&1 ||

@@ -16,11 +16,11 @@ import sys
 
 SCENARIOS = "abcde"     # trace_peers.py: a at PORT, b at PORT+1, ...
 TSHARK_FIELDS = [
-    "frame.number", "frame.time_epoch", "tcp.stream", "ip.src", "ip.dst", "tcp.srcport",
+    "frame.number", "frame.time_relative", "tcp.stream", "ip.src", "ip.dst", "tcp.srcport",
     "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.len",
     "tcp.window_size", "tcp.options.mss_val", "tcp.options.wscale.shift",
     "tcp.options.sack_perm", "tcp.options.timestamp.tsval", "tcp.options.sack_le",
-    "tcp.options.sack.dsack",
+    "tcp.options.sack_re", "tcp.options.sack.dsack", "tcp.analysis.window_full",
     "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
     "tcp.analysis.spurious_retransmission", "tcp.analysis.duplicate_ack",
     "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe", "tcp.analysis.keep_alive",
@@ -51,7 +51,7 @@ def tshark_segments(capture):
         v = dict(zip(TSHARK_FIELDS, line.split("\t")))
         segs.append({
             "frame": int(v["frame.number"]),
-            "time_us": round(float(v["frame.time_epoch"]) * 1e6),
+            "time_us": round(float(v["frame.time_relative"]) * 1e6),
             "stream": int(v["tcp.stream"]),
             "src": v["ip.src"], "dst": v["ip.dst"],
             "sport": int(v["tcp.srcport"]), "dport": int(v["tcp.dstport"]),
@@ -66,7 +66,11 @@ def tshark_segments(capture):
             "ts": v["tcp.options.timestamp.tsval"] != "",
             "sack_blocks": len(v["tcp.options.sack_le"].split(","))
             if v["tcp.options.sack_le"] else 0,
+            # SACK blocks as tshark reads them, relative to the data sender's ISN.
+            "sack": list(zip(map(int, filter(None, v["tcp.options.sack_le"].split(","))),
+                             map(int, filter(None, v["tcp.options.sack_re"].split(","))))),
             "dsack": v["tcp.options.sack.dsack"] != "",
+            "window_full": v["tcp.analysis.window_full"] != "",
             "retx": any(v["tcp.analysis." + k] for k in
                         ("retransmission", "fast_retransmission", "spurious_retransmission")),
             "dup_ack": v["tcp.analysis.duplicate_ack"] != "",
@@ -140,8 +144,17 @@ FINAL = {
 # --- synack's JSON (docs/trace.md) ------------------------------------------------------------
 
 def load_synack(path):
+    """The connections of synack's JSON: each its "info" plus "segments", the "seg" events."""
     with open(path) as f:
-        return json.load(f)
+        trace = json.load(f)
+    check(trace.get("format") == "synack-trace" and trace.get("version") == 1,
+          "%s: not a synack-trace version 1 JSON" % path)
+    conns = []
+    for c in trace["connections"]:
+        conn = dict(c["info"])
+        conn["segments"] = [e for e in c["events"] if e["kind"] == "seg"]
+        conns.append(conn)
+    return conns
 
 
 def conn_key(c):
@@ -149,12 +162,12 @@ def conn_key(c):
 
 
 def note_kinds(seg):
-    return [n["kind"] for n in seg.get("notes", [])]
+    return [n["code"] for n in seg.get("notes", [])]
 
 
 def note(seg, kind):
     for n in seg.get("notes", []):
-        if n["kind"] == kind:
+        if n["code"] == kind:
             return n
     return None
 
@@ -179,6 +192,7 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
                                                           info["port"][0]))
 
     # Segment by segment: the header as tshark decodes it.
+    isn_seen = [any(t["flags"] & SYN and t["from"] == side for t in tsegs) for side in (0, 1)]
     for i, (t, s) in enumerate(zip(tsegs, ssegs)):
         at = "%s, segment %d (frame %d)" % (where, i, t["frame"])
         check(s["from"] == t["from"], "%s: from %s, tshark %s" % (at, s["from"], t["from"]))
@@ -188,12 +202,18 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
         check(s["flags_bits"] & 0xFF == t["flags"], "%s: flags 0x%x, tshark 0x%x" %
               (at, s["flags_bits"], t["flags"]))
         check(s["len"] == t["len"], "%s: len %s, tshark %d" % (at, s["len"], t["len"]))
-        check(abs(s["time_us"] - t["time_us"]) <= 1, "%s: time %s us, tshark %d us" %
-              (at, s["time_us"], t["time_us"]))
+        # Times from the capture's first packet (tshark's frame.time_relative).
+        check(abs(s["t_us"] - t["time_us"]) <= 1, "%s: time %s us, tshark %d us" %
+              (at, s["t_us"], t["time_us"]))
         # The window in bytes: tshark scales it once it has seen both SYNs (RFC 7323 §2.3).
-        check(s["wnd_bytes"] == t["wnd"], "%s: window %s bytes, tshark %d" %
-              (at, s["wnd_bytes"], t["wnd"]))
-        # Relative numbers: tshark's relative seq/ack are from the ISNs it saw.
+        check(s["win_bytes"] == t["wnd"], "%s: window %s bytes, tshark %d" %
+              (at, s["win_bytes"], t["wnd"]))
+        # Relative numbers: tshark's relative seq/ack are from the ISNs it saw. Where a side's
+        # SYN is not in the capture (b's RST|ACK: the server never sent one), tshark takes a
+        # base of its own and synack says null (observe.h: one rel_known for both numbers).
+        if s["rel_seq"] is None or s["rel_ack"] is None:
+            check(not all(isn_seen), "%s: relative numbers null, both ISNs seen" % at)
+            continue
         check(s["rel_seq"] == t["rel_seq"], "%s: relative seq %s, tshark %d" %
               (at, s["rel_seq"], t["rel_seq"]))
         if t["flags"] & ACK:
@@ -241,13 +261,22 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
         check(info["sack_ok"] == (syn["sack_perm"] and sa["sack_perm"]),
               "%s: sack_ok %s" % (where, info["sack_ok"]))
         check(info["ts_ok"] == (syn["ts"] and sa["ts"]), "%s: ts_ok %s" % (where, info["ts_ok"]))
+        # The options note on the SYN|ACK (observe.h: a = SK_OPT_* agreed, synack/trace.h's
+        # bits MSS 1, WSCALE 2, SACK_PERM 4, TIMESTAMP 8; b = the two shifts, side 0's high).
+        bits = ((1 if syn["mss"] and sa["mss"] else 0) | (2 if both_ws else 0) |
+                (4 if syn["sack_perm"] and sa["sack_perm"] else 0) |
+                (8 if syn["ts"] and sa["ts"] else 0))
+        shifts = (syn["wscale"] << 8 | sa["wscale"]) if both_ws else 0xFFFF
+        n = note(ssegs[1], "options")
+        check(n is not None and (n["a"], n["b"]) == (bits, shifts),
+              "%s: options note %s, want a=%d b=%d" % (where, n, bits, shifts))
 
     # States: RFC 9293's diagram run here on tshark's segments, after every segment. In b the
     # server's state before the RST cannot be known from the capture (a listener would have
     # answered), so its column is compared from the RST on.
     want_states = rfc9293_states(tsegs)
     for i, (w, s) in enumerate(zip(want_states, ssegs)):
-        got = tuple(s["state_after"])
+        got = tuple(s["states_after"])
         if name == "b" and i == 0:
             w, got = w[:1], got[:1]
         check(got == w, "%s, segment %d (frame %d): states after %s, RFC 9293 says %s" %
@@ -259,9 +288,10 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
           (where, name, want_states[-1]))
     check(info["end"] == final["end"], "%s: ended %s, want %s" % (where, info["end"],
                                                                   final["end"]))
-    if final["reset_by"] is not None and final["reset_by"] >= 0:
-        check(info["reset_by"] == final["reset_by"], "%s: reset by %s, want side %d" %
-              (where, info["reset_by"], final["reset_by"]))
+    if final["reset_by"] is not None:
+        want = final["reset_by"] if final["reset_by"] >= 0 else None
+        check(info["reset_by"] == want, "%s: reset by %s, want %s" % (where, info["reset_by"],
+                                                                      want))
     if name == "c":
         rst = [i for i, t in enumerate(tsegs) if t["flags"] & RST]
         check(len(rst) == 1 and tsegs[rst[0]]["from"] == 0,
@@ -363,6 +393,45 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
         agree("out of order / capture gaps",
               notes_at("out-of-order", "capture-missed", "ack-unseen", "mid-stream"), set())
 
+    # SACK blocks: absolute, as tshark reads them plus the data sender's ISN.
+    isn = info["isn"]
+    for i, t in enumerate(tsegs):
+        if t["sack"] and isn[1 - t["from"]] is not None:
+            base = isn[1 - t["from"]]
+            want = [[(le + base) & 0xFFFFFFFF, (re + base) & 0xFFFFFFFF] for le, re in t["sack"]]
+            check(ssegs[i].get("sack") == want, "%s, frame %d: SACK blocks %s, tshark %s" %
+                  (where, t["frame"], ssegs[i].get("sack"), want))
+    # A retransmission's arguments: the time since the same sequence number was last sent and
+    # the bytes sent again, from tshark's frames.
+    for i, t in enumerate(tsegs):
+        n = note(ssegs[i], "retransmit") or note(ssegs[i], "fast-retransmit")
+        if n is None or not t["len"]:
+            continue
+        prev = [u for u in tsegs[:i] if u["from"] == t["from"] and u["seq"] == t["seq"] and
+                u["len"]]
+        if check(prev, "%s, frame %d: a retransmission of nothing tshark saw" %
+                 (where, t["frame"])):
+            dt = t["time_us"] - prev[-1]["time_us"]
+            check(abs(n["a"] - dt) <= 2, "%s, frame %d: retransmitted after %d us, tshark %d" %
+                  (where, t["frame"], n["a"], dt))
+            if n["code"] == "retransmit":
+                check(n["b"] == t["len"], "%s, frame %d: %d bytes resent, tshark %d" %
+                      (where, t["frame"], n["b"], t["len"]))
+    # The data that fills the receiver's window, as tshark's window-full; the window that opens
+    # again offers what tshark reads in it; a FIN counts what its sender sent in all.
+    agree("window full", notes_at("window-full"), {i for i, t in enumerate(tsegs)
+                                                     if t["window_full"]})
+    for i in open_want:
+        n = note(ssegs[i], "window-open")
+        check(n is None or n["a"] == tsegs[i]["wnd"], "%s, frame %d: window opens to %s, "
+              "tshark %d" % (where, tsegs[i]["frame"], n and n["a"], tsegs[i]["wnd"]))
+    sent = [cfacts.get("sent"), sfacts.get("sent")]
+    for i, t in enumerate(tsegs):
+        n = note(ssegs[i], "fin")
+        if n is not None and sent[t["from"]] is not None:
+            check(n["a"] == sent[t["from"]], "%s, frame %d: FIN after %d bytes, the peer sent "
+                  "%d" % (where, t["frame"], n["a"], sent[t["from"]]))
+
     # Bytes each way: what the Python peers sent.
     if name != "b":
         want = [cfacts["sent"], sfacts["sent"]]
@@ -379,10 +448,10 @@ def summary_lines(name, conn):
     yield "%s isn=%s end=%s states=%s bytes=%s" % (name, conn["isn"], conn["end"],
                                                      conn["state"], conn["bytes"])
     for s in conn["segments"]:
-        notes = ",".join("%s(%s)" % (n["kind"], "" if n["kind"] in timed else n["a"])
+        notes = ",".join("%s(%s)" % (n["code"], "" if n["code"] in timed else n["a"])
                          for n in s.get("notes", []))
         yield "  %d %d %s %s %d %d %s %s" % (s["from"], s["seq"], s["ack"], s["flags_bits"],
-                                             s["len"], s["wnd_bytes"], s["state_after"], notes)
+                                             s["len"], s["win_bytes"], s["states_after"], notes)
 
 
 def main():
@@ -394,8 +463,7 @@ def main():
     with open(sfacts_path) as f:
         sfacts = json.load(f)
     tsegs = tshark_segments(capture)
-    trace = load_synack(synack_path)
-    conns = {conn_key(c): c for c in trace["connections"]}
+    conns = {conn_key(c): c for c in load_synack(synack_path)}
     check(len(conns) == len(SCENARIOS), "synack found %d connections, the test made %d" %
           (len(conns), len(SCENARIOS)))
     summary = []
