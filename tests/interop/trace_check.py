@@ -407,8 +407,9 @@ def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
         n = note(ssegs[i], "retransmit") or note(ssegs[i], "fast-retransmit")
         if n is None or not t["len"]:
             continue
-        prev = [u for u in tsegs[:i] if u["from"] == t["from"] and u["seq"] == t["seq"] and
-                u["len"]]
+        # The last segment that carried its first byte (with TSO, maybe from its middle).
+        prev = [u for u in tsegs[:i] if u["from"] == t["from"] and
+                (t["seq"] - u["seq"]) & 0xFFFFFFFF < u["len"]]
         if check(prev, "%s, frame %d: a retransmission of nothing tshark saw" %
                  (where, t["frame"])):
             dt = t["time_us"] - prev[-1]["time_us"]
