@@ -4,11 +4,13 @@ Python peers wrote (trace_peers.py: ports, bytes sent and received, errors), and
 state diagram run again here on tshark's view of each segment. Nothing expected is read back
 from synack's output.
 
-  trace_check.py CAPTURE PORT CLIENT_FACTS SERVER_FACTS SYNACK_JSON [SUMMARY_OUT]
+  trace_check.py CAPTURE ENCAP PORT CLIENT_FACTS SERVER_FACTS SYNACK_JSON [SUMMARY_OUT]
 
-PORT is scenario a's server port (trace_peers.py). Prints one line per check failed and exits
-1 if any; writes to SUMMARY_OUT what the formats must agree on (no times), one line per
-segment, so that the test can compare the pcap, pcapng and cooked captures of one run.
+ENCAP is the link type the capturing tool was asked for, in tshark's numbers
+(frame.encap_type: 1 Ethernet, 25 Linux cooked, 210 Linux cooked v2). PORT is scenario a's
+server port (trace_peers.py). Prints one line per check failed and exits 1 if any; writes to
+SUMMARY_OUT what the formats must agree on (no times), one line per segment, so that the test
+can compare the pcap, pcapng and cooked captures of one run.
 """
 import json
 import subprocess
@@ -16,16 +18,16 @@ import sys
 
 SCENARIOS = "abcde"     # trace_peers.py: a at PORT, b at PORT+1, ...
 TSHARK_FIELDS = [
-    "frame.number", "frame.time_relative", "tcp.stream", "ip.src", "ip.dst", "tcp.srcport",
-    "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.len",
-    "tcp.window_size", "tcp.options.mss_val", "tcp.options.wscale.shift",
-    "tcp.options.sack_perm", "tcp.options.timestamp.tsval", "tcp.options.sack_le",
-    "tcp.options.sack_re", "tcp.options.sack.dsack", "tcp.analysis.window_full",
-    "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
-    "tcp.analysis.spurious_retransmission", "tcp.analysis.duplicate_ack",
-    "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe", "tcp.analysis.keep_alive",
-    "tcp.analysis.keep_alive_ack", "tcp.analysis.window_update", "tcp.analysis.out_of_order", "tcp.analysis.lost_segment",
-    "tcp.analysis.ack_lost_segment",
+    "frame.number", "frame.encap_type", "frame.time_relative", "tcp.stream", "ip.src", "ip.dst",
+    "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack",
+    "tcp.flags", "tcp.len", "tcp.window_size", "tcp.options.mss_val",
+    "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.options.timestamp.tsval",
+    "tcp.options.sack_le", "tcp.options.sack_re", "tcp.options.sack.dsack",
+    "tcp.analysis.window_full", "tcp.analysis.retransmission",
+    "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
+    "tcp.analysis.duplicate_ack", "tcp.analysis.zero_window", "tcp.analysis.zero_window_probe",
+    "tcp.analysis.keep_alive", "tcp.analysis.keep_alive_ack", "tcp.analysis.window_update",
+    "tcp.analysis.out_of_order", "tcp.analysis.lost_segment", "tcp.analysis.ack_lost_segment",
 ]
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
@@ -51,6 +53,7 @@ def tshark_segments(capture):
         v = dict(zip(TSHARK_FIELDS, line.split("\t")))
         segs.append({
             "frame": int(v["frame.number"]),
+            "encap": int(v["frame.encap_type"]),
             "time_us": round(float(v["frame.time_relative"]) * 1e6),
             "stream": int(v["tcp.stream"]),
             "src": v["ip.src"], "dst": v["ip.dst"],
@@ -174,7 +177,7 @@ def note(seg, kind):
 
 # --- the checks --------------------------------------------------------------------------------
 
-def check_conn(name, sc, tsegs, conn, cfacts, sfacts):
+def check_conn(name, tsegs, conn, cfacts, sfacts):
     where = "scenario %s (%s:%d -> %s:%d)" % (name, tsegs[0]["src"], tsegs[0]["sport"],
                                              tsegs[0]["dst"], tsegs[0]["dport"])
     ssegs = conn["segments"]
@@ -456,14 +459,16 @@ def summary_lines(name, conn):
 
 
 def main():
-    capture, port, cfacts_path, sfacts_path, synack_path = sys.argv[1:6]
-    summary_path = sys.argv[6] if len(sys.argv) > 6 else None
+    capture, encap, port, cfacts_path, sfacts_path, synack_path = sys.argv[1:7]
+    summary_path = sys.argv[7] if len(sys.argv) > 7 else None
     port = int(port)
     with open(cfacts_path) as f:
         cfacts = json.load(f)
     with open(sfacts_path) as f:
         sfacts = json.load(f)
     tsegs = tshark_segments(capture)
+    encaps = {t["encap"] for t in tsegs}
+    check(encaps == {int(encap)}, "%s: link types %s, want %s" % (capture, encaps, encap))
     conns = {conn_key(c): c for c in load_synack(synack_path)}
     check(len(conns) == len(SCENARIOS), "synack found %d connections, the test made %d" %
           (len(conns), len(SCENARIOS)))
@@ -479,7 +484,7 @@ def main():
         conn = conns.get(key)
         if not check(conn is not None, "scenario %s: synack has no connection %s" % (name, key)):
             continue
-        check_conn(name, name, mine, conn, cfacts[name], sfacts.get(name, {}))
+        check_conn(name, mine, conn, cfacts[name], sfacts.get(name, {}))
         summary += list(summary_lines(name, conn))
     if summary_path:
         with open(summary_path, "w") as f:
