@@ -156,6 +156,8 @@ struct sk_tcp_ext {
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
+    uint32_t flow_label;                /* RFC 6437 §3: an IPv6 connection's label, hashed
+                                         * at its first segment once synchronized; 0: not yet */
     struct sk_ranges sb;                /* storage allocated at the first range; sack_work
                                          * counts its operations */
     struct sk_ranges ooo;               /* storage allocated at the first range */

@@ -104,10 +104,17 @@ void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, const struct sk_add
 }
 
 /* RFC 6437 §3: the flow label of a connection, the IPv6 layer's keyed hash of its 5-tuple:
- * the same for every segment of a connection (and its RSTs). */
-static uint32_t flow_label(const struct sk_stack *st, const struct sk_tcp_hdr *h, struct ends e)
+ * the same for every segment of a connection (and its RSTs). A synchronized connection keeps
+ * it, so that a bulk transfer does not hash the 37-byte 5-tuple again for every segment. */
+static uint32_t flow_label(const struct sk_stack *st, struct sk_tcp *c, const struct sk_tcp_hdr *h,
+                           struct ends e)
 {
-    return sk_ip6_flow_label(st, e.laddr, e.raddr, SK_IPPROTO_TCP, h->sport, h->dport);
+    if (c && c->x && c->x->flow_label)
+        return c->x->flow_label;
+    uint32_t f = sk_ip6_flow_label(st, e.laddr, e.raddr, SK_IPPROTO_TCP, h->sport, h->dport);
+    if (c && c->x)
+        c->x->flow_label = f;
+    return f;
 }
 
 /* Copies len bytes of the send ring from offset off to dst, summing them on the way
@@ -202,7 +209,8 @@ static void emit_as(struct sk_stack *st, struct sk_tcp *c, uint64_t conn_id, str
     if (h->flags & SK_TCP_RST)
         st->ctr.tcp_rst_out++;
     if (v6)
-        sk_ip6_output(st, e.laddr, e.raddr, SK_IPPROTO_TCP, tos, flow_label(st, h, e), n, &meta);
+        sk_ip6_output(st, e.laddr, e.raddr, SK_IPPROTO_TCP, tos, flow_label(st, c, h, e), n,
+                      &meta);
     else
         sk_ip_output(st, sk_addr_v4(e.raddr), SK_IPPROTO_TCP, tos, n, &meta);
     /* IPv4 goes from our one address, whatever the segment it answers was sent to. */

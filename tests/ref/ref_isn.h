@@ -108,7 +108,8 @@ static inline uint64_t ref_siphash24(const uint8_t key[16], const void *msg, siz
 
 /* ---------------- the keys ---------------- */
 
-enum { REF_KEY_ISN, REF_KEY_HASH, REF_KEY_TS, REF_KEY_COOKIE, REF_KEY_PORT, REF_KEY_RNG };
+enum { REF_KEY_ISN, REF_KEY_HASH, REF_KEY_TS, REF_KEY_COOKIE, REF_KEY_PORT, REF_KEY_RNG,
+       REF_KEY_IID, REF_KEY_FLOW };
 
 /* A test's secret, and the keys the stack must derive from it (see the top). */
 struct ref_key {
@@ -207,6 +208,23 @@ static inline uint32_t ref_isn6(const struct ref_key *key, const uint8_t laddr[1
     memcpy(msg + 32, &ports, 4);
     ref_purpose_key(key, REF_KEY_ISN, k);
     return (uint32_t)(now_us / 4) + (uint32_t)ref_siphash24(k, msg, sizeof(msg));
+}
+
+/* RFC 6437 §3: the 20-bit flow label of an IPv6 flow, a keyed hash of the 5-tuple (addresses,
+ * next header, then the ports in network order), never 0 (0 says "no flow"). */
+static inline uint32_t ref_flow_label6(const struct ref_key *key, const uint8_t src[16],
+                                       const uint8_t dst[16], uint8_t proto, uint16_t sport,
+                                       uint16_t dport)
+{
+    uint8_t msg[37], k[16];
+    memcpy(msg, src, 16);
+    memcpy(msg + 16, dst, 16);
+    msg[32] = proto;
+    msg[33] = (uint8_t)(sport >> 8), msg[34] = (uint8_t)sport;
+    msg[35] = (uint8_t)(dport >> 8), msg[36] = (uint8_t)dport;
+    ref_purpose_key(key, REF_KEY_FLOW, k);
+    uint32_t f = (uint32_t)ref_siphash24(k, msg, sizeof(msg)) & 0xfffffu;
+    return f ? f : 1;
 }
 
 #endif

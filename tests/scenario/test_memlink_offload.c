@@ -12,19 +12,8 @@
 #include "synack/udp.h"
 #include "synack/gso.h"
 #include "synack/memlink.h"
+#include "ref_csum.h"
 
-/* RFC 1071 §1, the plain way: 16-bit big-endian words, an odd last byte padded with zero,
- * end-around carry. */
-static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum;
-}
 /* A whole segment sums to 0xffff when its checksum is right (RFC 1071 §1). */
 static bool ref_tcp_ok(const uint8_t *ip)
 {

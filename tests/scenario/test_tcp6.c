@@ -144,6 +144,71 @@ static void test_bulk_both_ways_with_loss(void **state)
     pair_free(p);
 }
 
+/* RFC 6437 §3: every segment of an IPv6 connection, both ways, from the SYN to the last ACK,
+ * carries the flow label of its 5-tuple: the keyed hash computed here with the reference
+ * SipHash (tests/ref/ref_isn.h ref_flow_label6) under each side's own key. */
+struct label_watch {
+    void (*inner)(void *ctx, int side, const struct sk_trace_event *ev);
+    void *inner_ctx;
+    const struct ref_key *key[2];
+    uint16_t port[2];           /* each side's port, once known */
+    size_t checked[2];
+};
+
+static void watch_labels(void *ctx, int side, const struct sk_trace_event *ev)
+{
+    struct label_watch *w = ctx;
+    if (ev->kind == SK_TRACE_SEG_OUT && ev->frame && ev->frame_len >= 40) {
+        const uint8_t *ip = ev->frame;
+        assert_int_equal(ip[0] >> 4, 6);
+        uint32_t label = ((uint32_t)(ip[1] & 0x0f) << 16) | (uint32_t)ip[2] << 8 | ip[3];
+        const uint8_t *src = side == 0 ? A6 : B6, *dst = side == 0 ? B6 : A6;
+        assert_int_equal(label, ref_flow_label6(w->key[side], src, dst, 6, ev->u.seg.sport,
+                                                ev->u.seg.dport));
+        w->checked[side]++;
+    }
+    w->inner(w->inner_ctx, side, ev);
+}
+
+static void test_flow_label_every_segment(void **state)
+{
+    (void)state;
+    struct ref_key ka, kb;
+    struct pair *p = pair6(&ka, &kb);
+    struct label_watch w = {p->sim.trace, p->sim.trace_ctx, {&ka, &kb}, {0, 0}, {0, 0}};
+    p->sim.trace = watch_labels;
+    p->sim.trace_ctx = &w;
+    struct sk_tcp *l, *c[2];
+    assert_int_equal(sk_tcp_listen(p->b, PORT, 8, &l), 0);
+    struct sk_addr b = addr6(B6);
+    assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, PORT, NULL, &c[0]), 0);
+    sk_time_us limit = pair_now(p) + SEC(30);
+    while (sk_tcp_accept(l, &c[1]) != 0) {
+        assert_true(pair_now(p) < limit);
+        pair_run_for(p, MS(10));
+    }
+    size_t n = 200000;
+    uint8_t *src = malloc(n), *dst[2] = {malloc(n), malloc(n)};
+    for (size_t k = 0; k < n; k++)
+        src[k] = (uint8_t)(k * 131 + (k >> 9));
+    size_t sent[2] = {0}, got[2] = {0};
+    limit = pair_now(p) + SEC(60);
+    while (!all_moved(c, src, dst, n, sent, got)) {
+        assert_true(pair_now(p) < limit);
+        pair_step(p, limit);
+    }
+    sk_tcp_close(c[0]);
+    sk_tcp_close(c[1]);
+    pair_run_for(p, SEC(5));
+    /* 200 kB each way in 1440-byte segments, and as many ACKs at least every other one. */
+    assert_true(w.checked[0] > n / 1440);
+    assert_true(w.checked[1] > n / 1440);
+    free(src);
+    free(dst[0]);
+    free(dst[1]);
+    pair_free(p);
+}
+
 /* The same transfer with every offload on both sides (TSO super-segments of SK_GSO_TCPV6 cut
  * by the link, partial checksums out, link-verified ones in): byte-exact, fewer frames than
  * segments, no checksum failure. */
@@ -351,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_handshake_over_ipv6),
         cmocka_unit_test(test_bulk_both_ways_with_loss),
         cmocka_unit_test(test_bulk_with_offloads),
+        cmocka_unit_test(test_flow_label_every_segment),
         cmocka_unit_test(test_listener_takes_both_families),
         cmocka_unit_test(test_time_wait_keeps_ipv6_tuple),
         cmocka_unit_test(test_packet_too_big_lowers_mss),

@@ -14,24 +14,14 @@
 
 #include "synack/gso.h"
 #include "synack/trace.h"
+#include "fixture.h"
+#include "ref_csum.h"
 
 #define IP6 40
 #define THL 32
 
 static const uint8_t SRC[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 static const uint8_t DST[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-/* RFC 1071: the one's complement sum of big-endian 16-bit words, folded. */
-static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum;
-}
 
 /* RFC 8200 §8.1's pseudo-header for an upper-layer packet of len bytes. */
 static uint32_t pseudo6(size_t len)
@@ -43,11 +33,6 @@ static uint32_t pseudo6(size_t len)
     ph[35] = (uint8_t)len;
     ph[39] = 6;
     return ref_sum(0, ph, sizeof(ph));
-}
-
-static uint8_t byte_at(size_t k)
-{
-    return (uint8_t)(k * 7 + (k >> 8));
 }
 
 struct pieces {
@@ -87,7 +72,7 @@ static void test_tcpv6_super_segment_cut_by_the_rfcs(void **state)
     static const uint8_t opt[12] = {1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9};
     memcpy(t + 20, opt, 12);
     for (size_t k = 0; k < payload; k++)
-        t[THL + k] = byte_at(k);
+        t[THL + k] = fx_byte(k);
     uint16_t ps = (uint16_t)pseudo6(THL + payload); /* NEEDS_CSUM: the pseudo-header sum */
     t[16] = (uint8_t)(ps >> 8), t[17] = (uint8_t)ps;
     size_t len = IP6 + THL + payload;
@@ -111,7 +96,7 @@ static void test_tcpv6_super_segment_cut_by_the_rfcs(void **state)
         assert_int_equal(th[13], want);
         assert_int_equal(ref_sum(pseudo6(THL + plen), th, THL + plen), 0xffff);
         for (size_t k = 0; k < plen; k++)
-            assert_int_equal(th[THL + k], byte_at(i * gso + k));
+            assert_int_equal(th[THL + k], fx_byte(i * gso + k));
     }
     /* Not IPv6 where SK_GSO_TCPV6 says so: refused. */
     f[0] = 0x45;

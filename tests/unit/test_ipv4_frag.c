@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "ref_csum.h"
 
 #include "ipframes.h"
 #include "synack/synack.h"
@@ -201,18 +202,6 @@ static void test_fragment_limit(void **state)
 
 /* ---- Datagrams built here byte by byte, with the test's own RFC 1071 checksum ---- */
 
-static uint16_t rfc1071(const uint8_t *p, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 static void put16(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -243,7 +232,7 @@ static size_t ip_header(uint8_t *p, uint8_t proto, uint16_t id, uint16_t flags_o
     memset(p + 20, 1 /* NOP */, optlen);
     if (optlen)
         p[hlen - 1] = 0; /* EOL */
-    put16(p + 10, rfc1071(p, hlen));
+    put16(p + 10, ref_csum(0, p, hlen));
     return hlen;
 }
 

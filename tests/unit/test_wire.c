@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "ref_csum.h"
 
 #include "wire/wire.h"
 
@@ -18,17 +19,6 @@
 #define DST IP(10, 0, 0, 2)
 
 /* ---- Checksum ---- */
-
-/* RFC 1071 as written: big-endian 16-bit words, odd byte padded with zero, carries folded. */
-static uint16_t ref_csum(uint32_t init, const uint8_t *p, size_t len)
-{
-    uint64_t s = init;
-    for (size_t i = 0; i < len; i += 2)
-        s += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
-}
 
 static uint64_t rng_state;
 static uint32_t rng(void)
