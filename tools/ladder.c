@@ -50,7 +50,7 @@ enum seg_fate { FATE_IN_FLIGHT, FATE_ARRIVED, FATE_CORRUPTED };
 /* What captured mode knows of a segment beyond its header. */
 struct seen {
     uint32_t wnd_bytes, rel_seq, rel_ack;
-    bool scaled, rel_known, notable;
+    bool scaled, rel_known, notable, resent;
     char *notes; /* lines separated by '\n', or NULL */
 };
 
@@ -387,6 +387,7 @@ void ladder_seen(struct ladder *l, const struct ladder_seen *s) {
     x->rel_seq = s->rel_seq;
     x->rel_ack = s->rel_ack;
     x->notable = s->notable;
+    x->resent = s->resent;
     r->u.seg = *s->seg;
     r->src = s->src;
     r->dst = s->dst;
@@ -941,6 +942,8 @@ void ladder_print(const struct ladder *l, FILE *out, const char *titles[2], bool
     for (uint32_t i = 0; i < l->n; i++) {
         const struct rec *r = &l->recs[i];
         bool resent = r->kind == REC_SEG && note_segment(d, r);
+        if (r->kind == REC_SEG && r->seen) /* a capture: the observer's word, not a guess */
+            resent = r->seen->resent;
         if (hide[i]) {
             if (!gp.rows)
                 gp.from = r->t;

@@ -57,6 +57,7 @@ struct ladder_seen {
     bool rel_known;                  /* rel_seq and rel_ack are relative to the ISNs */
     uint32_t rel_seq, rel_ack;
     bool notable;                    /* never summed up with the rows of a long transfer */
+    bool resent;                     /* the observer calls it a retransmission */
     const char *const *notes;        /* nnotes lines of words, drawn under the row */
     int nnotes;
 };

@@ -374,22 +374,28 @@ static bool routine(enum sk_obs_note_kind k) {
            k == SK_OBS_WINDOW_FULL || k == SK_OBS_KEEPALIVE_ACK;
 }
 
+static bool retransmission(enum sk_obs_note_kind k) {
+    return k == SK_OBS_RETRANSMIT || k == SK_OBS_FAST_RETRANSMIT ||
+           k == SK_OBS_SYN_RETRANSMIT || k == SK_OBS_FIN_RETRANSMIT;
+}
+
 static void ladder_add_segment(struct ladder *lad, enum lang l, const struct tm_event *e) {
     const struct sk_obs_segment *s = &e->seg;
     char text[SK_OBS_MAX_NOTES][512];
     const char *notes[SK_OBS_MAX_NOTES];
-    bool notable = false;
+    bool notable = false, resent = false;
     int n = s->nnotes < SK_OBS_MAX_NOTES ? s->nnotes : SK_OBS_MAX_NOTES;
     for (int k = 0; k < n; k++) {
         i18n_note(l, &s->notes[k], s, text[k], sizeof(text[k]));
         notes[k] = text[k];
         notable |= !routine(s->notes[k].kind);
+        resent |= retransmission(s->notes[k].kind);
     }
     struct ladder_seen v = {
         .side = s->from, .t = e->t, .seg = &s->seg, .src = s->src, .dst = s->dst,
         .wnd_bytes = s->wnd_bytes, .scaled = s->wnd_bytes != s->seg.wnd,
         .rel_known = s->rel_known, .rel_seq = s->rel_seq, .rel_ack = s->rel_ack,
-        .notable = notable, .notes = notes, .nnotes = n,
+        .notable = notable, .resent = resent, .notes = notes, .nnotes = n,
     };
     ladder_seen(lad, &v);
     /* Each side's state change, the sender's first (it changes as it sends). */

@@ -88,8 +88,11 @@ sim reset --scenario reset && story reset end=reset reset_by=0 states=CLOSED/CLO
 sim v6 --scenario handshake-close --ipv6 && story v6 end=closed states=TIME-WAIT/CLOSED
 # Loss: the sim captures after the link's loss at the sender, so what tshark marks as
 # retransmitted is what the capture shows sent twice.
-sim loss --bytes 100000 --loss 5% --seed 7 && story loss end=closed
-sim loss6 --bytes 50000 --loss 3% --seed 3 --ipv6 && story loss6 end=closed
+sim loss --bytes 100000 --loss 5% --seed 7 && story loss end=closed min_retx=1
+sim loss6 --bytes 50000 --loss 3% --seed 3 --ipv6 && story loss6 end=closed min_retx=1
+# Lost ACKs (server to client): the client's data and FIN are in the capture twice, so the trace
+# sees them retransmitted, as tshark does.
+sim ackloss --bytes 20000 --loss-s2c 40% --seed 2 && story ackloss end=closed min_noted=2
 
 # ---- the ladder, in words ----
 trace ladder --ascii "$tmp/hs.pcap"
