@@ -368,6 +368,10 @@ def check_conn(name, tsegs, conn, cfacts, sfacts):
         if not t["flags"] & (SYN | RST):
             last_wnd[f] = t["wnd"]
     agree("window probes", notes_at("window-probe"), probe_want)
+    if name == "d":
+        check(zw_t and probe_want and open_want, "%s: tshark sees %d zero windows, %d probes, "
+              "%d openings: the scenario did not close the window" %
+              (where, len(zw_t), len(probe_want), len(open_want)))
     agree("window opening", notes_at("window-open"), open_want)
     agree("keep-alives", notes_at("keepalive"), ka_want)
     # The answer to a keep-alive: tshark's keep-alive ACK, after a keep-alive (not a probe).
