@@ -9,12 +9,14 @@
 # One run is captured four ways at once on the client's side: tcpdump on the veth (pcap,
 # Ethernet), dumpcap (pcapng), and tcpdump on "any" as Linux cooked v1 and v2 (SLL, SLL2).
 # The veth keeps its default offloads (TSO/GSO), so the captures hold segments of several MSS,
-# as captures on real hosts do. Each capture is traced with --json and checked by
-# trace_check.py against tshark's dissection and analysis of the same file, the bytes the peers
-# sent, and RFC 9293's state diagram run again in the checker; the four must then agree with
-# each other segment by segment. A few checks read the terminal ladder, --list and --lang zh.
+# as captures on real hosts do (ctest's interop_test_trace_kernel_mss runs it without them).
+# Each capture is traced with --json and checked by trace_check.py against tshark's dissection
+# and analysis of the same file, the bytes the peers sent, and RFC 9293's state diagram run
+# again in the checker; the four must then agree with each other segment by segment. A few
+# checks read the terminal: the ladder, --list and --lang zh.
 #
-# SK_TRACE_KEEP=DIR keeps the captures and synack's outputs there.
+# SK_TRACE_OFFLOAD=off turns TSO, GSO and GRO off on both veth ends (ethtool): then every
+# segment is at most one MSS. SK_TRACE_KEEP=DIR keeps the captures and synack's outputs there.
 source "$(dirname "$0")/lib.sh"
 HERE=$(dirname "$(readlink -f "$0")")
 for t in tcpdump dumpcap tshark; do
@@ -41,6 +43,11 @@ nsx ip addr add "$CADDR/24" dev vc
 nsx2 ip addr add "$PADDR/24" dev vs
 nsx ip link set vc up
 nsx2 ip link set vs up
+if [ "${SK_TRACE_OFFLOAD:-on}" = off ]; then
+  command -v ethtool >/dev/null || fail "ethtool missing (scripts/install-deps.sh)"
+  nsx ethtool -K vc tso off gso off gro off >/dev/null || fail "ethtool -K vc failed"
+  nsx2 ethtool -K vs tso off gso off gro off >/dev/null || fail "ethtool -K vs failed"
+fi
 
 # Captures: --immediate-mode so that tcpdump hands every packet over as it comes (with the
 # ring buffer's timeout, a SIGINT loses what is still in the ring). In that mode each slot of
