@@ -147,7 +147,7 @@ FINAL = {
 # --- synack's JSON (docs/trace.md) ------------------------------------------------------------
 
 def load_synack(path):
-    """The connections of synack's JSON: each its "info" plus "segments", the "seg" events."""
+    """The connections of synack's JSON: each its "info" plus "segs", the "seg" events."""
     with open(path) as f:
         trace = json.load(f)
     check(trace.get("format") == "synack-trace" and trace.get("version") == 1,
@@ -155,7 +155,7 @@ def load_synack(path):
     conns = []
     for c in trace["connections"]:
         conn = dict(c["info"])
-        conn["segments"] = [e for e in c["events"] if e["kind"] == "seg"]
+        conn["segs"] = [e for e in c["events"] if e["kind"] == "seg"]
         conns.append(conn)
     return conns
 
@@ -180,7 +180,7 @@ def note(seg, kind):
 def check_conn(name, tsegs, conn, cfacts, sfacts):
     where = "scenario %s (%s:%d -> %s:%d)" % (name, tsegs[0]["src"], tsegs[0]["sport"],
                                              tsegs[0]["dst"], tsegs[0]["dport"])
-    ssegs = conn["segments"]
+    ssegs = conn["segs"]
     if not check(len(ssegs) == len(tsegs), "%s: synack has %d segments, tshark %d" %
                  (where, len(ssegs), len(tsegs))):
         return
@@ -232,6 +232,8 @@ def check_conn(name, tsegs, conn, cfacts, sfacts):
     check(n is not None and n["a"] == isn0, "%s: SYN lacks handshake-syn with ISN %d: %s" %
           (where, isn0, ssegs[0].get("notes")))
     if name == "b":
+        check(info["isn"][1] is None, "%s: a server ISN %s, but it sent no SYN" %
+              (where, info["isn"][1]))
         rst = tsegs[1]
         check(rst["flags"] == RST | ACK and rst["ack"] == (isn0 + 1) & 0xFFFFFFFF,
               "%s: tshark: the answer is not RST|ACK of ISN+1" % where)
@@ -440,6 +442,13 @@ def check_conn(name, tsegs, conn, cfacts, sfacts):
             check(n["a"] == sent[t["from"]], "%s, frame %d: FIN after %d bytes, the peer sent "
                   "%d" % (where, t["frame"], n["a"], sent[t["from"]]))
 
+    # The summary's counts: segments and retransmissions each side sent, in tshark's reading.
+    for key, want in (("segments", [sum(1 for t in tsegs if t["from"] == side)
+                                    for side in (0, 1)]),
+                      ("retransmits", [sum(1 for t in tsegs if t["from"] == side and t["retx"])
+                                       for side in (0, 1)])):
+        check(list(info[key]) == want, "%s: %s %s, tshark %s" % (where, key, info[key], want))
+
     # Bytes each way: what the Python peers sent.
     if name != "b":
         want = [cfacts["sent"], sfacts["sent"]]
@@ -455,7 +464,7 @@ def summary_lines(name, conn):
     timed = {"retransmit", "fast-retransmit", "syn-retransmit", "fin-retransmit"}
     yield "%s isn=%s end=%s states=%s bytes=%s" % (name, conn["isn"], conn["end"],
                                                      conn["state"], conn["bytes"])
-    for s in conn["segments"]:
+    for s in conn["segs"]:
         notes = ",".join("%s(%s)" % (n["code"], "" if n["code"] in timed else n["a"])
                          for n in s.get("notes", []))
         yield "  %d %d %s %s %d %d %s %s" % (s["from"], s["seq"], s["ack"], s["flags_bits"],
