@@ -122,11 +122,16 @@ list_row $((PORT + 2)) | grep -qE " 1000 +700 .*reset" || fail "--list: row c"
 list_row $((PORT + 3)) | grep -q "closed" || fail "--list: row d"
 list_row $((PORT + 4)) | grep -qE " 100 +0 .*closed" || fail "--list: row e"
 cport=$(python3 -c "import json; print(json.load(open('$TMP/client.json'))['a']['client_port'])")
-isn=$(tshark -n -r "$TMP/eth.pcap" -Y "tcp.flags == 0x002 && tcp.srcport == $cport" \
-  -T fields -e tcp.seq_raw 2>/dev/null)
+tshark -n -r "$TMP/eth.pcap" -Y "tcp.port == $cport" -T fields -e tcp.flags -e tcp.seq_raw \
+  >"$TMP/a_segs.out" 2>/dev/null
+isn=$(awk '$1 == "0x0002" {print $2}' "$TMP/a_segs.out")
 [ -n "$isn" ] || fail "tshark finds no SYN from port $cport"
-"$BIN" trace --lang en --conn 1 "$TMP/eth.pcap" >"$TMP/ladder.out" 2>"$TMP/ladder.err" ||
-  fail "synack trace --conn 1 failed"
+"$BIN" trace --lang en --verbose --conn 1 "$TMP/eth.pcap" >"$TMP/ladder.out" \
+  2>"$TMP/ladder.err" || fail "synack trace --conn 1 failed"
+# One row per segment: the rows are those with "seq (relative)" and "ack (relative)" (or "-").
+rows=$(grep -cE '[0-9]+ \([0-9]+\) +([0-9]+ \([0-9]+\)|-) ' "$TMP/ladder.out")
+[ "$rows" -eq "$(wc -l <"$TMP/a_segs.out")" ] ||
+  fail "the ladder has $rows segment rows, tshark $(wc -l <"$TMP/a_segs.out") segments"
 grep -qE " SYN .* $isn \(0\) " "$TMP/ladder.out" || fail "the ladder lacks the SYN row, ISN $isn"
 grep -q "ISN $isn" "$TMP/ladder.out" || fail "the ladder does not explain the ISN $isn"
 for s in SYN-SENT SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSE-WAIT LAST-ACK TIME-WAIT; do
