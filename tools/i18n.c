@@ -94,7 +94,8 @@ static const char *const end_text[][LANG_COUNT] = {
     [SK_OBS_END_REFUSED] = {"refused (the SYN was answered by a RST)",
                             "连接被拒绝（SYN 收到复位 RST）"},
     [SK_OBS_END_CLOSED] = {"closed by both sides (four-way close)", "双方关闭（四次挥手）"},
-    [SK_OBS_END_HALF_CLOSED] = {"half-closed (one side's FIN only)", "半关闭（只有一方发送了 FIN）"},
+    [SK_OBS_END_HALF_CLOSED] = {"half-closed (one side's FIN only)",
+                                "半关闭（只有一方发送了 FIN）"},
     [SK_OBS_END_RESET] = {"reset (RST)", "被复位 RST 终止"},
 };
 

@@ -103,14 +103,17 @@ A2='->'
     "client: [A-Z0-9-]+ $A2 TIME-WAIT" "server: LAST-ACK $A2 CLOSED" \
     'three-way handshake 1/3' 'three-way handshake 3/3' 'four-way close' \
     '^connection 1: client 10\.0\.0\.1:[0-9]+, server 10\.0\.0\.2:7' \
-    '^ +0\.000 +-+ SYN -+>' && ! grep -q '[^ -~]' "$tmp/ladder.out" && ok "ladder: states, notes, --ascii"
+    '^ +0\.000 +-+ SYN -+>' && ! grep -q '[^ -~]' "$tmp/ladder.out" &&
+    ok "ladder: states, notes, --ascii"
 [ "$rc" -eq 0 ] || not_ok "ladder: exit status $rc"
 # The ISN in the note is tshark's raw sequence number of the SYN.
-isn=$(tshark -n -r "$tmp/hs.pcap" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T fields -e tcp.seq_raw 2>/dev/null)
+isn=$(tshark -n -r "$tmp/hs.pcap" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T fields \
+    -e tcp.seq_raw 2>/dev/null)
 has ladder out "handshake 1/3: SYN, ISN $isn\$" && ok "ladder: ISN $isn as tshark reads it"
 
 trace zh --lang zh "$tmp/hs.pcap"
-[ "$rc" -eq 0 ] && has zh out '三次握手 1/3' '四次挥手' '客户端' '服务器' "TIME-WAIT" && ok "--lang zh"
+[ "$rc" -eq 0 ] && has zh out '三次握手 1/3' '四次挥手' '客户端' '服务器' "TIME-WAIT" &&
+    ok "--lang zh"
 LANG=zh_CN.UTF-8 LC_ALL= LC_MESSAGES= "$SYNACK" trace "$tmp/half.pcap" >"$tmp/zhenv.out" 2>&1
 has zhenv out '三次握手' '半关闭|四次挥手' && ok "LANG=zh_CN.UTF-8 chooses Chinese"
 LC_ALL=C LANG=zh_CN.UTF-8 "$SYNACK" trace "$tmp/hs.pcap" >"$tmp/cenv.out" 2>&1
@@ -125,7 +128,8 @@ trace long "$tmp/loss.pcap"
 trace longv --verbose "$tmp/loss.pcap"
 rows=$(grep -c 'ACK' "$tmp/long.out"); rowsv=$(grep -c 'ACK' "$tmp/longv.out")
 total=$(tshark -n -r "$tmp/loss.pcap" -Y tcp 2>/dev/null | wc -l)
-if grep -q 'rows not shown' "$tmp/long.out" && [ "$rowsv" -ge "$total" ] && [ "$rows" -lt "$rowsv" ]; then
+if grep -q 'rows not shown' "$tmp/long.out" && [ "$rowsv" -ge "$total" ] &&
+    [ "$rows" -lt "$rowsv" ]; then
     ok "long transfer summed up ($rows rows), --verbose shows all $total segments"
 else
     not_ok "summing up: $rows rows, verbose $rowsv, tshark $total segments"
@@ -147,7 +151,8 @@ trace filt --filter "10.0.0.1:$p2,10.0.0.2:7" "$tmp/two.pcap"
 [ "$rc" -eq 0 ] && has filt out "^connection 2: " && ! grep -q '^connection 1' "$tmp/filt.out" \
     && ok "--filter ADDR:PORT,ADDR:PORT"
 trace filt6 --filter "[2001:db8::2]:7" "$tmp/v6.pcap"
-[ "$rc" -eq 0 ] && has filt6 out '^connection 1: client \[2001:db8::1\]' && ok "--filter [IPv6]:PORT"
+[ "$rc" -eq 0 ] && has filt6 out '^connection 1: client \[2001:db8::1\]' &&
+    ok "--filter [IPv6]:PORT"
 trace nomatch --filter ":9999" "$tmp/two.pcap"
 [ "$rc" -eq 0 ] && has nomatch out 'no TCP connection' && ok "--filter matching nothing"
 trace noconn --conn 7 "$tmp/two.pcap"
@@ -215,7 +220,8 @@ bad header-cut.pcap 'not a readable capture|truncated'
 size=$(stat -c %s "$tmp/hs-ether.pcap")
 head -c $((size - 7)) "$tmp/hs-ether.pcap" >"$tmp/last-cut.pcap"
 bad last-cut.pcap 'damaged after 8 packets: .*truncated'
-has bad-last-cut.pcap out '^connection 1: ' 'three-way handshake 3/3' && ok "last-cut: the 8 packets read are still shown"
+has bad-last-cut.pcap out '^connection 1: ' 'three-way handshake 3/3' &&
+    ok "last-cut: the 8 packets read are still shown"
 size=$(stat -c %s "$tmp/hs.pcapng")
 head -c $((size - 20)) "$tmp/hs.pcapng" >"$tmp/last-cut.pcapng"
 bad last-cut.pcapng 'damaged after [0-9]+ packets'
@@ -231,7 +237,8 @@ bad snap60.pcap '9 packets cut by the capture.s snap length'
 editcap -s 200 "$tmp/hs-ether.pcap" "$tmp/snap200.pcap" 2>/dev/null
 trace snap200 "$tmp/snap200.pcap"
 [ "$rc" -eq 0 ] && has snap200 out 'capture kept 134 of 1000 payload bytes' && \
-    has snap200 err 'snap length cut the payload of 2 segments' && ok "snap200: payload cut noted, exit 0"
+    has snap200 err 'snap length cut the payload of 2 segments' &&
+    ok "snap200: payload cut noted, exit 0"
 # Garbage frames inside a good file: counted, reported, no crash.
 python3 - "$tmp/hs.pcap" "$tmp/garbage-in.pcap" <<'PY'
 import random, struct, sys

@@ -7,9 +7,9 @@ sequence and acknowledgement numbers, flags, payload length and window field; ea
 ISNs are the raw sequence numbers of tshark's SYN and SYN|ACK, its segment count tshark's, and
 the retransmissions the trace notes are the segments tshark's tcp.analysis.retransmission marks.
 EXPECT items add what the scenario's story says: end=closed, states=TIME-WAIT/CLOSED,
-reset_by=0, conns=2, min_retx=N (the capture shows at least N), min_noted=N (the
-trace notes at least N as retransmissions), retx=N (the retransmissions the story knows, where tshark's heuristics
-misread a segment). Prints one line per failed check; exit status 1 if any.
+reset_by=0, conns=2, min_retx=N (the capture shows at least N), min_noted=N (the trace notes
+at least N as retransmissions), retx=N (the retransmissions the story knows, where tshark's
+heuristics misread a segment). Prints one line per failed check; exit status 1 if any.
 """
 import json
 import subprocess
