@@ -8,6 +8,7 @@ set -euo pipefail
 pkgs=(build-essential cmake clang libclang-rt-14-dev libcmocka-dev tshark iproute2 python3 pkg-config
       iputils-ping netcat-openbsd curl wrk
       hping3 python3-scapy tcpdump     # the attack tests (tests/interop/test_syn_flood.sh & co.)
+      ethtool                          # test_trace_kernel_mss: veth offloads off
       radvd                            # router advertisements for test_ipv6.sh (SLAAC)
       valgrind                         # sockdiff_valgrind (tests/diff)
       liblwip-dev                      # make bench's lwip-tap subject (bench/lwip/)
