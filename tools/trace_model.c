@@ -58,6 +58,9 @@ void tm_trace_free(struct tm_trace *t) {
 
 /* ---- JSON ---- */
 
+/* A JSON string. '<', '>' and '&' are written as \u escapes too (the same string to any JSON
+ * reader): then the document can sit inside an HTML <script> element (html.c) and no text of a
+ * capture can close the element or open a comment. */
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -65,7 +68,7 @@ static void json_str(FILE *f, const char *s) {
             fprintf(f, "\\%c", *p);
         else if (*p == '\n')
             fputs("\\n", f);
-        else if (*p < 0x20)
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
             fprintf(f, "\\u%04x", *p);
         else
             fputc(*p, f); /* UTF-8 passes through: JSON is UTF-8 */

@@ -115,20 +115,25 @@ if [ "$(lost_on_link "$tmp/loss.txt")" -gt 0 ]; then
     check "sim_loss: retransmissions marked" has sim_loss 'class="tbar s[01] rtx'
 fi
 
-# 4. synack trace --html on the simulation's capture (once `synack trace` exists).
-if "$SYNACK" trace --help >/dev/null 2>&1; then
-    "$SYNACK" trace --html "$tmp/trace_en.html" --lang en "$tmp/sim.pcap" >"$tmp/trace.txt" 2>&1 ||
-        not_ok "synack trace --html failed: $(tail -3 "$tmp/trace.txt")"
-    open_page trace_en
-    structure trace_en "$tmp/sim.pcap" /dev/null
-    # No connection at all (a filter that matches none): an empty page, no exception.
-    "$SYNACK" trace --html "$tmp/empty.html" --lang en --filter :1 "$tmp/sim.pcap" >/dev/null 2>&1
-    open_page empty
-    check "empty: no console errors" no_errors empty
-    check "empty: says there is no connection" has empty 'No TCP connection in this trace.'
-else
-    echo "skip synack trace --html: this build has no 'synack trace'"
-fi
+# 4. synack trace --html on the simulation's capture.
+"$SYNACK" trace --html "$tmp/trace_en.html" --lang en "$tmp/sim.pcap" >"$tmp/trace.txt" 2>&1 ||
+    not_ok "synack trace --html failed: $(tail -3 "$tmp/trace.txt")"
+open_page trace_en
+structure trace_en "$tmp/sim.pcap" /dev/null
+# No connection at all (a filter that matches none): an empty page, no exception.
+"$SYNACK" trace --html "$tmp/empty.html" --lang en --filter :1 "$tmp/sim.pcap" >/dev/null 2>&1
+open_page empty
+check "empty: no console errors" no_errors empty
+check "empty: says there is no connection" has empty 'No TCP connection in this trace.'
+# A capture whose path holds markup: the page's title and its JSON carry the path, and neither
+# may end the <script> element or add an element (the path's "</script>" spans a directory).
+mkdir -p "$tmp/x<"
+cp "$tmp/sim.pcap" "$tmp/x</script><p id=\"pwn\">&amp;.pcap"
+"$SYNACK" trace --html "$tmp/hostile.html" --lang en "$tmp/x</script><p id=\"pwn\">&amp;.pcap" \
+    >/dev/null 2>&1 || not_ok "synack trace --html on a path with markup failed"
+open_page hostile
+structure hostile "$tmp/sim.pcap" /dev/null
+check "hostile: the path's markup made no element" eval '! has hostile "<p id=\"pwn\">"'
 
 # 5. More segments than the page draws: it says so, and still runs without errors.
 "$SYNACK" sim -q --bytes 15M --html "$tmp/big.html" --lang en >/dev/null 2>&1 ||
