@@ -209,6 +209,46 @@ static int options_agreed(enum lang l, uint64_t bits, uint64_t scales, char *buf
     return (int)n;
 }
 
+/* The FIN in the four-way close (RFC 9293 §3.6), told by its sender's state before it: the
+ * first FIN (from ESTABLISHED) opens the half-close, the second (from CLOSE-WAIT) ends it. */
+static const char *const fin_first[LANG_COUNT] = {
+    "four-way close 1/4, FIN: this side sends no more (%A bytes in all) but still receives: "
+    "half-close",
+    "四次挥手 1/4，FIN：本方不再发送数据（共发送 %A 字节），仍可接收：半关闭"};
+static const char *const fin_second[LANG_COUNT] = {
+    "four-way close 3/4, FIN: this side is done too (%A bytes sent in all)",
+    "四次挥手 3/4，FIN：本方也发送完毕（共发送 %A 字节）"};
+/* The ACK of the first FIN is 2/4 (from CLOSE-WAIT's side), that of the second 4/4. */
+static const char *const fin_acked[2][LANG_COUNT] = {
+    {"four-way close 2/4: acknowledges the peer's FIN (its sequence number + 1)",
+     "四次挥手 2/4：确认对方的 FIN（其序号 + 1）"},
+    {"four-way close 4/4: acknowledges the peer's FIN (its sequence number + 1)",
+     "四次挥手 4/4：确认对方的 FIN（其序号 + 1）"}};
+
+static const char *note_format(enum lang l, const struct sk_obs_note *nt,
+                               const struct sk_obs_segment *s)
+{
+    if (s && nt->kind == SK_OBS_FIN) {
+        enum sk_tcp_state was = s->state_before[s->from];
+        if (was == SK_TCP_ESTABLISHED || was == SK_TCP_SYN_RECEIVED)
+            return fin_first[l];
+        if (was == SK_TCP_CLOSE_WAIT)
+            return fin_second[l];
+    }
+    if (s && nt->kind == SK_OBS_FIN_ACKED) {
+        /* The sender acknowledges the peer's FIN: the first FIN from CLOSE-WAIT (the peer
+         * closed first), the second from TIME-WAIT with the peer in LAST-ACK (it closed
+         * first). A simultaneous close (CLOSING) keeps the plain words. */
+        if (s->state_before[s->from] == SK_TCP_CLOSE_WAIT ||
+            s->state_after[s->from] == SK_TCP_CLOSE_WAIT)
+            return fin_acked[0][l];
+        if (s->state_after[s->from] == SK_TCP_TIME_WAIT &&
+            s->state_before[!s->from] == SK_TCP_LAST_ACK)
+            return fin_acked[1][l];
+    }
+    return note_text[nt->kind][l];
+}
+
 void i18n_note(enum lang l, const struct sk_obs_note *nt, const struct sk_obs_segment *s,
                char *buf, size_t size) {
     if (size == 0)
@@ -219,7 +259,7 @@ void i18n_note(enum lang l, const struct sk_obs_note *nt, const struct sk_obs_se
         return;
     }
     l = valid(l);
-    const char *f = note_text[nt->kind][l];
+    const char *f = note_format(l, nt, s);
     size_t n = 0;
     char tmp[160];
     for (; *f && n + 1 < size; f++) {

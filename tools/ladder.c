@@ -620,7 +620,8 @@ static void draw_arrow(struct drawing *d, struct out *o, const struct rec *r) {
     ladder_flags_label(r->u.seg.flags, label, sizeof(label));
     if (r->u.seg.len) { /* so that data stands out from pure ACKs */
         size_t n = strlen(label);
-        snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " bytes", r->u.seg.len);
+        snprintf(label + n, sizeof(label) - n, ", %" PRIu32 " %s", r->u.seg.len,
+                 d->l->opt.bytes ? d->l->opt.bytes : "bytes");
     }
     int lw = display_width(label) + 2; /* with a space each side */
     int shaft = LANE - 1 - lw;         /* columns of line, the head takes one */

@@ -42,6 +42,7 @@ struct ladder_options {
     /* Column headers ("time ms", "seq (relative)", "ack (relative)", the window, length and
      * options columns' heading); any NULL takes the English default. */
     const char *header[4];
+    const char *bytes;    /* the word after a data segment's length: NULL is "bytes" */
 };
 
 struct ladder;

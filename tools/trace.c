@@ -425,6 +425,7 @@ static int print_ladder(const struct trace_opts *o, const struct tm_trace *m,
         .captured = true,
         .header = {i18n_word(l, W_TIME_MS), i18n_word(l, W_SEQ_REL), i18n_word(l, W_ACK_REL),
                    l == LANG_EN ? NULL : i18n_word(l, W_WIN_LEN_OPTS)},
+        .bytes = i18n_word(l, W_BYTES),
     };
     struct ladder *lad = ladder_new(&lo);
     if (!lad)

@@ -111,8 +111,17 @@ isn=$(tshark -n -r "$tmp/hs.pcap" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T f
     -e tcp.seq_raw 2>/dev/null)
 has ladder out "handshake 1/3: SYN, ISN $isn\$" && ok "ladder: ISN $isn as tshark reads it"
 
+# RFC 9293 §3.6's four-way close, the client closing first (the scenario's story): its FIN is
+# step 1 and its last ACK step 4, both on rows going right; the server's ACK and FIN, 2 and 3,
+# on rows going left.
+steps=$(awk '/-+>   /{d="right"} /<-+ /{d="left"} match($0, /four-way close [1-4]\/4/){
+    print substr($0, RSTART + 15, 1) d}' "$tmp/ladder.out" | tr '\n' ' ')
+[ "$steps" = "1right 2left 3left 4right " ] && ok "ladder: the four-way close's steps" ||
+    not_ok "ladder: four-way close steps '$steps', want '1right 2left 3left 4right '"
+has ladder out 'four-way close 1/4, FIN: .*half-close' && ok "ladder: the first FIN is a half-close"
+
 trace zh --lang zh "$tmp/hs.pcap"
-[ "$rc" -eq 0 ] && has zh out '三次握手 1/3' '四次挥手' '客户端' '服务器' "TIME-WAIT" &&
+[ "$rc" -eq 0 ] && has zh out '三次握手 1/3' '四次挥手 1/4.*半关闭' '四次挥手 4/4' '客户端' '服务器' "TIME-WAIT" &&
     ok "--lang zh"
 LANG=zh_CN.UTF-8 LC_ALL= LC_MESSAGES= "$SYNACK" trace "$tmp/half.pcap" >"$tmp/zhenv.out" 2>&1
 has zhenv out '三次握手' '半关闭|四次挥手' && ok "LANG=zh_CN.UTF-8 chooses Chinese"
