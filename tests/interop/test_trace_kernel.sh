@@ -16,7 +16,8 @@
 # checks read the terminal: the ladder, --list and --lang zh.
 #
 # SK_TRACE_OFFLOAD=off turns TSO, GSO and GRO off on both veth ends (ethtool): then every
-# segment is at most one MSS. SK_TRACE_KEEP=DIR keeps the captures and synack's outputs there.
+# segment is at most one MSS. SK_TRACE_FAMILY=6 runs it all over IPv6 (fd00:78::1 and ::2 on
+# the veth, no DAD): ctest's interop_test_trace_kernel6. SK_TRACE_KEEP=DIR keeps the captures and synack's outputs there.
 source "$(dirname "$0")/lib.sh"
 HERE=$(dirname "$(readlink -f "$0")")
 for t in tcpdump dumpcap tshark; do
@@ -25,6 +26,14 @@ done
 NS2="sk-tkserv-$$"          # the server's namespace; $NS (lib.sh) is the client's
 CADDR=10.78.0.1
 PADDR=10.78.0.2
+CEP=$CADDR                  # how --list writes the addresses before ":port"
+PEP=$PADDR
+if [ "${SK_TRACE_FAMILY:-4}" = 6 ]; then
+  CADDR=fd00:78::1          # a unique local prefix, inside the test's namespaces only
+  PADDR=fd00:78::2
+  CEP="\[$CADDR\]"
+  PEP="\[$PADDR\]"
+fi
 PORT=5001                   # scenarios a .. e on PORT .. PORT+4 (trace_peers.py)
 keep() { # SK_TRACE_KEEP=DIR: what the test made, kept whether it passes or fails
   [ -n "${SK_TRACE_KEEP:-}" ] || return 0
@@ -39,8 +48,13 @@ ip netns add "$NS2" || fail "cannot create namespace $NS2"
 nsx ip link set lo up
 nsx2 ip link set lo up
 nsx ip link add vc type veth peer name vs netns "$NS2" || fail "cannot create the veth pair"
-nsx ip addr add "$CADDR/24" dev vc
-nsx2 ip addr add "$PADDR/24" dev vs
+if [ "${SK_TRACE_FAMILY:-4}" = 6 ]; then
+  nsx ip -6 addr add "$CADDR/64" dev vc nodad
+  nsx2 ip -6 addr add "$PADDR/64" dev vs nodad
+else
+  nsx ip addr add "$CADDR/24" dev vc
+  nsx2 ip addr add "$PADDR/24" dev vs
+fi
 nsx ip link set vc up
 nsx2 ip link set vs up
 if [ "${SK_TRACE_OFFLOAD:-on}" = off ]; then
@@ -114,8 +128,8 @@ done
 "$BIN" trace --lang en --list "$TMP/eth.pcap" >"$TMP/list.out" 2>"$TMP/list.err" ||
   fail "--list failed"
 cat "$TMP/list.out"
-list_row() { grep -E "$CADDR:[0-9]+ +$PADDR:$1 " "$TMP/list.out"; }
-[ "$(grep -cE "$CADDR:[0-9]+ +$PADDR:" "$TMP/list.out")" -eq 5 ] || fail "--list: not 5 rows"
+list_row() { grep -E "$CEP:[0-9]+ +$PEP:$1 " "$TMP/list.out"; }
+[ "$(grep -cE "$CEP:[0-9]+ +$PEP:" "$TMP/list.out")" -eq 5 ] || fail "--list: not 5 rows"
 list_row $PORT | grep -qE " 3000 +5000 .*closed" || fail "--list: row a"
 list_row $((PORT + 1)) | grep -q "refused" || fail "--list: row b"
 list_row $((PORT + 2)) | grep -qE " 1000 +700 .*reset" || fail "--list: row c"
@@ -144,4 +158,4 @@ for w in 三次握手 四次挥手 TIME-WAIT; do
 done
 head -n 20 "$TMP/ladder.out"
 
-echo "PASS: synack trace agrees with tshark, the peers and RFC 9293 on pcap, pcapng, SLL, SLL2"
+echo "PASS: synack trace agrees with tshark, the peers and RFC 9293 on pcap, pcapng, SLL, SLL2 (IPv${SK_TRACE_FAMILY:-4})"

@@ -19,6 +19,7 @@ import sys
 SCENARIOS = "abcde"     # trace_peers.py: a at PORT, b at PORT+1, ...
 TSHARK_FIELDS = [
     "frame.number", "frame.encap_type", "frame.time_relative", "tcp.stream", "ip.src", "ip.dst",
+    "ipv6.src", "ipv6.dst",
     "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack",
     "tcp.flags", "tcp.len", "tcp.window_size", "tcp.options.mss_val",
     "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.options.timestamp.tsval",
@@ -56,7 +57,7 @@ def tshark_segments(capture):
             "encap": int(v["frame.encap_type"]),
             "time_us": round(float(v["frame.time_relative"]) * 1e6),
             "stream": int(v["tcp.stream"]),
-            "src": v["ip.src"], "dst": v["ip.dst"],
+            "src": v["ip.src"] or v["ipv6.src"], "dst": v["ip.dst"] or v["ipv6.dst"],
             "sport": int(v["tcp.srcport"]), "dport": int(v["tcp.dstport"]),
             "seq": int(v["tcp.seq_raw"]), "ack": int(v["tcp.ack_raw"]),
             "rel_seq": int(v["tcp.seq"]), "rel_ack": int(v["tcp.ack"] or 0),

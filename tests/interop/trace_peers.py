@@ -55,8 +55,13 @@ def recv_to_eof(s, chunk=65536):
         got += b
 
 
+def family(addr):
+    """AF_INET6 for an IPv6 address (SK_TRACE_FAMILY=6), else AF_INET."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def listener(addr, port, rcvbuf=None):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if rcvbuf:
         # Set before listen: the accepted socket inherits it, and the window it offers in its
@@ -121,7 +126,7 @@ def server(addr, port, facts_path):
 
 
 def connect(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.settimeout(TIMEOUT_S)
     s.connect((addr, port))
     return s
@@ -142,7 +147,7 @@ def client(addr, port, facts_path):
     time.sleep(0.1)
 
     # b: nobody listens on port + 1.
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.settimeout(TIMEOUT_S)
     err = s.connect_ex((addr, port + 1))
     facts["b"] = {"client_port": s.getsockname()[1], "error": errno.errorcode.get(err, str(err))}
