@@ -162,6 +162,23 @@ const char *i18n_end(enum lang l, enum sk_obs_end e) {
     return end_text[e][valid(l)];
 }
 
+/* Timers by what they are for (RFC 6298, RFC 9293 §3.8.6.1, §3.8.4, §3.6, RFC 8985 §7). */
+static const char *const timer_text[SK_TIMER_COUNT][LANG_COUNT] = {
+    [SK_TIMER_RETRANSMIT] = {"retransmission timer (RTO)", "重传定时器（RTO）"},
+    [SK_TIMER_PERSIST] = {"persist timer (zero-window probe)", "坚持定时器（零窗口探测）"},
+    [SK_TIMER_DELACK] = {"delayed-ACK timer", "延迟确认定时器"},
+    [SK_TIMER_KEEPALIVE] = {"keep-alive timer", "保活定时器"},
+    [SK_TIMER_TIME_WAIT] = {"TIME-WAIT timer (2 MSL)", "TIME-WAIT 定时器（2 MSL）"},
+    [SK_TIMER_USER_TIMEOUT] = {"user timeout", "用户超时（user timeout）"},
+    [SK_TIMER_TLP] = {"tail loss probe timer (TLP)", "尾部丢失探测定时器（TLP）"},
+};
+
+const char *i18n_timer(enum lang l, enum sk_timer_kind k) {
+    if ((unsigned)k >= SK_TIMER_COUNT || !timer_text[k][0])
+        return sk_timer_name(k);
+    return timer_text[k][valid(l)];
+}
+
 const char *i18n_word(enum lang l, enum i18n_word w) {
     if ((unsigned)w >= W_COUNT)
         return "?";

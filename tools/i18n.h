@@ -23,6 +23,8 @@ const char *i18n_code(enum lang l);
  * "重传（204.0 毫秒后，1448 字节）"; s gives the context (the segment, its SACK blocks). */
 void i18n_note(enum lang l, const struct sk_obs_note *n, const struct sk_obs_segment *s,
                char *buf, size_t size);
+/* A timer in words: "retransmission timer (RTO)", "重传定时器（RTO）". */
+const char *i18n_timer(enum lang l, enum sk_timer_kind k);
 /* How a connection ended, in words: "closed by both sides (four-way close)". */
 const char *i18n_end(enum lang l, enum sk_obs_end e);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "ladder.h"
 #include "synack/observe.h"
 
 #define MAX_PENDING 4096 /* state changes and notes waiting for their connection */
@@ -346,13 +347,13 @@ void run_model_event(struct run_model *m, int side, const struct sk_trace_event 
         break;
     }
     case SK_TRACE_TIMER:
-        snprintf(text, sizeof(text), zh ? "定时器到期：%s" : "timer expired: %s",
-                 sk_timer_name(ev->u.timer.timer));
+        snprintf(text, sizeof(text), zh ? "到期：%s" : "expired: %s",
+                 i18n_timer(m->o.lang, ev->u.timer.timer));
         add_note(m, side, ev->conn_id, ev->time, text);
         break;
     case SK_TRACE_ERROR:
         snprintf(text, sizeof(text), zh ? "连接出错：%s" : "connection error: %s",
-                 strerror(-ev->u.error.err));
+                 ladder_errno_name(ev->u.error.err));
         add_note(m, side, ev->conn_id, ev->time, text);
         break;
     case SK_TRACE_DROP:

@@ -367,16 +367,27 @@ static sk_time_us now_of(const struct run *r) {
 }
 
 /* Words on one side's column of the ladder (and of the page): an application call. */
-static void sim_note(struct run *r, int side, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void sim_note(struct run *r, int side, const char *fmt, ...) {
+/* An application's call or what it saw, on one side's column: in English on the ladder, and
+ * in the page's language (--lang) on the page. en and zh take the same arguments in the same
+ * order (only en's are checked by the compiler: keep zh's conversions identical). */
+static void sim_note(struct run *r, int side, const char *en, const char *zh, ...)
+    __attribute__((format(printf, 3, 5)));
+static void sim_note(struct run *r, int side, const char *en, const char *zh, ...) {
     char text[240];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
+    va_list ap, ap2;
+    va_start(ap, zh);
+    va_copy(ap2, ap);
+    vsnprintf(text, sizeof(text), en, ap);
     ladder_note(r->lad, side, now_of(r), "%s", text);
-    run_model_note(r->model, side, now_of(r), "%s", text);
+    if (r->model) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        vsnprintf(text, sizeof(text), r->o->lang == LANG_ZH ? zh : en, ap2);
+#pragma GCC diagnostic pop
+        run_model_note(r->model, side, now_of(r), "%s", text);
+    }
+    va_end(ap2);
+    va_end(ap);
 }
 
 static void snapshot(struct app *a) {
@@ -387,11 +398,11 @@ static void snapshot(struct app *a) {
 }
 
 /* Gives the handle back to the stack (which may keep the TCB through TIME-WAIT). */
-static void app_close(struct run *r, struct app *a, const char *why) {
+static void app_close(struct run *r, struct app *a, const char *why, const char *why_zh) {
     if (!a->conn)
         return;
     snapshot(a);
-    sim_note(r, a->side, "close()%s", why);
+    sim_note(r, a->side, "close()%s%.0s", "close()%.0s%s", why, why_zh);
     sk_tcp_close(a->conn);
     a->conn = NULL;
     a->done = true;
@@ -483,13 +494,14 @@ static void app_read(struct run *r, struct app *a, bool keep) {
         if (n == 0) {
             if (!a->eof) {
                 a->eof = true;
-                sim_note(r, a->side, "recv() = 0: EOF after %" PRIu64 " bytes", a->rcvd);
+                sim_note(r, a->side, "recv() = 0: EOF after %" PRIu64 " bytes",
+                         "recv() = 0：读到结尾（EOF），共 %" PRIu64 " 字节", a->rcvd);
             }
             return;
         }
         if (n != -EAGAIN && !a->err) {
             a->err = (int)n;
-            sim_note(r, a->side, "recv() fails: %s",
+            sim_note(r, a->side, "recv() fails: %s", "recv() 失败：%s",
                         ladder_errno_name((int)n));
         }
         return;
@@ -503,10 +515,14 @@ static bool app_check_error(struct run *r, struct app *a) {
         return false;
     if (!a->err) {
         a->err = err;
-        sim_note(r, a->side, "%s %s", a->opened ? "the application sees"
-                    : "connect() fails:", ladder_errno_name(err));
+        if (a->opened)
+            sim_note(r, a->side, "the application sees %s", "应用程序收到错误 %s",
+                     ladder_errno_name(err));
+        else
+            sim_note(r, a->side, "connect() fails: %s", "connect() 失败：%s",
+                     ladder_errno_name(err));
     }
-    app_close(r, a, "");
+    app_close(r, a, "", "");
     return true;
 }
 
@@ -527,7 +543,7 @@ static void client_drive(struct run *r) {
         if (!c->announced_send) {
             c->announced_send = true;
             sim_note(r, 0, "send() %" PRIu64 " bytes of test data",
-                        r->bytes);
+                     "send() %" PRIu64 " 字节测试数据", r->bytes);
         }
         while (c->sent < r->bytes) {
             size_t room = sk_tcp_writable(c->conn);
@@ -553,14 +569,16 @@ static void client_drive(struct run *r) {
     switch (r->sc->close) {
     case CLOSE_CLIENT_FIRST:
         if (!c->shut && all_sent && all_back) {
-            sim_note(r, 0, "has its echo: shutdown(), FIN follows");
+            sim_note(r, 0, "has its echo: shutdown(), FIN follows",
+                     "回显已收齐：shutdown()，随后发出 FIN");
             c->shut = true;
             sk_tcp_shutdown(c->conn);
         }
         break;
     case CLOSE_HALF:
         if (!c->shut && all_sent) {
-            sim_note(r, 0, "shutdown() after sending: FIN, keeps reading");
+            sim_note(r, 0, "shutdown() after sending: FIN, keeps reading",
+                     "发送完毕后 shutdown()：发出 FIN，继续接收（半关闭）");
             c->shut = true;
             sk_tcp_shutdown(c->conn);
         }
@@ -568,7 +586,7 @@ static void client_drive(struct run *r) {
     case CLOSE_ABORT:
         if (all_sent && all_back) {
             snapshot(c);
-            sim_note(r, 0, "has its echo: abort(), RST");
+            sim_note(r, 0, "has its echo: abort(), RST", "回显已收齐：abort()，发出 RST");
             r->aborted_by_client = true;
             sk_tcp_abort(c->conn);
             c->conn = NULL;
@@ -581,7 +599,7 @@ static void client_drive(struct run *r) {
         break;
     }
     if (c->shut && c->eof)
-        app_close(r, c, "");
+        app_close(r, c, "", "");
 }
 
 /* Half-close: after the client's FIN the server sends back as many bytes as it received and
@@ -590,7 +608,8 @@ static void echo_after_fin(struct run *r, struct app *v) {
     if (!v->eof || v->sent == v->rcvd || !can_send(sk_tcp_get_state(v->conn)))
         return;
     if (v->sent == 0)
-        sim_note(r, 1, "send() %" PRIu64 " bytes in CLOSE-WAIT", v->rcvd);
+        sim_note(r, 1, "send() %" PRIu64 " bytes in CLOSE-WAIT",
+                 "在 CLOSE-WAIT 中 send() %" PRIu64 " 字节", v->rcvd);
     while (v->sent < v->rcvd) {
         size_t room = sk_tcp_writable(v->conn);
         uint64_t left = v->rcvd - v->sent;
@@ -629,7 +648,7 @@ static void server_drive(struct run *r) {
             sk_tcp_get_info(c, &info);
             char ctext[SK_ADDR_STRLEN + 2];
             side_addr(r, 0, ctext, sizeof(ctext));
-            sim_note(r, 1, "accept(): %s:%u", ctext, info.rport);
+            sim_note(r, 1, "accept(): %s:%u", "accept()：%s:%u", ctext, info.rport);
             v->conn = c;
             v->t_start = now_of(r);
         }
@@ -671,11 +690,11 @@ static void server_drive(struct run *r) {
     case CLOSE_CLIENT_FIRST:
     case CLOSE_HALF:
         if (v->eof && drained)
-            app_close(r, v, ": FIN follows the echo");
+            app_close(r, v, ": FIN follows the echo", "：回显之后发出 FIN");
         break;
     case CLOSE_SIMULTANEOUS:
         if (v->shut && v->eof)
-            app_close(r, v, "");
+            app_close(r, v, "", "");
         break;
     case CLOSE_ABORT:
     case CLOSE_NONE:
@@ -692,8 +711,8 @@ static void simultaneous_close(struct run *r) {
         v->rcvd < r->bytes || v->pend_off != v->pend_len)
         return;
     for (int side = 0; side < 2; side++)
-        sim_note(r, side, "shutdown(), same instant as the %s",
-                    side ? "client" : "server");
+        sim_note(r, side, "shutdown(), same instant as the %s", "shutdown()，与对方同一时刻%.0s",
+                 side ? "client" : "server");
     c->shut = v->shut = true;
     sk_tcp_shutdown(c->conn);
     sk_tcp_shutdown(v->conn);
@@ -717,16 +736,16 @@ static int apps_start(struct run *r) {
     struct sk_addr saddr = side_addr(r, 1, stext, sizeof(stext));
     switch (r->sc->open) {
     case OPEN_SIMULTANEOUS:
-        sim_note(r, 0, "connect(%s:%u) from %u", stext,
-                    SIMOPEN_PORT_SERVER, SIMOPEN_PORT_CLIENT);
+        sim_note(r, 0, "connect(%s:%u) from %u", "connect(%s:%u)，本地端口 %u", stext,
+                 SIMOPEN_PORT_SERVER, SIMOPEN_PORT_CLIENT);
         err = sk_tcp_connect_addr(c->st, SIMOPEN_PORT_CLIENT, &saddr, SIMOPEN_PORT_SERVER, NULL,
                                   &c->conn);
         if (err) {
             what = "client connect";
             break;
         }
-        sim_note(r, 1, "connect(%s:%u) from %u", ctext,
-                    SIMOPEN_PORT_CLIENT, SIMOPEN_PORT_SERVER);
+        sim_note(r, 1, "connect(%s:%u) from %u", "connect(%s:%u)，本地端口 %u", ctext,
+                 SIMOPEN_PORT_CLIENT, SIMOPEN_PORT_SERVER);
         err = sk_tcp_connect_addr(v->st, SIMOPEN_PORT_SERVER, &caddr, SIMOPEN_PORT_CLIENT, NULL,
                                   &v->conn);
         what = "server connect";
@@ -735,7 +754,7 @@ static int apps_start(struct run *r) {
     case OPEN_ACTIVE:
     case OPEN_REFUSED:
     default: {
-        sim_note(r, 1, "listen(port %u)", ECHO_PORT);
+        sim_note(r, 1, "listen(port %u)", "listen(端口 %u)", ECHO_PORT);
         err = sk_tcp_listen(v->st, ECHO_PORT, 16, &v->listener);
         if (err) {
             what = "listen";
@@ -743,7 +762,7 @@ static int apps_start(struct run *r) {
         }
         v->lport = ECHO_PORT;
         uint16_t port = r->sc->open == OPEN_REFUSED ? UNUSED_PORT : ECHO_PORT;
-        sim_note(r, 0, "connect(%s:%u)", stext, port);
+        sim_note(r, 0, "connect(%s:%u)", "connect(%s:%u)", stext, port);
         err = sk_tcp_connect_addr(c->st, 0, &saddr, port, NULL, &c->conn);
         what = "connect";
         break;

@@ -103,6 +103,10 @@ for w in 三次握手 四次挥手 上一个 下一个 '拥塞窗口 cwnd' '慢�
     check "sim_zh: has '$w'" has sim_zh "$w"
 done
 check "sim_zh: state names stay RFC 9293's" has sim_zh 'SYN-SENT'
+# The applications' calls and the timers in Chinese too: the client sends the 20000 bytes it
+# was told to, and TIME-WAIT's 2 MSL expires at its end.
+check "sim_zh: the send() note in Chinese" has sim_zh 'send() 20000 字节测试数据'
+check "sim_zh: the TIME-WAIT timer in Chinese" has sim_zh '到期：TIME-WAIT 定时器（2 MSL）'
 
 # 3. A lossy run: lost segments are marked, retransmissions coloured.
 "$SYNACK" sim -q --bytes 100000 --loss 3% --seed 7 --pcap "$tmp/loss.pcap" \
