@@ -101,6 +101,43 @@ static bool all_moved(struct sk_tcp *c[2], const uint8_t *src, uint8_t *dst[2], 
     return got[0] == n && got[1] == n;
 }
 
+/* b listens on PORT and a connects to it over IPv6: c[0] is a's end, c[1] the accepted one. */
+static void open6(struct pair *p, struct sk_tcp *c[2])
+{
+    struct sk_tcp *l;
+    assert_int_equal(sk_tcp_listen(p->b, PORT, 8, &l), 0);
+    struct sk_addr b = addr6(B6);
+    assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, PORT, NULL, &c[0]), 0);
+    sk_time_us limit = pair_now(p) + SEC(30);
+    while (sk_tcp_accept(l, &c[1]) != 0) {
+        assert_true(pair_now(p) < limit);
+        pair_run_for(p, MS(1));
+    }
+}
+
+/* n bytes each way at once, both ends sending and reading as they can; every byte must arrive
+ * intact within `within` of virtual time. */
+static void move_both_ways(struct pair *p, struct sk_tcp *c[2], size_t n, sk_time_us within)
+{
+    uint8_t *src = malloc(n), *dst[2] = {malloc(n), malloc(n)};
+    assert_non_null(src);
+    assert_non_null(dst[0]);
+    assert_non_null(dst[1]);
+    for (size_t k = 0; k < n; k++)
+        src[k] = (uint8_t)(k * 131 + (k >> 9));
+    size_t sent[2] = {0}, got[2] = {0};
+    sk_time_us limit = pair_now(p) + within;
+    while (!all_moved(c, src, dst, n, sent, got)) {
+        assert_true(pair_now(p) < limit);
+        pair_step(p, limit);
+    }
+    assert_memory_equal(dst[0], src, n);
+    assert_memory_equal(dst[1], src, n);
+    free(src);
+    free(dst[0]);
+    free(dst[1]);
+}
+
 /* 1 MB each way at once through 5 % loss and 2 % reordering each way (memlink seed 42):
  * byte-exact, and no checksum failed on the way (the IPv6 pseudo-header sums agree). */
 static void test_bulk_both_ways_with_loss(void **state)
@@ -111,36 +148,15 @@ static void test_bulk_both_ways_with_loss(void **state)
                                   .reorder = 0.02};
     sk_memlink_set_faults(p->sim.link, 0, &f);
     sk_memlink_set_faults(p->sim.link, 1, &f);
-    struct sk_tcp *l, *c[2];
-    assert_int_equal(sk_tcp_listen(p->b, PORT, 8, &l), 0);
-    struct sk_addr b = addr6(B6);
-    assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, PORT, NULL, &c[0]), 0);
-    sk_time_us limit = pair_now(p) + SEC(30);
-    while (sk_tcp_accept(l, &c[1]) != 0) {
-        assert_true(pair_now(p) < limit);
-        pair_run_for(p, MS(10));
-    }
-    size_t n = 1u << 20;
-    uint8_t *src = malloc(n), *dst[2] = {malloc(n), malloc(n)};
-    for (size_t k = 0; k < n; k++)
-        src[k] = (uint8_t)(k * 131 + (k >> 9));
-    size_t sent[2] = {0}, got[2] = {0};
-    limit = pair_now(p) + SEC(600);
-    while (!all_moved(c, src, dst, n, sent, got)) {
-        assert_true(pair_now(p) < limit);
-        pair_step(p, limit);
-    }
-    assert_memory_equal(dst[0], src, n);
-    assert_memory_equal(dst[1], src, n);
+    struct sk_tcp *c[2];
+    open6(p, c);
+    move_both_ways(p, c, 1u << 20, SEC(600));
     for (int i = 0; i < 2; i++) {
         struct sk_stack_counters k;
         sk_stack_counters(p->st[i], &k);
         assert_int_equal(k.drops[SK_DROP_TCP_CHECKSUM], 0);
         assert_true(k.ip6_in > 0);
     }
-    free(src);
-    free(dst[0]);
-    free(dst[1]);
     pair_free(p);
 }
 
@@ -151,7 +167,6 @@ struct label_watch {
     void (*inner)(void *ctx, int side, const struct sk_trace_event *ev);
     void *inner_ctx;
     const struct ref_key *key[2];
-    uint16_t port[2];           /* each side's port, once known */
     size_t checked[2];
 };
 
@@ -175,37 +190,19 @@ static void test_flow_label_every_segment(void **state)
     (void)state;
     struct ref_key ka, kb;
     struct pair *p = pair6(&ka, &kb);
-    struct label_watch w = {p->sim.trace, p->sim.trace_ctx, {&ka, &kb}, {0, 0}, {0, 0}};
+    struct label_watch w = {p->sim.trace, p->sim.trace_ctx, {&ka, &kb}, {0, 0}};
     p->sim.trace = watch_labels;
     p->sim.trace_ctx = &w;
-    struct sk_tcp *l, *c[2];
-    assert_int_equal(sk_tcp_listen(p->b, PORT, 8, &l), 0);
-    struct sk_addr b = addr6(B6);
-    assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, PORT, NULL, &c[0]), 0);
-    sk_time_us limit = pair_now(p) + SEC(30);
-    while (sk_tcp_accept(l, &c[1]) != 0) {
-        assert_true(pair_now(p) < limit);
-        pair_run_for(p, MS(10));
-    }
+    struct sk_tcp *c[2];
     size_t n = 200000;
-    uint8_t *src = malloc(n), *dst[2] = {malloc(n), malloc(n)};
-    for (size_t k = 0; k < n; k++)
-        src[k] = (uint8_t)(k * 131 + (k >> 9));
-    size_t sent[2] = {0}, got[2] = {0};
-    limit = pair_now(p) + SEC(60);
-    while (!all_moved(c, src, dst, n, sent, got)) {
-        assert_true(pair_now(p) < limit);
-        pair_step(p, limit);
-    }
+    open6(p, c);
+    move_both_ways(p, c, n, SEC(60));
     sk_tcp_close(c[0]);
     sk_tcp_close(c[1]);
     pair_run_for(p, SEC(5));
     /* 200 kB each way in 1440-byte segments, and as many ACKs at least every other one. */
     assert_true(w.checked[0] > n / 1440);
     assert_true(w.checked[1] > n / 1440);
-    free(src);
-    free(dst[0]);
-    free(dst[1]);
     pair_free(p);
 }
 
@@ -225,34 +222,13 @@ static void test_bulk_with_offloads(void **state)
     struct sk_memlink_faults f = {.delay_us = 1000, .loss = 0.01};
     sk_memlink_set_faults(p->sim.link, 0, &f);
     sk_memlink_set_faults(p->sim.link, 1, &f);
-    struct sk_tcp *l, *cs[2];
-    assert_int_equal(sk_tcp_listen(p->b, PORT, 8, &l), 0);
-    struct sk_addr b = addr6(B6);
-    assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, PORT, NULL, &cs[0]), 0);
-    sk_time_us limit = pair_now(p) + SEC(30);
-    while (sk_tcp_accept(l, &cs[1]) != 0) {
-        assert_true(pair_now(p) < limit);
-        pair_run_for(p, MS(1));
-    }
-    size_t n = 4u << 20;
-    uint8_t *src = malloc(n), *dst[2] = {malloc(n), malloc(n)};
-    for (size_t k = 0; k < n; k++)
-        src[k] = (uint8_t)(k * 29 + (k >> 11));
-    size_t sent[2] = {0}, got[2] = {0};
-    limit = pair_now(p) + SEC(600);
-    while (!all_moved(cs, src, dst, n, sent, got)) {
-        assert_true(pair_now(p) < limit);
-        pair_step(p, limit);
-    }
-    assert_memory_equal(dst[0], src, n);
-    assert_memory_equal(dst[1], src, n);
+    struct sk_tcp *cs[2];
+    open6(p, cs);
+    move_both_ways(p, cs, 4u << 20, SEC(600));
     struct sk_stack_counters k;
     sk_stack_counters(p->a, &k);
     assert_true(k.tcp_tso_segs > 0);
     assert_int_equal(k.drops[SK_DROP_TCP_CHECKSUM], 0);
-    free(src);
-    free(dst[0]);
-    free(dst[1]);
     pair_free(p);
 }
 
