@@ -12,8 +12,11 @@ at least N as retransmissions), retx=N (the retransmissions the story knows, whe
 heuristics misread a segment). Prints one line per failed check; exit status 1 if any.
 """
 import json
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from tshark_fields import tshark_fields  # noqa: E402
 
 FIELDS = ["tcp.stream", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.len",
           "tcp.window_size_value", "tcp.analysis.retransmission"]
@@ -21,14 +24,8 @@ RETRANSMIT_NOTES = {"retransmit", "fast-retransmit", "syn-retransmit", "fin-retr
 
 
 def tshark(capture):
-    cmd = ["tshark", "-n", "-r", capture, "-Y", "tcp", "-T", "fields", "-E", "separator=\t",
-           "-o", "tcp.analyze_sequence_numbers:TRUE"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     segs = []
-    for line in out.splitlines():
-        v = dict(zip(FIELDS, line.split("\t")))
+    for v in tshark_fields(capture, FIELDS, options=["-o", "tcp.analyze_sequence_numbers:TRUE"]):
         segs.append({"stream": int(v["tcp.stream"]), "seq": int(v["tcp.seq_raw"]),
                      "ack": int(v["tcp.ack_raw"]), "flags": int(v["tcp.flags"], 16) & 0xff,
                      "len": int(v["tcp.len"]), "win": int(v["tcp.window_size_value"]),

@@ -13,8 +13,11 @@ SUMMARY_OUT what the formats must agree on (no times), one line per segment, so 
 can compare the pcap, pcapng and cooked captures of one run.
 """
 import json
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from tshark_fields import tshark_fields  # noqa: E402
 
 SCENARIOS = "abcde"     # trace_peers.py: a at PORT, b at PORT+1, ...
 TSHARK_FIELDS = [
@@ -44,14 +47,8 @@ def check(cond, what):
 # --- the oracle: tshark ---------------------------------------------------------------------
 
 def tshark_segments(capture):
-    cmd = ["tshark", "-n", "-r", capture, "-Y", "tcp", "-T", "fields", "-E", "separator=\t",
-           "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in TSHARK_FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     segs = []
-    for line in out.splitlines():
-        v = dict(zip(TSHARK_FIELDS, line.split("\t")))
+    for v in tshark_fields(capture, TSHARK_FIELDS):
         segs.append({
             "frame": int(v["frame.number"]),
             "encap": int(v["frame.encap_type"]),
