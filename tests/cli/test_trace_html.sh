@@ -95,6 +95,60 @@ check "sim_en: SRTT/RTO graph (sender info)" has sim_en 'class="series c-rto"'
 check "sim_en: why the first segment left" has sim_en 'opening SYN: the application called connect()'
 
 if [ -z "${SK_TRACE_HTML_SHORT:-}" ]; then
+# 1b. Zoom, pan and stepping, driven by the events a user makes: the page opened with #selftest
+# fires them at itself (keys, the wheel, a drag, the buttons) and writes the views' domains
+# before and after each. What each must do is what the page's help line and docs/trace-html.md
+# promise: + and the wheel zoom in to 80 % about the centre, - zooms out by 1.25, Shift+arrows
+# pan by a tenth, 0 and "Reset view" restore the whole connection, a drag moves the ladder
+# with the pointer, the arrows step one segment.
+timeout 180 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$tmp/profile" --virtual-time-budget=5000 --window-size=1400,1000 \
+    --enable-logging=stderr --v=0 --dump-dom "file://$tmp/sim_en.html#selftest" \
+    >"$tmp/selftest.dom" 2>"$tmp/selftest.log"
+if python3 - "$tmp/selftest.dom" <<'PY'
+import json, re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+m = re.findall(r'<pre id="selftest">(\[\{.*?\}\])</pre>', dom)
+if not m:
+    sys.exit("no self-test results in the DOM")
+steps = {s["step"]: s for s in json.loads(m[-1].replace("&quot;", '"'))}
+bad = []
+def close(a, b):
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+def height(d): return d[3] - d[2]
+def width(d): return d[1] - d[0]
+def want(name, cond):
+    if not cond:
+        bad.append("%s: %s" % (name, json.dumps(steps.get(name))))
+s = steps["key+"]
+want("key+", close(height(s["after"]), 0.8 * height(s["before"])) and
+     close(s["after"][2] + s["after"][3], s["before"][2] + s["before"][3]))
+s = steps["key-"]
+want("key-", close(height(s["after"]), 1.25 * height(s["before"])))
+s = steps["shift-down"]
+want("shift-down", close(s["after"][2] - s["before"][2], 0.1 * height(s["before"])) and
+     close(height(s["after"]), height(s["before"])))
+want("key0", steps["key0"]["after"] == steps["key0"]["full"])
+want("next2", steps["next2"]["cur"] == 2)
+want("prev", steps["prev"]["cur"] == 1)
+s = steps["wheel-tsg"]
+want("wheel-tsg", close(width(s["after"]), 0.8 * width(s["before"])) and
+     close(height(s["after"]), 0.8 * height(s["before"])))
+s = steps["drag-ladder"]
+want("drag-ladder", close(s["before"][2] - s["after"][2], 100 / s["height"] * height(s["before"])))
+s = steps["button-zoom-in"]
+want("button-zoom-in", close(width(s["after"]), 0.8 * width(s["before"])))
+want("button-reset", steps["button-reset"]["after"] == steps["button-reset"]["full"])
+if 'class="seg s0 cur" data-i="1"' not in dom and not re.search(r'class="seg s[01][^"]* cur" data-i="1"', dom):
+    bad.append("the current step is not segment 1 after two steps forward and one back")
+if bad:
+    sys.exit("\n".join(bad))
+PY
+then ok "sim_en: zoom, pan and stepping by keys, wheel, drag and buttons (#selftest)"
+else not_ok "sim_en: the self-test of zoom, pan and stepping failed (above)"
+fi
+check "sim_en #selftest: no console errors" eval '! grep -qE "CONSOLE|Uncaught" "$tmp/selftest.log"'
+
 # 2. The same run in Chinese: the words learners meet.
 "$SYNACK" sim -q --bytes 20000 --html "$tmp/sim_zh.html" --lang zh >/dev/null 2>&1 ||
     not_ok "synack sim --html --lang zh failed"

@@ -747,5 +747,52 @@
     views.forEach(function (v) { v.pending = false; v.draw(v.d); });
   }
 
+  /* #selftest (tests/cli/test_trace_html.sh): the page drives itself through the events a user
+   * makes (keys, the wheel, a drag, the buttons) and writes the views' domains and the step
+   * before and after each into <pre id="selftest">, so that a headless browser's DOM shows
+   * whether zooming, panning and stepping work. Nothing happens without the fragment. */
+  function selftest() {
+    var out = [], lv = ladderView, tv = tsgView;
+    function dom(v) { return [v.d.x0, v.d.x1, v.d.y0, v.d.y1]; }
+    function full(v) { return [v.full.x0, v.full.x1, v.full.y0, v.full.y1]; }
+    function key(k, shift) {
+      document.dispatchEvent(new KeyboardEvent('keydown', { key: k, shiftKey: !!shift,
+                                                            bubbles: true, cancelable: true }));
+    }
+    function step(name, v, act) {
+      var before = dom(v);
+      act();
+      out.push({ step: name, before: before, after: dom(v), full: full(v), cur: cur });
+    }
+    step('key+', lv, function () { key('+'); });
+    step('key-', lv, function () { key('-'); });
+    step('shift-down', lv, function () { key('ArrowDown', true); });
+    step('key0', lv, function () { key('0'); });
+    step('next2', lv, function () { key('ArrowRight'); key('ArrowRight'); });
+    step('prev', lv, function () { key('ArrowLeft'); });
+    var r = tv.svg.getBoundingClientRect();
+    step('wheel-tsg', tv, function () {
+      tv.svg.dispatchEvent(new WheelEvent('wheel', { deltaY: -100, bubbles: true, cancelable: true,
+        clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 }));
+    });
+    var lr = lv.svg.getBoundingClientRect();
+    step('drag-ladder', lv, function () {
+      lv.svg.dispatchEvent(new MouseEvent('mousedown', { button: 0, bubbles: true,
+        clientX: lr.left + 50, clientY: lr.top + 50 }));
+      window.dispatchEvent(new MouseEvent('mousemove', { clientX: lr.left + 50,
+                                                         clientY: lr.top + 150 }));
+      window.dispatchEvent(new MouseEvent('mouseup', {}));
+    });
+    out[out.length - 1].height = lr.height;
+    step('button-zoom-in', tv, function () { $('zoom-in').click(); });
+    step('button-reset', tv, function () { $('zoom-reset').click(); });
+    views.forEach(function (v) { v.pending = false; v.draw(v.d); });
+    var pre = document.createElement('pre');
+    pre.id = 'selftest';
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }
+
   init();
+  if (location.hash === '#selftest') selftest();
 })();
