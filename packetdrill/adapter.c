@@ -25,73 +25,12 @@
  * Options (--so_flags, see docs/conformance.md) are key=value pairs separated by commas or
  * spaces; `profile=freebsd` presets FreeBSD's visible defaults through ordinary sk_config fields.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <arpa/inet.h>
-#include <linux/sockios.h>
-
-#include "synack/addr.h"
-#include "synack/packetdrill.h"
-#include "synack/stack.h"
-#include "synack/tcp.h"
-#include "synack/trace.h"
-
-#define PD_EXPORT __attribute__((visibility("default")))
-
-/* Virtual time starts here (any origin works; a round one reads well in traces). */
-#define PD_TIME_ORIGIN_US 1000000000000ull
-#define PD_EPHEMERAL_BIND_LO 33000
-
-struct pd_frame {
-    struct pd_frame *next;
-    sk_time_us time;
-    size_t len;
-    uint8_t data[];
-};
-
-struct pd_sock {
-    struct pd_sock *next;
-    int fd;                 /* the host eventfd standing for this socket */
-    int family;             /* AF_INET or AF_INET6: the sockaddrs it takes and reports */
-    bool nonblock;
-    bool bound;
-    uint16_t lport;         /* host order */
-    struct sk_tcp *tcp;     /* listener or connection, NULL before listen/connect */
-    bool listening;
-    bool err_reported;      /* the connection's error was returned once (Linux clears sk_err) */
-    bool shut_rd, shut_wr;
-    /* Socket options: applied to the stack where it has a knob, else remembered for getsockopt. */
-    bool reuseaddr, keepalive, nodelay;
-    bool linger_on;
-    int linger_secs;
-    int rcvbuf_set, sndbuf_set; /* 0: never set */
-    int maxseg_set;
-    unsigned user_timeout_ms;
-    int ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEPIDLE/INTVL/CNT; 0: the stack's default */
-    bool noopt;                        /* FreeBSD TCP_NOOPT */
-    int keepinit_s;                    /* FreeBSD TCP_KEEPINIT; 0: none */
-};
-
-/* FreeBSD's numbers for its TCP-level options that Linux lacks. packetdrill built on Linux does
- * not know their names; run-packetdrill.sh writes the numbers into a copy of such scripts, and
- * with profile=freebsd they mean what they mean on FreeBSD (on Linux 8 is TCP_WINDOW_CLAMP,
- * which no FreeBSD script sets). */
-#define FREEBSD_TCP_NOOPT 8
-#define FREEBSD_TCP_KEEPINIT 128
+#include "adapter_int.h"
 
 /* A buffer size asked with SO_SNDBUF / SO_RCVBUF as the connection gets it: the value set
  * (Linux's window comes from about that much; it reports twice it, sockbuf_value), at least
  * 2048 bytes and at most 4 MiB (the socket layer's per-socket maximum, stack.h), 0 if unset. */
-static uint32_t sockbuf_bytes(int set)
+uint32_t sockbuf_bytes(int set)
 {
     if (set == 0)
         return 0;
@@ -101,7 +40,7 @@ static uint32_t sockbuf_bytes(int set)
 
 /* What a socket's options ask of the connection it becomes, fixed before the SYN: buffer
  * sizes (the SYN's window), the MSS cap of TCP_MAXSEG, FreeBSD's TCP_NOOPT and TCP_KEEPINIT. */
-static struct sk_tcp_params sock_params(const struct pd_sock *s)
+struct sk_tcp_params sock_params(const struct pd_sock *s)
 {
     struct sk_tcp_params p = {.no_options = s->noopt,
                               .user_timeout_us = (uint64_t)s->keepinit_s * 1000000u,
@@ -112,44 +51,17 @@ static struct sk_tcp_params sock_params(const struct pd_sock *s)
 }
 
 /* SO_KEEPALIVE and TCP_KEEP* onto the connection (sk_tcp_set_keepalive). */
-static void apply_keepalive(struct pd_sock *s)
+void apply_keepalive(struct pd_sock *s)
 {
     if (s->tcp && !s->listening)
         sk_tcp_set_keepalive(s->tcp, s->keepalive, (uint64_t)s->ka_idle_s * 1000000u,
                              (uint32_t)s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
 }
 
-struct pd {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;       /* broadcast whenever the stack may have changed */
-    /* Blocked callers must see a change before virtual time moves on: packetdrill's main
-     * thread spins on gettimeofday, and without this could run the clock (and the script)
-     * past the moment a blocked call was due to return. */
-    pthread_cond_t settle;   /* broadcast when every waiter has looked at the last change */
-    uint64_t gen;            /* bumped by every change */
-    unsigned waiters;        /* callers in wait_change */
-    unsigned stale;          /* waiters that have not woken since the last change */
-    /* A call that blocked is done only once packetdrill's thread has read the clock after it
-     * returned (that reading is the call's end time): until then time does not move on. */
-    bool returning;
-    pthread_t returning_thread;
-    struct sk_config cfg;
-    struct sk_stack *st;     /* created on first need, once the local address is known */
-    bool addr_known;         /* cfg.addr is the script's IPv4 address */
-    bool addr6_known;        /* cfg.addr6[0] is the script's IPv6 address (cfg.ip6 on) */
-    sk_time_us now;
-    sk_time_us giveup_us;
-    bool freebsd_sockbuf;    /* FreeBSD socket layer: SO_RCVBUF rounded up to the MSS */
-    bool linux_sockbuf;      /* Linux socket layer: SO_RCVBUF/SO_SNDBUF report twice the set value */
-    bool trace;
-    uint16_t next_bind_port;
-    struct pd_frame *q_head, *q_tail;
-    struct pd_sock *socks;
-};
 
 /* ---- Errors ---- */
 
-static int fail(int err)
+int fail(int err)
 {
     errno = err;
     return -1;
@@ -211,7 +123,7 @@ static void on_trace(void *ctx, const struct sk_trace_event *ev)
 
 /* The stack exists from the first call that needs it; its address is the --so_flags local_ip,
  * else the first bound address, else the destination of the first datagram injected. */
-static int ensure_stack(struct pd *pd)
+int ensure_stack(struct pd *pd)
 {
     if (pd->st)
         return 0;
@@ -220,10 +132,9 @@ static int ensure_stack(struct pd *pd)
     return pd->st ? 0 : (err ? -err : ENOMEM);
 }
 
-static void settle(struct pd *pd);
 
 /* Something may have changed: wake every blocked caller. */
-static void notify(struct pd *pd)
+void notify(struct pd *pd)
 {
     pd->gen++;
     pd->stale = pd->waiters;
@@ -256,7 +167,7 @@ static void advance_to(struct pd *pd, sk_time_us t)
 }
 
 /* A blocked caller waits here until something may have changed. */
-static void wait_change(struct pd *pd)
+void wait_change(struct pd *pd)
 {
     if (pd->returning && pthread_equal(pd->returning_thread, pthread_self()))
         pd->returning = false;
@@ -273,7 +184,7 @@ static void wait_change(struct pd *pd)
 
 /* Waits (a bounded real time, in case packetdrill never reads the clock) until blocked callers
  * have seen the last change and a call that blocked has been timed by its own thread. */
-static void settle(struct pd *pd)
+void settle(struct pd *pd)
 {
     for (int i = 0; i < 100; i++) {
         bool other_returning = pd->returning && !pthread_equal(pd->returning_thread, pthread_self());
@@ -353,34 +264,6 @@ static bool parse_local_ip(struct pd *pd, const char *s)
     return true;
 }
 
-/* FreeBSD's visible defaults (sys/netinet: tcp_timer.h, tcp_var.h, tcp_subr.c, 14.x). */
-static void profile_freebsd(struct pd *pd)
-{
-    struct sk_config *c = &pd->cfg;
-    c->syn_opt_layout = SK_SYN_OPTS_FREEBSD; /* mss, nop, wscale, sackOK, TS */
-    c->wscale = 6;                /* smallest shift that covers sb_max (2 MB) */
-    c->rcvbuf_bytes = 65536;      /* net.inet.tcp.recvspace */
-    c->sndbuf_bytes = 32768;      /* net.inet.tcp.sendspace */
-    c->rcv_wnd_max = 65535;
-    c->delack_us = 40000;         /* TCPTV_DELACK, hz/25: 40 ms (the suite waits 0.04 s) */
-    c->rto_initial_us = 1000000;  /* TCPTV_RTOBASE: 1 s */
-    c->rto_min_us = 30000;        /* TCPTV_MIN (net.inet.tcp.rexmit_min): 30 ms */
-    c->rto_max_us = 64000000;     /* TCPTV_REXMTMAX: 64 s */
-    c->msl_us = 30000000;         /* net.inet.tcp.msl: 30 s, TIME-WAIT 60 s */
-    c->syn_retries = 10;           /* SYNs until TCP_MAXRXTSHIFT ends the handshake (snd-syn-rtx-max-number) */
-    c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
-    c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
-    c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
-    c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
-    c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
-    c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
-    c->bsd_time_wait = true;       /* tcp_twcheck's answers in TIME-WAIT */
-    c->icmp_admin_refused = true;  /* inetctlerrmap: PRC_UNREACH_ADMIN_PROHIB → ECONNREFUSED */
-    c->tlp = false;                /* the default FreeBSD stack has no tail loss probe */
-    pd->freebsd_sockbuf = true;
-    pd->linux_sockbuf = false;
-}
-
 static void apply_option(struct pd *pd, const char *key, const char *val, bool profile_pass)
 {
     struct sk_config *c = &pd->cfg;
@@ -388,8 +271,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
     if (profile_pass) {
         if (strcmp(key, "profile") == 0) {
             if (strcmp(val, "freebsd") == 0)
-                profile_freebsd(pd);
-            else if (strcmp(val, "linux") != 0 && strcmp(val, "default") != 0)
+                pd_profile_freebsd(pd);
+            else if (strcmp(val, "linux") == 0)
+                pd_profile_linux(pd);
+            else if (strcmp(val, "default") != 0)
                 fprintf(stderr, "synack-packetdrill: unknown profile '%s'\n", val);
         }
         return;
@@ -499,7 +384,7 @@ static void parse_flags(struct pd *pd, const char *flags)
 
 /* ---- Sockets ---- */
 
-static struct pd_sock *sock_find(struct pd *pd, int fd)
+struct pd_sock *sock_find(struct pd *pd, int fd)
 {
     for (struct pd_sock *s = pd->socks; s; s = s->next)
         if (s->fd == fd)
@@ -532,17 +417,7 @@ static void sock_unlink(struct pd *pd, struct pd_sock *s)
     }
 }
 
-/* Every hook starts here: the lock, and the socket behind fd (EBADF if none). */
-#define LOCKED_SOCK(pd, fd, s)                                                                   \
-    struct pd *pd = u;                                                                           \
-    pthread_mutex_lock(&pd->mu);                                                                 \
-    struct pd_sock *s = sock_find(pd, fd);                                                       \
-    if (s == NULL) {                                                                             \
-        pthread_mutex_unlock(&pd->mu);                                                           \
-        return fail(EBADF);                                                                      \
-    }
-
-static int unlock_ret(struct pd *pd, int r)
+int unlock_ret(struct pd *pd, int r)
 {
     int e = errno;
     notify(pd);
@@ -551,7 +426,7 @@ static int unlock_ret(struct pd *pd, int r)
     return r;
 }
 
-static ssize_t unlock_ret_sz(struct pd *pd, ssize_t r)
+ssize_t unlock_ret_sz(struct pd *pd, ssize_t r)
 {
     int e = errno;
     notify(pd);
@@ -561,7 +436,7 @@ static ssize_t unlock_ret_sz(struct pd *pd, ssize_t r)
 }
 
 /* The connection's error, reported once, as Linux clears sk_err when it is returned. */
-static int take_error(struct pd_sock *s)
+int take_error(struct pd_sock *s)
 {
     if (s->tcp == NULL || s->listening || s->err_reported)
         return 0;
@@ -572,7 +447,7 @@ static int take_error(struct pd_sock *s)
     return -e;
 }
 
-static bool is_connecting(const struct pd_sock *s)
+bool is_connecting(const struct pd_sock *s)
 {
     enum sk_tcp_state st = sk_tcp_get_state(s->tcp);
     return st == SK_TCP_SYN_SENT || st == SK_TCP_SYN_RECEIVED;
@@ -1084,38 +959,6 @@ static int hook_fcntl(void *u, int fd, int cmd, ...)
     }
 }
 
-static int hook_ioctl(void *u, int fd, unsigned long req, ...)
-{
-    va_list ap;
-    va_start(ap, req);
-    int *arg = va_arg(ap, int *);
-    va_end(ap);
-    LOCKED_SOCK(pd, fd, s);
-    if (arg == NULL)
-        return unlock_ret(pd, fail(EFAULT));
-    switch (req) {
-    case FIONBIO:
-        s->nonblock = *arg != 0;
-        return unlock_ret(pd, 0);
-    case SIOCINQ:
-        if (s->listening)
-            return unlock_ret(pd, fail(EINVAL));
-        *arg = s->tcp ? (int)sk_tcp_readable(s->tcp) : 0;
-        return unlock_ret(pd, 0);
-    case SIOCOUTQ: {
-        if (s->listening)
-            return unlock_ret(pd, fail(EINVAL));
-        struct sk_tcp_info info = {0};
-        if (s->tcp)
-            sk_tcp_get_info(s->tcp, &info);
-        *arg = (int)info.sndbuf_used;
-        return unlock_ret(pd, 0);
-    }
-    default:
-        return unlock_ret(pd, fail(ENOTTY));
-    }
-}
-
 static void sock_release(struct pd *pd, struct pd_sock *s, bool host_close)
 {
     if (s->tcp) {
@@ -1160,206 +1003,6 @@ static int hook_shutdown(void *u, int fd, int how)
 }
 
 /* ---- Socket options ---- */
-
-static int get_int(const void *val, socklen_t len, int *out)
-{
-    if (val == NULL || len < (socklen_t)sizeof(int))
-        return EINVAL;
-    memcpy(out, val, sizeof(int));
-    return 0;
-}
-
-static int put_int(void *val, socklen_t *len, int v)
-{
-    if (val == NULL || len == NULL)
-        return EFAULT;
-    socklen_t n = *len < (socklen_t)sizeof(int) ? *len : (socklen_t)sizeof(int);
-    memcpy(val, &v, (size_t)n);
-    *len = n;
-    return 0;
-}
-
-static uint32_t roundup_u32(uint32_t v, uint32_t m)
-{
-    return m ? (v + m - 1) / m * m : v;
-}
-
-static int sockbuf_value(struct pd *pd, struct pd_sock *s, bool rcv)
-{
-    int set = rcv ? s->rcvbuf_set : s->sndbuf_set;
-    uint32_t v = set ? (uint32_t)set : (rcv ? pd->cfg.rcvbuf_bytes : pd->cfg.sndbuf_bytes);
-    if (set && pd->linux_sockbuf)
-        v *= 2; /* Linux doubles what was set, for bookkeeping overhead (socket(7)) */
-    if (rcv && pd->freebsd_sockbuf && s->tcp && !s->listening) {
-        /* FreeBSD's tcp_mss() rounds the receive buffer up to a multiple of the MSS once the
-         * connection knows it. */
-        struct sk_tcp_info info;
-        sk_tcp_get_info(s->tcp, &info);
-        if (info.state >= SK_TCP_ESTABLISHED || info.state == SK_TCP_CLOSED)
-            v = roundup_u32(v, info.snd_mss);
-    }
-    return (int)v;
-}
-
-static int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len)
-{
-    LOCKED_SOCK(pd, fd, s);
-    int v = 0;
-    if (level == SOL_SOCKET) {
-        switch (name) {
-        case SO_ERROR:
-            v = take_error(s);
-            break;
-        case SO_RCVBUF:
-            v = sockbuf_value(pd, s, true);
-            break;
-        case SO_SNDBUF:
-            v = sockbuf_value(pd, s, false);
-            break;
-        case SO_REUSEADDR:
-            v = s->reuseaddr;
-            break;
-        case SO_KEEPALIVE:
-            v = s->keepalive;
-            break;
-        case SO_TYPE:
-            v = SOCK_STREAM;
-            break;
-        case SO_ACCEPTCONN:
-            v = s->listening;
-            break;
-        case SO_LINGER: {
-            if (val == NULL || len == NULL || *len < (socklen_t)sizeof(struct linger))
-                return unlock_ret(pd, fail(EINVAL));
-            struct linger l = {.l_onoff = s->linger_on, .l_linger = s->linger_secs};
-            memcpy(val, &l, sizeof(l));
-            *len = sizeof(l);
-            return unlock_ret(pd, 0);
-        }
-        default:
-            return unlock_ret(pd, fail(ENOPROTOOPT));
-        }
-    } else if (level == IPPROTO_TCP) {
-        switch (name) {
-        case TCP_NODELAY:
-            v = s->nodelay;
-            break;
-        case TCP_MAXSEG: {
-            struct sk_tcp_info info;
-            if (s->tcp && !s->listening) {
-                sk_tcp_get_info(s->tcp, &info);
-                v = info.snd_mss;
-            } else {
-                v = s->maxseg_set ? s->maxseg_set : 536; /* Linux: TCP_MSS_DEFAULT */
-            }
-            break;
-        }
-        case TCP_USER_TIMEOUT:
-            v = (int)s->user_timeout_ms;
-            break;
-        case TCP_INFO:
-            return unlock_ret(pd, fail(ENOPROTOOPT));
-        default:
-            return unlock_ret(pd, fail(ENOPROTOOPT));
-        }
-    } else {
-        return unlock_ret(pd, fail(ENOPROTOOPT));
-    }
-    int e = put_int(val, len, v);
-    return unlock_ret(pd, e ? fail(e) : 0);
-}
-
-static int hook_setsockopt(void *u, int fd, int level, int name, const void *val, socklen_t len)
-{
-    LOCKED_SOCK(pd, fd, s);
-    int v = 0;
-    if (level == SOL_SOCKET && name == SO_LINGER) {
-        if (val == NULL || len < (socklen_t)sizeof(struct linger))
-            return unlock_ret(pd, fail(EINVAL));
-        struct linger l;
-        memcpy(&l, val, sizeof(l));
-        s->linger_on = l.l_onoff != 0;
-        s->linger_secs = l.l_linger;
-        return unlock_ret(pd, 0);
-    }
-    int e = get_int(val, len, &v);
-    if (e)
-        return unlock_ret(pd, fail(e));
-    if (level == SOL_SOCKET) {
-        switch (name) {
-        case SO_REUSEADDR:
-        case SO_REUSEPORT:
-            s->reuseaddr = v != 0;
-            break;
-        case SO_KEEPALIVE:
-            s->keepalive = v != 0;
-            apply_keepalive(s);
-            break;
-        case SO_RCVBUF:
-        case SO_SNDBUF:
-            /* Applied: at the handshake (sock_params), or to the connection now. */
-            if (name == SO_RCVBUF)
-                s->rcvbuf_set = v;
-            else
-                s->sndbuf_set = v;
-            if (s->tcp && sk_tcp_set_buffers(s->tcp, sockbuf_bytes(s->sndbuf_set),
-                                             sockbuf_bytes(s->rcvbuf_set)) != 0)
-                return unlock_ret(pd, fail(ENOBUFS));
-            break;
-        default:
-            return unlock_ret(pd, fail(ENOPROTOOPT));
-        }
-    } else if (level == IPPROTO_TCP) {
-        switch (name) {
-        case TCP_NODELAY:
-            s->nodelay = v != 0;
-            if (s->tcp && !s->listening)
-                sk_tcp_set_nodelay(s->tcp, s->nodelay);
-            break;
-        case TCP_MAXSEG:
-            if (v < 0)
-                return unlock_ret(pd, fail(EINVAL));
-            s->maxseg_set = v; /* announced in the next SYN (sock_params), as Linux */
-            break;
-        case TCP_USER_TIMEOUT:
-            if (v < 0)
-                return unlock_ret(pd, fail(EINVAL));
-            s->user_timeout_ms = (unsigned)v;
-            if (s->tcp && !s->listening)
-                sk_tcp_set_user_timeout(s->tcp, (uint64_t)v * 1000u);
-            break;
-        case FREEBSD_TCP_NOOPT:
-        case FREEBSD_TCP_KEEPINIT:
-            if (!pd->freebsd_sockbuf)
-                return unlock_ret(pd, fail(ENOPROTOOPT));
-            if (name == FREEBSD_TCP_NOOPT)
-                s->noopt = v != 0;
-            else if (v < 0)
-                return unlock_ret(pd, fail(EINVAL));
-            else
-                s->keepinit_s = v;
-            break;
-        case TCP_KEEPIDLE:
-        case TCP_KEEPINTVL:
-        case TCP_KEEPCNT:
-            if (v < 1 || (name == TCP_KEEPCNT && v > 255))
-                return unlock_ret(pd, fail(EINVAL));
-            if (name == TCP_KEEPIDLE)
-                s->ka_idle_s = v;
-            else if (name == TCP_KEEPINTVL)
-                s->ka_intvl_s = v;
-            else
-                s->ka_cnt = v;
-            apply_keepalive(s);
-            break;
-        default:
-            return unlock_ret(pd, fail(ENOPROTOOPT));
-        }
-    } else {
-        return unlock_ret(pd, fail(ENOPROTOOPT));
-    }
-    return unlock_ret(pd, 0);
-}
 
 /* ---- poll ---- */
 

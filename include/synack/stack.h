@@ -460,6 +460,21 @@ struct sk_config {
      * fewer instructions (counted: tcp_fastpath_acks, tcp_fastpath_data). Default on; false
      * sends every segment through the full path. */
     bool tcp_fast_path;
+
+    /* ---- Loss detection and recovery: RACK-TLP (RFC 8985), PRR (RFC 6937). ----
+     * (fields of src/tcp/tcp_rack.c and tcp_recovery.c) */
+
+    /* ---- TCP Fast Open (RFC 7413). ----
+     * (fields of src/tcp/tcp_fastopen.c) */
+
+    /* ---- Packetization-layer path MTU discovery (RFC 4821, RFC 8899). ----
+     * (fields of src/tcp/tcp_plpmtu.c) */
+
+    /* ---- Behaviour other stacks show, for profiles (packetdrill's profile=linux). ----
+     * (initial window, quick ACKs, ...) */
+
+    /* ---- Socket-level limits: low-water marks, record boundaries. ----
+     * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no

@@ -278,6 +278,28 @@ struct sk_tcp_info {
      * SACK processing has cost (tests bound it per ACK). */
     uint8_t sack_ranges, ooo_ranges;
     uint64_t sack_work;
+
+    /* Loss detection and recovery (src/tcp/tcp_recovery.c, tcp_rack.c), in segments of
+     * snd_mss as Linux's tcp_info counts them. ca_state: enum sk_ca_state. lost: segments now
+     * marked lost and not yet retransmitted or acknowledged; sacked: segments SACKed above
+     * SND.UNA; retrans_out: retransmitted segments still unacknowledged; unacked: segments in
+     * SND.UNA..SND.NXT; delivered: segments delivered (cumulatively or by SACK) since the
+     * start; reordering: the reordering degree RFC 6675's DupThresh uses (3, raised when
+     * reordering is seen); reord_seen: reorderings detected; min_rtt_us: the least RTT sample
+     * (RACK's RTT filter, RFC 8985 §6.2); rack_reo_wnd_us: RACK's reordering window now. */
+    uint8_t ca_state;
+    uint32_t lost, sacked, retrans_out, unacked, reordering, reord_seen;
+    uint64_t delivered;
+    uint32_t min_rtt_us, rack_reo_wnd_us;
+};
+
+/* The sender's congestion-avoidance state, named as Linux's tcp_info reports it. */
+enum sk_ca_state {
+    SK_CA_OPEN = 0,     /* nothing outstanding is in doubt */
+    SK_CA_DISORDER = 1, /* SACKs or duplicate ACKs seen, not yet in recovery */
+    SK_CA_CWR = 2,      /* cwnd reduced for ECN (RFC 3168 §6.1.2) */
+    SK_CA_RECOVERY = 3, /* fast recovery (RFC 6675 / RACK), cwnd by PRR (RFC 6937) */
+    SK_CA_LOSS = 4,     /* after a retransmission timeout */
 };
 SK_API void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *out);
 /* The connection's addresses, of either family (an IPv4 connection's IPv4-mapped,

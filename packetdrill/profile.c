@@ -1,0 +1,38 @@
+/* Conformance profiles: other stacks' visible defaults, set through ordinary sk_config fields
+ * (and the adapter's socket-layer flags) by `profile=NAME` in --so_flags. The project's own
+ * defaults stay RFC 9293's; a profile only makes a suite's expectations reachable. */
+#include "adapter_int.h"
+
+/* FreeBSD's visible defaults (sys/netinet: tcp_timer.h, tcp_var.h, tcp_subr.c, 14.x). */
+void pd_profile_freebsd(struct pd *pd)
+{
+    struct sk_config *c = &pd->cfg;
+    c->syn_opt_layout = SK_SYN_OPTS_FREEBSD; /* mss, nop, wscale, sackOK, TS */
+    c->wscale = 6;                /* smallest shift that covers sb_max (2 MB) */
+    c->rcvbuf_bytes = 65536;      /* net.inet.tcp.recvspace */
+    c->sndbuf_bytes = 32768;      /* net.inet.tcp.sendspace */
+    c->rcv_wnd_max = 65535;
+    c->delack_us = 40000;         /* TCPTV_DELACK, hz/25: 40 ms (the suite waits 0.04 s) */
+    c->rto_initial_us = 1000000;  /* TCPTV_RTOBASE: 1 s */
+    c->rto_min_us = 30000;        /* TCPTV_MIN (net.inet.tcp.rexmit_min): 30 ms */
+    c->rto_max_us = 64000000;     /* TCPTV_REXMTMAX: 64 s */
+    c->msl_us = 30000000;         /* net.inet.tcp.msl: 30 s, TIME-WAIT 60 s */
+    c->syn_retries = 10;           /* SYNs until TCP_MAXRXTSHIFT ends the handshake (snd-syn-rtx-max-number) */
+    c->data_retries = 12;         /* TCP_MAXRXTSHIFT */
+    c->rcvbuf_round_to_mss = true; /* tcp_mss(): 65536 becomes 65700 for an MSS of 1460 */
+    c->ack_repeats_fin = true;     /* tcp_output: ACKs repeat an unacknowledged FIN */
+    c->rto_slop_us = 200000;       /* tcp_rexmit_slop: 200 ms on every computed RTO */
+    c->bsd_receive_window = true;  /* tcp_output: free space as it is, 0 when small */
+    c->syn_rtx_plain_after = 3;    /* tcp_timer_rexmt: no options from the 3rd SYN retry */
+    c->bsd_time_wait = true;       /* tcp_twcheck's answers in TIME-WAIT */
+    c->icmp_admin_refused = true;  /* inetctlerrmap: PRC_UNREACH_ADMIN_PROHIB → ECONNREFUSED */
+    c->tlp = false;                /* the default FreeBSD stack has no tail loss probe */
+    pd->freebsd_sockbuf = true;
+    pd->linux_sockbuf = false;
+}
+
+/* Linux's visible defaults (net/ipv4/tcp*.c, include/net/tcp.h, v6.x). */
+void pd_profile_linux(struct pd *pd)
+{
+    pd->linux_sockbuf = true;
+}
