@@ -344,6 +344,16 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->challenge_ack_limit = (uint32_t)v;
     } else if (strcmp(key, "invalid_ack_ratelimit_us") == 0) {
         c->invalid_ack_ratelimit_us = (uint32_t)v;
+    } else if (strcmp(key, "quickack_max") == 0) { /* Linux-profile knobs (stack.h) */
+        c->quickack_max = (uint8_t)v;
+    } else if (strcmp(key, "delack_max_ms") == 0) {
+        c->delack_max_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "rto_min_on_variance") == 0) {
+        c->rto_min_on_variance = v != 0;
+    } else if (strcmp(key, "fin_wait2_timeout_ms") == 0) {
+        c->fin_wait2_timeout_us = (uint32_t)v * 1000;
+    } else if (strcmp(key, "ack_unsent_silent") == 0) {
+        c->ack_unsent_silent = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {

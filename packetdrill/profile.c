@@ -34,5 +34,23 @@ void pd_profile_freebsd(struct pd *pd)
 /* Linux's visible defaults (net/ipv4/tcp*.c, include/net/tcp.h, v6.x). */
 void pd_profile_linux(struct pd *pd)
 {
+    struct sk_config *c = &pd->cfg;
+    c->syn_opt_layout = SK_SYN_OPTS_LINUX; /* tcp_options_write: mss, sackOK, TS, nop, wscale */
+    c->wscale = 8;                /* tcp_select_initial_window: ilog2(tcp_rmem[2]) - 15 */
+    c->rto_initial_us = 1000000;  /* TCP_TIMEOUT_INIT: 1 s */
+    c->rto_min_us = 200000;       /* TCP_RTO_MIN: 200 ms */
+    c->rto_max_us = 120000000;    /* TCP_RTO_MAX: 120 s */
+    c->msl_us = 30000000;         /* TCP_TIMEWAIT_LEN: TIME-WAIT 60 s */
+    c->delack_us = 40000;         /* TCP_DELACK_MIN (TCP_ATO_MIN): 40 ms */
+    c->syn_retries = 5;           /* tcp_syn_retries as the suite's defaults.sh sets it */
+    c->synack_retries = 5;        /* tcp_synack_retries */
+    c->data_retries = 15;         /* tcp_retries2 */
+    c->ecn = 0;                   /* tcp_ecn=0 in defaults.sh */
+    /* Behaviour other stacks show (stack.h, that section): */
+    c->quickack_max = 16;         /* TCP_MAX_QUICKACKS, tcp_incr_quickack */
+    c->delack_max_us = 200000;    /* TCP_DELACK_MAX; the ATO starts at TCP_ATO_MIN */
+    c->rto_min_on_variance = true; /* tcp_rtt_estimator: rttvar_us >= tcp_rto_min */
+    c->fin_wait2_timeout_us = 60000000; /* TCP_FIN_TIMEOUT, net.ipv4.tcp_fin_timeout */
+    c->ack_unsent_silent = true;  /* tcp_ack: SKB_DROP_REASON_TCP_ACK_UNSENT_DATA */
     pd->linux_sockbuf = true;
 }

@@ -163,6 +163,14 @@ struct sk_tcp_ext {
     struct sk_ranges ooo;               /* storage allocated at the first range */
     uint64_t sack_work;
     uint64_t bytes_sent, bytes_acked, bytes_received;
+    /* Linux's ACK policy (sk_config.quickack_max, delack_max_us; tcp_quickack.c): quick ACKs
+     * left, the connection is interactive, the largest segment seen (icsk_ack.rcv_mss), the
+     * ACK timeout (icsk_ack.ato; 0 until the first data) and when data last came. */
+    uint8_t quick;
+    bool pingpong;
+    uint16_t ack_rcv_mss;
+    uint32_t ato_us;
+    sk_time_us lrcv_time;
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection

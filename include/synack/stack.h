@@ -471,7 +471,43 @@ struct sk_config {
      * (fields of src/tcp/tcp_plpmtu.c) */
 
     /* ---- Behaviour other stacks show, for profiles (packetdrill's profile=linux). ----
-     * (initial window, quick ACKs, ...) */
+     * Each defaults to the RFC's behaviour (0 or false); docs/conformance.md "profile=linux"
+     * lists what the Linux profile sets and the Linux source of each.
+     * quickack_max: Linux's quick-ACK mode (net/ipv4/tcp_input.c: tcp_incr_quickack,
+     *   tcp_enter_quickack_mode, __tcp_ack_snd_check; TCP_MAX_QUICKACKS = 16 in
+     *   include/net/tcp.h). 0 (default): RFC 5681 §4.2's delayed ACK, at least every second
+     *   segment. N: at a connection's first data, after a silence longer than the RTO and
+     *   after out-of-order data, the next min(N, max(2, window / (2 * largest segment seen)))
+     *   ACKs of new data go out at once, one per segment, except on an interactive
+     *   connection (we sent data less than the ACK timeout after data came: Linux's
+     *   "pingpong" mode, tcp_event_data_sent). Outside quick-ACK mode an ACK goes at once when
+     *   more than the largest segment seen is unacknowledged (Linux's "more than one full
+     *   frame"), else after the ACK timeout below.
+     * delack_max_us: Linux's adaptive ACK timeout (icsk_ack.ato: tcp_event_data_recv,
+     *   tcp_send_delayed_ack, tcp_delack_timer_handler in net/ipv4/tcp_timer.c). 0 (default):
+     *   the delayed-ACK timer is always delack_us. Else the timeout starts at delack_us
+     *   (TCP_ATO_MIN, 40 ms), follows half the gaps between arriving segments, doubles (up to
+     *   the RTO) each time the timer fires on a bulk connection, falls back to delack_us when
+     *   it fires on an interactive one (which stops being interactive), and is capped by the
+     *   smoothed RTT (at least delack_us) and by delack_max_us (TCP_DELACK_MAX, 200 ms) on an
+     *   interactive connection, 500 ms (HZ/2) on another. Works with quickack_max.
+     * rto_min_on_variance: the RTO is SRTT + max(4 * RTTVAR, rto_min_us) (Linux's
+     *   tcp_rtt_estimator and tcp_set_rto: the floor is on the variance term, mdev_max, "make
+     *   sure rto = 3*rtt" on the first sample) instead of RFC 6298 §2.4's max(SRTT + 4 *
+     *   RTTVAR, rto_min_us). Default false.
+     * fin_wait2_timeout_us: how long an orphaned connection (closed by the application) waits
+     *   in FIN-WAIT-2 for the peer's FIN before it is dropped silently. 0 (default): 2 * MSL.
+     *   Linux: net.ipv4.tcp_fin_timeout, TCP_FIN_TIMEOUT = 60 s (tcp_fin_time in
+     *   include/net/tcp.h, at least 3.5 RTO).
+     * ack_unsent_silent: a segment whose ACK acknowledges something not yet sent (SEG.ACK >
+     *   SND.NXT) in a synchronized state is dropped without the ACK RFC 9293 §3.10.7.4 asks
+     *   for (Linux's tcp_ack: "If the ack includes data we haven't sent yet, discard this
+     *   segment", SKB_DROP_REASON_TCP_ACK_UNSENT_DATA). Default false. */
+    uint8_t quickack_max;
+    uint32_t delack_max_us;
+    bool rto_min_on_variance;
+    uint32_t fin_wait2_timeout_us;
+    bool ack_unsent_silent;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
      * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */

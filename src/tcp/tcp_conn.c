@@ -1106,9 +1106,9 @@ void sk_tcp_close(struct sk_tcp *c)
             abort_conn(c, 0); /* no memory for the FIN's sender state: reset, not orphaned */
             break;
         }
-        /* An orphan in FIN-WAIT-2 waits 2*MSL for the peer's FIN, no longer. */
+        /* An orphan in FIN-WAIT-2 waits for the peer's FIN so long, no longer. */
         if (c->state == SK_TCP_FIN_WAIT_2)
-            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, sk_tcp_fin_wait2_us(c));
         break;
     }
     sk_leave(st);

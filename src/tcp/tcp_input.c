@@ -664,7 +664,6 @@ static void update_send_window(struct sk_tcp *c, const struct seg *s)
 /* Fifth, what the acknowledgment of our FIN does in each closing state. */
 static bool fin_acked_transition(struct sk_tcp *c, const struct seg *s)
 {
-    struct sk_stack *st = c->st;
     switch (c->state) {
     case SK_TCP_FIN_WAIT_1:
         /* A FIN+ACK goes straight to TIME-WAIT when its FIN is taken below (eighth). */
@@ -672,7 +671,7 @@ static bool fin_acked_transition(struct sk_tcp *c, const struct seg *s)
             break;
         sk_tcp_set_state(c, SK_TCP_FIN_WAIT_2);
         if (!(c->flags & TF_USER))
-            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, 2ull * st->cfg.msl_us);
+            sk_tcp_timer_set(c, SK_TIMER_TIME_WAIT, sk_tcp_fin_wait2_us(c));
         break;
     case SK_TCP_CLOSING:
         enter_time_wait(c);
@@ -701,7 +700,9 @@ static bool check_ack(struct sk_tcp *c, const struct seg *s)
     /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (seq_gt(h->ack, c->snd_max) || seq_lt(h->ack, c->snd_una - c->max_snd_wnd)) {
         drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
-        challenge_ack(c);
+        /* sk_config.ack_unsent_silent: Linux's tcp_ack drops an ACK of unsent data quietly. */
+        if (!(st->cfg.ack_unsent_silent && seq_gt(h->ack, c->snd_max)))
+            challenge_ack(c);
         return false;
     }
     bool fin_was_acked = fin_acked(c);
@@ -763,12 +764,8 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
     } else if (s->seq != c->rcv_nxt - s->len || filled_hole) {
         /* RFC 5681 §4.2: ACK out-of-order data and hole fills at once. */
         c->flags |= TF_ACK_NOW;
-    } else if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
-        c->flags |= TF_ACK_NOW; /* at least every second segment */
     } else {
-        c->flags |= TF_ACK_DELAYED;
-        if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
-            sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
+        sk_tcp_ack_in_order(c, s->len, segments_in(c, s));
     }
     return true;
 }
@@ -843,22 +840,14 @@ static bool predicted(const struct sk_tcp *c, const struct seg *s)
            s->len <= sk_ring_free_space(&c->rcv);
 }
 
-/* (2): process_text's in-order case, with its delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2:
- * at least every second full segment). */
+/* (2): process_text's in-order case, with its delayed ACK (tcp_quickack.c). */
 static void fast_text(struct sk_tcp *c, const struct seg *s)
 {
-    struct sk_stack *st = c->st;
     sk_ring_write_at(&c->rcv, c->rcv.len, s->data, s->len);
     c->rcv.len += s->len;
     c->rcv_nxt += s->len;
     c->x->bytes_received += s->len;
-    if ((c->x->unacked_segs += segments_in(c, s)) >= 2 || st->cfg.delack_us == 0) {
-        c->flags |= TF_ACK_NOW;
-    } else {
-        c->flags |= TF_ACK_DELAYED;
-        if (!sk_tcp_timer_on(c, SK_TIMER_DELACK))
-            sk_tcp_timer_set(c, SK_TIMER_DELACK, st->cfg.delack_us);
-    }
+    sk_tcp_ack_in_order(c, s->len, segments_in(c, s));
 }
 
 /* Returns false when the segment needs the full path (nothing was changed then). */

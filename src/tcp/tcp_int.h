@@ -99,6 +99,26 @@ bool sk_tcp_challenge_budget(struct sk_stack *st);
 void sk_tcp_send_synack(struct sk_tcp *c);
 void sk_tcp_output(struct sk_tcp *c);
 void sk_tcp_send_ack(struct sk_tcp *c);
+/* tcp_quickack.c: when received data is acknowledged (RFC 5681 §4.2, or Linux's quick ACKs
+ * and ACK timeout under sk_config.quickack_max / delack_max_us). ack_in_order: in-order
+ * text of len bytes in segs segments was taken; quickack_enter: a retransmission of data we
+ * hold came (Linux's tcp_enter_quickack_mode); delack_fired: the delayed-ACK timer fired with
+ * an ACK owed; ack_leaving / data_leaving: a segment carrying an ACK / data is being sent. */
+void sk_tcp_ack_in_order(struct sk_tcp *c, uint32_t len, uint32_t segs);
+void sk_tcp_quickack_enter(struct sk_tcp *c);
+void sk_tcp_delack_fired(struct sk_tcp *c);
+void sk_tcp_ack_leaving(struct sk_tcp *c);
+void sk_tcp_data_leaving(struct sk_tcp *c);
+/* How long an orphan waits in FIN-WAIT-2 for the peer's FIN: 2*MSL, or
+ * sk_config.fin_wait2_timeout_us but at least 3.5 RTO (Linux's tcp_fin_time). */
+static inline uint64_t sk_tcp_fin_wait2_us(const struct sk_tcp *c)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    if (cfg->fin_wait2_timeout_us == 0)
+        return 2ull * cfg->msl_us;
+    uint64_t floor = 7ull * c->rto_us / 2;
+    return cfg->fin_wait2_timeout_us > floor ? cfg->fin_wait2_timeout_us : floor;
+}
 /* <SEQ=seq><CTL=flags> on this connection's 4-tuple, no data. */
 void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags);
 /* RST for a segment that found no TCB (RFC 9293 §3.10.7.1). */

@@ -425,7 +425,10 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
             h.flags |= SK_TCP_ECE;
     }
     emit_as(c->st, c, c->conn_id, ends_of(c), &h, seq - c->sndbuf_seq, tos, gso_size);
+    if (len > 0)
+        sk_tcp_data_leaving(c);
     if (flags & SK_TCP_ACK) {
+        sk_tcp_ack_leaving(c);
         c->last_ack_sent = c->rcv_nxt;
         if (c->x) {
             c->x->dsack_left = c->x->dsack_right = 0;

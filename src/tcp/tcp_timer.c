@@ -48,7 +48,10 @@ void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us)
         c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;
     }
     uint64_t var = 4ull * c->rttvar_us;
-    c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (var > granularity_us ? var : granularity_us));
+    /* sk_config.rto_min_on_variance: Linux's floor is on the variance term (tcp_rtt_estimator
+     * keeps rttvar_us at least tcp_rto_min, tcp_set_rto adds it to SRTT). */
+    uint64_t floor = c->st->cfg.rto_min_on_variance ? c->st->cfg.rto_min_us : granularity_us;
+    c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + (var > floor ? var : floor));
 }
 
 /* Retransmissions allowed in the current state before the connection gives up. */
@@ -228,8 +231,10 @@ static void timer_run(struct sk_tcp *c, enum sk_timer_kind k)
         on_persist(c);
         break;
     case SK_TIMER_DELACK:
-        if (c->flags & TF_ACK_DELAYED)
+        if (c->flags & TF_ACK_DELAYED) {
+            sk_tcp_delack_fired(c);
             sk_tcp_send_ack(c);
+        }
         break;
     case SK_TIMER_KEEPALIVE:
         on_keepalive(c);
