@@ -52,5 +52,7 @@ void pd_profile_linux(struct pd *pd)
     c->rto_min_on_variance = true; /* tcp_rtt_estimator: rttvar_us >= tcp_rto_min */
     c->fin_wait2_timeout_us = 60000000; /* TCP_FIN_TIMEOUT, net.ipv4.tcp_fin_timeout */
     c->ack_unsent_silent = true;  /* tcp_ack: SKB_DROP_REASON_TCP_ACK_UNSENT_DATA */
+    c->rst_ack_on_abort = true;   /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
+    c->caps.rx_large = true;      /* tun takes datagrams over its MTU (scripts inject 2 MSS) */
     pd->linux_sockbuf = true;
 }

@@ -502,12 +502,17 @@ struct sk_config {
      * ack_unsent_silent: a segment whose ACK acknowledges something not yet sent (SEG.ACK >
      *   SND.NXT) in a synchronized state is dropped without the ACK RFC 9293 §3.10.7.4 asks
      *   for (Linux's tcp_ack: "If the ack includes data we haven't sent yet, discard this
-     *   segment", SKB_DROP_REASON_TCP_ACK_UNSENT_DATA). Default false. */
+     *   segment", SKB_DROP_REASON_TCP_ACK_UNSENT_DATA). Default false.
+     * rst_ack_on_abort: the RST that aborts a synchronized connection (close with unread data,
+     *   SO_LINGER zero, a listener's unaccepted children) carries ACK with RCV.NXT and, where
+     *   agreed, a timestamp (Linux's tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST), instead
+     *   of RFC 9293 §3.10.4's bare <SEQ=SND.NXT><CTL=RST>. Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
     uint32_t fin_wait2_timeout_us;
     bool ack_unsent_silent;
+    bool rst_ack_on_abort;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
      * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */

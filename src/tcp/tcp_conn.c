@@ -1047,8 +1047,12 @@ int sk_tcp_shutdown(struct sk_tcp *c)
 /* Sends RST if synchronized (RFC 9293 §3.10.5) and ends the connection. */
 static void abort_conn(struct sk_tcp *c, int err)
 {
+    /* sk_config.rst_ack_on_abort: Linux's RST carries ACK (and a timestamp) once synchronized. */
+    uint8_t flags = SK_TCP_RST;
+    if (c->st->cfg.rst_ack_on_abort && c->state >= SK_TCP_ESTABLISHED)
+        flags |= SK_TCP_ACK;
     if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
-        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST, SK_SEG_WHY_RST_ABORT);
+        sk_tcp_send_ctl_why(c, c->snd_max, 0, flags, SK_SEG_WHY_RST_ABORT);
     sk_tcp_terminate(c, err);
 }
 
