@@ -1,0 +1,283 @@
+/* Behaviour other stacks show, for profiles (sk_config's "profile=linux" knobs), each against a
+ * scripted peer on the virtual clock, with the expected values taken from Linux's documented
+ * behaviour (net/ipv4/tcp_input.c, tcp_timer.c, tcp_output.c, include/net/tcp.h) and written
+ * again here, never read back from the stack. Each knob's default is checked too: RFC
+ * behaviour. */
+#include "fixture.h"
+
+#include <cmocka.h>
+
+#define MS(x) ((sk_time_us)(x) * 1000u)
+#define SEC(x) ((sk_time_us)(x) * 1000000u)
+
+/* Linux's constants (include/net/tcp.h). */
+#define TCP_MAX_QUICKACKS 16u
+#define TCP_ATO_MIN_US 40000u   /* HZ / 25 */
+#define TCP_DELACK_MAX_US 200000u
+#define TCP_RTO_MIN_US 200000u
+#define TCP_FIN_TIMEOUT_US 60000000u
+
+static void linux_acks(struct sk_config *cfg)
+{
+    harness_config(cfg, 0);
+    cfg->quickack_max = TCP_MAX_QUICKACKS;
+    cfg->delack_us = TCP_ATO_MIN_US;
+    cfg->delack_max_us = TCP_DELACK_MAX_US;
+}
+
+/* Quick-ACK mode at a connection's first data (tcp_incr_quickack): with a 16 KiB receive
+ * buffer (window scaling agreed, so the window is the whole buffer) and full 1460-byte
+ * segments, quickacks = min(16, 16384 / (2 * 1460)) = 5: the first five segments are each
+ * acknowledged at once. The sixth waits (one segment unacknowledged is not "more than one full
+ * frame"), the seventh is acknowledged at once with it. */
+static void test_quickack_first_segments_each_acked(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    linux_acks(&cfg);
+    cfg.rcvbuf_bytes = 16384;
+    struct fx f = fx_accept(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
+    uint32_t quick = 16384u / (2u * FX_MSS);
+    if (quick > TCP_MAX_QUICKACKS)
+        quick = TCP_MAX_QUICKACKS;
+    assert_int_equal(quick, 5);
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < quick; i++) {
+        raw_run_for(f.r, MS(1));
+        fx_peer_data(&f, off, FX_MSS, FX_SND(&f, 0));
+        off += FX_MSS;
+        assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, off))->time, f.r->now);
+    }
+    raw_run_for(f.r, MS(1));
+    fx_peer_data(&f, off, FX_MSS, FX_SND(&f, 0));
+    off += FX_MSS;
+    raw_expect_none(f.r);
+    raw_run_for(f.r, MS(1));
+    fx_peer_data(&f, off, FX_MSS, FX_SND(&f, 0));
+    off += FX_MSS;
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, off))->time, f.r->now);
+    fx_free(&f);
+}
+
+/* The default (quickack_max 0): RFC 5681 §4.2, the first lone segment waits delack_us. */
+static void test_default_first_segment_delayed(void **state)
+{
+    (void)state;
+    struct fx f = fx_accept(NULL, NULL);
+    sk_time_us t = f.r->now;
+    fx_peer_data(&f, 0, 100, FX_SND(&f, 0));
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + MS(40));
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 100))->time, t + MS(40));
+    fx_free(&f);
+}
+
+/* Interactive ("pingpong", tcp_event_data_sent): the first request is acknowledged at once
+ * (quick-ACK mode); the application answers 10 ms later, within the ACK timeout, so the next
+ * request's ACK waits the full 40 ms (TCP_ATO_MIN) in case an answer can carry it. When that
+ * timer fires the connection stops being interactive (tcp_delack_timer_handler), and the
+ * next request is acknowledged at once again (quick ACKs are left). */
+static void test_pingpong_delays_then_timer_ends_it(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    linux_acks(&cfg);
+    struct fx f = fx_accept(&cfg, NULL);
+    fx_peer_data(&f, 0, 100, FX_SND(&f, 0));
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 100))->time, f.r->now);
+    raw_run_for(f.r, MS(10));
+    assert_int_equal(fx_send(f.c, 0, 50), 50);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 100), 50);
+    raw_run_for(f.r, MS(10));
+    sk_time_us t = f.r->now;
+    fx_peer_data(&f, 100, 100, FX_SND(&f, 50));
+    raw_run_until(f.r, t + TCP_ATO_MIN_US - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + TCP_ATO_MIN_US);
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 50), FX_RCV(&f, 200))->time,
+                     t + TCP_ATO_MIN_US);
+    raw_run_for(f.r, MS(10));
+    fx_peer_data(&f, 200, 100, FX_SND(&f, 50));
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 50), FX_RCV(&f, 300))->time, f.r->now);
+    fx_free(&f);
+}
+
+/* The ACK timeout doubles when the delayed-ACK timer fires on a bulk connection
+ * (tcp_delack_timer_handler: ato << 1, at most the RTO) and is capped by the smoothed RTT
+ * (tcp_send_delayed_ack). Quick ACKs limited to 2 (quickack_max), RTT 100 ms: two segments
+ * acknowledged at once; a lone third waits 40 ms; the timeout is then 80 ms (under both the
+ * RTT's 100 ms and the 500 ms bulk cap), so a lone fourth segment, 150 ms later (a gap longer
+ * than the timeout and shorter than the RTO leaves it alone), waits exactly 80 ms. */
+static void test_ack_timeout_doubles_after_timer(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    linux_acks(&cfg);
+    cfg.quickack_max = 2;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.rtt_us = MS(100)});
+    fx_peer_data(&f, 0, FX_MSS, FX_SND(&f, 0));
+    raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, FX_MSS));
+    raw_run_for(f.r, MS(1));
+    fx_peer_data(&f, FX_MSS, FX_MSS, FX_SND(&f, 0));
+    raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 2 * FX_MSS));
+    raw_run_for(f.r, MS(1));
+    sk_time_us t = f.r->now;
+    fx_peer_data(&f, 2 * FX_MSS, 100, FX_SND(&f, 0));
+    raw_run_until(f.r, t + TCP_ATO_MIN_US);
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 2 * FX_MSS + 100))->time,
+                     t + TCP_ATO_MIN_US);
+    raw_run_until(f.r, t + MS(150));
+    t = f.r->now;
+    fx_peer_data(&f, 2 * FX_MSS + 100, 100, FX_SND(&f, 0));
+    raw_run_until(f.r, t + 2 * TCP_ATO_MIN_US - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + 2 * TCP_ATO_MIN_US);
+    assert_int_equal(raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 2 * FX_MSS + 200))->time,
+                     t + 2 * TCP_ATO_MIN_US);
+    fx_free(&f);
+}
+
+/* rto_min_on_variance (tcp_rtt_estimator, tcp_set_rto): after one 10 ms sample the RTO is
+ * SRTT + max(2 * RTT, rto_min) = 10 + 200 = 210 ms; RFC 6298 §2.4 with the same 200 ms floor
+ * gives max(10 + 4 * 5, 200) = 200 ms. The first retransmission of unacknowledged data shows
+ * which. */
+static void rto_after_10ms_sample(bool linux_floor, sk_time_us want)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rto_min_us = TCP_RTO_MIN_US;
+    cfg.rto_min_on_variance = linux_floor;
+    cfg.tlp = false;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.rtt_us = MS(10)});
+    sk_time_us t = f.r->now;
+    assert_int_equal(fx_send(f.c, 0, 100), 100);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
+    raw_run_until(f.r, t + want - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + want);
+    assert_int_equal(fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100)->time,
+                     t + want);
+    fx_free(&f);
+}
+
+static void test_rto_floor_on_variance(void **state)
+{
+    (void)state;
+    rto_after_10ms_sample(true, MS(10) + TCP_RTO_MIN_US);
+    rto_after_10ms_sample(false, TCP_RTO_MIN_US);
+}
+
+/* An orphan in FIN-WAIT-2: closed, its FIN acknowledged, the peer never sends its own. With
+ * fin_wait2_timeout_us = 60 s (tcp_fin_timeout) and MSL 10 s, it is gone exactly 60 s after the
+ * ACK of its FIN, silently; by default after 2 * MSL = 20 s. */
+static void fin_wait2_orphan(uint32_t timeout_us, sk_time_us want)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.msl_us = (uint32_t)SEC(10);
+    cfg.fin_wait2_timeout_us = timeout_us;
+    struct fx f = fx_accept(&cfg, NULL);
+    uint64_t id = conn_id(f.c);
+    sk_tcp_close(f.c);
+    raw_expect(f.r, FIN | ACK, FX_SND(&f, 0), FX_RCV(&f, 0));
+    raw_run_for(f.r, MS(10));
+    raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 1));
+    sk_time_us t = f.r->now;
+    raw_run_until(f.r, t + want - 1);
+    assert_int_equal(state_time(&f.r->rec, 0, id, SK_TCP_CLOSED), SK_TIME_NEVER);
+    raw_run_until(f.r, t + want);
+    assert_int_equal(state_time(&f.r->rec, 0, id, SK_TCP_CLOSED), t + want);
+    raw_expect_none(f.r);
+    assert_int_equal(counters(f.r->st).connections, 1); /* the listener */
+    f.c = NULL;
+    fx_free(&f);
+}
+
+static void test_fin_wait2_timeout(void **state)
+{
+    (void)state;
+    fin_wait2_orphan(TCP_FIN_TIMEOUT_US, SEC(60));
+    fin_wait2_orphan(0, SEC(20));
+}
+
+/* A segment acknowledging data never sent (SEG.ACK > SND.NXT): RFC 9293 §3.10.7.4 answers
+ * with an ACK; Linux's tcp_ack drops it silently (ack_unsent_silent). */
+static void ack_of_unsent(bool silent)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.ack_unsent_silent = silent;
+    struct fx f = fx_accept(&cfg, NULL);
+    raw_run_for(f.r, SEC(1));
+    raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 5000));
+    if (silent)
+        raw_expect_none(f.r);
+    else
+        raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 0));
+    assert_int_equal(sk_tcp_get_state(f.c), SK_TCP_ESTABLISHED);
+    fx_free(&f);
+}
+
+static void test_ack_of_unsent_data(void **state)
+{
+    (void)state;
+    ack_of_unsent(true);
+    ack_of_unsent(false);
+}
+
+/* Closing with unread data resets the connection (RFC 2525 §2.17). RFC 9293's RST is
+ * <SEQ=SND.NXT><CTL=RST>; Linux's tcp_send_active_reset sends RST|ACK with ACK = RCV.NXT
+ * (rst_ack_on_abort). */
+static void abort_with_unread(bool with_ack)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rst_ack_on_abort = with_ack;
+    struct fx f = fx_accept(&cfg, NULL);
+    fx_peer_data(&f, 0, 100, FX_SND(&f, 0));
+    raw_run_for(f.r, SEC(1)); /* the delayed ACK goes */
+    raw_expect(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 100));
+    sk_tcp_close(f.c);
+    if (with_ack)
+        raw_expect(f.r, RST | ACK, FX_SND(&f, 0), FX_RCV(&f, 100));
+    else
+        raw_expect(f.r, RST, FX_SND(&f, 0), 0);
+    f.c = NULL;
+    fx_free(&f);
+}
+
+static void test_abort_rst_carries_ack(void **state)
+{
+    (void)state;
+    abort_with_unread(true);
+    abort_with_unread(false);
+}
+
+/* RFC 6928 (Linux's TCP_INIT_CWND = 10): a 20-segment write sends exactly 10 full segments
+ * before the first ACK. */
+static void test_initial_window_ten_segments(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, &(struct fx_peer){.ws = true, .wscale = 7});
+    assert_int_equal(fx_send(f.c, 0, 20 * FX_MSS), 20 * FX_MSS);
+    for (uint32_t i = 0; i < 10; i++)
+        fx_expect_data(f.r, ACK, FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0), FX_MSS);
+    raw_expect_none(f.r);
+    fx_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TEST(test_quickack_first_segments_each_acked),
+        TEST(test_default_first_segment_delayed),
+        TEST(test_pingpong_delays_then_timer_ends_it),
+        TEST(test_ack_timeout_doubles_after_timer),
+        TEST(test_rto_floor_on_variance),
+        TEST(test_fin_wait2_timeout),
+        TEST(test_ack_of_unsent_data),
+        TEST(test_abort_rst_carries_ack),
+        TEST(test_initial_window_ten_segments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
