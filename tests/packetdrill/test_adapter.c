@@ -84,12 +84,12 @@ static void put32(uint8_t *p, uint32_t v)
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 
-/* An IPv4 datagram from the remote peer carrying one TCP segment; returns its length. */
-static size_t build_segment(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
-                            const char *payload)
+/* An IPv4 datagram from the remote peer carrying one TCP segment with these option bytes
+ * (optlen a multiple of 4); returns its length. */
+static size_t build_segment_opts(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
+                                 const uint8_t *opts, size_t optlen, const char *payload)
 {
     size_t plen = payload ? strlen(payload) : 0;
-    size_t optlen = (flags & TH_SYN) ? 4 : 0;
     size_t tcplen = 20 + optlen + plen;
     size_t total = 20 + tcplen;
     memset(buf, 0, total);
@@ -108,11 +108,8 @@ static size_t build_segment(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t fl
     tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
     tcp[13] = flags;
     put16(tcp + 14, 65535);
-    if (optlen) {
-        tcp[20] = 2; /* MSS 1460 */
-        tcp[21] = 4;
-        put16(tcp + 22, 1460);
-    }
+    if (optlen)
+        memcpy(tcp + 20, opts, optlen);
     if (plen)
         memcpy(tcp + 20 + optlen, payload, plen);
     uint8_t pseudo[12];
@@ -125,12 +122,23 @@ static size_t build_segment(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t fl
     return total;
 }
 
+/* The same with the MSS option (1460) alone on a SYN. */
+static size_t build_segment(uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
+                            const char *payload)
+{
+    static const uint8_t mss[4] = {2, 4, 1460 >> 8, 1460 & 0xff};
+    return build_segment_opts(buf, seq, ack, flags, mss, (flags & TH_SYN) ? 4 : 0, payload);
+}
+
 struct seg {
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint8_t flags;
+    uint16_t win;
     size_t payload_len;
     long long time;
+    uint8_t opts[40];
+    size_t optlen;
 };
 
 /* Pops the next datagram the stack sent and checks it is a well-formed TCP segment to the
@@ -161,7 +169,9 @@ static struct seg receive_segment(struct fixture *f)
         .sport = get16(tcp), .dport = get16(tcp + 2), .seq = get32(tcp + 4),
         .ack = get32(tcp + 8), .flags = tcp[13],
         .payload_len = tcplen - (size_t)(tcp[12] >> 4) * 4, .time = t,
+        .win = get16(tcp + 14), .optlen = (size_t)(tcp[12] >> 4) * 4 - 20,
     };
+    memcpy(s.opts, tcp + 20, s.optlen);
     return s;
 }
 
@@ -643,6 +653,117 @@ static void test_mapped_accept(void **state)
     assert_int_equal(f->ifc.close(u, lfd), 0);
 }
 
+/* ---- profile=linux: Linux's visible defaults (packetdrill/profile.c) ---- */
+
+static int setup_linux(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof(f));
+    f.handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (f.handle == NULL)
+        return -1;
+    packetdrill_interface_init_t init =
+        (packetdrill_interface_init_t)dlsym(f.handle, "packetdrill_interface_init");
+    if (init == NULL)
+        return -1;
+    init("local_ip=192.168.0.2,giveup=30,profile=linux", &f.ifc);
+    *state = &f;
+    return 0;
+}
+
+/* A SYN with these option bytes in, the SYN-ACK out: flags, ACK and window 65535 (Linux's
+ * tcp_select_initial_window: min(space, U16_MAX) in a SYN, never scaled). */
+static struct seg synack_to(struct fixture *f, const uint8_t *opts, size_t optlen)
+{
+    uint8_t buf[256];
+    size_t n = build_segment_opts(buf, PEER_ISN, 0, TH_SYN, opts, optlen, NULL);
+    assert_int_equal(f->ifc.netdev_send(f->ifc.userdata, buf, n), 0);
+    struct seg s = receive_segment(f);
+    assert_int_equal(s.flags, TH_SYN | TH_ACK);
+    assert_int_equal(s.ack, PEER_ISN + 1);
+    assert_int_equal(s.win, 65535);
+    return s;
+}
+
+/* The peer offers timestamps: Linux's SYN-ACK is <mss 1460,sackOK,TS val .. ecr 100,nop,
+ * wscale 8> (tcp_options_write: MSS, then SACK-permitted folded into the timestamp word, then
+ * NOP and window scale; wscale 8 = ilog2(tcp_rmem[2] 15 MiB) - 15). */
+static void test_linux_synack_with_timestamps(void **state)
+{
+    struct fixture *f = *state;
+    int lfd = listener(f);
+    static const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 100,
+                                    0, 0, 0, 0, 1, 3, 3, 7};
+    struct seg s = synack_to(f, syn, sizeof(syn));
+    static const uint8_t want[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0,
+                                     0, 0, 0, 100, 1, 3, 3, 8};
+    assert_int_equal(s.optlen, sizeof(want));
+    memset(s.opts + 8, 0, 4); /* our TSval: any */
+    assert_memory_equal(s.opts, want, sizeof(want));
+    assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
+}
+
+/* Without timestamps: <mss 1460,nop,nop,sackOK,nop,wscale 8>. */
+static void test_linux_synack_without_timestamps(void **state)
+{
+    struct fixture *f = *state;
+    int lfd = listener(f);
+    static const uint8_t syn[12] = {2, 4, 0x05, 0xb4, 4, 2, 1, 1, 1, 3, 3, 7};
+    struct seg s = synack_to(f, syn, sizeof(syn));
+    static const uint8_t want[12] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8};
+    assert_int_equal(s.optlen, sizeof(want));
+    assert_memory_equal(s.opts, want, sizeof(want));
+    assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
+}
+
+/* connect(): the SYN is <mss 1460,sackOK,TS val .. ecr 0,nop,wscale 8>, window 65535. */
+static void test_linux_syn(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int fd = f->ifc.socket(u, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = sin_of(REMOTE_IP, REMOTE_PORT);
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    struct seg s = receive_segment(f);
+    assert_int_equal(s.flags, TH_SYN);
+    assert_int_equal(s.win, 65535);
+    static const uint8_t want[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 1, 3, 3, 8};
+    assert_int_equal(s.optlen, sizeof(want));
+    memset(s.opts + 8, 0, 4);
+    assert_memory_equal(s.opts, want, sizeof(want));
+    assert_int_equal(f->ifc.close(u, fd), 0);
+}
+
+/* Quick-ACK mode: the first data of a connection is acknowledged at once (tcp_incr_quickack),
+ * not after the 40 ms delayed-ACK timer; SO_SNDBUF reads back twice the value set. */
+static void test_linux_quickack_and_sockbuf(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd = listener(f);
+    static const uint8_t syn[12] = {2, 4, 0x05, 0xb4, 4, 2, 1, 1, 1, 3, 3, 7};
+    uint32_t iss = synack_to(f, syn, sizeof(syn)).seq;
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+    int cfd = f->ifc.accept(u, lfd, NULL, NULL);
+    assert_true(cfd >= 0);
+    int v = 21000, got = 0;
+    socklen_t len = sizeof(got);
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_SOCKET, SO_SNDBUF, &got, &len), 0);
+    assert_int_equal(got, 42000);
+    long long t = now_us(f);
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK | TH_PSH, "hello");
+    struct seg s = receive_segment(f);
+    assert_int_equal(s.flags, TH_ACK);
+    assert_int_equal(s.ack, PEER_ISN + 6);
+    assert_true(s.time - t < 1000);
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -662,6 +783,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_ipv6_handshake_accept_data, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_ipv6_nonblocking_connect, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_mapped_accept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linux_synack_with_timestamps, setup_linux, teardown),
+        cmocka_unit_test_setup_teardown(test_linux_synack_without_timestamps, setup_linux,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_linux_syn, setup_linux, teardown),
+        cmocka_unit_test_setup_teardown(test_linux_quickack_and_sockbuf, setup_linux, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
