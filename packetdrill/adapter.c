@@ -670,8 +670,11 @@ static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
     n->ka_idle_s = s->ka_idle_s;
     n->ka_intvl_s = s->ka_intvl_s;
     n->ka_cnt = s->ka_cnt;
+    n->cork = s->cork;
     if (n->nodelay)
         sk_tcp_set_nodelay(c, true);
+    if (n->cork)
+        sk_tcp_set_cork(c, true);
     if (n->keepalive)
         apply_keepalive(n);
     n->family = s->family;
@@ -715,6 +718,8 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     }
     if (s->nodelay)
         sk_tcp_set_nodelay(s->tcp, true);
+    if (s->cork)
+        sk_tcp_set_cork(s->tcp, true);
     if (s->user_timeout_ms)
         sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
     if (s->keepalive)
@@ -791,7 +796,8 @@ static ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int f
         int e = take_error(s);
         if (e)
             return fail(e);
-        ssize_t n = sk_tcp_send(s->tcp, (const uint8_t *)buf + done, len - done);
+        struct iovec v = {.iov_base = (uint8_t *)buf + done, .iov_len = len - done};
+        ssize_t n = sk_tcp_sendv_more(s->tcp, &v, 1, (flags & MSG_MORE) != 0);
         if (n > 0) {
             done += (size_t)n;
             if (done == len || s->nonblock || (flags & MSG_DONTWAIT))

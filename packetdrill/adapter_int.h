@@ -56,6 +56,7 @@ struct pd_sock {
     bool shut_rd, shut_wr;
     /* Socket options: applied to the stack where it has a knob, else remembered for getsockopt. */
     bool reuseaddr, keepalive, nodelay;
+    bool cork;                         /* TCP_CORK (sk_tcp_set_cork) */
     bool linger_on;
     int linger_secs;
     int rcvbuf_set, sndbuf_set; /* 0: never set */

@@ -89,6 +89,9 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         case TCP_NODELAY:
             v = s->nodelay;
             break;
+        case TCP_CORK:
+            v = s->cork;
+            break;
         case TCP_MAXSEG: {
             struct sk_tcp_info info;
             if (s->tcp && !s->listening) {
@@ -163,6 +166,11 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
             s->nodelay = v != 0;
             if (s->tcp && !s->listening)
                 sk_tcp_set_nodelay(s->tcp, s->nodelay);
+            break;
+        case TCP_CORK:
+            s->cork = v != 0;
+            if (s->tcp && !s->listening)
+                sk_tcp_set_cork(s->tcp, s->cork);
             break;
         case TCP_MAXSEG:
             if (v < 0)

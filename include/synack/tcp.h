@@ -205,8 +205,19 @@ SK_API unsigned sk_tcp_events(const struct sk_tcp *c);
 SK_API void sk_tcp_set_callback(struct sk_tcp *c, sk_tcp_callback cb, void *ctx);
 SK_API void *sk_tcp_get_context(const struct sk_tcp *c);
 
-/* Turns Nagle's algorithm off (true) or on. */
+/* Turns Nagle's algorithm off (true) or on. Turning it off sends what is queued at once, a
+ * corked short segment included (as Linux's TCP_NODELAY). */
 SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
+/* Linux's TCP_CORK: while set, a last segment shorter than the MSS is not sent; it waits for
+ * data that fills it, a FIN, the cork's removal (which sends it), or, with nothing in flight,
+ * the persist timer (one RTO: Linux's tcp_probe_timer), which sends it with PSH. Full
+ * segments go as the windows allow. */
+SK_API void sk_tcp_set_cork(struct sk_tcp *c, bool cork);
+/* sk_tcp_sendv with Linux's MSG_MORE when `more`: the output this call starts holds a short
+ * last segment back (more data will follow), and the data ends without PSH; output started
+ * later (an ACK, a timer, a send without `more`) sends it as Nagle and the cork allow. */
+SK_API ssize_t sk_tcp_sendv_more(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
+                                 bool more);
 /* Keep-alives for this connection (RFC 9293 §3.8.4): on/off, and idle time, interval and
  * count (0 keeps the stack's value for that parameter). */
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,

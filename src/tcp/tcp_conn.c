@@ -786,11 +786,28 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     }
     if (total == 0)
         return -EAGAIN;
+    /* The data's end is a push point unless it came with MSG_MORE (sk_tcp_sendv_more). */
+    if (c->flags & TF_MORE)
+        c->flags |= TF_NOPUSH;
+    else
+        c->flags &= ~TF_NOPUSH;
     sk_enter(c->st);
     sk_tcp_output(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
     return (ssize_t)total;
+}
+
+ssize_t sk_tcp_sendv_more(struct sk_tcp *c, const struct iovec *iov, int iovcnt, bool more)
+{
+    /* MSG_MORE: this call's own output holds a short tail, and its data ends without PSH
+     * (Linux's tcp_sendmsg: tcp_push with TCP_NAGLE_CORK, no tcp_mark_push). Output that an
+     * ACK triggers later sends the tail as Nagle allows. */
+    if (more)
+        c->flags |= TF_MORE;
+    ssize_t n = sk_tcp_sendv(c, iov, iovcnt);
+    c->flags &= ~TF_MORE;
+    return n;
 }
 
 ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
@@ -1159,17 +1176,39 @@ void *sk_tcp_get_context(const struct sk_tcp *c)
     return c->cb_ctx;
 }
 
+/* Sends what is queued, a short tail included whatever the cork (Linux's TCP_NAGLE_PUSH). */
+static void push_pending(struct sk_tcp *c)
+{
+    if (c->state < SK_TCP_ESTABLISHED)
+        return;
+    sk_enter(c->st);
+    c->flags |= TF_PUSH_ONCE;
+    sk_tcp_output(c);
+    c->flags &= ~TF_PUSH_ONCE;
+    sk_leave(c->st);
+}
+
 void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay)
 {
     if (nodelay)
         c->flags |= TF_NODELAY;
     else
         c->flags &= ~TF_NODELAY;
-    if (nodelay && c->state >= SK_TCP_ESTABLISHED) {
-        sk_enter(c->st);
-        sk_tcp_output(c);
-        sk_leave(c->st);
+    /* Linux's __tcp_sock_set_nodelay: turning Nagle off pushes, past a cork too. */
+    if (nodelay)
+        push_pending(c);
+}
+
+void sk_tcp_set_cork(struct sk_tcp *c, bool cork)
+{
+    if (cork) {
+        c->flags |= TF_CORK;
+        return;
     }
+    bool was = (c->flags & TF_CORK) != 0;
+    c->flags &= ~TF_CORK;
+    if (was)
+        push_pending(c); /* Linux's __tcp_sock_set_cork: uncorking sends what waited */
 }
 
 void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,

@@ -618,7 +618,8 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     if (len == 0 && !fin)
         return 0;
     uint8_t flags = SK_TCP_ACK;
-    if (len > 0 && seq + len == data_end)
+    /* PSH where a write ended (RFC 9293 §3.9.1), not after a MSG_MORE write's data. */
+    if (len > 0 && seq + len == data_end && !(c->flags & TF_NOPUSH))
         flags |= SK_TCP_PSH;
     if (fin)
         flags |= SK_TCP_FIN;
@@ -740,6 +741,10 @@ void sk_tcp_output(struct sk_tcp *c)
                 /* RFC 9293 §3.8.6.2.1: window-limited; wait for a useful window. */
                 if (len < c->max_snd_wnd / 2)
                     break;
+            } else if ((c->flags & (TF_CORK | TF_MORE)) && !(c->flags & TF_PUSH_ONCE)) {
+                /* TCP_CORK, MSG_MORE (Linux's tcp_nagle_test with TCP_NAGLE_CORK): the short
+                 * tail waits for more data, the uncork, or the persist timer below. */
+                break;
             } else if (!(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
                 /* RFC 896 (Nagle): one small segment in flight at a time. */
                 break;

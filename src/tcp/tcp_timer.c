@@ -121,6 +121,8 @@ static void on_persist(struct sk_tcp *c)
             return;
         c->persist_shift = 0;
         c->st->seg_cause = SK_SEG_WHY_UNKNOWN; /* new data, not a probe */
+        /* Also a corked tail's way out, with PSH (Linux's tcp_write_wakeup sets it). */
+        c->flags &= ~TF_NOPUSH;
         c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, c->snd_wnd);
         return;
     }

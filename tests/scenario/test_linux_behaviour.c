@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <cmocka.h>
+#include <sys/uio.h>
 
 #define MS(x) ((sk_time_us)(x) * 1000u)
 #define SEC(x) ((sk_time_us)(x) * 1000000u)
@@ -266,6 +267,74 @@ static void test_initial_window_ten_segments(void **state)
     fx_free(&f);
 }
 
+/* TCP_CORK (sk_tcp_set_cork): two short writes wait; removing the cork sends them as one
+ * segment with PSH at once. */
+static void test_cork_holds_until_uncork(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, NULL);
+    sk_tcp_set_cork(f.c, true);
+    assert_int_equal(fx_send(f.c, 0, 40), 40);
+    raw_run_for(f.r, MS(50));
+    assert_int_equal(fx_send(f.c, 40, 40), 40);
+    raw_expect_none(f.r);
+    sk_tcp_set_cork(f.c, false);
+    assert_int_equal(fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 80)->time,
+                     f.r->now);
+    fx_free(&f);
+}
+
+/* A corked short segment with nothing in flight leaves when the persist timer fires, one RTO
+ * after the write (Linux's tcp_check_probe_timer / tcp_write_wakeup, with PSH): after one
+ * 10 ms RTT sample, RFC 6298's RTO is max(10 + 4 * 5 ms, rto_min 1 s) = 1 s. */
+static void test_cork_ceiling_is_one_rto(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, &(struct fx_peer){.rtt_us = MS(10)});
+    sk_tcp_set_cork(f.c, true);
+    sk_time_us t = f.r->now;
+    assert_int_equal(fx_send(f.c, 0, 40), 40);
+    raw_run_until(f.r, t + SEC(1) - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + SEC(1));
+    assert_int_equal(fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 40)->time,
+                     t + SEC(1));
+    fx_free(&f);
+}
+
+static ssize_t send_more(struct fx *f, size_t off, size_t n, bool more)
+{
+    uint8_t buf[4096];
+    fx_fill(buf, off, n);
+    struct iovec v = {.iov_base = buf, .iov_len = n};
+    return sk_tcp_sendv_more(f->c, &v, 1, more);
+}
+
+/* MSG_MORE (sk_tcp_sendv_more), Nagle off: a short write with `more` waits; the next write
+ * without it sends both with PSH. A long write with `more` sends its full segments without
+ * PSH and holds the short tail; the ACK of the first segment lets the tail go, still without
+ * PSH (Linux marks no push after MSG_MORE data). */
+static void test_msg_more(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, NULL);
+    sk_tcp_set_nodelay(f.c, true);
+    assert_int_equal(send_more(&f, 0, 40, true), 40);
+    raw_expect_none(f.r);
+    assert_int_equal(send_more(&f, 40, 20, false), 20);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 60);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, 60), NULL, 0);
+    assert_int_equal(send_more(&f, 60, 2 * FX_MSS + 100, true), 2 * FX_MSS + 100);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 60), FX_RCV(&f, 0), FX_MSS);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 60 + FX_MSS), FX_RCV(&f, 0), FX_MSS);
+    raw_expect_none(f.r);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, 60 + FX_MSS), NULL, 0);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 60 + 2 * FX_MSS), FX_RCV(&f, 0), 100);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +347,9 @@ int main(void)
         TEST(test_ack_of_unsent_data),
         TEST(test_abort_rst_carries_ack),
         TEST(test_initial_window_ten_segments),
+        TEST(test_cork_holds_until_uncork),
+        TEST(test_cork_ceiling_is_one_rto),
+        TEST(test_msg_more),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
