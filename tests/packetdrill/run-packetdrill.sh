@@ -73,18 +73,17 @@ run_one() {
         [ -n "$extra" ] && flags="$flags,$extra"
     fi
     run=$script
-    if grep -q '`' "$script"; then
-        # Host commands in backticks (Linux's scripts: sysctl, ip, tc, and their
-        # ../common/defaults.sh) would change the host, not the stack: a copy without them runs
-        # instead; what they set comes from the profile and the flags file.
+    if grep -v '^ *//' "$script" | grep -q -E '`|TCP_NOOPT|TCP_KEEPINIT'; then
+        # A copy of the script runs instead, changed in two ways only:
+        # - host commands in backticks (Linux's scripts: sysctl, ip, tc, and their
+        #   ../common/defaults.sh) would change the host, not the stack: they are dropped; what
+        #   they set comes from the profile and the flags file. Comment lines stay as they are.
+        # - packetdrill built on Linux does not know FreeBSD's TCP_NOOPT and TCP_KEEPINIT: the
+        #   copy carries FreeBSD's numbers for them (8, 128), which the adapter reads as those
+        #   options under profile=freebsd.
         run="$LOGDIR/$(echo "$name" | tr '/' '_')"
-        perl -0pe 's/`[^`]*`//gs' "$script" >"$run"
-    elif grep -q -E 'TCP_NOOPT|TCP_KEEPINIT' "$script"; then
-        # packetdrill built on Linux does not know FreeBSD's TCP_NOOPT and TCP_KEEPINIT: a copy
-        # of the script carries FreeBSD's numbers for them (8, 128), which the adapter reads as
-        # those options under profile=freebsd. Nothing else in the script changes.
-        run="$LOGDIR/$(echo "$name" | tr '/' '_')"
-        sed -e 's/TCP_NOOPT/8/g' -e 's/TCP_KEEPINIT/128/g' "$script" >"$run"
+        perl -0pe 's{(//[^\n]*)|`[^`]*`}{defined $1 ? $1 : ""}gse' "$script" |
+            sed -e 's/TCP_NOOPT/8/g' -e 's/TCP_KEEPINIT/128/g' >"$run"
     fi
     ( cd "$(dirname "$run")" &&
       LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
