@@ -67,6 +67,13 @@ static void fill_connection(const struct pd_info_in *in, struct tcp_info *o)
     uint32_t in_flight = t->snd_nxt - t->snd_una;
     o->tcpi_notsent_bytes = t->sndbuf_used > in_flight ? t->sndbuf_used - in_flight : 0;
     o->tcpi_snd_wnd = t->snd_wnd;
+    /* Time (src/tcp/tcp_chrono.c): tcp_get_info's chrono stats, microseconds; the last data
+     * received in milliseconds (jiffies_to_msecs(now - icsk_ack.lrcvtime)). */
+    o->tcpi_busy_time = t->busy_us;
+    o->tcpi_rwnd_limited = t->rwnd_limited_us;
+    o->tcpi_sndbuf_limited = t->sndbuf_limited_us;
+    o->tcpi_last_data_recv = (uint32_t)(t->last_data_recv_us / 1000);
+    o->tcpi_probes = (uint8_t)t->probes;
 }
 
 int pd_linux_tcp_info(const struct pd_info_in *in, void *val, socklen_t *len)

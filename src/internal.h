@@ -176,6 +176,14 @@ struct sk_tcp_ext {
     uint16_t ack_rcv_mss;
     uint32_t ato_us;
     sk_time_us lrcv_time;
+    /* Where the sender's time went (tcp_chrono.c; Linux's tcp_info chrono): the running kind
+     * and since when, the totals of busy, receive-window-limited and send-buffer-limited time;
+     * a send found the buffer full; when in-order data (or the synchronization) last came. */
+    uint8_t chrono_type;
+    bool sndbuf_limited;
+    sk_time_us chrono_start;
+    uint64_t chrono_us[3];
+    sk_time_us last_data_rcv;
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection

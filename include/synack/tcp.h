@@ -302,6 +302,16 @@ struct sk_tcp_info {
     uint32_t lost, sacked, retrans_out, unacked, reordering, reord_seen;
     uint64_t delivered;
     uint32_t min_rtt_us, rack_reo_wnd_us;
+
+    /* Where the sender's time went, in microseconds (src/tcp/tcp_chrono.c; Linux's
+     * tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited): busy_us, time with data
+     * unacknowledged or waiting to be sent; of it, rwnd_limited_us while the next new segment
+     * fitted cwnd but not the peer's window, and sndbuf_limited_us from a send that found the
+     * buffer full until a third of it was free again. last_data_recv_us: since in-order data
+     * last arrived (or the connection was synchronized; Linux's tcpi_last_data_recv).
+     * probes: zero-window probes sent and not answered (tcpi_probes). */
+    uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us, last_data_recv_us;
+    uint32_t probes;
 };
 
 /* The sender's congestion-avoidance state, named as Linux's tcp_info reports it. */

@@ -173,6 +173,7 @@ int sk_tcb_ext_attach(struct sk_tcp *c)
     x->recover = c->iss;
     x->ecn_recover = c->iss;
     x->cubic.epoch_start = SK_TIME_NEVER;
+    x->last_data_rcv = st->now; /* Linux's lrcvtime starts at the synchronization */
     c->x = x;
     return 0;
 }
@@ -772,6 +773,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     for (int i = 0; i < iovcnt; i++)
         want_all += iov[i].iov_len;
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    if (room < want_all)
+        sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
     if (room == 0)
         return -EAGAIN;
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
@@ -966,6 +969,8 @@ ssize_t sk_tcp_send_reserve(struct sk_tcp *c, size_t want, struct iovec span[2])
     if (want == 0)
         return 0;
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    if (room < want)
+        sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
     if (room == 0)
         return -EAGAIN;
     /* The ring grows now to hold the reservation if it can (then it is pinned until the
@@ -1359,6 +1364,8 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->rcvbuf_used = c->rcv.len;
     o->error = c->error;
     o->conn_id = c->conn_id;
+    o->probes = c->probes_out;
+    sk_tcp_chrono_info(c, o);
 }
 
 void sk_tcp_free_all(struct sk_stack *st)

@@ -109,6 +109,12 @@ void sk_tcp_quickack_enter(struct sk_tcp *c);
 void sk_tcp_delack_fired(struct sk_tcp *c);
 void sk_tcp_ack_leaving(struct sk_tcp *c);
 void sk_tcp_data_leaving(struct sk_tcp *c);
+/* tcp_chrono.c: busy, receive-window-limited and send-buffer-limited time (Linux's tcp_info
+ * chrono). update: at the end of each output, rwnd_limited as output found it; sndbuf_full: a
+ * send found no room for all it was given; info: fills sk_tcp_info's time fields. */
+void sk_tcp_chrono_update(struct sk_tcp *c, bool rwnd_limited);
+void sk_tcp_chrono_sndbuf_full(struct sk_tcp *c);
+void sk_tcp_chrono_info(const struct sk_tcp *c, struct sk_tcp_info *o);
 /* How long an orphan waits in FIN-WAIT-2 for the peer's FIN: 2*MSL, or
  * sk_config.fin_wait2_timeout_us but at least 3.5 RTO (Linux's tcp_fin_time). */
 static inline uint64_t sk_tcp_fin_wait2_us(const struct sk_tcp *c)

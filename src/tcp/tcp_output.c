@@ -690,6 +690,17 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
     return whole;
 }
 
+/* tcp_chrono.c: the next new segment would fit cwnd but not the peer's window (Linux's
+ * tcp_write_xmit: tcp_cwnd_test passes, tcp_snd_wnd_test fails). */
+static bool rwnd_limited(const struct sk_tcp *c)
+{
+    uint32_t data_end = c->sndbuf_seq + c->snd.len;
+    if (!seq_lt(c->snd_max, data_end))
+        return false;
+    uint32_t seg = min_u32(data_end - c->snd_max, payload_mss(c));
+    return seq_gt(c->snd_max + seg, c->snd_una + c->snd_wnd) && cwnd_room(c) >= seg;
+}
+
 void sk_tcp_output(struct sk_tcp *c)
 {
     switch (c->state) {
@@ -773,6 +784,7 @@ void sk_tcp_output(struct sk_tcp *c)
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
     }
+    sk_tcp_chrono_update(c, rwnd_limited(c));
 }
 
 void sk_tcp_retransmit(struct sk_tcp *c)

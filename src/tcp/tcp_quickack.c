@@ -106,6 +106,7 @@ void sk_tcp_ack_in_order(struct sk_tcp *c, uint32_t len, uint32_t segs)
 {
     const struct sk_config *cfg = &c->st->cfg;
     struct sk_tcp_ext *x = c->x;
+    x->last_data_rcv = c->st->now; /* tcp_chrono.c: tcpi_last_data_recv */
     if (!linux_acks(cfg)) {
         /* RFC 5681 §4.2: at least every second segment. */
         if ((x->unacked_segs += segs) >= 2 || cfg->delack_us == 0)
