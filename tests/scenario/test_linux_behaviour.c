@@ -335,6 +335,37 @@ static void test_msg_more(void **state)
     fx_free(&f);
 }
 
+/* Where the sender's time goes (sk_tcp_info busy_us, rwnd_limited_us: Linux's tcpi_busy_time
+ * and tcpi_rwnd_limited): the peer's window is shut when 1000 bytes are written, so for the
+ * 100 ms until it opens the connection is busy and receive-window limited; then the data
+ * leaves and its ACK comes 20 ms later: busy 120 ms, of which 100 ms window-limited, and
+ * nothing more once all is acknowledged. last_data_recv_us (tcpi_last_data_recv) counts from
+ * the synchronization, then from the last data. */
+static void test_chrono_busy_and_rwnd_limited(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, NULL);
+    raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 0), .zero_wnd = true);
+    raw_run_for(f.r, SEC(1));
+    assert_int_equal(info(f.c).last_data_recv_us, SEC(1) + 0);
+    assert_int_equal(info(f.c).busy_us, 0);
+    assert_int_equal(fx_send(f.c, 0, 1000), 1000);
+    raw_run_for(f.r, MS(100));
+    assert_int_equal(info(f.c).rwnd_limited_us, MS(100));
+    assert_int_equal(info(f.c).busy_us, MS(100));
+    raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 0));
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 1000);
+    raw_run_for(f.r, MS(20));
+    fx_ack(&f, FX_SND(&f, 1000), NULL, 0);
+    raw_run_for(f.r, SEC(1));
+    assert_int_equal(info(f.c).busy_us, MS(120));
+    assert_int_equal(info(f.c).rwnd_limited_us, MS(100));
+    assert_int_equal(info(f.c).sndbuf_limited_us, 0);
+    fx_peer_data(&f, 0, 100, FX_SND(&f, 1000));
+    assert_int_equal(info(f.c).last_data_recv_us, 0);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +381,7 @@ int main(void)
         TEST(test_cork_holds_until_uncork),
         TEST(test_cork_ceiling_is_one_rto),
         TEST(test_msg_more),
+        TEST(test_chrono_busy_and_rwnd_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
