@@ -506,13 +506,18 @@ struct sk_config {
      * rst_ack_on_abort: the RST that aborts a synchronized connection (close with unread data,
      *   SO_LINGER zero, a listener's unaccepted children) carries ACK with RCV.NXT and, where
      *   agreed, a timestamp (Linux's tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST), instead
-     *   of RFC 9293 §3.10.4's bare <SEQ=SND.NXT><CTL=RST>. Default false. */
+     *   of RFC 9293 §3.10.4's bare <SEQ=SND.NXT><CTL=RST>. Default false.
+     * no_restart_after_idle: after an idle period longer than the RTO, cwnd is kept instead of
+     *   being cut back to the initial window as RFC 5681 §4.1 asks (Linux with
+     *   net.ipv4.tcp_slow_start_after_idle=0, which the suite's defaults.sh sets; Linux's own
+     *   default, 1, is tcp_cwnd_restart()). Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
     uint32_t fin_wait2_timeout_us;
     bool ack_unsent_silent;
     bool rst_ack_on_abort;
+    bool no_restart_after_idle;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
      * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */

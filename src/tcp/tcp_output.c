@@ -568,6 +568,8 @@ static void restart_after_idle(struct sk_tcp *c)
 {
     if (c->snd_una != c->snd_max || c->last_send == 0 || c->st->now - c->last_send <= c->rto_us)
         return;
+    if (c->st->cfg.no_restart_after_idle)
+        return; /* sk_config: Linux's tcp_slow_start_after_idle=0 */
     c->cwnd = min_u32(c->cwnd, sk_cc_iw(c));
 }
 
