@@ -46,7 +46,6 @@ static void fill_connection(const struct pd_info_in *in, struct tcp_info *o)
     }
     o->tcpi_rto = t->rto_us;
     o->tcpi_snd_mss = mss;
-    o->tcpi_rcv_mss = t->rcv_mss;
     o->tcpi_unacked = t->unacked;
     o->tcpi_sacked = t->sacked;
     o->tcpi_lost = t->lost;
@@ -74,6 +73,7 @@ static void fill_connection(const struct pd_info_in *in, struct tcp_info *o)
     o->tcpi_sndbuf_limited = t->sndbuf_limited_us;
     o->tcpi_last_data_recv = (uint32_t)(t->last_data_recv_us / 1000);
     o->tcpi_probes = (uint8_t)t->probes;
+    o->tcpi_rcv_mss = t->rcv_mss_seen; /* icsk_ack.rcv_mss: the largest segment seen */
 }
 
 int pd_linux_tcp_info(const struct pd_info_in *in, void *val, socklen_t *len)

@@ -309,9 +309,12 @@ struct sk_tcp_info {
      * fitted cwnd but not the peer's window, and sndbuf_limited_us from a send that found the
      * buffer full until a third of it was free again. last_data_recv_us: since in-order data
      * last arrived (or the connection was synchronized; Linux's tcpi_last_data_recv).
-     * probes: zero-window probes sent and not answered (tcpi_probes). */
+     * probes: zero-window probes sent and not answered (tcpi_probes). rcv_mss_seen: the
+     * largest in-order segment received, at most the MSS we announced; 536 (or the announced
+     * MSS if smaller) before any (Linux's icsk_ack.rcv_mss, tcpi_rcv_mss). */
     uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us, last_data_recv_us;
     uint32_t probes;
+    uint16_t rcv_mss_seen;
 };
 
 /* The sender's congestion-avoidance state, named as Linux's tcp_info reports it. */

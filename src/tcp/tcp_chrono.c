@@ -56,4 +56,5 @@ void sk_tcp_chrono_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->rwnd_limited_us = t[CHRONO_RWND - 1];
     o->sndbuf_limited_us = t[CHRONO_SNDBUF - 1];
     o->last_data_recv_us = c->st->now - x->last_data_rcv;
+    o->rcv_mss_seen = x->ack_rcv_mss ? x->ack_rcv_mss : (uint16_t)min_u32(536, c->rcv_mss);
 }

@@ -59,11 +59,10 @@ static void measure_rcv_mss(struct sk_tcp *c, uint32_t len)
 }
 
 /* tcp_event_data_recv: the ACK timeout follows the gaps between arriving data. */
-static void data_received(struct sk_tcp *c, uint32_t len)
+static void data_received(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t ato_min = c->st->cfg.delack_us;
-    measure_rcv_mss(c, len);
     if (x->ato_us == 0) {
         /* The first data: start quick-ACK mode. */
         incr_quickack(c);
@@ -107,6 +106,7 @@ void sk_tcp_ack_in_order(struct sk_tcp *c, uint32_t len, uint32_t segs)
     const struct sk_config *cfg = &c->st->cfg;
     struct sk_tcp_ext *x = c->x;
     x->last_data_rcv = c->st->now; /* tcp_chrono.c: tcpi_last_data_recv */
+    measure_rcv_mss(c, len);       /* sk_tcp_info.rcv_mss_seen */
     if (!linux_acks(cfg)) {
         /* RFC 5681 §4.2: at least every second segment. */
         if ((x->unacked_segs += segs) >= 2 || cfg->delack_us == 0)
@@ -115,7 +115,7 @@ void sk_tcp_ack_in_order(struct sk_tcp *c, uint32_t len, uint32_t segs)
             delay_ack(c, cfg->delack_us);
         return;
     }
-    data_received(c, len);
+    data_received(c);
     /* __tcp_ack_snd_check: more than one full segment unacknowledged, or quick-ACK mode. */
     bool quick = x->quick > 0 && !x->pingpong;
     if (c->rcv_nxt - c->last_ack_sent > x->ack_rcv_mss || quick || cfg->delack_us == 0)

@@ -340,7 +340,7 @@ static void test_msg_more(void **state)
  * 100 ms until it opens the connection is busy and receive-window limited; then the data
  * leaves and its ACK comes 20 ms later: busy 120 ms, of which 100 ms window-limited, and
  * nothing more once all is acknowledged. last_data_recv_us (tcpi_last_data_recv) counts from
- * the synchronization, then from the last data. */
+ * the synchronization, then from the last data; rcv_mss_seen follows the segments. */
 static void test_chrono_busy_and_rwnd_limited(void **state)
 {
     (void)state;
@@ -363,6 +363,11 @@ static void test_chrono_busy_and_rwnd_limited(void **state)
     assert_int_equal(info(f.c).sndbuf_limited_us, 0);
     fx_peer_data(&f, 0, 100, FX_SND(&f, 1000));
     assert_int_equal(info(f.c).last_data_recv_us, 0);
+    /* rcv_mss_seen (icsk_ack.rcv_mss, tcp_measure_rcv_mss): 536 until a segment at least that
+     * long, then the largest seen, at most the 1460 we announced. */
+    assert_int_equal(info(f.c).rcv_mss_seen, 536);
+    fx_peer_data(&f, 100, 1000, FX_SND(&f, 1000));
+    assert_int_equal(info(f.c).rcv_mss_seen, 1000);
     fx_free(&f);
 }
 
