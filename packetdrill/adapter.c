@@ -360,6 +360,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->rst_ack_on_abort = v != 0;
     } else if (strcmp(key, "no_restart_after_idle") == 0) {
         c->no_restart_after_idle = v != 0;
+    } else if (strcmp(key, "nagle_minshall") == 0) {
+        c->nagle_minshall = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {

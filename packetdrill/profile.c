@@ -54,6 +54,7 @@ void pd_profile_linux(struct pd *pd)
     c->ack_unsent_silent = true;  /* tcp_ack: SKB_DROP_REASON_TCP_ACK_UNSENT_DATA */
     c->rst_ack_on_abort = true;   /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
     c->no_restart_after_idle = true; /* tcp_slow_start_after_idle=0 in defaults.sh */
+    c->nagle_minshall = true;     /* tcp_nagle_check, tcp_minshall_check */
     c->caps.rx_large = true;      /* tun takes datagrams over its MTU (scripts inject 2 MSS) */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
 }

@@ -184,6 +184,8 @@ struct sk_tcp_ext {
     sk_time_us chrono_start;
     uint64_t chrono_us[3];
     sk_time_us last_data_rcv;
+    /* sk_config.nagle_minshall: the end of the last short segment sent (Linux's snd_sml). */
+    uint32_t snd_sml;
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection

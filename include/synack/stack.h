@@ -510,7 +510,11 @@ struct sk_config {
      * no_restart_after_idle: after an idle period longer than the RTO, cwnd is kept instead of
      *   being cut back to the initial window as RFC 5681 §4.1 asks (Linux with
      *   net.ipv4.tcp_slow_start_after_idle=0, which the suite's defaults.sh sets; Linux's own
-     *   default, 1, is tcp_cwnd_restart()). Default false. */
+     *   default, 1, is tcp_cwnd_restart()). Default false.
+     * nagle_minshall: Nagle's algorithm in Minshall's form (Linux's tcp_nagle_check and
+     *   tcp_minshall_check): a short segment waits only while an earlier short segment is
+     *   unacknowledged, not while any data is (RFC 896, RFC 9293 §3.7.4, the default: false);
+     *   so the short tail of a write goes at once behind full-sized segments. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -518,6 +522,7 @@ struct sk_config {
     bool ack_unsent_silent;
     bool rst_ack_on_abort;
     bool no_restart_after_idle;
+    bool nagle_minshall;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
      * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */

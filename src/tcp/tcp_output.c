@@ -692,6 +692,17 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
     return whole;
 }
 
+/* RFC 896: a short segment waits while data is unacknowledged; with
+ * sk_config.nagle_minshall only while a short one is (Linux's tcp_minshall_check). */
+static bool nagle_holds(const struct sk_tcp *c)
+{
+    if (c->snd_una == c->snd_max)
+        return false;
+    if (!c->st->cfg.nagle_minshall)
+        return true;
+    return seq_gt(c->x->snd_sml, c->snd_una) && !seq_gt(c->x->snd_sml, c->snd_max);
+}
+
 /* tcp_chrono.c: the next new segment would fit cwnd but not the peer's window (Linux's
  * tcp_write_xmit: tcp_cwnd_test passes, tcp_snd_wnd_test fails). */
 static bool rwnd_limited(const struct sk_tcp *c)
@@ -758,7 +769,7 @@ void sk_tcp_output(struct sk_tcp *c)
                 /* TCP_CORK, MSG_MORE (Linux's tcp_nagle_test with TCP_NAGLE_CORK): the short
                  * tail waits for more data, the uncork, or the persist timer below. */
                 break;
-            } else if (!(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
+            } else if (!(c->flags & TF_NODELAY) && nagle_holds(c)) {
                 /* RFC 896 (Nagle): one small segment in flight at a time. */
                 break;
             }
@@ -770,6 +781,8 @@ void sk_tcp_output(struct sk_tcp *c)
             c->rtt_start = c->st->now;
         }
         uint32_t used = send_at(c, c->snd_nxt, len, mss);
+        if (len % mss != 0 && c->x)
+            c->x->snd_sml = c->snd_nxt + len; /* tcp_minshall_update: a short segment */
         c->snd_nxt += used;
         sent = true;
         if (fin)

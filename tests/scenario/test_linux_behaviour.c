@@ -407,6 +407,34 @@ static void test_no_restart_after_idle(void **state)
     idle_restart(false);
 }
 
+/* Nagle (Nagle on, the default): a write of 1.5 segments. RFC 896 holds the short half while
+ * the full segment is unacknowledged; Minshall's form (nagle_minshall, Linux's
+ * tcp_minshall_check) sends it at once, no short segment being outstanding, and holds the
+ * next short write while that one is unacknowledged. */
+static void nagle_tail(bool minshall)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.nagle_minshall = minshall;
+    struct fx f = fx_connect(&cfg, NULL);
+    uint32_t half = FX_MSS / 2;
+    assert_int_equal(fx_send(f.c, 0, FX_MSS + half), FX_MSS + half);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 0), FX_MSS);
+    if (minshall) {
+        fx_expect_data(f.r, ACK | PSH, FX_SND(&f, FX_MSS), FX_RCV(&f, 0), half);
+        assert_int_equal(fx_send(f.c, FX_MSS + half, 10), 10);
+    }
+    raw_expect_none(f.r);
+    fx_free(&f);
+}
+
+static void test_nagle_minshall(void **state)
+{
+    (void)state;
+    nagle_tail(true);
+    nagle_tail(false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +452,7 @@ int main(void)
         TEST(test_msg_more),
         TEST(test_chrono_busy_and_rwnd_limited),
         TEST(test_no_restart_after_idle),
+        TEST(test_nagle_minshall),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
