@@ -97,10 +97,11 @@ enum tcb_flag {
     TF_PROBING = 1u << 26,    /* a zero-window probe was sent and the window has not opened
                                * since (tcp_timer.c on_persist, sk_tcp_send_ack) */
     /* Corking (sk_tcp_set_cork, sk_tcp_sendv_more; Linux's TCP_CORK and MSG_MORE): */
-    TF_CORK = 1u << 28,       /* TCP_CORK: a short last segment waits */
-    TF_MORE = 1u << 29,       /* inside a MSG_MORE send: its own output holds a short tail */
-    TF_NOPUSH = 1u << 30,     /* the last data queued came with MSG_MORE: no PSH at its end */
-    TF_PUSH_ONCE = 1u << 31,  /* this output sends a short tail whatever the cork */
+    TF_CORK = 1u << 27,       /* TCP_CORK: a short last segment waits */
+    TF_MORE = 1u << 28,       /* inside a MSG_MORE send: its own output holds a short tail */
+    TF_NOPUSH = 1u << 29,     /* the last data queued came with MSG_MORE: no PSH at its end */
+    TF_PUSH_ONCE = 1u << 30,  /* this output sends a short tail whatever the cork (an enum
+                               * constant must fit an int: bit 31 is not used) */
 };
 
 /* A list of TCBs, oldest first (util/list.h), with its length: the SYN queue's lengths are
