@@ -10,7 +10,8 @@
  *         caller's RFC 7661 check before on_ack);
  *   §4.7  fast convergence; §4.8 after a timeout K = 0 and W_max = W_est = cwnd_epoch for the
  *         first congestion avoidance stage;
- *   §4.10 slow start is RFC 5681's (with RFC 3465 byte counting), not HyStart++.
+ *   §4.10 slow start is RFC 5681's (with RFC 3465 byte counting), left by HyStart++ (RFC 9406)
+ *         or Linux's HyStart as sk_config.hystart says (cc_slowstart.c).
  * Not done: §4.9's undo of spurious congestion events (a MAY). */
 #include "tcp/tcp_cc.h"
 
@@ -161,6 +162,7 @@ static void cubic_reduce(struct sk_tcp *c)
 static void cubic_on_loss(struct sk_tcp *c)
 {
     cubic_reduce(c);
+    sk_cc_hystart_event(c, false);
     /* The next stage follows this event (§4.6), not an earlier timeout (§4.8). */
     c->x->cubic.after_rto = false;
 }
@@ -174,6 +176,7 @@ static void cubic_on_rto(struct sk_tcp *c)
     if (c->retries <= 1)
         cubic_reduce(c);
     c->x->cubic.after_rto = true;
+    sk_cc_hystart_event(c, true);
     c->x->cubic.epoch_start = SK_TIME_NEVER;
 }
 
