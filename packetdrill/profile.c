@@ -34,11 +34,14 @@ void pd_profile_freebsd(struct pd *pd)
 /* Linux's visible defaults (net/ipv4/tcp*.c, include/net/tcp.h, v6.x). */
 void pd_profile_linux(struct pd *pd)
 {
+    struct sk_config *c = &pd->cfg;
+    c->syn_opt_layout = SK_SYN_OPTS_LINUX; /* tcp_options_write: mss, sackOK, TS, nop, wscale */
+    c->wscale = 8;                /* tcp_select_initial_window for tcp_rmem[2] = 15 MiB */
+    pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
     /* congestion control (cc helper) */
-    pd->cfg.congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
-    pd->cfg.ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */
-    pd->cfg.cwnd_validation = SK_CWV_LINUX;      /* tcp_is_cwnd_limited, tcp_cwnd_validate */
-    pd->cfg.hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
-    pd->cfg.slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
-    pd->linux_sockbuf = true;
+    c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
+    c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */
+    c->cwnd_validation = SK_CWV_LINUX;      /* tcp_is_cwnd_limited, tcp_cwnd_validate */
+    c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
+    c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
 }

@@ -43,13 +43,12 @@ mkdir -p "$LOGDIR"
 [ -x "$PD_BIN" ] || { echo "no packetdrill binary at $PD_BIN" >&2; exit 2; }
 [ -f "$SO" ] || { echo "no adapter at $SO (run make)" >&2; exit 2; }
 
-# packetdrill mlockall()s its memory; as a non-root user that makes thread creation fail, so a
-# tiny preloaded object turns mlockall into a no-op.
-PRELOAD=
-if [ "$(id -u)" != 0 ]; then
-    printf 'int mlockall(int f) { (void)f; return 0; }\n' > "$LOGDIR/nomlock.c"
-    cc -shared -fPIC -o "$LOGDIR/nomlock.so" "$LOGDIR/nomlock.c" && PRELOAD="$LOGDIR/nomlock.so"
-fi
+# The host shim (packetdrill/pdhost.c, built next to the adapter) is preloaded into packetdrill:
+# the host getsockopt(TCP_INFO) of a script's Python blocks reaches the adapter, and mlockall
+# becomes a no-op (as a non-root user it makes packetdrill's thread creation fail).
+PDHOST=$(realpath "${SK_PDHOST_SO:-$(dirname "$SO")/libsynack-pdhost.so}")
+[ -f "$PDHOST" ] || { echo "no host shim at $PDHOST (run make)" >&2; exit 2; }
+PRELOAD=$PDHOST
 
 run_one() {
     script=$1
@@ -74,12 +73,17 @@ run_one() {
         [ -n "$extra" ] && flags="$flags,$extra"
     fi
     run=$script
-    if grep -q -E 'TCP_NOOPT|TCP_KEEPINIT' "$script"; then
-        # packetdrill built on Linux does not know FreeBSD's TCP_NOOPT and TCP_KEEPINIT: a copy
-        # of the script carries FreeBSD's numbers for them (8, 128), which the adapter reads as
-        # those options under profile=freebsd. Nothing else in the script changes.
+    if grep -v '^ *//' "$script" | grep -q -E '`|TCP_NOOPT|TCP_KEEPINIT'; then
+        # A copy of the script runs instead, changed in two ways only:
+        # - host commands in backticks (Linux's scripts: sysctl, ip, tc, and their
+        #   ../common/defaults.sh) would change the host, not the stack: they are dropped; what
+        #   they set comes from the profile and the flags file. Comment lines stay as they are.
+        # - packetdrill built on Linux does not know FreeBSD's TCP_NOOPT and TCP_KEEPINIT: the
+        #   copy carries FreeBSD's numbers for them (8, 128), which the adapter reads as those
+        #   options under profile=freebsd.
         run="$LOGDIR/$(echo "$name" | tr '/' '_')"
-        sed -e 's/TCP_NOOPT/8/g' -e 's/TCP_KEEPINIT/128/g' "$script" >"$run"
+        perl -0pe 's{(//[^\n]*)|`[^`]*`}{defined $1 ? $1 : ""}gse' "$script" |
+            sed -e 's/TCP_NOOPT/8/g' -e 's/TCP_KEEPINIT/128/g' >"$run"
     fi
     ( cd "$(dirname "$run")" &&
       LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
