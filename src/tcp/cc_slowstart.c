@@ -195,8 +195,10 @@ static void linux_hystart(struct sk_tcp *c, uint32_t delay)
     }
 }
 
-/* RFC 9406 §4.2, at each ACK before cwnd grows: a new round when SND.UNA has passed
- * windowEnd; after CSS_ROUNDS rounds of CSS, congestion avoidance. */
+/* RFC 9406 §4.2, at each ACK before cwnd grows: a new round when the ACK goes beyond
+ * windowEnd (the ACK of windowEnd itself closes the old round, as Linux's end_seq); CSS
+ * ends when CSS_ROUNDS rounds have begun since it did (the round it began in counts as its
+ * first), and ssthresh = cwnd starts congestion avoidance. */
 static void pp_round(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
@@ -204,7 +206,7 @@ static void pp_round(struct sk_tcp *c)
         x->hs.phase = HS_DONE; /* not the initial slow start (§4.2) */
         return;
     }
-    if (!seq_ge(c->snd_una, x->hs.window_end))
+    if (!seq_gt(c->snd_una, x->hs.window_end))
         return;
     round_begin(c);
     if (x->hs.phase == HS_CSS && ++x->hs.css_rounds >= PP_CSS_ROUNDS) {
