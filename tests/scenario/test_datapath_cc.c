@@ -43,13 +43,11 @@ static void test_slow_start_doubles_per_rtt(void **state)
     raw_free(r);
 }
 
-/* RFC 3465 §2.2 with L = 2*SMSS: an ACK that covers 4 segments grows cwnd by 2 SMSS, not 4.
- * NewReno: CUBIC's slow start is HyStart++ by default, with RFC 9406's own L (8 SMSS;
- * test_slow_start.c). */
+/* RFC 3465 §2.2 with L = 2*SMSS: an ACK that covers 4 segments grows cwnd by 2 SMSS, not 4. */
 static void test_abc_limits_growth_per_ack(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("reno", 1u << 20);
+    struct raw *r = fx_raw("cubic", 1u << 20);
     uint32_t iss;
     struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
     fx_send(c, 0, 10 * MSS);
@@ -145,12 +143,12 @@ static void test_unknown_congestion_control_rejected(void **state)
  * window (min(IW, cwnd)); after a shorter one it is kept. The flow fills its window until the
  * idle period (RFC 7661 §4.3: a window the flow does not use does not grow): 10 segments, each
  * ACK of one releasing two (cwnd 20), then one ACK for all 20 in flight (+2 SMSS, RFC 3465
- * with L = 2*SMSS; NewReno, whose slow start has no HyStart++): cwnd 22 segments. */
+ * with L = 2*SMSS): cwnd 22 segments. */
 static void test_restart_after_idle(void **state)
 {
     (void)state;
     for (int longer = 0; longer < 2; longer++) {
-        struct raw *r = fx_raw("reno", 1u << 20);
+        struct raw *r = fx_raw("cubic", 1u << 20);
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
         fx_send(c, 0, 30 * MSS);

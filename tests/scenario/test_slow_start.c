@@ -129,7 +129,12 @@ static void test_linux_cwnd_validation(void **state)
     }
 }
 
-/* ---- HyStart++ (RFC 9406), CUBIC's default slow start (RFC 9438 §4.10) ---- */
+/* ---- HyStart++ (RFC 9406), the slow start RFC 9438 §4.10 recommends for CUBIC ---- */
+
+static void hystart_pp(struct sk_config *cfg)
+{
+    cfg->hystart = SK_HYSTART_PP;
+}
 
 #define PP_N_RTT_SAMPLE 8
 #define PP_CSS_GROWTH_DIVISOR 4
@@ -183,7 +188,7 @@ static void pp_check(struct sk_tcp *c, uint32_t k, void *arg)
 static void test_hystart_pp_css_then_congestion_avoidance(void **state)
 {
     (void)state;
-    struct raw *r = raw_with("cubic", NULL); /* the defaults: HyStart++ */
+    struct raw *r = raw_with("cubic", hystart_pp);
     uint32_t iss;
     struct sk_tcp *c = open_conn(r, MS(100), &iss);
     fx_send(c, 0, 3000 * MSS / 2);
@@ -217,7 +222,7 @@ static void test_hystart_pp_css_then_congestion_avoidance(void **state)
 static void test_hystart_pp_css_back_to_slow_start(void **state)
 {
     (void)state;
-    struct raw *r = raw_with("cubic", NULL);
+    struct raw *r = raw_with("cubic", hystart_pp);
     uint32_t iss;
     struct sk_tcp *c = open_conn(r, MS(100), &iss);
     fx_send(c, 0, 3000 * MSS / 2);
