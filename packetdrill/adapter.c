@@ -356,6 +356,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
                                                : SK_HYSTART_OFF;
     } else if (strcmp(key, "slow_start_after_idle") == 0) {
         c->slow_start_after_idle = v != 0;
+    } else if (strcmp(key, "cubic_linux") == 0) {
+        c->cubic_linux = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {

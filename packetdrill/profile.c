@@ -43,5 +43,6 @@ void pd_profile_linux(struct pd *pd)
     c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */
     c->cwnd_validation = SK_CWV_LINUX;      /* tcp_is_cwnd_limited, tcp_cwnd_validate */
     c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
+    c->cubic_linux = true;                  /* tcp_cubic.c bictcp_update's arithmetic */
     c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
 }

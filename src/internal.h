@@ -162,6 +162,11 @@ struct sk_tcp_ext {
         uint32_t sample_us;             /* this ACK's RTT sample, 0: none */
         struct { uint32_t end, t; } sent[16]; /* new data: SND.MAX after a send, and when */
     } hs;
+    struct {                            /* CUBIC as Linux computes it (cc_cubic_linux.c):
+                                         * struct bictcp, windows in packets, times in ms */
+        uint32_t cnt, last_max_cwnd, last_cwnd, last_time, origin, k, epoch_start;
+        uint32_t ack_cnt, tcp_cwnd, cwnd_cnt, lsnd;
+    } lcubic;
     /* Lost-retransmission watch (tcp_recovery.c): the retransmission at rxt_first went out at
      * rxt_start, when SND.MAX was rxt_fence; data above the fence SACKed an RTT later says it
      * was lost again. */

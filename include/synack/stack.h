@@ -502,9 +502,14 @@ struct sk_config {
      *   net/ipv4/tcp_cubic.c hystart=1, hystart_detect=3 (both ACK train and delay).
      * slow_start_after_idle: RFC 5681 §4.1's restart, cwnd back to min(IW, cwnd) after an
      *   idle period longer than the RTO (default on: the RFC's SHOULD; Linux's sysctl
-     *   tcp_slow_start_after_idle, 1 by default, 0 in packetdrill's defaults.sh). */
+     *   tcp_slow_start_after_idle, 1 by default, 0 in packetdrill's defaults.sh).
+     * cubic_linux: CUBIC's congestion avoidance computed as Linux's tcp_cubic.c does
+     *   (bictcp_update: integer packets and a 1/1024 s clock, t offset by the least RTT, growth
+     *   capped at 5% per RTT before any loss, its own Reno estimate, at most 1 packet per 2
+     *   ACKed) instead of RFC 9438's equations; default off. */
     uint8_t ss_abc_limit;
     bool slow_start_after_idle;
+    bool cubic_linux;
     enum sk_cwnd_validation cwnd_validation;
     enum sk_hystart hystart;
 

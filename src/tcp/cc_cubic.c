@@ -67,6 +67,7 @@ static void cubic_init(struct sk_tcp *c)
     c->x->cubic.last_ack = 0;
     c->x->cubic.after_rto = false;
     c->x->cc_acked = 0;
+    sk_cc_lcubic_reset(c);
 }
 
 /* §4.2: a congestion avoidance stage starts with this ACK. */
@@ -102,6 +103,10 @@ static void skip_unused_time(struct sk_tcp *c, sk_time_us now)
 
 static void cubic_on_ack(struct sk_tcp *c, uint32_t acked)
 {
+    if (c->st->cfg.cubic_linux) {
+        sk_cc_lcubic_on_ack(c, acked);
+        return;
+    }
     if (c->cwnd < c->ssthresh) {
         sk_cc_slow_start(c, acked);
         return;
@@ -161,7 +166,10 @@ static void cubic_reduce(struct sk_tcp *c)
 
 static void cubic_on_loss(struct sk_tcp *c)
 {
-    cubic_reduce(c);
+    if (c->st->cfg.cubic_linux)
+        sk_cc_lcubic_on_loss(c);
+    else
+        cubic_reduce(c);
     sk_cc_hystart_event(c, false);
     /* The next stage follows this event (§4.6), not an earlier timeout (§4.8). */
     c->x->cubic.after_rto = false;
@@ -173,7 +181,9 @@ static void cubic_on_rto(struct sk_tcp *c)
      * next epoch starts flat. RFC 5681 §3.1: when the same segment times out again, ssthresh
      * (and with it W_max, cwnd_prior) is held; cwnd is one segment by then and would
      * collapse them. */
-    if (c->retries <= 1)
+    if (c->st->cfg.cubic_linux)
+        sk_cc_lcubic_on_rto(c);
+    else if (c->retries <= 1)
         cubic_reduce(c);
     c->x->cubic.after_rto = true;
     sk_cc_hystart_event(c, true);

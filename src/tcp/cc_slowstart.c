@@ -42,7 +42,9 @@ static enum sk_hystart hs_mode(const struct sk_tcp *c)
 
 static bool hs_active(const struct sk_tcp *c)
 {
-    return hs_mode(c) != SK_HYSTART_OFF && c->x->hs.phase != HS_DONE;
+    /* Linux keeps its least RTT (delay_min) after HyStart is done: CUBIC's t uses it. */
+    enum sk_hystart m = hs_mode(c);
+    return m == SK_HYSTART_LINUX || (m != SK_HYSTART_OFF && c->x->hs.phase != HS_DONE);
 }
 
 static uint32_t now32(const struct sk_tcp *c)
@@ -160,11 +162,14 @@ static void linux_hystart(struct sk_tcp *c, uint32_t delay)
 {
     struct sk_tcp_ext *x = c->x;
     /* "Discard delay samples right after fast recovery": within a second of an epoch. */
-    if (x->cubic.epoch_start != SK_TIME_NEVER && c->st->now - x->cubic.epoch_start < 1000000)
+    if (c->st->cfg.cubic_linux ? x->lcubic.epoch_start &&
+                                     (int32_t)((uint32_t)(c->st->now / 1000) - x->lcubic.epoch_start) < 1000
+                               : x->cubic.epoch_start != SK_TIME_NEVER &&
+                                     c->st->now - x->cubic.epoch_start < 1000000)
         return;
     if (x->hs.delay_min == 0 || x->hs.delay_min > delay)
         x->hs.delay_min = delay;
-    if (c->cwnd >= c->ssthresh || c->cwnd < LNX_LOW_WINDOW * (uint32_t)c->snd_mss)
+    if (x->hs.phase == HS_DONE || c->cwnd >= c->ssthresh || c->cwnd < LNX_LOW_WINDOW * (uint32_t)c->snd_mss)
         return;
     if (seq_gt(c->snd_una, x->hs.window_end))
         round_begin(c);
@@ -307,6 +312,8 @@ void sk_cc_on_output(struct sk_tcp *c, uint32_t snd_max_before, bool had_unsent)
     bool sent_new = seq_gt(c->snd_max, snd_max_before);
     if (sent_new && hs_active(c))
         sent_record(c, snd_max_before);
+    if (sent_new && c->cc == &sk_cc_cubic && c->st->cfg.cubic_linux)
+        sk_cc_lcubic_tx_start(c, c->snd_una == snd_max_before);
     if (c->st->cfg.cwnd_validation != SK_CWV_LINUX)
         return;
     /* tcp_output.c tcp_write_xmit / tcp_cwnd_validate: cwnd-limited when the packets in flight

@@ -57,6 +57,15 @@ void sk_cc_on_output(struct sk_tcp *c, uint32_t snd_max_before, bool had_unsent)
  * after a congestion event (timeout: a retransmission timeout). */
 void sk_cc_hystart_init(struct sk_tcp *c);
 void sk_cc_hystart_event(struct sk_tcp *c, bool timeout);
+
+/* cc_cubic_linux.c: CUBIC's congestion avoidance with Linux's arithmetic
+ * (sk_config.cubic_linux), called by cc_cubic.c in place of RFC 9438's equations; tx_start
+ * on every send of new data (idle: nothing was in flight). */
+void sk_cc_lcubic_reset(struct sk_tcp *c);
+void sk_cc_lcubic_on_ack(struct sk_tcp *c, uint32_t acked_bytes);
+void sk_cc_lcubic_on_loss(struct sk_tcp *c);
+void sk_cc_lcubic_on_rto(struct sk_tcp *c);
+void sk_cc_lcubic_tx_start(struct sk_tcp *c, bool idle);
 /* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
 uint32_t sk_cc_half_flight(const struct sk_tcp *c);
 /* A window in bytes, computed wider, brought into [0, SK_CWND_MAX]. */
