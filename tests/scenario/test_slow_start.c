@@ -285,6 +285,54 @@ static void test_hystart_linux_delay_exit(void **state)
     raw_free(r);
 }
 
+static void linux_cubic(struct sk_config *cfg)
+{
+    cfg->ss_abc_limit = 0;
+    cfg->cwnd_validation = SK_CWV_LINUX;
+    cfg->cubic_linux = true;
+}
+
+/* CUBIC with Linux's arithmetic (net/ipv4/tcp_cubic.c, sk_config.cubic_linux) after a
+ * timeout: ssthresh = max(cwnd * 717 >> 10, 2) = 7 of the 10 packets in flight; the loss state
+ * resets CUBIC (bictcp_reset: last_max_cwnd 0). The ACK of all 10 takes slow start from 1 to
+ * ssthresh (tcp_slow_start stops there) and hands the 4 packets left to congestion
+ * avoidance, whose first ACK starts the epoch at origin 7, K 0: the curve's target is cwnd
+ * itself, so cnt = 100 * cwnd, capped at 20 while no loss has set last_max_cwnd ("5% per
+ * RTT"). ACKs 1 ms apart: bictcp_update recomputes cnt only when cwnd changed or 1/32 s
+ * passed (HZ/32), and each time finds 20 again (target below cwnd; the Reno estimate,
+ * one packet per cwnd * 15/8 acknowledged, has not passed cwnd). tcp_cong_avoid_ai then adds a
+ * packet per 20 acknowledged: 8 after 16 more ACKs, 9 after 20 more. */
+static void test_linux_cubic_after_timeout(void **state)
+{
+    (void)state;
+    struct raw *r = raw_with("cubic", linux_cubic);
+    uint32_t iss;
+    struct sk_tcp *c = open_conn(r, MS(100), &iss);
+    fx_send(c, 0, 100 * MSS);
+    assert_int_equal(fx_take(r, NULL), 10);
+    raw_run_for(r, SEC(1));
+    fx_expect_data(r, ACK, S(0), IRS + 1, MSS); /* the timeout's retransmission */
+    uint32_t ssthresh = (10 * 717) >> 10;
+    assert_int_equal(info(c).ssthresh, ssthresh * MSS);
+    assert_int_equal(info(c).cwnd, MSS);
+    ack(r, S(10));
+    assert_int_equal(info(c).cwnd, ssthresh * MSS);
+    uint32_t cwnd = ssthresh, cwnd_cnt = 10 - (ssthresh - 1), cnt = 20, una = 10;
+    for (int k = 1; k <= 36; k++) {
+        raw_run_for(r, MS(1));
+        ack(r, S(++una));
+        if (++cwnd_cnt >= cnt) {
+            cwnd_cnt -= cnt;
+            cwnd++;
+        }
+        assert_int_equal(info(c).cwnd, cwnd * MSS);
+        if (k == 16)
+            assert_int_equal(cwnd, 8);
+    }
+    assert_int_equal(cwnd, 9);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +342,7 @@ int main(void)
         TEST(test_hystart_pp_css_then_congestion_avoidance),
         TEST(test_hystart_pp_css_back_to_slow_start),
         TEST(test_hystart_linux_delay_exit),
+        TEST(test_linux_cubic_after_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
