@@ -53,8 +53,14 @@ void pd_profile_linux(struct pd *pd)
     c->fin_wait2_timeout_us = 60000000; /* TCP_FIN_TIMEOUT, net.ipv4.tcp_fin_timeout */
     c->ack_unsent_silent = true;  /* tcp_ack: SKB_DROP_REASON_TCP_ACK_UNSENT_DATA */
     c->rst_ack_on_abort = true;   /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
-    c->no_restart_after_idle = true; /* tcp_slow_start_after_idle=0 in defaults.sh */
     c->nagle_minshall = true;     /* tcp_nagle_check, tcp_minshall_check */
     c->caps.rx_large = true;      /* tun takes datagrams over its MTU (scripts inject 2 MSS) */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
+    /* congestion control (cc helper) */
+    c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
+    c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */
+    c->cwnd_validation = SK_CWV_LINUX;      /* tcp_is_cwnd_limited, tcp_cwnd_validate */
+    c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
+    c->cubic_linux = true;                  /* tcp_cubic.c bictcp_update's arithmetic */
+    c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
 }

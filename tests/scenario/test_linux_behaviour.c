@@ -371,42 +371,6 @@ static void test_chrono_busy_and_rwnd_limited(void **state)
     fx_free(&f);
 }
 
-/* After an idle period longer than the RTO: RFC 5681 §4.1 restarts from the initial window
- * (10 segments, RFC 6928); Linux with tcp_slow_start_after_idle=0 (no_restart_after_idle)
- * keeps cwnd. Ten segments each acknowledged grow cwnd in slow start (by as much as the
- * congestion controller allows: the test takes it as it is before the idle period, more than
- * 10 segments); after 2 s idle a long write sends that many segments, or 10 by default. */
-static void idle_restart(bool keep)
-{
-    struct sk_config cfg;
-    harness_config(&cfg, 0);
-    cfg.no_restart_after_idle = keep;
-    struct fx f = fx_connect(&cfg, &(struct fx_peer){.ws = true, .wscale = 7});
-    assert_int_equal(fx_send(f.c, 0, 10 * FX_MSS), 10 * FX_MSS);
-    for (uint32_t i = 0; i < 10; i++)
-        fx_expect_data(f.r, i == 9 ? ACK | PSH : ACK, FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0),
-                       FX_MSS);
-    raw_run_for(f.r, MS(10));
-    for (uint32_t i = 1; i <= 10; i++)
-        fx_ack(&f, FX_SND(&f, i * FX_MSS), NULL, 0);
-    uint32_t grown = info(f.c).cwnd / FX_MSS;
-    assert_true(grown > 10);
-    uint32_t want = keep ? grown : 10;
-    raw_run_for(f.r, SEC(2));
-    assert_int_equal(fx_send(f.c, 10 * FX_MSS, 30 * FX_MSS), 30 * FX_MSS);
-    for (uint32_t i = 0; i < want; i++)
-        fx_expect_data(f.r, ACK, FX_SND(&f, (10 + i) * FX_MSS), FX_RCV(&f, 0), FX_MSS);
-    raw_expect_none(f.r);
-    fx_free(&f);
-}
-
-static void test_no_restart_after_idle(void **state)
-{
-    (void)state;
-    idle_restart(true);
-    idle_restart(false);
-}
-
 /* Nagle (Nagle on, the default): a write of 1.5 segments. RFC 896 holds the short half while
  * the full segment is unacknowledged; Minshall's form (nagle_minshall, Linux's
  * tcp_minshall_check) sends it at once, no short segment being outstanding, and holds the
@@ -451,7 +415,6 @@ int main(void)
         TEST(test_cork_ceiling_is_one_rto),
         TEST(test_msg_more),
         TEST(test_chrono_busy_and_rwnd_limited),
-        TEST(test_no_restart_after_idle),
         TEST(test_nagle_minshall),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
