@@ -168,6 +168,8 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
             if (v < 0)
                 return unlock_ret(pd, fail(EINVAL));
             s->maxseg_set = v; /* announced in the next SYN (sock_params), as Linux */
+            if (s->tcp && s->listening) /* and by a listener in its next SYN,ACK */
+                sk_tcp_set_maxseg(s->tcp, (uint16_t)(v > 65535 ? 65535 : v));
             break;
         case TCP_USER_TIMEOUT:
             if (v < 0)

@@ -163,6 +163,25 @@ struct sk_tcp_ext {
     struct sk_ranges ooo;               /* storage allocated at the first range */
     uint64_t sack_work;
     uint64_t bytes_sent, bytes_acked, bytes_received;
+
+    /* Packetization-layer path MTU discovery (tcp_plpmtu.c, RFC 4821, RFC 8899 §5.2). Sizes
+     * are packets: IP header, TCP header with the options of a full segment, payload. */
+    struct {
+        uint8_t state;                  /* enum sk_plpmtu_state */
+        bool started;                   /* the search state below was set up */
+        uint8_t lost_here;              /* probes of probe_mtu's size lost so far */
+        uint16_t ceiling;               /* the largest size the search may reach: our link,
+                                         * the peer's MSS option, TCP_MAXSEG, ICMP */
+        uint16_t search_low, search_high; /* RFC 4821 §7.1 */
+        uint16_t probe_mtu;             /* the probe in flight, 0 if none */
+        uint16_t last_probe;            /* size of the last probe sent (for lost_here) */
+        uint32_t probe_seq, probe_end;  /* its sequence space */
+        uint32_t repair_end;            /* a lost probe's bytes, sent again at the MSS, end
+                                         * here; recovery waits until SND.UNA passes it */
+        bool repairing;
+        sk_time_us search_done;         /* when SEARCH_COMPLETE was reached */
+        uint32_t probes_sent, probes_lost;
+    } plp;
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection
@@ -182,6 +201,8 @@ struct sk_tcp {
     /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
     uint16_t snd_mss;                   /* largest payload we send */
     uint16_t rcv_mss;                   /* MSS we announced */
+    uint16_t peer_mss;                  /* PLPMTUD (tcp_plpmtu.c): the peer's MSS option (536
+                                         * without one), the ceiling of the search */
     uint8_t snd_wscale, rcv_wscale;
     /* Karn's rule for timestamp echoes (tcp_recovery.c advance_una): the segment at SND.UNA was
      * retransmitted (una_rtx) with our TSval ts_una_rtx. */
