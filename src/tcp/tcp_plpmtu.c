@@ -53,11 +53,6 @@ static uint32_t eff(const struct sk_tcp *c)
     return c->snd_mss + hdrs(c);
 }
 
-static uint32_t base_mtu(const struct sk_tcp *c)
-{
-    return c->st->cfg.plpmtu_base_mss + hdrs(c);
-}
-
 /* The least size a black hole may take us to: IPv6 links carry 1280 bytes (RFC 8200 §5);
  * for IPv4 the floor ICMP reports are held to (pmtu_min), at least RFC 791's 68. */
 static uint32_t floor_mtu(const struct sk_tcp *c)
@@ -65,6 +60,13 @@ static uint32_t floor_mtu(const struct sk_tcp *c)
     if (sk_tcp_ip_hlen(c) != SK_IPV4_HLEN)
         return SK_IPV6_MIN_MTU;
     return max_u32(c->st->cfg.pmtu_min, MIN_MTU_V4);
+}
+
+/* The base: plpmtu_base_mss and its headers, never under the floor (RFC 8899 §5.1.2 sets
+ * IPv6's BASE_PLPMTU at 1280: every IPv6 path carries that much). */
+static uint32_t base_mtu(const struct sk_tcp *c)
+{
+    return max_u32(c->st->cfg.plpmtu_base_mss + hdrs(c), floor_mtu(c));
 }
 
 /* RFC 4821 §7.2: search_high starts at the largest packet the flow may carry: our link's MTU,

@@ -3,7 +3,8 @@
  * ICMP (sk_memlink_faults.mtu: a black hole), so only PLPMTUD can find the size:
  *   - plpmtud 1 (Linux's tcp_mtu_probing=1), IPv4 and IPv6: A's full-size segments vanish;
  *     after the third consecutive retransmission timeout (plpmtu_blackhole_rtos) the MSS drops
- *     to the base (1024 bytes of payload), the transfer goes on, and probes climb back to the
+ *     to the base (1024 bytes of payload; a 1280-byte packet over IPv6), the transfer goes on,
+ *     and probes climb back to the
  *     largest size within the probe threshold of the path MTU;
  *   - plpmtud 2 with a path below the link: the sizes probed, lost and kept, and each lost
  *     probe leaving cwnd and ssthresh as they were (RFC 4821 §7.6.2);
@@ -238,9 +239,9 @@ static unsigned lost_in(const struct ref *want)
 
 /* The sizes of A's data segments up to the black-hole reaction: the first flight and the first
  * two timeouts' retransmissions are full-size (and lost); the third timeout's is at the base. */
-static void expect_black_hole(struct run *r)
+static void expect_black_hole(struct run *r, uint32_t base_mtu)
 {
-    uint32_t full = LINK_MTU - r->hdrs, base = BASE_MSS;
+    uint32_t full = LINK_MTU - r->hdrs, base = base_mtu - r->hdrs;
     unsigned rto = 0;
     const struct recorder *rec = &r->p->rec;
     for (size_t i = 0; i < rec->n && rto < 3; i++) {
@@ -260,10 +261,13 @@ static void black_hole_case(bool v6)
     assert_int_equal(info(r.ca).snd_mss, LINK_MTU - r.hdrs);
     assert_int_equal(info(r.ca).plpmtu_state, SK_PLPMTU_DISABLED);
     transfer(&r, pair_now(r.p) + SEC(600));
-    expect_black_hole(&r);
-    /* After the black hole: the size in use is the base; the ceiling the link MTU (and B's
-     * MSS option, 1460 or 1440: the same 1500-byte packet). */
+    /* After the black hole: the size in use is the base (for IPv6 never under 1280, RFC 8899
+     * §5.1.2's BASE_PLPMTU, since every IPv6 path carries it, RFC 8200 §5); the ceiling the
+     * link MTU (and B's MSS option, 1460 or 1440: the same 1500-byte packet). */
     uint32_t base = BASE_MSS + r.hdrs;
+    if (v6 && base < 1280)
+        base = 1280;
+    expect_black_hole(&r, base);
     struct ref want = ref_search(base, base, LINK_MTU, path);
     expect_probes(&r, &want, path);
     struct sk_tcp_info i = info(r.ca);
