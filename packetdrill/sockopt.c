@@ -56,6 +56,9 @@ int pd_tcp_info(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
     if (s->tcp && !s->listening) {
         in.connection = true;
         sk_tcp_get_info(s->tcp, &in.ti);
+        /* The connection's own: an accepted one takes its listener's TCP_MAXSEG. */
+        if (in.ti.rcv_mss)
+            in.advmss = in.ti.rcv_mss;
     }
     int e = pd_linux_tcp_info(&in, val, len);
     return e ? fail(e) : 0;

@@ -478,8 +478,9 @@ struct sk_config {
      *   tcp_mtu_probing=2): sending starts at the handshake's MSS, probes look above it up to
      *   what the peer's MSS option and our link allow, and the black-hole rule holds too.
      * plpmtu_base_mss: the search's floor, a size assumed to pass every path (RFC 4821 §7.2
-     *   recommends a 1024-byte MTU; Linux's tcp_base_mss 1024, the default); for IPv6 never
-     *   under a 1280-byte packet (RFC 8899 §5.1.2's BASE_PLPMTU). A black hole at
+     *   recommends a 1024-byte MTU; Linux's tcp_base_mss 1024, the default); a black hole
+     *   drops an IPv6 connection to no less than a 1280-byte packet (RFC 8899 §5.1.2's
+     *   BASE_PLPMTU). A black hole at
      *   or below it halves the size, never below pmtu_min (IPv4) or 1280 (IPv6).
      * plpmtu_probe_threshold: the search ends when search_high - search_low is smaller (8
      *   bytes, Linux's tcp_probe_threshold; RFC 4821 §7.3).

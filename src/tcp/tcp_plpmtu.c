@@ -62,11 +62,11 @@ static uint32_t floor_mtu(const struct sk_tcp *c)
     return max_u32(c->st->cfg.pmtu_min, MIN_MTU_V4);
 }
 
-/* The base: plpmtu_base_mss and its headers, never under the floor (RFC 8899 §5.1.2 sets
- * IPv6's BASE_PLPMTU at 1280: every IPv6 path carries that much). */
+/* The base: plpmtu_base_mss and its headers, where search_low starts (as Linux's
+ * tcp_base_mss). */
 static uint32_t base_mtu(const struct sk_tcp *c)
 {
-    return max_u32(c->st->cfg.plpmtu_base_mss + hdrs(c), floor_mtu(c));
+    return c->st->cfg.plpmtu_base_mss + hdrs(c);
 }
 
 /* RFC 4821 §7.2: search_high starts at the largest packet the flow may carry: our link's MTU,
@@ -282,7 +282,9 @@ static void black_hole(struct sk_tcp *c)
     struct sk_tcp_ext *x = c->x;
     if (!x->plp.started)
         start(c, SK_PLPMTU_BASE);
-    uint32_t cur = eff(c), base = base_mtu(c), next;
+    /* A black hole drops to the base, never under the floor (RFC 8899 §5.1.2 puts IPv6's
+     * BASE_PLPMTU at 1280: every IPv6 path carries that much). */
+    uint32_t cur = eff(c), base = max_u32(base_mtu(c), floor_mtu(c)), next;
     if (cur > base) {
         next = base;
         x->plp.state = SK_PLPMTU_BASE;
