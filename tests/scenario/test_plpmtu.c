@@ -6,6 +6,8 @@
  *     to the base (1024 bytes of payload; a 1280-byte packet over IPv6), the transfer goes on,
  *     and probes climb back to the
  *     largest size within the probe threshold of the path MTU;
+ *   - a path narrower than the base: the fourth timeout halves the size (ERROR), the search
+ *     climbs from there;
  *   - plpmtud 2 with a path below the link: the sizes probed, lost and kept, and each lost
  *     probe leaving cwnd and ssthresh as they were (RFC 4821 §7.6.2);
  *   - plpmtud 2 on a path that carries the link MTU: the search ends (SEARCH_COMPLETE) at
@@ -293,6 +295,38 @@ static void test_black_hole_found_ipv6(void **state)
     black_hole_case(true);
 }
 
+/* A path narrower than the base (900 bytes): the third timeout drops to the base (1076, still
+ * too large), the fourth halves it to the floor (ERROR: max(1076 / 2, pmtu_min 552) = 552, as
+ * Linux's tcp_mtu_probing halves search_low), an ACK confirms 552 and the search climbs from
+ * there to within the threshold of 900. */
+static void test_black_hole_below_the_base(void **state)
+{
+    (void)state;
+    const uint16_t path = 900;
+    struct run r = open_run(false, 1, 0, path);
+    transfer(&r, pair_now(r.p) + SEC(600));
+    uint32_t base = BASE_MSS + r.hdrs, floor = 552;
+    uint32_t half = base / 2 > floor ? base / 2 : floor;
+    unsigned rto = 0;
+    const struct recorder *rec = &r.p->rec;
+    for (size_t i = 0; i < rec->n && rto < 4; i++) {
+        const struct rec_ev *e = &rec->ev[i];
+        if (e->side != SIDE_A || e->ev.kind != SK_TRACE_SEG_OUT || e->ev.why != SK_SEG_WHY_RTO)
+            continue;
+        rto++;
+        uint32_t want = rto < 3 ? LINK_MTU : rto == 3 ? base : half;
+        assert_int_equal(e->ev.u.seg.len, want - r.hdrs);
+    }
+    assert_int_equal(rto, 4);
+    struct ref want = ref_search(half, half, LINK_MTU, path);
+    expect_probes(&r, &want, path);
+    struct sk_tcp_info i = info(r.ca);
+    assert_int_equal(i.plpmtu_state, SK_PLPMTU_SEARCH_COMPLETE);
+    assert_int_equal(i.plpmtu, want.final);
+    assert_true(want.final <= path && want.final > path - THRESHOLD);
+    pair_free(r.p);
+}
+
 /* plpmtud 2: A announces MSS 1000, so it starts sending 1000-byte segments (less the 12 of
  * timestamps), below what B's MSS option and the link allow; the path carries 1300. */
 static void test_search_below_link_mtu_loses_probes_without_congestion(void **state)
@@ -425,6 +459,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_black_hole_found_ipv4),
         TEST(test_black_hole_found_ipv6),
+        TEST(test_black_hole_below_the_base),
         TEST(test_search_below_link_mtu_loses_probes_without_congestion),
         TEST(test_full_path_completes_at_link_mtu),
         TEST(test_icmp_lowers_the_ceiling_and_probing_raises_it_later),
