@@ -137,6 +137,11 @@ static struct run open_run(bool v6, uint8_t mode, uint16_t mss, uint16_t path_mt
     return r;
 }
 
+static bool seq_ge_(uint32_t x, uint32_t y)
+{
+    return (int32_t)(x - y) >= 0;
+}
+
 static uint8_t byte_at(size_t i)
 {
     return (uint8_t)(i * 7 + i / 253);
@@ -438,6 +443,54 @@ static void test_icmp_lowers_the_ceiling_and_probing_raises_it_later(void **stat
     pair_free(r.p);
 }
 
+/* Segment by segment, a lost probe (plpmtud 2; A announces 1000, so its segments carry 988 bytes
+ * besides the timestamps, a 1040-byte packet; the path carries 1200). search_low = min(base
+ * 1076, 1040) = 1040, search_high 1500: the first probe is (1040 + 1500) / 2 = 1270 bytes, 1218
+ * of payload, and goes first, as the initial window (RFC 6928: min(10 * 988, 14600) = 9880)
+ * holds it and the data queued holds DupThresh + 1 full segments after it. The eight full
+ * segments after it (8 * 988 = 7904 of the 8662 left) draw duplicate ACKs; the first two each
+ * let one more segment out (RFC 3042), the third shows the probe lost: its 1218 bytes go again
+ * at once as 988 + 230 (a fast retransmit), cwnd and ssthresh stay as they were, no recovery
+ * starts (RFC 4821 §7.6.2), and the repair's ACK takes everything. */
+static void test_lost_probe_segment_by_segment(void **state)
+{
+    (void)state;
+    struct run r = open_run(false, 2, 1000, 1200);
+    uint32_t a = info(r.ca).snd_nxt, b = info(r.cb).snd_nxt;
+    struct sk_tcp_info i0 = info(r.ca);
+    assert_int_equal(i0.cwnd, 9880);
+    static uint8_t data[64 * 1024];
+    assert_int_equal(sk_tcp_send(r.ca, data, 20000), 20000);
+    const struct rec_ev *probe = expect_data(r.p, A_TO_B, ACK, a, b, 1218);
+    assert_int_equal(probe->ev.why, SK_SEG_WHY_PMTU_PROBE);
+    assert_int_equal(info(r.ca).plpmtu_probe, 1270);
+    for (uint32_t k = 0; k < 8; k++)
+        assert_int_equal(expect_data(r.p, A_TO_B, ACK, a + 1218 + k * 988, b, 988)->ev.why,
+                         SK_SEG_WHY_NEW_DATA);
+    expect_no_seg(r.p, A_TO_B);
+    pair_run_for(r.p, 2 * LINK_DELAY);
+    /* Limited transmit: two more new segments on the first two duplicate ACKs. */
+    uint32_t next = a + 1218 + 8 * 988;
+    for (uint32_t k = 0; k < 2; k++)
+        assert_int_equal(expect_data(r.p, A_TO_B, ACK, next + k * 988, b, 988)->ev.why,
+                         SK_SEG_WHY_NEW_DATA);
+    /* The third: the probe's bytes again, in segments of the MSS in use. */
+    const struct rec_ev *r1 = expect_data(r.p, A_TO_B, ACK, a, b, 988);
+    const struct rec_ev *r2 = expect_data(r.p, A_TO_B, ACK, a + 988, b, 1218 - 988);
+    assert_int_equal(r1->ev.why, SK_SEG_WHY_FAST_RETRANSMIT);
+    assert_int_equal(r2->ev.why, SK_SEG_WHY_FAST_RETRANSMIT);
+    struct sk_tcp_info i1 = info(r.ca);
+    assert_int_equal(i1.cwnd, i0.cwnd);
+    assert_int_equal(i1.ssthresh, i0.ssthresh);
+    assert_int_equal(i1.plpmtu_probes_lost, 1);
+    assert_int_equal(i1.plpmtu_probe, 0);
+    assert_int_equal(i1.snd_mss, 988);
+    pair_run_for(r.p, 2 * LINK_DELAY);
+    assert_true(seq_ge_(info(r.ca).snd_una, next + 2 * 988));
+    assert_int_equal(info(r.ca).retransmits, 0);
+    pair_free(r.p);
+}
+
 /* Off (the default): no probe ever leaves, the MSS stays the handshake's. */
 static void test_off_by_default(void **state)
 {
@@ -461,6 +514,7 @@ int main(void)
         TEST(test_black_hole_found_ipv6),
         TEST(test_black_hole_below_the_base),
         TEST(test_search_below_link_mtu_loses_probes_without_congestion),
+        TEST(test_lost_probe_segment_by_segment),
         TEST(test_full_path_completes_at_link_mtu),
         TEST(test_icmp_lowers_the_ceiling_and_probing_raises_it_later),
         TEST(test_off_by_default),
