@@ -114,13 +114,14 @@ static uint32_t next_size(struct sk_tcp *c)
     }
     if ((low + high) / 2 <= cur)
         x->plp.search_low = (uint16_t)(low = cur);
-    if (high - low < c->st->cfg.plpmtu_probe_threshold) {
+    uint32_t mid = (low + high) / 2;
+    if (high - low < c->st->cfg.plpmtu_probe_threshold || mid <= cur) {
         if (high == x->plp.ceiling)
             return high; /* nothing failed at the ceiling: try it, last */
         complete(c);
         return 0;
     }
-    return (low + high) / 2;
+    return mid;
 }
 
 /* A completed search starts again after plpmtu_probe_interval_us (RFC 8899 §5.1.1): the
