@@ -346,6 +346,18 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->challenge_ack_limit = (uint32_t)v;
     } else if (strcmp(key, "invalid_ack_ratelimit_us") == 0) {
         c->invalid_ack_ratelimit_us = (uint32_t)v;
+    } else if (strcmp(key, "ss_abc_limit") == 0) { /* congestion control (cc helper) */
+        c->ss_abc_limit = (uint8_t)v;
+    } else if (strcmp(key, "cwnd_validation") == 0) {
+        c->cwnd_validation = strcmp(val, "linux") == 0 ? SK_CWV_LINUX : SK_CWV_RFC7661;
+    } else if (strcmp(key, "hystart") == 0) {
+        c->hystart = strcmp(val, "linux") == 0 ? SK_HYSTART_LINUX
+                     : strcmp(val, "pp") == 0  ? SK_HYSTART_PP
+                                               : SK_HYSTART_OFF;
+    } else if (strcmp(key, "slow_start_after_idle") == 0) {
+        c->slow_start_after_idle = v != 0;
+    } else if (strcmp(key, "cubic_linux") == 0) {
+        c->cubic_linux = v != 0;
     /* Packetization-layer path MTU discovery (sk_config.plpmtud ...), under the names of the
      * Linux sysctls the scripts set (net.ipv4.tcp_mtu_probing, tcp_base_mss, ...). */
     } else if (strcmp(key, "tcp_mtu_probing") == 0) {
