@@ -197,18 +197,17 @@ struct sk_tcp_ext {
     struct {
         uint8_t state;                  /* enum sk_plpmtu_state */
         bool started;                   /* the search state below was set up */
-        uint8_t lost_here;              /* probes of probe_mtu's size lost so far */
+        bool repairing;                 /* a lost probe's bytes went again at the MSS, ending
+                                         * at probe_end; recovery waits until SND.UNA passes */
+        uint8_t lost_here;              /* probes of the current size lost so far */
         uint16_t ceiling;               /* the largest size the search may reach: our link,
                                          * the peer's MSS option, TCP_MAXSEG, ICMP */
         uint16_t search_low, search_high; /* RFC 4821 §7.1 */
         uint16_t probe_mtu;             /* the probe in flight, 0 if none */
-        uint16_t last_probe;            /* size of the last probe sent (for lost_here) */
-        uint32_t probe_seq, probe_end;  /* its sequence space */
-        uint32_t repair_end;            /* a lost probe's bytes, sent again at the MSS, end
-                                         * here; recovery waits until SND.UNA passes it */
-        bool repairing;
-        sk_time_us search_done;         /* when SEARCH_COMPLETE was reached */
-        uint32_t probes_sent, probes_lost;
+        uint32_t probe_seq, probe_end;  /* its sequence space (in BASE or ERROR, probe_seq is
+                                         * SND.UNA when the size was lowered) */
+        uint32_t search_done_ms;        /* when SEARCH_COMPLETE was reached (ms, wraps) */
+        uint16_t probes_sent, probes_lost;
     } plp;
 };
 

@@ -99,7 +99,7 @@ static void start(struct sk_tcp *c, uint8_t state)
 static void complete(struct sk_tcp *c)
 {
     c->x->plp.state = SK_PLPMTU_SEARCH_COMPLETE;
-    c->x->plp.search_done = c->st->now;
+    c->x->plp.search_done_ms = (uint32_t)(c->st->now / 1000);
 }
 
 /* RFC 4821 §7.3: the next probe size, or 0 when the search is over. A midpoint not above the
@@ -130,7 +130,8 @@ static uint32_t next_size(struct sk_tcp *c)
 static void maybe_research(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
-    if (c->st->now - x->plp.search_done < c->st->cfg.plpmtu_probe_interval_us)
+    uint32_t since_ms = (uint32_t)(c->st->now / 1000) - x->plp.search_done_ms;
+    if (since_ms < c->st->cfg.plpmtu_probe_interval_us / 1000)
         return;
     x->plp.ceiling = (uint16_t)min_u32(ceiling_of(c), UINT16_MAX);
     x->plp.search_high = x->plp.ceiling;
@@ -175,10 +176,6 @@ uint32_t sk_plpmtu_probe(struct sk_tcp *c, uint32_t avail, uint32_t room)
     uint32_t used = sk_tcp_send_probe(c, seq, len);
     if (used == 0)
         return 0;
-    if (x->plp.last_probe != size) {
-        x->plp.last_probe = (uint16_t)size;
-        x->plp.lost_here = 0;
-    }
     x->plp.probe_mtu = (uint16_t)size;
     x->plp.probe_seq = seq;
     x->plp.probe_end = seq + used;
@@ -230,8 +227,7 @@ static void repair(struct sk_tcp *c)
         seq += used;
     }
     c->st->seg_cause = cause;
-    x->plp.repair_end = end;
-    x->plp.repairing = true;
+    x->plp.repairing = true; /* until SND.UNA passes probe_end */
 }
 
 bool sk_plpmtu_probe_lost(struct sk_tcp *c)
@@ -247,10 +243,11 @@ bool sk_plpmtu_probe_lost(struct sk_tcp *c)
             return true;
         }
         x->plp.probe_mtu = 0; /* §7.6.3: lost among others, inconclusive */
+        x->plp.lost_here = 0;
         return false;
     }
     /* Duplicate ACKs go on arriving for the data after the probe until the repair lands. */
-    return x->plp.repairing && seq_lt(c->snd_una, x->plp.repair_end);
+    return x->plp.repairing && seq_lt(c->snd_una, x->plp.probe_end);
 }
 
 void sk_plpmtu_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
@@ -258,7 +255,7 @@ void sk_plpmtu_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     struct sk_tcp_ext *x = c->x;
     if (x == NULL || !x->plp.started)
         return;
-    if (x->plp.repairing && seq_ge(h->ack, x->plp.repair_end))
+    if (x->plp.repairing && seq_ge(h->ack, x->plp.probe_end))
         x->plp.repairing = false;
     if (x->plp.probe_mtu != 0) {
         bool got = seq_ge(h->ack, x->plp.probe_end);
@@ -312,7 +309,7 @@ void sk_plpmtu_on_rto(struct sk_tcp *c)
         if (c->snd_una == x->plp.probe_seq)
             probe_failed(c);
         else
-            x->plp.probe_mtu = 0; /* §7.6.3 */
+            x->plp.probe_mtu = x->plp.lost_here = 0; /* §7.6.3 */
     }
     uint8_t n = cfg->plpmtu_blackhole_rtos ? cfg->plpmtu_blackhole_rtos : 1;
     if (c->retries >= n && c->snd_max - c->snd_una >= c->snd_mss)
