@@ -372,6 +372,20 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->slow_start_after_idle = v != 0;
     } else if (strcmp(key, "cubic_linux") == 0) {
         c->cubic_linux = v != 0;
+    /* Packetization-layer path MTU discovery (sk_config.plpmtud ...), under the names of the
+     * Linux sysctls the scripts set (net.ipv4.tcp_mtu_probing, tcp_base_mss, ...). */
+    } else if (strcmp(key, "tcp_mtu_probing") == 0) {
+        c->plpmtud = (uint8_t)v;
+    } else if (strcmp(key, "tcp_base_mss") == 0) {
+        c->plpmtu_base_mss = (uint16_t)v;
+    } else if (strcmp(key, "tcp_probe_threshold") == 0) {
+        c->plpmtu_probe_threshold = (uint16_t)v;
+    } else if (strcmp(key, "tcp_probe_interval") == 0) { /* seconds, as the sysctl */
+        c->plpmtu_probe_interval_us = (uint32_t)v * 1000000u;
+    } else if (strcmp(key, "plpmtu_max_probes") == 0) {
+        c->plpmtu_max_probes = (uint8_t)v;
+    } else if (strcmp(key, "plpmtu_blackhole_rtos") == 0) {
+        c->plpmtu_blackhole_rtos = (uint8_t)v;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {

@@ -56,6 +56,9 @@ int pd_tcp_info(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
     if (s->tcp && !s->listening) {
         in.connection = true;
         sk_tcp_get_info(s->tcp, &in.ti);
+        /* The connection's own: an accepted one takes its listener's TCP_MAXSEG. */
+        if (in.ti.rcv_mss)
+            in.advmss = in.ti.rcv_mss;
     }
     int e = pd_linux_tcp_info(&in, val, len);
     return e ? fail(e) : 0;
@@ -225,6 +228,8 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
             if (v < 0)
                 return unlock_ret(pd, fail(EINVAL));
             s->maxseg_set = v; /* announced in the next SYN (sock_params), as Linux */
+            if (s->tcp && s->listening) /* and by a listener in its next SYN,ACK */
+                sk_tcp_set_maxseg(s->tcp, (uint16_t)(v > 65535 ? 65535 : v));
             break;
         case TCP_USER_TIMEOUT:
             if (v < 0)

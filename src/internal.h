@@ -215,6 +215,24 @@ struct sk_tcp_ext {
     sk_time_us last_data_rcv;
     /* sk_config.nagle_minshall: the end of the last short segment sent (Linux's snd_sml). */
     uint32_t snd_sml;
+
+    /* Packetization-layer path MTU discovery (tcp_plpmtu.c, RFC 4821, RFC 8899 §5.2). Sizes
+     * are packets: IP header, TCP header with the options of a full segment, payload. */
+    struct {
+        uint8_t state;                  /* enum sk_plpmtu_state */
+        bool started;                   /* the search state below was set up */
+        bool repairing;                 /* a lost probe's bytes went again at the MSS, ending
+                                         * at probe_end; recovery waits until SND.UNA passes */
+        uint8_t lost_here;              /* probes of the current size lost so far */
+        uint16_t ceiling;               /* the largest size the search may reach: our link,
+                                         * the peer's MSS option, TCP_MAXSEG, ICMP */
+        uint16_t search_low, search_high; /* RFC 4821 §7.1 */
+        uint16_t probe_mtu;             /* the probe in flight, 0 if none */
+        uint32_t probe_seq, probe_end;  /* its sequence space (in BASE or ERROR, probe_seq is
+                                         * SND.UNA when the size was lowered) */
+        uint32_t search_done_ms;        /* when SEARCH_COMPLETE was reached (ms, wraps) */
+        uint16_t probes_sent, probes_lost;
+    } plp;
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection
@@ -234,6 +252,8 @@ struct sk_tcp {
     /* Options (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
     uint16_t snd_mss;                   /* largest payload we send */
     uint16_t rcv_mss;                   /* MSS we announced */
+    uint16_t peer_mss;                  /* PLPMTUD (tcp_plpmtu.c): the peer's MSS option (536
+                                         * without one), the ceiling of the search */
     uint8_t snd_wscale, rcv_wscale;
     /* Karn's rule for timestamp echoes (tcp_recovery.c advance_una): the segment at SND.UNA was
      * retransmitted (una_rtx) with our TSval ts_una_rtx. */

@@ -92,6 +92,13 @@ void sk_config_default(struct sk_config *cfg)
     cfg->slow_start_after_idle = true;  /* RFC 5681 §4.1 */
     cfg->cwnd_validation = SK_CWV_RFC7661;
     cfg->hystart = SK_HYSTART_OFF;        /* RFC 9438 §4.10's MAY; see sk_config.hystart */
+    /* Packetization-layer path MTU discovery (tcp_plpmtu.c): off, as Linux and FreeBSD. */
+    cfg->plpmtud = 0;
+    cfg->plpmtu_base_mss = 1024;             /* Linux tcp_base_mss; RFC 4821 §7.2 */
+    cfg->plpmtu_probe_threshold = 8;         /* Linux tcp_probe_threshold */
+    cfg->plpmtu_probe_interval_us = 600000000; /* RFC 8899 PMTU_RAISE_TIMER, 600 s */
+    cfg->plpmtu_max_probes = 3;              /* RFC 8899 MAX_PROBES */
+    cfg->plpmtu_blackhole_rtos = 3;          /* Linux tcp_retries1 */
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
@@ -735,6 +742,7 @@ const char *sk_seg_why_name(enum sk_seg_why w)
         [SK_SEG_WHY_RST_ABORT] = "rst-abort",
         [SK_SEG_WHY_RST_AFTER_CLOSE] = "rst-after-close",
         [SK_SEG_WHY_RST_SYN] = "rst-syn",
+        [SK_SEG_WHY_PMTU_PROBE] = "pmtu-probe",
     };
     return (unsigned)w < SK_SEG_WHY_COUNT && names[w] ? names[w] : "unknown";
 }

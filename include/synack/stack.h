@@ -481,7 +481,35 @@ struct sk_config {
      * (fields of src/tcp/tcp_fastopen.c) */
 
     /* ---- Packetization-layer path MTU discovery (RFC 4821, RFC 8899). ----
-     * (fields of src/tcp/tcp_plpmtu.c) */
+     * (fields of src/tcp/tcp_plpmtu.c; docs/data-path.md "Path MTU") Sizes are packet sizes
+     * (IP header + TCP header and options + payload) unless named _mss (payload, as snd_mss).
+     * plpmtud: 0 (default, as Linux's tcp_mtu_probing and FreeBSD) off: only ICMP lowers the
+     *   MSS (tcp_icmp.c). 1: off until a black hole is suspected (Linux's tcp_mtu_probing=1):
+     *   plpmtu_blackhole_rtos consecutive retransmission timeouts with a full-size segment
+     *   outstanding (RFC 4821 §7.7's full-stop timeout) drop the MSS to plpmtu_base_mss and
+     *   start the search upward. 2: every connection searches from its start (Linux's
+     *   tcp_mtu_probing=2): sending starts at the handshake's MSS, probes look above it up to
+     *   what the peer's MSS option and our link allow, and the black-hole rule holds too.
+     * plpmtu_base_mss: the search's floor, a size assumed to pass every path (RFC 4821 §7.2
+     *   recommends a 1024-byte MTU; Linux's tcp_base_mss 1024, the default); a black hole
+     *   drops an IPv6 connection to no less than a 1280-byte packet (RFC 8899 §5.1.2's
+     *   BASE_PLPMTU). A black hole at
+     *   or below it halves the size, never below pmtu_min (IPv4) or 1280 (IPv6).
+     * plpmtu_probe_threshold: the search ends when search_high - search_low is smaller (8
+     *   bytes, Linux's tcp_probe_threshold; RFC 4821 §7.3).
+     * plpmtu_probe_interval_us: a completed search starts again after this long, for a path
+     *   that may have grown (600 s: RFC 8899 §5.1.1's PMTU_RAISE_TIMER, Linux's
+     *   tcp_probe_interval).
+     * plpmtu_max_probes: losses of probes of one size before the size is taken as too large
+     *   (3: RFC 8899 §5.1.2's MAX_PROBES; Linux gives up after 1). 0 means 1.
+     * plpmtu_blackhole_rtos: consecutive timeouts that mean a black hole (3: Linux's
+     *   tcp_retries1, when it calls tcp_mtu_probing). 0 means 1. */
+    uint8_t plpmtud;
+    uint16_t plpmtu_base_mss;
+    uint16_t plpmtu_probe_threshold;
+    uint32_t plpmtu_probe_interval_us;
+    uint8_t plpmtu_max_probes;
+    uint8_t plpmtu_blackhole_rtos;
 
     /* ---- Behaviour other stacks show, for profiles (packetdrill's profile=linux). ----
      * Each defaults to the RFC's behaviour (0 or false); docs/conformance.md "profile=linux"

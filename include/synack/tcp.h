@@ -259,6 +259,10 @@ SK_API int sk_tcp_set_buffers(struct sk_tcp *c, uint32_t sndbuf_bytes, uint32_t 
  * its old name "newreno"); cwnd and ssthresh are kept, the new module starts a new epoch.
  * -ENOENT for an unknown name. */
 SK_API int sk_tcp_set_congestion(struct sk_tcp *c, const char *name);
+/* TCP_MAXSEG on a listener: the MSS cap (RFC 9293 §3.7.1: announced, and the most sent) of
+ * the connections it opens from now on, as Linux's listener passes its user_mss to each SYN
+ * it answers; 0 removes it; values under 64 are taken as 64. -EINVAL if l is not a listener. */
+SK_API int sk_tcp_set_maxseg(struct sk_tcp *l, uint16_t mss);
 /* The name of the connection's congestion control module: "cubic" or "reno". */
 SK_API const char *sk_tcp_get_congestion(const struct sk_tcp *c);
 /* The buffer sizes in effect (or that a listener passes on). */
@@ -315,6 +319,24 @@ struct sk_tcp_info {
     uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us, last_data_recv_us;
     uint32_t probes;
     uint16_t rcv_mss_seen;
+    /* Packetization-layer path MTU discovery (src/tcp/tcp_plpmtu.c, RFC 4821, RFC 8899), in
+     * packet sizes (IP and TCP headers, options, payload). plpmtu_state: enum sk_plpmtu_state;
+     * plpmtu: the size in use (snd_mss plus headers); search_low / search_high: the range
+     * still open (RFC 4821 §7.1); plpmtu_probe: the size of the probe in flight, 0 if none;
+     * probes_sent / probes_lost: probes so far and those lost (not counted as congestion). */
+    uint8_t plpmtu_state;
+    uint16_t plpmtu, plpmtu_search_low, plpmtu_search_high, plpmtu_probe;
+    uint32_t plpmtu_probes_sent, plpmtu_probes_lost;
+};
+
+/* RFC 8899 §5.2's states, as they apply to TCP (src/tcp/tcp_plpmtu.c). */
+enum sk_plpmtu_state {
+    SK_PLPMTU_DISABLED = 0,   /* not searching: sk_config.plpmtud off, or mode 1 before a
+                               * black hole */
+    SK_PLPMTU_BASE = 1,       /* a black hole took the size down to the base; confirming it */
+    SK_PLPMTU_SEARCHING = 2,  /* probing sizes between search_low and search_high */
+    SK_PLPMTU_SEARCH_COMPLETE = 3, /* done until plpmtu_probe_interval_us has passed */
+    SK_PLPMTU_ERROR = 4,      /* even the base size was black-holed: below it */
 };
 
 /* The sender's congestion-avoidance state, named as Linux's tcp_info reports it. */

@@ -174,6 +174,7 @@ enum sk_seg_why {
     SK_SEG_WHY_RST_ABORT,       /* RST because the application aborted (RFC 9293 §3.10.5) */
     SK_SEG_WHY_RST_AFTER_CLOSE, /* RST for data arriving after close (RFC 2525 §2.17) */
     SK_SEG_WHY_RST_SYN,         /* RST for an in-window SYN (RFC 793 rule, rfc793_syn) */
+    SK_SEG_WHY_PMTU_PROBE,      /* a larger segment testing the path MTU (RFC 4821 §7.5) */
     SK_SEG_WHY_COUNT
 };
 

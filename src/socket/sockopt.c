@@ -186,10 +186,13 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
             sk_tcp_set_nodelay(s->tcp, s->nodelay);
         return 0;
     case SK_TCP_MAXSEG:
-        /* Announced in the SYN: takes effect at the next connect/listen (as Linux). */
+        /* Announced in the SYN: takes effect at the next connect/listen, and on a listener
+         * for the SYNs it answers from now on (as Linux). */
         if (v != 0 && (v < TCP_MIN_MSS || v > TCP_MAX_MSS))
             return -EINVAL;
         s->params.mss = (uint16_t)v;
+        if (s->tcp && s->state == SS_LISTENING)
+            sk_tcp_set_maxseg(s->tcp, (uint16_t)v);
         return 0;
     case SK_TCP_KEEPIDLE:
     case SK_TCP_KEEPINTVL:

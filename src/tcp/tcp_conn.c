@@ -482,7 +482,7 @@ static uint16_t pick_ephemeral(struct sk_stack *st, const struct sk_addr *laddr,
 /* The MSS we announce: the MTU less the IP and TCP headers (RFC 9293 §3.7.1); for IPv6 the
  * IPv6 header's 40 bytes (RFC 8200 §3, so 1440 on a 1500-byte link), and never above what
  * the minimum IPv6 MTU of 1280 leaves (RFC 8200 §5) if the link were smaller. */
-static uint16_t our_mss(const struct sk_tcp *c)
+uint16_t sk_tcp_our_mss(const struct sk_tcp *c)
 {
     const struct sk_stack *st = c->st;
     uint32_t mtu = st->cfg.mtu;
@@ -499,7 +499,7 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->snd_nxt = iss;
     c->snd_max = iss;
     c->sndbuf_seq = iss + 1;
-    c->rcv_mss = our_mss(c);
+    c->rcv_mss = sk_tcp_our_mss(c);
     c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
     c->ts_offset = sk_tcp_ts_offset(c->st, &c->laddr, &c->raddr);
 }
@@ -651,6 +651,14 @@ int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16
 out:
     sk_leave(st);
     return err;
+}
+
+int sk_tcp_set_maxseg(struct sk_tcp *l, uint16_t mss)
+{
+    if (l == NULL || l->state != SK_TCP_LISTEN || l->lsn == NULL)
+        return -EINVAL;
+    l->rcv_mss = mss == 0 ? 0 : mss < 64 ? 64 : mss; /* the cap (sk_tcb_inherit) */
+    return 0;
 }
 
 int sk_tcp_listen(struct sk_stack *st, uint16_t port, int backlog, struct sk_tcp **out)
@@ -1366,6 +1374,7 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
     o->conn_id = c->conn_id;
     o->probes = c->probes_out;
     sk_tcp_chrono_info(c, o);
+    sk_plpmtu_info(c, o);
 }
 
 void sk_tcp_free_all(struct sk_stack *st)

@@ -78,6 +78,7 @@ static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
     uint32_t hdrs = SK_IPV4_HLEN + SK_TCP_HLEN + opts;
     uint32_t mss = sk_tcp_mss_floor(c, mtu > hdrs ? mtu - hdrs : 0);
+    sk_plpmtu_on_icmp(c, mtu); /* the search's ceiling follows (tcp_plpmtu.c) */
     if (mss >= c->snd_mss)
         return; /* RFC 1191 §6.1: never raise the estimate from an ICMP message */
     c->snd_mss = (uint16_t)mss;
@@ -134,6 +135,7 @@ static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
     uint32_t opts = (c->flags & TF_TS) ? 12 : 0;
     uint32_t hdrs = SK_IPV6_HLEN + SK_TCP_HLEN + opts;
     uint32_t mss = sk_tcp_mss_floor(c, mtu - hdrs);
+    sk_plpmtu_on_icmp(c, mtu);
     if (mss >= c->snd_mss)
         return; /* never raised by an ICMP message (RFC 8201 §4) */
     c->snd_mss = (uint16_t)mss;

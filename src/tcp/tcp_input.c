@@ -71,6 +71,7 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->ts_recent_age = c->st->now;
     }
     uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
+    c->peer_mss = (uint16_t)peer_mss; /* PLPMTUD's ceiling (tcp_plpmtu.c) */
     uint32_t mss = min_u32(peer_mss, c->rcv_mss);
     if (cfg->rcvbuf_round_to_mss && c->rcv.len == 0 && mss > 0) {
         /* FreeBSD's tcp_mss(): a whole number of segments. */
@@ -710,6 +711,7 @@ static bool check_ack(struct sk_tcp *c, const struct seg *s)
     update_send_window(c, s);
     /* What the ACK sends again is loss recovery (sk_tcp_ack_process: RFC 5681, 6582, 6675). */
     enum sk_seg_why cause = sk_tcp_cause(st, SK_SEG_WHY_RECOVERY);
+    sk_plpmtu_on_ack(c, h); /* a path MTU probe answered (RFC 4821 §7.6.1) */
     sk_tcp_ack_process(c, h, s->len == 0 && !s->fin, wnd_same);
     st->seg_cause = cause;
     ts_recent_update(c, s);
@@ -856,6 +858,7 @@ static bool fast_path(struct sk_tcp *c, const struct seg *s)
     if (!predicted(c, s))
         return false;
     update_send_window(c, s);
+    sk_plpmtu_on_ack(c, s->h);
     if (seq_gt(s->h->ack, c->snd_una))
         sk_tcp_ack_fast(c, s->h);
     else

@@ -232,6 +232,29 @@ uint32_t sk_tcp_pipe(const struct sk_tcp *c);
 /* The first sequence number at or above seq that the peer has not SACKed. */
 uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq);
 
+/* tcp_plpmtu.c: packetization-layer path MTU discovery (RFC 4821, RFC 8899). */
+/* sk_tcp_output, before new data at SND.NXT (avail bytes queued from there, room the windows
+ * leave): sends a probe if one is due. Returns the sequence space it used (0: none). */
+uint32_t sk_plpmtu_probe(struct sk_tcp *c, uint32_t avail, uint32_t room);
+/* An acceptable ACK, before it is processed: a probe it covers (cumulatively or by SACK)
+ * succeeded; new data acknowledged confirms a size lowered by a black hole. */
+void sk_plpmtu_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h);
+/* Loss recovery is about to begin: true if the loss is a probe's, whose bytes were sent
+ * again at the MSS with cwnd untouched (RFC 4821 §7.6.2); the caller then stays out of
+ * recovery. */
+bool sk_plpmtu_probe_lost(struct sk_tcp *c);
+/* A retransmission timeout of data (c->retries counts it), before cwnd and the MSS are used
+ * for the retransmission: probe outcome and black-hole detection (RFC 4821 §7.7). */
+void sk_plpmtu_on_rto(struct sk_tcp *c);
+/* tcp_icmp.c: an ICMP message reported the path MTU mtu (already floored). */
+void sk_plpmtu_on_icmp(struct sk_tcp *c, uint32_t mtu);
+void sk_plpmtu_info(const struct sk_tcp *c, struct sk_tcp_info *o);
+/* tcp_output.c: one segment of up to len bytes of data at seq, larger than the MSS (a probe,
+ * traced as SK_SEG_WHY_PMTU_PROBE). Returns the sequence space used. */
+uint32_t sk_tcp_send_probe(struct sk_tcp *c, uint32_t seq, uint32_t len);
+/* tcp_conn.c: the MSS this stack announces on c's link (sk_config.mss or the MTU's). */
+uint16_t sk_tcp_our_mss(const struct sk_tcp *c);
+
 /* tcp_timer.c */
 void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us);
 void sk_tcp_timer_stop(struct sk_tcp *c, enum sk_timer_kind k);

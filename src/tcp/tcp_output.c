@@ -71,6 +71,7 @@ static enum sk_seg_why seg_why(const struct sk_stack *st, const struct sk_tcp *c
     switch (cause) {
     case SK_SEG_WHY_WINDOW_PROBE:
     case SK_SEG_WHY_TLP:
+    case SK_SEG_WHY_PMTU_PROBE:
         return cause;
     case SK_SEG_WHY_RTO:
     case SK_SEG_WHY_FAST_RETRANSMIT:
@@ -652,6 +653,14 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
     return send_at(c, seq, min_u32(max_len, payload_mss(c)), 0);
 }
 
+uint32_t sk_tcp_send_probe(struct sk_tcp *c, uint32_t seq, uint32_t len)
+{
+    enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_PMTU_PROBE);
+    uint32_t used = send_at(c, seq, len, 0);
+    c->st->seg_cause = cause;
+    return used;
+}
+
 /* The most payload one super-segment may carry (caps.tso_max, which needs caps.tx_csum: a
  * super-segment's checksums are the link's to compute, as Linux's NETIF_F_TSO needs checksum
  * offload), in whole segments of mss bytes; mss when segmentation offload is off. The
@@ -756,6 +765,15 @@ void sk_tcp_output(struct sk_tcp *c)
         if (avail > cw_room && cw_room <= room && cw_room < mss)
             c->x->cwnd_limited = true; /* x: SYN acknowledged, synchronized */
         room = min_u32(room, cw_room);
+        /* RFC 4821 §7.5: a path MTU probe goes as the next new segment when one is due. */
+        if (c->snd_nxt == c->snd_max && c->st->cfg.plpmtud) {
+            uint32_t probe = sk_plpmtu_probe(c, avail, room);
+            if (probe) {
+                c->snd_nxt += probe;
+                sent = true;
+                continue;
+            }
+        }
         uint32_t len = super_len(c, avail, room, mss);
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)

@@ -199,6 +199,9 @@ static void sack_recovery_send(struct sk_tcp *c)
 
 static void enter_recovery(struct sk_tcp *c)
 {
+    /* RFC 4821 §7.6.2: a lost path MTU probe is no sign of congestion. */
+    if (sk_plpmtu_probe_lost(c))
+        return;
     /* The first retransmission is the fast retransmit; what follows it, recovery. */
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_FAST_RETRANSMIT);
     enter_recovery_send(c);

@@ -105,8 +105,10 @@ static void on_retransmit_timeout(struct sk_tcp *c)
     if (c->retries < UINT8_MAX)
         c->retries++;
     c->rto_us = clamp_rto(c, 2ull * c->rto_us);
-    if (!syn_phase)
+    if (!syn_phase) {
+        sk_plpmtu_on_rto(c); /* RFC 4821 §7.7: a black hole lowers the MSS first */
         sk_tcp_on_timeout_recovery(c);
+    }
     sk_tcp_count_retransmit(c);
     sk_tcp_retransmit(c);
 }

@@ -477,6 +477,34 @@ static void test_options_before_connect_and_inherited(void **state)
     pair_free(p);
 }
 
+/* TCP_MAXSEG set on a socket already listening caps the MSS its next SYN,ACK announces and
+ * the accepted connection sends (Linux: the listener's user_mss goes to each SYN it answers;
+ * Linux's packetdrill script mss/mss-setsockopt-tcp_maxseg-server.pkt). */
+static void test_maxseg_on_a_listening_socket(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL, NULL);
+    int l = sk_socket(p->b, SK_SOCK_STREAM);
+    assert_int_equal(bind_to(p->b, l, 0, PORT), 0);
+    assert_int_equal(sk_listen(p->b, l, 4), 0);
+    assert_int_equal(setint(p->b, l, SK_IPPROTO_TCP, SK_TCP_MAXSEG, 1100), 0);
+    assert_int_equal(getint(p->b, l, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 1100);
+    int c = sk_socket(p->a, SK_SOCK_STREAM);
+    assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), -EINPROGRESS);
+    skip_segs(p, A_TO_B);
+    pair_run_for(p, MS(50));
+    const struct sk_trace_segment *sa = peek_seg(p, B_TO_A);
+    assert_non_null(sa);
+    assert_int_equal(sa->flags, SYN | ACK);
+    assert_int_equal(sa->mss, 1100);
+    int s = sk_accept(p->b, l, NULL, NULL);
+    assert_true(s >= 0);
+    /* A announced 1460; B sends no more than its own cap, less the timestamps (RFC 6691). */
+    assert_int_equal(getint(p->b, s, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 1100 - 12);
+    assert_int_equal(getint(p->a, c, SK_IPPROTO_TCP, SK_TCP_MAXSEG), 1100 - 12);
+    pair_free(p);
+}
+
 static void test_option_errors(void **state)
 {
     (void)state;
@@ -1764,6 +1792,7 @@ int main(void)
         cmocka_unit_test(test_errno_in_each_close_state),
         cmocka_unit_test(test_shutdown_read),
         cmocka_unit_test(test_options_before_connect_and_inherited),
+        cmocka_unit_test(test_maxseg_on_a_listening_socket),
         cmocka_unit_test(test_option_errors),
         cmocka_unit_test(test_keepalive_options_time_out_a_silent_peer),
         cmocka_unit_test(test_user_timeout_option),

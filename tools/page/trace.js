@@ -52,7 +52,8 @@
         'rst-bad-ack': 'RST: unacceptable ACK during the handshake',
         'rst-abort': 'RST: the application aborted the connection',
         'rst-after-close': 'RST: data arrived after the application closed',
-        'rst-syn': 'RST: a SYN arrived inside the window'
+        'rst-syn': 'RST: a SYN arrived inside the window',
+        'pmtu-probe': 'path MTU probe: a larger segment (RFC 4821)'
       }
     },
     zh: {
@@ -97,7 +98,8 @@
         'rst-bad-ack': 'RST：握手期间收到不可接受的确认号',
         'rst-abort': 'RST：应用中止了连接',
         'rst-after-close': 'RST：应用关闭后又收到数据',
-        'rst-syn': 'RST：窗口内收到 SYN'
+        'rst-syn': 'RST：窗口内收到 SYN',
+        'pmtu-probe': '路径 MTU 探测：更大的报文段（RFC 4821）'
       }
     }
   };
