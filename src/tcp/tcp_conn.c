@@ -213,6 +213,7 @@ static void detach_from_listener(struct sk_tcp *c)
     struct sk_tcp *l = c->listener;
     if (l == NULL)
         return;
+    sk_tfo_child_done(c);
     if (c->flags & TF_IN_ACCEPTQ)
         acceptq_remove(l, c);
     sk_tcp_synq_remove(c);
@@ -436,7 +437,9 @@ void sk_tcb_release_rings(struct sk_tcp *c)
 void sk_tcp_child_established(struct sk_tcp *c)
 {
     struct sk_tcp *l = c->listener;
-    if (l == NULL)
+    sk_tfo_child_done(c);
+    /* A Fast Open child joined the accept queue at its SYN (or was accepted already). */
+    if (l == NULL || (c->flags & TF_IN_ACCEPTQ))
         return;
     sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
@@ -643,8 +646,15 @@ int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16
         goto out;
     }
     st->ctr.tcp_active_opens++;
-    /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. */
+    /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. With Fast Open's
+     * TCP_FASTOPEN_CONNECT and a cookie known, the SYN waits for the first data (RFC 7413
+     * §4.2.1 carries it in the SYN). */
     sk_tcp_set_state(c, SK_TCP_SYN_SENT);
+    if (p && p->fastopen) {
+        c->fo |= FO_WANT;
+        if (p->fastopen == SK_TCP_FASTOPEN_DEFER && sk_tfo_defer_connect(c))
+            c->fo |= FO_DEFER;
+    }
     sk_tcp_output(c);
     *out = c;
 out:
@@ -701,6 +711,7 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
     if (c == NULL)
         return -EAGAIN;
     acceptq_remove(l, c);
+    sk_tfo_child_done(c);
     c->listener = NULL;
     c->flags |= TF_USER;
     c->cb = l->cb;
@@ -772,6 +783,7 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     for (int i = 0; i < iovcnt; i++)
         want_all += iov[i].iov_len;
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    room = min_u32(room, sk_tfo_defer_room(c)); /* a deferred Fast Open SYN's data */
     if (room == 0)
         return -EAGAIN;
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
@@ -787,6 +799,7 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     if (total == 0)
         return -EAGAIN;
     sk_enter(c->st);
+    c->fo &= (uint16_t)~FO_DEFER; /* a deferred Fast Open SYN goes now, with this data */
     sk_tcp_output(c);
     sk_tcp_notify(c);
     sk_leave(c->st);

@@ -171,6 +171,7 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
         init_cwnd(c);
+        sk_tfo_synack(c, h); /* RFC 7413 §4.2.2: the SYN's data acknowledged or sent again */
         sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
         /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or data that was queued meanwhile. */
         c->flags |= TF_ACK_NOW;
@@ -615,7 +616,8 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
         return false;
     }
-    if (c->listener && c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
+    if (c->listener && !(c->flags & TF_IN_ACCEPTQ) &&
+        c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
         /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
         drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
         return false;
@@ -626,7 +628,8 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
         return false;
     }
-    init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
+    if (!(c->fo & FO_PASSIVE)) /* a Fast Open child's cwnd runs since its SYN-ACK */
+        init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
     c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;
