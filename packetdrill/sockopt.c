@@ -56,6 +56,7 @@ int pd_tcp_info(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
     if (s->tcp && !s->listening) {
         in.connection = true;
         sk_tcp_get_info(s->tcp, &in.ti);
+        in.fastopen = sk_tcp_fastopen_status(s->tcp);
     }
     int e = pd_linux_tcp_info(&in, val, len);
     return e ? fail(e) : 0;

@@ -746,8 +746,10 @@ void sk_tcp_output(struct sk_tcp *c)
                 /* RFC 9293 §3.8.6.2.1: window-limited; wait for a useful window. */
                 if (len < c->max_snd_wnd / 2)
                     break;
-            } else if (!(c->flags & TF_NODELAY) && c->snd_una != c->snd_max) {
-                /* RFC 896 (Nagle): one small segment in flight at a time. */
+            } else if (!(c->flags & TF_NODELAY) &&
+                       ((c->flags & TF_SYN_ACKED) ? c->snd_una : c->iss + 1) != c->snd_max) {
+                /* RFC 896 (Nagle): one small segment in flight at a time (a Fast Open
+                 * child's unacknowledged SYN-ACK is not one, RFC 7413 §4.2.2). */
                 break;
             }
         }
