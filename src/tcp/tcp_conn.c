@@ -1060,8 +1060,11 @@ int sk_tcp_shutdown(struct sk_tcp *c)
 /* Sends RST if synchronized (RFC 9293 §3.10.5) and ends the connection. */
 static void abort_conn(struct sk_tcp *c, int err)
 {
+    /* A Fast Open child in SYN-RECEIVED has acknowledged the SYN's data: its RST acknowledges
+     * it too, as Linux's tcp_send_active_reset (RST,ACK) does. */
+    uint8_t ack = (c->fo & FO_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED ? SK_TCP_ACK : 0;
     if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
-        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST, SK_SEG_WHY_RST_ABORT);
+        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST | ack, SK_SEG_WHY_RST_ABORT);
     sk_tcp_terminate(c, err);
 }
 

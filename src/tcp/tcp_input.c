@@ -548,8 +548,11 @@ static bool check_rst(struct sk_tcp *c, const struct seg *s)
     }
     switch (c->state) {
     case SK_TCP_SYN_RECEIVED:
-        /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. */
-        sk_tcp_terminate(c, (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+        /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. A Fast
+         * Open child is the application's already (RFC 7413 §4.2.2: acceptable, its data
+         * taken): it is reset, as Linux reports it. */
+        sk_tcp_terminate(c, (c->fo & FO_PASSIVE) ? -ECONNRESET
+                            : (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
         break;
     case SK_TCP_ESTABLISHED:
     case SK_TCP_FIN_WAIT_1:
