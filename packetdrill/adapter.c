@@ -719,7 +719,7 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
         return unlock_ret(pd, fail(e));
     struct sk_tcp_params prm = sock_params(s);
     if (s->fo_connect) /* TCP_FASTOPEN_CONNECT: the SYN may wait for the first write */
-        prm.fastopen = SK_TCP_FASTOPEN_DEFER;
+        prm.fastopen = SK_FASTOPEN_DEFER;
     int r = sk_tcp_connect_addr(pd->st, s->bound ? s->lport : 0, &ip, port, &prm, &s->tcp);
     if (r < 0) {
         s->tcp = NULL;

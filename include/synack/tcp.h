@@ -228,7 +228,7 @@ struct sk_tcp_params {
                                      * (FreeBSD's TCP_NOOPT): the MSS is then 536 both ways */
     uint64_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on
                                      * (FreeBSD's TCP_KEEPINIT bounds the handshake so) */
-    uint8_t fastopen;               /* connect only: SK_TCP_FASTOPEN_* (docs/fastopen.md) */
+    uint8_t fastopen;               /* connect only: SK_FASTOPEN_* (docs/fastopen.md) */
 };
 /* sk_tcp_connect and sk_tcp_listen with params (NULL: the defaults). A listener's params pass
  * to every connection it accepts. Extra error: -ENOENT for an unknown congestion control. */
@@ -315,7 +315,7 @@ SK_API void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, stru
  * connection, and as much queued data as fits (the MSS less 40 bytes of option room, the MSS
  * being the server's as cached, else ours); without a cookie, an empty option asks for one and
  * the data waits for the handshake (SK_TFO_CLIENT_NO_COOKIE: data without any option).
- * SK_TCP_FASTOPEN_DEFER (Linux's TCP_FASTOPEN_CONNECT): when a cookie is known, the SYN waits
+ * SK_FASTOPEN_DEFER (Linux's TCP_FASTOPEN_CONNECT): when a cookie is known, the SYN waits
  * for the first sk_tcp_send (or sk_tcp_shutdown / sk_tcp_close) so that it carries that data;
  * sk_tcp_connect* returns at once with the connection in SYN-SENT and nothing sent; that first
  * send takes only what the SYN carries (as Linux's), later ones queue for after the handshake.
@@ -332,11 +332,11 @@ SK_API void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, stru
  * client's then the server's IP address (4 + 4 or 16 + 16 bytes), 8 bytes, under
  * sk_config.tfo_key or the stack's own Fast Open key (the same value Linux computes from the
  * same key). */
-#define SK_TCP_FASTOPEN_CONNECT 1 /* the SYN carries the option (and data, with a cookie) */
-#define SK_TCP_FASTOPEN_DEFER 2   /* as CONNECT, and the SYN waits for the first data */
+#define SK_FASTOPEN_CONNECT 1 /* the SYN carries the option (and data, with a cookie) */
+#define SK_FASTOPEN_DEFER 2   /* as CONNECT, and the SYN waits for the first data */
 
 /* Active open with data in the SYN (Linux's sendto with MSG_FASTOPEN): sk_tcp_connect_addr with
- * p's fastopen forced to SK_TCP_FASTOPEN_CONNECT, after queueing the part of buf the SYN can
+ * p's fastopen forced to SK_FASTOPEN_DEFER, after queueing the part of buf the SYN can
  * carry (none without a usable cookie). *queued (may be NULL) gets the bytes taken; the rest
  * is the caller's to send with sk_tcp_send (which queues it for after the handshake). Errors
  * as sk_tcp_connect_addr; -EOPNOTSUPP when sk_config.tfo lacks SK_TFO_CLIENT. */
@@ -360,7 +360,7 @@ SK_API int sk_tcp_set_fastopen_key(struct sk_tcp *l, const uint8_t key[16]);
                                 * server: the SYN's data was taken (Linux's tcpi_options
                                 * TCPI_OPT_SYN_DATA) */
 #define SK_TCP_FO_REQUESTED 0x2 /* client: our first SYN carried the option */
-#define SK_TCP_FO_DEFERRED 0x4  /* client: the SYN waits for data (SK_TCP_FASTOPEN_DEFER) */
+#define SK_TCP_FO_DEFERRED 0x4  /* client: the SYN waits for data (SK_FASTOPEN_DEFER) */
 #define SK_TCP_FO_PASSIVE 0x8   /* server: the connection was opened by a Fast Open SYN whose
                                  * data was taken */
 SK_API unsigned sk_tcp_fastopen_status(const struct sk_tcp *c);

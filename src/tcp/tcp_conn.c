@@ -652,7 +652,7 @@ int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16
     sk_tcp_set_state(c, SK_TCP_SYN_SENT);
     if (p && p->fastopen) {
         c->fo |= FO_WANT;
-        if (p->fastopen == SK_TCP_FASTOPEN_DEFER && sk_tfo_defer_connect(c))
+        if (p->fastopen == SK_FASTOPEN_DEFER && sk_tfo_defer_connect(c))
             c->fo |= FO_DEFER;
     }
     sk_tcp_output(c);
@@ -783,7 +783,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     for (int i = 0; i < iovcnt; i++)
         want_all += iov[i].iov_len;
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
-    room = min_u32(room, sk_tfo_defer_room(c)); /* a deferred Fast Open SYN's data */
+    uint32_t cap = sk_tfo_defer_room(c); /* a deferred Fast Open SYN's data, UINT32_MAX */
+    room = min_u32(room, cap);
     if (room == 0)
         return -EAGAIN;
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
@@ -791,6 +792,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) {
         uint32_t want = iov[i].iov_len > UINT32_MAX ? UINT32_MAX : (uint32_t)iov[i].iov_len;
+        if (cap != UINT32_MAX)
+            want = min_u32(want, cap - (uint32_t)total);
         uint32_t n = want ? sk_ring_append(&c->snd, iov[i].iov_base, want) : 0;
         total += n;
         if (n < want)

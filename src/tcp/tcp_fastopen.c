@@ -409,7 +409,7 @@ int sk_tcp_connect_data(struct sk_stack *st, uint16_t local_port, const struct s
     if (len > 0 && buf == NULL)
         return -EFAULT;
     struct sk_tcp_params prm = p ? *p : (struct sk_tcp_params){0};
-    prm.fastopen = SK_TCP_FASTOPEN_DEFER;
+    prm.fastopen = SK_FASTOPEN_DEFER;
     int err = sk_tcp_connect_addr(st, local_port, raddr, rport, &prm, out);
     if (err != 0)
         return err;

@@ -187,7 +187,7 @@ static void test_client_cookie_request_then_syn_data(void **state)
 {
     (void)state;
     struct raw *r = tfo_raw(SK_TFO_CLIENT, NULL);
-    struct sk_tcp_params prm = {.fastopen = SK_TCP_FASTOPEN_CONNECT};
+    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
     struct sk_addr peer = sk_addr_from_v4(ADDR_B);
     struct sk_tcp *c;
     uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
@@ -254,7 +254,7 @@ static void test_client_syn_data_timeout_falls_back(void **state)
 {
     (void)state;
     struct raw *r = tfo_raw(SK_TFO_CLIENT, NULL);
-    struct sk_tcp_params prm = {.fastopen = SK_TCP_FASTOPEN_CONNECT};
+    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
     struct sk_addr peer = sk_addr_from_v4(ADDR_B);
     struct sk_tcp *c;
     uint8_t data[300];
@@ -319,7 +319,7 @@ static void test_pair_fast_open_both_ways_and_lost_syn(void **state)
     struct pair *p = pair_new(&ca, &cb);
     struct sk_tcp *l, *c, *s;
     struct sk_addr b = sk_addr_from_v4(ADDR_B);
-    struct sk_tcp_params prm = {.fastopen = SK_TCP_FASTOPEN_CONNECT};
+    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
     assert_int_equal(sk_tcp_listen(p->b, 80, 8, &l), 0);
     assert_int_equal(sk_tcp_set_fastopen(l, 8), 0);
     assert_int_equal(sk_tcp_connect_addr(p->a, 0, &b, 80, &prm, &c), 0);
