@@ -182,14 +182,25 @@ static void put_sackperm_ts(struct opt_writer *w, const struct sk_tcp_opts *o)
     }
 }
 
+/* Bytes the Fast Open option takes, padded to the word (0 if absent). */
+static size_t fastopen_room(const struct sk_tcp_opts *o)
+{
+    if (!(o->present & SK_OPT_FASTOPEN))
+        return 0;
+    size_t n = o->fo_len > SK_TCP_FO_COOKIE_MAX ? SK_TCP_FO_COOKIE_MAX : o->fo_len;
+    return ((o->fo_exp ? 4 : 2) + n + 3) & ~(size_t)3;
+}
+
 static void put_sack(struct opt_writer *w, const struct sk_tcp_opts *o)
 {
     /* Everything before SACK ends aligned and takes at most 20 bytes, so the option costs
-     * 2 NOPs + 2 + 8n bytes and at least 2 blocks fit. */
-    size_t fit = (TCP_MAX_OPTLEN - w->len - 4) / OPTLEN_SACK_BLOCK;
+     * 2 NOPs + 2 + 8n bytes and at least 2 blocks fit; a Fast Open option (at most 20 bytes,
+     * only on SYNs in practice) keeps its room, so it always fits. */
     size_t n = o->nsack < SK_TCP_MAX_SACK ? o->nsack : SK_TCP_MAX_SACK;
-    if (n > fit)
-        n = fit;
+    size_t room = TCP_MAX_OPTLEN - fastopen_room(o);
+    while (n > 0 && w->len + ((4 - (w->len + 2 + n * OPTLEN_SACK_BLOCK) % 4) % 4) + 2 +
+                            n * OPTLEN_SACK_BLOCK > room)
+        n--;
     if (n == 0)
         return;
     size_t olen = 2 + n * OPTLEN_SACK_BLOCK;
