@@ -111,6 +111,23 @@ void sk_tcp_passive_syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 }
 
 /* ---- §3.10.7.3 SYN-SENT ---- */
+static bool process_text(struct sk_tcp *c, struct seg *s);
+
+/* "If there are other controls or text in the segment, continue processing at the sixth
+ * step": text on a SYN-ACK (a Fast Open server's answer, RFC 7413 §4.2.2) is taken as the
+ * text of any segment, from IRS + 1 and within the window our SYN offered. */
+static void syn_sent_text(struct sk_tcp *c, const struct seg *s)
+{
+    if (s->len == 0)
+        return;
+    struct seg t = *s;
+    t.seq = s->seq + 1;
+    t.syn = t.fin = false; /* a FIN riding on it comes again */
+    t.len = min_u32(t.len, sk_tcp_rcv_window(c));
+    process_text(c, &t);
+    c->flags |= TF_ACK_NOW;
+}
+
 static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
 {
     struct sk_stack *st = c->st;
@@ -177,6 +194,7 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
         c->flags |= TF_ACK_NOW;
         if (c->flags & TF_FIN_QUEUED)
             sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
+        syn_sent_text(c, s);
         return;
     }
     /* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SYN-RECEIVED. */
