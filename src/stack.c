@@ -91,6 +91,11 @@ void sk_config_default(struct sk_config *cfg)
     cfg->tfo = SK_TFO_CLIENT | SK_TFO_SERVER;
     cfg->tfo_cache_entries = 64;
     cfg->tfo_syn_loss_backoff_us = 60000000; /* Linux 4.x: 60 s << syn_loss */
+    /* congestion control (cc helper) */
+    cfg->ss_abc_limit = 2;                /* RFC 3465 §2.3: L = 2*SMSS */
+    cfg->slow_start_after_idle = true;  /* RFC 5681 §4.1 */
+    cfg->cwnd_validation = SK_CWV_RFC7661;
+    cfg->hystart = SK_HYSTART_OFF;        /* RFC 9438 §4.10's MAY; see sk_config.hystart */
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
