@@ -392,6 +392,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         pd->giveup_us = (sk_time_us)(strtod(val, NULL) * 1e6);
     } else if (strcmp(key, "trace") == 0) {
         pd->trace = v != 0;
+    } else if (pd_fastopen_option(pd, key, val)) {
+        /* fastopen.c */
     } else {
         fprintf(stderr, "synack-packetdrill: unknown option '%s'\n", key);
     }
@@ -518,8 +520,8 @@ static int hook_socket(void *u, int domain, int type, int protocol)
 
 /* A sockaddr as an address of either family (an IPv4 one IPv4-mapped) and a port. As Linux:
  * a sockaddr of the other family than the socket's is EAFNOSUPPORT, a short one EINVAL. */
-static int read_sockaddr(const struct pd_sock *s, const struct sockaddr *addr, socklen_t len,
-                         struct sk_addr *ip, uint16_t *port)
+int read_sockaddr(const struct pd_sock *s, const struct sockaddr *addr, socklen_t len,
+                  struct sk_addr *ip, uint16_t *port)
 {
     if (addr == NULL || len < (socklen_t)sizeof(sa_family_t))
         return EINVAL;
@@ -661,6 +663,7 @@ static int hook_listen(void *u, int fd, int backlog)
     if (r < 0)
         return unlock_ret(pd, fail(-r));
     s->listening = true;
+    pd_fastopen_listen(pd, s);
     return unlock_ret(pd, 0);
 }
 
@@ -712,6 +715,25 @@ static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
     return unlock_ret(pd, n->fd);
 }
 
+/* What a socket's options ask of its connection once connect() made it. */
+void after_connect(struct pd_sock *s)
+{
+    if (s->nodelay)
+        sk_tcp_set_nodelay(s->tcp, true);
+    if (s->cork)
+        sk_tcp_set_cork(s->tcp, true);
+    if (s->user_timeout_ms)
+        sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
+    if (s->keepalive)
+        apply_keepalive(s);
+    if (!s->bound) {
+        struct sk_tcp_info info;
+        sk_tcp_get_info(s->tcp, &info);
+        s->lport = info.lport;
+        s->bound = true;
+    }
+}
+
 static int errno_of_connect(int r)
 {
     /* -EINVAL from the stack means a bad peer address (0, our own). */
@@ -741,24 +763,18 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     if (e)
         return unlock_ret(pd, fail(e));
     struct sk_tcp_params prm = sock_params(s);
+    if (s->fo_connect) /* TCP_FASTOPEN_CONNECT: the SYN may wait for the first write */
+        prm.fastopen = SK_FASTOPEN_DEFER;
     int r = sk_tcp_connect_addr(pd->st, s->bound ? s->lport : 0, &ip, port, &prm, &s->tcp);
     if (r < 0) {
         s->tcp = NULL;
         return unlock_ret(pd, fail(errno_of_connect(r)));
     }
-    if (s->nodelay)
-        sk_tcp_set_nodelay(s->tcp, true);
-    if (s->cork)
-        sk_tcp_set_cork(s->tcp, true);
-    if (s->user_timeout_ms)
-        sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
-    if (s->keepalive)
-        apply_keepalive(s);
-    if (!s->bound) {
-        struct sk_tcp_info info;
-        sk_tcp_get_info(s->tcp, &info);
-        s->lport = info.lport;
-        s->bound = true;
+    after_connect(s);
+    if (s->fo_connect) {
+        s->fo_used = true;
+        if (sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED)
+            return unlock_ret(pd, 0); /* Linux: connect() returns 0, nothing sent yet */
     }
     if (s->nonblock)
         return unlock_ret(pd, fail(EINPROGRESS));
@@ -810,8 +826,12 @@ static ssize_t do_recv(struct pd *pd, int fd, void *buf, size_t len, int flags)
     }
 }
 
-static ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
+ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
 {
+    bool fo;
+    ssize_t fr = pd_fastopen_send(pd, fd, buf, len, flags, NULL, 0, &fo);
+    if (fo)
+        return fr;
     struct pd_sock *s = sock_find(pd, fd);
     if (s == NULL)
         return fail(EBADF);
@@ -915,7 +935,8 @@ static ssize_t recv_iov(void *u, int fd, const struct iovec *iov, int cnt, int f
     return n;
 }
 
-static ssize_t send_iov(void *u, int fd, const struct iovec *iov, int cnt, int flags)
+static ssize_t send_iov(void *u, int fd, const struct iovec *iov, int cnt, int flags,
+                        const struct sockaddr *addr, socklen_t alen)
 {
     struct pd *pd = u;
     if (cnt < 0)
@@ -933,7 +954,10 @@ static ssize_t send_iov(void *u, int fd, const struct iovec *iov, int cnt, int f
         off += iov[i].iov_len;
     }
     pthread_mutex_lock(&pd->mu);
-    ssize_t n = do_send(pd, fd, tmp, total, flags);
+    bool fo;
+    ssize_t n = pd_fastopen_send(pd, fd, tmp, total, flags, addr, alen, &fo);
+    if (!fo)
+        n = do_send(pd, fd, tmp, total, flags & ~MSG_FASTOPEN);
     free(tmp);
     return unlock_ret_sz(pd, n);
 }
@@ -967,22 +991,31 @@ static ssize_t hook_write(void *u, int fd, const void *buf, size_t len)
 static ssize_t hook_sendto(void *u, int fd, const void *buf, size_t len, int flags,
                            const struct sockaddr *addr, socklen_t alen)
 {
-    (void)alen;
-    if (addr != NULL)
+    struct pd *pd = u;
+    pthread_mutex_lock(&pd->mu);
+    bool fo;
+    ssize_t n = pd_fastopen_send(pd, fd, buf, len, flags, addr, alen, &fo);
+    if (fo)
+        return unlock_ret_sz(pd, n);
+    /* MSG_FASTOPEN on a connected socket is an ordinary send; its address is not looked at. */
+    if (addr != NULL && !(flags & MSG_FASTOPEN)) {
+        pthread_mutex_unlock(&pd->mu);
         return fail(EISCONN);
-    return hook_send(u, fd, buf, len, flags);
+    }
+    return unlock_ret_sz(pd, do_send(pd, fd, buf, len, flags & ~MSG_FASTOPEN));
 }
 
 static ssize_t hook_writev(void *u, int fd, const struct iovec *iov, int cnt)
 {
-    return send_iov(u, fd, iov, cnt, 0);
+    return send_iov(u, fd, iov, cnt, 0, NULL, 0);
 }
 
 static ssize_t hook_sendmsg(void *u, int fd, const struct msghdr *msg, int flags)
 {
     if (msg == NULL)
         return fail(EFAULT);
-    return send_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    return send_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
+                    msg->msg_namelen);
 }
 
 static int hook_fcntl(void *u, int fd, int cmd, ...)

@@ -65,6 +65,11 @@ struct pd_sock {
     int ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEPIDLE/INTVL/CNT; 0: the stack's default */
     bool noopt;                        /* FreeBSD TCP_NOOPT */
     int keepinit_s;                    /* FreeBSD TCP_KEEPINIT; 0: none */
+    /* TCP Fast Open (fastopen.c): TCP_FASTOPEN's queue length, TCP_FASTOPEN_CONNECT,
+     * TCP_FASTOPEN_KEY, and whether a Fast Open send opened the connection. */
+    int fo_qlen;
+    bool fo_connect, fo_key_set, fo_used;
+    uint8_t fo_key[16];
 };
 
 /* FreeBSD's numbers for its TCP-level options that Linux lacks. packetdrill built on Linux does
@@ -120,6 +125,13 @@ int pd_fastopen_getsockopt(struct pd *pd, struct pd_sock *s, int level, int name
                            socklen_t *len);                                  /* fastopen.c */
 int pd_fastopen_setsockopt(struct pd *pd, struct pd_sock *s, int level, int name,
                            const void *val, socklen_t len);                  /* fastopen.c */
+/* fastopen.c: the tfo= and tfo_key= flags (true if key was one), a listener's options from
+ * before listen(), and a send that is Fast Open's (MSG_FASTOPEN, TCP_FASTOPEN_CONNECT, or a
+ * write on a socket a Fast Open is connecting): *mine false leaves the send to the caller. */
+bool pd_fastopen_option(struct pd *pd, const char *key, const char *val);
+void pd_fastopen_listen(struct pd *pd, struct pd_sock *s);
+ssize_t pd_fastopen_send(struct pd *pd, int fd, const void *buf, size_t len, int flags,
+                         const struct sockaddr *addr, socklen_t alen, bool *mine);
 void pd_profile_freebsd(struct pd *pd);                                      /* profile.c */
 void pd_profile_linux(struct pd *pd);                                        /* profile.c */
 
@@ -142,5 +154,9 @@ int put_int(void *val, socklen_t *len, int v);
 uint32_t sockbuf_bytes(int set);
 struct sk_tcp_params sock_params(const struct pd_sock *s);
 void apply_keepalive(struct pd_sock *s);
+int read_sockaddr(const struct pd_sock *s, const struct sockaddr *addr, socklen_t len,
+                  struct sk_addr *ip, uint16_t *port);
+void after_connect(struct pd_sock *s);
+ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags);
 
 #endif

@@ -59,6 +59,7 @@ int pd_tcp_info(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
         /* The connection's own: an accepted one takes its listener's TCP_MAXSEG. */
         if (in.ti.rcv_mss)
             in.advmss = in.ti.rcv_mss;
+        in.fastopen = sk_tcp_fastopen_status(s->tcp);
     }
     int e = pd_linux_tcp_info(&in, val, len);
     return e ? fail(e) : 0;

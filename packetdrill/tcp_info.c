@@ -39,6 +39,8 @@ static void fill_connection(const struct pd_info_in *in, struct tcp_info *o)
         o->tcpi_options |= TCPI_OPT_TIMESTAMPS;
     if (t->sack_ok)
         o->tcpi_options |= TCPI_OPT_SACK;
+    if (in->fastopen & SK_TCP_FO_SYN_DATA) /* RFC 7413: the SYN's data was acknowledged */
+        o->tcpi_options |= TCPI_OPT_SYN_DATA;
     if (t->snd_wscale || t->rcv_wscale) {
         o->tcpi_options |= TCPI_OPT_WSCALE;
         o->tcpi_snd_wscale = t->snd_wscale & 15;

@@ -15,6 +15,8 @@ struct pd_info_in {
     bool listening;
     struct sk_tcp_info ti;     /* valid when connection */
     uint16_t advmss;           /* the MSS we announce (Linux's tcpi_advmss) */
+    unsigned fastopen;         /* sk_tcp_fastopen_status: SK_TCP_FO_SYN_DATA is Linux's
+                                * TCPI_OPT_SYN_DATA */
 };
 
 /* Fills *val (up to *len bytes, Linux copies min(len, sizeof)) and sets *len. 0 or an errno. */

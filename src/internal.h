@@ -124,6 +124,12 @@ struct sk_tcp_listen {
     bool v4only, v6only;                /* takes one family only (sk_tcp_listen_family) */
     bool bound;                         /* takes SYNs to `addr` only (sk_tcp_listen_addr) */
     struct sk_addr addr;
+    /* TCP Fast Open (tcp/tcp_fastopen.c): the most children whose SYN data was taken that may
+     * be pending (not yet acknowledged nor accepted) at once, 0: none (sk_tcp_set_fastopen),
+     * and how many are. */
+    uint32_t fo_qlen_max, fo_qlen;
+    bool fo_key_set;                    /* fo_key is this listener's (sk_tcp_set_fastopen_key) */
+    uint8_t fo_key[16];
 };
 
 /* What a connection needs only once it is synchronized and moving data: congestion control
@@ -338,6 +344,9 @@ struct sk_tcp {
     };
     struct sk_list_node halfopen_link;  /* on the stack's halfopen, beside synq_link */
 
+    /* TCP Fast Open (RFC 7413, tcp/tcp_fastopen.c): enum sk_fo_flag bits. */
+    uint16_t fo;
+
     /* Application. */
     sk_tcp_callback cb;
     void *cb_ctx;
@@ -357,6 +366,7 @@ enum sk_key_purpose {
     SK_KEY_RNG,     /* the keyed generator behind sk_random */
     SK_KEY_IID,     /* RFC 7217: stable-privacy IPv6 interface identifiers */
     SK_KEY_FLOW,    /* RFC 6437 §3: IPv6 flow labels from a keyed hash of the flow */
+    SK_KEY_TFO,     /* RFC 7413 §4.1.2: TCP Fast Open cookies (unless sk_config.tfo_key) */
     SK_KEY_COUNT
 };
 
@@ -417,6 +427,9 @@ struct sk_stack {
 
     /* The socket layer's descriptor table (src/socket/), created by the first sk_socket. */
     struct sk_socktab *socks;
+
+    /* TCP Fast Open's client cookie cache (tcp/tcp_fastopen.c), created with its first entry. */
+    struct sk_tfo_cache *tfo;
 };
 
 /* stack.c */
@@ -611,6 +624,7 @@ void sk_tcp_input(struct sk_stack *st, const struct sk_ipv4_hdr *ip, const uint8
                   size_t frame_len);
 void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k);
 void sk_tcp_free_all(struct sk_stack *st);
+void sk_tfo_cache_free(struct sk_stack *st); /* tcp/tcp_fastopen.c */
 /* tcp/tcp_timewait.c: ends the TIME-WAIT records whose 2*MSL ran out by st->now. */
 void sk_tw_timer(struct sk_stack *st);
 

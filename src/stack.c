@@ -87,6 +87,10 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ip6_accept_ra = true;
     cfg->ip6_dad_transmits = 1; /* RFC 4862 §5.1 */
     cfg->ip6_hop_limit = 64;
+    /* TCP Fast Open (RFC 7413): allowed both ways, used only where the application asks. */
+    cfg->tfo = SK_TFO_CLIENT | SK_TFO_SERVER;
+    cfg->tfo_cache_entries = 64;
+    cfg->tfo_syn_loss_backoff_us = 60000000; /* Linux 4.x: 60 s << syn_loss */
     /* congestion control (cc helper) */
     cfg->ss_abc_limit = 2;                /* RFC 3465 §2.3: L = 2*SMSS */
     cfg->slow_start_after_idle = true;  /* RFC 5681 §4.1 */
@@ -250,6 +254,7 @@ void sk_stack_free(struct sk_stack *st)
         return;
     sk_socket_free_all(st);
     sk_tcp_free_all(st);
+    sk_tfo_cache_free(st);
     sk_ip_free(st);
     sk_ports_free(st);
     if (st->conn_tab)

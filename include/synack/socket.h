@@ -88,6 +88,10 @@ extern "C" {
 #define SK_TCP_KEEPCNT 6       /* int unanswered probes before -ETIMEDOUT (1..127) */
 #define SK_TCP_CONGESTION 13   /* char[]: "cubic" or "reno" (NewReno), Linux's names;
                                 * another name -ENOENT */
+#define SK_TCP_FASTOPEN 23      /* int >= 0: a listener's Fast Open queue (RFC 7413; Linux's
+                                * qlen; sk_tcp_set_fastopen), before or after listen; 0 off */
+#define SK_TCP_FASTOPEN_CONNECT 30 /* int: connect() with a known cookie returns 0 at once and
+                                * the first send goes in the SYN (SK_FASTOPEN_DEFER) */
 #define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3), any value >= 0, read
                                 * back as set; 0: the stack's. When set it alone ends a
                                 * retransmitting connection (stack.h user_timeout_us) */
@@ -109,6 +113,11 @@ extern "C" {
 #define SK_MSG_TRUNC 0x20    /* recv on UDP: return the datagram's full length */
 #define SK_MSG_DONTWAIT 0x40 /* accepted and ignored: every call is non-blocking */
 #define SK_MSG_NOSIGNAL 0x4000 /* accepted and ignored: there are no signals */
+/* sk_sendto on an unconnected TCP socket: connect to addr with the data in the SYN (RFC 7413,
+ * sk_tcp_connect_data): returns the bytes the SYN carries, or -EINPROGRESS when none (no
+ * cookie yet: the SYN asks for one); -EALREADY while connecting; on a connected socket an
+ * ordinary send (as Linux's MSG_FASTOPEN). */
+#define SK_MSG_FASTOPEN 0x20000000
 
 /* sk_poll events (the values of <poll.h> on Linux). */
 #define SK_POLLIN 0x001

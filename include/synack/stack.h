@@ -44,6 +44,14 @@ enum sk_syn_opt_layout {
     SK_SYN_OPTS_FREEBSD = 1, /* mss, nop, wscale, sackOK, TS */
 };
 
+/* sk_config.tfo bits: Linux's net.ipv4.tcp_fastopen values (Documentation/networking/
+ * ip-sysctl.rst), RFC 7413 behaviour each. */
+#define SK_TFO_CLIENT 0x1              /* active opens may use Fast Open */
+#define SK_TFO_SERVER 0x2              /* listeners may accept data in SYNs */
+#define SK_TFO_CLIENT_NO_COOKIE 0x4    /* send data in the SYN without a cookie */
+#define SK_TFO_SERVER_NO_COOKIE 0x200  /* accept SYN data without a valid cookie */
+#define SK_TFO_SERVER_ALL 0x400        /* every listener has Fast Open, queue = its backlog */
+
 /* Congestion control (cc helper): how a sender judges that its cwnd is in use before growing
  * it (sk_config.cwnd_validation), and how CUBIC leaves slow start (sk_config.hystart). */
 enum sk_cwnd_validation {
@@ -478,7 +486,25 @@ struct sk_config {
      * (fields of src/tcp/tcp_rack.c and tcp_recovery.c) */
 
     /* ---- TCP Fast Open (RFC 7413). ----
-     * (fields of src/tcp/tcp_fastopen.c) */
+     * (fields of src/tcp/tcp_fastopen.c; docs/fastopen.md)
+     * tfo: what Fast Open may do, Linux's net.ipv4.tcp_fastopen bits (SK_TFO_*). Default
+     *   SK_TFO_CLIENT | SK_TFO_SERVER: either side still needs the application to ask (a
+     *   connection's sk_tcp_params.fastopen, a listener's sk_tcp_set_fastopen), so nothing
+     *   changes on the wire for an application that does not. 0 turns Fast Open off.
+     * tfo_key / tfo_key_set: the server's cookie key (Linux's net.ipv4.tcp_fastopen_key, its
+     *   four hex words as little-endian 32-bit words). Unset (default), the key is the stack's
+     *   own for this purpose, derived from sk_config.secret like every other key.
+     * tfo_cache_entries: servers whose cookie (and MSS) the client remembers (default 64;
+     *   Linux keeps them in tcp_metrics). Allocated at the first cookie through the config
+     *   allocator; the least recently used entry makes room.
+     * tfo_syn_loss_backoff_us: a server behind which SYNs with data or a cookie went
+     *   unanswered twice in a row gets plain SYNs for this long, doubled per further loss
+     *   (Linux 4.x's 60 s << syn_loss in tcp_fastopen_cookie_check); 0: never. */
+    uint32_t tfo;
+    uint8_t tfo_key[16];
+    bool tfo_key_set;
+    uint16_t tfo_cache_entries;
+    uint64_t tfo_syn_loss_backoff_us;
 
     /* ---- Packetization-layer path MTU discovery (RFC 4821, RFC 8899). ----
      * (fields of src/tcp/tcp_plpmtu.c; docs/data-path.md "Path MTU") Sizes are packet sizes

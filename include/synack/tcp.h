@@ -239,6 +239,7 @@ struct sk_tcp_params {
                                      * (FreeBSD's TCP_NOOPT): the MSS is then 536 both ways */
     uint64_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on
                                      * (FreeBSD's TCP_KEEPINIT bounds the handshake so) */
+    uint8_t fastopen;               /* connect only: SK_FASTOPEN_* (docs/fastopen.md) */
 };
 /* sk_tcp_connect and sk_tcp_listen with params (NULL: the defaults). A listener's params pass
  * to every connection it accepts. Extra error: -ENOENT for an unknown congestion control. */
@@ -352,6 +353,63 @@ SK_API void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *out);
  * synack/addr.h); sk_tcp_info keeps its IPv4-only fields so that its size does not change.
  * Either pointer may be NULL. */
 SK_API void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, struct sk_addr *remote);
+
+/* ---- TCP Fast Open (RFC 7413; docs/fastopen.md) ----
+ *
+ * Client: an active open with sk_tcp_params.fastopen set sends its first SYN with the Fast Open
+ * option (sk_config.tfo must have SK_TFO_CLIENT): the server's cookie, cached from an earlier
+ * connection, and as much queued data as fits (the MSS less 40 bytes of option room, the MSS
+ * being the server's as cached, else ours); without a cookie, an empty option asks for one and
+ * the data waits for the handshake (SK_TFO_CLIENT_NO_COOKIE: data without any option).
+ * SK_FASTOPEN_DEFER (Linux's TCP_FASTOPEN_CONNECT): when a cookie is known, the SYN waits
+ * for the first sk_tcp_send (or sk_tcp_shutdown / sk_tcp_close) so that it carries that data;
+ * sk_tcp_connect* returns at once with the connection in SYN-SENT and nothing sent; that first
+ * send takes only what the SYN carries (as Linux's), later ones queue for after the handshake.
+ * A SYN-ACK
+ * that acknowledges only the SYN has the data sent again right after the handshake (RFC 7413
+ * §4.2.2); a SYN that times out goes again without data or option (§4.2.1 middleboxes), and
+ * a server behind which that happened twice gets plain SYNs for a while
+ * (sk_config.tfo_syn_loss_backoff_us).
+ * Server: a listener with a Fast Open queue (sk_tcp_set_fastopen, or SK_TFO_SERVER_ALL) answers
+ * a SYN carrying the option: a request (or a cookie that does not verify) gets the cookie in
+ * the SYN-ACK and only the SYN acknowledged; a valid cookie has the SYN's data taken at once:
+ * the child is acceptable and readable in SYN-RECEIVED, the SYN-ACK acknowledges the data, and
+ * the child may send before the handshake's last ACK (§4.2.2). Cookie = SipHash-2-4 over the
+ * client's then the server's IP address (4 + 4 or 16 + 16 bytes), 8 bytes, under
+ * sk_config.tfo_key or the stack's own Fast Open key (the same value Linux computes from the
+ * same key). */
+#define SK_FASTOPEN_CONNECT 1 /* the SYN carries the option (and data, with a cookie) */
+#define SK_FASTOPEN_DEFER 2   /* as CONNECT, and the SYN waits for the first data */
+
+/* Active open with data in the SYN (Linux's sendto with MSG_FASTOPEN): sk_tcp_connect_addr with
+ * p's fastopen forced to SK_FASTOPEN_DEFER, after queueing the part of buf the SYN can
+ * carry (none without a usable cookie). *queued (may be NULL) gets the bytes taken; the rest
+ * is the caller's to send with sk_tcp_send (which queues it for after the handshake). Errors
+ * as sk_tcp_connect_addr; -EOPNOTSUPP when sk_config.tfo lacks SK_TFO_CLIENT. */
+SK_API int sk_tcp_connect_data(struct sk_stack *st, uint16_t local_port,
+                               const struct sk_addr *raddr, uint16_t rport,
+                               const struct sk_tcp_params *p, const void *buf, size_t len,
+                               size_t *queued, struct sk_tcp **out);
+
+/* A listener's Fast Open queue (Linux's TCP_FASTOPEN qlen): the most children whose SYN data
+ * was taken and that are not yet acknowledged nor accepted; beyond it a SYN's data is left for
+ * the client to send again (only the SYN is acknowledged). 0 turns Fast Open off on l.
+ * -EINVAL if l is not a listener or qlen < 0. */
+SK_API int sk_tcp_set_fastopen(struct sk_tcp *l, int qlen);
+
+/* A listener's own cookie key (Linux's TCP_FASTOPEN_KEY): its 16 bytes are the SipHash key
+ * as given; key NULL goes back to sk_config's. -EINVAL if l is not a listener. */
+SK_API int sk_tcp_set_fastopen_key(struct sk_tcp *l, const uint8_t key[16]);
+
+/* What Fast Open did on a connection (SK_TCP_FO_* bits). */
+#define SK_TCP_FO_SYN_DATA 0x1 /* client: our SYN's data was acknowledged by the SYN-ACK;
+                                * server: the SYN's data was taken (Linux's tcpi_options
+                                * TCPI_OPT_SYN_DATA) */
+#define SK_TCP_FO_REQUESTED 0x2 /* client: our first SYN carried the option */
+#define SK_TCP_FO_DEFERRED 0x4  /* client: the SYN waits for data (SK_FASTOPEN_DEFER) */
+#define SK_TCP_FO_PASSIVE 0x8   /* server: the connection was opened by a Fast Open SYN whose
+                                 * data was taken */
+SK_API unsigned sk_tcp_fastopen_status(const struct sk_tcp *c);
 
 #ifdef __cplusplus
 }

@@ -135,6 +135,7 @@ struct sk_trace_segment {
 #define SK_OPT_SACK_PERM 0x04
 #define SK_OPT_TIMESTAMP 0x08
 #define SK_OPT_SACK 0x10
+#define SK_OPT_FASTOPEN 0x20 /* RFC 7413 §4.1.1 Fast Open (kind 34, or 254 with magic 0xF989) */
     uint8_t opts;
     uint16_t mss;
     uint8_t wscale;

@@ -55,6 +55,7 @@ struct sk_sock {
     sk_socket_callback cb;
     void *cb_ctx;
     unsigned last_revents;
+    int fo_qlen;                /* TCP Fast Open: SK_TCP_FASTOPEN on a listener */
     int next_free;              /* free list, while SS_FREE */
 };
 

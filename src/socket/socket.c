@@ -443,6 +443,7 @@ int sk_listen(struct sk_stack *st, int fd, int backlog)
         return r == -ENOMEM ? -ENOBUFS : r;
     sk_tcp_listen_family(l, sock_families(s));
     sk_tcp_listen_addr(l, &s->laddr);
+    sk_tcp_set_fastopen(l, s->fo_qlen); /* RFC 7413: SK_TCP_FASTOPEN set before listen */
     s->tcp = l;
     s->state = SS_LISTENING;
     sk_sock_hook(st, fd);
@@ -560,8 +561,10 @@ static int tcp_connect_again(struct sk_sock *s)
     return e;
 }
 
+/* connect(), or with data (non-NULL) sendto with SK_MSG_FASTOPEN (*queued: the bytes its SYN
+ * carries). */
 static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, const struct sk_addr *ip,
-                       uint16_t port)
+                       uint16_t port, const struct iovec *data, size_t *queued)
 {
     if (port == 0)
         return -EINVAL;
@@ -573,8 +576,10 @@ static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, const str
     if (sk_addr_is_any(ip) || own)
         return -EADDRNOTAVAIL; /* no loopback in this stack */
     struct sk_tcp *c;
-    int r = sk_tcp_connect_from(st, &s->laddr, s->bound ? s->lport : 0, ip, port, &s->params,
-                                &c);
+    int r = data ? sk_tcp_connect_data(st, s->bound ? s->lport : 0, ip, port, &s->params,
+                                       data->iov_base, data->iov_len, queued, &c)
+                 : sk_tcp_connect_from(st, &s->laddr, s->bound ? s->lport : 0, ip, port,
+                                       &s->params, &c);
     if (r != 0)
         return r == -ENOMEM ? -ENOBUFS : r;
     s = sk_sock_get(st, fd);
@@ -586,6 +591,9 @@ static int tcp_connect(struct sk_stack *st, int fd, struct sk_sock *s, const str
     s->rd_shut = s->wr_shut = false;
     sk_sock_apply_conn_opts(s);
     sk_sock_hook(st, fd);
+    /* TCP_FASTOPEN_CONNECT with a cookie: connect() returns 0, the SYN waits for data. */
+    if (sk_tcp_fastopen_status(c) & SK_TCP_FO_DEFERRED)
+        return 0;
     return -EINPROGRESS;
 }
 
@@ -706,7 +714,7 @@ int sk_connect(struct sk_stack *st, int fd, const struct sockaddr *addr, socklen
     if (!ok)
         return -EAFNOSUPPORT;
     if (s->type == SK_SOCK_STREAM)
-        return tcp_connect(st, fd, s, &ip, port);
+        return tcp_connect(st, fd, s, &ip, port, NULL, NULL);
     return udp_connect(st, fd, s, &ip, port);
 }
 
@@ -820,6 +828,10 @@ static int stream_send_check(struct sk_sock *s)
     if (s->wr_shut)
         return -EPIPE;
     enum sk_tcp_state t = sk_tcp_get_state(s->tcp);
+    /* A Fast Open connection whose SYN waits for data takes this send in the SYN; a Fast
+     * Open child may send before the handshake's last ACK (RFC 7413 §4.2.2). */
+    if (sk_tcp_fastopen_status(s->tcp) & (SK_TCP_FO_DEFERRED | SK_TCP_FO_PASSIVE))
+        return 0;
     return t == SK_TCP_SYN_SENT || t == SK_TCP_SYN_RECEIVED ? -EAGAIN : 0;
 }
 
@@ -926,6 +938,33 @@ ssize_t sk_recv(struct sk_stack *st, int fd, void *buf, size_t len, int flags)
     return sk_recvfrom(st, fd, buf, len, flags, NULL, NULL);
 }
 
+/* sendto with SK_MSG_FASTOPEN on a socket without a connection (RFC 7413 §4.2.1): the
+ * address checks of connect(), then the connection with the data its SYN can carry. */
+static ssize_t tcp_fastopen_sendto(struct sk_stack *st, int fd, struct sk_sock *s,
+                                   const struct iovec *v, const struct sockaddr *addr,
+                                   socklen_t addrlen)
+{
+    if (s->state == SS_LISTENING)
+        return -EISCONN;
+    if (addr == NULL)
+        return -EDESTADDRREQ;
+    struct sk_addr ip;
+    uint16_t port;
+    sa_family_t family;
+    int r = addr_in(s, addr, addrlen, &ip, &port, &family);
+    if (r != 0)
+        return r;
+    if (family == AF_UNSPEC)
+        return -EOPNOTSUPP; /* as Linux */
+    if (family != s->family)
+        return -EAFNOSUPPORT;
+    size_t queued = 0;
+    r = tcp_connect(st, fd, s, &ip, port, v, &queued);
+    if (r != 0 && r != -EINPROGRESS)
+        return r;
+    return queued > 0 ? (ssize_t)queued : -EINPROGRESS;
+}
+
 ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int flags,
                   const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -941,6 +980,12 @@ ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int 
         return -EFAULT; /* as Linux: no bytes at address 0 */
     if (s->type == SK_SOCK_STREAM) { /* the address is ignored, as Linux does */
         struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
+        if ((flags & SK_MSG_FASTOPEN) && s->tcp == NULL)
+            return tcp_fastopen_sendto(st, fd, s, &v, addr, addrlen);
+        if ((flags & SK_MSG_FASTOPEN) && s->state == SS_CONNECTING &&
+            sk_tcp_get_state(s->tcp) == SK_TCP_SYN_SENT &&
+            !(sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED))
+            return -EALREADY; /* Linux tcp_sendmsg_fastopen: one is in progress */
         return tcp_send(st, fd, s, &v, 1);
     }
     struct sk_addr ip = sk_addr_from_v4(0);

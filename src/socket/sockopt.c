@@ -185,6 +185,18 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
         if (s->tcp && s->state != SS_LISTENING)
             sk_tcp_set_nodelay(s->tcp, s->nodelay);
         return 0;
+    case SK_TCP_FASTOPEN: /* RFC 7413: the listener's queue of Fast Open requests */
+        if (v < 0)
+            return -EINVAL;
+        s->fo_qlen = v;
+        if (s->tcp && s->state == SS_LISTENING)
+            sk_tcp_set_fastopen(s->tcp, v);
+        return 0;
+    case SK_TCP_FASTOPEN_CONNECT: /* only before connect, as Linux */
+        if (s->tcp != NULL)
+            return -EISCONN;
+        s->params.fastopen = v ? SK_FASTOPEN_DEFER : 0;
+        return 0;
     case SK_TCP_MAXSEG:
         /* Announced in the SYN: takes effect at the next connect/listen, and on a listener
          * for the SYNs it answers from now on (as Linux). */
@@ -346,6 +358,10 @@ static int get_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, void 
         return put_int(val, len, (int)(s->ka_cnt ? s->ka_cnt : cfg->keepalive_cnt));
     case SK_TCP_USER_TIMEOUT:
         return put_int(val, len, (int)s->user_timeout_ms);
+    case SK_TCP_FASTOPEN:
+        return put_int(val, len, s->fo_qlen);
+    case SK_TCP_FASTOPEN_CONNECT:
+        return put_int(val, len, s->params.fastopen != 0);
     default:
         return -ENOPROTOOPT;
     }

@@ -214,6 +214,7 @@ static void detach_from_listener(struct sk_tcp *c)
     struct sk_tcp *l = c->listener;
     if (l == NULL)
         return;
+    sk_tfo_child_done(c);
     if (c->flags & TF_IN_ACCEPTQ)
         acceptq_remove(l, c);
     sk_tcp_synq_remove(c);
@@ -437,7 +438,9 @@ void sk_tcb_release_rings(struct sk_tcp *c)
 void sk_tcp_child_established(struct sk_tcp *c)
 {
     struct sk_tcp *l = c->listener;
-    if (l == NULL)
+    sk_tfo_child_done(c);
+    /* A Fast Open child joined the accept queue at its SYN (or was accepted already). */
+    if (l == NULL || (c->flags & TF_IN_ACCEPTQ))
         return;
     sk_tcp_synq_remove(c);
     c->flags |= TF_IN_ACCEPTQ;
@@ -644,8 +647,15 @@ int sk_tcp_connect_from(struct sk_stack *st, const struct sk_addr *laddr, uint16
         goto out;
     }
     st->ctr.tcp_active_opens++;
-    /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. */
+    /* RFC 9293 §3.10.1: send <SEQ=ISS><CTL=SYN>, enter SYN-SENT. With Fast Open's
+     * TCP_FASTOPEN_CONNECT and a cookie known, the SYN waits for the first data (RFC 7413
+     * §4.2.1 carries it in the SYN). */
     sk_tcp_set_state(c, SK_TCP_SYN_SENT);
+    if (p && p->fastopen) {
+        c->fo |= FO_WANT;
+        if (p->fastopen == SK_FASTOPEN_DEFER && sk_tfo_defer_connect(c))
+            c->fo |= FO_DEFER;
+    }
     sk_tcp_output(c);
     *out = c;
 out:
@@ -710,6 +720,7 @@ int sk_tcp_accept(struct sk_tcp *l, struct sk_tcp **out)
     if (c == NULL)
         return -EAGAIN;
     acceptq_remove(l, c);
+    sk_tfo_child_done(c);
     c->listener = NULL;
     c->flags |= TF_USER;
     c->cb = l->cb;
@@ -781,6 +792,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     for (int i = 0; i < iovcnt; i++)
         want_all += iov[i].iov_len;
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+    uint32_t cap = sk_tfo_defer_room(c); /* a deferred Fast Open SYN's data, UINT32_MAX */
+    room = min_u32(room, cap);
     if (room < want_all)
         sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
     if (room == 0)
@@ -790,6 +803,8 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     size_t total = 0;
     for (int i = 0; i < iovcnt; i++) {
         uint32_t want = iov[i].iov_len > UINT32_MAX ? UINT32_MAX : (uint32_t)iov[i].iov_len;
+        if (cap != UINT32_MAX)
+            want = min_u32(want, cap - (uint32_t)total);
         uint32_t n = want ? sk_ring_append(&c->snd, iov[i].iov_base, want) : 0;
         total += n;
         if (n < want)
@@ -803,6 +818,7 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     else
         c->flags &= ~TF_NOPUSH;
     sk_enter(c->st);
+    c->fo &= (uint16_t)~FO_DEFER; /* a deferred Fast Open SYN goes now, with this data */
     sk_tcp_output(c);
     sk_tcp_notify(c);
     sk_leave(c->st);
@@ -1077,9 +1093,13 @@ int sk_tcp_shutdown(struct sk_tcp *c)
 /* Sends RST if synchronized (RFC 9293 §3.10.5) and ends the connection. */
 static void abort_conn(struct sk_tcp *c, int err)
 {
-    /* sk_config.rst_ack_on_abort: Linux's RST carries ACK (and a timestamp) once synchronized. */
+    /* sk_config.rst_ack_on_abort: Linux's RST carries ACK (and a timestamp) once synchronized.
+     * A Fast Open child in SYN-RECEIVED has acknowledged the SYN's data: its RST acknowledges
+     * it too, as Linux's tcp_send_active_reset (RST,ACK) does. */
     uint8_t flags = SK_TCP_RST;
     if (c->st->cfg.rst_ack_on_abort && c->state >= SK_TCP_ESTABLISHED)
+        flags |= SK_TCP_ACK;
+    if ((c->fo & FO_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED)
         flags |= SK_TCP_ACK;
     if (c->state >= SK_TCP_SYN_RECEIVED && c->state != SK_TCP_TIME_WAIT)
         sk_tcp_send_ctl_why(c, c->snd_max, 0, flags, SK_SEG_WHY_RST_ABORT);

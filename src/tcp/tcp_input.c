@@ -112,6 +112,23 @@ void sk_tcp_passive_syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 }
 
 /* ---- §3.10.7.3 SYN-SENT ---- */
+static bool process_text(struct sk_tcp *c, struct seg *s);
+
+/* "If there are other controls or text in the segment, continue processing at the sixth
+ * step": text on a SYN-ACK (a Fast Open server's answer, RFC 7413 §4.2.2) is taken as the
+ * text of any segment, from IRS + 1 and within the window our SYN offered. */
+static void syn_sent_text(struct sk_tcp *c, const struct seg *s)
+{
+    if (s->len == 0)
+        return;
+    struct seg t = *s;
+    t.seq = s->seq + 1;
+    t.syn = t.fin = false; /* a FIN riding on it comes again */
+    t.len = min_u32(t.len, sk_tcp_rcv_window(c));
+    process_text(c, &t);
+    c->flags |= TF_ACK_NOW;
+}
+
 static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
 {
     struct sk_stack *st = c->st;
@@ -172,11 +189,13 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_stop(c, SK_TIMER_USER_TIMEOUT);
         init_cwnd(c);
+        sk_tfo_synack(c, h); /* RFC 7413 §4.2.2: the SYN's data acknowledged or sent again */
         sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
         /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or data that was queued meanwhile. */
         c->flags |= TF_ACK_NOW;
         if (c->flags & TF_FIN_QUEUED)
             sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
+        syn_sent_text(c, s);
         return;
     }
     /* Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SYN-RECEIVED. */
@@ -548,8 +567,11 @@ static bool check_rst(struct sk_tcp *c, const struct seg *s)
     }
     switch (c->state) {
     case SK_TCP_SYN_RECEIVED:
-        /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. */
-        sk_tcp_terminate(c, (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+        /* Passive: back to LISTEN, i.e. the half-open child goes. Active: refused. A Fast
+         * Open child is the application's already (RFC 7413 §4.2.2: acceptable, its data
+         * taken): it is reset, as Linux reports it. */
+        sk_tcp_terminate(c, (c->fo & FO_PASSIVE) ? -ECONNRESET
+                            : (c->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
         break;
     case SK_TCP_ESTABLISHED:
     case SK_TCP_FIN_WAIT_1:
@@ -616,7 +638,8 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
         return false;
     }
-    if (c->listener && c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
+    if (c->listener && !(c->flags & TF_IN_ACCEPTQ) &&
+        c->listener->lsn->accept_queued >= (uint32_t)c->listener->lsn->backlog) {
         /* No room to hand it over: stay half-open, the peer's next ACK may fit. */
         drop(st, c, s, SK_DROP_TCP_ACCEPT_FULL);
         return false;
@@ -627,7 +650,8 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
         drop(st, c, s, SK_DROP_TCP_NO_MEMORY);
         return false;
     }
-    init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
+    if (!(c->fo & FO_PASSIVE)) /* a Fast Open child's cwnd runs since its SYN-ACK */
+        init_cwnd(c); /* no rings yet: they come with the first byte each way (sk_tcb_snd_ring) */
     c->snd_wnd = (uint32_t)h->wnd << c->snd_wscale;
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->seq;

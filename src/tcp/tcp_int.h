@@ -86,6 +86,39 @@ struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_l3 *ip,
 /* A half-open child leaves the SYN queue (established or gone); no-op if it is not on it. */
 void sk_tcp_synq_remove(struct sk_tcp *c);
 
+/* tcp_fastopen.c: TCP Fast Open (RFC 7413). Bits of sk_tcp.fo: */
+enum sk_fo_flag {
+    FO_WANT = 1u << 0,       /* client: the application asked for Fast Open */
+    FO_DEFER = 1u << 1,      /* client: the SYN waits for the first data (TCP_FASTOPEN_CONNECT) */
+    FO_SYN_OPT = 1u << 2,    /* client: our first SYN carried the option */
+    FO_SYN_DATA = 1u << 3,   /* client: our first SYN carried data */
+    FO_DATA_OK = 1u << 4,    /* SYN data acknowledged (client) or taken (server) */
+    FO_CHILD = 1u << 5,      /* server: counted in its listener's fo_qlen */
+    FO_SEND_COOKIE = 1u << 6, /* server: the SYN-ACK carries our cookie */
+    FO_EXP = 1u << 7,        /* the option goes in its experimental form (kind 254) */
+    FO_PASSIVE = 1u << 8,    /* server: opened by a Fast Open SYN (a valid cookie) */
+};
+/* TCP_FASTOPEN_CONNECT: may connect() leave the SYN for the first data (a cookie known)? */
+bool sk_tfo_defer_connect(struct sk_tcp *c);
+/* While the SYN waits for data, the bytes the first send may take: what the SYN carries (as
+ * Linux's tcp_sendmsg_fastopen); UINT32_MAX otherwise. */
+uint32_t sk_tfo_defer_room(struct sk_tcp *c);
+/* A SYN for listener l opened child c (set up, not yet in a table): takes the SYN's data if
+ * its cookie is valid, notes what the SYN-ACK must carry. True if data was taken. */
+bool sk_tfo_server_syn(struct sk_tcp *l, struct sk_tcp *c, const struct sk_l3 *ip,
+                       const struct sk_tcp_hdr *h);
+/* A child whose SYN data was taken, now in the tables: on the accept queue at once. */
+void sk_tfo_child_ready(struct sk_tcp *c);
+/* c stops counting in its listener's Fast Open queue (acknowledged, accepted or gone). */
+void sk_tfo_child_done(struct sk_tcp *c);
+/* The Fast Open option of the SYN or SYN-ACK now being built, if any. */
+void sk_tfo_syn_options(struct sk_tcp *c, struct sk_tcp_opts *o);
+/* Bytes of data our SYN carries now (0 but on the first SYN of a client with a cookie). */
+uint32_t sk_tfo_syn_data(struct sk_tcp *c);
+/* A SYN-ACK for client c, after SND.UNA took its ACK: the cookie cache, and the SYN's data
+ * acknowledged (off the send ring) or to be sent again (SND.NXT back to SND.UNA). */
+void sk_tfo_synack(struct sk_tcp *c, const struct sk_tcp_hdr *h);
+
 /* tcp_input.c */
 /* What a SYN's options and ECN flags agree for passive connection c (RFC 9293 §3.7.1,
  * RFC 7323 §2.2 and §3.2, RFC 2018 §2, RFC 3168 §6.1.1). */

@@ -335,13 +335,18 @@ static void listen_syn(struct sk_tcp *l, const struct sk_l3 *ip, const struct sk
     child_addresses(c, ip, h);
     uint32_t isn = sk_tcp_isn(st, &ip->dst, h->dport, &ip->src, h->sport);
     child_init(c, l, ip, h, sk_tw_reopen_iss(st, c, isn));
+    /* RFC 7413 §4.2.2: with a valid Fast Open cookie the SYN's data is taken now. */
+    bool fastopen = sk_tfo_server_syn(l, c, ip, h);
     synq_add(l, c);
     st->ctr.tcp_passive_opens++;
-    /* Data or FIN on the SYN is not acknowledged: the peer sends it again once we are
-     * synchronized (RFC 9293 §3.10.7.2 allows queueing it; we keep no memory for it). */
+    /* Otherwise data or FIN on the SYN is not acknowledged: the peer sends it again once we
+     * are synchronized (RFC 9293 §3.10.7.2 allows queueing it; we keep no memory for it). */
     sk_tcp_set_state(c, SK_TCP_SYN_RECEIVED);
-    if (child_insert(l, c, frame, frame_len))
+    if (child_insert(l, c, frame, frame_len)) {
         sk_tcp_output(c);
+        if (fastopen)
+            sk_tfo_child_ready(c); /* acceptable (and readable) before the handshake ends */
+    }
 }
 
 struct sk_tcp *sk_tcp_listen_input(struct sk_tcp *l, const struct sk_l3 *ip,

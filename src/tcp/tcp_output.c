@@ -300,6 +300,7 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
             h->opts.ts_val = sk_tcp_ts_now(c);
             h->opts.ts_ecr = active ? 0 : c->ts_recent;
         }
+        sk_tfo_syn_options(c, &h->opts); /* RFC 7413 §4.1.1, last */
         return;
     }
     if (c->flags & TF_TS) {
@@ -425,7 +426,10 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
         if (c->flags & TF_ECN_ECE)
             h.flags |= SK_TCP_ECE;
     }
-    emit_as(c->st, c, c->conn_id, ends_of(c), &h, seq - c->sndbuf_seq, tos, gso_size);
+    /* A SYN's data (Fast Open) is the ring's first bytes: the SYN's sequence number precedes
+     * them. */
+    uint32_t off = (flags & SK_TCP_SYN) ? 0 : seq - c->sndbuf_seq;
+    emit_as(c->st, c, c->conn_id, ends_of(c), &h, off, tos, gso_size);
     if (len > 0)
         sk_tcp_data_leaving(c);
     if (flags & SK_TCP_ACK) {
@@ -549,8 +553,10 @@ static void send_syn(struct sk_tcp *c)
         c->rtt_seq = c->iss;
         c->rtt_start = c->st->now;
     }
-    send_segment(c, c->iss, flags, 0);
-    c->snd_nxt = c->iss + 1;
+    /* RFC 7413 §4.2.1: a client's first SYN may carry data (0 otherwise). */
+    uint32_t data = c->state == SK_TCP_SYN_SENT ? sk_tfo_syn_data(c) : 0;
+    send_segment(c, c->iss, flags, data);
+    c->snd_nxt = c->iss + 1 + data;
     if (seq_gt(c->snd_nxt, c->snd_max))
         c->snd_max = c->snd_nxt;
     arm_retransmit(c);
@@ -704,7 +710,8 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
  * sk_config.nagle_minshall only while a short one is (Linux's tcp_minshall_check). */
 static bool nagle_holds(const struct sk_tcp *c)
 {
-    if (c->snd_una == c->snd_max)
+    uint32_t una = (c->flags & TF_SYN_ACKED) ? c->snd_una : c->iss + 1;
+    if (una == c->snd_max)
         return false;
     if (!c->st->cfg.nagle_minshall)
         return true;
@@ -736,12 +743,15 @@ void sk_tcp_output(struct sk_tcp *c)
         break;
     }
     if (!(c->flags & TF_SYN_ACKED)) {
-        /* Our SYN is not acknowledged yet: it is the only thing we may send. */
-        if (c->snd_nxt == c->iss)
+        /* Our SYN is not acknowledged yet: it is the only thing we may send (a Fast Open
+         * client's waits for its data, FO_DEFER) ... */
+        if (c->snd_nxt == c->iss && !(c->fo & FO_DEFER))
             send_syn(c);
         else if (c->flags & TF_ACK_NOW)
             c->flags &= ~TF_ACK_NOW;
-        return;
+        /* ... but a Fast Open child may send data after its SYN-ACK (RFC 7413 §4.2.2). */
+        if (!(c->fo & FO_PASSIVE) || c->state != SK_TCP_SYN_RECEIVED || c->snd_nxt == c->iss)
+            return;
     }
     restart_after_idle(c);
     uint32_t snd_max_before = c->snd_max; /* for sk_cc_on_output (cwnd validation) */
@@ -789,7 +799,8 @@ void sk_tcp_output(struct sk_tcp *c)
                  * tail waits for more data, the uncork, or the persist timer below. */
                 break;
             } else if (!(c->flags & TF_NODELAY) && nagle_holds(c)) {
-                /* RFC 896 (Nagle): one small segment in flight at a time. */
+                /* RFC 896 (Nagle): one small segment in flight at a time (a Fast Open
+                 * child's unacknowledged SYN-ACK is not one, RFC 7413 §4.2.2). */
                 break;
             }
         }

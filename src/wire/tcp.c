@@ -19,7 +19,11 @@ enum {
     OPT_SACK_PERM = 4,  /* kind, len 2 */
     OPT_SACK = 5,       /* kind, len 2+8n, n x (left edge, right edge) */
     OPT_TS = 8,         /* kind, len 10, TSval(4), TSecr(4) */
+    OPT_FASTOPEN = 34,  /* RFC 7413 §4.1.1: kind, len 2+n, cookie(n) */
+    OPT_EXP = 254,      /* RFC 6994 experimental: kind, len, ExID(2), ...: Fast Open's draft
+                         * form is ExID 0xF989, then the cookie */
 };
+#define FO_EXP_MAGIC 0xF989u
 #define OPTLEN_MSS 4
 #define OPTLEN_WS 3
 #define OPTLEN_SACK_PERM 2
@@ -28,6 +32,19 @@ enum {
 #define TCP_MAX_OPTLEN 40 /* data offset is 4 bits: 15 * 4 - 20 */
 
 /* ---- Options: parsing ---- */
+
+/* RFC 7413 §4.1.1: a Fast Open option with a cookie of n bytes (0: a request). A length no
+ * cookie has (odd, 2, above 16) is kept as present but invalid, so the receiver can tell a
+ * server that answers with a broken option from one that answers with none. */
+static void fo_take(struct sk_tcp_opts *o, const uint8_t *d, size_t n, bool exp)
+{
+    o->present |= SK_OPT_FASTOPEN;
+    o->fo_exp = exp;
+    o->fo_valid = n == 0 || (n % 2 == 0 && n >= SK_TCP_FO_COOKIE_MIN && n <= SK_TCP_FO_COOKIE_MAX);
+    o->fo_len = o->fo_valid ? (uint8_t)n : 0;
+    if (o->fo_valid)
+        memcpy(o->fo_cookie, d, n);
+}
 
 int sk_tcp_opts_parse(const uint8_t *p, size_t len, struct sk_tcp_opts *o)
 {
@@ -86,6 +103,13 @@ int sk_tcp_opts_parse(const uint8_t *p, size_t len, struct sk_tcp_opts *o)
             o->ts_val = sk_get32(d);
             o->ts_ecr = sk_get32(d + 4);
             o->present |= SK_OPT_TIMESTAMP;
+            break;
+        case OPT_FASTOPEN:
+            fo_take(o, d, olen - 2, false);
+            break;
+        case OPT_EXP:
+            if (olen >= 4 && sk_get16(d) == FO_EXP_MAGIC)
+                fo_take(o, d + 2, olen - 4, true);
             break;
         default: /* RFC 9293 §3.2: unknown options are skipped by their length */
             break;
@@ -158,14 +182,25 @@ static void put_sackperm_ts(struct opt_writer *w, const struct sk_tcp_opts *o)
     }
 }
 
+/* Bytes the Fast Open option takes, padded to the word (0 if absent). */
+static size_t fastopen_room(const struct sk_tcp_opts *o)
+{
+    if (!(o->present & SK_OPT_FASTOPEN))
+        return 0;
+    size_t n = o->fo_len > SK_TCP_FO_COOKIE_MAX ? SK_TCP_FO_COOKIE_MAX : o->fo_len;
+    return ((o->fo_exp ? 4 : 2) + n + 3) & ~(size_t)3;
+}
+
 static void put_sack(struct opt_writer *w, const struct sk_tcp_opts *o)
 {
     /* Everything before SACK ends aligned and takes at most 20 bytes, so the option costs
-     * 2 NOPs + 2 + 8n bytes and at least 2 blocks fit. */
-    size_t fit = (TCP_MAX_OPTLEN - w->len - 4) / OPTLEN_SACK_BLOCK;
+     * 2 NOPs + 2 + 8n bytes and at least 2 blocks fit; a Fast Open option (at most 20 bytes,
+     * only on SYNs in practice) keeps its room, so it always fits. */
     size_t n = o->nsack < SK_TCP_MAX_SACK ? o->nsack : SK_TCP_MAX_SACK;
-    if (n > fit)
-        n = fit;
+    size_t room = TCP_MAX_OPTLEN - fastopen_room(o);
+    while (n > 0 && w->len + ((4 - (w->len + 2 + n * OPTLEN_SACK_BLOCK) % 4) % 4) + 2 +
+                            n * OPTLEN_SACK_BLOCK > room)
+        n--;
     if (n == 0)
         return;
     size_t olen = 2 + n * OPTLEN_SACK_BLOCK;
@@ -176,6 +211,29 @@ static void put_sack(struct opt_writer *w, const struct sk_tcp_opts *o)
         sk_put32(w->buf + w->len + 4, o->sack[b].right);
         w->len += OPTLEN_SACK_BLOCK;
     }
+}
+
+/* RFC 7413 §4.1.1 (and its experimental form), after the others as Linux's tcp_options_write
+ * puts it: kind, length, cookie, then NOPs to the word's end (FO,nop,nop for a request). */
+static void put_fastopen(struct opt_writer *w, const struct sk_tcp_opts *o)
+{
+    size_t n = o->fo_len > SK_TCP_FO_COOKIE_MAX ? SK_TCP_FO_COOKIE_MAX : o->fo_len;
+    size_t olen = (o->fo_exp ? 4 : 2) + n;
+    while (w->len % 4)
+        w->buf[w->len++] = OPT_NOP;
+    if (w->len + ((olen + 3) & ~(size_t)3) > TCP_MAX_OPTLEN)
+        return;
+    if (o->fo_exp) {
+        put_kind_len(w, OPT_EXP, (uint8_t)olen);
+        sk_put16(w->buf + w->len, FO_EXP_MAGIC);
+        w->len += 2;
+    } else {
+        put_kind_len(w, OPT_FASTOPEN, (uint8_t)olen);
+    }
+    memcpy(w->buf + w->len, o->fo_cookie, n);
+    w->len += n;
+    while (w->len % 4)
+        w->buf[w->len++] = OPT_NOP;
 }
 
 size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int syn_layout)
@@ -199,6 +257,8 @@ size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int
         put_ws(&w, o);
     if (o->present & SK_OPT_SACK)
         put_sack(&w, o);
+    if (o->present & SK_OPT_FASTOPEN)
+        put_fastopen(&w, o);
     /* FreeBSD's tcp_addoptions closes an unaligned list with EOL padding (mss,sackOK,eol,eol);
      * the other layouts are always aligned. */
     while (w.len % 4)

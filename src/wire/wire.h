@@ -343,6 +343,8 @@ size_t sk_udp_emit6(uint8_t *p, size_t cap, const struct sk_addr *src, const str
 /* ---- TCP (RFC 9293 §3.1) and options (RFC 9293 §3.2, RFC 7323, RFC 2018) ---- */
 #define SK_TCP_HLEN 20
 #define SK_TCP_MAX_SACK 4
+#define SK_TCP_FO_COOKIE_MIN 4  /* RFC 7413 §4.1.1: 4 to 16 bytes */
+#define SK_TCP_FO_COOKIE_MAX 16
 struct sk_tcp_opts {
     uint8_t present;        /* SK_OPT_* bits */
     uint16_t mss;
@@ -350,6 +352,13 @@ struct sk_tcp_opts {
     uint32_t ts_val, ts_ecr;
     uint8_t nsack;
     struct { uint32_t left, right; } sack[SK_TCP_MAX_SACK];
+    /* TCP Fast Open (RFC 7413 §4.1.1): with SK_OPT_FASTOPEN, the cookie (fo_len bytes, 0: a
+     * cookie request); fo_exp: the experimental form (kind 254, magic 0xF989, RFC 6994) rather
+     * than kind 34; fo_valid: the length is one a cookie may have (0, or even and 4..16, as
+     * Linux's tcp_parse_fastopen_option takes it); an invalid one is present but not used. */
+    uint8_t fo_len;
+    bool fo_exp, fo_valid;
+    uint8_t fo_cookie[SK_TCP_FO_COOKIE_MAX];
 };
 struct sk_tcp_hdr {
     uint16_t sport, dport;
@@ -377,13 +386,16 @@ struct sk_tcp_hdr {
 int sk_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool verify_csum,
                  struct sk_tcp_hdr *h);
 /* Options: EOL ends the list; NOP is skipped; MSS(len 4), WS(3), SACK-permitted(2),
- * SACK(2+8n, n 1..4; more blocks than 4 are ignored), timestamps(10) are decoded; any other kind
+ * SACK(2+8n, n 1..4; more blocks than 4 are ignored), timestamps(10), Fast Open (34, len 2+n;
+ * 254 len 4+n with magic 0xF989; a cookie of a length no cookie has is marked !fo_valid, never a
+ * drop: RFC 7413 §4.1.1 leaves it to the receiver to ignore) are decoded; any other kind
  * is skipped by its length. A length below 2, beyond the end, or wrong for a known kind is
  * SK_DROP_TCP_OPTIONS. A repeated known option: the last one wins. */
 int sk_tcp_opts_parse(const uint8_t *p, size_t len, struct sk_tcp_opts *o);
 /* Emits the options in o->present in the given layout (SYN segments: enum sk_syn_opt_layout;
  * others: timestamps as NOP,NOP,TS then SACK as NOP,NOP,SACK), padded with NOPs (never EOL) to a
- * multiple of 4. At most 40 bytes: SACK blocks that do not fit are left out. */
+ * multiple of 4. Fast Open comes last, followed by NOPs to the next word (Linux's
+ * tcp_options_write); it is left out if it does not fit. At most 40 bytes: SACK blocks that do not fit are left out. */
 size_t sk_tcp_opts_emit(uint8_t *p, size_t cap, const struct sk_tcp_opts *o, int syn_layout);
 /* Writes a whole segment: header (hdr_len computed from the options), options, then copies
  * h->payload (may alias the right place in p), and the checksum. Returns the segment's length. */

@@ -31,6 +31,10 @@ static void check_same_opts(const struct sk_tcp_opts *a, const struct sk_tcp_opt
         FUZZ_CHECK(a->wscale == b->wscale);
     if (b->present & SK_OPT_TIMESTAMP)
         FUZZ_CHECK(a->ts_val == b->ts_val && a->ts_ecr == b->ts_ecr);
+    /* RFC 7413: an invalid cookie was taken as none (fo_len 0) and goes out as a request. */
+    if (b->present & SK_OPT_FASTOPEN)
+        FUZZ_CHECK(b->fo_valid && a->fo_exp == b->fo_exp && a->fo_len == b->fo_len &&
+                   memcmp(a->fo_cookie, b->fo_cookie, b->fo_len) == 0);
     size_t asked = want_sack(a), got = want_sack(b);
     FUZZ_CHECK(!(b->present & SK_OPT_SACK) || got >= 1);
     FUZZ_CHECK(got <= asked);

@@ -97,7 +97,7 @@ run_one() {
     [ -z "$mtu" ] && [ "$LINUX_SUITE" = 1 ] && [ "$ipv" = ipv6 ] && mtu=1520
     [ -n "$mtu" ] && flags="$flags,mtu=$mtu"
     if [ -f "$FLAGS_FILE" ]; then
-        extra=$(awk -v n="$name" '$1 == n { print $2 }' "$FLAGS_FILE")
+        extra=$(awk -v n="$name" '$1 == n { print $2 }' "$FLAGS_FILE" | paste -sd, -)
         [ -n "$extra" ] && flags="$flags,$extra"
     fi
     run=$script

@@ -109,7 +109,7 @@ static inline uint64_t ref_siphash24(const uint8_t key[16], const void *msg, siz
 /* ---------------- the keys ---------------- */
 
 enum { REF_KEY_ISN, REF_KEY_HASH, REF_KEY_TS, REF_KEY_COOKIE, REF_KEY_PORT, REF_KEY_RNG,
-       REF_KEY_IID, REF_KEY_FLOW };
+       REF_KEY_IID, REF_KEY_FLOW, REF_KEY_TFO };
 
 /* A test's secret, and the keys the stack must derive from it (see the top). */
 struct ref_key {

@@ -399,6 +399,9 @@ static void raw_output(void *ctx, const uint8_t *frame, size_t len,
     o->wscale = h.opts.wscale;
     o->ts_val = h.opts.ts_val;
     o->ts_ecr = h.opts.ts_ecr;
+    o->fo_len = h.opts.fo_len;
+    o->fo_exp = h.opts.fo_exp;
+    memcpy(o->fo_cookie, h.opts.fo_cookie, sizeof(o->fo_cookie));
     o->tos = ip.tos;
 }
 

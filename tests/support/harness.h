@@ -100,6 +100,9 @@ struct raw_out {
     uint8_t wscale;
     uint32_t ts_val, ts_ecr;
     uint8_t tos;       /* the IP header's TOS byte (RFC 3168 §5: ECN field in the low 2 bits) */
+    uint8_t fo_len;    /* RFC 7413 Fast Open option (SK_OPT_FASTOPEN in opts): cookie bytes */
+    bool fo_exp;       /* the experimental form (kind 254) */
+    uint8_t fo_cookie[16];
 };
 
 struct raw {

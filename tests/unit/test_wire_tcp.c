@@ -401,11 +401,16 @@ static void test_opts_round_trip_all_combinations(void **state)
 
                 uint8_t want = a.present;
                 /* bytes before SACK: MSS 4, WS 4, sackOK+TS 12, TS 12, sackOK 4 */
+                /* (FreeBSD's sackOK alone takes 2 bytes, unpadded.) The SACK option is then
+                 * padded with NOPs to end on a word: as many blocks as fit in 40 bytes. */
+                bool bsd = layouts[l] == SK_SYN_OPTS_FREEBSD;
                 size_t used = (present & SK_OPT_MSS ? 4 : 0) + (present & SK_OPT_WSCALE ? 4 : 0) +
-                              (present & SK_OPT_TIMESTAMP ? 12 : present & SK_OPT_SACK_PERM ? 4 : 0);
-                size_t fit = (40 - used - 4) / 8;
-                if (fit > 4)
-                    fit = 4;
+                              (present & SK_OPT_TIMESTAMP   ? 12
+                               : present & SK_OPT_SACK_PERM ? (bsd ? 2 : 4)
+                                                            : 0);
+                size_t fit = 4;
+                while (fit > 0 && used + (4 - (used + 2 + 8 * fit) % 4) % 4 + 2 + 8 * fit > 40)
+                    fit--;
                 size_t sent = nsack < fit ? nsack : fit;
                 if (sent == 0)
                     want &= (uint8_t)~SK_OPT_SACK;
@@ -427,6 +432,110 @@ static void test_opts_round_trip_all_combinations(void **state)
     }
 }
 
+/* ---- TCP Fast Open (RFC 7413 §4.1.1) ---- */
+
+/* Kind 34 with an 8-byte cookie, an empty one (a request), and the experimental kind 254 with
+ * magic 0xF989 (RFC 6994); bytes as Linux's tcp_options_write puts them (NOPs after). */
+static void test_opts_fastopen_parse(void **state)
+{
+    (void)state;
+    struct sk_tcp_opts o;
+    const uint8_t fo8[] = {34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1};
+    assert_int_equal(sk_tcp_opts_parse(fo8, sizeof(fo8), &o), SK_DROP_NONE);
+    assert_true(o.present & SK_OPT_FASTOPEN);
+    assert_true(o.fo_valid);
+    assert_false(o.fo_exp);
+    assert_int_equal(o.fo_len, 8);
+    assert_memory_equal(o.fo_cookie, fo8 + 2, 8);
+    const uint8_t req[] = {2, 4, 0x05, 0xb4, 34, 2, 1, 1};
+    assert_int_equal(sk_tcp_opts_parse(req, sizeof(req), &o), SK_DROP_NONE);
+    assert_true(o.present & SK_OPT_FASTOPEN);
+    assert_true(o.fo_valid);
+    assert_int_equal(o.fo_len, 0);
+    assert_int_equal(o.mss, 1460);
+    const uint8_t exp[] = {254, 8, 0xf9, 0x89, 0xaa, 0xbb, 0xcc, 0xdd};
+    assert_int_equal(sk_tcp_opts_parse(exp, sizeof(exp), &o), SK_DROP_NONE);
+    assert_true(o.fo_exp);
+    assert_int_equal(o.fo_len, 4);
+    assert_memory_equal(o.fo_cookie, exp + 4, 4);
+    /* Kind 254 with another experiment's ExID is someone else's option: skipped. */
+    const uint8_t other[] = {254, 4, 0x12, 0x34};
+    assert_int_equal(sk_tcp_opts_parse(other, sizeof(other), &o), SK_DROP_NONE);
+    assert_false(o.present & SK_OPT_FASTOPEN);
+}
+
+/* Lengths no cookie has (2 bytes, odd, above 16) are present but invalid, never a drop; a
+ * length beyond the list is malformed as for any option. */
+static void test_opts_fastopen_invalid_lengths(void **state)
+{
+    (void)state;
+    struct sk_tcp_opts o;
+    const uint8_t two[] = {34, 4, 0x11, 0x22};
+    assert_int_equal(sk_tcp_opts_parse(two, sizeof(two), &o), SK_DROP_NONE);
+    assert_true(o.present & SK_OPT_FASTOPEN);
+    assert_false(o.fo_valid);
+    assert_int_equal(o.fo_len, 0);
+    const uint8_t odd[] = {34, 7, 1, 2, 3, 4, 5, 1};
+    assert_int_equal(sk_tcp_opts_parse(odd, sizeof(odd), &o), SK_DROP_NONE);
+    assert_false(o.fo_valid);
+    uint8_t big[20] = {34, 20};
+    assert_int_equal(sk_tcp_opts_parse(big, sizeof(big), &o), SK_DROP_NONE);
+    assert_false(o.fo_valid);
+    uint8_t sixteen[20] = {34, 18};
+    sixteen[18] = sixteen[19] = 1;
+    assert_int_equal(sk_tcp_opts_parse(sixteen, sizeof(sixteen), &o), SK_DROP_NONE);
+    assert_true(o.fo_valid);
+    assert_int_equal(o.fo_len, 16);
+    const uint8_t beyond[] = {34, 10, 1, 2};
+    assert_int_equal(sk_tcp_opts_parse(beyond, sizeof(beyond), &o), SK_DROP_TCP_OPTIONS);
+}
+
+/* Emitted after the others with NOPs to the word's end, as Linux's SYNs carry it:
+ * <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 8,FO,nop,nop>, <...,FO 8 bytes,nop,nop>,
+ * <mss 1460,nop,nop,sackOK,nop,wscale 8,FOEXP 8 bytes>. */
+static void test_emit_fastopen(void **state)
+{
+    (void)state;
+    uint8_t buf[40];
+    struct sk_tcp_opts o = {.present = SK_OPT_MSS | SK_OPT_SACK_PERM | SK_OPT_TIMESTAMP |
+                                       SK_OPT_WSCALE | SK_OPT_FASTOPEN,
+                            .mss = 1460, .wscale = 8, .ts_val = 1};
+    const uint8_t req[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+                           1, 3, 3, 8, 34, 2, 1, 1};
+    assert_int_equal(sk_tcp_opts_emit(buf, sizeof(buf), &o, SK_SYN_OPTS_LINUX), sizeof(req));
+    assert_memory_equal(buf, req, sizeof(req));
+    o.fo_len = 8;
+    for (int i = 0; i < 8; i++)
+        o.fo_cookie[i] = (uint8_t)(0xa0 + i);
+    const uint8_t ck[] = {34, 10, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 1, 1};
+    assert_int_equal(sk_tcp_opts_emit(buf, sizeof(buf), &o, SK_SYN_OPTS_LINUX), 20 + sizeof(ck));
+    assert_memory_equal(buf + 20, ck, sizeof(ck));
+    o.present &= (uint8_t)~SK_OPT_TIMESTAMP;
+    o.fo_exp = true;
+    const uint8_t ex[] = {2, 4, 5, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8,
+                          254, 12, 0xf9, 0x89, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7};
+    assert_int_equal(sk_tcp_opts_emit(buf, sizeof(buf), &o, SK_SYN_OPTS_LINUX), sizeof(ex));
+    assert_memory_equal(buf, ex, sizeof(ex));
+    /* A round trip keeps the cookie. */
+    struct sk_tcp_opts back;
+    assert_int_equal(sk_tcp_opts_parse(buf, sizeof(ex), &back), SK_DROP_NONE);
+    assert_true(back.fo_exp);
+    assert_int_equal(back.fo_len, 8);
+    assert_memory_equal(back.fo_cookie, o.fo_cookie, 8);
+    /* A 16-byte cookie in the experimental form fills the 40 bytes exactly beside 20 bytes of
+     * SYN options; on a segment with timestamps and a SACK block the option keeps its 20
+     * bytes and the block, which no longer fits beside them, is left out. */
+    o.present |= SK_OPT_TIMESTAMP;
+    o.fo_len = 16;
+    assert_int_equal(sk_tcp_opts_emit(buf, sizeof(buf), &o, SK_SYN_OPTS_LINUX), 40);
+    assert_int_equal(buf[20], 254);
+    assert_int_equal(buf[21], 20);
+    o.present = SK_OPT_TIMESTAMP | SK_OPT_SACK | SK_OPT_FASTOPEN;
+    o.nsack = 1;
+    assert_int_equal(sk_tcp_opts_emit(buf, sizeof(buf), &o, NON_SYN), 12 + 20);
+    assert_int_equal(buf[12], 254);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +555,9 @@ int main(void)
         cmocka_unit_test(test_emit_unusual_combinations),
         cmocka_unit_test(test_emit_sack_edge_cases),
         cmocka_unit_test(test_opts_round_trip_all_combinations),
+        cmocka_unit_test(test_opts_fastopen_parse),
+        cmocka_unit_test(test_opts_fastopen_invalid_lengths),
+        cmocka_unit_test(test_emit_fastopen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
