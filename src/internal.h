@@ -266,6 +266,10 @@ struct sk_tcp {
     };
     struct sk_list_node halfopen_link;  /* on the stack's halfopen, beside synq_link */
 
+    /* Socket-level marks (tcp_marks.c): low-water marks, record boundaries (MSG_EOR). NULL
+     * until one is set or a record is marked: the stack's defaults apply. */
+    struct sk_tcp_marks *marks;
+
     /* Application. */
     sk_tcp_callback cb;
     void *cb_ctx;

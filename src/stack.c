@@ -87,6 +87,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ip6_accept_ra = true;
     cfg->ip6_dad_transmits = 1; /* RFC 4862 §5.1 */
     cfg->ip6_hop_limit = 64;
+    /* Socket-level limits (tcp_marks.c). */
+    cfg->notsent_lowat = UINT32_MAX; /* Linux's tcp_notsent_lowat default: no mark */
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)
