@@ -800,8 +800,10 @@ static ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int f
     struct pd_sock *s = sock_find(pd, fd);
     if (s == NULL)
         return fail(EBADF);
+    /* Never connected (or listening): FreeBSD's sosend says ENOTCONN; Linux's tcp_sendmsg
+     * waits for a connection that is not coming (sk_stream_wait_connect) and says EPIPE. */
     if (s->listening || s->tcp == NULL)
-        return fail(ENOTCONN);
+        return fail(pd->freebsd_sockbuf ? ENOTCONN : EPIPE);
     if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_ZEROCOPY))
         return fail(EOPNOTSUPP);
     if (s->shut_wr)
