@@ -367,6 +367,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
          * they are: packetdrill's checksum check accepts the partial sum, see on_output). */
         c->caps.tso_max = (uint32_t)v;
         c->caps.tx_csum = v != 0;
+    } else if (strcmp(key, "gro") == 0) {
+        /* Coalesced segments in, as packetdrill's tun device (Linux, GRO) takes a script's
+         * segments longer than the MTU. */
+        c->caps.rx_large = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {
