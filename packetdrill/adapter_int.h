@@ -70,6 +70,8 @@ struct pd_sock {
     uint32_t notsent_lowat, rcvlowat;
     bool inq, zerocopy;
     char cc_name[16];
+    int ip_tos, ip_pmtudisc;           /* SOL_IP options, kept for getsockopt */
+    bool freebind;
     /* Wakeups as Linux's socket callbacks raise them (epoll.c): data or FIN arrived (wake_in),
      * an ACK made room for a writer that had found none (wake_out), the state changed
      * (wake_any). nospace: Linux's SOCK_NOSPACE, a send or a poll found no room. */

@@ -76,6 +76,37 @@ static int set_congestion(struct pd_sock *s, const void *val, socklen_t len)
     return 0;
 }
 
+/* SOL_IP options scripts set, kept and read back: IP_TOS, IP_MTU_DISCOVER, IP_FREEBIND. As
+ * Linux's do_ip_setsockopt, the value is an int or a single byte (optlen 1). The stack keeps
+ * its own TOS (the ECN field) and sets DF always: nothing more is applied. */
+static int set_ip_level(struct pd_sock *s, int name, const void *val, socklen_t len)
+{
+    int v;
+    if (val == NULL)
+        return fail(EFAULT);
+    if ((int)len >= (int)sizeof(int))
+        memcpy(&v, val, sizeof(int));
+    else if ((int)len >= 1)
+        v = *(const unsigned char *)val;
+    else
+        return fail(EINVAL);
+    switch (name) {
+    case IP_TOS:
+        s->ip_tos = v & 0xfc; /* the ECN bits are TCP's (RFC 3168 §6.1.1; Linux masks them) */
+        return 0;
+    case IP_MTU_DISCOVER:
+        if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+            return fail(EINVAL);
+        s->ip_pmtudisc = v;
+        return 0;
+    case IP_FREEBIND:
+        s->freebind = v != 0;
+        return 0;
+    default:
+        return fail(ENOPROTOOPT);
+    }
+}
+
 static uint32_t roundup_u32(uint32_t v, uint32_t m)
 {
     return m ? (v + m - 1) / m * m : v;
@@ -224,6 +255,9 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         default:
             return unlock_ret(pd, fail(ENOPROTOOPT));
         }
+    } else if (level == IPPROTO_IP && (name == IP_TOS || name == IP_MTU_DISCOVER ||
+                                       name == IP_FREEBIND)) {
+        v = name == IP_TOS ? s->ip_tos : name == IP_MTU_DISCOVER ? s->ip_pmtudisc : s->freebind;
     } else {
         return unlock_ret(pd, fail(ENOPROTOOPT));
     }
@@ -240,6 +274,8 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
     int v = 0;
     if (level == IPPROTO_TCP && name == TCP_CONGESTION)
         return unlock_ret(pd, set_congestion(s, val, len));
+    if (level == IPPROTO_IP)
+        return unlock_ret(pd, set_ip_level(s, name, val, len));
     if (level == SOL_SOCKET && name == SO_LINGER) {
         if (val == NULL || len < (socklen_t)sizeof(struct linger))
             return unlock_ret(pd, fail(EINVAL));

@@ -830,6 +830,16 @@ static void test_ioctl_inq_and_options(void **state)
     assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_TCP, TCP_CONGESTION, cc, &cl), 0);
     assert_string_equal(cc, "reno");
 
+    /* SOL_IP options take an int or one byte (Linux's do_ip_setsockopt) and read back; the
+     * ECN bits of IP_TOS are TCP's and are masked off. */
+    unsigned char tos = 0x4b;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_IP, IP_TOS, &tos, 1), 0);
+    vl = sizeof(v);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_IP, IP_TOS, &v, &vl), 0);
+    assert_int_equal(v, 0x48);
+    unsigned char dont = IP_PMTUDISC_DONT;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_IP, IP_MTU_DISCOVER, &dont, 1), 0);
+
     /* NULL buffers with a length: EFAULT, and nothing else happens. */
     errno = 0;
     assert_int_equal(f->ifc.write(u, cfd, NULL, 100), -1);
