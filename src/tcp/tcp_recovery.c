@@ -373,12 +373,9 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         }
         return;
     }
-    /* RFC 3168 §6.1.2: an ECN-Echo ACK never grows cwnd. RFC 7661 §4.3: nor does one while
-     * the flow does not use its cwnd (limited by the peer's window or the application): the
-     * window is grown only when sending stopped at cwnd, or at least half of it was in flight
-     * (§4.1 "validated"). Without this a receiver-limited flow grew cwnd without bound. */
-    if (acked && !ece && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
-        c->cc->on_ack(c, acked);
+    /* Growth (cc_slowstart.c): never on ECN-Echo (RFC 3168 §6.1.2), only while the flow uses
+     * its cwnd (RFC 7661, or Linux's rule). */
+    sk_cc_ack(c, flight, acked, ece);
     c->x->cwnd_limited = false;
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
     if (!outstanding || !seq_gt(c->snd_una, c->x->recover - 1) || (!dup && !new_ack))
@@ -398,9 +395,7 @@ void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     uint32_t acked = advance_una(c, h);
     c->x->dupacks = 0;
-    /* RFC 7661 §4.3, as in sk_tcp_ack_process. */
-    if (acked && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
-        c->cc->on_ack(c, acked);
+    sk_cc_ack(c, flight, acked, false); /* as in sk_tcp_ack_process */
     c->x->cwnd_limited = false;
 }
 
