@@ -28,6 +28,7 @@
 #include <dlfcn.h>
 
 #include "adapter_int.h"
+#include "synack/gso.h"
 
 /* A buffer size asked with SO_SNDBUF / SO_RCVBUF as the connection gets it: the value set
  * (Linux's window comes from about that much; it reports twice it, sockbuf_value), at least
@@ -48,7 +49,8 @@ struct sk_tcp_params sock_params(const struct pd_sock *s)
                               .user_timeout_us = (uint64_t)s->keepinit_s * 1000000u,
                               .sndbuf_bytes = sockbuf_bytes(s->sndbuf_set),
                               .rcvbuf_bytes = sockbuf_bytes(s->rcvbuf_set),
-                              .mss = (uint16_t)(s->maxseg_set > 65535 ? 65535 : s->maxseg_set)};
+                              .mss = (uint16_t)(s->maxseg_set > 65535 ? 65535 : s->maxseg_set),
+                              .congestion_control = s->cc_name[0] ? s->cc_name : NULL};
     return p;
 }
 
@@ -71,10 +73,8 @@ int fail(int err)
 
 /* ---- The stack, its output and the virtual clock ---- */
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len,
-                       const struct sk_frame_meta *meta)
+static void queue_frame(void *ctx, const uint8_t *frame, size_t len)
 {
-    (void)meta;
     struct pd *pd = ctx;
     struct pd_frame *f = malloc(sizeof(*f) + len);
     if (f == NULL)
@@ -88,6 +88,18 @@ static void on_output(void *ctx, const uint8_t *frame, size_t len,
     else
         pd->q_head = f;
     pd->q_tail = f;
+}
+
+/* With the tso= flag the stack leaves checksums, and the cutting of super-segments, to the
+ * link: finished here as Linux's GSO would (synack/gso.h), so packetdrill sees MSS-sized
+ * segments with correct checksums (it puts them back together to match a script's line). */
+static void on_output(void *ctx, const uint8_t *frame, size_t len,
+                      const struct sk_frame_meta *meta)
+{
+    static __thread uint8_t piece[65536 + 64];
+    if (meta == NULL || (meta->flags == 0 && meta->gso_type == SK_GSO_NONE) ||
+        sk_gso_segment(frame, len, meta, 0, piece, sizeof(piece), queue_frame, ctx) < 0)
+        queue_frame(ctx, frame, len);
 }
 
 static void on_trace(void *ctx, const struct sk_trace_event *ev)
@@ -138,6 +150,7 @@ int ensure_stack(struct pd *pd)
 /* Something may have changed: wake every blocked caller. */
 void notify(struct pd *pd)
 {
+    pd_epoll_scan(pd); /* the wakeups this change raised (epoll.c) */
     pd->gen++;
     pd->stale = pd->waiters;
     pthread_cond_broadcast(&pd->cv);
@@ -360,6 +373,18 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->rst_ack_on_abort = v != 0;
     } else if (strcmp(key, "nagle_minshall") == 0) {
         c->nagle_minshall = v != 0;
+    } else if (strcmp(key, "notsent_lowat") == 0) {
+        c->notsent_lowat = (uint32_t)strtoul(val, NULL, 0); /* net.ipv4.tcp_notsent_lowat */
+    } else if (strcmp(key, "tso") == 0) {
+        /* Segmentation offload as on packetdrill's tun device (Linux): super-segments of up
+         * to this many bytes, checksums left to the "link" (the adapter hands frames over as
+         * they are: packetdrill's checksum check accepts the partial sum, see on_output). */
+        c->caps.tso_max = (uint32_t)v;
+        c->caps.tx_csum = v != 0;
+    } else if (strcmp(key, "gro") == 0) {
+        /* Coalesced segments in, as packetdrill's tun device (Linux, GRO) takes a script's
+         * segments longer than the MTU. */
+        c->caps.rx_large = v != 0;
     } else if (strcmp(key, "ss_abc_limit") == 0) { /* congestion control (cc helper) */
         c->ss_abc_limit = (uint8_t)v;
     } else if (strcmp(key, "cwnd_validation") == 0) {
@@ -704,6 +729,12 @@ static int hook_accept(void *u, int fd, struct sockaddr *addr, socklen_t *len)
     n->ka_intvl_s = s->ka_intvl_s;
     n->ka_cnt = s->ka_cnt;
     n->cork = s->cork;
+    n->notsent_lowat = s->notsent_lowat;
+    n->rcvlowat = s->rcvlowat;
+    n->inq = s->inq;
+    n->zerocopy = s->zerocopy;
+    memcpy(n->cc_name, s->cc_name, sizeof(n->cc_name));
+    pd_apply_marks(n);
     if (n->nodelay)
         sk_tcp_set_nodelay(c, true);
     if (n->cork)
@@ -771,6 +802,7 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
         return unlock_ret(pd, fail(errno_of_connect(r)));
     }
     after_connect(s);
+    pd_apply_marks(s);
     if (s->fo_connect) {
         s->fo_used = true;
         if (sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED)
@@ -798,6 +830,8 @@ static ssize_t do_recv(struct pd *pd, int fd, void *buf, size_t len, int flags)
         return fail(EBADF);
     if (s->listening || s->tcp == NULL)
         return fail(ENOTCONN);
+    if (buf == NULL && len > 0)
+        return fail(EFAULT); /* Linux faults on the copy; nothing is consumed */
     if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_WAITALL | MSG_PEEK))
         return fail(EOPNOTSUPP); /* MSG_OOB, MSG_TRUNC, ...: not offered */
     for (;;) {
@@ -835,21 +869,29 @@ ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
     struct pd_sock *s = sock_find(pd, fd);
     if (s == NULL)
         return fail(EBADF);
+    /* Never connected (or listening): FreeBSD's sosend says ENOTCONN; Linux's tcp_sendmsg
+     * waits for a connection that is not coming (sk_stream_wait_connect) and says EPIPE. */
     if (s->listening || s->tcp == NULL)
-        return fail(ENOTCONN);
-    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR))
+        return fail(pd->freebsd_sockbuf ? ENOTCONN : EPIPE);
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_ZEROCOPY))
         return fail(EOPNOTSUPP);
     if (s->shut_wr)
         return fail(EPIPE);
+    if (buf == NULL && len > 0)
+        return fail(EFAULT); /* Linux faults on the copy; nothing is queued */
+    /* MSG_EOR: the bytes end a record (the core's SK_TCP_SEND_EOR; a call that takes all that
+     * is left marks it). MSG_ZEROCOPY sends by copy, and no completion is ever queued. */
+    unsigned sflags = ((flags & MSG_EOR) ? SK_TCP_SEND_EOR : 0u) |
+                      ((flags & MSG_MORE) ? SK_TCP_SEND_MORE : 0u);
     size_t done = 0;
     for (;;) {
         int e = take_error(s);
         if (e)
             return fail(e);
-        struct iovec v = {.iov_base = (uint8_t *)buf + done, .iov_len = len - done};
-        ssize_t n = sk_tcp_sendv_more(s->tcp, &v, 1, (flags & MSG_MORE) != 0);
+        ssize_t n = sk_tcp_send_flags(s->tcp, (const uint8_t *)buf + done, len - done, sflags);
         if (n > 0) {
             done += (size_t)n;
+            s->nospace = done < len; /* Linux's SOCK_NOSPACE: the writer found no room */
             if (done == len || s->nonblock || (flags & MSG_DONTWAIT))
                 return (ssize_t)done;
             continue;
@@ -857,6 +899,7 @@ ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
         if (n == 0)
             return (ssize_t)done;
         if (n == -EAGAIN || (n == -ENOTCONN && is_connecting(s))) {
+            s->nospace = true;
             if (done > 0 && (s->nonblock || (flags & MSG_DONTWAIT)))
                 return (ssize_t)done;
             if (s->nonblock || (flags & MSG_DONTWAIT))
@@ -967,13 +1010,44 @@ static ssize_t hook_readv(void *u, int fd, const struct iovec *iov, int cnt)
     return recv_iov(u, fd, iov, cnt, 0);
 }
 
+/* TCP_INQ (Linux's tcp_recvmsg): after the read, a TCP_CM_INQ control message with the
+ * bytes left to read (sk_tcp_inq_hint), if the caller gave room for it. */
+static void put_inq_cmsg(struct pd *pd, int fd, struct msghdr *msg)
+{
+    size_t room = msg->msg_controllen;
+    msg->msg_controllen = 0;
+    pthread_mutex_lock(&pd->mu);
+    struct pd_sock *s = sock_find(pd, fd);
+    bool want = s && s->inq && s->tcp && !s->listening;
+    int inq = want ? (int)sk_tcp_inq_hint(s->tcp) : 0;
+    pthread_mutex_unlock(&pd->mu);
+    if (!want || msg->msg_control == NULL)
+        return;
+    if (room < CMSG_SPACE(sizeof(int))) {
+        msg->msg_flags |= MSG_CTRUNC; /* put_cmsg: no room */
+        return;
+    }
+    struct cmsghdr *cm = (struct cmsghdr *)msg->msg_control;
+    cm->cmsg_level = SOL_TCP;
+    cm->cmsg_type = TCP_CM_INQ;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &inq, sizeof(inq));
+    msg->msg_controllen = CMSG_SPACE(sizeof(int));
+}
+
 static ssize_t hook_recvmsg(void *u, int fd, struct msghdr *msg, int flags)
 {
     if (msg == NULL)
         return fail(EFAULT);
-    msg->msg_controllen = 0;
     msg->msg_flags = 0;
-    return recv_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    ssize_t n = recv_iov(u, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    int e = errno;
+    if (n >= 0)
+        put_inq_cmsg(u, fd, msg);
+    else
+        msg->msg_controllen = 0;
+    errno = e;
+    return n;
 }
 
 static ssize_t hook_send(void *u, int fd, const void *buf, size_t len, int flags)
@@ -997,8 +1071,10 @@ static ssize_t hook_sendto(void *u, int fd, const void *buf, size_t len, int fla
     ssize_t n = pd_fastopen_send(pd, fd, buf, len, flags, addr, alen, &fo);
     if (fo)
         return unlock_ret_sz(pd, n);
-    /* MSG_FASTOPEN on a connected socket is an ordinary send; its address is not looked at. */
-    if (addr != NULL && !(flags & MSG_FASTOPEN)) {
+    /* MSG_FASTOPEN on a connected socket is an ordinary send; its address is not looked at.
+     * Otherwise FreeBSD refuses an address on a connected stream; Linux's tcp_sendmsg ignores
+     * it. */
+    if (addr != NULL && !(flags & MSG_FASTOPEN) && pd->freebsd_sockbuf) {
         pthread_mutex_unlock(&pd->mu);
         return fail(EISCONN);
     }
@@ -1051,12 +1127,18 @@ static void sock_release(struct pd *pd, struct pd_sock *s, bool host_close)
     }
     if (host_close)
         close(s->fd);
+    pd_epoll_forget(pd, s->fd);
     sock_unlink(pd, s);
     free(s);
 }
 
 static int hook_close(void *u, int fd)
 {
+    struct pd *epd = u;
+    pthread_mutex_lock(&epd->mu);
+    if (pd_epoll_close(epd, fd))
+        return unlock_ret(epd, 0);
+    pthread_mutex_unlock(&epd->mu);
     LOCKED_SOCK(pd, fd, s);
     sock_release(pd, s, true);
     return unlock_ret(pd, 0);
@@ -1087,7 +1169,7 @@ static int hook_shutdown(void *u, int fd, int how)
 
 /* ---- poll ---- */
 
-static short sock_revents(struct pd_sock *s, short events)
+short sock_revents(struct pd_sock *s, short events)
 {
     short r = 0;
     if (s->tcp == NULL)
@@ -1137,26 +1219,7 @@ static int hook_poll(void *u, struct pollfd *fds, nfds_t nfds, int timeout)
     }
 }
 
-/* ---- epoll, pipe, splice: not offered ---- */
-
-static int hook_epoll_create(void *u, int size)
-{
-    (void)u;
-    (void)size;
-    return fail(ENOSYS);
-}
-
-static int hook_epoll_ctl(void *u, int epfd, int op, int fd, struct epoll_event *ev)
-{
-    (void)u, (void)epfd, (void)op, (void)fd, (void)ev;
-    return fail(ENOSYS);
-}
-
-static int hook_epoll_wait(void *u, int epfd, struct epoll_event *evs, int max, int timeout)
-{
-    (void)u, (void)epfd, (void)evs, (void)max, (void)timeout;
-    return fail(ENOSYS);
-}
+/* ---- pipe, splice: not offered (epoll: epoll.c) ---- */
 
 static int hook_pipe(void *u, int fds[2])
 {
@@ -1289,6 +1352,7 @@ static void hook_free(void *u)
     pthread_mutex_lock(&pd->mu);
     while (pd->socks)
         sock_release(pd, pd->socks, true);
+    pd_epoll_free_all(pd);
     sk_stack_free(pd->st);
     while (pd->q_head) {
         struct pd_frame *f = pd->q_head;

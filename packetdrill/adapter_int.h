@@ -6,6 +6,7 @@
  *   tcp_info.c     Linux's struct tcp_info from sk_tcp_get_info (TCP_INFO)
  *   profile.c      profile=freebsd and profile=linux: other stacks' visible defaults
  *   fastopen.c     TCP Fast Open's socket calls (RFC 7413)
+ *   epoll.c        epoll_create/epoll_ctl/epoll_wait over the sockets' readiness
  */
 #ifndef SYNACK_PD_ADAPTER_INT_H
 #define SYNACK_PD_ADAPTER_INT_H
@@ -70,6 +71,37 @@ struct pd_sock {
     int fo_qlen;
     bool fo_connect, fo_key_set, fo_used;
     uint8_t fo_key[16];
+    /* Socket-level limits (sockopt.c, epoll.c): marks as set (0: none), TCP_INQ, the
+     * congestion control asked by name, SO_ZEROCOPY (sends copy; no completions). */
+    uint32_t notsent_lowat, rcvlowat;
+    bool inq, zerocopy;
+    char cc_name[16];
+    int ip_tos, ip_pmtudisc;           /* SOL_IP options, kept for getsockopt */
+    bool freebind;
+    /* Wakeups as Linux's socket callbacks raise them (epoll.c): data or FIN arrived (wake_in),
+     * an ACK made room for a writer that had found none (wake_out), the state changed
+     * (wake_any). nospace: Linux's SOCK_NOSPACE, a send or a poll found no room. */
+    uint64_t wake_in, wake_out, wake_any;
+    bool nospace;
+    uint64_t seen_rcv;                 /* bytes received + FIN, at the last look */
+    uint32_t seen_una;                 /* SND.UNA at the last look */
+    int seen_state, seen_err;
+};
+
+/* An epoll instance (epoll.c): a host eventfd for its number, and its items. */
+struct pd_epoll_item {
+    struct pd_epoll_item *next;
+    int fd;
+    uint32_t events;                   /* interest, EPOLLET/EPOLLONESHOT/EPOLLEXCLUSIVE */
+    uint64_t data;
+    bool ready;                        /* on the ready list */
+    bool disabled;                     /* EPOLLONESHOT fired: nothing until EPOLL_CTL_MOD */
+    uint64_t seen_in, seen_out, seen_any;
+};
+struct pd_epoll {
+    struct pd_epoll *next;
+    int fd;
+    struct pd_epoll_item *items;
 };
 
 /* FreeBSD's numbers for its TCP-level options that Linux lacks. packetdrill built on Linux does
@@ -105,6 +137,7 @@ struct pd {
     uint16_t next_bind_port;
     struct pd_frame *q_head, *q_tail;
     struct pd_sock *socks;
+    struct pd_epoll *epolls;           /* epoll.c */
 };
 
 /* Every hook starts here: the lock, and the socket behind fd (EBADF if none). */
@@ -138,6 +171,21 @@ void pd_profile_linux(struct pd *pd);                                        /* 
 int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len);
 int hook_setsockopt(void *u, int fd, int level, int name, const void *val, socklen_t len);
 int hook_ioctl(void *u, int fd, unsigned long req, ...);
+/* epoll.c */
+int hook_epoll_create(void *u, int size);
+int hook_epoll_ctl(void *u, int epfd, int op, int fd, struct epoll_event *ev);
+int hook_epoll_wait(void *u, int epfd, struct epoll_event *evs, int max, int timeout);
+/* Notes the wakeups the stack's last step raised (called after input and timers). */
+void pd_epoll_scan(struct pd *pd);
+/* close() of an epoll descriptor: true if fd was one (freed). */
+bool pd_epoll_close(struct pd *pd, int fd);
+void pd_epoll_free_all(struct pd *pd);
+/* A socket closes: it leaves every epoll (Linux's eventpoll_release). */
+void pd_epoll_forget(struct pd *pd, int fd);
+/* sockopt.c: a socket's options onto its new connection (connect, accept). */
+void pd_apply_marks(struct pd_sock *s);
+/* adapter.c: a socket's poll(2) revents for the events asked. */
+short sock_revents(struct pd_sock *s, short events);
 
 int fail(int err);
 void notify(struct pd *pd);

@@ -22,6 +22,91 @@ int put_int(void *val, socklen_t *len, int v)
     return 0;
 }
 
+/* The marks a socket was given, onto its connection or listener (the core passes a
+ * listener's on to the connections it accepts). A mark that finds no memory stays the
+ * stack's default (counted in alloc_failures). */
+void pd_apply_marks(struct pd_sock *s)
+{
+    if (s->tcp == NULL)
+        return;
+    if (s->notsent_lowat)
+        (void)sk_tcp_set_notsent_lowat(s->tcp, s->notsent_lowat);
+    if (s->rcvlowat > 1)
+        (void)sk_tcp_set_rcvlowat(s->tcp, s->rcvlowat);
+}
+
+/* TCP_CONGESTION: Linux copies min(len, TCP_CA_NAME_MAX) bytes of the NUL-padded name. */
+static int get_congestion(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
+{
+    if (len == NULL)
+        return fail(EFAULT);
+    if ((int)*len < 0)
+        return fail(EINVAL);
+    char name[16];
+    memset(name, 0, sizeof(name));
+    const char *cc = s->tcp ? sk_tcp_get_congestion(s->tcp)
+                     : s->cc_name[0] ? s->cc_name
+                     : pd->cfg.congestion_control ? pd->cfg.congestion_control : "cubic";
+    size_t cl = strlen(cc);
+    memcpy(name, cc, cl < sizeof(name) - 1 ? cl : sizeof(name) - 1);
+    socklen_t n = *len < (socklen_t)sizeof(name) ? *len : (socklen_t)sizeof(name);
+    if (n > 0 && val == NULL)
+        return fail(EFAULT);
+    memcpy(val, name, (size_t)n);
+    *len = n;
+    return 0;
+}
+
+/* Linux's tcp_set_congestion_control by name: ENOENT for a name it does not know. */
+static int set_congestion(struct pd_sock *s, const void *val, socklen_t len)
+{
+    char name[16];
+    if ((int)len < 1)
+        return fail(EINVAL);
+    if (val == NULL)
+        return fail(EFAULT);
+    size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
+    memcpy(name, val, n);
+    name[n] = '\0';
+    if (strcmp(name, "cubic") != 0 && strcmp(name, "reno") != 0)
+        return fail(ENOENT);
+    if (s->tcp && sk_tcp_set_congestion(s->tcp, name) != 0)
+        return fail(ENOENT);
+    memcpy(s->cc_name, name, sizeof(s->cc_name));
+    return 0;
+}
+
+/* SOL_IP options scripts set, kept and read back: IP_TOS, IP_MTU_DISCOVER, IP_FREEBIND. As
+ * Linux's do_ip_setsockopt, the value is an int or a single byte (optlen 1). The stack keeps
+ * its own TOS (the ECN field) and sets DF always: nothing more is applied. */
+static int set_ip_level(struct pd_sock *s, int name, const void *val, socklen_t len)
+{
+    int v;
+    if (val == NULL)
+        return fail(EFAULT);
+    if ((int)len >= (int)sizeof(int))
+        memcpy(&v, val, sizeof(int));
+    else if ((int)len >= 1)
+        v = *(const unsigned char *)val;
+    else
+        return fail(EINVAL);
+    switch (name) {
+    case IP_TOS:
+        s->ip_tos = v & 0xfc; /* the ECN bits are TCP's (RFC 3168 §6.1.1; Linux masks them) */
+        return 0;
+    case IP_MTU_DISCOVER:
+        if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+            return fail(EINVAL);
+        s->ip_pmtudisc = v;
+        return 0;
+    case IP_FREEBIND:
+        s->freebind = v != 0;
+        return 0;
+    default:
+        return fail(ENOPROTOOPT);
+    }
+}
+
 static uint32_t roundup_u32(uint32_t v, uint32_t m)
 {
     return m ? (v + m - 1) / m * m : v;
@@ -120,6 +205,12 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         case SO_ACCEPTCONN:
             v = s->listening;
             break;
+        case SO_RCVLOWAT:
+            v = s->rcvlowat ? (int)s->rcvlowat : 1;
+            break;
+        case SO_ZEROCOPY:
+            v = s->zerocopy;
+            break;
         case SO_LINGER: {
             if (val == NULL || len == NULL || *len < (socklen_t)sizeof(struct linger))
                 return unlock_ret(pd, fail(EINVAL));
@@ -154,6 +245,14 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
             break;
         case TCP_INFO:
             return unlock_ret(pd, pd_tcp_info(pd, s, val, len));
+        case TCP_NOTSENT_LOWAT:
+            v = (int)s->notsent_lowat;
+            break;
+        case TCP_INQ:
+            v = s->inq;
+            break;
+        case TCP_CONGESTION:
+            return unlock_ret(pd, get_congestion(pd, s, val, len));
         case TCP_CC_INFO:
             /* Linux's CUBIC and Reno have no get_info: the answer is empty (do_tcp_getsockopt). */
             if (len == NULL)
@@ -163,6 +262,9 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         default:
             return unlock_ret(pd, fail(ENOPROTOOPT));
         }
+    } else if (level == IPPROTO_IP && (name == IP_TOS || name == IP_MTU_DISCOVER ||
+                                       name == IP_FREEBIND)) {
+        v = name == IP_TOS ? s->ip_tos : name == IP_MTU_DISCOVER ? s->ip_pmtudisc : s->freebind;
     } else {
         return unlock_ret(pd, fail(ENOPROTOOPT));
     }
@@ -177,6 +279,10 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
     if (r != PD_NOT_MINE)
         return unlock_ret(pd, r);
     int v = 0;
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+        return unlock_ret(pd, set_congestion(s, val, len));
+    if (level == IPPROTO_IP)
+        return unlock_ret(pd, set_ip_level(s, name, val, len));
     if (level == SOL_SOCKET && name == SO_LINGER) {
         if (val == NULL || len < (socklen_t)sizeof(struct linger))
             return unlock_ret(pd, fail(EINVAL));
@@ -198,6 +304,19 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
         case SO_KEEPALIVE:
             s->keepalive = v != 0;
             apply_keepalive(s);
+            break;
+        case SO_RCVLOWAT: {
+            /* Linux's tcp_set_rcvlowat: negative is INT_MAX, capped at half the receive
+             * buffer, 0 means 1. */
+            uint32_t rcvbuf = (uint32_t)sockbuf_value(pd, s, true);
+            uint32_t mark = v < 0 ? (uint32_t)INT32_MAX : (uint32_t)v;
+            mark = mark > rcvbuf / 2 ? rcvbuf / 2 : mark;
+            s->rcvlowat = mark ? mark : 1;
+            pd_apply_marks(s);
+            break;
+        }
+        case SO_ZEROCOPY:
+            s->zerocopy = v != 0; /* MSG_ZEROCOPY then sends by copy: see do_send */
             break;
         case SO_RCVBUF:
         case SO_SNDBUF:
@@ -224,6 +343,17 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
             s->cork = v != 0;
             if (s->tcp && !s->listening)
                 sk_tcp_set_cork(s->tcp, s->cork);
+            break;
+        case TCP_NOTSENT_LOWAT:
+            /* Any int, taken as unsigned, read back as set; 0: the sysctl's. */
+            s->notsent_lowat = (uint32_t)v;
+            if (s->tcp && sk_tcp_set_notsent_lowat(s->tcp, s->notsent_lowat) != 0)
+                return unlock_ret(pd, fail(ENOMEM));
+            break;
+        case TCP_INQ:
+            if (v < 0 || v > 1)
+                return unlock_ret(pd, fail(EINVAL));
+            s->inq = v != 0;
             break;
         case TCP_MAXSEG:
             if (v < 0)
@@ -286,17 +416,17 @@ int hook_ioctl(void *u, int fd, unsigned long req, ...)
         s->nonblock = *arg != 0;
         return unlock_ret(pd, 0);
     case SIOCINQ:
+    case SIOCOUTQ:
+    case SIOCOUTQNSD: {
+        /* Linux's tcp_ioctl: EINVAL on a listener; empty queues before the handshake. */
         if (s->listening)
             return unlock_ret(pd, fail(EINVAL));
-        *arg = s->tcp ? (int)sk_tcp_readable(s->tcp) : 0;
-        return unlock_ret(pd, 0);
-    case SIOCOUTQ: {
-        if (s->listening)
-            return unlock_ret(pd, fail(EINVAL));
-        struct sk_tcp_info info = {0};
+        size_t n = 0;
         if (s->tcp)
-            sk_tcp_get_info(s->tcp, &info);
-        *arg = (int)info.sndbuf_used;
+            n = req == SIOCINQ    ? sk_tcp_inq(s->tcp)
+                : req == SIOCOUTQ ? sk_tcp_outq(s->tcp)
+                                  : sk_tcp_outq_nsd(s->tcp);
+        *arg = n > INT32_MAX ? INT32_MAX : (int)n;
         return unlock_ret(pd, 0);
     }
     default:

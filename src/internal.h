@@ -96,7 +96,7 @@ enum tcb_flag {
     TF_RCV_WND_ZERO = 1u << 25, /* the last window field we sent was 0 (tcp_input.c) */
     TF_PROBING = 1u << 26,    /* a zero-window probe was sent and the window has not opened
                                * since (tcp_timer.c on_persist, sk_tcp_send_ack) */
-    /* Corking (sk_tcp_set_cork, sk_tcp_sendv_more; Linux's TCP_CORK and MSG_MORE): */
+    /* Corking (sk_tcp_set_cork, sk_tcp_sendv_flags with SK_TCP_SEND_MORE; Linux's TCP_CORK and MSG_MORE): */
     TF_CORK = 1u << 27,       /* TCP_CORK: a short last segment waits */
     TF_MORE = 1u << 28,       /* inside a MSG_MORE send: its own output holds a short tail */
     TF_NOPUSH = 1u << 29,     /* the last data queued came with MSG_MORE: no PSH at its end */
@@ -346,6 +346,9 @@ struct sk_tcp {
 
     /* TCP Fast Open (RFC 7413, tcp/tcp_fastopen.c): enum sk_fo_flag bits. */
     uint16_t fo;
+    /* Socket-level marks (tcp_marks.c): low-water marks, record boundaries (MSG_EOR). NULL
+     * until one is set or a record is marked: the stack's defaults apply. */
+    struct sk_tcp_marks *marks;
 
     /* Application. */
     sk_tcp_callback cb;

@@ -91,6 +91,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->tfo = SK_TFO_CLIENT | SK_TFO_SERVER;
     cfg->tfo_cache_entries = 64;
     cfg->tfo_syn_loss_backoff_us = 60000000; /* Linux 4.x: 60 s << syn_loss */
+    /* Socket-level limits (tcp_marks.c). */
+    cfg->notsent_lowat = UINT32_MAX; /* Linux's tcp_notsent_lowat default: no mark */
     /* congestion control (cc helper) */
     cfg->ss_abc_limit = 2;                /* RFC 3465 §2.3: L = 2*SMSS */
     cfg->slow_start_after_idle = true;  /* RFC 5681 §4.1 */

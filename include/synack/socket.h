@@ -95,6 +95,16 @@ extern "C" {
 #define SK_TCP_USER_TIMEOUT 18 /* int milliseconds (RFC 9293 §3.8.3), any value >= 0, read
                                 * back as set; 0: the stack's. When set it alone ends a
                                 * retransmitting connection (stack.h user_timeout_us) */
+/* Low-water marks and queue sizes (docs/api.md "Low-water marks, queue sizes and records";
+ * tcp.h sk_tcp_set_notsent_lowat and its neighbours say what they do). */
+#define SK_SO_RCVLOWAT 18       /* int: readable (SK_POLLIN) once this many bytes are; default
+                                 * 1, 0 means 1, a negative value INT_MAX, and no more than
+                                 * half the receive buffer (Linux's tcp_set_rcvlowat) */
+#define SK_TCP_NOTSENT_LOWAT 25 /* int, taken as unsigned: takes data and polls writable only
+                                 * while fewer unsent bytes are queued; 0: the stack's default
+                                 * (stack.h notsent_lowat); read back as set (0 if never) */
+#define SK_TCP_INQ 36           /* int 0 or 1 (else -EINVAL): kept and read back; the hint it
+                                 * asks for is sk_tcp_inq_hint (no recvmsg here to carry it) */
 
 /* IPPROTO_IPV6 level, AF_INET6 sockets only (another socket: -ENOPROTOOPT, and
  * -EOPNOTSUPP from getsockopt, as Linux). */
@@ -111,6 +121,8 @@ extern "C" {
 #define SK_MSG_OOB 0x01      /* urgent data: not supported; send -EOPNOTSUPP, TCP recv -EINVAL */
 #define SK_MSG_PEEK 0x02     /* recv: read without consuming */
 #define SK_MSG_TRUNC 0x20    /* recv on UDP: return the datagram's full length */
+#define SK_MSG_EOR 0x80      /* send on TCP: the bytes end a record (tcp.h SK_TCP_SEND_EOR);
+                              * ignored on UDP, where every datagram is one */
 #define SK_MSG_DONTWAIT 0x40 /* accepted and ignored: every call is non-blocking */
 #define SK_MSG_NOSIGNAL 0x4000 /* accepted and ignored: there are no signals */
 /* sk_sendto on an unconnected TCP socket: connect to addr with the data in the SYN (RFC 7413,
@@ -279,6 +291,17 @@ SK_API int sk_setsockopt(struct sk_stack *st, int fd, int level, int name, const
                          socklen_t len);
 SK_API int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val,
                          socklen_t *len);
+
+/* ioctl(2) requests on sockets (Linux's values, <linux/sockios.h>), *arg an int:
+ * SK_SIOCINQ (FIONREAD) TCP: bytes readable now (sk_tcp_inq), UDP: the next datagram's
+ * length (0 if none); SK_SIOCOUTQ TCP: bytes not yet acknowledged (sk_tcp_outq), UDP: 0
+ * (datagrams leave at once); SK_SIOCOUTQNSD TCP only: bytes never sent (sk_tcp_outq_nsd).
+ * As Linux's tcp_ioctl: -EINVAL on a listener, 0 on a socket never connected or still
+ * connecting. -EFAULT arg NULL, -ENOTTY another request (or SK_SIOCOUTQNSD on UDP), -EBADF. */
+#define SK_SIOCINQ 0x541B
+#define SK_SIOCOUTQ 0x5411
+#define SK_SIOCOUTQNSD 0x894B
+SK_API int sk_ioctl(struct sk_stack *st, int fd, unsigned long request, int *arg);
 
 /* Local / peer address: min(*addrlen, sizeof(struct sockaddr_in)) bytes, *addrlen set to
  * the full size; -EFAULT addrlen NULL (or addr NULL with room), -EINVAL *addrlen negative.

@@ -614,7 +614,16 @@ struct sk_config {
     enum sk_hystart hystart;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
-     * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */
+     * (src/tcp/tcp_marks.c; docs/api.md "Low-water marks and records")
+     * notsent_lowat: the default TCP_NOTSENT_LOWAT (sk_tcp_set_notsent_lowat), Linux's
+     *   net.ipv4.tcp_notsent_lowat: a connection takes more data to send only while fewer than
+     *   this many queued bytes are unsent (SND.MAX to the end of the queue), checked, as Linux's
+     *   tcp_sendmsg checks it per skb, before each new chunk of queued data (one segment, or one
+     *   super-segment with segmentation offload), so a send may leave up to a chunk more; and it
+     *   shows SK_EV_WRITABLE only while twice the unsent bytes are below it (Linux's tcp_poll,
+     *   sk_stream_is_writeable). UINT32_MAX (the default, as Linux's) or 0: no mark, the send
+     *   buffer alone limits. */
+    uint32_t notsent_lowat;
 };
 
 /* Fills cfg with the defaults: RFC values, Linux-like SYN options, 64 KiB buffers. It sets no

@@ -213,11 +213,6 @@ SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
  * the persist timer (one RTO: Linux's tcp_probe_timer), which sends it with PSH. Full
  * segments go as the windows allow. */
 SK_API void sk_tcp_set_cork(struct sk_tcp *c, bool cork);
-/* sk_tcp_sendv with Linux's MSG_MORE when `more`: the output this call starts holds a short
- * last segment back (more data will follow), and the data ends without PSH; output started
- * later (an ACK, a timer, a send without `more`) sends it as Nagle and the cork allow. */
-SK_API ssize_t sk_tcp_sendv_more(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
-                                 bool more);
 /* Keep-alives for this connection (RFC 9293 §3.8.4): on/off, and idle time, interval and
  * count (0 keeps the stack's value for that parameter). */
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
@@ -269,6 +264,50 @@ SK_API const char *sk_tcp_get_congestion(const struct sk_tcp *c);
 /* The buffer sizes in effect (or that a listener passes on). */
 SK_API void sk_tcp_get_buffers(const struct sk_tcp *c, uint32_t *sndbuf_bytes,
                                uint32_t *rcvbuf_bytes);
+
+/* ---- Socket-level limits: low-water marks, queue sizes, records ----
+ * (docs/api.md "Low-water marks, queue sizes and records"; Linux's TCP_NOTSENT_LOWAT,
+ * SO_RCVLOWAT, SIOCINQ/SIOCOUTQ/SIOCOUTQNSD, TCP_INQ and MSG_EOR) */
+
+/* Flags of sk_tcp_send_flags / sk_tcp_sendv_flags. */
+#define SK_TCP_SEND_EOR 0x1 /* end of record (MSG_EOR): if the call queues all its bytes, they
+                             * end a record, and no segment ever carries bytes from both sides
+                             * of its end, first transmission or retransmission; the segment
+                             * that ends a record carries PSH. A call that queues only part
+                             * marks nothing (as Linux). */
+#define SK_TCP_SEND_MORE 0x2 /* Linux's MSG_MORE: the output this call starts holds a short
+                              * last segment back (more data will follow), and the data ends
+                              * without PSH; output started later (an ACK, a timer, a send
+                              * without it) sends it as Nagle and the cork allow. */
+/* sk_tcp_send / sk_tcp_sendv with flags; another flag bit is -EINVAL. Extra error: -ENOBUFS
+ * when the record end finds no memory (nothing is queued). */
+SK_API ssize_t sk_tcp_send_flags(struct sk_tcp *c, const void *buf, size_t len, unsigned flags);
+SK_API ssize_t sk_tcp_sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
+                                  unsigned flags);
+/* TCP_NOTSENT_LOWAT: the connection (or a listener, for the connections it accepts) takes data
+ * to send only while fewer than `bytes` queued bytes are unsent (checked before each new chunk
+ * of queued data: sk_config.notsent_lowat says how), and is SK_EV_WRITABLE only while twice
+ * its unsent bytes are below it. 0 restores the stack's default (sk_config.notsent_lowat).
+ * Returns 0 or -ENOMEM (nothing changed). Readiness is recomputed at once. */
+SK_API int sk_tcp_set_notsent_lowat(struct sk_tcp *c, uint32_t bytes);
+/* The value set, 0 if none (Linux's getsockopt reads 0 then too). */
+SK_API uint32_t sk_tcp_get_notsent_lowat(const struct sk_tcp *c);
+/* SO_RCVLOWAT: the connection is SK_EV_READABLE only once `bytes` are readable (or the peer's
+ * FIN or an error came); 0 means 1. The mark in force never exceeds the receive buffer, so a
+ * full buffer is always readable. sk_tcp_recv still returns whatever is there. 0 or -ENOMEM. */
+SK_API int sk_tcp_set_rcvlowat(struct sk_tcp *c, uint32_t bytes);
+/* The value set, 1 if none. */
+SK_API uint32_t sk_tcp_get_rcvlowat(const struct sk_tcp *c);
+/* SIOCINQ: bytes readable now (the FIN not counted); 0 while the handshake runs. */
+SK_API size_t sk_tcp_inq(const struct sk_tcp *c);
+/* TCP_INQ's hint (Linux's tcp_inq_hint, the TCP_CM_INQ control message): the bytes readable,
+ * plus 1 once the peer's FIN is in (or the connection has ended), so that a reader that sees
+ * 0 knows nothing more is readable, and one that sees 1 after the data reads end of stream. */
+SK_API size_t sk_tcp_inq_hint(const struct sk_tcp *c);
+/* SIOCOUTQ: bytes queued and not yet acknowledged (our FIN counts as one); SIOCOUTQNSD:
+ * bytes queued and never sent. Both 0 while the handshake runs, as Linux. */
+SK_API size_t sk_tcp_outq(const struct sk_tcp *c);
+SK_API size_t sk_tcp_outq_nsd(const struct sk_tcp *c);
 
 /* A snapshot of the TCB, for tests, tools and the curious. */
 struct sk_tcp_info {

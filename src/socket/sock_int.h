@@ -52,6 +52,9 @@ struct sk_sock {
     struct sk_tcp_params params;/* buffer sizes, MSS cap, congestion control */
     uint32_t ka_idle_s, ka_intvl_s, ka_cnt; /* 0: the stack's */
     uint32_t user_timeout_ms;
+    /* Low-water marks and TCP_INQ (sockopt.c): 0 means not set. */
+    uint32_t notsent_lowat, rcvlowat;
+    bool inq;
     sk_socket_callback cb;
     void *cb_ctx;
     unsigned last_revents;

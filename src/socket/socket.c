@@ -485,6 +485,9 @@ int sk_accept(struct sk_stack *st, int fd, struct sockaddr *addr, socklen_t *add
     n->ka_intvl_s = s->ka_intvl_s;
     n->ka_cnt = s->ka_cnt;
     n->user_timeout_ms = s->user_timeout_ms;
+    n->notsent_lowat = s->notsent_lowat;
+    n->rcvlowat = s->rcvlowat;
+    n->inq = s->inq;
     n->tcp = c;
     n->bound = true;
     n->lport = s->lport;
@@ -521,6 +524,11 @@ void sk_sock_apply_conn_opts(struct sk_sock *s)
                              s->ka_intvl_s * 1000000u, (uint8_t)s->ka_cnt);
     if (s->user_timeout_ms)
         sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
+    /* Marks that find no memory stay the stack's defaults (counted: alloc_failures). */
+    if (s->notsent_lowat)
+        (void)sk_tcp_set_notsent_lowat(s->tcp, s->notsent_lowat);
+    if (s->rcvlowat > 1)
+        (void)sk_tcp_set_rcvlowat(s->tcp, s->rcvlowat);
 }
 
 /* Notes a finished handshake: SS_CONNECTING becomes SS_CONNECTED once the TCB is
@@ -846,12 +854,12 @@ static ssize_t stream_recv_result(struct sk_sock *s, ssize_t r)
 }
 
 static ssize_t tcp_send(struct sk_stack *st, int fd, struct sk_sock *s, const struct iovec *iov,
-                        int n)
+                        int n, int flags)
 {
     int e = stream_send_check(s);
     if (e)
         return e;
-    ssize_t r = sk_tcp_sendv(s->tcp, iov, n);
+    ssize_t r = sk_tcp_sendv_flags(s->tcp, iov, n, (flags & SK_MSG_EOR) ? SK_TCP_SEND_EOR : 0);
     if (r < 0)
         r = conn_error(s, r, true);
     sk_sock_notify(st, fd);
@@ -986,7 +994,7 @@ ssize_t sk_sendto(struct sk_stack *st, int fd, const void *buf, size_t len, int 
             sk_tcp_get_state(s->tcp) == SK_TCP_SYN_SENT &&
             !(sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED))
             return -EALREADY; /* Linux tcp_sendmsg_fastopen: one is in progress */
-        return tcp_send(st, fd, s, &v, 1);
+        return tcp_send(st, fd, s, &v, 1, flags);
     }
     struct sk_addr ip = sk_addr_from_v4(0);
     uint16_t port = 0;
@@ -1106,7 +1114,7 @@ static ssize_t vectored(struct sk_stack *st, int fd, const struct iovec *iov, in
         return 0;
     if (s->type == SK_SOCK_DGRAM)
         return udp_vectored(st, fd, iov, n, sending);
-    return sending ? tcp_send(st, fd, s, iov, n) : tcp_recv(st, fd, s, iov, n, 0);
+    return sending ? tcp_send(st, fd, s, iov, n, 0) : tcp_recv(st, fd, s, iov, n, 0);
 }
 
 ssize_t sk_sendv(struct sk_stack *st, int fd, const struct iovec *iov, int iovcnt)

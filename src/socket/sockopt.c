@@ -1,6 +1,7 @@
 /* Socket options: SOL_SOCKET (buffers, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_BROADCAST,
- * SO_ERROR) and IPPROTO_TCP (TCP_NODELAY, TCP_MAXSEG, keep-alive timing, TCP_USER_TIMEOUT,
- * TCP_CONGESTION).
+ * SO_ERROR, SO_RCVLOWAT) and IPPROTO_TCP (TCP_NODELAY, TCP_MAXSEG, keep-alive timing,
+ * TCP_USER_TIMEOUT, TCP_CONGESTION, TCP_NOTSENT_LOWAT, TCP_INQ); and ioctl (SIOCINQ,
+ * SIOCOUTQ, SIOCOUTQNSD).
  *
  * An option is kept in the socket and applied to its connection when there is one, so what is
  * set before connect/listen takes effect at the handshake and passes from a listener to the
@@ -96,6 +97,24 @@ static int set_buffer(struct sk_stack *st, struct sk_sock *s, int name, int v)
     return 0;
 }
 
+/* Linux's sock_setsockopt and tcp_set_rcvlowat: a negative value is INT_MAX, the mark is
+ * capped at half the receive buffer, and 0 means 1. */
+static int set_rcvlowat(struct sk_stack *st, struct sk_sock *s, int v)
+{
+    uint32_t mark = v < 0 ? (uint32_t)INT32_MAX : (uint32_t)v;
+    uint32_t rcvbuf = s->params.rcvbuf_bytes ? s->params.rcvbuf_bytes : st->cfg.rcvbuf_bytes;
+    if (s->tcp)
+        sk_tcp_get_buffers(s->tcp, NULL, &rcvbuf);
+    if (mark > rcvbuf / 2)
+        mark = rcvbuf / 2;
+    if (mark == 0)
+        mark = 1;
+    if (s->tcp && s->state != SS_LISTENING && sk_tcp_set_rcvlowat(s->tcp, mark) != 0)
+        return -ENOMEM;
+    s->rcvlowat = mark;
+    return 0;
+}
+
 static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, const void *val,
                             socklen_t len)
 {
@@ -121,6 +140,7 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
     case SK_SO_REUSEADDR:
     case SK_SO_KEEPALIVE:
     case SK_SO_BROADCAST:
+    case SK_SO_RCVLOWAT:
         if ((r = get_int(val, len, &v)) != 0)
             return r;
         break;
@@ -131,6 +151,8 @@ static int set_socket_level(struct sk_stack *st, struct sk_sock *s, int name, co
     case SK_SO_SNDBUF:
     case SK_SO_RCVBUF:
         return set_buffer(st, s, name, v);
+    case SK_SO_RCVLOWAT:
+        return set_rcvlowat(st, s, v);
     case SK_SO_REUSEADDR:
         s->reuseaddr = v != 0;
         /* Linux reads sk_reuse when a later bind looks for conflicts: set after bind, it
@@ -230,6 +252,18 @@ static int set_tcp_level(struct sk_sock *s, int name, const void *val, socklen_t
         if (s->tcp && s->state != SS_LISTENING)
             sk_tcp_set_user_timeout(s->tcp, (uint64_t)s->user_timeout_ms * 1000u);
         return 0;
+    case SK_TCP_NOTSENT_LOWAT:
+        /* Any int, taken as unsigned and read back as set (do_tcp_setsockopt). */
+        if (s->tcp && s->state != SS_LISTENING &&
+            sk_tcp_set_notsent_lowat(s->tcp, (uint32_t)v) != 0)
+            return -ENOMEM;
+        s->notsent_lowat = (uint32_t)v;
+        return 0;
+    case SK_TCP_INQ:
+        if (v < 0 || v > 1)
+            return -EINVAL;
+        s->inq = v != 0;
+        return 0;
     default:
         return -ENOPROTOOPT;
     }
@@ -324,6 +358,8 @@ static int get_socket_level(struct sk_stack *st, struct sk_sock *s, int name, vo
         return put_int(val, len, s->keepalive);
     case SK_SO_BROADCAST:
         return put_int(val, len, s->broadcast);
+    case SK_SO_RCVLOWAT:
+        return put_int(val, len, s->rcvlowat ? (int)s->rcvlowat : 1);
     default:
         return -ENOPROTOOPT;
     }
@@ -362,6 +398,10 @@ static int get_tcp_level(struct sk_stack *st, struct sk_sock *s, int name, void 
         return put_int(val, len, s->fo_qlen);
     case SK_TCP_FASTOPEN_CONNECT:
         return put_int(val, len, s->params.fastopen != 0);
+    case SK_TCP_NOTSENT_LOWAT:
+        return put_int(val, len, (int)s->notsent_lowat);
+    case SK_TCP_INQ:
+        return put_int(val, len, s->inq);
     default:
         return -ENOPROTOOPT;
     }
@@ -384,4 +424,44 @@ int sk_getsockopt(struct sk_stack *st, int fd, int level, int name, void *val, s
     /* Linux: another level falls to ip_getsockopt, which answers -EOPNOTSUPP (its setsockopt
      * counterpart -ENOPROTOOPT). */
     return -EOPNOTSUPP;
+}
+
+/* ---- ioctl ---- */
+
+/* Linux's tcp_ioctl: a listener has no queues (-EINVAL); a socket never connected, or still
+ * connecting, has empty ones. */
+static int tcp_ioctl(const struct sk_sock *s, unsigned long request, int *arg)
+{
+    if (s->state == SS_LISTENING)
+        return -EINVAL;
+    size_t n = 0;
+    if (s->tcp != NULL) {
+        if (request == SK_SIOCINQ)
+            n = sk_tcp_inq(s->tcp);
+        else if (request == SK_SIOCOUTQ)
+            n = sk_tcp_outq(s->tcp);
+        else
+            n = sk_tcp_outq_nsd(s->tcp);
+    }
+    *arg = n > INT32_MAX ? INT32_MAX : (int)n;
+    return 0;
+}
+
+int sk_ioctl(struct sk_stack *st, int fd, unsigned long request, int *arg)
+{
+    struct sk_sock *s = sk_sock_get(st, fd);
+    if (s == NULL)
+        return -EBADF;
+    bool stream = s->type == SK_SOCK_STREAM;
+    if (request != SK_SIOCINQ && request != SK_SIOCOUTQ &&
+        (request != SK_SIOCOUTQNSD || !stream))
+        return -ENOTTY;
+    if (arg == NULL)
+        return -EFAULT;
+    if (stream)
+        return tcp_ioctl(s, request, arg);
+    /* Linux's udp_ioctl: the next datagram's length; nothing waits to be sent. */
+    ssize_t r = request == SK_SIOCINQ ? sk_recv(st, fd, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC) : 0;
+    *arg = r > 0 ? (int)r : 0;
+    return 0;
 }

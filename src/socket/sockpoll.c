@@ -31,7 +31,8 @@ static unsigned tcp_revents(struct sk_sock *s)
     /* The peer's FIN has been received in these states. */
     bool fin = t == SK_TCP_CLOSE_WAIT || t == SK_TCP_LAST_ACK || t == SK_TCP_CLOSING ||
                t == SK_TCP_TIME_WAIT;
-    if (sk_tcp_readable(s->tcp) > 0 || fin || s->rd_shut)
+    /* Readable once SO_RCVLOWAT bytes are (sk_tcp_events), or at end of stream. */
+    if ((sk_tcp_events(s->tcp) & SK_EV_READABLE) || fin || s->rd_shut)
         r |= SK_POLLIN;
     if (fin || s->rd_shut)
         r |= SK_POLLRDHUP;

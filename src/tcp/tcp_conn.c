@@ -227,6 +227,7 @@ void sk_tcb_destroy(struct sk_tcp *c)
     sk_timer_remove(c);
     sk_ring_free(st, &c->snd);
     sk_ring_free(st, &c->rcv);
+    sk_tcp_marks_free(c);
     if (c->x) {
         sk_tcb_ranges_release(c, &c->x->ooo);
         sk_tcb_ranges_release(c, &c->x->sb);
@@ -308,10 +309,15 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     }
     if (c->state >= SK_TCP_ESTABLISHED)
         ev |= SK_EV_CONNECTED;
-    if (c->rcv.len || (c->flags & TF_FIN_RCVD))
+    /* SO_RCVLOWAT: readable once the mark is reached (Linux's tcp_stream_is_readable). */
+    if (c->rcv.len >= sk_tcp_rcvlowat_mark(c) || (c->flags & TF_FIN_RCVD))
         ev |= SK_EV_READABLE;
+    /* TCP_NOTSENT_LOWAT: writable only while twice the unsent bytes are below the mark
+     * (Linux's tcp_poll: __sk_stream_is_writeable(sk, 1)). */
     if ((c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT) &&
-        !(c->flags & TF_FIN_QUEUED) && c->snd.len < c->sndbuf_size)
+        !(c->flags & TF_FIN_QUEUED) && c->snd.len < c->sndbuf_size &&
+        (sk_tcp_notsent_mark(c) == UINT32_MAX ||
+         2 * (uint64_t)sk_tcp_notsent(c) < sk_tcp_notsent_mark(c)))
         ev |= SK_EV_WRITABLE;
     return ev;
 }
@@ -547,6 +553,7 @@ void sk_tcb_inherit(struct sk_tcp *c, const struct sk_tcp *l)
     c->flags |= l->flags & TF_NOOPT;
     c->user_timeout_us = l->user_timeout_us;
     c->rcv_mss = capped_mss(c->rcv_mss, l->rcv_mss); /* a listener keeps its cap in rcv_mss */
+    sk_tcp_marks_inherit(c, l);
 }
 
 int sk_tcp_connect(struct sk_stack *st, uint16_t local_port, uint32_t raddr, uint16_t rport,
@@ -773,9 +780,10 @@ static int send_allowed(const struct sk_tcp *c)
 /* A gather write: every buffer is queued before output runs once, so Nagle's algorithm
  * (RFC 9293 §3.7.4) and the segmenter see the whole write, as Linux's tcp_sendmsg_locked
  * copies the whole iov before tcp_push; a short header and its body leave as one segment. */
-ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
+static ssize_t sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
+                           unsigned flags)
 {
-    int e = sk_iov_check(iov, iovcnt);
+    int e = (flags & ~(unsigned)SK_TCP_SEND_EOR) ? -EINVAL : sk_iov_check(iov, iovcnt);
     if (e == 0)
         e = send_allowed(c);
     if (e == 0 && c->snd_resv)
@@ -798,6 +806,11 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
         sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
     if (room == 0)
         return -EAGAIN;
+    bool eor = (flags & SK_TCP_SEND_EOR) != 0;
+    if (eor && sk_tcp_record_reserve(c) != 0)
+        return -ENOBUFS; /* counted: alloc_failures */
+    if (sk_tcp_notsent_mark(c) != UINT32_MAX) /* TCP_NOTSENT_LOWAT (tcp_marks.c) */
+        return sk_tcp_send_chunked(c, iov, iovcnt, (size_t)want_all, eor);
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */
     size_t total = 0;
@@ -812,11 +825,13 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     }
     if (total == 0)
         return -EAGAIN;
-    /* The data's end is a push point unless it came with MSG_MORE (sk_tcp_sendv_more). */
+    /* The data's end is a push point unless it came with MSG_MORE (SK_TCP_SEND_MORE). */
     if (c->flags & TF_MORE)
         c->flags |= TF_NOPUSH;
     else
         c->flags &= ~TF_NOPUSH;
+    if (eor && total == want_all)
+        sk_tcp_record_mark(c); /* the whole write is queued: it ends a record */
     sk_enter(c->st);
     c->fo &= (uint16_t)~FO_DEFER; /* a deferred Fast Open SYN goes now, with this data */
     sk_tcp_output(c);
@@ -825,22 +840,32 @@ ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
     return (ssize_t)total;
 }
 
-ssize_t sk_tcp_sendv_more(struct sk_tcp *c, const struct iovec *iov, int iovcnt, bool more)
+/* SK_TCP_SEND_MORE holds for this call only (Linux's tcp_sendmsg: tcp_push with
+ * TCP_NAGLE_CORK and no tcp_mark_push). */
+ssize_t sk_tcp_sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
+                           unsigned flags)
 {
-    /* MSG_MORE: this call's own output holds a short tail, and its data ends without PSH
-     * (Linux's tcp_sendmsg: tcp_push with TCP_NAGLE_CORK, no tcp_mark_push). Output that an
-     * ACK triggers later sends the tail as Nagle allows. */
-    if (more)
+    if (flags & SK_TCP_SEND_MORE)
         c->flags |= TF_MORE;
-    ssize_t n = sk_tcp_sendv(c, iov, iovcnt);
+    ssize_t n = sendv_flags(c, iov, iovcnt, flags & ~(unsigned)SK_TCP_SEND_MORE);
     c->flags &= ~TF_MORE;
     return n;
 }
 
-ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
+ssize_t sk_tcp_sendv(struct sk_tcp *c, const struct iovec *iov, int iovcnt)
+{
+    return sk_tcp_sendv_flags(c, iov, iovcnt, 0);
+}
+
+ssize_t sk_tcp_send_flags(struct sk_tcp *c, const void *buf, size_t len, unsigned flags)
 {
     struct iovec v = {.iov_base = (void *)buf, .iov_len = len};
-    return sk_tcp_sendv(c, &v, 1);
+    return sk_tcp_sendv_flags(c, &v, 1, flags);
+}
+
+ssize_t sk_tcp_send(struct sk_tcp *c, const void *buf, size_t len)
+{
+    return sk_tcp_send_flags(c, buf, len, 0);
 }
 
 /* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): after a read, announce the reopened window
@@ -1040,6 +1065,8 @@ size_t sk_tcp_writable(const struct sk_tcp *c)
 {
     if (c->flags & TF_FIN_QUEUED)
         return 0;
+    if (sk_tcp_notsent(c) >= sk_tcp_notsent_mark(c))
+        return 0; /* TCP_NOTSENT_LOWAT: a send would take nothing */
     return c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0; /* grown at send */
 }
 

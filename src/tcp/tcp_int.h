@@ -312,6 +312,49 @@ void sk_timer_remove(struct sk_tcp *c);
  * array, NULL base with a length). */
 int sk_iov_check(const struct iovec *iov, int n);
 
+/* ---- tcp_marks.c: socket-level marks (TCP_NOTSENT_LOWAT, SO_RCVLOWAT, MSG_EOR) ---- */
+/* Allocated with the first mark set on a connection or listener (or the first record), freed
+ * with the TCB. */
+struct sk_tcp_marks {
+    uint32_t notsent_lowat;   /* as set; 0: the stack's (cfg.notsent_lowat) */
+    uint32_t rcvlowat;        /* as set; 0 or 1: any byte is readable */
+    /* The newest chunk of queued data (see sk_config.notsent_lowat): data joins it while it
+     * has room, and the mark is checked only before a new one starts. */
+    uint32_t chunk_start;
+    bool chunk_open;
+    /* Record ends (MSG_EOR): the sequence number after each record's last byte, ascending,
+     * all above SND.UNA (older ones are pruned); no segment spans one. */
+    uint32_t rec_n, rec_cap;
+    uint32_t *rec;
+};
+/* c->marks, allocated if absent: 0 or -ENOMEM (counted: alloc_failures). */
+int sk_tcp_marks_need(struct sk_tcp *c);
+void sk_tcp_marks_free(struct sk_tcp *c);
+/* A passive child takes its listener's marks (not its records). */
+void sk_tcp_marks_inherit(struct sk_tcp *c, const struct sk_tcp *l);
+/* The low-water marks in force: UINT32_MAX for no TCP_NOTSENT_LOWAT; at least 1 for
+ * SO_RCVLOWAT. */
+uint32_t sk_tcp_notsent_mark(const struct sk_tcp *c);
+uint32_t sk_tcp_rcvlowat_mark(const struct sk_tcp *c);
+/* Queued bytes not yet sent: from SND.MAX to the end of the send queue. */
+uint32_t sk_tcp_notsent(const struct sk_tcp *c);
+/* The first record end after seq, or the end of the queued data if none. */
+uint32_t sk_tcp_record_end(const struct sk_tcp *c, uint32_t seq);
+/* Drops record ends at or below SND.UNA. */
+void sk_tcp_records_prune(struct sk_tcp *c);
+/* A send under a notsent mark: the iov queued chunk by chunk (sk_config.notsent_lowat), each
+ * full chunk pushed out as the windows allow. Returns bytes queued, -EAGAIN if none could be,
+ * -ENOBUFS if the ring could not grow for the first. eor: the whole iov is one record. */
+ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
+                            size_t want_all, bool eor);
+/* Room for one more record end (0 or -ENOBUFS), and the mark at the end of the queue. */
+int sk_tcp_record_reserve(struct sk_tcp *c);
+void sk_tcp_record_mark(struct sk_tcp *c);
+/* tcp_output.c: Linux's size_goal, the payload of one chunk of queued data: a segment, or with
+ * segmentation offload as many whole segments as fit the link's limit and half the largest
+ * window the peer offered (tcp_xmit_size_goal, tcp_bound_to_half_wnd). */
+uint32_t sk_tcp_size_goal(const struct sk_tcp *c);
+
 /* tcp_ring.c */
 /* The first allocation's size: a small exchange never takes more. */
 #define SK_RING_MIN 4096u

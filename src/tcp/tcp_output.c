@@ -618,16 +618,19 @@ static uint32_t payload_mss(const struct sk_tcp *c)
 static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32_t gso_size)
 {
     uint32_t data_end = c->sndbuf_seq + c->snd.len;
+    /* No segment crosses a record end (MSG_EOR, tcp_marks.c), retransmissions included. */
+    uint32_t rec_end = sk_tcp_record_end(c, seq);
     /* Data lives from sndbuf_seq on: a seq before it is the SYN's (a persist probe from
      * SND.UNA before the SYN is acknowledged) and has no byte to send. */
-    uint32_t avail = seq_ge(seq, c->sndbuf_seq) && seq_lt(seq, data_end) ? data_end - seq : 0;
+    uint32_t avail = seq_ge(seq, c->sndbuf_seq) && seq_lt(seq, rec_end) ? rec_end - seq : 0;
     uint32_t len = min_u32(avail, max_len);
     bool fin = fin_may_go(c) && seq + len == data_end;
     if (len == 0 && !fin)
         return 0;
     uint8_t flags = SK_TCP_ACK;
-    /* PSH where a write ended (RFC 9293 §3.9.1), not after a MSG_MORE write's data. */
-    if (len > 0 && seq + len == data_end && !(c->flags & TF_NOPUSH))
+    /* RFC 9293 §3.9.1 PUSH: the end of what the application has handed over (not after a
+     * MSG_MORE write's data), and the end of each of its records. */
+    if (len > 0 && ((seq + len == data_end && !(c->flags & TF_NOPUSH)) || seq + len == rec_end))
         flags |= SK_TCP_PSH;
     if (fin)
         flags |= SK_TCP_FIN;
@@ -680,6 +683,18 @@ static uint32_t tso_payload(const struct sk_tcp *c, uint32_t mss)
     return most / mss > 1 ? most / mss * mss : mss;
 }
 
+uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
+{
+    uint32_t mss = c->snd_mss;
+    uint32_t most = tso_payload(c, mss);
+    if (most <= mss)
+        return mss;
+    /* tcp_bound_to_half_wnd: no more than half the largest window the peer offered. */
+    uint32_t half = c->max_snd_wnd > 536 ? c->max_snd_wnd / 2 : c->max_snd_wnd;
+    uint32_t goal = min_u32(most, half) / mss * mss;
+    return goal > mss ? goal : mss;
+}
+
 /* Payload of the next transmission at SND.NXT with segmentation offload: the MSS-sized
  * segments the loop in sk_tcp_output would send back to back, as one. It takes the whole
  * segments that fit in what is available and in the windows (`room`, already the smaller
@@ -687,7 +702,8 @@ static uint32_t tso_payload(const struct sk_tcp *c, uint32_t mss)
  * without waiting (it is the last of the data, and it carries the FIN or Nagle is off), so
  * every segment ends where the MSS-sized train would end it. A retransmission (SND.NXT below
  * SND.MAX) stops at SND.MAX, and, with a SACK scoreboard to skip holes by, is one segment. */
-static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss)
+static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss,
+                          bool record)
 {
     uint32_t most = tso_payload(c, mss);
     uint32_t span = min_u32(avail, min_u32(room, most));
@@ -700,8 +716,11 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
         span = min_u32(span, c->snd_max - c->snd_nxt);
     }
     uint32_t whole = span / mss * mss;
-    bool last = rtx ? c->snd_nxt + span == c->snd_max : span == avail;
-    if (span > whole && last && (rtx || fin_may_go(c) || (c->flags & TF_NODELAY)))
+    /* avail ends at a record end (record): the short segment before it goes at once, as
+     * Linux sends an skb that is not the last of the queue without Nagle's test. */
+    bool last = rtx ? c->snd_nxt + span == c->snd_max || (record && span == avail)
+                    : span == avail;
+    if (span > whole && last && (rtx || record || fin_may_go(c) || (c->flags & TF_NODELAY)))
         return span;
     return whole;
 }
@@ -754,6 +773,7 @@ void sk_tcp_output(struct sk_tcp *c)
             return;
     }
     restart_after_idle(c);
+    sk_tcp_records_prune(c);
     uint32_t snd_max_before = c->snd_max; /* for sk_cc_on_output (cwnd validation) */
     bool had_unsent = seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len);
     bool sent = false;
@@ -765,7 +785,10 @@ void sk_tcp_output(struct sk_tcp *c)
         uint32_t data_end = c->sndbuf_seq + c->snd.len;
         if (seq_gt(c->snd_nxt, data_end))
             break; /* the FIN is out and nothing follows it */
-        uint32_t avail = data_end - c->snd_nxt;
+        /* A record end (MSG_EOR) ends the data this segment may take. */
+        uint32_t rec_end = sk_tcp_record_end(c, c->snd_nxt);
+        bool record = rec_end != data_end;
+        uint32_t avail = rec_end - c->snd_nxt;
         uint32_t win_end = c->snd_una + c->snd_wnd;
         uint32_t room = seq_lt(c->snd_nxt, win_end) ? win_end - c->snd_nxt : 0;
         uint32_t cw_room = cwnd_room(c);
@@ -784,7 +807,7 @@ void sk_tcp_output(struct sk_tcp *c)
                 continue;
             }
         }
-        uint32_t len = super_len(c, avail, room, mss);
+        uint32_t len = super_len(c, avail, room, mss, record);
         bool fin = fin_may_go(c) && c->snd_nxt + len == data_end;
         if (len == 0 && !fin)
             break;
@@ -798,9 +821,10 @@ void sk_tcp_output(struct sk_tcp *c)
                 /* TCP_CORK, MSG_MORE (Linux's tcp_nagle_test with TCP_NAGLE_CORK): the short
                  * tail waits for more data, the uncork, or the persist timer below. */
                 break;
-            } else if (!(c->flags & TF_NODELAY) && nagle_holds(c)) {
+            } else if (!(c->flags & TF_NODELAY) && !record && nagle_holds(c)) {
                 /* RFC 896 (Nagle): one small segment in flight at a time (a Fast Open
-                 * child's unacknowledged SYN-ACK is not one, RFC 7413 §4.2.2). */
+                 * child's unacknowledged SYN-ACK is not one, RFC 7413 §4.2.2). A segment cut short by
+                 * a record end is not small for want of data: more is queued. */
                 break;
             }
         }

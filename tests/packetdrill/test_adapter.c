@@ -22,7 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -767,6 +769,204 @@ static void test_linux_quickack_and_sockbuf(void **state)
     assert_int_equal(f->ifc.close(u, lfd), 0);
 }
 
+/* ---- Socket-level features (issue 15): epoll, ioctl, TCP_INQ, marks, EFAULT ---- */
+
+/* An accepted, non-blocking connection; *iss the stack's ISS. */
+static int accepted(struct fixture *f, int *lfd, uint32_t *iss)
+{
+    void *u = f->ifc.userdata;
+    *lfd = listener(f);
+    *iss = syn_synack(f);
+    inject(f, PEER_ISN + 1, *iss + 1, TH_ACK, NULL);
+    int cfd = f->ifc.accept(u, *lfd, NULL, NULL);
+    assert_true(cfd >= 0);
+    assert_int_equal(f->ifc.fcntl(u, cfd, F_SETFL, O_RDWR | O_NONBLOCK), 0);
+    return cfd;
+}
+
+static int ep_wait0(struct fixture *f, int epfd, struct epoll_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    return f->ifc.epoll_wait(f->ifc.userdata, epfd, ev, 1, 0);
+}
+
+/* epoll as Linux's eventpoll behaves for a TCP socket: an edge-triggered item reports the
+ * whole current mask after each wakeup (new data wakes it even if earlier data is unread),
+ * nothing in between; a level-triggered one reports every time; EPOLLONESHOT once until
+ * EPOLL_CTL_MOD; and the calls' errors. */
+static void test_epoll_edge_level_oneshot(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd;
+    uint32_t iss;
+    int cfd = accepted(f, &lfd, &iss);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_create(u, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    int et = f->ifc.epoll_create(u, 1), lt = f->ifc.epoll_create(u, 1);
+    int os = f->ifc.epoll_create(u, 1);
+    assert_true(et >= 0 && lt >= 0 && os >= 0);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.fd = cfd};
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_ADD, cfd, &ev), 0);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_ADD, cfd, &ev), -1);
+    assert_int_equal(errno, EEXIST);
+    ev.events = EPOLLIN | EPOLLOUT;
+    assert_int_equal(f->ifc.epoll_ctl(u, lt, EPOLL_CTL_ADD, cfd, &ev), 0);
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    assert_int_equal(f->ifc.epoll_ctl(u, os, EPOLL_CTL_ADD, cfd, &ev), 0);
+
+    struct epoll_event out;
+    assert_int_equal(ep_wait0(f, et, &out), 1); /* ready when added */
+    assert_int_equal(out.events, EPOLLOUT);
+    assert_int_equal(out.data.fd, cfd);
+    assert_int_equal(ep_wait0(f, et, &out), 0); /* no new wakeup */
+    assert_int_equal(ep_wait0(f, os, &out), 0); /* not readable yet */
+
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK | TH_PSH, "first");
+    assert_int_equal(ep_wait0(f, et, &out), 1);
+    assert_int_equal(out.events, EPOLLIN | EPOLLOUT);
+    assert_int_equal(ep_wait0(f, et, &out), 0);
+    assert_int_equal(ep_wait0(f, lt, &out), 1);
+    assert_int_equal(out.events, EPOLLIN | EPOLLOUT);
+    assert_int_equal(ep_wait0(f, lt, &out), 1); /* level: again */
+    assert_int_equal(ep_wait0(f, os, &out), 1);
+    assert_int_equal(out.events, EPOLLIN);
+    assert_int_equal(ep_wait0(f, os, &out), 0); /* one shot */
+
+    char buf[8];
+    assert_int_equal(f->ifc.read(u, cfd, buf, 2), 2); /* not drained: no wakeup */
+    assert_int_equal(ep_wait0(f, et, &out), 0);
+    inject(f, PEER_ISN + 6, iss + 1, TH_ACK | TH_PSH, "second");
+    assert_int_equal(ep_wait0(f, et, &out), 1); /* new data wakes it again */
+    assert_int_equal(out.events, EPOLLIN | EPOLLOUT);
+    assert_int_equal(ep_wait0(f, os, &out), 0); /* still disabled */
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    assert_int_equal(f->ifc.epoll_ctl(u, os, EPOLL_CTL_MOD, cfd, &ev), 0);
+    assert_int_equal(ep_wait0(f, os, &out), 1); /* re-armed, and readable */
+
+    /* The errors, as Linux's epoll_ctl and epoll_wait. */
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_MOD, lfd, &ev), -1);
+    assert_int_equal(errno, ENOENT);
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_MOD, cfd, &ev), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_ADD, et, &ev), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, cfd, EPOLL_CTL_ADD, lfd, &ev), -1);
+    assert_int_equal(errno, EINVAL); /* not an epoll */
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, 100000, EPOLL_CTL_ADD, cfd, &ev), -1);
+    assert_int_equal(errno, EBADF);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_wait(u, et, &out, 0, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_DEL, cfd, NULL), 0);
+    errno = 0;
+    assert_int_equal(f->ifc.epoll_ctl(u, et, EPOLL_CTL_DEL, cfd, NULL), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(f->ifc.close(u, et), 0);
+    assert_int_equal(f->ifc.close(u, lt), 0);
+    assert_int_equal(f->ifc.close(u, os), 0);
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
+/* ioctl SIOCINQ/SIOCOUTQ/SIOCOUTQNSD (Linux's tcp_ioctl), recvmsg's TCP_CM_INQ under TCP_INQ
+ * (Linux's tcp_inq_hint: the FIN counts one), the marks' options, MSG_EOR, and EFAULT for
+ * NULL buffers (syscall_bad_arg). */
+static void test_ioctl_inq_and_options(void **state)
+{
+    struct fixture *f = *state;
+    void *u = f->ifc.userdata;
+    int lfd;
+    uint32_t iss;
+    int cfd = accepted(f, &lfd, &iss);
+    int v = -1;
+    errno = 0;
+    assert_int_equal(f->ifc.ioctl(u, lfd, SIOCINQ, &v), -1);
+    assert_int_equal(errno, EINVAL);
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK | TH_PSH, "0123456789");
+    assert_int_equal(f->ifc.ioctl(u, cfd, SIOCINQ, &v), 0);
+    assert_int_equal(v, 10);
+    int one = 1;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_TCP, TCP_INQ, &one, sizeof(one)), 0);
+    char buf[16];
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = 4};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                         .msg_controllen = sizeof(ctl.b)};
+    assert_int_equal(f->ifc.recvmsg(u, cfd, &msg, 0), 4);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    assert_non_null(cm);
+    assert_int_equal(cm->cmsg_level, SOL_TCP);
+    assert_int_equal(cm->cmsg_type, TCP_CM_INQ);
+    memcpy(&v, CMSG_DATA(cm), sizeof(v));
+    assert_int_equal(v, 6);
+    inject(f, PEER_ISN + 11, iss + 1, TH_ACK | TH_FIN, NULL);
+    iov.iov_len = sizeof(buf);
+    msg.msg_controllen = sizeof(ctl.b);
+    assert_int_equal(f->ifc.recvmsg(u, cfd, &msg, 0), 6);
+    memcpy(&v, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(v));
+    assert_int_equal(v, 1); /* the FIN: read on, end of stream follows */
+    assert_int_equal(f->ifc.read(u, cfd, buf, sizeof(buf)), 0);
+
+    /* Sending: SIOCOUTQ counts what is unacknowledged, SIOCOUTQNSD what is unsent. */
+    assert_int_equal(f->ifc.send(u, cfd, "abc", 3, MSG_EOR), 3);
+    assert_int_equal(f->ifc.ioctl(u, cfd, SIOCOUTQ, &v), 0);
+    assert_int_equal(v, 3);
+    assert_int_equal(f->ifc.ioctl(u, cfd, SIOCOUTQNSD, &v), 0);
+    assert_int_equal(v, 0);
+    errno = 0;
+    assert_int_equal(f->ifc.ioctl(u, cfd, 0x12345, &v), -1);
+    assert_int_equal(errno, ENOTTY);
+
+    /* TCP_NOTSENT_LOWAT reads back as set; TCP_CONGESTION by name, ENOENT for others. */
+    int lw = -1;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_TCP, TCP_NOTSENT_LOWAT, &lw, sizeof(lw)), 0);
+    socklen_t vl = sizeof(v);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_TCP, TCP_NOTSENT_LOWAT, &v, &vl), 0);
+    assert_int_equal(v, -1);
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_TCP, TCP_CONGESTION, "reno", 4), 0);
+    errno = 0;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_TCP, TCP_CONGESTION, "bbr9", 4), -1);
+    assert_int_equal(errno, ENOENT);
+    char cc[16];
+    socklen_t cl = sizeof(cc);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_TCP, TCP_CONGESTION, cc, &cl), 0);
+    assert_string_equal(cc, "reno");
+
+    /* SOL_IP options take an int or one byte (Linux's do_ip_setsockopt) and read back; the
+     * ECN bits of IP_TOS are TCP's and are masked off. */
+    unsigned char tos = 0x4b;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_IP, IP_TOS, &tos, 1), 0);
+    vl = sizeof(v);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_IP, IP_TOS, &v, &vl), 0);
+    assert_int_equal(v, 0x48);
+    unsigned char dont = IP_PMTUDISC_DONT;
+    assert_int_equal(f->ifc.setsockopt(u, cfd, SOL_IP, IP_MTU_DISCOVER, &dont, 1), 0);
+
+    /* NULL buffers with a length: EFAULT, and nothing else happens. */
+    errno = 0;
+    assert_int_equal(f->ifc.write(u, cfd, NULL, 100), -1);
+    assert_int_equal(errno, EFAULT);
+    errno = 0;
+    assert_int_equal(f->ifc.read(u, cfd, NULL, 100), -1);
+    assert_int_equal(errno, EFAULT);
+    assert_int_equal(f->ifc.getsockopt(u, cfd, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(f->ifc.close(u, cfd), 0);
+    assert_int_equal(f->ifc.close(u, lfd), 0);
+}
+
 /* The host shim (libsynack-pdhost.so), loaded before the adapter as LD_PRELOAD loads it: the
  * host getsockopt that packetdrill runs for a script's Python blocks reaches the adapter for its
  * descriptors and the C library for every other; TCP_INFO comes in Linux's layout (the field
@@ -858,6 +1058,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_linux_syn, setup_linux, teardown),
         cmocka_unit_test_setup_teardown(test_linux_quickack_and_sockbuf, setup_linux, teardown),
+        cmocka_unit_test_setup_teardown(test_epoll_edge_level_oneshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ioctl_inq_and_options, setup, teardown),
         cmocka_unit_test(test_tcp_info_through_host_shim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -307,10 +307,10 @@ static ssize_t send_more(struct fx *f, size_t off, size_t n, bool more)
     uint8_t buf[4096];
     fx_fill(buf, off, n);
     struct iovec v = {.iov_base = buf, .iov_len = n};
-    return sk_tcp_sendv_more(f->c, &v, 1, more);
+    return sk_tcp_sendv_flags(f->c, &v, 1, more ? SK_TCP_SEND_MORE : 0);
 }
 
-/* MSG_MORE (sk_tcp_sendv_more), Nagle off: a short write with `more` waits; the next write
+/* MSG_MORE (SK_TCP_SEND_MORE), Nagle off: a short write with `more` waits; the next write
  * without it sends both with PSH. A long write with `more` sends its full segments without
  * PSH and holds the short tail; the ACK of the first segment lets the tail go, still without
  * PSH (Linux marks no push after MSG_MORE data). */
