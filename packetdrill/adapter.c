@@ -25,6 +25,8 @@
  * Options (--so_flags, see docs/conformance.md) are key=value pairs separated by commas or
  * spaces; `profile=freebsd` presets FreeBSD's visible defaults through ordinary sk_config fields.
  */
+#include <dlfcn.h>
+
 #include "adapter_int.h"
 
 /* A buffer size asked with SO_SNDBUF / SO_RCVBUF as the connection gets it: the value set
@@ -1187,11 +1189,24 @@ static int hook_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
     return unlock_ret(pd, 0);
 }
 
+/* The host shim (pdhost.c), when packetdrill runs with it preloaded, sends the host
+ * getsockopt calls of the scripts' Python blocks to hook_getsockopt. */
+typedef void (*pdhost_register_fn)(int (*fn)(void *, int, int, int, void *, socklen_t *),
+                                   void *userdata);
+
+static void pdhost_register(struct pd *pd)
+{
+    pdhost_register_fn reg = (pdhost_register_fn)dlsym(RTLD_DEFAULT, "synack_pdhost_register");
+    if (reg)
+        reg(pd ? hook_getsockopt : NULL, pd);
+}
+
 static void hook_free(void *u)
 {
     struct pd *pd = u;
     if (pd == NULL)
         return;
+    pdhost_register(NULL);
     pthread_mutex_lock(&pd->mu);
     while (pd->socks)
         sock_release(pd, pd->socks, true);
@@ -1221,6 +1236,7 @@ PD_EXPORT void packetdrill_interface_init(const char *flags, struct packetdrill_
     pd->cfg.link_type = SK_LINK_IP;
     pd->cfg.prefix_len = 16;
     pd->cfg.addr = 0xc0a80002; /* 192.168.0.2 until local_ip=, bind() or a datagram says */
+    pdhost_register(pd);
     pd->linux_sockbuf = true;
     pd->giveup_us = 600ull * 1000000; /* longer than any RTO backoff or 2*MSL a script awaits */
     pd->next_bind_port = PD_EPHEMERAL_BIND_LO;

@@ -34,5 +34,8 @@ void pd_profile_freebsd(struct pd *pd)
 /* Linux's visible defaults (net/ipv4/tcp*.c, include/net/tcp.h, v6.x). */
 void pd_profile_linux(struct pd *pd)
 {
-    pd->linux_sockbuf = true;
+    struct sk_config *c = &pd->cfg;
+    c->syn_opt_layout = SK_SYN_OPTS_LINUX; /* tcp_options_write: mss, sackOK, TS, nop, wscale */
+    c->wscale = 8;                /* tcp_select_initial_window for tcp_rmem[2] = 15 MiB */
+    pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
 }

@@ -2,6 +2,7 @@
  * connection's knobs; what the stack has no knob for is remembered in the socket for
  * getsockopt. */
 #include "adapter_int.h"
+#include "tcp_info.h"
 
 int get_int(const void *val, socklen_t len, int *out)
 {
@@ -43,6 +44,46 @@ static int sockbuf_value(struct pd *pd, struct pd_sock *s, bool rcv)
     return (int)v;
 }
 
+/* TCP_INFO (tcp_info.c fills Linux's struct). */
+int pd_tcp_info(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
+{
+    struct pd_info_in in = {.listening = s->listening};
+    bool v6 = s->family == AF_INET6;
+    uint16_t mtu = pd->cfg.mtu ? pd->cfg.mtu : 1500;
+    in.advmss = pd->cfg.mss ? pd->cfg.mss : (uint16_t)(mtu - (v6 ? 60 : 40));
+    if (s->maxseg_set > 0 && s->maxseg_set < in.advmss)
+        in.advmss = (uint16_t)s->maxseg_set;
+    if (s->tcp && !s->listening) {
+        in.connection = true;
+        sk_tcp_get_info(s->tcp, &in.ti);
+    }
+    int e = pd_linux_tcp_info(&in, val, len);
+    return e ? fail(e) : 0;
+}
+
+/* SO_MEMINFO: Linux's sk_meminfo array (SK_MEMINFO_RMEM_ALLOC, RCVBUF, WMEM_ALLOC, SNDBUF,
+ * FWD_ALLOC, WMEM_QUEUED, OPTMEM, BACKLOG, DROPS). packetdrill reads it before every Python
+ * block; the buffers' use and sizes are what the stack can tell. */
+static int meminfo(struct pd *pd, struct pd_sock *s, void *val, socklen_t *len)
+{
+    uint32_t m[9] = {0};
+    m[1] = (uint32_t)sockbuf_value(pd, s, true);
+    m[3] = (uint32_t)sockbuf_value(pd, s, false);
+    if (s->tcp && !s->listening) {
+        struct sk_tcp_info ti;
+        sk_tcp_get_info(s->tcp, &ti);
+        m[0] = ti.rcvbuf_used;
+        m[2] = ti.sndbuf_used;
+        m[5] = ti.sndbuf_used;
+    }
+    if (val == NULL || len == NULL)
+        return fail(EFAULT);
+    socklen_t n = *len < (socklen_t)sizeof(m) ? *len : (socklen_t)sizeof(m);
+    memcpy(val, m, (size_t)n);
+    *len = n;
+    return 0;
+}
+
 int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len)
 {
     LOCKED_SOCK(pd, fd, s);
@@ -67,6 +108,8 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         case SO_KEEPALIVE:
             v = s->keepalive;
             break;
+        case SO_MEMINFO:
+            return unlock_ret(pd, meminfo(pd, s, val, len));
         case SO_TYPE:
             v = SOCK_STREAM;
             break;
@@ -104,6 +147,12 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
             break;
         case TCP_INFO:
             return unlock_ret(pd, pd_tcp_info(pd, s, val, len));
+        case TCP_CC_INFO:
+            /* Linux's CUBIC and Reno have no get_info: the answer is empty (do_tcp_getsockopt). */
+            if (len == NULL)
+                return unlock_ret(pd, fail(EFAULT));
+            *len = 0;
+            return unlock_ret(pd, 0);
         default:
             return unlock_ret(pd, fail(ENOPROTOOPT));
         }

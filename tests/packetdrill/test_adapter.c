@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -45,6 +46,7 @@ static const uint8_t REMOTE6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
 #define TH_ACK 0x10
 
 static const char *so_path;
+static const char *pdhost_path; /* libsynack-pdhost.so, the host shim run-packetdrill.sh preloads */
 
 struct fixture {
     void *handle;
@@ -216,20 +218,28 @@ static uint32_t syn_synack(struct fixture *f)
     return s.seq;
 }
 
-static int setup(void **state)
+/* Loads the adapter and initializes it with FLAGS, as packetdrill does. */
+static int setup_with(struct fixture *f, const char *flags)
 {
-    static struct fixture f;
-    memset(&f, 0, sizeof(f));
-    f.handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-    if (f.handle == NULL) {
+    memset(f, 0, sizeof(*f));
+    f->handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (f->handle == NULL) {
         fprintf(stderr, "%s\n", dlerror());
         return -1;
     }
     packetdrill_interface_init_t init =
-        (packetdrill_interface_init_t)dlsym(f.handle, "packetdrill_interface_init");
+        (packetdrill_interface_init_t)dlsym(f->handle, "packetdrill_interface_init");
     if (init == NULL)
         return -1;
-    init("local_ip=192.168.0.2,giveup=30", &f.ifc);
+    init(flags, &f->ifc);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    if (setup_with(&f, "local_ip=192.168.0.2,giveup=30") != 0)
+        return -1;
     *state = &f;
     return 0;
 }
@@ -643,13 +653,80 @@ static void test_mapped_accept(void **state)
     assert_int_equal(f->ifc.close(u, lfd), 0);
 }
 
+/* The host shim (libsynack-pdhost.so), loaded before the adapter as LD_PRELOAD loads it: the
+ * host getsockopt that packetdrill runs for a script's Python blocks reaches the adapter for its
+ * descriptors and the C library for every other; TCP_INFO comes in Linux's layout (the field
+ * offsets and state numbers of glibc's <netinet/tcp.h>, not the adapter's own header). */
+static void test_tcp_info_through_host_shim(void **state)
+{
+    (void)state;
+    void *shim = dlopen(pdhost_path, RTLD_NOW | RTLD_GLOBAL);
+    assert_non_null(shim);
+    typedef int (*gso_fn)(int, int, int, void *, socklen_t *);
+    gso_fn host_getsockopt = (gso_fn)dlsym(shim, "getsockopt");
+    assert_non_null(host_getsockopt);
+    struct fixture f = {0};
+    assert_int_equal(setup_with(&f, "local_ip=192.168.0.2,giveup=30"), 0);
+    void *u = f.ifc.userdata;
+    int lfd = listener(&f);
+
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    assert_int_equal(host_getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(ti.tcpi_state, TCP_LISTEN);
+
+    uint32_t iss = syn_synack(&f);
+    inject(&f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+    int cfd = f.ifc.accept(u, lfd, NULL, NULL);
+    assert_true(cfd >= 0);
+    inject(&f, PEER_ISN + 1, iss + 1, TH_ACK | TH_PSH, "hello");
+    memset(&ti, 0xa5, sizeof(ti));
+    len = sizeof(ti);
+    assert_int_equal(host_getsockopt(cfd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(len, sizeof(ti));
+    assert_int_equal(ti.tcpi_state, TCP_ESTABLISHED);
+    assert_int_equal(ti.tcpi_snd_mss, 1460);      /* the SYN's MSS option, no timestamps */
+    assert_int_equal(ti.tcpi_options, 0);         /* the SYN offered no SACK, TS or scaling */
+    assert_int_equal(ti.tcpi_total_retrans, 0);
+
+    /* TCP_CC_INFO is empty for CUBIC, as on Linux; SO_MEMINFO has the nine sk_meminfo words. */
+    uint8_t cc[64];
+    len = sizeof(cc);
+    assert_int_equal(host_getsockopt(cfd, IPPROTO_TCP, TCP_CC_INFO, cc, &len), 0);
+    assert_int_equal(len, 0);
+    uint32_t mem[9];
+    len = sizeof(mem);
+    assert_int_equal(host_getsockopt(cfd, SOL_SOCKET, SO_MEMINFO, mem, &len), 0);
+    assert_int_equal(len, sizeof(mem));
+    assert_true(mem[1] > 0); /* SK_MEMINFO_RCVBUF */
+
+    /* A descriptor the adapter does not know goes to the C library. */
+    int real = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(real >= 0);
+    int type = 0;
+    len = sizeof(type);
+    assert_int_equal(host_getsockopt(real, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+    assert_int_equal(type, SOCK_STREAM);
+    close(real);
+
+    /* After free the shim forwards nothing: the eventfd is closed, the C library says EBADF. */
+    f.ifc.free(u);
+    errno = 0;
+    len = sizeof(ti);
+    assert_int_equal(host_getsockopt(cfd, IPPROTO_TCP, TCP_INFO, &ti, &len), -1);
+    assert_int_equal(errno, EBADF);
+    dlclose(f.handle);
+    dlclose(shim);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s libsynack-packetdrill.so\n", argv[0]);
+        fprintf(stderr, "usage: %s libsynack-packetdrill.so [libsynack-pdhost.so]\n", argv[0]);
         return 2;
     }
     so_path = argv[1];
+    pdhost_path = argc > 2 ? argv[2] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_interface_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exports_only_init, setup, teardown),
@@ -662,6 +739,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_ipv6_handshake_accept_data, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_ipv6_nonblocking_connect, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_mapped_accept, setup, teardown),
+        cmocka_unit_test(test_tcp_info_through_host_shim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
