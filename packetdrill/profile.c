@@ -38,4 +38,7 @@ void pd_profile_linux(struct pd *pd)
     c->syn_opt_layout = SK_SYN_OPTS_LINUX; /* tcp_options_write: mss, sackOK, TS, nop, wscale */
     c->wscale = 8;                /* tcp_select_initial_window for tcp_rmem[2] = 15 MiB */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
+    /* Loss detection and recovery: RACK-TLP and PRR are the defaults already (tcp_recovery
+     * sysctl = RACK, tcp_cwnd_reduction); PRR with Linux's RecoverFS and safe-ACK rule. */
+    c->prr_linux = true;
 }

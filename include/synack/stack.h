@@ -480,8 +480,13 @@ struct sk_config {
      * prr: cwnd during fast recovery by Proportional Rate Reduction (RFC 6937 §3, with the
      *   slow-start reduction bound PRR-SSRB, Linux's choice; default true) instead of RFC 6675
      *   §5's cwnd = ssthresh at once. On connections with SACK. */
+    /* prr_linux: PRR as Linux's tcp_cwnd_reduction does it (profile=linux; default false, RFC
+     *   6937 as written): RecoverFS is cwnd before recovery (tp->prior_cwnd) rather than the
+     *   FlightSize, and PRR-SSRB's extra SMSS is allowed only on an ACK that advances SND.UNA
+     *   and marks no new loss (the "safe ACK" of RFC 6937's revision, draft-ietf-tcpm-prr-rfc6937bis). */
     enum sk_loss_detection loss_detection;
     bool prr;
+    bool prr_linux;
 
     /* ---- TCP Fast Open (RFC 7413). ----
      * (fields of src/tcp/tcp_fastopen.c) */

@@ -221,14 +221,17 @@ static bool prr_on(const struct sk_tcp *c)
     return c->st->cfg.prr && (c->flags & TF_SACK);
 }
 
-static void prr_begin(struct sk_tcp *c, uint32_t flight)
+static void prr_begin(struct sk_tcp *c, uint32_t flight, uint32_t cwnd_before)
 {
     c->x->prr_delivered = 0;
     c->x->prr_out = 0;
-    c->x->recover_fs = max_u32(flight, 1); /* RecoverFS = snd.nxt - snd.una before recovery */
+    /* RecoverFS = snd.nxt - snd.una before recovery; Linux takes cwnd then (prior_cwnd). */
+    c->x->recover_fs = max_u32(c->st->cfg.prr_linux ? cwnd_before : flight, 1);
 }
 
-static void prr_on_ack(struct sk_tcp *c, uint32_t delivered)
+/* One ACK (or the reordering timer) in recovery: `delivered` bytes newly acknowledged or
+ * SACKed; safe: it advanced SND.UNA and marked no new loss (only prr_linux asks). */
+static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
 {
     struct sk_tcp_ext *x = c->x;
     x->prr_delivered += delivered;
@@ -240,7 +243,9 @@ static void prr_on_ack(struct sk_tcp *c, uint32_t delivered)
         sndcnt = want > x->prr_out ? want - x->prr_out : 0;
     } else {
         uint64_t behind = x->prr_delivered > x->prr_out ? x->prr_delivered - x->prr_out : 0;
-        uint64_t limit = (behind > delivered ? behind : delivered) + c->snd_mss;
+        uint64_t limit = (behind > delivered ? behind : delivered);
+        if (safe || !c->st->cfg.prr_linux)
+            limit += c->snd_mss;
         sndcnt = c->ssthresh - pipe < limit ? c->ssthresh - pipe : limit;
     }
     /* The fast retransmit goes whatever the arithmetic says (Linux's tcp_cwnd_reduction:
@@ -260,8 +265,9 @@ void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
         c->x->prr_out += used; /* RFC 6937 §3: on any data transmission or retransmission */
 }
 
-static void enter_recovery(struct sk_tcp *c, uint32_t flight, uint32_t delivered)
+static void enter_recovery(struct sk_tcp *c, uint32_t flight, uint32_t delivered, bool safe)
 {
+    uint32_t cwnd_before = c->cwnd;
     /* The first retransmission is the fast retransmit; what follows it, recovery. */
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_FAST_RETRANSMIT);
     c->flags |= TF_RECOVERY;
@@ -271,8 +277,8 @@ static void enter_recovery(struct sk_tcp *c, uint32_t flight, uint32_t delivered
     if (!seq_lt(c->snd_una, c->x->ecn_recover))
         c->cc->on_loss(c);
     if (prr_on(c)) {
-        prr_begin(c, flight);
-        prr_on_ack(c, delivered);
+        prr_begin(c, flight, cwnd_before);
+        prr_on_ack(c, delivered, safe);
     }
     enter_recovery_send(c);
     c->st->seg_cause = cause;
@@ -475,7 +481,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     if (c->flags & TF_RECOVERY) {
         if (c->flags & TF_SACK) {
             if (prr_on(c) && (delivered > 0 || rack_lost))
-                prr_on_ack(c, (uint32_t)delivered);
+                prr_on_ack(c, (uint32_t)delivered, new_ack && !rack_lost);
             if (new_ack || dup || rack_lost)
                 sack_recovery_send(c);
         } else if (new_ack) {
@@ -499,7 +505,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         /* RFC 8985 §6.2: recovery starts when RACK marks a segment lost (not before the end
          * of a recovery after a timeout: that one repairs the same losses). */
         if (rack_lost && !c->x->in_loss)
-            enter_recovery(c, flight, (uint32_t)delivered);
+            enter_recovery(c, flight, (uint32_t)delivered, false);
         return;
     }
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
@@ -508,7 +514,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     uint32_t thresh = loss_threshold(c);
     bool sack_lost = (c->flags & TF_SACK) && seq_gt(lost_below(c, thresh), c->snd_una);
     if (c->x->dupacks >= thresh || sack_lost)
-        enter_recovery(c, flight, (uint32_t)delivered);
+        enter_recovery(c, flight, (uint32_t)delivered, false);
 }
 
 /* RFC 8985 §6.3: the reordering timer fired: what RACK now marks lost is repaired as on an
@@ -521,12 +527,12 @@ void sk_tcp_rack_timeout(struct sk_tcp *c)
     if (!(c->flags & TF_RECOVERY)) {
         /* After a timeout, the go-back retransmission goes on as ACKs come. */
         if (!c->x->in_loss)
-            enter_recovery(c, c->snd_max - c->snd_una, c->snd_mss);
+            enter_recovery(c, c->snd_max - c->snd_una, c->snd_mss, false);
         return;
     }
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_RECOVERY);
     if (prr_on(c))
-        prr_on_ack(c, c->snd_mss);
+        prr_on_ack(c, c->snd_mss, false);
     sack_recovery_send(c);
     c->st->seg_cause = cause;
 }
