@@ -41,4 +41,5 @@ void pd_profile_linux(struct pd *pd)
     /* Loss detection and recovery: RACK-TLP and PRR are the defaults already (tcp_recovery
      * sysctl = RACK, tcp_cwnd_reduction); PRR with Linux's RecoverFS and safe-ACK rule. */
     c->prr_linux = true;
+    c->rack_timer_slop_us = 2000; /* TCP_TIMEOUT_MIN: 2 jiffies at HZ=1000 */
 }

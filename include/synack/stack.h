@@ -484,9 +484,13 @@ struct sk_config {
      *   6937 as written): RecoverFS is cwnd before recovery (tp->prior_cwnd) rather than the
      *   FlightSize, and PRR-SSRB's extra SMSS is allowed only on an ACK that advances SND.UNA
      *   and marks no new loss (the "safe ACK" of RFC 6937's revision, draft-ietf-tcpm-prr-rfc6937bis). */
+    /* rack_timer_slop_us: added to RACK's reordering timer (default 0). Linux arms it
+     *   TCP_TIMEOUT_MIN (2 jiffies) late (tcp_rack_mark_lost): 2 ms at HZ=1000, which
+     *   profile=linux sets. */
     enum sk_loss_detection loss_detection;
     bool prr;
     bool prr_linux;
+    uint32_t rack_timer_slop_us;
 
     /* ---- TCP Fast Open (RFC 7413). ----
      * (fields of src/tcp/tcp_fastopen.c) */

@@ -309,7 +309,7 @@ bool sk_rack_detect(struct sk_tcp *c)
     if (timeout) {
         /* §6.3 / §8: the reordering timer and the probe timer are exclusive. */
         sk_tcp_timer_stop(c, SK_TIMER_TLP);
-        sk_tcp_timer_set(c, SK_TIMER_RACK, timeout);
+        sk_tcp_timer_set(c, SK_TIMER_RACK, timeout + c->st->cfg.rack_timer_slop_us);
     } else {
         sk_tcp_timer_stop(c, SK_TIMER_RACK);
     }

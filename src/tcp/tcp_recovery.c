@@ -260,6 +260,8 @@ void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
 {
     if (c->x == NULL)
         return;
+    if (seq_gt(seq + used, c->snd_max))
+        sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: new data: the probe is rescheduled */
     sk_rack_on_send(c, seq, used);
     if (c->flags & TF_RECOVERY)
         c->x->prr_out += used; /* RFC 6937 §3: on any data transmission or retransmission */
@@ -435,6 +437,8 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     uint32_t old_una = c->snd_una;
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     bool new_ack = seq_gt(h->ack, c->snd_una);
+    if (new_ack)
+        sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: rescheduled from this ACK */
     uint32_t sacked_before = c->x->sb.n ? sacked_in(c, c->snd_una, c->snd_max) : 0;
     bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
     uint32_t acked = new_ack ? advance_una(c, h) : 0;
@@ -545,6 +549,7 @@ void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     uint32_t old_una = c->snd_una;
+    sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: rescheduled from this ACK */
     uint32_t acked = advance_una(c, h);
     c->x->dupacks = 0;
     c->x->delivered += c->snd_una - old_una;
@@ -600,6 +605,11 @@ void sk_tcp_tlp_arm(struct sk_tcp *c)
             sk_tcp_timer_stop(c, SK_TIMER_TLP);
         return;
     }
+    /* §7.2: the timer is scheduled after new data goes out and on an ACK that acknowledges
+     * data cumulatively (both stop it first, sk_tcp_on_send and the ACK paths); a SACK alone
+     * leaves it where it was. */
+    if (sk_tcp_timer_on(c, SK_TIMER_TLP))
+        return;
     /* §7.2: PTO = 2*SRTT, plus the worst delayed ACK when one segment is in flight; 1 s
      * before any RTT sample; never later than the RTO would fire. */
     uint64_t pto = c->srtt_us ? 2ull * c->srtt_us : 1000000;
