@@ -213,6 +213,7 @@ static void rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t 
     uint64_t rtt = c->st->now - s->xmit_ts;
     bool update = true;
     if (s->flags & RS_EVER_RETRANS) {
+        x->rack_rtx_acked = true;
         /* Step 2: an ambiguous sample is taken only when the echo shows it answers the
          * retransmission, or it is no shorter than min_RTT (so not the original's ACK). */
         uint32_t ts_xmit = (uint32_t)(s->xmit_ts / 1000) + c->ts_offset;
@@ -357,6 +358,7 @@ bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_u
     if (!sk_rack_active(c))
         return false;
     struct sk_tcp_ext *x = c->x;
+    x->rack_rtx_acked = false;
     if (x->reordering == 0)
         x->reordering = DUP_THRESH;
     /* RACK.fack lies in [SND.UNA, SND.MAX]; anything else is stale (compared modulo 2^32). */

@@ -230,7 +230,8 @@ static void prr_begin(struct sk_tcp *c, uint32_t flight, uint32_t cwnd_before)
 }
 
 /* One ACK (or the reordering timer) in recovery: `delivered` bytes newly acknowledged or
- * SACKed; safe: it advanced SND.UNA and marked no new loss (only prr_linux asks). */
+ * SACKed; safe: it delivered retransmitted data and marked no new loss (only prr_linux asks:
+ * Linux's FLAG_RETRANS_DATA_ACKED without FLAG_LOST_RETRANS). */
 static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
 {
     struct sk_tcp_ext *x = c->x;
@@ -242,10 +243,12 @@ static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
                         x->recover_fs;
         sndcnt = want > x->prr_out ? want - x->prr_out : 0;
     } else {
+        /* PRR-SSRB; Linux catches up only on an ACK of retransmitted data that finds no
+         * retransmission lost, and otherwise sends what was delivered (PRR-CRB's pace). */
         uint64_t behind = x->prr_delivered > x->prr_out ? x->prr_delivered - x->prr_out : 0;
-        uint64_t limit = (behind > delivered ? behind : delivered);
-        if (safe || !c->st->cfg.prr_linux)
-            limit += c->snd_mss;
+        uint64_t limit = (behind > delivered ? behind : delivered) + c->snd_mss;
+        if (c->st->cfg.prr_linux && !safe)
+            limit = delivered;
         sndcnt = c->ssthresh - pipe < limit ? c->ssthresh - pipe : limit;
     }
     /* The fast retransmit goes whatever the arithmetic says (Linux's tcp_cwnd_reduction:
@@ -272,6 +275,7 @@ static void enter_recovery(struct sk_tcp *c, uint32_t flight, uint32_t delivered
     uint32_t cwnd_before = c->cwnd;
     /* The first retransmission is the fast retransmit; what follows it, recovery. */
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_FAST_RETRANSMIT);
+    c->x->in_cwr = false; /* recovery's reduction takes over */
     c->flags |= TF_RECOVERY;
     c->x->recover = c->snd_max;
     c->x->high_rxt = c->snd_una;
@@ -462,11 +466,24 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     /* RFC 3168 §6.1.2: ECE is congestion without loss: reduce as for a fast retransmit, once
      * per window of data, and tell the peer with CWR on the next new segment. */
     bool ece = (c->flags & TF_ECN) && (h->flags & SK_TCP_ECE);
+    bool cwr_begins = false;
     if (ece && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->x->ecn_recover)) {
+        uint32_t cwnd_before = c->cwnd;
         c->cc->on_loss(c);
-        c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        if (prr_on(c)) {
+            /* Linux reduces cwnd in CWR by PRR too ("tcp: use PRR to reduce cwin in CWR
+             * state", 3.7): the reduction follows the ACK clock, ending at ssthresh. */
+            c->x->in_cwr = cwr_begins = true;
+            prr_begin(c, flight, cwnd_before);
+        } else {
+            c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        }
         c->x->ecn_recover = c->snd_max;
         c->flags |= TF_ECN_CWR;
+    }
+    if (c->x->in_cwr && !seq_lt(c->snd_una, c->x->ecn_recover)) {
+        c->x->in_cwr = false; /* the window of data that saw the mark is acknowledged */
+        c->cwnd = c->ssthresh;
     }
 
     /* RFC 6675 §5 / RFC 6582 §3.2 step 3, RFC 6937 §3: the ACK of the recovery point ends
@@ -485,7 +502,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     if (c->flags & TF_RECOVERY) {
         if (c->flags & TF_SACK) {
             if (prr_on(c) && (delivered > 0 || rack_lost))
-                prr_on_ack(c, (uint32_t)delivered, new_ack && !rack_lost);
+                prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
             if (new_ack || dup || rack_lost)
                 sack_recovery_send(c);
         } else if (new_ack) {
@@ -502,8 +519,12 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
      * the flow does not use its cwnd (limited by the peer's window or the application): the
      * window is grown only when sending stopped at cwnd, or at least half of it was in flight
      * (§4.1 "validated"). Without this a receiver-limited flow grew cwnd without bound. */
-    if (acked && !ece && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
+    if (c->x->in_cwr && !(c->flags & TF_RECOVERY)) {
+        if (delivered > 0 || cwr_begins)
+            prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
+    } else if (acked && !ece && (c->x->cwnd_limited || 2ull * flight >= c->cwnd)) {
         c->cc->on_ack(c, acked);
+    }
     c->x->cwnd_limited = false;
     if (sk_rack_active(c)) {
         /* RFC 8985 §6.2: recovery starts when RACK marks a segment lost (not before the end
@@ -556,6 +577,16 @@ void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     if (c->x->in_loss && !seq_lt(c->snd_una, c->x->recover))
         recovery_end(c);
     sk_rack_on_ack(c, h, old_una, false); /* RACK's records and RTT; nothing can be lost */
+    if (c->x->in_cwr) { /* ECN's reduction by PRR, as in sk_tcp_ack_process */
+        if (!seq_lt(c->snd_una, c->x->ecn_recover)) {
+            c->x->in_cwr = false;
+            c->cwnd = c->ssthresh;
+        } else {
+            prr_on_ack(c, acked, false);
+        }
+        c->x->cwnd_limited = false;
+        return;
+    }
     /* RFC 7661 §4.3, as in sk_tcp_ack_process. */
     if (acked && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
         c->cc->on_ack(c, acked);
@@ -571,6 +602,7 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
     c->x->dupacks = 0;
     c->flags &= ~TF_RECOVERY;
     c->x->in_loss = true;
+    c->x->in_cwr = false;
     sk_rack_on_rto(c); /* RFC 8985 §6.3 */
     c->x->recover = c->snd_max;
     c->x->high_rxt = c->snd_una;
