@@ -300,6 +300,8 @@ bool sk_rack_detect(struct sk_tcp *c)
             continue;
         sk_time_us due = s->xmit_ts + x->rack_rtt_us + x->reo_wnd_us;
         if (due <= now) {
+            if (s->flags & RS_RETRANS)
+                c->st->ctr.tcp_lost_retransmits++; /* its retransmission was lost too */
             s->flags |= RS_LOST;
             s->flags &= ~RS_RETRANS;
             marked = true;
