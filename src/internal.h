@@ -174,7 +174,8 @@ struct sk_tcp_ext {
     bool rack_dsack_round_on;           /* RACK.dsack_round is set (§6.2 step 4) */
     bool in_loss;                       /* after an RTO, until SND.UNA passes `recover` */
     bool in_cwr;                        /* ECN's reduction (RFC 3168 §6.1.2) runs by PRR */
-    bool rack_rtx_acked;                /* this ACK delivered retransmitted data */
+    bool rack_rtx_acked;                /* this ACK acknowledged retransmitted data
+                                         * cumulatively */
     uint8_t reo_wnd_mult, reo_wnd_persist; /* RACK.reo_wnd_mult, RACK.reo_wnd_persist */
     uint32_t rack_end_seq, rack_fack, rack_dsack_round;
     uint32_t rack_rtt_us;               /* RACK.rtt */

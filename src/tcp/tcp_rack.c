@@ -213,7 +213,6 @@ static void rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t 
     uint64_t rtt = c->st->now - s->xmit_ts;
     bool update = true;
     if (s->flags & RS_EVER_RETRANS) {
-        x->rack_rtx_acked = true;
         /* Step 2: an ambiguous sample is taken only when the echo shows it answers the
          * retransmission, or it is no shorter than min_RTT (so not the original's ACK). */
         uint32_t ts_xmit = (uint32_t)(s->xmit_ts / 1000) + c->ts_offset;
@@ -341,9 +340,12 @@ static void cum_acked(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t n = 0;
-    for (; n < x->segs_n && seq_le(x->segs[n].end, c->snd_una); n++)
+    for (; n < x->segs_n && seq_le(x->segs[n].end, c->snd_una); n++) {
+        if (x->segs[n].flags & RS_EVER_RETRANS)
+            x->rack_rtx_acked = true; /* Linux's FLAG_RETRANS_DATA_ACKED: cumulative only */
         if (!(x->segs[n].flags & RS_SACKED))
             rack_update(c, &x->segs[n], x->segs[n].end, h);
+    }
     if (n < x->segs_n && seq_lt(x->segs[n].start, c->snd_una)) {
         if (!(x->segs[n].flags & RS_SACKED))
             rack_update(c, &x->segs[n], c->snd_una, h);

@@ -230,8 +230,8 @@ static void prr_begin(struct sk_tcp *c, uint32_t flight, uint32_t cwnd_before)
 }
 
 /* One ACK (or the reordering timer) in recovery: `delivered` bytes newly acknowledged or
- * SACKed; safe: it delivered retransmitted data and marked no new loss (only prr_linux asks:
- * Linux's FLAG_RETRANS_DATA_ACKED without FLAG_LOST_RETRANS). */
+ * SACKed; safe: it acknowledged retransmitted data cumulatively and marked no new loss (only
+ * prr_linux asks: Linux's FLAG_RETRANS_DATA_ACKED without FLAG_LOST_RETRANS). */
 static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
 {
     struct sk_tcp_ext *x = c->x;
@@ -503,7 +503,9 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         if (c->flags & TF_SACK) {
             if (prr_on(c) && (delivered > 0 || rack_lost))
                 prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
-            if (new_ack || dup || rack_lost)
+            /* RFC 6675 §5 (C) runs on every ACK that says something was delivered, an old
+             * ACK with new SACK blocks too (Linux's tcp_ack takes SACKs below SND.UNA). */
+            if (new_ack || dup || rack_lost || delivered > 0)
                 sack_recovery_send(c);
         } else if (new_ack) {
             /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
