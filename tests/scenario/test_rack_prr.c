@@ -325,6 +325,38 @@ static void test_tlp_probe_then_rack_finds_the_hole(void **state)
     raw_free(r);
 }
 
+/* §6.2 step 5 finds a lost retransmission by its own transmit time: the repair of segment 0
+ * (sent at t_r) is lost; data sent after it (segment 6, at t_r + 1 ms) is SACKed one RTT
+ * later, when t_r + RACK.rtt + reo_wnd (0 in recovery before any reordering) has passed: the
+ * repair is lost too and goes again on that ACK, not at the RTO. */
+static void test_lost_retransmission_found_by_time(void **state)
+{
+    (void)state;
+    struct raw *r = fx_raw("reno", 0);
+    uint32_t iss;
+    struct sk_tcp *c = open_sack(r, &iss);
+    send_flight(r, c, iss, 0, 6);
+    raw_run_for(r, RTT);
+    sack1(r, S(0), S(1), S(2));
+    sack1(r, S(0), S(1), S(3));
+    raw_expect_none(r);
+    sack1(r, S(0), S(1), S(4)); /* three SACKed: segment 0 lost, sent again */
+    sk_time_us t_r = fx_expect_data(r, ACK, S(0), IRS + 1, MSS)->time;
+    raw_expect_none(r);
+    assert_int_equal(fx_send(c, 6 * MSS, 2 * MSS), 2 * MSS);
+    raw_run_for(r, MS(1));
+    sack1(r, S(0), S(1), S(5)); /* PRR lets one new segment out */
+    fx_expect_data(r, ACK, S(6), IRS + 1, MSS);
+    raw_run_for(r, RTT);
+    sack1(r, S(0), S(1), S(7));
+    const struct raw_out *o = fx_expect_data(r, ACK, S(0), IRS + 1, MSS);
+    assert_int_equal(r->now, t_r + MS(1) + RTT);
+    assert_int_equal(o->time, r->now);
+    assert_int_equal(counters(r->st).tcp_lost_retransmits, 1);
+    assert_int_equal(counters(r->st).tcp_retransmits, 2);
+    raw_free(r);
+}
+
 /* The knob: with loss_detection = RFC 6675 the reordered segment of the timer test is not
  * sent again by any timer: one SACKed segment is not DupThresh, and only the RTO repairs. */
 static void test_rfc6675_knob_has_no_reordering_timer(void **state)
@@ -356,6 +388,7 @@ int main(void)
         TEST(test_prr_proportional_then_ssrb),
         TEST(test_prr_ssrb_after_heavy_loss),
         TEST(test_tlp_probe_then_rack_finds_the_hole),
+        TEST(test_lost_retransmission_found_by_time),
         TEST(test_rfc6675_knob_has_no_reordering_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
