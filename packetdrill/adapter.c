@@ -350,6 +350,18 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->challenge_ack_limit = (uint32_t)v;
     } else if (strcmp(key, "invalid_ack_ratelimit_us") == 0) {
         c->invalid_ack_ratelimit_us = (uint32_t)v;
+    } else if (strcmp(key, "ss_abc_limit") == 0) { /* congestion control (cc helper) */
+        c->ss_abc_limit = (uint8_t)v;
+    } else if (strcmp(key, "cwnd_validation") == 0) {
+        c->cwnd_validation = strcmp(val, "linux") == 0 ? SK_CWV_LINUX : SK_CWV_RFC7661;
+    } else if (strcmp(key, "hystart") == 0) {
+        c->hystart = strcmp(val, "linux") == 0 ? SK_HYSTART_LINUX
+                     : strcmp(val, "pp") == 0  ? SK_HYSTART_PP
+                                               : SK_HYSTART_OFF;
+    } else if (strcmp(key, "slow_start_after_idle") == 0) {
+        c->slow_start_after_idle = v != 0;
+    } else if (strcmp(key, "cubic_linux") == 0) {
+        c->cubic_linux = v != 0;
     } else if (strcmp(key, "seed") == 0) {
         sk_config_set_test_seed(c, (uint64_t)strtoull(val, NULL, 0));
     } else if (strcmp(key, "giveup") == 0) {

@@ -38,6 +38,13 @@ void pd_profile_linux(struct pd *pd)
     c->syn_opt_layout = SK_SYN_OPTS_LINUX; /* tcp_options_write: mss, sackOK, TS, nop, wscale */
     c->wscale = 8;                /* tcp_select_initial_window for tcp_rmem[2] = 15 MiB */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
+    /* congestion control (cc helper) */
+    c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
+    c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */
+    c->cwnd_validation = SK_CWV_LINUX;      /* tcp_is_cwnd_limited, tcp_cwnd_validate */
+    c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
+    c->cubic_linux = true;                  /* tcp_cubic.c bictcp_update's arithmetic */
+    c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
     /* Loss detection and recovery: RACK-TLP and PRR are the defaults already (tcp_recovery
      * sysctl = RACK, tcp_cwnd_reduction); PRR with Linux's RecoverFS and safe-ACK rule. */
     c->prr_linux = true;

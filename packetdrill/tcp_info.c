@@ -53,7 +53,9 @@ static void fill_connection(const struct pd_info_in *in, struct tcp_info *o)
     o->tcpi_retrans = t->retrans_out;
     o->tcpi_rtt = t->srtt_us;
     o->tcpi_rttvar = t->rttvar_us;
-    o->tcpi_snd_ssthresh = t->ssthresh >= 0x7fffffffu ? 0x7fffffffu : segs(t->ssthresh, mss);
+    /* synack's "arbitrarily high" ssthresh is its largest window, 2^30 (src/tcp/tcp_cc.h
+     * SK_CWND_MAX), never set otherwise: Linux's TCP_INFINITE_SSTHRESH. */
+    o->tcpi_snd_ssthresh = t->ssthresh >= (1u << 30) ? 0x7fffffffu : segs(t->ssthresh, mss);
     o->tcpi_snd_cwnd = segs(t->cwnd, mss);
     o->tcpi_advmss = in->advmss;
     o->tcpi_reordering = t->reordering;

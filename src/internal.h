@@ -139,6 +139,34 @@ struct sk_tcp_ext {
     } cubic;
     uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
     bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
+    /* congestion control (cc helper): cc_slowstart.c. cwv: Linux's cwnd validation
+     * (tcp_cwnd_validate); hs: the slow-start exit (RFC 9406 HyStart++ or Linux's HyStart) and
+     * the send times it takes per-ACK RTT samples from. Times are the clock's low 32 bits, µs. */
+    struct {
+        bool win_cwnd_limited;          /* cwnd was filled in this window (is_cwnd_limited) */
+        uint32_t max_flight;            /* most bytes in flight in it (max_packets_out) */
+        uint32_t usage_seq;             /* the window ends when SND.UNA reaches this */
+    } cwv;
+    struct {
+        uint8_t phase;                  /* enum in cc_slowstart.c: slow start, CSS, done */
+        uint8_t samples;                /* rttSampleCount (Linux: sample_cnt) this round */
+        uint8_t css_rounds;             /* RFC 9406: rounds spent in CSS */
+        uint8_t n, head;                /* sent[]: entries, the oldest */
+        uint32_t window_end;            /* windowEnd (Linux end_seq): the round's last byte */
+        uint32_t cur_min, last_min;     /* currentRoundMinRTT, lastRoundMinRTT (Linux:
+                                         * curr_rtt); UINT32_MAX: infinity */
+        uint32_t css_baseline;          /* cssBaselineMinRtt */
+        uint32_t delay_min;             /* Linux: the least RTT seen; 0: none yet */
+        uint32_t round_start, last_ack; /* Linux's ACK train */
+        uint32_t floor;                 /* no sample for data at or below this (resent) */
+        uint32_t sample_us;             /* this ACK's RTT sample, 0: none */
+        struct { uint32_t end, t; } sent[16]; /* new data: SND.MAX after a send, and when */
+    } hs;
+    struct {                            /* CUBIC as Linux computes it (cc_cubic_linux.c):
+                                         * struct bictcp, windows in packets, times in ms */
+        uint32_t cnt, last_max_cwnd, last_cwnd, last_time, origin, k, epoch_start;
+        uint32_t ack_cnt, tcp_cwnd, cwnd_cnt, lsnd;
+    } lcubic;
     /* Lost-retransmission watch (tcp_recovery.c): the retransmission at rxt_first went out at
      * rxt_start, when SND.MAX was rxt_fence; data above the fence SACKed an RTT later says it
      * was lost again. */

@@ -89,6 +89,11 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ip6_accept_ra = true;
     cfg->ip6_dad_transmits = 1; /* RFC 4862 §5.1 */
     cfg->ip6_hop_limit = 64;
+    /* congestion control (cc helper) */
+    cfg->ss_abc_limit = 2;                /* RFC 3465 §2.3: L = 2*SMSS */
+    cfg->slow_start_after_idle = true;  /* RFC 5681 §4.1 */
+    cfg->cwnd_validation = SK_CWV_RFC7661;
+    cfg->hystart = SK_HYSTART_OFF;        /* RFC 9438 §4.10's MAY; see sk_config.hystart */
 }
 
 int sk_config_set_secret(struct sk_config *cfg, const void *secret, size_t len)

@@ -50,6 +50,19 @@ enum sk_syn_opt_layout {
     SK_SYN_OPTS_FREEBSD = 1, /* mss, nop, wscale, sackOK, TS */
 };
 
+/* Congestion control (cc helper): how a sender judges that its cwnd is in use before growing
+ * it (sk_config.cwnd_validation), and how CUBIC leaves slow start (sk_config.hystart). */
+enum sk_cwnd_validation {
+    SK_CWV_RFC7661 = 0, /* RFC 7661 §4.1: grow while at least half of cwnd was in flight */
+    SK_CWV_LINUX = 1,   /* Linux tcp_is_cwnd_limited: cwnd filled in this window, or in slow
+                         * start cwnd < 2 * the most in flight in this window */
+};
+enum sk_hystart {
+    SK_HYSTART_OFF = 0,   /* RFC 5681 slow start until ssthresh or a loss */
+    SK_HYSTART_PP = 1,    /* RFC 9406 HyStart++: delay increase, Conservative Slow Start */
+    SK_HYSTART_LINUX = 2, /* Linux tcp_cubic.c HyStart: ACK train and delay, straight to CA */
+};
+
 /* Where sk_config.secret came from (see there). */
 enum sk_secret_source {
     SK_SECRET_NONE = 0,      /* not set: sk_stack_new refuses with -ENOKEY */
@@ -500,6 +513,33 @@ struct sk_config {
 
     /* ---- Behaviour other stacks show, for profiles (packetdrill's profile=linux). ----
      * (initial window, quick ACKs, ...) */
+
+    /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
+     * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
+     *   2, §2.3's recommendation and RFC 5681 §3.1's "MAY ... min(N, SMSS)" widened by byte
+     *   counting); 0: no limit, cwnd grows by every byte acknowledged (Linux tcp_slow_start).
+     *   HyStart++ brings its own L (RFC 9406 §4.3: 8 without pacing) while it runs.
+     * cwnd_validation: when an ACK may grow cwnd (enum sk_cwnd_validation; default RFC 7661;
+     *   Linux: include/net/tcp.h tcp_is_cwnd_limited with tcp_output.c tcp_cwnd_validate).
+     * hystart: CUBIC's slow-start exit (enum sk_hystart; NewReno always keeps RFC 5681's).
+     *   Default SK_HYSTART_OFF, RFC 5681 slow start, which RFC 9438 §4.10 allows (MAY) beside
+     *   its SHOULD for HyStart++ (RFC 9406): with HyStart++ on, sockdiff's blocking-send
+     *   scenarios (tests/diff, real time, two stacks) drained the send buffer more slowly
+     *   than the kernel and differed; until that is understood the data path keeps the slow
+     *   start every other test measured. SK_HYSTART_PP is RFC 9406 as written. Linux:
+     *   net/ipv4/tcp_cubic.c hystart=1, hystart_detect=3 (both ACK train and delay).
+     * slow_start_after_idle: RFC 5681 §4.1's restart, cwnd back to min(IW, cwnd) after an
+     *   idle period longer than the RTO (default on: the RFC's SHOULD; Linux's sysctl
+     *   tcp_slow_start_after_idle, 1 by default, 0 in packetdrill's defaults.sh).
+     * cubic_linux: CUBIC's congestion avoidance computed as Linux's tcp_cubic.c does
+     *   (bictcp_update: integer packets and a 1/1024 s clock, t offset by the least RTT, growth
+     *   capped at 5% per RTT before any loss, its own Reno estimate, at most 1 packet per 2
+     *   ACKed) instead of RFC 9438's equations; default off. */
+    uint8_t ss_abc_limit;
+    bool slow_start_after_idle;
+    bool cubic_linux;
+    enum sk_cwnd_validation cwnd_validation;
+    enum sk_hystart hystart;
 
     /* ---- Socket-level limits: low-water marks, record boundaries. ----
      * (TCP_NOTSENT_LOWAT, SO_RCVLOWAT defaults) */

@@ -10,7 +10,8 @@
  *         caller's RFC 7661 check before on_ack);
  *   §4.7  fast convergence; §4.8 after a timeout K = 0 and W_max = W_est = cwnd_epoch for the
  *         first congestion avoidance stage;
- *   §4.10 slow start is RFC 5681's (with RFC 3465 byte counting), not HyStart++.
+ *   §4.10 slow start is RFC 5681's (with RFC 3465 byte counting), left by HyStart++ (RFC 9406)
+ *         or Linux's HyStart as sk_config.hystart says (cc_slowstart.c).
  * Not done: §4.9's undo of spurious congestion events (a MAY). */
 #include "tcp/tcp_cc.h"
 
@@ -66,6 +67,7 @@ static void cubic_init(struct sk_tcp *c)
     c->x->cubic.last_ack = 0;
     c->x->cubic.after_rto = false;
     c->x->cc_acked = 0;
+    sk_cc_lcubic_reset(c);
 }
 
 /* §4.2: a congestion avoidance stage starts with this ACK. */
@@ -101,6 +103,10 @@ static void skip_unused_time(struct sk_tcp *c, sk_time_us now)
 
 static void cubic_on_ack(struct sk_tcp *c, uint32_t acked)
 {
+    if (c->st->cfg.cubic_linux) {
+        sk_cc_lcubic_on_ack(c, acked);
+        return;
+    }
     if (c->cwnd < c->ssthresh) {
         sk_cc_slow_start(c, acked);
         return;
@@ -160,7 +166,11 @@ static void cubic_reduce(struct sk_tcp *c)
 
 static void cubic_on_loss(struct sk_tcp *c)
 {
-    cubic_reduce(c);
+    if (c->st->cfg.cubic_linux)
+        sk_cc_lcubic_on_loss(c);
+    else
+        cubic_reduce(c);
+    sk_cc_hystart_event(c, false);
     /* The next stage follows this event (§4.6), not an earlier timeout (§4.8). */
     c->x->cubic.after_rto = false;
 }
@@ -171,9 +181,12 @@ static void cubic_on_rto(struct sk_tcp *c)
      * next epoch starts flat. RFC 5681 §3.1: when the same segment times out again, ssthresh
      * (and with it W_max, cwnd_prior) is held; cwnd is one segment by then and would
      * collapse them. */
-    if (c->retries <= 1)
+    if (c->st->cfg.cubic_linux)
+        sk_cc_lcubic_on_rto(c);
+    else if (c->retries <= 1)
         cubic_reduce(c);
     c->x->cubic.after_rto = true;
+    sk_cc_hystart_event(c, true);
     c->x->cubic.epoch_start = SK_TIME_NEVER;
 }
 

@@ -1,5 +1,5 @@
-/* NewReno congestion control: RFC 5681 slow start and congestion avoidance, with the RFC 3465
- * byte counting that RFC 5681 permits. The fast-recovery half of NewReno (RFC 6582) lives in
+/* NewReno congestion control: RFC 5681 slow start (cc_slowstart.c) and congestion avoidance,
+ * with the RFC 3465 byte counting that RFC 5681 permits. The fast-recovery half of NewReno (RFC 6582) lives in
  * tcp_recovery.c, shared with the SACK-based recovery. */
 #include "tcp/tcp_cc.h"
 
@@ -15,11 +15,7 @@ void sk_cc_initial_window(struct sk_tcp *c)
     c->cwnd = sk_cc_iw(c);
     /* RFC 5681 §3.1: "arbitrarily high", but no higher than any cwnd can be. */
     c->ssthresh = SK_CWND_MAX;
-}
-
-void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked)
-{
-    c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + min_u32(acked, 2u * c->snd_mss));
+    sk_cc_hystart_init(c);
 }
 
 uint32_t sk_cc_half_flight(const struct sk_tcp *c)

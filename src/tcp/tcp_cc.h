@@ -39,11 +39,33 @@ extern const struct sk_cc_ops sk_cc_cubic;
  * unknown. */
 const struct sk_cc_ops *sk_cc_find(const char *name);
 
-/* RFC 6928 §2 initial window, RFC 5681 slow start with RFC 3465 ABC (L = 2*SMSS): shared by
- * every module. */
+/* RFC 6928 §2 initial window: shared by every module (cc_newreno.c). */
 uint32_t sk_cc_iw(const struct sk_tcp *c);
 void sk_cc_initial_window(struct sk_tcp *c);
+
+/* cc_slowstart.c (congestion control, cc helper): RFC 5681 slow start with RFC 3465 byte
+ * counting (L = sk_config.ss_abc_limit), cwnd validation (RFC 7661 or Linux's), and CUBIC's
+ * slow-start exit (RFC 9406 HyStart++ or Linux's HyStart; sk_config.hystart). */
 void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked);
+/* Every ACK of `acked` new bytes outside loss recovery (`flight`: FlightSize before it; ece:
+ * it carried ECN-Echo): RTT sample and slow-start exit, then c->cc->on_ack if the flow uses
+ * its cwnd. */
+void sk_cc_ack(struct sk_tcp *c, uint32_t flight, uint32_t acked, bool ece);
+/* After each sk_tcp_output pass: SND.MAX before it, and whether data was waiting. */
+void sk_cc_on_output(struct sk_tcp *c, uint32_t snd_max_before, bool had_unsent);
+/* The slow-start exit's state at the start of a connection (from sk_cc_initial_window), and
+ * after a congestion event (timeout: a retransmission timeout). */
+void sk_cc_hystart_init(struct sk_tcp *c);
+void sk_cc_hystart_event(struct sk_tcp *c, bool timeout);
+
+/* cc_cubic_linux.c: CUBIC's congestion avoidance with Linux's arithmetic
+ * (sk_config.cubic_linux), called by cc_cubic.c in place of RFC 9438's equations; tx_start
+ * on every send of new data (idle: nothing was in flight). */
+void sk_cc_lcubic_reset(struct sk_tcp *c);
+void sk_cc_lcubic_on_ack(struct sk_tcp *c, uint32_t acked_bytes);
+void sk_cc_lcubic_on_loss(struct sk_tcp *c);
+void sk_cc_lcubic_on_rto(struct sk_tcp *c);
+void sk_cc_lcubic_tx_start(struct sk_tcp *c, bool idle);
 /* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
 uint32_t sk_cc_half_flight(const struct sk_tcp *c);
 /* A window in bytes, computed wider, brought into [0, SK_CWND_MAX]. */

@@ -563,7 +563,8 @@ static bool fin_may_go(const struct sk_tcp *c)
  * window rather than bursting a stale cwnd into the network. */
 static void restart_after_idle(struct sk_tcp *c)
 {
-    if (c->snd_una != c->snd_max || c->last_send == 0 || c->st->now - c->last_send <= c->rto_us)
+    if (!c->st->cfg.slow_start_after_idle || c->snd_una != c->snd_max || c->last_send == 0 ||
+        c->st->now - c->last_send <= c->rto_us)
         return;
     c->cwnd = min_u32(c->cwnd, sk_cc_iw(c));
 }
@@ -709,6 +710,8 @@ void sk_tcp_output(struct sk_tcp *c)
         return;
     }
     restart_after_idle(c);
+    uint32_t snd_max_before = c->snd_max; /* for sk_cc_on_output (cwnd validation) */
+    bool had_unsent = seq_lt(c->snd_nxt, c->sndbuf_seq + c->snd.len);
     bool sent = false;
     for (;;) {
         /* Going back over sent data (after a timeout), skip what the peer SACKed
@@ -757,6 +760,7 @@ void sk_tcp_output(struct sk_tcp *c)
     }
     if (!sent && (c->flags & TF_ACK_NOW))
         sk_tcp_send_ack(c);
+    sk_cc_on_output(c, snd_max_before, had_unsent);
     sk_tcp_tlp_arm(c);
     /* Data waits behind a zero window (RFC 9293 §3.8.6.1), or behind a window too small to be
      * worth a segment (§3.8.6.2.1), and nothing is in flight whose ACK could open it: the

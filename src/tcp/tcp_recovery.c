@@ -517,15 +517,13 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         }
         return;
     }
-    /* RFC 3168 §6.1.2: an ECN-Echo ACK never grows cwnd. RFC 7661 §4.3: nor does one while
-     * the flow does not use its cwnd (limited by the peer's window or the application): the
-     * window is grown only when sending stopped at cwnd, or at least half of it was in flight
-     * (§4.1 "validated"). Without this a receiver-limited flow grew cwnd without bound. */
+    /* Growth (cc_slowstart.c): never on ECN-Echo (RFC 3168 §6.1.2), only while the flow uses
+     * its cwnd (RFC 7661, or Linux's rule); none while ECN's reduction runs by PRR. */
     if (c->x->in_cwr && !(c->flags & TF_RECOVERY)) {
         if (delivered > 0 || cwr_begins)
             prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
-    } else if (acked && !ece && (c->x->cwnd_limited || 2ull * flight >= c->cwnd)) {
-        c->cc->on_ack(c, acked);
+    } else {
+        sk_cc_ack(c, flight, acked, ece);
     }
     c->x->cwnd_limited = false;
     if (sk_rack_active(c)) {
@@ -589,9 +587,7 @@ void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->x->cwnd_limited = false;
         return;
     }
-    /* RFC 7661 §4.3, as in sk_tcp_ack_process. */
-    if (acked && (c->x->cwnd_limited || 2ull * flight >= c->cwnd))
-        c->cc->on_ack(c, acked);
+    sk_cc_ack(c, flight, acked, false); /* as in sk_tcp_ack_process */
     c->x->cwnd_limited = false;
 }
 
