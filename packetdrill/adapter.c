@@ -349,6 +349,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->ecn_syn_retries = (uint8_t)v;
     } else if (strcmp(key, "tlp") == 0) {
         c->tlp = v != 0;
+    } else if (strcmp(key, "loss_detection") == 0) { /* rack (default) or rfc6675 */
+        c->loss_detection = strcmp(val, "rfc6675") == 0 ? SK_LOSS_RFC6675 : SK_LOSS_RACK;
+    } else if (strcmp(key, "prr") == 0) {
+        c->prr = v != 0;
     } else if (strcmp(key, "rfc793_syn") == 0) {
         c->rfc793_syn = v != 0;
     } else if (strcmp(key, "bsd_time_wait") == 0) {

@@ -239,6 +239,29 @@ struct sk_tcp_ext {
         uint32_t search_done_ms;        /* when SEARCH_COMPLETE was reached (ms, wraps) */
         uint16_t probes_sent, probes_lost;
     } plp;
+
+    /* ---- Loss detection and recovery: RACK-TLP (RFC 8985, tcp_rack.c) and PRR (RFC 6937,
+     * tcp_recovery.c). ---- */
+    struct sk_rack_seg *segs;           /* transmit records over [SND.UNA, SND.MAX), by
+                                         * sequence (tcp_rack.c); allocated while data is out */
+    uint32_t segs_n, segs_cap;
+    bool rack_off;                      /* records could not be kept: RFC 6675 from then on */
+    bool rack_reord;                    /* RACK.reordering_seen (§6.2 step 3) */
+    bool rack_dsack_round_on;           /* RACK.dsack_round is set (§6.2 step 4) */
+    bool in_loss;                       /* after an RTO, until SND.UNA passes `recover` */
+    bool in_cwr;                        /* ECN's reduction (RFC 3168 §6.1.2) runs by PRR */
+    bool rack_rtx_acked;                /* this ACK acknowledged retransmitted data
+                                         * cumulatively */
+    uint8_t reo_wnd_mult, reo_wnd_persist; /* RACK.reo_wnd_mult, RACK.reo_wnd_persist */
+    uint32_t rack_end_seq, rack_fack, rack_dsack_round;
+    uint32_t rack_rtt_us;               /* RACK.rtt */
+    sk_time_us rack_xmit_ts;            /* RACK.xmit_ts, 0: no segment delivered yet */
+    uint32_t min_rtt_us;                /* RACK.min_RTT, 0: no sample yet */
+    uint32_t reo_wnd_us;                /* RACK.reo_wnd, as last computed */
+    uint32_t reordering, reord_seen;    /* Linux's tp->reordering (segments), reorderings seen */
+    uint64_t delivered;                 /* bytes delivered, cumulatively or by SACK */
+    uint32_t prr_delivered, prr_out;    /* RFC 6937 §3, bytes */
+    uint32_t recover_fs;                /* RFC 6937 §3 RecoverFS */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection

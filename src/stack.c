@@ -62,6 +62,8 @@ void sk_config_default(struct sk_config *cfg)
     cfg->ecn = 2;
     cfg->ecn_syn_retries = 1;
     cfg->tlp = true;
+    cfg->loss_detection = SK_LOSS_RACK; /* RFC 8985 */
+    cfg->prr = true;                    /* RFC 6937 */
     cfg->sack_ranges_max = 32;  /* SK_SB_MAX */
     cfg->ooo_ranges_max = 16;   /* SK_OOO_MAX */
     cfg->ack_at_window_edge = true;
@@ -720,7 +722,7 @@ const char *sk_timer_name(enum sk_timer_kind k)
         [SK_TIMER_RETRANSMIT] = "retransmit", [SK_TIMER_PERSIST] = "persist",
         [SK_TIMER_DELACK] = "delayed-ack",    [SK_TIMER_KEEPALIVE] = "keepalive",
         [SK_TIMER_TIME_WAIT] = "2msl",        [SK_TIMER_USER_TIMEOUT] = "user-timeout",
-        [SK_TIMER_TLP] = "tail-loss-probe",
+        [SK_TIMER_TLP] = "tail-loss-probe",   [SK_TIMER_RACK] = "rack-reorder",
     };
     return (unsigned)k < SK_TIMER_COUNT ? names[k] : "unknown";
 }

@@ -426,7 +426,7 @@ static const char *timer_name(int t) {
         [SK_TIMER_RETRANSMIT] = "retransmit",   [SK_TIMER_PERSIST] = "persist",
         [SK_TIMER_DELACK] = "delayed-ACK",      [SK_TIMER_KEEPALIVE] = "keepalive",
         [SK_TIMER_TIME_WAIT] = "TIME-WAIT",     [SK_TIMER_USER_TIMEOUT] = "user-timeout",
-        [SK_TIMER_TLP] = "tail-loss-probe",
+        [SK_TIMER_TLP] = "tail-loss-probe",    [SK_TIMER_RACK] = "rack-reorder",
     };
     return t >= 0 && t < SK_TIMER_COUNT && names[t] ? names[t] : "unknown";
 }

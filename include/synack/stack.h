@@ -39,6 +39,12 @@ enum sk_link_type {
 };
 
 /* Order of the options in a SYN. Visible to peers and to conformance scripts. */
+/* sk_config.loss_detection: RACK-TLP (RFC 8985, the default) or RFC 6675's DupThresh. */
+enum sk_loss_detection {
+    SK_LOSS_RACK = 0,
+    SK_LOSS_RFC6675 = 1,
+};
+
 enum sk_syn_opt_layout {
     SK_SYN_OPTS_LINUX = 0,   /* mss, sackOK, TS, nop, wscale */
     SK_SYN_OPTS_FREEBSD = 1, /* mss, nop, wscale, sackOK, TS */
@@ -484,6 +490,28 @@ struct sk_config {
 
     /* ---- Loss detection and recovery: RACK-TLP (RFC 8985), PRR (RFC 6937). ----
      * (fields of src/tcp/tcp_rack.c and tcp_recovery.c) */
+    /* loss_detection: how a connection with SACK decides that a segment is lost.
+     *   SK_LOSS_RACK (default; Linux since 4.18, FreeBSD's RACK stack): RACK (RFC 8985 §6),
+     *   by time: lost once a segment sent after it was delivered and an RTT plus a reordering
+     *   window (min_RTT/4, 0 until reordering is seen, grown by D-SACKs) has passed since it
+     *   went out; a timer catches what no later ACK would.
+     *   SK_LOSS_RFC6675: RFC 6675 §4's IsLost, by counts (DupThresh = 3 SACKed segments above).
+     *   Connections without SACK use RFC 5681 / RFC 6582 duplicate ACKs either way (RFC 8985
+     *   §3 needs SACK to know which segments were delivered).
+     * prr: cwnd during fast recovery by Proportional Rate Reduction (RFC 6937 §3, with the
+     *   slow-start reduction bound PRR-SSRB, Linux's choice; default true) instead of RFC 6675
+     *   §5's cwnd = ssthresh at once. On connections with SACK. */
+    /* prr_linux: PRR as Linux's tcp_cwnd_reduction does it (profile=linux; default false, RFC
+     *   6937 as written): RecoverFS is cwnd before recovery (tp->prior_cwnd) rather than the
+     *   FlightSize, and PRR-SSRB's extra SMSS is allowed only on an ACK that advances SND.UNA
+     *   and marks no new loss (the "safe ACK" of RFC 6937's revision, draft-ietf-tcpm-prr-rfc6937bis). */
+    /* rack_timer_slop_us: added to RACK's reordering timer (default 0). Linux arms it
+     *   TCP_TIMEOUT_MIN (2 jiffies) late (tcp_rack_mark_lost): 2 ms at HZ=1000, which
+     *   profile=linux sets. */
+    enum sk_loss_detection loss_detection;
+    bool prr;
+    bool prr_linux;
+    uint32_t rack_timer_slop_us;
 
     /* ---- TCP Fast Open (RFC 7413). ----
      * (fields of src/tcp/tcp_fastopen.c; docs/fastopen.md)

@@ -231,6 +231,7 @@ void sk_tcb_destroy(struct sk_tcp *c)
     if (c->x) {
         sk_tcb_ranges_release(c, &c->x->ooo);
         sk_tcb_ranges_release(c, &c->x->sb);
+        sk_rack_release(c);
         sk_mem_free(st, c->x, sizeof(*c->x));
     }
     sk_mem_free(st, c->lsn, sizeof(*c->lsn));
@@ -1377,6 +1378,43 @@ void sk_tcp_get_addrs(const struct sk_tcp *c, struct sk_addr *local, struct sk_a
         *remote = c->raddr;
 }
 
+/* Loss detection and recovery, in segments of snd_mss as Linux's tcp_info counts them
+ * (tcpi_ca_state, tcpi_lost, tcpi_sacked, tcpi_retrans, tcpi_unacked, tcpi_reordering,
+ * tcpi_reord_seen, tcpi_delivered, tcpi_min_rtt, and RACK's window). */
+static void tcp_info_recovery(const struct sk_tcp *c, struct sk_tcp_info *o)
+{
+    const struct sk_tcp_ext *x = c->x;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    if (c->flags & TF_RECOVERY)
+        o->ca_state = SK_CA_RECOVERY;
+    else if (x->in_loss)
+        o->ca_state = SK_CA_LOSS;
+    else if ((c->flags & TF_ECN) && seq_lt(c->snd_una, x->ecn_recover))
+        o->ca_state = SK_CA_CWR;
+    else if (x->sb.n > 0 || x->dupacks > 0)
+        o->ca_state = SK_CA_DISORDER;
+    else
+        o->ca_state = SK_CA_OPEN;
+    if (sk_rack_active(c) && x->segs_n > 0) {
+        sk_rack_counts(c, &o->unacked, &o->sacked, &o->lost, &o->retrans_out);
+    } else {
+        uint32_t flight = c->snd_max - c->snd_una;
+        uint32_t sacked = sk_ranges_covered(&x->sb, c->snd_una, c->snd_max);
+        o->unacked = (flight + mss - 1) / mss;
+        o->sacked = (sacked + mss - 1) / mss;
+        if (c->flags & TF_RECOVERY) { /* RFC 6675: the holes below the recovery's repairs */
+            uint32_t rxt = seq_gt(x->high_rxt, c->snd_una) ? x->high_rxt - c->snd_una : 0;
+            o->retrans_out = (rxt - sk_ranges_covered(&x->sb, c->snd_una, c->snd_una + rxt) +
+                              mss - 1) / mss;
+        }
+    }
+    o->reordering = x->reordering ? x->reordering : 3; /* RFC 6675 DupThresh until raised */
+    o->reord_seen = x->reord_seen;
+    o->delivered = x->delivered / mss;
+    o->min_rtt_us = x->min_rtt_us;
+    o->rack_reo_wnd_us = x->reo_wnd_us;
+}
+
 void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
 {
     memset(o, 0, sizeof(*o));
@@ -1414,6 +1452,7 @@ void sk_tcp_get_info(const struct sk_tcp *c, struct sk_tcp_info *o)
         o->sack_ranges = c->x->sb.n;
         o->ooo_ranges = c->x->ooo.n;
         o->sack_work = c->x->sack_work;
+        tcp_info_recovery(c, o);
     }
     o->sndbuf_used = c->snd.len;
     o->rcvbuf_used = c->rcv.len;

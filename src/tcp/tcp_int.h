@@ -287,6 +287,40 @@ void sk_plpmtu_info(const struct sk_tcp *c, struct sk_tcp_info *o);
 uint32_t sk_tcp_send_probe(struct sk_tcp *c, uint32_t seq, uint32_t len);
 /* tcp_conn.c: the MSS this stack announces on c's link (sk_config.mss or the MTU's). */
 uint16_t sk_tcp_our_mss(const struct sk_tcp *c);
+/* ---- Loss detection and recovery: RACK-TLP (RFC 8985, tcp_rack.c), PRR (RFC 6937,
+ * tcp_recovery.c). ---- */
+/* Every transmission of [seq, seq + used) (new data, a retransmission, a probe), before
+ * SND.MAX moves: RACK's transmit records and PRR's prr_out (tcp_recovery.c). */
+void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used);
+/* RACK's reordering timer fired (tcp_recovery.c: detection, then recovery). */
+void sk_tcp_rack_timeout(struct sk_tcp *c);
+/* RACK decides losses on this connection: SACK agreed, sk_config.loss_detection is
+ * SK_LOSS_RACK and the transmit records are kept. */
+bool sk_rack_active(const struct sk_tcp *c);
+void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used);
+/* RFC 8985 §6.2 steps 1-5 on an ACK, after the scoreboard took its SACK blocks and SND.UNA
+ * moved from old_una: true if a segment was newly marked lost. dsack: the ACK carries a
+ * D-SACK block (RFC 2883). Arms or stops SK_TIMER_RACK. */
+bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_una, bool dsack);
+/* §6.2 step 5 again when the reordering timer fires: true if a segment was marked lost. */
+bool sk_rack_detect(struct sk_tcp *c);
+/* §6.3: what an RTO marks lost. */
+void sk_rack_on_rto(struct sk_tcp *c);
+/* §6.2 step 4: fast or RTO recovery ended (reo_wnd_persist counts down). */
+void sk_rack_recovery_end(struct sk_tcp *c);
+/* Bytes in flight as RACK sees them (Linux's tcp_packets_in_flight in bytes): sent, not
+ * SACKed, not marked lost, plus retransmissions in flight. */
+uint32_t sk_rack_pipe(const struct sk_tcp *c);
+/* The first segment marked lost and not retransmitted since: *seq, *len (at most SMSS). */
+bool sk_rack_next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len);
+/* Segments (of snd_mss) outstanding, SACKed, marked lost, retransmitted in flight. */
+void sk_rack_counts(const struct sk_tcp *c, uint32_t *unacked, uint32_t *sacked, uint32_t *lost,
+                    uint32_t *retrans);
+/* An RTT sample (RFC 8985 §6.2 step 1: RACK.min_RTT). */
+void sk_rack_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
+void sk_rack_release(struct sk_tcp *c);
+/* The receiver reneged (RFC 2018 §8): nothing counts as SACKed any more. */
+void sk_rack_renege(struct sk_tcp *c);
 
 /* tcp_timer.c */
 void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us);

@@ -635,6 +635,7 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     if (fin)
         flags |= SK_TCP_FIN;
     send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
+    sk_tcp_on_send(c, seq, len + (fin ? 1 : 0)); /* RACK's records, PRR's prr_out */
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);

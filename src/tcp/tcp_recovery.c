@@ -1,8 +1,10 @@
 /* What an acknowledgment means for the sender: SND.UNA advancing (RFC 9293 §3.10.7.4 fifth),
  * RTT samples (RFC 6298, RFC 7323 §4), the SACK scoreboard (RFC 2018), loss detection and
- * recovery — SACK-based per RFC 6675, NewReno per RFC 6582 for peers without SACK, with early
- * retransmit (RFC 5827) for short flights, and the tail loss probe of RFC 8985 §7 — and the
- * congestion-control hooks (tcp_cc.h).
+ * recovery — RACK (RFC 8985 §6, tcp_rack.c) by default on connections with SACK, or RFC 6675's
+ * DupThresh (sk_config.loss_detection); NewReno per RFC 6582 for peers without SACK, with early
+ * retransmit (RFC 5827) for short flights; the tail loss probe of RFC 8985 §7 — cwnd during
+ * SACK recovery by Proportional Rate Reduction (RFC 6937, sk_config.prr) or RFC 6675 §5, and
+ * the congestion-control hooks (tcp_cc.h).
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
@@ -42,6 +44,7 @@ static void sb_trim(struct sk_tcp *c)
     if (sb->n > 0 && seq_le(sb->r[0].left, c->snd_una)) {
         c->st->ctr.tcp_sack_reneging++;
         sk_ranges_clear(sb);
+        sk_rack_renege(c);
     }
     if (sb->n == 0)
         sk_tcb_ranges_release(c, sb); /* every SACKed byte is cumulatively acknowledged */
@@ -88,6 +91,8 @@ static uint32_t unsacked(const struct sk_tcp *c, uint32_t from, uint32_t to)
 /* RFC 6675 §4 SetPipe: bytes thought to be in the network. */
 uint32_t sk_tcp_pipe(const struct sk_tcp *c)
 {
+    if (sk_rack_active(c))
+        return sk_rack_pipe(c); /* RACK's marks in place of IsLost */
     uint32_t lost = lost_below(c, DUP_THRESH);
     uint32_t rxt_end = seq_min(seq_max(c->x->high_rxt, c->snd_una), lost);
     return unsacked(c, lost, c->snd_max) + unsacked(c, c->snd_una, rxt_end);
@@ -101,6 +106,8 @@ uint32_t sk_tcp_sack_skip(const struct sk_tcp *c, uint32_t seq)
 /* RFC 6675 §4 NextSeg rule 1: the first lost, unSACKed byte above HighRxt. */
 static bool next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
 {
+    if (sk_rack_active(c))
+        return sk_rack_next_lost(c, seq, len);
     uint32_t lost = lost_below(c, DUP_THRESH);
     uint32_t s = seq_max(c->x->high_rxt, c->snd_una);
     uint32_t end;
@@ -150,6 +157,10 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
 {
     if (!c->x->rxt_watch)
         return;
+    if (sk_rack_active(c)) {
+        c->x->rxt_watch = false; /* RACK finds lost retransmissions by their own xmit_ts */
+        return;
+    }
     /* Only while repairing: in recovery, or after a timeout until SND.UNA passes the point
      * it was at (RFC 6582 §4's recover, set by the timeout too). */
     if (c->snd_una == c->snd_max ||
@@ -197,28 +208,98 @@ static void sack_recovery_send(struct sk_tcp *c)
     }
 }
 
-static void enter_recovery(struct sk_tcp *c)
+/* ---- Proportional Rate Reduction (RFC 6937 §3), PRR-SSRB ----
+ * During SACK recovery cwnd follows the ACK clock down to ssthresh instead of dropping to it
+ * at once: while pipe > ssthresh, sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) -
+ * prr_out sends in proportion to what was delivered; once pipe <= ssthresh, the slow-start
+ * reduction bound lets it rebuild towards ssthresh by at most one SMSS more than was
+ * delivered. In bytes; sending goes in whole segments, so cwnd = pipe + sndcnt rounded up to
+ * SMSS (with full-size segments, Linux's count in packets). */
+
+static bool prr_on(const struct sk_tcp *c)
+{
+    return c->st->cfg.prr && (c->flags & TF_SACK);
+}
+
+static void prr_begin(struct sk_tcp *c, uint32_t flight, uint32_t cwnd_before)
+{
+    c->x->prr_delivered = 0;
+    c->x->prr_out = 0;
+    /* RecoverFS = snd.nxt - snd.una before recovery; Linux takes cwnd then (prior_cwnd). */
+    c->x->recover_fs = max_u32(c->st->cfg.prr_linux ? cwnd_before : flight, 1);
+}
+
+/* One ACK (or the reordering timer) in recovery: `delivered` bytes newly acknowledged or
+ * SACKed; safe: it acknowledged retransmitted data cumulatively and marked no new loss (only
+ * prr_linux asks: Linux's FLAG_RETRANS_DATA_ACKED without FLAG_LOST_RETRANS). */
+static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
+{
+    struct sk_tcp_ext *x = c->x;
+    x->prr_delivered += delivered;
+    uint32_t pipe = sk_tcp_pipe(c);
+    uint64_t sndcnt;
+    if (pipe > c->ssthresh) {
+        uint64_t want = ((uint64_t)x->prr_delivered * c->ssthresh + x->recover_fs - 1) /
+                        x->recover_fs;
+        sndcnt = want > x->prr_out ? want - x->prr_out : 0;
+    } else {
+        /* PRR-SSRB; Linux catches up only on an ACK of retransmitted data that finds no
+         * retransmission lost, and otherwise sends what was delivered (PRR-CRB's pace). */
+        uint64_t behind = x->prr_delivered > x->prr_out ? x->prr_delivered - x->prr_out : 0;
+        uint64_t limit = (behind > delivered ? behind : delivered) + c->snd_mss;
+        if (c->st->cfg.prr_linux && !safe)
+            limit = delivered;
+        sndcnt = c->ssthresh - pipe < limit ? c->ssthresh - pipe : limit;
+    }
+    /* The fast retransmit goes whatever the arithmetic says (Linux's tcp_cwnd_reduction:
+     * "force a fast retransmit upon entering fast recovery"). */
+    if (x->prr_out == 0 && sndcnt == 0)
+        sndcnt = c->snd_mss;
+    sndcnt = (sndcnt + c->snd_mss - 1) / c->snd_mss * c->snd_mss;
+    c->cwnd = sk_cc_clamp(pipe + sndcnt);
+}
+
+void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
+{
+    if (c->x == NULL)
+        return;
+    if (seq_gt(seq + used, c->snd_max))
+        sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: new data: the probe is rescheduled */
+    sk_rack_on_send(c, seq, used);
+    if (c->flags & TF_RECOVERY)
+        c->x->prr_out += used; /* RFC 6937 §3: on any data transmission or retransmission */
+}
+
+static void enter_recovery(struct sk_tcp *c, uint32_t flight, uint32_t delivered, bool safe)
 {
     /* RFC 4821 §7.6.2: a lost path MTU probe is no sign of congestion. */
     if (sk_plpmtu_probe_lost(c))
         return;
+    uint32_t cwnd_before = c->cwnd;
     /* The first retransmission is the fast retransmit; what follows it, recovery. */
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_FAST_RETRANSMIT);
-    enter_recovery_send(c);
-    c->st->seg_cause = cause;
-}
-
-static void enter_recovery_send(struct sk_tcp *c)
-{
+    c->x->in_cwr = false; /* recovery's reduction takes over */
     c->flags |= TF_RECOVERY;
     c->x->recover = c->snd_max;
     c->x->high_rxt = c->snd_una;
     /* RFC 3168 §6.1.2: one reduction per window, whether for CE marks or for losses. */
     if (!seq_lt(c->snd_una, c->x->ecn_recover))
         c->cc->on_loss(c);
+    if (prr_on(c)) {
+        prr_begin(c, flight, cwnd_before);
+        prr_on_ack(c, delivered, safe);
+    }
+    enter_recovery_send(c);
+    c->st->seg_cause = cause;
+}
+
+static void enter_recovery_send(struct sk_tcp *c)
+{
     if (c->flags & TF_SACK) {
-        /* RFC 6675 §5 (4.2-4.3): cwnd = ssthresh; the first lost segment goes regardless. */
-        c->cwnd = c->ssthresh;
+        /* RFC 6675 §5 (4.2-4.3): cwnd = ssthresh (PRR: set above); the first lost segment
+         * goes regardless. */
+        if (!prr_on(c))
+            c->cwnd = c->ssthresh;
         uint32_t seq = c->snd_una, len = c->snd_mss;
         if (!next_lost(c, &seq, &len)) {
             seq = c->snd_una;
@@ -327,13 +408,53 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 
 static void tlp_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h);
 
+/* RFC 2883 §4: the first SACK block reports a duplicate when it lies below the cumulative
+ * ACK or inside the second block. */
+static bool has_dsack(const struct sk_tcp_hdr *h)
+{
+    if (!(h->opts.present & SK_OPT_SACK) || h->opts.nsack == 0)
+        return false;
+    uint32_t l0 = h->opts.sack[0].left, r0 = h->opts.sack[0].right;
+    return seq_lt(l0, h->ack) || (h->opts.nsack > 1 && seq_ge(l0, h->opts.sack[1].left) &&
+                                  seq_le(r0, h->opts.sack[1].right));
+}
+
+/* Recovery (fast, or after a timeout) is over: everything up to its point is acknowledged. */
+static void recovery_end(struct sk_tcp *c)
+{
+    if (c->flags & TF_RECOVERY) {
+        c->flags &= ~TF_RECOVERY;
+        if (prr_on(c)) {
+            c->cwnd = c->ssthresh; /* RFC 6937 §3: PRR ends with cwnd = ssthresh */
+        } else {
+            /* RFC 6675 §5 / RFC 6582 §3.2 step 3: no burst beyond ssthresh. */
+            uint32_t flight = c->snd_max - c->snd_una;
+            c->cwnd = min_u32(c->ssthresh, max_u32(flight, c->snd_mss) + c->snd_mss);
+        }
+        c->cc->on_recovery_end(c);
+    } else {
+        c->x->in_loss = false;
+    }
+    sk_rack_recovery_end(c); /* RFC 8985 §6.2 step 4: reo_wnd_persist */
+}
+
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same)
 {
     tlp_on_ack(c, h);
+    uint32_t old_una = c->snd_una;
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
     bool new_ack = seq_gt(h->ack, c->snd_una);
+    if (new_ack)
+        sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: rescheduled from this ACK */
+    uint32_t sacked_before = c->x->sb.n ? sacked_in(c, c->snd_una, c->snd_max) : 0;
     bool new_sack = (c->flags & TF_SACK) && (h->opts.present & SK_OPT_SACK) && sb_update(c, h);
     uint32_t acked = new_ack ? advance_una(c, h) : 0;
+    /* RFC 6937 §3 DeliveredData: change in SND.UNA plus change in SACKed bytes. */
+    int64_t delivered = (int64_t)(c->snd_una - old_una) +
+                        (c->x->sb.n ? sacked_in(c, c->snd_una, c->snd_max) : 0) - sacked_before;
+    if (delivered < 0)
+        delivered = 0; /* a renege */
+    c->x->delivered += (uint64_t)delivered;
     /* A duplicate ACK: RFC 5681 §2 (same ACK, no data, same window, data outstanding), or an
      * ACK that SACKs new data (RFC 6675 §2). Answers to zero-window probes look the same but
      * say nothing about loss: a shut window never counts. */
@@ -348,23 +469,46 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     /* RFC 3168 §6.1.2: ECE is congestion without loss: reduce as for a fast retransmit, once
      * per window of data, and tell the peer with CWR on the next new segment. */
     bool ece = (c->flags & TF_ECN) && (h->flags & SK_TCP_ECE);
+    bool cwr_begins = false;
     if (ece && !(c->flags & TF_RECOVERY) && seq_gt(c->snd_una, c->x->ecn_recover)) {
+        uint32_t cwnd_before = c->cwnd;
         c->cc->on_loss(c);
-        c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        if (prr_on(c)) {
+            /* Linux reduces cwnd in CWR by PRR too ("tcp: use PRR to reduce cwin in CWR
+             * state", 3.7): the reduction follows the ACK clock, ending at ssthresh. */
+            c->x->in_cwr = cwr_begins = true;
+            prr_begin(c, flight, cwnd_before);
+        } else {
+            c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+        }
         c->x->ecn_recover = c->snd_max;
         c->flags |= TF_ECN_CWR;
     }
+    if (c->x->in_cwr && !seq_lt(c->snd_una, c->x->ecn_recover)) {
+        c->x->in_cwr = false; /* the window of data that saw the mark is acknowledged */
+        c->cwnd = c->ssthresh;
+    }
 
+    /* RFC 6675 §5 / RFC 6582 §3.2 step 3, RFC 6937 §3: the ACK of the recovery point ends
+     * recovery (after a timeout, too), before RACK looks at this ACK outside it. */
+    bool ended = false;
+    if (((c->flags & TF_RECOVERY) && new_ack && seq_ge(c->snd_una, c->x->recover)) ||
+        (c->x->in_loss && !seq_lt(c->snd_una, c->x->recover))) {
+        ended = (c->flags & TF_RECOVERY) != 0;
+        recovery_end(c);
+    }
+    /* RFC 8985 §6.2: RACK's steps on every ACK; true when it marked a segment lost. */
+    bool rack_lost = sk_rack_on_ack(c, h, old_una, has_dsack(h));
     rxt_check(c, new_ack);
+    if (ended)
+        return;
     if (c->flags & TF_RECOVERY) {
-        if (new_ack && seq_ge(c->snd_una, c->x->recover)) {
-            /* RFC 6675 §5 / RFC 6582 §3.2 step 3: recovery ends; no burst beyond ssthresh. */
-            c->flags &= ~TF_RECOVERY;
-            uint32_t flight = c->snd_max - c->snd_una;
-            c->cwnd = min_u32(c->ssthresh, max_u32(flight, c->snd_mss) + c->snd_mss);
-            c->cc->on_recovery_end(c);
-        } else if (c->flags & TF_SACK) {
-            if (new_ack || dup)
+        if (c->flags & TF_SACK) {
+            if (prr_on(c) && (delivered > 0 || rack_lost))
+                prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
+            /* RFC 6675 §5 (C) runs on every ACK that says something was delivered, an old
+             * ACK with new SACK blocks too (Linux's tcp_ack takes SACKs below SND.UNA). */
+            if (new_ack || dup || rack_lost || delivered > 0)
                 sack_recovery_send(c);
         } else if (new_ack) {
             /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
@@ -377,16 +521,48 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         return;
     }
     /* Growth (cc_slowstart.c): never on ECN-Echo (RFC 3168 §6.1.2), only while the flow uses
-     * its cwnd (RFC 7661, or Linux's rule). */
-    sk_cc_ack(c, flight, acked, ece);
+     * its cwnd (RFC 7661, or Linux's rule); none while ECN's reduction runs by PRR. */
+    if (c->x->in_cwr && !(c->flags & TF_RECOVERY)) {
+        if (delivered > 0 || cwr_begins)
+            prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
+    } else {
+        sk_cc_ack(c, flight, acked, ece);
+    }
     c->x->cwnd_limited = false;
+    if (sk_rack_active(c)) {
+        /* RFC 8985 §6.2: recovery starts when RACK marks a segment lost (not before the end
+         * of a recovery after a timeout: that one repairs the same losses). */
+        if (rack_lost && !c->x->in_loss)
+            enter_recovery(c, flight, (uint32_t)delivered, false);
+        return;
+    }
     /* RFC 6582 §3.2 step 1 / §4: no new recovery until SND.UNA passes the last one's point. */
     if (!outstanding || !seq_gt(c->snd_una, c->x->recover - 1) || (!dup && !new_ack))
         return;
     uint32_t thresh = loss_threshold(c);
     bool sack_lost = (c->flags & TF_SACK) && seq_gt(lost_below(c, thresh), c->snd_una);
     if (c->x->dupacks >= thresh || sack_lost)
-        enter_recovery(c);
+        enter_recovery(c, flight, (uint32_t)delivered, false);
+}
+
+/* RFC 8985 §6.3: the reordering timer fired: what RACK now marks lost is repaired as on an
+ * ACK, entering recovery first if need be (Linux's tcp_rack_reo_timeout, which counts one
+ * segment delivered for PRR). */
+void sk_tcp_rack_timeout(struct sk_tcp *c)
+{
+    if (!sk_rack_active(c) || !sk_rack_detect(c))
+        return;
+    if (!(c->flags & TF_RECOVERY)) {
+        /* After a timeout, the go-back retransmission goes on as ACKs come. */
+        if (!c->x->in_loss)
+            enter_recovery(c, c->snd_max - c->snd_una, c->snd_mss, false);
+        return;
+    }
+    enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_RECOVERY);
+    if (prr_on(c))
+        prr_on_ack(c, c->snd_mss, false);
+    sack_recovery_send(c);
+    c->st->seg_cause = cause;
 }
 
 /* The header-predicted ACK (tcp_input.c fast_path): new data acknowledged, no SACK option,
@@ -396,8 +572,24 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
 void sk_tcp_ack_fast(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     uint32_t flight = c->snd_max - c->snd_una; /* FlightSize before this ACK */
+    uint32_t old_una = c->snd_una;
+    sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: rescheduled from this ACK */
     uint32_t acked = advance_una(c, h);
     c->x->dupacks = 0;
+    c->x->delivered += c->snd_una - old_una;
+    if (c->x->in_loss && !seq_lt(c->snd_una, c->x->recover))
+        recovery_end(c);
+    sk_rack_on_ack(c, h, old_una, false); /* RACK's records and RTT; nothing can be lost */
+    if (c->x->in_cwr) { /* ECN's reduction by PRR, as in sk_tcp_ack_process */
+        if (!seq_lt(c->snd_una, c->x->ecn_recover)) {
+            c->x->in_cwr = false;
+            c->cwnd = c->ssthresh;
+        } else {
+            prr_on_ack(c, acked, false);
+        }
+        c->x->cwnd_limited = false;
+        return;
+    }
     sk_cc_ack(c, flight, acked, false); /* as in sk_tcp_ack_process */
     c->x->cwnd_limited = false;
 }
@@ -410,6 +602,9 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
     c->cwnd = c->snd_mss;
     c->x->dupacks = 0;
     c->flags &= ~TF_RECOVERY;
+    c->x->in_loss = true;
+    c->x->in_cwr = false;
+    sk_rack_on_rto(c); /* RFC 8985 §6.3 */
     c->x->recover = c->snd_max;
     c->x->high_rxt = c->snd_una;
     c->x->tlp_out = false;
@@ -427,7 +622,9 @@ void sk_tcp_on_timeout_recovery(struct sk_tcp *c)
 
 static bool tlp_allowed(const struct sk_tcp *c)
 {
+    /* §7.2: not while RACK's reordering timer runs (one or the other, §8). */
     return c->x && c->st->cfg.tlp && (c->flags & TF_SACK) && !(c->flags & TF_RECOVERY) && !c->x->tlp_out &&
+           !sk_tcp_timer_on(c, SK_TIMER_RACK) &&
            c->snd_una != c->snd_max && c->snd_wnd > 0 && c->retries == 0 &&
            (c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT ||
             c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_CLOSING ||
@@ -441,6 +638,11 @@ void sk_tcp_tlp_arm(struct sk_tcp *c)
             sk_tcp_timer_stop(c, SK_TIMER_TLP);
         return;
     }
+    /* §7.2: the timer is scheduled after new data goes out and on an ACK that acknowledges
+     * data cumulatively (both stop it first, sk_tcp_on_send and the ACK paths); a SACK alone
+     * leaves it where it was. */
+    if (sk_tcp_timer_on(c, SK_TIMER_TLP))
+        return;
     /* §7.2: PTO = 2*SRTT, plus the worst delayed ACK when one segment is in flight; 1 s
      * before any RTT sample; never later than the RTO would fire. */
     uint64_t pto = c->srtt_us ? 2ull * c->srtt_us : 1000000;

@@ -47,6 +47,7 @@ void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us)
         c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + delta / 4;
         c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;
     }
+    sk_rack_rtt_sample(c, rtt_us); /* RFC 8985 §6.2 step 1 */
     uint64_t var = 4ull * c->rttvar_us;
     /* sk_config.rto_min_on_variance: Linux's floor is on the variance term (tcp_rtt_estimator
      * keeps rttvar_us at least tcp_rto_min, tcp_set_rto adds it to SRTT). */
@@ -217,7 +218,7 @@ void sk_tcp_timer_fire(struct sk_tcp *c, enum sk_timer_kind k)
     static const enum sk_seg_why cause_of[SK_TIMER_COUNT] = {
         [SK_TIMER_RETRANSMIT] = SK_SEG_WHY_RTO, [SK_TIMER_PERSIST] = SK_SEG_WHY_WINDOW_PROBE,
         [SK_TIMER_DELACK] = SK_SEG_WHY_DELAYED_ACK, [SK_TIMER_KEEPALIVE] = SK_SEG_WHY_KEEPALIVE,
-        [SK_TIMER_TLP] = SK_SEG_WHY_TLP,
+        [SK_TIMER_TLP] = SK_SEG_WHY_TLP, [SK_TIMER_RACK] = SK_SEG_WHY_RECOVERY,
     };
     struct sk_stack *st = c->st; /* c may be freed by the handler */
     enum sk_seg_why cause = sk_tcp_cause(st, (unsigned)k < SK_TIMER_COUNT ? cause_of[k] : 0);
@@ -255,6 +256,9 @@ static void timer_run(struct sk_tcp *c, enum sk_timer_kind k)
         break;
     case SK_TIMER_TLP:
         sk_tcp_tlp_fire(c);
+        break;
+    case SK_TIMER_RACK:
+        sk_tcp_rack_timeout(c);
         break;
     case SK_TIMER_COUNT:
         break;

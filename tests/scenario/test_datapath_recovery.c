@@ -9,6 +9,19 @@
 #define RTT MS(100)
 #define S(i) (iss + 1 + (uint32_t)(i) * MSS)
 
+/* A raw stack that detects losses by RFC 6675's DupThresh and sets cwnd = ssthresh in
+ * recovery (sk_config.loss_detection, prr): for the tests of those RFCs' rules. RACK and PRR,
+ * the defaults, have their own in test_rack_prr.c. */
+static struct raw *raw_rfc6675(const char *cc)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, SIDE_A);
+    cfg.congestion_control = cc;
+    cfg.loss_detection = SK_LOSS_RFC6675;
+    cfg.prr = false;
+    return raw_new(&cfg);
+}
+
 /* n full segments go out back to back; the last one carries PSH. */
 static void send_flight(struct raw *r, struct sk_tcp *c, uint32_t iss, unsigned n)
 {
@@ -167,7 +180,7 @@ static void test_no_early_retransmit_with_four_segments(void **state)
 static void test_sack_recovery_resends_only_holes(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("cubic", 0);
+    struct raw *r = raw_rfc6675("cubic");
     uint32_t iss;
     struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);
@@ -314,14 +327,15 @@ static void test_sack_block_at_the_ack_is_ignored(void **state)
     raw_free(r);
 }
 
-/* RFC 6675 repairs each hole once; when the repair is lost too, RACK's time order (RFC 8985
+/* RFC 6675 repairs each hole once (with loss_detection = RFC 6675; RACK finds a lost repair
+ * by its own transmit time); when the repair is lost too, RACK's time order (RFC 8985
  * §6.2) still tells: data sent after the repair has been SACKed, and more than 5/4 of an SRTT
  * (125 ms here) has passed since the repair left, so the repair is lost and goes again, long
  * before the 1 s RTO. */
 static void test_lost_retransmission_is_sent_again(void **state)
 {
     (void)state;
-    struct raw *r = fx_raw("cubic", 0);
+    struct raw *r = raw_rfc6675("cubic");
     uint32_t iss;
     struct fx_peer po = {.sack = true};
     struct sk_tcp *c = dp_connect(r, RTT, &po, &iss);

@@ -431,6 +431,43 @@ static void test_ece_ack_of_new_data_does_not_grow_cwnd(void **state)
     raw_free(r);
 }
 
+/* With SACK agreed and sk_config.prr (the default), the reduction follows the ACK clock by
+ * PRR, as Linux's CWR state does: RFC 6937 §3 with RecoverFS = FlightSize = 4 segments,
+ * ssthresh = 0.7 * IW. The ECE ACK delivers one segment: pipe = 3 <= ssthresh, so PRR-SSRB
+ * gives sndcnt = min(ssthresh - pipe, max(prr_delivered - prr_out, DeliveredData) + SMSS) =
+ * min(7 - 3, 1 + 1) = 2 and cwnd = pipe + sndcnt = 5 segments; the ACK of the whole window
+ * ends the reduction at cwnd = ssthresh. */
+static void test_ece_reduction_by_prr_with_sack(void **state)
+{
+    (void)state;
+    struct raw *r = ecn_raw(1);
+    uint32_t iss, s = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    struct sk_tcp *c = NULL;
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+    raw_expect(r, SYN | ECE | CWR, s, 0);
+    raw_run_for(r, MS(10));
+    raw_send(r, .flags = SYN | ACK | ECE, .seq = IRS, .ack = s + 1,
+             .opts = SK_OPT_MSS | SK_OPT_SACK_PERM, .mss = MSS);
+    raw_expect(r, ACK, s + 1, IRS + 1);
+    iss = s;
+    assert_true(info(c).sack_ok);
+    send_segments(r, c, iss, 0, 4);
+    raw_run_for(r, MS(10));
+    raw_send(r, .flags = ACK | ECE, .seq = D, .ack = iss + 1 + MSS);
+    uint32_t ssthresh = (uint32_t)(IW * 0.7);
+    assert_int_equal(info(c).ssthresh, ssthresh);
+    assert_int_equal(info(c).ca_state, SK_CA_CWR);
+    uint32_t pipe = 3 * MSS, sndcnt = MSS + MSS;
+    if (ssthresh - pipe < sndcnt)
+        sndcnt = ssthresh - pipe;
+    assert_int_equal(info(c).cwnd, pipe + sndcnt);
+    raw_expect_none(r);
+    raw_send(r, .flags = ACK, .seq = D, .ack = iss + 1 + 4 * MSS);
+    assert_int_equal(info(c).cwnd, ssthresh);
+    assert_int_equal(info(c).ca_state, SK_CA_OPEN);
+    raw_free(r);
+}
+
 /* §6.1.2: after the reduction the next new data segment carries CWR (and is ECT(0)); the one
  * after it does not. */
 static void test_new_data_after_ece_carries_cwr(void **state)
@@ -547,6 +584,7 @@ int main(void)
         TEST(test_ece_ack_of_new_data_does_not_grow_cwnd),
         TEST(test_new_data_after_ece_carries_cwr),
         TEST(test_ece_reduces_once_per_window),
+        TEST(test_ece_reduction_by_prr_with_sack),
         TEST(test_ece_on_ack_of_last_segment_of_window_does_not_reduce_again),
         TEST(test_loss_in_same_window_as_ece_does_not_reduce_again),
     };
