@@ -132,6 +132,25 @@ struct sk_tcp_listen {
     uint8_t fo_key[16];
 };
 
+/* The slow-start exit's state (cc_slowstart.c: RFC 9406 HyStart++ or Linux's HyStart) and the
+ * send times it takes per-ACK RTT samples from, kept only by connections that use it. Times
+ * are the clock's low 32 bits, µs. */
+struct sk_hystart_state {
+    uint8_t phase;                  /* enum in cc_slowstart.c: slow start, CSS, done */
+    uint8_t samples;                /* rttSampleCount (Linux: sample_cnt) this round */
+    uint8_t css_rounds;             /* RFC 9406: rounds spent in CSS */
+    uint8_t n, head;                /* sent[]: entries, the oldest */
+    uint32_t window_end;            /* windowEnd (Linux end_seq): the round's last byte */
+    uint32_t cur_min, last_min;     /* currentRoundMinRTT, lastRoundMinRTT (Linux:
+                                     * curr_rtt); UINT32_MAX: infinity */
+    uint32_t css_baseline;          /* cssBaselineMinRtt */
+    uint32_t delay_min;             /* Linux: the least RTT seen; 0: none yet */
+    uint32_t round_start, last_ack; /* Linux's ACK train */
+    uint32_t floor;                 /* no sample for data at or below this (resent) */
+    uint32_t sample_us;             /* this ACK's RTT sample, 0: none */
+    struct { uint32_t end, t; } sent[16]; /* new data: SND.MAX after a send, and when */
+};
+
 /* What a connection needs only once it is synchronized and moving data: congestion control
  * (RFC 5681, CUBIC's RFC 9438 state), loss recovery (RFC 6675, RFC 6582), the lost-
  * retransmission watch, tail loss probes (RFC 8985), the SACK scoreboard and reassembly ranges,
@@ -149,31 +168,18 @@ struct sk_tcp_ext {
         sk_time_us last_ack;            /* last growth in this epoch (§5.8) */
         bool after_rto;                 /* the next epoch is the first after a timeout (§4.8) */
     } cubic;
+    /* The slow-start exit (cc_slowstart.c): NULL unless sk_config.hystart is on for CUBIC;
+     * allocated by sk_cc_hystart_init, freed with x. */
+    struct sk_hystart_state *hs;
     uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
     bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
     /* congestion control (cc helper): cc_slowstart.c. cwv: Linux's cwnd validation
-     * (tcp_cwnd_validate); hs: the slow-start exit (RFC 9406 HyStart++ or Linux's HyStart) and
-     * the send times it takes per-ACK RTT samples from. Times are the clock's low 32 bits, µs. */
+     * (tcp_cwnd_validate). */
     struct {
         bool win_cwnd_limited;          /* cwnd was filled in this window (is_cwnd_limited) */
         uint32_t max_flight;            /* most bytes in flight in it (max_packets_out) */
         uint32_t usage_seq;             /* the window ends when SND.UNA reaches this */
     } cwv;
-    struct {
-        uint8_t phase;                  /* enum in cc_slowstart.c: slow start, CSS, done */
-        uint8_t samples;                /* rttSampleCount (Linux: sample_cnt) this round */
-        uint8_t css_rounds;             /* RFC 9406: rounds spent in CSS */
-        uint8_t n, head;                /* sent[]: entries, the oldest */
-        uint32_t window_end;            /* windowEnd (Linux end_seq): the round's last byte */
-        uint32_t cur_min, last_min;     /* currentRoundMinRTT, lastRoundMinRTT (Linux:
-                                         * curr_rtt); UINT32_MAX: infinity */
-        uint32_t css_baseline;          /* cssBaselineMinRtt */
-        uint32_t delay_min;             /* Linux: the least RTT seen; 0: none yet */
-        uint32_t round_start, last_ack; /* Linux's ACK train */
-        uint32_t floor;                 /* no sample for data at or below this (resent) */
-        uint32_t sample_us;             /* this ACK's RTT sample, 0: none */
-        struct { uint32_t end, t; } sent[16]; /* new data: SND.MAX after a send, and when */
-    } hs;
     struct {                            /* CUBIC as Linux computes it (cc_cubic_linux.c):
                                          * struct bictcp, windows in packets, times in ms */
         uint32_t cnt, last_max_cwnd, last_cwnd, last_time, origin, k, epoch_start;
@@ -190,14 +196,31 @@ struct sk_tcp_ext {
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */
     uint32_t rxt_first, rxt_fence;
-    sk_time_us rxt_start;
     uint32_t ecn_recover;               /* RFC 3168 §6.1.2: one reduction per window */
+    sk_time_us rxt_start;
     uint32_t tlp_end_seq;               /* RFC 8985 §7: TLP.end_seq of the probe in flight */
     uint32_t sack_hist[4];              /* RFC 2018 §4: edges of recently reported ranges */
     uint32_t dsack_left, dsack_right;   /* RFC 2883 duplicate to report, if left != right */
     uint32_t unacked_segs;              /* full segments received since our last ACK */
     uint32_t flow_label;                /* RFC 6437 §3: an IPv6 connection's label, hashed
                                          * at its first segment once synchronized; 0: not yet */
+    /* Packetization-layer path MTU discovery (tcp_plpmtu.c, RFC 4821, RFC 8899 §5.2). Sizes
+     * are packets: IP header, TCP header with the options of a full segment, payload. */
+    struct {
+        uint8_t state;                  /* enum sk_plpmtu_state */
+        bool started;                   /* the search state below was set up */
+        bool repairing;                 /* a lost probe's bytes went again at the MSS, ending
+                                         * at probe_end; recovery waits until SND.UNA passes */
+        uint8_t lost_here;              /* probes of the current size lost so far */
+        uint16_t ceiling;               /* the largest size the search may reach: our link,
+                                         * the peer's MSS option, TCP_MAXSEG, ICMP */
+        uint16_t search_low, search_high; /* RFC 4821 §7.1 */
+        uint16_t probe_mtu;             /* the probe in flight, 0 if none */
+        uint32_t probe_seq, probe_end;  /* its sequence space (in BASE or ERROR, probe_seq is
+                                         * SND.UNA when the size was lowered) */
+        uint32_t search_done_ms;        /* when SEARCH_COMPLETE was reached (ms, wraps) */
+        uint16_t probes_sent, probes_lost;
+    } plp;
     struct sk_ranges sb;                /* storage allocated at the first range; sack_work
                                          * counts its operations */
     struct sk_ranges ooo;               /* storage allocated at the first range */
@@ -216,29 +239,11 @@ struct sk_tcp_ext {
      * a send found the buffer full; when in-order data (or the synchronization) last came. */
     uint8_t chrono_type;
     bool sndbuf_limited;
+    /* sk_config.nagle_minshall: the end of the last short segment sent (Linux's snd_sml). */
+    uint32_t snd_sml;
     sk_time_us chrono_start;
     uint64_t chrono_us[3];
     sk_time_us last_data_rcv;
-    /* sk_config.nagle_minshall: the end of the last short segment sent (Linux's snd_sml). */
-    uint32_t snd_sml;
-
-    /* Packetization-layer path MTU discovery (tcp_plpmtu.c, RFC 4821, RFC 8899 §5.2). Sizes
-     * are packets: IP header, TCP header with the options of a full segment, payload. */
-    struct {
-        uint8_t state;                  /* enum sk_plpmtu_state */
-        bool started;                   /* the search state below was set up */
-        bool repairing;                 /* a lost probe's bytes went again at the MSS, ending
-                                         * at probe_end; recovery waits until SND.UNA passes */
-        uint8_t lost_here;              /* probes of the current size lost so far */
-        uint16_t ceiling;               /* the largest size the search may reach: our link,
-                                         * the peer's MSS option, TCP_MAXSEG, ICMP */
-        uint16_t search_low, search_high; /* RFC 4821 §7.1 */
-        uint16_t probe_mtu;             /* the probe in flight, 0 if none */
-        uint32_t probe_seq, probe_end;  /* its sequence space (in BASE or ERROR, probe_seq is
-                                         * SND.UNA when the size was lowered) */
-        uint32_t search_done_ms;        /* when SEARCH_COMPLETE was reached (ms, wraps) */
-        uint16_t probes_sent, probes_lost;
-    } plp;
 
     /* ---- Loss detection and recovery: RACK-TLP (RFC 8985, tcp_rack.c) and PRR (RFC 6937,
      * tcp_recovery.c). ---- */
@@ -292,6 +297,8 @@ struct sk_tcp {
     uint8_t probes_out;                 /* zero-window probes the peer has not answered */
     bool keepalive;
     uint8_t ka_cnt;
+    uint16_t fo;                        /* TCP Fast Open (RFC 7413, tcp_fastopen.c):
+                                         * enum sk_fo_flag bits (in a hole) */
     uint32_t ts_una_rtx;
     uint32_t ts_recent;
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
@@ -367,8 +374,6 @@ struct sk_tcp {
     };
     struct sk_list_node halfopen_link;  /* on the stack's halfopen, beside synq_link */
 
-    /* TCP Fast Open (RFC 7413, tcp/tcp_fastopen.c): enum sk_fo_flag bits. */
-    uint16_t fo;
     /* Socket-level marks (tcp_marks.c): low-water marks, record boundaries (MSG_EOR). NULL
      * until one is set or a record is marked: the stack's defaults apply. */
     struct sk_tcp_marks *marks;

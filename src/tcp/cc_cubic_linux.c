@@ -68,7 +68,7 @@ static void update(struct sk_tcp *c, uint32_t cwnd, uint32_t acked)
             }
         }
         /* t = elapsed + delay_min, in 1/1024 s. */
-        uint64_t t = (uint32_t)(now - x->lcubic.epoch_start) + (x->hs.delay_min + 999) / 1000;
+        uint64_t t = (uint32_t)(now - x->lcubic.epoch_start) + ((x->hs ? x->hs->delay_min : 0) + 999) / 1000;
         t = (t << BIC_HZ) / 1000;
         uint64_t offs = t < x->lcubic.k ? x->lcubic.k - t : t - x->lcubic.k;
         uint32_t delta = (uint32_t)((CUBE_RTT_SCALE * offs * offs * offs) >> (10 + 3 * BIC_HZ));
@@ -148,7 +148,8 @@ void sk_cc_lcubic_on_rto(struct sk_tcp *c)
     if (c->retries <= 1)
         sk_cc_lcubic_on_loss(c);
     sk_cc_lcubic_reset(c);
-    c->x->hs.delay_min = 0;
+    if (c->x->hs)
+        c->x->hs->delay_min = 0;
 }
 
 /* CA_EVENT_TX_START: data leaves with nothing in flight; the idle time since the last send

@@ -7,7 +7,7 @@
  *     (rounds, the minimum RTT of each, Conservative Slow Start), or Linux's HyStart
  *     (net/ipv4/tcp_cubic.c: ACK train and delay against the least RTT seen, straight to
  *     congestion avoidance). Both need an RTT sample per ACK: the send time of the newest byte
- *     it acknowledges, from a short record of when new data left (x->hs.sent). */
+ *     it acknowledges, from a short record of when new data left (x->hs->sent). */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
 
@@ -29,22 +29,30 @@
 #define LNX_DELAY_MAX_US 16000
 
 #define RTT_INF UINT32_MAX
-#define SENT_SLOTS (sizeof(((struct sk_tcp_ext *)0)->hs.sent) / sizeof(((struct sk_tcp_ext *)0)->hs.sent[0]))
+#define SENT_SLOTS (sizeof(((struct sk_hystart_state *)0)->sent) / sizeof(((struct sk_hystart_state *)0)->sent[0]))
 
 enum { HS_SS, HS_CSS, HS_DONE };
 
-static enum sk_hystart hs_mode(const struct sk_tcp *c)
+/* The exit this connection's slow start asks for. */
+static enum sk_hystart hs_wanted(const struct sk_tcp *c)
 {
     /* RFC 9438 §4.10 asks CUBIC for HyStart++; Linux's HyStart is CUBIC's own. NewReno keeps
      * RFC 5681's slow start. */
     return c->cc == &sk_cc_cubic ? c->st->cfg.hystart : SK_HYSTART_OFF;
 }
 
+/* ... and the one it runs: none without its state (never allocated, or the allocation
+ * failed: counted in alloc_failures, and the connection slow-starts as RFC 5681's). */
+static enum sk_hystart hs_mode(const struct sk_tcp *c)
+{
+    return c->x && c->x->hs ? hs_wanted(c) : SK_HYSTART_OFF;
+}
+
 static bool hs_active(const struct sk_tcp *c)
 {
     /* Linux keeps its least RTT (delay_min) after HyStart is done: CUBIC's t uses it. */
     enum sk_hystart m = hs_mode(c);
-    return m == SK_HYSTART_LINUX || (m != SK_HYSTART_OFF && c->x->hs.phase != HS_DONE);
+    return m == SK_HYSTART_LINUX || (m != SK_HYSTART_OFF && c->x->hs->phase != HS_DONE);
 }
 
 static uint32_t now32(const struct sk_tcp *c)
@@ -57,51 +65,67 @@ static uint32_t now32(const struct sk_tcp *c)
 static void round_begin(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
-    x->hs.window_end = c->snd_max;
-    x->hs.last_min = x->hs.cur_min;
-    x->hs.cur_min = RTT_INF;
-    x->hs.samples = 0;
-    x->hs.round_start = x->hs.last_ack = now32(c);
+    x->hs->window_end = c->snd_max;
+    x->hs->last_min = x->hs->cur_min;
+    x->hs->cur_min = RTT_INF;
+    x->hs->samples = 0;
+    x->hs->round_start = x->hs->last_ack = now32(c);
 }
 
 /* Forget the send times: what is in flight now may be sent again, and an ACK of it says
  * nothing certain about the RTT (Karn). */
 static void sent_forget(struct sk_tcp *c)
 {
-    c->x->hs.n = 0;
-    c->x->hs.head = 0;
-    c->x->hs.floor = c->snd_max;
+    c->x->hs->n = 0;
+    c->x->hs->head = 0;
+    c->x->hs->floor = c->snd_max;
 }
 
 void sk_cc_hystart_init(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
-    x->hs.phase = HS_SS;
-    x->hs.css_rounds = 0;
-    x->hs.cur_min = RTT_INF;
-    x->hs.css_baseline = RTT_INF;
-    x->hs.delay_min = 0;
-    x->hs.sample_us = 0;
-    sent_forget(c);
-    round_begin(c);
-    x->hs.last_min = RTT_INF;
     x->cwv.win_cwnd_limited = false;
     x->cwv.max_flight = 0;
     x->cwv.usage_seq = c->snd_max;
+    if (hs_wanted(c) == SK_HYSTART_OFF)
+        return;
+    if (x->hs == NULL)
+        x->hs = sk_mem_alloc(c->st, sizeof(*x->hs));
+    if (x->hs == NULL)
+        return;
+    x->hs->phase = HS_SS;
+    x->hs->css_rounds = 0;
+    x->hs->cur_min = RTT_INF;
+    x->hs->css_baseline = RTT_INF;
+    x->hs->delay_min = 0;
+    x->hs->sample_us = 0;
+    sent_forget(c);
+    round_begin(c);
+    x->hs->last_min = RTT_INF;
+}
+
+void sk_cc_hystart_release(struct sk_tcp *c)
+{
+    if (c->x && c->x->hs) {
+        sk_mem_free(c->st, c->x->hs, sizeof(*c->x->hs));
+        c->x->hs = NULL;
+    }
 }
 
 void sk_cc_hystart_event(struct sk_tcp *c, bool timeout)
 {
     /* RFC 9406 §4.2: HyStart++ is for the initial slow start only; a loss or ECN mark ends
      * it. Linux starts HyStart again after a timeout (cubictcp_state, TCP_CA_Loss). */
+    if (hs_mode(c) == SK_HYSTART_OFF)
+        return;
     if (hs_mode(c) == SK_HYSTART_LINUX && timeout) {
-        c->x->hs.phase = HS_SS;
-        c->x->hs.cur_min = RTT_INF;
-        c->x->hs.samples = 0;
-        c->x->hs.window_end = c->snd_max;
-        c->x->hs.round_start = c->x->hs.last_ack = now32(c);
+        c->x->hs->phase = HS_SS;
+        c->x->hs->cur_min = RTT_INF;
+        c->x->hs->samples = 0;
+        c->x->hs->window_end = c->snd_max;
+        c->x->hs->round_start = c->x->hs->last_ack = now32(c);
     } else {
-        c->x->hs.phase = HS_DONE;
+        c->x->hs->phase = HS_DONE;
     }
     sent_forget(c);
 }
@@ -111,24 +135,24 @@ static void sent_record(struct sk_tcp *c, uint32_t from)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t t = now32(c);
-    if (x->hs.n > 0) {
-        uint32_t last = (x->hs.head + x->hs.n - 1u) % SENT_SLOTS;
-        if (x->hs.sent[last].t == t) {
-            x->hs.sent[last].end = c->snd_max;
+    if (x->hs->n > 0) {
+        uint32_t last = (x->hs->head + x->hs->n - 1u) % SENT_SLOTS;
+        if (x->hs->sent[last].t == t) {
+            x->hs->sent[last].end = c->snd_max;
             return;
         }
-    } else if (seq_lt(x->hs.floor, from)) {
-        x->hs.floor = from; /* bytes below `from` left before the record was kept */
+    } else if (seq_lt(x->hs->floor, from)) {
+        x->hs->floor = from; /* bytes below `from` left before the record was kept */
     }
-    if (x->hs.n == SENT_SLOTS) {
-        x->hs.floor = x->hs.sent[x->hs.head].end;
-        x->hs.head = (uint8_t)((x->hs.head + 1u) % SENT_SLOTS);
-        x->hs.n--;
+    if (x->hs->n == SENT_SLOTS) {
+        x->hs->floor = x->hs->sent[x->hs->head].end;
+        x->hs->head = (uint8_t)((x->hs->head + 1u) % SENT_SLOTS);
+        x->hs->n--;
     }
-    uint32_t i = (x->hs.head + x->hs.n) % SENT_SLOTS;
-    x->hs.sent[i].end = c->snd_max;
-    x->hs.sent[i].t = t;
-    x->hs.n++;
+    uint32_t i = (x->hs->head + x->hs->n) % SENT_SLOTS;
+    x->hs->sent[i].end = c->snd_max;
+    x->hs->sent[i].t = t;
+    x->hs->n++;
 }
 
 /* The RTT of this ACK, from the newest byte it acknowledges (SND.UNA - 1), as Linux's ca_rtt;
@@ -137,20 +161,20 @@ static uint32_t sent_sample(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t rtt = 0;
-    if (seq_gt(c->snd_una, x->hs.floor)) {
-        for (uint32_t k = 0; k < x->hs.n; k++) {
-            uint32_t i = (x->hs.head + k) % SENT_SLOTS;
-            if (seq_ge(x->hs.sent[i].end, c->snd_una)) {
-                rtt = now32(c) - x->hs.sent[i].t;
+    if (seq_gt(c->snd_una, x->hs->floor)) {
+        for (uint32_t k = 0; k < x->hs->n; k++) {
+            uint32_t i = (x->hs->head + k) % SENT_SLOTS;
+            if (seq_ge(x->hs->sent[i].end, c->snd_una)) {
+                rtt = now32(c) - x->hs->sent[i].t;
                 if (rtt == 0)
                     rtt = 1;
                 break;
             }
         }
     }
-    while (x->hs.n > 0 && seq_le(x->hs.sent[x->hs.head].end, c->snd_una)) {
-        x->hs.head = (uint8_t)((x->hs.head + 1u) % SENT_SLOTS);
-        x->hs.n--;
+    while (x->hs->n > 0 && seq_le(x->hs->sent[x->hs->head].end, c->snd_una)) {
+        x->hs->head = (uint8_t)((x->hs->head + 1u) % SENT_SLOTS);
+        x->hs->n--;
     }
     return rtt;
 }
@@ -167,35 +191,35 @@ static void linux_hystart(struct sk_tcp *c, uint32_t delay)
                                : x->cubic.epoch_start != SK_TIME_NEVER &&
                                      c->st->now - x->cubic.epoch_start < 1000000)
         return;
-    if (x->hs.delay_min == 0 || x->hs.delay_min > delay)
-        x->hs.delay_min = delay;
-    if (x->hs.phase == HS_DONE || c->cwnd >= c->ssthresh || c->cwnd < LNX_LOW_WINDOW * (uint32_t)c->snd_mss)
+    if (x->hs->delay_min == 0 || x->hs->delay_min > delay)
+        x->hs->delay_min = delay;
+    if (x->hs->phase == HS_DONE || c->cwnd >= c->ssthresh || c->cwnd < LNX_LOW_WINDOW * (uint32_t)c->snd_mss)
         return;
-    if (seq_gt(c->snd_una, x->hs.window_end))
+    if (seq_gt(c->snd_una, x->hs->window_end))
         round_begin(c);
     uint32_t now = now32(c);
     bool found = false;
     /* ACK train: ACKs no more than 2 ms apart spanning half the least RTT since the round
      * began (threshold delay_min >> 1: no pacing). */
-    if (now - x->hs.last_ack <= LNX_ACK_DELTA_US) {
-        x->hs.last_ack = now;
-        if (now - x->hs.round_start > x->hs.delay_min / 2)
+    if (now - x->hs->last_ack <= LNX_ACK_DELTA_US) {
+        x->hs->last_ack = now;
+        if (now - x->hs->round_start > x->hs->delay_min / 2)
             found = true;
     }
     /* Delay: after 8 samples in the round, their minimum above delay_min plus an eighth of it
      * (clamped to 4..16 ms). */
-    if (x->hs.cur_min > delay)
-        x->hs.cur_min = delay;
-    if (x->hs.samples < LNX_MIN_SAMPLES) {
-        x->hs.samples++;
+    if (x->hs->cur_min > delay)
+        x->hs->cur_min = delay;
+    if (x->hs->samples < LNX_MIN_SAMPLES) {
+        x->hs->samples++;
     } else {
-        uint32_t thresh = x->hs.delay_min / 8;
+        uint32_t thresh = x->hs->delay_min / 8;
         thresh = thresh < LNX_DELAY_MIN_US ? LNX_DELAY_MIN_US : thresh > LNX_DELAY_MAX_US ? LNX_DELAY_MAX_US : thresh;
-        if (x->hs.cur_min > x->hs.delay_min + thresh)
+        if (x->hs->cur_min > x->hs->delay_min + thresh)
             found = true;
     }
     if (found) {
-        x->hs.phase = HS_DONE;
+        x->hs->phase = HS_DONE;
         c->ssthresh = c->cwnd;
     }
 }
@@ -208,15 +232,15 @@ static void pp_round(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
     if (c->ssthresh != SK_CWND_MAX) {
-        x->hs.phase = HS_DONE; /* not the initial slow start (§4.2) */
+        x->hs->phase = HS_DONE; /* not the initial slow start (§4.2) */
         return;
     }
-    if (!seq_gt(c->snd_una, x->hs.window_end))
+    if (!seq_gt(c->snd_una, x->hs->window_end))
         return;
     round_begin(c);
-    if (x->hs.phase == HS_CSS && ++x->hs.css_rounds >= PP_CSS_ROUNDS) {
+    if (x->hs->phase == HS_CSS && ++x->hs->css_rounds >= PP_CSS_ROUNDS) {
         c->ssthresh = c->cwnd;
-        x->hs.phase = HS_DONE;
+        x->hs->phase = HS_DONE;
     }
 }
 
@@ -226,31 +250,31 @@ static void pp_round(struct sk_tcp *c)
 static void pp_sample(struct sk_tcp *c, uint32_t rtt)
 {
     struct sk_tcp_ext *x = c->x;
-    if (x->hs.phase == HS_DONE || rtt == 0)
+    if (x->hs->phase == HS_DONE || rtt == 0)
         return;
-    if (rtt < x->hs.cur_min)
-        x->hs.cur_min = rtt;
-    if (x->hs.samples < UINT8_MAX)
-        x->hs.samples++;
-    if (x->hs.samples < PP_N_RTT_SAMPLE)
+    if (rtt < x->hs->cur_min)
+        x->hs->cur_min = rtt;
+    if (x->hs->samples < UINT8_MAX)
+        x->hs->samples++;
+    if (x->hs->samples < PP_N_RTT_SAMPLE)
         return;
-    if (x->hs.phase == HS_SS) {
-        if (x->hs.cur_min == RTT_INF || x->hs.last_min == RTT_INF)
+    if (x->hs->phase == HS_SS) {
+        if (x->hs->cur_min == RTT_INF || x->hs->last_min == RTT_INF)
             return;
-        uint32_t thresh = x->hs.last_min / PP_MIN_RTT_DIVISOR;
+        uint32_t thresh = x->hs->last_min / PP_MIN_RTT_DIVISOR;
         if (thresh > PP_MAX_RTT_THRESH_US)
             thresh = PP_MAX_RTT_THRESH_US;
         if (thresh < PP_MIN_RTT_THRESH_US)
             thresh = PP_MIN_RTT_THRESH_US;
-        if ((uint64_t)x->hs.cur_min >= (uint64_t)x->hs.last_min + thresh) {
-            x->hs.css_baseline = x->hs.cur_min;
-            x->hs.phase = HS_CSS;
-            x->hs.css_rounds = 0;
+        if ((uint64_t)x->hs->cur_min >= (uint64_t)x->hs->last_min + thresh) {
+            x->hs->css_baseline = x->hs->cur_min;
+            x->hs->phase = HS_CSS;
+            x->hs->css_rounds = 0;
         }
-    } else if (x->hs.cur_min < x->hs.css_baseline) {
+    } else if (x->hs->cur_min < x->hs->css_baseline) {
         /* The delay increase was jitter: back to slow start. */
-        x->hs.css_baseline = RTT_INF;
-        x->hs.phase = HS_SS;
+        x->hs->css_baseline = RTT_INF;
+        x->hs->phase = HS_SS;
     }
 }
 
@@ -259,11 +283,11 @@ void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked)
     /* RFC 3465 §2.2: cwnd += min(N, L*SMSS); HyStart++ with its own L (RFC 9406 §4.2), and
      * in CSS a quarter of that. */
     uint32_t l = c->st->cfg.ss_abc_limit;
-    bool pp = hs_mode(c) == SK_HYSTART_PP && c->x->hs.phase != HS_DONE;
+    bool pp = hs_mode(c) == SK_HYSTART_PP && c->x->hs->phase != HS_DONE;
     if (pp)
         l = PP_L;
     uint32_t inc = l ? min_u32(acked, l * (uint32_t)c->snd_mss) : acked;
-    if (pp && c->x->hs.phase == HS_CSS)
+    if (pp && c->x->hs->phase == HS_CSS)
         inc /= PP_CSS_GROWTH_DIVISOR;
     c->cwnd = sk_cc_clamp((uint64_t)c->cwnd + inc);
 }

@@ -56,6 +56,7 @@ void sk_cc_on_output(struct sk_tcp *c, uint32_t snd_max_before, bool had_unsent)
 /* The slow-start exit's state at the start of a connection (from sk_cc_initial_window), and
  * after a congestion event (timeout: a retransmission timeout). */
 void sk_cc_hystart_init(struct sk_tcp *c);
+void sk_cc_hystart_release(struct sk_tcp *c); /* frees x->hs (at the TCB's end) */
 void sk_cc_hystart_event(struct sk_tcp *c, bool timeout);
 
 /* cc_cubic_linux.c: CUBIC's congestion avoidance with Linux's arithmetic

@@ -232,6 +232,7 @@ void sk_tcb_destroy(struct sk_tcp *c)
         sk_tcb_ranges_release(c, &c->x->ooo);
         sk_tcb_ranges_release(c, &c->x->sb);
         sk_rack_release(c);
+        sk_cc_hystart_release(c);
         sk_mem_free(st, c->x, sizeof(*c->x));
     }
     sk_mem_free(st, c->lsn, sizeof(*c->lsn));

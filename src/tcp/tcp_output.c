@@ -630,7 +630,8 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     uint8_t flags = SK_TCP_ACK;
     /* RFC 9293 §3.9.1 PUSH: the end of what the application has handed over (not after a
      * MSG_MORE write's data), and the end of each of its records. */
-    if (len > 0 && ((seq + len == data_end && !(c->flags & TF_NOPUSH)) || seq + len == rec_end))
+    bool ends_record = rec_end != data_end && seq + len == rec_end;
+    if (len > 0 && ((seq + len == data_end && !(c->flags & TF_NOPUSH)) || ends_record))
         flags |= SK_TCP_PSH;
     if (fin)
         flags |= SK_TCP_FIN;
