@@ -445,9 +445,16 @@ void sk_tcb_release_rings(struct sk_tcp *c)
 
 void sk_tcp_child_established(struct sk_tcp *c)
 {
-    struct sk_tcp *l = c->listener;
     sk_tfo_child_done(c);
-    /* A Fast Open child joined the accept queue at its SYN (or was accepted already). */
+    sk_tcp_acceptq_add(c);
+}
+
+/* A child leaves the SYN queue for its listener's accept queue: at the end of its handshake,
+ * or at its SYN for a Fast Open child (RFC 7413 §4.2.2). Once only: a Fast Open child joined
+ * at its SYN (or was accepted already). */
+void sk_tcp_acceptq_add(struct sk_tcp *c)
+{
+    struct sk_tcp *l = c->listener;
     if (l == NULL || (c->flags & TF_IN_ACCEPTQ))
         return;
     sk_tcp_synq_remove(c);

@@ -158,18 +158,6 @@ bool sk_tfo_server_syn(struct sk_tcp *l, struct sk_tcp *c, const struct sk_l3 *i
     return true;
 }
 
-void sk_tfo_child_ready(struct sk_tcp *c)
-{
-    struct sk_tcp *l = c->listener;
-    if (l == NULL || (c->flags & TF_IN_ACCEPTQ))
-        return;
-    sk_tcp_synq_remove(c);
-    c->flags |= TF_IN_ACCEPTQ;
-    sk_list_append(&l->lsn->acceptq, &c->acceptq_link);
-    l->lsn->accept_queued++;
-    sk_tcp_notify(l);
-}
-
 void sk_tfo_child_done(struct sk_tcp *c)
 {
     if (!(c->fo & FO_CHILD))

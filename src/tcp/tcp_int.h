@@ -107,8 +107,9 @@ uint32_t sk_tfo_defer_room(struct sk_tcp *c);
  * its cookie is valid, notes what the SYN-ACK must carry. True if data was taken. */
 bool sk_tfo_server_syn(struct sk_tcp *l, struct sk_tcp *c, const struct sk_l3 *ip,
                        const struct sk_tcp_hdr *h);
-/* A child whose SYN data was taken, now in the tables: on the accept queue at once. */
-void sk_tfo_child_ready(struct sk_tcp *c);
+/* tcp_conn.c: a child goes from the SYN queue to the accept queue (once): at the end of its
+ * handshake, or at once when its SYN data was taken (Fast Open). */
+void sk_tcp_acceptq_add(struct sk_tcp *c);
 /* c stops counting in its listener's Fast Open queue (acknowledged, accepted or gone). */
 void sk_tfo_child_done(struct sk_tcp *c);
 /* The Fast Open option of the SYN or SYN-ACK now being built, if any. */

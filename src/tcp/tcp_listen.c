@@ -345,7 +345,7 @@ static void listen_syn(struct sk_tcp *l, const struct sk_l3 *ip, const struct sk
     if (child_insert(l, c, frame, frame_len)) {
         sk_tcp_output(c);
         if (fastopen)
-            sk_tfo_child_ready(c); /* acceptable (and readable) before the handshake ends */
+            sk_tcp_acceptq_add(c); /* acceptable (and readable) before the handshake ends */
     }
 }
 
