@@ -34,7 +34,7 @@
 #define LINK_MTU 1500
 #define TCP_TS_HDRS (20 + 12)   /* TCP header and the timestamp option every segment carries */
 #define BASE_MSS 1024           /* sk_config's default plpmtu_base_mss (Linux tcp_base_mss) */
-#define THRESHOLD 8             /* plpmtu_probe_threshold (Linux tcp_probe_threshold) */
+#define THRESHOLD 8u            /* plpmtu_probe_threshold (Linux tcp_probe_threshold) */
 #define MAX_PROBES 3            /* plpmtu_max_probes (RFC 8899 MAX_PROBES) */
 #define BYTES (600u * 1024u)
 
@@ -281,7 +281,7 @@ static void black_hole_case(bool v6)
     assert_int_equal(i.plpmtu_state, SK_PLPMTU_SEARCH_COMPLETE);
     assert_int_equal(i.plpmtu, want.final);
     assert_int_equal(i.snd_mss, want.final - r.hdrs);
-    assert_true(want.final <= path && want.final > path - THRESHOLD); /* §7.3's promise */
+    assert_true(want.final <= path && want.final + THRESHOLD > path); /* §7.3's promise */
     assert_int_equal(i.plpmtu_probes_sent, want.n);
     assert_int_equal(i.plpmtu_probes_lost, lost_in(&want));
     assert_int_equal(r.lost_by_dupack, r.cwnd_kept);
@@ -328,7 +328,7 @@ static void test_black_hole_below_the_base(void **state)
     struct sk_tcp_info i = info(r.ca);
     assert_int_equal(i.plpmtu_state, SK_PLPMTU_SEARCH_COMPLETE);
     assert_int_equal(i.plpmtu, want.final);
-    assert_true(want.final <= path && want.final > path - THRESHOLD);
+    assert_true(want.final <= path && want.final + THRESHOLD > path);
     pair_free(r.p);
 }
 
@@ -350,7 +350,7 @@ static void test_search_below_link_mtu_loses_probes_without_congestion(void **st
     assert_int_equal(i.plpmtu_state, SK_PLPMTU_SEARCH_COMPLETE);
     assert_int_equal(i.plpmtu, want.final);
     assert_int_equal(i.snd_mss, want.final - r.hdrs);
-    assert_true(want.final <= path && want.final > path - THRESHOLD);
+    assert_true(want.final <= path && want.final + THRESHOLD > path);
     /* Every probe lost was found by duplicate ACKs and left cwnd and ssthresh unchanged
      * (RFC 4821 §7.6.2): no timeout, no recovery. */
     assert_true(lost_in(&want) > 0);
