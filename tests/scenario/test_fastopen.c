@@ -69,7 +69,8 @@ static size_t fo_opt(uint8_t *buf, const uint8_t *cookie, size_t n)
     size_t i = 0;
     buf[i++] = 34;
     buf[i++] = (uint8_t)(2 + n);
-    memcpy(buf + i, cookie, n);
+    if (n > 0) /* a cookie request carries none (RFC 7413 §4.1.1): no copy from NULL */
+        memcpy(buf + i, cookie, n);
     i += n;
     while (i % 4)
         buf[i++] = 1;
