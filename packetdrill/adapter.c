@@ -377,6 +377,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->rst_ack_on_abort = v != 0;
     } else if (strcmp(key, "nagle_minshall") == 0) {
         c->nagle_minshall = v != 0;
+    } else if (strcmp(key, "psh_tso") == 0) {
+        c->psh_tso = v != 0;
     } else if (strcmp(key, "notsent_lowat") == 0) {
         c->notsent_lowat = (uint32_t)strtoul(val, NULL, 0); /* net.ipv4.tcp_notsent_lowat */
     } else if (strcmp(key, "tso") == 0) {

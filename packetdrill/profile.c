@@ -55,6 +55,9 @@ void pd_profile_linux(struct pd *pd)
     c->rst_ack_on_abort = true;   /* tcp_send_active_reset: TCPHDR_ACK | TCPHDR_RST */
     c->nagle_minshall = true;     /* tcp_nagle_check, tcp_minshall_check */
     c->caps.rx_large = true;      /* tun takes datagrams over its MTU (scripts inject 2 MSS) */
+    c->caps.tso_max = 65535;      /* packetdrill's tun: TUN_F_TSO4/6 (an IP datagram's most) */
+    c->caps.tx_csum = true;       /* TUN_F_CSUM (TSO needs checksum offload) */
+    c->psh_tso = true;            /* __tcp_transmit_skb: PSH on every GSO packet */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
     /* congestion control (cc helper) */
     c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */

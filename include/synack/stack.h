@@ -605,7 +605,12 @@ struct sk_config {
      * nagle_minshall: Nagle's algorithm in Minshall's form (Linux's tcp_nagle_check and
      *   tcp_minshall_check): a short segment waits only while an earlier short segment is
      *   unacknowledged, not while any data is (RFC 896, RFC 9293 §3.7.4, the default: false);
-     *   so the short tail of a write goes at once behind full-sized segments. */
+     *   so the short tail of a write goes at once behind full-sized segments.
+     * psh_tso: a super-segment of more than one segment (segmentation offload, caps.tso_max)
+     *   carries PSH wherever it ends, as Linux's __tcp_transmit_skb forces PSH on every GSO
+     *   packet (tcp_skb_pcount(skb) > 1) "to expedite GRO flush at receiver"; the link's
+     *   segmentation keeps it on the last segment only. Default false: PSH marks the end of
+     *   what the application handed over (RFC 9293 §3.9.1), nothing else. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -613,6 +618,7 @@ struct sk_config {
     bool ack_unsent_silent;
     bool rst_ack_on_abort;
     bool nagle_minshall;
+    bool psh_tso;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default

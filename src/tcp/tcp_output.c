@@ -633,6 +633,8 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     bool ends_record = rec_end != data_end && seq + len == rec_end;
     if (len > 0 && ((seq + len == data_end && !(c->flags & TF_NOPUSH)) || ends_record))
         flags |= SK_TCP_PSH;
+    if (c->st->cfg.psh_tso && gso_size && len > gso_size)
+        flags |= SK_TCP_PSH; /* sk_config.psh_tso: Linux marks every GSO packet */
     if (fin)
         flags |= SK_TCP_FIN;
     send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
@@ -697,6 +699,18 @@ uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
     return goal > mss ? goal : mss;
 }
 
+/* RFC 896: a short segment waits while data is unacknowledged; with
+ * sk_config.nagle_minshall only while a short one is (Linux's tcp_minshall_check). */
+static bool nagle_holds(const struct sk_tcp *c)
+{
+    uint32_t una = (c->flags & TF_SYN_ACKED) ? c->snd_una : c->iss + 1;
+    if (una == c->snd_max)
+        return false;
+    if (!c->st->cfg.nagle_minshall)
+        return true;
+    return seq_gt(c->x->snd_sml, c->snd_una) && !seq_gt(c->x->snd_sml, c->snd_max);
+}
+
 /* Payload of the next transmission at SND.NXT with segmentation offload: the MSS-sized
  * segments the loop in sk_tcp_output would send back to back, as one. It takes the whole
  * segments that fit in what is available and in the windows (`room`, already the smaller
@@ -722,21 +736,13 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
      * Linux sends an skb that is not the last of the queue without Nagle's test. */
     bool last = rtx ? c->snd_nxt + span == c->snd_max || (record && span == avail)
                     : span == avail;
-    if (span > whole && last && (rtx || record || fin_may_go(c) || (c->flags & TF_NODELAY)))
+    /* ... or where Nagle would not hold it (Linux's tcp_mss_split_point with
+     * tcp_nagle_check: the partial tail rides in the same packet). */
+    bool tail_free = (c->flags & TF_NODELAY) ||
+                     (!(c->flags & (TF_CORK | TF_MORE)) && !nagle_holds(c));
+    if (span > whole && last && (rtx || record || fin_may_go(c) || tail_free))
         return span;
     return whole;
-}
-
-/* RFC 896: a short segment waits while data is unacknowledged; with
- * sk_config.nagle_minshall only while a short one is (Linux's tcp_minshall_check). */
-static bool nagle_holds(const struct sk_tcp *c)
-{
-    uint32_t una = (c->flags & TF_SYN_ACKED) ? c->snd_una : c->iss + 1;
-    if (una == c->snd_max)
-        return false;
-    if (!c->st->cfg.nagle_minshall)
-        return true;
-    return seq_gt(c->x->snd_sml, c->snd_una) && !seq_gt(c->x->snd_sml, c->snd_max);
 }
 
 /* tcp_chrono.c: the next new segment would fit cwnd but not the peer's window (Linux's

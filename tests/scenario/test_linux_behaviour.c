@@ -399,6 +399,58 @@ static void test_nagle_minshall(void **state)
     nagle_tail(false);
 }
 
+/* Segmentation offload with sk_config.psh_tso (Linux's __tcp_transmit_skb: PSH on every
+ * packet of more than one segment, tcp_skb_pcount(skb) > 1; GSO keeps it on the last piece
+ * only). A 30-segment write against an initial window of 10: the first super-segment is 10
+ * segments and ends mid-write, yet its last piece carries PSH; the ACK of one segment lets
+ * two more go (slow start), again with PSH on the second. A fast retransmission is a single
+ * segment and goes without. Linux 6.18 on packetdrill's tun showed the same marks
+ * (slow-start-ack-per-2pkt.pkt, every two-segment TSO packet with P). The default marks only
+ * the end of the data (RFC 9293 §3.9.1): none of these segments. */
+static void tso_burst(bool psh_tso)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+    cfg.psh_tso = psh_tso;
+    uint8_t burst_end = psh_tso ? ACK | PSH : ACK;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true});
+    assert_int_equal(fx_send(f.c, 0, 30 * FX_MSS), 30 * FX_MSS);
+    for (uint32_t i = 0; i < 10; i++)
+        fx_expect_data(f.r, i == 9 ? burst_end : ACK, FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0),
+                       FX_MSS);
+    raw_expect_none(f.r);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, FX_MSS), NULL, 0);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 10 * FX_MSS), FX_RCV(&f, 0), FX_MSS);
+    fx_expect_data(f.r, burst_end, FX_SND(&f, 11 * FX_MSS), FX_RCV(&f, 0), FX_MSS);
+    raw_expect_none(f.r);
+    /* Segment 2 lost: three SACKs (segments 3-5) make the fast retransmission. */
+    for (uint32_t k = 3; k <= 5; k++) {
+        const uint32_t blk[1][2] = {{FX_SND(&f, 2 * FX_MSS), FX_SND(&f, k * FX_MSS)}};
+        fx_ack(&f, FX_SND(&f, FX_MSS), blk, 1);
+    }
+    /* New segments may go first (RFC 6675's NextSeg rule 3, RACK); the repair is alone. */
+    bool repaired = false;
+    for (size_t i = f.r->cursor; i < f.r->nout; i++) {
+        const struct raw_out *o = &f.r->out[i];
+        if (o->seq == FX_SND(&f, FX_MSS)) {
+            assert_int_equal(o->flags, ACK);
+            assert_int_equal(o->len, FX_MSS);
+            repaired = true;
+        }
+    }
+    assert_true(repaired);
+    fx_free(&f);
+}
+
+static void test_psh_on_tso_packets(void **state)
+{
+    (void)state;
+    tso_burst(true);
+    tso_burst(false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +468,7 @@ int main(void)
         TEST(test_msg_more),
         TEST(test_chrono_busy_and_rwnd_limited),
         TEST(test_nagle_minshall),
+        TEST(test_psh_on_tso_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

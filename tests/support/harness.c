@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synack/gso.h"
 #include "wire/wire.h"
 
 /* ---------------- recording ---------------- */
@@ -364,10 +365,24 @@ sk_time_us state_time(struct recorder *rec, int side, uint64_t id, enum sk_tcp_s
 
 /* ---------------- raw ---------------- */
 
+static void raw_record(void *ctx, const uint8_t *frame, size_t len);
+
+/* A frame the stack left to the link (segmentation or checksum offload, with caps set) is
+ * finished first, as a NIC would: the peer sees MSS-sized segments with their checksums. */
 static void raw_output(void *ctx, const uint8_t *frame, size_t len,
                        const struct sk_frame_meta *meta)
 {
-    (void)meta;
+    static uint8_t piece[65536 + 64];
+    if (meta != NULL && (meta->flags != 0 || meta->gso_type != SK_GSO_NONE)) {
+        if (sk_gso_segment(frame, len, meta, 0, piece, sizeof(piece), raw_record, ctx) < 0)
+            abort(); /* the stack sent a malformed super-segment */
+        return;
+    }
+    raw_record(ctx, frame, len);
+}
+
+static void raw_record(void *ctx, const uint8_t *frame, size_t len)
+{
     struct raw *r = ctx;
     struct sk_ipv4_hdr ip;
     struct sk_tcp_hdr h;
