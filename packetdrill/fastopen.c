@@ -107,10 +107,16 @@ int pd_fastopen_setsockopt(struct pd *pd, struct pd_sock *s, int level, int name
     }
 }
 
-/* A blocking Fast Open send waits for the handshake: 0 once connected, else its errno. */
-static int wait_connected(struct pd *pd, int fd, struct pd_sock **sp)
+/* A blocking Fast Open send waits for the handshake: 0 once connected, else its errno. With
+ * data still to write (more) the connection knows a write is pending (Linux's
+ * sk_write_pending: sk_stream_wait_connect, or inet_wait_for_connect while the Fast Open
+ * request holds data the SYN did not take), so the SYN-ACK's ACK rides on that data. */
+static int wait_connected(struct pd *pd, int fd, struct pd_sock **sp, bool more)
 {
     struct pd_sock *s = *sp;
+    struct sk_tcp *pending = more && s->tcp && is_connecting(s) ? s->tcp : NULL;
+    if (pending)
+        sk_tcp_set_write_pending(pending, true);
     while (s->tcp && is_connecting(s)) {
         wait_change(pd);
         s = sock_find(pd, fd);
@@ -118,6 +124,8 @@ static int wait_connected(struct pd *pd, int fd, struct pd_sock **sp)
             return EBADF;
         *sp = s;
     }
+    if (pending && s->tcp == pending)
+        sk_tcp_set_write_pending(pending, false);
     int e = take_error(s);
     return e;
 }
@@ -138,7 +146,7 @@ ssize_t pd_fastopen_send(struct pd *pd, int fd, const void *buf, size_t len, int
         *mine = true;
         if (nonblock)
             return fail(EAGAIN);
-        int e = wait_connected(pd, fd, &s);
+        int e = wait_connected(pd, fd, &s, len > 0);
         if (e)
             return fail(e);
         *mine = false; /* connected: the caller's send goes on */
@@ -180,7 +188,7 @@ ssize_t pd_fastopen_send(struct pd *pd, int fd, const void *buf, size_t len, int
     }
     if (nonblock)
         return taken > 0 ? (ssize_t)taken : fail(EINPROGRESS);
-    int e = wait_connected(pd, fd, &s);
+    int e = wait_connected(pd, fd, &s, taken < len);
     if (e)
         return fail(e);
     if (taken == len)

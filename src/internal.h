@@ -84,6 +84,7 @@ enum tcb_flag {
     TF_DEAD = 1u << 13,       /* on the reap list, to be freed */
     TF_IN_ACCEPTQ = 1u << 14, /* established, waiting in the listener's accept queue */
     TF_RECOVERY = 1u << 15,   /* fast recovery (RFC 6582) */
+    TF_WRITE_PENDING = 1u << 16, /* the application waits to write (sk_tcp_set_write_pending) */
     TF_SYN_PLAIN = 1u << 17,  /* our SYN went out with MSS only (syn_rtx_plain_after) */
     TF_ECN = 1u << 18,        /* RFC 3168: ECN agreed on this connection */
     TF_ECN_REQ = 1u << 19,    /* our last SYN was an ECN-setup SYN */

@@ -213,6 +213,12 @@ SK_API void sk_tcp_set_nodelay(struct sk_tcp *c, bool nodelay);
  * the persist timer (one RTO: Linux's tcp_probe_timer), which sends it with PSH. Full
  * segments go as the windows allow. */
 SK_API void sk_tcp_set_cork(struct sk_tcp *c, bool cork);
+/* The application is waiting to write until the connection is established (a blocking send
+ * on a connection still in SYN-SENT; Linux's sk_write_pending): the SYN-ACK's ACK is then not
+ * sent alone but rides on that data, and waits at most the delayed-ACK timeout for it
+ * (delack_max_us under Linux's ACK policy, TCP_DELACK_MAX; else delack_us): Linux's
+ * tcp_rcv_synsent_state_process "Save one ACK". Clear it when the wait ends. */
+SK_API void sk_tcp_set_write_pending(struct sk_tcp *c, bool pending);
 /* Keep-alives for this connection (RFC 9293 §3.8.4): on/off, and idle time, interval and
  * count (0 keeps the stack's value for that parameter). */
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
@@ -339,7 +345,7 @@ struct sk_tcp_info {
      * marked lost and not yet retransmitted or acknowledged; sacked: segments SACKed above
      * SND.UNA; retrans_out: retransmitted segments still unacknowledged; unacked: segments in
      * SND.UNA..SND.NXT; delivered: segments delivered (cumulatively or by SACK) since the
-     * start; reordering: the reordering degree RFC 6675's DupThresh uses (3, raised when
+     * start, our acknowledged SYN counted as one with any data it carried; reordering: the reordering degree RFC 6675's DupThresh uses (3, raised when
      * reordering is seen); reord_seen: reorderings detected; min_rtt_us: the least RTT sample
      * (RACK's RTT filter, RFC 8985 §6.2); rack_reo_wnd_us: RACK's reordering window now. */
     uint8_t ca_state;

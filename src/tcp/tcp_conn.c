@@ -1280,6 +1280,14 @@ void sk_tcp_set_cork(struct sk_tcp *c, bool cork)
         push_pending(c); /* Linux's __tcp_sock_set_cork: uncorking sends what waited */
 }
 
+void sk_tcp_set_write_pending(struct sk_tcp *c, bool pending)
+{
+    if (pending)
+        c->flags |= TF_WRITE_PENDING;
+    else
+        c->flags &= ~TF_WRITE_PENDING;
+}
+
 void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
                           uint8_t cnt)
 {
@@ -1418,7 +1426,11 @@ static void tcp_info_recovery(const struct sk_tcp *c, struct sk_tcp_info *o)
     }
     o->reordering = x->reordering ? x->reordering : 3; /* RFC 6675 DupThresh until raised */
     o->reord_seen = x->reord_seen;
-    o->delivered = x->delivered / mss;
+    /* Our SYN (or SYN-ACK) counts once acknowledged, with any data it carried, as Linux's
+     * tcpi_delivered counts it (tcp_clean_rtx_queue; tcp_rcv_state_process's "SYN-ACK
+     * delivery isn't tracked in tcp_ack"). Bytes become segments rounded up: a short last
+     * segment is one. */
+    o->delivered = (x->delivered + mss - 1) / mss + ((c->flags & TF_SYN_ACKED) ? 1u : 0u);
     o->min_rtt_us = x->min_rtt_us;
     o->rack_reo_wnd_us = x->reo_wnd_us;
 }

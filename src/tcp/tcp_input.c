@@ -191,8 +191,9 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
         init_cwnd(c);
         sk_tfo_synack(c, h); /* RFC 7413 §4.2.2: the SYN's data acknowledged or sent again */
         sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
-        /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or data that was queued meanwhile. */
-        c->flags |= TF_ACK_NOW;
+        /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or data that was queued meanwhile; or, with
+         * a writer waiting, the ACK saved for its data (tcp_quickack.c). */
+        sk_tcp_established_ack(c, (c->flags & TF_WRITE_PENDING) != 0);
         if (c->flags & TF_FIN_QUEUED)
             sk_tcp_set_state(c, SK_TCP_FIN_WAIT_1);
         syn_sent_text(c, s);

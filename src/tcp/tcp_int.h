@@ -140,6 +140,9 @@ void sk_tcp_send_ack(struct sk_tcp *c);
  * an ACK owed; ack_leaving / data_leaving: a segment carrying an ACK / data is being sent. */
 void sk_tcp_ack_in_order(struct sk_tcp *c, uint32_t len, uint32_t segs);
 void sk_tcp_quickack_enter(struct sk_tcp *c);
+/* tcp_quickack.c: a SYN-ACK established an active open; save_ack: the ACK waits for data
+ * the application is about to write (sk_tcp_set_write_pending). */
+void sk_tcp_established_ack(struct sk_tcp *c, bool save_ack);
 void sk_tcp_delack_fired(struct sk_tcp *c);
 void sk_tcp_ack_leaving(struct sk_tcp *c);
 void sk_tcp_data_leaving(struct sk_tcp *c);

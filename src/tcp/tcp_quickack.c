@@ -137,6 +137,28 @@ void sk_tcp_quickack_enter(struct sk_tcp *c)
     x->ato_us = cfg->delack_us;
 }
 
+void sk_tcp_established_ack(struct sk_tcp *c, bool save_ack)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    struct sk_tcp_ext *x = c->x;
+    if (!save_ack) {
+        c->flags |= TF_ACK_NOW; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+        if (linux_acks(cfg))
+            x->lrcv_time = c->st->now; /* tcp_finish_connect: icsk_ack.lrcvtime */
+        return;
+    }
+    /* tcp_rcv_synsent_state_process with sk_write_pending: "Save one ACK", quick-ACK mode,
+     * the delayed-ACK timer at TCP_DELACK_MAX. The data that follows carries the ACK, and
+     * having gone within the ACK timeout of the SYN-ACK it makes the connection interactive
+     * (sk_tcp_data_leaving), as Linux's tcp_event_data_sent does. */
+    if (linux_acks(cfg)) {
+        sk_tcp_quickack_enter(c);
+        x->lrcv_time = c->st->now;
+    }
+    uint32_t wait = cfg->delack_max_us ? cfg->delack_max_us : cfg->delack_us;
+    delay_ack(c, wait ? wait : 1);
+}
+
 void sk_tcp_delack_fired(struct sk_tcp *c)
 {
     const struct sk_config *cfg = &c->st->cfg;

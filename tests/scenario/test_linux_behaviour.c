@@ -451,6 +451,113 @@ static void test_psh_on_tso_packets(void **state)
     tso_burst(false);
 }
 
+/* sk_tcp_set_write_pending (Linux's tcp_rcv_synsent_state_process, "Save one ACK" while
+ * sk_write_pending): with a writer waiting, the SYN-ACK's ACK is not sent alone; the data
+ * written next carries it. That data leaves within the ACK timeout of the SYN-ACK, so under
+ * Linux's ACK policy the connection is interactive (tcp_event_data_sent, pingpong): the
+ * answer that comes 5 ms later is not quick-ACKed but waits the 40 ms ACK timeout. Without a
+ * writer the ACK goes at once, and the first data is quick-ACKed (tcp_incr_quickack). With a
+ * writer that never writes, the saved ACK goes alone at TCP_DELACK_MAX (200 ms). */
+enum pending_case { NO_WRITER, WRITER_WRITES, WRITER_SILENT };
+
+static void save_one_ack(enum pending_case k)
+{
+    struct sk_config cfg;
+    linux_acks(&cfg);
+    struct raw *r = raw_new(&cfg);
+    struct sk_tcp *c;
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+    uint32_t iss = info(c).iss, irs = 5000;
+    raw_expect(r, SYN, iss, 0);
+    if (k != NO_WRITER)
+        sk_tcp_set_write_pending(c, true);
+    raw_run_for(r, MS(10));
+    sk_time_us t = r->now;
+    raw_send(r, .flags = SYN | ACK, .seq = irs, .ack = iss + 1, .opts = SK_OPT_MSS,
+             .mss = FX_MSS, .wnd = 65535);
+    assert_int_equal(sk_tcp_get_state(c), SK_TCP_ESTABLISHED);
+    if (k == NO_WRITER) {
+        assert_int_equal(raw_expect(r, ACK, iss + 1, irs + 1)->time, t);
+    } else {
+        raw_expect_none(r);
+        if (k == WRITER_SILENT) {
+            raw_run_until(r, t + TCP_DELACK_MAX_US - 1);
+            raw_expect_none(r);
+            raw_run_until(r, t + TCP_DELACK_MAX_US);
+            raw_expect(r, ACK, iss + 1, irs + 1);
+            raw_free(r);
+            return;
+        }
+        sk_tcp_set_write_pending(c, false);
+        assert_int_equal(fx_send(c, 0, 100), 100);
+        assert_int_equal(fx_expect_data(r, ACK | PSH, iss + 1, irs + 1, 100)->time, t);
+    }
+    raw_run_for(r, MS(5));
+    uint8_t d[100];
+    fx_fill(d, 0, sizeof(d));
+    sk_time_us t2 = r->now;
+    raw_send(r, .flags = ACK | PSH, .seq = irs + 1, .ack = iss + 1 + (k == NO_WRITER ? 0 : 100),
+             .wnd = 65535, .data = d, .len = sizeof(d));
+    sk_time_us when = k == NO_WRITER ? t2 : t2 + TCP_ATO_MIN_US;
+    raw_run_until(r, t2 + TCP_ATO_MIN_US);
+    const struct raw_out *a =
+        raw_expect(r, ACK, iss + 1 + (k == NO_WRITER ? 0 : 100), irs + 1 + sizeof(d));
+    assert_int_equal(a->time, when);
+    raw_free(r);
+}
+
+static void test_write_pending_saves_handshake_ack(void **state)
+{
+    (void)state;
+    save_one_ack(NO_WRITER);
+    save_one_ack(WRITER_WRITES);
+    save_one_ack(WRITER_SILENT);
+}
+
+/* RFC 8985 §7.2: "If TCP_RTO_expiration() < Now + PTO", the probe goes at the RTO's time. One
+ * 100 ms RTT sample: RTO = max(100 + 4 * 50, 200 ms floor) = 300 ms; PTO for one segment in
+ * flight = 2 * 100 + WCDelAckT 200 = 400 ms, later than the RTO. So at 300 ms a tail loss probe
+ * (the last segment again), which is not a timeout: the RTO runs afresh from it, not backed
+ * off, and fires 300 ms later (600 ms after the send) as a retransmission timeout. */
+static void test_tlp_at_rto_time(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rto_min_us = 200000;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = MS(100)});
+    assert_int_equal(info(f.c).rto_us, 300000);
+    sk_time_us t = f.r->now;
+    assert_int_equal(fx_send(f.c, 0, 100), 100);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
+    raw_run_until(f.r, t + MS(300) - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + MS(300));
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
+    assert_int_equal(counters(f.r->st).tcp_tail_loss_probes, 1);
+    raw_run_until(f.r, t + MS(600) - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t + MS(600));
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
+    assert_int_equal(counters(f.r->st).tcp_tail_loss_probes, 1);
+    fx_free(&f);
+}
+
+/* sk_tcp_info.delivered counts as Linux's tcpi_delivered does: the acknowledged SYN is one
+ * segment, and a short segment is one. */
+static void test_delivered_counts_syn(void **state)
+{
+    (void)state;
+    struct fx f = fx_connect(NULL, NULL);
+    assert_int_equal(info(f.c).delivered, 1);
+    assert_int_equal(fx_send(f.c, 0, 100), 100);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, 100), NULL, 0);
+    assert_int_equal(info(f.c).delivered, 2);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +576,9 @@ int main(void)
         TEST(test_chrono_busy_and_rwnd_limited),
         TEST(test_nagle_minshall),
         TEST(test_psh_on_tso_packets),
+        TEST(test_write_pending_saves_handshake_ack),
+        TEST(test_tlp_at_rto_time),
+        TEST(test_delivered_counts_syn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
