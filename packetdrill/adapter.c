@@ -1207,8 +1207,10 @@ short sock_revents(struct pd_sock *s, short events)
         r |= POLLHUP | POLLIN | POLLRDHUP;
         if (st == SK_TCP_CLOSED && sk_tcp_error(s->tcp))
             r |= POLLOUT;
-    } else if (ev & SK_EV_READABLE && sk_tcp_readable(s->tcp) == 0) {
-        r |= POLLRDHUP;
+    } else if ((ev & SK_EV_READABLE && sk_tcp_readable(s->tcp) == 0) ||
+               st == SK_TCP_CLOSE_WAIT || st == SK_TCP_CLOSING || st == SK_TCP_LAST_ACK) {
+        /* The peer's FIN is in (tcp_poll: RCV_SHUTDOWN), data still unread or not. */
+        r |= POLLRDHUP | POLLIN | POLLRDNORM;
     }
     return (short)(r & (events | POLLERR | POLLHUP));
 }
