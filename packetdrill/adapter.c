@@ -787,7 +787,11 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     if (s->listening)
         return unlock_ret(pd, fail(EISCONN));
     if (s->tcp) {
-        /* A second connect(): Linux reports progress, the pending error, or EISCONN. */
+        /* A second connect(): Linux reports progress, the pending error, or EISCONN; a
+         * TCP_FASTOPEN_CONNECT socket whose SYN waits for its first write counts as connected
+         * (inet_stream_connect after tcp_fastopen_defer_connect). */
+        if (sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED)
+            return unlock_ret(pd, fail(EISCONN));
         if (is_connecting(s))
             return unlock_ret(pd, fail(EALREADY));
         int e = take_error(s);
