@@ -721,7 +721,9 @@ static bool nagle_holds(const struct sk_tcp *c)
 static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss,
                           bool record)
 {
-    uint32_t most = tso_payload(c, mss);
+    /* No more than half the largest window the peer offered (Linux's tcp_bound_to_half_wnd
+     * sizes its socket buffers so, and a transmission never spans two). */
+    uint32_t most = min_u32(tso_payload(c, mss), sk_tcp_size_goal(c));
     uint32_t span = min_u32(avail, min_u32(room, most));
     if (most <= mss || span <= mss)
         return min_u32(span, mss);
