@@ -773,9 +773,13 @@ static bool process_text(struct sk_tcp *c, struct seg *s)
         (c->state == SK_TCP_FIN_WAIT_1 || c->state == SK_TCP_FIN_WAIT_2)) {
         /* Nobody will read it (RFC 2525 §2.17, as Linux and FreeBSD): reset. Linux's
          * tcp_rcv_state_process tests this in FIN-WAIT-1/2 only, after close or after
-         * shutdown of both sides; with only reading shut, data is still queued. */
+         * shutdown of both sides; with only reading shut, data is still queued. The RST
+         * takes its sequence number from SEG.ACK (as FreeBSD's tcp_dropwithreset and Linux's
+         * tcp_v4_send_reset answer the segment): that is the peer's RCV.NXT exactly, which
+         * RFC 5961 §3.2 requires before a RST resets; SND.MAX, past a FIN the peer has not
+         * acknowledged, would only draw a challenge ACK. */
         drop(st, c, s, SK_DROP_TCP_AFTER_CLOSE);
-        sk_tcp_send_ctl_why(c, c->snd_max, 0, SK_TCP_RST, SK_SEG_WHY_RST_AFTER_CLOSE);
+        sk_tcp_send_ctl_why(c, s->h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_AFTER_CLOSE);
         sk_tcp_terminate(c, -ECONNRESET);
         return false;
     }

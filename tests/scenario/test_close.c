@@ -330,9 +330,29 @@ static void test_close_with_unread_data_sends_rst(void **state)
     raw_free(r);
 }
 
+/* Data after close (RFC 2525 §2.17: nobody will read it) is answered with a RST the peer can
+ * accept: RFC 5961 §3.2 resets only on SEG.SEQ == RCV.NXT, and the peer's RCV.NXT is what it
+ * acknowledges, here ISS + 1, since it has not acknowledged our FIN (ISS + 1 .. ISS + 2). A
+ * RST at SND.MAX (ISS + 2) would draw a challenge ACK instead. */
+static void test_data_after_close_rst_from_seg_ack(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    uint32_t iss;
+    struct sk_tcp *c = raw_connect(r, 1000, &iss);
+    sk_tcp_close(c);
+    raw_expect(r, FIN | ACK, iss + 1, 1001);
+    raw_send(r, .flags = ACK | PSH, .seq = 1001, .ack = iss + 1, .data = "late", .len = 4);
+    raw_expect(r, RST, iss + 1, 0);
+    raw_expect_none(r);
+    assert_int_equal(counters(r->st).connections, 0);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        TEST(test_data_after_close_rst_from_seg_ack),
         TEST(test_four_way_close_initiated_by_active_opener),
         TEST(test_four_way_close_initiated_by_passive_opener),
         TEST(test_half_close_data_flows_to_fin_wait_2),
