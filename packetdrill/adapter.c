@@ -50,7 +50,8 @@ struct sk_tcp_params sock_params(const struct pd_sock *s)
                               .sndbuf_bytes = sockbuf_bytes(s->sndbuf_set),
                               .rcvbuf_bytes = sockbuf_bytes(s->rcvbuf_set),
                               .mss = (uint16_t)(s->maxseg_set > 65535 ? 65535 : s->maxseg_set),
-                              .congestion_control = s->cc_name[0] ? s->cc_name : NULL};
+                              .congestion_control = s->cc_name[0] ? s->cc_name : NULL,
+                              .syn_retries = (uint8_t)s->syncnt};
     return p;
 }
 
@@ -425,6 +426,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         pd->trace = v != 0;
     } else if (pd_fastopen_option(pd, key, val)) {
         /* fastopen.c */
+    } else if (pd_sysctl_option(pd, key, val)) {
+        /* sysctl.c */
     } else {
         fprintf(stderr, "synack-packetdrill: unknown option '%s'\n", key);
     }
@@ -539,6 +542,7 @@ static int hook_socket(void *u, int domain, int type, int protocol)
     if (protocol != 0 && protocol != IPPROTO_TCP)
         return fail(EPROTONOSUPPORT);
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     struct pd_sock *s = sock_new(pd);
     if (s == NULL) {
         pthread_mutex_unlock(&pd->mu);
@@ -931,6 +935,7 @@ static ssize_t hook_recv(void *u, int fd, void *buf, size_t len, int flags)
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     return unlock_ret_sz(pd, do_recv(pd, fd, buf, len, flags));
 }
 
@@ -944,6 +949,7 @@ static ssize_t hook_recvfrom(void *u, int fd, void *buf, size_t len, int flags,
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     ssize_t n = do_recv(pd, fd, buf, len, flags);
     if (n >= 0 && addr && alen) {
         struct pd_sock *s = sock_find(pd, fd);
@@ -970,6 +976,7 @@ static ssize_t recv_iov(void *u, int fd, const struct iovec *iov, int cnt, int f
     if (tmp == NULL)
         return fail(ENOMEM);
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     ssize_t n = do_recv(pd, fd, tmp, total, flags);
     int e = errno;
     pthread_mutex_unlock(&pd->mu);
@@ -1003,6 +1010,7 @@ static ssize_t send_iov(void *u, int fd, const struct iovec *iov, int cnt, int f
         off += iov[i].iov_len;
     }
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     bool fo;
     ssize_t n = pd_fastopen_send(pd, fd, tmp, total, flags, addr, alen, &fo);
     if (!fo)
@@ -1060,6 +1068,7 @@ static ssize_t hook_send(void *u, int fd, const void *buf, size_t len, int flags
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     return unlock_ret_sz(pd, do_send(pd, fd, buf, len, flags));
 }
 
@@ -1073,6 +1082,7 @@ static ssize_t hook_sendto(void *u, int fd, const void *buf, size_t len, int fla
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
+    pd_sysctl_poll(pd);
     bool fo;
     ssize_t n = pd_fastopen_send(pd, fd, buf, len, flags, addr, alen, &fo);
     if (fo)
@@ -1369,6 +1379,7 @@ static void hook_free(void *u)
     pthread_cond_destroy(&pd->cv);
     pthread_cond_destroy(&pd->settle);
     pthread_mutex_destroy(&pd->mu);
+    free(pd->sysctl_path);
     free(pd);
 }
 

@@ -66,6 +66,7 @@ struct pd_sock {
     int ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEPIDLE/INTVL/CNT; 0: the stack's default */
     bool noopt;                        /* FreeBSD TCP_NOOPT */
     int keepinit_s;                    /* FreeBSD TCP_KEEPINIT; 0: none */
+    int syncnt;                        /* Linux TCP_SYNCNT; 0: the stack's */
     /* TCP Fast Open (fastopen.c): TCP_FASTOPEN's queue length, TCP_FASTOPEN_CONNECT,
      * TCP_FASTOPEN_KEY, and whether a Fast Open send opened the connection. */
     int fo_qlen;
@@ -138,12 +139,15 @@ struct pd {
     struct pd_frame *q_head, *q_tail;
     struct pd_sock *socks;
     struct pd_epoll *epolls;           /* epoll.c */
+    char *sysctl_path;                 /* sysctl.c: mid-script sysctls */
+    long sysctl_off;
 };
 
 /* Every hook starts here: the lock, and the socket behind fd (EBADF if none). */
 #define LOCKED_SOCK(pd, fd, s)                                                                   \
     struct pd *pd = u;                                                                           \
     pthread_mutex_lock(&pd->mu);                                                                 \
+    pd_sysctl_poll(pd);                                                                          \
     struct pd_sock *s = sock_find(pd, fd);                                                       \
     if (s == NULL) {                                                                             \
         pthread_mutex_unlock(&pd->mu);                                                           \
@@ -162,6 +166,9 @@ int pd_fastopen_setsockopt(struct pd *pd, struct pd_sock *s, int level, int name
  * before listen(), and a send that is Fast Open's (MSG_FASTOPEN, TCP_FASTOPEN_CONNECT, or a
  * write on a socket a Fast Open is connecting): *mine false leaves the send to the caller. */
 bool pd_fastopen_option(struct pd *pd, const char *key, const char *val);
+/* sysctl.c: the sysctl_file= flag, and applying what the runner appended to it. */
+bool pd_sysctl_option(struct pd *pd, const char *key, const char *val);
+void pd_sysctl_poll(struct pd *pd);
 void pd_fastopen_listen(struct pd *pd, struct pd_sock *s);
 ssize_t pd_fastopen_send(struct pd *pd, int fd, const void *buf, size_t len, int flags,
                          const struct sockaddr *addr, socklen_t alen, bool *mine);

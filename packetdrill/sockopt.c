@@ -243,6 +243,9 @@ int hook_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *
         case TCP_USER_TIMEOUT:
             v = (int)s->user_timeout_ms;
             break;
+        case TCP_SYNCNT:
+            v = s->syncnt ? s->syncnt : pd->cfg.syn_retries;
+            break;
         case TCP_INFO:
             return unlock_ret(pd, pd_tcp_info(pd, s, val, len));
         case TCP_NOTSENT_LOWAT:
@@ -361,6 +364,14 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
             s->maxseg_set = v; /* announced in the next SYN (sock_params), as Linux */
             if (s->tcp && s->listening) /* and by a listener in its next SYN,ACK */
                 sk_tcp_set_maxseg(s->tcp, (uint16_t)(v > 65535 ? 65535 : v));
+            break;
+        case TCP_SYNCNT:
+            /* do_tcp_setsockopt: 1..MAX_TCP_SYNCNT (127); for the next connect. */
+            if (v < 1 || v > 127)
+                return unlock_ret(pd, fail(EINVAL));
+            s->syncnt = v;
+            if (s->tcp && !s->listening)
+                sk_tcp_set_syn_retries(s->tcp, (uint8_t)v);
             break;
         case TCP_USER_TIMEOUT:
             if (v < 0)

@@ -302,6 +302,8 @@ struct sk_tcp {
     uint8_t retries;                    /* consecutive timeouts of the current timer */
     uint8_t persist_shift;              /* zero-window probe backoff */
     uint8_t probes_out;                 /* zero-window probes the peer has not answered */
+    uint8_t syn_retries;                /* SYN retransmissions before giving up; 0: sk_config's
+                                         * (sk_tcp_params.syn_retries, Linux's TCP_SYNCNT) */
     bool keepalive;
     uint8_t ka_cnt;
     uint16_t fo;                        /* TCP Fast Open (RFC 7413, tcp_fastopen.c):

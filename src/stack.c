@@ -463,6 +463,38 @@ const struct sk_config *sk_stack_config(const struct sk_stack *st)
     return &st->cfg;
 }
 
+int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t value)
+{
+    struct sk_config *c = &st->cfg;
+    bool flag = value <= 1;
+    switch (which) {
+    case SK_SET_ECN:
+        if (value > 2)
+            return -EINVAL;
+        c->ecn = (uint8_t)value;
+        return 0;
+    case SK_SET_TFO:
+        c->tfo = value;
+        return 0;
+    case SK_SET_OPT_TIMESTAMPS:
+        if (!flag)
+            return -EINVAL;
+        c->opt_timestamps = value != 0;
+        return 0;
+    case SK_SET_OPT_SACK:
+        if (!flag)
+            return -EINVAL;
+        c->opt_sack = value != 0;
+        return 0;
+    case SK_SET_OPT_WSCALE:
+        if (!flag)
+            return -EINVAL;
+        c->opt_wscale = value != 0;
+        return 0;
+    }
+    return -EINVAL;
+}
+
 static void advance(struct sk_stack *st, sk_time_us now)
 {
     if (now > st->now)

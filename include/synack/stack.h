@@ -708,6 +708,22 @@ SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
 
 SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
 
+/* Settings a running stack may change, as an administrator changes Linux's sysctls
+ * (net.ipv4.tcp_ecn, tcp_fastopen, tcp_timestamps, tcp_sack, tcp_window_scaling). Each is
+ * the sk_config field of that name; it is read when a connection opens (the options of its
+ * SYN or SYN-ACK, whether it asks for ECN or Fast Open), so a change reaches the connections
+ * opened after it and leaves the others as they agreed. */
+enum sk_setting {
+    SK_SET_ECN,            /* sk_config.ecn: 0, 1 or 2 */
+    SK_SET_TFO,            /* sk_config.tfo: SK_TFO_* bits */
+    SK_SET_OPT_TIMESTAMPS, /* sk_config.opt_timestamps: 0 or 1 */
+    SK_SET_OPT_SACK,       /* sk_config.opt_sack: 0 or 1 */
+    SK_SET_OPT_WSCALE,     /* sk_config.opt_wscale: 0 or 1 */
+};
+/* Returns 0, or -EINVAL for an unknown setting or a value outside its range (nothing
+ * changes then). */
+SK_API int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t value);
+
 /* Counters. Each drop reason has its own counter (see enum sk_drop_reason in trace.h). */
 /* Room above SK_DROP_REASON_COUNT, so that reasons added at the enum's end keep the ABI. */
 #define SK_DROP_REASON_MAX 96

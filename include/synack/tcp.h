@@ -219,6 +219,9 @@ SK_API void sk_tcp_set_cork(struct sk_tcp *c, bool cork);
  * (delack_max_us under Linux's ACK policy, TCP_DELACK_MAX; else delack_us): Linux's
  * tcp_rcv_synsent_state_process "Save one ACK". Clear it when the wait ends. */
 SK_API void sk_tcp_set_write_pending(struct sk_tcp *c, bool pending);
+/* SYN retransmissions before a connect fails (Linux's TCP_SYNCNT), from the next timeout on;
+ * 0: sk_config.syn_retries. Also a connect parameter (sk_tcp_params.syn_retries). */
+SK_API void sk_tcp_set_syn_retries(struct sk_tcp *c, uint8_t retries);
 /* Keep-alives for this connection (RFC 9293 §3.8.4): on/off, and idle time, interval and
  * count (0 keeps the stack's value for that parameter). */
 SK_API void sk_tcp_set_keepalive(struct sk_tcp *c, bool on, uint64_t idle_us, uint32_t intvl_us,
@@ -241,6 +244,8 @@ struct sk_tcp_params {
     uint64_t user_timeout_us;       /* as sk_tcp_set_user_timeout, in force from the SYN on
                                      * (FreeBSD's TCP_KEEPINIT bounds the handshake so) */
     uint8_t fastopen;               /* connect only: SK_FASTOPEN_* (docs/fastopen.md) */
+    uint8_t syn_retries;            /* connect only: SYN retransmissions before the connect
+                                     * fails (Linux's TCP_SYNCNT); 0: sk_config.syn_retries */
 };
 /* sk_tcp_connect and sk_tcp_listen with params (NULL: the defaults). A listener's params pass
  * to every connection it accepts. Extra error: -ENOENT for an unknown congestion control. */

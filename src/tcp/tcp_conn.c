@@ -538,6 +538,7 @@ static int apply_params(struct sk_tcp *c, const struct sk_tcp_params *p)
         c->flags |= TF_NOOPT;
     if (p->user_timeout_us)
         c->user_timeout_us = p->user_timeout_us;
+    c->syn_retries = p->syn_retries;
     if (p->sndbuf_bytes)
         c->sndbuf_size = p->sndbuf_bytes;
     if (p->rcvbuf_bytes)
@@ -1278,6 +1279,11 @@ void sk_tcp_set_cork(struct sk_tcp *c, bool cork)
     c->flags &= ~TF_CORK;
     if (was)
         push_pending(c); /* Linux's __tcp_sock_set_cork: uncorking sends what waited */
+}
+
+void sk_tcp_set_syn_retries(struct sk_tcp *c, uint8_t retries)
+{
+    c->syn_retries = retries;
 }
 
 void sk_tcp_set_write_pending(struct sk_tcp *c, bool pending)

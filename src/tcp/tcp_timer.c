@@ -60,7 +60,7 @@ static uint8_t retry_limit(const struct sk_tcp *c)
 {
     const struct sk_config *cfg = &c->st->cfg;
     if (c->state == SK_TCP_SYN_SENT)
-        return cfg->syn_retries;
+        return c->syn_retries ? c->syn_retries : cfg->syn_retries;
     if ((c->flags & TF_PASSIVE) && c->state == SK_TCP_SYN_RECEIVED)
         return cfg->synack_retries;
     return cfg->data_retries;

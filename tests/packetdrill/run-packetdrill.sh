@@ -102,17 +102,21 @@ run_one() {
     fi
     run=$script
     if grep -v '^ *//' "$script" | grep -q -E '`|TCP_NOOPT|TCP_KEEPINIT'; then
-        # A copy of the script runs instead, changed in two ways only:
+        # A copy of the script runs instead (host-commands.pl), changed in two ways only:
         # - host commands in backticks (Linux's scripts: sysctl, ip, tc, and their
         #   ../common/defaults.sh) would change the host, not the stack: each becomes `true`,
         #   which keeps a timed command's place in the script's time line; what they set comes
-        #   from the profile and the flags file. Comment lines stay as they are.
+        #   from the profile and the flags file, and the numeric TCP sysctls they set are
+        #   written to a file the adapter applies before its next socket call (sysctl_file=),
+        #   so that a sysctl changed mid-script changes the stack then. Comment lines stay.
         # - packetdrill built on Linux does not know FreeBSD's TCP_NOOPT and TCP_KEEPINIT: the
         #   copy carries FreeBSD's numbers for them (8, 128), which the adapter reads as those
         #   options under profile=freebsd.
         run="$LOGDIR/$(echo "$name" | tr '/' '_')"
-        perl -0pe 's{(//[^\n]*)|`[^`]*`}{defined $1 ? $1 : "`true`"}gse' "$script" |
-            sed -e 's/TCP_NOOPT/8/g' -e 's/TCP_KEEPINIT/128/g' >"$run"
+        sysctls="$run.sysctl"
+        : >"$sysctls"
+        perl "$ROOT/tests/packetdrill/host-commands.pl" "$sysctls" <"$script" >"$run"
+        flags="$flags,sysctl_file=$sysctls"
     fi
     ( cd "$(dirname "$run")" &&
       LD_PRELOAD="$PRELOAD" timeout "$TIMEOUT" "$PD_BIN" \
@@ -122,7 +126,7 @@ run_one() {
     if [ $rc = 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; fi
 }
 export -f run_one
-export LINUX_SUITE PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP FLAGS_FILE \
+export ROOT LINUX_SUITE PD_BIN SO SO_FLAGS DIR LOGDIR PRELOAD TIMEOUT LOCAL_IP REMOTE_IP FLAGS_FILE \
     LOCAL_IP6 REMOTE_IP6 GATEWAY_IP6 IP_VERSION
 
 results=$(find "$DIR" -name '*.pkt' | sort | xargs -P "$JOBS" -I{} bash -c 'run_one "$1"' _ {} | sort -k2)

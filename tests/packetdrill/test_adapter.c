@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -742,6 +743,48 @@ static void test_linux_syn(void **state)
     assert_int_equal(f->ifc.close(u, fd), 0);
 }
 
+/* A sysctl changed mid-script (sysctl_file=, written by the runner's host-commands.pl): the
+ * first SYN carries timestamps (Linux's layout, as test_linux_syn); after the line
+ * "net.ipv4.tcp_timestamps=0" is appended, the next socket call applies it and the next SYN is
+ * Linux's layout without them: mss, nop, nop, sackOK, nop, wscale 8. */
+static void test_linux_sysctl_mid_script(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/synack-sysctl-XXXXXX";
+    int tmp = mkstemp(path);
+    assert_true(tmp >= 0);
+    close(tmp);
+    char flags[128];
+    snprintf(flags, sizeof(flags), "local_ip=192.168.0.2,giveup=30,profile=linux,sysctl_file=%s",
+             path);
+    struct fixture fx;
+    assert_int_equal(setup_with(&fx, flags), 0);
+    struct fixture *f = &fx;
+    void *u = f->ifc.userdata;
+    struct sockaddr_in a = sin_of(REMOTE_IP, REMOTE_PORT);
+    int fd = f->ifc.socket(u, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    struct seg s = receive_segment(f);
+    assert_int_equal(s.optlen, 20);
+    assert_int_equal(f->ifc.close(u, fd), 0);
+    FILE *w = fopen(path, "a");
+    assert_non_null(w);
+    fputs("net.ipv4.tcp_timestamps=0\n", w);
+    fclose(w);
+    fd = f->ifc.socket(u, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+    assert_int_equal(f->ifc.connect(u, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    s = receive_segment(f);
+    while (s.flags != TH_SYN)
+        s = receive_segment(f); /* the first connection's RST */
+    static const uint8_t want[12] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8};
+    assert_int_equal(s.optlen, sizeof(want));
+    assert_memory_equal(s.opts, want, sizeof(want));
+    assert_int_equal(f->ifc.close(u, fd), 0);
+    f->ifc.free(f->ifc.userdata);
+    dlclose(f->handle);
+    unlink(path);
+}
+
 /* Quick-ACK mode: the first data of a connection is acknowledged at once (tcp_incr_quickack),
  * not after the 40 ms delayed-ACK timer; SO_SNDBUF reads back twice the value set. */
 static void test_linux_quickack_and_sockbuf(void **state)
@@ -1057,6 +1100,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_linux_synack_without_timestamps, setup_linux,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_linux_syn, setup_linux, teardown),
+        cmocka_unit_test(test_linux_sysctl_mid_script),
         cmocka_unit_test_setup_teardown(test_linux_quickack_and_sockbuf, setup_linux, teardown),
         cmocka_unit_test_setup_teardown(test_epoll_edge_level_oneshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioctl_inq_and_options, setup, teardown),

@@ -119,6 +119,25 @@ static void test_active_open_ecn_setup_syn_and_synack(void **state)
     raw_free(r);
 }
 
+/* sk_stack_set_setting(SK_SET_ECN) on a running stack (the tcp_ecn sysctl changed at run
+ * time): a stack made with ECN off asks for it in the next connection's SYN once the setting
+ * is 1 (RFC 3168 §6.1.1: ECE and CWR), and that connection uses it; values beyond 2 and
+ * unknown settings are refused, changing nothing. */
+static void test_ecn_setting_at_run_time(void **state)
+{
+    (void)state;
+    struct raw *r = ecn_raw(0);
+    assert_int_equal(sk_stack_set_setting(r->st, SK_SET_ECN, 3), -EINVAL);
+    assert_int_equal(sk_stack_set_setting(r->st, (enum sk_setting)99, 1), -EINVAL);
+    assert_int_equal(sk_stack_set_setting(r->st, SK_SET_OPT_SACK, 2), -EINVAL);
+    assert_int_equal(sk_stack_config(r->st)->ecn, 0);
+    assert_int_equal(sk_stack_set_setting(r->st, SK_SET_ECN, 1), 0);
+    uint32_t iss;
+    struct sk_tcp *c = ecn_connect(r, ECE | CWR, ECE, &iss);
+    expect_first_data_ecn(r, c, iss, SK_IP_ECT0);
+    raw_free(r);
+}
+
 /* §6.1.1: a SYN-ACK without ECE declines: no ECN, data is not ECT. */
 static void test_active_open_synack_without_ece_leaves_ecn_off(void **state)
 {
@@ -567,6 +586,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TEST(test_active_open_ecn_setup_syn_and_synack),
+        TEST(test_ecn_setting_at_run_time),
         TEST(test_active_open_synack_without_ece_leaves_ecn_off),
         TEST(test_active_open_synack_with_ece_and_cwr_leaves_ecn_off),
         TEST(test_active_open_falls_back_to_plain_syn),

@@ -65,6 +65,34 @@ static void test_syn_retries_configurable(void **state)
     raw_free(r);
 }
 
+/* The connection's own limit (sk_tcp_params.syn_retries, Linux's TCP_SYNCNT) over the
+ * configuration's 6: 1 retry, so -ETIMEDOUT at 1 + 2 = 3 s; set again on the connection in
+ * SYN-SENT (sk_tcp_set_syn_retries) it holds from the next timeout: 2 retries, 7 s. */
+static void test_syn_retries_per_connection(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    struct sk_tcp *c;
+    struct sk_tcp_params p = {.syn_retries = 1};
+    assert_int_equal(sk_tcp_connect_with(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &p, &c), 0);
+    raw_run_until(r, T0 + SEC(3) - 1);
+    expect_state(c, SK_TCP_SYN_SENT);
+    assert_int_equal(r->nout, 2);
+    raw_run_until(r, T0 + SEC(3));
+    assert_int_equal(sk_tcp_error(c), -ETIMEDOUT);
+    sk_tcp_close(c);
+    sk_time_us t = r->now;
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT + 1, ADDR_B, RAW_PEER_PORT, &c), 0);
+    sk_tcp_set_syn_retries(c, 2);
+    raw_run_until(r, t + SEC(7) - 1);
+    expect_state(c, SK_TCP_SYN_SENT);
+    assert_int_equal(r->nout, 2 + 3);
+    raw_run_until(r, t + SEC(7));
+    assert_int_equal(sk_tcp_error(c), -ETIMEDOUT);
+    sk_tcp_close(c);
+    raw_free(r);
+}
+
 /* A half-open connection whose SYN,ACK is never answered: the SYN,ACK is resent after 1, 2,
  * 4, 8, 16 s (synack_retries 5) and the child is dropped at the next expiry (63 s), silently. */
 static void test_synack_backoff_then_child_dropped(void **state)
@@ -263,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_syn_backoff_then_etimedout),
         TEST(test_syn_retries_configurable),
+        TEST(test_syn_retries_per_connection),
         TEST(test_synack_backoff_then_child_dropped),
         TEST(test_lost_synack),
         TEST(test_lost_fin_is_retransmitted),

@@ -1,0 +1,31 @@
+#!/usr/bin/perl
+# Rewrites a packetdrill script's host commands for a run against the adapter (see
+# run-packetdrill.sh): each command in backticks would change the host, not the stack, so it
+# becomes `true` (a timed command keeps its place in the script's time line), except that the
+# numeric TCP sysctls it sets (`sysctl -q net.ipv4.tcp_ecn=2`, or
+# `set_sysctls.py /proc/sys/net/ipv4/tcp_ecn=2`) are appended as "net.ipv4.NAME=VALUE" lines to
+# SYSCTL_FILE, which the adapter applies before its next socket call (packetdrill/sysctl.c).
+# Comment lines stay as they are; FreeBSD's TCP_NOOPT and TCP_KEEPINIT become their numbers.
+#
+#   host-commands.pl SYSCTL_FILE < script > copy
+use strict;
+use warnings;
+
+my $file = shift @ARGV or die "usage: $0 SYSCTL_FILE < script > copy\n";
+local $/;
+my $s = <STDIN>;
+$s =~ s{(//[^\n]*)|`([^`]*)`}{
+    if (defined $1) {
+        $1;
+    } else {
+        my $cmd = $2;
+        my @set;
+        while ($cmd =~ m{(?:net\.ipv4\.|/proc/sys/net/ipv4/)(tcp_[a-z0-9_]+)=(0x[0-9a-fA-F]+|[0-9]+)(?![\w.])}g) {
+            push @set, "net.ipv4.$1=$2";
+        }
+        @set ? "`printf '%s\\n' @set >> $file`" : "`true`";
+    }
+}gse;
+$s =~ s/TCP_NOOPT/8/g;
+$s =~ s/TCP_KEEPINIT/128/g;
+print $s;
