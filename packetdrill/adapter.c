@@ -787,7 +787,11 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     if (s->listening)
         return unlock_ret(pd, fail(EISCONN));
     if (s->tcp) {
-        /* A second connect(): Linux reports progress, the pending error, or EISCONN. */
+        /* A second connect(): Linux reports progress, the pending error, or EISCONN; a
+         * TCP_FASTOPEN_CONNECT socket whose SYN waits for its first write counts as connected
+         * (inet_stream_connect after tcp_fastopen_defer_connect). */
+        if (sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED)
+            return unlock_ret(pd, fail(EISCONN));
         if (is_connecting(s))
             return unlock_ret(pd, fail(EALREADY));
         int e = take_error(s);
@@ -1207,8 +1211,10 @@ short sock_revents(struct pd_sock *s, short events)
         r |= POLLHUP | POLLIN | POLLRDHUP;
         if (st == SK_TCP_CLOSED && sk_tcp_error(s->tcp))
             r |= POLLOUT;
-    } else if (ev & SK_EV_READABLE && sk_tcp_readable(s->tcp) == 0) {
-        r |= POLLRDHUP;
+    } else if ((ev & SK_EV_READABLE && sk_tcp_readable(s->tcp) == 0) ||
+               st == SK_TCP_CLOSE_WAIT || st == SK_TCP_CLOSING || st == SK_TCP_LAST_ACK) {
+        /* The peer's FIN is in (tcp_poll: RCV_SHUTDOWN), data still unread or not. */
+        r |= POLLRDHUP | POLLIN | POLLRDNORM;
     }
     return (short)(r & (events | POLLERR | POLLHUP));
 }

@@ -803,8 +803,17 @@ static ssize_t sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt
     bool any = false;
     for (int i = 0; i < iovcnt && !any; i++)
         any = iov[i].iov_len > 0;
-    if (!any)
+    if (!any) {
+        /* An empty write still starts a deferred Fast Open (SK_FASTOPEN_DEFER: Linux's
+         * TCP_FASTOPEN_CONNECT, where tcp_sendmsg_fastopen sends the SYN with no data). */
+        if (c->fo & FO_DEFER) {
+            sk_enter(c->st);
+            c->fo &= (uint16_t)~FO_DEFER;
+            sk_tcp_output(c);
+            sk_leave(c->st);
+        }
         return 0;
+    }
     /* The ring grows to take the whole iov if the configured size allows. */
     uint64_t want_all = 0;
     for (int i = 0; i < iovcnt; i++)

@@ -113,19 +113,26 @@ void sk_tcp_passive_syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 
 /* ---- §3.10.7.3 SYN-SENT ---- */
 static bool process_text(struct sk_tcp *c, struct seg *s);
+static void check_fin(struct sk_tcp *c, const struct seg *s);
 
 /* "If there are other controls or text in the segment, continue processing at the sixth
  * step": text on a SYN-ACK (a Fast Open server's answer, RFC 7413 §4.2.2) is taken as the
- * text of any segment, from IRS + 1 and within the window our SYN offered. */
+ * text of any segment, from IRS + 1 and within the window our SYN offered, and a FIN after it
+ * as the eighth step takes any FIN (CLOSE-WAIT at once); a FIN beyond a text cut short by the
+ * window comes again. */
 static void syn_sent_text(struct sk_tcp *c, const struct seg *s)
 {
-    if (s->len == 0)
+    if (s->len == 0 && !s->fin)
         return;
     struct seg t = *s;
     t.seq = s->seq + 1;
-    t.syn = t.fin = false; /* a FIN riding on it comes again */
+    t.syn = false;
     t.len = min_u32(t.len, sk_tcp_rcv_window(c));
-    process_text(c, &t);
+    if (t.len < s->len)
+        t.fin = false;
+    if (t.len > 0 && !process_text(c, &t))
+        return;
+    check_fin(c, &t);
     c->flags |= TF_ACK_NOW;
 }
 

@@ -246,6 +246,23 @@ static void test_client_cookie_request_then_syn_data(void **state)
              .opts = SK_OPT_MSS, .mss = 1000);
     raw_expect(r, ACK, iss + 501, 401);
     assert_int_equal(sk_tcp_fastopen_status(c), SK_TCP_FO_SYN_DATA | SK_TCP_FO_REQUESTED);
+    r->cursor = r->nout;
+
+    /* SK_FASTOPEN_DEFER with the cookie known: no SYN until the first write, and an empty
+     * write sends it, with the cookie and no data (Linux's tcp_sendmsg_fastopen with
+     * TCP_FASTOPEN_CONNECT and a zero-length send). */
+    struct sk_tcp_params defer = {.fastopen = SK_FASTOPEN_DEFER};
+    iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT + 3, RAW_PEER_PORT);
+    assert_int_equal(
+        sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT + 3, &peer, RAW_PEER_PORT, &defer, &c), 0);
+    raw_expect_none(r);
+    assert_true(sk_tcp_fastopen_status(c) & SK_TCP_FO_DEFERRED);
+    assert_int_equal(sk_tcp_send(c, data, 0), 0);
+    o = raw_expect(r, SYN, iss, 0);
+    assert_int_equal(o->len, 0);
+    assert_int_equal(o->fo_len, 6);
+    assert_memory_equal(o->fo_cookie, cookie, 6);
+    assert_false(sk_tcp_fastopen_status(c) & SK_TCP_FO_DEFERRED);
     raw_free(r);
 }
 

@@ -254,11 +254,42 @@ static void test_synrcvd_unacceptable_segments_do_not_extend_it(void **state)
     raw_free(r);
 }
 
+/* RFC 9293 §3.10.7.3 SYN-SENT: after the SYN, "if there are other controls or text in the
+ * segment, continue processing at the sixth step" — so a FIN on the SYN-ACK is the eighth
+ * step's FIN: RCV.NXT = IRS + 1 (+ text) + 1, CLOSE-WAIT at once, and its ACK acknowledges it.
+ * With text before it, the text is readable and then end of stream. */
+static void synack_fin(const char *text, uint32_t len)
+{
+    struct raw *r = raw_new(NULL);
+    struct sk_tcp *c;
+    assert_int_equal(sk_tcp_connect(r->st, RAW_LOCAL_PORT, ADDR_B, RAW_PEER_PORT, &c), 0);
+    uint32_t iss = info(c).iss, irs = 7000;
+    raw_expect(r, SYN, iss, 0);
+    raw_send(r, .flags = SYN | ACK | FIN, .seq = irs, .ack = iss + 1, .opts = SK_OPT_MSS,
+             .mss = 1460, .data = text, .len = len);
+    expect_state(c, SK_TCP_CLOSE_WAIT);
+    raw_expect(r, ACK, iss + 1, irs + 1 + len + 1);
+    char buf[16];
+    assert_int_equal(sk_tcp_recv(c, buf, sizeof(buf)), (ssize_t)len);
+    assert_memory_equal(buf, text, len);
+    assert_int_equal(sk_tcp_recv(c, buf, sizeof(buf)), 0);
+    sk_tcp_close(c);
+    raw_free(r);
+}
+
+static void test_fin_on_synack_closes_wait(void **state)
+{
+    (void)state;
+    synack_fin("", 0);
+    synack_fin("hello", 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_synrcvd_unacceptable_segments_do_not_extend_it),
         TEST(test_three_way_handshake_with_options),
+        TEST(test_fin_on_synack_closes_wait),
         TEST(test_three_way_handshake_without_options),
         TEST(test_handshake_options_declined_by_peer),
         TEST(test_simultaneous_open),
