@@ -249,9 +249,13 @@ struct sk_tcp_ext {
     /* ---- Loss detection and recovery: RACK-TLP (RFC 8985, tcp_rack.c) and PRR (RFC 6937,
      * tcp_recovery.c). ---- */
     struct sk_rack_seg *segs;           /* transmit records over [SND.UNA, SND.MAX), by
-                                         * sequence (tcp_rack.c); allocated while data is out */
-    uint32_t segs_n, segs_cap;
-    bool rack_off;                      /* records could not be kept: RFC 6675 from then on */
+                                         * sequence (tcp_rack.c): a ring, allocated while
+                                         * data is out */
+    uint32_t segs_n;                    /* records, from segs[segs_head] on */
+    uint16_t segs_head;                 /* the oldest record's slot */
+    uint16_t segs_mask;                 /* capacity - 1 (a power of two up to 65536); 0: none */
+    bool rack_off;                      /* records could not be kept: RFC 6675 until all
+                                         * that is out is acknowledged (tcp_rack.c) */
     bool rack_reord;                    /* RACK.reordering_seen (§6.2 step 3) */
     bool rack_dsack_round_on;           /* RACK.dsack_round is set (§6.2 step 4) */
     bool in_loss;                       /* after an RTO, until SND.UNA passes `recover` */
@@ -268,6 +272,8 @@ struct sk_tcp_ext {
     uint64_t delivered;                 /* bytes delivered, cumulatively or by SACK */
     uint32_t prr_delivered, prr_out;    /* RFC 6937 §3, bytes */
     uint32_t recover_fs;                /* RFC 6937 §3 RecoverFS */
+    uint32_t rack_rtx_high;             /* no record at or above it was ever sent again
+                                         * (bounds §6.2 step 5's walk, tcp_rack.c) */
 };
 
 /* The TCB (RFC 9293 §3.3.1) or a listener (state LISTEN, with its lsn): what every connection

@@ -782,6 +782,9 @@ struct sk_stack_counters {
     uint32_t connections;     /* TCBs alive now */
     uint64_t buffer_bytes;    /* connection buffer bytes in use now */
     uint32_t timewait_records; /* TIME-WAIT records held now (not counted in connections) */
+    /* RACK (RFC 8985) left for RFC 6675 because its transmit records found no memory, and
+     * back once everything sent was acknowledged and the memory was found. */
+    uint64_t tcp_rack_off, tcp_rack_resumed;
 };
 SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out);
 

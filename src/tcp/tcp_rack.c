@@ -11,12 +11,20 @@
  * probe (§7, tcp_recovery.c) draws the ACK that lets this run for the tail of a flight.
  *
  * Transmit records (§5.2: Segment.xmit_ts, .end_seq, .lost, .retransmitted): the send ring
- * keeps bytes, not segments, so the records live here: an array sorted by sequence number
- * covering [SND.UNA, SND.MAX) without gaps, one record per transmission (a super-segment is
- * one record; a retransmission inside one, or a SACK block covering whole segments of it,
- * splits it: never finer than the segments sent). The array
- * is allocated when data first goes out and freed when everything is acknowledged. If it
- * cannot grow the connection falls back to RFC 6675 for good (counted: alloc_failures).
+ * keeps bytes, not segments, so the records live here: a ring (a power of two of slots, up to
+ * RACK_SEGS_MAX) sorted by sequence number covering [SND.UNA, SND.MAX) without gaps, one
+ * record per transmission (a super-segment is one record; a retransmission inside one, or a
+ * SACK block covering whole segments of it, splits it: never finer than the segments sent).
+ * New data is appended at the tail and a cumulative ACK drops records from the head, each in
+ * time proportional to the records added or dropped; a split moves the shorter side of the
+ * ring by one slot. The ring is allocated when data first goes out, re-laid from slot 0 when
+ * it grows, and freed when everything is acknowledged.
+ *
+ * If the ring cannot grow (counted: alloc_failures, and tcp_rack_off) the connection falls
+ * back to RFC 6675 (tcp_recovery.c) for what is outstanding, whose records are gone. RACK
+ * comes back at the first data sent with nothing outstanding (SND.UNA = SND.MAX, outside
+ * recovery) if the ring can be allocated then (counted: tcp_rack_resumed); else the next
+ * such moment tries again.
  */
 #include "tcp/tcp_cc.h"
 #include "tcp/tcp_int.h"
@@ -49,13 +57,25 @@ bool sk_rack_active(const struct sk_tcp *c)
 
 /* ---- the records ---- */
 
+static uint32_t segs_cap(const struct sk_tcp_ext *x)
+{
+    return x->segs ? (uint32_t)x->segs_mask + 1 : 0;
+}
+
+/* The i-th record from SND.UNA (i < segs_n). */
+static struct sk_rack_seg *seg_at(const struct sk_tcp_ext *x, uint32_t i)
+{
+    return &x->segs[(x->segs_head + i) & x->segs_mask];
+}
+
 static void segs_free(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
     if (x->segs)
-        sk_mem_free(c->st, x->segs, sizeof(*x->segs) * x->segs_cap);
+        sk_mem_free(c->st, x->segs, sizeof(*x->segs) * segs_cap(x));
     x->segs = NULL;
-    x->segs_n = x->segs_cap = 0;
+    x->segs_n = 0;
+    x->segs_head = x->segs_mask = 0;
 }
 
 void sk_rack_release(struct sk_tcp *c)
@@ -67,17 +87,21 @@ void sk_rack_release(struct sk_tcp *c)
 static void rack_give_up(struct sk_tcp *c)
 {
     segs_free(c);
+    if (!c->x->rack_off)
+        c->st->ctr.tcp_rack_off++;
     c->x->rack_off = true;
     sk_tcp_timer_stop(c, SK_TIMER_RACK);
 }
 
-/* Room for `more` records; false (and RACK off) when the array cannot grow. */
+/* Room for `more` records; false (and RACK off) when the ring cannot grow. A new ring holds
+ * the records from slot 0 on. */
 static bool segs_reserve(struct sk_tcp *c, uint32_t more)
 {
     struct sk_tcp_ext *x = c->x;
-    if (x->segs_n + more <= x->segs_cap)
+    uint32_t old_cap = segs_cap(x);
+    if (x->segs_n + more <= old_cap)
         return true;
-    uint32_t cap = x->segs_cap ? x->segs_cap : RACK_SEGS_MIN;
+    uint32_t cap = old_cap ? old_cap : RACK_SEGS_MIN;
     while (cap < x->segs_n + more)
         cap *= 2;
     struct sk_rack_seg *p = cap <= RACK_SEGS_MAX ? sk_mem_alloc(c->st, sizeof(*p) * cap) : NULL;
@@ -85,12 +109,17 @@ static bool segs_reserve(struct sk_tcp *c, uint32_t more)
         rack_give_up(c);
         return false;
     }
-    if (x->segs_n)
-        memcpy(p, x->segs, sizeof(*p) * x->segs_n);
+    /* The ring's two runs, [head, cap) then [0, ...), one after the other. */
+    uint32_t first = min_u32(x->segs_n, old_cap - x->segs_head);
+    if (first)
+        memcpy(p, &x->segs[x->segs_head], sizeof(*p) * first);
+    if (x->segs_n > first)
+        memcpy(&p[first], x->segs, sizeof(*p) * (x->segs_n - first));
     if (x->segs)
-        sk_mem_free(c->st, x->segs, sizeof(*x->segs) * x->segs_cap);
+        sk_mem_free(c->st, x->segs, sizeof(*x->segs) * old_cap);
     x->segs = p;
-    x->segs_cap = cap;
+    x->segs_head = 0;
+    x->segs_mask = (uint16_t)(cap - 1);
     return true;
 }
 
@@ -100,7 +129,7 @@ static uint32_t seg_find(const struct sk_tcp_ext *x, uint32_t seq)
     uint32_t lo = 0, hi = x->segs_n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (seq_le(x->segs[mid].end, seq))
+        if (seq_le(seg_at(x, mid)->end, seq))
             lo = mid + 1;
         else
             hi = mid;
@@ -108,17 +137,27 @@ static uint32_t seg_find(const struct sk_tcp_ext *x, uint32_t seq)
     return lo;
 }
 
-/* Splits record i at seq, inside it. False: no memory, RACK is off. */
+/* Splits record i at seq, inside it: the ring opens a slot after it by moving whichever side
+ * is shorter, the records before it one slot back or those after it one slot on. False: no
+ * memory, RACK is off. */
 static bool seg_split(struct sk_tcp *c, uint32_t i, uint32_t seq)
 {
     struct sk_tcp_ext *x = c->x;
     if (!segs_reserve(c, 1))
         return false;
-    memmove(&x->segs[i + 2], &x->segs[i + 1], sizeof(*x->segs) * (x->segs_n - i - 1));
-    x->segs[i + 1] = x->segs[i];
-    x->segs[i].end = seq;
-    x->segs[i + 1].start = seq;
+    if (i + 1 < x->segs_n - i - 1) {
+        x->segs_head = (uint16_t)((x->segs_head - 1u) & x->segs_mask);
+        for (uint32_t k = 0; k <= i; k++)
+            *seg_at(x, k) = *seg_at(x, k + 1);
+    } else {
+        for (uint32_t k = x->segs_n; k > i + 1; k--)
+            *seg_at(x, k) = *seg_at(x, k - 1);
+    }
     x->segs_n++;
+    /* Slot i + 1 is free: the record's second half goes there. */
+    *seg_at(x, i + 1) = *seg_at(x, i);
+    seg_at(x, i)->end = seq;
+    seg_at(x, i + 1)->start = seq;
     return true;
 }
 
@@ -127,7 +166,7 @@ static bool seg_split(struct sk_tcp *c, uint32_t i, uint32_t seq)
 static bool seg_cut(struct sk_tcp *c, uint32_t seq)
 {
     uint32_t i = seg_find(c->x, seq);
-    if (i >= c->x->segs_n || !seq_lt(c->x->segs[i].start, seq))
+    if (i >= c->x->segs_n || !seq_lt(seg_at(c->x, i)->start, seq))
         return true;
     return seg_split(c, i, seq);
 }
@@ -140,13 +179,16 @@ static bool seg_cut_sack(struct sk_tcp *c, uint32_t seq, bool up)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t i = seg_find(x, seq);
-    if (i >= x->segs_n || !seq_lt(x->segs[i].start, seq) || c->snd_mss == 0)
+    if (i >= x->segs_n || c->snd_mss == 0)
         return true;
-    uint32_t off = seq - x->segs[i].start;
+    const struct sk_rack_seg *s = seg_at(x, i);
+    if (!seq_lt(s->start, seq))
+        return true;
+    uint32_t off = seq - s->start;
     off = (up ? off + c->snd_mss - 1 : off) / c->snd_mss * c->snd_mss;
-    if (off == 0 || !seq_lt(x->segs[i].start + off, x->segs[i].end))
+    if (off == 0 || !seq_lt(s->start + off, s->end))
         return true;
-    return seg_split(c, i, x->segs[i].start + off);
+    return seg_split(c, i, s->start + off);
 }
 
 static uint32_t segs_of(const struct sk_tcp *c, uint32_t bytes)
@@ -154,39 +196,60 @@ static uint32_t segs_of(const struct sk_tcp *c, uint32_t bytes)
     return c->snd_mss ? (bytes + c->snd_mss - 1) / c->snd_mss : 0;
 }
 
+/* RACK comes back after a fallback once nothing is outstanding: the records start again
+ * empty at SND.UNA, as at the connection's first data. */
+static bool rack_resume(struct sk_tcp *c, uint32_t seq)
+{
+    struct sk_tcp_ext *x = c->x;
+    if (!x->rack_off || !(c->flags & TF_SACK) || c->st->cfg.loss_detection != SK_LOSS_RACK ||
+        seq != c->snd_una || c->snd_una != c->snd_max || (c->flags & TF_RECOVERY) || x->in_loss)
+        return false;
+    x->rack_off = false;
+    if (!segs_reserve(c, 1))
+        return false; /* off again, counted in alloc_failures only */
+    c->st->ctr.tcp_rack_resumed++;
+    return true;
+}
+
 void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
 {
-    if (!sk_rack_active(c) || used == 0)
+    if (c->x == NULL || used == 0 || (!sk_rack_active(c) && !rack_resume(c, seq)))
         return;
     struct sk_tcp_ext *x = c->x;
     uint32_t end = seq + used;
     sk_time_us now = c->st->now;
+    if (x->segs_n == 0)
+        x->rack_rtx_high = c->snd_una;
     /* A retransmission, [seq, min(end, SND.MAX)): a new xmit_ts, and it is in flight again. */
     if (seq_lt(seq, c->snd_max)) {
         uint32_t rend = seq_min(end, c->snd_max);
         if (!seg_cut(c, seq) || !seg_cut(c, rend))
             return;
-        for (uint32_t i = seg_find(x, seq); i < x->segs_n && seq_lt(x->segs[i].start, rend); i++) {
-            struct sk_rack_seg *s = &x->segs[i];
+        for (uint32_t i = seg_find(x, seq); i < x->segs_n; i++) {
+            struct sk_rack_seg *s = seg_at(x, i);
+            if (!seq_lt(s->start, rend))
+                break;
             if (s->flags & RS_SACKED)
                 continue;
             s->xmit_ts = now;
             s->flags |= RS_RETRANS | RS_EVER_RETRANS;
         }
+        if (seq_gt(rend, x->rack_rtx_high))
+            x->rack_rtx_high = rend;
         seq = rend;
     }
     if (!seq_lt(seq, end))
         return;
     /* New data at SND.MAX: the records must reach it, else they lost track (they never do,
      * but then RFC 6675 is the safe answer). */
-    uint32_t last_end = x->segs_n ? x->segs[x->segs_n - 1].end : c->snd_una;
+    uint32_t last_end = x->segs_n ? seg_at(x, x->segs_n - 1)->end : c->snd_una;
     if (last_end != seq) {
         rack_give_up(c);
         return;
     }
     if (!segs_reserve(c, 1))
         return;
-    x->segs[x->segs_n++] = (struct sk_rack_seg){.start = seq, .end = end, .xmit_ts = now};
+    *seg_at(x, x->segs_n++) = (struct sk_rack_seg){.start = seq, .end = end, .xmit_ts = now};
 }
 
 /* ---- RFC 8985 §6.2 ---- */
@@ -276,7 +339,11 @@ void sk_rack_recovery_end(struct sk_tcp *c)
         x->reo_wnd_mult = 1;
 }
 
-/* Step 5: RACK_detect_loss, then the timer for what is not lost yet. */
+/* Step 5: RACK_detect_loss, then the timer for what is not lost yet. The RFC walks the
+ * segments in the order they were sent and stops at the first one not sent before RACK's;
+ * the records are in sequence order, where those above rack_rtx_high, never sent again, are
+ * also in the order sent: the walk stops at the first of them not sent before RACK's, as
+ * no record after it was. */
 bool sk_rack_detect(struct sk_tcp *c)
 {
     struct sk_tcp_ext *x = c->x;
@@ -286,11 +353,14 @@ bool sk_rack_detect(struct sk_tcp *c)
     uint64_t timeout = 0;
     sk_time_us now = c->st->now;
     for (uint32_t i = 0; i < x->segs_n && x->rack_xmit_ts; i++) {
-        struct sk_rack_seg *s = &x->segs[i];
+        struct sk_rack_seg *s = seg_at(x, i);
+        bool before = sent_after(x->rack_xmit_ts, x->rack_end_seq, s->xmit_ts, s->end);
+        if (!before && seq_ge(s->start, x->rack_rtx_high))
+            break;
         /* Delivered, or lost and waiting for its retransmission (xmit_ts = INFINITE_TS). */
         if ((s->flags & RS_SACKED) || (s->flags & (RS_LOST | RS_RETRANS)) == RS_LOST)
             continue;
-        if (!sent_after(x->rack_xmit_ts, x->rack_end_seq, s->xmit_ts, s->end))
+        if (!before)
             continue;
         /* The end_seq tie-break orders segments sent in the same microsecond as they went,
          * in sequence; a retransmission went after all of them (on a virtual clock, often in
@@ -324,8 +394,10 @@ static bool sack_block(struct sk_tcp *c, uint32_t l, uint32_t r, const struct sk
     struct sk_tcp_ext *x = c->x;
     if (!seg_cut_sack(c, l, true) || !seg_cut_sack(c, r, false))
         return false;
-    for (uint32_t i = seg_find(x, l); i < x->segs_n && seq_lt(x->segs[i].start, r); i++) {
-        struct sk_rack_seg *s = &x->segs[i];
+    for (uint32_t i = seg_find(x, l); i < x->segs_n; i++) {
+        struct sk_rack_seg *s = seg_at(x, i);
+        if (!seq_lt(s->start, r))
+            break;
         if ((s->flags & RS_SACKED) ||
             sk_ranges_covered(&x->sb, s->start, s->end) != s->end - s->start)
             continue;
@@ -335,26 +407,31 @@ static bool sack_block(struct sk_tcp *c, uint32_t l, uint32_t r, const struct sk
     return true;
 }
 
-/* Cumulatively acknowledged records leave (a partly acknowledged one shrinks). */
+/* Cumulatively acknowledged records leave the ring's front (a partly acknowledged one
+ * shrinks): the work is the records acknowledged, never those still out. */
 static void cum_acked(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t n = 0;
-    for (; n < x->segs_n && seq_le(x->segs[n].end, c->snd_una); n++) {
-        if (x->segs[n].flags & RS_EVER_RETRANS)
+    for (; n < x->segs_n; n++) {
+        struct sk_rack_seg *s = seg_at(x, n);
+        if (!seq_le(s->end, c->snd_una))
+            break;
+        if (s->flags & RS_EVER_RETRANS)
             x->rack_rtx_acked = true; /* Linux's FLAG_RETRANS_DATA_ACKED: cumulative only */
-        if (!(x->segs[n].flags & RS_SACKED))
-            rack_update(c, &x->segs[n], x->segs[n].end, h);
+        if (!(s->flags & RS_SACKED))
+            rack_update(c, s, s->end, h);
     }
-    if (n < x->segs_n && seq_lt(x->segs[n].start, c->snd_una)) {
-        if (!(x->segs[n].flags & RS_SACKED))
-            rack_update(c, &x->segs[n], c->snd_una, h);
-        x->segs[n].start = c->snd_una;
+    if (n < x->segs_n && seq_lt(seg_at(x, n)->start, c->snd_una)) {
+        struct sk_rack_seg *s = seg_at(x, n);
+        if (!(s->flags & RS_SACKED))
+            rack_update(c, s, c->snd_una, h);
+        s->start = c->snd_una;
     }
-    if (n == 0)
-        return;
-    memmove(x->segs, &x->segs[n], sizeof(*x->segs) * (x->segs_n - n));
+    x->segs_head = (uint16_t)((x->segs_head + n) & x->segs_mask);
     x->segs_n -= n;
+    if (seq_lt(x->rack_rtx_high, c->snd_una))
+        x->rack_rtx_high = c->snd_una;
 }
 
 bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_una, bool dsack)
@@ -398,7 +475,7 @@ void sk_rack_renege(struct sk_tcp *c)
     if (!sk_rack_active(c))
         return;
     for (uint32_t i = 0; i < c->x->segs_n; i++)
-        c->x->segs[i].flags &= (uint8_t)~RS_SACKED;
+        seg_at(c->x, i)->flags &= (uint8_t)~RS_SACKED;
 }
 
 /* §6.3: on an RTO the first outstanding segment is lost (it was sent an RTO ago), and every
@@ -410,7 +487,7 @@ void sk_rack_on_rto(struct sk_tcp *c)
     struct sk_tcp_ext *x = c->x;
     sk_tcp_timer_stop(c, SK_TIMER_RACK);
     for (uint32_t i = 0; i < x->segs_n; i++) {
-        struct sk_rack_seg *s = &x->segs[i];
+        struct sk_rack_seg *s = seg_at(x, i);
         if (s->flags & RS_SACKED)
             continue;
         if (s->start == c->snd_una ||
@@ -426,7 +503,7 @@ uint32_t sk_rack_pipe(const struct sk_tcp *c)
     const struct sk_tcp_ext *x = c->x;
     uint32_t pipe = 0;
     for (uint32_t i = 0; i < x->segs_n; i++) {
-        const struct sk_rack_seg *s = &x->segs[i];
+        const struct sk_rack_seg *s = seg_at(x, i);
         if (s->flags & RS_SACKED)
             continue;
         uint32_t len = s->end - s->start;
@@ -439,7 +516,7 @@ bool sk_rack_next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
 {
     const struct sk_tcp_ext *x = c->x;
     for (uint32_t i = 0; i < x->segs_n; i++) {
-        const struct sk_rack_seg *s = &x->segs[i];
+        const struct sk_rack_seg *s = seg_at(x, i);
         if ((s->flags & (RS_SACKED | RS_LOST | RS_RETRANS)) == RS_LOST) {
             *seq = s->start;
             *len = min_u32(s->end - s->start, c->snd_mss);
@@ -455,7 +532,7 @@ void sk_rack_counts(const struct sk_tcp *c, uint32_t *unacked, uint32_t *sacked,
     const struct sk_tcp_ext *x = c->x;
     *unacked = *sacked = *lost = *retrans = 0;
     for (uint32_t i = 0; i < x->segs_n; i++) {
-        const struct sk_rack_seg *s = &x->segs[i];
+        const struct sk_rack_seg *s = seg_at(x, i);
         uint32_t n = segs_of(c, s->end - s->start);
         *unacked += n;
         if (s->flags & RS_SACKED)

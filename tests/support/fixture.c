@@ -250,6 +250,10 @@ void *fx_mem_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
         m->live -= old_size;
         return NULL;
     }
+    if (m->fail_next > 0) {
+        m->fail_next--;
+        return NULL;
+    }
     void *p = realloc(ptr, new_size);
     if (p == NULL)
         return NULL;

@@ -117,9 +117,11 @@ struct fx_pair {
 struct fx_pair fx_pair_open(const struct fx_pair_opts *o);
 
 /* ---- memory ---- */
-/* A counting allocator for sk_config.alloc: bytes live now and at most. */
+/* A counting allocator for sk_config.alloc: bytes live now and at most. fail_next: the next
+ * this many allocations (frees never fail) return NULL, as under memory pressure. */
 struct fx_mem {
     size_t live, peak;
+    unsigned fail_next;
 };
 void *fx_mem_alloc(void *ctx, void *ptr, size_t old_size, size_t new_size);
 static inline void fx_mem_use(struct sk_config *cfg, struct fx_mem *m)
