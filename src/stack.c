@@ -466,7 +466,7 @@ const struct sk_config *sk_stack_config(const struct sk_stack *st)
 int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t value)
 {
     struct sk_config *c = &st->cfg;
-    bool flag = value <= 1;
+    bool *flag = NULL;
     switch (which) {
     case SK_SET_ECN:
         if (value > 2)
@@ -477,22 +477,19 @@ int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t va
         c->tfo = value;
         return 0;
     case SK_SET_OPT_TIMESTAMPS:
-        if (!flag)
-            return -EINVAL;
-        c->opt_timestamps = value != 0;
-        return 0;
+        flag = &c->opt_timestamps;
+        break;
     case SK_SET_OPT_SACK:
-        if (!flag)
-            return -EINVAL;
-        c->opt_sack = value != 0;
-        return 0;
+        flag = &c->opt_sack;
+        break;
     case SK_SET_OPT_WSCALE:
-        if (!flag)
-            return -EINVAL;
-        c->opt_wscale = value != 0;
-        return 0;
+        flag = &c->opt_wscale;
+        break;
     }
-    return -EINVAL;
+    if (flag == NULL || value > 1)
+        return -EINVAL;
+    *flag = value != 0;
+    return 0;
 }
 
 static void advance(struct sk_stack *st, sk_time_us now)

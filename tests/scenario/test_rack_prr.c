@@ -581,6 +581,18 @@ static void test_rack_ring_large_window_marks_what_rfc8985_says(void **state)
     raw_free(r);
 }
 
+
+/* A SACK connection with 40 segments queued at once: the initial window's 10 go out, and
+ * one RTT passes. */
+static struct sk_tcp *open_40_segments(struct raw *r, uint32_t *iss)
+{
+    struct sk_tcp *c = open_sack(r, iss);
+    assert_int_equal(fx_send(c, 0, 40 * MSS), 40 * MSS);
+    assert_int_equal(fx_take(r, NULL), 10);
+    raw_run_for(r, RTT);
+    return c;
+}
+
 /* Super-segments (TSO) are one record each until a SACK block or a retransmission cuts one:
  * near the ring's front (the records before it move back a slot) or near its back (those
  * after it move on). Segments [10, 30) went at one instant in ten two-segment super-segments;
@@ -596,10 +608,7 @@ static void test_rack_split_records_on_both_sides_of_the_ring(void **state)
     cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct sk_tcp *c = open_sack(r, &iss);
-    assert_int_equal(fx_send(c, 0, 40 * MSS), 40 * MSS);
-    assert_int_equal(fx_take(r, NULL), 10);
-    raw_run_for(r, RTT);
+    struct sk_tcp *c = open_40_segments(r, &iss);
     for (int i = 1; i <= 10; i++)
         dp_sack(r, S(i), NULL, 0);
     assert_int_equal(fx_take(r, NULL), 20);
@@ -675,11 +684,8 @@ static void test_rack_falls_back_on_no_memory_and_comes_back(void **state)
     fx_mem_use(&cfg, &mem);
     struct raw *r = raw_new(&cfg);
     uint32_t iss;
-    struct sk_tcp *c = open_sack(r, &iss);
     /* 40 segments queued at once (the send buffer takes its memory now); 10 go out. */
-    assert_int_equal(fx_send(c, 0, 40 * MSS), 40 * MSS);
-    assert_int_equal(fx_take(r, NULL), 10);
-    raw_run_for(r, RTT);
+    open_40_segments(r, &iss);
     /* Slow start: each ACK sends two; the 17th record outstanding needs a larger ring. */
     mem.fail_next = 1;
     for (int i = 1; i <= 10; i++)
