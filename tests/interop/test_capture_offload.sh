@@ -32,7 +32,11 @@ total=$("${TS[@]}" 2>/dev/null | wc -l)
 [ "$total" -gt 100 ] || fail "capture has only $total packets" # fewer with GRO and TSO
 bad=$("${TS[@]}" -Y "_ws.malformed || _ws.expert.severity == error" 2>/dev/null | wc -l)
 [ "$bad" -eq 0 ] || fail "$bad malformed packets: $("${TS[@]}" -Y "_ws.malformed || _ws.expert.severity == error" | head -5)"
-badsum=$("${TS[@]}" -Y "ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0" 2>/dev/null | wc -l)
+# A TCP checksum of 0xffff where the sum gives 0x0000 is the same value, one's complement -0
+# (RFC 1624 §3: incremental updates produce it, as Linux's do on about one segment in 65536);
+# tshark calls it bad, so that pair alone is let through.
+pm0='tcp.checksum == 0xffff && tcp.checksum_calculated == 0x0000'
+badsum=$("${TS[@]}" -Y "ip.checksum.status == 0 || (tcp.checksum.status == 0 && !($pm0)) || udp.checksum.status == 0 || icmp.checksum.status == 0" 2>/dev/null | wc -l)
 [ "$badsum" -eq 0 ] || fail "$badsum packets with a bad checksum"
 big=$("${TS[@]}" -Y "tcp.len > 1460" 2>/dev/null | wc -l)
 echo "capture: $total packets, header ${vnet:-0} bytes, $big TCP segments longer than 1460 bytes (super-segments)"
