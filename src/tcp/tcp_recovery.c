@@ -645,16 +645,20 @@ void sk_tcp_tlp_arm(struct sk_tcp *c)
         return;
     /* §7.2: PTO = 2*SRTT, plus the worst delayed ACK when one segment is in flight; 1 s
      * before any RTT sample. "If TCP_RTO_expiration() < Now + PTO", the probe goes at the
-     * RTO's time instead, and stands in for it: the RTO timer stops, and the probe (or, if
-     * none may go then, the RTO itself) restarts it (sk_tcp_tlp_fire). */
+     * RTO's time instead: a microsecond before it, so that it fires first and restarts the
+     * RTO (sk_tcp_tlp_fire), while the RTO stays armed behind it for whatever stops the
+     * probe (an ACK, RACK's timer). */
     uint64_t pto = c->srtt_us ? 2ull * c->srtt_us : 1000000;
     if (c->snd_max - c->snd_una <= c->snd_mss)
         pto += TLP_WCDELACK_US;
     sk_time_us due = c->st->now + pto;
     sk_time_us rto_due = c->timer[SK_TIMER_RETRANSMIT];
     if (rto_due != SK_TIME_NEVER && due >= rto_due) {
-        due = rto_due;
-        c->timer[SK_TIMER_RETRANSMIT] = SK_TIME_NEVER;
+        if (rto_due <= c->st->now + 1) {
+            sk_tcp_timer_stop(c, SK_TIMER_TLP); /* no room before the RTO */
+            return;
+        }
+        due = rto_due - 1;
     }
     c->timer[SK_TIMER_TLP] = due;
     sk_timer_update(c);
@@ -662,12 +666,8 @@ void sk_tcp_tlp_arm(struct sk_tcp *c)
 
 void sk_tcp_tlp_fire(struct sk_tcp *c)
 {
-    if (!tlp_allowed(c)) {
-        /* The probe stood in for an RTO that is still owed: the RTO fires now. */
-        if (c->snd_una != c->snd_max && !sk_tcp_timer_on(c, SK_TIMER_RETRANSMIT))
-            sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, 0);
+    if (!tlp_allowed(c))
         return;
-    }
     /* §7.3: new data if the windows allow it, else the last segment sent again. */
     uint32_t data_end = c->sndbuf_seq + c->snd.len;
     uint32_t rwnd_end = c->snd_una + c->snd_wnd;

@@ -516,9 +516,10 @@ static void test_write_pending_saves_handshake_ack(void **state)
 
 /* RFC 8985 §7.2: "If TCP_RTO_expiration() < Now + PTO", the probe goes at the RTO's time. One
  * 100 ms RTT sample: RTO = max(100 + 4 * 50, 200 ms floor) = 300 ms; PTO for one segment in
- * flight = 2 * 100 + WCDelAckT 200 = 400 ms, later than the RTO. So at 300 ms a tail loss probe
- * (the last segment again), which is not a timeout: the RTO runs afresh from it, not backed
- * off, and fires 300 ms later (600 ms after the send) as a retransmission timeout. */
+ * flight = 2 * 100 + WCDelAckT 200 = 400 ms, later than the RTO. So at 300 ms (less the
+ * microsecond by which it goes first) a tail loss probe (the last segment again), which is not
+ * a timeout: the RTO runs afresh from it, not backed off, and fires 300 ms later (600 ms after
+ * the send) as a retransmission timeout. */
 static void test_tlp_at_rto_time(void **state)
 {
     (void)state;
@@ -530,12 +531,12 @@ static void test_tlp_at_rto_time(void **state)
     sk_time_us t = f.r->now;
     assert_int_equal(fx_send(f.c, 0, 100), 100);
     fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
-    raw_run_until(f.r, t + MS(300) - 1);
+    raw_run_until(f.r, t + MS(300) - 2);
     raw_expect_none(f.r);
     raw_run_until(f.r, t + MS(300));
     fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
     assert_int_equal(counters(f.r->st).tcp_tail_loss_probes, 1);
-    raw_run_until(f.r, t + MS(600) - 1);
+    raw_run_until(f.r, t + MS(600) - 2);
     raw_expect_none(f.r);
     raw_run_until(f.r, t + MS(600));
     fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 100);
