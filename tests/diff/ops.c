@@ -365,7 +365,10 @@ static bool parse_events(const char *s, short *ev)
         return true;
     char buf[64];
     snprintf(buf, sizeof(buf), "%s", s);
-    for (char *t = strtok(buf, ",|"); t != NULL; t = strtok(NULL, ",|")) {
+    /* strtok_r: two scenario threads (`T1: poll`, `T2: poll`) parse at once, and strtok's
+     * hidden state made one of them fail now and then ("poll S in,out,rdhup,pri|-"). */
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",|", &save); t != NULL; t = strtok_r(NULL, ",|", &save)) {
         size_t i = 0;
         while (i < POLL_BITS && strcasecmp(t, poll_bits[i].name) != 0)
             i++;
@@ -551,7 +554,8 @@ static int iov_parse(const char *s, struct iovec *iov, size_t *total)
         return 0;
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", s);
-    for (char *t = strtok(buf, ","); t != NULL; t = strtok(NULL, ",")) {
+    char *save = NULL; /* strtok_r: steps run on scenario threads at once (parse_events) */
+    for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         char *x;
         size_t len = (size_t)strtoull(t, &x, 0);
         long count = *x == '*' ? strtol(x + 1, NULL, 0) : 1;
