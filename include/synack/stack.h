@@ -334,6 +334,15 @@ struct sk_config {
      * ICMPv6 "administratively prohibited" (1) and Parameter Problem "unrecognized Next
      * Header" (1) report ECONNREFUSED instead of EACCES and EPROTO (Linux). */
     bool icmp_admin_refused;
+    /* RFC 5461 §4, the "non-standard but widely implemented" reaction (Linux's tcp_v4_err and
+     * tcp_v6_err): an ICMP error for a connection being opened ends it. In SYN-SENT, every
+     * error (not only the hard ones); a half-open connection on a listener's SYN queue is
+     * dropped without a reset on net or host unreachable, time exceeded or parameter problem
+     * (IPv6: on the hard errors, icmpv6_err_convert's "fatal"); a Fast Open child not yet
+     * accepted is closed with the error and stays in the accept queue, its data still
+     * readable. Off by default: RFC 1122 §4.2.3.9 makes net and host unreachable soft errors
+     * that "MUST NOT abort the connection". */
+    bool icmp_abort_handshake;
     /* Tail loss probe (RFC 8985 §7) on connections with SACK: on by default. */
     bool tlp;
     /* Ranges a connection keeps, each an array allocated at its first range and freed when
@@ -785,6 +794,8 @@ struct sk_stack_counters {
     /* RACK (RFC 8985) left for RFC 6675 because its transmit records found no memory, and
      * back once everything sent was acknowledged and the memory was found. */
     uint64_t tcp_rack_off, tcp_rack_resumed;
+    /* Half-open connections dropped by an ICMP error (icmp_abort_handshake, RFC 5461 §4). */
+    uint64_t tcp_halfopen_icmp_dropped;
 };
 SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out);
 

@@ -15,7 +15,9 @@
  *     codes 9, 10 and 13, RFC 1812 §5.2.7.1) abort a connection in SYN-SENT with
  *     -ECONNREFUSED or -EHOSTUNREACH (RFC 1122 §4.2.3.9; RFC 5461 §4 keeps them soft in
  *     synchronized states, where a stale error must not kill a working connection);
- *   - everything else is soft: recorded in the TCB, the retransmission timer decides.
+ *   - everything else is soft: recorded in the TCB, the retransmission timer decides;
+ *   - under icmp_abort_handshake (RFC 5461 §4, Linux), errors end connections still being
+ *     opened: see report() and stack.h.
  *
  * ICMPv6 (RFC 4443) gets the same RFC 5927 check (sk_tcp_icmp6_error). Packet Too Big is RFC
  * 8201's path MTU discovery: the MSS becomes the MTU less 60 bytes (RFC 8200's 40-byte header
@@ -88,6 +90,34 @@ static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr
         sk_tcp_retransmit(c);
 }
 
+/* An error for connection c (err, negative errno): hard ends a connection in SYN-SENT, and
+ * drops_request says whether Linux would drop a half-open request for it (tcp_req_err's
+ * "abort"). Without icmp_abort_handshake everything else is a soft error (RFC 1122 §4.2.3.9,
+ * RFC 5461 §4 for synchronized states). */
+static void report(struct sk_tcp *c, int err, bool hard, bool drops_request)
+{
+    bool abort_open = c->st->cfg.icmp_abort_handshake;
+    if (c->state == SK_TCP_SYN_SENT && (hard || abort_open)) {
+        sk_tcp_terminate(c, err);
+    } else if (c->state == SK_TCP_SYN_RECEIVED && abort_open && (c->flags & TF_IN_SYNQ)) {
+        /* tcp_req_err: the request goes, silently; the peer's next segment meets the listener. */
+        if (drops_request) {
+            c->st->ctr.tcp_halfopen_icmp_dropped++;
+            sk_tcp_terminate(c, 0);
+        } else {
+            c->soft_error = err;
+        }
+    } else if (c->state == SK_TCP_SYN_RECEIVED && abort_open &&
+               !((c->flags & TF_PASSIVE) && (c->flags & TF_USER))) {
+        /* A simultaneous open, or a Fast Open child the application has not accepted: closed
+         * with the error (sk_tcp_terminate keeps a queued child for accept). An accepted Fast
+         * Open child counts as connected (tcp_v4_err: "fastopen && !fastopen->sk"). */
+        sk_tcp_terminate(c, err);
+    } else {
+        c->soft_error = err;
+    }
+}
+
 void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t rest,
                        const struct sk_ipv4_hdr *quoted, const uint8_t *l4, size_t l4_len)
 {
@@ -114,15 +144,12 @@ void sk_tcp_icmp_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t
         /* Administratively prohibited (9, 10, 13): Linux says EHOSTUNREACH, FreeBSD
          * ECONNREFUSED (icmp_admin_refused). */
         bool refused = code == 2 || code == 3 || st->cfg.icmp_admin_refused;
-        int err = refused ? -ECONNREFUSED : -EHOSTUNREACH;
-        if (c->state == SK_TCP_SYN_SENT)
-            sk_tcp_terminate(c, err);
-        else
-            c->soft_error = err;
+        report(c, refused ? -ECONNREFUSED : -EHOSTUNREACH, true, false);
     } else if (type == SK_ICMP_DEST_UNREACH) {
-        c->soft_error = code == 0 || code == 6 || code == 11 ? -ENETUNREACH : -EHOSTUNREACH;
+        int err = code == 0 || code == 6 || code == 11 ? -ENETUNREACH : -EHOSTUNREACH;
+        report(c, err, false, code == 0 || code == 1); /* net, host unreachable */
     } else {
-        c->soft_error = -EHOSTUNREACH; /* time exceeded, parameter problem */
+        report(c, -EHOSTUNREACH, false, true); /* time exceeded, parameter problem */
     }
     sk_leave(st);
 }
@@ -142,15 +169,6 @@ static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
     c->soft_error = -EMSGSIZE;
     if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
         sk_tcp_retransmit(c);
-}
-
-/* An ICMPv6 hard error: ends a connection in SYN-SENT, else a soft error (RFC 5461 §4). */
-static void hard_error6(struct sk_tcp *c, int err)
-{
-    if (c->state == SK_TCP_SYN_SENT)
-        sk_tcp_terminate(c, err);
-    else
-        c->soft_error = err;
 }
 
 bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,
@@ -174,15 +192,15 @@ bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_
         /* As Linux's icmpv6_err_convert; administratively prohibited (1) is ECONNREFUSED
          * under icmp_admin_refused, as FreeBSD's icmp6_errmap, like its IPv4 twin above. */
         bool refused = code == 4 || (code == 1 && st->cfg.icmp_admin_refused);
-        hard_error6(c, refused ? -ECONNREFUSED : -EACCES);
+        report(c, refused ? -ECONNREFUSED : -EACCES, true, true);
     } else if (type == SK_ICMP6_PARAM_PROBLEM) {
         /* Linux: EPROTO. An unrecognized Next Header (code 1, RFC 4443 §3.4) quoting our TCP
          * segment is IPv6's protocol unreachable: ECONNREFUSED under icmp_admin_refused (as
          * FreeBSD, and as protocol unreachable is for IPv4 above). */
-        hard_error6(c, code == 1 && st->cfg.icmp_admin_refused ? -ECONNREFUSED : -EPROTO);
+        report(c, code == 1 && st->cfg.icmp_admin_refused ? -ECONNREFUSED : -EPROTO, true, true);
     } else {
-        c->soft_error = type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH
-                                                                   : -EHOSTUNREACH;
+        report(c, type == SK_ICMP6_DEST_UNREACH && code == 0 ? -ENETUNREACH : -EHOSTUNREACH,
+               false, false);
     }
     sk_leave(st);
     return true;

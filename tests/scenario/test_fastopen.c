@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "ipframes.h"
 #include "wire/wire.h"
 #include "../ref/ref_raw.h"
 
@@ -176,6 +177,70 @@ static void test_server_configured_key_and_experimental_option(void **state)
     assert_true(o->fo_exp);
     assert_int_equal(o->fo_len, 8);
     assert_memory_equal(o->fo_cookie, cookie, 8);
+    raw_free(r);
+}
+
+/* ICMP host unreachable from the peer quoting our segment at seq (RAW_LOCAL_PORT to sport). */
+static void host_unreachable(struct raw *r, uint16_t sport, uint32_t seq)
+{
+    uint8_t q[28] = {0}, m[64], p[128], tcp8[8];
+    sk_put16(tcp8, RAW_LOCAL_PORT);
+    sk_put16(tcp8 + 2, sport);
+    sk_put32(tcp8 + 4, seq);
+    fr_ip(q, ADDR_A, ADDR_B, SK_IPPROTO_TCP, 1, 0x4000, 0, tcp8, 8);
+    size_t n = fr_icmp(m, SK_ICMP_DEST_UNREACH, 1, 0, q, sizeof(q));
+    n = fr_ip(p, ADDR_B, ADDR_A, SK_IPPROTO_ICMP, 9, 0, 0, m, n);
+    sk_stack_input(r->st, p, n, r->now);
+}
+
+/* RFC 5461 §4 under icmp_abort_handshake (Linux's tcp_v4_err): a Fast Open child not yet
+ * accepted is closed by host unreachable but stays in the accept queue: accept hands it out,
+ * the SYN's data is read, then the error; writing fails; the peer's ACK draws a reset, the
+ * connection being gone. A child already accepted counts as connected: the error is soft. */
+static void test_server_icmp_closes_unaccepted_child(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.tfo = SK_TFO_SERVER;
+    cfg.icmp_abort_handshake = true;
+    struct raw *r = ref_raw_new(&cfg, &key, 41);
+    struct sk_tcp *l, *c;
+    assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 8, &l), 0);
+    assert_int_equal(sk_tcp_set_fastopen(l, 4), 0);
+    uint8_t k[16], cookie[8], opt[20], data[10] = "0123456789", got[16];
+    ref_purpose_key(&key, REF_KEY_TFO, k);
+    ref_tfo_cookie(k, ADDR_B, ADDR_A, cookie);
+    size_t n = fo_opt(opt, cookie, 8);
+    for (uint16_t sport = RAW_PEER_PORT; sport <= RAW_PEER_PORT + 1; sport++) {
+        uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, sport);
+        bool accepted_first = sport != RAW_PEER_PORT;
+        raw_send(r, .sport = sport, .flags = SYN, .seq = 0, .raw_opts = opt,
+                 .raw_opts_len = n, .data = data, .len = sizeof(data));
+        raw_expect(r, SYN | ACK, iss, 11);
+        if (accepted_first)
+            assert_int_equal(sk_tcp_accept(l, &c), 0);
+        host_unreachable(r, sport, iss);
+        if (!accepted_first)
+            assert_int_equal(sk_tcp_accept(l, &c), 0);
+        assert_int_equal(sk_tcp_recv(c, got, sizeof(got)), 10);
+        if (accepted_first) {
+            expect_state(c, SK_TCP_SYN_RECEIVED);
+            assert_int_equal(sk_tcp_error(c), 0);
+            raw_send(r, .sport = sport, .flags = ACK, .seq = 11, .ack = iss + 1);
+            expect_state(c, SK_TCP_ESTABLISHED);
+            sk_tcp_abort(c);
+            break;
+        }
+        expect_state(c, SK_TCP_CLOSED);
+        assert_int_equal(sk_tcp_recv(c, got, sizeof(got)), -EHOSTUNREACH);
+        assert_true(sk_tcp_send(c, data, sizeof(data)) < 0);
+        raw_send(r, .sport = sport, .flags = ACK, .seq = 11, .ack = iss + 1);
+        raw_expect(r, RST, iss + 1, 0);
+        sk_tcp_close(c);
+        raw_run_for(r, MS(10));
+        r->cursor = r->nout;
+    }
     raw_free(r);
 }
 
@@ -489,6 +554,7 @@ int main(void)
         TEST(test_reference_cookie_matches_linux),
         TEST(test_server_cookie_then_data_in_syn),
         TEST(test_server_configured_key_and_experimental_option),
+        TEST(test_server_icmp_closes_unaccepted_child),
         TEST(test_client_cookie_request_then_syn_data),
         TEST(test_client_syn_data_timeout_falls_back),
         TEST(test_pair_fast_open_both_ways_and_lost_syn),

@@ -306,6 +306,81 @@ static void test_soft_error_reported_when_connect_times_out(void **state)
     raw_free(r);
 }
 
+/* RFC 5461 §4 (icmp_abort_handshake, as Linux's tcp_req_err): host unreachable quoting a
+ * half-open connection's SYN-ACK drops it without a reset, so the peer's ACK then meets the
+ * listener and draws one (RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>). Port unreachable
+ * leaves it (Linux's "abort" is false for it), and an error quoting another sequence number
+ * is ignored (RFC 5927). Without the knob the same error is soft (RFC 1122 §4.2.3.9): the
+ * handshake completes. */
+static void test_abort_handshake_drops_half_open(void **state)
+{
+    (void)state;
+    for (int knob = 0; knob <= 1; knob++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.icmp_abort_handshake = knob;
+        struct raw *r = raw_new(&cfg);
+        struct sk_tcp *l, *c;
+        assert_int_equal(sk_tcp_listen(r->st, RAW_LOCAL_PORT, 8, &l), 0);
+        raw_send(r, .flags = SYN, .seq = 1000);
+        assert_true(r->cursor < r->nout);
+        uint32_t iss = r->out[r->cursor].seq; /* the stack's random ISS: a name, not a claim */
+        raw_expect(r, SYN | ACK, iss, 1001);
+        icmp_about(r, SK_ICMP_DEST_UNREACH, 1, 0, RAW_LOCAL_PORT, RAW_PEER_PORT, iss + 1);
+        icmp_about(r, SK_ICMP_DEST_UNREACH, 3, 0, RAW_LOCAL_PORT, RAW_PEER_PORT, iss);
+        struct sk_stack_counters k;
+        sk_stack_counters(r->st, &k);
+        assert_int_equal(k.tcp_halfopen_icmp_dropped, 0);
+        assert_int_equal(k.drops[SK_DROP_ICMP_UNMATCHED], 1);
+        icmp_about(r, SK_ICMP_DEST_UNREACH, 1, 0, RAW_LOCAL_PORT, RAW_PEER_PORT, iss);
+        sk_stack_counters(r->st, &k);
+        assert_int_equal(k.tcp_halfopen_icmp_dropped, knob ? 1 : 0);
+        assert_int_equal(r->cursor, r->nout); /* no reset for the dropped request */
+        raw_send(r, .flags = ACK, .seq = 1001, .ack = iss + 1);
+        if (knob) {
+            raw_expect(r, RST, iss + 1, 0);
+            assert_int_equal(sk_tcp_accept(l, &c), -EAGAIN);
+        } else {
+            assert_int_equal(sk_tcp_accept(l, &c), 0);
+            expect_state(c, SK_TCP_ESTABLISHED);
+            sk_tcp_abort(c);
+        }
+        sk_tcp_close(l);
+        raw_free(r);
+    }
+}
+
+/* RFC 5461 §4 in SYN-SENT: under icmp_abort_handshake host unreachable (a soft error in RFC
+ * 1122) ends the attempt at once with EHOSTUNREACH, time exceeded with EHOSTUNREACH too; an
+ * established connection keeps treating them as soft. */
+static void test_abort_handshake_syn_sent(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.icmp_abort_handshake = true;
+    for (int type = SK_ICMP_DEST_UNREACH; type <= SK_ICMP_TIME_EXCEEDED; type += 8) {
+        struct raw *r = raw_new(&cfg);
+        struct sk_tcp *c;
+        assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, RAW_PEER_PORT, &c), 0);
+        const struct raw_out *syn = raw_expect(r, SYN, info(c).iss, 0);
+        icmp_about(r, (uint8_t)type, 1, 0, syn->sport, syn->dport, syn->seq);
+        expect_state(c, SK_TCP_CLOSED);
+        assert_int_equal(sk_tcp_error(c), -EHOSTUNREACH);
+        sk_tcp_close(c);
+        raw_free(r);
+    }
+    struct raw *r = raw_new(&cfg);
+    uint32_t iss;
+    struct sk_tcp *c = raw_connect(r, 1000, &iss);
+    struct sk_tcp_info i = info(c);
+    icmp_about(r, SK_ICMP_DEST_UNREACH, 1, 0, i.lport, i.rport, iss + 1);
+    expect_state(c, SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_tcp_error(c), 0);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +395,8 @@ int main(void)
         cmocka_unit_test(test_tiny_syn_mss_floored),
         cmocka_unit_test(test_hard_error_aborts_syn_sent),
         cmocka_unit_test(test_hard_error_soft_when_established),
+        cmocka_unit_test(test_abort_handshake_drops_half_open),
+        cmocka_unit_test(test_abort_handshake_syn_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
