@@ -619,7 +619,13 @@ struct sk_config {
      *   carries PSH wherever it ends, as Linux's __tcp_transmit_skb forces PSH on every GSO
      *   packet (tcp_skb_pcount(skb) > 1) "to expedite GRO flush at receiver"; the link's
      *   segmentation keeps it on the last segment only. Default false: PSH marks the end of
-     *   what the application handed over (RFC 9293 §3.9.1), nothing else. */
+     *   what the application handed over (RFC 9293 §3.9.1), nothing else.
+     * synack_tsecr_check: in SYN-SENT, a SYN-ACK whose TSecr is not zero and not one of our
+     *   TSvals since the first SYN (first SYN's TSval <= TSecr <= now) is answered with a
+     *   reset <SEQ=SEG.ACK><CTL=RST> and dropped, the connection left in SYN-SENT (Linux's
+     *   tcp_rcv_synsent_state_process, LINUX_MIB_PAWSACTIVEREJECTED). RFC 7323 asks nothing of
+     *   a SYN-ACK's TSecr, and RFC 9293 §3.10.7.3 takes any SYN-ACK whose ACK is acceptable.
+     *   Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -628,6 +634,7 @@ struct sk_config {
     bool rst_ack_on_abort;
     bool nagle_minshall;
     bool psh_tso;
+    bool synack_tsecr_check;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default

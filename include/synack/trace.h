@@ -172,7 +172,8 @@ enum sk_seg_why {
     SK_SEG_WHY_RST_NO_CONNECTION, /* RST answering a segment for no connection or a closed
                                    * port (RFC 9293 §3.10.7.1) */
     SK_SEG_WHY_RST_BAD_ACK,     /* RST answering an unacceptable ACK in SYN-SENT or
-                                 * SYN-RECEIVED (RFC 9293 §3.10.7.3, §3.10.7.4) */
+                                 * SYN-RECEIVED (RFC 9293 §3.10.7.3, §3.10.7.4), or a SYN-ACK
+                                 * echoing a TSval never sent (synack_tsecr_check) */
     SK_SEG_WHY_RST_ABORT,       /* RST because the application aborted (RFC 9293 §3.10.5) */
     SK_SEG_WHY_RST_AFTER_CLOSE, /* RST for data arriving after close (RFC 2525 §2.17) */
     SK_SEG_WHY_RST_SYN,         /* RST for an in-window SYN (RFC 793 rule, rfc793_syn) */

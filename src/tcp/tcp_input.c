@@ -136,6 +136,16 @@ static void syn_sent_text(struct sk_tcp *c, const struct seg *s)
     c->flags |= TF_ACK_NOW;
 }
 
+/* A SYN-ACK's TSecr that is none of our TSvals from the first SYN (TS.Recent in SYN-SENT,
+ * send_syn) until now. Zero is no echo at all (Linux: rcv_tsecr 0 is not checked). */
+static bool synack_tsecr_bad(const struct sk_tcp *c, const struct sk_tcp_hdr *h)
+{
+    if (!(h->opts.present & SK_OPT_TIMESTAMP) || h->opts.ts_ecr == 0 ||
+        !c->st->cfg.opt_timestamps || (c->flags & (TF_SYN_PLAIN | TF_NOOPT)))
+        return false;
+    return seq_lt(h->opts.ts_ecr, c->ts_recent) || seq_gt(h->opts.ts_ecr, sk_tcp_ts_now(c));
+}
+
 static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
 {
     struct sk_stack *st = c->st;
@@ -144,6 +154,13 @@ static void syn_sent_input(struct sk_tcp *c, const struct seg *s)
     /* First, the ACK: it must acknowledge our SYN and nothing beyond. */
     if (ack && (seq_le(h->ack, c->iss) || seq_gt(h->ack, c->snd_max))) {
         drop(st, c, s, SK_DROP_TCP_ACK_INVALID);
+        if (!(h->flags & SK_TCP_RST))
+            sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
+        return;
+    }
+    /* sk_config.synack_tsecr_check (Linux): an echo of a TSval we never sent is refused. */
+    if (ack && st->cfg.synack_tsecr_check && synack_tsecr_bad(c, h)) {
+        drop(st, c, s, SK_DROP_TCP_PAWS);
         if (!(h->flags & SK_TCP_RST))
             sk_tcp_send_ctl_why(c, h->ack, 0, SK_TCP_RST, SK_SEG_WHY_RST_BAD_ACK);
         return;

@@ -538,6 +538,10 @@ static void send_syn(struct sk_tcp *c)
     uint8_t flags = SK_TCP_SYN;
     const struct sk_config *cfg = &c->st->cfg;
     if (c->state == SK_TCP_SYN_SENT) {
+        /* TS.Recent holds nothing before the peer's SYN (our SYN echoes 0): it keeps the first
+         * SYN's TSval, the oldest echo a SYN-ACK may carry (synack_tsecr_check). */
+        if (c->snd_max == c->iss)
+            c->ts_recent = sk_tcp_ts_now(c);
         /* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; after ecn_syn_retries
          * unanswered ones, a plain SYN (§6.1.1.1: the network may drop the setup SYN). */
         c->flags &= ~TF_ECN_REQ;

@@ -559,6 +559,45 @@ static void test_delivered_counts_syn(void **state)
     fx_free(&f);
 }
 
+/* synack_tsecr_check (tcp_rcv_synsent_state_process): a SYN-ACK echoing a TSval after now or
+ * before our first SYN's is answered with <SEQ=SEG.ACK><CTL=RST> and dropped, the connection
+ * left in SYN-SENT; an echo in between is taken. Off (RFC 9293 §3.10.7.3, RFC 7323), the
+ * future echo is taken. Our TSvals tick once a millisecond (RFC 7323 §5.4), so 50 ms after the
+ * SYN the newest is the SYN's plus 50. */
+static void test_synack_tsecr_checked(void **state)
+{
+    (void)state;
+    for (int knob = 0; knob <= 1; knob++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.opt_timestamps = true;
+        cfg.synack_tsecr_check = knob;
+        struct raw *r = raw_new(&cfg);
+        struct sk_tcp *c;
+        assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, RAW_PEER_PORT, &c), 0);
+        uint32_t iss = info(c).iss;
+        const struct raw_out *syn = raw_expect(r, SYN, iss, 0);
+        assert_true(syn->opts & SK_OPT_TIMESTAMP);
+        uint32_t v = syn->ts_val;
+        uint16_t port = syn->sport;
+        raw_run_for(r, MS(50));
+        const uint32_t bad[] = {v + 51, v - 1};
+        for (int i = 0; knob && i < 2; i++) {
+            raw_send(r, .dport = port, .flags = SYN | ACK, .seq = 5000, .ack = iss + 1,
+                     .opts = SK_OPT_TIMESTAMP, .ts_val = 777, .ts_ecr = bad[i]);
+            raw_expect(r, RST, iss + 1, 0);
+            expect_state(c, SK_TCP_SYN_SENT);
+        }
+        raw_send(r, .dport = port, .flags = SYN | ACK, .seq = 5000, .ack = iss + 1,
+                 .opts = SK_OPT_TIMESTAMP, .ts_val = 777, .ts_ecr = knob ? v + 20 : v + 51);
+        const struct raw_out *o = raw_expect(r, ACK, iss + 1, 5001);
+        assert_int_equal(o->ts_ecr, 777);
+        expect_state(c, SK_TCP_ESTABLISHED);
+        sk_tcp_abort(c);
+        raw_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +619,7 @@ int main(void)
         TEST(test_write_pending_saves_handshake_ack),
         TEST(test_tlp_at_rto_time),
         TEST(test_delivered_counts_syn),
+        TEST(test_synack_tsecr_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
