@@ -625,7 +625,11 @@ struct sk_config {
      *   reset <SEQ=SEG.ACK><CTL=RST> and dropped, the connection left in SYN-SENT (Linux's
      *   tcp_rcv_synsent_state_process, LINUX_MIB_PAWSACTIVEREJECTED). RFC 7323 asks nothing of
      *   a SYN-ACK's TSecr, and RFC 9293 §3.10.7.3 takes any SYN-ACK whose ACK is acceptable.
-     *   Default false. */
+     *   Default false.
+     * syn_mss_path: a SYN sent after ICMP "fragmentation needed" or Packet Too Big lowered the
+     *   path MTU announces an MSS that fits the path (Linux's tcp_advertise_mss, which clamps
+     *   advmss to the route's), instead of the interface's (RFC 9293 §3.7.1, RFC 1122
+     *   §4.2.2.6: what we can receive). Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -635,6 +639,7 @@ struct sk_config {
     bool nagle_minshall;
     bool psh_tso;
     bool synack_tsecr_check;
+    bool syn_mss_path;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default

@@ -518,7 +518,9 @@ void sk_tcp_init_send(struct sk_tcp *c, uint32_t iss)
     c->snd_max = iss;
     c->sndbuf_seq = iss + 1;
     c->rcv_mss = sk_tcp_our_mss(c);
-    c->snd_mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
+    /* Until the peer's MSS is known (syn_options), snd_mss is what the path carries: our MTU,
+     * or less once an ICMP "fragmentation needed" says so (tcp_icmp.c), kept for the SYN-ACK. */
+    c->snd_mss = c->rcv_mss;
     c->ts_offset = sk_tcp_ts_offset(c->st, &c->laddr, &c->raddr);
 }
 

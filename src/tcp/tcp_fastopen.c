@@ -279,9 +279,12 @@ static uint32_t syn_room(const struct sk_tcp *c, const struct tfo_entry *e)
     return mss > FO_SYN_OPT_ROOM ? mss - FO_SYN_OPT_ROOM : 0;
 }
 
+/* The first SYN, not yet sent: a SYN sent again (a timeout, or at once after "fragmentation
+ * needed", tcp_icmp.c) carries neither data nor the option, as Linux's. */
 static bool first_syn(const struct sk_tcp *c)
 {
-    return c->state == SK_TCP_SYN_SENT && c->retries == 0 && !(c->flags & TF_SYN_PLAIN);
+    return c->state == SK_TCP_SYN_SENT && c->retries == 0 && c->snd_max == c->iss &&
+           !(c->flags & TF_SYN_PLAIN);
 }
 
 void sk_tfo_syn_options(struct sk_tcp *c, struct sk_tcp_opts *o)

@@ -73,6 +73,17 @@ static uint32_t reported_mtu(struct sk_stack *st, uint32_t mtu, const struct sk_
     return mtu;
 }
 
+/* RFC 1191 §6.1: the datagram was dropped; send it again at once at the new size. A SYN that
+ * carried Fast Open data goes again alone (the data follows the handshake, RFC 7413 §4.2.2),
+ * as Linux's tcp_simple_retransmit has it; a bare SYN is never too big. */
+static void resend_smaller(struct sk_tcp *c)
+{
+    if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
+        sk_tcp_retransmit(c);
+    else if (c->state == SK_TCP_SYN_SENT && c->snd_max - c->iss > 1)
+        sk_tcp_retransmit(c);
+}
+
 static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr *quoted)
 {
     mtu = reported_mtu(c->st, mtu, quoted);
@@ -85,9 +96,7 @@ static void frag_needed(struct sk_tcp *c, uint32_t mtu, const struct sk_ipv4_hdr
         return; /* RFC 1191 §6.1: never raise the estimate from an ICMP message */
     c->snd_mss = (uint16_t)mss;
     c->soft_error = -EMSGSIZE;
-    /* RFC 1191 §6.1: the datagram was dropped; send it again at once at the new size. */
-    if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
-        sk_tcp_retransmit(c);
+    resend_smaller(c);
 }
 
 /* An error for connection c (err, negative errno): hard ends a connection in SYN-SENT, and
@@ -167,8 +176,7 @@ static void packet_too_big(struct sk_tcp *c, uint32_t mtu)
         return; /* never raised by an ICMP message (RFC 8201 §4) */
     c->snd_mss = (uint16_t)mss;
     c->soft_error = -EMSGSIZE;
-    if (c->state >= SK_TCP_ESTABLISHED && c->snd_una != c->snd_max)
-        sk_tcp_retransmit(c);
+    resend_smaller(c);
 }
 
 bool sk_tcp_icmp6_error(struct sk_stack *st, uint8_t type, uint8_t code, uint32_t info,

@@ -72,7 +72,8 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     }
     uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
     c->peer_mss = (uint16_t)peer_mss; /* PLPMTUD's ceiling (tcp_plpmtu.c) */
-    uint32_t mss = min_u32(peer_mss, c->rcv_mss);
+    /* RFC 1191 §6.1: a path MTU learnt while the handshake ran (snd_mss, tcp_icmp.c) holds. */
+    uint32_t mss = min_u32(min_u32(peer_mss, c->rcv_mss), c->snd_mss);
     if (cfg->rcvbuf_round_to_mss && c->rcv.len == 0 && mss > 0) {
         /* FreeBSD's tcp_mss(): a whole number of segments. */
         uint32_t want = (c->rcvbuf_size + mss - 1) / mss * mss;

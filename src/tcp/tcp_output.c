@@ -283,6 +283,8 @@ static void segment_options(struct sk_tcp *c, struct sk_tcp_hdr *h)
             return;
         h->opts.present = SK_OPT_MSS;
         h->opts.mss = c->rcv_mss;
+        if (active && cfg->syn_mss_path && c->snd_mss < c->rcv_mss)
+            h->opts.mss = c->snd_mss; /* the path MTU as far as known (stack.h) */
         /* After enough lost SYNs, try one a middlebox cannot object to (profile knob). */
         if (active && cfg->syn_rtx_plain_after && c->retries >= cfg->syn_rtx_plain_after)
             c->flags |= TF_SYN_PLAIN;

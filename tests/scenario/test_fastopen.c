@@ -180,17 +180,24 @@ static void test_server_configured_key_and_experimental_option(void **state)
     raw_free(r);
 }
 
-/* ICMP host unreachable from the peer quoting our segment at seq (RAW_LOCAL_PORT to sport). */
-static void host_unreachable(struct raw *r, uint16_t sport, uint32_t seq)
+/* An ICMP error from the peer quoting our segment at seq, from our port to the peer's. */
+static void icmp_from_peer(struct raw *r, uint8_t code, uint32_t rest, uint16_t our_port,
+                           uint16_t peer_port, uint32_t seq)
 {
     uint8_t q[28] = {0}, m[64], p[128], tcp8[8];
-    sk_put16(tcp8, RAW_LOCAL_PORT);
-    sk_put16(tcp8 + 2, sport);
+    sk_put16(tcp8, our_port);
+    sk_put16(tcp8 + 2, peer_port);
     sk_put32(tcp8 + 4, seq);
     fr_ip(q, ADDR_A, ADDR_B, SK_IPPROTO_TCP, 1, 0x4000, 0, tcp8, 8);
-    size_t n = fr_icmp(m, SK_ICMP_DEST_UNREACH, 1, 0, q, sizeof(q));
+    size_t n = fr_icmp(m, SK_ICMP_DEST_UNREACH, code, rest, q, sizeof(q));
     n = fr_ip(p, ADDR_B, ADDR_A, SK_IPPROTO_ICMP, 9, 0, 0, m, n);
     sk_stack_input(r->st, p, n, r->now);
+}
+
+/* Host unreachable (code 1) quoting our segment at seq, RAW_LOCAL_PORT to sport. */
+static void host_unreachable(struct raw *r, uint16_t sport, uint32_t seq)
+{
+    icmp_from_peer(r, 1, 0, RAW_LOCAL_PORT, sport, seq);
 }
 
 /* RFC 5461 §4 under icmp_abort_handshake (Linux's tcp_v4_err): a Fast Open child not yet
@@ -548,6 +555,61 @@ static void test_pair_fast_open_ipv6(void **state)
     pair_free(p);
 }
 
+/* "Fragmentation needed" (MTU 800) for a SYN that carried data (RFC 1191 §6.1: the datagram
+ * was dropped, send again at once): the SYN goes again at once, alone, without the option
+ * (Linux's tcp_simple_retransmit). The path MTU holds past the handshake: with the server's
+ * MSS 1040, the data goes in segments of 800 - 40 = 760 bytes. syn_mss_path (Linux's
+ * tcp_advertise_mss) makes the SYN announce 760; without it, the interface's 1500 - 40. */
+static void test_client_syn_data_frag_needed(void **state)
+{
+    (void)state;
+    for (int knob = 0; knob <= 1; knob++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.tfo = SK_TFO_CLIENT;
+        cfg.syn_mss_path = knob;
+        struct raw *r = ref_raw_new(&cfg, &key, 41);
+        struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
+        struct sk_addr peer = sk_addr_from_v4(ADDR_B);
+        struct sk_tcp *c;
+        uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+        assert_int_equal(
+            sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT, &peer, RAW_PEER_PORT, &prm, &c), 0);
+        raw_expect(r, SYN, iss, 0);
+        const uint8_t cookie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        uint8_t opts[16] = {2, 4, 1460 >> 8, 1460 & 0xff};
+        size_t n = fo_opt(opts + 4, cookie, sizeof(cookie));
+        raw_send(r, .flags = SYN | ACK, .seq = 700, .ack = iss + 1, .raw_opts = opts,
+                 .raw_opts_len = 4 + n);
+        raw_expect(r, ACK, iss + 1, 701);
+        sk_tcp_abort(c);
+        r->cursor = r->nout;
+
+        uint8_t data[2000] = {0};
+        size_t queued = 0;
+        uint16_t port = RAW_LOCAL_PORT + 1;
+        iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
+        assert_int_equal(sk_tcp_connect_data(r->st, port, &peer, RAW_PEER_PORT, NULL, data,
+                                             sizeof(data), &queued, &c), 0);
+        assert_int_equal(queued, 1460 - 40);
+        const struct raw_out *o = raw_expect(r, SYN, iss, 0);
+        assert_int_equal(o->len, 1420);
+        icmp_from_peer(r, 4, 800, port, RAW_PEER_PORT, iss);
+        o = raw_expect(r, SYN, iss, 0);
+        assert_int_equal(o->len, 0);
+        assert_false(o->opts & SK_OPT_FASTOPEN);
+        assert_int_equal(o->mss, knob ? 800 - 40 : 1500 - 40);
+        raw_send(r, .dport = port, .flags = SYN | ACK, .seq = 300, .ack = iss + 1,
+                 .opts = SK_OPT_MSS, .mss = 1040);
+        o = raw_expect(r, ACK, iss + 1, 301);
+        assert_int_equal(o->len, 760);
+        o = raw_expect(r, ACK | PSH, iss + 761, 301);
+        assert_int_equal(o->len, 1420 - 760);
+        sk_tcp_abort(c);
+        raw_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +619,7 @@ int main(void)
         TEST(test_server_icmp_closes_unaccepted_child),
         TEST(test_client_cookie_request_then_syn_data),
         TEST(test_client_syn_data_timeout_falls_back),
+        TEST(test_client_syn_data_frag_needed),
         TEST(test_pair_fast_open_both_ways_and_lost_syn),
         TEST(test_reference_cookie_ipv6_matches_linux),
         TEST(test_pair_fast_open_ipv6),

@@ -152,6 +152,32 @@ static void test_frag_needed_lowers_mss(void **state)
     raw_free(r);
 }
 
+/* RFC 1191 §6.1: a path MTU learnt in SYN-SENT (576) holds after the SYN-ACK: the peer's MSS
+ * 1460 does not raise the segments above 576 - 40 = 536. A bare SYN is not sent again (it is
+ * never the datagram that was too big). */
+static void test_frag_needed_in_syn_sent_kept(void **state)
+{
+    (void)state;
+    struct raw *r = raw_new(NULL);
+    struct sk_tcp *c;
+    assert_int_equal(sk_tcp_connect(r->st, 0, ADDR_B, RAW_PEER_PORT, &c), 0);
+    uint32_t iss = info(c).iss;
+    const struct raw_out *syn = raw_expect(r, SYN, iss, 0);
+    uint16_t port = syn->sport;
+    icmp_about(r, SK_ICMP_DEST_UNREACH, 4, 576, port, RAW_PEER_PORT, iss);
+    raw_expect_none(r);
+    raw_send(r, .dport = port, .flags = SYN | ACK, .seq = 1000, .ack = iss + 1,
+             .opts = SK_OPT_MSS, .mss = 1460);
+    raw_expect(r, ACK, iss + 1, 1001);
+    assert_int_equal(info(c).snd_mss, 536);
+    static uint8_t data[3000];
+    assert_int_equal(sk_tcp_send(c, data, sizeof(data)), (ssize_t)sizeof(data));
+    const struct raw_out *o = raw_expect(r, ACK, iss + 1, 1001);
+    assert_int_equal(o->len, 536);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
 /* Forged "fragmentation needed" quoting a live sequence number, with next-hop MTU 68 (RFC
  * 791's minimum), 0 (no MTU, RFC 1191 §5: the plateau below a quoted length of 60 is 68) and
  * 16 (below any legal MTU): the path MTU stops at pmtu_min (552), so the segments carry
@@ -389,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_port_unreachable_rate_limited),
         cmocka_unit_test(test_protocol_unreachable),
         cmocka_unit_test(test_frag_needed_lowers_mss),
+        cmocka_unit_test(test_frag_needed_in_syn_sent_kept),
         cmocka_unit_test(test_frag_needed_floored_at_pmtu_min),
         cmocka_unit_test(test_frag_needed_floored_at_tcp_min_mss),
         cmocka_unit_test(test_tiny_peer_mss_floored),
