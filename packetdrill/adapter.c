@@ -1203,7 +1203,8 @@ short sock_revents(struct pd_sock *s, short events)
     enum sk_tcp_state st = sk_tcp_get_state(s->tcp);
     if (ev & (SK_EV_READABLE))
         r |= POLLIN | POLLRDNORM;
-    if (!is_connecting(s) && st != SK_TCP_CLOSED && (ev & SK_EV_WRITABLE))
+    bool deferred = sk_tcp_fastopen_status(s->tcp) & SK_TCP_FO_DEFERRED;
+    if ((!is_connecting(s) || deferred) && st != SK_TCP_CLOSED && (ev & SK_EV_WRITABLE))
         r |= POLLOUT | POLLWRNORM;
     if (sk_tcp_error(s->tcp) && !s->err_reported)
         r |= POLLERR;

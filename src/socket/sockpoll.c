@@ -24,7 +24,9 @@ static unsigned tcp_revents(struct sk_sock *s)
         return r | SK_POLLHUP | SK_POLLIN | SK_POLLRDHUP | SK_POLLOUT;
     case SK_TCP_SYN_SENT:
     case SK_TCP_SYN_RECEIVED:
-        return r;
+        /* Writable only while a deferred Fast Open connect waits for the write that sends its
+         * SYN (TCP_FASTOPEN_CONNECT; Linux's tcp_poll for DEFER_CONNECT). */
+        return r | ((sk_tcp_events(s->tcp) & SK_EV_WRITABLE) ? SK_POLLOUT : 0u);
     default:
         break;
     }

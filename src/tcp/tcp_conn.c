@@ -321,6 +321,10 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
         (sk_tcp_notsent_mark(c) == UINT32_MAX ||
          2 * (uint64_t)sk_tcp_notsent(c) < sk_tcp_notsent_mark(c)))
         ev |= SK_EV_WRITABLE;
+    /* A deferred Fast Open connection waits for the application's first write, which sends
+     * the SYN: it is writable (Linux's tcp_poll for DEFER_CONNECT). */
+    if (c->state == SK_TCP_SYN_SENT && (c->fo & FO_DEFER))
+        ev |= SK_EV_WRITABLE;
     return ev;
 }
 

@@ -82,8 +82,14 @@ static void test_fastopen_socket_calls(void **state)
     uint64_t out = counters(p->a).tcp_segs_out;
     assert_int_equal(connect_to(p->a, c, ADDR_B, PORT), 0);
     assert_int_equal(counters(p->a).tcp_segs_out, out); /* no SYN yet */
+    /* Writable, so that an event loop makes the write that sends the SYN (Linux's tcp_poll
+     * for DEFER_CONNECT); then, connecting, nothing. */
+    struct sk_pollfd pf = {.fd = c, .events = SK_POLLIN | SK_POLLOUT};
+    assert_int_equal(sk_poll(p->a, &pf, 1), 1);
+    assert_int_equal(pf.revents, SK_POLLOUT);
     assert_int_equal(sk_send(p->a, c, data, 2000, 0), SYN_ROOM);
     assert_int_equal(counters(p->a).tcp_segs_out, out + 1);
+    assert_int_equal(sk_poll(p->a, &pf, 1), 0);
     assert_int_equal(sk_send(p->a, c, data, 10, 0), -EAGAIN); /* connecting now */
     assert_int_equal(setint(p->a, c, SK_IPPROTO_TCP, SK_TCP_FASTOPEN_CONNECT, 0), -EISCONN);
     pair_run_for(p, LINK_DELAY);
