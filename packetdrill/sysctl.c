@@ -4,7 +4,8 @@
  * "net.ipv4.NAME=VALUE" appended to a file named by the sysctl_file= flag; here, before every
  * socket call, the lines added since the last look are applied to the stack's settings
  * (sk_stack_set_setting), or to the configuration it will be made from. Settings the adapter
- * has no equivalent for are reported once on stderr and skipped. */
+ * has no equivalent for are reported once on stderr and skipped. `ip tcp_metrics flush` comes
+ * as the line "tcp_metrics_flush=0": the Fast Open client cache is emptied. */
 #include "adapter_int.h"
 
 #include <stdio.h>
@@ -34,6 +35,11 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"net.ipv4.tcp_sack", SK_SET_OPT_SACK},
         {"net.ipv4.tcp_window_scaling", SK_SET_OPT_WSCALE},
     };
+    if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
+        if (pd->st)
+            sk_tcp_fastopen_forget(pd->st, NULL);
+        return;
+    }
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (strcmp(name, map[i].name) != 0)
             continue;

@@ -451,6 +451,11 @@ SK_API int sk_tcp_set_fastopen(struct sk_tcp *l, int qlen);
  * as given; key NULL goes back to sk_config's. -EINVAL if l is not a listener. */
 SK_API int sk_tcp_set_fastopen_key(struct sk_tcp *l, const uint8_t key[16]);
 
+/* Forgets what the client side cached about server (its cookie, MSS and SYN losses), or about
+ * every server when server is NULL (Linux's `ip tcp_metrics flush`): the next Fast Open
+ * connection there asks for a cookie again. */
+SK_API void sk_tcp_fastopen_forget(struct sk_stack *st, const struct sk_addr *server);
+
 /* What Fast Open did on a connection (SK_TCP_FO_* bits). */
 #define SK_TCP_FO_SYN_DATA 0x1 /* client: our SYN's data was acknowledged by the SYN-ACK;
                                 * server: the SYN's data was taken (Linux's tcpi_options

@@ -233,6 +233,16 @@ static struct tfo_entry *cache_get(struct sk_stack *st, const struct sk_addr *se
     return e;
 }
 
+void sk_tcp_fastopen_forget(struct sk_stack *st, const struct sk_addr *server)
+{
+    struct sk_tfo_cache *t = st->tfo;
+    if (t == NULL)
+        return;
+    for (uint32_t i = t->n; i-- > 0;)
+        if (server == NULL || sk_addr_eq(&t->e[i].server, server))
+            t->e[i] = t->e[--t->n]; /* the last takes its place: order means nothing */
+}
+
 void sk_tfo_cache_free(struct sk_stack *st)
 {
     if (st->tfo)

@@ -4,7 +4,8 @@
 # becomes `true` (a timed command keeps its place in the script's time line), except that the
 # numeric TCP sysctls it sets (`sysctl -q net.ipv4.tcp_ecn=2`, or
 # `set_sysctls.py /proc/sys/net/ipv4/tcp_ecn=2`) are appended as "net.ipv4.NAME=VALUE" lines to
-# SYSCTL_FILE, which the adapter applies before its next socket call (packetdrill/sysctl.c).
+# SYSCTL_FILE, which the adapter applies before its next socket call (packetdrill/sysctl.c);
+# `ip tcp_metrics flush` is appended as "tcp_metrics_flush=0" (the Fast Open cookie cache).
 # Comment lines stay as they are; FreeBSD's TCP_NOOPT and TCP_KEEPINIT become their numbers.
 #
 #   host-commands.pl SYSCTL_FILE < script > copy
@@ -23,6 +24,7 @@ $s =~ s{(//[^\n]*)|`([^`]*)`}{
         while ($cmd =~ m{(?:net\.ipv4\.|/proc/sys/net/ipv4/)(tcp_[a-z0-9_]+)=(0x[0-9a-fA-F]+|[0-9]+)(?![\w.])}g) {
             push @set, "net.ipv4.$1=$2";
         }
+        push @set, "tcp_metrics_flush=0" if $cmd =~ m{\bip\s+tcp_metrics\s+flush\b};
         @set ? "`printf '%s\\n' @set >> $file`" : "`true`";
     }
 }gse;

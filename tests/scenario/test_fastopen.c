@@ -335,6 +335,31 @@ static void test_client_cookie_request_then_syn_data(void **state)
     assert_int_equal(o->fo_len, 6);
     assert_memory_equal(o->fo_cookie, cookie, 6);
     assert_false(sk_tcp_fastopen_status(c) & SK_TCP_FO_DEFERRED);
+    sk_tcp_abort(c);
+    r->cursor = r->nout;
+
+    /* Forgetting another server keeps this one's cookie; forgetting all (Linux's `ip
+     * tcp_metrics flush`) makes the next SYN a cookie request again, its data waiting. */
+    struct sk_addr other = sk_addr_from_v4(ADDR_B + 1);
+    sk_tcp_fastopen_forget(r->st, &other);
+    iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT + 4, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect_data(r->st, RAW_LOCAL_PORT + 4, &peer, RAW_PEER_PORT, NULL,
+                                         data, 500, &queued, &c), 0);
+    assert_int_equal(queued, 500);
+    o = raw_expect(r, SYN, iss, 0);
+    assert_int_equal(o->fo_len, 6);
+    sk_tcp_abort(c);
+    sk_tcp_fastopen_forget(r->st, NULL);
+    iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT + 5, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect_data(r->st, RAW_LOCAL_PORT + 5, &peer, RAW_PEER_PORT, NULL,
+                                         data, 500, &queued, &c), 0);
+    assert_int_equal(queued, 0);
+    o = raw_expect(r, SYN, iss, 0);
+    assert_true(o->opts & SK_OPT_FASTOPEN);
+    assert_int_equal(o->fo_len, 0);
+    assert_int_equal(o->len, 0);
+    sk_tcp_abort(c);
+
     raw_free(r);
 }
 
