@@ -1333,6 +1333,19 @@ static int hook_usleep(void *u, useconds_t usec)
 {
     struct pd *pd = u;
     pthread_mutex_lock(&pd->mu);
+    settle(pd); /* a call woken by the last change reads the clock first */
+    if (pd->handoff && !pthread_equal(pd->returning_thread, pthread_self())) {
+        /* packetdrill's main thread sleeps without its run lock: a blocking call that just
+         * returned gets that lock now and records its result (an accepted descriptor) before
+         * virtual time moves on; without this a script's next event (a TCP_INFO read 5 ms
+         * later) found the accepted socket without its descriptor. A bounded real wait: the
+         * syscall thread has nothing left to wait for. */
+        pd->handoff = false;
+        pthread_mutex_unlock(&pd->mu);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&pd->mu);
+    }
     advance_to(pd, pd->now + usec);
     return unlock_ret(pd, 0);
 }
@@ -1344,6 +1357,7 @@ static int hook_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
     pthread_mutex_lock(&pd->mu);
     if (pd->returning && pthread_equal(pd->returning_thread, pthread_self())) {
         pd->returning = false;
+        pd->handoff = true;
         pthread_cond_broadcast(&pd->settle);
     }
     advance_to(pd, pd->now + 1);

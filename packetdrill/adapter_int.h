@@ -126,6 +126,10 @@ struct pd {
      * returned (that reading is the call's end time): until then time does not move on. */
     bool returning;
     pthread_t returning_thread;
+    /* That thread has read the clock on its way out (packetdrill's end_syscall) and is about
+     * to take packetdrill's run lock for its bookkeeping (an accepted socket's descriptor):
+     * the main thread's next usleep lets it (hook_usleep). */
+    bool handoff;
     struct sk_config cfg;
     struct sk_stack *st;     /* created on first need, once the local address is known */
     bool addr_known;         /* cfg.addr is the script's IPv4 address */

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <linux/sockios.h>
 #include <unistd.h>
 
@@ -419,6 +421,77 @@ static void test_blocking_accept_woken_by_netdev_send(void **state)
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_true(call.result >= 0);
     assert_int_equal(f->ifc.close(f->ifc.userdata, call.result), 0);
+    assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
+}
+
+/* packetdrill's hand-off after a blocking call: its syscall thread reads the clock
+ * (end_syscall), then takes packetdrill's run lock to record the result (an accepted socket's
+ * descriptor); the main thread waits for the next event in usleep without that lock. The
+ * adapter's usleep lets the syscall thread record before virtual time moves on, so an event 5
+ * ms after the accept (a TCP_INFO read) finds the descriptor. */
+struct handoff_call {
+    struct fixture *f;
+    pthread_mutex_t *run;
+    int fd, recorded;
+    volatile pid_t tid;
+};
+
+static void *blocking_accept_then_record(void *arg)
+{
+    struct handoff_call *c = arg;
+    c->tid = (pid_t)syscall(SYS_gettid);
+    int r = c->f->ifc.accept(c->f->ifc.userdata, c->fd, NULL, NULL);
+    struct timeval tv;
+    c->f->ifc.gettimeofday(c->f->ifc.userdata, &tv, NULL);
+    pthread_mutex_lock(c->run);
+    c->recorded = r;
+    pthread_mutex_unlock(c->run);
+    return NULL;
+}
+
+/* True once thread *tid is asleep (state S in /proc, as packetdrill decides a call blocked);
+ * false after 10 s. */
+static bool thread_sleeps(volatile pid_t *tid)
+{
+    for (int i = 0; i < 10000; i++) {
+        char path[64], buf[256];
+        if (*tid != 0) {
+            snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)*tid);
+            FILE *fp = fopen(path, "r");
+            size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+            if (fp)
+                fclose(fp);
+            buf[n] = '\0';
+            const char *p = strrchr(buf, ')');
+            if (p && p[1] == ' ' && p[2] == 'S')
+                return true;
+        }
+        usleep(1000);
+    }
+    return false;
+}
+
+static void test_blocking_accept_recorded_before_next_event(void **state)
+{
+    struct fixture *f = *state;
+    int lfd = listener(f);
+    pthread_mutex_t run = PTHREAD_MUTEX_INITIALIZER;
+    struct handoff_call call = {.f = f, .run = &run, .fd = lfd, .recorded = -2};
+    pthread_mutex_lock(&run);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocking_accept_then_record, &call), 0);
+    assert_true(thread_sleeps(&call.tid)); /* as packetdrill's is_thread_sleeping */
+    uint32_t iss = syn_synack(f);
+    inject(f, PEER_ISN + 1, iss + 1, TH_ACK, NULL);
+    struct timeval tv;
+    f->ifc.gettimeofday(f->ifc.userdata, &tv, NULL); /* wait_for_event: now, then sleep */
+    pthread_mutex_unlock(&run);
+    f->ifc.usleep(f->ifc.userdata, 5000);
+    pthread_mutex_lock(&run);
+    assert_true(call.recorded >= 0);
+    pthread_mutex_unlock(&run);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(f->ifc.close(f->ifc.userdata, call.recorded), 0);
     assert_int_equal(f->ifc.close(f->ifc.userdata, lfd), 0);
 }
 
@@ -1092,6 +1165,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_retransmission_at_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gives_up_when_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocking_accept_woken_by_netdev_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocking_accept_recorded_before_next_event, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_nonblocking_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ipv6_handshake_accept_data, setup6, teardown),
         cmocka_unit_test_setup_teardown(test_ipv6_nonblocking_connect, setup6, teardown),
