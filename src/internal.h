@@ -265,7 +265,8 @@ struct sk_tcp_ext {
     uint8_t reo_wnd_mult, reo_wnd_persist; /* RACK.reo_wnd_mult, RACK.reo_wnd_persist */
     uint32_t rack_end_seq, rack_fack, rack_dsack_round;
     uint32_t rack_rtt_us;               /* RACK.rtt */
-    sk_time_us rack_xmit_ts;            /* RACK.xmit_ts, 0: no segment delivered yet */
+    sk_time_us rack_xmit_ts;            /* RACK.xmit_ts as a send stamp (tcp_rack.c), 0: no
+                                         * segment delivered yet */
     uint32_t min_rtt_us;                /* RACK.min_RTT, 0: no sample yet */
     uint32_t reo_wnd_us;                /* RACK.reo_wnd, as last computed */
     uint32_t reordering, reord_seen;    /* Linux's tp->reordering (segments), reorderings seen */
@@ -418,6 +419,10 @@ struct sk_stack {
     uint64_t keys[SK_KEY_COUNT][2];    /* derived at sk_stack_new; see sk_key */
     struct sk_ports *ports;            /* ephemeral-port picker and port use (ports.c) */
     uint64_t next_conn_id;
+    /* RACK's send stamps (tcp_rack.c): the microsecond last stamped and the stamps given in
+     * it, so that transmissions in one microsecond keep their order. */
+    sk_time_us rack_stamp_us;
+    uint32_t rack_stamp_n;
     enum sk_seg_why seg_cause;         /* the event now making TCP send (sk_tcp_cause) */
 
     /* Connections by 4-tuple and listeners by port: chained hash tables. */

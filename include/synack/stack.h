@@ -629,7 +629,12 @@ struct sk_config {
      * syn_mss_path: a SYN sent after ICMP "fragmentation needed" or Packet Too Big lowered the
      *   path MTU announces an MSS that fits the path (Linux's tcp_advertise_mss, which clamps
      *   advmss to the route's), instead of the interface's (RFC 9293 §3.7.1, RFC 1122
-     *   §4.2.2.6: what we can receive). Default false. */
+     *   §4.2.2.6: what we can receive). Default false.
+     * tso_autosize: with segmentation offload (caps.tso_max), a super-segment carries about a
+     *   millisecond's worth of Linux's pacing rate, at least tso_min_segs segments (0: 2), as
+     *   Linux's tcp_tso_autosize sizes what one transmission hands the device (tcp_min_tso_segs,
+     *   tcp_tso_rtt_log); without it, as much as the window and half the peer's largest window
+     *   allow. Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -640,6 +645,8 @@ struct sk_config {
     bool psh_tso;
     bool synack_tsecr_check;
     bool syn_mss_path;
+    bool tso_autosize;
+    uint8_t tso_min_segs;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default

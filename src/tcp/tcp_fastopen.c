@@ -391,6 +391,7 @@ void sk_tfo_synack(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         /* §4.2.2: the server took the SYN only; what it did not acknowledge goes at once, and
          * that segment carries the handshake's ACK. */
         c->snd_nxt = c->snd_una;
+        sk_rack_syn_data(c);
         return;
     }
     if (c->fo & FO_SYN_DATA)

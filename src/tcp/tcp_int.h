@@ -295,13 +295,20 @@ uint16_t sk_tcp_our_mss(const struct sk_tcp *c);
  * tcp_recovery.c). ---- */
 /* Every transmission of [seq, seq + used) (new data, a retransmission, a probe), before
  * SND.MAX moves: RACK's transmit records and PRR's prr_out (tcp_recovery.c). */
-void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used);
+void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used, bool psh);
 /* RACK's reordering timer fired (tcp_recovery.c: detection, then recovery). */
 void sk_tcp_rack_timeout(struct sk_tcp *c);
 /* RACK decides losses on this connection: SACK agreed, sk_config.loss_detection is
  * SK_LOSS_RACK and the transmit records are kept. */
 bool sk_rack_active(const struct sk_tcp *c);
-void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used);
+void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used, bool psh);
+/* A transmission that ended at `end` carried PSH (the end of a push, RFC 9293 §3.9.1): a
+ * retransmission ending there carries it again. */
+bool sk_rack_pushed_at(const struct sk_tcp *c, uint32_t end);
+/* The data of a Fast Open SYN that the SYN-ACK left unacknowledged was sent before the
+ * records existed: its record, one push (Linux's tcp_send_syn_data marks it PSH), so that
+ * sending it again counts as a retransmission (Linux's retrans_out) and keeps its PSH. */
+void sk_rack_syn_data(struct sk_tcp *c);
 /* RFC 8985 §6.2 steps 1-5 on an ACK, after the scoreboard took its SACK blocks and SND.UNA
  * moved from old_una: true if a segment was newly marked lost. dsack: the ACK carries a
  * D-SACK block (RFC 2883). Arms or stops SK_TIMER_RACK. */

@@ -639,12 +639,16 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
     bool ends_record = rec_end != data_end && seq + len == rec_end;
     if (len > 0 && ((seq + len == data_end && !(c->flags & TF_NOPUSH)) || ends_record))
         flags |= SK_TCP_PSH;
+    bool pushed = (flags & SK_TCP_PSH) != 0; /* what the records keep */
+    /* A retransmission ending where a push ended says so again: the receiver delivers. */
+    if (len > 0 && seq_lt(seq, c->snd_max) && sk_rack_pushed_at(c, seq + len))
+        flags |= SK_TCP_PSH;
     if (c->st->cfg.psh_tso && gso_size && len > gso_size)
         flags |= SK_TCP_PSH; /* sk_config.psh_tso: Linux marks every GSO packet */
     if (fin)
         flags |= SK_TCP_FIN;
     send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
-    sk_tcp_on_send(c, seq, len + (fin ? 1 : 0)); /* RACK's records, PRR's prr_out */
+    sk_tcp_on_send(c, seq, len + (fin ? 1 : 0), pushed); /* RACK's records, PRR's prr_out */
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);
@@ -705,6 +709,29 @@ uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
     return goal > mss ? goal : mss;
 }
 
+/* sk_config.tso_autosize, Linux's tcp_tso_autosize: a transmission carries about a
+ * millisecond of the pacing rate (sk_pacing_shift 10: rate / 1024), and more on short paths
+ * (tcp_tso_rtt_log 9: 64 KiB >> (min RTT in µs >> 9)), at least tso_min_segs segments
+ * (tcp_min_tso_segs, 2). The rate is tcp_update_pacing_rate's: 200 % of cwnd * MSS / SRTT in
+ * slow start below half ssthresh, 120 % after, the flight counting if it exceeds cwnd. */
+static uint32_t autosize(const struct sk_tcp *c, uint32_t mss, uint32_t most)
+{
+    const struct sk_config *cfg = &c->st->cfg;
+    uint32_t min_segs = cfg->tso_min_segs ? cfg->tso_min_segs : 2;
+    uint64_t segs = max_u32(c->cwnd / mss, (c->snd_max - c->snd_una) / mss);
+    uint32_t ratio = c->cwnd / mss < c->ssthresh / mss / 2 ? 200 : 120;
+    uint64_t bytes = most;
+    if (c->srtt_us)
+        bytes = (uint64_t)mss * ratio * 10000u * segs / c->srtt_us >> 10;
+    /* RACK's min_RTT, else the handshake's RTT (Linux's min filter starts from it). */
+    uint32_t min_rtt = c->x && c->x->min_rtt_us ? c->x->min_rtt_us : c->srtt_us;
+    uint32_t r = min_rtt >> 9;
+    if (min_rtt && r < 32)
+        bytes += 65536u >> r;
+    uint32_t n = (uint32_t)((bytes < most ? bytes : most) / mss);
+    return (n > min_segs ? n : min_segs) * mss;
+}
+
 /* RFC 896: a short segment waits while data is unacknowledged; with
  * sk_config.nagle_minshall only while a short one is (Linux's tcp_minshall_check). */
 static bool nagle_holds(const struct sk_tcp *c)
@@ -730,6 +757,8 @@ static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room,
     /* No more than half the largest window the peer offered (Linux's tcp_bound_to_half_wnd
      * sizes its socket buffers so, and a transmission never spans two). */
     uint32_t most = min_u32(tso_payload(c, mss), sk_tcp_size_goal(c));
+    if (c->st->cfg.tso_autosize && most > mss)
+        most = min_u32(most, autosize(c, mss, most));
     uint32_t span = min_u32(avail, min_u32(room, most));
     if (most <= mss || span <= mss)
         return min_u32(span, mss);
@@ -850,9 +879,11 @@ void sk_tcp_output(struct sk_tcp *c)
             c->rtt_seq = c->snd_nxt;
             c->rtt_start = c->st->now;
         }
+        /* tcp_minshall_update: a short segment of new data (a short one sent again was short
+         * when new, or was the data of a Fast Open SYN, which Linux does not count either). */
+        if (len % mss != 0 && c->x && c->snd_nxt == c->snd_max)
+            c->x->snd_sml = c->snd_nxt + len;
         uint32_t used = send_at(c, c->snd_nxt, len, mss);
-        if (len % mss != 0 && c->x)
-            c->x->snd_sml = c->snd_nxt + len; /* tcp_minshall_update: a short segment */
         c->snd_nxt += used;
         sent = true;
         if (fin)

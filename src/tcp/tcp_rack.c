@@ -20,6 +20,13 @@
  * ring by one slot. The ring is allocated when data first goes out, re-laid from slot 0 when
  * it grows, and freed when everything is acknowledged.
  *
+ * Segment.xmit_ts is kept as a send stamp: the time in µs shifted left by STAMP_BITS, the low
+ * bits counting the transmissions of the stack in that microsecond. On the virtual clock whole
+ * bursts share a microsecond, and §6.2's tie-break on end_seq then misorders a retransmission
+ * and the new data sent right after it (or before it); the stamp keeps the order they went in,
+ * as Linux's nanosecond skb_mstamp_ns does in practice. Only past 2^STAMP_BITS transmissions
+ * in one microsecond does the end_seq tie-break decide again.
+ *
  * If the ring cannot grow (counted: alloc_failures, and tcp_rack_off) the connection falls
  * back to RFC 6675 (tcp_recovery.c) for what is outstanding, whose records are gone. RACK
  * comes back at the first data sent with nothing outstanding (SND.UNA = SND.MAX, outside
@@ -40,14 +47,34 @@ enum rack_seg_flag {
     RS_SACKED = 1u << 0,      /* SACKed (a cumulative ACK removes the record) */
     RS_LOST = 1u << 1,        /* Segment.lost: marked lost, until delivered */
     RS_RETRANS = 1u << 2,     /* a retransmission of it is in flight (Linux's SACKED_RETRANS) */
-    RS_EVER_RETRANS = 1u << 3 /* Segment.retransmitted: its RTT is ambiguous */
+    RS_EVER_RETRANS = 1u << 3, /* Segment.retransmitted: its RTT is ambiguous */
+    RS_PSH = 1u << 4          /* its first transmission carried PSH (at its end) */
 };
 
 struct sk_rack_seg {
     uint32_t start, end;      /* [seq, end_seq) */
-    sk_time_us xmit_ts;       /* Segment.xmit_ts: its latest transmission */
+    sk_time_us xmit_ts;       /* Segment.xmit_ts: its latest transmission, a send stamp */
     uint8_t flags;
 };
+
+#define STAMP_BITS 10
+
+/* A send stamp for a transmission now: later than every stamp given before. */
+static sk_time_us stamp(struct sk_stack *st)
+{
+    if (st->rack_stamp_us != st->now) {
+        st->rack_stamp_us = st->now;
+        st->rack_stamp_n = 0;
+    }
+    uint32_t n = st->rack_stamp_n < (1u << STAMP_BITS) - 1 ? st->rack_stamp_n++ : st->rack_stamp_n;
+    return (st->now << STAMP_BITS) | n;
+}
+
+/* The time a stamp was given, in µs. */
+static sk_time_us stamp_time(sk_time_us s)
+{
+    return s >> STAMP_BITS;
+}
 
 bool sk_rack_active(const struct sk_tcp *c)
 {
@@ -157,6 +184,7 @@ static bool seg_split(struct sk_tcp *c, uint32_t i, uint32_t seq)
     /* Slot i + 1 is free: the record's second half goes there. */
     *seg_at(x, i + 1) = *seg_at(x, i);
     seg_at(x, i)->end = seq;
+    seg_at(x, i)->flags &= (uint8_t)~RS_PSH; /* PSH stays at the end, as tcp_fragment's */
     seg_at(x, i + 1)->start = seq;
     return true;
 }
@@ -211,13 +239,32 @@ static bool rack_resume(struct sk_tcp *c, uint32_t seq)
     return true;
 }
 
-void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
+void sk_rack_syn_data(struct sk_tcp *c)
+{
+    struct sk_tcp_ext *x = c->x;
+    if (!sk_rack_active(c) || x->segs_n != 0 || !seq_lt(c->snd_una, c->snd_max) ||
+        !segs_reserve(c, 1))
+        return;
+    x->rack_rtx_high = c->snd_una;
+    *seg_at(x, x->segs_n++) = (struct sk_rack_seg){
+        .start = c->snd_una, .end = c->snd_max, .xmit_ts = stamp(c->st), .flags = RS_PSH};
+}
+
+bool sk_rack_pushed_at(const struct sk_tcp *c, uint32_t end)
+{
+    const struct sk_tcp_ext *x = c->x;
+    if (!sk_rack_active(c) || x->segs_n == 0)
+        return false;
+    uint32_t i = seg_find(x, end - 1);
+    return i < x->segs_n && seg_at(x, i)->end == end && (seg_at(x, i)->flags & RS_PSH);
+}
+
+void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used, bool psh)
 {
     if (c->x == NULL || used == 0 || (!sk_rack_active(c) && !rack_resume(c, seq)))
         return;
     struct sk_tcp_ext *x = c->x;
     uint32_t end = seq + used;
-    sk_time_us now = c->st->now;
     if (x->segs_n == 0)
         x->rack_rtx_high = c->snd_una;
     /* A retransmission, [seq, min(end, SND.MAX)): a new xmit_ts, and it is in flight again. */
@@ -231,7 +278,7 @@ void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
                 break;
             if (s->flags & RS_SACKED)
                 continue;
-            s->xmit_ts = now;
+            s->xmit_ts = stamp(c->st); /* in sequence order, as they go */
             s->flags |= RS_RETRANS | RS_EVER_RETRANS;
         }
         if (seq_gt(rend, x->rack_rtx_high))
@@ -249,7 +296,8 @@ void sk_rack_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
     }
     if (!segs_reserve(c, 1))
         return;
-    *seg_at(x, x->segs_n++) = (struct sk_rack_seg){.start = seq, .end = end, .xmit_ts = now};
+    *seg_at(x, x->segs_n++) = (struct sk_rack_seg){
+        .start = seq, .end = end, .xmit_ts = stamp(c->st), .flags = psh ? RS_PSH : 0};
 }
 
 /* ---- RFC 8985 §6.2 ---- */
@@ -273,12 +321,12 @@ static void rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t 
                         const struct sk_tcp_hdr *h)
 {
     struct sk_tcp_ext *x = c->x;
-    uint64_t rtt = c->st->now - s->xmit_ts;
+    uint64_t rtt = c->st->now - stamp_time(s->xmit_ts);
     bool update = true;
     if (s->flags & RS_EVER_RETRANS) {
         /* Step 2: an ambiguous sample is taken only when the echo shows it answers the
          * retransmission, or it is no shorter than min_RTT (so not the original's ACK). */
-        uint32_t ts_xmit = (uint32_t)(s->xmit_ts / 1000) + c->ts_offset;
+        uint32_t ts_xmit = (uint32_t)(stamp_time(s->xmit_ts) / 1000) + c->ts_offset;
         if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) &&
             seq_lt(h->opts.ts_ecr, ts_xmit))
             update = false;
@@ -362,12 +410,7 @@ bool sk_rack_detect(struct sk_tcp *c)
             continue;
         if (!before)
             continue;
-        /* The end_seq tie-break orders segments sent in the same microsecond as they went,
-         * in sequence; a retransmission went after all of them (on a virtual clock, often in
-         * the same microsecond as the segment whose delivery is being judged). */
-        if ((s->flags & RS_EVER_RETRANS) && s->xmit_ts == x->rack_xmit_ts)
-            continue;
-        sk_time_us due = s->xmit_ts + x->rack_rtt_us + x->reo_wnd_us;
+        sk_time_us due = stamp_time(s->xmit_ts) + x->rack_rtt_us + x->reo_wnd_us;
         if (due <= now) {
             if (s->flags & RS_RETRANS)
                 c->st->ctr.tcp_lost_retransmits++; /* its retransmission was lost too */
@@ -491,7 +534,7 @@ void sk_rack_on_rto(struct sk_tcp *c)
         if (s->flags & RS_SACKED)
             continue;
         if (s->start == c->snd_una ||
-            s->xmit_ts + x->rack_rtt_us + x->reo_wnd_us <= c->st->now) {
+            stamp_time(s->xmit_ts) + x->rack_rtt_us + x->reo_wnd_us <= c->st->now) {
             s->flags |= RS_LOST;
             s->flags &= ~RS_RETRANS;
         }

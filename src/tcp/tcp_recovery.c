@@ -259,13 +259,13 @@ static void prr_on_ack(struct sk_tcp *c, uint32_t delivered, bool safe)
     c->cwnd = sk_cc_clamp(pipe + sndcnt);
 }
 
-void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used)
+void sk_tcp_on_send(struct sk_tcp *c, uint32_t seq, uint32_t used, bool psh)
 {
     if (c->x == NULL)
         return;
     if (seq_gt(seq + used, c->snd_max))
         sk_tcp_timer_stop(c, SK_TIMER_TLP); /* §7.2: new data: the probe is rescheduled */
-    sk_rack_on_send(c, seq, used);
+    sk_rack_on_send(c, seq, used, psh);
     if (c->flags & TF_RECOVERY)
         c->x->prr_out += used; /* RFC 6937 §3: on any data transmission or retransmission */
 }

@@ -635,6 +635,72 @@ static void test_client_syn_data_frag_needed(void **state)
     }
 }
 
+/* The data of a SYN that the SYN-ACK did not acknowledge goes again at once, then new data in
+ * the same microsecond. The resent SYN data counts as a retransmission in flight (Linux's
+ * tcpi_retrans 1: 1420 bytes at MSS 1460), and it went before the new data: when the peer
+ * SACKs all the new data (three segments, so RACK's reo_wnd is 0, RFC 8985 §6.2 step 4) and
+ * not it, 20 ms after both went on a 20 ms path, it is lost (xmit_ts + RACK.rtt <= now, step
+ * 5) and goes again at once, with PSH as when it ended the SYN's push (RFC 9293 §3.9.1).
+ * Before send stamps, the end_seq tie-break of a shared microsecond was set aside for a
+ * retransmission, and this one waited for the RTO. */
+static void test_client_syn_data_resent_then_lost(void **state)
+{
+    (void)state;
+    /* With segmentation offload, as Linux (and the packetdrill script this comes from,
+     * syn-data-only-syn-acked) sends: a retransmission stops at SND.MAX. */
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.tfo = SK_TFO_CLIENT;
+    cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+    struct raw *r = ref_raw_new(&cfg, &key, 41);
+    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
+    struct sk_addr peer = sk_addr_from_v4(ADDR_B);
+    struct sk_tcp *c;
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT, &peer, RAW_PEER_PORT, &prm, &c), 0);
+    raw_expect(r, SYN, iss, 0);
+    const uint8_t cookie[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+    uint8_t opts[16] = {2, 4, 1460 >> 8, 1460 & 0xff};
+    size_t n = fo_opt(opts + 4, cookie, sizeof(cookie));
+    raw_send(r, .flags = SYN | ACK, .seq = 700, .ack = iss + 1, .raw_opts = opts,
+             .raw_opts_len = 4 + n);
+    sk_tcp_abort(c);
+    r->cursor = r->nout;
+
+    static uint8_t data[6000];
+    size_t queued = 0;
+    uint16_t port = RAW_LOCAL_PORT + 1;
+    iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect_data(r->st, port, &peer, RAW_PEER_PORT, NULL, data,
+                                         sizeof(data), &queued, &c), 0);
+    assert_int_equal(queued, 1420);
+    raw_expect(r, SYN, iss, 0);
+    assert_int_equal(sk_tcp_send(c, data + 1420, 3 * 1460 + 200), 3 * 1460 + 200);
+    raw_run_for(r, MS(20));
+    raw_send(r, .dport = port, .flags = SYN | ACK, .seq = 9999, .ack = iss + 1,
+             .opts = SK_OPT_MSS | SK_OPT_SACK_PERM, .mss = 1460);
+    const struct raw_out *o = raw_expect(r, ACK | PSH, iss + 1, 10000);
+    assert_int_equal(o->len, 1420);
+    /* Three whole segments of new data; Nagle holds the 200-byte tail (RFC 896). */
+    for (uint32_t off = 1420; off < 1420 + 3 * 1460; off += 1460)
+        assert_int_equal(raw_expect(r, ACK, iss + 1 + off, 10000)->len, 1460);
+    raw_expect_none(r);
+    struct sk_tcp_info i = info(c);
+    assert_int_equal(i.retrans_out, 1);
+    assert_int_equal(i.unacked, 4);
+    raw_run_for(r, MS(20));
+    uint8_t sack[12] = {1, 1, 5, 10};
+    sk_put32(sack + 4, iss + 1 + 1420);
+    sk_put32(sack + 8, iss + 1 + 1420 + 3 * 1460);
+    raw_send(r, .dport = port, .flags = ACK, .seq = 10000, .ack = iss + 1, .raw_opts = sack,
+             .raw_opts_len = sizeof(sack));
+    o = raw_expect(r, ACK | PSH, iss + 1, 10000);
+    assert_int_equal(o->len, 1420);
+    assert_int_equal(o->time, r->now);
+    sk_tcp_abort(c);
+    raw_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +711,7 @@ int main(void)
         TEST(test_client_cookie_request_then_syn_data),
         TEST(test_client_syn_data_timeout_falls_back),
         TEST(test_client_syn_data_frag_needed),
+        TEST(test_client_syn_data_resent_then_lost),
         TEST(test_pair_fast_open_both_ways_and_lost_syn),
         TEST(test_reference_cookie_ipv6_matches_linux),
         TEST(test_pair_fast_open_ipv6),

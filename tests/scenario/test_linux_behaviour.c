@@ -451,6 +451,52 @@ static void test_psh_on_tso_packets(void **state)
     tso_burst(false);
 }
 
+/* Linux's tcp_tso_autosize with tcp_update_pacing_rate (slow start: 200 %), written out:
+ * rate = mss * ((USEC_PER_SEC / 100) << 3) * 200 * cwnd / (srtt_us << 3) bytes a second,
+ * rate >> sk_pacing_shift (10), plus gso_max_size (65536) >> (min_rtt_us >> tcp_tso_rtt_log
+ * (9)), at most gso_max_size, in segments, at least tcp_min_tso_segs (2). */
+static uint32_t linux_tso_segs(uint64_t mss, uint64_t cwnd, uint64_t srtt_us, uint64_t min_rtt)
+{
+    uint64_t rate = mss * (10000u << 3) * 200 * cwnd / (srtt_us << 3);
+    uint64_t bytes = rate >> 10;
+    if ((min_rtt >> 9) < 32)
+        bytes += 65536u >> (min_rtt >> 9);
+    if (bytes > 65536)
+        bytes = 65536;
+    return bytes / mss > 2 ? (uint32_t)(bytes / mss) : 2;
+}
+
+/* tso_autosize: the first flight (cwnd 10) leaves in super-segments of linux_tso_segs
+ * segments, each ending in PSH (psh_tso), after the handshake's RTT (20 ms: 2 segments; 4 ms:
+ * 5). The raw harness cuts them as a NIC would: PSH shows where each ended. */
+static void test_tso_autosize(void **state)
+{
+    (void)state;
+    const sk_time_us rtts[] = {MS(20), MS(4)};
+    const uint32_t want[] = {2, 5}; /* the arithmetic below, done by hand */
+    for (int k = 0; k < 2; k++) {
+        uint32_t segs = linux_tso_segs(FX_MSS, 10, rtts[k], rtts[k]);
+        assert_int_equal(segs, want[k]);
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+        cfg.psh_tso = true;
+        cfg.tso_autosize = true;
+        struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = rtts[k]});
+        assert_int_equal(fx_send(f.c, 0, 30 * FX_MSS), 30 * FX_MSS);
+        for (uint32_t i = 0; i < 10; i++) {
+            uint32_t chunk_start = i / segs * segs, chunk_end = chunk_start + segs;
+            if (chunk_end > 10)
+                chunk_end = 10;
+            bool psh = i + 1 == chunk_end && chunk_end - chunk_start > 1;
+            fx_expect_data(f.r, psh ? ACK | PSH : ACK, FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0),
+                           FX_MSS);
+        }
+        raw_expect_none(f.r);
+        fx_free(&f);
+    }
+}
+
 /* sk_tcp_set_write_pending (Linux's tcp_rcv_synsent_state_process, "Save one ACK" while
  * sk_write_pending): with a writer waiting, the SYN-ACK's ACK is not sent alone; the data
  * written next carries it. That data leaves within the ACK timeout of the SYN-ACK, so under
@@ -620,6 +666,7 @@ int main(void)
         TEST(test_tlp_at_rto_time),
         TEST(test_delivered_counts_syn),
         TEST(test_synack_tsecr_checked),
+        TEST(test_tso_autosize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
