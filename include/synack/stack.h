@@ -633,8 +633,8 @@ struct sk_config {
      * tso_autosize: with segmentation offload (caps.tso_max), a super-segment carries about a
      *   millisecond's worth of Linux's pacing rate, at least tso_min_segs segments (0: 2), as
      *   Linux's tcp_tso_autosize sizes what one transmission hands the device (tcp_min_tso_segs,
-     *   tcp_tso_rtt_log); without it, as much as the window and half the peer's largest window
-     *   allow. Default false. */
+     *   tcp_tso_rtt_log), and no more than half of cwnd (tcp_cwnd_test); without it, as much
+     *   as the window and half the peer's largest window allow. Default false. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;

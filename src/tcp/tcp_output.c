@@ -713,7 +713,8 @@ uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
  * millisecond of the pacing rate (sk_pacing_shift 10: rate / 1024), and more on short paths
  * (tcp_tso_rtt_log 9: 64 KiB >> (min RTT in µs >> 9)), at least tso_min_segs segments
  * (tcp_min_tso_segs, 2). The rate is tcp_update_pacing_rate's: 200 % of cwnd * MSS / SRTT in
- * slow start below half ssthresh, 120 % after, the flight counting if it exceeds cwnd. */
+ * slow start below half ssthresh, 120 % after, the flight counting if it exceeds cwnd. And
+ * tcp_write_xmit's quota: no more than half of cwnd in one transmission. */
 static uint32_t autosize(const struct sk_tcp *c, uint32_t mss, uint32_t most)
 {
     const struct sk_config *cfg = &c->st->cfg;
@@ -729,7 +730,11 @@ static uint32_t autosize(const struct sk_tcp *c, uint32_t mss, uint32_t most)
     if (min_rtt && r < 32)
         bytes += 65536u >> r;
     uint32_t n = (uint32_t)((bytes < most ? bytes : most) / mss);
-    return (n > min_segs ? n : min_segs) * mss;
+    n = n > min_segs ? n : min_segs;
+    /* tcp_cwnd_test: "at least 2 GSO packets in flight", no packet above half of cwnd. */
+    uint32_t half_cwnd = c->cwnd / mss / 2;
+    n = min_u32(n, half_cwnd > 1 ? half_cwnd : 1);
+    return n * mss;
 }
 
 /* RFC 896: a short segment waits while data is unacknowledged; with
