@@ -20,6 +20,7 @@ struct seg {
     bool syn, fin;
     bool ce;            /* the IP header carried Congestion Experienced (RFC 3168 §5) */
     bool text_blocked;  /* at RCV.NXT in a zero window: its ACK counts, its text finds no room */
+    bool old_syn;       /* a simultaneous open's SYN,ACK: its SYN, a duplicate, was taken off */
     const uint8_t *frame;
     size_t frame_len;
 };
@@ -533,11 +534,13 @@ static bool check_sequence_number(struct sk_tcp *c, struct seg *s)
 
     /* RFC 9293 Figure 7 (simultaneous open): in SYN-RECEIVED (or FIN-WAIT-1 after a CLOSE
      * there) the peer's SYN,ACK repeats the SYN we already hold (SEG.SEQ = IRS); only its ACK
-     * is new. Take the old SYN off it. */
+     * is new. Take the old SYN off it; as a duplicate it is acknowledged (syn_received_ack),
+     * as FreeBSD's and Linux's do. */
     if (!(c->flags & TF_PASSIVE) && !(c->flags & TF_SYN_ACKED) && s->syn && !rst &&
         (h->flags & SK_TCP_ACK) && s->seq == c->irs) {
         s->syn = false;
         s->seq++;
+        s->old_syn = true;
     }
 
     /* RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK "irrespective of the
@@ -684,6 +687,12 @@ static bool syn_received_ack(struct sk_tcp *c, const struct seg *s)
     c->snd_wl2 = h->ack;
     sk_tcp_set_state(c, SK_TCP_ESTABLISHED);
     sk_tcp_child_established(c);
+    if (s->old_syn) {
+        /* RFC 9293 §3.10.7.4: a duplicate is acknowledged; RFC 2883 §4: reported as a D-SACK
+         * (its SYN's sequence number) where SACK was agreed. */
+        c->flags |= TF_ACK_NOW;
+        report_dsack(c, c->irs, c->irs + 1);
+    }
     return true;
 }
 
