@@ -193,6 +193,9 @@ struct sk_tcp_ext {
     bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
     bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
     uint8_t sack_hist_n;
+    /* sk_config.tso_autosize: a millisecond of the pacing rate Linux sets as the connection
+     * starts (tcp_output.c autosize), in bytes; 0: not yet. */
+    uint16_t tso_rate_ms;
     uint32_t dupacks;
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */

@@ -712,26 +712,32 @@ uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
 /* sk_config.tso_autosize, Linux's tcp_tso_autosize: a transmission carries about a
  * millisecond of the pacing rate (sk_pacing_shift 10: rate / 1024), and more on short paths
  * (tcp_tso_rtt_log 9: 64 KiB >> (min RTT in µs >> 9)), at least tso_min_segs segments
- * (tcp_min_tso_segs, 2). The rate is tcp_update_pacing_rate's: 200 % of cwnd * MSS / SRTT in
- * slow start below half ssthresh, 120 % after, the flight counting if it exceeds cwnd. And
- * tcp_write_xmit's quota: no more than half of cwnd in one transmission. */
-static uint32_t autosize(const struct sk_tcp *c, uint32_t mss, uint32_t most)
+ * (tcp_min_tso_segs, 2); no more than half of cwnd (tcp_write_xmit's tcp_cwnd_test quota).
+ * The rate is tcp_update_pacing_rate's, 200 % of cwnd * MSS / SRTT, as Linux 6.18 sets it when
+ * the connection starts and keeps it without a pacing qdisc: the kernel reported the same
+ * tcpi_pacing_rate after every ACK of a slow start, 2 * 10 * 1460 / the handshake's SRTT for a
+ * peer MSS of 1000 (notsent-lowat-setsockopt, 2713706 B/s at 10.76 ms), so its MSS is the
+ * interface's (rcv_mss), its cwnd the initial one, and it is taken at the first send. */
+static uint32_t autosize(struct sk_tcp *c, uint32_t mss, uint32_t most)
 {
     const struct sk_config *cfg = &c->st->cfg;
-    uint32_t min_segs = cfg->tso_min_segs ? cfg->tso_min_segs : 2;
-    uint64_t segs = max_u32(c->cwnd / mss, (c->snd_max - c->snd_una) / mss);
-    uint32_t ratio = c->cwnd / mss < c->ssthresh / mss / 2 ? 200 : 120;
-    uint64_t bytes = most;
-    if (c->srtt_us)
-        bytes = (uint64_t)mss * ratio * 10000u * segs / c->srtt_us >> 10;
+    struct sk_tcp_ext *x = c->x;
+    if (x->tso_rate_ms == 0) {
+        uint64_t rate = c->srtt_us ? (uint64_t)c->rcv_mss * 200u * 10000u * (c->cwnd / mss) /
+                                         c->srtt_us
+                                   : UINT64_MAX / 2;
+        uint64_t ms = rate >> 10;
+        x->tso_rate_ms = (uint16_t)(ms > UINT16_MAX ? UINT16_MAX : ms ? ms : 1);
+    }
+    uint64_t bytes = x->tso_rate_ms;
     /* RACK's min_RTT, else the handshake's RTT (Linux's min filter starts from it). */
-    uint32_t min_rtt = c->x && c->x->min_rtt_us ? c->x->min_rtt_us : c->srtt_us;
+    uint32_t min_rtt = x->min_rtt_us ? x->min_rtt_us : c->srtt_us;
     uint32_t r = min_rtt >> 9;
-    if (min_rtt && r < 32)
+    if (r < 32)
         bytes += 65536u >> r;
+    uint32_t min_segs = cfg->tso_min_segs ? cfg->tso_min_segs : 2;
     uint32_t n = (uint32_t)((bytes < most ? bytes : most) / mss);
     n = n > min_segs ? n : min_segs;
-    /* tcp_cwnd_test: "at least 2 GSO packets in flight", no packet above half of cwnd. */
     uint32_t half_cwnd = c->cwnd / mss / 2;
     n = min_u32(n, half_cwnd > 1 ? half_cwnd : 1);
     return n * mss;
@@ -756,7 +762,7 @@ static bool nagle_holds(const struct sk_tcp *c)
  * without waiting (it is the last of the data, and it carries the FIN or Nagle is off), so
  * every segment ends where the MSS-sized train would end it. A retransmission (SND.NXT below
  * SND.MAX) stops at SND.MAX, and, with a SACK scoreboard to skip holes by, is one segment. */
-static uint32_t super_len(const struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss,
+static uint32_t super_len(struct sk_tcp *c, uint32_t avail, uint32_t room, uint32_t mss,
                           bool record)
 {
     /* No more than half the largest window the peer offered (Linux's tcp_bound_to_half_wnd

@@ -467,7 +467,9 @@ static uint32_t linux_tso_segs(uint64_t mss, uint64_t cwnd, uint64_t srtt_us, ui
 }
 
 /* tso_autosize: the first flight (cwnd 10) leaves in super-segments of linux_tso_segs
- * segments, at most half of cwnd (tcp_cwnd_test), each ending in PSH (psh_tso), after the
+ * segments (the rate Linux 6.18 sets at the start and keeps: it reported the same
+ * tcpi_pacing_rate through a slow start), at most half of cwnd (tcp_cwnd_test), each ending in
+ * PSH (psh_tso), after the
  * handshake's RTT (20 ms: 2 segments; 4 ms: 5; 1 ms: 41, cut to 5). The raw harness cuts them
  * as a NIC would: PSH shows where each ended. */
 static void test_tso_autosize(void **state)
@@ -485,6 +487,7 @@ static void test_tso_autosize(void **state)
         cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
         cfg.psh_tso = true;
         cfg.tso_autosize = true;
+        cfg.ss_abc_limit = 0; /* Linux's tcp_slow_start: cwnd += every segment acknowledged */
         struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = rtts[k]});
         assert_int_equal(fx_send(f.c, 0, 30 * FX_MSS), 30 * FX_MSS);
         for (uint32_t i = 0; i < 10; i++) {
@@ -496,6 +499,17 @@ static void test_tso_autosize(void **state)
                            FX_MSS);
         }
         raw_expect_none(f.r);
+        if (k == 1) {
+            /* Linux keeps the rate it set at the start (no pacing qdisc): with cwnd 20 after
+             * the whole flight is acknowledged, the packets stay at 5 segments, where a rate
+             * from cwnd 20 would make them 10 (linux_tso_segs(FX_MSS, 20, ...) = 10). */
+            assert_int_equal(linux_tso_segs(FX_MSS, 20, rtts[k], rtts[k]), 10);
+            raw_run_for(f.r, rtts[k]);
+            fx_ack(&f, FX_SND(&f, 10 * FX_MSS), NULL, 0);
+            for (uint32_t i = 10; i < 30; i++)
+                fx_expect_data(f.r, (i - 10) % 5 == 4 ? ACK | PSH : ACK,
+                               FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0), FX_MSS);
+        }
         fx_free(&f);
     }
 }
