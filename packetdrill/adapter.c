@@ -380,6 +380,16 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->nagle_minshall = v != 0;
     } else if (strcmp(key, "psh_tso") == 0) {
         c->psh_tso = v != 0;
+    } else if (strcmp(key, "tso_autosize") == 0) {
+        c->tso_autosize = v != 0;
+    } else if (strcmp(key, "tso_min_segs") == 0) {
+        c->tso_min_segs = (uint8_t)v;               /* net.ipv4.tcp_min_tso_segs */
+    } else if (strcmp(key, "synack_tsecr_check") == 0) {
+        c->synack_tsecr_check = v != 0;
+    } else if (strcmp(key, "syn_mss_path") == 0) {
+        c->syn_mss_path = v != 0;
+    } else if (strcmp(key, "icmp_abort_handshake") == 0) {
+        c->icmp_abort_handshake = v != 0;
     } else if (strcmp(key, "notsent_lowat") == 0) {
         c->notsent_lowat = (uint32_t)strtoul(val, NULL, 0); /* net.ipv4.tcp_notsent_lowat */
     } else if (strcmp(key, "tso") == 0) {

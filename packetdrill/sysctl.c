@@ -34,6 +34,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"net.ipv4.tcp_timestamps", SK_SET_OPT_TIMESTAMPS},
         {"net.ipv4.tcp_sack", SK_SET_OPT_SACK},
         {"net.ipv4.tcp_window_scaling", SK_SET_OPT_WSCALE},
+        {"net.ipv4.tcp_min_tso_segs", SK_SET_TSO_MIN_SEGS},
     };
     if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
         if (pd->st)
@@ -55,6 +56,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         case SK_SET_OPT_TIMESTAMPS: pd->cfg.opt_timestamps = v != 0; break;
         case SK_SET_OPT_SACK: pd->cfg.opt_sack = v != 0; break;
         case SK_SET_OPT_WSCALE: pd->cfg.opt_wscale = v != 0; break;
+        case SK_SET_TSO_MIN_SEGS: pd->cfg.tso_min_segs = (uint8_t)v; break;
         }
         if (pd->st && sk_stack_set_setting(pd->st, w, v) != 0)
             fprintf(stderr, "synack-packetdrill: %s=%u not taken\n", name, (unsigned)v);

@@ -485,6 +485,11 @@ int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t va
     case SK_SET_OPT_WSCALE:
         flag = &c->opt_wscale;
         break;
+    case SK_SET_TSO_MIN_SEGS:
+        if (value > UINT8_MAX)
+            return -EINVAL;
+        c->tso_min_segs = (uint8_t)value;
+        return 0;
     }
     if (flag == NULL || value > 1)
         return -EINVAL;

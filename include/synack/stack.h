@@ -747,6 +747,8 @@ enum sk_setting {
     SK_SET_OPT_TIMESTAMPS, /* sk_config.opt_timestamps: 0 or 1 */
     SK_SET_OPT_SACK,       /* sk_config.opt_sack: 0 or 1 */
     SK_SET_OPT_WSCALE,     /* sk_config.opt_wscale: 0 or 1 */
+    SK_SET_TSO_MIN_SEGS,   /* sk_config.tso_min_segs (net.ipv4.tcp_min_tso_segs): 0-255, read
+                            * at every transmission */
 };
 /* Returns 0, or -EINVAL for an unknown setting or a value outside its range (nothing
  * changes then). */

@@ -512,6 +512,21 @@ static void test_tso_autosize(void **state)
         }
         fx_free(&f);
     }
+    /* tcp_min_tso_segs changed on the running stack (SK_SET_TSO_MIN_SEGS): 3 at 20 ms, where
+     * the rate gives fewer; the tenth segment goes alone, without PSH. */
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+    cfg.psh_tso = true;
+    cfg.tso_autosize = true;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = MS(20)});
+    assert_int_equal(sk_stack_set_setting(f.r->st, SK_SET_TSO_MIN_SEGS, 256), -EINVAL);
+    assert_int_equal(sk_stack_set_setting(f.r->st, SK_SET_TSO_MIN_SEGS, 3), 0);
+    assert_int_equal(fx_send(f.c, 0, 30 * FX_MSS), 30 * FX_MSS);
+    for (uint32_t i = 0; i < 10; i++)
+        fx_expect_data(f.r, i % 3 == 2 ? ACK | PSH : ACK, FX_SND(&f, i * FX_MSS),
+                       FX_RCV(&f, 0), FX_MSS);
+    fx_free(&f);
 }
 
 /* sk_tcp_set_write_pending (Linux's tcp_rcv_synsent_state_process, "Save one ACK" while
