@@ -580,6 +580,26 @@ static void test_pair_fast_open_ipv6(void **state)
     pair_free(p);
 }
 
+/* A first connection from RAW_LOCAL_PORT asks for a cookie; the server's SYN-ACK gives one
+ * with MSS 1460, which the client caches; the connection is then aborted. */
+static void cache_cookie(struct raw *r)
+{
+    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
+    struct sk_addr peer = sk_addr_from_v4(ADDR_B);
+    struct sk_tcp *c;
+    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
+    assert_int_equal(sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT, &peer, RAW_PEER_PORT, &prm, &c), 0);
+    raw_expect(r, SYN, iss, 0);
+    const uint8_t cookie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint8_t opts[16] = {2, 4, 1460 >> 8, 1460 & 0xff};
+    size_t n = fo_opt(opts + 4, cookie, sizeof(cookie));
+    raw_send(r, .flags = SYN | ACK, .seq = 700, .ack = iss + 1, .raw_opts = opts,
+             .raw_opts_len = 4 + n);
+    raw_expect(r, ACK, iss + 1, 701);
+    sk_tcp_abort(c);
+    r->cursor = r->nout;
+}
+
 /* "Fragmentation needed" (MTU 800) for a SYN that carried data (RFC 1191 §6.1: the datagram
  * was dropped, send again at once): the SYN goes again at once, alone, without the option
  * (Linux's tcp_simple_retransmit). The path MTU holds past the handshake: with the server's
@@ -594,26 +614,13 @@ static void test_client_syn_data_frag_needed(void **state)
         cfg.tfo = SK_TFO_CLIENT;
         cfg.syn_mss_path = knob;
         struct raw *r = ref_raw_new(&cfg, &key, 41);
-        struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
+        cache_cookie(r);
         struct sk_addr peer = sk_addr_from_v4(ADDR_B);
         struct sk_tcp *c;
-        uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
-        assert_int_equal(
-            sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT, &peer, RAW_PEER_PORT, &prm, &c), 0);
-        raw_expect(r, SYN, iss, 0);
-        const uint8_t cookie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-        uint8_t opts[16] = {2, 4, 1460 >> 8, 1460 & 0xff};
-        size_t n = fo_opt(opts + 4, cookie, sizeof(cookie));
-        raw_send(r, .flags = SYN | ACK, .seq = 700, .ack = iss + 1, .raw_opts = opts,
-                 .raw_opts_len = 4 + n);
-        raw_expect(r, ACK, iss + 1, 701);
-        sk_tcp_abort(c);
-        r->cursor = r->nout;
-
         uint8_t data[2000] = {0};
         size_t queued = 0;
         uint16_t port = RAW_LOCAL_PORT + 1;
-        iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
+        uint32_t iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
         assert_int_equal(sk_tcp_connect_data(r->st, port, &peer, RAW_PEER_PORT, NULL, data,
                                              sizeof(data), &queued, &c), 0);
         assert_int_equal(queued, 1460 - 40);
@@ -653,24 +660,13 @@ static void test_client_syn_data_resent_then_lost(void **state)
     cfg.tfo = SK_TFO_CLIENT;
     cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
     struct raw *r = ref_raw_new(&cfg, &key, 41);
-    struct sk_tcp_params prm = {.fastopen = SK_FASTOPEN_CONNECT};
+    cache_cookie(r);
     struct sk_addr peer = sk_addr_from_v4(ADDR_B);
     struct sk_tcp *c;
-    uint32_t iss = ref_raw_iss(r, &key, RAW_LOCAL_PORT, RAW_PEER_PORT);
-    assert_int_equal(sk_tcp_connect_addr(r->st, RAW_LOCAL_PORT, &peer, RAW_PEER_PORT, &prm, &c), 0);
-    raw_expect(r, SYN, iss, 0);
-    const uint8_t cookie[8] = {9, 8, 7, 6, 5, 4, 3, 2};
-    uint8_t opts[16] = {2, 4, 1460 >> 8, 1460 & 0xff};
-    size_t n = fo_opt(opts + 4, cookie, sizeof(cookie));
-    raw_send(r, .flags = SYN | ACK, .seq = 700, .ack = iss + 1, .raw_opts = opts,
-             .raw_opts_len = 4 + n);
-    sk_tcp_abort(c);
-    r->cursor = r->nout;
-
     static uint8_t data[6000];
     size_t queued = 0;
     uint16_t port = RAW_LOCAL_PORT + 1;
-    iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
+    uint32_t iss = ref_raw_iss(r, &key, port, RAW_PEER_PORT);
     assert_int_equal(sk_tcp_connect_data(r->st, port, &peer, RAW_PEER_PORT, NULL, data,
                                          sizeof(data), &queued, &c), 0);
     assert_int_equal(queued, 1420);
