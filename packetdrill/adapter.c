@@ -382,6 +382,14 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->psh_tso = v != 0;
     } else if (strcmp(key, "tso_autosize") == 0) {
         c->tso_autosize = v != 0;
+    } else if (strcmp(key, "rtt_every_ack") == 0) {
+        c->rtt_every_ack = v != 0;
+    } else if (strcmp(key, "pacing") == 0) {
+        c->pacing = v != 0;                         /* an fq qdisc on the interface */
+    } else if (strcmp(key, "pacing_ss_ratio") == 0) {
+        c->pacing_ss_ratio = (uint16_t)v;           /* net.ipv4.tcp_pacing_ss_ratio */
+    } else if (strcmp(key, "pacing_ca_ratio") == 0) {
+        c->pacing_ca_ratio = (uint16_t)v;           /* net.ipv4.tcp_pacing_ca_ratio */
     } else if (strcmp(key, "tso_min_segs") == 0) {
         c->tso_min_segs = (uint8_t)v;               /* net.ipv4.tcp_min_tso_segs */
     } else if (strcmp(key, "synack_tsecr_check") == 0) {

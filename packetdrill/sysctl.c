@@ -5,7 +5,9 @@
  * socket call, the lines added since the last look are applied to the stack's settings
  * (sk_stack_set_setting), or to the configuration it will be made from. Settings the adapter
  * has no equivalent for are reported once on stderr and skipped. `ip tcp_metrics flush` comes
- * as the line "tcp_metrics_flush=0": the Fast Open client cache is emptied. */
+ * as the line "tcp_metrics_flush=0": the Fast Open client cache is emptied. `tc qdisc
+ * replace dev tun0 root fq` comes as "qdisc_fq=1" (another root qdisc as "qdisc_fq=0"): fq
+ * paces every socket through it, so the stack paces (sk_config.pacing). */
 #include "adapter_int.h"
 
 #include <stdio.h>
@@ -35,6 +37,9 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"net.ipv4.tcp_sack", SK_SET_OPT_SACK},
         {"net.ipv4.tcp_window_scaling", SK_SET_OPT_WSCALE},
         {"net.ipv4.tcp_min_tso_segs", SK_SET_TSO_MIN_SEGS},
+        {"net.ipv4.tcp_pacing_ss_ratio", SK_SET_PACING_SS_RATIO},
+        {"net.ipv4.tcp_pacing_ca_ratio", SK_SET_PACING_CA_RATIO},
+        {"qdisc_fq", SK_SET_PACING},
     };
     if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
         if (pd->st)
@@ -57,6 +62,9 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         case SK_SET_OPT_SACK: pd->cfg.opt_sack = v != 0; break;
         case SK_SET_OPT_WSCALE: pd->cfg.opt_wscale = v != 0; break;
         case SK_SET_TSO_MIN_SEGS: pd->cfg.tso_min_segs = (uint8_t)v; break;
+        case SK_SET_PACING: pd->cfg.pacing = v != 0; break;
+        case SK_SET_PACING_SS_RATIO: pd->cfg.pacing_ss_ratio = (uint16_t)v; break;
+        case SK_SET_PACING_CA_RATIO: pd->cfg.pacing_ca_ratio = (uint16_t)v; break;
         }
         if (pd->st && sk_stack_set_setting(pd->st, w, v) != 0)
             fprintf(stderr, "synack-packetdrill: %s=%u not taken\n", name, (unsigned)v);

@@ -167,13 +167,17 @@ struct sk_tcp_ext {
         double k;                       /* K, seconds (§4.2) */
         sk_time_us epoch_start;         /* t_epoch, SK_TIME_NEVER outside an epoch */
         sk_time_us last_ack;            /* last growth in this epoch (§5.8) */
-        bool after_rto;                 /* the next epoch is the first after a timeout (§4.8) */
     } cubic;
     /* The slow-start exit (cc_slowstart.c): NULL unless sk_config.hystart is on for CUBIC;
      * allocated by sk_cc_hystart_init, freed with x. */
     struct sk_hystart_state *hs;
     uint32_t cc_acked;                  /* bytes acked toward the next cwnd increase */
     bool cwnd_limited;                  /* RFC 7661: sending stopped at cwnd since the last ACK */
+    bool cubic_after_rto;               /* RFC 9438 §4.8: the next epoch is the first after a
+                                         * timeout (with cubic, out of it to fill a hole) */
+    /* sk_config.pacing (tcp_pacing.c): data segments sent, up to 255 (the first ten go
+     * unpaced, as Linux's tcp_update_skb_after_send lets them). */
+    uint8_t pace_segs;
     /* congestion control (cc helper): cc_slowstart.c. cwv: Linux's cwnd validation
      * (tcp_cwnd_validate). */
     struct {
@@ -193,9 +197,9 @@ struct sk_tcp_ext {
     bool tlp_out, tlp_rxt;              /* a probe is in flight; it was a retransmission */
     bool tlp_dsacked;                   /* a D-SACK showed that retransmission was needless */
     uint8_t sack_hist_n;
-    /* sk_config.tso_autosize: a millisecond of the pacing rate Linux sets as the connection
-     * starts (tcp_output.c autosize), in bytes; 0: not yet. */
-    uint16_t tso_rate_ms;
+    /* sk_config.pacing (tcp_pacing.c): the earliest time the next data segment may leave
+     * (Linux's tcp_wstamp_ns), 0: none sent yet. */
+    sk_time_us pace_stamp;
     uint32_t dupacks;
     uint32_t recover;                   /* RecoveryPoint */
     uint32_t high_rxt;                  /* HighRxt */
@@ -316,7 +320,13 @@ struct sk_tcp {
     uint32_t ts_recent;
     uint32_t ts_offset;                 /* RFC 7323 §5.4: randomized per connection */
     uint32_t heap_idx;                  /* index in the stack's heap, UINT32_MAX if absent */
-    sk_time_us ts_recent_age;           /* when TS.Recent was last set (RFC 7323 §5.5) */
+    /* When TS.Recent was last set (RFC 7323 §5.5), in seconds of the stack's clock: the
+     * check is against 24 days, and Linux keeps its ts_recent_stamp in seconds too. */
+    uint32_t ts_recent_age_s;
+    /* RFC 5961 §7 (sk_config.invalid_ack_ratelimit_us): when the last ACK for an unacceptable
+     * segment went, in ms of the stack's clock (wrapping; Linux's last_oow_ack_time is 32-bit
+     * jiffies); 0: none yet. */
+    uint32_t invalid_ack_ms;
 
     /* Send sequence space. */
     uint32_t iss;
@@ -355,9 +365,6 @@ struct sk_tcp {
     const struct sk_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     sk_time_us last_send;               /* for restart after idle (RFC 5681 §4.1) */
-    /* RFC 5961 §7 (sk_config.invalid_ack_ratelimit_us): no ACK for an unacceptable segment
-     * before this time (0 at first: nothing sent yet). */
-    sk_time_us invalid_ack_next;
 
     /* Timers: one deadline per kind; the earliest is this TCB's key in the stack's heap.
      * SK_TCB_TIMERS adds the internal ring-release timer (TCB_TIMER_RELEASE) to the kinds. */

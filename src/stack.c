@@ -490,6 +490,16 @@ int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t va
             return -EINVAL;
         c->tso_min_segs = (uint8_t)value;
         return 0;
+    case SK_SET_PACING:
+        flag = &c->pacing;
+        break;
+    case SK_SET_PACING_SS_RATIO:
+    case SK_SET_PACING_CA_RATIO:
+        if (value > 1000) /* Linux's bound for both sysctls */
+            return -EINVAL;
+        *(which == SK_SET_PACING_SS_RATIO ? &c->pacing_ss_ratio : &c->pacing_ca_ratio) =
+            (uint16_t)value;
+        return 0;
     }
     if (flag == NULL || value > 1)
         return -EINVAL;
@@ -759,6 +769,7 @@ const char *sk_timer_name(enum sk_timer_kind k)
         [SK_TIMER_DELACK] = "delayed-ack",    [SK_TIMER_KEEPALIVE] = "keepalive",
         [SK_TIMER_TIME_WAIT] = "2msl",        [SK_TIMER_USER_TIMEOUT] = "user-timeout",
         [SK_TIMER_TLP] = "tail-loss-probe",   [SK_TIMER_RACK] = "rack-reorder",
+        [SK_TIMER_PACE] = "pacing",
     };
     return (unsigned)k < SK_TIMER_COUNT ? names[k] : "unknown";
 }

@@ -172,6 +172,7 @@ static const char *const timer_text[SK_TIMER_COUNT][LANG_COUNT] = {
     [SK_TIMER_USER_TIMEOUT] = {"user timeout", "用户超时（user timeout）"},
     [SK_TIMER_TLP] = {"tail loss probe timer (TLP)", "尾部丢失探测定时器（TLP）"},
     [SK_TIMER_RACK] = {"RACK reordering timer", "RACK 乱序定时器"},
+    [SK_TIMER_PACE] = {"pacing timer (next departure)", "发送节拍定时器（下一次发送时刻）"},
 };
 
 const char *i18n_timer(enum lang l, enum sk_timer_kind k) {

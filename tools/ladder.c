@@ -427,6 +427,7 @@ static const char *timer_name(int t) {
         [SK_TIMER_DELACK] = "delayed-ACK",      [SK_TIMER_KEEPALIVE] = "keepalive",
         [SK_TIMER_TIME_WAIT] = "TIME-WAIT",     [SK_TIMER_USER_TIMEOUT] = "user-timeout",
         [SK_TIMER_TLP] = "tail-loss-probe",    [SK_TIMER_RACK] = "rack-reorder",
+        [SK_TIMER_PACE] = "pacing",
     };
     return t >= 0 && t < SK_TIMER_COUNT && names[t] ? names[t] : "unknown";
 }

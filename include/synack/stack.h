@@ -634,7 +634,22 @@ struct sk_config {
      *   millisecond's worth of Linux's pacing rate, at least tso_min_segs segments (0: 2), as
      *   Linux's tcp_tso_autosize sizes what one transmission hands the device (tcp_min_tso_segs,
      *   tcp_tso_rtt_log), and no more than half of cwnd (tcp_cwnd_test); without it, as much
-     *   as the window and half the peer's largest window allow. Default false. */
+     *   as the window and half the peer's largest window allow. Default false.
+     * pacing: data segments leave no faster than the pacing rate (src/tcp/tcp_pacing.c), as
+     *   Linux paces a socket (tcp_update_skb_after_send, tcp_pacing_check; with the fq qdisc,
+     *   fq holds each packet to the same departure time): after the first ten segments, each
+     *   transmission of L bytes moves the next departure L / rate later, less up to half of
+     *   that for time the sender lost. The rate, also what tso_autosize sizes by, is Linux's
+     *   tcp_update_pacing_rate: pacing_ss_ratio percent of cwnd * MSS / SRTT while cwnd is
+     *   below half ssthresh, pacing_ca_ratio percent after (0: 200 and 120, Linux's
+     *   tcp_pacing_ss_ratio and tcp_pacing_ca_ratio). RFC 9002 §7.7 (QUIC) recommends pacing
+     *   at N * cwnd / smoothed_rtt; RFC 9293 says nothing of it. Default false: segments go
+     *   as the windows allow.
+     * rtt_every_ack: every ACK that newly acknowledges data gives an RTT sample, the time
+     *   since the oldest segment it covers was sent, unless one of them was ever sent again
+     *   (Karn) (Linux's tcp_clean_rtx_queue seq_rtt_us, which it prefers to the timestamp
+     *   echo; it needs RACK's per-segment records, so SACK). Default false: RFC 6298's one
+     *   timed segment per RTT, or the echo of every ACK with timestamps (RFC 7323 §4.1). */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -647,6 +662,9 @@ struct sk_config {
     bool syn_mss_path;
     bool tso_autosize;
     uint8_t tso_min_segs;
+    bool pacing;
+    uint16_t pacing_ss_ratio, pacing_ca_ratio;
+    bool rtt_every_ack;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
@@ -749,6 +767,9 @@ enum sk_setting {
     SK_SET_OPT_WSCALE,     /* sk_config.opt_wscale: 0 or 1 */
     SK_SET_TSO_MIN_SEGS,   /* sk_config.tso_min_segs (net.ipv4.tcp_min_tso_segs): 0-255, read
                             * at every transmission */
+    SK_SET_PACING,         /* sk_config.pacing: 0 or 1 (an fq qdisc on Linux's interface) */
+    SK_SET_PACING_SS_RATIO, /* sk_config.pacing_ss_ratio (net.ipv4.tcp_pacing_ss_ratio): 0-1000 */
+    SK_SET_PACING_CA_RATIO, /* sk_config.pacing_ca_ratio (net.ipv4.tcp_pacing_ca_ratio): 0-1000 */
 };
 /* Returns 0, or -EINVAL for an unknown setting or a value outside its range (nothing
  * changes then). */

@@ -107,6 +107,7 @@ enum sk_timer_kind {
     SK_TIMER_USER_TIMEOUT,   /* RFC 9293 §3.8.3 */
     SK_TIMER_TLP,            /* RFC 8985 §7 tail loss probe */
     SK_TIMER_RACK,           /* RFC 8985 §6.2 step 5: RACK's reordering timer */
+    SK_TIMER_PACE,           /* sk_config.pacing: the next transmission's departure time */
     SK_TIMER_COUNT
 };
 SK_API const char *sk_timer_name(enum sk_timer_kind k);

@@ -65,7 +65,7 @@ static void cubic_init(struct sk_tcp *c)
     c->x->cubic.k = 0;
     c->x->cubic.epoch_start = SK_TIME_NEVER;
     c->x->cubic.last_ack = 0;
-    c->x->cubic.after_rto = false;
+    c->x->cubic_after_rto = false;
     c->x->cc_acked = 0;
     sk_cc_lcubic_reset(c);
 }
@@ -74,7 +74,7 @@ static void cubic_init(struct sk_tcp *c)
 static void epoch_begin(struct sk_tcp *c, double cwnd, sk_time_us now)
 {
     c->x->cubic.epoch_start = now;
-    if (c->x->cubic.after_rto || c->x->cubic.w_max <= 0) {
+    if (c->x->cubic_after_rto || c->x->cubic.w_max <= 0) {
         /* §4.8 after a timeout, and §4.10 when no congestion event has set W_max yet: the
          * curve starts flat at the current window. */
         c->x->cubic.k = 0;
@@ -84,7 +84,7 @@ static void epoch_begin(struct sk_tcp *c, double cwnd, sk_time_us now)
          * curve continues its convex part from where cwnd stands. */
         c->x->cubic.k = cube_root((c->x->cubic.w_max - cwnd) / cubic_c);
     }
-    c->x->cubic.after_rto = false;
+    c->x->cubic_after_rto = false;
     c->x->cubic.w_est = cwnd; /* §4.3, and §4.8 after a timeout */
 }
 
@@ -172,7 +172,7 @@ static void cubic_on_loss(struct sk_tcp *c)
         cubic_reduce(c);
     sk_cc_hystart_event(c, false);
     /* The next stage follows this event (§4.6), not an earlier timeout (§4.8). */
-    c->x->cubic.after_rto = false;
+    c->x->cubic_after_rto = false;
 }
 
 static void cubic_on_rto(struct sk_tcp *c)
@@ -185,7 +185,7 @@ static void cubic_on_rto(struct sk_tcp *c)
         sk_cc_lcubic_on_rto(c);
     else if (c->retries <= 1)
         cubic_reduce(c);
-    c->x->cubic.after_rto = true;
+    c->x->cubic_after_rto = true;
     sk_cc_hystart_event(c, true);
     c->x->cubic.epoch_start = SK_TIME_NEVER;
 }

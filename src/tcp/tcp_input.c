@@ -69,7 +69,7 @@ static void syn_options(struct sk_tcp *c, const struct sk_tcp_hdr *h)
     if ((o->present & SK_OPT_TIMESTAMP) && cfg->opt_timestamps && offered) {
         c->flags |= TF_TS;
         c->ts_recent = o->ts_val;
-        c->ts_recent_age = c->st->now;
+        c->ts_recent_age_s = (uint32_t)(c->st->now / 1000000);
     }
     uint32_t peer_mss = (o->present & SK_OPT_MSS) && !(c->flags & TF_NOOPT) ? o->mss : 536;
     c->peer_mss = (uint16_t)peer_mss; /* PLPMTUD's ceiling (tcp_plpmtu.c) */
@@ -263,10 +263,10 @@ static bool acceptable(const struct sk_tcp *c, uint32_t seq, uint32_t seg_len, u
 /* RFC 7323 §5.5: after 24 days without an update TS.Recent is no longer valid: the peer's 1 ms
  * (or faster) timestamp clock may have run more than 2^31 ticks since, so comparing with it
  * would call every new segment old and wedge an idle connection for good. */
-#define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000)
+#define PAWS_IDLE_S (24u * 24 * 3600)
 static bool ts_recent_valid(const struct sk_tcp *c)
 {
-    return c->st->now - c->ts_recent_age <= PAWS_IDLE_US;
+    return (uint32_t)(c->st->now / 1000000) - c->ts_recent_age_s <= PAWS_IDLE_S;
 }
 
 /* RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. */
@@ -277,7 +277,7 @@ static void ts_recent_update(struct sk_tcp *c, const struct seg *s)
         seq_le(s->seq, c->last_ack_sent) &&
         (seq_ge(h->opts.ts_val, c->ts_recent) || !ts_recent_valid(c))) {
         c->ts_recent = h->opts.ts_val;
-        c->ts_recent_age = c->st->now;
+        c->ts_recent_age_s = (uint32_t)(c->st->now / 1000000);
     }
 }
 
@@ -403,11 +403,13 @@ static bool invalid_ack_allowed(struct sk_tcp *c)
     struct sk_stack *st = c->st;
     if (st->cfg.invalid_ack_ratelimit_us == 0)
         return true;
-    if (st->now < c->invalid_ack_next) {
+    uint32_t now_ms = (uint32_t)(st->now / 1000);
+    uint64_t interval_ms = (st->cfg.invalid_ack_ratelimit_us + 999) / 1000;
+    if (c->invalid_ack_ms != 0 && (uint32_t)(now_ms - c->invalid_ack_ms) < interval_ms) {
         st->ctr.tcp_invalid_acks_limited++;
         return false;
     }
-    c->invalid_ack_next = st->now + st->cfg.invalid_ack_ratelimit_us;
+    c->invalid_ack_ms = now_ms ? now_ms : 1;
     return true;
 }
 

@@ -329,6 +329,10 @@ void sk_rack_counts(const struct sk_tcp *c, uint32_t *unacked, uint32_t *sacked,
                     uint32_t *retrans);
 /* An RTT sample (RFC 8985 §6.2 step 1: RACK.min_RTT). */
 void sk_rack_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
+/* sk_config.rtt_every_ack: for an ACK of everything below `ack`, the time since the oldest
+ * newly acknowledged segment (not SACKed before) was sent; false when none was, or when any
+ * of them was ever sent again (Karn), or without RACK's records. */
+bool sk_rack_ack_rtt(const struct sk_tcp *c, uint32_t ack, uint32_t *rtt_us);
 void sk_rack_release(struct sk_tcp *c);
 /* The receiver reneged (RFC 2018 §8): nothing counts as SACKed any more. */
 void sk_rack_renege(struct sk_tcp *c);
@@ -350,6 +354,19 @@ void sk_tcp_resend_synack(struct sk_tcp *c);
 /* RFC 6298 §2: a new RTT measurement. */
 void sk_tcp_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
 int sk_timer_update(struct sk_tcp *c);
+
+/* ---- tcp_pacing.c: sk_config.pacing ---- */
+/* Linux's pacing rate (tcp_update_pacing_rate), bytes a second; UINT64_MAX before any RTT
+ * sample. sk_config.tso_autosize sizes transmissions by it too. */
+uint64_t sk_tcp_pacing_rate(const struct sk_tcp *c);
+/* With pacing on, true while the next data segment must wait: SK_TIMER_PACE is armed for
+ * its departure time. */
+bool sk_tcp_pace_hold(struct sk_tcp *c);
+/* A data transmission of len bytes in segs segments left now: the next departure time. */
+void sk_tcp_pace_sent(struct sk_tcp *c, uint32_t len, uint32_t segs);
+/* tcp_recovery.c: sends what the windows allow now: SACK recovery's retransmissions first,
+ * then new data (the pacing timer's work). */
+void sk_tcp_send_due(struct sk_tcp *c);
 void sk_timer_remove(struct sk_tcp *c);
 
 /* tcp_conn.c: the argument checks of a vectored call (sk_tcp_sendv, sk_sendv, ...): 0,

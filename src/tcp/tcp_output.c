@@ -649,6 +649,7 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
         flags |= SK_TCP_FIN;
     send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
     sk_tcp_on_send(c, seq, len + (fin ? 1 : 0), pushed); /* RACK's records, PRR's prr_out */
+    sk_tcp_pace_sent(c, len, len == 0 ? 0 : gso_size && len > gso_size ? (len + gso_size - 1) / gso_size : 1);
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);
@@ -710,26 +711,16 @@ uint32_t sk_tcp_size_goal(const struct sk_tcp *c)
 }
 
 /* sk_config.tso_autosize, Linux's tcp_tso_autosize: a transmission carries about a
- * millisecond of the pacing rate (sk_pacing_shift 10: rate / 1024), and more on short paths
- * (tcp_tso_rtt_log 9: 64 KiB >> (min RTT in µs >> 9)), at least tso_min_segs segments
- * (tcp_min_tso_segs, 2); no more than half of cwnd (tcp_write_xmit's tcp_cwnd_test quota).
- * The rate is tcp_update_pacing_rate's, 200 % of cwnd * MSS / SRTT, as Linux 6.18 sets it when
- * the connection starts and keeps it without a pacing qdisc: the kernel reported the same
- * tcpi_pacing_rate after every ACK of a slow start, 2 * 10 * 1460 / the handshake's SRTT for a
- * peer MSS of 1000 (notsent-lowat-setsockopt, 2713706 B/s at 10.76 ms), so its MSS is the
- * interface's (rcv_mss), its cwnd the initial one, and it is taken at the first send. */
+ * millisecond of the pacing rate (sk_pacing_shift 10: rate / 1024; the rate is Linux's
+ * tcp_update_pacing_rate, sk_tcp_pacing_rate), and more on short paths (tcp_tso_rtt_log 9:
+ * 64 KiB >> (min RTT in µs >> 9)), at least tso_min_segs segments (tcp_min_tso_segs, 2); no
+ * more than half of cwnd (tcp_write_xmit's tcp_cwnd_test quota). */
 static uint32_t autosize(struct sk_tcp *c, uint32_t mss, uint32_t most)
 {
     const struct sk_config *cfg = &c->st->cfg;
     struct sk_tcp_ext *x = c->x;
-    if (x->tso_rate_ms == 0) {
-        uint64_t rate = c->srtt_us ? (uint64_t)c->rcv_mss * 200u * 10000u * (c->cwnd / mss) /
-                                         c->srtt_us
-                                   : UINT64_MAX / 2;
-        uint64_t ms = rate >> 10;
-        x->tso_rate_ms = (uint16_t)(ms > UINT16_MAX ? UINT16_MAX : ms ? ms : 1);
-    }
-    uint64_t bytes = x->tso_rate_ms;
+    uint64_t rate = sk_tcp_pacing_rate(c);
+    uint64_t bytes = rate == UINT64_MAX ? most : rate >> 10;
     /* RACK's min_RTT, else the handshake's RTT (Linux's min filter starts from it). */
     uint32_t min_rtt = x->min_rtt_us ? x->min_rtt_us : c->srtt_us;
     uint32_t r = min_rtt >> 9;
@@ -855,7 +846,9 @@ void sk_tcp_output(struct sk_tcp *c)
             c->x->cwnd_limited = true; /* x: SYN acknowledged, synchronized */
         room = min_u32(room, cw_room);
         /* RFC 4821 §7.5: a path MTU probe goes as the next new segment when one is due. */
-        if (c->snd_nxt == c->snd_max && c->st->cfg.plpmtud) {
+        if (c->snd_nxt == c->snd_max && c->st->cfg.plpmtud && avail > 0 && room > 0) {
+            if (sk_tcp_pace_hold(c))
+                break;
             uint32_t probe = sk_plpmtu_probe(c, avail, room);
             if (probe) {
                 c->snd_nxt += probe;
@@ -884,6 +877,9 @@ void sk_tcp_output(struct sk_tcp *c)
                 break;
             }
         }
+        /* sk_config.pacing: the segment waits for its departure time (tcp_pacing.c). */
+        if (sk_tcp_pace_hold(c))
+            break;
         /* RFC 6298 §3 with Karn: time one new segment per RTT when timestamps are off. */
         if (!(c->flags & (TF_RTT_TIMING | TF_TS)) && c->snd_nxt == c->snd_max) {
             c->flags |= TF_RTT_TIMING;

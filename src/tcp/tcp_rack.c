@@ -513,6 +513,31 @@ bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_u
     return sk_rack_detect(c);
 }
 
+bool sk_rack_ack_rtt(const struct sk_tcp *c, uint32_t ack, uint32_t *rtt_us)
+{
+    if (!sk_rack_active(c))
+        return false;
+    const struct sk_tcp_ext *x = c->x;
+    bool have = false;
+    sk_time_us first = 0;
+    for (uint32_t n = 0; n < x->segs_n; n++) {
+        const struct sk_rack_seg *s = seg_at(x, n);
+        if (!seq_lt(s->start, ack))
+            break;
+        if (s->flags & RS_EVER_RETRANS)
+            return false; /* Karn: this ACK may answer a retransmission */
+        if (!have && !(s->flags & RS_SACKED)) {
+            first = stamp_time(s->xmit_ts);
+            have = true;
+        }
+    }
+    if (!have)
+        return false;
+    uint64_t rtt = c->st->now - first;
+    *rtt_us = (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX);
+    return true;
+}
+
 void sk_rack_renege(struct sk_tcp *c)
 {
     if (!sk_rack_active(c))

@@ -185,6 +185,15 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
 }
 
 static void enter_recovery_send(struct sk_tcp *c);
+static void sack_recovery_send(struct sk_tcp *c);
+
+void sk_tcp_send_due(struct sk_tcp *c)
+{
+    if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK))
+        sack_recovery_send(c);
+    else
+        sk_tcp_output(c);
+}
 
 /* RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg. */
 static void sack_recovery_send(struct sk_tcp *c)
@@ -192,6 +201,8 @@ static void sack_recovery_send(struct sk_tcp *c)
     for (int guard = 0; guard < 1024; guard++) {
         uint32_t pipe = sk_tcp_pipe(c);
         if (c->cwnd < pipe + c->snd_mss)
+            return;
+        if (sk_tcp_pace_hold(c)) /* sk_config.pacing: Linux's tcp_xmit_retransmit_queue */
             return;
         uint32_t seq, len;
         if (next_lost(c, &seq, &len)) {
@@ -371,6 +382,8 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
      * backed-off RTO stayed at tens of seconds on a 20 ms path. */
     bool ambiguous = c->una_rtx && seq_lt(h->opts.ts_ecr, c->ts_una_rtx);
     c->una_rtx = false;
+    uint32_t sent_rtt = 0;
+    bool every = c->st->cfg.rtt_every_ack && sk_rack_ack_rtt(c, h->ack, &sent_rtt);
     c->snd_una = h->ack;
     c->flags |= TF_SYN_ACKED;
     /* The recovery points are compared with SND.UNA in sequence space, which only works within
@@ -384,9 +397,15 @@ static uint32_t advance_una(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         c->snd_nxt = c->snd_una;
     c->soft_error = 0; /* the path works: earlier ICMP soft errors are moot */
     sb_trim(c);
-    /* RTT: from the echoed timestamp (RFC 7323 §4.1), else the one timed segment (Karn). */
-    if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr &&
-        !ambiguous) {
+    /* RTT: with sk_config.rtt_every_ack from the send time of what this ACK covers (Linux's
+     * tcp_clean_rtx_queue, which prefers it to the echo); else from the echoed timestamp
+     * (RFC 7323 §4.1), else the one timed segment (Karn). */
+    if (every) {
+        if ((c->flags & TF_RTT_TIMING) && seq_gt(h->ack, c->rtt_seq))
+            c->flags &= ~TF_RTT_TIMING;
+        sk_tcp_rtt_sample(c, sent_rtt);
+    } else if ((c->flags & TF_TS) && (h->opts.present & SK_OPT_TIMESTAMP) && h->opts.ts_ecr &&
+               !ambiguous) {
         uint32_t ms = sk_tcp_ts_now(c) - h->opts.ts_ecr;
         if (ms < 3600000)
             sk_tcp_rtt_sample(c, ms * 1000 + 500);

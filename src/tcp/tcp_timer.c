@@ -260,6 +260,9 @@ static void timer_run(struct sk_tcp *c, enum sk_timer_kind k)
     case SK_TIMER_RACK:
         sk_tcp_rack_timeout(c);
         break;
+    case SK_TIMER_PACE:
+        sk_tcp_send_due(c);
+        break;
     case SK_TIMER_COUNT:
         break;
     }

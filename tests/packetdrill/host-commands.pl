@@ -5,7 +5,9 @@
 # numeric TCP sysctls it sets (`sysctl -q net.ipv4.tcp_ecn=2`, or
 # `set_sysctls.py /proc/sys/net/ipv4/tcp_ecn=2`) are appended as "net.ipv4.NAME=VALUE" lines to
 # SYSCTL_FILE, which the adapter applies before its next socket call (packetdrill/sysctl.c);
-# `ip tcp_metrics flush` is appended as "tcp_metrics_flush=0" (the Fast Open cookie cache).
+# `ip tcp_metrics flush` is appended as "tcp_metrics_flush=0" (the Fast Open cookie cache);
+# `tc qdisc replace dev DEV root fq` as "qdisc_fq=1" (fq paces: sk_config.pacing), another
+# root qdisc as "qdisc_fq=0". `sysctl net/ipv4/NAME=V` is read as net.ipv4.NAME.
 # Comment lines stay as they are; FreeBSD's TCP_NOOPT and TCP_KEEPINIT become their numbers.
 #
 #   host-commands.pl SYSCTL_FILE < script > copy
@@ -21,10 +23,13 @@ $s =~ s{(//[^\n]*)|`([^`]*)`}{
     } else {
         my $cmd = $2;
         my @set;
-        while ($cmd =~ m{(?:net\.ipv4\.|/proc/sys/net/ipv4/)(tcp_[a-z0-9_]+)=(0x[0-9a-fA-F]+|[0-9]+)(?![\w.])}g) {
+        while ($cmd =~ m{(?:net[./]ipv4[./]|/proc/sys/net/ipv4/)(tcp_[a-z0-9_]+)=(0x[0-9a-fA-F]+|[0-9]+)(?![\w.])}g) {
             push @set, "net.ipv4.$1=$2";
         }
         push @set, "tcp_metrics_flush=0" if $cmd =~ m{\bip\s+tcp_metrics\s+flush\b};
+        while ($cmd =~ m{\btc\s+qdisc\s+(?:add|replace|change)\s+dev\s+\S+\s+root\s+(\w+)}g) {
+            push @set, "qdisc_fq=" . ($1 eq 'fq' ? 1 : 0);
+        }
         @set ? "`printf '%s\\n' @set >> $file`" : "`true`";
     }
 }gse;

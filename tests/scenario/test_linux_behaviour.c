@@ -467,11 +467,11 @@ static uint32_t linux_tso_segs(uint64_t mss, uint64_t cwnd, uint64_t srtt_us, ui
 }
 
 /* tso_autosize: the first flight (cwnd 10) leaves in super-segments of linux_tso_segs
- * segments (the rate Linux 6.18 sets at the start and keeps: it reported the same
- * tcpi_pacing_rate through a slow start), at most half of cwnd (tcp_cwnd_test), each ending in
- * PSH (psh_tso), after the
+ * segments, at most half of cwnd (tcp_cwnd_test), each ending in PSH (psh_tso), after the
  * handshake's RTT (20 ms: 2 segments; 4 ms: 5; 1 ms: 41, cut to 5). The raw harness cuts them
- * as a NIC would: PSH shows where each ended. */
+ * as a NIC would: PSH shows where each ended. The rate follows cwnd and SRTT from ACK to ACK,
+ * as Linux 6.18 with CUBIC reported it (tcpi_pacing_rate 1772578 B/s at cwnd 10 and SRTT
+ * 11283 µs, 2115632 at cwnd 12 and 11344 µs: 2 * cwnd * 1000 / SRTT both times). */
 static void test_tso_autosize(void **state)
 {
     (void)state;
@@ -500,14 +500,13 @@ static void test_tso_autosize(void **state)
         }
         raw_expect_none(f.r);
         if (k == 1) {
-            /* Linux keeps the rate it set at the start (no pacing qdisc): with cwnd 20 after
-             * the whole flight is acknowledged, the packets stay at 5 segments, where a rate
-             * from cwnd 20 would make them 10 (linux_tso_segs(FX_MSS, 20, ...) = 10). */
+            /* With cwnd 20 after the whole flight is acknowledged (an RTT of 4 ms again), the
+             * rate from cwnd 20 makes the packets 10 segments, half of cwnd too. */
             assert_int_equal(linux_tso_segs(FX_MSS, 20, rtts[k], rtts[k]), 10);
             raw_run_for(f.r, rtts[k]);
             fx_ack(&f, FX_SND(&f, 10 * FX_MSS), NULL, 0);
             for (uint32_t i = 10; i < 30; i++)
-                fx_expect_data(f.r, (i - 10) % 5 == 4 ? ACK | PSH : ACK,
+                fx_expect_data(f.r, (i - 10) % 10 == 9 ? ACK | PSH : ACK,
                                FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0), FX_MSS);
         }
         fx_free(&f);
@@ -676,6 +675,35 @@ static void test_synack_tsecr_checked(void **state)
     }
 }
 
+/* rtt_every_ack: two segments sent together, acknowledged 10 ms and 20 ms later, give two
+ * samples (Linux's tcp_clean_rtx_queue), so SRTT is RFC 6298's 7/8 * 10 ms + 1/8 * 20 ms =
+ * 11.25 ms; without it the second ACK covers no timed segment and SRTT stays 10 ms. */
+static void srtt_after_two_acks(bool every, uint32_t want_srtt)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.rtt_every_ack = every;
+    cfg.tlp = false;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = MS(10)});
+    assert_int_equal(fx_send(f.c, 0, 2 * FX_MSS), 2 * FX_MSS);
+    fx_take(f.r, NULL);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, FX_MSS), NULL, 0);
+    raw_run_for(f.r, MS(10));
+    fx_ack(&f, FX_SND(&f, 2 * FX_MSS), NULL, 0);
+    struct sk_tcp_info ti;
+    sk_tcp_get_info(f.c, &ti);
+    assert_int_equal(ti.srtt_us, want_srtt);
+    fx_free(&f);
+}
+
+static void test_rtt_every_ack(void **state)
+{
+    (void)state;
+    srtt_after_two_acks(true, 10000 - 10000 / 8 + 20000 / 8);
+    srtt_after_two_acks(false, 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +727,7 @@ int main(void)
         TEST(test_delivered_counts_syn),
         TEST(test_synack_tsecr_checked),
         TEST(test_tso_autosize),
+        TEST(test_rtt_every_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
