@@ -18,7 +18,7 @@
 #define PP_N_RTT_SAMPLE 8
 #define PP_CSS_GROWTH_DIVISOR 4
 #define PP_CSS_ROUNDS 5
-#define PP_L 8 /* SMSS per ACK without pacing (synack does not pace) */
+#define PP_L 8 /* SMSS per ACK without pacing; a paced sender has no limit (RFC 9406 §4.3) */
 
 /* net/ipv4/tcp_cubic.c: hystart_low_window 16 packets, hystart_ack_delta_us 2 ms,
  * HYSTART_MIN_SAMPLES 8, HYSTART_DELAY_MIN/MAX 4 and 16 ms. */
@@ -285,7 +285,7 @@ void sk_cc_slow_start(struct sk_tcp *c, uint32_t acked)
     uint32_t l = c->st->cfg.ss_abc_limit;
     bool pp = hs_mode(c) == SK_HYSTART_PP && c->x->hs->phase != HS_DONE;
     if (pp)
-        l = PP_L;
+        l = c->st->cfg.pacing ? 0 : PP_L; /* RFC 9406 §4.3: L = infinity when paced */
     uint32_t inc = l ? min_u32(acked, l * (uint32_t)c->snd_mss) : acked;
     if (pp && c->x->hs->phase == HS_CSS)
         inc /= PP_CSS_GROWTH_DIVISOR;

@@ -333,6 +333,34 @@ static void test_linux_cubic_after_timeout(void **state)
     raw_free(r);
 }
 
+static void hystart_pp_paced(struct sk_config *cfg)
+{
+    cfg->hystart = SK_HYSTART_PP;
+    cfg->pacing = true;
+}
+
+/* RFC 9406 §4.3: "A paced TCP implementation SHOULD use L = infinity". One ACK of the whole
+ * initial window (10 SMSS) grows cwnd by 10 SMSS when paced, by L = 8 SMSS when not. */
+static void one_ack_of_ten(void (*tune)(struct sk_config *), uint32_t want_growth)
+{
+    struct raw *r = raw_with("cubic", tune);
+    uint32_t iss;
+    struct sk_tcp *c = open_conn(r, MS(100), &iss);
+    fx_send(c, 0, 100 * MSS);
+    assert_int_equal(fx_take(r, NULL), 10);
+    raw_run_for(r, MS(100));
+    ack(r, iss + 1 + 10 * MSS);
+    assert_int_equal(info(c).cwnd, 10 * MSS + want_growth);
+    raw_free(r);
+}
+
+static void test_hystart_pp_unlimited_when_paced(void **state)
+{
+    (void)state;
+    one_ack_of_ten(hystart_pp_paced, 10 * MSS);
+    one_ack_of_ten(hystart_pp, PP_L * MSS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +371,7 @@ int main(void)
         TEST(test_hystart_pp_css_back_to_slow_start),
         TEST(test_hystart_linux_delay_exit),
         TEST(test_linux_cubic_after_timeout),
+        TEST(test_hystart_pp_unlimited_when_paced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
