@@ -380,6 +380,10 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->nagle_minshall = v != 0;
     } else if (strcmp(key, "psh_tso") == 0) {
         c->psh_tso = v != 0;
+    } else if (strcmp(key, "forced_push") == 0) {
+        c->forced_push = v != 0;
+    } else if (strcmp(key, "tso_rtx") == 0) {
+        c->tso_rtx = v != 0;
     } else if (strcmp(key, "tso_autosize") == 0) {
         c->tso_autosize = v != 0;
     } else if (strcmp(key, "rtt_every_ack") == 0) {

@@ -58,6 +58,8 @@ void pd_profile_linux(struct pd *pd)
     c->caps.tso_max = 65535;      /* packetdrill's tun: TUN_F_TSO4/6 (an IP datagram's most) */
     c->caps.tx_csum = true;       /* TUN_F_CSUM (TSO needs checksum offload) */
     c->psh_tso = true;            /* __tcp_transmit_skb: PSH on every GSO packet */
+    c->forced_push = true;        /* tcp_sendmsg: skbs of size_goal, forced_push */
+    c->tso_rtx = true;            /* __tcp_retransmit_skb: the skb as one GSO packet */
     c->tso_autosize = true;       /* tcp_tso_autosize, tcp_min_tso_segs = 2 */
     c->syn_mss_path = true;       /* tcp_advertise_mss: advmss clamped to the route's */
     c->synack_tsecr_check = true; /* tcp_rcv_synsent_state_process: PAWSACTIVEREJECTED */

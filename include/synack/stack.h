@@ -620,6 +620,19 @@ struct sk_config {
      *   packet (tcp_skb_pcount(skb) > 1) "to expedite GRO flush at receiver"; the link's
      *   segmentation keeps it on the last segment only. Default false: PSH marks the end of
      *   what the application handed over (RFC 9293 §3.9.1), nothing else.
+     * forced_push: a write is queued in chunks of the size goal (Linux's skbs: tcp_sendmsg
+     *   fills each to tcp_xmit_size_goal), every full chunk pushed out as the windows allow
+     *   (tcp_push_one) without PSH; a chunk that completes more than half the peer's largest
+     *   window of data since the last push ends in PSH, and no segment crosses its end
+     *   (forced_push, tcp_mark_push: the skb keeps TCPHDR_PSH until it goes, tcp_fragment
+     *   leaves it on the part that ends there). Default false: PSH marks the end of what the
+     *   application handed over only (RFC 9293 §3.9.1), a write is queued whole.
+     * tso_rtx: with segmentation offload (caps.tso_max), a lost transmission (a RACK record:
+     *   a super-segment as sent, less what SACKs and ACKs took from it) is sent again as one
+     *   super-segment of as many whole segments as cwnd - pipe allows, as Linux's
+     *   tcp_xmit_retransmit_queue hands __tcp_retransmit_skb the skb and cwnd - in_flight
+     *   segments; with psh_tso it carries PSH when it is more than one segment. Default
+     *   false: a retransmission is one segment.
      * synack_tsecr_check: in SYN-SENT, a SYN-ACK whose TSecr is not zero and not one of our
      *   TSvals since the first SYN (first SYN's TSval <= TSecr <= now) is answered with a
      *   reset <SEQ=SEG.ACK><CTL=RST> and dropped, the connection left in SYN-SENT (Linux's
@@ -658,6 +671,8 @@ struct sk_config {
     bool rst_ack_on_abort;
     bool nagle_minshall;
     bool psh_tso;
+    bool forced_push;
+    bool tso_rtx;
     bool synack_tsecr_check;
     bool syn_mss_path;
     bool tso_autosize;

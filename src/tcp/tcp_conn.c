@@ -834,7 +834,8 @@ static ssize_t sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt
     bool eor = (flags & SK_TCP_SEND_EOR) != 0;
     if (eor && sk_tcp_record_reserve(c) != 0)
         return -ENOBUFS; /* counted: alloc_failures */
-    if (sk_tcp_notsent_mark(c) != UINT32_MAX) /* TCP_NOTSENT_LOWAT (tcp_marks.c) */
+    /* TCP_NOTSENT_LOWAT and sk_config.forced_push queue the write in chunks (tcp_marks.c). */
+    if (sk_tcp_notsent_mark(c) != UINT32_MAX || (c->st->cfg.forced_push && !(c->fo & FO_DEFER)))
         return sk_tcp_send_chunked(c, iov, iovcnt, (size_t)want_all, eor);
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */

@@ -205,6 +205,9 @@ void sk_tcp_trace_seg_as(struct sk_stack *st, enum sk_trace_kind kind, const str
 /* Sends one segment at seq: up to max_len bytes of queued data and, at the end of the
  * queue, the FIN. Returns the sequence space used (0: nothing to send there). */
 uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len);
+/* A retransmission of [seq, seq + len) with `room` bytes of cwnd free: one segment, or with
+ * sk_config.tso_rtx one super-segment of as many whole segments as room allows. */
+uint32_t sk_tcp_send_rtx(struct sk_tcp *c, uint32_t seq, uint32_t len, uint32_t room);
 
 /* Sends a segment built elsewhere (a TIME-WAIT record's ACK), traced as connection conn_id. */
 void sk_tcp_emit_bare(struct sk_stack *st, uint64_t conn_id, const struct sk_addr *laddr,
@@ -322,7 +325,8 @@ void sk_rack_recovery_end(struct sk_tcp *c);
 /* Bytes in flight as RACK sees them (Linux's tcp_packets_in_flight in bytes): sent, not
  * SACKed, not marked lost, plus retransmissions in flight. */
 uint32_t sk_rack_pipe(const struct sk_tcp *c);
-/* The first segment marked lost and not retransmitted since: *seq, *len (at most SMSS). */
+/* The first record marked lost and not retransmitted since: *seq, *len (the whole record: a
+ * transmission, or what SACKs and retransmissions left of it). */
 bool sk_rack_next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len);
 /* Segments (of snd_mss) outstanding, SACKed, marked lost, retransmitted in flight. */
 void sk_rack_counts(const struct sk_tcp *c, uint32_t *unacked, uint32_t *sacked, uint32_t *lost,
@@ -384,6 +388,9 @@ struct sk_tcp_marks {
      * has room, and the mark is checked only before a new one starts. */
     uint32_t chunk_start;
     bool chunk_open;
+    bool pushed_known;        /* pushed_seq is set (sk_config.forced_push) */
+    /* Linux's tp->pushed_seq: the end of the data queued when a push was last marked. */
+    uint32_t pushed_seq;
     /* Record ends (MSG_EOR): the sequence number after each record's last byte, ascending,
      * all above SND.UNA (older ones are pruned); no segment spans one. */
     uint32_t rec_n, rec_cap;

@@ -189,6 +189,44 @@ static uint32_t append_iov(struct sk_ring *r, const struct iovec *iov, int iovcn
     return done;
 }
 
+/* sk_config.forced_push, Linux's forced_push and tcp_mark_push: a full chunk that brings
+ * the data queued since the last push past half the peer's largest window is pushed, its end
+ * a push point no segment crosses (kept with the record ends, which output treats the same). */
+static void forced_push(struct sk_tcp *c)
+{
+    struct sk_tcp_marks *m = c->marks;
+    uint32_t end = c->sndbuf_seq + c->snd.len;
+    if (!c->st->cfg.forced_push || end - m->pushed_seq <= c->max_snd_wnd / 2)
+        return;
+    m->pushed_seq = end;
+    if (sk_tcp_record_reserve(c) == 0) /* else counted: alloc_failures; no PSH there */
+        sk_tcp_record_mark(c);
+}
+
+/* Where a write starts and ends, for PSH: Linux's tcp_sendmsg sends full chunks without PSH
+ * (tcp_push_one) and marks the tail at the end of the call (tcp_push) unless MSG_MORE. */
+static void push_begin(struct sk_tcp *c)
+{
+    struct sk_tcp_marks *m = c->marks;
+    if (!c->st->cfg.forced_push)
+        return;
+    if (!m->pushed_known) { /* Linux's pushed_seq starts at write_seq (tcp_connect_init) */
+        m->pushed_seq = c->sndbuf_seq + c->snd.len;
+        m->pushed_known = true;
+    }
+    c->flags |= TF_NOPUSH;
+}
+
+static void push_end(struct sk_tcp *c)
+{
+    if (c->flags & TF_MORE) {
+        c->flags |= TF_NOPUSH;
+        return;
+    }
+    c->flags &= ~TF_NOPUSH;
+    c->marks->pushed_seq = c->sndbuf_seq + c->snd.len;
+}
+
 ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
                             size_t want_all, bool eor)
 {
@@ -201,6 +239,7 @@ ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcn
     size_t off = 0;
     int err = -EAGAIN;
     sk_enter(c->st);
+    push_begin(c);
     while (total < want_all) {
         uint32_t goal = sk_tcp_size_goal(c);
         uint32_t room = chunk_room(c, goal);
@@ -226,11 +265,14 @@ ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcn
         total += n;
         if (n == 0)
             break;
-        if (n == room)
+        if (n == room) {
+            forced_push(c);
             sk_tcp_output(c); /* a full chunk is pushed (tcp_push_one / forced_push) */
+        }
     }
     if (total > 0 && total == want_all && eor)
         sk_tcp_record_mark(c);
+    push_end(c);
     if (total > 0)
         sk_tcp_output(c);
     sk_tcp_notify(c);

@@ -677,6 +677,20 @@ uint32_t sk_tcp_send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len)
     return send_at(c, seq, min_u32(max_len, payload_mss(c)), 0);
 }
 
+static uint32_t tso_payload(const struct sk_tcp *c, uint32_t mss);
+
+uint32_t sk_tcp_send_rtx(struct sk_tcp *c, uint32_t seq, uint32_t len, uint32_t room)
+{
+    uint32_t mss = payload_mss(c);
+    /* sk_config.tso_rtx, Linux's tcp_xmit_retransmit_queue and __tcp_retransmit_skb: the
+     * lost skb goes again whole, cut to cwnd - in_flight segments, as one GSO packet (which
+     * psh_tso then marks, as __tcp_transmit_skb does every GSO packet). */
+    uint32_t most = min_u32(tso_payload(c, mss), room / mss * mss);
+    if (!c->st->cfg.tso_rtx || len <= mss || most <= mss)
+        return sk_tcp_send_at(c, seq, len);
+    return send_at(c, seq, min_u32(len, most), mss);
+}
+
 uint32_t sk_tcp_send_probe(struct sk_tcp *c, uint32_t seq, uint32_t len)
 {
     enum sk_seg_why cause = sk_tcp_cause(c->st, SK_SEG_WHY_PMTU_PROBE);

@@ -316,8 +316,9 @@ static bool sent_after(sk_time_us t1, uint32_t seq1, sk_time_us t2, uint32_t seq
     return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
 }
 
-/* Steps 2 and 3 for a segment [s->start, end) newly acknowledged or SACKed. */
-static void rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t end,
+/* Steps 2 and 3 for a segment [s->start, end) newly acknowledged or SACKed; true if it was
+ * delivered out of order (the caller counts reord_seen once per pass, see note_reordering). */
+static bool rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t end,
                         const struct sk_tcp_hdr *h)
 {
     struct sk_tcp_ext *x = c->x;
@@ -346,11 +347,22 @@ static void rack_update(struct sk_tcp *c, const struct sk_rack_seg *s, uint32_t 
         x->rack_fack = end;
     } else if (seq_lt(end, x->rack_fack) && !(s->flags & RS_EVER_RETRANS)) {
         x->rack_reord = true;
-        x->reord_seen++;
         uint32_t degree = segs_of(c, x->rack_fack - s->start);
         if (degree > x->reordering)
             x->reordering = min_u32(degree, MAX_REORDERING);
+        return true;
     }
+    return false;
+}
+
+/* tcpi_reord_seen counts reordering events, not segments: Linux's tcp_check_sack_reordering
+ * runs at most once for an ACK's SACK blocks (tcp_sacktag_write_queue, from the lowest
+ * reordered sequence) and once for what it cumulatively acknowledges (tcp_clean_rtx_queue),
+ * however many segments of each were delivered out of order. */
+static void note_reordering(struct sk_tcp *c, bool seen)
+{
+    if (seen)
+        c->x->reord_seen++;
 }
 
 /* Step 4: RACK_update_reo_wnd. */
@@ -432,7 +444,8 @@ bool sk_rack_detect(struct sk_tcp *c)
 }
 
 /* Marks SACKed the records inside one SACK block the scoreboard now holds. */
-static bool sack_block(struct sk_tcp *c, uint32_t l, uint32_t r, const struct sk_tcp_hdr *h)
+static bool sack_block(struct sk_tcp *c, uint32_t l, uint32_t r, const struct sk_tcp_hdr *h,
+                       bool *reord)
 {
     struct sk_tcp_ext *x = c->x;
     if (!seg_cut_sack(c, l, true) || !seg_cut_sack(c, r, false))
@@ -444,7 +457,7 @@ static bool sack_block(struct sk_tcp *c, uint32_t l, uint32_t r, const struct sk
         if ((s->flags & RS_SACKED) ||
             sk_ranges_covered(&x->sb, s->start, s->end) != s->end - s->start)
             continue;
-        rack_update(c, s, s->end, h);
+        *reord |= rack_update(c, s, s->end, h);
         s->flags = (uint8_t)((s->flags | RS_SACKED) & ~(RS_LOST | RS_RETRANS));
     }
     return true;
@@ -456,6 +469,7 @@ static void cum_acked(struct sk_tcp *c, const struct sk_tcp_hdr *h)
 {
     struct sk_tcp_ext *x = c->x;
     uint32_t n = 0;
+    bool reord = false;
     for (; n < x->segs_n; n++) {
         struct sk_rack_seg *s = seg_at(x, n);
         if (!seq_le(s->end, c->snd_una))
@@ -463,14 +477,15 @@ static void cum_acked(struct sk_tcp *c, const struct sk_tcp_hdr *h)
         if (s->flags & RS_EVER_RETRANS)
             x->rack_rtx_acked = true; /* Linux's FLAG_RETRANS_DATA_ACKED: cumulative only */
         if (!(s->flags & RS_SACKED))
-            rack_update(c, s, s->end, h);
+            reord |= rack_update(c, s, s->end, h);
     }
     if (n < x->segs_n && seq_lt(seg_at(x, n)->start, c->snd_una)) {
         struct sk_rack_seg *s = seg_at(x, n);
         if (!(s->flags & RS_SACKED))
-            rack_update(c, s, c->snd_una, h);
+            reord |= rack_update(c, s, c->snd_una, h);
         s->start = c->snd_una;
     }
+    note_reordering(c, reord);
     x->segs_head = (uint16_t)((x->segs_head + n) & x->segs_mask);
     x->segs_n -= n;
     if (seq_lt(x->rack_rtx_high, c->snd_una))
@@ -490,13 +505,15 @@ bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_u
         x->rack_fack = old_una;
     cum_acked(c, h);
     if (h->opts.present & SK_OPT_SACK) {
+        bool reord = false;
         for (uint8_t i = 0; i < h->opts.nsack; i++) {
             uint32_t l = h->opts.sack[i].left, r = h->opts.sack[i].right;
             if (!seq_lt(l, r) || seq_le(l, c->snd_una) || seq_gt(r, c->snd_max))
                 continue;
-            if (!sack_block(c, l, r, h))
+            if (!sack_block(c, l, r, h, &reord))
                 return false;
         }
+        note_reordering(c, reord);
     }
     x->reo_wnd_us = rack_reo_wnd(c, dsack);
     if (x->segs_n == 0) {
@@ -587,7 +604,7 @@ bool sk_rack_next_lost(const struct sk_tcp *c, uint32_t *seq, uint32_t *len)
         const struct sk_rack_seg *s = seg_at(x, i);
         if ((s->flags & (RS_SACKED | RS_LOST | RS_RETRANS)) == RS_LOST) {
             *seq = s->start;
-            *len = min_u32(s->end - s->start, c->snd_mss);
+            *len = s->end - s->start;
             return true;
         }
     }

@@ -206,7 +206,7 @@ static void sack_recovery_send(struct sk_tcp *c)
             return;
         uint32_t seq, len;
         if (next_lost(c, &seq, &len)) {
-            uint32_t used = sk_tcp_send_at(c, seq, len);
+            uint32_t used = sk_tcp_send_rtx(c, seq, len, c->cwnd - pipe);
             if (used == 0)
                 return;
             c->x->high_rxt = seq + used;
@@ -316,7 +316,8 @@ static void enter_recovery_send(struct sk_tcp *c)
             seq = c->snd_una;
             len = c->snd_mss;
         }
-        uint32_t used = sk_tcp_send_at(c, seq, len);
+        uint32_t pipe = sk_tcp_pipe(c);
+        uint32_t used = sk_tcp_send_rtx(c, seq, len, c->cwnd > pipe ? c->cwnd - pipe : 0);
         c->x->high_rxt = seq + used;
         sk_tcp_count_retransmit(c);
         rxt_watch_begin(c);

@@ -528,6 +528,129 @@ static void test_tso_autosize(void **state)
     fx_free(&f);
 }
 
+/* Sends until the connection has put `segs` full segments of one write on the wire, the peer
+ * acknowledging everything after each flight; flags[i] receives segment i's flags. */
+static void collect_flags(struct fx *f, uint32_t segs, uint8_t *flags)
+{
+    uint32_t seen = 0;
+    for (int round = 0; round < 64 && seen < segs; round++) {
+        uint32_t high = 0;
+        for (size_t i = f->r->cursor; i < f->r->nout; i++) {
+            const struct raw_out *o = &f->r->out[i];
+            if (o->len == 0)
+                continue;
+            uint32_t k = (o->seq - FX_SND(f, 0)) / FX_MSS;
+            assert_true(k < segs && o->len == FX_MSS);
+            flags[k] = o->flags;
+            seen = k + 1 > seen ? k + 1 : seen;
+            high = k + 1;
+        }
+        f->r->cursor = f->r->nout;
+        raw_run_for(f->r, MS(10));
+        if (high)
+            fx_ack(f, FX_SND(f, high * FX_MSS), NULL, 0);
+    }
+    assert_int_equal(seen, segs);
+}
+
+/* forced_push (Linux's tcp_sendmsg: forced_push and tcp_mark_push): one write of 60 segments
+ * to a peer whose largest window is 65535 bytes (no scaling). Without offload Linux's size
+ * goal is one segment, so each segment is a chunk; a chunk gets PSH once the data queued since
+ * the last push exceeds 65535 / 2 = 32767 bytes: 23 * 1460 = 33580 > 32767 >= 22 * 1460, so
+ * segments 23 and 46 (1-based) and the write's last, 60. The default marks the last only. */
+static void forced_push_case(bool on)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.forced_push = on;
+    cfg.sndbuf_bytes = 256 * 1024;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true});
+    static uint8_t data[60 * FX_MSS];
+    fx_fill(data, 0, sizeof(data));
+    assert_int_equal(sk_tcp_send(f.c, data, sizeof(data)), sizeof(data)); /* one write */
+    uint8_t flags[60];
+    collect_flags(&f, 60, flags);
+    for (uint32_t i = 0; i < 60; i++) {
+        bool psh = i == 59 || (on && (i == 22 || i == 45));
+        assert_int_equal(flags[i], psh ? ACK | PSH : ACK);
+    }
+    fx_free(&f);
+}
+
+static void test_forced_push(void **state)
+{
+    (void)state;
+    forced_push_case(true);
+    forced_push_case(false);
+}
+
+/* tso_rtx with psh_tso (Linux's tcp_xmit_retransmit_queue / __tcp_retransmit_skb: a lost skb
+ * goes again as one GSO packet of up to cwnd - in_flight segments, and __tcp_transmit_skb
+ * marks every GSO packet PSH). Ten segments leave as one super-segment; the peer SACKs
+ * segments 3 and 6-9, so RACK finds [0, 3) and [4, 6) lost (sent before segment 9, delivered,
+ * with no reordering window while three segments are SACKed). Nothing is in flight then, so
+ * the first repair may be several segments: [0, 3) as one super-segment (PSH on segment 2),
+ * then [4, 6) (PSH on segment 5), as sack-route-refresh-ip-tos.pkt showed Linux 6.18 doing
+ * (P. on a two-segment retransmission, none on a single segment). The default repairs one
+ * segment at a time, none marked (the first transmission's PSH was at segment 9's end). */
+static void tso_rtx_case(bool on)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+    cfg.psh_tso = true;
+    cfg.tso_rtx = on;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true});
+    assert_int_equal(fx_send(f.c, 0, 10 * FX_MSS), 10 * FX_MSS);
+    for (uint32_t i = 0; i < 10; i++)
+        fx_expect_data(f.r, i == 9 ? ACK | PSH : ACK, FX_SND(&f, i * FX_MSS), FX_RCV(&f, 0),
+                       FX_MSS);
+    raw_run_for(f.r, MS(10));
+    const uint32_t blk[2][2] = {{FX_SND(&f, 3 * FX_MSS), FX_SND(&f, 4 * FX_MSS)},
+                                {FX_SND(&f, 6 * FX_MSS), FX_SND(&f, 10 * FX_MSS)}};
+    fx_ack(&f, FX_SND(&f, 0), blk, 2);
+    const uint32_t lost[] = {0, 1, 2, 4, 5};
+    for (uint32_t k = 0; k < 5; k++) {
+        bool psh = on && (lost[k] == 2 || lost[k] == 5);
+        fx_expect_data(f.r, psh ? ACK | PSH : ACK, FX_SND(&f, lost[k] * FX_MSS), FX_RCV(&f, 0),
+                       FX_MSS);
+    }
+    fx_free(&f);
+}
+
+static void test_tso_rtx(void **state)
+{
+    (void)state;
+    tso_rtx_case(true);
+    tso_rtx_case(false);
+}
+
+/* tcpi_reord_seen counts reordering events as Linux's tcp_check_sack_reordering does: once for
+ * an ACK whose SACK blocks show reordering, once for an ACK that cumulatively acknowledges data
+ * below what was SACKed, whatever the number of segments. Ten segments; the peer SACKs 9, then
+ * 3 and 9 (segment 3 arrived before 0-2: one event), then acknowledges all (0-2 and 4-8 came
+ * after 9: one event). Linux 6.18 reported 2 for the same sequence
+ * (cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt). */
+static void test_reord_seen_per_event(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true});
+    assert_int_equal(fx_send(f.c, 0, 10 * FX_MSS), 10 * FX_MSS);
+    raw_run_for(f.r, MS(10));
+    const uint32_t b9[1][2] = {{FX_SND(&f, 9 * FX_MSS), FX_SND(&f, 10 * FX_MSS)}};
+    fx_ack(&f, FX_SND(&f, 0), b9, 1);
+    assert_int_equal(info(f.c).reord_seen, 0);
+    const uint32_t b39[2][2] = {{FX_SND(&f, 3 * FX_MSS), FX_SND(&f, 4 * FX_MSS)},
+                                {FX_SND(&f, 9 * FX_MSS), FX_SND(&f, 10 * FX_MSS)}};
+    fx_ack(&f, FX_SND(&f, 0), b39, 2);
+    assert_int_equal(info(f.c).reord_seen, 1);
+    fx_ack(&f, FX_SND(&f, 10 * FX_MSS), NULL, 0);
+    assert_int_equal(info(f.c).reord_seen, 2);
+    fx_free(&f);
+}
+
 /* sk_tcp_set_write_pending (Linux's tcp_rcv_synsent_state_process, "Save one ACK" while
  * sk_write_pending): with a writer waiting, the SYN-ACK's ACK is not sent alone; the data
  * written next carries it. That data leaves within the ACK timeout of the SYN-ACK, so under
@@ -728,6 +851,9 @@ int main(void)
         TEST(test_synack_tsecr_checked),
         TEST(test_tso_autosize),
         TEST(test_rtt_every_ack),
+        TEST(test_forced_push),
+        TEST(test_tso_rtx),
+        TEST(test_reord_seen_per_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
