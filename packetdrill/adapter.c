@@ -412,6 +412,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
                                                : SK_HYSTART_OFF;
     } else if (strcmp(key, "slow_start_after_idle") == 0) {
         c->slow_start_after_idle = v != 0;
+    } else if (strcmp(key, "grow_by_delivered") == 0) {
+        c->grow_by_delivered = v != 0;
     } else if (strcmp(key, "cubic_linux") == 0) {
         c->cubic_linux = v != 0;
     /* Packetization-layer path MTU discovery (sk_config.plpmtud ...), under the names of the

@@ -70,6 +70,7 @@ void pd_profile_linux(struct pd *pd)
     c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
     c->cubic_linux = true;                  /* tcp_cubic.c bictcp_update's arithmetic */
     c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
+    c->grow_by_delivered = true;            /* tcp_ack: acked_sacked to tcp_cong_control */
     /* Loss detection and recovery: RACK-TLP and PRR are the defaults already (tcp_recovery
      * sysctl = RACK, tcp_cwnd_reduction); PRR with Linux's RecoverFS and safe-ACK rule. */
     c->prr_linux = true;

@@ -665,12 +665,22 @@ struct sk_config {
      * slow_start_after_idle: RFC 5681 §4.1's restart, cwnd back to min(IW, cwnd) after an
      *   idle period longer than the RTO (default on: the RFC's SHOULD; Linux's sysctl
      *   tcp_slow_start_after_idle, 1 by default, 0 in packetdrill's defaults.sh).
+     * grow_by_delivered: an ACK that advances SND.UNA grows cwnd by the data it delivered (RFC
+     *   6937 §3's DeliveredData: bytes SACKed by earlier ACKs were delivered then; without SACK
+     *   each earlier duplicate ACK stood for one segment, at least one segment left to this
+     *   ACK), not by all the bytes it acknowledges (RFC 5681 §3.1's N, the default: false).
+     *   What duplicate ACKs announced never grows cwnd: after two duplicate ACKs and limited
+     *   transmit, the ACK of three segments grows it by one. Linux: tcp_ack hands
+     *   tcp_cong_control acked_sacked (tp->delivered - prior_delivered: tcp_sacktag_write_queue,
+     *   tcp_add_reno_sack, tcp_remove_reno_sacks' max(acked - sacked_out, 1)), which grows cwnd
+     *   only on FLAG_DATA_ACKED (tcp_may_raise_cwnd, reordering at its default).
      * cubic_linux: CUBIC's congestion avoidance computed as Linux's tcp_cubic.c does
      *   (bictcp_update: integer packets and a 1/1024 s clock, t offset by the least RTT, growth
      *   capped at 5% per RTT before any loss, its own Reno estimate, at most 1 packet per 2
      *   ACKed) instead of RFC 9438's equations; default off. */
     uint8_t ss_abc_limit;
     bool slow_start_after_idle;
+    bool grow_by_delivered;
     bool cubic_linux;
     enum sk_cwnd_validation cwnd_validation;
     enum sk_hystart hystart;
