@@ -62,6 +62,7 @@ void pd_profile_linux(struct pd *pd)
     c->syn_mss_path = true;       /* tcp_advertise_mss: advmss clamped to the route's */
     c->synack_tsecr_check = true; /* tcp_rcv_synsent_state_process: PAWSACTIVEREJECTED */
     c->icmp_abort_handshake = true; /* tcp_v4_err/tcp_v6_err, tcp_req_err: RFC 5461 §4 */
+    c->window_probe_empty = true; /* tcp_write_wakeup: tcp_xmit_probe_skb, SND.UNA - 1 */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
     /* congestion control (cc helper) */
     c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */

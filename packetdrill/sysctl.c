@@ -35,6 +35,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"net.ipv4.tcp_sack", SK_SET_OPT_SACK},
         {"net.ipv4.tcp_window_scaling", SK_SET_OPT_WSCALE},
         {"net.ipv4.tcp_min_tso_segs", SK_SET_TSO_MIN_SEGS},
+        {"net.ipv4.tcp_slow_start_after_idle", SK_SET_SLOW_START_AFTER_IDLE},
     };
     if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
         if (pd->st)
@@ -46,7 +47,8 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
             continue;
         enum sk_setting w = map[i].which;
         /* tcp_timestamps 2 is timestamps without a per-connection offset: still on. */
-        if (w == SK_SET_OPT_TIMESTAMPS || w == SK_SET_OPT_SACK || w == SK_SET_OPT_WSCALE)
+        if (w == SK_SET_OPT_TIMESTAMPS || w == SK_SET_OPT_SACK || w == SK_SET_OPT_WSCALE ||
+            w == SK_SET_SLOW_START_AFTER_IDLE)
             v = v != 0;
         /* The adapter's copy of the configuration (what later stacks are made from, and what
          * its own calls consult, as sendto's MSG_FASTOPEN does), and the running stack. */
@@ -57,6 +59,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         case SK_SET_OPT_SACK: pd->cfg.opt_sack = v != 0; break;
         case SK_SET_OPT_WSCALE: pd->cfg.opt_wscale = v != 0; break;
         case SK_SET_TSO_MIN_SEGS: pd->cfg.tso_min_segs = (uint8_t)v; break;
+        case SK_SET_SLOW_START_AFTER_IDLE: pd->cfg.slow_start_after_idle = v != 0; break;
         }
         if (pd->st && sk_stack_set_setting(pd->st, w, v) != 0)
             fprintf(stderr, "synack-packetdrill: %s=%u not taken\n", name, (unsigned)v);

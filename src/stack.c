@@ -490,6 +490,9 @@ int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t va
             return -EINVAL;
         c->tso_min_segs = (uint8_t)value;
         return 0;
+    case SK_SET_SLOW_START_AFTER_IDLE:
+        flag = &c->slow_start_after_idle;
+        break;
     }
     if (flag == NULL || value > 1)
         return -EINVAL;

@@ -634,7 +634,12 @@ struct sk_config {
      *   millisecond's worth of Linux's pacing rate, at least tso_min_segs segments (0: 2), as
      *   Linux's tcp_tso_autosize sizes what one transmission hands the device (tcp_min_tso_segs,
      *   tcp_tso_rtt_log), and no more than half of cwnd (tcp_cwnd_test); without it, as much
-     *   as the window and half the peer's largest window allow. Default false. */
+     *   as the window and half the peer's largest window allow. Default false.
+     * window_probe_empty: a zero window with nothing in flight is probed by a segment without
+     *   data, SEQ = SND.UNA - 1, which the peer answers with an ACK carrying its window (Linux's
+     *   tcp_write_wakeup: tcp_xmit_probe_skb(sk, 0), "use a previous sequence"), instead of RFC
+     *   9293 §3.8.6.1's one byte of data beyond the window (the default: false). Timing,
+     *   backoff and the count of unanswered probes are the same. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -647,6 +652,7 @@ struct sk_config {
     bool syn_mss_path;
     bool tso_autosize;
     uint8_t tso_min_segs;
+    bool window_probe_empty;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
@@ -747,7 +753,8 @@ SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
 SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
 
 /* Settings a running stack may change, as an administrator changes Linux's sysctls
- * (net.ipv4.tcp_ecn, tcp_fastopen, tcp_timestamps, tcp_sack, tcp_window_scaling). Each is
+ * (net.ipv4.tcp_ecn, tcp_fastopen, tcp_timestamps, tcp_sack, tcp_window_scaling,
+ * tcp_min_tso_segs, tcp_slow_start_after_idle). Each is
  * the sk_config field of that name; it is read when a connection opens (the options of its
  * SYN or SYN-ACK, whether it asks for ECN or Fast Open), so a change reaches the connections
  * opened after it and leaves the others as they agreed. */
@@ -759,6 +766,9 @@ enum sk_setting {
     SK_SET_OPT_WSCALE,     /* sk_config.opt_wscale: 0 or 1 */
     SK_SET_TSO_MIN_SEGS,   /* sk_config.tso_min_segs (net.ipv4.tcp_min_tso_segs): 0-255, read
                             * at every transmission */
+    SK_SET_SLOW_START_AFTER_IDLE, /* sk_config.slow_start_after_idle
+                                   * (net.ipv4.tcp_slow_start_after_idle): 0 or 1, read
+                                   * whenever data is sent */
 };
 /* Returns 0, or -EINVAL for an unknown setting or a value outside its range (nothing
  * changes then). */
