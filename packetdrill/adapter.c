@@ -402,6 +402,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->syn_mss_path = v != 0;
     } else if (strcmp(key, "icmp_abort_handshake") == 0) {
         c->icmp_abort_handshake = v != 0;
+    } else if (strcmp(key, "window_probe_empty") == 0) {
+        c->window_probe_empty = v != 0;
     } else if (strcmp(key, "notsent_lowat") == 0) {
         c->notsent_lowat = (uint32_t)strtoul(val, NULL, 0); /* net.ipv4.tcp_notsent_lowat */
     } else if (strcmp(key, "tso") == 0) {
@@ -424,6 +426,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
                                                : SK_HYSTART_OFF;
     } else if (strcmp(key, "slow_start_after_idle") == 0) {
         c->slow_start_after_idle = v != 0;
+    } else if (strcmp(key, "grow_by_delivered") == 0) {
+        c->grow_by_delivered = v != 0;
     } else if (strcmp(key, "cubic_linux") == 0) {
         c->cubic_linux = v != 0;
     /* Packetization-layer path MTU discovery (sk_config.plpmtud ...), under the names of the

@@ -65,6 +65,7 @@ void pd_profile_linux(struct pd *pd)
     c->synack_tsecr_check = true; /* tcp_rcv_synsent_state_process: PAWSACTIVEREJECTED */
     c->icmp_abort_handshake = true; /* tcp_v4_err/tcp_v6_err, tcp_req_err: RFC 5461 §4 */
     c->rtt_every_ack = true;      /* tcp_clean_rtx_queue: seq_rtt_us from every ACK */
+    c->window_probe_empty = true; /* tcp_write_wakeup: tcp_xmit_probe_skb, SND.UNA - 1 */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
     /* congestion control (cc helper) */
     c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
@@ -73,6 +74,7 @@ void pd_profile_linux(struct pd *pd)
     c->hystart = SK_HYSTART_LINUX;          /* tcp_cubic.c hystart=1, hystart_detect=3 */
     c->cubic_linux = true;                  /* tcp_cubic.c bictcp_update's arithmetic */
     c->slow_start_after_idle = false;       /* 1 in Linux, 0 in the suite's defaults.sh */
+    c->grow_by_delivered = true;            /* tcp_ack: acked_sacked to tcp_cong_control */
     /* Loss detection and recovery: RACK-TLP and PRR are the defaults already (tcp_recovery
      * sysctl = RACK, tcp_cwnd_reduction); PRR with Linux's RecoverFS and safe-ACK rule. */
     c->prr_linux = true;

@@ -40,6 +40,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"net.ipv4.tcp_pacing_ss_ratio", SK_SET_PACING_SS_RATIO},
         {"net.ipv4.tcp_pacing_ca_ratio", SK_SET_PACING_CA_RATIO},
         {"qdisc_fq", SK_SET_PACING},
+        {"net.ipv4.tcp_slow_start_after_idle", SK_SET_SLOW_START_AFTER_IDLE},
     };
     if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
         if (pd->st)
@@ -51,7 +52,8 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
             continue;
         enum sk_setting w = map[i].which;
         /* tcp_timestamps 2 is timestamps without a per-connection offset: still on. */
-        if (w == SK_SET_OPT_TIMESTAMPS || w == SK_SET_OPT_SACK || w == SK_SET_OPT_WSCALE)
+        if (w == SK_SET_OPT_TIMESTAMPS || w == SK_SET_OPT_SACK || w == SK_SET_OPT_WSCALE ||
+            w == SK_SET_SLOW_START_AFTER_IDLE)
             v = v != 0;
         /* The adapter's copy of the configuration (what later stacks are made from, and what
          * its own calls consult, as sendto's MSG_FASTOPEN does), and the running stack. */
@@ -65,6 +67,7 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         case SK_SET_PACING: pd->cfg.pacing = v != 0; break;
         case SK_SET_PACING_SS_RATIO: pd->cfg.pacing_ss_ratio = (uint16_t)v; break;
         case SK_SET_PACING_CA_RATIO: pd->cfg.pacing_ca_ratio = (uint16_t)v; break;
+        case SK_SET_SLOW_START_AFTER_IDLE: pd->cfg.slow_start_after_idle = v != 0; break;
         }
         if (pd->st && sk_stack_set_setting(pd->st, w, v) != 0)
             fprintf(stderr, "synack-packetdrill: %s=%u not taken\n", name, (unsigned)v);

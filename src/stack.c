@@ -500,6 +500,9 @@ int sk_stack_set_setting(struct sk_stack *st, enum sk_setting which, uint32_t va
         *(which == SK_SET_PACING_SS_RATIO ? &c->pacing_ss_ratio : &c->pacing_ca_ratio) =
             (uint16_t)value;
         return 0;
+    case SK_SET_SLOW_START_AFTER_IDLE:
+        flag = &c->slow_start_after_idle;
+        break;
     }
     if (flag == NULL || value > 1)
         return -EINVAL;

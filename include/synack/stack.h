@@ -662,7 +662,12 @@ struct sk_config {
      *   since the oldest segment it covers was sent, unless one of them was ever sent again
      *   (Karn) (Linux's tcp_clean_rtx_queue seq_rtt_us, which it prefers to the timestamp
      *   echo; it needs RACK's per-segment records, so SACK). Default false: RFC 6298's one
-     *   timed segment per RTT, or the echo of every ACK with timestamps (RFC 7323 §4.1). */
+     *   timed segment per RTT, or the echo of every ACK with timestamps (RFC 7323 §4.1).
+     * window_probe_empty: a zero window with nothing in flight is probed by a segment without
+     *   data, SEQ = SND.UNA - 1, which the peer answers with an ACK carrying its window (Linux's
+     *   tcp_write_wakeup: tcp_xmit_probe_skb(sk, 0), "use a previous sequence"), instead of RFC
+     *   9293 §3.8.6.1's one byte of data beyond the window (the default: false). Timing,
+     *   backoff and the count of unanswered probes are the same. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -680,6 +685,7 @@ struct sk_config {
     bool pacing;
     uint16_t pacing_ss_ratio, pacing_ca_ratio;
     bool rtt_every_ack;
+    bool window_probe_empty;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
@@ -698,12 +704,22 @@ struct sk_config {
      * slow_start_after_idle: RFC 5681 §4.1's restart, cwnd back to min(IW, cwnd) after an
      *   idle period longer than the RTO (default on: the RFC's SHOULD; Linux's sysctl
      *   tcp_slow_start_after_idle, 1 by default, 0 in packetdrill's defaults.sh).
+     * grow_by_delivered: an ACK that advances SND.UNA grows cwnd by the data it delivered (RFC
+     *   6937 §3's DeliveredData: bytes SACKed by earlier ACKs were delivered then; without SACK
+     *   each earlier duplicate ACK stood for one segment, at least one segment left to this
+     *   ACK), not by all the bytes it acknowledges (RFC 5681 §3.1's N, the default: false).
+     *   What duplicate ACKs announced never grows cwnd: after two duplicate ACKs and limited
+     *   transmit, the ACK of three segments grows it by one. Linux: tcp_ack hands
+     *   tcp_cong_control acked_sacked (tp->delivered - prior_delivered: tcp_sacktag_write_queue,
+     *   tcp_add_reno_sack, tcp_remove_reno_sacks' max(acked - sacked_out, 1)), which grows cwnd
+     *   only on FLAG_DATA_ACKED (tcp_may_raise_cwnd, reordering at its default).
      * cubic_linux: CUBIC's congestion avoidance computed as Linux's tcp_cubic.c does
      *   (bictcp_update: integer packets and a 1/1024 s clock, t offset by the least RTT, growth
      *   capped at 5% per RTT before any loss, its own Reno estimate, at most 1 packet per 2
      *   ACKed) instead of RFC 9438's equations; default off. */
     uint8_t ss_abc_limit;
     bool slow_start_after_idle;
+    bool grow_by_delivered;
     bool cubic_linux;
     enum sk_cwnd_validation cwnd_validation;
     enum sk_hystart hystart;
@@ -770,7 +786,8 @@ SK_API sk_time_us sk_stack_now(const struct sk_stack *st);
 SK_API const struct sk_config *sk_stack_config(const struct sk_stack *st);
 
 /* Settings a running stack may change, as an administrator changes Linux's sysctls
- * (net.ipv4.tcp_ecn, tcp_fastopen, tcp_timestamps, tcp_sack, tcp_window_scaling). Each is
+ * (net.ipv4.tcp_ecn, tcp_fastopen, tcp_timestamps, tcp_sack, tcp_window_scaling,
+ * tcp_min_tso_segs, tcp_slow_start_after_idle). Each is
  * the sk_config field of that name; it is read when a connection opens (the options of its
  * SYN or SYN-ACK, whether it asks for ECN or Fast Open), so a change reaches the connections
  * opened after it and leaves the others as they agreed. */
@@ -785,6 +802,9 @@ enum sk_setting {
     SK_SET_PACING,         /* sk_config.pacing: 0 or 1 (an fq qdisc on Linux's interface) */
     SK_SET_PACING_SS_RATIO, /* sk_config.pacing_ss_ratio (net.ipv4.tcp_pacing_ss_ratio): 0-1000 */
     SK_SET_PACING_CA_RATIO, /* sk_config.pacing_ca_ratio (net.ipv4.tcp_pacing_ca_ratio): 0-1000 */
+    SK_SET_SLOW_START_AFTER_IDLE, /* sk_config.slow_start_after_idle
+                                   * (net.ipv4.tcp_slow_start_after_idle): 0 or 1, read
+                                   * whenever data is sent */
 };
 /* Returns 0, or -EINVAL for an unknown setting or a value outside its range (nothing
  * changes then). */

@@ -895,7 +895,9 @@ static bool predicted(const struct sk_tcp *c, const struct seg *s)
     if (c->flags & (TF_RECOVERY | TF_FIN_QUEUED | TF_OOO_FIN | TF_FIN_RCVD))
         return false;
     /* ESTABLISHED: c->x is there (sk_tcb_ext_attach). */
-    if (c->x->sb.n != 0 || c->x->ooo.n != 0 || c->x->tlp_out || c->x->rxt_watch)
+    /* Duplicate ACKs before this one: their count decides what it delivered
+     * (sk_config.grow_by_delivered). */
+    if (c->x->sb.n != 0 || c->x->ooo.n != 0 || c->x->tlp_out || c->x->rxt_watch || c->x->dupacks != 0)
         return false;
     /* (1) A pure ACK of new data, within what was sent; or one that acknowledges all that was
      * sent already (a window update: with nothing outstanding it cannot be a duplicate). */

@@ -458,6 +458,21 @@ static void recovery_end(struct sk_tcp *c)
     sk_rack_recovery_end(c); /* RFC 8985 §6.2 step 4: reo_wnd_persist */
 }
 
+/* What this ACK may grow cwnd by: the bytes it acknowledged (RFC 5681 §3.1's N), or with
+ * sk_config.grow_by_delivered what it delivered (RFC 6937 §3 DeliveredData, Linux's
+ * acked_sacked): with SACK, `delivered`; without, each earlier duplicate ACK (dup_before)
+ * already stood for a segment, and at least one is left to this ACK (tcp_remove_reno_sacks).
+ * Nothing when SND.UNA did not move (tcp_may_raise_cwnd: FLAG_DATA_ACKED). */
+static uint32_t growth(const struct sk_tcp *c, uint32_t acked, int64_t delivered, uint32_t dup_before)
+{
+    if (!c->st->cfg.grow_by_delivered || acked == 0)
+        return acked;
+    if (c->flags & TF_SACK)
+        return (uint32_t)delivered;
+    uint64_t dup = (uint64_t)dup_before * c->snd_mss;
+    return acked > dup ? acked - (uint32_t)dup : min_u32(acked, c->snd_mss);
+}
+
 void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure, bool wnd_same)
 {
     tlp_on_ack(c, h);
@@ -481,6 +496,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
     bool outstanding = c->snd_una != c->snd_max;
     bool dup = !new_ack && h->ack == c->snd_una && outstanding && c->snd_wnd != 0 &&
                ((pure && wnd_same) || new_sack);
+    uint32_t dup_before = c->x->dupacks;
     if (dup)
         c->x->dupacks++;
     else if (new_ack)
@@ -546,7 +562,7 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
         if (delivered > 0 || cwr_begins)
             prr_on_ack(c, (uint32_t)delivered, c->x->rack_rtx_acked && !rack_lost);
     } else {
-        sk_cc_ack(c, flight, acked, ece);
+        sk_cc_ack(c, flight, growth(c, acked, delivered, dup_before), ece);
     }
     c->x->cwnd_limited = false;
     if (sk_rack_active(c)) {

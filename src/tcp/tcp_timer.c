@@ -114,6 +114,25 @@ static void on_retransmit_timeout(struct sk_tcp *c)
     sk_tcp_retransmit(c);
 }
 
+/* The probe of a zero window: the first unacknowledged byte (or the FIN). With
+ * sk_config.window_probe_empty and nothing in flight, a segment without data from SND.UNA - 1
+ * instead, which draws an ACK with the window but leaves no byte behind the window (Linux's
+ * tcp_write_wakeup, tcp_xmit_probe_skb(sk, 0)). False if nothing went. */
+static bool send_window_probe(struct sk_tcp *c)
+{
+    if (c->st->cfg.window_probe_empty && c->snd_una == c->snd_max) {
+        sk_tcp_send_ctl(c, c->snd_una - 1, c->rcv_nxt, SK_TCP_ACK);
+        return true;
+    }
+    uint32_t used = sk_tcp_send_at(c, c->snd_una, 1);
+    if (used == 0)
+        return false;
+    c->flags |= TF_PROBING;
+    if (seq_lt(c->snd_nxt, c->snd_una + used))
+        c->snd_nxt = c->snd_una + used;
+    return true;
+}
+
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off like the RTO. */
 static void on_persist(struct sk_tcp *c)
 {
@@ -146,13 +165,9 @@ static void on_persist(struct sk_tcp *c)
      * when its receive queue is not empty), and then retransmit data we already hold. */
     if (c->flags & (TF_ACK_NOW | TF_ACK_DELAYED))
         sk_tcp_send_ack(c);
-    uint32_t used = sk_tcp_send_at(c, c->snd_una, 1);
-    if (used == 0)
+    if (!send_window_probe(c))
         return;
     c->probes_out++;
-    c->flags |= TF_PROBING;
-    if (seq_lt(c->snd_nxt, c->snd_una + used))
-        c->snd_nxt = c->snd_una + used;
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
     if (c->persist_shift < 16)
         c->persist_shift++;

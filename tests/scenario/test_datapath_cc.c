@@ -147,8 +147,15 @@ static void test_unknown_congestion_control_rejected(void **state)
 static void test_restart_after_idle(void **state)
 {
     (void)state;
-    for (int longer = 0; longer < 2; longer++) {
+    /* 2: the restart turned off on the running stack (SK_SET_SLOW_START_AFTER_IDLE, Linux's
+     * tcp_slow_start_after_idle=0 set mid-run): the long idle period keeps cwnd; 3: turned off,
+     * then on again. */
+    for (int longer = 0; longer < 4; longer++) {
         struct raw *r = fx_raw("cubic", 1u << 20);
+        if (longer >= 2) {
+            assert_int_equal(sk_stack_set_setting(r->st, SK_SET_SLOW_START_AFTER_IDLE, 2), -EINVAL);
+            assert_int_equal(sk_stack_set_setting(r->st, SK_SET_SLOW_START_AFTER_IDLE, 0), 0);
+        }
         uint32_t iss;
         struct sk_tcp *c = dp_connect(r, RTT, NULL, &iss);
         fx_send(c, 0, 30 * MSS);
@@ -161,11 +168,14 @@ static void test_restart_after_idle(void **state)
         raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = S(30));
         assert_int_equal(info(c).cwnd, 22 * MSS);
         assert_int_equal(info(c).snd_una, info(c).snd_nxt);
+        if (longer == 3)
+            assert_int_equal(sk_stack_set_setting(r->st, SK_SET_SLOW_START_AFTER_IDLE, 1), 0);
         /* RTO is 1 s; the last segment left one RTT before the ACK. */
         raw_run_for(r, longer ? SEC(1) + 1 : MS(800));
         fx_send(c, 30 * MSS, 30 * MSS);
-        assert_int_equal(fx_take(r, NULL), longer ? 10 : 22);
-        assert_int_equal(info(c).cwnd, longer ? 10 * MSS : 22 * MSS);
+        bool restart = longer == 1 || longer == 3;
+        assert_int_equal(fx_take(r, NULL), restart ? 10 : 22);
+        assert_int_equal(info(c).cwnd, restart ? 10 * MSS : 22 * MSS);
         raw_free(r);
     }
 }

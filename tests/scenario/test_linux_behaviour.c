@@ -827,6 +827,44 @@ static void test_rtt_every_ack(void **state)
     srtt_after_two_acks(false, 10000);
 }
 
+/* window_probe_empty (Linux's tcp_write_wakeup: tcp_xmit_probe_skb(sk, 0), "use a previous
+ * sequence"): the peer acknowledges everything with a zero window while 100 bytes wait. One
+ * RTO later (RFC 6298 §2.4's 1 s floor above 100 ms samples) the probe is a bare ACK from
+ * SND.UNA - 1, again 2 s after it (the backoff); the window opens and the 100 bytes go from
+ * SND.UNA. Off: RFC 9293 §3.8.6.1's probe, the first waiting byte. */
+static void test_window_probe_empty(void **state)
+{
+    (void)state;
+    for (int knob = 0; knob <= 1; knob++) {
+        struct sk_config cfg;
+        harness_config(&cfg, 0);
+        cfg.window_probe_empty = knob;
+        struct fx f = fx_connect(&cfg, &(struct fx_peer){.rtt_us = MS(100)});
+        assert_int_equal(fx_send(f.c, 0, 1000), 1000);
+        fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 0), FX_RCV(&f, 0), 1000);
+        raw_run_for(f.r, MS(100));
+        raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 1000), .zero_wnd = true);
+        assert_int_equal(fx_send(f.c, 1000, 100), 100);
+        raw_expect_none(f.r);
+        sk_time_us t = f.r->now;
+        for (int probe = 0; probe < 2; probe++) {
+            t += probe ? SEC(2) : SEC(1);
+            raw_run_until(f.r, t - 1);
+            raw_expect_none(f.r);
+            raw_run_until(f.r, t);
+            if (knob)
+                fx_expect_data(f.r, ACK, FX_SND(&f, 999), FX_RCV(&f, 0), 0);
+            else
+                fx_expect_data(f.r, ACK, FX_SND(&f, 1000), FX_RCV(&f, 0), 1);
+            assert_int_equal(info(f.c).snd_nxt, FX_SND(&f, knob ? 1000 : 1001));
+        }
+        raw_run_for(f.r, MS(10));
+        raw_send(f.r, .flags = ACK, .seq = FX_RCV(&f, 0), .ack = FX_SND(&f, 1000));
+        fx_expect_data(f.r, ACK | PSH, FX_SND(&f, 1000), FX_RCV(&f, 0), 100);
+        fx_free(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -849,6 +887,7 @@ int main(void)
         TEST(test_tlp_at_rto_time),
         TEST(test_delivered_counts_syn),
         TEST(test_synack_tsecr_checked),
+        TEST(test_window_probe_empty),
         TEST(test_tso_autosize),
         TEST(test_rtt_every_ack),
         TEST(test_forced_push),

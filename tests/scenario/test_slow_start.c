@@ -129,6 +129,59 @@ static void test_linux_cwnd_validation(void **state)
     }
 }
 
+static void linux_delivered(struct sk_config *cfg)
+{
+    linux_rules(cfg);
+    cfg->grow_by_delivered = true;
+}
+
+/* The peer acknowledges `seq`, SACKing [S(1), S(to)) if to > 1, the window unchanged. */
+static void ack_sack_to(struct raw *r, uint32_t iss, uint32_t seq, uint32_t to)
+{
+    uint32_t b[1][2] = {{S(1), S(to)}};
+    uint8_t o[40];
+    size_t n = to > 1 ? fx_opts(o, false, 0, 0, b, 1) : 0;
+    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = seq, .wnd = BIG_WND, .raw_opts = n ? o : NULL,
+             .raw_opts_len = n);
+}
+
+/* sk_config.grow_by_delivered (Linux's tcp_ack: acked_sacked, tcp_remove_reno_sacks), with the
+ * kernel's own numbers: Linux 6.18 running limited-transmit-sack.pkt and -no-sack.pkt printed
+ * tcpi_snd_cwnd 10, 10, 10, 11, 13 after the ACKs below. Ten segments out; two duplicate ACKs
+ * (SACKing segment 1, then 1-2, where SACK is agreed) each let one new segment out (RFC 3042)
+ * and leave cwnd alone; the ACK of segments 0-2 delivers only segment 0, not announced before:
+ * cwnd 11, and 11 - 9 in flight = 2 new segments; the ACK of 3-4 grows it by 2, to 13. Off
+ * (RFC 5681 §3.1's N, unlimited by ss_abc_limit 0), the ACK of 0-2 grows cwnd by all 3. */
+static void test_grow_by_delivered(void **state)
+{
+    (void)state;
+    for (int sack = 0; sack <= 1; sack++) {
+        for (int knob = 0; knob <= 1; knob++) {
+            struct raw *r = raw_with("reno", knob ? linux_delivered : linux_rules);
+            uint32_t iss;
+            struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535, .sack = sack};
+            struct sk_tcp *c = dp_connect(r, MS(100), &po, &iss);
+            ack(r, iss + 1);
+            fx_send(c, 0, 40 * MSS);
+            assert_int_equal(fx_take(r, NULL), 10);
+            raw_run_for(r, MS(100));
+            for (uint32_t d = 1; d <= 2; d++) {
+                ack_sack_to(r, iss, S(0), sack ? d + 1 : 0);
+                fx_expect_data(r, ACK, S(9 + d), IRS + 1, MSS);
+                assert_int_equal(info(c).cwnd, 10 * MSS);
+            }
+            raw_run_for(r, MS(10));
+            ack(r, S(3));
+            assert_int_equal(info(c).cwnd, (knob ? 11 : 13) * MSS);
+            assert_int_equal(fx_take(r, NULL), knob ? 2 : 4);
+            raw_run_for(r, MS(20));
+            ack(r, S(5));
+            assert_int_equal(info(c).cwnd, (knob ? 13 : 15) * MSS);
+            raw_free(r);
+        }
+    }
+}
+
 /* ---- HyStart++ (RFC 9406), the slow start RFC 9438 §4.10 recommends for CUBIC ---- */
 
 static void hystart_pp(struct sk_config *cfg)
@@ -367,6 +420,7 @@ int main(void)
         TEST(test_no_abc_limit_counts_every_byte),
         TEST(test_rfc7661_application_limited),
         TEST(test_linux_cwnd_validation),
+        TEST(test_grow_by_delivered),
         TEST(test_hystart_pp_css_then_congestion_avoidance),
         TEST(test_hystart_pp_css_back_to_slow_start),
         TEST(test_hystart_linux_delay_exit),
