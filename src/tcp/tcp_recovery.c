@@ -465,8 +465,12 @@ static void recovery_end(struct sk_tcp *c)
  * Nothing when SND.UNA did not move (tcp_may_raise_cwnd: FLAG_DATA_ACKED). */
 static uint32_t growth(const struct sk_tcp *c, uint32_t acked, int64_t delivered, uint32_t dup_before)
 {
-    if (!c->st->cfg.grow_by_delivered || acked == 0)
+    if (!c->st->cfg.grow_by_delivered)
         return acked;
+    /* tcp_may_raise_cwnd: once the path has shown more reordering than tcp_reordering (3
+     * segments) a SACK alone grows cwnd too (FLAG_FORWARD_PROGRESS), by what it delivered. */
+    if (acked == 0)
+        return (c->flags & TF_SACK) && c->x->reordering > DUP_THRESH ? (uint32_t)delivered : 0;
     if (c->flags & TF_SACK)
         return (uint32_t)delivered;
     uint64_t dup = (uint64_t)dup_before * c->snd_mss;

@@ -182,6 +182,45 @@ static void test_grow_by_delivered(void **state)
     }
 }
 
+/* The peer SACKs [S(a), S(b)) and, if c < d, [S(c), S(d)), acknowledging `seq`. */
+static void ack_sack2(struct raw *r, uint32_t iss, uint32_t seq, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    uint32_t blk[2][2] = {{S(a), S(b)}, {S(c), S(d)}};
+    uint8_t o[40];
+    size_t n = fx_opts(o, false, 0, 0, blk, c < d ? 2 : 1);
+    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = seq, .wnd = BIG_WND, .raw_opts = o,
+             .raw_opts_len = n);
+}
+
+/* grow_by_delivered once reordering is seen (tcp_may_raise_cwnd: above tcp_reordering, 3, a
+ * SACK alone grows cwnd by what it delivered), as Linux 6.18 ran the start of
+ * cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt: ten segments out, a SACK of the
+ * tenth (no reordering known yet: no growth), a SACK of the fourth and tenth (the fourth,
+ * below the highest SACKed, is reordering: one segment of growth), then the ACK of all ten,
+ * which delivers the 8 not SACKed: the kernel asserts cwnd 19. Off, RFC 5681 §3.1 grows
+ * cwnd by the 10 segments the last ACK acknowledges: 20. */
+static void test_grow_on_sack_after_reordering(void **state)
+{
+    (void)state;
+    for (int knob = 0; knob <= 1; knob++) {
+        struct raw *r = raw_with("reno", knob ? linux_delivered : linux_rules);
+        uint32_t iss;
+        struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535, .sack = true};
+        struct sk_tcp *c = dp_connect(r, MS(20), &po, &iss);
+        ack(r, iss + 1);
+        fx_send(c, 0, 10 * MSS);
+        assert_int_equal(fx_take(r, NULL), 10);
+        raw_run_for(r, MS(20));
+        ack_sack2(r, iss, S(0), 9, 10, 0, 0);
+        assert_int_equal(info(c).cwnd, 10 * MSS);
+        ack_sack2(r, iss, S(0), 3, 4, 9, 10);
+        assert_int_equal(info(c).cwnd, (knob ? 11 : 10) * MSS);
+        ack(r, S(10));
+        assert_int_equal(info(c).cwnd, (knob ? 19 : 20) * MSS);
+        raw_free(r);
+    }
+}
+
 /* ---- HyStart++ (RFC 9406), the slow start RFC 9438 §4.10 recommends for CUBIC ---- */
 
 static void hystart_pp(struct sk_config *cfg)
@@ -421,6 +460,7 @@ int main(void)
         TEST(test_rfc7661_application_limited),
         TEST(test_linux_cwnd_validation),
         TEST(test_grow_by_delivered),
+        TEST(test_grow_on_sack_after_reordering),
         TEST(test_hystart_pp_css_then_congestion_avoidance),
         TEST(test_hystart_pp_css_back_to_slow_start),
         TEST(test_hystart_linux_delay_exit),
