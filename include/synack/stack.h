@@ -712,7 +712,9 @@ struct sk_config {
      *   transmit, the ACK of three segments grows it by one. Linux: tcp_ack hands
      *   tcp_cong_control acked_sacked (tp->delivered - prior_delivered: tcp_sacktag_write_queue,
      *   tcp_add_reno_sack, tcp_remove_reno_sacks' max(acked - sacked_out, 1)), which grows cwnd
-     *   only on FLAG_DATA_ACKED (tcp_may_raise_cwnd, reordering at its default).
+     *   only on FLAG_DATA_ACKED, or, once the path reordered more than 3 segments (RACK's
+     *   reordering, Linux's tp->reordering above tcp_reordering), on a SACK too
+     *   (tcp_may_raise_cwnd: FLAG_FORWARD_PROGRESS).
      * cubic_linux: CUBIC's congestion avoidance computed as Linux's tcp_cubic.c does
      *   (bictcp_update: integer packets and a 1/1024 s clock, t offset by the least RTT, growth
      *   capped at 5% per RTT before any loss, its own Reno estimate, at most 1 packet per 2
