@@ -63,6 +63,7 @@ void pd_profile_linux(struct pd *pd)
     c->synack_tsecr_check = true; /* tcp_rcv_synsent_state_process: PAWSACTIVEREJECTED */
     c->icmp_abort_handshake = true; /* tcp_v4_err/tcp_v6_err, tcp_req_err: RFC 5461 §4 */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
+    c->sndbuf_chunks = true;      /* tcp_sendmsg_locked's skbs, sk_stream_is_writeable */
     /* congestion control (cc helper) */
     c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
     c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */

@@ -634,7 +634,24 @@ struct sk_config {
      *   millisecond's worth of Linux's pacing rate, at least tso_min_segs segments (0: 2), as
      *   Linux's tcp_tso_autosize sizes what one transmission hands the device (tcp_min_tso_segs,
      *   tcp_tso_rtt_log), and no more than half of cwnd (tcp_cwnd_test); without it, as much
-     *   as the window and half the peer's largest window allow. Default false. */
+     *   as the window and half the peer's largest window allow. Default false.
+     * sndbuf_chunks: the send buffer's size (sndbuf_bytes, or the connection's) stands for
+     *   Linux's sk_sndbuf, what SO_SNDBUF reads back there (twice the value set: packetdrill's
+     *   adapter passes that), and data joins it as tcp_sendmsg_locked queues skbs: a write
+     *   fills the newest unsent chunk up to the size goal (sk_tcp_size_goal, Linux's
+     *   tcp_xmit_size_goal) whatever the buffer holds, and starts a new chunk only while the
+     *   queued bytes are below the size (sk_stream_memory_free); a full chunk is pushed at once
+     *   (tcp_push_one, forced_push), and the rest of one that went out in part is a chunk of
+     *   its own that fills again (tso_fragment). So a queue may pass the size by about a chunk
+     *   or two: 6.18 queued 60000 bytes at once for sk_sndbuf 42000 with a 25000-byte goal
+     *   (blocking-write.pkt), 95000 for 20000 with a 65000-byte goal
+     *   (tcp-info-sndbuf-limited.pkt). The connection is writable (poll, a blocked writer
+     *   woken) only once free >= queued / 2, a third of the size (sk_stream_is_writeable,
+     *   sk_stream_write_space from tcp_check_space). Linux counts bytes in skb truesize, each
+     *   skb's data plus about 832 bytes of its own; this counts the data only, so it queues
+     *   an skb's worth more in a few places than the kernel. The ring may hold the size plus
+     *   two chunks of the largest goal. Default false: the size is the most the ring holds,
+     *   and any free byte makes the connection writable. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -647,6 +664,7 @@ struct sk_config {
     bool syn_mss_path;
     bool tso_autosize;
     uint8_t tso_min_segs;
+    bool sndbuf_chunks;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
