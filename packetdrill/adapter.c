@@ -41,13 +41,22 @@ uint32_t sockbuf_bytes(int set)
     return v < 2048u ? 2048u : v > (4u << 20) ? (4u << 20) : v;
 }
 
+/* The send buffer's size for SO_SNDBUF's value: with sk_config.sndbuf_chunks the stack's
+ * size is Linux's sk_sndbuf, which is what it reads back (twice the value set); else the
+ * value set, as sockbuf_bytes. */
+uint32_t sndbuf_bytes_for(const struct pd *pd, int set)
+{
+    uint32_t v = sockbuf_bytes(set);
+    return pd->cfg.sndbuf_chunks && pd->linux_sockbuf ? 2 * v : v;
+}
+
 /* What a socket's options ask of the connection it becomes, fixed before the SYN: buffer
  * sizes (the SYN's window), the MSS cap of TCP_MAXSEG, FreeBSD's TCP_NOOPT and TCP_KEEPINIT. */
-struct sk_tcp_params sock_params(const struct pd_sock *s)
+struct sk_tcp_params sock_params(const struct pd *pd, const struct pd_sock *s)
 {
     struct sk_tcp_params p = {.no_options = s->noopt,
                               .user_timeout_us = (uint64_t)s->keepinit_s * 1000000u,
-                              .sndbuf_bytes = sockbuf_bytes(s->sndbuf_set),
+                              .sndbuf_bytes = sndbuf_bytes_for(pd, s->sndbuf_set),
                               .rcvbuf_bytes = sockbuf_bytes(s->rcvbuf_set),
                               .mss = (uint16_t)(s->maxseg_set > 65535 ? 65535 : s->maxseg_set),
                               .congestion_control = s->cc_name[0] ? s->cc_name : NULL,
@@ -180,6 +189,23 @@ static void advance_to(struct pd *pd, sk_time_us t)
     if (pd->st)
         sk_stack_poll(pd->st, pd->now);
     notify(pd);
+}
+
+/* A writer that found no room sleeps until the connection is writable (SK_EV_WRITABLE: with
+ * sk_config.sndbuf_chunks a third of the buffer free, as Linux's sk_stream_wait_memory is
+ * woken by sk_stream_write_space), in error or closed, or while connecting until it is
+ * connected. The socket again, or NULL if the descriptor went. */
+struct pd_sock *wait_writable(struct pd *pd, int fd)
+{
+    for (;;) {
+        wait_change(pd);
+        struct pd_sock *s = sock_find(pd, fd);
+        if (s == NULL || s->tcp == NULL || s->shut_wr)
+            return s;
+        unsigned ev = sk_tcp_events(s->tcp);
+        if (ev & (SK_EV_WRITABLE | SK_EV_ERROR | SK_EV_CLOSED) || !(ev & SK_EV_CONNECTED))
+            return s;
+    }
 }
 
 /* A blocked caller waits here until something may have changed. */
@@ -384,6 +410,8 @@ static void apply_option(struct pd *pd, const char *key, const char *val, bool p
         c->forced_push = v != 0;
     } else if (strcmp(key, "tso_rtx") == 0) {
         c->tso_rtx = v != 0;
+    } else if (strcmp(key, "sndbuf_chunks") == 0) {
+        c->sndbuf_chunks = v != 0;
     } else if (strcmp(key, "tso_autosize") == 0) {
         c->tso_autosize = v != 0;
     } else if (strcmp(key, "rtt_every_ack") == 0) {
@@ -719,7 +747,7 @@ static int hook_listen(void *u, int fd, int backlog)
         s->lport = pick_bind_port(pd);
         s->bound = true;
     }
-    struct sk_tcp_params prm = sock_params(s);
+    struct sk_tcp_params prm = sock_params(pd, s);
     int r = sk_tcp_listen_with(pd->st, s->lport, backlog < 1 ? 1 : backlog, &prm, &s->tcp);
     if (r < 0)
         return unlock_ret(pd, fail(-r));
@@ -833,7 +861,7 @@ static int hook_connect(void *u, int fd, const struct sockaddr *addr, socklen_t 
     e = ensure_stack(pd);
     if (e)
         return unlock_ret(pd, fail(e));
-    struct sk_tcp_params prm = sock_params(s);
+    struct sk_tcp_params prm = sock_params(pd, s);
     if (s->fo_connect) /* TCP_FASTOPEN_CONNECT: the SYN may wait for the first write */
         prm.fastopen = SK_FASTOPEN_DEFER;
     int r = sk_tcp_connect_addr(pd->st, s->bound ? s->lport : 0, &ip, port, &prm, &s->tcp);
@@ -944,8 +972,7 @@ ssize_t do_send(struct pd *pd, int fd, const void *buf, size_t len, int flags)
                 return (ssize_t)done;
             if (s->nonblock || (flags & MSG_DONTWAIT))
                 return fail(EAGAIN);
-            wait_change(pd);
-            s = sock_find(pd, fd);
+            s = wait_writable(pd, fd);
             if (s == NULL)
                 return fail(EBADF);
             continue;

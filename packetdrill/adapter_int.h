@@ -201,6 +201,7 @@ short sock_revents(struct pd_sock *s, short events);
 int fail(int err);
 void notify(struct pd *pd);
 void settle(struct pd *pd);
+struct pd_sock *wait_writable(struct pd *pd, int fd);
 void wait_change(struct pd *pd);
 int ensure_stack(struct pd *pd);
 struct pd_sock *sock_find(struct pd *pd, int fd);
@@ -211,7 +212,8 @@ bool is_connecting(const struct pd_sock *s);
 int get_int(const void *val, socklen_t len, int *out);
 int put_int(void *val, socklen_t *len, int v);
 uint32_t sockbuf_bytes(int set);
-struct sk_tcp_params sock_params(const struct pd_sock *s);
+uint32_t sndbuf_bytes_for(const struct pd *pd, int set);
+struct sk_tcp_params sock_params(const struct pd *pd, const struct pd_sock *s);
 void apply_keepalive(struct pd_sock *s);
 int read_sockaddr(const struct pd_sock *s, const struct sockaddr *addr, socklen_t len,
                   struct sk_addr *ip, uint16_t *port);

@@ -177,7 +177,7 @@ ssize_t pd_fastopen_send(struct pd *pd, int fd, const void *buf, size_t len, int
             e = read_sockaddr(s, addr, alen, &ip, &port);
         if (e)
             return fail(e);
-        struct sk_tcp_params prm = sock_params(s);
+        struct sk_tcp_params prm = sock_params(pd, s);
         int r = sk_tcp_connect_data(pd->st, s->bound ? s->lport : 0, &ip, port, &prm, buf, len,
                                     &taken, &s->tcp);
         if (r < 0) {

@@ -67,6 +67,7 @@ void pd_profile_linux(struct pd *pd)
     c->rtt_every_ack = true;      /* tcp_clean_rtx_queue: seq_rtt_us from every ACK */
     c->window_probe_empty = true; /* tcp_write_wakeup: tcp_xmit_probe_skb, SND.UNA - 1 */
     pd->linux_sockbuf = true;     /* sock_setsockopt: SO_RCVBUF/SO_SNDBUF store twice the value */
+    c->sndbuf_chunks = true;      /* tcp_sendmsg_locked's skbs, sk_stream_is_writeable */
     /* congestion control (cc helper) */
     c->congestion_control = "cubic";        /* net.ipv4.tcp_congestion_control */
     c->ss_abc_limit = 0;                    /* tcp_cong.c tcp_slow_start: cwnd += acked */

@@ -328,7 +328,7 @@ int hook_setsockopt(void *u, int fd, int level, int name, const void *val, sockl
                 s->rcvbuf_set = v;
             else
                 s->sndbuf_set = v;
-            if (s->tcp && sk_tcp_set_buffers(s->tcp, sockbuf_bytes(s->sndbuf_set),
+            if (s->tcp && sk_tcp_set_buffers(s->tcp, sndbuf_bytes_for(pd, s->sndbuf_set),
                                              sockbuf_bytes(s->rcvbuf_set)) != 0)
                 return unlock_ret(pd, fail(ENOBUFS));
             break;

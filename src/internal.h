@@ -244,7 +244,8 @@ struct sk_tcp_ext {
     sk_time_us lrcv_time;
     /* Where the sender's time went (tcp_chrono.c; Linux's tcp_info chrono): the running kind
      * and since when, the totals of busy, receive-window-limited and send-buffer-limited time;
-     * a send found the buffer full; when in-order data (or the synchronization) last came. */
+     * a send found the buffer full and it is not writable since (Linux's SOCK_NOSPACE); when
+     * in-order data (or the synchronization) last came. */
     uint8_t chrono_type;
     bool sndbuf_limited;
     /* sk_config.nagle_minshall: the end of the last short segment sent (Linux's snd_sml). */

@@ -667,7 +667,24 @@ struct sk_config {
      *   data, SEQ = SND.UNA - 1, which the peer answers with an ACK carrying its window (Linux's
      *   tcp_write_wakeup: tcp_xmit_probe_skb(sk, 0), "use a previous sequence"), instead of RFC
      *   9293 §3.8.6.1's one byte of data beyond the window (the default: false). Timing,
-     *   backoff and the count of unanswered probes are the same. */
+     *   backoff and the count of unanswered probes are the same.
+     * sndbuf_chunks: the send buffer's size (sndbuf_bytes, or the connection's) stands for
+     *   Linux's sk_sndbuf, what SO_SNDBUF reads back there (twice the value set: packetdrill's
+     *   adapter passes that), and data joins it as tcp_sendmsg_locked queues skbs: a write
+     *   fills the newest unsent chunk up to the size goal (sk_tcp_size_goal, Linux's
+     *   tcp_xmit_size_goal) whatever the buffer holds, and starts a new chunk only while the
+     *   queued bytes are below the size (sk_stream_memory_free); a full chunk is pushed at once
+     *   (tcp_push_one, forced_push), and the rest of one that went out in part is a chunk of
+     *   its own that fills again (tso_fragment). So a queue may pass the size by about a chunk
+     *   or two: 6.18 queued 60000 bytes at once for sk_sndbuf 42000 with a 25000-byte goal
+     *   (blocking-write.pkt), 95000 for 20000 with a 65000-byte goal
+     *   (tcp-info-sndbuf-limited.pkt). The connection is writable (poll, a blocked writer
+     *   woken) only once free >= queued / 2, a third of the size (sk_stream_is_writeable,
+     *   sk_stream_write_space from tcp_check_space). Linux counts bytes in skb truesize, each
+     *   skb's data plus about 832 bytes of its own; this counts the data only, so it queues
+     *   an skb's worth more in a few places than the kernel. The ring may hold the size plus
+     *   two chunks of the largest goal. Default false: the size is the most the ring holds,
+     *   and any free byte makes the connection writable. */
     uint8_t quickack_max;
     uint32_t delack_max_us;
     bool rto_min_on_variance;
@@ -686,12 +703,13 @@ struct sk_config {
     uint16_t pacing_ss_ratio, pacing_ca_ratio;
     bool rtt_every_ack;
     bool window_probe_empty;
+    bool sndbuf_chunks;
 
     /* congestion control (cc helper): src/tcp/cc_slowstart.c, cc_cubic.c.
      * ss_abc_limit: RFC 3465 §2.2's L, the most a slow-start ACK grows cwnd, in SMSS (default
      *   2, §2.3's recommendation and RFC 5681 §3.1's "MAY ... min(N, SMSS)" widened by byte
      *   counting); 0: no limit, cwnd grows by every byte acknowledged (Linux tcp_slow_start).
-     *   HyStart++ brings its own L (RFC 9406 §4.3: 8 without pacing) while it runs.
+     *   HyStart++ brings its own L (RFC 9406 §4.3: 8, none when paced) while it runs.
      * cwnd_validation: when an ACK may grow cwnd (enum sk_cwnd_validation; default RFC 7661;
      *   Linux: include/net/tcp.h tcp_is_cwnd_limited with tcp_output.c tcp_cwnd_validate).
      * hystart: CUBIC's slow-start exit (enum sk_hystart; NewReno always keeps RFC 5681's).

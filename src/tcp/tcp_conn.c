@@ -314,10 +314,11 @@ unsigned sk_tcp_events(const struct sk_tcp *c)
     /* SO_RCVLOWAT: readable once the mark is reached (Linux's tcp_stream_is_readable). */
     if (c->rcv.len >= sk_tcp_rcvlowat_mark(c) || (c->flags & TF_FIN_RCVD))
         ev |= SK_EV_READABLE;
-    /* TCP_NOTSENT_LOWAT: writable only while twice the unsent bytes are below the mark
-     * (Linux's tcp_poll: __sk_stream_is_writeable(sk, 1)). */
+    /* Writable with room in the send buffer (sk_tcp_snd_room) and, under TCP_NOTSENT_LOWAT,
+     * while twice the unsent bytes are below the mark (Linux's tcp_poll:
+     * __sk_stream_is_writeable(sk, 1)). */
     if ((c->state == SK_TCP_ESTABLISHED || c->state == SK_TCP_CLOSE_WAIT) &&
-        !(c->flags & TF_FIN_QUEUED) && c->snd.len < c->sndbuf_size &&
+        !(c->flags & TF_FIN_QUEUED) && sk_tcp_snd_room(c) &&
         (sk_tcp_notsent_mark(c) == UINT32_MAX ||
          2 * (uint64_t)sk_tcp_notsent(c) < sk_tcp_notsent_mark(c)))
         ev |= SK_EV_WRITABLE;
@@ -371,7 +372,24 @@ int sk_tcb_snd_ring(struct sk_tcp *c, uint32_t need)
 {
     if (c->snd_resv) /* spans lent (sk_tcp_send_reserve): the ring stays put */
         need = min_u32(need, c->snd.size);
-    return sk_ring_reserve(c->st, &c->snd, need, c->sndbuf_size);
+    return sk_ring_reserve(c->st, &c->snd, need, sk_tcp_snd_limit(c));
+}
+
+uint32_t sk_tcp_snd_limit(const struct sk_tcp *c)
+{
+    if (!c->st->cfg.sndbuf_chunks)
+        return c->sndbuf_size;
+    uint64_t most = (uint64_t)c->sndbuf_size + 2u * (uint64_t)sk_tcp_size_goal(c);
+    return most > UINT32_MAX ? UINT32_MAX : (uint32_t)most;
+}
+
+bool sk_tcp_snd_room(const struct sk_tcp *c)
+{
+    uint32_t q = c->snd.len;
+    if (q >= c->sndbuf_size)
+        return false;
+    /* sk_stream_wspace >= sk_stream_min_wspace: sndbuf - wmem_queued >= wmem_queued / 2. */
+    return !c->st->cfg.sndbuf_chunks || c->sndbuf_size - q >= q / 2;
 }
 
 int sk_tcb_rcv_ring(struct sk_tcp *c, uint32_t need)
@@ -827,15 +845,20 @@ static ssize_t sendv_flags(struct sk_tcp *c, const struct iovec *iov, int iovcnt
     uint32_t room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
     uint32_t cap = sk_tfo_defer_room(c); /* a deferred Fast Open SYN's data, UINT32_MAX */
     room = min_u32(room, cap);
-    if (room < want_all)
+    /* sk_config.sndbuf_chunks: a write that does not fit below the size goes chunk by chunk,
+     * as Linux's skbs fill (tcp_marks.c); one that fits is taken whole, as there. */
+    bool chunks = c->st->cfg.sndbuf_chunks && cap == UINT32_MAX && room < want_all;
+    if (room < want_all && !chunks)
         sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
-    if (room == 0)
+    if (room == 0 && !chunks)
         return -EAGAIN;
     bool eor = (flags & SK_TCP_SEND_EOR) != 0;
     if (eor && sk_tcp_record_reserve(c) != 0)
         return -ENOBUFS; /* counted: alloc_failures */
-    /* TCP_NOTSENT_LOWAT and sk_config.forced_push queue the write in chunks (tcp_marks.c). */
-    if (sk_tcp_notsent_mark(c) != UINT32_MAX || (c->st->cfg.forced_push && !(c->fo & FO_DEFER)))
+    /* TCP_NOTSENT_LOWAT, sk_config.sndbuf_chunks and sk_config.forced_push queue the write in
+     * chunks (tcp_marks.c). */
+    if (chunks || sk_tcp_notsent_mark(c) != UINT32_MAX ||
+        (c->st->cfg.forced_push && !(c->fo & FO_DEFER)))
         return sk_tcp_send_chunked(c, iov, iovcnt, (size_t)want_all, eor);
     if (sk_tcb_snd_ring(c, c->snd.len + (uint32_t)(want_all < room ? want_all : room)) != 0)
         return -ENOBUFS; /* counted: limit_buffers or alloc_failures */

@@ -55,6 +55,12 @@ static inline uint32_t sk_rcv_ring_bytes(const struct sk_tcp *c, uint32_t rcvbuf
  * max_buffer_bytes would be passed, alloc_failures when the allocator refused). */
 int sk_tcb_snd_ring(struct sk_tcp *c, uint32_t need);
 int sk_tcb_rcv_ring(struct sk_tcp *c, uint32_t need);
+/* The most the send ring may hold: sndbuf_size, or with sk_config.sndbuf_chunks that plus
+ * two chunks (sk_tcp_size_goal), what Linux's skb filling can queue past sk_sndbuf. */
+uint32_t sk_tcp_snd_limit(const struct sk_tcp *c);
+/* Room enough to wake a writer: any free byte, or with sndbuf_chunks Linux's
+ * sk_stream_is_writeable (free >= queued / 2, and queued below the size). */
+bool sk_tcp_snd_room(const struct sk_tcp *c);
 /* A ring may have just become empty (all sent data acknowledged, all received data read):
  * free it now if no more can come that way, else arm TCB_TIMER_RELEASE, which frees rings
  * that stay empty and unused for SK_RING_HOLD_US (sk_tcb_release_rings). */
@@ -147,9 +153,10 @@ void sk_tcp_delack_fired(struct sk_tcp *c);
 void sk_tcp_ack_leaving(struct sk_tcp *c);
 void sk_tcp_data_leaving(struct sk_tcp *c);
 /* tcp_chrono.c: busy, receive-window-limited and send-buffer-limited time (Linux's tcp_info
- * chrono). update: at the end of each output, rwnd_limited as output found it; sndbuf_full: a
- * send found no room for all it was given; info: fills sk_tcp_info's time fields. */
-void sk_tcp_chrono_update(struct sk_tcp *c, bool rwnd_limited);
+ * chrono). update: at the end of each output, rwnd_limited as output found it, starved: it
+ * sent data and left cwnd room (tcp_cwnd_validate's "network starves"); sndbuf_full: a send
+ * found no room for all it was given; info: fills sk_tcp_info's time fields. */
+void sk_tcp_chrono_update(struct sk_tcp *c, bool rwnd_limited, bool starved);
 void sk_tcp_chrono_sndbuf_full(struct sk_tcp *c);
 void sk_tcp_chrono_info(const struct sk_tcp *c, struct sk_tcp_info *o);
 /* How long an orphan waits in FIN-WAIT-2 for the peer's FIN: 2*MSL, or
@@ -411,8 +418,8 @@ uint32_t sk_tcp_notsent(const struct sk_tcp *c);
 uint32_t sk_tcp_record_end(const struct sk_tcp *c, uint32_t seq);
 /* Drops record ends at or below SND.UNA. */
 void sk_tcp_records_prune(struct sk_tcp *c);
-/* A send under a notsent mark: the iov queued chunk by chunk (sk_config.notsent_lowat), each
- * full chunk pushed out as the windows allow. Returns bytes queued, -EAGAIN if none could be,
+/* A send under a notsent mark or with sk_config.sndbuf_chunks: the iov queued chunk by chunk
+ * (a new chunk only below both), each full chunk pushed out as the windows allow. Returns bytes queued, -EAGAIN if none could be,
  * -ENOBUFS if the ring could not grow for the first. eor: the whole iov is one record. */
 ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcnt,
                             size_t want_all, bool eor);

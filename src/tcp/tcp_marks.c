@@ -244,14 +244,17 @@ ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcn
         uint32_t goal = sk_tcp_size_goal(c);
         uint32_t room = chunk_room(c, goal);
         if (room == 0) {
-            /* Linux's tcp_sendmsg: a new skb only while sk_stream_memory_free. */
-            if (sk_tcp_notsent(c) >= lowat)
+            /* Linux's tcp_sendmsg: a new skb only while sk_stream_memory_free (with
+             * sndbuf_chunks, the queue below sk_sndbuf too). */
+            if (sk_tcp_notsent(c) >= lowat ||
+                (c->st->cfg.sndbuf_chunks && c->snd.len >= c->sndbuf_size))
                 break;
             m->chunk_start = c->sndbuf_seq + c->snd.len;
             m->chunk_open = true;
             room = goal;
         }
-        uint32_t buf_room = c->sndbuf_size > c->snd.len ? c->sndbuf_size - c->snd.len : 0;
+        uint32_t limit = sk_tcp_snd_limit(c);
+        uint32_t buf_room = limit > c->snd.len ? limit - c->snd.len : 0;
         uint32_t want = (uint32_t)min_u32(min_u32(room, buf_room),
                                           want_all - total > UINT32_MAX ? UINT32_MAX
                                                                         : (uint32_t)(want_all - total));
@@ -270,6 +273,8 @@ ssize_t sk_tcp_send_chunked(struct sk_tcp *c, const struct iovec *iov, int iovcn
             sk_tcp_output(c); /* a full chunk is pushed (tcp_push_one / forced_push) */
         }
     }
+    if (total < want_all)
+        sk_tcp_chrono_sndbuf_full(c); /* the writer waits for room (tcp_chrono.c) */
     if (total > 0 && total == want_all && eor)
         sk_tcp_record_mark(c);
     push_end(c);

@@ -922,7 +922,7 @@ void sk_tcp_output(struct sk_tcp *c)
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
     }
-    sk_tcp_chrono_update(c, rwnd_limited(c));
+    sk_tcp_chrono_update(c, rwnd_limited(c), sent && cwnd_room(c) >= payload_mss(c));
 }
 
 void sk_tcp_retransmit(struct sk_tcp *c)

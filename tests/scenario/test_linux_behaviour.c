@@ -371,6 +371,121 @@ static void test_chrono_busy_and_rwnd_limited(void **state)
     fx_free(&f);
 }
 
+/* A peer's ACK with the window field win (unscaled, as sent). */
+static void ack_wnd(struct fx *f, uint32_t ack, uint16_t win)
+{
+    raw_send(f->r, .flags = ACK, .seq = f->irs + 1, .ack = ack, .wnd = win);
+}
+
+static bool writable(const struct sk_tcp *c)
+{
+    return (sk_tcp_events(c) & SK_EV_WRITABLE) != 0;
+}
+
+/* A sender with segmentation offload (the size goal is whole segments up to half the peer's
+ * largest window), Linux's slow start (cwnd grows by every byte acknowledged) and a send
+ * buffer of sndbuf bytes. */
+static struct sk_config sndbuf_cfg(uint32_t sndbuf, bool chunks)
+{
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.caps = (struct sk_link_caps){.tso_max = 65535, .tx_csum = true};
+    cfg.ss_abc_limit = 0;
+    cfg.sndbuf_bytes = sndbuf;
+    cfg.sndbuf_chunks = chunks;
+    return cfg;
+}
+
+static uint8_t big[150000];
+
+/* sndbuf_chunks, Linux's tcp_sendmsg_locked with sk_sndbuf 42000 (SO_SNDBUF 21000), MSS 1000
+ * and a 50000-byte window: the size goal is 25000 (half the window). One write of 61000: a
+ * chunk of 25000, pushed at once, 10000 of it leaving (IW10); its 15000-byte rest fills to
+ * 25000 again; the queue, 35000, is below 42000, so a second chunk of 25000 starts; at 60000
+ * no more. Linux 6.18 queued the same 60000 (tcpi_notsent_bytes 50000 with 10000 in flight,
+ * blocking-write.pkt). Writable again only at free >= queued / 2 (queued <= 28000): not with
+ * 30000 acknowledged (30000 queued), but with 36000 (24000), as the kernel woke the writer.
+ * The default: 42000 bytes at most, and writable at any free byte. */
+static void test_sndbuf_chunks_fill_and_wake(void **state)
+{
+    (void)state;
+    struct sk_config cfg = sndbuf_cfg(42000, true);
+    const struct fx_peer peer = {.mss = 1000, .wnd = 50000};
+    struct fx f = fx_accept(&cfg, &peer);
+    assert_int_equal(sk_tcp_send(f.c, big, 61000), 60000);
+    assert_int_equal(sk_tcp_send(f.c, big, 1000), -EAGAIN);
+    assert_false(writable(f.c));
+    raw_run_for(f.r, MS(100));
+    ack_wnd(&f, FX_SND(&f, 10000), 50000); /* cwnd 20: 30000 sent */
+    assert_false(writable(f.c));
+    raw_run_for(f.r, MS(100));
+    ack_wnd(&f, FX_SND(&f, 30000), 50000); /* cwnd 40: all 60000 sent */
+    assert_false(writable(f.c));
+    assert_int_equal(info(f.c).sndbuf_used, 30000);
+    raw_run_for(f.r, MS(100));
+    ack_wnd(&f, FX_SND(&f, 36000), 50000);
+    assert_true(writable(f.c));
+    assert_int_equal(sk_tcp_send(f.c, big, 1000), 1000);
+    fx_free(&f);
+
+    cfg = sndbuf_cfg(42000, false);
+    f = fx_accept(&cfg, &peer);
+    assert_int_equal(sk_tcp_send(f.c, big, 61000), 42000);
+    assert_false(writable(f.c));
+    raw_run_for(f.r, MS(100));
+    ack_wnd(&f, FX_SND(&f, 1000), 50000);
+    assert_true(writable(f.c));
+    fx_free(&f);
+}
+
+/* Send-buffer-limited time (tcpi_sndbuf_limited) runs only while nothing but the buffer holds
+ * data back (Linux's tcp_cwnd_validate: data just sent, cwnd not full, nothing unsent, the
+ * writer waiting): tcp-info-sndbuf-limited.pkt's exchange, sk_sndbuf 20000, MSS 1000, the
+ * SYN-ACK's window 10000 then 10000 << 8. The first write takes four chunks of 5000 (half the
+ * SYN-ACK's window), IW10 sends half: cwnd-limited, not buffer-limited. The ACK of 10000 (cwnd
+ * 20) leaves 10000 queued, writable (a third free); the next write takes a 65000-byte chunk
+ * (the link's most), 10000 of it leaving, and 10000 more into its rest: 95000 written in all,
+ * as Linux 6.18 had. The ACK of 30000 (cwnd 40) leaves 25000 unsent; the ACK of 70000 (cwnd
+ * 80) sends them all with cwnd to spare and 25000 queued, not writable: buffer-limited from
+ * here until the ACK of 95000 20 ms later empties the queue. Linux reported 20000 us of
+ * 50000 us busy; without the rule, the time from the first write that found no room: 50 ms. */
+static void test_chrono_sndbuf_limited(void **state)
+{
+    (void)state;
+    struct sk_config cfg = sndbuf_cfg(20000, true);
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.mss = 1000, .wnd = 10000, .sack = true,
+                                                     .ws = true, .wscale = 8});
+    assert_int_equal(sk_tcp_send(f.c, big, 150000), 20000);
+    raw_run_for(f.r, MS(10));
+    ack_wnd(&f, FX_SND(&f, 10000), 10000);
+    assert_true(writable(f.c));
+    assert_int_equal(sk_tcp_send(f.c, big, 130000), 75000);
+    assert_int_equal(info(f.c).sndbuf_limited_us, 0);
+    raw_run_for(f.r, MS(10));
+    ack_wnd(&f, FX_SND(&f, 30000), 10000);
+    raw_run_for(f.r, MS(10));
+    ack_wnd(&f, FX_SND(&f, 70000), 10000);
+    assert_int_equal(info(f.c).sndbuf_limited_us, 0);
+    assert_false(writable(f.c));
+    raw_run_for(f.r, MS(20));
+    ack_wnd(&f, FX_SND(&f, 95000), 10000);
+    assert_true(writable(f.c));
+    raw_run_for(f.r, MS(20));
+    assert_int_equal(info(f.c).sndbuf_limited_us, MS(20));
+    assert_int_equal(info(f.c).busy_us, MS(50));
+    fx_free(&f);
+
+    /* Without the chunks, a writer that cwnd holds back is not buffer-limited either: 20000
+     * queued, 10000 in flight and no ACK for 100 ms. */
+    cfg = sndbuf_cfg(20000, false);
+    f = fx_accept(&cfg, &(struct fx_peer){.mss = 1000});
+    assert_int_equal(sk_tcp_send(f.c, big, 150000), 20000);
+    raw_run_for(f.r, MS(100));
+    assert_int_equal(info(f.c).sndbuf_limited_us, 0);
+    assert_int_equal(info(f.c).busy_us, MS(100));
+    fx_free(&f);
+}
+
 /* Nagle (Nagle on, the default): a write of 1.5 segments. RFC 896 holds the short half while
  * the full segment is unacknowledged; Minshall's form (nagle_minshall, Linux's
  * tcp_minshall_check) sends it at once, no short segment being outstanding, and holds the
@@ -881,6 +996,8 @@ int main(void)
         TEST(test_cork_ceiling_is_one_rto),
         TEST(test_msg_more),
         TEST(test_chrono_busy_and_rwnd_limited),
+        TEST(test_sndbuf_chunks_fill_and_wake),
+        TEST(test_chrono_sndbuf_limited),
         TEST(test_nagle_minshall),
         TEST(test_psh_on_tso_packets),
         TEST(test_write_pending_saves_handshake_ack),
