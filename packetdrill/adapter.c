@@ -107,6 +107,11 @@ static void on_output(void *ctx, const uint8_t *frame, size_t len,
                       const struct sk_frame_meta *meta)
 {
     static __thread uint8_t piece[65536 + 64];
+    struct pd *pd = ctx;
+    if (pd->qdisc_drop) { /* the host's qdisc refuses it: a local drop, as Linux's NET_XMIT_DROP */
+        sk_stack_output_refused(pd->st);
+        return;
+    }
     if (meta == NULL || (meta->flags == 0 && meta->gso_type == SK_GSO_NONE) ||
         sk_gso_segment(frame, len, meta, 0, piece, sizeof(piece), queue_frame, ctx) < 0)
         queue_frame(ctx, frame, len);

@@ -137,6 +137,8 @@ struct pd {
     sk_time_us now;
     sk_time_us giveup_us;
     bool freebsd_sockbuf;    /* FreeBSD socket layer: SO_RCVBUF rounded up to the MSS */
+    bool qdisc_drop;         /* a host qdisc that drops every packet (`pfifo limit 0`): each
+                              * frame is refused (sk_stack_output_refused) */
     bool linux_sockbuf;      /* Linux socket layer: SO_RCVBUF/SO_SNDBUF report twice the set value */
     bool trace;
     uint16_t next_bind_port;

@@ -7,7 +7,9 @@
  * has no equivalent for are reported once on stderr and skipped. `ip tcp_metrics flush` comes
  * as the line "tcp_metrics_flush=0": the Fast Open client cache is emptied. `tc qdisc
  * replace dev tun0 root fq` comes as "qdisc_fq=1" (another root qdisc as "qdisc_fq=0"): fq
- * paces every socket through it, so the stack paces (sk_config.pacing). */
+ * paces every socket through it, so the stack paces (sk_config.pacing); a root qdisc that
+ * holds nothing (`pfifo limit 0`) as "qdisc_drop=1": every frame is refused
+ * (sk_stack_output_refused), as the kernel's qdisc drops it before the device. */
 #include "adapter_int.h"
 
 #include <stdio.h>
@@ -42,6 +44,10 @@ static void apply(struct pd *pd, const char *name, uint32_t v)
         {"qdisc_fq", SK_SET_PACING},
         {"net.ipv4.tcp_slow_start_after_idle", SK_SET_SLOW_START_AFTER_IDLE},
     };
+    if (strcmp(name, "qdisc_drop") == 0) { /* `tc qdisc ... root pfifo limit 0` */
+        pd->qdisc_drop = v != 0;
+        return;
+    }
     if (strcmp(name, "tcp_metrics_flush") == 0) { /* `ip tcp_metrics flush [all]` */
         if (pd->st)
             sk_tcp_fastopen_forget(pd->st, NULL);

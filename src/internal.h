@@ -315,6 +315,9 @@ struct sk_tcp {
                                          * (sk_tcp_params.syn_retries, Linux's TCP_SYNCNT) */
     bool keepalive;
     uint8_t ka_cnt;
+    /* The link refused our data (sk_stack_output_refused) with nothing in flight: the
+     * persist timer retries every 500 ms (in a hole). */
+    bool tx_blocked;
     uint16_t fo;                        /* TCP Fast Open (RFC 7413, tcp_fastopen.c):
                                          * enum sk_fo_flag bits (in a hole) */
     uint32_t ts_una_rtx;
@@ -463,6 +466,8 @@ struct sk_stack {
      * holds the largest frame: the MTU, or caps.tso_max for a TSO super-segment. */
     uint8_t *tx;
     size_t tx_cap;
+    /* sk_stack_output_refused: the driver refused the frame just output. */
+    bool tx_refused;
     /* st->tx is the driver's buffer (sk_config.tx_buffer) while a frame is built in it, else
      * this, the stack's own, of tx_cap bytes (sk_tx_begin). */
     uint8_t *tx_own;

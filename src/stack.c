@@ -516,6 +516,11 @@ static void advance(struct sk_stack *st, sk_time_us now)
         st->now = now;
 }
 
+void sk_stack_output_refused(struct sk_stack *st)
+{
+    st->tx_refused = true;
+}
+
 sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now)
 {
     sk_enter(st);
@@ -590,7 +595,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         "ip6_in", "ip6_out", "ip6_frags_out", "icmp6_in", "icmp6_out", "nd_ns_in", "nd_ns_out",
         "nd_na_in", "nd_na_out", "nd_rs_out", "nd_ra_in", "ip6_dad_duplicates",
         "ip6_pmtu_lowered", "ip6_pmtu_floored", "tcp_rack_off", "tcp_rack_resumed",
-        "tcp_halfopen_icmp_dropped"};
+        "tcp_halfopen_icmp_dropped", "tcp_tx_refused"};
     const uint64_t vals[] = {
         c->frames_in, c->frames_out, c->bytes_in, c->bytes_out, c->ip_in, c->ip_out,
         c->tcp_sack_sb_full, c->tcp_dupack_limited,
@@ -611,7 +616,7 @@ int sk_stack_counters_format(const struct sk_stack *st, char *buf, size_t size)
         c->ip6_in, c->ip6_out, c->ip6_frags_out, c->icmp6_in, c->icmp6_out, c->nd_ns_in,
         c->nd_ns_out, c->nd_na_in, c->nd_na_out, c->nd_rs_out, c->nd_ra_in,
         c->ip6_dad_duplicates, c->ip6_pmtu_lowered, c->ip6_pmtu_floored, c->tcp_rack_off,
-        c->tcp_rack_resumed, c->tcp_halfopen_icmp_dropped};
+        c->tcp_rack_resumed, c->tcp_halfopen_icmp_dropped, c->tcp_tx_refused};
     size_t off = 0;
     int total = 0;
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

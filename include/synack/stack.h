@@ -267,6 +267,8 @@ struct sk_config {
      * call. Must not call back into the stack. */
     void (*output)(void *ctx, const uint8_t *frame, size_t len, const struct sk_frame_meta *meta);
     void *output_ctx;
+    /* (A driver that cannot queue a frame, its device's queue being full, says so from inside
+     * output with sk_stack_output_refused.) */
     /* Optional: the driver lends the buffer the next frame is built in, so that a segment is
      * written once, straight into the driver's frame (a TAP driver leaves room for its
      * virtio-net header in front): TCP payload goes from the send ring into it in one copy.
@@ -788,6 +790,15 @@ SK_API void sk_stack_input(struct sk_stack *st, const uint8_t *frame, size_t len
 SK_API void sk_stack_input_meta(struct sk_stack *st, const uint8_t *frame, size_t len,
                                 const struct sk_frame_meta *meta, sk_time_us now);
 
+/* Called by the driver from inside sk_config.output: the frame just handed could not be
+ * queued (a full transmit queue: a TAP write's EAGAIN or ENOBUFS, a local qdisc's drop), and
+ * is dropped. TCP treats the segment as not sent, as Linux treats a local drop
+ * (NET_XMIT_DROP): new data stays queued and a retransmission is not counted; the
+ * retransmission timer, or with nothing in flight the persist timer, tries again every
+ * 500 ms without backing off (Linux's TCP_RESOURCE_PROBE_INTERVAL), the user timeout running
+ * from the first retry. Counted: tcp_tx_refused. Other frames (ACKs, UDP) are simply lost. */
+SK_API void sk_stack_output_refused(struct sk_stack *st);
+
 /* Advances the stack's time to `now`, runs every timer due and returns the next deadline
  * (SK_TIME_NEVER if none). Call it at or after the returned deadline. */
 SK_API sk_time_us sk_stack_poll(struct sk_stack *st, sk_time_us now);
@@ -893,6 +904,8 @@ struct sk_stack_counters {
     uint64_t tcp_rack_off, tcp_rack_resumed;
     /* Half-open connections dropped by an ICMP error (icmp_abort_handshake, RFC 5461 §4). */
     uint64_t tcp_halfopen_icmp_dropped;
+    /* TCP segments the driver could not queue (sk_stack_output_refused). */
+    uint64_t tcp_tx_refused;
 };
 SK_API void sk_stack_counters(const struct sk_stack *st, struct sk_stack_counters *out);
 

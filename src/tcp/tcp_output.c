@@ -375,7 +375,10 @@ static uint32_t window_field(const struct sk_tcp *c, uint32_t wnd, uint8_t shift
 
 /* Sends a segment on connection c and does the receive-side bookkeeping every ACK implies.
  * gso_size: see emit_as. */
-static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len,
+/* Builds and sends one segment (a super-segment of gso_size pieces if non-zero). False when
+ * the driver refused the frame (sk_stack_output_refused): counted, and the caller treats the
+ * segment as not sent. */
+static bool send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len,
                              uint32_t gso_size)
 {
     struct sk_tcp_hdr h = {.sport = c->lport, .dport = c->rport, .seq = seq, .flags = flags};
@@ -431,8 +434,13 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
     /* A SYN's data (Fast Open) is the ring's first bytes: the SYN's sequence number precedes
      * them. */
     uint32_t off = (flags & SK_TCP_SYN) ? 0 : seq - c->sndbuf_seq;
+    c->st->tx_refused = false;
     emit_as(c->st, c, c->conn_id, ends_of(c), &h, off, tos, gso_size);
-    if (len > 0)
+    bool refused = c->st->tx_refused;
+    c->st->tx_refused = false;
+    if (refused)
+        c->st->ctr.tcp_tx_refused++;
+    else if (len > 0)
         sk_tcp_data_leaving(c);
     if (flags & SK_TCP_ACK) {
         sk_tcp_ack_leaving(c);
@@ -444,11 +452,12 @@ static void send_segment_gso(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint
         c->flags &= ~(TF_ACK_NOW | TF_ACK_DELAYED);
         sk_tcp_timer_stop(c, SK_TIMER_DELACK);
     }
+    return !refused;
 }
 
 static void send_segment(struct sk_tcp *c, uint32_t seq, uint8_t flags, uint32_t len)
 {
-    send_segment_gso(c, seq, flags, len, 0);
+    (void)send_segment_gso(c, seq, flags, len, 0);
 }
 
 void sk_tcp_send_ctl(struct sk_tcp *c, uint32_t seq, uint32_t ack, uint8_t flags)
@@ -647,7 +656,9 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
         flags |= SK_TCP_PSH; /* sk_config.psh_tso: Linux marks every GSO packet */
     if (fin)
         flags |= SK_TCP_FIN;
-    send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0);
+    if (!send_segment_gso(c, seq, flags, len, len > gso_size ? gso_size : 0))
+        return 0; /* refused by the link: not sent (sk_stack_output_refused) */
+    c->tx_blocked = false;
     sk_tcp_on_send(c, seq, len + (fin ? 1 : 0), pushed); /* RACK's records, PRR's prr_out */
     sk_tcp_pace_sent(c, len, len == 0 ? 0 : gso_size && len > gso_size ? (len + gso_size - 1) / gso_size : 1);
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
@@ -905,6 +916,14 @@ void sk_tcp_output(struct sk_tcp *c)
         if (len % mss != 0 && c->x && c->snd_nxt == c->snd_max)
             c->x->snd_sml = c->snd_nxt + len;
         uint32_t used = send_at(c, c->snd_nxt, len, mss);
+        if (used == 0) {
+            /* The link refused it (sk_stack_output_refused): it stays queued, untimed. With
+             * nothing in flight the persist timer below tries again (on_persist). */
+            if ((c->flags & TF_RTT_TIMING) && c->rtt_seq == c->snd_nxt)
+                c->flags &= ~TF_RTT_TIMING;
+            c->tx_blocked = c->snd_una == c->snd_max;
+            break;
+        }
         c->snd_nxt += used;
         sent = true;
         if (fin)

@@ -177,9 +177,10 @@ static void rxt_check(struct sk_tcp *c, bool new_ack)
     c->st->ctr.tcp_lost_retransmits++;
     if (c->flags & TF_RECOVERY) {
         c->x->high_rxt = c->snd_una;
-    } else {
-        sk_tcp_send_at(c, c->snd_una, c->snd_mss);
+    } else if (sk_tcp_send_at(c, c->snd_una, c->snd_mss)) {
         sk_tcp_count_retransmit(c);
+    } else {
+        return; /* refused by the link: the RTO tries again */
     }
     rxt_watch_begin(c);
 }
@@ -318,6 +319,8 @@ static void enter_recovery_send(struct sk_tcp *c)
         }
         uint32_t pipe = sk_tcp_pipe(c);
         uint32_t used = sk_tcp_send_rtx(c, seq, len, c->cwnd > pipe ? c->cwnd - pipe : 0);
+        if (used == 0)
+            return; /* the link refused it (sk_stack_output_refused): still lost, unsent */
         c->x->high_rxt = seq + used;
         sk_tcp_count_retransmit(c);
         rxt_watch_begin(c);
@@ -326,8 +329,8 @@ static void enter_recovery_send(struct sk_tcp *c)
         return;
     }
     /* RFC 6582 §3.2 step 2-3: retransmit, cwnd = ssthresh + 3*SMSS. */
-    sk_tcp_send_at(c, c->snd_una, c->snd_mss);
-    sk_tcp_count_retransmit(c);
+    if (sk_tcp_send_at(c, c->snd_una, c->snd_mss))
+        sk_tcp_count_retransmit(c);
     c->cwnd = sk_cc_clamp((uint64_t)c->ssthresh + DUP_THRESH * (uint32_t)c->snd_mss);
     c->st->seg_cause = SK_SEG_WHY_RECOVERY;
     sk_tcp_output(c);
@@ -552,8 +555,8 @@ void sk_tcp_ack_process(struct sk_tcp *c, const struct sk_tcp_hdr *h, bool pure,
                 sack_recovery_send(c);
         } else if (new_ack) {
             /* RFC 6582 §3.2 step 5: a partial ACK; retransmit the next hole, deflate. */
-            sk_tcp_send_at(c, c->snd_una, c->snd_mss);
-            sk_tcp_count_retransmit(c);
+            if (sk_tcp_send_at(c, c->snd_una, c->snd_mss))
+                sk_tcp_count_retransmit(c);
             c->cwnd = c->cwnd > acked ? sk_cc_clamp((uint64_t)c->cwnd - acked + c->snd_mss) : c->snd_mss;
         } else if (dup) {
             dupack_inflate(c);

@@ -6,6 +6,9 @@
  */
 #include "tcp/tcp_int.h"
 
+/* Linux's TCP_RESOURCE_PROBE_INTERVAL: the retry after the link refused a segment. */
+#define RESOURCE_PROBE_US 500000u
+
 void sk_tcp_timer_set(struct sk_tcp *c, enum sk_timer_kind k, uint64_t delay_us)
 {
     /* sk_config.rto_slop_us: on every RTO but the initial one. */
@@ -103,6 +106,8 @@ static void on_retransmit_timeout(struct sk_tcp *c)
         sk_tcp_terminate(c, -ETIMEDOUT);
         return;
     }
+    uint8_t retries_before = c->retries;
+    uint32_t rto_before = c->rto_us;
     if (c->retries < UINT8_MAX)
         c->retries++;
     c->rto_us = clamp_rto(c, 2ull * c->rto_us);
@@ -111,7 +116,30 @@ static void on_retransmit_timeout(struct sk_tcp *c)
         sk_tcp_on_timeout_recovery(c);
     }
     sk_tcp_count_retransmit(c);
+    uint64_t refused = c->st->ctr.tcp_tx_refused;
     sk_tcp_retransmit(c);
+    if (!syn_phase && c->st->ctr.tcp_tx_refused != refused && c->state != SK_TCP_CLOSED) {
+        /* The link refused the retransmission (sk_stack_output_refused): nothing went, so
+         * no backoff and no retry spent; again in 500 ms (Linux's tcp_retransmit_timer, "let
+         * senders fight for local resources conservatively"). */
+        c->st->ctr.tcp_retransmits--;
+        c->total_retransmits--;
+        c->retries = retries_before;
+        c->rto_us = rto_before;
+        sk_tcp_timer_set(c, SK_TIMER_RETRANSMIT, RESOURCE_PROBE_US);
+    }
+}
+
+/* The link refused what the persist timer tried to send (sk_stack_output_refused): Linux's
+ * tcp_send_probe0 after a local drop counts a probe and tries again in 500 ms without backing
+ * off; the user timeout runs from the first such probe (icsk_probes_tstamp). */
+static void refused_retry(struct sk_tcp *c)
+{
+    c->tx_blocked = true;
+    c->probes_out++;
+    if (c->user_timeout_us && !sk_tcp_timer_on(c, SK_TIMER_USER_TIMEOUT))
+        sk_tcp_timer_set(c, SK_TIMER_USER_TIMEOUT, c->user_timeout_us);
+    sk_tcp_timer_set(c, SK_TIMER_PERSIST, RESOURCE_PROBE_US);
 }
 
 /* The probe of a zero window: the first unacknowledged byte (or the FIN). With
@@ -136,6 +164,21 @@ static bool send_window_probe(struct sk_tcp *c)
 /* RFC 9293 §3.8.6.1: probe a zero window with one byte, backing off like the RTO. */
 static void on_persist(struct sk_tcp *c)
 {
+    uint64_t refused = c->st->ctr.tcp_tx_refused;
+    if (c->tx_blocked) {
+        /* Retrying after the link refused our data: the user timeout, then the probe count,
+         * end it before another try (Linux's tcp_probe_timer). */
+        if (sk_tcp_timer_on(c, SK_TIMER_USER_TIMEOUT) &&
+            c->timer[SK_TIMER_USER_TIMEOUT] <= c->st->now) {
+            sk_tcp_terminate(c, -ETIMEDOUT);
+            return;
+        }
+        if (c->probes_out >= c->st->cfg.data_retries) {
+            c->st->ctr.tcp_probe_timeouts++;
+            sk_tcp_terminate(c, -ETIMEDOUT);
+            return;
+        }
+    }
     if (c->snd_wnd != 0) {
         /* A window too small to be worth a segment and nothing in flight: send what fits
          * (RFC 9293 §3.8.6.2.1 override timeout). */
@@ -146,6 +189,8 @@ static void on_persist(struct sk_tcp *c)
         /* Also a corked tail's way out, with PSH (Linux's tcp_write_wakeup sets it). */
         c->flags &= ~TF_NOPUSH;
         c->snd_nxt += sk_tcp_send_at(c, c->snd_nxt, c->snd_wnd);
+        if (c->st->ctr.tcp_tx_refused != refused)
+            refused_retry(c);
         return;
     }
     /* A zero window: the probe is the first unacknowledged byte (or the FIN), sent again each
@@ -165,7 +210,12 @@ static void on_persist(struct sk_tcp *c)
      * when its receive queue is not empty), and then retransmit data we already hold. */
     if (c->flags & (TF_ACK_NOW | TF_ACK_DELAYED))
         sk_tcp_send_ack(c);
-    if (!send_window_probe(c))
+    bool probed = send_window_probe(c);
+    if (c->st->ctr.tcp_tx_refused != refused) {
+        refused_retry(c);
+        return;
+    }
+    if (!probed)
         return;
     c->probes_out++;
     sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
@@ -265,8 +315,9 @@ static void timer_run(struct sk_tcp *c, enum sk_timer_kind k)
         sk_tcp_terminate(c, c->state == SK_TCP_TIME_WAIT ? 0 : -ETIMEDOUT);
         break;
     case SK_TIMER_USER_TIMEOUT:
-        /* RFC 9293 §3.8.3: data unacknowledged for the user timeout ends the connection. */
-        if (c->snd_una != c->snd_max)
+        /* RFC 9293 §3.8.3: data unacknowledged for the user timeout ends the connection, or
+         * data the link kept refusing (sk_stack_output_refused). */
+        if (c->snd_una != c->snd_max || c->tx_blocked)
             sk_tcp_terminate(c, -ETIMEDOUT);
         break;
     case SK_TIMER_TLP:

@@ -7,7 +7,9 @@
 # SYSCTL_FILE, which the adapter applies before its next socket call (packetdrill/sysctl.c);
 # `ip tcp_metrics flush` is appended as "tcp_metrics_flush=0" (the Fast Open cookie cache);
 # `tc qdisc replace dev DEV root fq` as "qdisc_fq=1" (fq paces: sk_config.pacing), another
-# root qdisc as "qdisc_fq=0". `sysctl net/ipv4/NAME=V` is read as net.ipv4.NAME.
+# root qdisc as "qdisc_fq=0"; a root `pfifo limit 0` (it holds nothing) as "qdisc_drop=1"
+# (the adapter refuses every frame), any other as "qdisc_drop=0". `sysctl net/ipv4/NAME=V` is
+# read as net.ipv4.NAME.
 # Comment lines stay as they are; FreeBSD's TCP_NOOPT and TCP_KEEPINIT become their numbers.
 #
 #   host-commands.pl SYSCTL_FILE < script > copy
@@ -27,8 +29,11 @@ $s =~ s{(//[^\n]*)|`([^`]*)`}{
             push @set, "net.ipv4.$1=$2";
         }
         push @set, "tcp_metrics_flush=0" if $cmd =~ m{\bip\s+tcp_metrics\s+flush\b};
-        while ($cmd =~ m{\btc\s+qdisc\s+(?:add|replace|change)\s+dev\s+\S+\s+root\s+(\w+)}g) {
-            push @set, "qdisc_fq=" . ($1 eq 'fq' ? 1 : 0);
+        while ($cmd =~ m{\btc\s+qdisc\s+(add|replace|change|del|delete)\s+dev\s+\S+\s+root(?:\s+(\w+)([^;&|]*))?}g) {
+            my ($op, $kind, $args) = ($1, $2 // '', $3 // '');
+            my $del = $op =~ /^del/;
+            push @set, "qdisc_fq=" . (!$del && $kind eq 'fq' ? 1 : 0);
+            push @set, "qdisc_drop=" . (!$del && $kind =~ /^[pb]fifo$/ && $args =~ /\blimit\s+0\b/ ? 1 : 0);
         }
         @set ? "`printf '%s\\n' @set >> $file`" : "`true`";
     }

@@ -373,6 +373,11 @@ static void raw_output(void *ctx, const uint8_t *frame, size_t len,
                        const struct sk_frame_meta *meta)
 {
     static uint8_t piece[65536 + 64];
+    struct raw *r = ctx;
+    if (r->refuse) {
+        sk_stack_output_refused(r->st);
+        return;
+    }
     if (meta != NULL && (meta->flags != 0 || meta->gso_type != SK_GSO_NONE)) {
         if (sk_gso_segment(frame, len, meta, 0, piece, sizeof(piece), raw_record, ctx) < 0)
             abort(); /* the stack sent a malformed super-segment */

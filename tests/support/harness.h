@@ -111,6 +111,7 @@ struct raw {
     struct raw_out *out;
     size_t nout, outcap, cursor;
     struct recorder rec;
+    bool refuse; /* the link refuses every frame (sk_stack_output_refused), recording none */
 };
 
 /* A segment from the scripted peer. Zero ports mean RAW_PEER_PORT -> RAW_LOCAL_PORT; window
