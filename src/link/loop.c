@@ -274,8 +274,8 @@ static void capture(struct sk_loop *l, sk_time_us now, const uint8_t *frame, siz
         pthread_mutex_unlock(&l->group->pcap_lock);
 }
 
-static void tap_write(struct sk_loop *l, const uint8_t *frame, size_t len,
-                      const struct sk_frame_meta *meta)
+static int tap_write(struct sk_loop *l, const uint8_t *frame, size_t len,
+                     const struct sk_frame_meta *meta)
 {
     int r;
     if (frame == l->tbuf + TX_OFFSET)
@@ -286,6 +286,7 @@ static void tap_write(struct sk_loop *l, const uint8_t *frame, size_t len,
         l->stats.frames_written++;
     else
         l->stats.write_errors++;
+    return r;
 }
 
 /* A frame from the kernel (read here or steered here), for this loop's stack. */
@@ -327,7 +328,7 @@ static void deliver(void *ctx, int side, const uint8_t *frame, size_t len,
         if (l->st)
             sk_stack_input_meta(l->st, frame, len, meta, now);
     } else {
-        tap_write(l, frame, len, meta);
+        (void)tap_write(l, frame, len, meta);
     }
 }
 
@@ -353,7 +354,7 @@ static void ml_set_caps(struct sk_loop *l)
 static void emit_piece(void *ctx, const uint8_t *frame, size_t len)
 {
     static const struct sk_frame_meta none;
-    tap_write(ctx, frame, len, &none);
+    (void)tap_write(ctx, frame, len, &none);
 }
 
 uint8_t *sk_loop_tx_buffer(void *ctx, size_t size)
@@ -374,7 +375,11 @@ void sk_loop_output(void *ctx, const uint8_t *frame, size_t len, const struct sk
     if (l->ml) {
         sk_memlink_send_meta(l->ml, SIDE_STACK, frame, len, meta, now);
     } else if (sk_tap_vnet_hdr_len(l->tap) || (meta->flags == 0 && meta->gso_type == 0)) {
-        tap_write(l, frame, len, meta);
+        /* The TAP's queue is full: the stack hears the frame did not go, as Linux's TCP hears
+         * of a qdisc's drop, instead of taking it for a loss in the network. */
+        int r = tap_write(l, frame, len, meta);
+        if ((r == -EAGAIN || r == -ENOBUFS) && l->st)
+            sk_stack_output_refused(l->st);
     } else if (meta->gso_type != SK_GSO_NONE) {
         /* A bare TAP: the pieces, finished (a stack given no tso_max never sends these). */
         if (sk_gso_segment(frame, len, meta, SK_ETH_HLEN, l->cbuf, LOOP_FRAME_MAX, emit_piece,
@@ -385,7 +390,7 @@ void sk_loop_output(void *ctx, const uint8_t *frame, size_t len, const struct sk
         memcpy(l->cbuf, frame, len);
         if (csum_complete(l->cbuf, len, &m)) {
             l->stats.csum_completed++;
-            tap_write(l, l->cbuf, len, &m);
+            (void)tap_write(l, l->cbuf, len, &m);
         } else {
             l->stats.gso_dropped++;
         }
