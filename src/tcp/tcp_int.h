@@ -344,6 +344,8 @@ void sk_rack_rtt_sample(struct sk_tcp *c, uint32_t rtt_us);
  * newly acknowledged segment (not SACKed before) was sent; false when none was, or when any
  * of them was ever sent again (Karn), or without RACK's records. */
 bool sk_rack_ack_rtt(const struct sk_tcp *c, uint32_t ack, uint32_t *rtt_us);
+/* Where the newest transmit record starts (the last segment sent); SND.UNA without records. */
+uint32_t sk_rack_last_start(const struct sk_tcp *c);
 void sk_rack_release(struct sk_tcp *c);
 /* The receiver reneged (RFC 2018 §8): nothing counts as SACKed any more. */
 void sk_rack_renege(struct sk_tcp *c);

@@ -530,6 +530,13 @@ bool sk_rack_on_ack(struct sk_tcp *c, const struct sk_tcp_hdr *h, uint32_t old_u
     return sk_rack_detect(c);
 }
 
+uint32_t sk_rack_last_start(const struct sk_tcp *c)
+{
+    if (!sk_rack_active(c) || c->x->segs_n == 0)
+        return c->snd_una;
+    return seg_at(c->x, c->x->segs_n - 1)->start;
+}
+
 bool sk_rack_ack_rtt(const struct sk_tcp *c, uint32_t ack, uint32_t *rtt_us)
 {
     if (!sk_rack_active(c))

@@ -721,8 +721,12 @@ void sk_tcp_tlp_fire(struct sk_tcp *c)
         c->snd_nxt = seq_max(c->snd_nxt, c->snd_max);
     }
     if (used == 0) {
+        /* §7.3: "the last segment sent": its last MSS, and no more than it (a FIN that went
+         * alone after its data goes alone again, as Linux's tcp_send_loss_probe resends the
+         * rtx queue's last skb, cut to one MSS). */
         uint32_t seq = c->snd_max - min_u32(c->snd_mss, c->snd_max - c->snd_una);
-        used = sk_tcp_send_at(c, seq, c->snd_mss);
+        seq = seq_max(seq, sk_rack_last_start(c));
+        used = sk_tcp_send_at(c, seq, c->snd_max - seq);
         rxt = true;
     }
     if (used == 0)

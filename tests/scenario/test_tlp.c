@@ -86,11 +86,38 @@ static void test_no_probe_without_sack(void **state)
     pair_free(p);
 }
 
+/* §7.3: the probe is "the last segment sent". Data went, then the FIN alone (shutdown after
+ * the data left): the probe, 2*SRTT after the FIN (PTO, SRTT 10 ms from the handshake), is the
+ * FIN alone again, not the data's last MSS with it (Linux's tcp_send_loss_probe resends the
+ * last skb, here the FIN's; shutdown-rdwr-write-queue-close.pkt pins it). */
+static void test_probe_after_lone_fin_is_the_fin(void **state)
+{
+    (void)state;
+    struct sk_config cfg;
+    harness_config(&cfg, 0);
+    cfg.tlp = true;
+    struct fx f = fx_connect(&cfg, &(struct fx_peer){.sack = true, .rtt_us = MS(10)});
+    assert_int_equal(fx_send(f.c, 0, 2 * FX_MSS), 2 * FX_MSS);
+    fx_expect_data(f.r, ACK, FX_SND(&f, 0), FX_RCV(&f, 0), FX_MSS);
+    fx_expect_data(f.r, ACK | PSH, FX_SND(&f, FX_MSS), FX_RCV(&f, 0), FX_MSS);
+    raw_run_for(f.r, MS(1));
+    assert_int_equal(sk_tcp_shutdown(f.c), 0);
+    const struct raw_out *fin =
+        fx_expect_data(f.r, ACK | FIN, FX_SND(&f, 2 * FX_MSS), FX_RCV(&f, 0), 0);
+    sk_time_us t_fin = fin->time;
+    raw_run_until(f.r, t_fin + MS(20) - 1);
+    raw_expect_none(f.r);
+    raw_run_until(f.r, t_fin + MS(20));
+    fx_expect_data(f.r, ACK | FIN, FX_SND(&f, 2 * FX_MSS), FX_RCV(&f, 0), 0);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lost_tail_is_probed_before_the_rto),
         cmocka_unit_test(test_no_probe_without_sack),
+        cmocka_unit_test(test_probe_after_lone_fin_is_the_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
