@@ -135,14 +135,38 @@ static void linux_delivered(struct sk_config *cfg)
     cfg->grow_by_delivered = true;
 }
 
+/* The peer SACKs [S(a), S(b)) and, if c < d, [S(c), S(d)), acknowledging `seq`. */
+static void ack_sack2(struct raw *r, uint32_t iss, uint32_t seq, uint32_t a, uint32_t b, uint32_t c,
+                      uint32_t d)
+{
+    uint32_t blk[2][2] = {{S(a), S(b)}, {S(c), S(d)}};
+    uint8_t o[40];
+    size_t n = fx_opts(o, false, 0, 0, blk, c < d ? 2 : 1);
+    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = seq, .wnd = BIG_WND, .raw_opts = o,
+             .raw_opts_len = n);
+}
+
 /* The peer acknowledges `seq`, SACKing [S(1), S(to)) if to > 1, the window unchanged. */
 static void ack_sack_to(struct raw *r, uint32_t iss, uint32_t seq, uint32_t to)
 {
-    uint32_t b[1][2] = {{S(1), S(to)}};
-    uint8_t o[40];
-    size_t n = to > 1 ? fx_opts(o, false, 0, 0, b, 1) : 0;
-    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = seq, .wnd = BIG_WND, .raw_opts = n ? o : NULL,
-             .raw_opts_len = n);
+    if (to > 1)
+        ack_sack2(r, iss, seq, 1, to, 0, 0);
+    else
+        ack(r, seq);
+}
+
+/* A Reno connection with Linux's growth rules (and grow_by_delivered if `delivered`) whose
+ * initial window of ten segments has just gone out, `bytes` queued, RTT `rtt`. */
+static struct sk_tcp *ten_out(struct raw **r, bool delivered, bool sack, sk_time_us rtt,
+                              uint32_t bytes, uint32_t *iss)
+{
+    *r = raw_with("reno", delivered ? linux_delivered : linux_rules);
+    struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535, .sack = sack};
+    struct sk_tcp *c = dp_connect(*r, rtt, &po, iss);
+    ack(*r, *iss + 1);
+    fx_send(c, 0, bytes);
+    assert_int_equal(fx_take(*r, NULL), 10);
+    return c;
 }
 
 /* sk_config.grow_by_delivered (Linux's tcp_ack: acked_sacked, tcp_remove_reno_sacks), with the
@@ -157,13 +181,9 @@ static void test_grow_by_delivered(void **state)
     (void)state;
     for (int sack = 0; sack <= 1; sack++) {
         for (int knob = 0; knob <= 1; knob++) {
-            struct raw *r = raw_with("reno", knob ? linux_delivered : linux_rules);
+            struct raw *r;
             uint32_t iss;
-            struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535, .sack = sack};
-            struct sk_tcp *c = dp_connect(r, MS(100), &po, &iss);
-            ack(r, iss + 1);
-            fx_send(c, 0, 40 * MSS);
-            assert_int_equal(fx_take(r, NULL), 10);
+            struct sk_tcp *c = ten_out(&r, knob, sack, MS(100), 40 * MSS, &iss);
             raw_run_for(r, MS(100));
             for (uint32_t d = 1; d <= 2; d++) {
                 ack_sack_to(r, iss, S(0), sack ? d + 1 : 0);
@@ -182,16 +202,6 @@ static void test_grow_by_delivered(void **state)
     }
 }
 
-/* The peer SACKs [S(a), S(b)) and, if c < d, [S(c), S(d)), acknowledging `seq`. */
-static void ack_sack2(struct raw *r, uint32_t iss, uint32_t seq, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
-{
-    uint32_t blk[2][2] = {{S(a), S(b)}, {S(c), S(d)}};
-    uint8_t o[40];
-    size_t n = fx_opts(o, false, 0, 0, blk, c < d ? 2 : 1);
-    raw_send(r, .flags = ACK, .seq = IRS + 1, .ack = seq, .wnd = BIG_WND, .raw_opts = o,
-             .raw_opts_len = n);
-}
-
 /* grow_by_delivered once reordering is seen (tcp_may_raise_cwnd: above tcp_reordering, 3, a
  * SACK alone grows cwnd by what it delivered), as Linux 6.18 ran the start of
  * cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt: ten segments out, a SACK of the
@@ -203,13 +213,9 @@ static void test_grow_on_sack_after_reordering(void **state)
 {
     (void)state;
     for (int knob = 0; knob <= 1; knob++) {
-        struct raw *r = raw_with("reno", knob ? linux_delivered : linux_rules);
+        struct raw *r;
         uint32_t iss;
-        struct fx_peer po = {.ws = true, .wscale = 7, .wnd = 65535, .sack = true};
-        struct sk_tcp *c = dp_connect(r, MS(20), &po, &iss);
-        ack(r, iss + 1);
-        fx_send(c, 0, 10 * MSS);
-        assert_int_equal(fx_take(r, NULL), 10);
+        struct sk_tcp *c = ten_out(&r, knob, true, MS(20), 10 * MSS, &iss);
         raw_run_for(r, MS(20));
         ack_sack2(r, iss, S(0), 9, 10, 0, 0);
         assert_int_equal(info(c).cwnd, 10 * MSS);
