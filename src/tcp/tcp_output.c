@@ -660,7 +660,8 @@ static uint32_t send_at(struct sk_tcp *c, uint32_t seq, uint32_t max_len, uint32
         return 0; /* refused by the link: not sent (sk_stack_output_refused) */
     c->tx_blocked = false;
     sk_tcp_on_send(c, seq, len + (fin ? 1 : 0), pushed); /* RACK's records, PRR's prr_out */
-    sk_tcp_pace_sent(c, len, len == 0 ? 0 : gso_size && len > gso_size ? (len + gso_size - 1) / gso_size : 1);
+    uint32_t segs = len == 0 ? 0 : gso_size && len > gso_size ? (len + gso_size - 1) / gso_size : 1;
+    sk_tcp_pace_sent(c, len, segs);
     if (seq == c->snd_una && seq_lt(seq, c->snd_max)) {
         c->una_rtx = true; /* sent again: see advance_una */
         c->ts_una_rtx = sk_tcp_ts_now(c);
@@ -941,7 +942,10 @@ void sk_tcp_output(struct sk_tcp *c)
         sk_tcp_timer_stop(c, SK_TIMER_RETRANSMIT);
         sk_tcp_timer_set(c, SK_TIMER_PERSIST, c->rto_us);
     }
-    sk_tcp_chrono_update(c, rwnd_limited(c), sent && cwnd_room(c) >= payload_mss(c));
+    /* Send-buffer starvation is asked only of a writer that found no room: cwnd_room walks the
+     * scoreboard in recovery, too much for every output. */
+    bool starved = sent && c->x && c->x->sndbuf_limited && cwnd_room(c) >= payload_mss(c);
+    sk_tcp_chrono_update(c, rwnd_limited(c), starved);
 }
 
 void sk_tcp_retransmit(struct sk_tcp *c)

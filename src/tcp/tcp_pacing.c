@@ -57,8 +57,8 @@ void sk_tcp_pace_sent(struct sk_tcp *c, uint32_t len, uint32_t segs)
     sk_time_us prior = x->pace_stamp;
     sk_time_us stamp = prior > c->st->now ? prior : c->st->now;
     x->pace_segs = (uint8_t)(x->pace_segs + segs > 255 ? 255 : x->pace_segs + segs);
-    uint64_t rate = sk_tcp_pacing_rate(c);
-    if (x->pace_segs >= 10 && rate != UINT64_MAX && rate != 0) {
+    uint64_t rate = x->pace_segs >= 10 ? sk_tcp_pacing_rate(c) : 0;
+    if (rate != UINT64_MAX && rate != 0) {
         uint64_t t = (uint64_t)len * 1000000u / rate;
         uint64_t credit = stamp - prior;
         t -= credit < t / 2 ? credit : t / 2;
